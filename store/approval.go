@@ -1,0 +1,79 @@
+package store
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// ApprovalKind is what a maker-checker request would change.
+type ApprovalKind string
+
+const (
+	KindCreateUser         ApprovalKind = "user.create"
+	KindDeleteUser         ApprovalKind = "user.delete"
+	KindLockUser           ApprovalKind = "user.lock"
+	KindUnlockUser         ApprovalKind = "user.unlock"
+	KindResetPassword      ApprovalKind = "user.reset_password"
+	KindCreateJobRole      ApprovalKind = "job_role.create"
+	KindEditJobRole        ApprovalKind = "job_role.edit"
+	KindDeleteJobRole      ApprovalKind = "job_role.delete"
+	KindCreateAccountGroup ApprovalKind = "account_group.create"
+	KindEditAccountGroup   ApprovalKind = "account_group.edit"
+	KindDeleteAccountGroup ApprovalKind = "account_group.delete"
+	KindAssign             ApprovalKind = "assignment.create"
+)
+
+// ApprovalStatus is the state of a request; only pending can change, once.
+type ApprovalStatus string
+
+const (
+	ApprovalPending   ApprovalStatus = "PENDING_APPROVAL"
+	ApprovalApproved  ApprovalStatus = "APPROVED"
+	ApprovalRejected  ApprovalStatus = "REJECTED"
+	ApprovalCancelled ApprovalStatus = "CANCELLED"
+)
+
+// ApprovalRequest is a change submitted by a maker and pending a checker.
+type ApprovalRequest struct {
+	ID              string
+	BusinessGroupID string
+	LegalEntityID   string // the context it was made in (empty: business group overview)
+	Kind            ApprovalKind
+	Permission      Permission // whose Approve right decides it
+	Right           Right      // the right exercised (self-approval checks it)
+	TargetID        string     // the record changed (empty for creations until applied)
+	TargetVersion   int64      // the target's Version when submitted; approval refuses if it moved
+	Payload         json.RawMessage
+	InitiatorID     string
+	Status          ApprovalStatus
+	Reason          string // rejection reason
+	DecidedBy       string
+	DecidedAt       time.Time
+	CreatedAt       time.Time
+}
+
+// Notification is a message to one user.
+type Notification struct {
+	ID          string
+	RecipientID string
+	Kind        string // e.g. "approval.submitted", "approval.pending", "approval.decided"
+	Text        string
+	RequestID   string
+	Read        bool
+	CreatedAt   time.Time
+}
+
+// AuditEvent is one append-only line of the audit log.
+type AuditEvent struct {
+	Seq             int64 // assigned by the store, strictly increasing
+	BusinessGroupID string
+	ActorID         string // user or client ID; "system" for the bank
+	Action          string // e.g. "job_role.create.submitted", "approval.approved"
+	TargetType      string
+	TargetID        string
+	RequestID       string // the approval request it came from, if any
+	RemoteAddr      string
+	Before          json.RawMessage
+	After           json.RawMessage
+	At              time.Time
+}

@@ -1,0 +1,126 @@
+package store
+
+import "time"
+
+// BusinessGroup is one business client of the bank, holding legal entities.
+type BusinessGroup struct {
+	ID        string
+	Name      string // display name
+	LegalName string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// LegalEntity is a company inside a business group; it owns accounts.
+type LegalEntity struct {
+	ID              string
+	BusinessGroupID string
+	Name            string
+	LegalName       string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// ServiceAgreement is the contract between the bank and an entity.
+type ServiceAgreement struct {
+	ID              string
+	LegalEntityID   string
+	BusinessGroupID string
+	Number          string // the bank's agreement number, unique
+	CreatedAt       time.Time
+}
+
+// AccountType is the product family of an account (FDX accountType values).
+type AccountType string
+
+const (
+	AccountChecking     AccountType = "CHECKING" // chequing / operating
+	AccountSavings      AccountType = "SAVINGS"
+	AccountLineOfCredit AccountType = "LINEOFCREDIT"
+	AccountLoan         AccountType = "LOAN"
+	AccountCreditCard   AccountType = "CREDITCARD"
+)
+
+// Valid reports whether t is known.
+func (t AccountType) Valid() bool {
+	switch t {
+	case AccountChecking, AccountSavings, AccountLineOfCredit, AccountLoan, AccountCreditCard:
+		return true
+	}
+	return false
+}
+
+// Category is the FDX accountCategory.
+func (t AccountType) Category() string {
+	switch t {
+	case AccountChecking, AccountSavings:
+		return "DEPOSIT_ACCOUNT"
+	case AccountLineOfCredit, AccountCreditCard:
+		return "LOC_ACCOUNT"
+	case AccountLoan:
+		return "LOAN_ACCOUNT"
+	}
+	return ""
+}
+
+// AccountStatus is open or closed.
+type AccountStatus string
+
+const (
+	AccountOpen   AccountStatus = "OPEN"
+	AccountClosed AccountStatus = "CLOSED"
+)
+
+// Account is a bank account of a legal entity.
+type Account struct {
+	ID              string // opaque, stable; never the account number
+	BusinessGroupID string
+	LegalEntityID   string
+	Number          string // full account number (transit-institution-account); never sent to vendors
+	DisplayNumber   string // masked, e.g. "****4821"
+	Type            AccountType
+	ProductName     string
+	Nickname        string
+	Currency        string // ISO 4217: CAD or USD
+	Status          AccountStatus
+	OpenedOn        Date
+	ClosedOn        Date // empty while open
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// MaskAccountNumber keeps the last four digits.
+func MaskAccountNumber(n string) string {
+	digits := make([]rune, 0, len(n))
+	for _, r := range n {
+		if r >= '0' && r <= '9' {
+			digits = append(digits, r)
+		}
+	}
+	if len(digits) <= 4 {
+		return "****"
+	}
+	return "****" + string(digits[len(digits)-4:])
+}
+
+// Balance is an account's current position at AsOf.
+type Balance struct {
+	AccountID string
+	AsOf      time.Time
+	Ledger    Money // current (ledger) balance
+	Available Money
+}
+
+// DailyBalance holds the BAI2 summary figures of one business date:
+// 010 opening ledger, 015 closing ledger, 040 opening available and
+// 045 closing available.
+type DailyBalance struct {
+	AccountID        string
+	BusinessDate     Date
+	OpeningLedger    Money
+	ClosingLedger    Money
+	OpeningAvailable Money
+	ClosingAvailable Money
+	Closed           bool // the day is closed (frozen) by the operator
+	UpdatedAt        time.Time
+}

@@ -1,0 +1,284 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Store is everything bankfeed persists. Every method takes ctx first; inside
+// InTx the ctx carries the transaction, and every method called with that ctx
+// takes part in it. Errors wrap ErrNotFound, ErrConflict or ErrInvalid where
+// the contract says so; anything else is an internal failure.
+type Store interface {
+	OrgStore
+	AccountStore
+	TransactionStore
+	UserStore
+	RoleStore
+	ApprovalStore
+	ClientStore
+	ConsentStore
+	TokenStore
+	FlowStore
+	KeyStore
+
+	// InTx runs fn in one database transaction: if fn returns an error or
+	// panics, nothing it wrote remains. Nested calls join the outer transaction.
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+	// Ping reports whether the database answers and migrations are applied.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Page asks for one page of a keyset-paged list: items strictly after the
+// opaque cursor After (empty: from the start), at most Limit (≤ 0: a default
+// of 100; capped at 1000).
+type Page struct {
+	After string
+	Limit int
+}
+
+// OrgStore holds business groups, legal entities and service agreements.
+type OrgStore interface {
+	CreateBusinessGroup(ctx context.Context, g BusinessGroup) (BusinessGroup, error) // ErrConflict on a duplicate ID
+	GetBusinessGroup(ctx context.Context, id string) (BusinessGroup, error)
+	ListBusinessGroups(ctx context.Context) ([]BusinessGroup, error) // by ID
+	UpdateBusinessGroup(ctx context.Context, id string, fn func(BusinessGroup) (BusinessGroup, error)) (BusinessGroup, error)
+
+	CreateLegalEntity(ctx context.Context, e LegalEntity) (LegalEntity, error) // ErrNotFound for an unknown business group
+	GetLegalEntity(ctx context.Context, id string) (LegalEntity, error)
+	ListLegalEntities(ctx context.Context, businessGroupID string) ([]LegalEntity, error) // by ID
+	UpdateLegalEntity(ctx context.Context, id string, fn func(LegalEntity) (LegalEntity, error)) (LegalEntity, error)
+
+	CreateServiceAgreement(ctx context.Context, a ServiceAgreement) (ServiceAgreement, error) // ErrConflict on a duplicate Number
+	ListServiceAgreements(ctx context.Context, legalEntityID string) ([]ServiceAgreement, error)
+}
+
+// AccountFilter selects accounts; nil fields do not filter.
+type AccountFilter struct {
+	BusinessGroupID *string
+	LegalEntityID   *string
+	IDs             []string // only these (empty slice with non-nil: none)
+	Status          *AccountStatus
+}
+
+// AccountStore holds accounts and their balances.
+type AccountStore interface {
+	CreateAccount(ctx context.Context, a Account) (Account, error) // ErrConflict on a duplicate ID or Number
+	GetAccount(ctx context.Context, id string) (Account, error)
+	// ListAccounts pages accounts in ID order; the cursor is the last ID.
+	ListAccounts(ctx context.Context, f AccountFilter, p Page) (accounts []Account, next string, err error)
+	UpdateAccount(ctx context.Context, id string, fn func(Account) (Account, error)) (Account, error)
+
+	// SetBalance records the current balance (replacing the previous one).
+	SetBalance(ctx context.Context, b Balance) error
+	GetBalance(ctx context.Context, accountID string) (Balance, error) // ErrNotFound if none yet
+	// PutDailyBalance inserts or replaces a business date's summary;
+	// ErrConflict if that day is already Closed.
+	PutDailyBalance(ctx context.Context, d DailyBalance) error
+	GetDailyBalance(ctx context.Context, accountID string, day Date) (DailyBalance, error)
+	// LatestDailyBalance is the most recent business date on or before day.
+	LatestDailyBalance(ctx context.Context, accountID string, day Date) (DailyBalance, error)
+}
+
+// TransactionFilter selects one account's transactions.
+type TransactionFilter struct {
+	AccountID string
+	From, To  Date                // inclusive business dates; empty: unbounded
+	Statuses  []TransactionStatus // empty: all
+	// AsOfSeq, when > 0, hides what was created after it and shows records as
+	// they were then: pending entries replaced or removed after AsOfSeq still
+	// appear. It makes a paged read snapshot-consistent.
+	AsOfSeq        int64
+	IncludeRemoved bool // show removed pending entries
+}
+
+// TxCursor is a keyset position in (BusinessDate, ID) order.
+type TxCursor struct {
+	BusinessDate Date
+	ID           string
+}
+
+// TransactionStore holds transactions and statements.
+type TransactionStore interface {
+	// CreateTransactions inserts a batch atomically and assigns Seq,
+	// CreatedSeq and (if empty) ID. A record whose (AccountID, ExternalID) is
+	// already stored is skipped and the stored one returned instead, so a
+	// replayed batch changes nothing. Validate() errors abort the batch.
+	CreateTransactions(ctx context.Context, txs []Transaction) ([]Transaction, error)
+	GetTransaction(ctx context.Context, id string) (Transaction, error)
+	GetTransactionByExternalID(ctx context.Context, accountID, externalID string) (Transaction, error)
+	// ReplacePending links a pending record to the posted record that
+	// replaces it (setting ReplacedByID and bumping its Seq); ErrConflict if
+	// it is not pending or already replaced/removed.
+	ReplacePending(ctx context.Context, pendingID, postedID string) error
+	// RemovePending marks a pending record removed (it dropped without posting).
+	RemovePending(ctx context.Context, pendingID string, at time.Time) error
+	// ListTransactions returns up to limit records after the cursor (nil: from
+	// the start) in (BusinessDate, ID) order, and whether more follow.
+	ListTransactions(ctx context.Context, f TransactionFilter, after *TxCursor, limit int) (txs []Transaction, more bool, err error)
+	// ListChanges returns an account's records whose Seq > afterSeq, in Seq
+	// order, up to limit, and whether more follow (the change feed).
+	ListChanges(ctx context.Context, accountID string, afterSeq int64, limit int) (txs []Transaction, more bool, err error)
+	// MaxSeq is the highest Seq assigned so far (0 when empty).
+	MaxSeq(ctx context.Context) (int64, error)
+	// SumPosted totals an account's posted entries with business date in
+	// [from, to]: count, sum of debits, sum of credits.
+	SumPosted(ctx context.Context, accountID string, from, to Date) (count int, debits, credits Money, err error)
+	// StreamTransactions calls fn for every matching record in (BusinessDate,
+	// ID) order without holding them all in memory; fn's error stops it.
+	StreamTransactions(ctx context.Context, f TransactionFilter, fn func(Transaction) error) error
+
+	CreateStatement(ctx context.Context, s Statement) (Statement, error) // ErrConflict for a second statement of the same account and period
+	GetStatement(ctx context.Context, id string) (Statement, error)
+	// ListStatements is an account's statements by PeriodStart, optionally
+	// only those overlapping [from, to].
+	ListStatements(ctx context.Context, accountID string, from, to Date) ([]Statement, error)
+}
+
+// UserFilter selects users of a business group.
+type UserFilter struct {
+	BusinessGroupID    string
+	AccountingSoftware *bool
+	Status             *UserStatus
+	IncludeDeleted     bool
+}
+
+// UserStore holds users.
+type UserStore interface {
+	CreateUser(ctx context.Context, u User) (User, error) // ErrConflict on a duplicate LoginID
+	GetUser(ctx context.Context, id string) (User, error)
+	GetUserByLogin(ctx context.Context, loginID string) (User, error) // case-insensitive
+	ListUsers(ctx context.Context, f UserFilter, p Page) (users []User, next string, err error)
+	// UpdateUser is compare-and-swap: fn gets the current record; the
+	// AccountingSoftware flag, ID and BusinessGroupID cannot change
+	// (ErrInvalid). Version is incremented.
+	UpdateUser(ctx context.Context, id string, fn func(User) (User, error)) (User, error)
+}
+
+// RoleStore holds job roles, account groups and assignments.
+type RoleStore interface {
+	CreateJobRole(ctx context.Context, r JobRole) (JobRole, error) // ErrConflict on a duplicate name in the group
+	GetJobRole(ctx context.Context, id string) (JobRole, error)
+	ListJobRoles(ctx context.Context, businessGroupID string, p Page) (roles []JobRole, next string, err error)
+	UpdateJobRole(ctx context.Context, id string, fn func(JobRole) (JobRole, error)) (JobRole, error)
+	DeleteJobRole(ctx context.Context, id string) error // ErrConflict while assigned
+
+	CreateAccountGroup(ctx context.Context, g AccountGroup) (AccountGroup, error)
+	GetAccountGroup(ctx context.Context, id string) (AccountGroup, error)
+	ListAccountGroups(ctx context.Context, businessGroupID string, p Page) (groups []AccountGroup, next string, err error)
+	UpdateAccountGroup(ctx context.Context, id string, fn func(AccountGroup) (AccountGroup, error)) (AccountGroup, error)
+	DeleteAccountGroup(ctx context.Context, id string) error // ErrConflict while assigned
+
+	// PutAssignment creates or replaces the user's assignment in its context.
+	PutAssignment(ctx context.Context, a Assignment) (Assignment, error)
+	GetAssignment(ctx context.Context, id string) (Assignment, error)
+	// UserAssignment is the user's assignment in the business group overview
+	// context (legalEntityID "") or an entity's; ErrNotFound if none.
+	UserAssignment(ctx context.Context, userID, legalEntityID string) (Assignment, error)
+	ListAssignments(ctx context.Context, businessGroupID string, p Page) (as []Assignment, next string, err error)
+	DeleteAssignment(ctx context.Context, id string) error
+}
+
+// ApprovalFilter selects approval requests of a business group.
+type ApprovalFilter struct {
+	BusinessGroupID string
+	Status          *ApprovalStatus
+	InitiatorID     *string
+}
+
+// AuditFilter selects audit events; nil fields do not filter.
+type AuditFilter struct {
+	BusinessGroupID *string
+	ActorID         *string
+	TargetID        *string
+	Action          *string
+	Since, Until    time.Time
+}
+
+// ApprovalStore holds maker-checker requests, notifications and the audit log.
+type ApprovalStore interface {
+	CreateApproval(ctx context.Context, r ApprovalRequest) (ApprovalRequest, error)
+	GetApproval(ctx context.Context, id string) (ApprovalRequest, error)
+	ListApprovals(ctx context.Context, f ApprovalFilter, p Page) (rs []ApprovalRequest, next string, err error)
+	// DecideApproval moves a pending request to status (approved, rejected or
+	// cancelled) exactly once: of concurrent callers one wins and the others
+	// get ErrConflict.
+	DecideApproval(ctx context.Context, id string, status ApprovalStatus, by, reason string, at time.Time) (ApprovalRequest, error)
+
+	CreateNotification(ctx context.Context, n Notification) (Notification, error)
+	ListNotifications(ctx context.Context, recipientID string, unreadOnly bool, p Page) (ns []Notification, next string, err error)
+	MarkNotificationRead(ctx context.Context, recipientID, id string) error // ErrNotFound for another recipient's
+
+	// AppendAudit adds an event and assigns Seq; events are never changed.
+	AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error)
+	// ListAudit pages events in Seq order after the cursor.
+	ListAudit(ctx context.Context, f AuditFilter, p Page) (es []AuditEvent, next string, err error)
+}
+
+// ClientStore holds OAuth clients.
+type ClientStore interface {
+	CreateClient(ctx context.Context, c Client) (Client, error) // ErrConflict on a duplicate ID
+	GetClient(ctx context.Context, id string) (Client, error)
+	ListClients(ctx context.Context) ([]Client, error)
+	UpdateClient(ctx context.Context, id string, fn func(Client) (Client, error)) (Client, error)
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// ConsentStore holds consents.
+type ConsentStore interface {
+	CreateConsent(ctx context.Context, c Consent) (Consent, error)
+	GetConsent(ctx context.Context, id string) (Consent, error)
+	// ListConsents is a user's consents (all, including revoked), newest first.
+	ListConsents(ctx context.Context, userID string) ([]Consent, error)
+	// RevokeConsent sets RevokedAt and deactivates every token record whose
+	// RequestID is the consent's ID, in one transaction.
+	RevokeConsent(ctx context.Context, id string, at time.Time) error
+	// TouchConsent records use (LastUsedAt), at most once a minute per consent.
+	TouchConsent(ctx context.Context, id string, at time.Time) error
+}
+
+// TokenStore holds the OAuth server's codes, tokens and sessions.
+type TokenStore interface {
+	CreateToken(ctx context.Context, r TokenRecord) error // ErrConflict on a duplicate (Kind, Signature)
+	GetToken(ctx context.Context, kind TokenKind, signature string) (TokenRecord, error)
+	// DeactivateToken sets Active=false (codes, rotated or revoked tokens).
+	DeactivateToken(ctx context.Context, kind TokenKind, signature string) error
+	DeleteToken(ctx context.Context, kind TokenKind, signature string) error
+	// RevokeTokens deactivates every record of kind with the request ID.
+	RevokeTokens(ctx context.Context, kind TokenKind, requestID string) error
+	// RotateRefreshToken marks the refresh token used: Active=false and
+	// FirstUsedAt set if it was zero (kept otherwise), and returns the record
+	// as it was before. Exactly one of concurrent callers sees Active=true.
+	RotateRefreshToken(ctx context.Context, signature string, at time.Time) (TokenRecord, error)
+	// DeleteExpiredTokens removes records that expired before now.
+	DeleteExpiredTokens(ctx context.Context, now time.Time) (int64, error)
+
+	// UseJTI records a client-assertion jti until exp; ErrConflict if it was
+	// already used and has not expired.
+	UseJTI(ctx context.Context, jti string, exp time.Time) error
+	// JTIUsed reports whether jti is recorded and unexpired at now.
+	JTIUsed(ctx context.Context, jti string, now time.Time) (bool, error)
+}
+
+// FlowStore holds authorization flows and browser sessions.
+type FlowStore interface {
+	CreateAuthFlow(ctx context.Context, f AuthFlow) (AuthFlow, error)
+	GetAuthFlow(ctx context.Context, id string) (AuthFlow, error) // ErrNotFound when expired too
+	// UpdateAuthFlow is compare-and-swap on the state: fn sees the current
+	// flow; ErrConflict if another caller changed it meanwhile.
+	UpdateAuthFlow(ctx context.Context, id string, fn func(AuthFlow) (AuthFlow, error)) (AuthFlow, error)
+
+	CreateBrowserSession(ctx context.Context, s BrowserSession) error
+	GetBrowserSession(ctx context.Context, id string) (BrowserSession, error) // ErrNotFound when expired too
+	DeleteBrowserSession(ctx context.Context, id string) error
+	DeleteUserBrowserSessions(ctx context.Context, userID string) error
+}
+
+// KeyStore holds signing keys.
+type KeyStore interface {
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	// ListSigningKeys is every key, newest first (current = first unretired).
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	RetireSigningKey(ctx context.Context, id string, at time.Time) error
+}

@@ -1,0 +1,53 @@
+package store
+
+import "time"
+
+// UserStatus is the lifecycle of a user.
+type UserStatus string
+
+const (
+	UserPendingApproval UserStatus = "PENDING_APPROVAL"       // creation awaits a checker
+	UserAwaitingSignIn  UserStatus = "AWAITING_FIRST_SIGN_IN" // approved; must replace the temporary password
+	UserActive          UserStatus = "ACTIVE"
+	UserLocked          UserStatus = "LOCKED"
+	UserDeleted         UserStatus = "DELETED"
+)
+
+// User signs in to online banking for business; AccountingSoftware is set at
+// creation and can never change.
+type User struct {
+	ID                 string
+	BusinessGroupID    string
+	LoginID            string // the "User ID" typed on the sign-in page; unique bank-wide
+	DisplayName        string
+	Email              string
+	AccountingSoftware bool
+	Status             UserStatus
+
+	PasswordHash       string // PHC-encoded argon2id
+	MustChangePassword bool   // set while PasswordHash is a temporary password
+	SecurityQuestion   string
+	SecurityAnswerHash string
+	FailedAttempts     int
+	LockedUntil        time.Time // zero: not locked by failures
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	DeletedAt time.Time
+	Version   int64 // incremented on every update (compare-and-swap)
+}
+
+// CanSignIn reports whether the user may attempt to sign in at now.
+func (u User) CanSignIn(now time.Time) bool {
+	switch u.Status {
+	case UserActive, UserAwaitingSignIn:
+		return u.LockedUntil.IsZero() || now.After(u.LockedUntil)
+	}
+	return false
+}
+
+// SecurityQuestions are the questions offered at first sign-in (keys are
+// stable; labels are translated by the pages).
+var SecurityQuestions = []string{
+	"first_school", "first_pet", "birth_city", "first_employer", "favourite_teacher",
+}
