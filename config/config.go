@@ -1,0 +1,204 @@
+package config
+
+import (
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is every setting of bankfeed. Each field carries its YAML key and its
+// environment variable (always BANKFEED_ + the env tag); fields tagged
+// secret also read <ENV>_FILE. Durations are Go duration strings ("10m").
+type Config struct {
+	// Addr is the HTTP listen address.
+	Addr string `yaml:"addr" env:"ADDR"`
+	// DataDir holds the embedded SQLite database and generated secrets.
+	DataDir string `yaml:"data_dir" env:"DATA_DIR"`
+	// DatabaseURL is a postgres:// DSN or a SQLite file path; empty means
+	// the SQLite file bankfeed.db in DataDir.
+	DatabaseURL string `yaml:"database_url" env:"DATABASE_URL"`
+	// DatabaseMaxOpenConns caps the connection pool; 0 lets the store choose.
+	DatabaseMaxOpenConns int `yaml:"database_max_open_conns" env:"DATABASE_MAX_OPEN_CONNS"`
+	// Issuer is the OAuth/OIDC issuer URL, the public base URL of the server.
+	Issuer string `yaml:"issuer" env:"ISSUER"`
+	// MigrateOnStart applies pending migrations when serve starts.
+	MigrateOnStart bool `yaml:"migrate_on_start" env:"MIGRATE_ON_START"`
+	// Demo fills an empty database with the demo data set on serve.
+	Demo bool `yaml:"demo" env:"DEMO"`
+	// TrustedProxies are the IPs or CIDRs whose X-Forwarded-For is believed.
+	TrustedProxies []string `yaml:"trusted_proxies" env:"TRUSTED_PROXIES"`
+
+	Log           Log           `yaml:"log"`
+	Secrets       Secrets       `yaml:"secrets"`
+	OAuth         OAuth         `yaml:"oauth"`
+	SignIn        SignIn        `yaml:"sign_in"`
+	DataAPI       DataAPI       `yaml:"data_api"`
+	Exports       Exports       `yaml:"exports"`
+	Notifications Notifications `yaml:"notifications"`
+	HTTP          HTTP          `yaml:"http"`
+}
+
+// Log configures log/slog output.
+type Log struct {
+	Format string `yaml:"format" env:"LOG_FORMAT"` // text or json
+	Level  string `yaml:"level" env:"LOG_LEVEL"`   // debug, info, warn or error
+}
+
+// Secrets are the keys every replica must share. With embedded SQLite they
+// may be left empty: EnsureSecrets generates them once into DataDir.
+type Secrets struct {
+	// KeyEncryptionKey is a base64-encoded 32-byte AES-256 key that encrypts
+	// the private parts of signing keys at rest.
+	KeyEncryptionKey     string `yaml:"key_encryption_key" env:"KEY_ENCRYPTION_KEY" secret:"true"`
+	KeyEncryptionKeyFile string `yaml:"key_encryption_key_file" env:"KEY_ENCRYPTION_KEY_FILE"`
+	// TokenSecret is the HMAC secret (at least 32 bytes) for opaque tokens.
+	TokenSecret     string `yaml:"token_secret" env:"TOKEN_SECRET" secret:"true"`
+	TokenSecretFile string `yaml:"token_secret_file" env:"TOKEN_SECRET_FILE"`
+}
+
+// OAuth configures the authorization server.
+type OAuth struct {
+	AccessTokenLifespan   time.Duration `yaml:"access_token_lifespan" env:"OAUTH_ACCESS_TOKEN_LIFESPAN"`
+	RefreshTokenLifespan  time.Duration `yaml:"refresh_token_lifespan" env:"OAUTH_REFRESH_TOKEN_LIFESPAN"`
+	IDTokenLifespan       time.Duration `yaml:"id_token_lifespan" env:"OAUTH_ID_TOKEN_LIFESPAN"`
+	AuthorizeCodeLifespan time.Duration `yaml:"authorize_code_lifespan" env:"OAUTH_AUTHORIZE_CODE_LIFESPAN"`
+	PARLifespan           time.Duration `yaml:"par_lifespan" env:"OAUTH_PAR_LIFESPAN"`
+	// RefreshGracePeriod is how long an already-rotated refresh token may be
+	// replayed (a network retry) before reuse revokes the whole family.
+	RefreshGracePeriod time.Duration `yaml:"refresh_grace_period" env:"OAUTH_REFRESH_GRACE_PERIOD"`
+	// ConsentLifespan bounds a consent; 0 keeps it until revoked.
+	ConsentLifespan time.Duration `yaml:"consent_lifespan" env:"OAUTH_CONSENT_LIFESPAN"`
+	// TokenFormat is opaque (HMAC) or jwt (RFC 9068) for access tokens.
+	TokenFormat string `yaml:"token_format" env:"OAUTH_TOKEN_FORMAT"`
+	// RequirePAR makes pushed authorization requests mandatory for every client.
+	RequirePAR bool `yaml:"require_par" env:"OAUTH_REQUIRE_PAR"`
+}
+
+// SignIn configures the bank's sign-in pages.
+type SignIn struct {
+	MaxFailedAttempts int           `yaml:"max_failed_attempts" env:"SIGNIN_MAX_FAILED_ATTEMPTS"`
+	LockoutDuration   time.Duration `yaml:"lockout_duration" env:"SIGNIN_LOCKOUT_DURATION"`
+	SessionLifespan   time.Duration `yaml:"session_lifespan" env:"SIGNIN_SESSION_LIFESPAN"`
+}
+
+// DataAPI configures the read-only data API and its exports.
+type DataAPI struct {
+	// RateLimitPerMinute is the per-client request budget; 0 disables it.
+	RateLimitPerMinute int `yaml:"rate_limit_per_minute" env:"DATAAPI_RATE_LIMIT_PER_MINUTE"`
+	// MaxExportDays is the longest date range one export may cover.
+	MaxExportDays int `yaml:"max_export_days" env:"DATAAPI_MAX_EXPORT_DAYS"`
+}
+
+// Exports names the bank in statement files.
+type Exports struct {
+	// QBOIntuBID is the Intuit bank ID written as INTU.BID in QBO/QFX files.
+	QBOIntuBID string `yaml:"qbo_intu_bid" env:"EXPORTS_QBO_INTU_BID"`
+	BankName   string `yaml:"bank_name" env:"EXPORTS_BANK_NAME"`
+	// BankID is the routing number (OFX BANKID, BAI2 originator).
+	BankID string `yaml:"bank_id" env:"EXPORTS_BANK_ID"`
+	// BIC identifies the bank in camt.053 and MT940.
+	BIC string `yaml:"bic" env:"EXPORTS_BIC"`
+}
+
+// Notifications configures optional delivery of notifications; empty
+// settings deliver nothing outside the API.
+type Notifications struct {
+	WebhookURL       string `yaml:"webhook_url" env:"NOTIFICATIONS_WEBHOOK_URL"`
+	SMTPAddr         string `yaml:"smtp_addr" env:"NOTIFICATIONS_SMTP_ADDR"`
+	SMTPFrom         string `yaml:"smtp_from" env:"NOTIFICATIONS_SMTP_FROM"`
+	SMTPUsername     string `yaml:"smtp_username" env:"NOTIFICATIONS_SMTP_USERNAME"`
+	SMTPPassword     string `yaml:"smtp_password" env:"NOTIFICATIONS_SMTP_PASSWORD" secret:"true"`
+	SMTPPasswordFile string `yaml:"smtp_password_file" env:"NOTIFICATIONS_SMTP_PASSWORD_FILE"`
+}
+
+// HTTP configures the HTTP server.
+type HTTP struct {
+	// BodyLimit caps request bodies, e.g. "1M", "512K".
+	BodyLimit         string        `yaml:"body_limit" env:"HTTP_BODY_LIMIT"`
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout" env:"HTTP_READ_HEADER_TIMEOUT"`
+	ReadTimeout       time.Duration `yaml:"read_timeout" env:"HTTP_READ_TIMEOUT"`
+	// WriteTimeout is 0 (none) by default so long exports can stream.
+	WriteTimeout    time.Duration `yaml:"write_timeout" env:"HTTP_WRITE_TIMEOUT"`
+	IdleTimeout     time.Duration `yaml:"idle_timeout" env:"HTTP_IDLE_TIMEOUT"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"HTTP_SHUTDOWN_TIMEOUT"`
+}
+
+// Default is a configuration that runs with zero set-up: embedded SQLite in
+// ./data, plain HTTP on localhost.
+func Default() Config {
+	return Config{
+		Addr:           ":8080",
+		DataDir:        "./data",
+		Issuer:         "http://localhost:8080",
+		MigrateOnStart: true,
+		Log:            Log{Format: "text", Level: "info"},
+		OAuth: OAuth{
+			AccessTokenLifespan:   10 * time.Minute,
+			RefreshTokenLifespan:  720 * time.Hour,
+			IDTokenLifespan:       time.Hour,
+			AuthorizeCodeLifespan: 60 * time.Second,
+			PARLifespan:           90 * time.Second,
+			RefreshGracePeriod:    30 * time.Second,
+			TokenFormat:           TokenFormatOpaque,
+		},
+		SignIn: SignIn{
+			MaxFailedAttempts: 5,
+			LockoutDuration:   15 * time.Minute,
+			SessionLifespan:   30 * time.Minute,
+		},
+		DataAPI: DataAPI{RateLimitPerMinute: 600, MaxExportDays: 366},
+		Exports: Exports{
+			QBOIntuBID: "3000",
+			BankName:   "Bankfeed Demo Bank",
+			BankID:     "000000000",
+			BIC:        "BKFDCATT",
+		},
+		HTTP: HTTP{
+			BodyLimit:         "1M",
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ShutdownTimeout:   15 * time.Second,
+		},
+	}
+}
+
+// Access token formats.
+const (
+	TokenFormatOpaque = "opaque"
+	TokenFormatJWT    = "jwt"
+)
+
+// EnvPrefix starts every environment variable bankfeed reads.
+const EnvPrefix = "BANKFEED_"
+
+// DatabaseFile is the SQLite file name used in DataDir by default.
+const DatabaseFile = "bankfeed.db"
+
+// IsPostgres reports whether DatabaseURL names a PostgreSQL server.
+func (c Config) IsPostgres() bool {
+	u := strings.ToLower(c.DatabaseURL)
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// DSN is the database to open: DatabaseURL, or the SQLite file in DataDir.
+func (c Config) DSN() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return filepath.Join(c.DataDir, DatabaseFile)
+}
+
+// RedactedDSN is DSN without a password, for messages and logs.
+func (c Config) RedactedDSN() string {
+	dsn := c.DSN()
+	if !c.IsPostgres() {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://(unparsable DSN)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,258 @@
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Validate checks every setting and reports all problems at once, one line
+// each, naming the setting by its environment variable.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(bad bool, format string, args ...any) {
+		if bad {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	between := func(name string, d, lo, hi time.Duration) {
+		check(d < lo || d > hi, "%s%s: %s is out of range [%s, %s]", EnvPrefix, name,
+			formatDuration(d), formatDuration(lo), formatDuration(hi))
+	}
+
+	if err := checkAddr(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("%sADDR: %w", EnvPrefix, err))
+	}
+	check(c.DataDir == "", "%sDATA_DIR: must not be empty", EnvPrefix)
+	if c.IsPostgres() {
+		u, err := url.Parse(c.DatabaseURL)
+		check(err != nil || u.Host == "", "%sDATABASE_URL: not a valid postgres:// URL", EnvPrefix)
+	} else if strings.Contains(c.DatabaseURL, "://") {
+		errs = append(errs, fmt.Errorf("%sDATABASE_URL: unsupported scheme in %q; use postgres:// or a SQLite file path", EnvPrefix, redactURL(c.DatabaseURL)))
+	}
+	check(c.DatabaseMaxOpenConns < 0, "%sDATABASE_MAX_OPEN_CONNS: must not be negative", EnvPrefix)
+	if err := checkIssuer(c.Issuer); err != nil {
+		errs = append(errs, fmt.Errorf("%sISSUER: %w", EnvPrefix, err))
+	}
+	for _, p := range c.TrustedProxies {
+		_, errPrefix := netip.ParsePrefix(p)
+		_, errAddr := netip.ParseAddr(p)
+		check(errPrefix != nil && errAddr != nil, "%sTRUSTED_PROXIES: %q is neither an IP address nor a CIDR", EnvPrefix, p)
+	}
+
+	check(c.Log.Format != "text" && c.Log.Format != "json", "%sLOG_FORMAT: %q is not text or json", EnvPrefix, c.Log.Format)
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("%sLOG_LEVEL: %q is not debug, info, warn or error", EnvPrefix, c.Log.Level))
+	}
+
+	// Secrets: replicas on PostgreSQL must share them, so they cannot be
+	// generated locally; embedded SQLite gets them from EnsureSecrets.
+	if c.Secrets.KeyEncryptionKey == "" {
+		check(c.IsPostgres(), "%sKEY_ENCRYPTION_KEY: required with PostgreSQL (every replica must share it); generate one with: openssl rand -base64 32", EnvPrefix)
+	} else if _, err := c.Secrets.KeyEncryptionKeyBytes(); err != nil {
+		errs = append(errs, fmt.Errorf("%sKEY_ENCRYPTION_KEY: %w", EnvPrefix, err))
+	}
+	if c.Secrets.TokenSecret == "" {
+		check(c.IsPostgres(), "%sTOKEN_SECRET: required with PostgreSQL (every replica must share it); generate one with: openssl rand -base64 48", EnvPrefix)
+	} else {
+		check(len(c.Secrets.TokenSecret) < 32, "%sTOKEN_SECRET: must be at least 32 bytes, got %d", EnvPrefix, len(c.Secrets.TokenSecret))
+	}
+
+	o := c.OAuth
+	between("OAUTH_ACCESS_TOKEN_LIFESPAN", o.AccessTokenLifespan, time.Minute, 24*time.Hour)
+	between("OAUTH_REFRESH_TOKEN_LIFESPAN", o.RefreshTokenLifespan, time.Hour, 365*24*time.Hour)
+	check(o.RefreshTokenLifespan < o.AccessTokenLifespan, "%sOAUTH_REFRESH_TOKEN_LIFESPAN: must not be shorter than the access token lifespan", EnvPrefix)
+	between("OAUTH_ID_TOKEN_LIFESPAN", o.IDTokenLifespan, time.Minute, 24*time.Hour)
+	between("OAUTH_AUTHORIZE_CODE_LIFESPAN", o.AuthorizeCodeLifespan, 10*time.Second, 10*time.Minute)
+	// RFC 9126 recommends a short-lived request_uri; the issue caps it below 600 s.
+	between("OAUTH_PAR_LIFESPAN", o.PARLifespan, 10*time.Second, 599*time.Second)
+	between("OAUTH_REFRESH_GRACE_PERIOD", o.RefreshGracePeriod, 0, 5*time.Minute)
+	check(o.ConsentLifespan < 0, "%sOAUTH_CONSENT_LIFESPAN: must not be negative (0 keeps a consent until revoked)", EnvPrefix)
+	check(o.TokenFormat != TokenFormatOpaque && o.TokenFormat != TokenFormatJWT,
+		"%sOAUTH_TOKEN_FORMAT: %q is not opaque or jwt", EnvPrefix, o.TokenFormat)
+
+	check(c.SignIn.MaxFailedAttempts < 1 || c.SignIn.MaxFailedAttempts > 100,
+		"%sSIGNIN_MAX_FAILED_ATTEMPTS: %d is out of range [1, 100]", EnvPrefix, c.SignIn.MaxFailedAttempts)
+	between("SIGNIN_LOCKOUT_DURATION", c.SignIn.LockoutDuration, time.Second, 30*24*time.Hour)
+	between("SIGNIN_SESSION_LIFESPAN", c.SignIn.SessionLifespan, time.Minute, 24*time.Hour)
+
+	check(c.DataAPI.RateLimitPerMinute < 0, "%sDATAAPI_RATE_LIMIT_PER_MINUTE: must not be negative (0 disables the limit)", EnvPrefix)
+	check(c.DataAPI.MaxExportDays < 1 || c.DataAPI.MaxExportDays > 3660,
+		"%sDATAAPI_MAX_EXPORT_DAYS: %d is out of range [1, 3660]", EnvPrefix, c.DataAPI.MaxExportDays)
+
+	check(!regexp.MustCompile(`^[0-9]{4,5}$`).MatchString(c.Exports.QBOIntuBID),
+		"%sEXPORTS_QBO_INTU_BID: %q is not a 4- or 5-digit Intuit bank ID", EnvPrefix, c.Exports.QBOIntuBID)
+	check(strings.TrimSpace(c.Exports.BankName) == "", "%sEXPORTS_BANK_NAME: must not be empty", EnvPrefix)
+	check(!regexp.MustCompile(`^[0-9]{1,9}$`).MatchString(c.Exports.BankID),
+		"%sEXPORTS_BANK_ID: %q is not a routing number of up to 9 digits", EnvPrefix, c.Exports.BankID)
+	check(!regexp.MustCompile(`^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$`).MatchString(c.Exports.BIC),
+		"%sEXPORTS_BIC: %q is not an 8- or 11-character BIC", EnvPrefix, c.Exports.BIC)
+
+	if w := c.Notifications.WebhookURL; w != "" {
+		u, err := url.Parse(w)
+		check(err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "",
+			"%sNOTIFICATIONS_WEBHOOK_URL: not an absolute http(s) URL", EnvPrefix)
+	}
+	if a := c.Notifications.SMTPAddr; a != "" {
+		if err := checkAddr(a); err != nil {
+			errs = append(errs, fmt.Errorf("%sNOTIFICATIONS_SMTP_ADDR: %w", EnvPrefix, err))
+		}
+		check(c.Notifications.SMTPFrom == "", "%sNOTIFICATIONS_SMTP_FROM: required when NOTIFICATIONS_SMTP_ADDR is set", EnvPrefix)
+	}
+
+	if _, err := ParseBodyLimit(c.HTTP.BodyLimit); err != nil {
+		errs = append(errs, fmt.Errorf("%sHTTP_BODY_LIMIT: %w", EnvPrefix, err))
+	}
+	between("HTTP_READ_HEADER_TIMEOUT", c.HTTP.ReadHeaderTimeout, time.Second, 5*time.Minute)
+	check(c.HTTP.ReadTimeout < 0, "%sHTTP_READ_TIMEOUT: must not be negative (0: none)", EnvPrefix)
+	check(c.HTTP.WriteTimeout < 0, "%sHTTP_WRITE_TIMEOUT: must not be negative (0: none)", EnvPrefix)
+	check(c.HTTP.IdleTimeout < 0, "%sHTTP_IDLE_TIMEOUT: must not be negative (0: none)", EnvPrefix)
+	between("HTTP_SHUTDOWN_TIMEOUT", c.HTTP.ShutdownTimeout, time.Second, 10*time.Minute)
+
+	if len(errs) > 0 {
+		return &ValidationError{Problems: withKeys(errs)}
+	}
+	return nil
+}
+
+// withKeys adds the YAML key to each problem that starts with an environment
+// variable, so a problem is findable whichever way the setting was given.
+func withKeys(errs []error) []error {
+	keys := map[string]string{}
+	for _, f := range Fields(Config{}) {
+		keys[f.Env] = f.Key
+	}
+	out := make([]error, len(errs))
+	for i, err := range errs {
+		out[i] = err
+		env, _, ok := strings.Cut(err.Error(), ":")
+		if key, known := keys[env]; ok && known {
+			out[i] = &problem{setting: key + " (" + env + ")", err: err}
+		}
+	}
+	return out
+}
+
+// problem is one Validate finding about a named setting.
+type problem struct {
+	setting string
+	err     error
+}
+
+func (p *problem) Error() string {
+	_, msg, _ := strings.Cut(p.err.Error(), ": ")
+	return p.setting + ": " + msg
+}
+
+func (p *problem) Unwrap() error { return p.err }
+
+// ValidationError lists every problem Validate found.
+type ValidationError struct {
+	Problems []error
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid configuration (%d problem", len(e.Problems))
+	if len(e.Problems) != 1 {
+		b.WriteString("s")
+	}
+	b.WriteString("):")
+	for _, p := range e.Problems {
+		b.WriteString("\n  - ")
+		b.WriteString(p.Error())
+	}
+	return b.String()
+}
+
+// Unwrap lets errors.Is/As see each problem.
+func (e *ValidationError) Unwrap() []error { return e.Problems }
+
+// KeyEncryptionKeyBytes decodes KeyEncryptionKey (standard or URL-safe
+// base64, padded or not) and checks it is 32 bytes.
+func (s Secrets) KeyEncryptionKeyBytes() ([]byte, error) {
+	k := strings.TrimSpace(s.KeyEncryptionKey)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(k); err == nil {
+			if len(b) != 32 {
+				return nil, fmt.Errorf("must decode to 32 bytes (AES-256), got %d", len(b))
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("is not base64; generate one with: openssl rand -base64 32")
+}
+
+func checkAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (e.g. :8080 or 127.0.0.1:8080)", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q has an invalid port", addr)
+	}
+	_ = host // any host name or IP; the listener reports what it cannot bind
+	return nil
+}
+
+func checkIssuer(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || !u.IsAbs() || u.Host == "":
+		return fmt.Errorf("%q is not an absolute URL", s)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return fmt.Errorf("%q must use https", s)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return fmt.Errorf("%q must use https (plain http is only for localhost)", s)
+	case u.RawQuery != "" || u.Fragment != "":
+		return fmt.Errorf("%q must not have a query or fragment (OpenID Connect Discovery §3)", s)
+	case strings.HasSuffix(u.Path, "/"):
+		return fmt.Errorf("%q must not end with /", s)
+	case u.User != nil:
+		return fmt.Errorf("%q must not contain user information", redactURL(s))
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// ParseBodyLimit reads a size such as "1M", "512K", "2MB" or "1048576" in
+// bytes (K, M, G are powers of 1024, as echo's BodyLimit reads them).
+func ParseBodyLimit(s string) (int64, error) {
+	m := regexp.MustCompile(`^([0-9]+)([KMG]?)B?$`).FindStringSubmatch(strings.ToUpper(strings.TrimSpace(s)))
+	if m == nil {
+		return 0, fmt.Errorf("%q is not a size such as 512K or 1M", s)
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	shift := map[string]uint{"": 0, "K": 10, "M": 20, "G": 30}[m[2]]
+	if n <= 0 || n > (1<<40)>>shift {
+		return 0, fmt.Errorf("%q is out of range (1 byte to 1T)", s)
+	}
+	return n << shift, nil
+}
