@@ -32,8 +32,8 @@ type Config struct {
 	Log           Log           `yaml:"log"`
 	Secrets       Secrets       `yaml:"secrets"`
 	OAuth         OAuth         `yaml:"oauth"`
-	SignIn        SignIn        `yaml:"sign_in"`
-	DataAPI       DataAPI       `yaml:"data_api"`
+	SignIn        SignIn        `yaml:"signin"`
+	DataAPI       DataAPI       `yaml:"dataapi"`
 	Exports       Exports       `yaml:"exports"`
 	Notifications Notifications `yaml:"notifications"`
 	HTTP          HTTP          `yaml:"http"`
@@ -122,6 +122,8 @@ type HTTP struct {
 	WriteTimeout    time.Duration `yaml:"write_timeout" env:"HTTP_WRITE_TIMEOUT"`
 	IdleTimeout     time.Duration `yaml:"idle_timeout" env:"HTTP_IDLE_TIMEOUT"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"HTTP_SHUTDOWN_TIMEOUT"`
+	// MaxHeaderBytes caps request headers (net/http's default is 1 MiB).
+	MaxHeaderBytes int `yaml:"max_header_bytes" env:"HTTP_MAX_HEADER_BYTES"`
 }
 
 // Default is a configuration that runs with zero set-up: embedded SQLite in
@@ -160,6 +162,7 @@ func Default() Config {
 			ReadTimeout:       30 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 			ShutdownTimeout:   15 * time.Second,
+			MaxHeaderBytes:    64 << 10,
 		},
 	}
 }

@@ -116,6 +116,8 @@ func (c Config) Validate() error {
 	check(c.HTTP.ReadTimeout < 0, "%sHTTP_READ_TIMEOUT: must not be negative (0: none)", EnvPrefix)
 	check(c.HTTP.WriteTimeout < 0, "%sHTTP_WRITE_TIMEOUT: must not be negative (0: none)", EnvPrefix)
 	check(c.HTTP.IdleTimeout < 0, "%sHTTP_IDLE_TIMEOUT: must not be negative (0: none)", EnvPrefix)
+	check(c.HTTP.MaxHeaderBytes < 4<<10 || c.HTTP.MaxHeaderBytes > 1<<20,
+		"%sHTTP_MAX_HEADER_BYTES: %d is out of range [4096, 1048576]", EnvPrefix, c.HTTP.MaxHeaderBytes)
 	between("HTTP_SHUTDOWN_TIMEOUT", c.HTTP.ShutdownTimeout, time.Second, 10*time.Minute)
 
 	if len(errs) > 0 {
