@@ -1,0 +1,423 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/ory/fosite"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// handleAuthorize parses and validates the authorization request (or loads
+// the pushed one), parks it in a store.AuthFlow under a fresh login
+// challenge and sends the browser to the bank's sign-in page.
+func (s *Server) handleAuthorize(c echo.Context) error {
+	ctx := c.Request().Context()
+	r := c.Request()
+	w := s.issWriter(c.Response())
+
+	if err := r.ParseForm(); err != nil {
+		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), fosite.ErrInvalidRequest.WithHint("The request could not be parsed."))
+		return nil
+	}
+	if r.Form.Get("request") != "" {
+		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), fosite.ErrRequestNotSupported.WithHint("Request objects are not supported; use pushed authorization requests."))
+		return nil
+	}
+	ar, err := s.provider.NewAuthorizeRequest(ctx, r)
+	err = allowMissingState(ar, err)
+	if err == nil {
+		err = s.checkAuthorizeRequest(ctx, r, ar)
+	}
+	if err != nil {
+		s.writeAuthorizeError(ctx, w, ar, err)
+		return nil
+	}
+
+	flow := store.AuthFlow{
+		ID:              store.RandomToken(32),
+		ClientID:        ar.GetClient().GetID(),
+		RequestedScopes: ar.GetRequestedScopes(),
+		State:           store.FlowLogin,
+		ExpiresAt:       s.now().Add(flowLifespan).UTC(),
+	}
+	blob, err := encodeRequest(ar)
+	if err != nil {
+		s.writeAuthorizeError(ctx, w, ar, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error()))
+		return nil
+	}
+	flow.Request = s.flowSeal.seal(blob, "flow:"+flow.ID)
+	if _, err := s.st.CreateAuthFlow(ctx, flow); err != nil {
+		s.writeAuthorizeError(ctx, w, ar, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error()))
+		return nil
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Location", s.cfg.LoginURL+"?login_challenge="+url.QueryEscape(flow.ID))
+	w.WriteHeader(http.StatusSeeOther)
+	return nil
+}
+
+// allowMissingState accepts a request without state: FAPI 2.0 and certified
+// clients rely on PKCE and omit it, but fosite insists on ≥ 8 characters.
+// fosite checks state last, so everything else has been validated already.
+func allowMissingState(ar fosite.AuthorizeRequester, err error) error {
+	if err != nil && ar != nil && ar.GetState() == "" && errors.Is(err, fosite.ErrInvalidState) {
+		return nil
+	}
+	return err
+}
+
+// checkAuthorizeRequest adds what fosite does not enforce up front, so the
+// user is not asked to sign in for a request that is bound to fail.
+func (s *Server) checkAuthorizeRequest(_ context.Context, r *http.Request, ar fosite.AuthorizeRequester) error {
+	fc, ok := ar.GetClient().(*fositeClient)
+	if !ok {
+		return fosite.ErrServerError.WithDebug("unexpected client type")
+	}
+	pushed := strings.HasPrefix(r.Form.Get("request_uri"), parURIPrefix)
+	if !pushed && (s.cfg.RequirePAR || fc.c.RequirePAR) {
+		return fosite.ErrInvalidRequest.WithHint("This client must use a pushed authorization request (PAR).")
+	}
+	return checkRequestParams(ar.GetRequestForm())
+}
+
+// checkRequestParams enforces PKCE S256, a usable nonce and no prompt=none
+// (we always show the bank's pages).
+func checkRequestParams(form url.Values) error {
+	if form.Get("code_challenge") == "" {
+		return fosite.ErrInvalidRequest.WithHint("Clients must include a code_challenge (PKCE with S256).")
+	}
+	if form.Get("code_challenge_method") != "S256" {
+		return fosite.ErrInvalidRequest.WithHint("Clients must use code_challenge_method=S256, plain is not allowed.")
+	}
+	if n := form.Get("nonce"); n != "" && len(n) < 8 {
+		return fosite.ErrInvalidRequest.WithHint("The nonce must be at least 8 characters long.")
+	}
+	if slices.Contains(strings.Fields(form.Get("prompt")), "none") {
+		return fosite.ErrLoginRequired.WithHint("The user must sign in on the bank's pages.")
+	}
+	if form.Get("request") != "" {
+		return fosite.ErrRequestNotSupported.WithHint("Request objects are not supported.")
+	}
+	return nil
+}
+
+// handlePAR is the pushed authorization request endpoint (RFC 9126).
+func (s *Server) handlePAR(c echo.Context) error {
+	ctx := c.Request().Context()
+	r := c.Request()
+	w := c.Response()
+	ar, err := s.provider.NewPushedAuthorizeRequest(ctx, r)
+	err = allowMissingState(ar, err)
+	if err == nil && r.Form.Get("redirect_uri") == "" {
+		err = fosite.ErrInvalidRequest.WithHint("redirect_uri is required in a pushed authorization request.")
+	}
+	if err == nil {
+		err = checkRequestParams(r.Form)
+	}
+	if err != nil {
+		s.logOAuthError(ctx, pathPAR, err)
+		s.provider.WritePushedAuthorizeError(ctx, w, ar, err)
+		return nil
+	}
+	resp, err := s.provider.NewPushedAuthorizeResponse(ctx, ar, newSession())
+	if err != nil {
+		s.logOAuthError(ctx, pathPAR, err)
+		s.provider.WritePushedAuthorizeError(ctx, w, ar, err)
+		return nil
+	}
+	s.provider.WritePushedAuthorizeResponse(ctx, w, ar, resp)
+	return nil
+}
+
+// errFlow is refused without redirecting: the challenge or verifier does
+// not check out, so we do not know that the browser belongs to the client.
+var errFlow = fosite.ErrInvalidRequest.WithHint("The sign-in session is unknown, expired or already used; start again from the application.")
+
+// handleResume finishes a flow the consent pages decided: it checks the
+// one-time verifier, marks the flow done (single use), re-checks the user and
+// the scopes the job role allows now, records the consent and redirects to
+// the client with a code (or access_denied), always with iss (RFC 9207).
+func (s *Server) handleResume(c echo.Context) error {
+	ctx := c.Request().Context()
+	w := s.issWriter(c.Response())
+	id := c.QueryParam("login_challenge")
+	verifier := c.QueryParam("login_verifier")
+	if id == "" || verifier == "" {
+		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), errFlow)
+		return nil
+	}
+	flow, err := s.st.GetAuthFlow(ctx, id)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), fosite.ErrServerError.WithWrap(err).WithDebug(err.Error()))
+			return nil
+		}
+		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), errFlow)
+		return nil
+	}
+	if flow.State != store.FlowDecided || !store.VerifyToken(flow.VerifierHash, verifier) {
+		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), errFlow)
+		return nil
+	}
+	blob, err := s.flowSeal.open(flow.Request, "flow:"+flow.ID)
+	if err != nil {
+		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), fosite.ErrServerError.WithWrap(err).WithDebug(err.Error()))
+		return nil
+	}
+	ar, err := s.store.decodeRequest(ctx, blob, nil)
+	if err != nil {
+		// The client may have been deleted meanwhile: no redirect.
+		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), fosite.ErrInvalidClient.WithWrap(err).WithDebug(err.Error()))
+		return nil
+	}
+	ar.Session = nil
+
+	var resp fosite.AuthorizeResponder
+	err = s.st.InTx(ctx, func(ctx context.Context) error {
+		if _, err := s.st.UpdateAuthFlow(ctx, flow.ID, func(f store.AuthFlow) (store.AuthFlow, error) {
+			if f.State != store.FlowDecided {
+				return f, fmt.Errorf("flow is %s: %w", f.State, store.ErrConflict)
+			}
+			f.State = store.FlowDone
+			f.UpdatedAt = s.now().UTC()
+			return f, nil
+		}); err != nil {
+			if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+				return errFlowUsed
+			}
+			return fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+		}
+		var err error
+		resp, err = s.authorize(ctx, flow, ar)
+		return err
+	})
+	switch {
+	case errors.Is(err, errFlowUsed):
+		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), errFlow)
+		return nil
+	case err != nil:
+		var denied *deniedError
+		if errors.As(err, &denied) {
+			// The refusal itself must stick: mark the flow done outside the
+			// rolled-back transaction.
+			_, _ = s.st.UpdateAuthFlow(ctx, flow.ID, func(f store.AuthFlow) (store.AuthFlow, error) {
+				if f.State != store.FlowDecided {
+					return f, store.ErrConflict
+				}
+				f.State = store.FlowDone
+				return f, nil
+			})
+			err = denied.err
+		}
+		s.writeAuthorizeError(ctx, w, ar, err)
+		return nil
+	}
+	if ar.GetState() == "" {
+		resp.GetParameters().Del("state")
+	}
+	resp.AddParameter("iss", s.cfg.Issuer)
+	s.provider.WriteAuthorizeResponse(ctx, w, ar, resp)
+	return nil
+}
+
+var errFlowUsed = errors.New("authz: flow already used")
+
+// deniedError is a refusal to the client (access_denied, login_required…)
+// that still consumes the flow.
+type deniedError struct{ err error }
+
+func (e *deniedError) Error() string { return e.err.Error() }
+func (e *deniedError) Unwrap() error { return e.err }
+
+func deny(hint string) error {
+	return &deniedError{err: fosite.ErrAccessDenied.WithHint(hint)}
+}
+
+// authorize re-checks the decision against the database as it is now and
+// issues the code. It runs inside the resume transaction.
+func (s *Server) authorize(ctx context.Context, flow store.AuthFlow, ar *fosite.AuthorizeRequest) (fosite.AuthorizeResponder, error) {
+	fc := ar.Client.(*fositeClient)
+	if flow.Denied {
+		return nil, deny("The user denied the request.")
+	}
+	user, err := s.st.GetUser(ctx, flow.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, deny("The user cannot authorize this application.")
+	} else if err != nil {
+		return nil, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+	}
+	if !userActive(user, s.now()) {
+		return nil, deny("The user cannot sign in.")
+	}
+	if !fc.c.FirstParty && !user.AccountingSoftware {
+		return nil, deny("Only an accounting software user can connect an accounting application.")
+	}
+	form := ar.GetRequestForm()
+	authTime := flow.AuthTime
+	if authTime.IsZero() {
+		return nil, fosite.ErrServerError.WithDebug("the flow has no auth time")
+	}
+	if slices.Contains(strings.Fields(form.Get("prompt")), "login") && authTime.Truncate(time.Second).Before(ar.GetRequestedAt().Truncate(time.Second)) {
+		return nil, &deniedError{err: fosite.ErrLoginRequired.WithHint("The user must sign in again (prompt=login).")}
+	}
+	if ma, err := strconv.ParseInt(form.Get("max_age"), 10, 64); err == nil && ma > 0 && authTime.Add(time.Duration(ma)*time.Second).Before(ar.GetRequestedAt()) {
+		return nil, &deniedError{err: fosite.ErrLoginRequired.WithHint("The sign-in is older than max_age.")}
+	}
+
+	allowed, err := s.allowedDataScopes(ctx, user)
+	if err != nil {
+		return nil, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+	}
+	granted := grantableScopes(ar.GetRequestedScopes(), flow.GrantedScopes, fc.c, user, allowed)
+	if !slices.ContainsFunc(granted, isResourceScope) {
+		return nil, deny("The user's job role allows none of the requested access.")
+	}
+
+	consent, err := s.st.CreateConsent(ctx, store.Consent{
+		ID:        store.NewID("cns"),
+		UserID:    user.ID,
+		ClientID:  fc.GetID(),
+		Scopes:    granted,
+		GrantedAt: s.now().UTC(),
+	})
+	if err != nil {
+		return nil, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+	}
+	ar.SetID(consent.ID)
+	for _, sc := range granted {
+		ar.GrantScope(sc)
+	}
+	for _, a := range ar.GetRequestedAudience() {
+		ar.GrantAudience(a)
+	}
+	sess := userSession(fc.GetID(), user.ID, authTime, ar.GetRequestedAt(), form.Get("nonce"), fc.c.FirstParty)
+	resp, err := s.provider.NewAuthorizeResponse(ctx, ar, sess)
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// grantableScopes is requested ∩ what the user agreed to ∩ what the client
+// may ask ∩ what the role allows now (data scopes), plus openid, profile and
+// offline_access when requested and agreed. admin is only for first-party
+// clients acting for an ordinary (not accounting software) user.
+func grantableScopes(requested, agreed []string, c store.Client, u store.User, allowedData []string) []string {
+	var out []string
+	for _, sc := range requested {
+		if !slices.Contains(agreed, sc) || !slices.Contains(c.Scopes, sc) || slices.Contains(out, sc) {
+			continue
+		}
+		switch sc {
+		case store.ScopeOpenID, store.ScopeProfile, store.ScopeOfflineAccess:
+			out = append(out, sc)
+		case store.ScopeAccountsRead, store.ScopeStatementsRead:
+			if slices.Contains(allowedData, sc) {
+				out = append(out, sc)
+			}
+		case store.ScopeAdmin:
+			if c.FirstParty && !u.AccountingSoftware {
+				out = append(out, sc)
+			}
+		}
+	}
+	return out
+}
+
+func isResourceScope(sc string) bool {
+	switch sc {
+	case store.ScopeAccountsRead, store.ScopeStatementsRead, store.ScopeAdmin, store.ScopeOperator:
+		return true
+	}
+	return false
+}
+
+// userActive: active and not locked by failed sign-ins.
+func userActive(u store.User, now time.Time) bool {
+	return u.Status == store.UserActive && (u.LockedUntil.IsZero() || now.After(u.LockedUntil))
+}
+
+// allowedDataScopes are the data scopes the user's job role (in the business
+// group overview context) allows now.
+func (s *Server) allowedDataScopes(ctx context.Context, u store.User) ([]string, error) {
+	a, err := s.st.UserAssignment(ctx, u.ID, "")
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("authz: user assignment: %w", err)
+	}
+	role, err := s.st.GetJobRole(ctx, a.JobRoleID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("authz: job role: %w", err)
+	}
+	return store.AllowedScopes(store.EffectiveGrants(u, role)), nil
+}
+
+// writeAuthorizeError writes through fosite: a redirect to the client only
+// when client and redirect URI were validated, otherwise a JSON error.
+func (s *Server) writeAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
+	s.logOAuthError(ctx, pathAuthorize, err)
+	s.provider.WriteAuthorizeError(ctx, w, ar, err)
+}
+
+// issResponseWriter adds iss (RFC 9207) to every redirect fosite writes from
+// the authorization endpoint, success or error, and drops an empty state
+// (fosite always writes one; a request without state gets none back).
+type issResponseWriter struct {
+	http.ResponseWriter
+	iss string
+}
+
+func (s *Server) issWriter(w http.ResponseWriter) *issResponseWriter {
+	return &issResponseWriter{ResponseWriter: w, iss: s.cfg.Issuer}
+}
+
+func (w *issResponseWriter) WriteHeader(code int) {
+	if code >= 300 && code < 400 {
+		if loc := w.Header().Get("Location"); loc != "" {
+			w.Header().Set("Location", w.withIss(loc))
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *issResponseWriter) withIss(loc string) string {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return loc
+	}
+	fix := func(q url.Values) string {
+		if !q.Has("code") && !q.Has("error") {
+			return ""
+		}
+		q.Set("iss", w.iss)
+		if q.Get("state") == "" {
+			q.Del("state")
+		}
+		return q.Encode()
+	}
+	if u.Fragment != "" {
+		if q, err := url.ParseQuery(u.Fragment); err == nil {
+			if enc := fix(q); enc != "" {
+				u.Fragment = enc
+				return u.String()
+			}
+		}
+	}
+	if enc := fix(u.Query()); enc != "" {
+		u.RawQuery = enc
+	}
+	return u.String()
+}

@@ -1,0 +1,176 @@
+package authz
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/go-jose/go-jose/v3"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/ory/fosite"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+const (
+	assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+	// assertionLeeway is FAPI 2.0's clock-skew allowance for iat/nbf (and exp).
+	assertionLeeway = 10 * time.Second
+	// assertionMaxLife refuses assertions valid for longer than this.
+	assertionMaxLife = time.Hour
+)
+
+// authenticateClient is fosite's ClientAuthenticationStrategy. private_key_jwt
+// is verified here rather than by fosite because we need: PS256/ES256 only,
+// aud = issuer, token URL or PAR URL (string or array), 10 s leeway and jti
+// single use in the database. client_secret_basic goes to fosite's default
+// (with our store.HashToken hasher).
+func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
+	switch t := form.Get("client_assertion_type"); {
+	case t == assertionType:
+		return s.authenticateAssertion(ctx, form)
+	case t != "":
+		return nil, fosite.ErrInvalidRequest.WithHintf("Unknown client_assertion_type '%s'.", t)
+	case form.Get("client_assertion") != "":
+		return nil, fosite.ErrInvalidRequest.WithHint("client_assertion needs client_assertion_type.")
+	case form.Get("client_secret") != "":
+		return nil, fosite.ErrInvalidClient.WithHint("client_secret_post is not supported; use HTTP Basic authentication.")
+	}
+	return s.provider.DefaultClientAuthenticationStrategy(ctx, r, form)
+}
+
+func invalidClient(hint string, err error) error {
+	e := fosite.ErrInvalidClient.WithHint(hint)
+	if err != nil {
+		e = e.WithWrap(err).WithDebug(err.Error())
+	}
+	return e
+}
+
+func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (fosite.Client, error) {
+	assertion := form.Get("client_assertion")
+	if assertion == "" {
+		return nil, fosite.ErrInvalidRequest.WithHint("client_assertion is missing.")
+	}
+	var client *fositeClient
+	parser := jwt.NewParser(
+		jwt.WithValidMethods([]string{"ES256", "PS256"}),
+		jwt.WithLeeway(assertionLeeway),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(s.now),
+	)
+	claims := jwt.MapClaims{}
+	_, err := parser.ParseWithClaims(assertion, claims, func(t *jwt.Token) (interface{}, error) {
+		id := form.Get("client_id")
+		if id == "" {
+			id, _ = claims["sub"].(string)
+		}
+		c, err := s.store.client(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if c.c.TokenEndpointAuthMethod != authPrivateKeyJWT {
+			return nil, errors.New("client does not use private_key_jwt")
+		}
+		alg, _ := t.Header["alg"].(string)
+		if alg != c.c.TokenEndpointAuthSigningAlg {
+			return nil, fmt.Errorf("assertion signed with %s, client registered %s", alg, c.c.TokenEndpointAuthSigningAlg)
+		}
+		kid, _ := t.Header["kid"].(string)
+		key, err := s.clientKey(ctx, c, kid, alg)
+		if err != nil {
+			return nil, err
+		}
+		client = c
+		return key, nil
+	})
+	if err != nil || client == nil {
+		return nil, invalidClient("The client_assertion could not be verified.", err)
+	}
+
+	id := client.GetID()
+	if iss, _ := claims["iss"].(string); iss != id {
+		return nil, invalidClient("Claim 'iss' of the client_assertion must be the client_id.", nil)
+	}
+	if sub, _ := claims["sub"].(string); sub != id {
+		return nil, invalidClient("Claim 'sub' of the client_assertion must be the client_id.", nil)
+	}
+	if fid := form.Get("client_id"); fid != "" && fid != id {
+		return nil, invalidClient("client_id does not match the client_assertion.", nil)
+	}
+	aud, err := claims.GetAudience()
+	if err != nil || !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(s.assertionAudiences, a) }) {
+		return nil, invalidClient("Claim 'aud' of the client_assertion must be the issuer, the token endpoint or the PAR endpoint.", nil)
+	}
+	jti, _ := claims["jti"].(string)
+	if jti == "" {
+		return nil, invalidClient("Claim 'jti' of the client_assertion is required.", nil)
+	}
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return nil, invalidClient("Claim 'exp' of the client_assertion is required.", err)
+	}
+	if exp.Sub(s.now()) > assertionMaxLife {
+		return nil, invalidClient("The client_assertion is valid for too long (at most one hour).", nil)
+	}
+	// jti is scoped to the client so two clients cannot burn each other's.
+	if err := s.st.UseJTI(ctx, id+":"+jti, exp.Add(assertionLeeway)); errors.Is(err, store.ErrConflict) {
+		return nil, invalidClient("Claim 'jti' of the client_assertion was already used.", nil)
+	} else if err != nil {
+		return nil, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+	}
+	return client, nil
+}
+
+// clientKey finds the client's public key for kid and alg, in its registered
+// JWKS or at its jwks_uri (refetched once when the kid is unknown).
+func (s *Server) clientKey(ctx context.Context, c *fositeClient, kid, alg string) (interface{}, error) {
+	if set := c.GetJSONWebKeys(); set != nil {
+		return pickKey(set, kid, alg)
+	}
+	if uri := c.GetJSONWebKeysURI(); uri != "" {
+		fetch := s.fcfg.GetJWKSFetcherStrategy(ctx)
+		set, err := fetch.Resolve(ctx, uri, false)
+		if err != nil {
+			return nil, fmt.Errorf("fetch client jwks: %w", err)
+		}
+		if k, err := pickKey(set, kid, alg); err == nil {
+			return k, nil
+		}
+		if set, err = fetch.Resolve(ctx, uri, true); err != nil {
+			return nil, fmt.Errorf("fetch client jwks: %w", err)
+		}
+		return pickKey(set, kid, alg)
+	}
+	return nil, errors.New("client has no keys")
+}
+
+func pickKey(set *jose.JSONWebKeySet, kid, alg string) (interface{}, error) {
+	keys := set.Keys
+	if kid != "" {
+		keys = set.Key(kid)
+	}
+	for _, k := range keys {
+		if k.Use != "" && k.Use != "sig" {
+			continue
+		}
+		switch pk := k.Key.(type) {
+		case *ecdsa.PublicKey:
+			if alg == "ES256" {
+				return pk, nil
+			}
+		case *rsa.PublicKey:
+			if alg == "PS256" {
+				return pk, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("no %s key with kid %q", alg, kid)
+}

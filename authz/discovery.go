@@ -1,0 +1,92 @@
+package authz
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// buildDiscovery marshals the metadata once: it lists exactly what New
+// composed.
+func (s *Server) buildDiscovery() (oidc, as []byte, err error) {
+	iss := s.cfg.Issuer
+	authMethods := []string{authPrivateKeyJWT, authClientSecretBasic}
+	assertionAlgs := []string{"PS256", "ES256"}
+	m := map[string]any{
+		"issuer":                                iss,
+		"authorization_endpoint":                iss + pathAuthorize,
+		"token_endpoint":                        iss + pathToken,
+		"pushed_authorization_request_endpoint": iss + pathPAR,
+		"require_pushed_authorization_requests": s.cfg.RequirePAR,
+		"revocation_endpoint":                   iss + pathRevoke,
+		"introspection_endpoint":                iss + pathIntrospect,
+		"userinfo_endpoint":                     iss + pathUserinfo,
+		"jwks_uri":                              iss + pathJWKS,
+		"scopes_supported": []string{
+			store.ScopeOpenID, store.ScopeProfile, store.ScopeOfflineAccess,
+			store.ScopeAccountsRead, store.ScopeStatementsRead, store.ScopeAdmin, store.ScopeOperator,
+		},
+		"response_types_supported":                              []string{"code"},
+		"response_modes_supported":                              []string{"query"},
+		"grant_types_supported":                                 []string{"authorization_code", "refresh_token", "client_credentials"},
+		"subject_types_supported":                               []string{"public"},
+		"id_token_signing_alg_values_supported":                 []string{signingAlg},
+		"token_endpoint_auth_methods_supported":                 authMethods,
+		"token_endpoint_auth_signing_alg_values_supported":      assertionAlgs,
+		"revocation_endpoint_auth_methods_supported":            authMethods,
+		"revocation_endpoint_auth_signing_alg_values_supported": assertionAlgs,
+		"introspection_endpoint_auth_methods_supported":         []string{authClientSecretBasic},
+		"code_challenge_methods_supported":                      []string{"S256"},
+		"authorization_response_iss_parameter_supported":        true,
+		"claims_supported":                                      []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "at_hash", "name", "preferred_username"},
+		"acr_values_supported":                                  []string{acrPassword},
+		"claims_parameter_supported":                            false,
+		"request_parameter_supported":                           false,
+		"request_uri_parameter_supported":                       false,
+		"userinfo_signing_alg_values_supported":                 []string{"none"},
+	}
+	if s.cfg.TokenFormat == "jwt" {
+		m["access_token_signing_alg_values_supported"] = []string{signingAlg}
+	}
+	if oidc, err = json.Marshal(m); err != nil {
+		return nil, nil, fmt.Errorf("authz: discovery: %w", err)
+	}
+	// RFC 8414 metadata: the same document without the OIDC-only members.
+	for _, k := range []string{"userinfo_endpoint", "subject_types_supported", "id_token_signing_alg_values_supported", "claims_supported", "acr_values_supported", "claims_parameter_supported", "request_parameter_supported", "request_uri_parameter_supported", "userinfo_signing_alg_values_supported"} {
+		delete(m, k)
+	}
+	if as, err = json.Marshal(m); err != nil {
+		return nil, nil, fmt.Errorf("authz: metadata: %w", err)
+	}
+	return oidc, as, nil
+}
+
+func (s *Server) handleDiscovery(c echo.Context) error {
+	return writeCachedJSON(c, s.discovery)
+}
+
+func (s *Server) handleASMetadata(c echo.Context) error {
+	return writeCachedJSON(c, s.asMetadata)
+}
+
+// handleJWKS serves the published keys, re-read from the database at most
+// every keyCacheTTL and marshalled once per key-set change.
+func (s *Server) handleJWKS(c echo.Context) error {
+	ks, err := s.keys.get(c.Request().Context())
+	if err != nil {
+		s.log.ErrorContext(c.Request().Context(), "jwks: load keys failed", "err", err)
+		return c.JSON(http.StatusInternalServerError, map[string]string{"error": "server_error"})
+	}
+	return writeCachedJSON(c, ks.jwks)
+}
+
+func writeCachedJSON(c echo.Context, b []byte) error {
+	h := c.Response().Header()
+	h.Set("Cache-Control", "public, max-age=60")
+	h.Set("Access-Control-Allow-Origin", "*")
+	return c.Blob(http.StatusOK, "application/json", b)
+}

@@ -1,0 +1,551 @@
+package authz
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/handler/pkce"
+	fstorage "github.com/ory/fosite/storage"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// fositeStore adapts store.Store to fosite's storage interfaces. It is the
+// only code that maps store sentinels to fosite's (store.ErrNotFound →
+// fosite.ErrNotFound, an inactive code → ErrInvalidatedAuthorizeCode, an
+// inactive refresh token → ErrInactiveToken), always returning the hydrated
+// request with those errors so fosite can revoke the grant family.
+type fositeStore struct {
+	st          store.Store
+	seal        *sealer
+	now         func() time.Time
+	grace       time.Duration // refresh-token rotation grace period
+	parLifespan time.Duration
+	lifespans   map[fosite.TokenType]time.Duration
+
+	clients sync.Map // client ID → cachedClient
+}
+
+var (
+	_ fosite.ClientManager                 = (*fositeStore)(nil)
+	_ oauth2.CoreStorage                   = (*fositeStore)(nil)
+	_ oauth2.TokenRevocationStorage        = (*fositeStore)(nil)
+	_ oauth2.ClientCredentialsGrantStorage = (*fositeStore)(nil)
+	_ pkce.PKCERequestStorage              = (*fositeStore)(nil)
+	_ openid.OpenIDConnectRequestStorage   = (*fositeStore)(nil)
+	_ fosite.PARStorage                    = (*fositeStore)(nil)
+	_ fstorage.Transactional               = (*fositeStore)(nil)
+)
+
+type cachedClient struct {
+	c      *fositeClient
+	expiry time.Time
+}
+
+// GetClient returns the client, from a copy at most clientCacheTTL old.
+func (a *fositeStore) GetClient(ctx context.Context, id string) (fosite.Client, error) {
+	return a.client(ctx, id)
+}
+
+func (a *fositeStore) client(ctx context.Context, id string) (*fositeClient, error) {
+	if id == "" {
+		return nil, fmt.Errorf("authz: empty client id: %w", fosite.ErrNotFound)
+	}
+	now := time.Now()
+	if v, ok := a.clients.Load(id); ok {
+		if cc := v.(cachedClient); now.Before(cc.expiry) {
+			return cc.c, nil
+		}
+	}
+	c, err := a.st.GetClient(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		a.clients.Delete(id)
+		return nil, fmt.Errorf("authz: client not found: %w", fosite.ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("authz: get client: %w", err)
+	}
+	fc, err := newFositeClient(c)
+	if err != nil {
+		return nil, err
+	}
+	a.clients.Store(id, cachedClient{c: fc, expiry: now.Add(clientCacheTTL)})
+	return fc, nil
+}
+
+// ClientAssertionJWTValid reports fosite.ErrJTIKnown for a jti already used.
+func (a *fositeStore) ClientAssertionJWTValid(ctx context.Context, jti string) error {
+	used, err := a.st.JTIUsed(ctx, jti, a.now())
+	if err != nil {
+		return fmt.Errorf("authz: jti lookup: %w", err)
+	}
+	if used {
+		return fosite.ErrJTIKnown
+	}
+	return nil
+}
+
+// SetClientAssertionJWT records a jti until exp (single use).
+func (a *fositeStore) SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error {
+	if err := a.st.UseJTI(ctx, jti, exp); errors.Is(err, store.ErrConflict) {
+		return fosite.ErrJTIKnown
+	} else if err != nil {
+		return fmt.Errorf("authz: record jti: %w", err)
+	}
+	return nil
+}
+
+// storedRequest is the serialized form of a fosite request (and, for codes,
+// PAR and flows, of an authorize request).
+type storedRequest struct {
+	ID                string          `json:"id"`
+	RequestedAt       time.Time       `json:"requested_at"`
+	ClientID          string          `json:"client_id"`
+	RequestedScope    []string        `json:"scopes,omitempty"`
+	GrantedScope      []string        `json:"granted_scopes,omitempty"`
+	RequestedAudience []string        `json:"audience,omitempty"`
+	GrantedAudience   []string        `json:"granted_audience,omitempty"`
+	Form              url.Values      `json:"form,omitempty"`
+	Session           json.RawMessage `json:"session,omitempty"`
+
+	Authorize           bool     `json:"authorize,omitempty"`
+	ResponseTypes       []string `json:"response_types,omitempty"`
+	RedirectURI         string   `json:"redirect_uri,omitempty"`
+	State               string   `json:"state,omitempty"`
+	ResponseMode        string   `json:"response_mode,omitempty"`
+	DefaultResponseMode string   `json:"default_response_mode,omitempty"`
+}
+
+func encodeRequest(req fosite.Requester) ([]byte, error) {
+	sr := storedRequest{
+		ID:                req.GetID(),
+		RequestedAt:       req.GetRequestedAt().UTC(),
+		RequestedScope:    req.GetRequestedScopes(),
+		GrantedScope:      req.GetGrantedScopes(),
+		RequestedAudience: req.GetRequestedAudience(),
+		GrantedAudience:   req.GetGrantedAudience(),
+		Form:              req.GetRequestForm(),
+	}
+	if c := req.GetClient(); c != nil {
+		sr.ClientID = c.GetID()
+	}
+	if s := req.GetSession(); s != nil {
+		b, err := json.Marshal(s)
+		if err != nil {
+			return nil, fmt.Errorf("authz: encode session: %w", err)
+		}
+		sr.Session = b
+	}
+	if ar, ok := req.(fosite.AuthorizeRequester); ok {
+		sr.Authorize = true
+		sr.ResponseTypes = ar.GetResponseTypes()
+		if u := ar.GetRedirectURI(); u != nil {
+			sr.RedirectURI = u.String()
+		}
+		sr.State = ar.GetState()
+		sr.ResponseMode = string(ar.GetResponseMode())
+		sr.DefaultResponseMode = string(ar.GetDefaultResponseMode())
+	}
+	b, err := json.Marshal(sr)
+	if err != nil {
+		return nil, fmt.Errorf("authz: encode request: %w", err)
+	}
+	return b, nil
+}
+
+// decodeRequest rebuilds a request; the session is unmarshalled into sess
+// (fosite passes the empty session it wants filled) or a new Session.
+func (a *fositeStore) decodeRequest(ctx context.Context, b []byte, sess fosite.Session) (*fosite.AuthorizeRequest, error) {
+	var sr storedRequest
+	if err := json.Unmarshal(b, &sr); err != nil {
+		return nil, fmt.Errorf("authz: decode request: %w", err)
+	}
+	if sess == nil {
+		sess = newSession()
+	}
+	if len(sr.Session) > 0 && string(sr.Session) != "null" {
+		if err := json.Unmarshal(sr.Session, sess); err != nil {
+			return nil, fmt.Errorf("authz: decode session: %w", err)
+		}
+	}
+	c, err := a.client(ctx, sr.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	ar := fosite.NewAuthorizeRequest()
+	ar.ID = sr.ID
+	ar.RequestedAt = sr.RequestedAt
+	ar.Client = c
+	ar.RequestedScope = fosite.Arguments(sr.RequestedScope)
+	ar.GrantedScope = fosite.Arguments(sr.GrantedScope)
+	ar.RequestedAudience = fosite.Arguments(sr.RequestedAudience)
+	ar.GrantedAudience = fosite.Arguments(sr.GrantedAudience)
+	if sr.Form != nil {
+		ar.Form = sr.Form
+	}
+	ar.Session = sess
+	ar.ResponseTypes = fosite.Arguments(sr.ResponseTypes)
+	if sr.RedirectURI != "" {
+		u, err := url.Parse(sr.RedirectURI)
+		if err != nil {
+			return nil, fmt.Errorf("authz: decode redirect URI: %w", err)
+		}
+		ar.RedirectURI = u
+	}
+	ar.State = sr.State
+	if sr.ResponseMode != "" {
+		ar.ResponseMode = fosite.ResponseModeType(sr.ResponseMode)
+	}
+	ar.DefaultResponseMode = fosite.ResponseModeType(sr.DefaultResponseMode)
+	return ar, nil
+}
+
+func recordAD(kind store.TokenKind, sig string) string { return string(kind) + ":" + sig }
+
+// create stores a token record of kind under sig.
+func (a *fositeStore) create(ctx context.Context, kind store.TokenKind, sig, accessSig string, req fosite.Requester, expires time.Time) error {
+	b, err := encodeRequest(req)
+	if err != nil {
+		return err
+	}
+	rec := store.TokenRecord{
+		Kind:            kind,
+		Signature:       sig,
+		RequestID:       req.GetID(),
+		Active:          true,
+		RequestedAt:     req.GetRequestedAt().UTC(),
+		ExpiresAt:       expires.UTC(),
+		AccessSignature: accessSig,
+		TokenType:       "bearer",
+		Request:         a.seal.seal(b, recordAD(kind, sig)),
+	}
+	if c := req.GetClient(); c != nil {
+		rec.ClientID = c.GetID()
+	}
+	if s := req.GetSession(); s != nil {
+		rec.Subject = s.GetSubject()
+	}
+	if err := a.st.CreateToken(ctx, rec); errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("authz: create %s: %w", kind, fosite.ErrSerializationFailure)
+	} else if err != nil {
+		return fmt.Errorf("authz: create %s: %w", kind, err)
+	}
+	return nil
+}
+
+// get loads a token record and its request; fosite.ErrNotFound if missing.
+func (a *fositeStore) get(ctx context.Context, kind store.TokenKind, sig string, sess fosite.Session) (store.TokenRecord, *fosite.AuthorizeRequest, error) {
+	rec, err := a.st.GetToken(ctx, kind, sig)
+	if errors.Is(err, store.ErrNotFound) {
+		return rec, nil, fmt.Errorf("authz: %s not found: %w", kind, fosite.ErrNotFound)
+	} else if err != nil {
+		return rec, nil, fmt.Errorf("authz: get %s: %w", kind, err)
+	}
+	b, err := a.seal.open(rec.Request, recordAD(kind, sig))
+	if err != nil {
+		return rec, nil, err
+	}
+	req, err := a.decodeRequest(ctx, b, sess)
+	if err != nil {
+		return rec, nil, err
+	}
+	return rec, req, nil
+}
+
+func (a *fositeStore) expiry(req fosite.Requester, t fosite.TokenType) time.Time {
+	if s := req.GetSession(); s != nil {
+		if e := s.GetExpiresAt(t); !e.IsZero() {
+			return e
+		}
+	}
+	return a.now().Add(a.lifespans[t])
+}
+
+func notFoundOK(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// --- authorization codes ---
+
+func (a *fositeStore) CreateAuthorizeCodeSession(ctx context.Context, sig string, req fosite.Requester) error {
+	return a.create(ctx, store.TokenAuthorizeCode, sig, "", req, a.expiry(req, fosite.AuthorizeCode))
+}
+
+func (a *fositeStore) GetAuthorizeCodeSession(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error) {
+	rec, req, err := a.get(ctx, store.TokenAuthorizeCode, sig, sess)
+	if err != nil {
+		return nil, err
+	}
+	if !rec.Active {
+		return req, fosite.ErrInvalidatedAuthorizeCode
+	}
+	return req, nil
+}
+
+func (a *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, sig string) error {
+	if err := a.st.DeactivateToken(ctx, store.TokenAuthorizeCode, sig); err != nil {
+		return fmt.Errorf("authz: invalidate code: %w", err)
+	}
+	return nil
+}
+
+// --- access tokens ---
+
+func (a *fositeStore) CreateAccessTokenSession(ctx context.Context, sig string, req fosite.Requester) error {
+	return a.create(ctx, store.TokenAccess, sig, "", req, a.expiry(req, fosite.AccessToken))
+}
+
+func (a *fositeStore) GetAccessTokenSession(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error) {
+	rec, req, err := a.get(ctx, store.TokenAccess, sig, sess)
+	if err != nil {
+		return nil, err
+	}
+	if !rec.Active {
+		return req, fosite.ErrInactiveToken
+	}
+	return req, nil
+}
+
+func (a *fositeStore) DeleteAccessTokenSession(ctx context.Context, sig string) error {
+	if err := notFoundOK(a.st.DeleteToken(ctx, store.TokenAccess, sig)); err != nil {
+		return fmt.Errorf("authz: delete access token: %w", err)
+	}
+	return nil
+}
+
+// --- refresh tokens ---
+
+func (a *fositeStore) CreateRefreshTokenSession(ctx context.Context, sig, accessSig string, req fosite.Requester) error {
+	return a.create(ctx, store.TokenRefresh, sig, accessSig, req, a.expiry(req, fosite.RefreshToken))
+}
+
+// GetRefreshTokenSession treats a rotated token as still valid during the
+// grace period (a retried network request gets a fresh pair in the same
+// family), provided the grant itself still stands; otherwise an inactive
+// token is reported as ErrInactiveToken with its request, which makes fosite
+// revoke the whole family (reuse detection).
+func (a *fositeStore) GetRefreshTokenSession(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error) {
+	rec, req, err := a.get(ctx, store.TokenRefresh, sig, sess)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Active {
+		return req, nil
+	}
+	if a.inGrace(rec) {
+		c, err := a.st.GetConsent(ctx, rec.RequestID)
+		if err == nil && c.Active(a.now()) {
+			return req, nil
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("authz: consent of refresh token: %w", err)
+		}
+	}
+	return req, fosite.ErrInactiveToken
+}
+
+func (a *fositeStore) inGrace(rec store.TokenRecord) bool {
+	return a.grace > 0 && !rec.FirstUsedAt.IsZero() && a.now().Before(rec.FirstUsedAt.Add(a.grace))
+}
+
+func (a *fositeStore) DeleteRefreshTokenSession(ctx context.Context, sig string) error {
+	if err := notFoundOK(a.st.DeleteToken(ctx, store.TokenRefresh, sig)); err != nil {
+		return fmt.Errorf("authz: delete refresh token: %w", err)
+	}
+	return nil
+}
+
+// RotateRefreshToken marks the old refresh token used (keeping the time of
+// its first use for the grace period) and deactivates the access token that
+// was issued with it. A token that was already rotated passes only inside
+// the grace period; a lost race outside it is a serialization failure that
+// fosite reports as "retry".
+func (a *fositeStore) RotateRefreshToken(ctx context.Context, _ string, sig string) error {
+	prev, err := a.st.RotateRefreshToken(ctx, sig, a.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("authz: rotate refresh token: %w", fosite.ErrNotFound)
+	} else if err != nil {
+		return fmt.Errorf("authz: rotate refresh token: %w", err)
+	}
+	if !prev.Active && !a.inGrace(prev) {
+		return fmt.Errorf("authz: refresh token already rotated: %w", fosite.ErrSerializationFailure)
+	}
+	if prev.AccessSignature != "" {
+		if err := notFoundOK(a.st.DeactivateToken(ctx, store.TokenAccess, prev.AccessSignature)); err != nil {
+			return fmt.Errorf("authz: deactivate paired access token: %w", err)
+		}
+	}
+	return nil
+}
+
+// RevokeRefreshToken revokes a grant family. For a user grant the family is
+// the consent (request ID = consent ID), so the consent is revoked with every
+// token it issued: refresh-token reuse, code reuse or the client revoking its
+// refresh token all end the connection, and the user sees it as such.
+func (a *fositeStore) RevokeRefreshToken(ctx context.Context, requestID string) error {
+	err := a.st.RevokeConsent(ctx, requestID, a.now())
+	if err == nil {
+		return nil
+	}
+	// ErrNotFound: a grant without consent; ErrConflict: already revoked.
+	if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("authz: revoke consent: %w", err)
+	}
+	if err := a.st.RevokeTokens(ctx, store.TokenRefresh, requestID); err != nil {
+		return fmt.Errorf("authz: revoke refresh tokens: %w", err)
+	}
+	return nil
+}
+
+// RevokeAccessToken deactivates every access token of the family.
+func (a *fositeStore) RevokeAccessToken(ctx context.Context, requestID string) error {
+	if err := a.st.RevokeTokens(ctx, store.TokenAccess, requestID); err != nil {
+		return fmt.Errorf("authz: revoke access tokens: %w", err)
+	}
+	return nil
+}
+
+// --- PKCE ---
+
+func (a *fositeStore) CreatePKCERequestSession(ctx context.Context, sig string, req fosite.Requester) error {
+	return a.create(ctx, store.TokenPKCE, sig, "", req, a.expiry(req, fosite.AuthorizeCode))
+}
+
+func (a *fositeStore) GetPKCERequestSession(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error) {
+	_, req, err := a.get(ctx, store.TokenPKCE, sig, sess)
+	if err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+func (a *fositeStore) DeletePKCERequestSession(ctx context.Context, sig string) error {
+	if err := notFoundOK(a.st.DeleteToken(ctx, store.TokenPKCE, sig)); err != nil {
+		return fmt.Errorf("authz: delete pkce session: %w", err)
+	}
+	return nil
+}
+
+// --- OpenID Connect sessions: keyed by a hash of the raw code ---
+
+func (a *fositeStore) CreateOpenIDConnectSession(ctx context.Context, code string, req fosite.Requester) error {
+	return a.create(ctx, store.TokenOIDC, store.HashToken(code), "", req, a.expiry(req, fosite.AuthorizeCode))
+}
+
+func (a *fositeStore) GetOpenIDConnectSession(ctx context.Context, code string, requester fosite.Requester) (fosite.Requester, error) {
+	_, req, err := a.get(ctx, store.TokenOIDC, store.HashToken(code), requester.GetSession())
+	if errors.Is(err, fosite.ErrNotFound) {
+		return nil, openid.ErrNoSessionFound
+	} else if err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+func (a *fositeStore) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
+	if err := notFoundOK(a.st.DeleteToken(ctx, store.TokenOIDC, store.HashToken(code))); err != nil {
+		return fmt.Errorf("authz: delete oidc session: %w", err)
+	}
+	return nil
+}
+
+// --- PAR: keyed by a hash of the request_uri, expiring after parLifespan ---
+
+func (a *fositeStore) CreatePARSession(ctx context.Context, requestURI string, req fosite.AuthorizeRequester) error {
+	return a.create(ctx, store.TokenPAR, store.HashToken(requestURI), "", req, a.now().Add(a.parLifespan))
+}
+
+// GetPARSession refuses an expired request_uri (fosite does not check).
+func (a *fositeStore) GetPARSession(ctx context.Context, requestURI string) (fosite.AuthorizeRequester, error) {
+	rec, req, err := a.get(ctx, store.TokenPAR, store.HashToken(requestURI), nil)
+	if err != nil {
+		return nil, err
+	}
+	if !rec.Active || !a.now().Before(rec.ExpiresAt) {
+		return nil, fmt.Errorf("authz: request_uri expired or used: %w", fosite.ErrNotFound)
+	}
+	return req, nil
+}
+
+func (a *fositeStore) DeletePARSession(ctx context.Context, requestURI string) error {
+	if err := notFoundOK(a.st.DeleteToken(ctx, store.TokenPAR, store.HashToken(requestURI))); err != nil {
+		return fmt.Errorf("authz: delete par session: %w", err)
+	}
+	return nil
+}
+
+// --- transactions ---
+
+// store.InTx takes a closure while fosite wants BeginTX/Commit/Rollback, so
+// the transaction runs in a goroutine that waits for the decision; the ctx
+// returned by BeginTX carries both the store's transaction and the handle.
+type txHandle struct {
+	decide chan bool
+	done   chan error
+	once   sync.Once
+	err    error
+}
+
+type txKey struct{}
+
+var errRollback = errors.New("authz: rollback")
+
+func (a *fositeStore) BeginTX(ctx context.Context) (context.Context, error) {
+	h := &txHandle{decide: make(chan bool, 1), done: make(chan error, 1)}
+	ready := make(chan context.Context, 1)
+	go func() {
+		err := a.st.InTx(ctx, func(txCtx context.Context) error {
+			ready <- txCtx
+			select {
+			case commit := <-h.decide:
+				if !commit {
+					return errRollback
+				}
+				return nil
+			case <-ctx.Done(): // the request ended without a decision
+				return ctx.Err()
+			}
+		})
+		if errors.Is(err, errRollback) {
+			err = nil
+		}
+		h.done <- err
+	}()
+	select {
+	case txCtx := <-ready:
+		return context.WithValue(txCtx, txKey{}, h), nil
+	case err := <-h.done:
+		if err == nil {
+			err = errors.New("transaction ended before it began")
+		}
+		return ctx, fmt.Errorf("authz: begin transaction: %w", err)
+	}
+}
+
+func (a *fositeStore) finish(ctx context.Context, commit bool) error {
+	h, ok := ctx.Value(txKey{}).(*txHandle)
+	if !ok {
+		return errors.New("authz: no transaction in context")
+	}
+	h.once.Do(func() {
+		h.decide <- commit
+		h.err = <-h.done
+	})
+	if h.err != nil {
+		return fmt.Errorf("authz: end transaction: %w", h.err)
+	}
+	return nil
+}
+
+func (a *fositeStore) Commit(ctx context.Context) error   { return a.finish(ctx, true) }
+func (a *fositeStore) Rollback(ctx context.Context) error { return a.finish(ctx, false) }

@@ -1,0 +1,323 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/compose"
+	"github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/token/jwt"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// Config configures the authorization server. Zero durations take the
+// documented defaults.
+type Config struct {
+	Store  store.Store
+	Issuer string // e.g. https://bank.example; no trailing slash
+	Logger *slog.Logger
+	Now    func() time.Time
+
+	// TokenSecret (≥ 32 bytes) is the HMAC key of opaque codes and tokens.
+	TokenSecret []byte
+	// KeyEncryptionKey (32 bytes) encrypts private signing keys and stored
+	// token sessions (AES-256-GCM).
+	KeyEncryptionKey []byte
+
+	AccessTokenLifespan   time.Duration // default 10 min
+	RefreshTokenLifespan  time.Duration // default 90 days
+	RefreshGracePeriod    time.Duration // default 30 s; negative: none; at most 5 min
+	AuthorizeCodeLifespan time.Duration // default and maximum 60 s
+	PARLifespan           time.Duration // default 90 s; must be < 600 s
+
+	TokenFormat string // "opaque" (default) or "jwt" (RFC 9068)
+	RequirePAR  bool   // every client must use PAR
+	LoginURL    string // default Issuer + "/login"
+}
+
+// Server is the authorization server.
+type Server struct {
+	cfg      Config
+	st       store.Store
+	log      *slog.Logger
+	now      func() time.Time
+	fcfg     *fositeConfig
+	provider *fosite.Fosite
+	store    *fositeStore
+	keys     *keyRing
+	hmac     *oauth2.HMACSHAStrategy
+	access   oauth2.AccessTokenStrategy
+	flowSeal *sealer
+
+	assertionAudiences []string
+	discovery          []byte // openid-configuration
+	asMetadata         []byte // oauth-authorization-server
+}
+
+// fositeConfig lets fosite accept the issuer, the token URL and the PAR URL
+// as a client assertion's audience (fosite-notes gotcha 8).
+type fositeConfig struct {
+	*fosite.Config
+	tokenURLs []string
+}
+
+func (c *fositeConfig) GetTokenURLs(context.Context) []string { return c.tokenURLs }
+
+// Endpoint paths.
+const (
+	pathAuthorize   = "/oauth2/authorize"
+	pathResume      = "/oauth2/authorize/resume"
+	pathToken       = "/oauth2/token"
+	pathPAR         = "/oauth2/par"
+	pathRevoke      = "/oauth2/revoke"
+	pathIntrospect  = "/oauth2/introspect"
+	pathUserinfo    = "/userinfo"
+	pathOIDCConfig  = "/.well-known/openid-configuration"
+	pathASMetadata  = "/.well-known/oauth-authorization-server"
+	pathJWKS        = "/.well-known/jwks.json"
+	parURIPrefix    = "urn:ietf:params:oauth:request_uri:"
+	flowLifespan    = 15 * time.Minute
+	maxGracePeriod  = 5 * time.Minute
+	maxCodeLifespan = 60 * time.Second
+)
+
+// New validates cfg, makes sure a signing key exists and composes fosite
+// with only what bankfeed supports.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	recSeal, err := newSealer(cfg.KeyEncryptionKey, "token records")
+	if err != nil {
+		return nil, err
+	}
+	flowSeal, err := newSealer(cfg.KeyEncryptionKey, "auth flows")
+	if err != nil {
+		return nil, err
+	}
+	keySeal, err := newKeySealer(cfg.KeyEncryptionKey)
+	if err != nil {
+		return nil, err
+	}
+	if err := EnsureSigningKey(ctx, cfg.Store, cfg.KeyEncryptionKey, cfg.Now()); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:      cfg,
+		st:       cfg.Store,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		flowSeal: flowSeal,
+		keys:     &keyRing{st: cfg.Store, seal: keySeal, now: cfg.Now},
+	}
+	if _, err := s.keys.get(ctx); err != nil {
+		return nil, err
+	}
+	s.assertionAudiences = []string{cfg.Issuer, cfg.Issuer + pathToken, cfg.Issuer + pathPAR}
+
+	fc := &fosite.Config{
+		AccessTokenLifespan:             cfg.AccessTokenLifespan,
+		RefreshTokenLifespan:            cfg.RefreshTokenLifespan,
+		AuthorizeCodeLifespan:           cfg.AuthorizeCodeLifespan,
+		IDTokenLifespan:                 cfg.AccessTokenLifespan,
+		IDTokenIssuer:                   cfg.Issuer,
+		AccessTokenIssuer:               cfg.Issuer,
+		TokenURL:                        cfg.Issuer + pathToken,
+		GlobalSecret:                    cfg.TokenSecret,
+		ScopeStrategy:                   fosite.ExactScopeStrategy,
+		EnforcePKCE:                     true,
+		EnablePKCEPlainChallengeMethod:  false,
+		RefreshTokenScopes:              []string{store.ScopeOfflineAccess},
+		RedirectSecureChecker:           redirectSecure,
+		SendDebugMessagesToClients:      false,
+		ClientSecretsHasher:             secretHasher{},
+		JWTScopeClaimKey:                jwt.JWTScopeFieldString,
+		PushedAuthorizeRequestURIPrefix: parURIPrefix,
+		PushedAuthorizeContextLifespan:  cfg.PARLifespan,
+		IsPushedAuthorizeEnforced:       cfg.RequirePAR,
+		OmitRedirectScopeParam:          false,
+	}
+	s.fcfg = &fositeConfig{Config: fc, tokenURLs: s.assertionAudiences}
+	fc.ClientAuthenticationStrategy = s.authenticateClient
+
+	s.store = &fositeStore{
+		st:          cfg.Store,
+		seal:        recSeal,
+		now:         cfg.Now,
+		grace:       max(cfg.RefreshGracePeriod, 0),
+		parLifespan: cfg.PARLifespan,
+		lifespans: map[fosite.TokenType]time.Duration{
+			fosite.AccessToken:   cfg.AccessTokenLifespan,
+			fosite.RefreshToken:  cfg.RefreshTokenLifespan,
+			fosite.AuthorizeCode: cfg.AuthorizeCodeLifespan,
+		},
+	}
+	s.provider = fosite.NewOAuth2Provider(s.store, s.fcfg)
+
+	s.hmac = compose.NewOAuth2HMACStrategy(s.fcfg)
+	var core oauth2.CoreStrategy = s.hmac
+	if cfg.TokenFormat == "jwt" {
+		core = compose.NewOAuth2JWTStrategy(s.keys.privateKey, s.hmac, s.fcfg)
+	}
+	s.access = core
+	strategy := &compose.CommonStrategy{
+		CoreStrategy:               core,
+		OpenIDConnectTokenStrategy: compose.NewOpenIDConnectStrategy(s.keys.privateKey, s.fcfg),
+		Signer:                     &jwt.DefaultSigner{GetPrivateKey: s.keys.privateKey},
+	}
+	// Only what we support: no implicit, hybrid, password or JWT-bearer grant.
+	for _, factory := range []compose.Factory{
+		compose.OAuth2AuthorizeExplicitFactory,
+		compose.OAuth2ClientCredentialsGrantFactory,
+		compose.OAuth2RefreshTokenGrantFactory,
+		compose.OpenIDConnectExplicitFactory,
+		compose.OpenIDConnectRefreshFactory,
+		compose.OAuth2TokenIntrospectionFactory,
+		compose.OAuth2TokenRevocationFactory,
+		compose.OAuth2PKCEFactory,
+		compose.PushedAuthorizeHandlerFactory,
+	} {
+		h := factory(s.fcfg, s.store, strategy)
+		if ah, ok := h.(fosite.AuthorizeEndpointHandler); ok {
+			fc.AuthorizeEndpointHandlers.Append(ah)
+		}
+		if th, ok := h.(fosite.TokenEndpointHandler); ok {
+			fc.TokenEndpointHandlers.Append(th)
+		}
+		if ti, ok := h.(fosite.TokenIntrospector); ok {
+			fc.TokenIntrospectionHandlers.Append(ti)
+		}
+		if rh, ok := h.(fosite.RevocationHandler); ok {
+			fc.RevocationHandlers.Append(rh)
+		}
+		if ph, ok := h.(fosite.PushedAuthorizeEndpointHandler); ok {
+			fc.PushedAuthorizeEndpointHandlers.Append(ph)
+		}
+	}
+	// Last, so it sees the request as the grant handlers restored it.
+	fc.TokenEndpointHandlers.Append(&grantPolicy{s: s})
+
+	if s.discovery, s.asMetadata, err = s.buildDiscovery(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (c *Config) defaults() error {
+	var problems []string
+	if c.Store == nil {
+		problems = append(problems, "Store is required")
+	}
+	c.Issuer = strings.TrimRight(c.Issuer, "/")
+	if u, err := url.Parse(c.Issuer); err != nil || !u.IsAbs() || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		problems = append(problems, "Issuer must be an absolute URL without query or fragment")
+	} else if u.Scheme != "https" && !isLoopbackHost(u.Hostname()) {
+		problems = append(problems, "Issuer must use https (http only on loopback)")
+	}
+	if len(c.TokenSecret) < 32 {
+		problems = append(problems, "TokenSecret must be at least 32 bytes")
+	}
+	if len(c.KeyEncryptionKey) != 32 {
+		problems = append(problems, "KeyEncryptionKey must be 32 bytes")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.AccessTokenLifespan <= 0 {
+		c.AccessTokenLifespan = 10 * time.Minute
+	}
+	if c.RefreshTokenLifespan <= 0 {
+		c.RefreshTokenLifespan = 90 * 24 * time.Hour
+	}
+	switch {
+	case c.RefreshGracePeriod == 0:
+		c.RefreshGracePeriod = 30 * time.Second
+	case c.RefreshGracePeriod > maxGracePeriod:
+		problems = append(problems, "RefreshGracePeriod must be at most 5 minutes")
+	}
+	if c.AuthorizeCodeLifespan <= 0 {
+		c.AuthorizeCodeLifespan = maxCodeLifespan
+	} else if c.AuthorizeCodeLifespan > maxCodeLifespan {
+		problems = append(problems, "AuthorizeCodeLifespan must be at most 60 s")
+	}
+	if c.PARLifespan <= 0 {
+		c.PARLifespan = 90 * time.Second
+	} else if c.PARLifespan >= 600*time.Second {
+		problems = append(problems, "PARLifespan must be under 600 s")
+	}
+	switch c.TokenFormat {
+	case "":
+		c.TokenFormat = "opaque"
+	case "opaque", "jwt":
+	default:
+		problems = append(problems, `TokenFormat must be "opaque" or "jwt"`)
+	}
+	if c.LoginURL == "" {
+		c.LoginURL = c.Issuer + "/login"
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("authz: config: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func isLoopbackHost(h string) bool {
+	return h == "localhost" || h == "127.0.0.1" || h == "::1"
+}
+
+// redirectSecure allows https, and http only on loopback IPs (RFC 8252 §7.3).
+func redirectSecure(_ context.Context, u *url.URL) bool {
+	return u.Scheme == "https" || (u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "::1"))
+}
+
+// Mount registers every endpoint on e.
+func (s *Server) Mount(e *echo.Echo) {
+	e.GET(pathAuthorize, s.handleAuthorize)
+	e.POST(pathAuthorize, s.handleAuthorize)
+	e.GET(pathResume, s.handleResume)
+	e.POST(pathPAR, s.handlePAR)
+	e.POST(pathToken, s.handleToken)
+	e.POST(pathRevoke, s.handleRevoke)
+	e.POST(pathIntrospect, s.handleIntrospect)
+	e.GET(pathUserinfo, s.handleUserinfo)
+	e.POST(pathUserinfo, s.handleUserinfo)
+	e.GET(pathOIDCConfig, s.handleDiscovery)
+	e.GET(pathASMetadata, s.handleASMetadata)
+	e.GET(pathJWKS, s.handleJWKS)
+}
+
+// RotateKey adds a new signing key through this server and makes it current
+// here at once (other replicas follow within keyCacheTTL).
+func (s *Server) RotateKey(ctx context.Context) (string, error) {
+	kid, err := RotateKey(ctx, s.st, s.cfg.KeyEncryptionKey, s.now())
+	if err != nil {
+		return "", err
+	}
+	s.keys.reset()
+	return kid, nil
+}
+
+// logOAuthError logs server-side failures; client mistakes only at debug.
+// Only fosite's error fields are logged, never request values.
+func (s *Server) logOAuthError(ctx context.Context, endpoint string, err error) {
+	var rfc *fosite.RFC6749Error
+	if !errors.As(err, &rfc) {
+		rfc = fosite.ErrorToRFC6749Error(err)
+	}
+	if rfc.CodeField >= 500 {
+		s.log.ErrorContext(ctx, "oauth endpoint failed", "endpoint", endpoint, "error", rfc.ErrorField, "hint", rfc.HintField, "debug", rfc.DebugField)
+		return
+	}
+	s.log.DebugContext(ctx, "oauth request refused", "endpoint", endpoint, "error", rfc.ErrorField, "hint", rfc.HintField)
+}

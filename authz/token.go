@@ -1,0 +1,151 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+	"github.com/ory/fosite"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// handleToken is the token endpoint: authorization_code, refresh_token and
+// client_credentials.
+func (s *Server) handleToken(c echo.Context) error {
+	ctx := c.Request().Context()
+	w := c.Response()
+	ar, err := s.provider.NewAccessRequest(ctx, c.Request(), newSession())
+	if err != nil {
+		s.logOAuthError(ctx, pathToken, err)
+		s.provider.WriteAccessError(ctx, w, ar, err)
+		return nil
+	}
+	resp, err := s.provider.NewAccessResponse(ctx, ar)
+	if err != nil {
+		s.logOAuthError(ctx, pathToken, err)
+		s.provider.WriteAccessError(ctx, w, ar, err)
+		return nil
+	}
+	s.provider.WriteAccessResponse(ctx, w, ar, resp)
+	return nil
+}
+
+// handleRevoke is RFC 7009 revocation. Revoking a refresh token ends the
+// whole grant (the consent); revoking an access token ends its family's
+// access tokens.
+func (s *Server) handleRevoke(c echo.Context) error {
+	ctx := c.Request().Context()
+	err := s.provider.NewRevocationRequest(ctx, c.Request())
+	if err != nil {
+		s.logOAuthError(ctx, pathRevoke, err)
+	}
+	s.provider.WriteRevocationResponse(ctx, c.Response(), err)
+	return nil
+}
+
+// handleIntrospect is RFC 7662 introspection for the bank's own resource
+// servers (client_secret_basic or a bearer token).
+func (s *Server) handleIntrospect(c echo.Context) error {
+	ctx := c.Request().Context()
+	ir, err := s.provider.NewIntrospectionRequest(ctx, c.Request(), newSession())
+	if err != nil {
+		s.logOAuthError(ctx, pathIntrospect, err)
+		s.provider.WriteIntrospectionError(ctx, c.Response(), err)
+		return nil
+	}
+	s.provider.WriteIntrospectionResponse(ctx, c.Response(), ir)
+	return nil
+}
+
+// grantPolicy is a token-endpoint handler that runs after fosite's grant
+// handlers restored the grant: it refuses a code or refresh token whose user
+// is no longer active, whose consent was revoked, or whose data scopes the
+// job role no longer allows (invalid_grant, so the vendor reconnects), and
+// grants client_credentials scopes to first-party clients only.
+type grantPolicy struct{ s *Server }
+
+var _ fosite.TokenEndpointHandler = (*grantPolicy)(nil)
+
+func (g *grantPolicy) CanSkipClientAuth(context.Context, fosite.AccessRequester) bool { return false }
+
+func (g *grantPolicy) CanHandleTokenEndpointRequest(_ context.Context, ar fosite.AccessRequester) bool {
+	gt := ar.GetGrantTypes()
+	return gt.ExactOne("authorization_code") || gt.ExactOne("refresh_token") || gt.ExactOne("client_credentials")
+}
+
+func (g *grantPolicy) PopulateTokenEndpointResponse(context.Context, fosite.AccessRequester, fosite.AccessResponder) error {
+	return nil
+}
+
+func (g *grantPolicy) HandleTokenEndpointRequest(ctx context.Context, ar fosite.AccessRequester) error {
+	fc, ok := ar.GetClient().(*fositeClient)
+	if !ok {
+		return fosite.ErrServerError.WithDebug("unexpected client type")
+	}
+	sess, ok := ar.GetSession().(*Session)
+	if !ok {
+		return fosite.ErrServerError.WithDebug("unexpected session type")
+	}
+	if ar.GetGrantTypes().ExactOne("client_credentials") {
+		if !fc.c.FirstParty || !fc.GetGrantTypes().Has("client_credentials") {
+			return fosite.ErrUnauthorizedClient.WithHint("Only the bank's own systems may use the client_credentials grant.")
+		}
+		for _, sc := range ar.GetRequestedScopes() {
+			ar.GrantScope(sc) // fosite checked them against the client's scopes
+		}
+		for _, a := range ar.GetRequestedAudience() {
+			ar.GrantAudience(a)
+		}
+		sess.ClientID = fc.GetID()
+		sess.FirstParty = true
+		sess.GetJWTClaims()
+		sess.JWTClaims.Subject = fc.GetID()
+		return nil
+	}
+	if err := g.s.checkGrant(ctx, ar.GetID(), sess.GetSubject(), fc, ar.GetGrantedScopes()); err != nil {
+		return err
+	}
+	return nil
+}
+
+// checkGrant is the live re-check of a user grant (consent, user, role).
+func (s *Server) checkGrant(ctx context.Context, consentID, userID string, fc *fositeClient, granted []string) error {
+	consent, err := s.st.GetConsent(ctx, consentID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fosite.ErrInvalidGrant.WithHint("The authorization no longer exists.")
+	} else if err != nil {
+		return fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+	}
+	now := s.now()
+	if !consent.Active(now) || consent.UserID != userID || consent.ClientID != fc.GetID() {
+		return fosite.ErrInvalidGrant.WithHint("The authorization was revoked.")
+	}
+	user, err := s.st.GetUser(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fosite.ErrInvalidGrant.WithHint("The user no longer exists.")
+	} else if err != nil {
+		return fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+	}
+	if !userActive(user, now) {
+		return fosite.ErrInvalidGrant.WithHint("The user is not active.")
+	}
+	if !fc.c.FirstParty && !user.AccountingSoftware {
+		return fosite.ErrInvalidGrant.WithHint("The user is not an accounting software user.")
+	}
+	allowed, err := s.allowedDataScopes(ctx, user)
+	if err != nil {
+		return fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+	}
+	for _, sc := range append(slices.Clone(consent.Scopes), granted...) {
+		if (sc == store.ScopeAccountsRead || sc == store.ScopeStatementsRead) && !slices.Contains(allowed, sc) {
+			return fosite.ErrInvalidGrant.WithHint(fmt.Sprintf("The user's job role no longer allows %s.", sc))
+		}
+	}
+	if err := s.st.TouchConsent(ctx, consentID, now); err != nil {
+		s.log.WarnContext(ctx, "touch consent failed", "consent", consentID, "err", err)
+	}
+	return nil
+}
