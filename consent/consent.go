@@ -1,0 +1,438 @@
+package consent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// Why a flow was denied without asking (DenyReason, for authz and the log).
+const (
+	reasonNotAccountingSoftware = "only an accounting software user can connect accounting software"
+	reasonNoDataScope           = "the user's job role allows none of the requested data scopes"
+	reasonUserDenied            = "the user denied the request"
+)
+
+// identityScopes may always be offered with a data scope.
+var identityScopes = []string{store.ScopeOpenID, store.ScopeProfile, store.ScopeOfflineAccess}
+
+// offeredScopes is requested ∩ (what the role allows now ∪ identity scopes),
+// in request order without duplicates.
+func offeredScopes(requested, allowed []string) []string {
+	var out []string
+	for _, s := range requested {
+		if (slices.Contains(allowed, s) || slices.Contains(identityScopes, s)) && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func hasDataScope(scopes []string) bool {
+	for _, s := range scopes {
+		if _, ok := store.ScopePermission[s]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// entitlement is what the user may share now: the data scopes their job role
+// allows and the accounts of their account group.
+type entitlement struct {
+	Allowed  []string
+	Accounts []store.Account
+}
+
+// entitlementOf reads the user's business-group-overview assignment; no
+// assignment means nothing may be shared.
+func (h *Handler) entitlementOf(ctx context.Context, u store.User) (entitlement, error) {
+	a, err := h.store.UserAssignment(ctx, u.ID, "")
+	if errors.Is(err, store.ErrNotFound) {
+		return entitlement{}, nil
+	}
+	if err != nil {
+		return entitlement{}, fmt.Errorf("consent: get assignment: %w", err)
+	}
+	role, err := h.store.GetJobRole(ctx, a.JobRoleID)
+	if err != nil {
+		return entitlement{}, fmt.Errorf("consent: get job role: %w", err)
+	}
+	group, err := h.store.GetAccountGroup(ctx, a.AccountGroupID)
+	if err != nil {
+		return entitlement{}, fmt.Errorf("consent: get account group: %w", err)
+	}
+	e := entitlement{Allowed: store.AllowedScopes(store.EffectiveGrants(u, role))}
+	if len(group.AccountIDs) == 0 {
+		return e, nil
+	}
+	bg := u.BusinessGroupID
+	var all []store.Account
+	page := store.Page{Limit: 1000}
+	for {
+		accs, next, err := h.store.ListAccounts(ctx, store.AccountFilter{BusinessGroupID: &bg, IDs: group.AccountIDs}, page)
+		if err != nil {
+			return entitlement{}, fmt.Errorf("consent: list accounts: %w", err)
+		}
+		all = append(all, accs...)
+		if next == "" {
+			break
+		}
+		page.After = next
+	}
+	e.Accounts = store.VisibleAccounts(u, group, all)
+	return e, nil
+}
+
+type accountRow struct {
+	Name, Number, Currency string
+}
+
+type consentPage struct {
+	base
+	Action      string
+	Vendor      string
+	Sees        []string
+	Offline     bool
+	Accounts    []accountRow
+	Duration    string
+	PolicyURI   string
+	TOSURI      string
+}
+
+type refusedPage struct {
+	base
+	Heading   string
+	Body      string
+	ReturnURL string
+	Return    string
+}
+
+// consentStep loads what both the consent page and its form need, or writes
+// the response itself (done=true).
+type consentStep struct {
+	s      store.BrowserSession
+	u      store.User
+	flow   store.AuthFlow
+	client store.Client
+}
+
+func (h *Handler) loadConsentStep(c echo.Context, post bool) (consentStep, bool, error) {
+	ctx := c.Request().Context()
+	challenge := c.QueryParam("login_challenge")
+	s, u, ok, err := h.session(c)
+	if err != nil {
+		return consentStep{}, true, h.renderError(c, http.StatusInternalServerError, errInternal, err)
+	}
+	if post && (!ok || !h.checkSessionCSRF(c, s)) {
+		return consentStep{}, true, h.renderError(c, http.StatusForbidden, errCSRF, errors.New("consent form without a valid session or CSRF token"))
+	}
+	if !ok {
+		return consentStep{}, true, c.Redirect(http.StatusSeeOther, withChallenge(pathLogin, challenge))
+	}
+	flow, err := h.loadFlow(ctx, challenge)
+	if err != nil {
+		return consentStep{}, true, h.flowError(c, err)
+	}
+	switch {
+	case needsFirstSignIn(u):
+		return consentStep{}, true, c.Redirect(http.StatusSeeOther, withChallenge(pathFirst, challenge))
+	case flow.State == store.FlowLogin && !post:
+		return consentStep{}, true, h.continueSignedIn(c, s, u, challenge)
+	case flow.State == store.FlowConsent && flow.UserID == u.ID:
+	case flow.State == store.FlowConsent || flow.State == store.FlowLogin:
+		return consentStep{}, true, h.renderError(c, http.StatusNotFound, errExpired, errors.New("flow is not at consent for this user"))
+	default:
+		return consentStep{}, true, h.renderError(c, http.StatusConflict, errAnswered, fmt.Errorf("flow already %s", flow.State))
+	}
+	cl, err := h.vendor(ctx, flow.ClientID)
+	if err != nil {
+		return consentStep{}, true, h.renderError(c, http.StatusInternalServerError, errInternal, err)
+	}
+	return consentStep{s: s, u: u, flow: flow, client: cl}, false, nil
+}
+
+// handleConsent shows what the vendor asks for, or refuses (and records the
+// denial so the vendor gets access_denied) when nothing may be shared.
+func (h *Handler) handleConsent(c echo.Context) error {
+	st, done, err := h.loadConsentStep(c, false)
+	if done {
+		return err
+	}
+	ctx := c.Request().Context()
+	ent, err := h.entitlementOf(ctx, st.u)
+	if err != nil {
+		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
+	}
+	offered := offeredScopes(st.flow.RequestedScopes, ent.Allowed)
+	if reason := refusal(st.u, offered); reason != "" {
+		return h.refuse(c, st, reason)
+	}
+	b := h.withSession(h.newBase(c, ""), st.s, st.u)
+	b.Title = b.L.F("consent_title", st.client.Name)
+	b.CSRF = st.s.CSRFToken
+	p := consentPage{base: b, Action: withChallenge(pathConsent, st.flow.ID), Vendor: st.client.Name}
+	p.Sees, p.Offline = describeScopes(b.L, offered)
+	for _, a := range ent.Accounts {
+		p.Accounts = append(p.Accounts, accountRowOf(a))
+	}
+	if h.cfg.ConsentLifespan > 0 {
+		p.Duration = b.L.F("duration_until", formatDate(h.now().Add(h.cfg.ConsentLifespan)))
+	} else {
+		p.Duration = b.L.T("duration_forever")
+	}
+	if isHTTPS(st.client.PolicyURI) {
+		p.PolicyURI = st.client.PolicyURI
+	}
+	if isHTTPS(st.client.TOSURI) {
+		p.TOSURI = st.client.TOSURI
+	}
+	c.Response().Header().Set("Content-Security-Policy", h.csp(redirectOrigins(st.client)...))
+	return h.render(c, http.StatusOK, "consent", p)
+}
+
+// handleConsentPost records Allow or Deny on the flow and hands the browser
+// back to authz with a one-time verifier. Scopes are computed again here:
+// nothing in the form is trusted but the decision.
+func (h *Handler) handleConsentPost(c echo.Context) error {
+	st, done, err := h.loadConsentStep(c, true)
+	if done {
+		return err
+	}
+	ctx := c.Request().Context()
+	decision := c.FormValue("decision")
+	if decision != "allow" && decision != "deny" {
+		return h.renderError(c, http.StatusBadRequest, errBadRequest, fmt.Errorf("unknown consent decision %q", decision))
+	}
+	ent, err := h.entitlementOf(ctx, st.u)
+	if err != nil {
+		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
+	}
+	offered := offeredScopes(st.flow.RequestedScopes, ent.Allowed)
+	var v string
+	switch reason := refusal(st.u, offered); {
+	case reason != "":
+		v, err = h.decide(ctx, st, nil, reason)
+	case decision == "deny":
+		v, err = h.decide(ctx, st, nil, reasonUserDenied)
+	default:
+		v, err = h.decide(ctx, st, offered, "")
+	}
+	if err != nil {
+		return h.flowError(c, err)
+	}
+	h.log.InfoContext(ctx, "consent: decided", "request_id", requestID(c), "user_id", st.u.ID,
+		"client_id", st.flow.ClientID, "decision", decision, "scopes", strings.Join(offered, " "))
+	return c.Redirect(http.StatusSeeOther, resumeURL(st.flow.ID, v))
+}
+
+// refusal is why the flow must be denied without asking ("" if it need not).
+func refusal(u store.User, offered []string) string {
+	if !u.AccountingSoftware {
+		return reasonNotAccountingSoftware
+	}
+	if !hasDataScope(offered) {
+		return reasonNoDataScope
+	}
+	return ""
+}
+
+// refuse records the denial and explains it, with a link back to the vendor
+// (through authz, which answers access_denied).
+func (h *Handler) refuse(c echo.Context, st consentStep, reason string) error {
+	ctx := c.Request().Context()
+	v, err := h.decide(ctx, st, nil, reason)
+	if err != nil {
+		return h.flowError(c, err)
+	}
+	h.log.InfoContext(ctx, "consent: refused", "request_id", requestID(c), "user_id", st.u.ID,
+		"client_id", st.flow.ClientID, "reason", reason)
+	b := h.withSession(h.newBase(c, ""), st.s, st.u)
+	p := refusedPage{base: b, ReturnURL: resumeURL(st.flow.ID, v), Return: b.L.F("return_to", st.client.Name)}
+	if reason == reasonNotAccountingSoftware {
+		p.Heading, p.Body = b.L.T("not_as_title"), b.L.F("not_as_body", st.client.Name)
+	} else {
+		p.Heading, p.Body = b.L.T("no_scope_title"), b.L.F("no_scope_body", st.client.Name)
+	}
+	p.Title = p.Heading
+	return h.render(c, http.StatusForbidden, "refused", p)
+}
+
+// decide moves the flow from consent to decided (compare-and-swap) with the
+// hash of a fresh verifier, which it returns.
+func (h *Handler) decide(ctx context.Context, st consentStep, granted []string, denyReason string) (string, error) {
+	v := store.RandomToken(32)
+	now := h.now()
+	_, err := h.store.UpdateAuthFlow(ctx, st.flow.ID, func(f store.AuthFlow) (store.AuthFlow, error) {
+		if !f.ExpiresAt.IsZero() && !now.Before(f.ExpiresAt) {
+			return f, fmt.Errorf("flow expired: %w", store.ErrNotFound)
+		}
+		if f.State != store.FlowConsent || f.UserID != st.u.ID {
+			return f, fmt.Errorf("flow is %s: %w", f.State, store.ErrConflict)
+		}
+		f.State = store.FlowDecided
+		f.Denied = denyReason != ""
+		f.DenyReason = denyReason
+		f.GrantedScopes = nil
+		if !f.Denied {
+			f.GrantedScopes = granted
+		}
+		f.VerifierHash = store.HashToken(v)
+		return f, nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("consent: decide flow: %w", err)
+	}
+	return v, nil
+}
+
+func resumeURL(challenge, verifier string) string {
+	q := url.Values{"login_challenge": {challenge}, "login_verifier": {verifier}}
+	return pathResume + "?" + q.Encode()
+}
+
+// describeScopes puts data scopes in plain words; offline reports
+// offline_access.
+func describeScopes(l msgs, scopes []string) (sees []string, offline bool) {
+	for _, s := range scopes {
+		switch s {
+		case store.ScopeAccountsRead:
+			sees = append(sees, l.T("scope_accounts"))
+		case store.ScopeStatementsRead:
+			sees = append(sees, l.T("scope_statements"))
+		case store.ScopeProfile:
+			sees = append(sees, l.T("scope_profile"))
+		case store.ScopeOfflineAccess:
+			offline = true
+		}
+	}
+	return sees, offline
+}
+
+func accountRowOf(a store.Account) accountRow {
+	name := a.Nickname
+	if name == "" {
+		name = a.ProductName
+	}
+	num := a.DisplayNumber
+	if num == "" {
+		num = store.MaskAccountNumber(a.Number)
+	}
+	return accountRow{Name: name, Number: num, Currency: a.Currency}
+}
+
+func isHTTPS(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme == "https" && u.Host != ""
+}
+
+// redirectOrigins are the origins of the client's registered redirect URIs.
+func redirectOrigins(cl store.Client) []string {
+	var out []string
+	for _, r := range cl.RedirectURIs {
+		u, err := url.Parse(r)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			continue
+		}
+		o := u.Scheme + "://" + u.Host
+		if !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+type connectionRow struct {
+	ID, Vendor, Since, LastUsed, Label string
+	Sees                               []string
+}
+
+type connectionsPage struct {
+	base
+	Rows   []connectionRow
+	Notice string
+}
+
+// handleConnections lists the vendors the user allowed and still stand.
+func (h *Handler) handleConnections(c echo.Context) error {
+	ctx := c.Request().Context()
+	s, u, ok, err := h.session(c)
+	if err != nil {
+		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
+	}
+	if !ok {
+		return c.Redirect(http.StatusSeeOther, pathLogin)
+	}
+	if needsFirstSignIn(u) {
+		return c.Redirect(http.StatusSeeOther, pathFirst)
+	}
+	consents, err := h.store.ListConsents(ctx, u.ID)
+	if err != nil {
+		return h.renderError(c, http.StatusInternalServerError, errInternal, fmt.Errorf("consent: list consents: %w", err))
+	}
+	b := h.withSession(h.newBase(c, "connections"), s, u)
+	b.CSRF = s.CSRFToken
+	p := connectionsPage{base: b}
+	if c.QueryParam("disconnected") == "1" {
+		p.Notice = b.L.T("disconnected")
+	}
+	now := h.now()
+	names := map[string]string{}
+	for _, cs := range consents {
+		if !cs.Active(now) {
+			continue
+		}
+		name, seen := names[cs.ClientID]
+		if !seen {
+			name = cs.ClientID
+			if cl, err := h.vendor(ctx, cs.ClientID); err == nil {
+				name = cl.Name
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return h.renderError(c, http.StatusInternalServerError, errInternal, err)
+			}
+			names[cs.ClientID] = name
+		}
+		row := connectionRow{ID: cs.ID, Vendor: name, Since: formatDate(cs.GrantedAt), LastUsed: b.L.T("never_used"),
+			Label: b.L.F("disconnect_label", name)}
+		if !cs.LastUsedAt.IsZero() {
+			row.LastUsed = formatDateTime(cs.LastUsedAt)
+		}
+		row.Sees, _ = describeScopes(b.L, cs.Scopes)
+		p.Rows = append(p.Rows, row)
+	}
+	return h.render(c, http.StatusOK, "connections", p)
+}
+
+// handleDisconnect revokes one of the user's consents and every token issued
+// under it.
+func (h *Handler) handleDisconnect(c echo.Context) error {
+	ctx := c.Request().Context()
+	s, u, ok, err := h.session(c)
+	if err != nil {
+		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
+	}
+	if !ok || !h.checkSessionCSRF(c, s) {
+		return h.renderError(c, http.StatusForbidden, errCSRF, errors.New("disconnect without a valid session or CSRF token"))
+	}
+	id := c.Param("id")
+	cs, err := h.store.GetConsent(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && cs.UserID != u.ID) {
+		return h.renderError(c, http.StatusNotFound, errNotFound, fmt.Errorf("consent %q is not the user's", id))
+	}
+	if err != nil {
+		return h.renderError(c, http.StatusInternalServerError, errInternal, fmt.Errorf("consent: get consent: %w", err))
+	}
+	if err := h.store.RevokeConsent(ctx, id, h.now()); err != nil {
+		return h.renderError(c, http.StatusInternalServerError, errInternal, fmt.Errorf("consent: revoke consent: %w", err))
+	}
+	h.log.InfoContext(ctx, "consent: disconnected", "request_id", requestID(c), "user_id", u.ID, "consent_id", id, "client_id", cs.ClientID)
+	return c.Redirect(http.StatusSeeOther, pathConnections+"?disconnected=1")
+}

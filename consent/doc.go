@@ -1,0 +1,19 @@
+// Package consent owns the bank's server-rendered pages on the OAuth
+// authorization path: sign in, first sign-in (new password and security
+// question), the consent screen and the user's list of connected
+// applications (with "Disconnect").
+//
+// It meets the authorization server (package authz) only through the store:
+// authz parks a request as a store.AuthFlow and sends the browser to
+// /login?login_challenge=ID; this package signs the user in, records the
+// decision on the flow with compare-and-swap (login → consent → decided, never
+// backwards) together with the hash of a one-time verifier, and sends the
+// browser to /oauth2/authorize/resume. authz finishes the flow and re-checks
+// everything; this package never issues tokens or creates consents.
+//
+// It must not import authz, dataapi, admin, config, gorm or fosite. Pages are
+// embedded html/template files rendered into a buffer (never half a page),
+// with no script and no third-party content: a vendor's LogoURI is not shown
+// (an <img> would load third-party content and tell the vendor who is looking),
+// only its registered name.
+package consent

@@ -1,0 +1,547 @@
+package consent
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+//go:embed templates/*.html static/consent.css
+var assets embed.FS
+
+// Cookie names. The session cookie holds a random value whose hash is the
+// store.BrowserSession ID; the CSRF cookie is the double-submit token of the
+// sign-in form (before any session exists).
+const (
+	sessionCookie = "bankfeed_session"
+	csrfCookie    = "bankfeed_csrf"
+	langCookie    = "bankfeed_lang"
+)
+
+// Paths this package serves and the one it hands back to.
+const (
+	pathLogin       = "/login"
+	pathFirst       = "/login/first"
+	pathConsent     = "/consent"
+	pathConnections = "/account/connections"
+	pathLogout      = "/logout"
+	pathCSS         = "/assets/consent.css"
+	pathResume      = "/oauth2/authorize/resume"
+)
+
+// maxFormBytes caps form bodies: the largest field is a 256-character password.
+const maxFormBytes = 64 << 10
+
+// Config is what the pages need. Zero values get the documented defaults.
+type Config struct {
+	Store  store.Store
+	Issuer string // public base URL; https makes cookies Secure
+	Logger *slog.Logger
+	Now    func() time.Time // defaults to time.Now
+	// MaxFailedAttempts in a row lock the user (default 5).
+	MaxFailedAttempts int
+	// LockoutDuration is how long such a lock lasts (default 15 minutes).
+	LockoutDuration time.Duration
+	// SessionLifespan bounds a browser session (default 30 minutes).
+	SessionLifespan time.Duration
+	// ConsentLifespan is how long a granted access lasts, shown on the consent
+	// page; 0 means until disconnected or revoked.
+	ConsentLifespan time.Duration
+}
+
+// Handler serves the bank's pages; build it with New and Mount it.
+type Handler struct {
+	cfg       Config
+	store     store.Store
+	log       *slog.Logger
+	now       func() time.Time
+	pages     map[string]*template.Template
+	css       []byte
+	secure    bool
+	issuer    string // scheme://host[:port] of the issuer, for form-action
+	dummyHash string // verified for unknown users so timing does not tell them apart
+	cop       *http.CrossOriginProtection
+}
+
+// pageNames are the templates that must exist (checked at start, like dex).
+var pageNames = []string{"login", "first", "consent", "refused", "connections", "error"}
+
+// New checks the configuration and parses the embedded templates.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("consent: Config.Store is required")
+	}
+	u, err := url.Parse(cfg.Issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("consent: Config.Issuer %q must be an absolute http(s) URL", cfg.Issuer)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxFailedAttempts <= 0 {
+		cfg.MaxFailedAttempts = 5
+	}
+	if cfg.LockoutDuration <= 0 {
+		cfg.LockoutDuration = 15 * time.Minute
+	}
+	if cfg.SessionLifespan <= 0 {
+		cfg.SessionLifespan = 30 * time.Minute
+	}
+	if cfg.ConsentLifespan < 0 {
+		return nil, errors.New("consent: Config.ConsentLifespan must not be negative")
+	}
+	h := &Handler{
+		cfg:    cfg,
+		store:  cfg.Store,
+		log:    cfg.Logger,
+		now:    cfg.Now,
+		pages:  map[string]*template.Template{},
+		secure: u.Scheme == "https",
+		issuer: u.Scheme + "://" + u.Host,
+		cop:    http.NewCrossOriginProtection(),
+	}
+	for _, name := range pageNames {
+		t, err := template.New(name).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("consent: parse template %s: %w", name, err)
+		}
+		h.pages[name] = t
+	}
+	if h.css, err = fs.ReadFile(assets, "static/consent.css"); err != nil {
+		return nil, fmt.Errorf("consent: read stylesheet: %w", err)
+	}
+	if h.dummyHash, err = store.HashSecret(store.RandomToken(16)); err != nil {
+		return nil, fmt.Errorf("consent: dummy hash: %w", err)
+	}
+	return h, nil
+}
+
+// Mount registers the pages on e.
+func (h *Handler) Mount(e *echo.Echo) { h.routes(e) }
+
+// routes is the table of contents of the bank's pages.
+func (h *Handler) routes(e *echo.Echo) {
+	mw := []echo.MiddlewareFunc{h.headers}
+	e.GET(pathLogin, h.handleLogin, mw...)
+	e.POST(pathLogin, h.handleLoginPost, mw...)
+	e.GET(pathFirst, h.handleFirst, mw...)
+	e.POST(pathFirst, h.handleFirstPost, mw...)
+	e.GET(pathConsent, h.handleConsent, mw...)
+	e.POST(pathConsent, h.handleConsentPost, mw...)
+	e.GET(pathConnections, h.handleConnections, mw...)
+	e.POST(pathConnections+"/:id/disconnect", h.handleDisconnect, mw...)
+	e.POST(pathLogout, h.handleLogout, mw...)
+	e.GET(pathCSS, h.handleCSS, mw...)
+}
+
+// csp is the page policy; extra form-action sources are the vendor's
+// redirect origins on the consent page, because browsers apply form-action to
+// the redirects that follow a form post (Allow → resume → vendor).
+func (h *Handler) csp(formAction ...string) string {
+	fa := append([]string{"'self'", h.issuer}, formAction...)
+	return "default-src 'none'; style-src 'self'; img-src 'self'; form-action " + strings.Join(fa, " ") +
+		"; frame-ancestors 'none'; base-uri 'none'"
+}
+
+// headers sets the security headers on every response of these routes and
+// caps form bodies.
+func (h *Handler) headers(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		hd := c.Response().Header()
+		hd.Set("Content-Security-Policy", h.csp())
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Cache-Control", "no-store")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		if c.Request().Method == http.MethodPost {
+			c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxFormBytes)
+		}
+		return next(c)
+	}
+}
+
+func (h *Handler) handleCSS(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	return c.Blob(http.StatusOK, "text/css; charset=utf-8", h.css)
+}
+
+// base is what every page template gets.
+type base struct {
+	L           msgs
+	Lang        string
+	Title       string
+	SwitchHref  string
+	SwitchLang  string
+	SwitchLabel string
+	CSRF        string // the token for this page's forms
+	User        string // display name when signed in (shows the sign-out form)
+	SessionCSRF string // token of the sign-out form
+	Links       bool   // show the Connected applications link
+}
+
+// newBase prepares the language (remembering an explicit ?lang= choice in a
+// cookie) and the switch link to the same page in the other language.
+func (h *Handler) newBase(c echo.Context, titleKey string) base {
+	r := c.Request()
+	lang, fromQuery := languageOf(r)
+	if fromQuery {
+		h.setCookie(c, langCookie, lang, 365*24*time.Hour)
+	}
+	other := langFR
+	if lang == langFR {
+		other = langEN
+	}
+	q := url.Values{}
+	if ch := r.URL.Query().Get("login_challenge"); ch != "" {
+		q.Set("login_challenge", ch)
+	}
+	q.Set("lang", other)
+	path := pathForSwitch(r.URL.Path)
+	l := catalogue(lang)
+	return base{
+		L: l, Lang: lang, Title: l.T(titleKey),
+		SwitchHref: path + "?" + q.Encode(), SwitchLang: other, SwitchLabel: l.T("other_lang"),
+	}
+}
+
+// pathForSwitch is the page (by GET) that shows what a request path shows.
+func pathForSwitch(p string) string {
+	switch p {
+	case pathLogin, pathFirst, pathConsent:
+		return p
+	}
+	if strings.HasPrefix(p, pathConnections) {
+		return pathConnections
+	}
+	return pathLogin
+}
+
+func (h *Handler) withSession(b base, s store.BrowserSession, u store.User) base {
+	b.User = u.DisplayName
+	if b.User == "" {
+		b.User = u.LoginID
+	}
+	b.SessionCSRF = s.CSRFToken
+	b.Links = true
+	return b
+}
+
+// render executes a page into a buffer first so that a failure never leaves
+// half a page; it sends the page with status.
+func (h *Handler) render(c echo.Context, status int, name string, data any) error {
+	var buf bytes.Buffer
+	t, ok := h.pages[name]
+	if !ok {
+		return h.fatal(c, fmt.Errorf("consent: no template %q", name))
+	}
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return h.fatal(c, fmt.Errorf("consent: render %s: %w", name, err))
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// fatal is the last resort when even the error page cannot be rendered.
+func (h *Handler) fatal(c echo.Context, err error) error {
+	h.log.ErrorContext(c.Request().Context(), "consent: page failed", "request_id", requestID(c), "err", err)
+	return c.String(http.StatusInternalServerError, "Internal error / Erreur interne. "+requestID(c))
+}
+
+// errKind selects the text of an error page.
+type errKind int
+
+const (
+	errInternal errKind = iota
+	errExpired
+	errAnswered
+	errCSRF
+	errNotFound
+	errBadRequest
+)
+
+type errorPage struct {
+	base
+	Body      string
+	Reference string
+}
+
+// renderError is the one way error pages are shown: generic text for the
+// user, the detail in the log with the request ID.
+func (h *Handler) renderError(c echo.Context, status int, kind errKind, err error) error {
+	ctx := c.Request().Context()
+	rid := requestID(c)
+	title, body := "error_title", "error_generic"
+	switch kind {
+	case errExpired:
+		title, body = "expired_title", "expired_body"
+	case errAnswered:
+		title, body = "answered_title", "answered_body"
+	case errCSRF:
+		title, body = "csrf_title", "csrf_body"
+	case errNotFound:
+		title, body = "not_found_title", "not_found_body"
+	case errBadRequest:
+		body = "bad_request_body"
+	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	h.log.Log(ctx, level, "consent: error page", "request_id", rid, "status", status, "path", c.Request().URL.Path, "err", err)
+	b := h.newBase(c, title)
+	p := errorPage{base: b, Body: b.L.T(body)}
+	if rid != "" {
+		p.Reference = b.L.F("error_reference", rid)
+	}
+	return h.render(c, status, "error", p)
+}
+
+// requestID is the ID echo's RequestID middleware put on the response (or
+// the one the client sent), for matching a page to the log.
+func requestID(c echo.Context) string {
+	if id := c.Response().Header().Get(echo.HeaderXRequestID); id != "" {
+		return id
+	}
+	return c.Request().Header.Get(echo.HeaderXRequestID)
+}
+
+// setCookie writes a cookie with the house attributes; maxAge 0 makes a
+// browser-session cookie, negative deletes it.
+func (h *Handler) setCookie(c echo.Context, name, value string, maxAge time.Duration) {
+	ck := &http.Cookie{
+		Name: name, Value: value, Path: "/",
+		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode,
+	}
+	switch {
+	case maxAge < 0:
+		ck.MaxAge = -1
+	case maxAge > 0:
+		ck.MaxAge = int(maxAge / time.Second)
+	}
+	c.SetCookie(ck)
+}
+
+// preCSRF returns the double-submit token for the sign-in form, setting its
+// cookie when the browser has none yet.
+func (h *Handler) preCSRF(c echo.Context) string {
+	if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) >= 32 && len(ck.Value) <= 64 {
+		return ck.Value
+	}
+	v := store.RandomToken(32)
+	h.setCookie(c, csrfCookie, v, 0)
+	return v
+}
+
+// checkPreCSRF verifies the sign-in form's token against its cookie.
+func (h *Handler) checkPreCSRF(c echo.Context) bool {
+	if h.cop.Check(c.Request()) != nil {
+		return false
+	}
+	ck, err := c.Cookie(csrfCookie)
+	if err != nil || len(ck.Value) < 32 {
+		return false
+	}
+	return tokensEqual(ck.Value, c.FormValue("csrf"))
+}
+
+// checkSessionCSRF verifies a signed-in form's token against the session.
+func (h *Handler) checkSessionCSRF(c echo.Context, s store.BrowserSession) bool {
+	if h.cop.Check(c.Request()) != nil {
+		return false
+	}
+	return s.CSRFToken != "" && tokensEqual(s.CSRFToken, c.FormValue("csrf"))
+}
+
+func tokensEqual(a, b string) bool {
+	return b != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// session returns the browser's valid session and its user, ok=false when
+// there is none (or it expired, or the user may no longer sign in).
+func (h *Handler) session(c echo.Context) (store.BrowserSession, store.User, bool, error) {
+	ctx := c.Request().Context()
+	ck, err := c.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
+		return store.BrowserSession{}, store.User{}, false, nil
+	}
+	id := store.HashToken(ck.Value)
+	s, err := h.store.GetBrowserSession(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.BrowserSession{}, store.User{}, false, nil
+	}
+	if err != nil {
+		return store.BrowserSession{}, store.User{}, false, fmt.Errorf("consent: get browser session: %w", err)
+	}
+	now := h.now()
+	if !now.Before(s.ExpiresAt) {
+		return store.BrowserSession{}, store.User{}, false, nil
+	}
+	u, err := h.store.GetUser(ctx, s.UserID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !u.CanSignIn(now)) {
+		// Deleted, locked or gone: the session ends here.
+		if derr := h.store.DeleteBrowserSession(ctx, id); derr != nil && !errors.Is(derr, store.ErrNotFound) {
+			return store.BrowserSession{}, store.User{}, false, fmt.Errorf("consent: delete browser session: %w", derr)
+		}
+		return store.BrowserSession{}, store.User{}, false, nil
+	}
+	if err != nil {
+		return store.BrowserSession{}, store.User{}, false, fmt.Errorf("consent: get session user: %w", err)
+	}
+	return s, u, true, nil
+}
+
+// startSession signs the browser in as u with a fresh session (any previous
+// one of this browser is dropped, so a planted cookie is never promoted).
+func (h *Handler) startSession(c echo.Context, u store.User) (store.BrowserSession, error) {
+	ctx := c.Request().Context()
+	if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" && len(ck.Value) <= 128 {
+		if err := h.store.DeleteBrowserSession(ctx, store.HashToken(ck.Value)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return store.BrowserSession{}, fmt.Errorf("consent: drop old session: %w", err)
+		}
+	}
+	now := h.now()
+	v := store.RandomToken(32)
+	s := store.BrowserSession{
+		ID:        store.HashToken(v),
+		UserID:    u.ID,
+		AuthTime:  now,
+		CSRFToken: store.RandomToken(32),
+		ExpiresAt: now.Add(h.cfg.SessionLifespan),
+		CreatedAt: now,
+	}
+	if err := h.store.CreateBrowserSession(ctx, s); err != nil {
+		return store.BrowserSession{}, fmt.Errorf("consent: create browser session: %w", err)
+	}
+	h.setCookie(c, sessionCookie, v, 0)
+	return s, nil
+}
+
+// needsFirstSignIn: the temporary password must be replaced and a security
+// question chosen before anything else works (the article's rule 5).
+func needsFirstSignIn(u store.User) bool {
+	return u.Status == store.UserAwaitingSignIn || u.MustChangePassword
+}
+
+// withChallenge appends ?login_challenge= to path when there is one.
+func withChallenge(path, challenge string, extra ...string) string {
+	q := url.Values{}
+	if challenge != "" {
+		q.Set("login_challenge", challenge)
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		q.Set(extra[i], extra[i+1])
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+// loadFlow fetches a live flow; an empty, unknown or expired challenge is
+// store.ErrNotFound.
+func (h *Handler) loadFlow(ctx context.Context, challenge string) (store.AuthFlow, error) {
+	if challenge == "" || len(challenge) > 256 {
+		return store.AuthFlow{}, fmt.Errorf("consent: flow: %w", store.ErrNotFound)
+	}
+	f, err := h.store.GetAuthFlow(ctx, challenge)
+	if err != nil {
+		return store.AuthFlow{}, fmt.Errorf("consent: get flow: %w", err)
+	}
+	if !f.ExpiresAt.IsZero() && !h.now().Before(f.ExpiresAt) {
+		return store.AuthFlow{}, fmt.Errorf("consent: flow expired: %w", store.ErrNotFound)
+	}
+	return f, nil
+}
+
+// flowError shows the page that fits a flow lookup failure.
+func (h *Handler) flowError(c echo.Context, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return h.renderError(c, http.StatusNotFound, errExpired, err)
+	}
+	if errors.Is(err, store.ErrConflict) {
+		return h.renderError(c, http.StatusConflict, errAnswered, err)
+	}
+	return h.renderError(c, http.StatusInternalServerError, errInternal, err)
+}
+
+// continueSignedIn sends a signed-in browser to its next step: first
+// sign-in, the consent page of its flow, or the connected applications.
+func (h *Handler) continueSignedIn(c echo.Context, s store.BrowserSession, u store.User, challenge string) error {
+	if needsFirstSignIn(u) {
+		return c.Redirect(http.StatusSeeOther, withChallenge(pathFirst, challenge))
+	}
+	if challenge == "" {
+		return c.Redirect(http.StatusSeeOther, pathConnections)
+	}
+	if err := h.advanceToConsent(c.Request().Context(), challenge, s); err != nil {
+		return h.flowError(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, withChallenge(pathConsent, challenge))
+}
+
+// advanceToConsent moves the flow from login to consent for the session's
+// user (idempotent for the same user; never backwards).
+func (h *Handler) advanceToConsent(ctx context.Context, challenge string, s store.BrowserSession) error {
+	if _, err := h.loadFlow(ctx, challenge); err != nil {
+		return err
+	}
+	now := h.now()
+	_, err := h.store.UpdateAuthFlow(ctx, challenge, func(f store.AuthFlow) (store.AuthFlow, error) {
+		if !f.ExpiresAt.IsZero() && !now.Before(f.ExpiresAt) {
+			return f, fmt.Errorf("flow expired: %w", store.ErrNotFound)
+		}
+		switch {
+		case f.State == store.FlowLogin:
+		case f.State == store.FlowConsent && f.UserID == s.UserID:
+			return f, nil
+		case f.State == store.FlowConsent:
+			// Another user of this browser signed in meanwhile: not theirs.
+			return f, fmt.Errorf("flow belongs to another user: %w", store.ErrNotFound)
+		default:
+			return f, fmt.Errorf("flow already %s: %w", f.State, store.ErrConflict)
+		}
+		f.State = store.FlowConsent
+		f.UserID = s.UserID
+		f.AuthTime = s.AuthTime
+		return f, nil
+	})
+	if err != nil {
+		return fmt.Errorf("consent: advance flow to consent: %w", err)
+	}
+	return nil
+}
+
+// vendorName is the registered name of the flow's client ("" if unknown).
+func (h *Handler) vendor(ctx context.Context, clientID string) (store.Client, error) {
+	cl, err := h.store.GetClient(ctx, clientID)
+	if err != nil {
+		return store.Client{}, fmt.Errorf("consent: get client %q: %w", clientID, err)
+	}
+	if cl.Name == "" {
+		cl.Name = cl.ID
+	}
+	return cl, nil
+}
+
+// formatDate and formatDateTime show times in the bank's zone.
+func formatDate(t time.Time) string { return t.In(store.Toronto()).Format("2006-01-02") }
+
+func formatDateTime(t time.Time) string {
+	return t.In(store.Toronto()).Format("2006-01-02 15:04 MST")
+}
