@@ -98,14 +98,14 @@ type accountRow struct {
 
 type consentPage struct {
 	base
-	Action      string
-	Vendor      string
-	Sees        []string
-	Offline     bool
-	Accounts    []accountRow
-	Duration    string
-	PolicyURI   string
-	TOSURI      string
+	Action    string
+	Vendor    string
+	Sees      []string
+	Offline   bool
+	Accounts  []accountRow
+	Duration  string
+	PolicyURI string
+	TOSURI    string
 }
 
 type refusedPage struct {
