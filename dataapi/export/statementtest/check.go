@@ -1,0 +1,141 @@
+package statementtest
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
+
+// Golden compares got with testdata/name.golden (rewriting it with -update).
+func Golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run go test -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got ---\n%s", path, got)
+	}
+}
+
+// SchemasDir is <repo>/../shared/schemas, where the project keeps the
+// public XSDs (never copied into the repository).
+func SchemasDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test directory")
+		}
+		dir = parent
+	}
+	s := filepath.Join(filepath.Dir(dir), "shared", "schemas")
+	if _, err := os.Stat(s); err != nil {
+		t.Fatalf("schemas not found at %s: %v", s, err)
+	}
+	return s
+}
+
+// XMLLint validates data against the XSD at schema (relative to
+// SchemasDir). It skips when xmllint is not installed (Debian package
+// libxml2-utils; .ci/run installs it).
+func XMLLint(t *testing.T, schema string, data []byte) {
+	t.Helper()
+	bin, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Skip("xmllint not installed (apt-get install libxml2-utils): XSD validation skipped")
+	}
+	f := filepath.Join(t.TempDir(), "doc.xml")
+	if err := os.WriteFile(f, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "--noout", "--schema", filepath.Join(SchemasDir(t), schema), f).CombinedOutput()
+	if err != nil {
+		t.Fatalf("xmllint %s: %v\n%s", schema, err, out)
+	}
+}
+
+// Entry is one entry as an independent parser read it back.
+type Entry struct {
+	ID    string
+	Date  store.Date
+	Cents int64 // signed: credits positive
+}
+
+// Parsed is a file as an independent parser read it back.
+type Parsed struct {
+	Opening, Closing int64
+	Entries          []Entry
+	// Stated summary figures, when the format has them (-1: absent).
+	Count           int
+	Credits, Debits int64
+}
+
+// Reconcile checks what an importer would: opening + Σ entries = closing,
+// stated counts and sums, unique IDs, dates inside [from, to].
+func Reconcile(t *testing.T, p Parsed, from, to store.Date) {
+	t.Helper()
+	if err := reconcile(p, from, to); err != nil {
+		t.Error(err)
+	}
+}
+
+func reconcile(p Parsed, from, to store.Date) error {
+	var errs []error
+	sum, credits, debits := p.Opening, int64(0), int64(0)
+	seen := map[string]bool{}
+	for _, e := range p.Entries {
+		sum += e.Cents
+		if e.Cents >= 0 {
+			credits += e.Cents
+		} else {
+			debits -= e.Cents
+		}
+		if e.ID != "" {
+			if seen[e.ID] {
+				errs = append(errs, errors.New("repeated entry ID "+e.ID))
+			}
+			seen[e.ID] = true
+		}
+		if e.Date != "" && (e.Date < from || e.Date > to) {
+			errs = append(errs, errors.New("entry "+e.ID+" dated "+string(e.Date)+" outside the period"))
+		}
+	}
+	if sum != p.Closing {
+		errs = append(errs, errorf("opening %d + entries = %d, closing states %d (cents)", p.Opening, sum, p.Closing))
+	}
+	if p.Count >= 0 && p.Count != len(p.Entries) {
+		errs = append(errs, errorf("summary states %d entries, file has %d", p.Count, len(p.Entries)))
+	}
+	if p.Credits >= 0 && p.Credits != credits {
+		errs = append(errs, errorf("summary states credits %d, entries sum to %d", p.Credits, credits))
+	}
+	if p.Debits >= 0 && p.Debits != debits {
+		errs = append(errs, errorf("summary states debits %d, entries sum to %d", p.Debits, debits))
+	}
+	return errors.Join(errs...)
+}
