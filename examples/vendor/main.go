@@ -1,0 +1,262 @@
+// Command vendor is a small stand-in for an accounting program (think
+// QuickBooks or Xero) that connects to bankfeed the way a real vendor does:
+// OpenID Connect discovery, authorization code + PKCE (S256), an ID token
+// verified with go-oidc, then read-only calls to the FDX data API.
+//
+// Run bankfeed first (go run ./cmd/bankfeed serve --demo), then:
+//
+//	go run ./examples/vendor -client-secret <the demo vendor secret printed by bankfeed>
+//
+// and open http://127.0.0.1:9999/. Nothing here is needed by bankfeed itself.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "vendor:", err)
+		os.Exit(1)
+	}
+}
+
+type app struct {
+	issuer   string
+	oauth    oauth2.Config
+	verifier *oidc.IDTokenVerifier
+	logger   *slog.Logger
+
+	mu      sync.Mutex
+	pending map[string]string // state → PKCE verifier
+	token   *oauth2.Token
+	subject string
+}
+
+func run() error {
+	issuer := flag.String("issuer", envOr("BANKFEED_ISSUER", "http://localhost:8080"), "bankfeed's issuer URL")
+	clientID := flag.String("client-id", "demo-vendor", "OAuth client ID")
+	clientSecret := flag.String("client-secret", os.Getenv("VENDOR_CLIENT_SECRET"), "OAuth client secret (or VENDOR_CLIENT_SECRET)")
+	addr := flag.String("addr", "127.0.0.1:9999", "where this vendor app listens")
+	flag.Parse()
+	if *clientSecret == "" {
+		return errors.New("-client-secret is required (bankfeed serve --demo prints it)")
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	provider, err := oidc.NewProvider(ctx, *issuer)
+	if err != nil {
+		return fmt.Errorf("discover %s: %w", *issuer, err)
+	}
+	a := &app{
+		issuer: *issuer,
+		oauth: oauth2.Config{
+			ClientID:     *clientID,
+			ClientSecret: *clientSecret,
+			Endpoint:     provider.Endpoint(),
+			RedirectURL:  "http://" + *addr + "/callback",
+			Scopes:       []string{oidc.ScopeOpenID, "profile", oidc.ScopeOfflineAccess, "accounts.read", "statements.read"},
+		},
+		verifier: provider.Verifier(&oidc.Config{ClientID: *clientID}),
+		logger:   slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		pending:  map[string]string{},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", a.home)
+	mux.HandleFunc("GET /connect", a.connect)
+	mux.HandleFunc("GET /callback", a.callback)
+	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	a.logger.Info("vendor app listening", "url", "http://"+*addr+"/")
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func randomState() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (a *app) connect(w http.ResponseWriter, r *http.Request) {
+	state, verifier := randomState(), oauth2.GenerateVerifier()
+	a.mu.Lock()
+	a.pending[state] = verifier
+	a.mu.Unlock()
+	http.Redirect(w, r, a.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)), http.StatusSeeOther)
+}
+
+func (a *app) callback(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("iss") != "" && q.Get("iss") != a.issuer { // RFC 9207 mix-up defence
+		http.Error(w, "authorization response from an unexpected issuer", http.StatusBadRequest)
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		a.render(w, "The bank did not connect: "+e+" — "+q.Get("error_description"), nil, nil)
+		return
+	}
+	a.mu.Lock()
+	verifier, ok := a.pending[q.Get("state")]
+	delete(a.pending, q.Get("state"))
+	a.mu.Unlock()
+	if !ok {
+		http.Error(w, "unknown or reused state", http.StatusBadRequest)
+		return
+	}
+	tok, err := a.oauth.Exchange(r.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		http.Error(w, "token exchange failed: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := a.verifier.Verify(r.Context(), raw)
+	if err != nil {
+		http.Error(w, "ID token rejected: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	a.mu.Lock()
+	a.token, a.subject = tok, idt.Subject
+	a.mu.Unlock()
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+type account struct {
+	AccountID            string          `json:"accountId"`
+	Nickname             string          `json:"nickname"`
+	AccountNumberDisplay string          `json:"accountNumberDisplay"`
+	Currency             json.RawMessage `json:"currency"`
+	Transactions         []transaction   `json:"-"`
+}
+
+type transaction struct {
+	PostedDate      string      `json:"postedDate"`
+	Description     string      `json:"description"`
+	DebitCreditMemo string      `json:"debitCreditMemo"`
+	Amount          json.Number `json:"amount"`
+}
+
+func (a *app) home(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	tok := a.token
+	a.mu.Unlock()
+	if tok == nil {
+		a.render(w, "", nil, nil)
+		return
+	}
+	// The oauth2 client refreshes the access token with the refresh token
+	// when it expires, as a nightly sync would.
+	client := a.oauth.Client(r.Context(), tok)
+	var list struct {
+		Accounts []map[string]json.RawMessage `json:"accounts"`
+	}
+	if err := getJSON(client, a.issuer+"/fdx/v6/accounts", &list); err != nil {
+		a.render(w, "Could not read accounts: "+err.Error(), nil, nil)
+		return
+	}
+	var accounts []account
+	for _, wrapped := range list.Accounts {
+		for _, body := range wrapped { // FDX wraps each account as {"depositAccount": {...}}
+			var acc account
+			if json.Unmarshal(body, &acc) != nil || acc.AccountID == "" {
+				continue
+			}
+			var txs struct {
+				Transactions []map[string]json.RawMessage `json:"transactions"`
+			}
+			since := time.Now().AddDate(0, 0, -14).Format(time.DateOnly)
+			if err := getJSON(client, a.issuer+"/fdx/v6/accounts/"+url.PathEscape(acc.AccountID)+"/transactions?limit=10&startDate="+since, &txs); err == nil {
+				for _, tw := range txs.Transactions {
+					for _, tb := range tw {
+						var t transaction
+						if json.Unmarshal(tb, &t) == nil {
+							acc.Transactions = append(acc.Transactions, t)
+						}
+					}
+				}
+			}
+			accounts = append(accounts, acc)
+		}
+	}
+	a.render(w, "", accounts, tok)
+}
+
+func getJSON(c *http.Client, u string, v any) error {
+	resp, err := c.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", resp.Status, body)
+	}
+	return json.Unmarshal(body, v)
+}
+
+var page = template.Must(template.New("home").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Ledgerly (demo vendor)</title></head>
+<body>
+<h1>Ledgerly — demo accounting software</h1>
+{{with .Message}}<p role="alert">{{.}}</p>{{end}}
+{{if not .Connected}}
+<p><a href="/connect">Connect your bank</a></p>
+{{else}}
+<p>Connected. Access token expires {{.Expiry}}.</p>
+{{range .Accounts}}
+<h2>{{.Nickname}} {{.AccountNumberDisplay}}</h2>
+<table><tr><th>Date</th><th>Description</th><th>Debit/Credit</th><th>Amount</th></tr>
+{{range .Transactions}}<tr><td>{{.PostedDate}}</td><td>{{.Description}}</td><td>{{.DebitCreditMemo}}</td><td>{{.Amount}}</td></tr>{{end}}
+</table>
+{{else}}<p>No accounts are shared with this application.</p>{{end}}
+<p><a href="/connect">Reconnect</a></p>
+{{end}}
+</body></html>`))
+
+func (a *app) render(w http.ResponseWriter, msg string, accounts []account, tok *oauth2.Token) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	data := map[string]any{"Message": msg, "Accounts": accounts, "Connected": tok != nil}
+	if tok != nil {
+		data["Expiry"] = tok.Expiry.Format(time.RFC1123)
+	}
+	if err := page.Execute(w, data); err != nil {
+		a.logger.Error("render", "err", err)
+	}
+}
