@@ -1,0 +1,256 @@
+package dataapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// Problem is an RFC 9457 problem detail carrying the FDX error members
+// (code, message, debugMessage) so that both kinds of client understand it.
+type Problem struct {
+	Type         string         `json:"type"`
+	Title        string         `json:"title"`
+	Status       int            `json:"status"`
+	Detail       string         `json:"detail,omitempty"`
+	Instance     string         `json:"instance,omitempty"`
+	Code         string         `json:"code"`
+	Message      string         `json:"message"`
+	DebugMessage string         `json:"debugMessage,omitempty"`
+	Errors       []InvalidParam `json:"errors,omitempty"`
+
+	// Not serialized: response headers the problem needs.
+	wwwAuthenticate string
+	retryAfter      int
+	allow           string
+}
+
+// InvalidParam names one bad request parameter.
+type InvalidParam struct {
+	Name   string `json:"name"`
+	In     string `json:"in"` // query, path or header
+	Reason string `json:"reason"`
+}
+
+func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
+
+// problemTypeBase prefixes every problem type; the slugs are stable and
+// listed in the README.
+const problemTypeBase = "urn:bankfeed:problem:"
+
+// FDX error codes used by this API (FDX 6 error code table).
+const (
+	codeInvalidInput      = "401"  // FDX "Invalid Input" (sent with HTTP 400)
+	codeForbidden         = "403"  // FDX "Forbidden"
+	codeNotFound          = "404"  // no such resource path
+	codeInternal          = "500"  // FDX "Internal server error"
+	codeUnavailable       = "503"  // FDX "Scheduled Maintenance" / unavailable
+	codeAuthFailed        = "603"  // FDX "Authentication failed"
+	codeAccountNotFound   = "701"  // FDX "Account not found"
+	codeInvalidDate       = "702"  // FDX "Invalid start or end date"
+	codeInvalidDateRange  = "703"  // FDX "Invalid date range"
+	codeStatementNotFound = "1104" // FDX "Statement id not found for Account"
+	codeNotAcceptable     = "1203" // FDX "Content Type not Supported"
+	codeMethodNotAllowed  = "1206" // FDX "Method Not Allowed"
+	codeTooManyRequests   = "1207" // FDX "Too Many Requests"
+	codeStatementPending  = "1300" // FDX "Statement is Processing"
+)
+
+func newProblem(status int, slug, title, code, detail string) *Problem {
+	return &Problem{
+		Type: problemTypeBase + slug, Title: title, Status: status,
+		Detail: detail, Code: code, Message: title, DebugMessage: detail,
+	}
+}
+
+// The problems this API answers; handlers return them as errors.
+
+func errUnauthenticated(detail string) *Problem {
+	p := newProblem(http.StatusUnauthorized, "unauthenticated", "Authentication required", codeAuthFailed, detail)
+	p.wwwAuthenticate = `Bearer realm="fdx"`
+	return p
+}
+
+func errInvalidToken(detail string) *Problem {
+	p := newProblem(http.StatusUnauthorized, "invalid-token", "Invalid token", codeAuthFailed, detail)
+	p.wwwAuthenticate = `Bearer realm="fdx", error="invalid_token", error_description="the access token is invalid, expired or revoked"`
+	return p
+}
+
+func errTokenInQuery() *Problem {
+	p := newProblem(http.StatusUnauthorized, "token-in-query", "Token not accepted in the query", codeAuthFailed,
+		"send the access token in the Authorization header (Bearer), never in the URL")
+	p.wwwAuthenticate = `Bearer realm="fdx", error="invalid_request", error_description="access tokens are accepted only in the Authorization header"`
+	return p
+}
+
+func errInsufficientScope(scope string) *Problem {
+	p := newProblem(http.StatusForbidden, "insufficient-scope", "Insufficient scope", codeForbidden,
+		fmt.Sprintf("this call needs the %q scope, which the token or the user's job role does not grant", scope))
+	p.wwwAuthenticate = fmt.Sprintf(`Bearer realm="fdx", error="insufficient_scope", scope=%q`, scope)
+	return p
+}
+
+func errAccountNotFound() *Problem {
+	return newProblem(http.StatusNotFound, "account-not-found", "Account not found", codeAccountNotFound,
+		"no account with this accountId is available to this token")
+}
+
+func errStatementNotFound() *Problem {
+	return newProblem(http.StatusNotFound, "statement-not-found", "Statement not found", codeStatementNotFound,
+		"no statement with this statementId exists for the account")
+}
+
+func errStatementProcessing() *Problem {
+	return newProblem(http.StatusBadRequest, "statement-processing", "Statement is processing", codeStatementPending,
+		"the statement is not available yet; try again later")
+}
+
+func errRouteNotFound() *Problem {
+	return newProblem(http.StatusNotFound, "not-found", "Not found", codeNotFound, "no such resource")
+}
+
+func errMethodNotAllowed() *Problem {
+	p := newProblem(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", codeMethodNotAllowed,
+		"this API is read-only: only GET is allowed")
+	p.allow = http.MethodGet
+	return p
+}
+
+func errNotAcceptable(offered []string) *Problem {
+	return newProblem(http.StatusNotAcceptable, "not-acceptable", "Content type not supported", codeNotAcceptable,
+		fmt.Sprintf("none of the Accept types can be served; available: %v", offered))
+}
+
+func errTooManyRequests(retryAfter int) *Problem {
+	p := newProblem(http.StatusTooManyRequests, "too-many-requests", "Too many requests", codeTooManyRequests,
+		fmt.Sprintf("the client's request budget is spent; retry after %d s", retryAfter))
+	p.retryAfter = retryAfter
+	return p
+}
+
+func errInternal() *Problem {
+	return &Problem{
+		Type: problemTypeBase + "internal", Title: "Internal Server Error", Status: http.StatusInternalServerError,
+		Code: codeInternal, Message: "Internal Server Error",
+	}
+}
+
+func errUnavailable() *Problem {
+	p := &Problem{
+		Type: problemTypeBase + "unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable,
+		Code: codeUnavailable, Message: "Service unavailable",
+	}
+	p.retryAfter = 1
+	return p
+}
+
+// paramErrors collects invalid parameters; problem() turns them into one 400.
+type paramErrors struct {
+	list []InvalidParam
+	code string // the FDX code of the first error (702/703 for dates)
+}
+
+func (pe *paramErrors) add(code, name, in, format string, args ...any) {
+	if pe.code == "" {
+		pe.code = code
+	}
+	pe.list = append(pe.list, InvalidParam{Name: name, In: in, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (pe *paramErrors) err() error {
+	if len(pe.list) == 0 {
+		return nil
+	}
+	title := "Invalid request parameters"
+	slug := "invalid-parameters"
+	switch pe.code {
+	case codeInvalidDate:
+		title, slug = "Invalid start or end date", "invalid-date"
+	case codeInvalidDateRange:
+		title, slug = "Invalid date range", "invalid-date-range"
+	}
+	detail := ""
+	for i, e := range pe.list {
+		if i > 0 {
+			detail += "; "
+		}
+		detail += e.Name + ": " + e.Reason
+	}
+	p := newProblem(http.StatusBadRequest, slug, title, pe.code, detail)
+	p.Errors = pe.list
+	return p
+}
+
+func invalidParam(code, name, in, format string, args ...any) error {
+	var pe paramErrors
+	pe.add(code, name, in, format, args...)
+	return pe.err()
+}
+
+// problemFor maps any error a handler returns to the problem to send: the
+// single place where errors become HTTP answers. Unknown errors become a 500
+// whose detail is logged, never sent.
+func (s *Server) problemFor(ctx context.Context, err error) *Problem {
+	var p *Problem
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &p):
+		return p
+	case errors.As(err, &he):
+		switch he.Code {
+		case http.StatusNotFound:
+			return errRouteNotFound()
+		case http.StatusMethodNotAllowed:
+			return errMethodNotAllowed()
+		case http.StatusRequestEntityTooLarge, http.StatusRequestHeaderFieldsTooLarge, http.StatusBadRequest:
+			return newProblem(he.Code, "bad-request", http.StatusText(he.Code), codeInvalidInput, http.StatusText(he.Code))
+		case http.StatusTooManyRequests:
+			return errTooManyRequests(1)
+		case http.StatusUnauthorized:
+			return errUnauthenticated("authentication required")
+		}
+	case errors.Is(err, store.ErrNotFound):
+		// A record vanished between the access check and the read: the
+		// caller may not learn why, so it is the account's 404.
+		return errAccountNotFound()
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		s.log.WarnContext(ctx, "dataapi: request cancelled or timed out", slog.Any("err", err))
+		return errUnavailable()
+	}
+	s.log.ErrorContext(ctx, "dataapi: internal error", slog.Any("err", err))
+	return errInternal()
+}
+
+// writeProblem sends p as application/problem+json with its headers.
+func writeProblem(c echo.Context, p *Problem) error {
+	h := c.Response().Header()
+	if p.wwwAuthenticate != "" {
+		h.Set("WWW-Authenticate", p.wwwAuthenticate)
+	}
+	if p.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(p.retryAfter))
+	}
+	if p.allow != "" {
+		h.Set("Allow", p.allow)
+	}
+	if p.Instance == "" {
+		p.Instance = c.Request().URL.Path
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("dataapi: encode problem: %w", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		body = nil
+	}
+	return c.Blob(p.Status, "application/problem+json", body)
+}

@@ -1,0 +1,154 @@
+package dataapi
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// BasePath is where Mount serves the API.
+const BasePath = "/fdx/v6"
+
+// TokenVerifier checks a bearer access token and returns the grant it stands
+// for. authz.Server satisfies it. Which errors mean "bad token" (401) is
+// told by Config.IsInvalidToken.
+type TokenVerifier interface {
+	Verify(ctx context.Context, token string) (store.Grant, error)
+}
+
+// Config holds the Server's dependencies; zero values have the documented
+// defaults.
+type Config struct {
+	Store    store.Store   // required
+	Verifier TokenVerifier // required
+	// IsInvalidToken reports whether a Verify error means the token is
+	// unknown, malformed, expired or revoked (401); any other error is an
+	// internal failure (500), so that an outage does not tell vendors to
+	// send their users through consent again. Default: every error except a
+	// context error is a 401. cmd sets errors.Is(err, authz.ErrInvalidToken).
+	IsInvalidToken func(error) bool
+	Logger         *slog.Logger // default: discard
+	Now            func() time.Time
+
+	// RateLimitPerMinute is each OAuth client's request budget (a token
+	// bucket of that size refilled continuously); 0 disables the limit. The
+	// buckets live in this process: with N replicas a client gets up to N×.
+	RateLimitPerMinute int
+
+	// PageKeySecret (≥ 32 bytes) seals page keys and sync cursors so that
+	// clients cannot forge or alter them. Every replica must share it, and it
+	// must survive restarts: sync cursors are promised to stay valid for at
+	// least a year. Empty: a random key (cursors die with the process).
+	PageKeySecret []byte
+	// OldPageKeySecrets still open cursors sealed before a key rotation.
+	OldPageKeySecrets [][]byte
+}
+
+// Server is the data API.
+type Server struct {
+	store    store.Store
+	verifier TokenVerifier
+	badToken func(error) bool
+	log      *slog.Logger
+	now      func() time.Time
+	sealer   *sealer
+	limiter  *limiter // nil: no limit
+
+	touchMu sync.Mutex
+	touched map[string]time.Time // consent ID → last TouchConsent by this replica
+}
+
+// New checks cfg and builds a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("dataapi: Config.Store is required")
+	}
+	if cfg.Verifier == nil {
+		return nil, errors.New("dataapi: Config.Verifier is required")
+	}
+	if cfg.RateLimitPerMinute < 0 {
+		return nil, fmt.Errorf("dataapi: RateLimitPerMinute %d must not be negative", cfg.RateLimitPerMinute)
+	}
+	s := &Server{
+		store: cfg.Store, verifier: cfg.Verifier, badToken: cfg.IsInvalidToken, log: cfg.Logger, now: cfg.Now,
+		touched: map[string]time.Time{},
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.badToken == nil {
+		s.badToken = func(err error) bool {
+			return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+		}
+	}
+	key := cfg.PageKeySecret
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("dataapi: random page key secret: %w", err)
+		}
+		s.log.Warn("dataapi: no PageKeySecret configured; page keys and sync cursors will not survive a restart")
+	}
+	if len(key) < 32 {
+		return nil, errors.New("dataapi: PageKeySecret must be at least 32 bytes")
+	}
+	for _, k := range cfg.OldPageKeySecrets {
+		if len(k) < 32 {
+			return nil, errors.New("dataapi: every OldPageKeySecrets entry must be at least 32 bytes")
+		}
+	}
+	s.sealer = newSealer(key, cfg.OldPageKeySecrets)
+	if cfg.RateLimitPerMinute > 0 {
+		s.limiter = newLimiter(cfg.RateLimitPerMinute, s.now)
+	}
+	return s, nil
+}
+
+// Mount registers the API under BasePath on e. It does not touch
+// e.HTTPErrorHandler: the group's own middleware turns every error of its
+// routes into a problem.
+func (s *Server) Mount(e *echo.Echo) {
+	g := e.Group(BasePath, s.problems)
+	s.routes(g)
+}
+
+// routes is the API's table of contents.
+func (s *Server) routes(g *echo.Group) {
+	s.get(g, "/openapi.json", s.handleOpenAPI) // public: no token
+
+	auth := []echo.MiddlewareFunc{s.authenticate}
+	accounts := append(auth, s.requireScope(store.ScopeAccountsRead))
+	statements := append(append([]echo.MiddlewareFunc{}, auth...), s.requireScope(store.ScopeStatementsRead))
+
+	s.get(g, "/customers/current", s.handleCurrentCustomer, auth...)
+	s.get(g, "/accounts", s.handleListAccounts, accounts...)
+	s.get(g, "/accounts/:accountId", s.handleGetAccount, accounts...)
+	s.get(g, "/accounts/:accountId/transactions", s.handleListTransactions, accounts...)
+	s.get(g, "/accounts/:accountId/transactions/sync", s.handleSyncTransactions, accounts...)
+	s.get(g, "/accounts/:accountId/statements", s.handleListStatements, statements...)
+	s.get(g, "/accounts/:accountId/statements/:statementId", s.handleGetStatement, statements...)
+}
+
+// otherMethods answer 405 on every route: the API is read-only.
+var otherMethods = []string{
+	http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodHead,
+	http.MethodOptions, http.MethodConnect, http.MethodTrace, echo.PROPFIND, echo.REPORT,
+}
+
+func (s *Server) get(g *echo.Group, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	g.GET(path, h, m...)
+	g.Match(otherMethods, path, func(echo.Context) error { return errMethodNotAllowed() })
+}

@@ -1,0 +1,304 @@
+package dataapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+type linkJSON struct {
+	Href   string   `json:"href"`
+	Action string   `json:"action"`
+	Rel    string   `json:"rel"`
+	Types  []string `json:"types"`
+}
+
+// statementJSON is FDX's Statement plus the period and balances (additive).
+type statementJSON struct {
+	AccountID       string     `json:"accountId"`
+	StatementID     string     `json:"statementId"`
+	StatementDate   string     `json:"statementDate"`
+	Description     string     `json:"description"`
+	Status          string     `json:"status"`
+	Links           []linkJSON `json:"links"`
+	PeriodStartDate string     `json:"periodStartDate"`
+	PeriodEndDate   string     `json:"periodEndDate"`
+	Currency        string     `json:"currency"`
+	OpeningBalance  money      `json:"openingBalance"`
+	ClosingBalance  money      `json:"closingBalance"`
+	TotalCredits    money      `json:"totalCredits"`
+	TotalDebits     money      `json:"totalDebits"`
+	EntryCount      int        `json:"entryCount"`
+}
+
+type statementsJSON struct {
+	Page       *pageJSON       `json:"page"`
+	Statements []statementJSON `json:"statements"`
+}
+
+type stmtKey struct {
+	Account string     `json:"a"`
+	From    store.Date `json:"f,omitempty"`
+	To      store.Date `json:"t,omitempty"`
+	Start   store.Date `json:"s"`
+	ID      string     `json:"i"`
+}
+
+func statementPath(accountID, statementID string) string {
+	return BasePath + "/accounts/" + accountID + "/statements/" + statementID
+}
+
+func (s *Server) statementOf(a store.Account, st store.Statement) statementJSON {
+	status := st.Status
+	if status == "" {
+		status = "AVAILABLE"
+	}
+	return statementJSON{
+		AccountID:     st.AccountID,
+		StatementID:   st.ID,
+		StatementDate: string(st.StatementDate),
+		Description:   fmt.Sprintf("Statement %s to %s", st.PeriodStart, st.PeriodEnd),
+		Status:        status,
+		Links: []linkJSON{{
+			Href: statementPath(st.AccountID, st.ID), Action: http.MethodGet, Rel: "self",
+			Types: s.documentTypes(),
+		}},
+		PeriodStartDate: string(st.PeriodStart),
+		PeriodEndDate:   string(st.PeriodEnd),
+		Currency:        a.Currency,
+		OpeningBalance:  money(st.Opening),
+		ClosingBalance:  money(st.Closing),
+		TotalCredits:    money(st.TotalCredits),
+		TotalDebits:     money(st.TotalDebits),
+		EntryCount:      st.EntryCount,
+	}
+}
+
+// handleListStatements is FDX searchForAccountStatements: the account's
+// statements by period, optionally those overlapping [startDate, endDate].
+func (s *Server) handleListStatements(c echo.Context) error {
+	ctx := c.Request().Context()
+	p := principalFrom(c)
+	a, err := s.visibleAccount(ctx, p, c.Param("accountId"))
+	if err != nil {
+		return err
+	}
+	q := readQuery(c, "startDate", "endDate", "startTime", "endTime", "limit", "pageKey", "offset")
+	limit := q.limit()
+	from, to := q.dateRange(store.BusinessDate(s.now()))
+	key := stmtKey{Account: a.ID, From: from, To: to}
+	pk := pageKeyParam(q)
+	if pk != "" {
+		var k stmtKey
+		if err := s.sealer.open("stmt", pk, &k); err != nil || k.Account != a.ID {
+			q.errs.add(codeInvalidInput, pageKeyName(q), "query", "is not a page key this API issued for this account")
+		} else if (q.has("startDate") || q.has("startTime")) && k.From != from || (q.has("endDate") || q.has("endTime")) && k.To != to {
+			q.errs.add(codeInvalidInput, pageKeyName(q), "query", "was issued for a different query")
+		} else {
+			key = k
+		}
+	}
+	if err := q.err(); err != nil {
+		return err
+	}
+	list, err := s.store.ListStatements(ctx, a.ID, key.From, key.To)
+	if err != nil {
+		return fmt.Errorf("dataapi: list statements: %w", err)
+	}
+	sort.SliceStable(list, func(i, j int) bool {
+		if list[i].PeriodStart != list[j].PeriodStart {
+			return list[i].PeriodStart < list[j].PeriodStart
+		}
+		return list[i].ID < list[j].ID
+	})
+	out := statementsJSON{Statements: []statementJSON{}}
+	next := ""
+	for _, st := range list {
+		if pk != "" && (st.PeriodStart < key.Start || st.PeriodStart == key.Start && st.ID <= key.ID) {
+			continue
+		}
+		if st.AccountID != a.ID {
+			continue
+		}
+		if len(out.Statements) == limit {
+			k := key
+			last := out.Statements[limit-1]
+			k.Start, k.ID = store.Date(last.PeriodStartDate), last.StatementID
+			next = s.sealer.seal("stmt", k)
+			break
+		}
+		out.Statements = append(out.Statements, s.statementOf(a, st))
+	}
+	out.Page = pageOf(next)
+	return c.JSON(http.StatusOK, out)
+}
+
+// maxJSONStatementEntries bounds the JSON document, which is checked in
+// memory before a byte is sent.
+const maxJSONStatementEntries = 200_000
+
+// statementDocumentJSON is the application/json rendering of a statement:
+// the descriptor plus its posted entries.
+type statementDocumentJSON struct {
+	statementJSON
+	Transactions []transactionJSON `json:"transactions"`
+}
+
+// handleGetStatement is FDX getAccountStatement: the statement document in
+// the format the Accept header asks for (PDF by default).
+func (s *Server) handleGetStatement(c echo.Context) error {
+	ctx := c.Request().Context()
+	p := principalFrom(c)
+	a, err := s.visibleAccount(ctx, p, c.Param("accountId"))
+	if err != nil {
+		return err
+	}
+	if err := readQuery(c).err(); err != nil {
+		return err
+	}
+	id := c.Param("statementId")
+	if !validID(id) {
+		return errStatementNotFound()
+	}
+	st, err := s.store.GetStatement(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && st.AccountID != a.ID {
+		return errStatementNotFound()
+	} else if err != nil {
+		return fmt.Errorf("dataapi: get statement: %w", err)
+	}
+	if st.Status != "" && st.Status != "AVAILABLE" {
+		return errStatementProcessing()
+	}
+	ct, ok := negotiate(c.Request().Header.Values("Accept"), s.documentTypes())
+	if !ok {
+		return errNotAcceptable(s.documentTypes())
+	}
+	if ct != contentTypeJSON {
+		return s.writeExport(c, a, st, ct)
+	}
+	doc := statementDocumentJSON{statementJSON: s.statementOf(a, st), Transactions: []transactionJSON{}}
+	sum := st.Opening
+	err = s.streamStatement(ctx, st, func(t store.Transaction) error {
+		if len(doc.Transactions) >= maxJSONStatementEntries {
+			return errTooLarge
+		}
+		sum = sum.Add(t.SignedAmount())
+		doc.Transactions = append(doc.Transactions, transactionOf(a.Type.Category(), t))
+		return nil
+	})
+	if errors.Is(err, errTooLarge) {
+		return newProblem(http.StatusBadRequest, "statement-too-large", "Statement too large for JSON", codeInvalidInput,
+			"the statement has too many entries for application/json; ask for a streaming format")
+	} else if err != nil {
+		return err
+	}
+	if !sum.Equal(st.Closing) {
+		return fmt.Errorf("dataapi: statement %s of account %s does not reconcile: opening %s + entries = %s, closing %s",
+			st.ID, a.ID, st.Opening, sum, st.Closing)
+	}
+	return c.JSON(http.StatusOK, doc)
+}
+
+var errTooLarge = errors.New("dataapi: too large")
+
+// streamStatement reads the statement's posted entries in (business date,
+// ID) order.
+func (s *Server) streamStatement(ctx context.Context, st store.Statement, fn func(store.Transaction) error) error {
+	f := store.TransactionFilter{AccountID: st.AccountID, From: st.PeriodStart, To: st.PeriodEnd, Statuses: []store.TransactionStatus{store.Posted}}
+	if err := s.store.StreamTransactions(ctx, f, fn); err != nil {
+		if errors.Is(err, errTooLarge) {
+			return err
+		}
+		return fmt.Errorf("dataapi: stream statement entries: %w", err)
+	}
+	return nil
+}
+
+const (
+	contentTypeJSON = "application/json"
+	contentTypePDF  = "application/pdf"
+)
+
+// negotiate picks the offered type the Accept header prefers (RFC 9110
+// §12.5.1): highest q, then the most specific range, then offer order. No
+// Accept (or */*) gets the first offer.
+func negotiate(accept []string, offers []string) (string, bool) {
+	if len(offers) == 0 {
+		return "", false
+	}
+	if len(accept) == 0 {
+		return offers[0], true
+	}
+	best, bestQ, bestSpec := "", -1.0, -1
+	for _, header := range accept {
+		for _, part := range strings.Split(header, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			mt, params, err := mime.ParseMediaType(part)
+			if err != nil {
+				continue
+			}
+			qv := 1.0
+			if qs, ok := params["q"]; ok {
+				if f, err := strconv.ParseFloat(qs, 64); err == nil && f >= 0 && f <= 1 {
+					qv = f
+				}
+				delete(params, "q")
+			}
+			if qv == 0 {
+				continue
+			}
+			for _, offer := range offers {
+				om, oparams, err := mime.ParseMediaType(offer)
+				if err != nil {
+					continue
+				}
+				spec := matches(mt, params, om, oparams)
+				if spec < 0 {
+					continue
+				}
+				if qv > bestQ || qv == bestQ && spec > bestSpec {
+					best, bestQ, bestSpec = offer, qv, spec
+				}
+				break // offers are in preference order: the first match of this range wins
+			}
+		}
+	}
+	return best, best != ""
+}
+
+// matches scores how specifically the range (mt, params) names the offer:
+// -1 no match, 0 */*, 1 type/*, 2 type/subtype, 3 with matching parameters.
+func matches(mt string, params map[string]string, om string, oparams map[string]string) int {
+	switch {
+	case mt == "*/*":
+		return 0
+	case strings.HasSuffix(mt, "/*"):
+		if strings.HasPrefix(om, strings.TrimSuffix(mt, "*")) {
+			return 1
+		}
+		return -1
+	case mt != om:
+		return -1
+	}
+	if len(params) == 0 {
+		return 2
+	}
+	for k, v := range params {
+		if !strings.EqualFold(oparams[k], v) {
+			return -1
+		}
+	}
+	return 3
+}
