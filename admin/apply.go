@@ -1,0 +1,570 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// Payloads of approval requests: the full desired state, re-validated when
+// the request is approved.
+
+type userCreatePayload struct {
+	LoginID            string `json:"loginId"`
+	DisplayName        string `json:"displayName"`
+	Email              string `json:"email,omitempty"`
+	AccountingSoftware bool   `json:"accountingSoftware"`
+}
+
+type jobRolePayload struct {
+	Name               string       `json:"name"`
+	Description        string       `json:"description"`
+	Grants             store.Grants `json:"grants"`
+	AccountingSoftware bool         `json:"accountingSoftware,omitempty"`
+}
+
+type accountGroupPayload struct {
+	Name       string   `json:"name"`
+	AccountIDs []string `json:"accountIds"`
+}
+
+type assignPayload struct {
+	UserID         string `json:"userId"`
+	JobRoleID      string `json:"jobRoleId"`
+	AccountGroupID string `json:"accountGroupId"`
+	LegalEntityID  string `json:"legalEntityId,omitempty"`
+}
+
+// applied is what approving a request changed.
+type applied struct {
+	TargetID          string
+	Before, After     any
+	TemporaryPassword string
+}
+
+func staleTarget(what string, submitted, now int64) error {
+	return conflict("the %s changed since the request was submitted (version %d, now %d); it was not applied — reject this request and submit a new one",
+		what, submitted, now)
+}
+
+// apply performs an approved request inside the caller's transaction.
+func (s *Server) apply(ctx context.Context, r store.ApprovalRequest) (applied, error) {
+	now := s.now().UTC()
+	switch r.Kind {
+	case store.KindCreateUser:
+		var p userCreatePayload
+		if err := json.Unmarshal(r.Payload, &p); err != nil {
+			return applied{}, fmt.Errorf("admin: payload: %w", err)
+		}
+		if err := s.checkLoginFree(ctx, p.LoginID); err != nil {
+			return applied{}, err
+		}
+		temp, err := store.TemporaryPassword()
+		if err != nil {
+			return applied{}, err
+		}
+		hash, err := store.HashSecret(temp)
+		if err != nil {
+			return applied{}, err
+		}
+		u, err := s.st.CreateUser(ctx, store.User{
+			ID: store.NewID("usr"), BusinessGroupID: r.BusinessGroupID, LoginID: p.LoginID, DisplayName: p.DisplayName,
+			Email: p.Email, AccountingSoftware: p.AccountingSoftware, Status: store.UserAwaitingSignIn,
+			PasswordHash: hash, MustChangePassword: true, CreatedAt: now, UpdatedAt: now,
+		})
+		if errors.Is(err, store.ErrConflict) {
+			return applied{}, conflict("the user ID %q is already taken", p.LoginID)
+		} else if err != nil {
+			return applied{}, fmt.Errorf("admin: create user: %w", err)
+		}
+		return applied{TargetID: u.ID, After: toUserJSON(u), TemporaryPassword: temp}, nil
+
+	case store.KindDeleteUser, store.KindLockUser, store.KindUnlockUser, store.KindResetPassword:
+		return s.applyUserChange(ctx, r)
+
+	case store.KindCreateJobRole:
+		var p jobRolePayload
+		if err := json.Unmarshal(r.Payload, &p); err != nil {
+			return applied{}, fmt.Errorf("admin: payload: %w", err)
+		}
+		if err := checkRoleGrants(p.Grants, p.AccountingSoftware); err != nil {
+			return applied{}, err
+		}
+		if err := s.checkRoleNameFree(ctx, r.BusinessGroupID, p.Name, ""); err != nil {
+			return applied{}, err
+		}
+		role, err := s.st.CreateJobRole(ctx, store.JobRole{ID: store.NewID("rol"), BusinessGroupID: r.BusinessGroupID,
+			Name: p.Name, Description: p.Description, Grants: p.Grants.Normalize(), CreatedAt: now, UpdatedAt: now})
+		if errors.Is(err, store.ErrConflict) {
+			return applied{}, conflict("a job role named %q already exists", p.Name)
+		} else if err != nil {
+			return applied{}, fmt.Errorf("admin: create job role: %w", err)
+		}
+		return applied{TargetID: role.ID, After: toJobRoleJSON(role)}, nil
+
+	case store.KindEditJobRole:
+		var p jobRolePayload
+		if err := json.Unmarshal(r.Payload, &p); err != nil {
+			return applied{}, fmt.Errorf("admin: payload: %w", err)
+		}
+		cur, err := s.getJobRole(ctx, r.BusinessGroupID, r.TargetID)
+		if err != nil {
+			return applied{}, err
+		}
+		if cur.Version != r.TargetVersion {
+			return applied{}, staleTarget("job role", r.TargetVersion, cur.Version)
+		}
+		as, err := s.roleHeldByAccountingSoftware(ctx, r.BusinessGroupID, cur.ID)
+		if err != nil {
+			return applied{}, err
+		}
+		if err := checkRoleGrants(p.Grants, as); err != nil {
+			return applied{}, err
+		}
+		if err := s.checkRoleNameFree(ctx, r.BusinessGroupID, p.Name, cur.ID); err != nil {
+			return applied{}, err
+		}
+		upd, err := s.st.UpdateJobRole(ctx, cur.ID, func(j store.JobRole) (store.JobRole, error) {
+			if j.Version != r.TargetVersion {
+				return j, staleTarget("job role", r.TargetVersion, j.Version)
+			}
+			j.Name, j.Description, j.Grants, j.UpdatedAt = p.Name, p.Description, p.Grants.Normalize(), now
+			return j, nil
+		})
+		if err != nil {
+			return applied{}, mapStoreConflict(err, "a job role named %q already exists", p.Name)
+		}
+		return applied{TargetID: cur.ID, Before: toJobRoleJSON(cur), After: toJobRoleJSON(upd)}, nil
+
+	case store.KindDeleteJobRole:
+		cur, err := s.getJobRole(ctx, r.BusinessGroupID, r.TargetID)
+		if err != nil {
+			return applied{}, err
+		}
+		if cur.Version != r.TargetVersion {
+			return applied{}, staleTarget("job role", r.TargetVersion, cur.Version)
+		}
+		if err := s.st.DeleteJobRole(ctx, cur.ID); errors.Is(err, store.ErrConflict) {
+			return applied{}, conflict("the job role %q is assigned to users; assign them another role first", cur.Name)
+		} else if err != nil {
+			return applied{}, fmt.Errorf("admin: delete job role: %w", err)
+		}
+		return applied{TargetID: cur.ID, Before: toJobRoleJSON(cur)}, nil
+
+	case store.KindCreateAccountGroup:
+		var p accountGroupPayload
+		if err := json.Unmarshal(r.Payload, &p); err != nil {
+			return applied{}, fmt.Errorf("admin: payload: %w", err)
+		}
+		ids, err := s.checkAccounts(ctx, r.BusinessGroupID, p.AccountIDs)
+		if err != nil {
+			return applied{}, err
+		}
+		if err := s.checkGroupNameFree(ctx, r.BusinessGroupID, p.Name, ""); err != nil {
+			return applied{}, err
+		}
+		g, err := s.st.CreateAccountGroup(ctx, store.AccountGroup{ID: store.NewID("agr"), BusinessGroupID: r.BusinessGroupID,
+			Name: p.Name, AccountIDs: ids, CreatedAt: now, UpdatedAt: now})
+		if err != nil {
+			return applied{}, mapStoreConflict(err, "an account group named %q already exists", p.Name)
+		}
+		return applied{TargetID: g.ID, After: toAccountGroupJSON(g)}, nil
+
+	case store.KindEditAccountGroup:
+		var p accountGroupPayload
+		if err := json.Unmarshal(r.Payload, &p); err != nil {
+			return applied{}, fmt.Errorf("admin: payload: %w", err)
+		}
+		cur, err := s.getAccountGroup(ctx, r.BusinessGroupID, r.TargetID)
+		if err != nil {
+			return applied{}, err
+		}
+		if cur.Version != r.TargetVersion {
+			return applied{}, staleTarget("account group", r.TargetVersion, cur.Version)
+		}
+		ids, err := s.checkAccounts(ctx, r.BusinessGroupID, p.AccountIDs)
+		if err != nil {
+			return applied{}, err
+		}
+		if err := s.checkGroupNameFree(ctx, r.BusinessGroupID, p.Name, cur.ID); err != nil {
+			return applied{}, err
+		}
+		upd, err := s.st.UpdateAccountGroup(ctx, cur.ID, func(g store.AccountGroup) (store.AccountGroup, error) {
+			if g.Version != r.TargetVersion {
+				return g, staleTarget("account group", r.TargetVersion, g.Version)
+			}
+			g.Name, g.AccountIDs, g.UpdatedAt = p.Name, ids, now
+			return g, nil
+		})
+		if err != nil {
+			return applied{}, mapStoreConflict(err, "an account group named %q already exists", p.Name)
+		}
+		return applied{TargetID: cur.ID, Before: toAccountGroupJSON(cur), After: toAccountGroupJSON(upd)}, nil
+
+	case store.KindDeleteAccountGroup:
+		cur, err := s.getAccountGroup(ctx, r.BusinessGroupID, r.TargetID)
+		if err != nil {
+			return applied{}, err
+		}
+		if cur.Version != r.TargetVersion {
+			return applied{}, staleTarget("account group", r.TargetVersion, cur.Version)
+		}
+		if err := s.st.DeleteAccountGroup(ctx, cur.ID); errors.Is(err, store.ErrConflict) {
+			return applied{}, conflict("the account group %q is assigned to users; assign them another group first", cur.Name)
+		} else if err != nil {
+			return applied{}, fmt.Errorf("admin: delete account group: %w", err)
+		}
+		return applied{TargetID: cur.ID, Before: toAccountGroupJSON(cur)}, nil
+
+	case store.KindAssign:
+		var p assignPayload
+		if err := json.Unmarshal(r.Payload, &p); err != nil {
+			return applied{}, fmt.Errorf("admin: payload: %w", err)
+		}
+		if err := s.checkAssignment(ctx, r.BusinessGroupID, p); err != nil {
+			return applied{}, err
+		}
+		cur, err := s.st.UserAssignment(ctx, p.UserID, p.LegalEntityID)
+		exists := err == nil
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return applied{}, fmt.Errorf("admin: get assignment: %w", err)
+		}
+		switch {
+		case r.TargetID == "" && exists:
+			return applied{}, conflict("the user was given an assignment in this context since the request was submitted; it was not applied — reject this request and submit a new one")
+		case r.TargetID != "" && (!exists || cur.ID != r.TargetID):
+			return applied{}, conflict("the user's assignment in this context was removed since the request was submitted; it was not applied")
+		case exists && cur.Version != r.TargetVersion:
+			return applied{}, staleTarget("assignment", r.TargetVersion, cur.Version)
+		}
+		a := store.Assignment{ID: store.NewID("asg"), BusinessGroupID: r.BusinessGroupID, LegalEntityID: p.LegalEntityID,
+			UserID: p.UserID, JobRoleID: p.JobRoleID, AccountGroupID: p.AccountGroupID, CreatedAt: now, UpdatedAt: now}
+		var before any
+		if exists {
+			a.ID, a.CreatedAt, a.Version = cur.ID, cur.CreatedAt, cur.Version
+			before = toAssignmentJSON(cur)
+		}
+		a, err = s.st.PutAssignment(ctx, a)
+		if err != nil {
+			return applied{}, fmt.Errorf("admin: put assignment: %w", err)
+		}
+		return applied{TargetID: a.ID, Before: before, After: toAssignmentJSON(a)}, nil
+	}
+	return applied{}, fmt.Errorf("admin: unknown request kind %q", r.Kind)
+}
+
+func (s *Server) applyUserChange(ctx context.Context, r store.ApprovalRequest) (applied, error) {
+	now := s.now().UTC()
+	cur, err := s.getUser(ctx, r.BusinessGroupID, r.TargetID)
+	if err != nil {
+		return applied{}, err
+	}
+	if cur.Version != r.TargetVersion {
+		return applied{}, staleTarget("user", r.TargetVersion, cur.Version)
+	}
+	if err := userActionAllowed(r.Kind, cur); err != nil {
+		return applied{}, err
+	}
+	var temp string
+	upd, err := s.st.UpdateUser(ctx, cur.ID, func(u store.User) (store.User, error) {
+		if u.Version != r.TargetVersion {
+			return u, staleTarget("user", r.TargetVersion, u.Version)
+		}
+		switch r.Kind {
+		case store.KindDeleteUser:
+			u.Status, u.DeletedAt = store.UserDeleted, now
+		case store.KindLockUser:
+			u.Status = store.UserLocked
+		case store.KindUnlockUser:
+			u.FailedAttempts, u.LockedUntil = 0, time.Time{}
+			if u.Status == store.UserLocked {
+				u.Status = store.UserActive
+				if u.MustChangePassword {
+					u.Status = store.UserAwaitingSignIn
+				}
+			}
+		case store.KindResetPassword:
+			t, err := store.TemporaryPassword()
+			if err != nil {
+				return u, err
+			}
+			h, err := store.HashSecret(t)
+			if err != nil {
+				return u, err
+			}
+			temp = t
+			u.PasswordHash, u.MustChangePassword, u.Status = h, true, store.UserAwaitingSignIn
+			u.FailedAttempts, u.LockedUntil = 0, time.Time{}
+		}
+		u.UpdatedAt = now
+		return u, nil
+	})
+	if err != nil {
+		return applied{}, fmt.Errorf("admin: update user: %w", err)
+	}
+	// Deleting, locking or resetting cuts the user's existing access now:
+	// browser sessions go, and a deleted user's consents and assignments too.
+	if r.Kind != store.KindUnlockUser {
+		if err := s.st.DeleteUserBrowserSessions(ctx, cur.ID); err != nil {
+			return applied{}, fmt.Errorf("admin: end sessions: %w", err)
+		}
+	}
+	if r.Kind == store.KindDeleteUser {
+		if err := s.revokeUserConsents(ctx, cur.ID, now); err != nil {
+			return applied{}, err
+		}
+		as, err := all(ctx, func(ctx context.Context, p store.Page) ([]store.Assignment, string, error) {
+			return s.st.ListAssignments(ctx, r.BusinessGroupID, p)
+		})
+		if err != nil {
+			return applied{}, fmt.Errorf("admin: list assignments: %w", err)
+		}
+		for _, a := range as {
+			if a.UserID == cur.ID {
+				if err := s.st.DeleteAssignment(ctx, a.ID); err != nil {
+					return applied{}, fmt.Errorf("admin: delete assignment: %w", err)
+				}
+			}
+		}
+	}
+	return applied{TargetID: cur.ID, Before: toUserJSON(cur), After: toUserJSON(upd), TemporaryPassword: temp}, nil
+}
+
+func (s *Server) revokeUserConsents(ctx context.Context, userID string, now time.Time) error {
+	cs, err := s.st.ListConsents(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("admin: list consents: %w", err)
+	}
+	for _, c := range cs {
+		if c.RevokedAt.IsZero() {
+			if err := s.st.RevokeConsent(ctx, c.ID, now); err != nil {
+				return fmt.Errorf("admin: revoke consent: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// userActionAllowed checks the user's status suits the action.
+func userActionAllowed(k store.ApprovalKind, u store.User) error {
+	st := u.Status
+	switch k {
+	case store.KindDeleteUser:
+		if st == store.UserDeleted {
+			return conflict("the user is already deleted")
+		}
+	case store.KindLockUser:
+		if st != store.UserActive && st != store.UserAwaitingSignIn {
+			return conflict("only an active user can be locked (the user is %s)", statusWords(st))
+		}
+	case store.KindUnlockUser:
+		if st != store.UserLocked && u.LockedUntil.IsZero() {
+			return conflict("the user is not locked")
+		}
+	case store.KindResetPassword:
+		if st != store.UserActive && st != store.UserAwaitingSignIn && st != store.UserLocked {
+			return conflict("the password of a %s user cannot be reset", statusWords(st))
+		}
+	}
+	return nil
+}
+
+func statusWords(s store.UserStatus) string {
+	return strings.ToLower(strings.ReplaceAll(string(s), "_", " "))
+}
+
+func mapStoreConflict(err error, format string, args ...any) error {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	if errors.Is(err, store.ErrConflict) {
+		return conflict(format, args...)
+	}
+	return fmt.Errorf("admin: %w", err)
+}
+
+// checkRoleGrants is ValidateGrants plus, for a role meant for an
+// accounting software user, the article's required View rights.
+func checkRoleGrants(g store.Grants, forAccountingSoftware bool) error {
+	if err := store.ValidateGrants(g, forAccountingSoftware); err != nil {
+		return err
+	}
+	if forAccountingSoftware {
+		return store.RequiredAccountingSoftwareGrants(g)
+	}
+	return nil
+}
+
+// --- lookups confined to one business group (another group's: 404) ---
+
+func (s *Server) getUser(ctx context.Context, bg, id string) (store.User, error) {
+	u, err := s.st.GetUser(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.BusinessGroupID != bg) {
+		return u, notFound("user", id)
+	} else if err != nil {
+		return u, fmt.Errorf("admin: get user: %w", err)
+	}
+	return u, nil
+}
+
+func (s *Server) getJobRole(ctx context.Context, bg, id string) (store.JobRole, error) {
+	r, err := s.st.GetJobRole(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && r.BusinessGroupID != bg) {
+		return r, notFound("job role", id)
+	} else if err != nil {
+		return r, fmt.Errorf("admin: get job role: %w", err)
+	}
+	return r, nil
+}
+
+func (s *Server) getAccountGroup(ctx context.Context, bg, id string) (store.AccountGroup, error) {
+	g, err := s.st.GetAccountGroup(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && g.BusinessGroupID != bg) {
+		return g, notFound("account group", id)
+	} else if err != nil {
+		return g, fmt.Errorf("admin: get account group: %w", err)
+	}
+	return g, nil
+}
+
+func (s *Server) getAccount(ctx context.Context, bg, id string) (store.Account, error) {
+	a, err := s.st.GetAccount(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && a.BusinessGroupID != bg) {
+		return a, notFound("account", id)
+	} else if err != nil {
+		return a, fmt.Errorf("admin: get account: %w", err)
+	}
+	return a, nil
+}
+
+func (s *Server) getLegalEntity(ctx context.Context, bg, id string) (store.LegalEntity, error) {
+	e, err := s.st.GetLegalEntity(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && e.BusinessGroupID != bg) {
+		return e, notFound("legal entity", id)
+	} else if err != nil {
+		return e, fmt.Errorf("admin: get legal entity: %w", err)
+	}
+	return e, nil
+}
+
+func (s *Server) checkLoginFree(ctx context.Context, login string) error {
+	_, err := s.st.GetUserByLogin(ctx, login)
+	if err == nil {
+		return conflict("the user ID %q is already taken", login)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("admin: get user by login: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) checkRoleNameFree(ctx context.Context, bg, name, except string) error {
+	roles, err := all(ctx, func(ctx context.Context, p store.Page) ([]store.JobRole, string, error) {
+		return s.st.ListJobRoles(ctx, bg, p)
+	})
+	if err != nil {
+		return fmt.Errorf("admin: list job roles: %w", err)
+	}
+	for _, r := range roles {
+		if r.ID != except && strings.EqualFold(r.Name, name) {
+			return conflict("a job role named %q already exists", r.Name)
+		}
+	}
+	return nil
+}
+
+func (s *Server) checkGroupNameFree(ctx context.Context, bg, name, except string) error {
+	gs, err := all(ctx, func(ctx context.Context, p store.Page) ([]store.AccountGroup, string, error) {
+		return s.st.ListAccountGroups(ctx, bg, p)
+	})
+	if err != nil {
+		return fmt.Errorf("admin: list account groups: %w", err)
+	}
+	for _, g := range gs {
+		if g.ID != except && strings.EqualFold(g.Name, name) {
+			return conflict("an account group named %q already exists", g.Name)
+		}
+	}
+	return nil
+}
+
+// checkAccounts returns the IDs sorted and deduplicated, each an account
+// of the business group (404 otherwise).
+func (s *Server) checkAccounts(ctx context.Context, bg string, ids []string) ([]string, error) {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	out = slices.Compact(out)
+	for _, id := range out {
+		if _, err := s.getAccount(ctx, bg, id); err != nil {
+			return nil, err
+		}
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, nil
+}
+
+// roleHeldByAccountingSoftware reports whether any accounting software user
+// is assigned the role.
+func (s *Server) roleHeldByAccountingSoftware(ctx context.Context, bg, roleID string) (bool, error) {
+	as, err := all(ctx, func(ctx context.Context, p store.Page) ([]store.Assignment, string, error) {
+		return s.st.ListAssignments(ctx, bg, p)
+	})
+	if err != nil {
+		return false, fmt.Errorf("admin: list assignments: %w", err)
+	}
+	for _, a := range as {
+		if a.JobRoleID != roleID {
+			continue
+		}
+		u, err := s.st.GetUser(ctx, a.UserID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return false, fmt.Errorf("admin: get user: %w", err)
+		}
+		if err == nil && u.AccountingSoftware && u.Status != store.UserDeleted {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// checkAssignment verifies every ID belongs to the group and an accounting
+// software user gets only a read-only role.
+func (s *Server) checkAssignment(ctx context.Context, bg string, p assignPayload) error {
+	u, err := s.getUser(ctx, bg, p.UserID)
+	if err != nil {
+		return err
+	}
+	if u.Status == store.UserDeleted {
+		return notFound("user", p.UserID)
+	}
+	role, err := s.getJobRole(ctx, bg, p.JobRoleID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.getAccountGroup(ctx, bg, p.AccountGroupID); err != nil {
+		return err
+	}
+	if p.LegalEntityID != "" {
+		if _, err := s.getLegalEntity(ctx, bg, p.LegalEntityID); err != nil {
+			return err
+		}
+	}
+	if u.AccountingSoftware {
+		if err := store.ValidateGrants(role.Grants, true); err != nil {
+			var rule *store.RuleError
+			if errors.As(err, &rule) {
+				return invalidField("jobRoleId", "the job role %q cannot be given to the accounting software user %q: %s", role.Name, u.LoginID, rule.Message)
+			}
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,311 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+type approvalJSON struct {
+	ID            string               `json:"id"`
+	Kind          store.ApprovalKind   `json:"kind"`
+	Status        store.ApprovalStatus `json:"status"`
+	Permission    store.Permission     `json:"permission"`
+	Right         string               `json:"right"`
+	LegalEntityID string               `json:"legalEntityId,omitempty"`
+	TargetID      string               `json:"targetId,omitempty"`
+	TargetVersion int64                `json:"targetVersion,omitempty"`
+	Payload       json.RawMessage      `json:"payload,omitempty"`
+	InitiatorID   string               `json:"initiatorId"`
+	Reason        string               `json:"reason,omitempty"`
+	DecidedBy     string               `json:"decidedBy,omitempty"`
+	DecidedAt     *time.Time           `json:"decidedAt,omitempty"`
+	CreatedAt     time.Time            `json:"createdAt"`
+}
+
+func toApprovalJSON(r store.ApprovalRequest) approvalJSON {
+	return approvalJSON{ID: r.ID, Kind: r.Kind, Status: r.Status, Permission: r.Permission, Right: r.Right.String(),
+		LegalEntityID: r.LegalEntityID, TargetID: r.TargetID, TargetVersion: r.TargetVersion, Payload: r.Payload,
+		InitiatorID: r.InitiatorID, Reason: r.Reason, DecidedBy: r.DecidedBy, DecidedAt: timeOrNil(r.DecidedAt), CreatedAt: r.CreatedAt.UTC()}
+}
+
+// submission describes a maker's request.
+type submission struct {
+	Kind          store.ApprovalKind
+	TargetType    string
+	TargetID      string
+	TargetVersion int64
+	Payload       any
+	Before        any // the target as it is now (audit)
+}
+
+// submit records a pending request, audits it and notifies; nothing else
+// changes. It answers 202 with the request.
+func (s *Server) submit(c echo.Context, cl caller, sub submission) error {
+	ctx := c.Request().Context()
+	perm, right := sub.Kind.ApprovalPermission()
+	payload, err := json.Marshal(sub.Payload)
+	if err != nil {
+		return fmt.Errorf("admin: marshal payload: %w", err)
+	}
+	var (
+		req   store.ApprovalRequest
+		notes []store.Notification
+	)
+	err = s.st.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		req, err = s.st.CreateApproval(ctx, store.ApprovalRequest{
+			ID: store.NewID("apr"), BusinessGroupID: cl.User.BusinessGroupID, LegalEntityID: cl.LegalEntityID,
+			Kind: sub.Kind, Permission: perm, Right: right, TargetID: sub.TargetID, TargetVersion: sub.TargetVersion,
+			Payload: payload, InitiatorID: cl.User.ID, Status: store.ApprovalPending, CreatedAt: s.now().UTC(),
+		})
+		if err != nil {
+			return fmt.Errorf("admin: create approval: %w", err)
+		}
+		if err := s.auditTx(ctx, cl, auditEntry{Action: string(sub.Kind) + ".submitted", TargetType: sub.TargetType,
+			TargetID: sub.TargetID, RequestID: req.ID, Before: sub.Before, After: json.RawMessage(payload)}); err != nil {
+			return err
+		}
+		notes, err = s.notifySubmitted(ctx, req)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.deliver(ctx, notes)
+	return c.JSON(http.StatusAccepted, toApprovalJSON(req))
+}
+
+// loadApproval finds a request of the caller's business group (404 otherwise).
+func (s *Server) loadApproval(ctx context.Context, cl caller, id string) (store.ApprovalRequest, error) {
+	r, err := s.st.GetApproval(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && r.BusinessGroupID != cl.User.BusinessGroupID) {
+		return r, notFound("approval request", id)
+	} else if err != nil {
+		return r, fmt.Errorf("admin: get approval: %w", err)
+	}
+	return r, nil
+}
+
+// mayView: the initiator, or anyone holding Approve on its permission.
+func mayView(cl caller, r store.ApprovalRequest) bool {
+	return r.InitiatorID == cl.User.ID || cl.Grants.Rights(r.Permission).Has(store.RightApprove)
+}
+
+func parseStatus(v string) (*store.ApprovalStatus, error) {
+	if v == "" {
+		return nil, nil
+	}
+	for _, st := range []store.ApprovalStatus{store.ApprovalPending, store.ApprovalApproved, store.ApprovalRejected, store.ApprovalCancelled} {
+		short := strings.TrimSuffix(strings.ToLower(string(st)), "_approval")
+		if strings.EqualFold(v, string(st)) || strings.EqualFold(v, short) {
+			return &st, nil
+		}
+	}
+	return nil, badRequest("status must be pending, approved, rejected or cancelled, not %q", v)
+}
+
+// handleListApprovals: ?status=pending lists exactly the requests the caller
+// may decide now; otherwise those the caller initiated or may approve.
+// ?initiator=me narrows to the caller's own. Filtering happens after the
+// store's keyset page, so a page may hold fewer than limit items; follow
+// next until it is absent.
+func (s *Server) handleListApprovals(c echo.Context) error {
+	cl := mustCaller(c)
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	status, err := parseStatus(c.QueryParam("status"))
+	if err != nil {
+		return err
+	}
+	f := store.ApprovalFilter{BusinessGroupID: cl.User.BusinessGroupID, Status: status}
+	switch v := c.QueryParam("initiator"); v {
+	case "":
+	case "me":
+		f.InitiatorID = &cl.User.ID
+	default:
+		return badRequest("initiator must be \"me\" or absent, not %q", v)
+	}
+	rs, next, err := s.st.ListApprovals(c.Request().Context(), f, p)
+	if err != nil {
+		return fmt.Errorf("admin: list approvals: %w", err)
+	}
+	out := []approvalJSON{}
+	for _, r := range rs {
+		ok := mayView(cl, r)
+		if status != nil && *status == store.ApprovalPending && f.InitiatorID == nil {
+			ok = store.CanDecide(cl.User.ID, cl.Grants, r) == nil
+		}
+		if ok {
+			out = append(out, toApprovalJSON(r))
+		}
+	}
+	return c.JSON(http.StatusOK, newList(out, next))
+}
+
+func (s *Server) handleGetApproval(c echo.Context) error {
+	cl := mustCaller(c)
+	r, err := s.loadApproval(c.Request().Context(), cl, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if !mayView(cl, r) {
+		return notFound("approval request", r.ID)
+	}
+	return c.JSON(http.StatusOK, toApprovalJSON(r))
+}
+
+// decision is the answer to approve/reject/cancel. TemporaryPassword is
+// present only when approving a user creation or password reset: it is
+// shown this once, to the approver, who hands it to the user; it is never
+// stored in clear, logged or audited.
+type decision struct {
+	Approval          approvalJSON `json:"approval"`
+	Result            any          `json:"result,omitempty"`
+	TemporaryPassword string       `json:"temporaryPassword,omitempty"`
+}
+
+// handleApprove decides and applies a request in one transaction: of two
+// concurrent deciders one wins and the other gets 409; a request whose
+// target moved on since submission is refused (409) and stays pending, to
+// be rejected or cancelled.
+func (s *Server) handleApprove(c echo.Context) error {
+	cl := mustCaller(c)
+	ctx := c.Request().Context()
+	var (
+		out   decision
+		notes []store.Notification
+	)
+	err := s.st.InTx(ctx, func(ctx context.Context) error {
+		r, err := s.loadApproval(ctx, cl, c.Param("id"))
+		if err != nil {
+			return err
+		}
+		if err := s.mayDecide(cl, r); err != nil {
+			return err
+		}
+		r, err = s.st.DecideApproval(ctx, r.ID, store.ApprovalApproved, cl.User.ID, "", s.now().UTC())
+		if errors.Is(err, store.ErrConflict) {
+			return conflict("the request was decided by someone else meanwhile")
+		} else if err != nil {
+			return fmt.Errorf("admin: decide approval: %w", err)
+		}
+		ap, err := s.apply(ctx, r)
+		if err != nil {
+			return err
+		}
+		if err := s.auditTx(ctx, cl, auditEntry{Action: "approval.approved", TargetType: "approval", TargetID: r.ID, RequestID: r.ID}); err != nil {
+			return err
+		}
+		if err := s.auditTx(ctx, cl, auditEntry{Action: string(r.Kind) + ".applied", TargetType: targetTypeOf(string(r.Kind)),
+			TargetID: ap.TargetID, RequestID: r.ID, Before: ap.Before, After: ap.After}); err != nil {
+			return err
+		}
+		notes, err = s.notifyDecided(ctx, r)
+		out = decision{Approval: toApprovalJSON(r), Result: ap.After, TemporaryPassword: ap.TemporaryPassword}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.deliver(ctx, notes)
+	return c.JSON(http.StatusOK, out)
+}
+
+// mayDecide wraps store.CanDecide with clear problems.
+func (s *Server) mayDecide(cl caller, r store.ApprovalRequest) error {
+	err := store.CanDecide(cl.User.ID, cl.Grants, r)
+	var re *store.RightError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrConflict):
+		return conflict("the request is already %s", strings.ToLower(strings.ReplaceAll(string(r.Status), "_", " ")))
+	case errors.As(err, &re) && r.InitiatorID == cl.User.ID && re.Right != store.RightApprove:
+		p := forbidden("self-approval", fmt.Sprintf("you initiated this request: approving it yourself needs the self-approved %s right on the %q permission; another authorised user must decide it",
+			re.Right, re.Permission.Title()))
+		p.Missing = &MissingRight{Permission: string(re.Permission), Title: re.Permission.Title(), Right: "self-approved " + re.Right.String()}
+		return p
+	}
+	return err
+}
+
+type rejectBody struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) handleReject(c echo.Context) error {
+	cl := mustCaller(c)
+	var b rejectBody
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	b.Reason = strings.TrimSpace(b.Reason)
+	if b.Reason == "" || len(b.Reason) > 500 {
+		return invalidField("reason", "is required (at most 500 characters)")
+	}
+	return s.finish(c, cl, store.ApprovalRejected, b.Reason)
+}
+
+func (s *Server) handleCancel(c echo.Context) error {
+	return s.finish(c, mustCaller(c), store.ApprovalCancelled, "")
+}
+
+// finish rejects (a checker's decision) or cancels (the initiator's).
+func (s *Server) finish(c echo.Context, cl caller, status store.ApprovalStatus, reason string) error {
+	ctx := c.Request().Context()
+	var (
+		out   decision
+		notes []store.Notification
+	)
+	err := s.st.InTx(ctx, func(ctx context.Context) error {
+		r, err := s.loadApproval(ctx, cl, c.Param("id"))
+		if err != nil {
+			return err
+		}
+		if status == store.ApprovalCancelled {
+			if r.InitiatorID != cl.User.ID {
+				return forbidden("not-initiator", "only the user who submitted a request may cancel it")
+			}
+			if r.Status != store.ApprovalPending {
+				return conflict("the request is already %s", strings.ToLower(strings.ReplaceAll(string(r.Status), "_", " ")))
+			}
+		} else if err := s.mayDecide(cl, r); err != nil {
+			return err
+		}
+		r, err = s.st.DecideApproval(ctx, r.ID, status, cl.User.ID, reason, s.now().UTC())
+		if errors.Is(err, store.ErrConflict) {
+			return conflict("the request was decided by someone else meanwhile")
+		} else if err != nil {
+			return fmt.Errorf("admin: decide approval: %w", err)
+		}
+		action := "approval.rejected"
+		if status == store.ApprovalCancelled {
+			action = "approval.cancelled"
+		}
+		if err := s.auditTx(ctx, cl, auditEntry{Action: action, TargetType: "approval", TargetID: r.ID, RequestID: r.ID,
+			After: map[string]string{"reason": reason}}); err != nil {
+			return err
+		}
+		if status == store.ApprovalRejected {
+			notes, err = s.notifyDecided(ctx, r)
+		}
+		out = decision{Approval: toApprovalJSON(r)}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.deliver(ctx, notes)
+	return c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,122 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+type assignmentJSON struct {
+	ID             string    `json:"id"`
+	UserID         string    `json:"userId"`
+	JobRoleID      string    `json:"jobRoleId"`
+	AccountGroupID string    `json:"accountGroupId"`
+	LegalEntityID  string    `json:"legalEntityId,omitempty"`
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+	Version        int64     `json:"version"`
+}
+
+func toAssignmentJSON(a store.Assignment) assignmentJSON {
+	return assignmentJSON{ID: a.ID, UserID: a.UserID, JobRoleID: a.JobRoleID, AccountGroupID: a.AccountGroupID,
+		LegalEntityID: a.LegalEntityID, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(), Version: a.Version}
+}
+
+func (s *Server) handleListAssignments(c echo.Context) error {
+	cl := mustCaller(c)
+	if err := allow(cl, store.OpViewAssignments); err != nil {
+		return err
+	}
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	as, next, err := s.st.ListAssignments(c.Request().Context(), cl.User.BusinessGroupID, p)
+	if err != nil {
+		return fmt.Errorf("admin: list assignments: %w", err)
+	}
+	user := c.QueryParam("userId")
+	out := make([]assignmentJSON, 0, len(as))
+	for _, a := range as {
+		if user == "" || a.UserID == user {
+			out = append(out, toAssignmentJSON(a))
+		}
+	}
+	return c.JSON(http.StatusOK, newList(out, next))
+}
+
+func (s *Server) getAssignment(ctx context.Context, bg, id string) (store.Assignment, error) {
+	a, err := s.st.GetAssignment(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && a.BusinessGroupID != bg) {
+		return a, notFound("assignment", id)
+	} else if err != nil {
+		return a, fmt.Errorf("admin: get assignment: %w", err)
+	}
+	return a, nil
+}
+
+func (s *Server) handleGetAssignment(c echo.Context) error {
+	cl := mustCaller(c)
+	if err := allow(cl, store.OpViewAssignments); err != nil {
+		return err
+	}
+	a, err := s.getAssignment(c.Request().Context(), cl.User.BusinessGroupID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toAssignmentJSON(a))
+}
+
+type assignBody struct {
+	UserID         string `json:"userId"`
+	JobRoleID      string `json:"jobRoleId"`
+	AccountGroupID string `json:"accountGroupId"`
+	// LegalEntityID is the context of the assignment; absent: the caller's
+	// context; "": the business group overview.
+	LegalEntityID *string `json:"legalEntityId"`
+}
+
+func (s *Server) handleCreateAssignment(c echo.Context) error {
+	cl := mustCaller(c)
+	ctx := c.Request().Context()
+	if err := allow(cl, store.OpAssign); err != nil {
+		return err
+	}
+	var b assignBody
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	var errs []FieldError
+	for _, f := range []struct{ name, v string }{{"userId", b.UserID}, {"jobRoleId", b.JobRoleID}, {"accountGroupId", b.AccountGroupID}} {
+		if f.v == "" {
+			errs = append(errs, FieldError{f.name, "is required"})
+		}
+	}
+	if len(errs) > 0 {
+		p := problem(http.StatusUnprocessableEntity, "invalid", "Unprocessable Content", fieldMsg(errs[0].Field, errs[0].Message))
+		p.Errors = errs
+		return p
+	}
+	p := assignPayload{UserID: b.UserID, JobRoleID: b.JobRoleID, AccountGroupID: b.AccountGroupID, LegalEntityID: cl.LegalEntityID}
+	if b.LegalEntityID != nil {
+		p.LegalEntityID = *b.LegalEntityID
+	}
+	if err := s.checkAssignment(ctx, cl.User.BusinessGroupID, p); err != nil {
+		return err
+	}
+	sub := submission{Kind: store.KindAssign, TargetType: "assignment", Payload: p}
+	cur, err := s.st.UserAssignment(ctx, p.UserID, p.LegalEntityID)
+	switch {
+	case err == nil:
+		sub.TargetID, sub.TargetVersion, sub.Before = cur.ID, cur.Version, toAssignmentJSON(cur)
+	case !errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("admin: get assignment: %w", err)
+	}
+	return s.submit(c, cl, sub)
+}

@@ -1,0 +1,180 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// caller is the signed-in business user behind an /admin/v1 request, with
+// the rights of their job role in the chosen context.
+type caller struct {
+	User          store.User
+	Grant         store.Grant
+	LegalEntityID string // the context: "" is the business group overview
+	Grants        store.Grants
+	RemoteAddr    string
+}
+
+// operator is the bank system behind an /ops/v1 request.
+type operator struct {
+	ClientID   string
+	RemoteAddr string
+}
+
+const (
+	callerKey   = "bankfeed.admin.caller"
+	operatorKey = "bankfeed.admin.operator"
+)
+
+func callerFrom(c echo.Context) (caller, bool) {
+	cl, ok := c.Get(callerKey).(caller)
+	return cl, ok
+}
+
+func mustCaller(c echo.Context) caller {
+	cl, _ := callerFrom(c)
+	return cl
+}
+
+func operatorFrom(c echo.Context) operator {
+	op, _ := c.Get(operatorKey).(operator)
+	return op
+}
+
+// bearer verifies the Authorization header; the problem is a 401.
+func (s *Server) bearer(c echo.Context, realm string) (store.Grant, error) {
+	h := c.Request().Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return store.Grant{}, unauthorized("an access token is required (Authorization: Bearer …)", fmt.Sprintf("Bearer realm=%q", realm))
+	}
+	g, err := s.verifier.Verify(c.Request().Context(), strings.TrimSpace(token))
+	if err != nil {
+		return store.Grant{}, unauthorized("the access token is invalid or expired",
+			fmt.Sprintf(`Bearer realm=%q, error="invalid_token", error_description="the access token is invalid or expired"`, realm))
+	}
+	return g, nil
+}
+
+func insufficientScope(realm, scope, detail string) *Problem {
+	p := forbidden("insufficient-scope", detail)
+	p.wwwAuthenticate = fmt.Sprintf(`Bearer realm=%q, error="insufficient_scope", scope=%q`, realm, scope)
+	return p
+}
+
+// requireAdmin admits first-party "admin" tokens of active ordinary users
+// and resolves their rights in the requested context.
+func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		cl, err := s.resolveCaller(c)
+		if err != nil {
+			return s.fail(c, err)
+		}
+		c.Set(callerKey, cl)
+		return next(c)
+	}
+}
+
+func (s *Server) resolveCaller(c echo.Context) (caller, error) {
+	const realm = "bankfeed-admin"
+	ctx := c.Request().Context()
+	g, err := s.bearer(c, realm)
+	if err != nil {
+		return caller{}, err
+	}
+	if !g.HasScope(store.ScopeAdmin) {
+		return caller{}, insufficientScope(realm, store.ScopeAdmin, "the token lacks the admin scope")
+	}
+	if !g.FirstParty || g.UserID == "" {
+		return caller{}, forbidden("not-first-party", "only the bank's online-banking front end, on behalf of a signed-in user, may call this API")
+	}
+	u, err := s.st.GetUser(ctx, g.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return caller{}, unauthorized("the token's user no longer exists", fmt.Sprintf(`Bearer realm=%q, error="invalid_token"`, realm))
+	} else if err != nil {
+		return caller{}, fmt.Errorf("admin: get caller: %w", err)
+	}
+	if u.AccountingSoftware {
+		return caller{}, forbidden("accounting-software-user", "an accounting software user cannot administer the business group")
+	}
+	if u.Status != store.UserActive {
+		return caller{}, forbidden("user-not-active", fmt.Sprintf("the user is %s", strings.ToLower(strings.ReplaceAll(string(u.Status), "_", " "))))
+	}
+	cl := caller{User: u, Grant: g, RemoteAddr: c.RealIP(), Grants: store.Grants{}}
+	entity := c.Request().Header.Get("X-Legal-Entity-ID")
+	if q := c.QueryParam("context"); q != "" {
+		entity = q
+	}
+	if entity != "" {
+		le, err := s.st.GetLegalEntity(ctx, entity)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && le.BusinessGroupID != u.BusinessGroupID) {
+			return caller{}, notFound("legal entity", entity)
+		} else if err != nil {
+			return caller{}, fmt.Errorf("admin: get context entity: %w", err)
+		}
+		cl.LegalEntityID = le.ID
+	}
+	grants, err := s.grantsOf(ctx, u, cl.LegalEntityID)
+	if err != nil {
+		return caller{}, err
+	}
+	cl.Grants = grants
+	return cl, nil
+}
+
+// grantsOf is what u holds in an entity's context (falling back to the
+// business group overview) or the overview ("").
+func (s *Server) grantsOf(ctx context.Context, u store.User, entity string) (store.Grants, error) {
+	a, err := s.st.UserAssignment(ctx, u.ID, entity)
+	if errors.Is(err, store.ErrNotFound) && entity != "" {
+		a, err = s.st.UserAssignment(ctx, u.ID, "")
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Grants{}, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("admin: get assignment: %w", err)
+	}
+	role, err := s.st.GetJobRole(ctx, a.JobRoleID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Grants{}, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("admin: get job role: %w", err)
+	}
+	return store.EffectiveGrants(u, role), nil
+}
+
+// requireOperator admits first-party client_credentials tokens with scope
+// "operator".
+func (s *Server) requireOperator(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		const realm = "bankfeed-ops"
+		g, err := s.bearer(c, realm)
+		if err != nil {
+			return s.fail(c, err)
+		}
+		if !g.HasScope(store.ScopeOperator) {
+			return s.fail(c, insufficientScope(realm, store.ScopeOperator, "the token lacks the operator scope"))
+		}
+		if !g.FirstParty || g.UserID != "" {
+			return s.fail(c, forbidden("not-operator", "only the bank's own systems (client credentials) may call this API"))
+		}
+		c.Set(operatorKey, operator{ClientID: g.ClientID, RemoteAddr: c.RealIP()})
+		return next(c)
+	}
+}
+
+// allow checks an operation's requirements against the caller's rights.
+func allow(cl caller, ops ...store.Operation) error {
+	for _, op := range ops {
+		if err := store.Check(cl.Grants, op.Requirements()...); err != nil {
+			return err
+		}
+	}
+	return nil
+}

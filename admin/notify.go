@@ -1,0 +1,199 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// Notification texts (the article's step 5, 7 and 9 wording).
+const (
+	TextSubmitted = "Your request was submitted and is pending approval."
+	textPending   = "A request awaits your approval: %s."
+	textApproved  = "Your request (%s) was approved."
+	textRejected  = "Your request (%s) was rejected: %s"
+	textCancelled = "Your request (%s) was cancelled."
+	textFailed    = "Your request (%s) could not be applied: %s"
+)
+
+var kindLabels = map[store.ApprovalKind]string{
+	store.KindCreateUser:         "create a user",
+	store.KindDeleteUser:         "delete a user",
+	store.KindLockUser:           "lock a user",
+	store.KindUnlockUser:         "unlock a user",
+	store.KindResetPassword:      "reset a user's password",
+	store.KindCreateJobRole:      "create a job role",
+	store.KindEditJobRole:        "edit a job role",
+	store.KindDeleteJobRole:      "delete a job role",
+	store.KindCreateAccountGroup: "create an account group",
+	store.KindEditAccountGroup:   "edit an account group",
+	store.KindDeleteAccountGroup: "delete an account group",
+	store.KindAssign:             "assign a job role and account group",
+}
+
+func kindLabel(k store.ApprovalKind) string {
+	if l, ok := kindLabels[k]; ok {
+		return l
+	}
+	return string(k)
+}
+
+func (s *Server) newNotification(ctx context.Context, to, kind, text, requestID string) (store.Notification, error) {
+	n, err := s.st.CreateNotification(ctx, store.Notification{
+		ID: store.NewID("ntf"), RecipientID: to, Kind: kind, Text: text, RequestID: requestID, CreatedAt: s.now().UTC(),
+	})
+	if err != nil {
+		return n, fmt.Errorf("admin: create notification: %w", err)
+	}
+	return n, nil
+}
+
+// notifySubmitted tells the initiator their request is pending, and every
+// other active user of the group who may approve it that it awaits them.
+func (s *Server) notifySubmitted(ctx context.Context, req store.ApprovalRequest) ([]store.Notification, error) {
+	n, err := s.newNotification(ctx, req.InitiatorID, "approval.submitted", TextSubmitted, req.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := []store.Notification{n}
+	active := store.UserActive
+	users, err := all(ctx, func(ctx context.Context, p store.Page) ([]store.User, string, error) {
+		return s.st.ListUsers(ctx, store.UserFilter{BusinessGroupID: req.BusinessGroupID, Status: &active}, p)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("admin: list approvers: %w", err)
+	}
+	for _, u := range users {
+		if u.ID == req.InitiatorID || u.AccountingSoftware {
+			continue
+		}
+		g, err := s.grantsOf(ctx, u, req.LegalEntityID)
+		if err != nil {
+			return nil, err
+		}
+		if store.CanDecide(u.ID, g, req) != nil {
+			continue
+		}
+		n, err := s.newNotification(ctx, u.ID, "approval.pending", fmt.Sprintf(textPending, kindLabel(req.Kind)), req.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// notifyDecided tells the initiator what became of their request.
+func (s *Server) notifyDecided(ctx context.Context, req store.ApprovalRequest) ([]store.Notification, error) {
+	text := fmt.Sprintf(textApproved, kindLabel(req.Kind))
+	switch req.Status {
+	case store.ApprovalRejected:
+		text = fmt.Sprintf(textRejected, kindLabel(req.Kind), req.Reason)
+	case store.ApprovalCancelled:
+		text = fmt.Sprintf(textCancelled, kindLabel(req.Kind))
+	}
+	n, err := s.newNotification(ctx, req.InitiatorID, "approval.decided", text, req.ID)
+	if err != nil {
+		return nil, err
+	}
+	return []store.Notification{n}, nil
+}
+
+// deliver hands committed notifications to the optional Notifier.
+func (s *Server) deliver(ctx context.Context, ns []store.Notification) {
+	if s.notifier == nil {
+		return
+	}
+	for _, n := range ns {
+		if err := s.notifier.Notify(ctx, n); err != nil {
+			s.log.WarnContext(ctx, "admin: notification delivery failed", "notification", n.ID, "err", err)
+		}
+	}
+}
+
+type notificationJSON struct {
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	Text      string    `json:"text"`
+	RequestID string    `json:"requestId,omitempty"`
+	Read      bool      `json:"read"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+func (s *Server) handleListNotifications(c echo.Context) error {
+	cl := mustCaller(c)
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	unread, err := queryBool(c, "unread")
+	if err != nil {
+		return err
+	}
+	ns, next, err := s.st.ListNotifications(c.Request().Context(), cl.User.ID, unread != nil && *unread, p)
+	if err != nil {
+		return fmt.Errorf("admin: list notifications: %w", err)
+	}
+	out := make([]notificationJSON, 0, len(ns))
+	for _, n := range ns {
+		out = append(out, notificationJSON{ID: n.ID, Kind: n.Kind, Text: n.Text, RequestID: n.RequestID, Read: n.Read, CreatedAt: n.CreatedAt.UTC()})
+	}
+	return c.JSON(http.StatusOK, newList(out, next))
+}
+
+func (s *Server) handleMarkRead(c echo.Context) error {
+	cl := mustCaller(c)
+	err := s.st.MarkNotificationRead(c.Request().Context(), cl.User.ID, c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("notification", c.Param("id"))
+	} else if err != nil {
+		return fmt.Errorf("admin: mark read: %w", err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// WebhookNotifier POSTs each notification as JSON to URL. The body names
+// the recipient by ID only (no e-mail, no secrets).
+type WebhookNotifier struct {
+	URL    string
+	Client *http.Client // default: 5-second timeout
+}
+
+// Notify implements Notifier.
+func (w WebhookNotifier) Notify(ctx context.Context, n store.Notification) error {
+	body, err := json.Marshal(map[string]any{
+		"id": n.ID, "recipientId": n.RecipientID, "kind": n.Kind, "text": n.Text, "requestId": n.RequestID, "createdAt": n.CreatedAt.UTC(),
+	})
+	if err != nil {
+		return fmt.Errorf("admin: webhook: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("admin: webhook: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	cli := w.Client
+	if cli == nil {
+		cli = &http.Client{Timeout: 5 * time.Second}
+	}
+	resp, err := cli.Do(req)
+	if err != nil {
+		return fmt.Errorf("admin: webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("admin: webhook answered %s", strings.TrimSpace(resp.Status))
+	}
+	return nil
+}
+
+var _ Notifier = WebhookNotifier{}

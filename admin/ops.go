@@ -1,0 +1,947 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/bankfeed/bankfeed/admin/feed"
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// The operator API: the bank's core systems feed bankfeed. Every change is
+// audited under the business group it touches, with the client as actor.
+
+type businessGroupJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	LegalName string    `json:"legalName,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+func toBusinessGroupJSON(g store.BusinessGroup) businessGroupJSON {
+	return businessGroupJSON{ID: g.ID, Name: g.Name, LegalName: g.LegalName, CreatedAt: g.CreatedAt.UTC(), UpdatedAt: g.UpdatedAt.UTC()}
+}
+
+var idRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+type orgBody struct {
+	ID              string  `json:"id"`
+	BusinessGroupID string  `json:"businessGroupId"`
+	Name            *string `json:"name"`
+	LegalName       *string `json:"legalName"`
+}
+
+func (s *Server) handleOpsCreateBusinessGroup(c echo.Context) error {
+	ctx := c.Request().Context()
+	var b orgBody
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	if b.BusinessGroupID != "" {
+		return invalidField("businessGroupId", "is not a field of a business group")
+	}
+	g := store.BusinessGroup{ID: b.ID, CreatedAt: s.now().UTC(), UpdatedAt: s.now().UTC()}
+	if g.ID == "" {
+		g.ID = store.NewID("bg")
+	} else if !idRE.MatchString(g.ID) {
+		return invalidField("id", "must be 1 to 64 letters, digits, _ or -")
+	}
+	if b.Name == nil || strings.TrimSpace(*b.Name) == "" {
+		return invalidField("name", "is required")
+	}
+	g.Name = strings.TrimSpace(*b.Name)
+	if b.LegalName != nil {
+		g.LegalName = strings.TrimSpace(*b.LegalName)
+	}
+	err := s.st.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if g, err = s.st.CreateBusinessGroup(ctx, g); errors.Is(err, store.ErrConflict) {
+			return conflict("a business group with ID %q exists", b.ID)
+		} else if err != nil {
+			return fmt.Errorf("admin: create business group: %w", err)
+		}
+		return s.opsAudit(ctx, operatorFrom(c), g.ID, "business_group.created", "business_group", g.ID, nil, toBusinessGroupJSON(g))
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toBusinessGroupJSON(g))
+}
+
+func (s *Server) handleOpsListBusinessGroups(c echo.Context) error {
+	gs, err := s.st.ListBusinessGroups(c.Request().Context())
+	if err != nil {
+		return fmt.Errorf("admin: list business groups: %w", err)
+	}
+	out := make([]businessGroupJSON, 0, len(gs))
+	for _, g := range gs {
+		out = append(out, toBusinessGroupJSON(g))
+	}
+	return c.JSON(http.StatusOK, newList(out, ""))
+}
+
+func (s *Server) opsBusinessGroup(ctx context.Context, id string) (store.BusinessGroup, error) {
+	g, err := s.st.GetBusinessGroup(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return g, notFound("business group", id)
+	} else if err != nil {
+		return g, fmt.Errorf("admin: get business group: %w", err)
+	}
+	return g, nil
+}
+
+func (s *Server) handleOpsGetBusinessGroup(c echo.Context) error {
+	g, err := s.opsBusinessGroup(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toBusinessGroupJSON(g))
+}
+
+func (s *Server) handleOpsUpdateBusinessGroup(c echo.Context) error {
+	ctx := c.Request().Context()
+	cur, err := s.opsBusinessGroup(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var b orgBody
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	if b.ID != "" || b.BusinessGroupID != "" {
+		return invalidField("id", "cannot change")
+	}
+	if b.Name != nil && strings.TrimSpace(*b.Name) == "" {
+		return invalidField("name", "cannot be empty")
+	}
+	var g store.BusinessGroup
+	err = s.st.InTx(ctx, func(ctx context.Context) error {
+		g, err = s.st.UpdateBusinessGroup(ctx, cur.ID, func(g store.BusinessGroup) (store.BusinessGroup, error) {
+			if b.Name != nil {
+				g.Name = strings.TrimSpace(*b.Name)
+			}
+			if b.LegalName != nil {
+				g.LegalName = strings.TrimSpace(*b.LegalName)
+			}
+			g.UpdatedAt = s.now().UTC()
+			return g, nil
+		})
+		if err != nil {
+			return fmt.Errorf("admin: update business group: %w", err)
+		}
+		return s.opsAudit(ctx, operatorFrom(c), g.ID, "business_group.updated", "business_group", g.ID, toBusinessGroupJSON(cur), toBusinessGroupJSON(g))
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toBusinessGroupJSON(g))
+}
+
+type legalEntityJSON struct {
+	ID              string    `json:"id"`
+	BusinessGroupID string    `json:"businessGroupId"`
+	Name            string    `json:"name"`
+	LegalName       string    `json:"legalName,omitempty"`
+	CreatedAt       time.Time `json:"createdAt"`
+	UpdatedAt       time.Time `json:"updatedAt"`
+}
+
+func toLegalEntityJSON(e store.LegalEntity) legalEntityJSON {
+	return legalEntityJSON{ID: e.ID, BusinessGroupID: e.BusinessGroupID, Name: e.Name, LegalName: e.LegalName,
+		CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC()}
+}
+
+func (s *Server) handleOpsCreateLegalEntity(c echo.Context) error {
+	ctx := c.Request().Context()
+	var b orgBody
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	if b.BusinessGroupID == "" {
+		return invalidField("businessGroupId", "is required")
+	}
+	if _, err := s.opsBusinessGroup(ctx, b.BusinessGroupID); err != nil {
+		return err
+	}
+	if b.Name == nil || strings.TrimSpace(*b.Name) == "" {
+		return invalidField("name", "is required")
+	}
+	e := store.LegalEntity{ID: b.ID, BusinessGroupID: b.BusinessGroupID, Name: strings.TrimSpace(*b.Name),
+		CreatedAt: s.now().UTC(), UpdatedAt: s.now().UTC()}
+	if e.ID == "" {
+		e.ID = store.NewID("le")
+	} else if !idRE.MatchString(e.ID) {
+		return invalidField("id", "must be 1 to 64 letters, digits, _ or -")
+	}
+	if b.LegalName != nil {
+		e.LegalName = strings.TrimSpace(*b.LegalName)
+	}
+	err := s.st.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if e, err = s.st.CreateLegalEntity(ctx, e); errors.Is(err, store.ErrConflict) {
+			return conflict("a legal entity with ID %q exists", b.ID)
+		} else if err != nil {
+			return fmt.Errorf("admin: create legal entity: %w", err)
+		}
+		return s.opsAudit(ctx, operatorFrom(c), e.BusinessGroupID, "legal_entity.created", "legal_entity", e.ID, nil, toLegalEntityJSON(e))
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toLegalEntityJSON(e))
+}
+
+func (s *Server) handleOpsListLegalEntities(c echo.Context) error {
+	bg := c.QueryParam("businessGroupId")
+	if bg == "" {
+		return badRequest("businessGroupId is required")
+	}
+	es, err := s.st.ListLegalEntities(c.Request().Context(), bg)
+	if err != nil {
+		return fmt.Errorf("admin: list legal entities: %w", err)
+	}
+	out := make([]legalEntityJSON, 0, len(es))
+	for _, e := range es {
+		out = append(out, toLegalEntityJSON(e))
+	}
+	return c.JSON(http.StatusOK, newList(out, ""))
+}
+
+func (s *Server) opsLegalEntity(ctx context.Context, id string) (store.LegalEntity, error) {
+	e, err := s.st.GetLegalEntity(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return e, notFound("legal entity", id)
+	} else if err != nil {
+		return e, fmt.Errorf("admin: get legal entity: %w", err)
+	}
+	return e, nil
+}
+
+func (s *Server) handleOpsGetLegalEntity(c echo.Context) error {
+	e, err := s.opsLegalEntity(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toLegalEntityJSON(e))
+}
+
+func (s *Server) handleOpsUpdateLegalEntity(c echo.Context) error {
+	ctx := c.Request().Context()
+	cur, err := s.opsLegalEntity(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var b orgBody
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	if b.ID != "" || b.BusinessGroupID != "" {
+		return invalidField("businessGroupId", "cannot change")
+	}
+	if b.Name != nil && strings.TrimSpace(*b.Name) == "" {
+		return invalidField("name", "cannot be empty")
+	}
+	var e store.LegalEntity
+	err = s.st.InTx(ctx, func(ctx context.Context) error {
+		e, err = s.st.UpdateLegalEntity(ctx, cur.ID, func(e store.LegalEntity) (store.LegalEntity, error) {
+			if b.Name != nil {
+				e.Name = strings.TrimSpace(*b.Name)
+			}
+			if b.LegalName != nil {
+				e.LegalName = strings.TrimSpace(*b.LegalName)
+			}
+			e.UpdatedAt = s.now().UTC()
+			return e, nil
+		})
+		if err != nil {
+			return fmt.Errorf("admin: update legal entity: %w", err)
+		}
+		return s.opsAudit(ctx, operatorFrom(c), e.BusinessGroupID, "legal_entity.updated", "legal_entity", e.ID, toLegalEntityJSON(cur), toLegalEntityJSON(e))
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toLegalEntityJSON(e))
+}
+
+type serviceAgreementJSON struct {
+	ID              string    `json:"id"`
+	LegalEntityID   string    `json:"legalEntityId"`
+	BusinessGroupID string    `json:"businessGroupId"`
+	Number          string    `json:"number"`
+	CreatedAt       time.Time `json:"createdAt"`
+}
+
+type serviceAgreementBody struct {
+	LegalEntityID string `json:"legalEntityId"`
+	Number        string `json:"number"`
+}
+
+func (s *Server) handleOpsCreateServiceAgreement(c echo.Context) error {
+	ctx := c.Request().Context()
+	var b serviceAgreementBody
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	if b.LegalEntityID == "" {
+		return invalidField("legalEntityId", "is required")
+	}
+	if b.Number = strings.TrimSpace(b.Number); b.Number == "" || len(b.Number) > 64 {
+		return invalidField("number", "is required (at most 64 characters)")
+	}
+	e, err := s.opsLegalEntity(ctx, b.LegalEntityID)
+	if err != nil {
+		return err
+	}
+	a := store.ServiceAgreement{ID: store.NewID("sa"), LegalEntityID: e.ID, BusinessGroupID: e.BusinessGroupID, Number: b.Number, CreatedAt: s.now().UTC()}
+	err = s.st.InTx(ctx, func(ctx context.Context) error {
+		if a, err = s.st.CreateServiceAgreement(ctx, a); errors.Is(err, store.ErrConflict) {
+			return conflict("service agreement number %q exists", b.Number)
+		} else if err != nil {
+			return fmt.Errorf("admin: create service agreement: %w", err)
+		}
+		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, "service_agreement.created", "service_agreement", a.ID, nil, a)
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, serviceAgreementJSON{ID: a.ID, LegalEntityID: a.LegalEntityID, BusinessGroupID: a.BusinessGroupID, Number: a.Number, CreatedAt: a.CreatedAt.UTC()})
+}
+
+func (s *Server) handleOpsListServiceAgreements(c echo.Context) error {
+	le := c.QueryParam("legalEntityId")
+	if le == "" {
+		return badRequest("legalEntityId is required")
+	}
+	as, err := s.st.ListServiceAgreements(c.Request().Context(), le)
+	if err != nil {
+		return fmt.Errorf("admin: list service agreements: %w", err)
+	}
+	out := make([]serviceAgreementJSON, 0, len(as))
+	for _, a := range as {
+		out = append(out, serviceAgreementJSON{ID: a.ID, LegalEntityID: a.LegalEntityID, BusinessGroupID: a.BusinessGroupID, Number: a.Number, CreatedAt: a.CreatedAt.UTC()})
+	}
+	return c.JSON(http.StatusOK, newList(out, ""))
+}
+
+// opsAccountJSON is the operator's view: the full number included.
+type opsAccountJSON struct {
+	ID              string              `json:"id"`
+	BusinessGroupID string              `json:"businessGroupId"`
+	LegalEntityID   string              `json:"legalEntityId"`
+	Number          string              `json:"number"`
+	DisplayNumber   string              `json:"displayNumber"`
+	Type            store.AccountType   `json:"type"`
+	ProductName     string              `json:"productName,omitempty"`
+	Nickname        string              `json:"nickname,omitempty"`
+	Currency        string              `json:"currency"`
+	Status          store.AccountStatus `json:"status"`
+	OpenedOn        store.Date          `json:"openedOn"`
+	ClosedOn        store.Date          `json:"closedOn,omitempty"`
+	CreatedAt       time.Time           `json:"createdAt"`
+	UpdatedAt       time.Time           `json:"updatedAt"`
+}
+
+func toOpsAccountJSON(a store.Account) opsAccountJSON {
+	return opsAccountJSON{ID: a.ID, BusinessGroupID: a.BusinessGroupID, LegalEntityID: a.LegalEntityID, Number: a.Number,
+		DisplayNumber: a.DisplayNumber, Type: a.Type, ProductName: a.ProductName, Nickname: a.Nickname, Currency: a.Currency,
+		Status: a.Status, OpenedOn: a.OpenedOn, ClosedOn: a.ClosedOn, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
+}
+
+type openAccountBody struct {
+	ID            string `json:"id"`
+	LegalEntityID string `json:"legalEntityId"`
+	Number        string `json:"number"`
+	Type          string `json:"type"`
+	ProductName   string `json:"productName"`
+	Nickname      string `json:"nickname"`
+	Currency      string `json:"currency"`
+	OpenedOn      string `json:"openedOn"`
+}
+
+var accountNumberRE = regexp.MustCompile(`^[0-9][0-9 -]{3,40}$`)
+
+// handleOpsOpenAccount opens an account; it joins no account group (the
+// article: an administrator must add it, through approval).
+func (s *Server) handleOpsOpenAccount(c echo.Context) error {
+	ctx := c.Request().Context()
+	var b openAccountBody
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	var errs []FieldError
+	if b.LegalEntityID == "" {
+		errs = append(errs, FieldError{"legalEntityId", "is required"})
+	}
+	if !accountNumberRE.MatchString(b.Number) {
+		errs = append(errs, FieldError{"number", "must be digits (spaces and dashes allowed)"})
+	}
+	typ := store.AccountType(strings.ToUpper(b.Type))
+	if !typ.Valid() {
+		errs = append(errs, FieldError{"type", "must be CHECKING, SAVINGS, LINEOFCREDIT, LOAN or CREDITCARD"})
+	}
+	cur := strings.ToUpper(b.Currency)
+	if cur != "CAD" && cur != "USD" {
+		errs = append(errs, FieldError{"currency", "must be CAD or USD"})
+	}
+	opened := store.BusinessDate(s.now())
+	if b.OpenedOn != "" {
+		d, err := store.ParseDate(b.OpenedOn)
+		if err != nil {
+			errs = append(errs, FieldError{"openedOn", "must be a date (YYYY-MM-DD)"})
+		}
+		opened = d
+	}
+	if b.ID != "" && !idRE.MatchString(b.ID) {
+		errs = append(errs, FieldError{"id", "must be 1 to 64 letters, digits, _ or -"})
+	}
+	if len(errs) > 0 {
+		p := problem(http.StatusUnprocessableEntity, "invalid", "Unprocessable Content", fieldMsg(errs[0].Field, errs[0].Message))
+		p.Errors = errs
+		return p
+	}
+	e, err := s.opsLegalEntity(ctx, b.LegalEntityID)
+	if err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	a := store.Account{ID: b.ID, BusinessGroupID: e.BusinessGroupID, LegalEntityID: e.ID, Number: b.Number,
+		DisplayNumber: store.MaskAccountNumber(b.Number), Type: typ, ProductName: b.ProductName, Nickname: b.Nickname,
+		Currency: cur, Status: store.AccountOpen, OpenedOn: opened, CreatedAt: now, UpdatedAt: now}
+	if a.ID == "" {
+		a.ID = store.NewID("acc")
+	}
+	err = s.st.InTx(ctx, func(ctx context.Context) error {
+		if a, err = s.st.CreateAccount(ctx, a); errors.Is(err, store.ErrConflict) {
+			return conflict("an account with this ID or number exists")
+		} else if err != nil {
+			return fmt.Errorf("admin: create account: %w", err)
+		}
+		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, "account.opened", "account", a.ID, nil, toAccountJSONForAudit(a))
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toOpsAccountJSON(a))
+}
+
+// toAccountJSONForAudit keeps the full number out of the audit log.
+func toAccountJSONForAudit(a store.Account) opsAccountJSON {
+	j := toOpsAccountJSON(a)
+	j.Number = a.DisplayNumber
+	return j
+}
+
+func (s *Server) handleOpsListAccounts(c echo.Context) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	var f store.AccountFilter
+	if v := c.QueryParam("businessGroupId"); v != "" {
+		f.BusinessGroupID = &v
+	}
+	if v := c.QueryParam("legalEntityId"); v != "" {
+		f.LegalEntityID = &v
+	}
+	if v := c.QueryParam("status"); v != "" {
+		st := store.AccountStatus(strings.ToUpper(v))
+		if st != store.AccountOpen && st != store.AccountClosed {
+			return badRequest("status must be OPEN or CLOSED, not %q", v)
+		}
+		f.Status = &st
+	}
+	as, next, err := s.st.ListAccounts(c.Request().Context(), f, p)
+	if err != nil {
+		return fmt.Errorf("admin: list accounts: %w", err)
+	}
+	out := make([]opsAccountJSON, 0, len(as))
+	for _, a := range as {
+		out = append(out, toOpsAccountJSON(a))
+	}
+	return c.JSON(http.StatusOK, newList(out, next))
+}
+
+func (s *Server) opsAccount(ctx context.Context, id string) (store.Account, error) {
+	a, err := s.st.GetAccount(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, notFound("account", id)
+	} else if err != nil {
+		return a, fmt.Errorf("admin: get account: %w", err)
+	}
+	return a, nil
+}
+
+func (s *Server) handleOpsGetAccount(c echo.Context) error {
+	a, err := s.opsAccount(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toOpsAccountJSON(a))
+}
+
+type updateAccountBody struct {
+	Nickname    *string `json:"nickname"`
+	ProductName *string `json:"productName"`
+}
+
+func (s *Server) handleOpsUpdateAccount(c echo.Context) error {
+	var b updateAccountBody
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	return s.changeAccount(c, "account.updated", func(a store.Account) (store.Account, error) {
+		if b.Nickname != nil {
+			a.Nickname = strings.TrimSpace(*b.Nickname)
+		}
+		if b.ProductName != nil {
+			a.ProductName = strings.TrimSpace(*b.ProductName)
+		}
+		return a, nil
+	})
+}
+
+type closeAccountBody struct {
+	ClosedOn string `json:"closedOn"`
+}
+
+func (s *Server) handleOpsCloseAccount(c echo.Context) error {
+	var b closeAccountBody
+	if err := decodeOptional(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	on := store.BusinessDate(s.now())
+	if b.ClosedOn != "" {
+		d, err := store.ParseDate(b.ClosedOn)
+		if err != nil {
+			return invalidField("closedOn", "must be a date (YYYY-MM-DD)")
+		}
+		on = d
+	}
+	return s.changeAccount(c, "account.closed", func(a store.Account) (store.Account, error) {
+		if a.Status == store.AccountClosed {
+			return a, conflict("the account is already closed")
+		}
+		if on < a.OpenedOn {
+			return a, invalidField("closedOn", "is before the account opened (%s)", a.OpenedOn)
+		}
+		a.Status, a.ClosedOn = store.AccountClosed, on
+		return a, nil
+	})
+}
+
+func (s *Server) handleOpsReopenAccount(c echo.Context) error {
+	return s.changeAccount(c, "account.reopened", func(a store.Account) (store.Account, error) {
+		if a.Status == store.AccountOpen {
+			return a, conflict("the account is already open")
+		}
+		a.Status, a.ClosedOn = store.AccountOpen, ""
+		return a, nil
+	})
+}
+
+func (s *Server) changeAccount(c echo.Context, action string, fn func(store.Account) (store.Account, error)) error {
+	ctx := c.Request().Context()
+	cur, err := s.opsAccount(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var a store.Account
+	err = s.st.InTx(ctx, func(ctx context.Context) error {
+		a, err = s.st.UpdateAccount(ctx, cur.ID, func(a store.Account) (store.Account, error) {
+			a, err := fn(a)
+			a.UpdatedAt = s.now().UTC()
+			return a, err
+		})
+		if err != nil {
+			return mapStoreConflict(err, "the account changed meanwhile; try again")
+		}
+		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, action, "account", a.ID, toAccountJSONForAudit(cur), toAccountJSONForAudit(a))
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toOpsAccountJSON(a))
+}
+
+type balanceJSON struct {
+	AsOf      *time.Time       `json:"asOf"`
+	Ledger    *decimal.Decimal `json:"ledger"`
+	Available *decimal.Decimal `json:"available"`
+}
+
+func (s *Server) handleOpsSetBalance(c echo.Context) error {
+	ctx := c.Request().Context()
+	a, err := s.opsAccount(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var b balanceJSON
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	if b.Ledger == nil {
+		return invalidField("ledger", "is required")
+	}
+	bal := store.Balance{AccountID: a.ID, AsOf: s.now().UTC(), Ledger: *b.Ledger, Available: *b.Ledger}
+	if b.Available != nil {
+		bal.Available = *b.Available
+	}
+	if b.AsOf != nil {
+		bal.AsOf = b.AsOf.UTC()
+	}
+	if err := s.st.SetBalance(ctx, bal); err != nil {
+		return fmt.Errorf("admin: set balance: %w", err)
+	}
+	return c.JSON(http.StatusOK, balanceJSON{AsOf: &bal.AsOf, Ledger: &bal.Ledger, Available: &bal.Available})
+}
+
+func (s *Server) handleOpsGetBalance(c echo.Context) error {
+	ctx := c.Request().Context()
+	a, err := s.opsAccount(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	bal, err := s.st.GetBalance(ctx, a.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("balance of account", a.ID)
+	} else if err != nil {
+		return fmt.Errorf("admin: get balance: %w", err)
+	}
+	asOf := bal.AsOf.UTC()
+	return c.JSON(http.StatusOK, balanceJSON{AsOf: &asOf, Ledger: &bal.Ledger, Available: &bal.Available})
+}
+
+type dailyBalanceJSON struct {
+	BusinessDate     store.Date       `json:"businessDate"`
+	OpeningLedger    *decimal.Decimal `json:"openingLedger"`
+	ClosingLedger    *decimal.Decimal `json:"closingLedger"`
+	OpeningAvailable *decimal.Decimal `json:"openingAvailable"`
+	ClosingAvailable *decimal.Decimal `json:"closingAvailable"`
+	Closed           bool             `json:"closed"`
+}
+
+func toDailyJSON(d store.DailyBalance) dailyBalanceJSON {
+	return dailyBalanceJSON{BusinessDate: d.BusinessDate, OpeningLedger: &d.OpeningLedger, ClosingLedger: &d.ClosingLedger,
+		OpeningAvailable: &d.OpeningAvailable, ClosingAvailable: &d.ClosingAvailable, Closed: d.Closed}
+}
+
+func pathDate(c echo.Context) (store.Date, error) {
+	d, err := store.ParseDate(c.Param("date"))
+	if err != nil {
+		return "", badRequest("%q is not a date (want YYYY-MM-DD)", c.Param("date"))
+	}
+	return d, nil
+}
+
+// handleOpsPutDailyBalance records a business date's BAI2 summary figures
+// (replacing them until the day is closed: 409 after).
+func (s *Server) handleOpsPutDailyBalance(c echo.Context) error {
+	ctx := c.Request().Context()
+	a, err := s.opsAccount(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	day, err := pathDate(c)
+	if err != nil {
+		return err
+	}
+	var b dailyBalanceJSON
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	if b.Closed {
+		return invalidField("closed", "a day is closed with POST /ops/v1/accounts/{id}/close-day")
+	}
+	if b.BusinessDate != "" && b.BusinessDate != day {
+		return invalidField("businessDate", "differs from the path")
+	}
+	for name, v := range map[string]*decimal.Decimal{"openingLedger": b.OpeningLedger, "closingLedger": b.ClosingLedger} {
+		if v == nil {
+			return invalidField(name, "is required")
+		}
+	}
+	d := store.DailyBalance{AccountID: a.ID, BusinessDate: day, OpeningLedger: *b.OpeningLedger, ClosingLedger: *b.ClosingLedger,
+		OpeningAvailable: *b.OpeningLedger, ClosingAvailable: *b.ClosingLedger, UpdatedAt: s.now().UTC()}
+	if b.OpeningAvailable != nil {
+		d.OpeningAvailable = *b.OpeningAvailable
+	}
+	if b.ClosingAvailable != nil {
+		d.ClosingAvailable = *b.ClosingAvailable
+	}
+	if err := s.st.PutDailyBalance(ctx, d); errors.Is(err, store.ErrConflict) {
+		return conflict("business day %s of account %q is closed", day, a.ID)
+	} else if err != nil {
+		return fmt.Errorf("admin: put daily balance: %w", err)
+	}
+	return c.JSON(http.StatusOK, toDailyJSON(d))
+}
+
+func (s *Server) handleOpsGetDailyBalance(c echo.Context) error {
+	ctx := c.Request().Context()
+	a, err := s.opsAccount(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	day, err := pathDate(c)
+	if err != nil {
+		return err
+	}
+	d, err := s.st.GetDailyBalance(ctx, a.ID, day)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("daily balance", string(day))
+	} else if err != nil {
+		return fmt.Errorf("admin: get daily balance: %w", err)
+	}
+	return c.JSON(http.StatusOK, toDailyJSON(d))
+}
+
+type statementJSON struct {
+	ID            string          `json:"id"`
+	PeriodStart   store.Date      `json:"periodStart"`
+	PeriodEnd     store.Date      `json:"periodEnd"`
+	StatementDate store.Date      `json:"statementDate"`
+	Opening       decimal.Decimal `json:"openingBalance"`
+	Closing       decimal.Decimal `json:"closingBalance"`
+	EntryCount    int             `json:"entryCount"`
+	TotalDebits   decimal.Decimal `json:"totalDebits"`
+	TotalCredits  decimal.Decimal `json:"totalCredits"`
+	Status        string          `json:"status"`
+}
+
+func toStatementJSON(st store.Statement) statementJSON {
+	return statementJSON{ID: st.ID, PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd, StatementDate: st.StatementDate,
+		Opening: st.Opening, Closing: st.Closing, EntryCount: st.EntryCount, TotalDebits: st.TotalDebits, TotalCredits: st.TotalCredits, Status: st.Status}
+}
+
+type closeDayBody struct {
+	BusinessDate string `json:"businessDate"`
+}
+
+type closeDayJSON struct {
+	Daily     dailyBalanceJSON `json:"dailyBalance"`
+	Statement *statementJSON   `json:"statement,omitempty"`
+}
+
+func (s *Server) handleOpsCloseDay(c echo.Context) error {
+	ctx := c.Request().Context()
+	a, err := s.opsAccount(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var b closeDayBody
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	day, err := store.ParseDate(b.BusinessDate)
+	if err != nil {
+		return invalidField("businessDate", "must be a date (YYYY-MM-DD)")
+	}
+	var res feed.CloseResult
+	err = s.st.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if res, err = feed.CloseDay(ctx, s.st, a.ID, day, s.now()); err != nil {
+			return err
+		}
+		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, "account.day_closed", "account", a.ID, nil, res)
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return conflict("business day %s of account %q is already closed", day, a.ID)
+	} else if err != nil {
+		return err
+	}
+	out := closeDayJSON{Daily: toDailyJSON(res.Daily)}
+	if res.Statement != nil {
+		st := toStatementJSON(*res.Statement)
+		out.Statement = &st
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) handleOpsListStatements(c echo.Context) error {
+	ctx := c.Request().Context()
+	a, err := s.opsAccount(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	sts, err := s.st.ListStatements(ctx, a.ID, "", "")
+	if err != nil {
+		return fmt.Errorf("admin: list statements: %w", err)
+	}
+	out := make([]statementJSON, 0, len(sts))
+	for _, st := range sts {
+		out = append(out, toStatementJSON(st))
+	}
+	return c.JSON(http.StatusOK, newList(out, ""))
+}
+
+type batchBody struct {
+	Transactions []feed.Transaction `json:"transactions"`
+}
+
+type postedJSON struct {
+	ID           string                  `json:"id"`
+	AccountID    string                  `json:"accountId"`
+	ExternalID   string                  `json:"externalId"`
+	Status       store.TransactionStatus `json:"status"`
+	BusinessDate store.Date              `json:"businessDate"`
+	PendingID    string                  `json:"pendingId,omitempty"`
+}
+
+type batchJSON struct {
+	Created      int          `json:"created"`
+	Replayed     int          `json:"replayed"`
+	Transactions []postedJSON `json:"transactions"`
+}
+
+// handleOpsPostTransactions posts a batch: all or nothing (the first bad row
+// is named in a 422), idempotent by (accountId, externalId).
+func (s *Server) handleOpsPostTransactions(c echo.Context) error {
+	ctx := c.Request().Context()
+	var b batchBody
+	if err := decode(c, s.maxOps, &b); err != nil {
+		return err
+	}
+	var res feed.Result
+	err := s.st.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if res, err = feed.Post(ctx, s.st, b.Transactions); err != nil {
+			return err
+		}
+		if res.Created == 0 {
+			return nil
+		}
+		perAccount := map[string]int{}
+		for i, t := range res.Transactions {
+			if i < len(b.Transactions) {
+				perAccount[t.AccountID]++
+			}
+		}
+		for acc, n := range perAccount {
+			a, err := s.st.GetAccount(ctx, acc)
+			if err != nil {
+				return fmt.Errorf("admin: get account: %w", err)
+			}
+			if err := s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, "transactions.posted", "account", acc, nil,
+				map[string]int{"rows": n}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	out := batchJSON{Created: res.Created, Replayed: res.Replayed, Transactions: make([]postedJSON, 0, len(res.Transactions))}
+	for _, t := range res.Transactions {
+		out.Transactions = append(out.Transactions, postedJSON{ID: t.ID, AccountID: t.AccountID, ExternalID: t.ExternalID,
+			Status: t.Status, BusinessDate: t.BusinessDate, PendingID: t.PendingID})
+	}
+	status := http.StatusOK
+	if res.Created > 0 {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, out)
+}
+
+type opsTransactionJSON struct {
+	ID           string                  `json:"id"`
+	AccountID    string                  `json:"accountId"`
+	ExternalID   string                  `json:"externalId"`
+	Status       store.TransactionStatus `json:"status"`
+	BusinessDate store.Date              `json:"businessDate"`
+	Amount       decimal.Decimal         `json:"amount"`
+	Direction    store.Direction         `json:"debitCreditMemo"`
+	Description  string                  `json:"description,omitempty"`
+	PendingID    string                  `json:"pendingId,omitempty"`
+	ReplacedByID string                  `json:"replacedById,omitempty"`
+	RemovedAt    *time.Time              `json:"removedAt,omitempty"`
+}
+
+// handleOpsListTransactions pages one account's entries; the cursor is
+// "businessDate~id" of the last item.
+func (s *Server) handleOpsListTransactions(c echo.Context) error {
+	ctx := c.Request().Context()
+	acc := c.QueryParam("accountId")
+	if acc == "" {
+		return badRequest("accountId is required")
+	}
+	if _, err := s.opsAccount(ctx, acc); err != nil {
+		return err
+	}
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	f := store.TransactionFilter{AccountID: acc, IncludeRemoved: true}
+	for name, dst := range map[string]*store.Date{"from": &f.From, "to": &f.To} {
+		if v := c.QueryParam(name); v != "" {
+			d, err := store.ParseDate(v)
+			if err != nil {
+				return badRequest("%s must be a date (YYYY-MM-DD), not %q", name, v)
+			}
+			*dst = d
+		}
+	}
+	var after *store.TxCursor
+	if p.After != "" {
+		d, id, ok := strings.Cut(p.After, "~")
+		if !ok || !store.Date(d).Valid() {
+			return badRequest("after is not a cursor this API returned")
+		}
+		after = &store.TxCursor{BusinessDate: store.Date(d), ID: id}
+	}
+	txs, more, err := s.st.ListTransactions(ctx, f, after, p.Limit)
+	if err != nil {
+		return fmt.Errorf("admin: list transactions: %w", err)
+	}
+	out := make([]opsTransactionJSON, 0, len(txs))
+	for _, t := range txs {
+		out = append(out, opsTransactionJSON{ID: t.ID, AccountID: t.AccountID, ExternalID: t.ExternalID, Status: t.Status,
+			BusinessDate: t.BusinessDate, Amount: t.Amount, Direction: t.Direction, Description: t.Description,
+			PendingID: t.PendingID, ReplacedByID: t.ReplacedByID, RemovedAt: timeOrNil(t.RemovedAt)})
+	}
+	next := ""
+	if more && len(txs) > 0 {
+		last := txs[len(txs)-1]
+		next = string(last.BusinessDate) + "~" + last.ID
+	}
+	return c.JSON(http.StatusOK, newList(out, next))
+}
+
+// handleOpsRemovePending marks a pending entry dropped without posting.
+func (s *Server) handleOpsRemovePending(c echo.Context) error {
+	ctx := c.Request().Context()
+	a, err := s.opsAccount(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	t, err := s.st.GetTransactionByExternalID(ctx, a.ID, c.Param("externalId"))
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("transaction", c.Param("externalId"))
+	} else if err != nil {
+		return fmt.Errorf("admin: get transaction: %w", err)
+	}
+	if t.Status != store.Pending || t.ReplacedByID != "" || !t.RemovedAt.IsZero() {
+		return conflict("transaction %q is not an open pending entry", t.ExternalID)
+	}
+	err = s.st.InTx(ctx, func(ctx context.Context) error {
+		if err := s.st.RemovePending(ctx, t.ID, s.now().UTC()); err != nil {
+			return mapStoreConflict(err, "transaction %q is not an open pending entry", t.ExternalID)
+		}
+		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, "transaction.pending_removed", "transaction", t.ID, nil, nil)
+	})
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,211 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+type jobRoleJSON struct {
+	ID          string       `json:"id"`
+	Name        string       `json:"name"`
+	Description string       `json:"description,omitempty"`
+	Grants      store.Grants `json:"grants"`
+	CreatedAt   time.Time    `json:"createdAt"`
+	UpdatedAt   time.Time    `json:"updatedAt"`
+	Version     int64        `json:"version"`
+}
+
+func toJobRoleJSON(r store.JobRole) jobRoleJSON {
+	g := r.Grants.Normalize()
+	return jobRoleJSON{ID: r.ID, Name: r.Name, Description: r.Description, Grants: g, CreatedAt: r.CreatedAt.UTC(),
+		UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version}
+}
+
+func (s *Server) handleListJobRoles(c echo.Context) error {
+	cl := mustCaller(c)
+	if err := allow(cl, store.OpViewJobRoles); err != nil {
+		return err
+	}
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	rs, next, err := s.st.ListJobRoles(c.Request().Context(), cl.User.BusinessGroupID, p)
+	if err != nil {
+		return fmt.Errorf("admin: list job roles: %w", err)
+	}
+	out := make([]jobRoleJSON, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, toJobRoleJSON(r))
+	}
+	return c.JSON(http.StatusOK, newList(out, next))
+}
+
+func (s *Server) handleGetJobRole(c echo.Context) error {
+	cl := mustCaller(c)
+	if err := allow(cl, store.OpViewJobRoles); err != nil {
+		return err
+	}
+	r, err := s.getJobRole(c.Request().Context(), cl.User.BusinessGroupID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJobRoleJSON(r))
+}
+
+type jobRoleBody struct {
+	Name        *string       `json:"name"`
+	Description *string       `json:"description"`
+	Grants      *store.Grants `json:"grants"`
+	// AccountingSoftware marks a role meant for an accounting software
+	// user: it must hold View on Account summary and Manage statements and
+	// nothing more.
+	AccountingSoftware bool `json:"accountingSoftware"`
+}
+
+func touchesSelfApproved(old, new store.Grants) bool {
+	for _, p := range store.Permissions() {
+		if old.SelfApproved(p) != new.SelfApproved(p) {
+			return true
+		}
+	}
+	for _, pg := range new {
+		if !pg.Permission.Valid() && pg.SelfApproved != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func checkName(field, name string) error {
+	if name == "" || len(name) > 100 {
+		return invalidField(field, "is required (at most 100 characters)")
+	}
+	return nil
+}
+
+func (s *Server) handleCreateJobRole(c echo.Context) error {
+	cl := mustCaller(c)
+	if err := allow(cl, store.OpCreateJobRole); err != nil {
+		return err
+	}
+	var b jobRoleBody
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	p := jobRolePayload{AccountingSoftware: b.AccountingSoftware}
+	if b.Name != nil {
+		p.Name = strings.TrimSpace(*b.Name)
+	}
+	if b.Description != nil {
+		p.Description = strings.TrimSpace(*b.Description)
+	}
+	if err := checkName("name", p.Name); err != nil {
+		return err
+	}
+	if b.Grants == nil {
+		return invalidField("grants", "is required")
+	}
+	if touchesSelfApproved(nil, *b.Grants) {
+		if err := allow(cl, store.OpEditSelfApproved); err != nil {
+			return err
+		}
+	}
+	if err := checkRoleGrants(*b.Grants, p.AccountingSoftware); err != nil {
+		return err
+	}
+	p.Grants = b.Grants.Normalize()
+	if err := s.checkRoleNameFree(c.Request().Context(), cl.User.BusinessGroupID, p.Name, ""); err != nil {
+		return err
+	}
+	return s.submit(c, cl, submission{Kind: store.KindCreateJobRole, TargetType: "job_role", Payload: p})
+}
+
+func (s *Server) handleEditJobRole(c echo.Context) error {
+	cl := mustCaller(c)
+	ctx := c.Request().Context()
+	if err := allow(cl, store.OpEditJobRole); err != nil {
+		return err
+	}
+	cur, err := s.getJobRole(ctx, cl.User.BusinessGroupID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var b jobRoleBody
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	p := jobRolePayload{Name: cur.Name, Description: cur.Description, Grants: cur.Grants.Normalize()}
+	if b.Name != nil {
+		p.Name = strings.TrimSpace(*b.Name)
+		if err := checkName("name", p.Name); err != nil {
+			return err
+		}
+	}
+	if b.Description != nil {
+		p.Description = strings.TrimSpace(*b.Description)
+	}
+	if b.Grants != nil {
+		if touchesSelfApproved(cur.Grants, *b.Grants) {
+			if err := allow(cl, store.OpEditSelfApproved); err != nil {
+				return err
+			}
+		}
+		p.Grants = *b.Grants
+	}
+	as, err := s.roleHeldByAccountingSoftware(ctx, cl.User.BusinessGroupID, cur.ID)
+	if err != nil {
+		return err
+	}
+	if err := store.ValidateGrants(p.Grants, as || b.AccountingSoftware); err != nil {
+		var rule *store.RuleError
+		if as && errors.As(err, &rule) {
+			return invalidField("grants", "the job role %q is assigned to an accounting software user: %s", cur.Name, rule.Message)
+		}
+		return err
+	}
+	p.Grants = p.Grants.Normalize()
+	if err := s.checkRoleNameFree(ctx, cl.User.BusinessGroupID, p.Name, cur.ID); err != nil {
+		return err
+	}
+	return s.submit(c, cl, submission{Kind: store.KindEditJobRole, TargetType: "job_role", TargetID: cur.ID,
+		TargetVersion: cur.Version, Payload: p, Before: toJobRoleJSON(cur)})
+}
+
+func (s *Server) handleDeleteJobRole(c echo.Context) error {
+	cl := mustCaller(c)
+	ctx := c.Request().Context()
+	if err := allow(cl, store.OpDeleteJobRole); err != nil {
+		return err
+	}
+	cur, err := s.getJobRole(ctx, cl.User.BusinessGroupID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if n, err := s.countAssigned(ctx, cl.User.BusinessGroupID, func(a store.Assignment) bool { return a.JobRoleID == cur.ID }); err != nil {
+		return err
+	} else if n > 0 {
+		return conflict("the job role %q is assigned to %d user(s); assign them another role first", cur.Name, n)
+	}
+	return s.submit(c, cl, submission{Kind: store.KindDeleteJobRole, TargetType: "job_role", TargetID: cur.ID,
+		TargetVersion: cur.Version, Payload: map[string]string{"jobRoleId": cur.ID, "name": cur.Name}, Before: toJobRoleJSON(cur)})
+}
+
+func (s *Server) countAssigned(ctx context.Context, bg string, match func(store.Assignment) bool) (int, error) {
+	as, err := all(ctx, func(ctx context.Context, p store.Page) ([]store.Assignment, string, error) {
+		return s.st.ListAssignments(ctx, bg, p)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("admin: list assignments: %w", err)
+	}
+	return len(slices.DeleteFunc(as, func(a store.Assignment) bool { return !match(a) })), nil
+}

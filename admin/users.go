@@ -1,0 +1,190 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+type userJSON struct {
+	ID                 string           `json:"id"`
+	LoginID            string           `json:"loginId"`
+	DisplayName        string           `json:"displayName"`
+	Email              string           `json:"email,omitempty"`
+	AccountingSoftware bool             `json:"accountingSoftware"`
+	Status             store.UserStatus `json:"status"`
+	MustChangePassword bool             `json:"mustChangePassword"`
+	LockedUntil        *time.Time       `json:"lockedUntil,omitempty"`
+	CreatedAt          time.Time        `json:"createdAt"`
+	UpdatedAt          time.Time        `json:"updatedAt"`
+	DeletedAt          *time.Time       `json:"deletedAt,omitempty"`
+	Version            int64            `json:"version"`
+}
+
+func toUserJSON(u store.User) userJSON {
+	return userJSON{ID: u.ID, LoginID: u.LoginID, DisplayName: u.DisplayName, Email: u.Email, AccountingSoftware: u.AccountingSoftware,
+		Status: u.Status, MustChangePassword: u.MustChangePassword, LockedUntil: timeOrNil(u.LockedUntil),
+		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(), DeletedAt: timeOrNil(u.DeletedAt), Version: u.Version}
+}
+
+// Article instructions for a flag that can never change.
+const (
+	msgRemoveAccountingSoftware = "the Accounting software box cannot be removed after creation: delete the user and create it again without checking the box"
+	msgAddAccountingSoftware    = "the Accounting software box can only be checked when the user is created: create a new user with the box checked"
+)
+
+var loginRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$`)
+
+func (s *Server) handleListUsers(c echo.Context) error {
+	cl := mustCaller(c)
+	if err := allow(cl, store.OpViewUsers); err != nil {
+		return err
+	}
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	f := store.UserFilter{BusinessGroupID: cl.User.BusinessGroupID}
+	if f.AccountingSoftware, err = queryBool(c, "accountingSoftware"); err != nil {
+		return err
+	}
+	if v := c.QueryParam("status"); v != "" {
+		st := store.UserStatus(strings.ToUpper(v))
+		switch st {
+		case store.UserActive, store.UserAwaitingSignIn, store.UserLocked, store.UserDeleted:
+		default:
+			return badRequest("status must be ACTIVE, AWAITING_FIRST_SIGN_IN, LOCKED or DELETED, not %q", v)
+		}
+		f.Status = &st
+		f.IncludeDeleted = st == store.UserDeleted
+	}
+	if inc, err := queryBool(c, "includeDeleted"); err != nil {
+		return err
+	} else if inc != nil {
+		f.IncludeDeleted = *inc
+	}
+	us, next, err := s.st.ListUsers(c.Request().Context(), f, p)
+	if err != nil {
+		return fmt.Errorf("admin: list users: %w", err)
+	}
+	out := make([]userJSON, 0, len(us))
+	for _, u := range us {
+		out = append(out, toUserJSON(u))
+	}
+	return c.JSON(http.StatusOK, newList(out, next))
+}
+
+func (s *Server) handleGetUser(c echo.Context) error {
+	cl := mustCaller(c)
+	if err := allow(cl, store.OpViewUsers); err != nil {
+		return err
+	}
+	u, err := s.getUser(c.Request().Context(), cl.User.BusinessGroupID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toUserJSON(u))
+}
+
+type createUserBody struct {
+	LoginID            string `json:"loginId"`
+	DisplayName        string `json:"displayName"`
+	Email              string `json:"email"`
+	AccountingSoftware bool   `json:"accountingSoftware"`
+}
+
+func (s *Server) handleCreateUser(c echo.Context) error {
+	cl := mustCaller(c)
+	if err := allow(cl, store.OpCreateUser); err != nil {
+		return err
+	}
+	var b createUserBody
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	p := userCreatePayload{LoginID: strings.TrimSpace(b.LoginID), DisplayName: strings.TrimSpace(b.DisplayName),
+		Email: strings.TrimSpace(b.Email), AccountingSoftware: b.AccountingSoftware}
+	var errs []FieldError
+	if !loginRE.MatchString(p.LoginID) {
+		errs = append(errs, FieldError{"loginId", "must be 3 to 64 letters, digits or . _ @ - (starting with a letter or digit)"})
+	}
+	if p.DisplayName == "" || len(p.DisplayName) > 200 {
+		errs = append(errs, FieldError{"displayName", "is required (at most 200 characters)"})
+	}
+	if p.Email != "" && (!strings.Contains(p.Email, "@") || len(p.Email) > 254) {
+		errs = append(errs, FieldError{"email", "is not an e-mail address"})
+	}
+	if len(errs) > 0 {
+		pr := problem(http.StatusUnprocessableEntity, "invalid", "Unprocessable Content", fieldMsg(errs[0].Field, errs[0].Message))
+		pr.Errors = errs
+		return pr
+	}
+	if err := s.checkLoginFree(c.Request().Context(), p.LoginID); err != nil {
+		return err
+	}
+	return s.submit(c, cl, submission{Kind: store.KindCreateUser, TargetType: "user", Payload: p})
+}
+
+type editUserBody struct {
+	AccountingSoftware *bool   `json:"accountingSoftware"`
+	DisplayName        *string `json:"displayName"`
+	Email              *string `json:"email"`
+}
+
+// handleEditUser exists to refuse what the article forbids with its
+// instruction; other user changes go through lock, unlock, reset-password
+// and delete.
+func (s *Server) handleEditUser(c echo.Context) error {
+	cl := mustCaller(c)
+	if err := allow(cl, store.OpEditUser); err != nil {
+		return err
+	}
+	u, err := s.getUser(c.Request().Context(), cl.User.BusinessGroupID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var b editUserBody
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	if b.AccountingSoftware != nil && *b.AccountingSoftware != u.AccountingSoftware {
+		if u.AccountingSoftware {
+			return invalidField("accountingSoftware", msgRemoveAccountingSoftware)
+		}
+		return invalidField("accountingSoftware", msgAddAccountingSoftware)
+	}
+	return invalidField("", "nothing to change: use lock, unlock, reset-password or delete")
+}
+
+func (s *Server) handleDeleteUser(c echo.Context) error {
+	return s.userAction(c, store.KindDeleteUser, store.OpDeleteUser)
+}
+
+func (s *Server) handleUserAction(k store.ApprovalKind) echo.HandlerFunc {
+	return func(c echo.Context) error { return s.userAction(c, k, store.OpEditUser) }
+}
+
+func (s *Server) userAction(c echo.Context, k store.ApprovalKind, op store.Operation) error {
+	cl := mustCaller(c)
+	if err := allow(cl, op); err != nil {
+		return err
+	}
+	u, err := s.getUser(c.Request().Context(), cl.User.BusinessGroupID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if u.ID == cl.User.ID && (k == store.KindDeleteUser || k == store.KindLockUser) {
+		return invalidField("id", "you cannot %s yourself", strings.TrimPrefix(string(k), "user."))
+	}
+	if err := userActionAllowed(k, u); err != nil {
+		return err
+	}
+	return s.submit(c, cl, submission{Kind: k, TargetType: "user", TargetID: u.ID, TargetVersion: u.Version,
+		Payload: map[string]string{"userId": u.ID, "loginId": u.LoginID}, Before: toUserJSON(u)})
+}
