@@ -1,0 +1,296 @@
+package admin_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/admin"
+	"github.com/bankfeed/bankfeed/store"
+	"github.com/bankfeed/bankfeed/store/gormstore"
+)
+
+// verifier is the test seam for tokens: it hands out real store.Grant
+// values for tokens the test registered (the end-to-end story later runs
+// with authz's real tokens).
+type verifier struct {
+	mu     sync.Mutex
+	grants map[string]store.Grant
+}
+
+func (v *verifier) Verify(_ context.Context, token string) (store.Grant, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	g, ok := v.grants[token]
+	if !ok {
+		return store.Grant{}, errors.New("unknown token")
+	}
+	return g, nil
+}
+
+func (v *verifier) add(g store.Grant) string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	tok := store.RandomToken(16)
+	v.grants[tok] = g
+	return tok
+}
+
+type env struct {
+	t   *testing.T
+	st  *gormstore.Store
+	v   *verifier
+	ts  *httptest.Server
+	now time.Time
+
+	bg1, bg2    string
+	le1, le2    string
+	acc1, acc2  string // bg1
+	acc3        string // bg2
+	operator    string // token
+	adminGroup1 string // an empty account group of bg1 used for administrators
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := t.Context()
+	st, err := gormstore.Open(ctx, gormstore.Config{DSN: filepath.Join(t.TempDir(), "admin.db"), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	e := &env{t: t, st: st, v: &verifier{grants: map[string]store.Grant{}}, now: time.Date(2025, 3, 14, 15, 0, 0, 0, time.UTC)}
+	srv, err := admin.New(admin.Config{Store: st, Verifier: e.v, Logger: slog.New(slog.DiscardHandler), MaxBody: 8 << 10})
+	if err != nil {
+		t.Fatalf("admin.New: %v", err)
+	}
+	ech := echo.New()
+	srv.Mount(ech)
+	e.ts = httptest.NewServer(ech)
+	t.Cleanup(e.ts.Close)
+
+	e.bg1, e.le1 = e.seedGroup("bg1")
+	e.bg2, e.le2 = e.seedGroup("bg2")
+	e.acc1 = e.seedAccount(e.bg1, e.le1, "00012-003-1000001")
+	e.acc2 = e.seedAccount(e.bg1, e.le1, "00012-003-1000002")
+	e.acc3 = e.seedAccount(e.bg2, e.le2, "00012-003-2000001")
+	e.operator = e.v.add(store.Grant{ClientID: "core-banking", Scopes: []string{store.ScopeOperator}, FirstParty: true})
+	g, err := st.CreateAccountGroup(ctx, store.AccountGroup{BusinessGroupID: e.bg1, Name: "Administrators"})
+	if err != nil {
+		t.Fatalf("seed group: %v", err)
+	}
+	e.adminGroup1 = g.ID
+	return e
+}
+
+func (e *env) seedGroup(name string) (bg, le string) {
+	e.t.Helper()
+	ctx := e.t.Context()
+	g, err := e.st.CreateBusinessGroup(ctx, store.BusinessGroup{ID: name, Name: name})
+	if err != nil {
+		e.t.Fatalf("seed business group: %v", err)
+	}
+	l, err := e.st.CreateLegalEntity(ctx, store.LegalEntity{ID: name + "-le", BusinessGroupID: g.ID, Name: name + " Inc."})
+	if err != nil {
+		e.t.Fatalf("seed legal entity: %v", err)
+	}
+	return g.ID, l.ID
+}
+
+func (e *env) seedAccount(bg, le, number string) string {
+	e.t.Helper()
+	a, err := e.st.CreateAccount(e.t.Context(), store.Account{ID: store.NewID("acc"), BusinessGroupID: bg, LegalEntityID: le,
+		Number: number, DisplayNumber: store.MaskAccountNumber(number), Type: store.AccountChecking, Currency: "CAD",
+		Status: store.AccountOpen, OpenedOn: "2024-01-02"})
+	if err != nil {
+		e.t.Fatalf("seed account: %v", err)
+	}
+	return a.ID
+}
+
+// person is a seeded user with a token.
+type person struct {
+	ID, Token, RoleID string
+}
+
+// newUser seeds an active ordinary user of bg holding grants (in the
+// overview context) and returns an admin-scoped first-party token.
+func (e *env) newUser(bg, login string, grants store.Grants) person {
+	e.t.Helper()
+	ctx := e.t.Context()
+	u, err := e.st.CreateUser(ctx, store.User{BusinessGroupID: bg, LoginID: login, DisplayName: login, Status: store.UserActive})
+	if err != nil {
+		e.t.Fatalf("seed user: %v", err)
+	}
+	r, err := e.st.CreateJobRole(ctx, store.JobRole{BusinessGroupID: bg, Name: "role of " + login, Grants: grants})
+	if err != nil {
+		e.t.Fatalf("seed role: %v", err)
+	}
+	grp := e.adminGroup1
+	if bg != e.bg1 {
+		gs, _, err := e.st.ListAccountGroups(ctx, bg, store.Page{})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if len(gs) == 0 {
+			g, err := e.st.CreateAccountGroup(ctx, store.AccountGroup{BusinessGroupID: bg, Name: "Administrators"})
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			gs = append(gs, g)
+		}
+		grp = gs[0].ID
+	}
+	if _, err := e.st.PutAssignment(ctx, store.Assignment{BusinessGroupID: bg, UserID: u.ID, JobRoleID: r.ID, AccountGroupID: grp}); err != nil {
+		e.t.Fatalf("seed assignment: %v", err)
+	}
+	tok := e.v.add(store.Grant{RequestID: store.NewID("req"), ClientID: "online-banking", UserID: u.ID, Scopes: []string{store.ScopeAdmin}, FirstParty: true})
+	return person{ID: u.ID, Token: tok, RoleID: r.ID}
+}
+
+// resp is a decoded response.
+type resp struct {
+	Status int
+	Header http.Header
+	Raw    []byte
+	Body   map[string]any
+}
+
+func (r resp) str(path string) string {
+	v := r.get(path)
+	s, _ := v.(string)
+	return s
+}
+
+// get walks a dotted path ("approval.id", "items.0.id").
+func (r resp) get(path string) any {
+	var cur any = r.Body
+	for _, part := range strings.Split(path, ".") {
+		switch x := cur.(type) {
+		case map[string]any:
+			cur = x[part]
+		case []any:
+			var i int
+			if _, err := fmt.Sscanf(part, "%d", &i); err != nil || i >= len(x) {
+				return nil
+			}
+			cur = x[i]
+		default:
+			return nil
+		}
+	}
+	return cur
+}
+
+func (r resp) items() []map[string]any {
+	list, _ := r.Body["items"].([]any)
+	out := make([]map[string]any, 0, len(list))
+	for _, it := range list {
+		m, _ := it.(map[string]any)
+		out = append(out, m)
+	}
+	return out
+}
+
+// call sends a request; body may be nil, a string (sent raw) or a value
+// (JSON-encoded).
+func (e *env) call(token, method, path string, body any, hdr ...string) resp {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequestWithContext(e.t.Context(), method, e.ts.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := e.ts.Client().Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &out.Body)
+	}
+	if res.StatusCode >= 400 && res.Header.Get("Content-Type") != "application/problem+json" {
+		e.t.Errorf("%s %s: status %d with Content-Type %q, want application/problem+json", method, path, res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if res.StatusCode == 500 {
+		e.t.Errorf("%s %s: 500: %s", method, path, raw)
+	}
+	return out
+}
+
+// must calls and fails the test unless the status is want.
+func (e *env) must(want int, token, method, path string, body any, hdr ...string) resp {
+	e.t.Helper()
+	r := e.call(token, method, path, body, hdr...)
+	if r.Status != want {
+		e.t.Fatalf("%s %s = %d, want %d: %s", method, path, r.Status, want, r.Raw)
+	}
+	return r
+}
+
+// approve has checker approve request id and returns the decision.
+func (e *env) approve(checker person, id string) resp {
+	e.t.Helper()
+	return e.must(http.StatusOK, checker.Token, http.MethodPost, "/admin/v1/approvals/"+id+"/approve", nil)
+}
+
+func (e *env) notifications(p person) []map[string]any {
+	e.t.Helper()
+	return e.must(http.StatusOK, p.Token, http.MethodGet, "/admin/v1/notifications", nil).items()
+}
+
+func hasNotification(ns []map[string]any, kind, requestID, textPart string) bool {
+	for _, n := range ns {
+		if n["kind"] == kind && n["requestId"] == requestID && strings.Contains(fmt.Sprint(n["text"]), textPart) {
+			return true
+		}
+	}
+	return false
+}
+
+func grantsRO() []map[string]any {
+	return []map[string]any{
+		{"permission": "account_summary", "rights": []string{"View"}},
+		{"permission": "manage_statements", "rights": []string{"View"}},
+	}
+}
