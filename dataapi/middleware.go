@@ -171,6 +171,9 @@ func bearerToken(h http.Header) (string, error) {
 		return "", errInvalidToken("more than one Authorization header")
 	}
 	scheme, token, ok := strings.Cut(vals[0], " ")
+	if !ok && strings.EqualFold(scheme, "Bearer") {
+		return "", errInvalidToken("the access token is missing after Bearer")
+	}
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return "", errUnauthenticated("only the Bearer authorization scheme is accepted")
 	}

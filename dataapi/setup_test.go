@@ -1,0 +1,368 @@
+package dataapi_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for creating test databases
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/dataapi"
+	"github.com/bankfeed/bankfeed/store"
+	"github.com/bankfeed/bankfeed/store/gormstore"
+)
+
+// t0 is the tests' clock: a Wednesday in Toronto business hours.
+var t0 = time.Date(2025, 3, 12, 15, 0, 0, 0, time.UTC)
+
+var dbSeq atomic.Int64
+
+// openStore opens a fresh, migrated database: SQLite in memory, or a new
+// PostgreSQL database when BANKFEED_TEST_POSTGRES_DSN is set.
+func openStore(t testing.TB) *gormstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	dsn := fmt.Sprintf("file:dataapi_%d_%d?mode=memory&cache=shared", os.Getpid(), dbSeq.Add(1))
+	if pg := os.Getenv("BANKFEED_TEST_POSTGRES_DSN"); pg != "" {
+		dsn = freshPostgres(t, pg)
+	}
+	st, err := gormstore.Open(ctx, gormstore.Config{DSN: dsn, Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return st
+}
+
+// freshPostgres creates a database of its own for this test and drops it
+// afterwards (never anyone else's).
+func freshPostgres(t testing.TB, dsn string) string {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatalf("postgres: %v", err)
+	}
+	name := fmt.Sprintf("dataapi_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano(), dbSeq.Add(1))
+	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		_, _ = db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		_ = db.Close()
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("postgres dsn: %v", err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// verifier is the test TokenVerifier: each token stands for a consent in
+// the store, read on every call (so revocation and expiry are real), with
+// optionally narrower scopes, as authz would issue.
+type verifier struct {
+	st     store.Store
+	mu     sync.Mutex
+	tokens map[string]tokenInfo
+}
+
+type tokenInfo struct {
+	consentID string
+	scopes    []string // nil: the consent's
+	expires   time.Time
+	clientID  string // non-empty: claim this client (a forged grant)
+}
+
+var errBadToken = fmt.Errorf("test: invalid token")
+
+func (v *verifier) Verify(ctx context.Context, token string) (store.Grant, error) {
+	v.mu.Lock()
+	ti, ok := v.tokens[token]
+	v.mu.Unlock()
+	if !ok {
+		return store.Grant{}, errBadToken
+	}
+	c, err := v.st.GetConsent(ctx, ti.consentID)
+	if err != nil {
+		return store.Grant{}, errBadToken
+	}
+	if !c.RevokedAt.IsZero() {
+		return store.Grant{}, errBadToken
+	}
+	scopes := ti.scopes
+	if scopes == nil {
+		scopes = c.Scopes
+	}
+	client := c.ClientID
+	if ti.clientID != "" {
+		client = ti.clientID
+	}
+	return store.Grant{RequestID: c.ID, ClientID: client, UserID: c.UserID, Scopes: scopes, ExpiresAt: ti.expires}, nil
+}
+
+func (v *verifier) issue(consentID string, scopes []string, expires time.Time) string {
+	tok := "tok_" + store.RandomToken(24)
+	v.mu.Lock()
+	v.tokens[tok] = tokenInfo{consentID: consentID, scopes: scopes, expires: expires}
+	v.mu.Unlock()
+	return tok
+}
+
+// env is a running API over a seeded store.
+type env struct {
+	t    testing.TB
+	st   *gormstore.Store
+	v    *verifier
+	srv  *httptest.Server
+	api  *dataapi.Server
+	f    fixture
+	now  atomic.Pointer[time.Time]
+	spec *openapi3.T
+	rt   routers.Router
+	// responses counts the responses validated against the OpenAPI document.
+	responses atomic.Int64
+}
+
+type envOptions struct {
+	rateLimit int
+}
+
+func newEnv(t testing.TB, opts envOptions) *env {
+	t.Helper()
+	e := &env{t: t, st: openStore(t)}
+	now := t0
+	e.now.Store(&now)
+	e.v = &verifier{st: e.st, tokens: map[string]tokenInfo{}}
+	e.f = seed(t, e.st)
+	api, err := dataapi.New(dataapi.Config{
+		Store: e.st, Verifier: e.v, Now: func() time.Time { return *e.now.Load() },
+		RateLimitPerMinute: opts.rateLimit,
+		PageKeySecret:      bytes.Repeat([]byte("k"), 32),
+	})
+	if err != nil {
+		t.Fatalf("dataapi.New: %v", err)
+	}
+	e.api = api
+	ec := echo.New()
+	ec.HideBanner = true
+	api.Mount(ec)
+	e.srv = httptest.NewServer(ec)
+	t.Cleanup(e.srv.Close)
+	e.spec, e.rt = loadSpec(t)
+	return e
+}
+
+var (
+	specOnce sync.Once
+	specDoc  *openapi3.T
+	specRt   routers.Router
+	specErr  error
+)
+
+func loadSpec(t testing.TB) (*openapi3.T, routers.Router) {
+	t.Helper()
+	specOnce.Do(func() {
+		b, err := dataapi.OpenAPI()
+		if err != nil {
+			specErr = err
+			return
+		}
+		loader := openapi3.NewLoader()
+		doc, err := loader.LoadFromData(b)
+		if err != nil {
+			specErr = fmt.Errorf("load: %w", err)
+			return
+		}
+		if err := doc.Validate(loader.Context); err != nil {
+			specErr = fmt.Errorf("validate: %w", err)
+			return
+		}
+		// The router matches absolute URLs; serve the document's paths
+		// from any host.
+		doc.Servers = openapi3.Servers{{URL: "http://{host}/fdx/v6", Variables: map[string]*openapi3.ServerVariable{"host": {Default: "localhost"}}}}
+		rt, err := gorillamux.NewRouter(doc)
+		if err != nil {
+			specErr = fmt.Errorf("router: %w", err)
+			return
+		}
+		specDoc, specRt = doc, rt
+	})
+	if specErr != nil {
+		t.Fatalf("OpenAPI document: %v", specErr)
+	}
+	return specDoc, specRt
+}
+
+func (e *env) setNow(t time.Time) { e.now.Store(&t) }
+
+// resp is a response read in full.
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r resp) json(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+func (r resp) problem(t testing.TB) problem {
+	t.Helper()
+	var p problem
+	r.json(t, &p)
+	return p
+}
+
+type problem struct {
+	Type         string `json:"type"`
+	Title        string `json:"title"`
+	Status       int    `json:"status"`
+	Detail       string `json:"detail"`
+	Code         string `json:"code"`
+	Message      string `json:"message"`
+	DebugMessage string `json:"debugMessage"`
+	Errors       []struct {
+		Name   string `json:"name"`
+		In     string `json:"in"`
+		Reason string `json:"reason"`
+	} `json:"errors"`
+}
+
+// get calls GET path with token (empty: none).
+func (e *env) get(t testing.TB, token, path string, hdr ...string) resp {
+	t.Helper()
+	return e.do(t, http.MethodGet, token, path, hdr...)
+}
+
+// do sends a request, reads the response and checks what every response
+// must satisfy: the OpenAPI document, the common headers, exact money, and
+// never a 500.
+func (e *env) do(t testing.TB, method, token, path string, hdr ...string) resp {
+	t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, nil)
+	if err != nil {
+		t.Fatalf("request: %v", err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Add(hdr[i], hdr[i+1])
+	}
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	r := resp{status: res.StatusCode, header: res.Header, body: body}
+	if err := e.check(req, r); err != nil {
+		t.Errorf("%s %s → %d: %v\nbody: %s", method, path, r.status, err, clip(body))
+	}
+	return r
+}
+
+func clip(b []byte) string {
+	if len(b) > 2000 {
+		return string(b[:2000]) + "…"
+	}
+	return string(b)
+}
+
+var moneyField = regexp.MustCompile(`"(amount|currentBalance|availableBalance|availableCredit|principalBalance|runningBalance|openingLedgerBalance|closingLedgerBalance|currentLedgerBalance|openingAvailableBalance|closingAvailableBalance|currentAvailableBalance|openingBalance|closingBalance|totalCredits|totalDebits)":([^,}\]]*)`)
+var twoDecimals = regexp.MustCompile(`^-?[0-9]+\.[0-9]{2}$`)
+
+func (e *env) check(req *http.Request, r resp) error {
+	e.responses.Add(1)
+	var errs []string
+	if r.status >= 500 {
+		errs = append(errs, "server error")
+	}
+	if id := r.header.Get("x-fapi-interaction-id"); id == "" {
+		errs = append(errs, "no x-fapi-interaction-id")
+	} else if want := req.Header.Get("x-fapi-interaction-id"); want != "" && validEcho(want) && id != want {
+		errs = append(errs, fmt.Sprintf("x-fapi-interaction-id %q not echoed (got %q)", want, id))
+	}
+	if cc := r.header.Get("Cache-Control"); cc != "no-store" {
+		errs = append(errs, fmt.Sprintf("Cache-Control %q", cc))
+	}
+	ct := r.header.Get("Content-Type")
+	if r.status >= 400 && !strings.HasPrefix(ct, "application/problem+json") {
+		errs = append(errs, "error without application/problem+json: "+ct)
+	}
+	if strings.Contains(ct, "json") && !strings.HasSuffix(req.URL.Path, "/openapi.json") {
+		for _, m := range moneyField.FindAllSubmatch(r.body, -1) {
+			if !twoDecimals.Match(bytes.TrimSpace(m[2])) {
+				errs = append(errs, fmt.Sprintf("money %s = %s is not a number with two decimals", m[1], m[2]))
+			}
+		}
+	}
+	if err := e.validate(req, r); err != nil {
+		errs = append(errs, "OpenAPI: "+err.Error())
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func validEcho(s string) bool { return len(s) <= 64 && regexp.MustCompile(`^[A-Za-z0-9._-]+$`).MatchString(s) }
+
+// validate checks r against the OpenAPI document: the operation's response
+// (status, headers, body schema), or, for requests no operation matches (a
+// 405 or an unknown path), the Problem schema.
+func (e *env) validate(req *http.Request, r resp) error {
+	u := *req.URL
+	u.Host = "localhost"
+	u.Scheme = "http"
+	vreq := req.Clone(context.Background())
+	vreq.URL = &u
+	vreq.Host = "localhost"
+	route, params, err := e.rt.FindRoute(vreq)
+	if err != nil {
+		if r.status != http.StatusMethodNotAllowed && r.status != http.StatusNotFound {
+			return fmt.Errorf("no operation for %s %s, yet status %d", req.Method, req.URL.Path, r.status)
+		}
+		var v any
+		if err := json.Unmarshal(r.body, &v); err != nil {
+			return err
+		}
+		return e.spec.Components.Schemas["Problem"].Value.VisitJSON(v, openapi3.EnableJSONSchema2020())
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route},
+		Status:                 r.status,
+		Header:                 r.header,
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	in.SetBodyBytes(r.body)
+	return openapi3filter.ValidateResponse(context.Background(), in)
+}
