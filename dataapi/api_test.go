@@ -371,9 +371,9 @@ func TestEndpoints(t *testing.T) {
 }
 
 type syncOut struct {
-	Added      []txOut `json:"added"`
-	Modified   []txOut `json:"modified"`
-	Removed    []struct {
+	Added    []txOut `json:"added"`
+	Modified []txOut `json:"modified"`
+	Removed  []struct {
 		TransactionID string `json:"transactionId"`
 	} `json:"removed"`
 	NextCursor string `json:"nextCursor"`
@@ -385,10 +385,10 @@ type syncOut struct {
 func checkStatementReconciles(t testing.TB, r resp) {
 	t.Helper()
 	var doc struct {
-		StatementID    string        `json:"statementId"`
-		OpeningBalance store.Money   `json:"openingBalance"`
-		ClosingBalance store.Money   `json:"closingBalance"`
-		EntryCount     int           `json:"entryCount"`
+		StatementID    string      `json:"statementId"`
+		OpeningBalance store.Money `json:"openingBalance"`
+		ClosingBalance store.Money `json:"closingBalance"`
+		EntryCount     int         `json:"entryCount"`
 		Transactions   []struct {
 			Amount          store.Money `json:"amount"`
 			DebitCreditMemo string      `json:"debitCreditMemo"`

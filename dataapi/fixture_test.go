@@ -108,7 +108,7 @@ func seed(t testing.TB, st store.Store) fixture {
 			AccountID: f.chq, ExternalID: fmt.Sprintf("core-%03d", i), Status: store.Posted,
 			TransactionAt: at, PostedAt: at, BusinessDate: day, ValueDate: day, Amount: amt, Direction: dir,
 			Description: fmt.Sprintf("Entry %d", i), Memo: "memo", Payee: "Payee", Counterparty: "Counterparty Inc.",
-			CheckNumber: map[bool]string{true: fmt.Sprint(1000 + i), false: ""}[i%5 == 0],
+			CheckNumber:   map[bool]string{true: fmt.Sprint(1000 + i), false: ""}[i%5 == 0],
 			BankReference: fmt.Sprintf("REF%05d", i), CustomerReference: fmt.Sprintf("INV-%d", i),
 			Code:           store.BankTransactionCode{BAI: map[store.Direction]string{store.Credit: "165", store.Debit: "475"}[dir], Domain: "PMNT", Family: "RCDT", SubFamily: "ESCT"},
 			RunningBalance: bal, HasRunning: true,

@@ -334,7 +334,9 @@ func (e *env) check(req *http.Request, r resp) error {
 	return nil
 }
 
-func validEcho(s string) bool { return len(s) <= 64 && regexp.MustCompile(`^[A-Za-z0-9._-]+$`).MatchString(s) }
+func validEcho(s string) bool {
+	return len(s) <= 64 && regexp.MustCompile(`^[A-Za-z0-9._-]+$`).MatchString(s)
+}
 
 // validate checks r against the OpenAPI document: the operation's response
 // (status, headers, body schema), or, for requests no operation matches (a
