@@ -123,6 +123,23 @@ type storedRequest struct {
 	DefaultResponseMode string   `json:"default_response_mode,omitempty"`
 }
 
+// withoutCredentials copies a form without client credentials: a pushed
+// request's form still holds the client assertion, which must not be kept.
+func withoutCredentials(f url.Values) url.Values {
+	if f == nil {
+		return nil
+	}
+	out := make(url.Values, len(f))
+	for k, v := range f {
+		switch k {
+		case "client_assertion", "client_assertion_type", "client_secret":
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
 func encodeRequest(req fosite.Requester) ([]byte, error) {
 	sr := storedRequest{
 		ID:                req.GetID(),
@@ -131,7 +148,7 @@ func encodeRequest(req fosite.Requester) ([]byte, error) {
 		GrantedScope:      req.GetGrantedScopes(),
 		RequestedAudience: req.GetRequestedAudience(),
 		GrantedAudience:   req.GetGrantedAudience(),
-		Form:              req.GetRequestForm(),
+		Form:              withoutCredentials(req.GetRequestForm()),
 	}
 	if c := req.GetClient(); c != nil {
 		sr.ClientID = c.GetID()

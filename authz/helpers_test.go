@@ -42,6 +42,7 @@ type env struct {
 	srv   *authz.Server // serves everything (or only /oauth2/authorize* with two)
 	srv2  *authz.Server // with two replicas: token, PAR, revoke, introspect…
 	ts    *httptest.Server
+	echo  *echo.Echo // the first replica's router (mount more pages on it)
 	iss   string
 
 	group   store.BusinessGroup
@@ -115,6 +116,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	e.srv = mk()
 	ea = echo.New()
 	e.srv.Mount(ea)
+	e.echo = ea
 	if o.twoServers {
 		e.srv2 = mk()
 		eb = echo.New()

@@ -1,0 +1,189 @@
+package authz_test
+
+import (
+	"html"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"golang.org/x/oauth2"
+
+	"github.com/bankfeed/bankfeed/consent"
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// TestCodeFlowThroughConsentPages runs the flow through the bank's real
+// pages (package consent), found by their visible labels.
+func TestCodeFlowThroughConsentPages(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	h, err := consent.New(consent.Config{Store: e.st, Issuer: e.iss, Now: e.clock.Now})
+	must(t, err)
+	h.Mount(e.echo)
+
+	const password = "Correct-Horse-9-battery"
+	hash, err := store.HashSecret(password)
+	must(t, err)
+	u, err := e.st.UpdateUser(e.ctx, e.user.ID, func(u store.User) (store.User, error) {
+		u.PasswordHash, u.MustChangePassword = hash, false
+		return u, nil
+	})
+	must(t, err)
+
+	jar, err := cookiejar.New(nil)
+	must(t, err)
+	b := &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+
+	verifier := oauth2.GenerateVerifier()
+	q := e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier))
+	loc := b.expectRedirect(b.do(http.MethodGet, e.iss+"/oauth2/authorize?"+q.Encode(), nil))
+	page := b.do(http.MethodGet, loc, nil)
+	f := parseForm(t, page, loc, "Sign in")
+	f.fill("User ID", u.LoginID)
+	f.fill("Password", password)
+	loc = b.expectRedirect(f.submit(b, "Sign in"))
+	for !strings.Contains(loc, "/oauth2/authorize/resume") {
+		page = b.do(http.MethodGet, loc, nil)
+		loc = b.expectRedirect(parseForm(t, page, loc, "Allow").submit(b, "Allow"))
+	}
+	cb, err := url.Parse(b.expectRedirect(b.do(http.MethodGet, loc, nil)))
+	must(t, err)
+	got := cb.Query()
+	if !strings.HasPrefix(cb.String(), redirectURI) || got.Get("code") == "" || got.Get("iss") != e.iss || got.Get("state") != "state-1234567890" {
+		t.Fatalf("callback %s", cb)
+	}
+	tr := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {got.Get("code")}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}, e.vendor.ID, e.secret)
+	if tr.Status != http.StatusOK || tr.IDToken == "" {
+		t.Fatalf("token: %+v", tr)
+	}
+}
+
+type browser struct {
+	t testing.TB
+	c *http.Client
+}
+
+type page struct {
+	url    *url.URL
+	status int
+	header http.Header
+	body   string
+}
+
+func (b *browser) do(method, u string, form url.Values) page {
+	b.t.Helper()
+	var body *strings.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	} else {
+		body = strings.NewReader("")
+	}
+	req, err := http.NewRequest(method, u, body)
+	must(b.t, err)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := b.c.Do(req)
+	must(b.t, err)
+	resp = buffered(b.t, resp)
+	return page{url: req.URL, status: resp.StatusCode, header: resp.Header, body: readBody(resp)}
+}
+
+func (b *browser) expectRedirect(p page) string {
+	b.t.Helper()
+	if p.status != http.StatusSeeOther && p.status != http.StatusFound {
+		b.t.Fatalf("status %d, want a redirect: %s", p.status, p.body)
+	}
+	loc, err := p.url.Parse(p.header.Get("Location"))
+	must(b.t, err)
+	return loc.String()
+}
+
+// htmlForm is the first form of a page, with fields found by label text.
+type htmlForm struct {
+	t       testing.TB
+	action  string
+	values  url.Values
+	labels  map[string]string // label text → field name
+	buttons map[string][2]string
+}
+
+var (
+	reForm   = regexp.MustCompile(`(?s)<form([^>]*)>(.*?)</form>`)
+	reAttr   = regexp.MustCompile(`([a-z-]+)="([^"]*)"`)
+	reInput  = regexp.MustCompile(`<input([^>]*)>`)
+	reLabel  = regexp.MustCompile(`<label for="([^"]+)">([^<]+)</label>`)
+	reButton = regexp.MustCompile(`<button([^>]*)>([^<]+)</button>`)
+)
+
+func attrs(s string) map[string]string {
+	m := map[string]string{}
+	for _, a := range reAttr.FindAllStringSubmatch(s, -1) {
+		m[a[1]] = html.UnescapeString(a[2])
+	}
+	return m
+}
+
+// parseForm returns the page's form that has the button.
+func parseForm(t testing.TB, p page, base, button string) *htmlForm {
+	t.Helper()
+	if p.status != http.StatusOK {
+		t.Fatalf("page status %d: %s", p.status, p.body)
+	}
+	for _, m := range reForm.FindAllStringSubmatch(p.body, -1) {
+		if f := formFrom(t, m, base); f.buttons[button] != ([2]string{}) || strings.Contains(m[2], ">"+button+"<") {
+			return f
+		}
+	}
+	t.Fatalf("no form with a %q button in page: %s", button, p.body)
+	return nil
+}
+
+func formFrom(t testing.TB, m []string, base string) *htmlForm {
+	bu, err := url.Parse(base)
+	must(t, err)
+	au, err := bu.Parse(attrs(m[1])["action"])
+	must(t, err)
+	f := &htmlForm{t: t, action: au.String(), values: url.Values{}, labels: map[string]string{}, buttons: map[string][2]string{}}
+	ids := map[string]string{}
+	for _, in := range reInput.FindAllStringSubmatch(m[2], -1) {
+		a := attrs(in[1])
+		if a["id"] != "" {
+			ids[a["id"]] = a["name"]
+		}
+		if a["type"] == "hidden" {
+			f.values.Set(a["name"], a["value"])
+		}
+	}
+	for _, l := range reLabel.FindAllStringSubmatch(m[2], -1) {
+		f.labels[strings.TrimSpace(html.UnescapeString(l[2]))] = ids[l[1]]
+	}
+	for _, bt := range reButton.FindAllStringSubmatch(m[2], -1) {
+		a := attrs(bt[1])
+		f.buttons[strings.TrimSpace(html.UnescapeString(bt[2]))] = [2]string{a["name"], a["value"]}
+	}
+	return f
+}
+
+func (f *htmlForm) fill(label, value string) {
+	f.t.Helper()
+	name, ok := f.labels[label]
+	if !ok || name == "" {
+		f.t.Fatalf("no field labelled %q (have %v)", label, f.labels)
+	}
+	f.values.Set(name, value)
+}
+
+func (f *htmlForm) submit(b *browser, button string) page {
+	f.t.Helper()
+	bt, ok := f.buttons[button]
+	if !ok {
+		f.t.Fatalf("no button %q (have %v)", button, f.buttons)
+	}
+	if bt[0] != "" {
+		f.values.Set(bt[0], bt[1])
+	}
+	return b.do(http.MethodPost, f.action, f.values)
+}
