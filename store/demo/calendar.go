@@ -13,6 +13,7 @@ const historyMonths = 13
 // America/Toronto) from the first day of the month 13 months before Now's
 // month through Now's business date.
 type calendar struct {
+	loc   *time.Location // America/Toronto, loaded once (LoadLocation reads tzdata each call)
 	now   time.Time
 	today store.Date   // business date of now (may be a weekend day)
 	start store.Date   // first calendar day of the window
@@ -23,7 +24,7 @@ func newCalendar(now time.Time) calendar {
 	today := store.BusinessDate(now)
 	t, _ := time.Parse(time.DateOnly, string(today.MonthStart()))
 	start := store.Date(t.AddDate(0, -historyMonths, 0).Format(time.DateOnly))
-	c := calendar{now: now, today: today, start: start}
+	c := calendar{loc: store.Toronto(), now: now, today: today, start: start}
 	for d := start; d <= today; d = d.AddDays(1) {
 		if isWeekday(d) {
 			c.days = append(c.days, d)
@@ -43,8 +44,9 @@ func isWeekday(d store.Date) bool {
 }
 
 // at is the instant minutes after midnight of d in the bank's zone.
-func at(d store.Date, minutes int) time.Time {
-	return d.Time().Add(time.Duration(minutes) * time.Minute).UTC()
+func (c calendar) at(d store.Date, minutes int) time.Time {
+	t, _ := time.ParseInLocation(time.DateOnly, string(d), c.loc)
+	return t.Add(time.Duration(minutes) * time.Minute).UTC()
 }
 
 // lastBusinessDayOfMonth reports whether d is the last weekday of its month.

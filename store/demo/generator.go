@@ -191,7 +191,7 @@ func (g *gen) closeMonth() {
 		TotalDebits:   money(g.mDebit),
 		TotalCredits:  money(g.mCredit),
 		Status:        "AVAILABLE",
-		CreatedAt:     at(end.AddDays(1), 6*60),
+		CreatedAt:     g.cal.at(end.AddDays(1), 6*60),
 	})
 }
 
@@ -237,7 +237,7 @@ func (g *gen) day(i int, d store.Date) error {
 		}
 	}
 	if isToday {
-		fresh = slices.DeleteFunc(fresh, func(ev event) bool { return at(d, ev.minute).After(g.cal.now) })
+		fresh = slices.DeleteFunc(fresh, func(ev event) bool { return g.cal.at(d, ev.minute).After(g.cal.now) })
 	}
 	items = append(items, fresh...)
 	slices.SortStableFunc(items, func(a, b event) int { return a.minute - b.minute })
@@ -245,7 +245,7 @@ func (g *gen) day(i int, d store.Date) error {
 	ordinal := 0
 	for _, ev := range items {
 		if ev.removal {
-			g.res.removes = append(g.res.removes, removal{pendingID: ev.pendingID, at: at(d, ev.minute)})
+			g.res.removes = append(g.res.removes, removal{pendingID: ev.pendingID, at: g.cal.at(d, ev.minute)})
 			g.pendingDebits -= ev.cents
 			continue
 		}
@@ -302,7 +302,7 @@ func (g *gen) day(i int, d store.Date) error {
 		OpeningAvailable: money(openAvail),
 		ClosingAvailable: money(closeAvail),
 		Closed:           !isToday,
-		UpdatedAt:        at(d.AddDays(1), 60),
+		UpdatedAt:        g.cal.at(d.AddDays(1), 60),
 	})
 	g.prevCloseAvail = closeAvail
 	return nil
@@ -318,7 +318,7 @@ func signed(d store.Direction, c int64) int64 {
 // tx turns an event into a record (posted unless the caller changes it).
 func (g *gen) tx(d store.Date, ordinal int, ev event) store.Transaction {
 	g.seq++
-	txAt := at(d, ev.minute)
+	txAt := g.cal.at(d, ev.minute)
 	posted := txAt
 	if !ev.txAt.IsZero() {
 		txAt = ev.txAt
