@@ -1,0 +1,144 @@
+package gormstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+type tabler interface{ TableName() string }
+
+// insert adds row; a taken unique key is ErrConflict. ON CONFLICT DO
+// NOTHING (rather than catching the violation) keeps a PostgreSQL
+// transaction usable after a duplicate.
+func (s *Store) insert(ctx context.Context, op string, row tabler) error {
+	res := s.write(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(row)
+	if res.Error != nil {
+		return wrap(op, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("gormstore: %s: %w: already exists", op, store.ErrConflict)
+	}
+	return nil
+}
+
+// take reads one row; none is ErrNotFound.
+func take[R tabler](ctx context.Context, s *Store, op string, where string, args ...any) (R, error) {
+	var r R
+	if err := s.read(ctx).Where(where, args...).Take(&r).Error; err != nil {
+		return r, wrap(op, err)
+	}
+	return r, nil
+}
+
+// exists reports whether table has a row matching where.
+func (s *Store) exists(ctx context.Context, table, where string, args ...any) (bool, error) {
+	var n int64
+	if err := s.read(ctx).Table(table).Where(where, args...).Limit(1).Count(&n).Error; err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
+// mapper converts one entity between its store type T and its row R.
+type mapper[T any, R tabler] struct {
+	toDomain   func(R) (T, error)
+	fromDomain func(T) (R, error)
+	version    func(*R) *int64
+	id         func(T) string
+	// stamp sets UpdatedAt (and Version, if the type has one) on the new value.
+	stamp func(t *T, now time.Time, version int64)
+	// check refuses changes to fields that must not change (ErrInvalid).
+	check func(old, new T) error
+}
+
+// casUpdate is the compare-and-swap update behind every Update* method: fn
+// sees the current record; the write succeeds only if the row's version has
+// not moved meanwhile (ErrConflict otherwise).
+func casUpdate[T any, R tabler](ctx context.Context, s *Store, op, id string, m mapper[T, R], fn func(T) (T, error)) (T, error) {
+	var zero T
+	cur, err := take[R](ctx, s, op, "id = ?", id)
+	if err != nil {
+		return zero, err
+	}
+	old, err := m.toDomain(cur)
+	if err != nil {
+		return zero, fmt.Errorf("gormstore: %s: %w", op, err)
+	}
+	next, err := fn(old)
+	if err != nil {
+		return zero, err
+	}
+	if m.id(next) != id {
+		return zero, store.Invalid("id", "cannot change")
+	}
+	if m.check != nil {
+		if err := m.check(old, next); err != nil {
+			return zero, err
+		}
+	}
+	oldV := *m.version(&cur)
+	m.stamp(&next, s.nowUTC(), oldV+1)
+	nr, err := m.fromDomain(next)
+	if err != nil {
+		return zero, err
+	}
+	*m.version(&nr) = oldV + 1
+	res := s.write(ctx).Table(cur.TableName()).Where("id = ? AND version = ?", id, oldV).
+		Select("*").Omit("id", "created_at").Updates(&nr)
+	if res.Error != nil {
+		return zero, wrap(op, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return zero, fmt.Errorf("gormstore: %s: %w: changed concurrently", op, store.ErrConflict)
+	}
+	got, err := take[R](ctx, s, op, "id = ?", id)
+	if err != nil {
+		return zero, err
+	}
+	return m.toDomain(got)
+}
+
+// pageByID applies an ID keyset page to q and returns the rows and the next
+// cursor (the last ID, or "" at the end).
+func pageByID[R any](q *gorm.DB, p store.Page, idOf func(R) string) ([]R, string, error) {
+	n := limit(p.Limit)
+	if p.After != "" {
+		q = q.Where("id > ?", p.After)
+	}
+	var rows []R
+	if err := q.Order("id").Limit(n + 1).Find(&rows).Error; err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(rows) > n {
+		rows = rows[:n]
+		next = idOf(rows[n-1])
+	}
+	return rows, next, nil
+}
+
+func mapAll[T, R any](rows []R, f func(R) (T, error)) ([]T, error) {
+	out := make([]T, 0, len(rows))
+	for _, r := range rows {
+		t, err := f(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// orNow is t, or now when t is zero.
+func orNow(t, now time.Time) time.Time {
+	if t.IsZero() {
+		return now
+	}
+	return t
+}

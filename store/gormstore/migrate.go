@@ -1,0 +1,451 @@
+package gormstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Migration is one applied (or pending) schema version.
+type Migration struct {
+	Version   int64
+	Name      string
+	AppliedAt time.Time // zero while pending
+}
+
+// migration is one step of the schema. up returns the statements for the
+// dialect; they run in one transaction with the version row, so a failing
+// step leaves the database as it was.
+type migration struct {
+	version int64
+	name    string
+	up      func(d dialect) []string
+}
+
+// migrations is the ordered, append-only schema history. Never edit an
+// entry that has shipped: add a new one.
+var migrations = []migration{
+	{1, "initial schema", schemaV1},
+}
+
+const migrationsTable = "schema_migrations"
+
+// advisoryLockKey serializes concurrent migrators on PostgreSQL.
+const advisoryLockKey = 0x62616e6b66656564 // "bankfeed"
+
+// Migrate applies every pending migration in order, each in its own
+// transaction. Running it again is a no-op.
+func (s *Store) Migrate(ctx context.Context) error {
+	return s.migrate(ctx, migrations)
+}
+
+// MigrationStatus lists every known migration with when it was applied.
+func (s *Store) MigrationStatus(ctx context.Context) ([]Migration, error) {
+	applied, err := s.applied(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("gormstore: migration status: %w", err)
+	}
+	out := make([]Migration, 0, len(migrations))
+	for _, m := range migrations {
+		out = append(out, Migration{Version: m.version, Name: m.name, AppliedAt: applied[m.version]})
+	}
+	return out, nil
+}
+
+func (s *Store) ensureMigrationsTable(ctx context.Context) error {
+	err := s.w.WithContext(ctx).Exec(`CREATE TABLE IF NOT EXISTS ` + migrationsTable + ` (
+		version BIGINT PRIMARY KEY,
+		name TEXT NOT NULL,
+		applied_at BIGINT NOT NULL)`).Error
+	if err != nil {
+		return fmt.Errorf("create %s: %w", migrationsTable, err)
+	}
+	return nil
+}
+
+// applied maps version → applied time; an absent table means none applied.
+func (s *Store) applied(ctx context.Context) (map[int64]time.Time, error) {
+	type row struct {
+		Version   int64 `gorm:"column:version"`
+		AppliedAt int64 `gorm:"column:applied_at"`
+	}
+	db := s.r.WithContext(ctx)
+	if !db.Migrator().HasTable(migrationsTable) {
+		return map[int64]time.Time{}, nil
+	}
+	var rows []row
+	if err := db.Table(migrationsTable).Order("version").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read %s: %w", migrationsTable, err)
+	}
+	out := make(map[int64]time.Time, len(rows))
+	for _, r := range rows {
+		out[r.Version] = fromMicros(r.AppliedAt)
+	}
+	return out, nil
+}
+
+func (s *Store) pending(ctx context.Context, list []migration) ([]migration, error) {
+	applied, err := s.applied(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, m := range list {
+		if _, ok := applied[m.version]; !ok {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) migrate(ctx context.Context, list []migration) error {
+	if err := s.ensureMigrationsTable(ctx); err != nil {
+		return fmt.Errorf("gormstore: migrate: %w", err)
+	}
+	for i := 1; i < len(list); i++ {
+		if list[i].version <= list[i-1].version {
+			return fmt.Errorf("gormstore: migrate: versions out of order at %d", list[i].version)
+		}
+	}
+	for _, m := range list {
+		err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if s.dialect == dialectPostgres {
+				if err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, advisoryLockKey).Error; err != nil {
+					return fmt.Errorf("lock: %w", err)
+				}
+			}
+			// Checked inside the transaction: another migrator may have
+			// applied it while we waited for the lock.
+			var n int64
+			if err := tx.Table(migrationsTable).Where("version = ?", m.version).Count(&n).Error; err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			for i, stmt := range m.up(s.dialect) {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return fmt.Errorf("statement %d: %w", i+1, err)
+				}
+			}
+			return tx.Exec(`INSERT INTO `+migrationsTable+` (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.version, m.name, micros(s.nowUTC())).Error
+		})
+		if err != nil {
+			return fmt.Errorf("gormstore: migrate: migration %d (%s) failed and was rolled back: %w", m.version, m.name, err)
+		}
+	}
+	return nil
+}
+
+// ddl adapts the few types that differ between the dialects: {blob}.
+func ddl(d dialect, stmts ...string) []string {
+	blob := "BLOB"
+	if d == dialectPostgres {
+		blob = "BYTEA"
+	}
+	out := make([]string, len(stmts))
+	for i, s := range stmts {
+		out[i] = strings.ReplaceAll(s, "{blob}", blob)
+	}
+	return out
+}
+
+func schemaV1(d dialect) []string {
+	return ddl(d,
+		`CREATE TABLE seq_counters (
+			name TEXT PRIMARY KEY,
+			value BIGINT NOT NULL)`,
+		`INSERT INTO seq_counters (name, value) VALUES ('transactions', 0), ('audit', 0)`,
+
+		`CREATE TABLE business_groups (
+			id TEXT PRIMARY KEY,
+			name TEXT NOT NULL,
+			legal_name TEXT NOT NULL DEFAULT '',
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			version BIGINT NOT NULL DEFAULT 1)`,
+		`CREATE TABLE legal_entities (
+			id TEXT PRIMARY KEY,
+			business_group_id TEXT NOT NULL REFERENCES business_groups(id),
+			name TEXT NOT NULL,
+			legal_name TEXT NOT NULL DEFAULT '',
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			version BIGINT NOT NULL DEFAULT 1)`,
+		`CREATE INDEX legal_entities_group ON legal_entities (business_group_id, id)`,
+		`CREATE TABLE service_agreements (
+			id TEXT PRIMARY KEY,
+			legal_entity_id TEXT NOT NULL REFERENCES legal_entities(id),
+			business_group_id TEXT NOT NULL REFERENCES business_groups(id),
+			number TEXT NOT NULL UNIQUE,
+			created_at BIGINT NOT NULL)`,
+		`CREATE INDEX service_agreements_entity ON service_agreements (legal_entity_id, id)`,
+
+		`CREATE TABLE accounts (
+			id TEXT PRIMARY KEY,
+			business_group_id TEXT NOT NULL REFERENCES business_groups(id),
+			legal_entity_id TEXT NOT NULL REFERENCES legal_entities(id),
+			number TEXT NOT NULL UNIQUE,
+			display_number TEXT NOT NULL DEFAULT '',
+			type TEXT NOT NULL,
+			product_name TEXT NOT NULL DEFAULT '',
+			nickname TEXT NOT NULL DEFAULT '',
+			currency TEXT NOT NULL,
+			status TEXT NOT NULL,
+			opened_on TEXT NOT NULL DEFAULT '',
+			closed_on TEXT NOT NULL DEFAULT '',
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			version BIGINT NOT NULL DEFAULT 1)`,
+		`CREATE INDEX accounts_group ON accounts (business_group_id, id)`,
+		`CREATE INDEX accounts_entity ON accounts (legal_entity_id, id)`,
+		`CREATE TABLE balances (
+			account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+			as_of BIGINT NOT NULL,
+			ledger BIGINT NOT NULL,
+			available BIGINT NOT NULL)`,
+		`CREATE TABLE daily_balances (
+			account_id TEXT NOT NULL REFERENCES accounts(id),
+			business_date TEXT NOT NULL,
+			opening_ledger BIGINT NOT NULL,
+			closing_ledger BIGINT NOT NULL,
+			opening_available BIGINT NOT NULL,
+			closing_available BIGINT NOT NULL,
+			closed BOOLEAN NOT NULL DEFAULT FALSE,
+			updated_at BIGINT NOT NULL,
+			PRIMARY KEY (account_id, business_date))`,
+
+		`CREATE TABLE transactions (
+			id TEXT PRIMARY KEY,
+			account_id TEXT NOT NULL REFERENCES accounts(id),
+			external_id TEXT, -- NULL when the feed gave none (unique only when set)
+			status TEXT NOT NULL,
+			transaction_at BIGINT NOT NULL,
+			posted_at BIGINT NOT NULL,
+			business_date TEXT NOT NULL,
+			value_date TEXT NOT NULL,
+			amount BIGINT NOT NULL,
+			direction TEXT NOT NULL,
+			description TEXT NOT NULL,
+			memo TEXT NOT NULL,
+			payee TEXT NOT NULL,
+			counterparty TEXT NOT NULL,
+			check_number TEXT NOT NULL,
+			bank_reference TEXT NOT NULL,
+			customer_reference TEXT NOT NULL,
+			bai_code TEXT NOT NULL,
+			iso_domain TEXT NOT NULL,
+			iso_family TEXT NOT NULL,
+			iso_sub_family TEXT NOT NULL,
+			running_balance BIGINT, -- NULL when not set
+			pending_id TEXT NOT NULL,
+			replaced_by_id TEXT NOT NULL,
+			removed_at BIGINT NOT NULL,
+			seq BIGINT NOT NULL,
+			created_seq BIGINT NOT NULL,
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL)`,
+		`CREATE INDEX transactions_by_date ON transactions (account_id, business_date, id)`,
+		`CREATE INDEX transactions_by_seq ON transactions (account_id, seq)`,
+		`CREATE UNIQUE INDEX transactions_external ON transactions (account_id, external_id)`,
+		`CREATE TABLE statements (
+			id TEXT PRIMARY KEY,
+			account_id TEXT NOT NULL REFERENCES accounts(id),
+			period_start TEXT NOT NULL,
+			period_end TEXT NOT NULL,
+			statement_date TEXT NOT NULL,
+			opening BIGINT NOT NULL,
+			closing BIGINT NOT NULL,
+			entry_count BIGINT NOT NULL,
+			total_debits BIGINT NOT NULL,
+			total_credits BIGINT NOT NULL,
+			status TEXT NOT NULL,
+			created_at BIGINT NOT NULL)`,
+		`CREATE UNIQUE INDEX statements_period ON statements (account_id, period_start, period_end)`,
+
+		`CREATE TABLE users (
+			id TEXT PRIMARY KEY,
+			business_group_id TEXT NOT NULL REFERENCES business_groups(id),
+			login_id TEXT NOT NULL,
+			display_name TEXT NOT NULL,
+			email TEXT NOT NULL,
+			accounting_software BOOLEAN NOT NULL,
+			status TEXT NOT NULL,
+			password_hash TEXT NOT NULL,
+			must_change_password BOOLEAN NOT NULL,
+			security_question TEXT NOT NULL,
+			security_answer_hash TEXT NOT NULL,
+			failed_attempts BIGINT NOT NULL,
+			locked_until BIGINT NOT NULL,
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			deleted_at BIGINT NOT NULL,
+			version BIGINT NOT NULL)`,
+		`CREATE UNIQUE INDEX users_login ON users (lower(login_id))`,
+		`CREATE INDEX users_group ON users (business_group_id, id)`,
+
+		`CREATE TABLE job_roles (
+			id TEXT PRIMARY KEY,
+			business_group_id TEXT NOT NULL REFERENCES business_groups(id),
+			name TEXT NOT NULL,
+			description TEXT NOT NULL,
+			grants TEXT NOT NULL,
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			version BIGINT NOT NULL)`,
+		`CREATE UNIQUE INDEX job_roles_name ON job_roles (business_group_id, name)`,
+		`CREATE TABLE account_groups (
+			id TEXT PRIMARY KEY,
+			business_group_id TEXT NOT NULL REFERENCES business_groups(id),
+			name TEXT NOT NULL,
+			account_ids TEXT NOT NULL,
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			version BIGINT NOT NULL)`,
+		`CREATE UNIQUE INDEX account_groups_name ON account_groups (business_group_id, name)`,
+		`CREATE TABLE assignments (
+			id TEXT PRIMARY KEY,
+			business_group_id TEXT NOT NULL REFERENCES business_groups(id),
+			legal_entity_id TEXT NOT NULL, -- '' for the business group overview
+			user_id TEXT NOT NULL REFERENCES users(id),
+			job_role_id TEXT NOT NULL REFERENCES job_roles(id),
+			account_group_id TEXT NOT NULL REFERENCES account_groups(id),
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			version BIGINT NOT NULL)`,
+		`CREATE UNIQUE INDEX assignments_context ON assignments (user_id, legal_entity_id)`,
+		`CREATE INDEX assignments_group ON assignments (business_group_id, id)`,
+		`CREATE INDEX assignments_role ON assignments (job_role_id)`,
+		`CREATE INDEX assignments_account_group ON assignments (account_group_id)`,
+
+		`CREATE TABLE approvals (
+			id TEXT PRIMARY KEY,
+			business_group_id TEXT NOT NULL REFERENCES business_groups(id),
+			legal_entity_id TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			permission TEXT NOT NULL,
+			right_exercised BIGINT NOT NULL,
+			target_id TEXT NOT NULL,
+			target_version BIGINT NOT NULL,
+			payload TEXT NOT NULL,
+			initiator_id TEXT NOT NULL,
+			status TEXT NOT NULL,
+			reason TEXT NOT NULL,
+			decided_by TEXT NOT NULL,
+			decided_at BIGINT NOT NULL,
+			created_at BIGINT NOT NULL)`,
+		`CREATE INDEX approvals_status ON approvals (business_group_id, status, id)`,
+		`CREATE INDEX approvals_group ON approvals (business_group_id, id)`,
+		`CREATE TABLE notifications (
+			id TEXT PRIMARY KEY,
+			recipient_id TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			text TEXT NOT NULL,
+			request_id TEXT NOT NULL,
+			is_read BOOLEAN NOT NULL,
+			created_at BIGINT NOT NULL)`,
+		`CREATE INDEX notifications_recipient ON notifications (recipient_id, id)`,
+		`CREATE TABLE audit_events (
+			seq BIGINT PRIMARY KEY,
+			business_group_id TEXT NOT NULL,
+			actor_id TEXT NOT NULL,
+			action TEXT NOT NULL,
+			target_type TEXT NOT NULL,
+			target_id TEXT NOT NULL,
+			request_id TEXT NOT NULL,
+			remote_addr TEXT NOT NULL,
+			before_json TEXT NOT NULL,
+			after_json TEXT NOT NULL,
+			at BIGINT NOT NULL)`,
+		`CREATE INDEX audit_group ON audit_events (business_group_id, seq)`,
+
+		`CREATE TABLE clients (
+			id TEXT PRIMARY KEY,
+			name TEXT NOT NULL,
+			secret_hash TEXT NOT NULL,
+			redirect_uris TEXT NOT NULL,
+			grant_types TEXT NOT NULL,
+			response_types TEXT NOT NULL,
+			scopes TEXT NOT NULL,
+			audience TEXT NOT NULL,
+			token_endpoint_auth_method TEXT NOT NULL,
+			token_endpoint_auth_signing_alg TEXT NOT NULL,
+			jwks TEXT NOT NULL,
+			jwks_uri TEXT NOT NULL,
+			require_par BOOLEAN NOT NULL,
+			first_party BOOLEAN NOT NULL,
+			logo_uri TEXT NOT NULL,
+			policy_uri TEXT NOT NULL,
+			tos_uri TEXT NOT NULL,
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			version BIGINT NOT NULL)`,
+		`CREATE TABLE consents (
+			id TEXT PRIMARY KEY,
+			user_id TEXT NOT NULL,
+			client_id TEXT NOT NULL,
+			scopes TEXT NOT NULL,
+			granted_at BIGINT NOT NULL,
+			expires_at BIGINT NOT NULL,
+			revoked_at BIGINT NOT NULL,
+			last_used_at BIGINT NOT NULL)`,
+		`CREATE INDEX consents_user ON consents (user_id, granted_at)`,
+		`CREATE TABLE tokens (
+			kind TEXT NOT NULL,
+			signature TEXT NOT NULL,
+			request_id TEXT NOT NULL,
+			client_id TEXT NOT NULL,
+			subject TEXT NOT NULL,
+			active BOOLEAN NOT NULL,
+			requested_at BIGINT NOT NULL,
+			expires_at BIGINT NOT NULL,
+			first_used_at BIGINT NOT NULL,
+			access_signature TEXT NOT NULL,
+			token_type TEXT NOT NULL,
+			key_thumbprint TEXT NOT NULL,
+			request {blob} NOT NULL,
+			PRIMARY KEY (kind, signature))`,
+		`CREATE INDEX tokens_request ON tokens (request_id, kind)`,
+		`CREATE INDEX tokens_expiry ON tokens (expires_at)`,
+		`CREATE TABLE used_jtis (
+			jti TEXT PRIMARY KEY,
+			expires_at BIGINT NOT NULL)`,
+		`CREATE TABLE auth_flows (
+			id TEXT PRIMARY KEY,
+			client_id TEXT NOT NULL,
+			requested_scopes TEXT NOT NULL,
+			request {blob} NOT NULL,
+			state TEXT NOT NULL,
+			user_id TEXT NOT NULL,
+			auth_time BIGINT NOT NULL,
+			granted_scopes TEXT NOT NULL,
+			denied BOOLEAN NOT NULL,
+			deny_reason TEXT NOT NULL,
+			verifier_hash TEXT NOT NULL,
+			csrf_token TEXT NOT NULL,
+			expires_at BIGINT NOT NULL,
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			version BIGINT NOT NULL)`,
+		`CREATE INDEX auth_flows_expiry ON auth_flows (expires_at)`,
+		`CREATE TABLE browser_sessions (
+			id TEXT PRIMARY KEY,
+			user_id TEXT NOT NULL,
+			auth_time BIGINT NOT NULL,
+			csrf_token TEXT NOT NULL,
+			expires_at BIGINT NOT NULL,
+			created_at BIGINT NOT NULL)`,
+		`CREATE INDEX browser_sessions_user ON browser_sessions (user_id)`,
+		`CREATE TABLE signing_keys (
+			id TEXT PRIMARY KEY,
+			algorithm TEXT NOT NULL,
+			public_jwk TEXT NOT NULL,
+			private_jwk {blob} NOT NULL,
+			created_at BIGINT NOT NULL,
+			retired_at BIGINT NOT NULL)`,
+	)
+}

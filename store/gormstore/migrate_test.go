@@ -1,0 +1,128 @@
+package gormstore
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// openSQLiteTemp opens an unmigrated store on a fresh SQLite file.
+func openSQLiteTemp(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), Config{DSN: filepath.Join(t.TempDir(), "bankfeed.db")})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// testMigrations runs the migration checks on a fresh, unmigrated store.
+func testMigrations(t *testing.T, open func(t *testing.T) *Store) {
+	t.Run("MigrateTwiceIsNoOp", func(t *testing.T) {
+		ctx := t.Context()
+		s := open(t)
+		if err := s.Ping(ctx); err == nil || !strings.Contains(err.Error(), "pending") {
+			t.Fatalf("Ping before Migrate = %v, want a pending-migrations error", err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		first, err := s.MigrationStatus(ctx)
+		if err != nil {
+			t.Fatalf("MigrationStatus: %v", err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("second Migrate: %v", err)
+		}
+		second, err := s.MigrationStatus(ctx)
+		if err != nil {
+			t.Fatalf("MigrationStatus: %v", err)
+		}
+		if len(second) != len(migrations) {
+			t.Fatalf("status lists %d migrations, want %d", len(second), len(migrations))
+		}
+		for i, m := range second {
+			if m.Version != migrations[i].version || m.Name != migrations[i].name {
+				t.Errorf("status[%d] = %d %q, want %d %q", i, m.Version, m.Name, migrations[i].version, migrations[i].name)
+			}
+			if m.AppliedAt.IsZero() {
+				t.Errorf("migration %d not applied", m.Version)
+			}
+			if !m.AppliedAt.Equal(first[i].AppliedAt) {
+				t.Errorf("migration %d re-applied: %v then %v", m.Version, first[i].AppliedAt, m.AppliedAt)
+			}
+		}
+		if err := s.Ping(ctx); err != nil {
+			t.Fatalf("Ping after Migrate: %v", err)
+		}
+	})
+	t.Run("FailingMigrationRollsBack", func(t *testing.T) {
+		ctx := t.Context()
+		s := open(t)
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		bad := append(append([]migration{}, migrations...), migration{
+			version: 9999, name: "broken",
+			up: func(dialect) []string {
+				return []string{
+					`CREATE TABLE half_done (id TEXT PRIMARY KEY)`,
+					`ALTER TABLE users ADD COLUMN half_done_col TEXT`,
+					`THIS IS NOT SQL`,
+				}
+			},
+		})
+		err := s.migrate(ctx, bad)
+		if err == nil || !strings.Contains(err.Error(), "9999") || !strings.Contains(err.Error(), "rolled back") {
+			t.Fatalf("migrate(broken) = %v, want an error naming migration 9999 and the rollback", err)
+		}
+		if s.w.Migrator().HasTable("half_done") {
+			t.Error("table half_done exists after the failed migration")
+		}
+		if s.w.Migrator().HasColumn(&userRow{}, "half_done_col") {
+			t.Error("column users.half_done_col exists after the failed migration")
+		}
+		status, err := s.MigrationStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(status) != len(migrations) {
+			t.Errorf("status has %d entries, want %d", len(status), len(migrations))
+		}
+		if err := s.Ping(ctx); err != nil {
+			t.Errorf("Ping after failed extra migration: %v", err)
+		}
+	})
+	t.Run("StatusBeforeMigrate", func(t *testing.T) {
+		s := open(t)
+		st, err := s.MigrationStatus(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range st {
+			if !m.AppliedAt.IsZero() {
+				t.Errorf("migration %d applied on a fresh database", m.Version)
+			}
+		}
+	})
+}
+
+func TestSQLiteMigrations(t *testing.T) {
+	testMigrations(t, func(t *testing.T) *Store { return openSQLiteTemp(t) })
+}
+
+func TestOpenUnreachable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := Open(ctx, Config{DSN: "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"})
+	if err == nil {
+		t.Fatal("Open on a closed port succeeded")
+	}
+	_, err = Open(ctx, Config{DSN: filepath.Join(t.TempDir(), "missing-dir", "x.db")})
+	if err == nil {
+		t.Fatal("Open on a missing directory succeeded")
+	}
+}

@@ -1,0 +1,557 @@
+package gormstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+type clientRow struct {
+	ID                          string `gorm:"column:id;primaryKey"`
+	Name                        string `gorm:"column:name"`
+	SecretHash                  string `gorm:"column:secret_hash"`
+	RedirectURIs                string `gorm:"column:redirect_uris"`
+	GrantTypes                  string `gorm:"column:grant_types"`
+	ResponseTypes               string `gorm:"column:response_types"`
+	Scopes                      string `gorm:"column:scopes"`
+	Audience                    string `gorm:"column:audience"`
+	TokenEndpointAuthMethod     string `gorm:"column:token_endpoint_auth_method"`
+	TokenEndpointAuthSigningAlg string `gorm:"column:token_endpoint_auth_signing_alg"`
+	JWKS                        string `gorm:"column:jwks"`
+	JWKSURI                     string `gorm:"column:jwks_uri"`
+	RequirePAR                  bool   `gorm:"column:require_par"`
+	FirstParty                  bool   `gorm:"column:first_party"`
+	LogoURI                     string `gorm:"column:logo_uri"`
+	PolicyURI                   string `gorm:"column:policy_uri"`
+	TOSURI                      string `gorm:"column:tos_uri"`
+	Created                     int64  `gorm:"column:created_at"`
+	Updated                     int64  `gorm:"column:updated_at"`
+	Version                     int64  `gorm:"column:version"`
+}
+
+func (clientRow) TableName() string { return "clients" }
+
+var clientMap = mapper[store.Client, clientRow]{
+	toDomain: func(r clientRow) (store.Client, error) {
+		c := store.Client{ID: r.ID, Name: r.Name, SecretHash: r.SecretHash,
+			TokenEndpointAuthMethod: r.TokenEndpointAuthMethod, TokenEndpointAuthSigningAlg: r.TokenEndpointAuthSigningAlg,
+			JWKS: toRaw(r.JWKS), JWKSURI: r.JWKSURI, RequirePAR: r.RequirePAR, FirstParty: r.FirstParty,
+			LogoURI: r.LogoURI, PolicyURI: r.PolicyURI, TOSURI: r.TOSURI,
+			CreatedAt: fromMicros(r.Created), UpdatedAt: fromMicros(r.Updated)}
+		for _, f := range []struct {
+			src string
+			dst *[]string
+		}{
+			{r.RedirectURIs, &c.RedirectURIs}, {r.GrantTypes, &c.GrantTypes}, {r.ResponseTypes, &c.ResponseTypes},
+			{r.Scopes, &c.Scopes}, {r.Audience, &c.Audience},
+		} {
+			v, err := fromJSONList(f.src)
+			if err != nil {
+				return store.Client{}, fmt.Errorf("client %s: %w", r.ID, err)
+			}
+			*f.dst = v
+		}
+		return c, nil
+	},
+	fromDomain: func(c store.Client) (clientRow, error) {
+		return clientRow{ID: c.ID, Name: c.Name, SecretHash: c.SecretHash,
+			RedirectURIs: jsonList(c.RedirectURIs), GrantTypes: jsonList(c.GrantTypes),
+			ResponseTypes: jsonList(c.ResponseTypes), Scopes: jsonList(c.Scopes), Audience: jsonList(c.Audience),
+			TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg,
+			JWKS: rawOrEmpty(c.JWKS), JWKSURI: c.JWKSURI, RequirePAR: c.RequirePAR, FirstParty: c.FirstParty,
+			LogoURI: c.LogoURI, PolicyURI: c.PolicyURI, TOSURI: c.TOSURI,
+			Created: micros(c.CreatedAt), Updated: micros(c.UpdatedAt), Version: 1}, nil
+	},
+	version: func(r *clientRow) *int64 { return &r.Version },
+	id:      func(c store.Client) string { return c.ID },
+	stamp:   func(c *store.Client, now time.Time, _ int64) { c.UpdatedAt = now },
+}
+
+func (s *Store) CreateClient(ctx context.Context, c store.Client) (store.Client, error) {
+	if c.ID == "" {
+		return store.Client{}, store.Invalid("clientId", "is required")
+	}
+	now := s.nowUTC()
+	c.CreatedAt, c.UpdatedAt = orNow(c.CreatedAt, now), now
+	r, _ := clientMap.fromDomain(c)
+	if err := s.insert(ctx, "create client", &r); err != nil {
+		return store.Client{}, err
+	}
+	return clientMap.toDomain(r)
+}
+
+func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) {
+	r, err := take[clientRow](ctx, s, "get client", "id = ?", id)
+	if err != nil {
+		return store.Client{}, err
+	}
+	return clientMap.toDomain(r)
+}
+
+func (s *Store) ListClients(ctx context.Context) ([]store.Client, error) {
+	var rows []clientRow
+	if err := s.read(ctx).Order("id").Find(&rows).Error; err != nil {
+		return nil, wrap("list clients", err)
+	}
+	return mapAll(rows, clientMap.toDomain)
+}
+
+func (s *Store) UpdateClient(ctx context.Context, id string, fn func(store.Client) (store.Client, error)) (store.Client, error) {
+	return casUpdate(ctx, s, "update client", id, clientMap, fn)
+}
+
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	return s.deleteWhere(ctx, "delete client", "clients", "id = ?", id)
+}
+
+// deleteWhere deletes the matching rows; none is ErrNotFound.
+func (s *Store) deleteWhere(ctx context.Context, op, table, where string, args ...any) error {
+	res := s.write(ctx).Exec("DELETE FROM "+table+" WHERE "+where, args...)
+	if res.Error != nil {
+		return wrap(op, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("gormstore: %s: %w", op, store.ErrNotFound)
+	}
+	return nil
+}
+
+type consentRow struct {
+	ID       string `gorm:"column:id;primaryKey"`
+	UserID   string `gorm:"column:user_id"`
+	ClientID string `gorm:"column:client_id"`
+	Scopes   string `gorm:"column:scopes"`
+	Granted  int64  `gorm:"column:granted_at"`
+	Expires  int64  `gorm:"column:expires_at"`
+	Revoked  int64  `gorm:"column:revoked_at"`
+	LastUsed int64  `gorm:"column:last_used_at"`
+}
+
+func (consentRow) TableName() string { return "consents" }
+
+func (r consentRow) domain() (store.Consent, error) {
+	sc, err := fromJSONList(r.Scopes)
+	if err != nil {
+		return store.Consent{}, fmt.Errorf("consent %s: %w", r.ID, err)
+	}
+	return store.Consent{ID: r.ID, UserID: r.UserID, ClientID: r.ClientID, Scopes: sc,
+		GrantedAt: fromMicros(r.Granted), ExpiresAt: fromMicros(r.Expires), RevokedAt: fromMicros(r.Revoked),
+		LastUsedAt: fromMicros(r.LastUsed)}, nil
+}
+
+func (s *Store) CreateConsent(ctx context.Context, c store.Consent) (store.Consent, error) {
+	if c.ID == "" {
+		c.ID = store.NewID("cns")
+	}
+	if c.UserID == "" || c.ClientID == "" {
+		return store.Consent{}, store.Invalid("consent", "needs a user and a client")
+	}
+	r := consentRow{ID: c.ID, UserID: c.UserID, ClientID: c.ClientID, Scopes: jsonList(c.Scopes),
+		Granted: micros(orNow(c.GrantedAt, s.nowUTC())), Expires: micros(c.ExpiresAt), Revoked: micros(c.RevokedAt),
+		LastUsed: micros(c.LastUsedAt)}
+	if err := s.insert(ctx, "create consent", &r); err != nil {
+		return store.Consent{}, err
+	}
+	return r.domain()
+}
+
+func (s *Store) GetConsent(ctx context.Context, id string) (store.Consent, error) {
+	r, err := take[consentRow](ctx, s, "get consent", "id = ?", id)
+	if err != nil {
+		return store.Consent{}, err
+	}
+	return r.domain()
+}
+
+func (s *Store) ListConsents(ctx context.Context, userID string) ([]store.Consent, error) {
+	var rows []consentRow
+	if err := s.read(ctx).Where("user_id = ?", userID).Order("granted_at DESC, id DESC").Find(&rows).Error; err != nil {
+		return nil, wrap("list consents", err)
+	}
+	return mapAll(rows, consentRow.domain)
+}
+
+func (s *Store) RevokeConsent(ctx context.Context, id string, at time.Time) error {
+	if at.IsZero() {
+		at = s.nowUTC()
+	}
+	return s.InTx(ctx, func(ctx context.Context) error {
+		if _, err := s.GetConsent(ctx, id); err != nil {
+			return err
+		}
+		db := s.write(ctx)
+		// Keep the first revocation time if revoked twice.
+		if err := db.Model(&consentRow{}).Where("id = ? AND revoked_at = 0", id).Update("revoked_at", micros(at)).Error; err != nil {
+			return wrap("revoke consent", err)
+		}
+		if err := db.Model(&tokenRow{}).Where("request_id = ? AND active = ?", id, true).Update("active", false).Error; err != nil {
+			return wrap("revoke consent tokens", err)
+		}
+		return nil
+	})
+}
+
+func (s *Store) TouchConsent(ctx context.Context, id string, at time.Time) error {
+	if at.IsZero() {
+		at = s.nowUTC()
+	}
+	us := micros(at)
+	// At most one write a minute per consent: older stamps are left alone.
+	res := s.write(ctx).Model(&consentRow{}).Where("id = ? AND last_used_at < ?", id, us-int64(time.Minute/time.Microsecond)).
+		Update("last_used_at", us)
+	if res.Error != nil {
+		return wrap("touch consent", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		if ok, err := s.exists(ctx, "consents", "id = ?", id); err != nil {
+			return wrap("touch consent", err)
+		} else if !ok {
+			return fmt.Errorf("gormstore: touch consent: %w", store.ErrNotFound)
+		}
+	}
+	return nil
+}
+
+type tokenRow struct {
+	Kind            string `gorm:"column:kind;primaryKey"`
+	Signature       string `gorm:"column:signature;primaryKey"`
+	RequestID       string `gorm:"column:request_id"`
+	ClientID        string `gorm:"column:client_id"`
+	Subject         string `gorm:"column:subject"`
+	Active          bool   `gorm:"column:active"`
+	Requested       int64  `gorm:"column:requested_at"`
+	Expires         int64  `gorm:"column:expires_at"`
+	FirstUsed       int64  `gorm:"column:first_used_at"`
+	AccessSignature string `gorm:"column:access_signature"`
+	TokenType       string `gorm:"column:token_type"`
+	KeyThumbprint   string `gorm:"column:key_thumbprint"`
+	Request         []byte `gorm:"column:request"`
+}
+
+func (tokenRow) TableName() string { return "tokens" }
+
+func (r tokenRow) domain() store.TokenRecord {
+	return store.TokenRecord{Kind: store.TokenKind(r.Kind), Signature: r.Signature, RequestID: r.RequestID,
+		ClientID: r.ClientID, Subject: r.Subject, Active: r.Active, RequestedAt: fromMicros(r.Requested),
+		ExpiresAt: fromMicros(r.Expires), FirstUsedAt: fromMicros(r.FirstUsed), AccessSignature: r.AccessSignature,
+		TokenType: r.TokenType, KeyThumbprint: r.KeyThumbprint, Request: r.Request}
+}
+
+func (s *Store) CreateToken(ctx context.Context, t store.TokenRecord) error {
+	if t.Kind == "" || t.Signature == "" {
+		return store.Invalid("token", "needs a kind and a signature")
+	}
+	req := t.Request
+	if req == nil {
+		req = []byte{}
+	}
+	r := tokenRow{Kind: string(t.Kind), Signature: t.Signature, RequestID: t.RequestID, ClientID: t.ClientID,
+		Subject: t.Subject, Active: t.Active, Requested: micros(t.RequestedAt), Expires: micros(t.ExpiresAt),
+		FirstUsed: micros(t.FirstUsedAt), AccessSignature: t.AccessSignature, TokenType: t.TokenType,
+		KeyThumbprint: t.KeyThumbprint, Request: req}
+	return s.insert(ctx, "create token", &r)
+}
+
+func (s *Store) GetToken(ctx context.Context, kind store.TokenKind, signature string) (store.TokenRecord, error) {
+	r, err := take[tokenRow](ctx, s, "get token", "kind = ? AND signature = ?", string(kind), signature)
+	if err != nil {
+		return store.TokenRecord{}, err
+	}
+	return r.domain(), nil
+}
+
+func (s *Store) DeactivateToken(ctx context.Context, kind store.TokenKind, signature string) error {
+	res := s.write(ctx).Model(&tokenRow{}).Where("kind = ? AND signature = ?", string(kind), signature).Update("active", false)
+	if res.Error != nil {
+		return wrap("deactivate token", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("gormstore: deactivate token: %w", store.ErrNotFound)
+	}
+	return nil
+}
+
+func (s *Store) DeleteToken(ctx context.Context, kind store.TokenKind, signature string) error {
+	return s.deleteWhere(ctx, "delete token", "tokens", "kind = ? AND signature = ?", string(kind), signature)
+}
+
+func (s *Store) RevokeTokens(ctx context.Context, kind store.TokenKind, requestID string) error {
+	err := s.write(ctx).Model(&tokenRow{}).Where("kind = ? AND request_id = ? AND active = ?", string(kind), requestID, true).
+		Update("active", false).Error
+	return wrap("revoke tokens", err)
+}
+
+// RotateRefreshToken reads the record, then flips it inactive with an UPDATE
+// conditioned on active = true: of concurrent callers only one matches the
+// row, and only that one reports Active=true.
+func (s *Store) RotateRefreshToken(ctx context.Context, signature string, at time.Time) (store.TokenRecord, error) {
+	if at.IsZero() {
+		at = s.nowUTC()
+	}
+	var out store.TokenRecord
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		before, err := s.GetToken(ctx, store.TokenRefresh, signature)
+		if err != nil {
+			return err
+		}
+		res := s.write(ctx).Model(&tokenRow{}).
+			Where("kind = ? AND signature = ? AND active = ?", string(store.TokenRefresh), signature, true).
+			Updates(map[string]any{
+				"active":        false,
+				"first_used_at": gorm.Expr("CASE WHEN first_used_at = 0 THEN ? ELSE first_used_at END", micros(at)),
+			})
+		if res.Error != nil {
+			return wrap("rotate refresh token", res.Error)
+		}
+		if res.RowsAffected == 1 {
+			out = before
+			out.Active = true
+			return nil
+		}
+		// Lost the race (or already inactive): report it as it is now,
+		// which is inactive.
+		out, err = s.GetToken(ctx, store.TokenRefresh, signature)
+		out.Active = false
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) DeleteExpiredTokens(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		db := s.write(ctx)
+		res := db.Exec("DELETE FROM tokens WHERE expires_at <> 0 AND expires_at < ?", micros(now))
+		if res.Error != nil {
+			return res.Error
+		}
+		n = res.RowsAffected
+		for _, q := range []string{
+			"DELETE FROM used_jtis WHERE expires_at < ?",
+			"DELETE FROM auth_flows WHERE expires_at <> 0 AND expires_at < ?",
+			"DELETE FROM browser_sessions WHERE expires_at <> 0 AND expires_at < ?",
+		} {
+			if err := db.Exec(q, micros(now)).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, wrap("delete expired tokens", err)
+}
+
+type usedJTIRow struct {
+	JTI     string `gorm:"column:jti;primaryKey"`
+	Expires int64  `gorm:"column:expires_at"`
+}
+
+func (usedJTIRow) TableName() string { return "used_jtis" }
+
+// UseJTI inserts the jti, or takes over an expired record of it; a live one
+// leaves no row affected, which is ErrConflict.
+func (s *Store) UseJTI(ctx context.Context, jti string, exp time.Time) error {
+	if jti == "" {
+		return store.Invalid("jti", "is required")
+	}
+	r := usedJTIRow{JTI: jti, Expires: micros(exp)}
+	res := s.write(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "jti"}},
+		DoUpdates: clause.AssignmentColumns([]string{"expires_at"}),
+		Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "used_jtis.expires_at <= ?", Vars: []any{micros(s.nowUTC())}}}},
+	}).Create(&r)
+	if res.Error != nil {
+		return wrap("use jti", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("gormstore: use jti: %w: already used", store.ErrConflict)
+	}
+	return nil
+}
+
+func (s *Store) JTIUsed(ctx context.Context, jti string, now time.Time) (bool, error) {
+	ok, err := s.exists(ctx, "used_jtis", "jti = ? AND expires_at > ?", jti, micros(now))
+	return ok, wrap("jti used", err)
+}
+
+type authFlowRow struct {
+	ID              string `gorm:"column:id;primaryKey"`
+	ClientID        string `gorm:"column:client_id"`
+	RequestedScopes string `gorm:"column:requested_scopes"`
+	Request         []byte `gorm:"column:request"`
+	State           string `gorm:"column:state"`
+	UserID          string `gorm:"column:user_id"`
+	AuthTime        int64  `gorm:"column:auth_time"`
+	GrantedScopes   string `gorm:"column:granted_scopes"`
+	Denied          bool   `gorm:"column:denied"`
+	DenyReason      string `gorm:"column:deny_reason"`
+	VerifierHash    string `gorm:"column:verifier_hash"`
+	CSRFToken       string `gorm:"column:csrf_token"`
+	Expires         int64  `gorm:"column:expires_at"`
+	Created         int64  `gorm:"column:created_at"`
+	Updated         int64  `gorm:"column:updated_at"`
+	Version         int64  `gorm:"column:version"`
+}
+
+func (authFlowRow) TableName() string { return "auth_flows" }
+
+var authFlowMap = mapper[store.AuthFlow, authFlowRow]{
+	toDomain: func(r authFlowRow) (store.AuthFlow, error) {
+		req, err := fromJSONList(r.RequestedScopes)
+		if err != nil {
+			return store.AuthFlow{}, err
+		}
+		gr, err := fromJSONList(r.GrantedScopes)
+		if err != nil {
+			return store.AuthFlow{}, err
+		}
+		return store.AuthFlow{ID: r.ID, ClientID: r.ClientID, RequestedScopes: req, Request: r.Request,
+			State: store.AuthFlowState(r.State), UserID: r.UserID, AuthTime: fromMicros(r.AuthTime),
+			GrantedScopes: gr, Denied: r.Denied, DenyReason: r.DenyReason, VerifierHash: r.VerifierHash,
+			CSRFToken: r.CSRFToken, ExpiresAt: fromMicros(r.Expires), CreatedAt: fromMicros(r.Created),
+			UpdatedAt: fromMicros(r.Updated)}, nil
+	},
+	fromDomain: func(f store.AuthFlow) (authFlowRow, error) {
+		req := f.Request
+		if req == nil {
+			req = []byte{}
+		}
+		return authFlowRow{ID: f.ID, ClientID: f.ClientID, RequestedScopes: jsonList(f.RequestedScopes), Request: req,
+			State: string(f.State), UserID: f.UserID, AuthTime: micros(f.AuthTime), GrantedScopes: jsonList(f.GrantedScopes),
+			Denied: f.Denied, DenyReason: f.DenyReason, VerifierHash: f.VerifierHash, CSRFToken: f.CSRFToken,
+			Expires: micros(f.ExpiresAt), Created: micros(f.CreatedAt), Updated: micros(f.UpdatedAt), Version: 1}, nil
+	},
+	version: func(r *authFlowRow) *int64 { return &r.Version },
+	id:      func(f store.AuthFlow) string { return f.ID },
+	stamp:   func(f *store.AuthFlow, now time.Time, _ int64) { f.UpdatedAt = now },
+}
+
+func (s *Store) CreateAuthFlow(ctx context.Context, f store.AuthFlow) (store.AuthFlow, error) {
+	if f.ID == "" {
+		f.ID = store.RandomToken(32)
+	}
+	if f.State == "" {
+		f.State = store.FlowLogin
+	}
+	now := s.nowUTC()
+	f.CreatedAt, f.UpdatedAt = orNow(f.CreatedAt, now), now
+	r, _ := authFlowMap.fromDomain(f)
+	if err := s.insert(ctx, "create auth flow", &r); err != nil {
+		return store.AuthFlow{}, err
+	}
+	return authFlowMap.toDomain(r)
+}
+
+// unexpired hides flows and sessions past their expiry (0: never expires).
+func (s *Store) unexpired() (string, int64) {
+	return "(expires_at = 0 OR expires_at > ?)", micros(s.nowUTC())
+}
+
+func (s *Store) GetAuthFlow(ctx context.Context, id string) (store.AuthFlow, error) {
+	cond, now := s.unexpired()
+	r, err := take[authFlowRow](ctx, s, "get auth flow", "id = ? AND "+cond, id, now)
+	if err != nil {
+		return store.AuthFlow{}, err
+	}
+	return authFlowMap.toDomain(r)
+}
+
+func (s *Store) UpdateAuthFlow(ctx context.Context, id string, fn func(store.AuthFlow) (store.AuthFlow, error)) (store.AuthFlow, error) {
+	if _, err := s.GetAuthFlow(ctx, id); err != nil {
+		return store.AuthFlow{}, err
+	}
+	return casUpdate(ctx, s, "update auth flow", id, authFlowMap, fn)
+}
+
+type browserSessionRow struct {
+	ID        string `gorm:"column:id;primaryKey"`
+	UserID    string `gorm:"column:user_id"`
+	AuthTime  int64  `gorm:"column:auth_time"`
+	CSRFToken string `gorm:"column:csrf_token"`
+	Expires   int64  `gorm:"column:expires_at"`
+	Created   int64  `gorm:"column:created_at"`
+}
+
+func (browserSessionRow) TableName() string { return "browser_sessions" }
+
+func (s *Store) CreateBrowserSession(ctx context.Context, b store.BrowserSession) error {
+	if b.ID == "" || b.UserID == "" {
+		return store.Invalid("session", "needs an ID and a user")
+	}
+	r := browserSessionRow{ID: b.ID, UserID: b.UserID, AuthTime: micros(b.AuthTime), CSRFToken: b.CSRFToken,
+		Expires: micros(b.ExpiresAt), Created: micros(orNow(b.CreatedAt, s.nowUTC()))}
+	return s.insert(ctx, "create browser session", &r)
+}
+
+func (s *Store) GetBrowserSession(ctx context.Context, id string) (store.BrowserSession, error) {
+	cond, now := s.unexpired()
+	r, err := take[browserSessionRow](ctx, s, "get browser session", "id = ? AND "+cond, id, now)
+	if err != nil {
+		return store.BrowserSession{}, err
+	}
+	return store.BrowserSession{ID: r.ID, UserID: r.UserID, AuthTime: fromMicros(r.AuthTime), CSRFToken: r.CSRFToken,
+		ExpiresAt: fromMicros(r.Expires), CreatedAt: fromMicros(r.Created)}, nil
+}
+
+func (s *Store) DeleteBrowserSession(ctx context.Context, id string) error {
+	return s.deleteWhere(ctx, "delete browser session", "browser_sessions", "id = ?", id)
+}
+
+func (s *Store) DeleteUserBrowserSessions(ctx context.Context, userID string) error {
+	return wrap("delete user browser sessions", s.write(ctx).Exec("DELETE FROM browser_sessions WHERE user_id = ?", userID).Error)
+}
+
+type signingKeyRow struct {
+	ID         string `gorm:"column:id;primaryKey"`
+	Algorithm  string `gorm:"column:algorithm"`
+	PublicJWK  string `gorm:"column:public_jwk"`
+	PrivateJWK []byte `gorm:"column:private_jwk"`
+	Created    int64  `gorm:"column:created_at"`
+	Retired    int64  `gorm:"column:retired_at"`
+}
+
+func (signingKeyRow) TableName() string { return "signing_keys" }
+
+func (s *Store) CreateSigningKey(ctx context.Context, k store.SigningKey) error {
+	if k.ID == "" {
+		return store.Invalid("kid", "is required")
+	}
+	priv := k.PrivateJWK
+	if priv == nil {
+		priv = []byte{}
+	}
+	r := signingKeyRow{ID: k.ID, Algorithm: k.Algorithm, PublicJWK: rawOrEmpty(k.PublicJWK), PrivateJWK: priv,
+		Created: micros(orNow(k.CreatedAt, s.nowUTC())), Retired: micros(k.RetiredAt)}
+	return s.insert(ctx, "create signing key", &r)
+}
+
+func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error) {
+	var rows []signingKeyRow
+	if err := s.read(ctx).Order("created_at DESC, id DESC").Find(&rows).Error; err != nil {
+		return nil, wrap("list signing keys", err)
+	}
+	out := make([]store.SigningKey, len(rows))
+	for i, r := range rows {
+		out[i] = store.SigningKey{ID: r.ID, Algorithm: r.Algorithm, PublicJWK: toRaw(r.PublicJWK), PrivateJWK: r.PrivateJWK,
+			CreatedAt: fromMicros(r.Created), RetiredAt: fromMicros(r.Retired)}
+	}
+	return out, nil
+}
+
+func (s *Store) RetireSigningKey(ctx context.Context, id string, at time.Time) error {
+	if at.IsZero() {
+		at = s.nowUTC()
+	}
+	res := s.write(ctx).Model(&signingKeyRow{}).Where("id = ?", id).Update("retired_at", micros(at))
+	if res.Error != nil {
+		return wrap("retire signing key", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("gormstore: retire signing key: %w", store.ErrNotFound)
+	}
+	return nil
+}

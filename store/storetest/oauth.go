@@ -1,0 +1,433 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+func isConflict(err error) bool { return errors.Is(err, store.ErrConflict) }
+
+func testClients(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := store.Client{ID: "vendor-books", Name: "Books Online", SecretHash: "$argon2id$x",
+		RedirectURIs: []string{"https://books.example/cb", "http://127.0.0.1:9999/cb"}, GrantTypes: []string{"authorization_code", "refresh_token"},
+		ResponseTypes: []string{"code"}, Scopes: []string{"openid", "accounts.read"}, Audience: []string{"https://bank.example/fdx"},
+		TokenEndpointAuthMethod: "private_key_jwt", TokenEndpointAuthSigningAlg: "PS256",
+		JWKS: json.RawMessage(`{"keys":[{"kty":"RSA","kid":"k1"}]}`), RequirePAR: true, LogoURI: "https://books.example/logo.png"}
+	got := must(s.CreateClient(ctx, c))(t)
+	c.CreatedAt, c.UpdatedAt = got.CreatedAt, got.UpdatedAt
+	diff(t, "CreateClient", c, got)
+	diff(t, "GetClient", c, must(s.GetClient(ctx, c.ID))(t))
+	_, err := s.CreateClient(ctx, store.Client{ID: c.ID, Name: "dup"})
+	mustBe(t, err, store.ErrConflict, "CreateClient(duplicate)")
+	first := must(s.CreateClient(ctx, store.Client{ID: "bank-admin", Name: "Online banking", FirstParty: true}))(t)
+	diff(t, "ListClients (by ID)", []store.Client{first, got}, must(s.ListClients(ctx))(t))
+	upd := must(s.UpdateClient(ctx, c.ID, func(x store.Client) (store.Client, error) {
+		x.RedirectURIs = []string{"https://books.example/cb2"}
+		x.RequirePAR = false
+		return x, nil
+	}))(t)
+	if len(upd.RedirectURIs) != 1 || upd.RequirePAR {
+		t.Errorf("UpdateClient = %+v", upd)
+	}
+	noErr(t, s.DeleteClient(ctx, c.ID), "DeleteClient")
+	_, err = s.GetClient(ctx, c.ID)
+	mustBe(t, err, store.ErrNotFound, "GetClient(deleted)")
+	mustBe(t, s.DeleteClient(ctx, c.ID), store.ErrNotFound, "DeleteClient twice")
+}
+
+func testConsents(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	older := must(s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read"}, GrantedAt: t0}))(t)
+	newer := must(s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor2", Scopes: []string{"accounts.read", "statements.read"},
+		GrantedAt: t0.Add(time.Hour), ExpiresAt: t0.Add(90 * 24 * time.Hour)}))(t)
+	must(s.CreateConsent(ctx, store.Consent{UserID: "usr_2", ClientID: "vendor", GrantedAt: t0}))(t)
+	diff(t, "GetConsent", newer, must(s.GetConsent(ctx, newer.ID))(t))
+	_, err := s.GetConsent(ctx, "cns_missing")
+	mustBe(t, err, store.ErrNotFound, "GetConsent(missing)")
+	_, err = s.CreateConsent(ctx, store.Consent{ID: older.ID, UserID: "usr_1", ClientID: "vendor"})
+	mustBe(t, err, store.ErrConflict, "CreateConsent(duplicate ID)")
+	diff(t, "ListConsents (newest first)", []store.Consent{newer, older}, must(s.ListConsents(ctx, "usr_1"))(t))
+
+	noErr(t, s.TouchConsent(ctx, older.ID, t0.Add(time.Minute)), "TouchConsent")
+	noErr(t, s.TouchConsent(ctx, older.ID, t0.Add(time.Minute+30*time.Second)), "TouchConsent within the minute")
+	if got := must(s.GetConsent(ctx, older.ID))(t); !got.LastUsedAt.Equal(t0.Add(time.Minute)) {
+		t.Errorf("LastUsedAt = %v, want the first touch (once a minute)", got.LastUsedAt)
+	}
+	noErr(t, s.TouchConsent(ctx, older.ID, t0.Add(3*time.Minute)), "TouchConsent later")
+	if got := must(s.GetConsent(ctx, older.ID))(t); !got.LastUsedAt.Equal(t0.Add(3 * time.Minute)) {
+		t.Errorf("LastUsedAt = %v, want %v", got.LastUsedAt, t0.Add(3*time.Minute))
+	}
+	mustBe(t, s.TouchConsent(ctx, "cns_missing", t0), store.ErrNotFound, "TouchConsent(missing)")
+	mustBe(t, s.RevokeConsent(ctx, "cns_missing", t0), store.ErrNotFound, "RevokeConsent(missing)")
+}
+
+// testConsentRevocation: revoking a consent deactivates every token whose
+// request ID is the consent's, and no other.
+func testConsentRevocation(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := must(s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read"}, GrantedAt: t0}))(t)
+	other := must(s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", GrantedAt: t0}))(t)
+	tok := func(kind store.TokenKind, sig, req string) store.TokenRecord {
+		return store.TokenRecord{Kind: kind, Signature: sig, RequestID: req, ClientID: "vendor", Subject: "usr_1", Active: true,
+			RequestedAt: t0, ExpiresAt: t0.Add(time.Hour), Request: []byte(`{"r":1}`)}
+	}
+	for _, r := range []store.TokenRecord{
+		tok(store.TokenAccess, "a1", c.ID), tok(store.TokenRefresh, "r1", c.ID), tok(store.TokenAccess, "a2", c.ID),
+		tok(store.TokenAccess, "a3", other.ID), tok(store.TokenRefresh, "r3", other.ID),
+	} {
+		noErr(t, s.CreateToken(ctx, r), "CreateToken")
+	}
+	at := t0.Add(2 * time.Hour)
+	noErr(t, s.RevokeConsent(ctx, c.ID, at), "RevokeConsent")
+	got := must(s.GetConsent(ctx, c.ID))(t)
+	if !got.RevokedAt.Equal(at) || got.Active(at) {
+		t.Errorf("revoked consent = %+v", got)
+	}
+	for _, k := range []struct {
+		kind   store.TokenKind
+		sig    string
+		active bool
+	}{
+		{store.TokenAccess, "a1", false}, {store.TokenRefresh, "r1", false}, {store.TokenAccess, "a2", false},
+		{store.TokenAccess, "a3", true}, {store.TokenRefresh, "r3", true},
+	} {
+		if r := must(s.GetToken(ctx, k.kind, k.sig))(t); r.Active != k.active {
+			t.Errorf("token %s active = %v, want %v", k.sig, r.Active, k.active)
+		}
+	}
+	noErr(t, s.RevokeConsent(ctx, c.ID, at.Add(time.Hour)), "RevokeConsent twice")
+	if got := must(s.GetConsent(ctx, c.ID))(t); !got.RevokedAt.Equal(at) {
+		t.Errorf("second revocation moved RevokedAt to %v", got.RevokedAt)
+	}
+}
+
+func testTokens(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	rec := store.TokenRecord{Kind: store.TokenAuthorizeCode, Signature: "code-sig", RequestID: "req-1", ClientID: "vendor",
+		Subject: "usr_1", Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Minute), TokenType: "bearer",
+		KeyThumbprint: "jkt", Request: []byte{0, 1, 2, 255}}
+	noErr(t, s.CreateToken(ctx, rec), "CreateToken")
+	diff(t, "GetToken", rec, must(s.GetToken(ctx, rec.Kind, rec.Signature))(t))
+	mustBe(t, s.CreateToken(ctx, rec), store.ErrConflict, "CreateToken(duplicate)")
+	same := rec
+	same.Kind = store.TokenPKCE
+	noErr(t, s.CreateToken(ctx, same), "CreateToken(same signature, other kind)")
+	_, err := s.GetToken(ctx, store.TokenAccess, rec.Signature)
+	mustBe(t, err, store.ErrNotFound, "GetToken(other kind)")
+
+	noErr(t, s.DeactivateToken(ctx, rec.Kind, rec.Signature), "DeactivateToken")
+	if must(s.GetToken(ctx, rec.Kind, rec.Signature))(t).Active {
+		t.Error("code still active after DeactivateToken")
+	}
+	mustBe(t, s.DeactivateToken(ctx, rec.Kind, "missing"), store.ErrNotFound, "DeactivateToken(missing)")
+	noErr(t, s.DeleteToken(ctx, store.TokenPKCE, rec.Signature), "DeleteToken")
+	mustBe(t, s.DeleteToken(ctx, store.TokenPKCE, rec.Signature), store.ErrNotFound, "DeleteToken twice")
+
+	for i, exp := range []time.Time{t0.Add(-time.Hour), t0.Add(-time.Second), t0.Add(time.Hour)} {
+		noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAccess, Signature: fmt.Sprintf("acc-%d", i), RequestID: "req-2",
+			Active: true, RequestedAt: t0.Add(-2 * time.Hour), ExpiresAt: exp}), "CreateToken")
+	}
+	noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenRefresh, Signature: "ref-2", RequestID: "req-2", Active: true,
+		RequestedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}), "CreateToken")
+	noErr(t, s.RevokeTokens(ctx, store.TokenAccess, "req-2"), "RevokeTokens")
+	if must(s.GetToken(ctx, store.TokenAccess, "acc-2"))(t).Active {
+		t.Error("access token of the request still active")
+	}
+	if !must(s.GetToken(ctx, store.TokenRefresh, "ref-2"))(t).Active {
+		t.Error("RevokeTokens(access) deactivated a refresh token")
+	}
+	n := must(s.DeleteExpiredTokens(ctx, t0))(t)
+	if n != 2 { // acc-0 and acc-1 expired before t0
+		t.Errorf("DeleteExpiredTokens removed %d, want 2", n)
+	}
+	_, err = s.GetToken(ctx, store.TokenAccess, "acc-0")
+	mustBe(t, err, store.ErrNotFound, "expired token after DeleteExpiredTokens")
+	must(s.GetToken(ctx, store.TokenAccess, "acc-2"))(t)
+	must(s.GetToken(ctx, rec.Kind, rec.Signature))(t)
+}
+
+// testRefreshRotationOnce: of 20 concurrent rotations of one refresh token
+// exactly one sees it active; FirstUsedAt is set once and kept.
+func testRefreshRotationOnce(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenRefresh, Signature: "refresh-1", RequestID: "req-1",
+		ClientID: "vendor", Subject: "usr_1", Active: true, RequestedAt: t0, ExpiresAt: t0.Add(24 * time.Hour),
+		AccessSignature: "access-1", Request: []byte("session")}), "CreateToken")
+	const n = 20
+	var wg sync.WaitGroup
+	results := make([]store.TokenRecord, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			results[i], errs[i] = s.RotateRefreshToken(ctx, "refresh-1", t0.Add(time.Duration(i+1)*time.Second))
+		})
+	}
+	close(start)
+	wg.Wait()
+	active := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Errorf("rotation %d: %v", i, errs[i])
+			continue
+		}
+		if results[i].Active {
+			active++
+			if !results[i].FirstUsedAt.IsZero() || results[i].AccessSignature != "access-1" || string(results[i].Request) != "session" {
+				t.Errorf("winner saw %+v, want the record as it was before", results[i])
+			}
+		}
+	}
+	if active != 1 {
+		t.Fatalf("%d rotations saw the token active, want exactly 1", active)
+	}
+	after := must(s.GetToken(ctx, store.TokenRefresh, "refresh-1"))(t)
+	if after.Active || after.FirstUsedAt.IsZero() {
+		t.Fatalf("after rotation: %+v", after)
+	}
+	again := must(s.RotateRefreshToken(ctx, "refresh-1", t0.Add(time.Hour)))(t)
+	if again.Active || !again.FirstUsedAt.Equal(after.FirstUsedAt) {
+		t.Errorf("late rotation = %+v, want inactive with FirstUsedAt kept at %v", again, after.FirstUsedAt)
+	}
+	if got := must(s.GetToken(ctx, store.TokenRefresh, "refresh-1"))(t); !got.FirstUsedAt.Equal(after.FirstUsedAt) {
+		t.Errorf("FirstUsedAt moved to %v", got.FirstUsedAt)
+	}
+	_, err := s.RotateRefreshToken(ctx, "missing", t0)
+	mustBe(t, err, store.ErrNotFound, "RotateRefreshToken(missing)")
+}
+
+func testJTI(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Now()
+	noErr(t, s.UseJTI(ctx, "jti-1", now.Add(time.Minute)), "UseJTI")
+	mustBe(t, s.UseJTI(ctx, "jti-1", now.Add(time.Minute)), store.ErrConflict, "UseJTI(replayed)")
+	if !must(s.JTIUsed(ctx, "jti-1", now))(t) {
+		t.Error("JTIUsed = false for a live jti")
+	}
+	if must(s.JTIUsed(ctx, "jti-1", now.Add(2*time.Minute)))(t) {
+		t.Error("JTIUsed = true after expiry")
+	}
+	if must(s.JTIUsed(ctx, "jti-never", now))(t) {
+		t.Error("JTIUsed = true for an unknown jti")
+	}
+	noErr(t, s.UseJTI(ctx, "jti-old", now.Add(-time.Minute)), "UseJTI(already expired)")
+	noErr(t, s.UseJTI(ctx, "jti-old", now.Add(time.Minute)), "UseJTI(reuse after expiry)")
+	mustBe(t, s.UseJTI(ctx, "jti-old", now.Add(time.Minute)), store.ErrConflict, "UseJTI(replayed after reuse)")
+}
+
+func testAuthFlows(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	f := must(s.CreateAuthFlow(ctx, store.AuthFlow{ID: store.RandomToken(24), ClientID: "vendor",
+		RequestedScopes: []string{"openid", "accounts.read"}, Request: []byte("form"), State: store.FlowLogin,
+		CSRFToken: "csrf", ExpiresAt: now.Add(10 * time.Minute)}))(t)
+	diff(t, "GetAuthFlow", f, must(s.GetAuthFlow(ctx, f.ID))(t))
+	_, err := s.CreateAuthFlow(ctx, store.AuthFlow{ID: f.ID, ClientID: "vendor", ExpiresAt: now.Add(time.Minute)})
+	mustBe(t, err, store.ErrConflict, "CreateAuthFlow(duplicate)")
+
+	f2 := must(s.UpdateAuthFlow(ctx, f.ID, func(x store.AuthFlow) (store.AuthFlow, error) {
+		x.State, x.UserID, x.AuthTime = store.FlowConsent, "usr_1", now
+		return x, nil
+	}))(t)
+	if f2.State != store.FlowConsent || f2.UserID != "usr_1" || !f2.AuthTime.Equal(now) {
+		t.Errorf("UpdateAuthFlow = %+v", f2)
+	}
+	// An update racing another one loses with ErrConflict.
+	_, err = s.UpdateAuthFlow(ctx, f.ID, func(x store.AuthFlow) (store.AuthFlow, error) {
+		must(s.UpdateAuthFlow(ctx, f.ID, func(y store.AuthFlow) (store.AuthFlow, error) {
+			y.State, y.GrantedScopes, y.VerifierHash = store.FlowDecided, []string{"accounts.read"}, "vh"
+			return y, nil
+		}))(t)
+		x.State, x.Denied = store.FlowDecided, true
+		return x, nil
+	})
+	mustBe(t, err, store.ErrConflict, "UpdateAuthFlow(concurrent change)")
+	if got := must(s.GetAuthFlow(ctx, f.ID))(t); got.Denied || got.VerifierHash != "vh" {
+		t.Errorf("the losing update was written: %+v", got)
+	}
+
+	expired := must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", ExpiresAt: now.Add(-time.Second)}))(t)
+	_, err = s.GetAuthFlow(ctx, expired.ID)
+	mustBe(t, err, store.ErrNotFound, "GetAuthFlow(expired)")
+	_, err = s.UpdateAuthFlow(ctx, expired.ID, func(x store.AuthFlow) (store.AuthFlow, error) { return x, nil })
+	mustBe(t, err, store.ErrNotFound, "UpdateAuthFlow(expired)")
+	_, err = s.GetAuthFlow(ctx, "missing")
+	mustBe(t, err, store.ErrNotFound, "GetAuthFlow(missing)")
+}
+
+func testBrowserSessions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	b := store.BrowserSession{ID: store.HashToken("cookie-1"), UserID: "usr_1", AuthTime: now, CSRFToken: "c1",
+		ExpiresAt: now.Add(time.Hour), CreatedAt: now}
+	noErr(t, s.CreateBrowserSession(ctx, b), "CreateBrowserSession")
+	diff(t, "GetBrowserSession", b, must(s.GetBrowserSession(ctx, b.ID))(t))
+	mustBe(t, s.CreateBrowserSession(ctx, b), store.ErrConflict, "CreateBrowserSession(duplicate)")
+	old := b
+	old.ID, old.ExpiresAt = store.HashToken("cookie-old"), now.Add(-time.Minute)
+	noErr(t, s.CreateBrowserSession(ctx, old), "CreateBrowserSession(expired)")
+	_, err := s.GetBrowserSession(ctx, old.ID)
+	mustBe(t, err, store.ErrNotFound, "GetBrowserSession(expired)")
+	b2 := b
+	b2.ID = store.HashToken("cookie-2")
+	noErr(t, s.CreateBrowserSession(ctx, b2), "CreateBrowserSession")
+	other := b
+	other.ID, other.UserID = store.HashToken("cookie-3"), "usr_2"
+	noErr(t, s.CreateBrowserSession(ctx, other), "CreateBrowserSession")
+
+	noErr(t, s.DeleteBrowserSession(ctx, b.ID), "DeleteBrowserSession")
+	mustBe(t, s.DeleteBrowserSession(ctx, b.ID), store.ErrNotFound, "DeleteBrowserSession twice")
+	noErr(t, s.DeleteUserBrowserSessions(ctx, "usr_1"), "DeleteUserBrowserSessions")
+	_, err = s.GetBrowserSession(ctx, b2.ID)
+	mustBe(t, err, store.ErrNotFound, "session of a signed-out user")
+	must(s.GetBrowserSession(ctx, other.ID))(t)
+}
+
+func testSigningKeys(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	k1 := store.SigningKey{ID: "k1", Algorithm: "PS256", PublicJWK: json.RawMessage(`{"kty":"RSA","kid":"k1"}`), PrivateJWK: []byte{9, 8, 7}, CreatedAt: t0}
+	k2 := store.SigningKey{ID: "k2", Algorithm: "ES256", PublicJWK: json.RawMessage(`{"kty":"EC","kid":"k2"}`), PrivateJWK: []byte{1}, CreatedAt: t0.Add(time.Hour)}
+	noErr(t, s.CreateSigningKey(ctx, k1), "CreateSigningKey")
+	noErr(t, s.CreateSigningKey(ctx, k2), "CreateSigningKey")
+	mustBe(t, s.CreateSigningKey(ctx, k1), store.ErrConflict, "CreateSigningKey(duplicate)")
+	diff(t, "ListSigningKeys (newest first)", []store.SigningKey{k2, k1}, must(s.ListSigningKeys(ctx))(t))
+	noErr(t, s.RetireSigningKey(ctx, "k1", t0.Add(2*time.Hour)), "RetireSigningKey")
+	keys := must(s.ListSigningKeys(ctx))(t)
+	if !keys[1].RetiredAt.Equal(t0.Add(2*time.Hour)) || !keys[0].RetiredAt.IsZero() {
+		t.Errorf("after retiring k1: %+v", keys)
+	}
+	mustBe(t, s.RetireSigningKey(ctx, "missing", t0), store.ErrNotFound, "RetireSigningKey(missing)")
+}
+
+// testInTx: a transaction commits whole or not at all, on error and on
+// panic; nested calls join it.
+func testInTx(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	boom := errors.New("boom")
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		must(s.CreateBusinessGroup(ctx, store.BusinessGroup{ID: "bg_err", Name: "rolled back"}))(t)
+		noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAccess, Signature: "tx-err", Active: true}), "CreateToken in tx")
+		if _, err := s.GetBusinessGroup(ctx, "bg_err"); err != nil {
+			t.Errorf("read-your-writes inside the transaction: %v", err)
+		}
+		return fmt.Errorf("wrapped: %w", boom)
+	})
+	mustBe(t, err, boom, "InTx(fn error)")
+	_, err = s.GetBusinessGroup(ctx, "bg_err")
+	mustBe(t, err, store.ErrNotFound, "group written by a rolled-back transaction")
+	_, err = s.GetToken(ctx, store.TokenAccess, "tx-err")
+	mustBe(t, err, store.ErrNotFound, "token written by a rolled-back transaction")
+
+	func() {
+		defer func() {
+			if r := recover(); r != "kaboom" {
+				t.Errorf("recovered %v, want the panic re-raised", r)
+			}
+		}()
+		_ = s.InTx(ctx, func(ctx context.Context) error {
+			must(s.CreateBusinessGroup(ctx, store.BusinessGroup{ID: "bg_panic", Name: "rolled back"}))(t)
+			panic("kaboom")
+		})
+	}()
+	_, err = s.GetBusinessGroup(ctx, "bg_panic")
+	mustBe(t, err, store.ErrNotFound, "group written before a panic")
+
+	// Nested: the inner call joins; an outer failure undoes the inner work.
+	err = s.InTx(ctx, func(ctx context.Context) error {
+		if err := s.InTx(ctx, func(ctx context.Context) error {
+			_, err := s.CreateBusinessGroup(ctx, store.BusinessGroup{ID: "bg_inner", Name: "inner"})
+			return err
+		}); err != nil {
+			return err
+		}
+		return boom
+	})
+	mustBe(t, err, boom, "nested InTx")
+	_, err = s.GetBusinessGroup(ctx, "bg_inner")
+	mustBe(t, err, store.ErrNotFound, "inner write after the outer rollback")
+
+	// A store error inside the transaction rolls back the writes before it.
+	o := newOrg(t, s)
+	err = s.InTx(ctx, func(ctx context.Context) error {
+		if _, err := s.CreateTransactions(ctx, []store.Transaction{posted(o.accounts[0].ID, "in-tx", "2025-01-02", store.Credit, "1.00")}); err != nil {
+			return err
+		}
+		_, err := s.CreateBusinessGroup(ctx, store.BusinessGroup{ID: o.group.ID, Name: "duplicate"})
+		return err
+	})
+	mustBe(t, err, store.ErrConflict, "InTx(duplicate inside)")
+	_, err = s.GetTransactionByExternalID(ctx, o.accounts[0].ID, "in-tx")
+	mustBe(t, err, store.ErrNotFound, "transaction written before the failing statement")
+	if m := must(s.MaxSeq(ctx))(t); m != 0 {
+		t.Errorf("MaxSeq = %d after a rolled-back insert, want 0", m)
+	}
+
+	// Commit.
+	noErr(t, s.InTx(ctx, func(ctx context.Context) error {
+		_, err := s.CreateBusinessGroup(ctx, store.BusinessGroup{ID: "bg_ok", Name: "kept"})
+		return err
+	}), "InTx(commit)")
+	must(s.GetBusinessGroup(ctx, "bg_ok"))(t)
+}
+
+// testConcurrentOAuthWrites runs 32 concurrent sign-in-like flows (each a
+// few reads and writes, some in a transaction): none may fail, whatever the
+// backend's locking.
+func testConcurrentOAuthWrites(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const n = 32
+	now := time.Now().UTC()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			err := func() error {
+				f, err := s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", State: store.FlowLogin, ExpiresAt: now.Add(10 * time.Minute)})
+				if err != nil {
+					return fmt.Errorf("create flow: %w", err)
+				}
+				for _, st := range []store.AuthFlowState{store.FlowConsent, store.FlowDecided, store.FlowDone} {
+					if _, err := s.UpdateAuthFlow(ctx, f.ID, func(x store.AuthFlow) (store.AuthFlow, error) {
+						x.State = st
+						return x, nil
+					}); err != nil {
+						return fmt.Errorf("update flow to %s: %w", st, err)
+					}
+				}
+				c, err := s.CreateConsent(ctx, store.Consent{UserID: fmt.Sprintf("usr_%d", i), ClientID: "vendor", GrantedAt: now})
+				if err != nil {
+					return fmt.Errorf("create consent: %w", err)
+				}
+				return s.InTx(ctx, func(ctx context.Context) error {
+					if _, err := s.GetConsent(ctx, c.ID); err != nil {
+						return err
+					}
+					for _, k := range []store.TokenKind{store.TokenAuthorizeCode, store.TokenPKCE, store.TokenAccess, store.TokenRefresh} {
+						if err := s.CreateToken(ctx, store.TokenRecord{Kind: k, Signature: fmt.Sprintf("%s-%d", k, i), RequestID: c.ID,
+							Active: true, RequestedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+							return fmt.Errorf("create %s: %w", k, err)
+						}
+					}
+					return s.DeactivateToken(ctx, store.TokenAuthorizeCode, fmt.Sprintf("%s-%d", store.TokenAuthorizeCode, i))
+				})
+			}()
+			if err != nil {
+				errs <- fmt.Errorf("flow %d: %w", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

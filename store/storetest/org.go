@@ -1,0 +1,287 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+func testBusinessGroups(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, err := s.GetBusinessGroup(ctx, "bg_missing")
+	mustBe(t, err, store.ErrNotFound, "GetBusinessGroup(missing)")
+
+	var want []store.BusinessGroup
+	for _, id := range []string{"bg_c", "bg_a", "bg_b"} {
+		g := must(s.CreateBusinessGroup(ctx, store.BusinessGroup{ID: id, Name: "Name " + id, LegalName: "Legal " + id, CreatedAt: t0}))(t)
+		if !g.CreatedAt.Equal(t0) || g.UpdatedAt.IsZero() {
+			t.Errorf("created group times = %v / %v", g.CreatedAt, g.UpdatedAt)
+		}
+		want = append(want, g)
+	}
+	_, err = s.CreateBusinessGroup(ctx, store.BusinessGroup{ID: "bg_a", Name: "again"})
+	mustBe(t, err, store.ErrConflict, "CreateBusinessGroup(duplicate ID)")
+
+	got := must(s.GetBusinessGroup(ctx, "bg_a"))(t)
+	diff(t, "GetBusinessGroup", want[1], got)
+
+	list := must(s.ListBusinessGroups(ctx))(t)
+	diff(t, "ListBusinessGroups (by ID)", []store.BusinessGroup{want[1], want[2], want[0]}, list)
+
+	upd := must(s.UpdateBusinessGroup(ctx, "bg_a", func(g store.BusinessGroup) (store.BusinessGroup, error) {
+		g.Name = "Renamed"
+		return g, nil
+	}))(t)
+	if upd.Name != "Renamed" || !upd.CreatedAt.Equal(t0) {
+		t.Errorf("UpdateBusinessGroup = %+v", upd)
+	}
+	diff(t, "Get after update", upd, must(s.GetBusinessGroup(ctx, "bg_a"))(t))
+
+	_, err = s.UpdateBusinessGroup(ctx, "bg_missing", func(g store.BusinessGroup) (store.BusinessGroup, error) { return g, nil })
+	mustBe(t, err, store.ErrNotFound, "UpdateBusinessGroup(missing)")
+
+	boom := fmt.Errorf("refused")
+	_, err = s.UpdateBusinessGroup(ctx, "bg_a", func(g store.BusinessGroup) (store.BusinessGroup, error) { return g, boom })
+	mustBe(t, err, boom, "UpdateBusinessGroup(fn error)")
+}
+
+func testLegalEntities(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	g := must(s.CreateBusinessGroup(ctx, store.BusinessGroup{ID: "bg_1", Name: "One"}))(t)
+	_, err := s.CreateLegalEntity(ctx, store.LegalEntity{ID: "le_x", BusinessGroupID: "bg_missing", Name: "X"})
+	mustBe(t, err, store.ErrNotFound, "CreateLegalEntity(unknown group)")
+
+	e2 := must(s.CreateLegalEntity(ctx, store.LegalEntity{ID: "le_2", BusinessGroupID: g.ID, Name: "Two"}))(t)
+	e1 := must(s.CreateLegalEntity(ctx, store.LegalEntity{ID: "le_1", BusinessGroupID: g.ID, Name: "One"}))(t)
+	_, err = s.CreateLegalEntity(ctx, store.LegalEntity{ID: "le_1", BusinessGroupID: g.ID, Name: "Dup"})
+	mustBe(t, err, store.ErrConflict, "CreateLegalEntity(duplicate ID)")
+	diff(t, "ListLegalEntities", []store.LegalEntity{e1, e2}, must(s.ListLegalEntities(ctx, g.ID))(t))
+	diff(t, "GetLegalEntity", e2, must(s.GetLegalEntity(ctx, "le_2"))(t))
+	if l := must(s.ListLegalEntities(ctx, "bg_other"))(t); len(l) != 0 {
+		t.Errorf("entities of an unknown group = %v", l)
+	}
+	u := must(s.UpdateLegalEntity(ctx, "le_1", func(e store.LegalEntity) (store.LegalEntity, error) {
+		e.LegalName = "One Ltd."
+		return e, nil
+	}))(t)
+	if u.LegalName != "One Ltd." {
+		t.Errorf("UpdateLegalEntity = %+v", u)
+	}
+	_, err = s.GetLegalEntity(ctx, "le_missing")
+	mustBe(t, err, store.ErrNotFound, "GetLegalEntity(missing)")
+
+	a := must(s.CreateServiceAgreement(ctx, store.ServiceAgreement{ID: "sa_1", LegalEntityID: e1.ID, Number: "SA-0001"}))(t)
+	if a.BusinessGroupID != g.ID {
+		t.Errorf("agreement business group = %q, want %q", a.BusinessGroupID, g.ID)
+	}
+	_, err = s.CreateServiceAgreement(ctx, store.ServiceAgreement{ID: "sa_2", LegalEntityID: e2.ID, Number: "SA-0001"})
+	mustBe(t, err, store.ErrConflict, "CreateServiceAgreement(duplicate number)")
+	_, err = s.CreateServiceAgreement(ctx, store.ServiceAgreement{ID: "sa_3", LegalEntityID: "le_missing", Number: "SA-0003"})
+	mustBe(t, err, store.ErrNotFound, "CreateServiceAgreement(unknown entity)")
+	diff(t, "ListServiceAgreements", []store.ServiceAgreement{a}, must(s.ListServiceAgreements(ctx, e1.ID))(t))
+}
+
+func testAccounts(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o := newOrg(t, s)
+	a := o.accounts[0]
+	diff(t, "GetAccount", a, must(s.GetAccount(ctx, a.ID))(t))
+	if a.DisplayNumber == "" || a.DisplayNumber == a.Number {
+		t.Errorf("DisplayNumber = %q for number %q", a.DisplayNumber, a.Number)
+	}
+	_, err := s.CreateAccount(ctx, store.Account{LegalEntityID: o.entity.ID, Number: a.Number, Type: store.AccountSavings, Currency: "USD"})
+	mustBe(t, err, store.ErrConflict, "CreateAccount(duplicate number)")
+	_, err = s.CreateAccount(ctx, store.Account{ID: a.ID, LegalEntityID: o.entity.ID, Number: "other-1", Type: store.AccountSavings, Currency: "USD"})
+	mustBe(t, err, store.ErrConflict, "CreateAccount(duplicate ID)")
+	_, err = s.CreateAccount(ctx, store.Account{LegalEntityID: "le_missing", Number: "other-2", Type: store.AccountSavings, Currency: "USD"})
+	mustBe(t, err, store.ErrNotFound, "CreateAccount(unknown entity)")
+	_, err = s.CreateAccount(ctx, store.Account{LegalEntityID: o.entity.ID, Number: "other-3", Type: "BOGUS", Currency: "USD"})
+	mustBe(t, err, store.ErrInvalid, "CreateAccount(bad type)")
+	_, err = s.GetAccount(ctx, "acc_missing")
+	mustBe(t, err, store.ErrNotFound, "GetAccount(missing)")
+
+	closed := must(s.UpdateAccount(ctx, a.ID, func(a store.Account) (store.Account, error) {
+		a.Status, a.ClosedOn, a.Nickname = store.AccountClosed, "2025-01-31", "Old operating"
+		return a, nil
+	}))(t)
+	if closed.Status != store.AccountClosed || closed.ClosedOn != "2025-01-31" || closed.Nickname != "Old operating" {
+		t.Errorf("UpdateAccount = %+v", closed)
+	}
+	_, err = s.UpdateAccount(ctx, a.ID, func(a store.Account) (store.Account, error) {
+		a.LegalEntityID = "le_elsewhere"
+		return a, nil
+	})
+	mustBe(t, err, store.ErrInvalid, "UpdateAccount(move entity)")
+
+	open := store.AccountOpen
+	got, next := must2(s.ListAccounts(ctx, store.AccountFilter{BusinessGroupID: &o.group.ID, Status: &open}, store.Page{}))(t)
+	diff(t, "open accounts", []store.Account{o.accounts[1]}, got)
+	if next != "" {
+		t.Errorf("next = %q on the last page", next)
+	}
+	got, _ = must2(s.ListAccounts(ctx, store.AccountFilter{IDs: []string{}}, store.Page{}))(t)
+	if len(got) != 0 {
+		t.Errorf("IDs: [] selected %d accounts", len(got))
+	}
+	got, _ = must2(s.ListAccounts(ctx, store.AccountFilter{IDs: []string{o.accounts[1].ID, "acc_missing"}}, store.Page{}))(t)
+	diff(t, "by IDs", []store.Account{o.accounts[1]}, got)
+}
+
+// must2 is must for a (list, next cursor, err) triple.
+func must2[T any](v T, next string, err error) func(t *testing.T) (T, string) {
+	return func(t *testing.T) (T, string) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, next
+	}
+}
+
+func testAccountPaging(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o := newOrg(t, s)
+	want := map[string]bool{o.accounts[0].ID: true, o.accounts[1].ID: true}
+	for i := range 23 {
+		a := must(s.CreateAccount(ctx, store.Account{LegalEntityID: o.entity.ID, Number: fmt.Sprintf("900-%03d", i),
+			Type: store.AccountSavings, Currency: "USD"}))(t)
+		want[a.ID] = true
+	}
+	other := newOrg(t, s)
+	var seen []string
+	after := ""
+	for pages := 0; ; pages++ {
+		if pages > 20 {
+			t.Fatal("paging does not end")
+		}
+		page, next := must2(s.ListAccounts(ctx, store.AccountFilter{BusinessGroupID: &o.group.ID}, store.Page{After: after, Limit: 4}))(t)
+		if len(page) > 4 {
+			t.Fatalf("page of %d > limit 4", len(page))
+		}
+		for _, a := range page {
+			seen = append(seen, a.ID)
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	if len(seen) != len(want) {
+		t.Fatalf("walked %d accounts, want %d", len(seen), len(want))
+	}
+	for i, id := range seen {
+		if !want[id] {
+			t.Errorf("account %s of another group listed", id)
+		}
+		if i > 0 && seen[i-1] >= id {
+			t.Errorf("not in ID order: %s then %s", seen[i-1], id)
+		}
+	}
+	_ = other
+}
+
+func testBalances(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o := newOrg(t, s)
+	a := o.accounts[0].ID
+	_, err := s.GetBalance(ctx, a)
+	mustBe(t, err, store.ErrNotFound, "GetBalance(none yet)")
+	noErr(t, s.SetBalance(ctx, store.Balance{AccountID: a, AsOf: t0, Ledger: money("100.10"), Available: money("90.00")}), "SetBalance")
+	noErr(t, s.SetBalance(ctx, store.Balance{AccountID: a, AsOf: t0.Add(time.Hour), Ledger: money("-5.25"), Available: money("0")}), "SetBalance again")
+	diff(t, "GetBalance", store.Balance{AccountID: a, AsOf: t0.Add(time.Hour), Ledger: money("-5.25"), Available: money("0")}, must(s.GetBalance(ctx, a))(t))
+	err = s.SetBalance(ctx, store.Balance{AccountID: "acc_missing", AsOf: t0, Ledger: money("1"), Available: money("1")})
+	mustBe(t, err, store.ErrNotFound, "SetBalance(unknown account)")
+
+	day := func(d string, closing string, closed bool) store.DailyBalance {
+		return store.DailyBalance{AccountID: a, BusinessDate: store.MustDate(d), OpeningLedger: money("1.00"),
+			ClosingLedger: money(closing), OpeningAvailable: money("0.50"), ClosingAvailable: money(closing), Closed: closed}
+	}
+	noErr(t, s.PutDailyBalance(ctx, day("2025-01-02", "10.00", false)), "PutDailyBalance")
+	noErr(t, s.PutDailyBalance(ctx, day("2025-01-02", "11.00", true)), "PutDailyBalance replace and close")
+	err = s.PutDailyBalance(ctx, day("2025-01-02", "12.00", false))
+	mustBe(t, err, store.ErrConflict, "PutDailyBalance(closed day)")
+	noErr(t, s.PutDailyBalance(ctx, day("2025-01-06", "13.00", false)), "PutDailyBalance later day")
+
+	got := must(s.GetDailyBalance(ctx, a, "2025-01-02"))(t)
+	if !got.ClosingLedger.Equal(money("11.00")) || !got.Closed {
+		t.Errorf("GetDailyBalance = %+v, want closing 11.00 closed", got)
+	}
+	_, err = s.GetDailyBalance(ctx, a, "2025-01-03")
+	mustBe(t, err, store.ErrNotFound, "GetDailyBalance(no such day)")
+	latest := must(s.LatestDailyBalance(ctx, a, "2025-01-05"))(t)
+	if latest.BusinessDate != "2025-01-02" {
+		t.Errorf("LatestDailyBalance(01-05) = %s, want 2025-01-02", latest.BusinessDate)
+	}
+	latest = must(s.LatestDailyBalance(ctx, a, "2025-02-01"))(t)
+	if latest.BusinessDate != "2025-01-06" {
+		t.Errorf("LatestDailyBalance(02-01) = %s, want 2025-01-06", latest.BusinessDate)
+	}
+	_, err = s.LatestDailyBalance(ctx, a, "2024-12-31")
+	mustBe(t, err, store.ErrNotFound, "LatestDailyBalance(before any)")
+}
+
+// testMoneyExact checks decimals survive storage and sums exactly (a float
+// would make 0.10 + 0.20 = 0.30000000000000004).
+func testMoneyExact(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o := newOrg(t, s)
+	a := o.accounts[0].ID
+	amounts := []string{"0.10", "0.20", "98765432109.87", "0.01"}
+	var txs []store.Transaction
+	for i, m := range amounts {
+		txs = append(txs, posted(a, fmt.Sprintf("ext-%d", i), "2025-02-03", store.Credit, m))
+	}
+	txs = append(txs, posted(a, "ext-debit", "2025-02-03", store.Debit, "0.30"))
+	created := must(s.CreateTransactions(ctx, txs))(t)
+	for i, m := range amounts {
+		got := must(s.GetTransaction(ctx, created[i].ID))(t)
+		if !got.Amount.Equal(money(m)) || got.Amount.String() != money(m).String() {
+			t.Errorf("amount %s came back as %s", m, got.Amount)
+		}
+	}
+	n, debits, credits, err := s.SumPosted(ctx, a, "2025-02-01", "2025-02-28")
+	noErr(t, err, "SumPosted")
+	if n != 5 || !debits.Equal(money("0.30")) || !credits.Equal(money("98765432109.87").Add(money("0.31"))) {
+		t.Errorf("SumPosted = %d, %s, %s", n, debits, credits)
+	}
+	if !money("0.10").Add(money("0.20")).Equal(credits.Sub(money("98765432109.88"))) {
+		t.Errorf("0.10 + 0.20 != credits − big − 0.01: %s", credits)
+	}
+	_, err = s.CreateTransactions(ctx, []store.Transaction{posted(a, "ext-frac", "2025-02-03", store.Credit, "0.001")})
+	mustBe(t, err, store.ErrInvalid, "CreateTransactions(fraction of a cent)")
+	noErr(t, s.SetBalance(ctx, store.Balance{AccountID: a, AsOf: t0, Ledger: money("0.30"), Available: money("-0.07")}), "SetBalance")
+	b := must(s.GetBalance(ctx, a))(t)
+	if !b.Ledger.Equal(money("0.1").Add(money("0.2"))) || !b.Available.Equal(money("-0.07")) {
+		t.Errorf("balance = %s / %s", b.Ledger, b.Available)
+	}
+}
+
+// testTimeRoundTrip stores instants given in non-UTC zones and expects the
+// same instants back, in UTC.
+func testTimeRoundTrip(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for _, zone := range []string{"America/Toronto", "Asia/Kolkata", "Pacific/Chatham"} {
+		loc, err := time.LoadLocation(zone)
+		noErr(t, err, "LoadLocation")
+		at := time.Date(2025, 11, 2, 1, 30, 15, 123456000, loc) // around a DST change in Toronto
+		g := must(s.CreateBusinessGroup(ctx, store.BusinessGroup{ID: "bg_" + store.RandomToken(6), Name: zone, CreatedAt: at}))(t)
+		got := must(s.GetBusinessGroup(ctx, g.ID))(t)
+		if !got.CreatedAt.Equal(at) {
+			t.Errorf("%s: stored %v, got %v", zone, at, got.CreatedAt)
+		}
+		if got.CreatedAt.Location() != time.UTC {
+			t.Errorf("%s: came back in %v, want UTC", zone, got.CreatedAt.Location())
+		}
+		noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAccess, Signature: "sig-" + zone, Active: true,
+			RequestedAt: at, ExpiresAt: at.Add(time.Hour)}), "CreateToken")
+		tok := must(s.GetToken(ctx, store.TokenAccess, "sig-"+zone))(t)
+		if !tok.RequestedAt.Equal(at) || !tok.ExpiresAt.Equal(at.Add(time.Hour)) || tok.ExpiresAt.Location() != time.UTC {
+			t.Errorf("%s: token times %v / %v", zone, tok.RequestedAt, tok.ExpiresAt)
+		}
+		if !tok.FirstUsedAt.IsZero() {
+			t.Errorf("zero time came back as %v", tok.FirstUsedAt)
+		}
+	}
+}
