@@ -211,12 +211,12 @@ func TestChangedUnderneath(t *testing.T) {
 }
 
 func TestPDFTooLarge(t *testing.T) {
-	d := statementtest.Generated(20001)
+	d := statementtest.Generated(10001)
 	f, _ := export.Negotiate("application/pdf", "")
 	var w countingWriter
 	err := export.Write(t.Context(), &w, f, d)
 	var tl *export.TooLargeError
-	if !errors.As(err, &tl) || tl.Limit != 20000 || w.n != 0 {
+	if !errors.As(err, &tl) || tl.Limit != 10000 || w.n != 0 {
 		t.Errorf("err = %v, %d bytes written", err, w.n)
 	}
 }

@@ -5,7 +5,7 @@
 // labels.
 //
 // go-pdf/fpdf builds the whole document in memory before writing it, so a
-// PDF is capped at MaxEntries entries (about 450 pages); larger ranges are
+// PDF is capped at MaxEntries entries (about 220 pages, under 40 MiB); larger ranges are
 // refused by the caller with a *statement.TooLargeError and belong in a
 // streaming format (CSV, camt.053, BAI2). statement.Prove must have passed
 // first.

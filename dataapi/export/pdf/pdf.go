@@ -14,7 +14,7 @@ import (
 )
 
 // MaxEntries caps a PDF's entries (pages are held in memory until written).
-const MaxEntries = 20000
+const MaxEntries = 10000
 
 // Options tune rendering.
 type Options struct {
