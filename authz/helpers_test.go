@@ -6,12 +6,14 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/go-jose/go-jose/v3"
 	"github.com/golang-jwt/jwt/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver to create test databases
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/authz"
@@ -70,7 +73,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	ctx := context.Background()
 	e := &env{t: t, ctx: ctx, clock: &clock{}}
 	st, err := gormstore.Open(ctx, gormstore.Config{
-		DSN:    "file:" + filepath.Join(t.TempDir(), "authz.db"),
+		DSN:    testDSN(t),
 		Now:    e.clock.Now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -157,6 +160,28 @@ func (e *env) newUser(accountingSoftware bool, role store.JobRole) store.User {
 	_, err = e.st.PutAssignment(ctx, store.Assignment{ID: store.NewID("asg"), BusinessGroupID: e.group.ID, UserID: u.ID, JobRoleID: role.ID, AccountGroupID: ag.ID})
 	must(t, err)
 	return u
+}
+
+// testDSN is a fresh SQLite file, or a fresh PostgreSQL database (dropped
+// afterwards) when BANKFEED_TEST_POSTGRES_DSN is set.
+func testDSN(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("BANKFEED_TEST_POSTGRES_DSN")
+	if base == "" {
+		return "file:" + filepath.Join(t.TempDir(), "authz.db")
+	}
+	admin, err := sql.Open("pgx", base)
+	must(t, err)
+	t.Cleanup(func() { admin.Close() })
+	name := "authz_test_" + strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(store.RandomToken(9)))
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+	u, err := url.Parse(base)
+	must(t, err)
+	u.Path = "/" + name
+	return u.String()
 }
 
 func must(t testing.TB, err error) {
