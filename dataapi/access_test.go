@@ -341,7 +341,7 @@ func TestBadInput(t *testing.T) {
 		{"accounts key for another query", base + "/accounts?resultType=details&pageKey=" + url.QueryEscape(acc.Page.NextPageKey), 400, "401", []string{"pageKey"}},
 		{"statement bad dates", base + "/accounts/" + e.f.chq + "/statements?startDate=x", 400, "702", []string{"startDate"}},
 		{"statement page key tampered", base + "/accounts/" + e.f.chq + "/statements?pageKey=" + url.QueryEscape(tamper(key)), 400, "401", []string{"pageKey"}},
-		{"statement document parameter", base + "/accounts/" + e.f.chq + "/statements/" + e.f.stmtJan + "?format=pdf", 400, "401", []string{"format"}},
+		{"statement document parameter", base + "/accounts/" + e.f.chq + "/statements/" + e.f.stmtJan + "?fmt=pdf", 400, "401", []string{"fmt"}},
 		{"malformed query", tx + "?limit=%zz", 400, "401", nil},
 		{"very long account ID", base + "/accounts/" + strings.Repeat("a", 300), 404, "701", nil},
 		{"encoded account ID", base + "/accounts/acc_chq%00", 404, "701", nil},

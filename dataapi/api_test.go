@@ -356,6 +356,45 @@ func TestEndpoints(t *testing.T) {
 		}
 		r := e.get(t, tok, base+"/accounts/"+e.f.chq+"/statements/"+e.f.stmtJan, "Accept", "application/x-unknown")
 		wantProblem(t, r, 406, "1203")
+		wantProblem(t, e.get(t, tok, base+"/accounts/"+e.f.chq+"/statements/"+e.f.stmtJan+"?format=docx"), 406, "1203")
+		// PDF is the default; every other format by Accept or format=.
+		r = e.get(t, tok, base+"/accounts/"+e.f.chq+"/statements/"+e.f.stmtJan)
+		wantStatus(t, r, 200)
+		if r.header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(string(r.body), "%PDF") {
+			t.Fatalf("default: %s %q", r.header.Get("Content-Type"), clip(r.body[:min(len(r.body), 20)]))
+		}
+		formats := []struct{ accept, format, ctype, prefix string }{
+			{`application/xml; profile="camt.053.001.02"`, "", "application/xml", "<?xml"},
+			{"application/xml", "", "application/xml", "<?xml"},
+			{"", "camt053v8", "application/xml", "<?xml"},
+			{"", "camt052", "application/xml", "<?xml"},
+			{"text/plain; profile=bai2", "", "text/plain", "01,"},
+			{"", "mt940", "text/plain", ""},
+			{"application/x-ofx", "", "application/x-ofx", ""},
+			{"", "qbo", "application/vnd.intu.qbo", "OFXHEADER"},
+			{"", "qfx", "application/vnd.intu.qfx", "OFXHEADER"},
+			{"text/csv", "", "text/csv", ""},
+			{"", "csv-xero", "text/csv", ""},
+			{"application/pdf;q=0.1, text/csv", "", "text/csv", ""},
+		}
+		for _, f := range formats {
+			path := base + "/accounts/" + e.f.chq + "/statements/" + e.f.stmtFeb
+			if f.format != "" {
+				path += "?format=" + url.QueryEscape(f.format)
+			}
+			var hdr []string
+			if f.accept != "" {
+				hdr = []string{"Accept", f.accept}
+			}
+			r := e.get(t, tok, path, hdr...)
+			wantStatus(t, r, 200)
+			if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, f.ctype) || !strings.HasPrefix(string(r.body), f.prefix) || len(r.body) == 0 {
+				t.Errorf("%s/%s: %s %q", f.accept, f.format, ct, clip(r.body[:min(len(r.body), 40)]))
+			}
+			if !strings.HasPrefix(r.header.Get("Content-Disposition"), "attachment; filename=") {
+				t.Errorf("%s/%s: Content-Disposition %q", f.accept, f.format, r.header.Get("Content-Disposition"))
+			}
+		}
 		wantProblem(t, e.get(t, tok, base+"/accounts/"+e.f.chq+"/statements/nope"), 404, "1104")
 		wantProblem(t, e.get(t, tok, base+"/accounts/"+e.f.sav+"/statements/"+e.f.stmtJan), 404, "1104")
 		wantProblem(t, e.get(t, tok, base+"/accounts/"+e.f.out+"/statements/"+e.f.stmtJan), 404, "701")

@@ -1,23 +1,120 @@
 package dataapi
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/dataapi/export"
 	"github.com/bankfeed/bankfeed/store"
 )
 
 // documentTypes are the statement document types in preference order (the
-// first is what a request without Accept gets).
-//
-// TODO(integrator): dataapi/export (PDF, camt.053, BAI2, OFX/QBO, MT940,
-// CSV) was not ready when this was written; wire its negotiation + writer
-// API here so that PDF comes first and is the default.
-func (s *Server) documentTypes() []string {
-	return []string{contentTypeJSON}
+// first, PDF, is what a request without Accept gets).
+func (s *Server) documentTypes() []string { return export.ContentTypes() }
+
+// negotiateDocument picks the statement document format from Accept (or the
+// format= query parameter, for clients that cannot set headers).
+func negotiateDocument(c echo.Context, formatParam string) (export.Format, error) {
+	accept := strings.Join(c.Request().Header.Values("Accept"), ",")
+	f, err := export.Negotiate(accept, formatParam)
+	var na *export.NotAcceptableError
+	if errors.As(err, &na) {
+		return export.Format{}, errNotAcceptable(na.Supported)
+	}
+	return f, err
 }
 
-// writeExport renders st in content type ct (one of documentTypes other
-// than JSON).
-func (s *Server) writeExport(c echo.Context, a store.Account, st store.Statement, ct string) error {
-	return errNotAcceptable(s.documentTypes())
+// writeExport streams statement st of account a in format f. The export
+// package proves the balances before the first byte; a failure after that
+// leaves a partial file, so the connection is aborted rather than ended
+// normally (the client sees a broken transfer, never a short valid file).
+func (s *Server) writeExport(c echo.Context, a store.Account, st store.Statement, f export.Format) error {
+	ctx := c.Request().Context()
+	d, err := s.statementDocument(ctx, c, a, st)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, f.ContentType())
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, f.Filename(&d)))
+	err = export.Write(ctx, c.Response(), f, d)
+	if err == nil {
+		if !c.Response().Committed { // an empty file still answers 200
+			c.Response().WriteHeader(http.StatusOK)
+		}
+		return nil
+	}
+	h.Del(echo.HeaderContentDisposition)
+	if c.Response().Committed {
+		s.log.ErrorContext(ctx, "dataapi: statement export failed mid-stream",
+			slog.String("statement", st.ID), slog.String("format", f.Name), slog.Any("err", err))
+		panic(http.ErrAbortHandler)
+	}
+	var tooLarge *export.TooLargeError
+	if errors.As(err, &tooLarge) {
+		return newProblem(http.StatusBadRequest, "statement-too-large", "Statement too large for this format", codeInvalidInput,
+			fmt.Sprintf("%s; ask for a streaming format such as camt.053, BAI2, OFX or CSV", tooLarge.Error()))
+	}
+	return fmt.Errorf("dataapi: export statement %s as %s: %w", st.ID, f.Name, err)
+}
+
+// statementDocument builds the format-neutral document of a stored
+// statement: the holder's legal name, the period's daily balances, the
+// stored totals to prove against, and a snapshot stream of its entries.
+func (s *Server) statementDocument(ctx context.Context, c echo.Context, a store.Account, st store.Statement) (export.Document, error) {
+	business := ""
+	if le, err := s.store.GetLegalEntity(ctx, a.LegalEntityID); err == nil {
+		business = le.LegalName
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return export.Document{}, fmt.Errorf("dataapi: get legal entity: %w", err)
+	}
+	asOf, err := s.store.MaxSeq(ctx)
+	if err != nil {
+		return export.Document{}, fmt.Errorf("dataapi: max seq: %w", err)
+	}
+	d := export.Document{
+		Bank: s.bank, Business: business, Account: a, Kind: export.KindStatement,
+		StatementID: st.ID, PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd,
+		OpeningLedger: st.Opening, ClosingLedger: st.Closing,
+		Expected: &export.Expected{EntryCount: st.EntryCount, TotalDebits: st.TotalDebits, TotalCredits: st.TotalCredits},
+		Created:  s.now(), Lang: language(c.Request().Header.Get("Accept-Language")), QBOIntuBID: s.qboIntuBID,
+	}
+	for day := st.PeriodStart; day <= st.PeriodEnd; day = day.AddDays(1) {
+		db, err := s.store.GetDailyBalance(ctx, a.ID, day)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return export.Document{}, fmt.Errorf("dataapi: get daily balance: %w", err)
+		}
+		d.Days = append(d.Days, db)
+	}
+	if n := len(d.Days); n > 0 && d.Days[0].BusinessDate == st.PeriodStart && d.Days[n-1].BusinessDate == st.PeriodEnd {
+		d.HasAvailable, d.OpeningAvailable, d.ClosingAvailable = true, d.Days[0].OpeningAvailable, d.Days[n-1].ClosingAvailable
+	}
+	list, err := s.store.ListStatements(ctx, a.ID, "", st.PeriodEnd)
+	if err != nil {
+		return export.Document{}, fmt.Errorf("dataapi: list statements: %w", err)
+	}
+	d.Sequence = len(list) // this statement's number in the account's history (MT940 :28C:)
+	f := store.TransactionFilter{AccountID: a.ID, From: st.PeriodStart, To: st.PeriodEnd,
+		Statuses: []store.TransactionStatus{store.Posted}, AsOfSeq: max(asOf, 1)}
+	d.Entries = func(ctx context.Context, yield func(store.Transaction) error) error {
+		return s.store.StreamTransactions(ctx, f, yield)
+	}
+	return d, nil
+}
+
+// language is "fr" when the client prefers French, else "en".
+func language(acceptLanguage string) string {
+	first, _, _ := strings.Cut(acceptLanguage, ",")
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(first)), "fr") {
+		return "fr"
+	}
+	return "en"
 }

@@ -105,7 +105,7 @@ func seed(t testing.TB, st store.Store) fixture {
 		bal = bal.Add(store.Signed(amt, dir))
 		at := day.Time().Add(10 * time.Hour)
 		txs = append(txs, store.Transaction{
-			AccountID: f.chq, ExternalID: fmt.Sprintf("core-%03d", i), Status: store.Posted,
+			ID: fmt.Sprintf("txn_chq_%03d", i), AccountID: f.chq, ExternalID: fmt.Sprintf("core-%03d", i), Status: store.Posted,
 			TransactionAt: at, PostedAt: at, BusinessDate: day, ValueDate: day, Amount: amt, Direction: dir,
 			Description: fmt.Sprintf("Entry %d", i), Memo: "memo", Payee: "Payee", Counterparty: "Counterparty Inc.",
 			CheckNumber:   map[bool]string{true: fmt.Sprint(1000 + i), false: ""}[i%5 == 0],

@@ -245,6 +245,7 @@ func writeProblem(c echo.Context, p *Problem) error {
 	if p.Instance == "" {
 		p.Instance = c.Request().URL.Path
 	}
+	h.Set(echo.HeaderContentType, "application/problem+json")
 	body, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("dataapi: encode problem: %w", err)

@@ -79,6 +79,17 @@ func (w *writer) step(ctx context.Context) error {
 	}
 }
 
+// addPending adds a pending entry.
+func (w *writer) addPending(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p, err := w.st.CreateTransactions(ctx, []store.Transaction{w.tx(store.Pending, w.days[w.r.IntN(len(w.days))])})
+	if err == nil {
+		w.pending = append(w.pending, p[0].ID)
+	}
+	return err
+}
+
 // run makes changes until stop is closed.
 func (w *writer) run(ctx context.Context, stop <-chan struct{}, errs chan<- error) {
 	for {
@@ -149,6 +160,11 @@ func TestPagingSnapshotProperty(t *testing.T) {
 	for ri, round := range rounds {
 		t.Run(round.status, func(t *testing.T) {
 			rr := rand.New(rand.NewPCG(uint64(ri), 99))
+			for i := 0; i < 20; i++ { // enough pending entries to page through
+				if err := w.addPending(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
 			stop, errs := make(chan struct{}), make(chan error, 1)
 			// The first page is served in a quiet moment, so the expected
 			// snapshot is exactly what the store shows then.

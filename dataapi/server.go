@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/dataapi/export"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -52,17 +53,24 @@ type Config struct {
 	PageKeySecret []byte
 	// OldPageKeySecrets still open cursors sealed before a key rotation.
 	OldPageKeySecrets [][]byte
+
+	// Bank names the bank in statement files (camt.053 servicer, BAI2
+	// originator, OFX BANKID); QBOIntuBID is the INTU.BID of QBO/QFX files.
+	Bank       export.Bank
+	QBOIntuBID string
 }
 
 // Server is the data API.
 type Server struct {
-	store    store.Store
-	verifier TokenVerifier
-	badToken func(error) bool
-	log      *slog.Logger
-	now      func() time.Time
-	sealer   *sealer
-	limiter  *limiter // nil: no limit
+	store      store.Store
+	verifier   TokenVerifier
+	badToken   func(error) bool
+	log        *slog.Logger
+	now        func() time.Time
+	sealer     *sealer
+	limiter    *limiter // nil: no limit
+	bank       export.Bank
+	qboIntuBID string
 
 	touchMu sync.Mutex
 	touched map[string]time.Time // consent ID → last TouchConsent by this replica
@@ -81,7 +89,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		store: cfg.Store, verifier: cfg.Verifier, badToken: cfg.IsInvalidToken, log: cfg.Logger, now: cfg.Now,
-		touched: map[string]time.Time{},
+		touched: map[string]time.Time{}, bank: cfg.Bank, qboIntuBID: cfg.QBOIntuBID,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))

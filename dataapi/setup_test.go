@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -34,6 +35,14 @@ import (
 var t0 = time.Date(2025, 3, 12, 15, 0, 0, 0, time.UTC)
 
 var dbSeq atomic.Int64
+
+// tlog sends the server's log to the test's.
+type tlog struct{ t testing.TB }
+
+func (l tlog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // openStore opens a fresh, migrated database: SQLite in memory, or a new
 // PostgreSQL database when BANKFEED_TEST_POSTGRES_DSN is set.
@@ -159,6 +168,7 @@ func newEnv(t testing.TB, opts envOptions) *env {
 	api, err := dataapi.New(dataapi.Config{
 		Store: e.st, Verifier: e.v, Now: func() time.Time { return *e.now.Load() },
 		RateLimitPerMinute: opts.rateLimit,
+		Logger:             slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		PageKeySecret:      bytes.Repeat([]byte("k"), 32),
 	})
 	if err != nil {

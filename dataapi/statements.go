@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -162,7 +159,9 @@ func (s *Server) handleGetStatement(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := readQuery(c).err(); err != nil {
+	q := readQuery(c, "format")
+	formatParam := q.str("format")
+	if err := q.err(); err != nil {
 		return err
 	}
 	id := c.Param("statementId")
@@ -178,12 +177,12 @@ func (s *Server) handleGetStatement(c echo.Context) error {
 	if st.Status != "" && st.Status != "AVAILABLE" {
 		return errStatementProcessing()
 	}
-	ct, ok := negotiate(c.Request().Header.Values("Accept"), s.documentTypes())
-	if !ok {
-		return errNotAcceptable(s.documentTypes())
+	f, err := negotiateDocument(c, formatParam)
+	if err != nil {
+		return err
 	}
-	if ct != contentTypeJSON {
-		return s.writeExport(c, a, st, ct)
+	if f.MediaType != contentTypeJSON {
+		return s.writeExport(c, a, st, f)
 	}
 	doc := statementDocumentJSON{statementJSON: s.statementOf(a, st), Transactions: []transactionJSON{}}
 	sum := st.Opening
@@ -223,82 +222,4 @@ func (s *Server) streamStatement(ctx context.Context, st store.Statement, fn fun
 	return nil
 }
 
-const (
-	contentTypeJSON = "application/json"
-	contentTypePDF  = "application/pdf"
-)
-
-// negotiate picks the offered type the Accept header prefers (RFC 9110
-// §12.5.1): highest q, then the most specific range, then offer order. No
-// Accept (or */*) gets the first offer.
-func negotiate(accept []string, offers []string) (string, bool) {
-	if len(offers) == 0 {
-		return "", false
-	}
-	if len(accept) == 0 {
-		return offers[0], true
-	}
-	best, bestQ, bestSpec := "", -1.0, -1
-	for _, header := range accept {
-		for _, part := range strings.Split(header, ",") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				continue
-			}
-			mt, params, err := mime.ParseMediaType(part)
-			if err != nil {
-				continue
-			}
-			qv := 1.0
-			if qs, ok := params["q"]; ok {
-				if f, err := strconv.ParseFloat(qs, 64); err == nil && f >= 0 && f <= 1 {
-					qv = f
-				}
-				delete(params, "q")
-			}
-			if qv == 0 {
-				continue
-			}
-			for _, offer := range offers {
-				om, oparams, err := mime.ParseMediaType(offer)
-				if err != nil {
-					continue
-				}
-				spec := matches(mt, params, om, oparams)
-				if spec < 0 {
-					continue
-				}
-				if qv > bestQ || qv == bestQ && spec > bestSpec {
-					best, bestQ, bestSpec = offer, qv, spec
-				}
-				break // offers are in preference order: the first match of this range wins
-			}
-		}
-	}
-	return best, best != ""
-}
-
-// matches scores how specifically the range (mt, params) names the offer:
-// -1 no match, 0 */*, 1 type/*, 2 type/subtype, 3 with matching parameters.
-func matches(mt string, params map[string]string, om string, oparams map[string]string) int {
-	switch {
-	case mt == "*/*":
-		return 0
-	case strings.HasSuffix(mt, "/*"):
-		if strings.HasPrefix(om, strings.TrimSuffix(mt, "*")) {
-			return 1
-		}
-		return -1
-	case mt != om:
-		return -1
-	}
-	if len(params) == 0 {
-		return 2
-	}
-	for k, v := range params {
-		if !strings.EqualFold(oparams[k], v) {
-			return -1
-		}
-	}
-	return 3
-}
+const contentTypeJSON = "application/json"
