@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/bankfeed/bankfeed/config"
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// deps are the parts newHandler wires together; tests build them directly.
+type deps struct {
+	Store  store.Store
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// newHandler builds the one router of bankfeed: shared middleware, the
+// health endpoints, then every feature package (mountFeatures). serve and
+// the end-to-end tests both use it.
+func newHandler(cfg config.Config, d deps) (*echo.Echo, error) {
+	if d.Store == nil || d.Logger == nil {
+		return nil, fmt.Errorf("newHandler: Store and Logger are required")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	bodyLimit, err := config.ParseBodyLimit(cfg.HTTP.BodyLimit)
+	if err != nil {
+		return nil, fmt.Errorf("newHandler: http.body_limit: %w", err)
+	}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Logger.SetOutput(slogWriter{d.Logger}) // echo's own messages, rare
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
+
+	// Order matters: the request ID and headers exist before anything can
+	// fail, the access log sees the final status, recover sits inside it.
+	e.Use(requestID())
+	e.Use(securityHeaders(strings.HasPrefix(cfg.Issuer, "https://")))
+	e.Use(accessLog(d.Logger))
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisablePrintStack: true,
+		DisableStackAll:   true, // the panicking goroutine is enough
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			d.Logger.ErrorContext(c.Request().Context(), "panic", "request_id", requestIDOf(c),
+				"path", c.Request().URL.Path, "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	// echo reads K/M as powers of 1000; pass bytes so config's meaning holds.
+	e.Use(middleware.BodyLimit(strconv.FormatInt(bodyLimit, 10)))
+
+	h := &health{store: d.Store, logger: d.Logger}
+	e.GET("/healthz", h.handleHealthz)
+	e.GET("/readyz", h.handleReadyz)
+
+	if err := mountFeatures(e, cfg, d); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// health answers liveness and readiness probes.
+type health struct {
+	store  store.Store
+	logger *slog.Logger
+}
+
+func (h *health) handleHealthz(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (h *health) handleReadyz(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := h.store.Ping(ctx); err != nil {
+		// The cause goes to the log, never to an unauthenticated caller.
+		h.logger.WarnContext(ctx, "not ready", "request_id", requestIDOf(c), "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// validRequestID accepts a caller's X-Request-ID only if it is short and
+// plain, so it cannot forge log lines or bloat them.
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+// requestID keeps a well-formed incoming X-Request-ID or makes one, and sets
+// it on the response and on the request header, where feature packages read
+// it (c.Request().Header.Get(echo.HeaderXRequestID)) without importing cmd.
+func requestID() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			id := c.Request().Header.Get(echo.HeaderXRequestID)
+			if !validRequestID.MatchString(id) {
+				var b [16]byte
+				_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
+				id = hex.EncodeToString(b[:])
+			}
+			c.Request().Header.Set(echo.HeaderXRequestID, id)
+			c.Response().Header().Set(echo.HeaderXRequestID, id)
+			return next(c)
+		}
+	}
+}
+
+func requestIDOf(c echo.Context) string {
+	return c.Request().Header.Get(echo.HeaderXRequestID)
+}
+
+// securityHeaders are set before the handler runs so error pages get them too.
+func securityHeaders(https bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "no-referrer")
+			h.Set("X-Frame-Options", "DENY")
+			if https {
+				h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			}
+			return next(c)
+		}
+	}
+}
+
+// accessLog writes one line per request. It logs the path only: query
+// strings carry authorization codes, states and tokens, and headers carry
+// credentials and cookies, so neither is ever logged.
+func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			if err != nil {
+				c.Error(err) // let the error handler write the status we log
+			}
+			req, res := c.Request(), c.Response()
+			level := slog.LevelInfo
+			if res.Status >= 500 {
+				level = slog.LevelError
+			}
+			attrs := []slog.Attr{
+				slog.String("method", req.Method),
+				slog.String("path", req.URL.Path),
+				slog.Int("status", res.Status),
+				slog.Int64("bytes", res.Size),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("request_id", requestIDOf(c)),
+				slog.String("remote_ip", c.RealIP()),
+			}
+			if err != nil && res.Status >= 500 {
+				attrs = append(attrs, slog.String("err", err.Error()))
+			}
+			logger.LogAttrs(req.Context(), level, "request", attrs...)
+			return nil
+		}
+	}
+}
+
+// ipExtractor believes X-Forwarded-For only from the configured proxies.
+func ipExtractor(trusted []string) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range trusted {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, _ := netip.ParseAddr(p) // validated by config
+			prefix = netip.PrefixFrom(a, a.BitLen())
+		}
+		opts = append(opts, echo.TrustIPRange(netipToIPNet(prefix)))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// slogWriter adapts echo's io.Writer logger to slog.
+type slogWriter struct{ logger *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	w.logger.Warn("echo", "msg", strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func netipToIPNet(p netip.Prefix) *net.IPNet {
+	p = p.Masked()
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bankfeed/bankfeed/config"
+)
+
+func (a *app) serveCommand() *cobra.Command {
+	var demo bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the HTTP server (OAuth provider, bank pages, data API)",
+		Long: `Run the HTTP server until SIGINT or SIGTERM, then drain requests for at most
+http.shutdown_timeout. Migrations are applied first unless migrate_on_start is
+false. GET /healthz answers 200 while the process is up; GET /readyz answers
+200 only while the database answers with every migration applied.
+
+With --demo, an empty database is first filled with the demo data set and the
+demo credentials are printed on stdout; a database that already holds data is
+left as it is.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("demo") {
+				cfg.Demo = demo
+			}
+			return a.serve(cmd.Context(), cfg)
+		},
+	}
+	cmd.Flags().BoolVar(&demo, "demo", false, "fill an empty database with the demo data set and print its credentials (env BANKFEED_DEMO)")
+	return cmd
+}
+
+func (a *app) serve(ctx context.Context, cfg config.Config) error {
+	logger := newLogger(cfg.Log, a.stderr)
+	created, err := cfg.EnsureSecrets()
+	if err != nil {
+		return err
+	}
+	for _, p := range created {
+		logger.InfoContext(ctx, "generated a secret; keep it with the database", "file", p)
+	}
+	if err := cfg.Validate(); err != nil { // secrets read from DataDir are checked too
+		return err
+	}
+
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if cfg.MigrateOnStart {
+		if err := st.Migrate(ctx); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	if cfg.Demo {
+		if err := a.seedDemoIfEmpty(ctx, st, logger); err != nil {
+			return err
+		}
+	}
+
+	h, err := newHandler(cfg, deps{Store: st, Logger: logger, Now: time.Now})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		MaxHeaderBytes:    cfg.HTTP.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer,
+		"database", cfg.RedactedDSN(), "version", buildVersion())
+	if a.listening != nil {
+		a.listening(ln.Addr())
+	}
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.InfoContext(ctx, "shutting down", "timeout", cfg.HTTP.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.InfoContext(ctx, "stopped")
+	return nil
+}
