@@ -65,3 +65,26 @@ func BenchmarkDiscovery(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRefreshGrantParallel refreshes 32 grant families concurrently.
+func BenchmarkRefreshGrantParallel(b *testing.B) {
+	e := newEnv(b, envOpts{})
+	pool := make(chan string, 32)
+	for range 32 {
+		pool <- e.exchange(e.vendor.ID, e.secret).RefreshToken
+	}
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rt := <-pool
+			r := e.refresh(rt)
+			if r.Status != http.StatusOK {
+				b.Errorf("refresh: %+v", r)
+				pool <- rt
+				return
+			}
+			pool <- r.RefreshToken
+		}
+	})
+}
