@@ -119,6 +119,14 @@ func TestUnreachableDatabase(t *testing.T) {
 	}
 }
 
+func TestMissingSQLiteDirectory(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no", "such", "dir", "x.db")
+	err := run(t.Context(), []string{"migrate", "status", "--database-url", missing}, env(), &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("migrate status on %s: %v; want a clear missing-directory error", missing, err)
+	}
+}
+
 func TestMigrateStatus(t *testing.T) {
 	dir := t.TempDir()
 	status := func() string {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/bankfeed/bankfeed/config"
@@ -14,9 +16,16 @@ import (
 // openStore opens the configured database (creating the data directory for
 // the embedded SQLite file) and says plainly which database it could not reach.
 func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*gormstore.Store, error) {
-	if cfg.DatabaseURL == "" {
+	switch {
+	case cfg.DatabaseURL == "":
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+	case !cfg.IsPostgres() && !strings.HasPrefix(cfg.DatabaseURL, "file:"):
+		// SQLite reports a missing directory as "out of memory (14)".
+		dir := filepath.Dir(cfg.DatabaseURL)
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("cannot open the database %s: directory %s does not exist", cfg.DatabaseURL, dir)
 		}
 	}
 	// Bound the first contact so a wrong host fails fast instead of hanging.
