@@ -69,12 +69,16 @@ type env struct {
 	adminGroup1 string // an empty account group of bg1 used for administrators
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...func(*admin.Config)) *env {
 	t.Helper()
 	ctx := t.Context()
 	st := openStore(t)
 	e := &env{t: t, st: st, v: &verifier{grants: map[string]store.Grant{}}, now: time.Date(2025, 3, 14, 15, 0, 0, 0, time.UTC)}
-	srv, err := admin.New(admin.Config{Store: st, Verifier: e.v, Logger: slog.New(slog.DiscardHandler), MaxBody: 8 << 10})
+	cfg := admin.Config{Store: st, Verifier: e.v, Logger: slog.New(slog.DiscardHandler), MaxBody: 8 << 10}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := admin.New(cfg)
 	if err != nil {
 		t.Fatalf("admin.New: %v", err)
 	}
