@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +122,9 @@ func TestBrowserSignInFirstSignInAndConsent(t *testing.T) {
 	)
 	steps(
 		chromedp.WaitVisible(byLabel("New password")),
+	)
+	screenshot(t, bctx, "first-sign-in.png")
+	steps(
 		chromedp.SendKeys(byLabel("New password"), newPassword),
 		chromedp.SendKeys(byLabel("Confirm new password"), newPassword),
 		chromedp.SetValue(byLabel("Security question"), "first_pet"),
@@ -127,6 +132,7 @@ func TestBrowserSignInFirstSignInAndConsent(t *testing.T) {
 		chromedp.Click(button("Continue")),
 	)
 	steps(chromedp.WaitVisible(button("Allow")))
+	screenshot(t, bctx, "consent.png")
 	consentText, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("main")))
 	if err != nil {
 		t.Fatal(err)
@@ -153,5 +159,23 @@ func TestBrowserSignInFirstSignInAndConsent(t *testing.T) {
 	}
 	if u := en.getUser("usr_bob"); u.Status != store.UserActive || u.MustChangePassword || !store.VerifySecret(u.PasswordHash, newPassword) {
 		t.Errorf("user after first sign-in: status=%s must=%v", u.Status, u.MustChangePassword)
+	}
+}
+
+// screenshot saves the page to $CONSENT_SCREENSHOT_DIR (when set) for a
+// person to look at the pages; it checks nothing.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("CONSENT_SCREENSHOT_DIR")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Logf("screenshot %s: %v", name, err)
 	}
 }

@@ -2,11 +2,14 @@ package consent
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -98,6 +101,13 @@ func TestSecureCookiesWithHTTPSIssuer(t *testing.T) {
 	}
 	if !h.secure || !strings.Contains(h.csp(), "form-action 'self' https://bank.example;") {
 		t.Errorf("https issuer: secure=%v csp=%q", h.secure, h.csp())
+	}
+	e := echo.New()
+	h.Mount(e)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, pathLogin, nil))
+	if sc := rec.Header().Get("Set-Cookie"); !strings.Contains(sc, "; Secure") || !strings.Contains(sc, "; HttpOnly") || !strings.Contains(sc, "; SameSite=Lax") {
+		t.Errorf("https issuer: cookie %q", sc)
 	}
 	if _, err := New(Config{Store: en.st, Issuer: "bank.example"}); err == nil {
 		t.Error("a relative issuer must be refused")
@@ -475,9 +485,12 @@ func TestExpiredOrUnknownChallenge(t *testing.T) {
 	en := newEnv(t)
 	en.user("alice", userOpts{role: en.roleFull.ID})
 	b := en.browser()
+	b.hdr.Set(echo.HeaderXRequestID, "req-123")
 	p := b.get(pathLogin + "?login_challenge=not-a-challenge")
 	p.status(t, http.StatusNotFound)
-	p.mustContain(t, "This request has expired", "Go back to your accounting software and connect again.")
+	p.mustContain(t, "This request has expired", "Go back to your accounting software and connect again.", "Reference: req-123")
+	p.mustNotContain(t, "not found", "consent:")
+	b.hdr.Del(echo.HeaderXRequestID)
 	f := en.flow()
 	en.clock.Advance(11 * time.Minute)
 	b.get(pathLogin+"?login_challenge="+f.ID).status(t, http.StatusNotFound)

@@ -16,4 +16,11 @@
 // with no script and no third-party content: a vendor's LogoURI is not shown
 // (an <img> would load third-party content and tell the vendor who is looking),
 // only its registered name.
+//
+// Forms carry a CSRF token: the sign-in form a double-submit cookie (no
+// session exists yet), every later form the token of the browser session;
+// both behind SameSite=Lax cookies and net/http's cross-origin check. The
+// consent page's CSP form-action also lists the vendor's registered redirect
+// origins, because browsers apply form-action to the redirects that follow a
+// form post (Allow → /oauth2/authorize/resume → the vendor).
 package consent
