@@ -2,21 +2,75 @@
 // the bank's operator API (/ops/v1).
 //
 // /admin/v1 is called by the bank's first-party online-banking front end on
-// behalf of an ordinary business user (token scope "admin"). It owns the
-// maker-checker workflow: every create, edit, delete or assignment becomes a
-// pending store.ApprovalRequest and changes nothing else until a checker who
-// holds the Approve right (and, for their own request, the self-approved
-// right) approves it; approval re-validates and applies the change in one
-// store transaction. It also serves notifications, the business group's
-// connected applications (consents) and the audit log.
+// behalf of an active ordinary business user (token scope "admin", first-
+// party client; an accounting software user's token gets 403). The caller's
+// rights are store.EffectiveGrants of the job role assigned in the chosen
+// context: the business group overview, or a legal entity named by the
+// X-Legal-Entity-ID header or ?context= (falling back to the overview
+// assignment). Every operation checks store.Operation.Requirements and a
+// 403 names the missing permission and right. Records of another business
+// group are 404, exactly like missing ones.
+//
+// It owns the maker-checker workflow: every create, edit, delete or
+// assignment becomes a pending store.ApprovalRequest (202) and changes
+// nothing else until a checker who holds Approve on the request's
+// permission (and, for their own request, the self-approved right) approves
+// it; approval re-validates and applies the change in one store
+// transaction with DecideApproval (of concurrent deciders one wins, the
+// other gets 409; a target whose Version moved on gets 409 and the request
+// stays pending). Approving a user creation or a password reset returns the
+// temporary password once, in the approve response, to the approver; it is
+// stored only as an argon2id hash, never logged or audited, and the user
+// must replace it at first sign-in. Submissions notify the initiator and
+// every user who may decide; decisions notify the initiator. Every
+// submission, decision, change and refusal is audited with actor, time,
+// remote address and before/after.
+//
+//	GET  /admin/v1/permissions                       catalogue (en/fr), any caller
+//	GET  /admin/v1/users[?accountingSoftware=&status=&includeDeleted=]
+//	POST /admin/v1/users                             {loginId, displayName, email, accountingSoftware}
+//	GET  /admin/v1/users/{id}
+//	PATCH /admin/v1/users/{id}                       refuses changing accountingSoftware (article's instruction)
+//	DELETE /admin/v1/users/{id}
+//	POST /admin/v1/users/{id}/lock | unlock | reset-password
+//	GET|POST /admin/v1/job-roles, GET|PATCH|DELETE /admin/v1/job-roles/{id}
+//	     {name, description, grants:[{permission, rights:[..], selfApproved:[..]}], accountingSoftware}
+//	GET  /admin/v1/accounts                          the group's accounts (masked), to build account groups
+//	GET|POST /admin/v1/account-groups, GET|PATCH|DELETE /admin/v1/account-groups/{id}   {name, accountIds}
+//	POST /admin/v1/account-groups/{id}/accounts      {accountId}
+//	DELETE /admin/v1/account-groups/{id}/accounts/{accountId}
+//	GET|POST /admin/v1/assignments, GET /admin/v1/assignments/{id}
+//	     {userId, jobRoleId, accountGroupId, legalEntityId}
+//	GET  /admin/v1/approvals[?status=pending&initiator=me], GET /admin/v1/approvals/{id}
+//	POST /admin/v1/approvals/{id}/approve | reject {reason} | cancel
+//	GET  /admin/v1/notifications[?unread=true], POST /admin/v1/notifications/{id}/read
+//	GET  /admin/v1/connections[?active=true], DELETE /admin/v1/connections/{consentId}
+//	GET  /admin/v1/audit[?actor=&target=&action=&since=&until=]
+//
+// Lists are keyset-paged: ?after=&limit= (1..1000, default 100) and the
+// response {"items": [...], "next": "..."} (next absent at the end).
 //
 // /ops/v1 is called by the bank's own systems with client_credentials
-// (scope "operator"): business groups, legal entities, service agreements,
-// accounts, idempotent transaction batches, daily balances and day close
-// (admin/feed holds that logic; admin/importer reads the same records from
-// files).
+// (first-party, scope "operator"): business groups, legal entities,
+// service agreements, accounts (open, update, close, reopen; a new account
+// is in no account group), current and daily balances, transaction batches
+// (POST /ops/v1/transactions {transactions:[...]}: all or nothing, the bad
+// row named in a 422 with "row", idempotent by (accountId, externalId)),
+// pending removal, and day close (POST /ops/v1/accounts/{id}/close-day
+// {businessDate}: freezes the day, and on the month's last weekday produces
+// the reconciled monthly statement). admin/feed holds that logic;
+// admin/importer reads the same records from files.
 //
-// It writes RFC 9457 problems for its own routes and must not set the
-// shared echo instance's HTTPErrorHandler. It imports only store and its own
-// sub-packages: no gorm, fosite, authz, consent or dataapi.
+// Errors are RFC 9457 application/problem+json written by this package for
+// its own routes (it must not set the shared echo HTTPErrorHandler). Type
+// URIs are "urn:bankfeed:problem:" + one of: bad-request (400),
+// unauthorized (401, with WWW-Authenticate), insufficient-scope,
+// not-first-party, not-operator, accounting-software-user, user-not-active,
+// missing-right (with "missing": {permission, title, right}), self-approval,
+// not-initiator (403), not-found (404), conflict (409), too-large (413),
+// unsupported-media-type (415), invalid (422, with "errors": [{field,
+// message}] and, for batches, "row"), internal (500, details only logged).
+//
+// It imports only store and its own sub-packages: no gorm, fosite, authz,
+// consent or dataapi.
 package admin

@@ -166,7 +166,7 @@ func (s *Server) handleEditJobRole(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := store.ValidateGrants(p.Grants, as || b.AccountingSoftware); err != nil {
+	if err := checkRoleGrants(p.Grants, as || b.AccountingSoftware); err != nil {
 		var rule *store.RuleError
 		if as && errors.As(err, &rule) {
 			return invalidField("grants", "the job role %q is assigned to an accounting software user: %s", cur.Name, rule.Message)
