@@ -248,7 +248,7 @@ func (s *Server) handleGetAccount(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	day, err := s.store.LatestDailyBalance(ctx, a.ID, store.BusinessDate(s.now()))
+	day, err := s.store.LatestDailyBalance(ctx, a.ID, businessDate(s.now()))
 	if errors.Is(err, store.ErrNotFound) {
 		day = store.DailyBalance{}
 	} else if err != nil {

@@ -2,6 +2,7 @@ package dataapi
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/bankfeed/bankfeed/store"
@@ -25,7 +26,23 @@ func timestamp(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(store.Toronto()).Format(timestampLayout)
+	return t.In(bankZone()).Format(timestampLayout)
+}
+
+// bankZone is America/Toronto, loaded once: store.Toronto reads the zone
+// database on every call, which cost most of a page's CPU time.
+var bankZone = sync.OnceValue(store.Toronto)
+
+// businessDate is the bank's business date of t.
+func businessDate(t time.Time) store.Date { return store.DateOf(t, bankZone()) }
+
+// dateStart is midnight at the start of d in the bank's zone.
+func dateStart(d store.Date) time.Time {
+	t, err := time.ParseInLocation(time.DateOnly, string(d), bankZone())
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 type currencyJSON struct {
@@ -192,7 +209,7 @@ func transactionOf(category string, t store.Transaction) transactionJSON {
 		Mutability:           "MUTABLE",
 	}
 	if j.TransactionTimestamp == "" {
-		j.TransactionTimestamp = timestamp(t.BusinessDate.Time())
+		j.TransactionTimestamp = timestamp(dateStart(t.BusinessDate))
 	}
 	if n, err := strconv.ParseInt(t.CheckNumber, 10, 64); err == nil && n > 0 {
 		j.CheckNumber = &n

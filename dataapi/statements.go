@@ -91,7 +91,7 @@ func (s *Server) handleListStatements(c echo.Context) error {
 	}
 	q := readQuery(c, "startDate", "endDate", "startTime", "endTime", "limit", "pageKey", "offset")
 	limit := q.limit()
-	from, to := q.dateRange(store.BusinessDate(s.now()))
+	from, to := q.dateRange(businessDate(s.now()))
 	key := stmtKey{Account: a.ID, From: from, To: to}
 	pk := pageKeyParam(q)
 	if pk != "" {

@@ -55,7 +55,7 @@ func (s *Server) handleListTransactions(c echo.Context) error {
 	}
 	q := readQuery(c, "startDate", "endDate", "startTime", "endTime", "status", "limit", "pageKey", "offset")
 	limit := q.limit()
-	from, to := q.dateRange(store.BusinessDate(s.now()))
+	from, to := q.dateRange(businessDate(s.now()))
 	statusParam := q.str("status")
 	statuses, ok := statusesOf(statusParam)
 	if !ok {

@@ -1,0 +1,366 @@
+// Command loadtest drives the data API's transactions endpoint with many
+// concurrent clients and reports pages per second and latency percentiles.
+//
+// Self-contained (default): it opens a database (-dsn: a SQLite file or a
+// postgres:// URL), seeds the demo data set in scale mode if the database is
+// empty (-accounts, -tx), starts the API in process on a loopback port with
+// a verifier that accepts one token per accounting software user, and
+// drives it over real HTTP:
+//
+//	go run ./dataapi/loadtest -dsn /tmp/scale.db -accounts 1000 -tx 10000 -c 32 -d 30s
+//	go run ./dataapi/loadtest -dsn 'postgres://postgres@127.0.0.1:5432/bankfeed_scale?sslmode=disable' -c 32 -d 30s
+//
+// Against a running server (the accounts come from GET /fdx/v6/accounts):
+//
+//	go run ./dataapi/loadtest -url https://bank.example -token "$ACCESS_TOKEN" -c 32 -d 30s
+//
+// Each request is a first page (limit -limit) of a random account, or with
+// -walk the next page of the client's current walk, so both the first page
+// and deep keyset pages are measured.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/dataapi"
+	"github.com/bankfeed/bankfeed/store"
+	"github.com/bankfeed/bankfeed/store/demo"
+	"github.com/bankfeed/bankfeed/store/gormstore"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	dsn      string
+	accounts int
+	tx       int
+	target   string
+	token    string
+	clients  int
+	duration time.Duration
+	limit    int
+	walk     float64
+	maxConns int
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	var o options
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.StringVar(&o.dsn, "dsn", "", "database: SQLite file or postgres:// URL (self-contained mode)")
+	fs.IntVar(&o.accounts, "accounts", 1000, "accounts to seed when the database is empty")
+	fs.IntVar(&o.tx, "tx", 10000, "about how many transactions per seeded account")
+	fs.StringVar(&o.target, "url", "", "drive a running server at this base URL instead")
+	fs.StringVar(&o.token, "token", "", "access token for -url (or env BANKFEED_LOADTEST_TOKEN)")
+	fs.IntVar(&o.clients, "c", 32, "concurrent clients")
+	fs.DurationVar(&o.duration, "d", 20*time.Second, "duration")
+	fs.IntVar(&o.limit, "limit", 100, "page size")
+	fs.Float64Var(&o.walk, "walk", 0.5, "share of requests that follow the client's page key (deep pages)")
+	fs.IntVar(&o.maxConns, "db-conns", 0, "database pool size (0: the store's default)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.token == "" {
+		o.token = os.Getenv("BANKFEED_LOADTEST_TOKEN")
+	}
+	var tokens []string
+	base := strings.TrimRight(o.target, "/")
+	if base == "" {
+		if o.dsn == "" {
+			return errors.New("give -dsn (self-contained) or -url and -token")
+		}
+		srv, toks, err := serve(ctx, o, out)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		base, tokens = "http://"+srv.Addr, toks
+	} else {
+		if o.token == "" {
+			return errors.New("-url needs -token")
+		}
+		tokens = []string{o.token}
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.clients * 2, MaxConnsPerHost: o.clients * 2}, Timeout: 30 * time.Second}
+	work := make([]workload, 0, len(tokens))
+	for _, tok := range tokens {
+		ids, err := accountIDs(ctx, client, base, tok)
+		if err != nil {
+			return err
+		}
+		if len(ids) > 0 {
+			work = append(work, workload{token: tok, accounts: ids})
+		}
+	}
+	if len(work) == 0 {
+		return errors.New("no account is visible to the token(s)")
+	}
+	n := 0
+	for _, w := range work {
+		n += len(w.accounts)
+	}
+	fmt.Fprintf(out, "driving %s: %d clients for %s over %d accounts, limit=%d, walk=%.0f%%\n", base, o.clients, o.duration, n, o.limit, o.walk*100)
+	res := drive(ctx, client, base, work, o)
+	res.print(out)
+	return nil
+}
+
+type workload struct {
+	token    string
+	accounts []string
+}
+
+// serve opens the database, seeds it if empty, and starts the API on a
+// loopback port; it returns one token per accounting software user.
+func serve(ctx context.Context, o options, out io.Writer) (*http.Server, []string, error) {
+	st, err := gormstore.Open(ctx, gormstore.Config{DSN: o.dsn, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxOpenConns: o.maxConns})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		return nil, nil, err
+	}
+	groups, err := st.ListBusinessGroups(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(groups) == 0 {
+		fmt.Fprintf(out, "seeding %d accounts × ~%d transactions (once; reuse the database afterwards)\n", o.accounts, o.tx)
+		start := time.Now()
+		if _, err := demo.Seed(ctx, st, demo.Options{Accounts: o.accounts, TransactionsPerAccount: o.tx, Progress: out}); err != nil {
+			return nil, nil, fmt.Errorf("seed: %w", err)
+		}
+		fmt.Fprintf(out, "seeded in %s\n", time.Since(start).Round(time.Second))
+		if groups, err = st.ListBusinessGroups(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	v := &verifier{grants: map[string]store.Grant{}}
+	clients, err := st.ListClients(ctx)
+	if err != nil || len(clients) == 0 {
+		return nil, nil, fmt.Errorf("no OAuth client in the database (%v)", err)
+	}
+	for _, g := range groups {
+		yes := true
+		users, _, err := st.ListUsers(ctx, store.UserFilter{BusinessGroupID: g.ID, AccountingSoftware: &yes}, store.Page{Limit: 10})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, u := range users {
+			if u.Status != store.UserActive {
+				if u, err = st.UpdateUser(ctx, u.ID, func(u store.User) (store.User, error) { u.Status = store.UserActive; return u, nil }); err != nil {
+					return nil, nil, err
+				}
+			}
+			scopes := []string{store.ScopeAccountsRead, store.ScopeStatementsRead}
+			c, err := st.CreateConsent(ctx, store.Consent{UserID: u.ID, ClientID: clients[0].ID, Scopes: scopes, GrantedAt: time.Now()})
+			if err != nil {
+				return nil, nil, err
+			}
+			v.grants[store.RandomToken(24)] = store.Grant{RequestID: c.ID, ClientID: c.ClientID, UserID: u.ID, Scopes: scopes}
+		}
+	}
+	api, err := dataapi.New(dataapi.Config{Store: st, Verifier: v, PageKeySecret: bytes.Repeat([]byte("l"), 32)})
+	if err != nil {
+		return nil, nil, err
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	api.Mount(e)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	srv := &http.Server{Handler: e, Addr: ln.Addr().String(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	var toks []string
+	for t := range v.grants {
+		toks = append(toks, t)
+	}
+	slices.Sort(toks)
+	return srv, toks, nil
+}
+
+// verifier accepts the tokens serve minted (the OAuth server is not part of
+// this measurement; the API still re-reads user, consent, role and group).
+type verifier struct{ grants map[string]store.Grant }
+
+func (v *verifier) Verify(_ context.Context, token string) (store.Grant, error) {
+	g, ok := v.grants[token]
+	if !ok {
+		return store.Grant{}, errors.New("unknown token")
+	}
+	return g, nil
+}
+
+func accountIDs(ctx context.Context, c *http.Client, base, token string) ([]string, error) {
+	var ids []string
+	key := ""
+	for {
+		u := base + dataapi.BasePath + "/accounts?limit=1000"
+		if key != "" {
+			u += "&pageKey=" + url.QueryEscape(key)
+		}
+		var page struct {
+			Page     struct{ NextPageKey string }
+			Accounts []struct{ AccountID string }
+		}
+		if err := getJSON(ctx, c, u, token, &page); err != nil {
+			return nil, err
+		}
+		for _, a := range page.Accounts {
+			ids = append(ids, a.AccountID)
+		}
+		if key = page.Page.NextPageKey; key == "" {
+			return ids, nil
+		}
+	}
+}
+
+func getJSON(ctx context.Context, c *http.Client, u, token string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %d %s", u, res.StatusCode, body)
+	}
+	return json.Unmarshal(body, v)
+}
+
+type result struct {
+	latencies []time.Duration
+	errors    int
+	statuses  map[int]int
+	elapsed   time.Duration
+	txs       int
+}
+
+func drive(ctx context.Context, c *http.Client, base string, work []workload, o options) result {
+	ctx, cancel := context.WithTimeout(ctx, o.duration)
+	defer cancel()
+	var mu sync.Mutex
+	total := result{statuses: map[int]int{}}
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < o.clients; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(i), 42))
+			w := work[i%len(work)]
+			local := result{statuses: map[int]int{}}
+			account, key := "", ""
+			for ctx.Err() == nil {
+				if key == "" || r.Float64() >= o.walk {
+					account, key = w.accounts[r.IntN(len(w.accounts))], ""
+				}
+				u := fmt.Sprintf("%s%s/accounts/%s/transactions?status=all&limit=%d", base, dataapi.BasePath, account, o.limit)
+				if key != "" {
+					u += "&pageKey=" + url.QueryEscape(key)
+				}
+				var page struct {
+					Page         struct{ NextPageKey string }
+					Transactions []json.RawMessage
+				}
+				t0 := time.Now()
+				status, err := get(ctx, c, u, w.token, &page)
+				d := time.Since(t0)
+				if ctx.Err() != nil {
+					break
+				}
+				local.statuses[status]++
+				if err != nil {
+					local.errors++
+					key = ""
+					continue
+				}
+				local.latencies = append(local.latencies, d)
+				local.txs += len(page.Transactions)
+				key = page.Page.NextPageKey
+			}
+			mu.Lock()
+			total.latencies = append(total.latencies, local.latencies...)
+			total.errors += local.errors
+			total.txs += local.txs
+			for k, v := range local.statuses {
+				total.statuses[k] += v
+			}
+			mu.Unlock()
+		}(i)
+	}
+	wg.Wait()
+	total.elapsed = time.Since(start)
+	return total
+}
+
+func get(ctx context.Context, c *http.Client, u, token string, v any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return res.StatusCode, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return res.StatusCode, fmt.Errorf("status %d", res.StatusCode)
+	}
+	return res.StatusCode, json.Unmarshal(body, v)
+}
+
+func (r result) print(w io.Writer) {
+	slices.Sort(r.latencies)
+	pct := func(p float64) time.Duration {
+		if len(r.latencies) == 0 {
+			return 0
+		}
+		return r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))]
+	}
+	secs := r.elapsed.Seconds()
+	fmt.Fprintf(w, "pages: %d in %.1fs = %.0f pages/s (%.0f transactions/s), errors: %d, statuses: %v\n",
+		len(r.latencies), secs, float64(len(r.latencies))/secs, float64(r.txs)/secs, r.errors, r.statuses)
+	fmt.Fprintf(w, "latency: p50 %s  p90 %s  p99 %s  max %s\n",
+		pct(0.50).Round(10*time.Microsecond), pct(0.90).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond))
+}
