@@ -107,4 +107,3 @@ func BenchmarkSync(b *testing.B) {
 		serveOnce(b, h, tok, path)
 	}
 }
-
