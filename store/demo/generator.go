@@ -214,12 +214,13 @@ func (g *gen) day(i int, d store.Date) error {
 	for _, ev := range fresh {
 		proj += signed(ev.k.dir, ev.cents)
 	}
-	for range n {
+	for added := 0; added < n; {
 		evs := g.random(d, proj)
 		for _, ev := range evs {
 			proj += signed(ev.k.dir, ev.cents)
 		}
 		fresh = append(fresh, evs...)
+		added += len(evs)
 	}
 	for j := range fresh {
 		ev := &fresh[j]

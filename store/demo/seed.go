@@ -25,7 +25,7 @@ const batchSize = 5000
 // quadratic time (glebarez/go-sqlite (*conn).bind scans all arguments for
 // each placeholder): a 1,103-row INSERT of 32,000 parameters took 1.2 s,
 // 63 % of the CPU in bind.
-const chunkSize = 40
+const chunkSize = 32
 
 // Options tune Seed. The zero value seeds the small demo with seed 1 as of
 // time.Now().
