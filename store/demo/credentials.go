@@ -11,8 +11,10 @@ import (
 type Credentials struct {
 	BusinessGroups []GroupCredentials `json:"businessGroups"`
 	Vendor         VendorCredentials  `json:"vendor"`
-	// SecurityAnswer answers the security question of every active demo user.
-	SecurityAnswer string `json:"securityAnswer"`
+	// SecurityQuestion (a store.SecurityQuestions key) and SecurityAnswer are
+	// every active demo user's.
+	SecurityQuestion string `json:"securityQuestion"`
+	SecurityAnswer   string `json:"securityAnswer"`
 }
 
 // GroupCredentials are one business group's people and the accounting
@@ -104,7 +106,7 @@ func (c Credentials) Print(w io.Writer) {
 		}
 		p("\n")
 	}
-	p("Security answer of the active users: %s\n\n", c.SecurityAnswer)
+	p("Security question of the active users: %s, answer: %s\n\n", c.SecurityQuestion, c.SecurityAnswer)
 	p("Demo vendor client: %s\n", c.Vendor.Name)
 	p("  client_id:     %s\n", c.Vendor.ClientID)
 	p("  client_secret: %s\n", c.Vendor.ClientSecret)

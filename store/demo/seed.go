@@ -135,7 +135,7 @@ func (s *secrets) public() Credentials { return s.Credentials }
 func newSecrets(plans []*groupPlan) (*secrets, error) {
 	s := &secrets{hashes: map[string]string{}}
 	var err error
-	s.SecurityAnswer = "maple syrup"
+	s.SecurityQuestion, s.SecurityAnswer = store.SecurityQuestions[0], "maple syrup"
 	if s.answerHash, err = store.HashSecret(store.NormalizeAnswer(s.SecurityAnswer)); err != nil {
 		return nil, fmt.Errorf("demo: hash security answer: %w", err)
 	}
@@ -270,7 +270,7 @@ func createOrg(ctx context.Context, st store.Store, gp *groupPlan, s *secrets) e
 		if u.Status == store.UserAwaitingSignIn {
 			u.MustChangePassword = true
 		} else {
-			u.SecurityQuestion, u.SecurityAnswerHash = store.SecurityQuestions[0], s.answerHash
+			u.SecurityQuestion, u.SecurityAnswerHash = s.SecurityQuestion, s.answerHash
 		}
 		if _, err := st.CreateUser(ctx, u); err != nil {
 			return fmt.Errorf("create user %s: %w", u.LoginID, err)
