@@ -1,0 +1,15 @@
+package dataapi
+
+import (
+	"context"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// nilStore and nilVerifier only fill Config for New's own checks; no
+// request is ever served with them.
+type nilStore struct{ store.Store }
+
+type nilVerifier struct{}
+
+func (nilVerifier) Verify(context.Context, string) (store.Grant, error) { return store.Grant{}, nil }
