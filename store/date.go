@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"sync"
 	"time"
 	_ "time/tzdata" // business dates need America/Toronto even in a distroless image
 )
@@ -39,14 +40,15 @@ func DateOf(t time.Time, loc *time.Location) Date {
 // BusinessDate is the bank's business date of t (America/Toronto).
 func BusinessDate(t time.Time) Date { return DateOf(t, Toronto()) }
 
-// Toronto returns the bank's location.
-func Toronto() *time.Location {
+// Toronto returns the bank's location. It is loaded once: LoadLocation
+// parses the zone file on every call, which showed up on hot paths.
+var Toronto = sync.OnceValue(func() *time.Location {
 	loc, err := time.LoadLocation(BankZone)
 	if err != nil {
 		panic(fmt.Sprintf("store: load %s: %v", BankZone, err)) // embedded tzdata: cannot happen
 	}
 	return loc
-}
+})
 
 // Time is midnight at the start of d in the bank's zone.
 func (d Date) Time() time.Time {
