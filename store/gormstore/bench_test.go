@@ -26,7 +26,7 @@ func benchStores(b *testing.B) map[string]func(b *testing.B) *gormstore.Store {
 }
 
 // benchAccount creates a group, an entity and one account.
-func benchAccount(b *testing.B, s *gormstore.Store) string {
+func benchAccount(b testing.TB, s *gormstore.Store) string {
 	b.Helper()
 	ctx := b.Context()
 	g, err := s.CreateBusinessGroup(ctx, store.BusinessGroup{Name: "Bench"})

@@ -144,7 +144,6 @@ func (s *Store) CreateTransactions(ctx context.Context, txs []store.Transaction)
 	err := s.tx(ctx, func(db *gorm.DB) error {
 		// Records already stored (a replayed feed) are returned as stored;
 		// a record repeated inside the batch is inserted once.
-		type key struct{ account, external string }
 		existing, err := s.existingByExternal(db, rows)
 		if err != nil {
 			return err
@@ -188,11 +187,28 @@ func (s *Store) CreateTransactions(ctx context.Context, txs []store.Transaction)
 				}
 				batch = append(batch, r)
 			}
-			if err := s.insertTransactions(db, batch); err != nil {
+			inserted, err := s.insertTransactions(db, batch)
+			if err != nil {
 				return err
 			}
 			for _, i := range fresh {
 				out[i] = rows[i].domain()
+			}
+			if inserted < int64(len(batch)) {
+				// A concurrent writer (PostgreSQL) stored some of these
+				// external IDs after our look-up: return its records.
+				stored, err := s.existingByExternal(db, rows)
+				if err != nil {
+					return err
+				}
+				for _, i := range fresh {
+					if rows[i].ExternalID == nil {
+						continue
+					}
+					if e, ok := stored[key{rows[i].AccountID, *rows[i].ExternalID}]; ok && e.ID != rows[i].ID {
+						out[i] = e.domain()
+					}
+				}
 			}
 		}
 		for i := range rows {
@@ -211,15 +227,18 @@ func (s *Store) CreateTransactions(ctx context.Context, txs []store.Transaction)
 	return out, nil
 }
 
+// key is a transaction's idempotency key.
+type key struct{ account, external string }
+
 // existingByExternal loads the stored records of the batch's external IDs.
-func (s *Store) existingByExternal(db *gorm.DB, rows []transactionRow) (map[struct{ account, external string }]transactionRow, error) {
+func (s *Store) existingByExternal(db *gorm.DB, rows []transactionRow) (map[key]transactionRow, error) {
 	byAccount := map[string][]string{}
 	for _, r := range rows {
 		if r.ExternalID != nil {
 			byAccount[r.AccountID] = append(byAccount[r.AccountID], *r.ExternalID)
 		}
 	}
-	out := map[struct{ account, external string }]transactionRow{}
+	out := map[key]transactionRow{}
 	step := 1000
 	if s.dialect == dialectSQLite {
 		step = 100 // quadratic binding, see insertTransactions
@@ -232,7 +251,7 @@ func (s *Store) existingByExternal(db *gorm.DB, rows []transactionRow) (map[stru
 				return nil, fmt.Errorf("look up external IDs: %w", err)
 			}
 			for _, f := range found {
-				out[struct{ account, external string }{f.AccountID, *f.ExternalID}] = f
+				out[key{f.AccountID, *f.ExternalID}] = f
 			}
 		}
 	}
@@ -257,30 +276,36 @@ func insertSQL(n int) string {
 		}
 		b.WriteString(ph)
 	}
+	// A record stored concurrently under the same external ID is skipped
+	// (and returned as stored) rather than failing the batch.
+	b.WriteString(" ON CONFLICT (account_id, external_id) DO NOTHING")
 	return b.String()
 }
 
-// insertTransactions writes rows: on PostgreSQL as multi-row INSERTs of up
-// to 1,000 rows; on SQLite through one prepared single-row INSERT, because
-// the SQLite driver binds parameters in time quadratic in their number
-// (each is found by a linear search over the arguments). Both bypass gorm's
-// reflection, which would cost more than the database at 10^7 rows.
-func (s *Store) insertTransactions(db *gorm.DB, rows []*transactionRow) error {
+// insertTransactions writes rows in multi-row INSERTs (bypassing gorm's
+// reflection, which would cost more than the database at 10^7 rows) and
+// returns how many were inserted: 1,000 rows a statement on PostgreSQL,
+// sqliteInsertRows on SQLite, whose driver binds parameters in time
+// quadratic in their number (each is found by a linear search).
+func (s *Store) insertTransactions(db *gorm.DB, rows []*transactionRow) (int64, error) {
 	step := 1000 // 29,000 parameters, under PostgreSQL's 65,535
 	if s.dialect == dialectSQLite {
 		step = sqliteInsertRows
 	}
+	var n int64
 	for start := 0; start < len(rows); start += step {
 		chunk := rows[start:min(start+step, len(rows))]
 		args := make([]any, 0, len(chunk)*len(transactionColumns))
 		for _, r := range chunk {
 			args = append(args, r.values()...)
 		}
-		if err := db.Exec(insertSQL(len(chunk)), args...).Error; err != nil {
-			return fmt.Errorf("insert %d transactions: %w", len(chunk), err)
+		res := db.Exec(insertSQL(len(chunk)), args...)
+		if res.Error != nil {
+			return n, fmt.Errorf("insert %d transactions: %w", len(chunk), res.Error)
 		}
+		n += res.RowsAffected
 	}
-	return nil
+	return n, nil
 }
 
 func (s *Store) GetTransaction(ctx context.Context, id string) (store.Transaction, error) {

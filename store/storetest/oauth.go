@@ -205,6 +205,51 @@ func testRefreshRotationOnce(t *testing.T, s store.Store) {
 	mustBe(t, err, store.ErrNotFound, "RotateRefreshToken(missing)")
 }
 
+// testTokenConsumedOnce: with the optional store.TokenConsumer, of 20
+// concurrent consumers of one code exactly one wins.
+func testTokenConsumedOnce(t *testing.T, s store.Store) {
+	tc, ok := s.(store.TokenConsumer)
+	if !ok {
+		t.Skip("backend does not implement store.TokenConsumer")
+	}
+	ctx := t.Context()
+	noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAuthorizeCode, Signature: "code-1", RequestID: "req-1",
+		Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Minute), Request: []byte("r")}), "CreateToken")
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	got := make([]store.TokenRecord, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			got[i], errs[i] = tc.ConsumeToken(ctx, store.TokenAuthorizeCode, "code-1")
+		})
+	}
+	close(start)
+	wg.Wait()
+	wins := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+			if !got[i].Active || string(got[i].Request) != "r" {
+				t.Errorf("winner got %+v, want the record as it was", got[i])
+			}
+		case !isConflict(err):
+			t.Errorf("consumer %d: %v, want nil or ErrConflict", i, err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d consumers won, want exactly 1", wins)
+	}
+	if must(s.GetToken(ctx, store.TokenAuthorizeCode, "code-1"))(t).Active {
+		t.Error("code still active after consumption")
+	}
+	_, err := tc.ConsumeToken(ctx, store.TokenAuthorizeCode, "missing")
+	mustBe(t, err, store.ErrNotFound, "ConsumeToken(missing)")
+}
+
 func testJTI(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	now := time.Now()

@@ -113,6 +113,41 @@ func testTransactionsIdempotent(t *testing.T, s store.Store) {
 	}
 }
 
+// testTransactionsIdempotentConcurrent: feeds replaying the same batch at
+// once all succeed and agree on one stored record per external ID.
+func testTransactionsIdempotentConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o := newOrg(t, s)
+	a := o.accounts[0].ID
+	var batch []store.Transaction
+	for i := range 40 {
+		batch = append(batch, posted(a, fmt.Sprintf("dup-%d", i), "2025-02-10", store.Credit, "1.00"))
+	}
+	const feeds = 8
+	results := make([][]store.Transaction, feeds)
+	errs := make([]error, feeds)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for f := range feeds {
+		wg.Go(func() {
+			<-start
+			results[f], errs[f] = s.CreateTransactions(ctx, batch)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for f := range feeds {
+		noErr(t, errs[f], fmt.Sprintf("feed %d", f))
+	}
+	for f := 1; f < feeds; f++ {
+		diff(t, fmt.Sprintf("feed %d vs feed 0", f), ids(results[0]), ids(results[f]))
+	}
+	stored := walk(t, s, store.TransactionFilter{AccountID: a}, 1000, nil)
+	if len(stored) != len(batch) {
+		t.Errorf("stored %d records, want %d", len(stored), len(batch))
+	}
+}
+
 // walk pages through ListTransactions and returns every record.
 func walk(t *testing.T, s store.Store, f store.TransactionFilter, pageSize int, between func()) []store.Transaction {
 	t.Helper()
