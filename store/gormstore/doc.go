@@ -16,4 +16,9 @@
 // (UTC by construction; 0 is the zero time), money is BIGINT cents (exact on
 // both databases, summable in SQL), lists and grants are JSON text, dates are
 // TEXT YYYY-MM-DD.
+//
+// SQLite runs in WAL mode with foreign keys on, synchronous=NORMAL (an OS
+// crash may lose the last commits but never corrupts the file), one writer
+// connection whose transactions begin IMMEDIATE (writers queue in Go rather
+// than fail with "database is locked") and a pool of read-only readers.
 package gormstore
