@@ -1,24 +1,100 @@
 package main
 
 import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/admin"
+	"github.com/bankfeed/bankfeed/authz"
 	"github.com/bankfeed/bankfeed/config"
+	"github.com/bankfeed/bankfeed/consent"
+	"github.com/bankfeed/bankfeed/dataapi"
+	"github.com/bankfeed/bankfeed/dataapi/export"
 )
 
 // mountFeatures is where the feature packages join the router. Each one is
 // built from its own Config, filled here from config.Config and deps (never
-// from flags or the environment), and mounts its routes on e:
-//
-//	a, err := authz.New(authz.Config{Issuer: cfg.Issuer, Store: d.Store, Logger: d.Logger, Now: d.Now, ...})
-//	if err != nil {
-//		return fmt.Errorf("authz: %w", err)
-//	}
-//	a.Mount(e)
-//
-// Order: authz, consent, dataapi, admin. Routes must not overlap /healthz
-// and /readyz.
-func mountFeatures(e *echo.Echo, cfg config.Config, d deps) error {
-	_, _, _ = e, cfg, d
+// from flags or the environment), and mounts its routes on e. authz is built
+// first: it is the TokenVerifier of the data and administration APIs.
+func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps) error {
+	kek, err := cfg.Secrets.KeyEncryptionKeyBytes()
+	if err != nil {
+		return fmt.Errorf("secrets: %w", err)
+	}
+	tokenSecret := []byte(cfg.Secrets.TokenSecret)
+
+	as, err := authz.New(ctx, authz.Config{
+		Store:                 d.Store,
+		Issuer:                cfg.Issuer,
+		Logger:                d.Logger,
+		Now:                   d.Now,
+		TokenSecret:           tokenSecret,
+		KeyEncryptionKey:      kek,
+		AccessTokenLifespan:   cfg.OAuth.AccessTokenLifespan,
+		RefreshTokenLifespan:  cfg.OAuth.RefreshTokenLifespan,
+		RefreshGracePeriod:    cfg.OAuth.RefreshGracePeriod,
+		AuthorizeCodeLifespan: cfg.OAuth.AuthorizeCodeLifespan,
+		PARLifespan:           cfg.OAuth.PARLifespan,
+		TokenFormat:           cfg.OAuth.TokenFormat,
+		RequirePAR:            cfg.OAuth.RequirePAR,
+	})
+	if err != nil {
+		return fmt.Errorf("authz: %w", err)
+	}
+	as.Mount(e)
+
+	pages, err := consent.New(consent.Config{
+		Store:             d.Store,
+		Issuer:            cfg.Issuer,
+		Logger:            d.Logger,
+		Now:               d.Now,
+		MaxFailedAttempts: cfg.SignIn.MaxFailedAttempts,
+		LockoutDuration:   cfg.SignIn.LockoutDuration,
+		SessionLifespan:   cfg.SignIn.SessionLifespan,
+		ConsentLifespan:   cfg.OAuth.ConsentLifespan,
+	})
+	if err != nil {
+		return fmt.Errorf("consent: %w", err)
+	}
+	pages.Mount(e)
+
+	api, err := dataapi.New(dataapi.Config{
+		Store:              d.Store,
+		Verifier:           as,
+		IsInvalidToken:     func(err error) bool { return errors.Is(err, authz.ErrInvalidToken) },
+		Logger:             d.Logger,
+		Now:                d.Now,
+		RateLimitPerMinute: cfg.DataAPI.RateLimitPerMinute,
+		PageKeySecret:      derive(tokenSecret, "bankfeed dataapi page keys"),
+		Bank:               export.Bank{Name: cfg.Exports.BankName, BIC: cfg.Exports.BIC, RoutingID: cfg.Exports.BankID},
+		QBOIntuBID:         cfg.Exports.QBOIntuBID,
+	})
+	if err != nil {
+		return fmt.Errorf("dataapi: %w", err)
+	}
+	api.Mount(e)
+
+	var notifier admin.Notifier
+	if cfg.Notifications.WebhookURL != "" {
+		notifier = admin.WebhookNotifier{URL: cfg.Notifications.WebhookURL}
+	}
+	adm, err := admin.New(admin.Config{Store: d.Store, Verifier: as, Logger: d.Logger, Now: d.Now, Notifier: notifier})
+	if err != nil {
+		return fmt.Errorf("admin: %w", err)
+	}
+	adm.Mount(e)
 	return nil
+}
+
+// derive gives each use of the shared token secret its own key, so a page
+// key can never be replayed as an OAuth token signature or the reverse.
+func derive(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }

@@ -31,7 +31,7 @@ type deps struct {
 // newHandler builds the one router of bankfeed: shared middleware, the
 // health endpoints, then every feature package (mountFeatures). serve and
 // the end-to-end tests both use it.
-func newHandler(cfg config.Config, d deps) (*echo.Echo, error) {
+func newHandler(ctx context.Context, cfg config.Config, d deps) (*echo.Echo, error) {
 	if d.Store == nil || d.Logger == nil {
 		return nil, fmt.Errorf("newHandler: Store and Logger are required")
 	}
@@ -69,7 +69,7 @@ func newHandler(cfg config.Config, d deps) (*echo.Echo, error) {
 	e.GET("/healthz", h.handleHealthz)
 	e.GET("/readyz", h.handleReadyz)
 
-	if err := mountFeatures(e, cfg, d); err != nil {
+	if err := mountFeatures(ctx, e, cfg, d); err != nil {
 		return nil, err
 	}
 	return e, nil

@@ -72,7 +72,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 		}
 	}
 
-	h, err := newHandler(cfg, deps{Store: st, Logger: logger, Now: time.Now})
+	h, err := newHandler(ctx, cfg, deps{Store: st, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
 	}

@@ -128,23 +128,27 @@ func openTestStore(t *testing.T, migrate bool) *gormstore.Store {
 func TestNewHandler(t *testing.T) {
 	tests := []struct {
 		name      string
-		migrated  bool
+		available bool
 		issuer    string
 		wantReady int
 		wantHSTS  bool
 	}{
 		{"migrated, http issuer", true, "http://localhost:8080", http.StatusOK, false},
-		{"migrations pending: not ready", false, "http://localhost:8080", http.StatusServiceUnavailable, false},
+		{"database gone: not ready", false, "http://localhost:8080", http.StatusServiceUnavailable, false},
 		{"https issuer: HSTS", true, "https://bank.example", http.StatusOK, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := config.Default()
+			cfg := testConfig(t)
 			cfg.Issuer = tt.issuer
 			var logs syncBuffer
-			h, err := newHandler(cfg, deps{Store: openTestStore(t, tt.migrated), Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: time.Now})
+			st := openTestStore(t, true)
+			h, err := newHandler(t.Context(), cfg, deps{Store: st, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: time.Now})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if !tt.available {
+				st.Close() // the database goes away under a running server
 			}
 			ts := httptest.NewServer(h)
 			t.Cleanup(ts.Close)
@@ -166,10 +170,10 @@ func TestNewHandler(t *testing.T) {
 }
 
 func TestBodyLimitAndRecover(t *testing.T) {
-	cfg := config.Default()
+	cfg := testConfig(t)
 	cfg.HTTP.BodyLimit = "1K"
 	var logs syncBuffer
-	h, err := newHandler(cfg, deps{Store: openTestStore(t, true), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	h, err := newHandler(t.Context(), cfg, deps{Store: openTestStore(t, true), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,4 +214,16 @@ func TestBodyLimitAndRecover(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, "boom") || !strings.Contains(l, "status=500") {
 		t.Errorf("panic not logged with its status:\n%s", l)
 	}
+}
+
+// testConfig is the default configuration with fresh secrets, as serve
+// would have after EnsureSecrets.
+func testConfig(t *testing.T) config.Config {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	if _, err := cfg.EnsureSecrets(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
