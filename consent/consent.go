@@ -168,6 +168,9 @@ func (h *Handler) handleConsent(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	if st.client.FirstParty {
+		return h.firstParty(c, st)
+	}
 	ent, err := h.entitlementOf(ctx, st.u)
 	if err != nil {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
@@ -208,6 +211,9 @@ func (h *Handler) handleConsentPost(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	if st.client.FirstParty {
+		return h.firstParty(c, st)
+	}
 	decision := c.FormValue("decision")
 	if decision != "allow" && decision != "deny" {
 		return h.renderError(c, http.StatusBadRequest, errBadRequest, fmt.Errorf("unknown consent decision %q", decision))
@@ -231,6 +237,20 @@ func (h *Handler) handleConsentPost(c echo.Context) error {
 	}
 	h.log.InfoContext(ctx, "consent: decided", "request_id", requestID(c), "user_id", st.u.ID,
 		"client_id", st.flow.ClientID, "decision", decision, "scopes", strings.Join(offered, " "))
+	return c.Redirect(http.StatusSeeOther, resumeURL(st.flow.ID, v))
+}
+
+// firstParty completes a flow of one of the bank's own applications (the
+// online-banking front end) without a consent screen: the user is using the
+// bank itself. authz still bounds the scopes (admin only for ordinary users,
+// data scopes by the job role), so the request's scopes are passed as agreed.
+func (h *Handler) firstParty(c echo.Context, st consentStep) error {
+	v, err := h.decide(c.Request().Context(), st, st.flow.RequestedScopes, "")
+	if err != nil {
+		return h.flowError(c, err)
+	}
+	h.log.InfoContext(c.Request().Context(), "consent: first-party application, no consent screen", "request_id", requestID(c),
+		"user_id", st.u.ID, "client_id", st.flow.ClientID)
 	return c.Redirect(http.StatusSeeOther, resumeURL(st.flow.ID, v))
 }
 

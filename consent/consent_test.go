@@ -430,6 +430,37 @@ func TestOrdinaryUserIsRefused(t *testing.T) {
 	}
 }
 
+// The bank's own online-banking application gets no consent screen, for an
+// ordinary user too: the decision carries the requested scopes (authz bounds
+// them) and the browser goes straight back to authz.
+func TestFirstPartyClientSkipsConsentScreen(t *testing.T) {
+	en := newEnv(t)
+	if _, err := en.st.CreateClient(t.Context(), store.Client{
+		ID: "online-banking", Name: "Online banking", SecretHash: store.HashToken("fp-secret"), FirstParty: true,
+		RedirectURIs: []string{"https://bank.example/cb"}, GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"code"},
+		Scopes: []string{"openid", "admin"}, TokenEndpointAuthMethod: "client_secret_basic",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	en.user("carol", userOpts{ordinary: true, role: en.roleOps.ID})
+	f, err := en.st.CreateAuthFlow(t.Context(), store.AuthFlow{
+		ID: store.RandomToken(32), ClientID: "online-banking", RequestedScopes: []string{"openid", "admin"}, Request: []byte(`{}`),
+		State: store.FlowLogin, ExpiresAt: en.clock.Now().Add(10 * time.Minute),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := en.browser()
+	p := b.signIn(pathLogin+"?login_challenge="+f.ID, "carol", goodPassword)
+	p.mustNotContain(t, ">Allow<")
+	_, verifier := p.resume(t)
+	got := en.getFlow(f.ID)
+	if got.State != store.FlowDecided || got.Denied || !store.VerifyToken(got.VerifierHash, verifier) ||
+		strings.Join(got.GrantedScopes, " ") != "openid admin" {
+		t.Fatalf("flow: %+v", got)
+	}
+}
+
 func TestNoDataScopeIsRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
