@@ -181,34 +181,21 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	// when it expires, as a nightly sync would.
 	client := a.oauth.Client(r.Context(), tok)
 	var list struct {
-		Accounts []map[string]json.RawMessage `json:"accounts"`
+		Accounts []account `json:"accounts"`
 	}
 	if err := getJSON(client, a.issuer+"/fdx/v6/accounts", &list); err != nil {
 		a.render(w, "Could not read accounts: "+err.Error(), nil, nil)
 		return
 	}
-	var accounts []account
-	for _, wrapped := range list.Accounts {
-		for _, body := range wrapped { // FDX wraps each account as {"depositAccount": {...}}
-			var acc account
-			if json.Unmarshal(body, &acc) != nil || acc.AccountID == "" {
-				continue
-			}
-			var txs struct {
-				Transactions []map[string]json.RawMessage `json:"transactions"`
-			}
-			since := time.Now().AddDate(0, 0, -14).Format(time.DateOnly)
-			if err := getJSON(client, a.issuer+"/fdx/v6/accounts/"+url.PathEscape(acc.AccountID)+"/transactions?limit=10&startDate="+since, &txs); err == nil {
-				for _, tw := range txs.Transactions {
-					for _, tb := range tw {
-						var t transaction
-						if json.Unmarshal(tb, &t) == nil {
-							acc.Transactions = append(acc.Transactions, t)
-						}
-					}
-				}
-			}
-			accounts = append(accounts, acc)
+	accounts := list.Accounts
+	since := time.Now().AddDate(0, 0, -14).Format(time.DateOnly)
+	for i := range accounts {
+		var txs struct {
+			Transactions []transaction `json:"transactions"`
+		}
+		u := a.issuer + "/fdx/v6/accounts/" + url.PathEscape(accounts[i].AccountID) + "/transactions?limit=10&startDate=" + since
+		if err := getJSON(client, u, &txs); err == nil {
+			accounts[i].Transactions = txs.Transactions
 		}
 	}
 	a.render(w, "", accounts, tok)
