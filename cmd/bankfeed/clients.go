@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bankfeed/bankfeed/authz"
+	"github.com/bankfeed/bankfeed/config"
+	"github.com/bankfeed/bankfeed/store"
+	"github.com/bankfeed/bankfeed/store/gormstore"
+)
+
+func (a *app) clientsCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "clients",
+		Short: "Register, list, show and delete OAuth clients (vendors and the bank's own systems)",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(a.clientsCreateCommand(), a.clientsListCommand(), a.clientsShowCommand(), a.clientsDeleteCommand())
+	return cmd
+}
+
+func (a *app) clientsCreateCommand() *cobra.Command {
+	var (
+		spec     authz.ClientSpec
+		jwksFile string
+	)
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Register a client and print it as JSON (with its secret, once)",
+		Long: `Register an OAuth client and print it as JSON on stdout.
+
+Choose exactly one way for the client to authenticate at the token endpoint:
+  --jwks-file F   private_key_jwt with the public keys in F (a JWKS; ES256 or PS256)
+  --jwks-uri U    private_key_jwt with keys the vendor publishes at U (https)
+  --secret        client_secret_basic with a generated secret, printed once as
+                  "clientSecret" and stored only as a hash: keep it now.
+
+Redirect URIs must match exactly when used: https, or http only on
+http://127.0.0.1:PORT and http://[::1]:PORT, never with a fragment.
+
+--first-party registers one of the bank's own systems: it may use the
+client_credentials grant and the admin and operator scopes, and its users
+skip the consent screen. Vendors are never first-party.`,
+		Example: `  bankfeed clients create --name "Ledgerly" --redirect-uri https://app.ledgerly.example/callback \
+      --jwks-file ledgerly-jwks.json --require-par --logo-uri https://ledgerly.example/logo.png
+  bankfeed clients create --name "Core banking feed" --first-party --secret --scope operator`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			methods := 0
+			for _, f := range []string{"jwks-file", "jwks-uri", "secret"} {
+				if cmd.Flags().Changed(f) {
+					methods++
+				}
+			}
+			if methods != 1 {
+				return errors.New("clients create: choose exactly one authentication method: --jwks-file F, --jwks-uri U or --secret")
+			}
+			if jwksFile != "" {
+				b, err := os.ReadFile(jwksFile)
+				if err != nil {
+					return fmt.Errorf("clients create: --jwks-file: %w", err)
+				}
+				spec.JWKS = json.RawMessage(b)
+			}
+			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st *gormstore.Store, _ *slog.Logger) error {
+				c, secret, err := authz.CreateClient(ctx, st, spec)
+				if err != nil {
+					return fmt.Errorf("clients create: %w", flagError(err))
+				}
+				out := toClientJSON(c)
+				out.ClientSecret = secret
+				return writeJSON(cmd.OutOrStdout(), out)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&spec.Name, "name", "", "name shown to users on the consent page (required)")
+	f.StringArrayVar(&spec.RedirectURIs, "redirect-uri", nil, "redirect URI, exact match (repeatable; required unless --first-party)")
+	f.StringVar(&jwksFile, "jwks-file", "", "private_key_jwt: file holding the client's public JWKS")
+	f.StringVar(&spec.JWKSURI, "jwks-uri", "", "private_key_jwt: https URL of the client's JWKS")
+	f.BoolVar(&spec.Secret, "secret", false, "client_secret_basic: generate a secret, printed once")
+	f.StringVar(&spec.SigningAlg, "signing-alg", "", "with --jwks-uri: assertion algorithm, ES256 (default) or PS256")
+	f.BoolVar(&spec.RequirePAR, "require-par", false, "require pushed authorization requests (RFC 9126)")
+	f.BoolVar(&spec.FirstParty, "first-party", false, "one of the bank's own systems (client_credentials, admin and operator scopes, no consent screen)")
+	f.StringVar(&spec.LogoURI, "logo-uri", "", "https URL of the logo shown on the consent page")
+	f.StringVar(&spec.PolicyURI, "policy-uri", "", "https URL of the vendor's privacy policy")
+	f.StringVar(&spec.TOSURI, "tos-uri", "", "https URL of the vendor's terms of service")
+	f.StringArrayVar(&spec.Scopes, "scope", nil, "a scope the client may ask for (repeatable; default: every scope its kind may ask for)")
+	_ = cmd.MarkFlagRequired("name")
+	return cmd
+}
+
+func (a *app) clientsListCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the registered clients",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st *gormstore.Store, _ *slog.Logger) error {
+				cs, err := st.ListClients(ctx)
+				if err != nil {
+					return fmt.Errorf("clients list: %w", err)
+				}
+				if asJSON {
+					out := make([]clientJSON, 0, len(cs))
+					for _, c := range cs {
+						out = append(out, toClientJSON(c))
+					}
+					return writeJSON(cmd.OutOrStdout(), out)
+				}
+				w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "CLIENT ID\tNAME\tKIND\tAUTH\tPAR\tREDIRECT URIS\tCREATED")
+				for _, c := range cs {
+					kind := "vendor"
+					if c.FirstParty {
+						kind = "first-party"
+					}
+					par := "-"
+					if c.RequirePAR {
+						par = "required"
+					}
+					uris := strings.Join(c.RedirectURIs, " ")
+					if uris == "" {
+						uris = "-"
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, kind, c.TokenEndpointAuthMethod, par, uris,
+						c.CreatedAt.UTC().Format(time.RFC3339))
+				}
+				if err := w.Flush(); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%d client(s)\n", len(cs))
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array instead of a table")
+	return cmd
+}
+
+func (a *app) clientsShowCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "show CLIENT_ID",
+		Short: "Print one client as JSON (never its secret)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st *gormstore.Store, _ *slog.Logger) error {
+				c, err := st.GetClient(ctx, args[0])
+				if err != nil {
+					return clientLookupError("clients show", args[0], err)
+				}
+				return writeJSON(cmd.OutOrStdout(), toClientJSON(c))
+			})
+		},
+	}
+}
+
+func (a *app) clientsDeleteCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete CLIENT_ID",
+		Short: "Delete a client; its tokens stop working within seconds",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st *gormstore.Store, logger *slog.Logger) error {
+				if err := st.DeleteClient(ctx, args[0]); err != nil {
+					return clientLookupError("clients delete", args[0], err)
+				}
+				logger.InfoContext(ctx, "client deleted", "client_id", args[0])
+				fmt.Fprintf(cmd.OutOrStdout(), "deleted client %s\n", args[0])
+				return nil
+			})
+		},
+	}
+}
+
+func clientLookupError(op, id string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%s: no client with ID %q (see bankfeed clients list)", op, id)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// withStore loads the configuration and opens the database for an
+// administrative command. It does not migrate: a command that only reads or
+// registers must not change the schema behind a running server, so it asks
+// for `bankfeed migrate` instead (Ping checks that every migration is applied).
+func (a *app) withStore(cmd *cobra.Command, fn func(context.Context, config.Config, *gormstore.Store, *slog.Logger) error) error {
+	cfg, err := a.loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg.Log, a.stderr)
+	ctx := cmd.Context()
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Ping(ctx); err != nil {
+		return fmt.Errorf("database %s is not ready: %w", cfg.RedactedDSN(), err)
+	}
+	return fn(ctx, cfg, st, logger)
+}
+
+// clientJSON is what the clients commands print. ClientSecret is set only by
+// create; the secret's hash is never printed.
+type clientJSON struct {
+	ClientID                    string          `json:"clientId"`
+	ClientSecret                string          `json:"clientSecret,omitempty"`
+	Name                        string          `json:"name"`
+	RedirectURIs                []string        `json:"redirectUris"`
+	GrantTypes                  []string        `json:"grantTypes"`
+	Scopes                      []string        `json:"scopes"`
+	TokenEndpointAuthMethod     string          `json:"tokenEndpointAuthMethod"`
+	TokenEndpointAuthSigningAlg string          `json:"tokenEndpointAuthSigningAlg,omitempty"`
+	JWKSURI                     string          `json:"jwksUri,omitempty"`
+	JWKS                        json.RawMessage `json:"jwks,omitempty"` // public keys only (authz refuses private ones)
+	RequirePAR                  bool            `json:"requirePar"`
+	FirstParty                  bool            `json:"firstParty"`
+	LogoURI                     string          `json:"logoUri,omitempty"`
+	PolicyURI                   string          `json:"policyUri,omitempty"`
+	TOSURI                      string          `json:"tosUri,omitempty"`
+	CreatedAt                   time.Time       `json:"createdAt"`
+}
+
+func toClientJSON(c store.Client) clientJSON {
+	nonNil := func(s []string) []string {
+		if s == nil {
+			return []string{}
+		}
+		return s
+	}
+	out := clientJSON{
+		ClientID:                    c.ID,
+		Name:                        c.Name,
+		RedirectURIs:                nonNil(c.RedirectURIs),
+		GrantTypes:                  nonNil(c.GrantTypes),
+		Scopes:                      nonNil(c.Scopes),
+		TokenEndpointAuthMethod:     c.TokenEndpointAuthMethod,
+		TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg,
+		JWKSURI:                     c.JWKSURI,
+		RequirePAR:                  c.RequirePAR,
+		FirstParty:                  c.FirstParty,
+		LogoURI:                     c.LogoURI,
+		PolicyURI:                   c.PolicyURI,
+		TOSURI:                      c.TOSURI,
+		CreatedAt:                   c.CreatedAt.UTC(),
+	}
+	if len(c.JWKS) > 0 && json.Valid(c.JWKS) {
+		out.JWKS = c.JWKS
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// flagFor names the command-line flag behind a field authz reports.
+var flagFor = map[string]string{
+	"name":         "--name",
+	"redirect_uri": "--redirect-uri",
+	"jwks":         "--jwks-file",
+	"jwks_uri":     "--jwks-uri",
+	"signing_alg":  "--signing-alg",
+	"logo_uri":     "--logo-uri",
+	"policy_uri":   "--policy-uri",
+	"tos_uri":      "--tos-uri",
+	"scope":        "--scope",
+}
+
+// flagError restates a validation error in terms of the flags the operator typed.
+func flagError(err error) error {
+	var re *store.RuleError
+	if errors.As(err, &re) {
+		if f, ok := flagFor[re.Field]; ok {
+			return &store.RuleError{Field: f, Message: re.Message}
+		}
+	}
+	return err
+}
