@@ -3,7 +3,6 @@ package admin_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,19 +10,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for creating test databases
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/admin"
+	"github.com/bankfeed/bankfeed/admin/internal/admintest"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 )
@@ -72,7 +67,7 @@ type env struct {
 func newEnv(t *testing.T, opts ...func(*admin.Config)) *env {
 	t.Helper()
 	ctx := t.Context()
-	st := openStore(t)
+	st := admintest.OpenStore(t, "admin_test")
 	e := &env{t: t, st: st, v: &verifier{grants: map[string]store.Grant{}}, now: time.Date(2025, 3, 14, 15, 0, 0, 0, time.UTC)}
 	cfg := admin.Config{Store: st, Verifier: e.v, Logger: slog.New(slog.DiscardHandler), MaxBody: 8 << 10}
 	for _, o := range opts {
@@ -295,49 +290,4 @@ func grantsRO() []map[string]any {
 		{"permission": "account_summary", "rights": []string{"View"}},
 		{"permission": "manage_statements", "rights": []string{"View"}},
 	}
-}
-
-var dbSeq atomic.Int64
-
-// openStore opens a fresh, migrated store: a SQLite file of the test's own,
-// or a new PostgreSQL database when BANKFEED_TEST_POSTGRES_DSN is set
-// (created for this test and dropped after it, never anyone else's).
-func openStore(t *testing.T) *gormstore.Store {
-	t.Helper()
-	ctx := t.Context()
-	dsn := filepath.Join(t.TempDir(), "bankfeed.db")
-	if pg := os.Getenv("BANKFEED_TEST_POSTGRES_DSN"); pg != "" {
-		dsn = freshPostgres(t, pg)
-	}
-	st, err := gormstore.Open(ctx, gormstore.Config{DSN: dsn, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return st
-}
-
-func freshPostgres(t *testing.T, dsn string) string {
-	t.Helper()
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	name := fmt.Sprintf("admin_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano(), dbSeq.Add(1))
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		_ = db.Close()
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("postgres dsn: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
 }

@@ -1,20 +1,13 @@
 package importer_test
 
 import (
-	"database/sql"
-	"fmt"
-	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for creating test databases
 
 	"github.com/bankfeed/bankfeed/admin/importer"
+	"github.com/bankfeed/bankfeed/admin/internal/admintest"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 )
@@ -22,7 +15,7 @@ import (
 func setup(t *testing.T) (*gormstore.Store, string) {
 	t.Helper()
 	ctx := t.Context()
-	st := openStore(t)
+	st := admintest.OpenStore(t, "importer_test")
 	if _, err := st.CreateBusinessGroup(ctx, store.BusinessGroup{ID: "bg", Name: "bg"}); err != nil {
 		t.Fatal(err)
 	}
@@ -139,49 +132,4 @@ func TestCSV(t *testing.T) {
 	if _, err := importer.ImportFile(t.Context(), st, write(t, "bad.csv", "accountId,colour\nacc1,red\n"), importer.Options{}); err == nil || !strings.Contains(err.Error(), "colour") {
 		t.Fatalf("bad header = %v", err)
 	}
-}
-
-var dbSeq atomic.Int64
-
-// openStore opens a fresh, migrated store: a SQLite file of the test's own,
-// or a new PostgreSQL database when BANKFEED_TEST_POSTGRES_DSN is set
-// (created for this test and dropped after it, never anyone else's).
-func openStore(t *testing.T) *gormstore.Store {
-	t.Helper()
-	ctx := t.Context()
-	dsn := filepath.Join(t.TempDir(), "bankfeed.db")
-	if pg := os.Getenv("BANKFEED_TEST_POSTGRES_DSN"); pg != "" {
-		dsn = freshPostgres(t, pg)
-	}
-	st, err := gormstore.Open(ctx, gormstore.Config{DSN: dsn, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return st
-}
-
-func freshPostgres(t *testing.T, dsn string) string {
-	t.Helper()
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	name := fmt.Sprintf("importer_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano(), dbSeq.Add(1))
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		_ = db.Close()
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("postgres dsn: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
 }
