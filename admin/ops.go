@@ -40,8 +40,150 @@ type orgBody struct {
 	LegalName       *string `json:"legalName"`
 }
 
-func (s *Server) handleOpsCreateBusinessGroup(c echo.Context) error {
+// orgRecord tells the operator handlers how to store one kind of
+// organisation record: business groups and legal entities take the same
+// body, name rules and audited create and update; only their parents differ.
+type orgRecord[T, J any] struct {
+	noun    string // "business group": in problems and errors
+	kind    string // "business_group": the audit's target type and action prefix
+	idField string // the field a PATCH that would move the record is refused on
+	create  func(context.Context, T) (T, error)
+	get     func(context.Context, string) (T, error)
+	update  func(context.Context, string, func(T) (T, error)) (T, error)
+	toJSON  func(T) J
+	fields  func(*T) orgFields
+}
+
+// orgFields points into a record at what orgBody edits and the audit names;
+// a business group is its own business group.
+type orgFields struct {
+	id, businessGroupID, name, legalName *string
+	updatedAt                            *time.Time
+}
+
+func (s *Server) businessGroups() orgRecord[store.BusinessGroup, businessGroupJSON] {
+	return orgRecord[store.BusinessGroup, businessGroupJSON]{noun: "business group", kind: "business_group", idField: "id",
+		create: s.st.CreateBusinessGroup, get: s.st.GetBusinessGroup, update: s.st.UpdateBusinessGroup, toJSON: toBusinessGroupJSON,
+		fields: func(g *store.BusinessGroup) orgFields {
+			return orgFields{id: &g.ID, businessGroupID: &g.ID, name: &g.Name, legalName: &g.LegalName, updatedAt: &g.UpdatedAt}
+		}}
+}
+
+func (s *Server) legalEntities() orgRecord[store.LegalEntity, legalEntityJSON] {
+	return orgRecord[store.LegalEntity, legalEntityJSON]{noun: "legal entity", kind: "legal_entity", idField: "businessGroupId",
+		create: s.st.CreateLegalEntity, get: s.st.GetLegalEntity, update: s.st.UpdateLegalEntity, toJSON: toLegalEntityJSON,
+		fields: func(e *store.LegalEntity) orgFields {
+			return orgFields{id: &e.ID, businessGroupID: &e.BusinessGroupID, name: &e.Name, legalName: &e.LegalName, updatedAt: &e.UpdatedAt}
+		}}
+}
+
+// load gets a record; a missing one is a 404 problem.
+func (r orgRecord[T, J]) load(ctx context.Context, id string) (T, error) {
+	v, err := r.get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return v, notFound(r.noun, id)
+	} else if err != nil {
+		return v, fmt.Errorf("admin: get %s: %w", r.noun, err)
+	}
+	return v, nil
+}
+
+// orgID is the ID a create body asks for, or a new one.
+func orgID(asked, prefix string) (string, error) {
+	if asked == "" {
+		return store.NewID(prefix), nil
+	}
+	if !idRE.MatchString(asked) {
+		return "", invalidField("id", "must be 1 to 64 letters, digits, _ or -")
+	}
+	return asked, nil
+}
+
+func (b orgBody) requireName() error {
+	if b.Name == nil || strings.TrimSpace(*b.Name) == "" {
+		return invalidField("name", "is required")
+	}
+	return nil
+}
+
+// setNames copies the names the body gives, trimmed.
+func (b orgBody) setNames(f orgFields) {
+	if b.Name != nil {
+		*f.name = strings.TrimSpace(*b.Name)
+	}
+	if b.LegalName != nil {
+		*f.legalName = strings.TrimSpace(*b.LegalName)
+	}
+}
+
+// opsCreateOrg stores v, which the handler checked and built from b, and
+// audits it in the same transaction.
+func opsCreateOrg[T, J any](s *Server, c echo.Context, r orgRecord[T, J], b orgBody, v T) error {
 	ctx := c.Request().Context()
+	b.setNames(r.fields(&v))
+	err := s.st.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if v, err = r.create(ctx, v); errors.Is(err, store.ErrConflict) {
+			return conflict("a %s with ID %q exists", r.noun, b.ID)
+		} else if err != nil {
+			return fmt.Errorf("admin: create %s: %w", r.noun, err)
+		}
+		f := r.fields(&v)
+		return s.opsAudit(ctx, operatorFrom(c), *f.businessGroupID, r.kind+".created", r.kind, *f.id, nil, r.toJSON(v))
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, r.toJSON(v))
+}
+
+func opsGetOrg[T, J any](c echo.Context, r orgRecord[T, J]) error {
+	v, err := r.load(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r.toJSON(v))
+}
+
+// opsUpdateOrg changes the names of the record in the path; its ID and
+// business group never change.
+func opsUpdateOrg[T, J any](s *Server, c echo.Context, r orgRecord[T, J]) error {
+	ctx := c.Request().Context()
+	cur, err := r.load(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var b orgBody
+	if err := decode(c, s.maxBody, &b); err != nil {
+		return err
+	}
+	if b.ID != "" || b.BusinessGroupID != "" {
+		return invalidField(r.idField, "cannot change")
+	}
+	if b.Name != nil && strings.TrimSpace(*b.Name) == "" {
+		return invalidField("name", "cannot be empty")
+	}
+	var v T
+	err = s.st.InTx(ctx, func(ctx context.Context) error {
+		v, err = r.update(ctx, *r.fields(&cur).id, func(v T) (T, error) {
+			f := r.fields(&v)
+			b.setNames(f)
+			*f.updatedAt = s.now().UTC()
+			return v, nil
+		})
+		if err != nil {
+			return fmt.Errorf("admin: update %s: %w", r.noun, err)
+		}
+		f := r.fields(&v)
+		return s.opsAudit(ctx, operatorFrom(c), *f.businessGroupID, r.kind+".updated", r.kind, *f.id, r.toJSON(cur), r.toJSON(v))
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r.toJSON(v))
+}
+
+func (s *Server) handleOpsCreateBusinessGroup(c echo.Context) error {
 	var b orgBody
 	if err := decode(c, s.maxBody, &b); err != nil {
 		return err
@@ -49,32 +191,15 @@ func (s *Server) handleOpsCreateBusinessGroup(c echo.Context) error {
 	if b.BusinessGroupID != "" {
 		return invalidField("businessGroupId", "is not a field of a business group")
 	}
-	g := store.BusinessGroup{ID: b.ID, CreatedAt: s.now().UTC(), UpdatedAt: s.now().UTC()}
-	if g.ID == "" {
-		g.ID = store.NewID("bg")
-	} else if !idRE.MatchString(g.ID) {
-		return invalidField("id", "must be 1 to 64 letters, digits, _ or -")
-	}
-	if b.Name == nil || strings.TrimSpace(*b.Name) == "" {
-		return invalidField("name", "is required")
-	}
-	g.Name = strings.TrimSpace(*b.Name)
-	if b.LegalName != nil {
-		g.LegalName = strings.TrimSpace(*b.LegalName)
-	}
-	err := s.st.InTx(ctx, func(ctx context.Context) error {
-		var err error
-		if g, err = s.st.CreateBusinessGroup(ctx, g); errors.Is(err, store.ErrConflict) {
-			return conflict("a business group with ID %q exists", b.ID)
-		} else if err != nil {
-			return fmt.Errorf("admin: create business group: %w", err)
-		}
-		return s.opsAudit(ctx, operatorFrom(c), g.ID, "business_group.created", "business_group", g.ID, nil, toBusinessGroupJSON(g))
-	})
-	if err != nil {
+	g := store.BusinessGroup{CreatedAt: s.now().UTC(), UpdatedAt: s.now().UTC()}
+	var err error
+	if g.ID, err = orgID(b.ID, "bg"); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, toBusinessGroupJSON(g))
+	if err := b.requireName(); err != nil {
+		return err
+	}
+	return opsCreateOrg(s, c, s.businessGroups(), b, g)
 }
 
 func (s *Server) handleOpsListBusinessGroups(c echo.Context) error {
@@ -89,61 +214,12 @@ func (s *Server) handleOpsListBusinessGroups(c echo.Context) error {
 	return c.JSON(http.StatusOK, newList(out, ""))
 }
 
-func (s *Server) opsBusinessGroup(ctx context.Context, id string) (store.BusinessGroup, error) {
-	g, err := s.st.GetBusinessGroup(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return g, notFound("business group", id)
-	} else if err != nil {
-		return g, fmt.Errorf("admin: get business group: %w", err)
-	}
-	return g, nil
-}
-
 func (s *Server) handleOpsGetBusinessGroup(c echo.Context) error {
-	g, err := s.opsBusinessGroup(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toBusinessGroupJSON(g))
+	return opsGetOrg(c, s.businessGroups())
 }
 
 func (s *Server) handleOpsUpdateBusinessGroup(c echo.Context) error {
-	ctx := c.Request().Context()
-	cur, err := s.opsBusinessGroup(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	var b orgBody
-	if err := decode(c, s.maxBody, &b); err != nil {
-		return err
-	}
-	if b.ID != "" || b.BusinessGroupID != "" {
-		return invalidField("id", "cannot change")
-	}
-	if b.Name != nil && strings.TrimSpace(*b.Name) == "" {
-		return invalidField("name", "cannot be empty")
-	}
-	var g store.BusinessGroup
-	err = s.st.InTx(ctx, func(ctx context.Context) error {
-		g, err = s.st.UpdateBusinessGroup(ctx, cur.ID, func(g store.BusinessGroup) (store.BusinessGroup, error) {
-			if b.Name != nil {
-				g.Name = strings.TrimSpace(*b.Name)
-			}
-			if b.LegalName != nil {
-				g.LegalName = strings.TrimSpace(*b.LegalName)
-			}
-			g.UpdatedAt = s.now().UTC()
-			return g, nil
-		})
-		if err != nil {
-			return fmt.Errorf("admin: update business group: %w", err)
-		}
-		return s.opsAudit(ctx, operatorFrom(c), g.ID, "business_group.updated", "business_group", g.ID, toBusinessGroupJSON(cur), toBusinessGroupJSON(g))
-	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toBusinessGroupJSON(g))
+	return opsUpdateOrg(s, c, s.businessGroups())
 }
 
 type legalEntityJSON struct {
@@ -161,7 +237,6 @@ func toLegalEntityJSON(e store.LegalEntity) legalEntityJSON {
 }
 
 func (s *Server) handleOpsCreateLegalEntity(c echo.Context) error {
-	ctx := c.Request().Context()
 	var b orgBody
 	if err := decode(c, s.maxBody, &b); err != nil {
 		return err
@@ -169,35 +244,18 @@ func (s *Server) handleOpsCreateLegalEntity(c echo.Context) error {
 	if b.BusinessGroupID == "" {
 		return invalidField("businessGroupId", "is required")
 	}
-	if _, err := s.opsBusinessGroup(ctx, b.BusinessGroupID); err != nil {
+	if _, err := s.businessGroups().load(c.Request().Context(), b.BusinessGroupID); err != nil {
 		return err
 	}
-	if b.Name == nil || strings.TrimSpace(*b.Name) == "" {
-		return invalidField("name", "is required")
-	}
-	e := store.LegalEntity{ID: b.ID, BusinessGroupID: b.BusinessGroupID, Name: strings.TrimSpace(*b.Name),
-		CreatedAt: s.now().UTC(), UpdatedAt: s.now().UTC()}
-	if e.ID == "" {
-		e.ID = store.NewID("le")
-	} else if !idRE.MatchString(e.ID) {
-		return invalidField("id", "must be 1 to 64 letters, digits, _ or -")
-	}
-	if b.LegalName != nil {
-		e.LegalName = strings.TrimSpace(*b.LegalName)
-	}
-	err := s.st.InTx(ctx, func(ctx context.Context) error {
-		var err error
-		if e, err = s.st.CreateLegalEntity(ctx, e); errors.Is(err, store.ErrConflict) {
-			return conflict("a legal entity with ID %q exists", b.ID)
-		} else if err != nil {
-			return fmt.Errorf("admin: create legal entity: %w", err)
-		}
-		return s.opsAudit(ctx, operatorFrom(c), e.BusinessGroupID, "legal_entity.created", "legal_entity", e.ID, nil, toLegalEntityJSON(e))
-	})
-	if err != nil {
+	if err := b.requireName(); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, toLegalEntityJSON(e))
+	e := store.LegalEntity{BusinessGroupID: b.BusinessGroupID, CreatedAt: s.now().UTC(), UpdatedAt: s.now().UTC()}
+	var err error
+	if e.ID, err = orgID(b.ID, "le"); err != nil {
+		return err
+	}
+	return opsCreateOrg(s, c, s.legalEntities(), b, e)
 }
 
 func (s *Server) handleOpsListLegalEntities(c echo.Context) error {
@@ -216,61 +274,12 @@ func (s *Server) handleOpsListLegalEntities(c echo.Context) error {
 	return c.JSON(http.StatusOK, newList(out, ""))
 }
 
-func (s *Server) opsLegalEntity(ctx context.Context, id string) (store.LegalEntity, error) {
-	e, err := s.st.GetLegalEntity(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return e, notFound("legal entity", id)
-	} else if err != nil {
-		return e, fmt.Errorf("admin: get legal entity: %w", err)
-	}
-	return e, nil
-}
-
 func (s *Server) handleOpsGetLegalEntity(c echo.Context) error {
-	e, err := s.opsLegalEntity(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toLegalEntityJSON(e))
+	return opsGetOrg(c, s.legalEntities())
 }
 
 func (s *Server) handleOpsUpdateLegalEntity(c echo.Context) error {
-	ctx := c.Request().Context()
-	cur, err := s.opsLegalEntity(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	var b orgBody
-	if err := decode(c, s.maxBody, &b); err != nil {
-		return err
-	}
-	if b.ID != "" || b.BusinessGroupID != "" {
-		return invalidField("businessGroupId", "cannot change")
-	}
-	if b.Name != nil && strings.TrimSpace(*b.Name) == "" {
-		return invalidField("name", "cannot be empty")
-	}
-	var e store.LegalEntity
-	err = s.st.InTx(ctx, func(ctx context.Context) error {
-		e, err = s.st.UpdateLegalEntity(ctx, cur.ID, func(e store.LegalEntity) (store.LegalEntity, error) {
-			if b.Name != nil {
-				e.Name = strings.TrimSpace(*b.Name)
-			}
-			if b.LegalName != nil {
-				e.LegalName = strings.TrimSpace(*b.LegalName)
-			}
-			e.UpdatedAt = s.now().UTC()
-			return e, nil
-		})
-		if err != nil {
-			return fmt.Errorf("admin: update legal entity: %w", err)
-		}
-		return s.opsAudit(ctx, operatorFrom(c), e.BusinessGroupID, "legal_entity.updated", "legal_entity", e.ID, toLegalEntityJSON(cur), toLegalEntityJSON(e))
-	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toLegalEntityJSON(e))
+	return opsUpdateOrg(s, c, s.legalEntities())
 }
 
 type serviceAgreementJSON struct {
@@ -298,7 +307,7 @@ func (s *Server) handleOpsCreateServiceAgreement(c echo.Context) error {
 	if b.Number = strings.TrimSpace(b.Number); b.Number == "" || len(b.Number) > 64 {
 		return invalidField("number", "is required (at most 64 characters)")
 	}
-	e, err := s.opsLegalEntity(ctx, b.LegalEntityID)
+	e, err := s.legalEntities().load(ctx, b.LegalEntityID)
 	if err != nil {
 		return err
 	}
@@ -409,7 +418,7 @@ func (s *Server) handleOpsOpenAccount(c echo.Context) error {
 		p.Errors = errs
 		return p
 	}
-	e, err := s.opsLegalEntity(ctx, b.LegalEntityID)
+	e, err := s.legalEntities().load(ctx, b.LegalEntityID)
 	if err != nil {
 		return err
 	}
