@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -88,6 +87,11 @@ type auditJSON struct {
 	At         time.Time       `json:"at"`
 }
 
+func toAuditJSON(e store.AuditEvent) auditJSON {
+	return auditJSON{Seq: e.Seq, ActorID: e.ActorID, Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID,
+		RequestID: e.RequestID, RemoteAddr: e.RemoteAddr, Before: e.Before, After: e.After, At: e.At.UTC()}
+}
+
 // auditRequirement: reading the log needs Manage permissions: View (held
 // by everyone the article's three lists describe).
 var auditRequirement = store.Requirement{Permission: store.PermManagePermissions, Right: store.RightView}
@@ -118,10 +122,5 @@ func (s *Server) handleListAudit(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list audit: %w", err)
 	}
-	out := make([]auditJSON, 0, len(es))
-	for _, e := range es {
-		out = append(out, auditJSON{Seq: e.Seq, ActorID: e.ActorID, Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID,
-			RequestID: e.RequestID, RemoteAddr: e.RemoteAddr, Before: e.Before, After: e.After, At: e.At.UTC()})
-	}
-	return c.JSON(http.StatusOK, newList(out, next))
+	return listOf(c, es, next, toAuditJSON)
 }

@@ -41,6 +41,11 @@ type accountJSON struct {
 	Status        store.AccountStatus `json:"status"`
 }
 
+func toAccountJSON(a store.Account) accountJSON {
+	return accountJSON{ID: a.ID, LegalEntityID: a.LegalEntityID, DisplayNumber: a.DisplayNumber, Type: a.Type,
+		ProductName: a.ProductName, Nickname: a.Nickname, Currency: a.Currency, Status: a.Status}
+}
+
 func (s *Server) handleListAccounts(c echo.Context) error {
 	cl := mustCaller(c)
 	if err := allow(cl, store.OpViewAccountGroups); err != nil {
@@ -55,12 +60,7 @@ func (s *Server) handleListAccounts(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list accounts: %w", err)
 	}
-	out := make([]accountJSON, 0, len(as))
-	for _, a := range as {
-		out = append(out, accountJSON{ID: a.ID, LegalEntityID: a.LegalEntityID, DisplayNumber: a.DisplayNumber, Type: a.Type,
-			ProductName: a.ProductName, Nickname: a.Nickname, Currency: a.Currency, Status: a.Status})
-	}
-	return c.JSON(http.StatusOK, newList(out, next))
+	return listOf(c, as, next, toAccountJSON)
 }
 
 func (s *Server) handleListAccountGroups(c echo.Context) error {
@@ -76,11 +76,7 @@ func (s *Server) handleListAccountGroups(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list account groups: %w", err)
 	}
-	out := make([]accountGroupJSON, 0, len(gs))
-	for _, g := range gs {
-		out = append(out, toAccountGroupJSON(g))
-	}
-	return c.JSON(http.StatusOK, newList(out, next))
+	return listOf(c, gs, next, toAccountGroupJSON)
 }
 
 func (s *Server) handleGetAccountGroup(c echo.Context) error {

@@ -117,6 +117,15 @@ func newList[T any](items []T, next string) list[T] {
 	return list[T]{Items: items, Next: next}
 }
 
+// listOf answers 200 with a page of items in their JSON shape.
+func listOf[T, J any](c echo.Context, items []T, next string, toJSON func(T) J) error {
+	out := make([]J, 0, len(items))
+	for _, it := range items {
+		out = append(out, toJSON(it))
+	}
+	return c.JSON(http.StatusOK, newList(out, next))
+}
+
 func queryBool(c echo.Context, name string) (*bool, error) {
 	v := c.QueryParam(name)
 	if v == "" {

@@ -129,6 +129,10 @@ type notificationJSON struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
+func toNotificationJSON(n store.Notification) notificationJSON {
+	return notificationJSON{ID: n.ID, Kind: n.Kind, Text: n.Text, RequestID: n.RequestID, Read: n.Read, CreatedAt: n.CreatedAt.UTC()}
+}
+
 func (s *Server) handleListNotifications(c echo.Context) error {
 	cl := mustCaller(c)
 	p, err := page(c)
@@ -143,11 +147,7 @@ func (s *Server) handleListNotifications(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list notifications: %w", err)
 	}
-	out := make([]notificationJSON, 0, len(ns))
-	for _, n := range ns {
-		out = append(out, notificationJSON{ID: n.ID, Kind: n.Kind, Text: n.Text, RequestID: n.RequestID, Read: n.Read, CreatedAt: n.CreatedAt.UTC()})
-	}
-	return c.JSON(http.StatusOK, newList(out, next))
+	return listOf(c, ns, next, toNotificationJSON)
 }
 
 func (s *Server) handleMarkRead(c echo.Context) error {

@@ -207,11 +207,7 @@ func (s *Server) handleOpsListBusinessGroups(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list business groups: %w", err)
 	}
-	out := make([]businessGroupJSON, 0, len(gs))
-	for _, g := range gs {
-		out = append(out, toBusinessGroupJSON(g))
-	}
-	return c.JSON(http.StatusOK, newList(out, ""))
+	return listOf(c, gs, "", toBusinessGroupJSON)
 }
 
 func (s *Server) handleOpsGetBusinessGroup(c echo.Context) error {
@@ -267,11 +263,7 @@ func (s *Server) handleOpsListLegalEntities(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list legal entities: %w", err)
 	}
-	out := make([]legalEntityJSON, 0, len(es))
-	for _, e := range es {
-		out = append(out, toLegalEntityJSON(e))
-	}
-	return c.JSON(http.StatusOK, newList(out, ""))
+	return listOf(c, es, "", toLegalEntityJSON)
 }
 
 func (s *Server) handleOpsGetLegalEntity(c echo.Context) error {
@@ -288,6 +280,10 @@ type serviceAgreementJSON struct {
 	BusinessGroupID string    `json:"businessGroupId"`
 	Number          string    `json:"number"`
 	CreatedAt       time.Time `json:"createdAt"`
+}
+
+func toServiceAgreementJSON(a store.ServiceAgreement) serviceAgreementJSON {
+	return serviceAgreementJSON{ID: a.ID, LegalEntityID: a.LegalEntityID, BusinessGroupID: a.BusinessGroupID, Number: a.Number, CreatedAt: a.CreatedAt.UTC()}
 }
 
 type serviceAgreementBody struct {
@@ -323,7 +319,7 @@ func (s *Server) handleOpsCreateServiceAgreement(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, serviceAgreementJSON{ID: a.ID, LegalEntityID: a.LegalEntityID, BusinessGroupID: a.BusinessGroupID, Number: a.Number, CreatedAt: a.CreatedAt.UTC()})
+	return c.JSON(http.StatusCreated, toServiceAgreementJSON(a))
 }
 
 func (s *Server) handleOpsListServiceAgreements(c echo.Context) error {
@@ -335,11 +331,7 @@ func (s *Server) handleOpsListServiceAgreements(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list service agreements: %w", err)
 	}
-	out := make([]serviceAgreementJSON, 0, len(as))
-	for _, a := range as {
-		out = append(out, serviceAgreementJSON{ID: a.ID, LegalEntityID: a.LegalEntityID, BusinessGroupID: a.BusinessGroupID, Number: a.Number, CreatedAt: a.CreatedAt.UTC()})
-	}
-	return c.JSON(http.StatusOK, newList(out, ""))
+	return listOf(c, as, "", toServiceAgreementJSON)
 }
 
 // opsAccountJSON is the operator's view: the full number included.
@@ -473,11 +465,7 @@ func (s *Server) handleOpsListAccounts(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list accounts: %w", err)
 	}
-	out := make([]opsAccountJSON, 0, len(as))
-	for _, a := range as {
-		out = append(out, toOpsAccountJSON(a))
-	}
-	return c.JSON(http.StatusOK, newList(out, next))
+	return listOf(c, as, next, toOpsAccountJSON)
 }
 
 func (s *Server) opsAccount(ctx context.Context, id string) (store.Account, error) {
@@ -786,11 +774,7 @@ func (s *Server) handleOpsListStatements(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list statements: %w", err)
 	}
-	out := make([]statementJSON, 0, len(sts))
-	for _, st := range sts {
-		out = append(out, toStatementJSON(st))
-	}
-	return c.JSON(http.StatusOK, newList(out, ""))
+	return listOf(c, sts, "", toStatementJSON)
 }
 
 type batchBody struct {
@@ -876,6 +860,12 @@ type opsTransactionJSON struct {
 	RemovedAt    *time.Time              `json:"removedAt,omitempty"`
 }
 
+func toOpsTransactionJSON(t store.Transaction) opsTransactionJSON {
+	return opsTransactionJSON{ID: t.ID, AccountID: t.AccountID, ExternalID: t.ExternalID, Status: t.Status,
+		BusinessDate: t.BusinessDate, Amount: t.Amount, Direction: t.Direction, Description: t.Description,
+		PendingID: t.PendingID, ReplacedByID: t.ReplacedByID, RemovedAt: timeOrNil(t.RemovedAt)}
+}
+
 // handleOpsListTransactions pages one account's entries; the cursor is
 // "businessDate~id" of the last item.
 func (s *Server) handleOpsListTransactions(c echo.Context) error {
@@ -913,18 +903,12 @@ func (s *Server) handleOpsListTransactions(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list transactions: %w", err)
 	}
-	out := make([]opsTransactionJSON, 0, len(txs))
-	for _, t := range txs {
-		out = append(out, opsTransactionJSON{ID: t.ID, AccountID: t.AccountID, ExternalID: t.ExternalID, Status: t.Status,
-			BusinessDate: t.BusinessDate, Amount: t.Amount, Direction: t.Direction, Description: t.Description,
-			PendingID: t.PendingID, ReplacedByID: t.ReplacedByID, RemovedAt: timeOrNil(t.RemovedAt)})
-	}
 	next := ""
 	if more && len(txs) > 0 {
 		last := txs[len(txs)-1]
 		next = string(last.BusinessDate) + "~" + last.ID
 	}
-	return c.JSON(http.StatusOK, newList(out, next))
+	return listOf(c, txs, next, toOpsTransactionJSON)
 }
 
 // handleOpsRemovePending marks a pending entry dropped without posting.

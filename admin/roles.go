@@ -43,11 +43,7 @@ func (s *Server) handleListJobRoles(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list job roles: %w", err)
 	}
-	out := make([]jobRoleJSON, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, toJobRoleJSON(r))
-	}
-	return c.JSON(http.StatusOK, newList(out, next))
+	return listOf(c, rs, next, toJobRoleJSON)
 }
 
 func (s *Server) handleGetJobRole(c echo.Context) error {

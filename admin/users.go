@@ -73,11 +73,7 @@ func (s *Server) handleListUsers(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list users: %w", err)
 	}
-	out := make([]userJSON, 0, len(us))
-	for _, u := range us {
-		out = append(out, toUserJSON(u))
-	}
-	return c.JSON(http.StatusOK, newList(out, next))
+	return listOf(c, us, next, toUserJSON)
 }
 
 func (s *Server) handleGetUser(c echo.Context) error {
