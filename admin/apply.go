@@ -404,54 +404,45 @@ func checkRoleGrants(g store.Grants, forAccountingSoftware bool) error {
 
 // --- lookups confined to one business group (another group's: 404) ---
 
-func (s *Server) getUser(ctx context.Context, bg, id string) (store.User, error) {
-	u, err := s.st.GetUser(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.BusinessGroupID != bg) {
-		return u, notFound("user", id)
+// lookup gets a record by ID; a missing one is a 404 problem naming what.
+func lookup[T any](ctx context.Context, what, id string, get func(context.Context, string) (T, error)) (T, error) {
+	v, err := get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return v, notFound(what, id)
 	} else if err != nil {
-		return u, fmt.Errorf("admin: get user: %w", err)
+		return v, fmt.Errorf("admin: get %s: %w", what, err)
 	}
-	return u, nil
+	return v, nil
+}
+
+// lookupIn is lookup confined to business group bg: another group's record
+// is a 404 too, exactly like a missing one.
+func lookupIn[T any](ctx context.Context, what, bg, id string, get func(context.Context, string) (T, error), groupOf func(T) string) (T, error) {
+	v, err := lookup(ctx, what, id, get)
+	if err == nil && groupOf(v) != bg {
+		return v, notFound(what, id)
+	}
+	return v, err
+}
+
+func (s *Server) getUser(ctx context.Context, bg, id string) (store.User, error) {
+	return lookupIn(ctx, "user", bg, id, s.st.GetUser, func(u store.User) string { return u.BusinessGroupID })
 }
 
 func (s *Server) getJobRole(ctx context.Context, bg, id string) (store.JobRole, error) {
-	r, err := s.st.GetJobRole(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && r.BusinessGroupID != bg) {
-		return r, notFound("job role", id)
-	} else if err != nil {
-		return r, fmt.Errorf("admin: get job role: %w", err)
-	}
-	return r, nil
+	return lookupIn(ctx, "job role", bg, id, s.st.GetJobRole, func(r store.JobRole) string { return r.BusinessGroupID })
 }
 
 func (s *Server) getAccountGroup(ctx context.Context, bg, id string) (store.AccountGroup, error) {
-	g, err := s.st.GetAccountGroup(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && g.BusinessGroupID != bg) {
-		return g, notFound("account group", id)
-	} else if err != nil {
-		return g, fmt.Errorf("admin: get account group: %w", err)
-	}
-	return g, nil
+	return lookupIn(ctx, "account group", bg, id, s.st.GetAccountGroup, func(g store.AccountGroup) string { return g.BusinessGroupID })
 }
 
 func (s *Server) getAccount(ctx context.Context, bg, id string) (store.Account, error) {
-	a, err := s.st.GetAccount(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && a.BusinessGroupID != bg) {
-		return a, notFound("account", id)
-	} else if err != nil {
-		return a, fmt.Errorf("admin: get account: %w", err)
-	}
-	return a, nil
+	return lookupIn(ctx, "account", bg, id, s.st.GetAccount, func(a store.Account) string { return a.BusinessGroupID })
 }
 
 func (s *Server) getLegalEntity(ctx context.Context, bg, id string) (store.LegalEntity, error) {
-	e, err := s.st.GetLegalEntity(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && e.BusinessGroupID != bg) {
-		return e, notFound("legal entity", id)
-	} else if err != nil {
-		return e, fmt.Errorf("admin: get legal entity: %w", err)
-	}
-	return e, nil
+	return lookupIn(ctx, "legal entity", bg, id, s.st.GetLegalEntity, func(e store.LegalEntity) string { return e.BusinessGroupID })
 }
 
 func (s *Server) checkLoginFree(ctx context.Context, login string) error {

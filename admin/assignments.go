@@ -52,13 +52,7 @@ func (s *Server) handleListAssignments(c echo.Context) error {
 }
 
 func (s *Server) getAssignment(ctx context.Context, bg, id string) (store.Assignment, error) {
-	a, err := s.st.GetAssignment(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && a.BusinessGroupID != bg) {
-		return a, notFound("assignment", id)
-	} else if err != nil {
-		return a, fmt.Errorf("admin: get assignment: %w", err)
-	}
-	return a, nil
+	return lookupIn(ctx, "assignment", bg, id, s.st.GetAssignment, func(a store.Assignment) string { return a.BusinessGroupID })
 }
 
 func (s *Server) handleGetAssignment(c echo.Context) error {

@@ -79,13 +79,7 @@ func (s *Server) legalEntities() orgRecord[store.LegalEntity, legalEntityJSON] {
 
 // load gets a record; a missing one is a 404 problem.
 func (r orgRecord[T, J]) load(ctx context.Context, id string) (T, error) {
-	v, err := r.get(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return v, notFound(r.noun, id)
-	} else if err != nil {
-		return v, fmt.Errorf("admin: get %s: %w", r.noun, err)
-	}
-	return v, nil
+	return lookup(ctx, r.noun, id, r.get)
 }
 
 // orgID is the ID a create body asks for, or a new one.
@@ -469,13 +463,7 @@ func (s *Server) handleOpsListAccounts(c echo.Context) error {
 }
 
 func (s *Server) opsAccount(ctx context.Context, id string) (store.Account, error) {
-	a, err := s.st.GetAccount(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return a, notFound("account", id)
-	} else if err != nil {
-		return a, fmt.Errorf("admin: get account: %w", err)
-	}
-	return a, nil
+	return lookup(ctx, "account", id, s.st.GetAccount)
 }
 
 func (s *Server) handleOpsGetAccount(c echo.Context) error {
