@@ -2,7 +2,8 @@
 // accounting software (mounted under /fdx/v6): the customer behind a token,
 // the accounts of the user's account group with their balances, paged
 // snapshot-consistent transactions, the transaction change feed, statements
-// and statement documents, and the OpenAPI document that describes them.
+// and statement documents, exports of any range of business dates in the
+// same formats, and the OpenAPI document that describes them.
 //
 // It owns the access decision of every request: the bearer token (through a
 // TokenVerifier), the user, the consent, the job role's scopes and the

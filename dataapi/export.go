@@ -30,20 +30,31 @@ func negotiateDocument(c echo.Context, formatParam string) (export.Format, error
 	return f, err
 }
 
-// writeExport streams statement st of account a in format f. The export
-// package proves the balances before the first byte; a failure after that
-// leaves a partial file, so the connection is aborted rather than ended
-// normally (the client sees a broken transfer, never a short valid file).
+// writeExport streams statement st of account a in format f.
 func (s *Server) writeExport(c echo.Context, a store.Account, st store.Statement, f export.Format) error {
-	ctx := c.Request().Context()
-	d, err := s.statementDocument(ctx, c, a, st)
+	d, err := s.statementDocument(c.Request().Context(), c, a, st)
 	if err != nil {
 		return err
 	}
+	subject := fmt.Sprintf("statement %s of account %s (%s to %s)", st.ID, a.ID, st.PeriodStart, st.PeriodEnd)
+	return s.writeDocument(c, f, d, f.Filename(&d), subject)
+}
+
+// writeDocument streams d in format f as an attachment named filename.
+// subject names the document in problems and logs.
+//
+// The export package proves the balances before the first byte, and the
+// response commits its headers only on that first byte, so a document that
+// does not reconcile is answered with a problem and no file at all. A
+// failure after that leaves a partial file, so the connection is aborted
+// rather than ended normally (the client sees a broken transfer, never a
+// short valid file).
+func (s *Server) writeDocument(c echo.Context, f export.Format, d export.Document, filename, subject string) error {
+	ctx := c.Request().Context()
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, f.ContentType())
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, f.Filename(&d)))
-	err = export.Write(ctx, c.Response(), f, d)
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, filename))
+	err := export.Write(ctx, c.Response(), f, d)
 	if err == nil {
 		if !c.Response().Committed { // an empty file still answers 200
 			c.Response().WriteHeader(http.StatusOK)
@@ -52,8 +63,8 @@ func (s *Server) writeExport(c echo.Context, a store.Account, st store.Statement
 	}
 	h.Del(echo.HeaderContentDisposition)
 	if c.Response().Committed {
-		s.log.ErrorContext(ctx, "dataapi: statement export failed mid-stream",
-			slog.String("statement", st.ID), slog.String("format", f.Name), slog.Any("err", err))
+		s.log.ErrorContext(ctx, "dataapi: export failed mid-stream",
+			slog.String("document", subject), slog.String("format", f.Name), slog.Any("err", err))
 		panic(http.ErrAbortHandler)
 	}
 	var tooLarge *export.TooLargeError
@@ -61,18 +72,31 @@ func (s *Server) writeExport(c echo.Context, a store.Account, st store.Statement
 		return newProblem(http.StatusBadRequest, "statement-too-large", "Statement too large for this format", codeInvalidInput,
 			fmt.Sprintf("%s; ask for a streaming format such as camt.053, BAI2, OFX or CSV", tooLarge.Error()))
 	}
-	return fmt.Errorf("dataapi: export statement %s as %s: %w", st.ID, f.Name, err)
+	var rec *export.ReconcileError
+	if errors.As(err, &rec) {
+		// Loud: the bank's books disagree with themselves; operators must
+		// look before any client receives this period.
+		attrs := []any{slog.String("document", subject), slog.String("account", rec.AccountID), slog.String("format", f.Name),
+			slog.String("reason", rec.Reason), slog.String("opening", rec.Opening.StringFixed(2)), slog.String("closing", rec.Closing.StringFixed(2))}
+		if rec.EntryID != "" {
+			attrs = append(attrs, slog.String("entry", rec.EntryID))
+		}
+		if !rec.Computed.IsZero() {
+			attrs = append(attrs, slog.String("computed", rec.Computed.StringFixed(2)))
+		}
+		s.log.ErrorContext(ctx, "dataapi: DOCUMENT DOES NOT RECONCILE, refused", attrs...)
+		return errNotReconciled(subject)
+	}
+	return fmt.Errorf("dataapi: export %s as %s: %w", subject, f.Name, err)
 }
 
 // statementDocument builds the format-neutral document of a stored
 // statement: the holder's legal name, the period's daily balances, the
 // stored totals to prove against, and a snapshot stream of its entries.
 func (s *Server) statementDocument(ctx context.Context, c echo.Context, a store.Account, st store.Statement) (export.Document, error) {
-	business := ""
-	if le, err := s.store.GetLegalEntity(ctx, a.LegalEntityID); err == nil {
-		business = le.LegalName
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return export.Document{}, fmt.Errorf("dataapi: get legal entity: %w", err)
+	business, err := s.holderName(ctx, a)
+	if err != nil {
+		return export.Document{}, err
 	}
 	asOf, err := s.store.MaxSeq(ctx)
 	if err != nil {
@@ -108,6 +132,17 @@ func (s *Server) statementDocument(ctx context.Context, c echo.Context, a store.
 		return s.store.StreamTransactions(ctx, f, yield)
 	}
 	return d, nil
+}
+
+// holderName is the legal name of the entity owning a ("" if unknown).
+func (s *Server) holderName(ctx context.Context, a store.Account) (string, error) {
+	le, err := s.store.GetLegalEntity(ctx, a.LegalEntityID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("dataapi: get legal entity: %w", err)
+	}
+	return le.LegalName, nil
 }
 
 // language is "fr" when the client prefers French, else "en".

@@ -114,6 +114,13 @@ func errStatementProcessing() *Problem {
 		"the statement is not available yet; try again later")
 }
 
+// errNotReconciled refuses a document whose balances do not add up; the
+// cause is logged, the client learns which document and that nothing was sent.
+func errNotReconciled(subject string) *Problem {
+	return newProblem(http.StatusInternalServerError, "not-reconciled", "Document does not reconcile", codeInternal,
+		fmt.Sprintf("the %s does not reconcile (opening + entries ≠ closing, or a stored daily balance disagrees); nothing was sent and the bank has been alerted", subject))
+}
+
 func errRouteNotFound() *Problem {
 	return newProblem(http.StatusNotFound, "not-found", "Not found", codeNotFound, "no such resource")
 }

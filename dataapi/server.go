@@ -58,7 +58,14 @@ type Config struct {
 	// originator, OFX BANKID); QBOIntuBID is the INTU.BID of QBO/QFX files.
 	Bank       export.Bank
 	QBOIntuBID string
+
+	// MaxExportDays is the longest range of business dates one export may
+	// cover (config dataapi.max_export_days). 0: DefaultMaxExportDays.
+	MaxExportDays int
 }
+
+// DefaultMaxExportDays is a year, leap or not.
+const DefaultMaxExportDays = 366
 
 // Server is the data API.
 type Server struct {
@@ -71,6 +78,7 @@ type Server struct {
 	limiter    *limiter // nil: no limit
 	bank       export.Bank
 	qboIntuBID string
+	maxExport  int // days
 
 	touchMu sync.Mutex
 	touched map[string]time.Time // consent ID → last TouchConsent by this replica
@@ -84,12 +92,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Verifier == nil {
 		return nil, errors.New("dataapi: Config.Verifier is required")
 	}
+	if cfg.MaxExportDays < 0 {
+		return nil, fmt.Errorf("dataapi: MaxExportDays %d must not be negative", cfg.MaxExportDays)
+	}
 	if cfg.RateLimitPerMinute < 0 {
 		return nil, fmt.Errorf("dataapi: RateLimitPerMinute %d must not be negative", cfg.RateLimitPerMinute)
 	}
 	s := &Server{
 		store: cfg.Store, verifier: cfg.Verifier, badToken: cfg.IsInvalidToken, log: cfg.Logger, now: cfg.Now,
-		touched: map[string]time.Time{}, bank: cfg.Bank, qboIntuBID: cfg.QBOIntuBID,
+		touched: map[string]time.Time{}, bank: cfg.Bank, qboIntuBID: cfg.QBOIntuBID, maxExport: cfg.MaxExportDays,
+	}
+	if s.maxExport == 0 {
+		s.maxExport = DefaultMaxExportDays
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -148,6 +162,7 @@ func (s *Server) routes(g *echo.Group) {
 	s.get(g, "/accounts/:accountId/transactions/sync", s.handleSyncTransactions, accounts...)
 	s.get(g, "/accounts/:accountId/statements", s.handleListStatements, statements...)
 	s.get(g, "/accounts/:accountId/statements/:statementId", s.handleGetStatement, statements...)
+	s.get(g, "/accounts/:accountId/exports", s.handleExport, statements...)
 }
 
 // otherMethods answer 405 on every route: the API is read-only.

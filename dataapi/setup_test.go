@@ -27,6 +27,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/dataapi"
+	"github.com/bankfeed/bankfeed/dataapi/export"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 )
@@ -155,7 +156,27 @@ type env struct {
 }
 
 type envOptions struct {
-	rateLimit int
+	rateLimit     int
+	maxExportDays int
+	logs          *logBuffer // also receives the server's log (level Warn and up)
+}
+
+// logBuffer collects log output safely across the server's goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 func newEnv(t testing.TB, opts envOptions) *env {
@@ -165,11 +186,18 @@ func newEnv(t testing.TB, opts envOptions) *env {
 	e.now.Store(&now)
 	e.v = &verifier{st: e.st, tokens: map[string]tokenInfo{}}
 	e.f = seed(t, e.st)
+	var logTo io.Writer = tlog{t}
+	if opts.logs != nil {
+		logTo = io.MultiWriter(logTo, opts.logs)
+	}
 	api, err := dataapi.New(dataapi.Config{
 		Store: e.st, Verifier: e.v, Now: func() time.Time { return *e.now.Load() },
 		RateLimitPerMinute: opts.rateLimit,
-		Logger:             slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		MaxExportDays:      opts.maxExportDays,
+		Logger:             slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		PageKeySecret:      bytes.Repeat([]byte("k"), 32),
+		Bank:               export.Bank{Name: "Bankfeed Test Bank", BIC: "BKFDCATT", RoutingID: "000012345"},
+		QBOIntuBID:         "3000",
 	})
 	if err != nil {
 		t.Fatalf("dataapi.New: %v", err)
