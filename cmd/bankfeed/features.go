@@ -73,6 +73,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		PageKeySecret:      derive(tokenSecret, "bankfeed dataapi page keys"),
 		Bank:               export.Bank{Name: cfg.Exports.BankName, BIC: cfg.Exports.BIC, RoutingID: cfg.Exports.BankID},
 		QBOIntuBID:         cfg.Exports.QBOIntuBID,
+		MaxExportDays:      cfg.DataAPI.MaxExportDays,
 	})
 	if err != nil {
 		return fmt.Errorf("dataapi: %w", err)
