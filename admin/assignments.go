@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -28,27 +29,14 @@ func toAssignmentJSON(a store.Assignment) assignmentJSON {
 		LegalEntityID: a.LegalEntityID, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(), Version: a.Version}
 }
 
+// handleListAssignments: ?userId= keeps that user's assignments of the
+// store's page, so a page may hold fewer than limit items.
 func (s *Server) handleListAssignments(c echo.Context) error {
-	cl := mustCaller(c)
-	if err := allow(cl, store.OpViewAssignments); err != nil {
-		return err
-	}
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	as, next, err := s.st.ListAssignments(c.Request().Context(), cl.User.BusinessGroupID, p)
-	if err != nil {
-		return fmt.Errorf("admin: list assignments: %w", err)
-	}
 	user := c.QueryParam("userId")
-	out := make([]assignmentJSON, 0, len(as))
-	for _, a := range as {
-		if user == "" || a.UserID == user {
-			out = append(out, toAssignmentJSON(a))
-		}
-	}
-	return c.JSON(http.StatusOK, newList(out, next))
+	return listIn(c, store.OpViewAssignments, "assignments", func(ctx context.Context, bg string, p store.Page) ([]store.Assignment, string, error) {
+		as, next, err := s.st.ListAssignments(ctx, bg, p)
+		return slices.DeleteFunc(as, func(a store.Assignment) bool { return user != "" && a.UserID != user }), next, err
+	}, toAssignmentJSON)
 }
 
 func (s *Server) getAssignment(ctx context.Context, bg, id string) (store.Assignment, error) {
@@ -56,15 +44,7 @@ func (s *Server) getAssignment(ctx context.Context, bg, id string) (store.Assign
 }
 
 func (s *Server) handleGetAssignment(c echo.Context) error {
-	cl := mustCaller(c)
-	if err := allow(cl, store.OpViewAssignments); err != nil {
-		return err
-	}
-	a, err := s.getAssignment(c.Request().Context(), cl.User.BusinessGroupID, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toAssignmentJSON(a))
+	return showIn(c, store.OpViewAssignments, s.getAssignment, toAssignmentJSON)
 }
 
 type assignBody struct {

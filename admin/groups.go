@@ -1,8 +1,7 @@
 package admin
 
 import (
-	"fmt"
-	"net/http"
+	"context"
 	"slices"
 	"strings"
 	"time"
@@ -47,48 +46,17 @@ func toAccountJSON(a store.Account) accountJSON {
 }
 
 func (s *Server) handleListAccounts(c echo.Context) error {
-	cl := mustCaller(c)
-	if err := allow(cl, store.OpViewAccountGroups); err != nil {
-		return err
-	}
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	bg := cl.User.BusinessGroupID
-	as, next, err := s.st.ListAccounts(c.Request().Context(), store.AccountFilter{BusinessGroupID: &bg}, p)
-	if err != nil {
-		return fmt.Errorf("admin: list accounts: %w", err)
-	}
-	return listOf(c, as, next, toAccountJSON)
+	return listIn(c, store.OpViewAccountGroups, "accounts", func(ctx context.Context, bg string, p store.Page) ([]store.Account, string, error) {
+		return s.st.ListAccounts(ctx, store.AccountFilter{BusinessGroupID: &bg}, p)
+	}, toAccountJSON)
 }
 
 func (s *Server) handleListAccountGroups(c echo.Context) error {
-	cl := mustCaller(c)
-	if err := allow(cl, store.OpViewAccountGroups); err != nil {
-		return err
-	}
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	gs, next, err := s.st.ListAccountGroups(c.Request().Context(), cl.User.BusinessGroupID, p)
-	if err != nil {
-		return fmt.Errorf("admin: list account groups: %w", err)
-	}
-	return listOf(c, gs, next, toAccountGroupJSON)
+	return listIn(c, store.OpViewAccountGroups, "account groups", s.st.ListAccountGroups, toAccountGroupJSON)
 }
 
 func (s *Server) handleGetAccountGroup(c echo.Context) error {
-	cl := mustCaller(c)
-	if err := allow(cl, store.OpViewAccountGroups); err != nil {
-		return err
-	}
-	g, err := s.getAccountGroup(c.Request().Context(), cl.User.BusinessGroupID, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toAccountGroupJSON(g))
+	return showIn(c, store.OpViewAccountGroups, s.getAccountGroup, toAccountGroupJSON)
 }
 
 type accountGroupBody struct {

@@ -126,6 +126,39 @@ func listOf[T, J any](c echo.Context, items []T, next string, toJSON func(T) J) 
 	return c.JSON(http.StatusOK, newList(out, next))
 }
 
+// listIn answers a page of the caller's business group's records, to a
+// caller allowed op; what names them in errors.
+func listIn[T, J any](c echo.Context, op store.Operation, what string,
+	list func(ctx context.Context, bg string, p store.Page) ([]T, string, error), toJSON func(T) J) error {
+	cl := mustCaller(c)
+	if err := allow(cl, op); err != nil {
+		return err
+	}
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	items, next, err := list(c.Request().Context(), cl.User.BusinessGroupID, p)
+	if err != nil {
+		return fmt.Errorf("admin: list %s: %w", what, err)
+	}
+	return listOf(c, items, next, toJSON)
+}
+
+// showIn answers the caller's business group's record named in the path,
+// to a caller allowed op.
+func showIn[T, J any](c echo.Context, op store.Operation, get func(ctx context.Context, bg, id string) (T, error), toJSON func(T) J) error {
+	cl := mustCaller(c)
+	if err := allow(cl, op); err != nil {
+		return err
+	}
+	v, err := get(c.Request().Context(), cl.User.BusinessGroupID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(v))
+}
+
 func queryBool(c echo.Context, name string) (*bool, error) {
 	v := c.QueryParam(name)
 	if v == "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -31,31 +30,11 @@ func toJobRoleJSON(r store.JobRole) jobRoleJSON {
 }
 
 func (s *Server) handleListJobRoles(c echo.Context) error {
-	cl := mustCaller(c)
-	if err := allow(cl, store.OpViewJobRoles); err != nil {
-		return err
-	}
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	rs, next, err := s.st.ListJobRoles(c.Request().Context(), cl.User.BusinessGroupID, p)
-	if err != nil {
-		return fmt.Errorf("admin: list job roles: %w", err)
-	}
-	return listOf(c, rs, next, toJobRoleJSON)
+	return listIn(c, store.OpViewJobRoles, "job roles", s.st.ListJobRoles, toJobRoleJSON)
 }
 
 func (s *Server) handleGetJobRole(c echo.Context) error {
-	cl := mustCaller(c)
-	if err := allow(cl, store.OpViewJobRoles); err != nil {
-		return err
-	}
-	r, err := s.getJobRole(c.Request().Context(), cl.User.BusinessGroupID, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toJobRoleJSON(r))
+	return showIn(c, store.OpViewJobRoles, s.getJobRole, toJobRoleJSON)
 }
 
 type jobRoleBody struct {

@@ -77,15 +77,7 @@ func (s *Server) handleListUsers(c echo.Context) error {
 }
 
 func (s *Server) handleGetUser(c echo.Context) error {
-	cl := mustCaller(c)
-	if err := allow(cl, store.OpViewUsers); err != nil {
-		return err
-	}
-	u, err := s.getUser(c.Request().Context(), cl.User.BusinessGroupID, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toUserJSON(u))
+	return showIn(c, store.OpViewUsers, s.getUser, toUserJSON)
 }
 
 type createUserBody struct {
