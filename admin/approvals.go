@@ -181,6 +181,34 @@ type decision struct {
 // be rejected or cancelled.
 func (s *Server) handleApprove(c echo.Context) error {
 	cl := mustCaller(c)
+	return s.decide(c, cl, func(ctx context.Context, r store.ApprovalRequest) (out decision, notes []store.Notification, err error) {
+		if err := s.mayDecide(cl, r); err != nil {
+			return out, nil, err
+		}
+		if r, err = s.recordDecision(ctx, cl, r.ID, store.ApprovalApproved, ""); err != nil {
+			return out, nil, err
+		}
+		ap, err := s.apply(ctx, r)
+		if err != nil {
+			return out, nil, err
+		}
+		if err := s.auditTx(ctx, cl, auditEntry{Action: "approval.approved", TargetType: "approval", TargetID: r.ID, RequestID: r.ID}); err != nil {
+			return out, nil, err
+		}
+		if err := s.auditTx(ctx, cl, auditEntry{Action: string(r.Kind) + ".applied", TargetType: targetTypeOf(string(r.Kind)),
+			TargetID: ap.TargetID, RequestID: r.ID, Before: ap.Before, After: ap.After}); err != nil {
+			return out, nil, err
+		}
+		notes, err = s.notifyDecided(ctx, r)
+		return decision{Approval: toApprovalJSON(r), Result: ap.After, TemporaryPassword: ap.TemporaryPassword}, notes, err
+	})
+}
+
+// decide runs fn on the request in the path, in one transaction with
+// loading it; after the commit it delivers fn's notifications and answers
+// 200 with fn's decision.
+func (s *Server) decide(c echo.Context, cl caller,
+	fn func(ctx context.Context, r store.ApprovalRequest) (decision, []store.Notification, error)) error {
 	ctx := c.Request().Context()
 	var (
 		out   decision
@@ -191,28 +219,7 @@ func (s *Server) handleApprove(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.mayDecide(cl, r); err != nil {
-			return err
-		}
-		r, err = s.st.DecideApproval(ctx, r.ID, store.ApprovalApproved, cl.User.ID, "", s.now().UTC())
-		if errors.Is(err, store.ErrConflict) {
-			return conflict("the request was decided by someone else meanwhile")
-		} else if err != nil {
-			return fmt.Errorf("admin: decide approval: %w", err)
-		}
-		ap, err := s.apply(ctx, r)
-		if err != nil {
-			return err
-		}
-		if err := s.auditTx(ctx, cl, auditEntry{Action: "approval.approved", TargetType: "approval", TargetID: r.ID, RequestID: r.ID}); err != nil {
-			return err
-		}
-		if err := s.auditTx(ctx, cl, auditEntry{Action: string(r.Kind) + ".applied", TargetType: targetTypeOf(string(r.Kind)),
-			TargetID: ap.TargetID, RequestID: r.ID, Before: ap.Before, After: ap.After}); err != nil {
-			return err
-		}
-		notes, err = s.notifyDecided(ctx, r)
-		out = decision{Approval: toApprovalJSON(r), Result: ap.After, TemporaryPassword: ap.TemporaryPassword}
+		out, notes, err = fn(ctx, r)
 		return err
 	})
 	if err != nil {
@@ -220,6 +227,22 @@ func (s *Server) handleApprove(c echo.Context) error {
 	}
 	s.deliver(ctx, notes)
 	return c.JSON(http.StatusOK, out)
+}
+
+// recordDecision stores the caller's decision; of concurrent deciders one
+// wins and the others get 409.
+func (s *Server) recordDecision(ctx context.Context, cl caller, id string, status store.ApprovalStatus, reason string) (store.ApprovalRequest, error) {
+	r, err := s.st.DecideApproval(ctx, id, status, cl.User.ID, reason, s.now().UTC())
+	if errors.Is(err, store.ErrConflict) {
+		return r, conflict("the request was decided by someone else meanwhile")
+	} else if err != nil {
+		return r, fmt.Errorf("admin: decide approval: %w", err)
+	}
+	return r, nil
+}
+
+func alreadyDecided(r store.ApprovalRequest) *Problem {
+	return conflict("the request is already %s", strings.ToLower(strings.ReplaceAll(string(r.Status), "_", " ")))
 }
 
 // mayDecide wraps store.CanDecide with clear problems.
@@ -230,7 +253,7 @@ func (s *Server) mayDecide(cl caller, r store.ApprovalRequest) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, store.ErrConflict):
-		return conflict("the request is already %s", strings.ToLower(strings.ReplaceAll(string(r.Status), "_", " ")))
+		return alreadyDecided(r)
 	case errors.As(err, &re) && r.InitiatorID == cl.User.ID && re.Right != store.RightApprove:
 		p := forbidden("self-approval", fmt.Sprintf("you initiated this request: approving it yourself needs the self-approved %s right on the %q permission; another authorised user must decide it",
 			re.Right, re.Permission.Title()))
@@ -263,31 +286,19 @@ func (s *Server) handleCancel(c echo.Context) error {
 
 // finish rejects (a checker's decision) or cancels (the initiator's).
 func (s *Server) finish(c echo.Context, cl caller, status store.ApprovalStatus, reason string) error {
-	ctx := c.Request().Context()
-	var (
-		out   decision
-		notes []store.Notification
-	)
-	err := s.st.InTx(ctx, func(ctx context.Context) error {
-		r, err := s.loadApproval(ctx, cl, c.Param("id"))
-		if err != nil {
-			return err
-		}
+	return s.decide(c, cl, func(ctx context.Context, r store.ApprovalRequest) (out decision, notes []store.Notification, err error) {
 		if status == store.ApprovalCancelled {
 			if r.InitiatorID != cl.User.ID {
-				return forbidden("not-initiator", "only the user who submitted a request may cancel it")
+				return out, nil, forbidden("not-initiator", "only the user who submitted a request may cancel it")
 			}
 			if r.Status != store.ApprovalPending {
-				return conflict("the request is already %s", strings.ToLower(strings.ReplaceAll(string(r.Status), "_", " ")))
+				return out, nil, alreadyDecided(r)
 			}
 		} else if err := s.mayDecide(cl, r); err != nil {
-			return err
+			return out, nil, err
 		}
-		r, err = s.st.DecideApproval(ctx, r.ID, status, cl.User.ID, reason, s.now().UTC())
-		if errors.Is(err, store.ErrConflict) {
-			return conflict("the request was decided by someone else meanwhile")
-		} else if err != nil {
-			return fmt.Errorf("admin: decide approval: %w", err)
+		if r, err = s.recordDecision(ctx, cl, r.ID, status, reason); err != nil {
+			return out, nil, err
 		}
 		action := "approval.rejected"
 		if status == store.ApprovalCancelled {
@@ -295,17 +306,11 @@ func (s *Server) finish(c echo.Context, cl caller, status store.ApprovalStatus, 
 		}
 		if err := s.auditTx(ctx, cl, auditEntry{Action: action, TargetType: "approval", TargetID: r.ID, RequestID: r.ID,
 			After: map[string]string{"reason": reason}}); err != nil {
-			return err
+			return out, nil, err
 		}
 		if status == store.ApprovalRejected {
 			notes, err = s.notifyDecided(ctx, r)
 		}
-		out = decision{Approval: toApprovalJSON(r)}
-		return err
+		return decision{Approval: toApprovalJSON(r)}, notes, err
 	})
-	if err != nil {
-		return err
-	}
-	s.deliver(ctx, notes)
-	return c.JSON(http.StatusOK, out)
 }

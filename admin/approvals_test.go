@@ -148,7 +148,28 @@ func TestStaleTarget(t *testing.T) {
 	if r := e.call(b.Token, http.MethodPost, "/admin/v1/approvals/"+third+"/cancel", nil); r.Status != http.StatusForbidden {
 		t.Fatalf("cancel by another = %d", r.Status)
 	}
-	e.must(http.StatusOK, a.Token, http.MethodPost, "/admin/v1/approvals/"+third+"/cancel", nil)
+	if r := e.must(http.StatusOK, a.Token, http.MethodPost, "/admin/v1/approvals/"+third+"/cancel", nil); r.str("approval.status") != string(store.ApprovalCancelled) {
+		t.Fatalf("cancel = %s", r.Raw)
+	}
+	// A decided request is not decided again, by its initiator or a checker.
+	for _, again := range []struct {
+		who  person
+		verb string
+		body any
+	}{{a, "cancel", nil}, {b, "reject", map[string]any{"reason": "late"}}, {b, "approve", nil}} {
+		r := e.call(again.who.Token, http.MethodPost, "/admin/v1/approvals/"+third+"/"+again.verb, again.body)
+		if r.Status != http.StatusConflict || r.str("detail") != "the request is already cancelled" {
+			t.Errorf("%s after cancel = %d %s", again.verb, r.Status, r.Raw)
+		}
+	}
+	cancelled := "approval.cancelled"
+	evs, _, err := e.st.ListAudit(t.Context(), store.AuditFilter{TargetID: &third, Action: &cancelled}, store.Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].ActorID != a.ID || evs[0].RequestID != third {
+		t.Errorf("audit of the cancellation = %+v", evs)
+	}
 }
 
 func TestUserLifecycle(t *testing.T) {
