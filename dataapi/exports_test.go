@@ -743,3 +743,19 @@ func (e *env) getServerError(t testing.TB, token, path string) resp {
 	}
 	return r
 }
+
+// TestStatementThatDoesNotReconcileIsRefused: the statement route refuses a
+// stored statement whose figures disagree with its entries the same way,
+// naming the statement.
+func TestStatementThatDoesNotReconcileIsRefused(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	st := must(e.st.CreateStatement(context.Background(), store.Statement{AccountID: e.f.chq, PeriodStart: "2024-12-01",
+		PeriodEnd: "2024-12-31", StatementDate: "2025-01-01", Opening: m("1000.00"), Closing: m("1000.01"), Status: "AVAILABLE"}))
+	r := e.getServerError(t, e.token(t), base+"/accounts/"+e.f.chq+"/statements/"+st.ID+"?format=camt053")
+	if r.status != 500 {
+		t.Fatalf("status %d: %s", r.status, clip(r.body))
+	}
+	if p := r.problem(t); p.Type != "urn:bankfeed:problem:not-reconciled" || !strings.Contains(p.Detail, st.ID) || r.header.Get("Content-Disposition") != "" {
+		t.Fatalf("problem %+v, headers %v", p, r.header)
+	}
+}

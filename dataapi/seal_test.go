@@ -45,6 +45,9 @@ func TestNewChecksConfig(t *testing.T) {
 	if _, err := New(Config{Store: nilStore{}, Verifier: nilVerifier{}, RateLimitPerMinute: -1}); err == nil {
 		t.Fatal("negative rate limit accepted")
 	}
+	if _, err := New(Config{Store: nilStore{}, Verifier: nilVerifier{}, MaxExportDays: -1}); err == nil {
+		t.Fatal("negative export limit accepted")
+	}
 	if _, err := New(Config{Store: nilStore{}, Verifier: nilVerifier{}}); err != nil {
 		t.Fatalf("defaults refused: %v", err)
 	}
