@@ -97,10 +97,7 @@ func (s *Server) handleCreateAccountGroup(c echo.Context) error {
 
 func (s *Server) handleEditAccountGroup(c echo.Context) error {
 	cl := mustCaller(c)
-	if err := allow(cl, store.OpEditAccountGroup); err != nil {
-		return err
-	}
-	cur, err := s.getAccountGroup(c.Request().Context(), cl.User.BusinessGroupID, c.Param("id"))
+	cur, err := pathTarget(c, cl, store.OpEditAccountGroup, s.getAccountGroup)
 	if err != nil {
 		return err
 	}
@@ -140,11 +137,8 @@ type addAccountBody struct {
 
 func (s *Server) handleAddGroupAccount(c echo.Context) error {
 	cl := mustCaller(c)
-	if err := allow(cl, store.OpEditAccountGroup); err != nil {
-		return err
-	}
 	ctx := c.Request().Context()
-	cur, err := s.getAccountGroup(ctx, cl.User.BusinessGroupID, c.Param("id"))
+	cur, err := pathTarget(c, cl, store.OpEditAccountGroup, s.getAccountGroup)
 	if err != nil {
 		return err
 	}
@@ -166,11 +160,8 @@ func (s *Server) handleAddGroupAccount(c echo.Context) error {
 
 func (s *Server) handleRemoveGroupAccount(c echo.Context) error {
 	cl := mustCaller(c)
-	if err := allow(cl, store.OpEditAccountGroup); err != nil {
-		return err
-	}
 	ctx := c.Request().Context()
-	cur, err := s.getAccountGroup(ctx, cl.User.BusinessGroupID, c.Param("id"))
+	cur, err := pathTarget(c, cl, store.OpEditAccountGroup, s.getAccountGroup)
 	if err != nil {
 		return err
 	}
@@ -188,10 +179,7 @@ func (s *Server) handleRemoveGroupAccount(c echo.Context) error {
 func (s *Server) handleDeleteAccountGroup(c echo.Context) error {
 	cl := mustCaller(c)
 	ctx := c.Request().Context()
-	if err := allow(cl, store.OpDeleteAccountGroup); err != nil {
-		return err
-	}
-	cur, err := s.getAccountGroup(ctx, cl.User.BusinessGroupID, c.Param("id"))
+	cur, err := pathTarget(c, cl, store.OpDeleteAccountGroup, s.getAccountGroup)
 	if err != nil {
 		return err
 	}

@@ -145,14 +145,20 @@ func listIn[T, J any](c echo.Context, op store.Operation, what string,
 	return listOf(c, items, next, toJSON)
 }
 
+// pathTarget checks cl may op, then gets the record of cl's business group
+// named in the path.
+func pathTarget[T any](c echo.Context, cl caller, op store.Operation, get func(ctx context.Context, bg, id string) (T, error)) (T, error) {
+	if err := allow(cl, op); err != nil {
+		var zero T
+		return zero, err
+	}
+	return get(c.Request().Context(), cl.User.BusinessGroupID, c.Param("id"))
+}
+
 // showIn answers the caller's business group's record named in the path,
 // to a caller allowed op.
 func showIn[T, J any](c echo.Context, op store.Operation, get func(ctx context.Context, bg, id string) (T, error), toJSON func(T) J) error {
-	cl := mustCaller(c)
-	if err := allow(cl, op); err != nil {
-		return err
-	}
-	v, err := get(c.Request().Context(), cl.User.BusinessGroupID, c.Param("id"))
+	v, err := pathTarget(c, mustCaller(c), op, get)
 	if err != nil {
 		return err
 	}

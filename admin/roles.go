@@ -108,10 +108,7 @@ func (s *Server) handleCreateJobRole(c echo.Context) error {
 func (s *Server) handleEditJobRole(c echo.Context) error {
 	cl := mustCaller(c)
 	ctx := c.Request().Context()
-	if err := allow(cl, store.OpEditJobRole); err != nil {
-		return err
-	}
-	cur, err := s.getJobRole(ctx, cl.User.BusinessGroupID, c.Param("id"))
+	cur, err := pathTarget(c, cl, store.OpEditJobRole, s.getJobRole)
 	if err != nil {
 		return err
 	}
@@ -159,10 +156,7 @@ func (s *Server) handleEditJobRole(c echo.Context) error {
 func (s *Server) handleDeleteJobRole(c echo.Context) error {
 	cl := mustCaller(c)
 	ctx := c.Request().Context()
-	if err := allow(cl, store.OpDeleteJobRole); err != nil {
-		return err
-	}
-	cur, err := s.getJobRole(ctx, cl.User.BusinessGroupID, c.Param("id"))
+	cur, err := pathTarget(c, cl, store.OpDeleteJobRole, s.getJobRole)
 	if err != nil {
 		return err
 	}

@@ -130,10 +130,7 @@ type editUserBody struct {
 // and delete.
 func (s *Server) handleEditUser(c echo.Context) error {
 	cl := mustCaller(c)
-	if err := allow(cl, store.OpEditUser); err != nil {
-		return err
-	}
-	u, err := s.getUser(c.Request().Context(), cl.User.BusinessGroupID, c.Param("id"))
+	u, err := pathTarget(c, cl, store.OpEditUser, s.getUser)
 	if err != nil {
 		return err
 	}
@@ -160,10 +157,7 @@ func (s *Server) handleUserAction(k store.ApprovalKind) echo.HandlerFunc {
 
 func (s *Server) userAction(c echo.Context, k store.ApprovalKind, op store.Operation) error {
 	cl := mustCaller(c)
-	if err := allow(cl, op); err != nil {
-		return err
-	}
-	u, err := s.getUser(c.Request().Context(), cl.User.BusinessGroupID, c.Param("id"))
+	u, err := pathTarget(c, cl, op, s.getUser)
 	if err != nil {
 		return err
 	}
