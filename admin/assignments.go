@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"time"
 
@@ -73,9 +72,7 @@ func (s *Server) handleCreateAssignment(c echo.Context) error {
 		}
 	}
 	if len(errs) > 0 {
-		p := problem(http.StatusUnprocessableEntity, "invalid", "Unprocessable Content", fieldMsg(errs[0].Field, errs[0].Message))
-		p.Errors = errs
-		return p
+		return invalidFields(errs...)
 	}
 	p := assignPayload{UserID: b.UserID, JobRoleID: b.JobRoleID, AccountGroupID: b.AccountGroupID, LegalEntityID: cl.LegalEntityID}
 	if b.LegalEntityID != nil {

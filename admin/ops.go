@@ -400,9 +400,7 @@ func (s *Server) handleOpsOpenAccount(c echo.Context) error {
 		errs = append(errs, FieldError{"id", "must be 1 to 64 letters, digits, _ or -"})
 	}
 	if len(errs) > 0 {
-		p := problem(http.StatusUnprocessableEntity, "invalid", "Unprocessable Content", fieldMsg(errs[0].Field, errs[0].Message))
-		p.Errors = errs
-		return p
+		return invalidFields(errs...)
 	}
 	e, err := s.legalEntities().load(ctx, b.LegalEntityID)
 	if err != nil {

@@ -57,9 +57,13 @@ func badRequest(format string, args ...any) *Problem {
 }
 
 func invalidField(field, format string, args ...any) *Problem {
-	msg := fmt.Sprintf(format, args...)
-	p := problem(http.StatusUnprocessableEntity, "invalid", "Unprocessable Content", fieldMsg(field, msg))
-	p.Errors = []FieldError{{Field: field, Message: msg}}
+	return invalidFields(FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// invalidFields is a 422 naming every bad field; its detail is the first.
+func invalidFields(errs ...FieldError) *Problem {
+	p := problem(http.StatusUnprocessableEntity, "invalid", "Unprocessable Content", fieldMsg(errs[0].Field, errs[0].Message))
+	p.Errors = errs
 	return p
 }
 

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"fmt"
-	"net/http"
 	"regexp"
 	"strings"
 	"time"
@@ -109,9 +108,7 @@ func (s *Server) handleCreateUser(c echo.Context) error {
 		errs = append(errs, FieldError{"email", "is not an e-mail address"})
 	}
 	if len(errs) > 0 {
-		pr := problem(http.StatusUnprocessableEntity, "invalid", "Unprocessable Content", fieldMsg(errs[0].Field, errs[0].Message))
-		pr.Errors = errs
-		return pr
+		return invalidFields(errs...)
 	}
 	if err := s.checkLoginFree(c.Request().Context(), p.LoginID); err != nil {
 		return err
