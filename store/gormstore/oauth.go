@@ -293,32 +293,35 @@ func (s *Store) RotateRefreshToken(ctx context.Context, signature string, at tim
 	if at.IsZero() {
 		at = s.nowUTC()
 	}
-	var out store.TokenRecord
-	err := s.InTx(ctx, func(ctx context.Context) error {
-		before, err := s.GetToken(ctx, store.TokenRefresh, signature)
-		if err != nil {
-			return err
+	us := micros(at)
+	// One statement on the hot path (a refresh grant): the conditional
+	// UPDATE decides the race and RETURNING hands back the row, so the
+	// winner needs no read first. Only an active token matches, and an
+	// active token has never been used (FirstUsedAt is set when it is
+	// deactivated), so the row before was the row returned with Active=true
+	// and FirstUsedAt zero unless it already held another time.
+	var rows []tokenRow
+	res := s.write(ctx).Model(&rows).Clauses(clause.Returning{}).
+		Where("kind = ? AND signature = ? AND active = ?", string(store.TokenRefresh), signature, true).
+		Updates(map[string]any{
+			"active":        false,
+			"first_used_at": gorm.Expr("CASE WHEN first_used_at = 0 THEN ? ELSE first_used_at END", us),
+		})
+	if res.Error != nil {
+		return store.TokenRecord{}, wrap("rotate refresh token", res.Error)
+	}
+	if len(rows) == 1 {
+		out := rows[0].domain()
+		out.Active = true
+		if rows[0].FirstUsed == us {
+			out.FirstUsedAt = time.Time{}
 		}
-		res := s.write(ctx).Model(&tokenRow{}).
-			Where("kind = ? AND signature = ? AND active = ?", string(store.TokenRefresh), signature, true).
-			Updates(map[string]any{
-				"active":        false,
-				"first_used_at": gorm.Expr("CASE WHEN first_used_at = 0 THEN ? ELSE first_used_at END", micros(at)),
-			})
-		if res.Error != nil {
-			return wrap("rotate refresh token", res.Error)
-		}
-		if res.RowsAffected == 1 {
-			out = before
-			out.Active = true
-			return nil
-		}
-		// Lost the race (or already inactive): report it as it is now,
-		// which is inactive.
-		out, err = s.GetToken(ctx, store.TokenRefresh, signature)
-		out.Active = false
-		return err
-	})
+		return out, nil
+	}
+	// Lost the race (or already inactive): report it as it is now, which is
+	// inactive.
+	out, err := s.GetToken(ctx, store.TokenRefresh, signature)
+	out.Active = false
 	return out, err
 }
 
