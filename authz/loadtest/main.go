@@ -1,0 +1,564 @@
+// Command loadtest drives a running bankfeed server's OAuth endpoints with N
+// concurrent workers for a fixed time and prints, per scenario, requests per
+// second, p50/p99 latency and errors:
+//
+//   - refresh: each worker owns one refresh-token family and keeps rotating it;
+//   - flow: full authorization-code flows — PAR, GET /oauth2/authorize with an
+//     existing sign-in session cookie, the consent page and Allow, resume,
+//     code exchange (one flow = one sample, 7 HTTP requests);
+//   - introspect: POST /oauth2/introspect of one access token;
+//   - discovery and jwks: GET the OpenID configuration and the key set.
+//
+// The client is registered in the server's database with -dsn (a vendor
+// client, client_secret_basic, its redirect URI never contacted), or given
+// with -client-id/-client-secret. The user is an accounting software user
+// (-login/-password, e.g. from `bankfeed demo seed --json`); when the bank
+// asks for a first sign-in, -new-password is set with the security answer.
+//
+//	go run ./authz/loadtest -url http://127.0.0.1:8080 -dsn "$BANKFEED_DATABASE_URL" \
+//	    -login maple.ledgerly -password "$PW" -new-password "$NEWPW" -c 32 -d 20s
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/signal"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bankfeed/bankfeed/authz"
+	"github.com/bankfeed/bankfeed/store"
+	"github.com/bankfeed/bankfeed/store/gormstore"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	base, dsn                    string
+	clientID, secret, redirect   string
+	login, password, newPassword string
+	question, answer             string
+	scope                        string
+	workers                      int
+	duration, warmup             time.Duration
+	scenarios                    []string
+	jsonOut                      bool
+}
+
+var allScenarios = []string{"refresh", "flow", "introspect", "discovery", "jwks"}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	var o options
+	var scen string
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.StringVar(&o.base, "url", "http://127.0.0.1:8080", "base URL (issuer) of the running server")
+	fs.StringVar(&o.dsn, "dsn", "", "the server's database (SQLite path or postgres:// URL): register a vendor client there")
+	fs.StringVar(&o.clientID, "client-id", "", "existing confidential client (client_secret_basic) instead of -dsn")
+	fs.StringVar(&o.secret, "client-secret", "", "its secret (or env BANKFEED_LOADTEST_CLIENT_SECRET)")
+	fs.StringVar(&o.redirect, "redirect-uri", "http://127.0.0.1:9/callback", "the client's redirect URI (never contacted)")
+	fs.StringVar(&o.login, "login", "", "accounting software user's login ID")
+	fs.StringVar(&o.password, "password", "", "its password (or env BANKFEED_LOADTEST_PASSWORD)")
+	fs.StringVar(&o.newPassword, "new-password", "", "password to set if the bank asks for a first sign-in")
+	fs.StringVar(&o.question, "security-question", store.SecurityQuestions[0], "security question for a first sign-in")
+	fs.StringVar(&o.answer, "security-answer", "Lakeview Elementary", "its answer")
+	fs.StringVar(&o.scope, "scope", "openid offline_access accounts.read", "scopes requested in flows")
+	fs.IntVar(&o.workers, "c", 32, "concurrent workers")
+	fs.DurationVar(&o.duration, "d", 20*time.Second, "duration of each scenario")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up before each scenario")
+	fs.StringVar(&scen, "run", strings.Join(allScenarios, ","), "scenarios, comma-separated: "+strings.Join(allScenarios, ","))
+	fs.BoolVar(&o.jsonOut, "json", false, "print one JSON object per scenario")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.secret == "" {
+		o.secret = os.Getenv("BANKFEED_LOADTEST_CLIENT_SECRET")
+	}
+	if o.password == "" {
+		o.password = os.Getenv("BANKFEED_LOADTEST_PASSWORD")
+	}
+	o.base = strings.TrimRight(o.base, "/")
+	for _, s := range strings.Split(scen, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if !slices.Contains(allScenarios, s) {
+			return fmt.Errorf("unknown scenario %q", s)
+		}
+		o.scenarios = append(o.scenarios, s)
+	}
+	if o.workers < 1 || o.duration <= 0 {
+		return errors.New("-c and -d must be positive")
+	}
+	needClient := slices.ContainsFunc(o.scenarios, func(s string) bool { return s == "refresh" || s == "flow" || s == "introspect" })
+	if needClient {
+		if err := o.ensureClient(ctx); err != nil {
+			return err
+		}
+		if o.login == "" || o.password == "" {
+			return errors.New("give -login and -password (an accounting software user)")
+		}
+	}
+
+	l := newLoader(o)
+	fmt.Fprintf(out, "driving %s with %d workers, %s per scenario (warm-up %s)\n", o.base, o.workers, o.duration, o.warmup)
+	if needClient {
+		if err := l.signIn(ctx); err != nil {
+			return fmt.Errorf("sign in: %w", err)
+		}
+	}
+	for _, s := range o.scenarios {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r, err := l.scenario(ctx, s)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+		r.print(out, o.jsonOut)
+	}
+	return nil
+}
+
+// ensureClient registers a vendor client in the server's database unless
+// one was given.
+func (o *options) ensureClient(ctx context.Context) error {
+	if o.clientID != "" {
+		if o.secret == "" {
+			return errors.New("-client-id needs -client-secret")
+		}
+		return nil
+	}
+	if o.dsn == "" {
+		return errors.New("give -dsn (to register a client) or -client-id and -client-secret")
+	}
+	st, err := gormstore.Open(ctx, gormstore.Config{DSN: o.dsn, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c, secret, err := authz.CreateClient(ctx, st, authz.ClientSpec{
+		Name:         "loadtest " + time.Now().UTC().Format(time.RFC3339),
+		RedirectURIs: []string{o.redirect},
+		Secret:       true,
+		Scopes:       strings.Fields(o.scope),
+	})
+	if err != nil {
+		return fmt.Errorf("register client: %w", err)
+	}
+	o.clientID, o.secret = c.ID, secret
+	return nil
+}
+
+type loader struct {
+	o       options
+	tr      *http.Transport
+	cookies []*http.Cookie // the signed-in browser session, shared by every worker
+	bankURL *url.URL
+}
+
+func newLoader(o options) *loader {
+	u, _ := url.Parse(o.base)
+	return &loader{o: o, bankURL: u, tr: &http.Transport{
+		MaxIdleConns: o.workers * 4, MaxIdleConnsPerHost: o.workers * 4, IdleConnTimeout: time.Minute,
+	}}
+}
+
+// browser is a user agent holding the shared session cookie; it follows
+// redirects within the bank and stops at the one to the client.
+func (l *loader) browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	jar.SetCookies(l.bankURL, l.cookies)
+	return &http.Client{Transport: l.tr, Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if req.URL.Host != l.bankURL.Host || len(via) > 10 {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		}}
+}
+
+// signIn runs one flow through the sign-in page (and a first sign-in if
+// asked), keeping the session cookie for every worker.
+func (l *loader) signIn(ctx context.Context) error {
+	jar, _ := cookiejar.New(nil)
+	br := l.browser()
+	br.Jar = jar
+	if _, err := l.flow(ctx, br, true); err != nil {
+		return err
+	}
+	l.cookies = jar.Cookies(l.bankURL)
+	if len(l.cookies) == 0 {
+		return errors.New("no session cookie after signing in")
+	}
+	return nil
+}
+
+type tokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	Error        string `json:"error"`
+	Description  string `json:"error_description"`
+}
+
+var (
+	csrfField  = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	formAction = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
+)
+
+// flow runs PAR → authorize → (sign-in when allowed) → consent Allow →
+// resume → code exchange and returns the tokens.
+func (l *loader) flow(ctx context.Context, br *http.Client, allowSignIn bool) (tokens, error) {
+	verifier := store.RandomToken(32)
+	sum := sha256.Sum256([]byte(verifier))
+	form := url.Values{
+		"response_type":         {"code"},
+		"client_id":             {l.o.clientID},
+		"redirect_uri":          {l.o.redirect},
+		"scope":                 {l.o.scope},
+		"state":                 {store.RandomToken(12)},
+		"nonce":                 {store.RandomToken(12)},
+		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
+		"code_challenge_method": {"S256"},
+	}
+	var par struct {
+		RequestURI string `json:"request_uri"`
+		Error      string `json:"error"`
+	}
+	if err := l.postJSON(ctx, "/oauth2/par", form, &par); err != nil {
+		return tokens{}, fmt.Errorf("par: %w", err)
+	}
+	authURL := l.o.base + "/oauth2/authorize?" + url.Values{"client_id": {l.o.clientID}, "request_uri": {par.RequestURI}}.Encode()
+	res, body, err := do(ctx, br, http.MethodGet, authURL, nil)
+	if err != nil {
+		return tokens{}, err
+	}
+	password := l.o.password
+	var code string
+	for range 6 {
+		if res.StatusCode == http.StatusSeeOther || res.StatusCode == http.StatusFound {
+			loc, err := res.Location()
+			if err != nil {
+				return tokens{}, err
+			}
+			q := loc.Query()
+			if q.Get("error") != "" {
+				return tokens{}, fmt.Errorf("authorize: %s: %s", q.Get("error"), q.Get("error_description"))
+			}
+			code = q.Get("code")
+			break
+		}
+		if res.StatusCode != http.StatusOK {
+			return tokens{}, fmt.Errorf("%s: status %d", res.Request.URL.Path, res.StatusCode)
+		}
+		csrf, action := match(csrfField, body), match(formAction, lastForm(body))
+		if csrf == "" || action == "" {
+			return tokens{}, fmt.Errorf("%s: no form on the page", res.Request.URL.Path)
+		}
+		f := url.Values{"csrf": {csrf}}
+		switch {
+		case strings.Contains(body, `name="decision"`):
+			f.Set("decision", "allow")
+		case strings.Contains(body, `name="new_password"`) && allowSignIn:
+			if l.o.newPassword == "" {
+				return tokens{}, errors.New("the bank asks for a first sign-in: give -new-password")
+			}
+			f.Set("new_password", l.o.newPassword)
+			f.Set("confirm_password", l.o.newPassword)
+			f.Set("security_question", l.o.question)
+			f.Set("answer", l.o.answer)
+			password = l.o.newPassword
+		case strings.Contains(body, `name="password"`) && allowSignIn:
+			f.Set("user_id", l.o.login)
+			f.Set("password", password)
+		default:
+			return tokens{}, fmt.Errorf("%s: unexpected page (session lost?)", res.Request.URL.Path)
+		}
+		action = strings.ReplaceAll(action, "&amp;", "&")
+		if res, body, err = do(ctx, br, http.MethodPost, l.o.base+action, strings.NewReader(f.Encode())); err != nil {
+			return tokens{}, err
+		}
+	}
+	if code == "" {
+		return tokens{}, errors.New("no code after the bank's pages")
+	}
+	var t tokens
+	err = l.postJSON(ctx, "/oauth2/token", url.Values{
+		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {l.o.redirect}, "code_verifier": {verifier},
+	}, &t)
+	if err != nil {
+		return tokens{}, fmt.Errorf("code exchange: %w", err)
+	}
+	return t, nil
+}
+
+func lastForm(body string) string {
+	if i := strings.LastIndex(body, `<form method="post"`); i >= 0 {
+		return body[i:]
+	}
+	return body
+}
+
+func match(re *regexp.Regexp, s string) string {
+	if m := re.FindStringSubmatch(s); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+func do(ctx context.Context, c *http.Client, method, u string, body io.Reader) (*http.Response, string, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, "", err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	return res, string(data), err
+}
+
+// postJSON posts a form with the client's Basic credentials and decodes a
+// 2xx JSON answer into v.
+func (l *loader) postJSON(ctx context.Context, path string, form url.Values, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.o.base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(l.o.clientID), url.QueryEscape(l.o.secret))
+	return l.doJSON(req, v)
+}
+
+func (l *loader) get(ctx context.Context, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.o.base+path, nil)
+	if err != nil {
+		return err
+	}
+	return l.doJSON(req, nil)
+}
+
+func (l *loader) doJSON(req *http.Request, v any) error {
+	res, err := l.tr.RoundTrip(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	if res.StatusCode/100 != 2 {
+		msg := string(data)
+		if len(msg) > 200 {
+			msg = msg[:200]
+		}
+		return fmt.Errorf("%s %s: status %d: %s", req.Method, req.URL.Path, res.StatusCode, msg)
+	}
+	if v != nil {
+		if err := json.Unmarshal(data, v); err != nil {
+			return fmt.Errorf("%s: %w", req.URL.Path, err)
+		}
+	}
+	return nil
+}
+
+// op is one measured request (or flow) of a worker.
+type op func(ctx context.Context) error
+
+// scenario prepares one op per worker and drives them.
+func (l *loader) scenario(ctx context.Context, name string) (result, error) {
+	ops := make([]op, l.o.workers)
+	switch name {
+	case "refresh":
+		// One family per worker, each from its own flow.
+		for i := range ops {
+			t, err := l.flow(ctx, l.browser(), false)
+			if err != nil {
+				return result{}, err
+			}
+			if t.RefreshToken == "" {
+				return result{}, errors.New("no refresh token (is offline_access granted?)")
+			}
+			rt := t.RefreshToken
+			ops[i] = func(ctx context.Context) error {
+				var t tokens
+				if err := l.postJSON(ctx, "/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, &t); err != nil {
+					return err
+				}
+				if t.RefreshToken == "" {
+					return errors.New("no refresh token in the answer")
+				}
+				rt = t.RefreshToken
+				return nil
+			}
+		}
+	case "flow":
+		for i := range ops {
+			br := l.browser()
+			ops[i] = func(ctx context.Context) error {
+				t, err := l.flow(ctx, br, false)
+				if err == nil && t.AccessToken == "" {
+					err = errors.New("no access token")
+				}
+				return err
+			}
+		}
+	case "introspect":
+		t, err := l.flow(ctx, l.browser(), false)
+		if err != nil {
+			return result{}, err
+		}
+		form := url.Values{"token": {t.AccessToken}}
+		for i := range ops {
+			ops[i] = func(ctx context.Context) error {
+				var r struct {
+					Active bool `json:"active"`
+				}
+				if err := l.postJSON(ctx, "/oauth2/introspect", form, &r); err != nil {
+					return err
+				}
+				if !r.Active {
+					return errors.New("token inactive")
+				}
+				return nil
+			}
+		}
+	case "discovery", "jwks":
+		path := "/.well-known/openid-configuration"
+		if name == "jwks" {
+			var meta struct {
+				JWKSURI string `json:"jwks_uri"`
+			}
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, l.o.base+path, nil)
+			if err := l.doJSON(req, &meta); err != nil {
+				return result{}, err
+			}
+			u, err := url.Parse(meta.JWKSURI)
+			if err != nil || u.Path == "" {
+				return result{}, fmt.Errorf("bad jwks_uri %q", meta.JWKSURI)
+			}
+			path = u.Path
+		}
+		for i := range ops {
+			ops[i] = func(ctx context.Context) error { return l.get(ctx, path) }
+		}
+	}
+	return drive(ctx, name, ops, l.o.warmup, l.o.duration), nil
+}
+
+type result struct {
+	Name     string        `json:"scenario"`
+	Workers  int           `json:"workers"`
+	Duration time.Duration `json:"-"`
+	Seconds  float64       `json:"seconds"`
+	N        int           `json:"ok"`
+	Errors   int           `json:"errors"`
+	RPS      float64       `json:"per_second"`
+	P50      float64       `json:"p50_ms"`
+	P99      float64       `json:"p99_ms"`
+	Max      float64       `json:"max_ms"`
+	FirstErr []string      `json:"first_errors,omitempty"`
+}
+
+// drive runs every op in its own goroutine, in a loop: warm-up first
+// (unmeasured), then for d; latencies are those of successful ops.
+func drive(ctx context.Context, name string, ops []op, warmup, d time.Duration) result {
+	type acc struct {
+		lat  []time.Duration
+		errs int
+		msgs []string
+	}
+	accs := make([]acc, len(ops))
+	measureAt := time.Now().Add(warmup)
+	end := measureAt.Add(d)
+	ctx, cancel := context.WithDeadline(ctx, end.Add(30*time.Second))
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, f := range ops {
+		wg.Go(func() {
+			a := &accs[i]
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if t0.After(end) {
+					return
+				}
+				err := f(ctx)
+				if t0.Before(measureAt) {
+					continue
+				}
+				if err != nil {
+					a.errs++
+					if len(a.msgs) < 3 {
+						a.msgs = append(a.msgs, err.Error())
+					}
+					continue
+				}
+				a.lat = append(a.lat, time.Since(t0))
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(measureAt)
+	r := result{Name: name, Workers: len(ops), Duration: elapsed, Seconds: math.Round(elapsed.Seconds()*100) / 100}
+	var all []time.Duration
+	for _, a := range accs {
+		all = append(all, a.lat...)
+		r.Errors += a.errs
+		for _, m := range a.msgs {
+			if len(r.FirstErr) < 5 {
+				r.FirstErr = append(r.FirstErr, m)
+			}
+		}
+	}
+	r.N = len(all)
+	r.RPS = float64(r.N) / elapsed.Seconds()
+	if len(all) > 0 {
+		slices.Sort(all)
+		ms := func(q float64) float64 {
+			d := all[min(len(all)-1, int(q*float64(len(all))))]
+			return math.Round(float64(d.Microseconds())/10) / 100
+		}
+		r.P50, r.P99, r.Max = ms(0.50), ms(0.99), ms(1)
+	}
+	return r
+}
+
+func (r result) print(w io.Writer, asJSON bool) {
+	if asJSON {
+		data, _ := json.Marshal(r)
+		fmt.Fprintln(w, string(data))
+		return
+	}
+	fmt.Fprintf(w, "%-10s %6d/s  p50 %7.2f ms  p99 %7.2f ms  max %8.2f ms  ok %d  errors %d  (%d workers, %.1fs)\n",
+		r.Name, int(math.Round(r.RPS)), r.P50, r.P99, r.Max, r.N, r.Errors, r.Workers, r.Seconds)
+	for _, m := range r.FirstErr {
+		fmt.Fprintf(w, "           error: %s\n", m)
+	}
+}
