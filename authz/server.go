@@ -144,6 +144,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		PushedAuthorizeContextLifespan:  cfg.PARLifespan,
 		IsPushedAuthorizeEnforced:       cfg.RequirePAR,
 		OmitRedirectScopeParam:          false,
+		// Set here, not left to fosite: its getters fill a nil strategy in
+		// on first use, a data race between concurrent requests.
+		AudienceMatchingStrategy: fosite.DefaultAudienceMatchingStrategy,
+		JWKSFetcherStrategy:      fosite.NewDefaultJWKSFetcherStrategy(),
 	}
 	s.fcfg = &fositeConfig{Config: fc, tokenURLs: s.assertionAudiences}
 	fc.ClientAuthenticationStrategy = s.authenticateClient

@@ -1,0 +1,69 @@
+package gormstore
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"gorm.io/gorm/schema"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+var _ store.GrantReader = (*Store)(nil)
+
+// grantRow is one joined row of GrantRecords; the prefixes keep the three
+// tables' columns (id, created_at…) apart.
+type grantRow struct {
+	C consentRow `gorm:"embedded;embeddedPrefix:c_"`
+	U userRow    `gorm:"embedded;embeddedPrefix:u_"`
+	R jobRoleRow `gorm:"embedded;embeddedPrefix:r_"`
+}
+
+// grantQuery is built once from the row types, so a column added to one of
+// them is selected without touching this file.
+var grantQuery = sync.OnceValue(func() string {
+	cols := func(alias string, row any) string {
+		s, err := schema.Parse(row, &sync.Map{}, schema.NamingStrategy{})
+		if err != nil {
+			panic("gormstore: grant query: " + err.Error()) // a row type without a schema is a programming error
+		}
+		out := make([]string, len(s.DBNames))
+		for i, n := range s.DBNames {
+			out[i] = alias + "." + n + " AS " + alias + "_" + n
+		}
+		return strings.Join(out, ", ")
+	}
+	return "SELECT " + cols("c", &consentRow{}) + ", " + cols("u", &userRow{}) + ", " + cols("r", &jobRoleRow{}) +
+		" FROM consents c JOIN users u ON u.id = ?" +
+		" JOIN assignments a ON a.user_id = u.id AND a.legal_entity_id = ''" +
+		" JOIN job_roles r ON r.id = a.job_role_id" +
+		" WHERE c.id = ?"
+})
+
+// GrantRecords is store.GrantReader: one inner join, so any missing record
+// (an edge case: revoked users are kept, only deleted ones go) yields no
+// row and ok=false.
+func (s *Store) GrantRecords(ctx context.Context, consentID, userID string) (store.Consent, store.User, store.JobRole, bool, error) {
+	var rows []grantRow
+	if err := s.read(ctx).Raw(grantQuery(), userID, consentID).Scan(&rows).Error; err != nil {
+		return store.Consent{}, store.User{}, store.JobRole{}, false, wrap("grant records", err)
+	}
+	if len(rows) != 1 {
+		return store.Consent{}, store.User{}, store.JobRole{}, false, nil
+	}
+	r := rows[0]
+	c, err := r.C.domain()
+	if err != nil {
+		return store.Consent{}, store.User{}, store.JobRole{}, false, err
+	}
+	u, err := userMap.toDomain(r.U)
+	if err != nil {
+		return store.Consent{}, store.User{}, store.JobRole{}, false, err
+	}
+	role, err := jobRoleMap.toDomain(r.R)
+	if err != nil {
+		return store.Consent{}, store.User{}, store.JobRole{}, false, err
+	}
+	return c, u, role, true, nil
+}
