@@ -18,9 +18,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/admin"
-	"github.com/bankfeed/bankfeed/admin/internal/admintest"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
+	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
 
 // verifier is the test seam for tokens: it hands out real store.Grant
@@ -67,7 +67,7 @@ type env struct {
 func newEnv(t *testing.T, opts ...func(*admin.Config)) *env {
 	t.Helper()
 	ctx := t.Context()
-	st := admintest.OpenStore(t, "admin_test")
+	st := gormtest.OpenStore(t, "admin_test")
 	e := &env{t: t, st: st, v: &verifier{grants: map[string]store.Grant{}}, now: time.Date(2025, 3, 14, 15, 0, 0, 0, time.UTC)}
 	cfg := admin.Config{Store: st, Verifier: e.v, Logger: slog.New(slog.DiscardHandler), MaxBody: 8 << 10}
 	for _, o := range opts {

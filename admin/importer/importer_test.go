@@ -7,15 +7,15 @@ import (
 	"testing"
 
 	"github.com/bankfeed/bankfeed/admin/importer"
-	"github.com/bankfeed/bankfeed/admin/internal/admintest"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
+	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
 
 func setup(t *testing.T) (*gormstore.Store, string) {
 	t.Helper()
 	ctx := t.Context()
-	st := admintest.OpenStore(t, "importer_test")
+	st := gormtest.OpenStore(t, "importer_test")
 	if _, err := st.CreateBusinessGroup(ctx, store.BusinessGroup{ID: "bg", Name: "bg"}); err != nil {
 		t.Fatal(err)
 	}
