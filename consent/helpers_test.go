@@ -2,8 +2,6 @@ package consent
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -11,20 +9,17 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for creating test databases
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
+	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
 
 // Passwords of the seeded users; hashes are computed once per test binary
@@ -91,18 +86,7 @@ func newEnv(t *testing.T, opts ...func(*Config)) *env {
 	t.Helper()
 	ctx := t.Context()
 	clk := &clock{t: time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)}
-	dsn := filepath.Join(t.TempDir(), "consent.db")
-	if pg := os.Getenv("BANKFEED_TEST_POSTGRES_DSN"); pg != "" {
-		dsn = freshPostgres(t, pg)
-	}
-	st, err := gormstore.Open(ctx, gormstore.Config{DSN: dsn, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	st := gormtest.Open(t, "consent_test", gormstore.Config{Now: clk.Now})
 	e := echo.New()
 	ts := httptest.NewServer(e)
 	t.Cleanup(ts.Close)
@@ -402,30 +386,4 @@ func regexpFind(t *testing.T, s, re string) string {
 		t.Fatalf("no match for %s in:\n%s", re, s)
 	}
 	return m[1]
-}
-
-var dbSeq atomic.Int64
-
-// freshPostgres creates a database of this test's own on the server named by
-// dsn and drops it afterwards (never anyone else's).
-func freshPostgres(t *testing.T, dsn string) string {
-	t.Helper()
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	name := fmt.Sprintf("consent_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano(), dbSeq.Add(1))
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		_ = db.Close()
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("postgres dsn: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
 }
