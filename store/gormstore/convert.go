@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
@@ -61,6 +63,9 @@ func fromJSONList(s string) ([]string, error) {
 	if s == "" {
 		return nil, nil
 	}
+	if out, ok := splitJSONList(s); ok {
+		return out, nil
+	}
 	if err := json.Unmarshal([]byte(s), &out); err != nil {
 		return nil, fmt.Errorf("decode list: %w", err)
 	}
@@ -68,6 +73,30 @@ func fromJSONList(s string) ([]string, error) {
 		return nil, nil
 	}
 	return out, nil
+}
+
+// splitJSONList decodes the compact form jsonList writes when no item
+// needs an escape (IDs, scopes, URIs), without encoding/json: an account
+// group of 400 accounts is read on every data API request, and decoding its
+// list was a tenth of the request's CPU. Anything else (escapes, spaces,
+// control characters, invalid UTF-8) reports false and goes to encoding/json.
+func splitJSONList(s string) ([]string, bool) {
+	if s == "[]" {
+		return nil, true
+	}
+	if len(s) < 4 || !strings.HasPrefix(s, `["`) || !strings.HasSuffix(s, `"]`) ||
+		strings.IndexByte(s, '\\') >= 0 || !utf8.ValidString(s) {
+		return nil, false
+	}
+	out := strings.Split(s[2:len(s)-2], `","`)
+	for _, it := range out {
+		for i := 0; i < len(it); i++ {
+			if it[i] == '"' || it[i] < 0x20 {
+				return nil, false
+			}
+		}
+	}
+	return out, true
 }
 
 func rawOrEmpty(b json.RawMessage) string { return string(b) }

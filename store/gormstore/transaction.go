@@ -62,6 +62,35 @@ func (r *transactionRow) values() []any {
 	}
 }
 
+// pointers are the scan destinations in transactionColumns order.
+func (r *transactionRow) pointers() []any {
+	return []any{
+		&r.ID, &r.AccountID, &r.ExternalID, &r.Status, &r.TransactionAt, &r.PostedAt, &r.BusinessDate, &r.ValueDate,
+		&r.Amount, &r.Direction, &r.Description, &r.Memo, &r.Payee, &r.Counterparty, &r.CheckNumber, &r.BankReference,
+		&r.CustomerReference, &r.BAICode, &r.ISODomain, &r.ISOFamily, &r.ISOSubFamily, &r.RunningBalance,
+		&r.PendingID, &r.ReplacedByID, &r.RemovedAt, &r.Seq, &r.CreatedSeq, &r.Created, &r.Updated,
+	}
+}
+
+// findTransactions runs q for transactionColumns and scans the rows
+// directly: gorm's reflective Find was 60 % of a data API page's CPU in
+// ListTransactions (a page is 101 rows of 29 columns).
+func findTransactions(q *gorm.DB, capacity int) ([]transactionRow, error) {
+	rows, err := q.Select(transactionColumns).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]transactionRow, 0, capacity)
+	for rows.Next() {
+		out = append(out, transactionRow{})
+		if err := rows.Scan(out[len(out)-1].pointers()...); err != nil {
+			return nil, err
+		}
+	}
+	return out, rows.Err()
+}
+
 func transactionToRow(t store.Transaction) (transactionRow, error) {
 	amount, err := cents("amount", t.Amount)
 	if err != nil {
@@ -444,8 +473,8 @@ func (s *Store) ListTransactions(ctx context.Context, f store.TransactionFilter,
 		q = q.Where("business_date >= ? AND (business_date > ? OR id > ?)",
 			string(after.BusinessDate), string(after.BusinessDate), after.ID)
 	}
-	var rows []transactionRow
-	if err := q.Order("business_date, id").Limit(n + 1).Find(&rows).Error; err != nil {
+	rows, err := findTransactions(q.Order("business_date, id").Limit(n+1), n+1)
+	if err != nil {
 		return nil, false, wrap("list transactions", err)
 	}
 	more := len(rows) > n
@@ -461,9 +490,8 @@ func (s *Store) ListTransactions(ctx context.Context, f store.TransactionFilter,
 
 func (s *Store) ListChanges(ctx context.Context, accountID string, afterSeq int64, n int) ([]store.Transaction, bool, error) {
 	n = limit(n)
-	var rows []transactionRow
-	err := s.read(ctx).Where("account_id = ? AND seq > ?", accountID, afterSeq).
-		Order("seq").Limit(n + 1).Find(&rows).Error
+	rows, err := findTransactions(s.read(ctx).Model(&transactionRow{}).Where("account_id = ? AND seq > ?", accountID, afterSeq).
+		Order("seq").Limit(n+1), n+1)
 	if err != nil {
 		return nil, false, wrap("list changes", err)
 	}
