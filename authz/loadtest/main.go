@@ -65,6 +65,7 @@ type options struct {
 	duration, warmup             time.Duration
 	scenarios                    []string
 	jsonOut                      bool
+	printToken                   bool
 }
 
 var allScenarios = []string{"refresh", "flow", "introspect", "discovery", "jwks"}
@@ -89,6 +90,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up before each scenario")
 	fs.StringVar(&scen, "run", strings.Join(allScenarios, ","), "scenarios, comma-separated: "+strings.Join(allScenarios, ","))
 	fs.BoolVar(&o.jsonOut, "json", false, "print one JSON object per scenario")
+	fs.BoolVar(&o.printToken, "print-token", false, "only sign in, run one flow and print its access token (e.g. for dataapi/loadtest -url)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -111,7 +113,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if o.workers < 1 || o.duration <= 0 {
 		return errors.New("-c and -d must be positive")
 	}
-	needClient := slices.ContainsFunc(o.scenarios, func(s string) bool { return s == "refresh" || s == "flow" || s == "introspect" })
+	needClient := o.printToken || slices.ContainsFunc(o.scenarios, func(s string) bool { return s == "refresh" || s == "flow" || s == "introspect" })
 	if needClient {
 		if err := o.ensureClient(ctx); err != nil {
 			return err
@@ -122,9 +124,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	l := newLoader(o)
+	if o.printToken {
+		t, err := l.signIn(ctx)
+		if err != nil {
+			return fmt.Errorf("sign in: %w", err)
+		}
+		fmt.Fprintln(out, t.AccessToken)
+		return nil
+	}
 	fmt.Fprintf(out, "driving %s with %d workers, %s per scenario (warm-up %s)\n", o.base, o.workers, o.duration, o.warmup)
 	if needClient {
-		if err := l.signIn(ctx); err != nil {
+		if _, err := l.signIn(ctx); err != nil {
 			return fmt.Errorf("sign in: %w", err)
 		}
 	}
@@ -200,19 +210,21 @@ func (l *loader) browser() *http.Client {
 }
 
 // signIn runs one flow through the sign-in page (and a first sign-in if
-// asked), keeping the session cookie for every worker.
-func (l *loader) signIn(ctx context.Context) error {
+// asked), keeping the session cookie for every worker; it returns the
+// flow's tokens.
+func (l *loader) signIn(ctx context.Context) (tokens, error) {
 	jar, _ := cookiejar.New(nil)
 	br := l.browser()
 	br.Jar = jar
-	if _, err := l.flow(ctx, br, true); err != nil {
-		return err
+	t, err := l.flow(ctx, br, true)
+	if err != nil {
+		return tokens{}, err
 	}
 	l.cookies = jar.Cookies(l.bankURL)
 	if len(l.cookies) == 0 {
-		return errors.New("no session cookie after signing in")
+		return tokens{}, errors.New("no session cookie after signing in")
 	}
-	return nil
+	return t, nil
 }
 
 type tokens struct {
