@@ -3,15 +3,12 @@ package dataapi_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -23,19 +20,17 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for creating test databases
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/dataapi"
 	"github.com/bankfeed/bankfeed/dataapi/export"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
+	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
 
 // t0 is the tests' clock: a Wednesday in Toronto business hours.
 var t0 = time.Date(2025, 3, 12, 15, 0, 0, 0, time.UTC)
-
-var dbSeq atomic.Int64
 
 // tlog sends the server's log to the test's.
 type tlog struct{ t testing.TB }
@@ -45,48 +40,10 @@ func (l tlog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// openStore opens a fresh, migrated database: SQLite in memory, or a new
-// PostgreSQL database when BANKFEED_TEST_POSTGRES_DSN is set.
+// openStore opens a fresh, migrated store on the tests' clock (see gormtest).
 func openStore(t testing.TB) *gormstore.Store {
 	t.Helper()
-	ctx := context.Background()
-	dsn := fmt.Sprintf("file:dataapi_%d_%d?mode=memory&cache=shared", os.Getpid(), dbSeq.Add(1))
-	if pg := os.Getenv("BANKFEED_TEST_POSTGRES_DSN"); pg != "" {
-		dsn = freshPostgres(t, pg)
-	}
-	st, err := gormstore.Open(ctx, gormstore.Config{DSN: dsn, Now: func() time.Time { return t0 }})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return st
-}
-
-// freshPostgres creates a database of its own for this test and drops it
-// afterwards (never anyone else's).
-func freshPostgres(t testing.TB, dsn string) string {
-	t.Helper()
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	name := fmt.Sprintf("dataapi_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano(), dbSeq.Add(1))
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		_ = db.Close()
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("postgres dsn: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return gormtest.Open(t, "dataapi_test", gormstore.Config{Now: func() time.Time { return t0 }})
 }
 
 // verifier is the test TokenVerifier: each token stands for a consent in
