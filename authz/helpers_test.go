@@ -6,15 +6,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -22,12 +19,12 @@ import (
 
 	"github.com/go-jose/go-jose/v3"
 	"github.com/golang-jwt/jwt/v5"
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver to create test databases
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/authz"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
+	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
 
 // clock is real time plus an offset tests move forward.
@@ -72,18 +69,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, ctx: ctx, clock: &clock{}}
-	st, err := gormstore.Open(ctx, gormstore.Config{
-		DSN:    testDSN(t),
-		Now:    e.clock.Now,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	st := gormtest.Open(t, "authz_test", gormstore.Config{Now: e.clock.Now})
 	e.st = st
 
 	var ea, eb *echo.Echo
@@ -160,28 +146,6 @@ func (e *env) newUser(accountingSoftware bool, role store.JobRole) store.User {
 	_, err = e.st.PutAssignment(ctx, store.Assignment{ID: store.NewID("asg"), BusinessGroupID: e.group.ID, UserID: u.ID, JobRoleID: role.ID, AccountGroupID: ag.ID})
 	must(t, err)
 	return u
-}
-
-// testDSN is a fresh SQLite file, or a fresh PostgreSQL database (dropped
-// afterwards) when BANKFEED_TEST_POSTGRES_DSN is set.
-func testDSN(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("BANKFEED_TEST_POSTGRES_DSN")
-	if base == "" {
-		return "file:" + filepath.Join(t.TempDir(), "authz.db")
-	}
-	admin, err := sql.Open("pgx", base)
-	must(t, err)
-	t.Cleanup(func() { admin.Close() })
-	name := "authz_test_" + strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(store.RandomToken(9)))
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() { _, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
-	u, err := url.Parse(base)
-	must(t, err)
-	u.Path = "/" + name
-	return u.String()
 }
 
 func must(t testing.TB, err error) {
