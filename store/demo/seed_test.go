@@ -2,14 +2,10 @@ package demo_test
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,11 +13,10 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver to create a fresh test database
-
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/demo"
 	"github.com/bankfeed/bankfeed/store/gormstore"
+	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
 
 // now is a Wednesday afternoon in Toronto.
@@ -35,23 +30,17 @@ type backend struct {
 
 func backends(t *testing.T) []backend {
 	bs := []backend{{"sqlite", openSQLite}}
-	if dsn := os.Getenv("BANKFEED_TEST_POSTGRES_DSN"); dsn != "" {
-		bs = append(bs, backend{"postgres", func(t *testing.T) store.Store { return openPostgres(t, dsn) }})
+	if os.Getenv(gormtest.PostgresEnv) != "" {
+		bs = append(bs, backend{"postgres", openPostgres})
 	}
 	return bs
 }
 
+// migrated opens and migrates a store at dsn, logging slow queries (the
+// scale seed's) to the default logger.
 func migrated(t *testing.T, dsn string) store.Store {
 	t.Helper()
-	st, err := gormstore.Open(t.Context(), gormstore.Config{DSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return gormtest.Open(t, "", gormstore.Config{DSN: dsn, Logger: slog.Default()})
 }
 
 func openSQLite(t *testing.T) store.Store {
@@ -59,35 +48,11 @@ func openSQLite(t *testing.T) store.Store {
 	return migrated(t, filepath.Join(t.TempDir(), "bankfeed.db"))
 }
 
-// openPostgres creates a database of its own on the server and drops it
-// afterwards.
-func openPostgres(t *testing.T, dsn string) store.Store {
+// openPostgres opens a store on a database of its own on the server,
+// dropped afterwards.
+func openPostgres(t *testing.T) store.Store {
 	t.Helper()
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "bankfeed_demo_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(t.Context(), "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", dsn)
-		if err != nil {
-			return
-		}
-		defer db.Close()
-		_, _ = db.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return migrated(t, u.String())
+	return migrated(t, gormtest.PostgresDSN(t, "bankfeed_demo"))
 }
 
 func seed(t *testing.T, st store.Store, opts demo.Options) demo.Credentials {
