@@ -25,10 +25,12 @@ import (
 	"github.com/bankfeed/bankfeed/authz"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
+	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
 
-// bank is the whole bankfeed wiring (newHandler) on a real SQLite store,
-// served by httptest with the issuer set to its own URL.
+// bank is the whole bankfeed wiring (newHandler) on a real store (SQLite,
+// or PostgreSQL when BANKFEED_TEST_POSTGRES_DSN is set), served by httptest
+// with the issuer set to its own URL.
 type bank struct {
 	t   *testing.T
 	URL string
@@ -44,7 +46,7 @@ func startBank(t *testing.T) *bank {
 	cfg := testConfig(t)
 	cfg.Issuer = "http://" + ln.Addr().String()
 	cfg.DataAPI.RateLimitPerMinute = 0
-	st := openTestStore(t, true)
+	st := gormtest.OpenStore(t, "cmd_test")
 	h, err := newHandler(t.Context(), cfg, deps{Store: st, Logger: slog.New(slog.DiscardHandler), Now: time.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/config"
-	"github.com/bankfeed/bankfeed/store/gormstore"
+	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
 
 func TestServeEndToEnd(t *testing.T) {
@@ -109,22 +109,6 @@ func checkSecurityHeaders(t *testing.T, res *http.Response, hsts bool) {
 	}
 }
 
-// openTestStore opens a real SQLite store in a temp dir, migrated or not.
-func openTestStore(t *testing.T, migrate bool) *gormstore.Store {
-	t.Helper()
-	st, err := gormstore.Open(t.Context(), gormstore.Config{DSN: filepath.Join(t.TempDir(), "t.db"), Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if migrate {
-		if err := st.Migrate(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return st
-}
-
 func TestNewHandler(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -142,7 +126,7 @@ func TestNewHandler(t *testing.T) {
 			cfg := testConfig(t)
 			cfg.Issuer = tt.issuer
 			var logs syncBuffer
-			st := openTestStore(t, true)
+			st := gormtest.OpenStore(t, "cmd_test")
 			h, err := newHandler(t.Context(), cfg, deps{Store: st, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: time.Now})
 			if err != nil {
 				t.Fatal(err)
@@ -173,7 +157,7 @@ func TestBodyLimitAndRecover(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.HTTP.BodyLimit = "1K"
 	var logs syncBuffer
-	h, err := newHandler(t.Context(), cfg, deps{Store: openTestStore(t, true), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	h, err := newHandler(t.Context(), cfg, deps{Store: gormtest.OpenStore(t, "cmd_test"), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
