@@ -1,42 +1,39 @@
 package gormstore_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
+	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 	"github.com/bankfeed/bankfeed/store/storetest"
 )
 
-const postgresEnv = gormstore.PostgresEnv
+const postgresEnv = gormtest.PostgresEnv
 
 // newPostgres opens and migrates a store on a freshly created database,
 // dropped when tb ends.
 func newPostgres(tb testing.TB) *gormstore.Store {
 	tb.Helper()
-	return openPostgres(tb, gormstore.NewPostgresDatabase(tb))
+	return openPostgres(tb, gormtest.PostgresDSN(tb, "bankfeed_test"))
 }
 
 // openPostgres opens and migrates a store at dsn.
 func openPostgres(tb testing.TB, dsn string) *gormstore.Store {
 	tb.Helper()
-	s, err := gormstore.Open(tb.Context(), gormstore.Config{DSN: dsn, MaxOpenConns: 40})
-	if err != nil {
-		tb.Fatalf("open postgres: %v", err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	if err := s.Migrate(tb.Context()); err != nil {
-		tb.Fatalf("migrate postgres: %v", err)
-	}
-	return s
+	return gormtest.Open(tb, "", gormstore.Config{DSN: dsn, MaxOpenConns: 40})
 }
 
 func TestPostgres(t *testing.T) {
-	if os.Getenv(postgresEnv) == "" {
-		t.Skipf("%s not set: skipping PostgreSQL", postgresEnv)
-	}
-	// One database per run, one schema per sub-test.
-	db := gormstore.NewPostgresDatabase(t)
-	storetest.Run(t, func(t *testing.T) store.Store { return openPostgres(t, gormstore.NewPostgresSchema(t, db)) })
+	// One database per run (skipped without BANKFEED_TEST_POSTGRES_DSN), one
+	// schema per sub-test.
+	db := gormtest.PostgresDSN(t, "bankfeed_test")
+	storetest.Run(t, func(t *testing.T) store.Store { return openPostgres(t, gormtest.PostgresSchema(t, db)) })
+}
+
+func TestPostgresMigrations(t *testing.T) {
+	db := gormtest.PostgresDSN(t, "bankfeed_test")
+	gormstore.RunMigrationTests(t, func(t *testing.T) *gormstore.Store {
+		return gormtest.OpenUnmigrated(t, "", gormstore.Config{DSN: gormtest.PostgresSchema(t, db)})
+	})
 }
