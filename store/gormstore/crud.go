@@ -61,8 +61,19 @@ type mapper[T any, R tabler] struct {
 // sees the current record; the write succeeds only if the row's version has
 // not moved meanwhile (ErrConflict otherwise).
 func casUpdate[T any, R tabler](ctx context.Context, s *Store, op, id string, m mapper[T, R], fn func(T) (T, error)) (T, error) {
+	return casUpdateWhere(ctx, s, op, id, "", nil, m, fn)
+}
+
+// casUpdateWhere is casUpdate on a row that must also match cond (e.g. not
+// expired), checked in the same read: no match is ErrNotFound.
+func casUpdateWhere[T any, R tabler](ctx context.Context, s *Store, op, id, cond string, condArgs []any, m mapper[T, R], fn func(T) (T, error)) (T, error) {
 	var zero T
-	cur, err := take[R](ctx, s, op, "id = ?", id)
+	where, args := "id = ?", []any{id}
+	if cond != "" {
+		where += " AND " + cond
+		args = append(args, condArgs...)
+	}
+	cur, err := take[R](ctx, s, op, where, args...)
 	if err != nil {
 		return zero, err
 	}
@@ -89,19 +100,19 @@ func casUpdate[T any, R tabler](ctx context.Context, s *Store, op, id string, m 
 		return zero, err
 	}
 	*m.version(&nr) = oldV + 1
-	res := s.write(ctx).Table(cur.TableName()).Where("id = ? AND version = ?", id, oldV).
+	// RETURNING gives back the row as stored (id and created_at included)
+	// in the same round trip, instead of reading it again.
+	var got []R
+	res := s.write(ctx).Table(cur.TableName()).Model(&got).Clauses(clause.Returning{}).
+		Where("id = ? AND version = ?", id, oldV).
 		Select("*").Omit("id", "created_at").Updates(&nr)
 	if res.Error != nil {
 		return zero, wrap(op, res.Error)
 	}
-	if res.RowsAffected == 0 {
+	if len(got) != 1 {
 		return zero, fmt.Errorf("gormstore: %s: %w: changed concurrently", op, store.ErrConflict)
 	}
-	got, err := take[R](ctx, s, op, "id = ?", id)
-	if err != nil {
-		return zero, err
-	}
-	return m.toDomain(got)
+	return m.toDomain(got[0])
 }
 
 // pageByID applies an ID keyset page to q and returns the rows and the next

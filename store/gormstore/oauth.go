@@ -464,10 +464,8 @@ func (s *Store) GetAuthFlow(ctx context.Context, id string) (store.AuthFlow, err
 }
 
 func (s *Store) UpdateAuthFlow(ctx context.Context, id string, fn func(store.AuthFlow) (store.AuthFlow, error)) (store.AuthFlow, error) {
-	if _, err := s.GetAuthFlow(ctx, id); err != nil {
-		return store.AuthFlow{}, err
-	}
-	return casUpdate(ctx, s, "update auth flow", id, authFlowMap, fn)
+	cond, now := s.unexpired()
+	return casUpdateWhere(ctx, s, "update auth flow", id, cond, []any{now}, authFlowMap, fn)
 }
 
 type browserSessionRow struct {
