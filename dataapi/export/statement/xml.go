@@ -4,54 +4,33 @@ import "bufio"
 
 // WriteEscaped writes s as XML character data (also safe in attributes),
 // dropping characters XML 1.0 forbids.
-func WriteEscaped(w *bufio.Writer, s string) {
-	last := 0
-	for i := 0; i < len(s); i++ {
-		var esc string
-		switch c := s[i]; c {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '"':
-			esc = "&quot;"
-		case '\'':
-			esc = "&apos;"
-		default:
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				esc = " "
-			} else {
-				continue
-			}
-		}
-		w.WriteString(s[last:i])
-		w.WriteString(esc)
-		last = i + 1
-	}
-	w.WriteString(s[last:])
-}
+func WriteEscaped(w *bufio.Writer, s string) { writeEscaped(w, s, true) }
 
 // WriteText writes s as character data escaping only & < > (what OFX 1.x
 // SGML knows; also valid XML text), dropping forbidden control characters.
-func WriteText(w *bufio.Writer, s string) {
+func WriteText(w *bufio.Writer, s string) { writeEscaped(w, s, false) }
+
+// writeEscaped escapes & < > (and quotes when quotes is set) and turns
+// control characters XML forbids into spaces, copying runs of plain bytes.
+func writeEscaped(w *bufio.Writer, s string, quotes bool) {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		var esc string
-		switch c := s[i]; c {
-		case '&':
+		switch c := s[i]; {
+		case c == '&':
 			esc = "&amp;"
-		case '<':
+		case c == '<':
 			esc = "&lt;"
-		case '>':
+		case c == '>':
 			esc = "&gt;"
+		case c == '"' && quotes:
+			esc = "&quot;"
+		case c == '\'' && quotes:
+			esc = "&apos;"
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
+			esc = " "
 		default:
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				esc = " "
-			} else {
-				continue
-			}
+			continue
 		}
 		w.WriteString(s[last:i])
 		w.WriteString(esc)
