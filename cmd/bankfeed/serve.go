@@ -91,6 +91,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go sweepExpired(ctx, st, logger, time.Now)
 	logger.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer,
 		"database", cfg.RedactedDSN(), "version", buildVersion())
 	if a.listening != nil {

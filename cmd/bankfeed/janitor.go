@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// Expired codes, tokens, flows, sessions and client-assertion jtis are swept
+// from the database every sweepInterval. A record is kept for
+// sweepRetention past its expiry so that a late replay of a code or a
+// rotated refresh token is still recognised as reuse (and revokes its
+// family) instead of looking unknown. Every replica may sweep: the DELETEs
+// are idempotent.
+const (
+	sweepInterval  = 10 * time.Minute
+	sweepRetention = 24 * time.Hour
+)
+
+// sweepExpired runs sweepOnce every interval until ctx ends.
+func sweepExpired(ctx context.Context, st store.TokenStore, logger *slog.Logger, now func() time.Time) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			sweepOnce(ctx, st, logger, now())
+		}
+	}
+}
+
+// sweepOnce deletes what expired before now − sweepRetention and logs how
+// many tokens went; a failure is logged and retried at the next tick.
+func sweepOnce(ctx context.Context, st store.TokenStore, logger *slog.Logger, now time.Time) {
+	n, err := st.DeleteExpiredTokens(ctx, now.Add(-sweepRetention))
+	if err != nil {
+		logger.WarnContext(ctx, "sweep expired tokens", "err", err)
+		return
+	}
+	if n > 0 {
+		logger.InfoContext(ctx, "swept expired tokens", "count", n)
+	}
+}
