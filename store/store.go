@@ -222,6 +222,8 @@ type ClientStore interface {
 	GetClient(ctx context.Context, id string) (Client, error)
 	ListClients(ctx context.Context) ([]Client, error)
 	UpdateClient(ctx context.Context, id string, fn func(Client) (Client, error)) (Client, error)
+	// DeleteClient removes the client and, in the same transaction, revokes
+	// its consents and deactivates every token issued to it.
 	DeleteClient(ctx context.Context, id string) error
 }
 

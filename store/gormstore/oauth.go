@@ -108,7 +108,21 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(store.Clien
 }
 
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	return s.deleteWhere(ctx, "delete client", "clients", "id = ?", id)
+	return s.InTx(ctx, func(ctx context.Context) error {
+		if err := s.deleteWhere(ctx, "delete client", "clients", "id = ?", id); err != nil {
+			return err
+		}
+		// Its tokens and consents must stop with it: Verify looks tokens up
+		// by signature and never reads the client.
+		db := s.write(ctx)
+		if err := db.Model(&consentRow{}).Where("client_id = ? AND revoked_at = 0", id).Update("revoked_at", micros(s.nowUTC())).Error; err != nil {
+			return wrap("delete client: revoke consents", err)
+		}
+		if err := db.Model(&tokenRow{}).Where("client_id = ? AND active = ?", id, true).Update("active", false).Error; err != nil {
+			return wrap("delete client: deactivate tokens", err)
+		}
+		return nil
+	})
 }
 
 // deleteWhere deletes the matching rows; none is ErrNotFound.

@@ -37,7 +37,32 @@ func testClients(t *testing.T, s store.Store) {
 	if len(upd.RedirectURIs) != 1 || upd.RequirePAR {
 		t.Errorf("UpdateClient = %+v", upd)
 	}
+	cns := must(s.CreateConsent(ctx, store.Consent{UserID: "usr_del", ClientID: c.ID, Scopes: []string{"accounts.read"}, GrantedAt: t0}))(t)
+	other := must(s.CreateConsent(ctx, store.Consent{UserID: "usr_del", ClientID: first.ID, GrantedAt: t0}))(t)
+	for _, tk := range []store.TokenRecord{
+		{Kind: store.TokenAccess, Signature: "del-at", RequestID: cns.ID, ClientID: c.ID},
+		{Kind: store.TokenRefresh, Signature: "del-rt", RequestID: cns.ID, ClientID: c.ID},
+		{Kind: store.TokenAccess, Signature: "keep-at", RequestID: other.ID, ClientID: first.ID},
+	} {
+		tk.Active, tk.RequestedAt, tk.ExpiresAt, tk.Request = true, t0, t0.Add(time.Hour), []byte(`{}`)
+		noErr(t, s.CreateToken(ctx, tk), "CreateToken")
+	}
 	noErr(t, s.DeleteClient(ctx, c.ID), "DeleteClient")
+	if got := must(s.GetConsent(ctx, cns.ID))(t); got.RevokedAt.IsZero() {
+		t.Error("DeleteClient left the client's consent standing")
+	}
+	if got := must(s.GetConsent(ctx, other.ID))(t); !got.RevokedAt.IsZero() {
+		t.Error("DeleteClient revoked another client's consent")
+	}
+	for sig, want := range map[string]bool{"del-at": false, "del-rt": false, "keep-at": true} {
+		kind := store.TokenAccess
+		if sig == "del-rt" {
+			kind = store.TokenRefresh
+		}
+		if got := must(s.GetToken(ctx, kind, sig))(t); got.Active != want {
+			t.Errorf("token %s active = %v after DeleteClient, want %v", sig, got.Active, want)
+		}
+	}
 	_, err = s.GetClient(ctx, c.ID)
 	mustBe(t, err, store.ErrNotFound, "GetClient(deleted)")
 	mustBe(t, s.DeleteClient(ctx, c.ID), store.ErrNotFound, "DeleteClient twice")
