@@ -13,8 +13,10 @@ import (
 
 // TestScopeCombinations crosses what the token grants with what the job role
 // allows now, on every endpoint: a call needs its scope in both.
-func TestScopeCombinations(t *testing.T) {
-	e := newEnv(t, envOptions{})
+func TestScopeCombinations(t *testing.T) { forEachAccessPath(t, testScopeCombinations) }
+
+func testScopeCombinations(t *testing.T, opts envOptions) {
+	e := newEnv(t, opts)
 	ctx := context.Background()
 	endpoints := []struct {
 		path  string
@@ -76,11 +78,13 @@ func contains(xs []string, x string) bool {
 // TestIsolation: what lies outside the user's account group answers exactly
 // like what does not exist, and an administrator's change applies to the
 // very next request.
-func TestIsolation(t *testing.T) {
+func TestIsolation(t *testing.T) { forEachAccessPath(t, testIsolation) }
+
+func testIsolation(t *testing.T, opts envOptions) {
 	ctx := context.Background()
 
 	t.Run("outside the account group is indistinguishable from missing", func(t *testing.T) {
-		e := newEnv(t, envOptions{})
+		e := newEnv(t, opts)
 		tok := e.token(t)
 		for _, suffix := range []string{"", "/transactions", "/transactions/sync", "/statements", "/statements/" + e.f.stmtJan} {
 			var bodies []string
@@ -108,7 +112,7 @@ func TestIsolation(t *testing.T) {
 	})
 
 	t.Run("account removed from the group between two requests", func(t *testing.T) {
-		e := newEnv(t, envOptions{})
+		e := newEnv(t, opts)
 		tok := e.token(t)
 		r := e.get(t, tok, base+"/accounts/"+e.f.chq+"/transactions?limit=5")
 		wantStatus(t, r, 200)
@@ -127,7 +131,7 @@ func TestIsolation(t *testing.T) {
 	})
 
 	t.Run("user deleted between two requests", func(t *testing.T) {
-		e := newEnv(t, envOptions{})
+		e := newEnv(t, opts)
 		tok := e.token(t)
 		wantStatus(t, e.get(t, tok, base+"/accounts"), 200)
 		must(e.st.UpdateUser(ctx, e.f.user, func(u store.User) (store.User, error) {
@@ -144,7 +148,7 @@ func TestIsolation(t *testing.T) {
 	})
 
 	t.Run("user locked between two requests", func(t *testing.T) {
-		e := newEnv(t, envOptions{})
+		e := newEnv(t, opts)
 		tok := e.token(t)
 		wantStatus(t, e.get(t, tok, base+"/accounts"), 200)
 		must(e.st.UpdateUser(ctx, e.f.user, func(u store.User) (store.User, error) { u.Status = store.UserLocked; return u, nil }))
@@ -152,7 +156,7 @@ func TestIsolation(t *testing.T) {
 	})
 
 	t.Run("role loses Manage statements between two requests", func(t *testing.T) {
-		e := newEnv(t, envOptions{})
+		e := newEnv(t, opts)
 		tok := e.token(t)
 		wantStatus(t, e.get(t, tok, base+"/accounts/"+e.f.chq+"/statements"), 200)
 		must(e.st.UpdateJobRole(ctx, e.f.role, func(r store.JobRole) (store.JobRole, error) {
@@ -165,7 +169,7 @@ func TestIsolation(t *testing.T) {
 	})
 
 	t.Run("role changed to one with more rights grants no more than the read-only ceiling", func(t *testing.T) {
-		e := newEnv(t, envOptions{})
+		e := newEnv(t, opts)
 		tok := e.token(t)
 		must(e.st.UpdateJobRole(ctx, e.f.role, func(r store.JobRole) (store.JobRole, error) {
 			r.Grants = store.Grants{{Permission: store.PermManageUsers, Rights: store.Rights(store.RightView)}}
@@ -175,7 +179,7 @@ func TestIsolation(t *testing.T) {
 	})
 
 	t.Run("assignment removed", func(t *testing.T) {
-		e := newEnv(t, envOptions{})
+		e := newEnv(t, opts)
 		tok := e.token(t)
 		a := must(e.st.UserAssignment(ctx, e.f.user, ""))
 		if err := e.st.DeleteAssignment(ctx, a.ID); err != nil {
@@ -186,7 +190,7 @@ func TestIsolation(t *testing.T) {
 	})
 
 	t.Run("consent revoked", func(t *testing.T) {
-		e := newEnv(t, envOptions{})
+		e := newEnv(t, opts)
 		// A verifier that still accepts the token (as a cached JWT would):
 		// the API's own consent check must refuse it.
 		tok := e.token(t)
@@ -199,7 +203,7 @@ func TestIsolation(t *testing.T) {
 	})
 
 	t.Run("consent expired", func(t *testing.T) {
-		e := newEnv(t, envOptions{})
+		e := newEnv(t, opts)
 		c := must(e.st.CreateConsent(ctx, store.Consent{UserID: e.f.user, ClientID: e.f.client, Scopes: []string{store.ScopeAccountsRead},
 			GrantedAt: t0.Add(-48 * time.Hour), ExpiresAt: t0.Add(-time.Hour)}))
 		tok := e.v.issue(c.ID, nil, t0.Add(time.Hour))
@@ -207,7 +211,7 @@ func TestIsolation(t *testing.T) {
 	})
 
 	t.Run("grant naming another client than its consent", func(t *testing.T) {
-		e := newEnv(t, envOptions{})
+		e := newEnv(t, opts)
 		must(e.st.CreateClient(ctx, store.Client{ID: "cli_other", Name: "Other", RedirectURIs: []string{"https://o.example/cb"}}))
 		e.v.mu.Lock()
 		e.v.tokens["forged"] = tokenInfo{consentID: e.f.consent, clientID: "cli_other"}
@@ -216,7 +220,7 @@ func TestIsolation(t *testing.T) {
 	})
 
 	t.Run("touches the consent", func(t *testing.T) {
-		e := newEnv(t, envOptions{})
+		e := newEnv(t, opts)
 		wantStatus(t, e.get(t, e.token(t), base+"/accounts"), 200)
 		c := must(e.st.GetConsent(ctx, e.f.consent))
 		if c.LastUsedAt.IsZero() {
@@ -225,8 +229,10 @@ func TestIsolation(t *testing.T) {
 	})
 }
 
-func TestAuthentication(t *testing.T) {
-	e := newEnv(t, envOptions{})
+func TestAuthentication(t *testing.T) { forEachAccessPath(t, testAuthentication) }
+
+func testAuthentication(t *testing.T, opts envOptions) {
+	e := newEnv(t, opts)
 	tok := e.token(t)
 	tests := []struct {
 		name   string
@@ -401,4 +407,12 @@ func manyIDs(n int) string {
 		ids[i] = fmt.Sprintf("acc_%d", i)
 	}
 	return strings.Join(ids, ",")
+}
+
+// forEachAccessPath runs test with the store's one-statement access read
+// (store.AccessReader) and with the record-by-record reads a store without
+// it gets, so both paths answer every access question alike.
+func forEachAccessPath(t *testing.T, test func(t *testing.T, opts envOptions)) {
+	t.Run("one statement", func(t *testing.T) { test(t, envOptions{}) })
+	t.Run("record by record", func(t *testing.T) { test(t, envOptions{withoutAccessReader: true}) })
 }

@@ -237,7 +237,7 @@ func (s *Server) handleGetAccount(c echo.Context) error {
 	ctx := c.Request().Context()
 	p := principalFrom(c)
 	q := readQuery(c)
-	a, err := s.visibleAccount(ctx, p, c.Param("accountId"))
+	a, err := s.visibleAccount(p, c.Param("accountId"))
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ import (
 //     the file is sent.
 func (s *Server) handleExport(c echo.Context) error {
 	ctx := c.Request().Context()
-	a, err := s.visibleAccount(ctx, principalFrom(c), c.Param("accountId"))
+	a, err := s.visibleAccount(principalFrom(c), c.Param("accountId"))
 	if err != nil {
 		return err
 	}

@@ -95,14 +95,20 @@ type principal struct {
 	grant   store.Grant
 	user    store.User
 	consent store.Consent
-	group   *store.AccountGroup // nil: no assignment or no group
-	scopes  []string            // grant ∩ consent ∩ what the job role allows now
+	// group is the user's account group (nil: no assignment or no group).
+	// Its AccountIDs are read only on routes without an account.
+	group *store.AccountGroup
+	// account is the route's account when the principal may see it now.
+	account *store.Account
+	scopes  []string // grant ∩ consent ∩ what the job role allows now
+	maxSeq  int64    // store.MaxSeq read with the records; -1: not read
 }
 
 func (p *principal) hasScope(s string) bool { return slices.Contains(p.scopes, s) }
 
-// canSee reports whether the account ID is in the user's account group; the
-// account itself must still be checked with store.CanSeeAccount.
+// canSee reports whether the account ID is in the user's account group
+// (routes without an account); the account itself must still be checked
+// with store.CanSeeAccount.
 func (p *principal) canSee(accountID string) bool {
 	return p.group != nil && slices.Contains(p.group.AccountIDs, accountID)
 }
@@ -152,7 +158,11 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 		}
-		p, err := s.loadPrincipal(ctx, grant, now)
+		accountID := c.Param("accountId")
+		if !validID(accountID) {
+			accountID = "" // answered 404 by the handler, like any account it cannot see
+		}
+		p, err := s.loadPrincipal(ctx, grant, now, accountID)
 		if err != nil {
 			return err
 		}
@@ -195,58 +205,105 @@ func isB64Token(s string) bool {
 	return true
 }
 
-// loadPrincipal re-reads the user, consent, assignment, job role and
-// account group. A gone or inactive user and a revoked or foreign consent
-// make the token invalid; a missing assignment only leaves no scope.
-func (s *Server) loadPrincipal(ctx context.Context, g store.Grant, now time.Time) (*principal, error) {
-	user, err := s.store.GetUser(ctx, g.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errInvalidToken("the user no longer exists")
-	} else if err != nil {
-		return nil, fmt.Errorf("dataapi: get user: %w", err)
+// loadPrincipal re-reads the user, consent, assignment, job role, account
+// group and the route's account (accountID, "" for none). A gone or inactive
+// user and a revoked or foreign consent make the token invalid; a missing
+// assignment only leaves no scope.
+func (s *Server) loadPrincipal(ctx context.Context, g store.Grant, now time.Time, accountID string) (*principal, error) {
+	a, err := s.readAccess(ctx, g, accountID)
+	if err != nil {
+		return nil, err
 	}
+	user, consent := a.User, a.Consent
 	if user.Status != store.UserActive {
 		return nil, errInvalidToken("the user is not active")
-	}
-	consent, err := s.store.GetConsent(ctx, g.RequestID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errInvalidToken("the consent behind the token no longer exists")
-	} else if err != nil {
-		return nil, fmt.Errorf("dataapi: get consent: %w", err)
 	}
 	if !consent.Active(now) || consent.UserID != user.ID || consent.ClientID != g.ClientID {
 		return nil, errInvalidToken("the consent behind the token was revoked or has expired")
 	}
-	p := &principal{grant: g, user: user, consent: consent}
-
-	asg, err := s.store.UserAssignment(ctx, user.ID, "")
-	if errors.Is(err, store.ErrNotFound) {
-		return p, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("dataapi: get assignment: %w", err)
-	}
-	role, err := s.store.GetJobRole(ctx, asg.JobRoleID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("dataapi: get job role: %w", err)
-	}
-	if err == nil {
-		allowed := store.AllowedScopes(store.EffectiveGrants(user, role))
+	p := &principal{grant: g, user: user, consent: consent, maxSeq: a.MaxSeq}
+	if a.Role.ID != "" {
+		allowed := store.AllowedScopes(store.EffectiveGrants(user, a.Role))
 		for _, sc := range allowed {
 			if g.HasScope(sc) && slices.Contains(consent.Scopes, sc) {
 				p.scopes = append(p.scopes, sc)
 			}
 		}
 	}
-	if asg.AccountGroupID != "" {
-		grp, err := s.store.GetAccountGroup(ctx, asg.AccountGroupID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("dataapi: get account group: %w", err)
-		}
-		if err == nil && grp.BusinessGroupID == user.BusinessGroupID {
-			p.group = &grp
+	if a.Group.ID != "" && a.Group.BusinessGroupID == user.BusinessGroupID {
+		p.group = &a.Group
+		// The store put the account in the group's list; the rest of
+		// store.CanSeeAccount is the business group.
+		if a.Account.ID != "" && a.Account.BusinessGroupID == user.BusinessGroupID {
+			p.account = &a.Account
 		}
 	}
 	return p, nil
+}
+
+// readAccess reads the records loadPrincipal judges: in one round trip
+// when the store is a store.AccessReader and everything is there, else one
+// by one, which also tells a missing user or consent (401) from a missing
+// assignment, role, group or account (no scope, no account). Records that
+// are missing are zero, as is MaxSeq (-1) when it was not read.
+func (s *Server) readAccess(ctx context.Context, g store.Grant, accountID string) (store.Access, error) {
+	if r, ok := s.store.(store.AccessReader); ok {
+		a, ok, err := r.ReadAccess(ctx, g.RequestID, g.UserID, accountID)
+		if err != nil {
+			return store.Access{}, fmt.Errorf("dataapi: read access: %w", err)
+		}
+		if ok {
+			return a, nil
+		}
+	}
+	a := store.Access{MaxSeq: -1}
+	var err error
+	a.User, err = s.store.GetUser(ctx, g.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, errInvalidToken("the user no longer exists")
+	} else if err != nil {
+		return a, fmt.Errorf("dataapi: get user: %w", err)
+	}
+	a.Consent, err = s.store.GetConsent(ctx, g.RequestID)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, errInvalidToken("the consent behind the token no longer exists")
+	} else if err != nil {
+		return a, fmt.Errorf("dataapi: get consent: %w", err)
+	}
+	a.Assignment, err = s.store.UserAssignment(ctx, g.UserID, "")
+	if errors.Is(err, store.ErrNotFound) {
+		return a, nil
+	} else if err != nil {
+		return a, fmt.Errorf("dataapi: get assignment: %w", err)
+	}
+	a.Role, err = s.store.GetJobRole(ctx, a.Assignment.JobRoleID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return a, fmt.Errorf("dataapi: get job role: %w", err)
+	}
+	if a.Assignment.AccountGroupID == "" {
+		return a, nil
+	}
+	a.Group, err = s.store.GetAccountGroup(ctx, a.Assignment.AccountGroupID)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, nil
+	} else if err != nil {
+		return a, fmt.Errorf("dataapi: get account group: %w", err)
+	}
+	if accountID == "" {
+		return a, nil
+	}
+	inGroup := slices.Contains(a.Group.AccountIDs, accountID)
+	a.Group.AccountIDs = nil // as the one-statement read: only a membership test on account routes
+	if !inGroup {
+		return a, nil
+	}
+	a.Account, err = s.store.GetAccount(ctx, accountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, nil
+	} else if err != nil {
+		return a, fmt.Errorf("dataapi: get account: %w", err)
+	}
+	return a, nil
 }
 
 // touchConsent records the consent's use, at most once a minute per consent
@@ -292,23 +349,14 @@ func (s *Server) requireScope(scope string) echo.MiddlewareFunc {
 	}
 }
 
-// visibleAccount returns the account if the principal may see it now;
-// anything else (unknown, another business group, outside the account group,
-// malformed ID) is the same 404 701.
-func (s *Server) visibleAccount(ctx context.Context, p *principal, id string) (store.Account, error) {
-	if !validID(id) || !p.canSee(id) {
+// visibleAccount returns the route's account if the principal may see it
+// now (authenticate read it); anything else (unknown, another business
+// group, outside the account group, malformed ID) is the same 404 701.
+func (s *Server) visibleAccount(p *principal, id string) (store.Account, error) {
+	if p.account == nil || p.account.ID != id {
 		return store.Account{}, errAccountNotFound()
 	}
-	a, err := s.store.GetAccount(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Account{}, errAccountNotFound()
-	} else if err != nil {
-		return store.Account{}, fmt.Errorf("dataapi: get account: %w", err)
-	}
-	if !store.CanSeeAccount(p.user, *p.group, a) {
-		return store.Account{}, errAccountNotFound()
-	}
-	return a, nil
+	return *p.account, nil
 }
 
 // validID is FDX's Identifier: 1 to 256 printable ASCII characters.

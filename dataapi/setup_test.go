@@ -116,6 +116,8 @@ type envOptions struct {
 	rateLimit     int
 	maxExportDays int
 	logs          *logBuffer // also receives the server's log (level Warn and up)
+	// withoutAccessReader hides the store's store.AccessReader from the API.
+	withoutAccessReader bool
 }
 
 // logBuffer collects log output safely across the server's goroutines.
@@ -147,8 +149,12 @@ func newEnv(t testing.TB, opts envOptions) *env {
 	if opts.logs != nil {
 		logTo = io.MultiWriter(logTo, opts.logs)
 	}
+	var st store.Store = e.st
+	if opts.withoutAccessReader {
+		st = struct{ store.Store }{e.st}
+	}
 	api, err := dataapi.New(dataapi.Config{
-		Store: e.st, Verifier: e.v, Now: func() time.Time { return *e.now.Load() },
+		Store: st, Verifier: e.v, Now: func() time.Time { return *e.now.Load() },
 		RateLimitPerMinute: opts.rateLimit,
 		MaxExportDays:      opts.maxExportDays,
 		Logger:             slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelWarn})),

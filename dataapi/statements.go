@@ -85,7 +85,7 @@ func (s *Server) statementOf(a store.Account, st store.Statement) statementJSON 
 func (s *Server) handleListStatements(c echo.Context) error {
 	ctx := c.Request().Context()
 	p := principalFrom(c)
-	a, err := s.visibleAccount(ctx, p, c.Param("accountId"))
+	a, err := s.visibleAccount(p, c.Param("accountId"))
 	if err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ type statementDocumentJSON struct {
 func (s *Server) handleGetStatement(c echo.Context) error {
 	ctx := c.Request().Context()
 	p := principalFrom(c)
-	a, err := s.visibleAccount(ctx, p, c.Param("accountId"))
+	a, err := s.visibleAccount(p, c.Param("accountId"))
 	if err != nil {
 		return err
 	}

@@ -23,23 +23,26 @@ type grantRow struct {
 // grantQuery is built once from the row types, so a column added to one of
 // them is selected without touching this file.
 var grantQuery = sync.OnceValue(func() string {
-	cols := func(alias string, row any) string {
-		s, err := schema.Parse(row, &sync.Map{}, schema.NamingStrategy{})
-		if err != nil {
-			panic("gormstore: grant query: " + err.Error()) // a row type without a schema is a programming error
-		}
-		out := make([]string, len(s.DBNames))
-		for i, n := range s.DBNames {
-			out[i] = alias + "." + n + " AS " + alias + "_" + n
-		}
-		return strings.Join(out, ", ")
-	}
-	return "SELECT " + cols("c", &consentRow{}) + ", " + cols("u", &userRow{}) + ", " + cols("r", &jobRoleRow{}) +
+	return "SELECT " + prefixedColumns("c", &consentRow{}) + ", " + prefixedColumns("u", &userRow{}) + ", " + prefixedColumns("r", &jobRoleRow{}) +
 		" FROM consents c JOIN users u ON u.id = ?" +
 		" JOIN assignments a ON a.user_id = u.id AND a.legal_entity_id = ''" +
 		" JOIN job_roles r ON r.id = a.job_role_id" +
 		" WHERE c.id = ?"
 })
+
+// prefixedColumns lists row's columns as alias.column AS alias_column, the
+// names gorm's embeddedPrefix:alias_ scans.
+func prefixedColumns(alias string, row any) string {
+	s, err := schema.Parse(row, &sync.Map{}, schema.NamingStrategy{})
+	if err != nil {
+		panic("gormstore: " + err.Error()) // a row type without a schema is a programming error
+	}
+	out := make([]string, len(s.DBNames))
+	for i, n := range s.DBNames {
+		out[i] = alias + "." + n + " AS " + alias + "_" + n
+	}
+	return strings.Join(out, ", ")
+}
 
 // GrantRecords is store.GrantReader: one inner join, so any missing record
 // (an edge case: revoked users are kept, only deleted ones go) yields no
