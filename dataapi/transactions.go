@@ -3,7 +3,6 @@ package dataapi
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -108,7 +107,7 @@ func (s *Server) handleListTransactions(c echo.Context) error {
 		next = s.sealer.seal("tx", k)
 	}
 	out.Page = pageOf(next)
-	return c.JSON(http.StatusOK, out)
+	return sendJSON(c, out.appendJSON)
 }
 
 // syncKey is a change-feed cursor: the account and the last Seq delivered.
@@ -218,5 +217,5 @@ func (s *Server) handleSyncTransactions(c echo.Context) error {
 	}
 	out.HasMore = more
 	out.NextCursor = s.sealer.seal("sync", syncKey{Account: a.ID, Seq: next})
-	return c.JSON(http.StatusOK, out)
+	return sendJSON(c, out.appendJSON)
 }
