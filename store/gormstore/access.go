@@ -2,6 +2,7 @@ package gormstore
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 
@@ -10,57 +11,42 @@ import (
 
 var _ store.AccessReader = (*Store)(nil)
 
-// accessRow is one joined row of ReadAccess.
+// accessRow is one joined row of ReadAccess, scanned in column order.
 type accessRow struct {
-	C      consentRow      `gorm:"embedded;embeddedPrefix:c_"`
-	U      userRow         `gorm:"embedded;embeddedPrefix:u_"`
-	A      assignmentRow   `gorm:"embedded;embeddedPrefix:a_"`
-	R      jobRoleRow      `gorm:"embedded;embeddedPrefix:r_"`
-	G      accountGroupRow `gorm:"embedded;embeddedPrefix:g_"`
-	X      accountRow      `gorm:"embedded;embeddedPrefix:x_"`
-	MaxSeq int64           `gorm:"column:max_seq"`
+	C      consentRow
+	U      userRow
+	A      assignmentRow
+	R      jobRoleRow
+	G      accountGroupRow
+	X      accountRow
+	MaxSeq int64
 }
 
-type accessQueryKey struct {
-	dialect     dialect
-	withAccount bool
-}
-
-// accessQueries are built once from the row types, so a column added to one
-// of them is read without touching this file. With an account, the group's
-// list is not sent back (400 IDs are 10 kB a request): the database checks
-// the membership.
-var accessQueries = sync.OnceValue(func() map[accessQueryKey]string {
-	out := map[accessQueryKey]string{}
-	for _, d := range []dialect{dialectSQLite, dialectPostgres} {
-		for _, withAccount := range []bool{false, true} {
-			var groupCols []string
-			for _, c := range strings.Split(prefixedColumns("g", &accountGroupRow{}), ", ") {
-				if withAccount && strings.HasPrefix(c, "g.account_ids ") {
-					continue
-				}
-				groupCols = append(groupCols, c)
-			}
-			q := "SELECT " + prefixedColumns("c", &consentRow{}) + ", " + prefixedColumns("u", &userRow{}) + ", " +
-				prefixedColumns("a", &assignmentRow{}) + ", " + prefixedColumns("r", &jobRoleRow{}) + ", " +
-				strings.Join(groupCols, ", ")
-			if withAccount {
-				q += ", " + prefixedColumns("x", &accountRow{})
-			}
-			q += ", COALESCE((SELECT value FROM seq_counters WHERE name = 'transactions'), 0) AS max_seq" +
-				" FROM consents c JOIN users u ON u.id = ?" +
-				" JOIN assignments a ON a.user_id = u.id AND a.legal_entity_id = ''" +
-				" JOIN job_roles r ON r.id = a.job_role_id" +
-				" JOIN account_groups g ON g.id = a.account_group_id"
-			if withAccount {
-				member := "EXISTS (SELECT 1 FROM json_each(g.account_ids) m WHERE m.value = x.id)"
-				if d == dialectPostgres {
-					member = "jsonb_exists(g.account_ids::jsonb, x.id)"
-				}
-				q += " JOIN accounts x ON x.id = ? AND " + member
-			}
-			out[accessQueryKey{d, withAccount}] = q + " WHERE c.id = ?"
+// accessQueries are ReadAccess's statements without ([0]) and with ([1]) an
+// account, built once from the row types so that a column added to one of
+// them is read without touching this file. With an account, the group's
+// list is not sent back (400 IDs are 10 kB): its membership rows answer.
+var accessQueries = sync.OnceValue(func() (out [2]string) {
+	for i, withAccount := range []bool{false, true} {
+		groupCols := prefixedColumns("g", &accountGroupRow{})
+		if withAccount {
+			groupCols = strings.Replace(groupCols, "g.account_ids AS", "'' AS", 1)
 		}
+		q := "SELECT " + prefixedColumns("c", &consentRow{}) + ", " + prefixedColumns("u", &userRow{}) + ", " +
+			prefixedColumns("a", &assignmentRow{}) + ", " + prefixedColumns("r", &jobRoleRow{}) + ", " + groupCols
+		if withAccount {
+			q += ", " + prefixedColumns("x", &accountRow{})
+		}
+		q += ", COALESCE((SELECT value FROM seq_counters WHERE name = 'transactions'), 0) AS max_seq" +
+			" FROM consents c JOIN users u ON u.id = ?" +
+			" JOIN assignments a ON a.user_id = u.id AND a.legal_entity_id = ''" +
+			" JOIN job_roles r ON r.id = a.job_role_id" +
+			" JOIN account_groups g ON g.id = a.account_group_id"
+		if withAccount {
+			q += " JOIN account_group_members m ON m.group_id = g.id AND m.account_id = ?" +
+				" JOIN accounts x ON x.id = m.account_id"
+		}
+		out[i] = q + " WHERE c.id = ?"
 	}
 	return out
 })
@@ -75,7 +61,20 @@ func (s *Store) ReadAccess(ctx context.Context, consentID, userID, accountID str
 	}
 	args = append(args, consentID)
 	var rows []accessRow
-	if err := s.read(ctx).Raw(accessQueries()[accessQueryKey{s.dialect, withAccount}], args...).Scan(&rows).Error; err != nil {
+	q := accessQueries()[0]
+	if withAccount {
+		q = accessQueries()[1]
+	}
+	err := s.query(ctx, q, args, func(sc rowScanner) error {
+		rows = append(rows, accessRow{})
+		r := &rows[len(rows)-1]
+		dest := slices.Concat(columnPointers(&r.C), columnPointers(&r.U), columnPointers(&r.A), columnPointers(&r.R), columnPointers(&r.G))
+		if withAccount {
+			dest = append(dest, columnPointers(&r.X)...)
+		}
+		return sc.Scan(append(dest, &r.MaxSeq)...)
+	})
+	if err != nil {
 		return store.Access{}, false, wrap("read access", err)
 	}
 	if len(rows) != 1 {
@@ -83,7 +82,6 @@ func (s *Store) ReadAccess(ctx context.Context, consentID, userID, accountID str
 	}
 	r := rows[0]
 	var a store.Access
-	var err error
 	if a.Consent, err = r.C.domain(); err != nil {
 		return store.Access{}, false, err
 	}
@@ -95,7 +93,6 @@ func (s *Store) ReadAccess(ctx context.Context, consentID, userID, accountID str
 		return store.Access{}, false, err
 	}
 	if withAccount {
-		r.G.AccountIDs = ""
 		if a.Account, err = accountMap.toDomain(r.X); err != nil {
 			return store.Access{}, false, err
 		}

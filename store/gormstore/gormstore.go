@@ -53,6 +53,7 @@ type Store struct {
 	// connections that WAL lets run beside the writer; on PostgreSQL == w).
 	r       *gorm.DB
 	dialect dialect
+	pg      *sql.DB // PostgreSQL's pool, for query's pgx path; nil on SQLite
 	log     *slog.Logger
 	now     func() time.Time
 	closers []*sql.DB
@@ -102,7 +103,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		sqlDB.SetMaxOpenConns(n)
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-		s.w, s.r, s.closers = db, db, []*sql.DB{sqlDB}
+		s.w, s.r, s.pg, s.closers = db, db, sqlDB, []*sql.DB{sqlDB}
 	} else {
 		s.dialect = dialectSQLite
 		memory := strings.Contains(cfg.DSN, ":memory:") || strings.Contains(cfg.DSN, "mode=memory")

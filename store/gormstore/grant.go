@@ -2,6 +2,9 @@ package gormstore
 
 import (
 	"context"
+	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -12,12 +15,11 @@ import (
 
 var _ store.GrantReader = (*Store)(nil)
 
-// grantRow is one joined row of GrantRecords; the prefixes keep the three
-// tables' columns (id, created_at…) apart.
+// grantRow is one joined row of GrantRecords, scanned in column order.
 type grantRow struct {
-	C consentRow `gorm:"embedded;embeddedPrefix:c_"`
-	U userRow    `gorm:"embedded;embeddedPrefix:u_"`
-	R jobRoleRow `gorm:"embedded;embeddedPrefix:r_"`
+	C consentRow
+	U userRow
+	R jobRoleRow
 }
 
 // grantQuery is built once from the row types, so a column added to one of
@@ -31,11 +33,15 @@ var grantQuery = sync.OnceValue(func() string {
 })
 
 // prefixedColumns lists row's columns as alias.column AS alias_column, the
-// names gorm's embeddedPrefix:alias_ scans.
+// names gorm's embeddedPrefix:alias_ scans, in the order of row's fields
+// (columnPointers).
 func prefixedColumns(alias string, row any) string {
 	s, err := schema.Parse(row, &sync.Map{}, schema.NamingStrategy{})
 	if err != nil {
 		panic("gormstore: " + err.Error()) // a row type without a schema is a programming error
+	}
+	if n := reflect.TypeOf(row).Elem().NumField(); n != len(s.DBNames) {
+		panic(fmt.Sprintf("gormstore: %T has %d fields but %d columns", row, n, len(s.DBNames)))
 	}
 	out := make([]string, len(s.DBNames))
 	for i, n := range s.DBNames {
@@ -44,12 +50,28 @@ func prefixedColumns(alias string, row any) string {
 	return strings.Join(out, ", ")
 }
 
+// columnPointers is row's fields' addresses, for Scan of the columns
+// prefixedColumns lists.
+func columnPointers(row any) []any {
+	v := reflect.ValueOf(row).Elem()
+	out := make([]any, v.NumField())
+	for i := range out {
+		out[i] = v.Field(i).Addr().Interface()
+	}
+	return out
+}
+
 // GrantRecords is store.GrantReader: one inner join, so any missing record
 // (an edge case: revoked users are kept, only deleted ones go) yields no
 // row and ok=false.
 func (s *Store) GrantRecords(ctx context.Context, consentID, userID string) (store.Consent, store.User, store.JobRole, bool, error) {
 	var rows []grantRow
-	if err := s.read(ctx).Raw(grantQuery(), userID, consentID).Scan(&rows).Error; err != nil {
+	err := s.query(ctx, grantQuery(), []any{userID, consentID}, func(sc rowScanner) error {
+		rows = append(rows, grantRow{})
+		r := &rows[len(rows)-1]
+		return sc.Scan(slices.Concat(columnPointers(&r.C), columnPointers(&r.U), columnPointers(&r.R))...)
+	})
+	if err != nil {
 		return store.Consent{}, store.User{}, store.JobRole{}, false, wrap("grant records", err)
 	}
 	if len(rows) != 1 {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bankfeed/bankfeed/store"
 )
 
 // openSQLiteTemp opens an unmigrated store on a fresh SQLite file.
@@ -94,6 +96,64 @@ func testMigrations(t *testing.T, open func(t *testing.T) *Store) {
 		}
 		if err := s.Ping(ctx); err != nil {
 			t.Errorf("Ping after failed extra migration: %v", err)
+		}
+	})
+	t.Run("MembersFilledFromExistingLists", func(t *testing.T) {
+		// A database at version 1 with account groups gets their lists as
+		// account_group_members rows, duplicates and non-account IDs as listed.
+		ctx := t.Context()
+		s := open(t)
+		if err := s.migrate(ctx, migrations[:1]); err != nil {
+			t.Fatal(err)
+		}
+		db := s.w.WithContext(ctx)
+		for _, q := range []string{
+			`INSERT INTO business_groups (id, name, created_at, updated_at) VALUES ('bg_1', 'One', 0, 0)`,
+			`INSERT INTO account_groups (id, business_group_id, name, account_ids, created_at, updated_at, version)
+				VALUES ('ag_1', 'bg_1', 'Synced', '["acc_a","acc_b","acc_b","not an account"]', 0, 0, 1),
+				       ('ag_2', 'bg_1', 'Empty', '[]', 0, 0, 1)`,
+		} {
+			if err := db.Exec(q).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if err := db.Raw(`SELECT group_id || ':' || account_id FROM account_group_members ORDER BY 1`).Scan(&got).Error; err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"ag_1:acc_a", "ag_1:acc_b", "ag_1:not an account"}; strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("members = %q, want %q", got, want)
+		}
+		// Written with the list from then on, and gone with the group.
+		if _, err := s.UpdateAccountGroup(ctx, "ag_1", func(g store.AccountGroup) (store.AccountGroup, error) {
+			g.AccountIDs = []string{"acc_c"}
+			return g, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteAccountGroup(ctx, "ag_2"); err != nil {
+			t.Fatal(err)
+		}
+		g, err := s.CreateAccountGroup(ctx, store.AccountGroup{BusinessGroupID: "bg_1", Name: "New", AccountIDs: []string{"acc_z", "acc_y"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = nil
+		if err := db.Raw(`SELECT group_id || ':' || account_id FROM account_group_members ORDER BY 1`).Scan(&got).Error; err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"ag_1:acc_c", g.ID + ":acc_y", g.ID + ":acc_z"}; strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("members after writes = %q, want %q", got, want)
+		}
+		if err := s.DeleteAccountGroup(ctx, g.ID); err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		if err := db.Raw(`SELECT COUNT(*) FROM account_group_members WHERE group_id = ?`, g.ID).Scan(&n).Error; err != nil || n != 0 {
+			t.Fatalf("members of a deleted group: %d, %v", n, err)
 		}
 	})
 	t.Run("StatusBeforeMigrate", func(t *testing.T) {

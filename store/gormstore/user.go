@@ -299,10 +299,40 @@ func (s *Store) CreateAccountGroup(ctx context.Context, g store.AccountGroup) (s
 	now := s.nowUTC()
 	g.CreatedAt, g.UpdatedAt, g.Version = orNow(g.CreatedAt, now), now, 1
 	r, _ := accountGroupMap.fromDomain(g)
-	if err := s.insert(ctx, "create account group", &r); err != nil {
-		return store.AccountGroup{}, err
+	var out store.AccountGroup
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		if err := s.insert(ctx, "create account group", &r); err != nil {
+			return err
+		}
+		var err error
+		if out, err = accountGroupMap.toDomain(r); err != nil {
+			return err
+		}
+		return s.putMembers(ctx, out)
+	})
+	return out, err
+}
+
+// putMembers rewrites g's rows in account_group_members (see
+// accountGroupMembersV2) from g.AccountIDs, in ctx's transaction.
+func (s *Store) putMembers(ctx context.Context, g store.AccountGroup) error {
+	db := s.write(ctx)
+	if err := db.Exec(`DELETE FROM account_group_members WHERE group_id = ?`, g.ID).Error; err != nil {
+		return wrap("account group members", err)
 	}
-	return accountGroupMap.toDomain(r)
+	ids := sortedUnique(g.AccountIDs)
+	for start := 0; start < len(ids); start += 100 {
+		chunk := ids[start:min(start+100, len(ids))]
+		args := make([]any, 0, 2*len(chunk))
+		for _, id := range chunk {
+			args = append(args, g.ID, id)
+		}
+		q := `INSERT INTO account_group_members (group_id, account_id) VALUES (?, ?)` + strings.Repeat(`, (?, ?)`, len(chunk)-1)
+		if err := db.Exec(q, args...).Error; err != nil {
+			return wrap("account group members", err)
+		}
+	}
+	return nil
 }
 
 func (s *Store) GetAccountGroup(ctx context.Context, id string) (store.AccountGroup, error) {
@@ -324,7 +354,15 @@ func (s *Store) ListAccountGroups(ctx context.Context, businessGroupID string, p
 }
 
 func (s *Store) UpdateAccountGroup(ctx context.Context, id string, fn func(store.AccountGroup) (store.AccountGroup, error)) (store.AccountGroup, error) {
-	return casUpdate(ctx, s, "update account group", id, accountGroupMap, fn)
+	var out store.AccountGroup
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if out, err = casUpdate(ctx, s, "update account group", id, accountGroupMap, fn); err != nil {
+			return err
+		}
+		return s.putMembers(ctx, out)
+	})
+	return out, err
 }
 
 func (s *Store) DeleteAccountGroup(ctx context.Context, id string) error {
