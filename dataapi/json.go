@@ -211,7 +211,9 @@ func transactionOf(category string, t store.Transaction) transactionJSON {
 	if j.TransactionTimestamp == "" {
 		j.TransactionTimestamp = timestamp(dateStart(t.BusinessDate))
 	}
-	if n, err := strconv.ParseInt(t.CheckNumber, 10, 64); err == nil && n > 0 {
+	if t.CheckNumber == "" {
+		// most entries: skip ParseInt, whose error allocates
+	} else if n, err := strconv.ParseInt(t.CheckNumber, 10, 64); err == nil && n > 0 {
 		j.CheckNumber = &n
 	}
 	if t.Status == store.Posted {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -124,6 +125,60 @@ func TestAppendMoney(t *testing.T) {
 	} {
 		if got, want := string(appendMoney(nil, m)), m.StringFixed(2); got != want {
 			t.Errorf("appendMoney(%s) = %s, want %s", m, got, want)
+		}
+	}
+}
+
+func randStoreTransaction(r *rand.Rand) store.Transaction {
+	s := func() string {
+		if r.IntN(2) == 0 {
+			return ""
+		}
+		return randString(r)
+	}
+	at := func() time.Time {
+		if r.IntN(4) == 0 {
+			return time.Time{}
+		}
+		return time.Unix(r.Int64N(2e9), r.Int64N(1e9)).UTC()
+	}
+	dates := []store.Date{"", "2026-03-08", "2026-11-01", "2025-12-31", "not a date"}
+	t := store.Transaction{
+		ID: s(), AccountID: s(), Status: []store.TransactionStatus{store.Posted, store.Pending, ""}[r.IntN(3)],
+		TransactionAt: at(), PostedAt: at(), BusinessDate: dates[r.IntN(len(dates))], ValueDate: dates[r.IntN(len(dates))],
+		Amount: store.Money(randMoney(r)), Direction: []store.Direction{store.Debit, store.Credit}[r.IntN(2)],
+		Description: s(), Memo: s(), Payee: s(), Counterparty: s(),
+		CheckNumber:   []string{"", "0", "12", "-5", "abc", "99999999999999999999", " 7"}[r.IntN(7)],
+		BankReference: s(), CustomerReference: s(), PendingID: s(), HasRunning: r.IntN(2) == 0,
+		RunningBalance: store.Money(randMoney(r)),
+	}
+	if r.IntN(2) == 0 {
+		t.Code = store.BankTransactionCode{BAI: s(), Domain: s(), Family: s(), SubFamily: s()}
+	}
+	return t
+}
+
+// TestAppendTransactionsPageMatchesTransactionOf: the transactions page
+// written straight from the store's records equals the one built through
+// transactionOf, which TestHandWrittenJSONMatchesEncodingJSON holds equal to
+// encoding/json.
+func TestAppendTransactionsPageMatchesTransactionOf(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range 2000 {
+		txs := make([]store.Transaction, r.IntN(5))
+		for j := range txs {
+			txs[j] = randStoreTransaction(r)
+		}
+		category, next := []string{"DEPOSIT_ACCOUNT", "LOC_ACCOUNT"}[r.IntN(2)], ""
+		if r.IntN(2) == 0 {
+			next = randString(r)
+		}
+		want := transactionsJSON{Page: pageOf(next), Transactions: make([]transactionJSON, 0, len(txs))}
+		for _, tx := range txs {
+			want.Transactions = append(want.Transactions, transactionOf(category, tx))
+		}
+		if got, want := appendTransactionsPage(nil, category, txs, next), want.appendJSON(nil); !bytes.Equal(got, want) {
+			t.Fatalf("page %d:\n got %s\nwant %s", i, got, want)
 		}
 	}
 }

@@ -94,11 +94,6 @@ func (s *Server) handleListTransactions(c echo.Context) error {
 			return fmt.Errorf("dataapi: list transactions: %w", err)
 		}
 	}
-	out := transactionsJSON{Transactions: make([]transactionJSON, 0, len(txs))}
-	category := a.Type.Category()
-	for _, t := range txs {
-		out.Transactions = append(out.Transactions, transactionOf(category, t))
-	}
 	next := ""
 	if more && len(txs) > 0 {
 		last := txs[len(txs)-1]
@@ -106,8 +101,8 @@ func (s *Server) handleListTransactions(c echo.Context) error {
 		k.Date, k.ID = last.BusinessDate, last.ID
 		next = s.sealer.seal("tx", k)
 	}
-	out.Page = pageOf(next)
-	return sendJSON(c, out.appendJSON)
+	category := a.Type.Category()
+	return sendJSON(c, func(b []byte) []byte { return appendTransactionsPage(b, category, txs, next) })
 }
 
 // syncKey is a change-feed cursor: the account and the last Seq delivered.

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,11 +38,25 @@ left as it is.`,
 			if cmd.Flags().Changed("demo") {
 				cfg.Demo = demo
 			}
+			serverGC()
 			return a.serve(cmd.Context(), cfg)
 		},
 	}
 	cmd.Flags().BoolVar(&demo, "demo", false, "fill an empty database with the demo data set and print its credentials (env BANKFEED_DEMO)")
 	return cmd
+}
+
+// serverGCPercent is serve's GOGC unless the environment sets one. The live
+// heap is small (tens of MB) while every data API page allocates its rows
+// and strings; collecting at 4× the live heap instead of 2× halves the
+// collector's share of the CPU (measured: ~10 % of a page) for ~100 MB more
+// memory at peak.
+const serverGCPercent = 400
+
+func serverGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serverGCPercent)
+	}
 }
 
 func (a *app) serve(ctx context.Context, cfg config.Config) error {
