@@ -56,6 +56,7 @@ type Server struct {
 	hmac     *oauth2.HMACSHAStrategy
 	access   oauth2.AccessTokenStrategy
 	flowSeal *sealer
+	grants   *grantCache // Verify's decoded token claims
 
 	assertionAudiences []string
 	discovery          []byte // openid-configuration
@@ -116,6 +117,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		log:      cfg.Logger,
 		now:      cfg.Now,
 		flowSeal: flowSeal,
+		grants:   newGrantCache(100_000),
 		keys:     &keyRing{st: cfg.Store, seal: keySeal, now: cfg.Now},
 	}
 	if _, err := s.keys.get(ctx); err != nil {
