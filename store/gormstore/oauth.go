@@ -2,8 +2,6 @@ package gormstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -287,11 +285,16 @@ func (r *tokenRow) pointers() []any {
 // scan was a third of an introspection's CPU).
 func (s *Store) GetToken(ctx context.Context, kind store.TokenKind, signature string) (store.TokenRecord, error) {
 	var r tokenRow
-	err := s.read(ctx).Raw(tokenSelect+" WHERE kind = ? AND signature = ?", string(kind), signature).Row().Scan(r.pointers()...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.TokenRecord{}, fmt.Errorf("gormstore: get token: %w", store.ErrNotFound)
-	} else if err != nil {
+	found := false
+	err := s.query(ctx, tokenSelect+" WHERE kind = ? AND signature = ?", []any{string(kind), signature}, func(sc rowScanner) error {
+		found = true
+		return sc.Scan(r.pointers()...)
+	})
+	if err != nil {
 		return store.TokenRecord{}, wrap("get token", err)
+	}
+	if !found {
+		return store.TokenRecord{}, fmt.Errorf("gormstore: get token: %w", store.ErrNotFound)
 	}
 	return r.domain(), nil
 }
