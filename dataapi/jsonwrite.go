@@ -85,6 +85,23 @@ func (o *jsonObject) boolean(name string, v bool) {
 	o.b = strconv.AppendBool(o.b, v)
 }
 
+// bankTxCode writes bankTransactionCode: bai2 (omitted when empty) and
+// iso20022 (omitted when nil).
+func (o *jsonObject) bankTxCode(bai string, iso *isoCodeJSON) {
+	o.key("bankTransactionCode")
+	code := beginObject(o.b)
+	code.strOmit("bai2", bai)
+	if iso != nil {
+		code.key("iso20022")
+		i := beginObject(code.b)
+		i.str("domain", iso.Domain)
+		i.str("family", iso.Family)
+		i.str("subFamily", iso.SubFamily)
+		code.b = i.end()
+	}
+	o.b = code.end()
+}
+
 // appendJSON is encoding/json's encoding of t.
 func (t *transactionJSON) appendJSON(b []byte) []byte {
 	o := beginObject(b)
@@ -113,18 +130,7 @@ func (t *transactionJSON) appendJSON(b []byte) []byte {
 	o.strOmit("pendingTransactionId", t.PendingTransactionID)
 	o.str("mutability", t.Mutability)
 	if c := t.BankTransactionCode; c != nil {
-		o.key("bankTransactionCode")
-		code := beginObject(o.b)
-		code.strOmit("bai2", c.BAI2)
-		if iso := c.ISO20022; iso != nil {
-			code.key("iso20022")
-			i := beginObject(code.b)
-			i.str("domain", iso.Domain)
-			i.str("family", iso.Family)
-			i.str("subFamily", iso.SubFamily)
-			code.b = i.end()
-		}
-		o.b = code.end()
+		o.bankTxCode(c.BAI2, c.ISO20022)
 	}
 	o.strOmit("counterparty", t.Counterparty)
 	o.strOmit("customerReference", t.CustomerReference)
@@ -329,18 +335,11 @@ func appendTransaction(b []byte, category string, t *store.Transaction) []byte {
 	}
 	o.str("mutability", mutability)
 	if c := t.Code; c.BAI != "" || c.Domain != "" {
-		o.key("bankTransactionCode")
-		code := beginObject(o.b)
-		code.strOmit("bai2", c.BAI)
+		var iso *isoCodeJSON
 		if c.Domain != "" {
-			code.key("iso20022")
-			i := beginObject(code.b)
-			i.str("domain", c.Domain)
-			i.str("family", c.Family)
-			i.str("subFamily", c.SubFamily)
-			code.b = i.end()
+			iso = &isoCodeJSON{Domain: c.Domain, Family: c.Family, SubFamily: c.SubFamily}
 		}
-		o.b = code.end()
+		o.bankTxCode(c.BAI, iso)
 	}
 	o.strOmit("counterparty", t.Counterparty)
 	o.strOmit("customerReference", t.CustomerReference)

@@ -39,12 +39,7 @@ func (s *Store) query(ctx context.Context, text string, args []any, each func(ro
 				return err
 			}
 			defer rows.Close()
-			for rows.Next() {
-				if err := each(rows); err != nil {
-					return err
-				}
-			}
-			return rows.Err()
+			return eachRow(rows, each)
 		})
 	}
 	rows, err := s.read(ctx).Raw(text, args...).Rows()
@@ -52,6 +47,17 @@ func (s *Store) query(ctx context.Context, text string, args []any, each func(ro
 		return err
 	}
 	defer rows.Close()
+	return eachRow(rows, each)
+}
+
+// rowIterator is what *sql.Rows and pgx.Rows have in common.
+type rowIterator interface {
+	rowScanner
+	Next() bool
+	Err() error
+}
+
+func eachRow(rows rowIterator, each func(rowScanner) error) error {
 	for rows.Next() {
 		if err := each(rows); err != nil {
 			return err
@@ -61,8 +67,8 @@ func (s *Store) query(ctx context.Context, text string, args []any, each func(ro
 }
 
 var (
-	_ rowScanner = (*sql.Rows)(nil)
-	_ rowScanner = (pgx.Rows)(nil)
+	_ rowIterator = (*sql.Rows)(nil)
+	_ rowIterator = (pgx.Rows)(nil)
 )
 
 // dollarPlaceholders numbers the ? placeholders of text $1, $2… (our SQL
