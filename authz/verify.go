@@ -26,6 +26,16 @@ var ErrInvalidToken = errors.New("authz: invalid access token")
 // revocation takes effect at once. Callers still re-check the user, consent,
 // role and account group on every request.
 func (s *Server) Verify(ctx context.Context, token string) (store.Grant, error) {
+	return s.VerifyWith(ctx, token, func(ctx context.Context, sig string) (store.TokenRecord, error) {
+		return s.st.GetToken(ctx, store.TokenAccess, sig)
+	})
+}
+
+// VerifyWith is Verify with the read of the token record (by its signature,
+// kind store.TokenAccess) left to the caller, so that the data API can read
+// it in the same statement as the records it re-checks. read must return
+// store.ErrNotFound for a signature it does not hold.
+func (s *Server) VerifyWith(ctx context.Context, token string, read func(ctx context.Context, signature string) (store.TokenRecord, error)) (store.Grant, error) {
 	if token == "" || len(token) > 4096 {
 		return store.Grant{}, ErrInvalidToken
 	}
@@ -37,13 +47,13 @@ func (s *Server) Verify(ctx context.Context, token string) (store.Grant, error) 
 		return store.Grant{}, ErrInvalidToken
 	}
 	sig := s.access.AccessTokenSignature(ctx, token)
-	rec, err := s.st.GetToken(ctx, store.TokenAccess, sig)
+	rec, err := read(ctx, sig)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Grant{}, ErrInvalidToken
 	} else if err != nil {
 		return store.Grant{}, fmt.Errorf("authz: verify: %w", err)
 	}
-	if !rec.Active || !s.now().Before(rec.ExpiresAt) {
+	if rec.Kind != store.TokenAccess || rec.Signature != sig || !rec.Active || !s.now().Before(rec.ExpiresAt) {
 		return store.Grant{}, ErrInvalidToken
 	}
 	claims, ok := s.grants.get(sig)

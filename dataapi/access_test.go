@@ -213,9 +213,7 @@ func testIsolation(t *testing.T, opts envOptions) {
 	t.Run("grant naming another client than its consent", func(t *testing.T) {
 		e := newEnv(t, opts)
 		must(e.st.CreateClient(ctx, store.Client{ID: "cli_other", Name: "Other", RedirectURIs: []string{"https://o.example/cb"}}))
-		e.v.mu.Lock()
-		e.v.tokens["forged"] = tokenInfo{consentID: e.f.consent, clientID: "cli_other"}
-		e.v.mu.Unlock()
+		e.v.add("forged", tokenInfo{consentID: e.f.consent, clientID: "cli_other"})
 		wantProblem(t, e.get(t, "forged", base+"/accounts"), 401, "603")
 	})
 
@@ -271,9 +269,7 @@ func testAuthentication(t *testing.T, opts envOptions) {
 		wantProblem(t, e.get(t, old, base+"/accounts"), 401, "603")
 	})
 	t.Run("client credentials token", func(t *testing.T) {
-		e.v.mu.Lock()
-		e.v.tokens["cc"] = tokenInfo{consentID: "none"}
-		e.v.mu.Unlock()
+		e.v.add("cc", tokenInfo{consentID: "none"})
 		wantProblem(t, e.get(t, "cc", base+"/accounts"), 401, "603")
 	})
 	t.Run("openapi needs no token", func(t *testing.T) {
@@ -411,8 +407,14 @@ func manyIDs(n int) string {
 
 // forEachAccessPath runs test with the store's one-statement access read
 // (store.AccessReader) and with the record-by-record reads a store without
-// it gets, so both paths answer every access question alike.
+// it gets, each with a plain TokenVerifier and with a RecordVerifier (the
+// token record read by the API, with the rest when it can), so every path
+// answers every access question alike.
 func forEachAccessPath(t *testing.T, test func(t *testing.T, opts envOptions)) {
 	t.Run("one statement", func(t *testing.T) { test(t, envOptions{}) })
+	t.Run("one statement with the token", func(t *testing.T) { test(t, envOptions{tokenRecords: true}) })
 	t.Run("record by record", func(t *testing.T) { test(t, envOptions{withoutAccessReader: true}) })
+	t.Run("record by record with the token", func(t *testing.T) {
+		test(t, envOptions{withoutAccessReader: true, tokenRecords: true})
+	})
 }

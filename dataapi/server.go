@@ -27,6 +27,16 @@ type TokenVerifier interface {
 	Verify(ctx context.Context, token string) (store.Grant, error)
 }
 
+// RecordVerifier is an optional extension of TokenVerifier (authz.Server
+// has it): VerifyWith verifies as Verify does but leaves the read of the
+// token record, by its signature, to the API, which reads it in the same
+// statement as the records it re-checks when the store is a
+// store.AccessReader. read returns store.ErrNotFound for an unknown
+// signature.
+type RecordVerifier interface {
+	VerifyWith(ctx context.Context, token string, read func(ctx context.Context, signature string) (store.TokenRecord, error)) (store.Grant, error)
+}
+
 // Config holds the Server's dependencies; zero values have the documented
 // defaults.
 type Config struct {

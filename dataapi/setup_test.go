@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -91,10 +92,60 @@ func (v *verifier) Verify(ctx context.Context, token string) (store.Grant, error
 
 func (v *verifier) issue(consentID string, scopes []string, expires time.Time) string {
 	tok := "tok_" + store.RandomToken(24)
-	v.mu.Lock()
-	v.tokens[tok] = tokenInfo{consentID: consentID, scopes: scopes, expires: expires}
-	v.mu.Unlock()
+	v.add(tok, tokenInfo{consentID: consentID, scopes: scopes, expires: expires})
 	return tok
+}
+
+// add registers a token and stores its record, as authz would, for
+// recordVerifier: the consent's user and client (or the forged client),
+// active, with the consent's scopes unless narrowed.
+func (v *verifier) add(tok string, ti tokenInfo) {
+	ctx := context.Background()
+	c, _ := v.st.GetConsent(ctx, ti.consentID)
+	if ti.scopes == nil {
+		ti.scopes = c.Scopes
+	}
+	client := c.ClientID
+	if ti.clientID != "" {
+		client = ti.clientID
+	}
+	expires := ti.expires
+	if expires.IsZero() {
+		expires = t0.AddDate(10, 0, 0)
+	}
+	if err := v.st.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAccess, Signature: tokenSignature(tok),
+		RequestID: ti.consentID, ClientID: client, Subject: c.UserID, Active: true, RequestedAt: t0, ExpiresAt: expires}); err != nil {
+		panic(fmt.Sprintf("test: store token record: %v", err))
+	}
+	v.mu.Lock()
+	v.tokens[tok] = ti
+	v.mu.Unlock()
+}
+
+func tokenSignature(tok string) string { return store.HashToken(tok) }
+
+// recordVerifier is the test verifier with dataapi.RecordVerifier (as
+// authz.Server has): the token's record is read by the API, in the same
+// statement as the access records when the store can.
+type recordVerifier struct{ *verifier }
+
+func (v recordVerifier) VerifyWith(ctx context.Context, token string, read func(context.Context, string) (store.TokenRecord, error)) (store.Grant, error) {
+	v.mu.Lock()
+	ti, ok := v.tokens[token]
+	v.mu.Unlock()
+	if !ok {
+		return store.Grant{}, errBadToken
+	}
+	rec, err := read(ctx, tokenSignature(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Grant{}, errBadToken
+	} else if err != nil {
+		return store.Grant{}, err
+	}
+	if !rec.Active {
+		return store.Grant{}, errBadToken
+	}
+	return store.Grant{RequestID: rec.RequestID, ClientID: rec.ClientID, UserID: rec.Subject, Scopes: ti.scopes, ExpiresAt: ti.expires}, nil
 }
 
 // env is a running API over a seeded store.
@@ -118,6 +169,8 @@ type envOptions struct {
 	logs          *logBuffer // also receives the server's log (level Warn and up)
 	// withoutAccessReader hides the store's store.AccessReader from the API.
 	withoutAccessReader bool
+	// tokenRecords gives the API a dataapi.RecordVerifier.
+	tokenRecords bool
 }
 
 // logBuffer collects log output safely across the server's goroutines.
@@ -153,8 +206,12 @@ func newEnv(t testing.TB, opts envOptions) *env {
 	if opts.withoutAccessReader {
 		st = struct{ store.Store }{e.st}
 	}
+	var verifier dataapi.TokenVerifier = e.v
+	if opts.tokenRecords {
+		verifier = recordVerifier{e.v}
+	}
 	api, err := dataapi.New(dataapi.Config{
-		Store: st, Verifier: e.v, Now: func() time.Time { return *e.now.Load() },
+		Store: st, Verifier: verifier, Now: func() time.Time { return *e.now.Load() },
 		RateLimitPerMinute: opts.rateLimit,
 		MaxExportDays:      opts.maxExportDays,
 		Logger:             slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelWarn})),

@@ -41,4 +41,9 @@ type AccessReader interface {
 	// account is not in the list); the caller then reads them one by one to
 	// learn which. It reads, never writes, and joins the transaction in ctx.
 	ReadAccess(ctx context.Context, consentID, userID, accountID string) (a Access, ok bool, err error)
+	// ReadTokenAccess is ReadAccess for the consent (RequestID) and user
+	// (Subject) of the access token record stored under signature, read with
+	// that record in the same statement. ok is false, and rec zero, when the
+	// record or any of the others is missing.
+	ReadTokenAccess(ctx context.Context, signature, accountID string) (rec TokenRecord, a Access, ok bool, err error)
 }

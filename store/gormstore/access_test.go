@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -71,6 +72,48 @@ func TestReadAccess(t *testing.T) {
 		}
 		check("no consent", "cns_missing", uid, "", store.Access{}, false)
 		check("no user", c.ID, "usr_missing", "", store.Access{}, false)
+
+		// By token: the record and the same records in one statement.
+		tok := store.TokenRecord{Kind: store.TokenAccess, Signature: "sig_" + store.RandomToken(8), RequestID: c.ID,
+			ClientID: c.ClientID, Subject: uid, Active: true, RequestedAt: c.GrantedAt, ExpiresAt: c.GrantedAt.Add(time.Hour),
+			Request: []byte("sealed")}
+		other := tok
+		other.Kind, other.Signature = store.TokenRefresh, "sig_"+store.RandomToken(8)
+		orphan := tok
+		orphan.Signature, orphan.RequestID = "sig_"+store.RandomToken(8), "cns_missing"
+		for _, r := range []store.TokenRecord{tok, other, orphan} {
+			if err := s.CreateToken(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wantRec, err := s.GetToken(ctx, store.TokenAccess, tok.Signature)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkToken := func(what, sig, accountID string, want store.Access, wantOK bool) {
+			t.Helper()
+			rec, got, ok, err := s.ReadTokenAccess(ctx, sig, accountID)
+			if err != nil || ok != wantOK {
+				t.Fatalf("%s: ReadTokenAccess = ok %v, %v; want ok %v", what, ok, err, wantOK)
+			}
+			if !wantOK {
+				wantRec := store.TokenRecord{}
+				if d := cmp.Diff(wantRec, rec, opts); d != "" {
+					t.Errorf("%s: record (-want +got):\n%s", what, d)
+				}
+			} else if d := cmp.Diff(wantRec, rec, opts); d != "" {
+				t.Errorf("%s: record (-want +got):\n%s", what, d)
+			}
+			if d := cmp.Diff(want, got, opts); d != "" {
+				t.Errorf("%s (-want +got):\n%s", what, d)
+			}
+		}
+		checkToken("token, no account", tok.Signature, "", want, true)
+		checkToken("token, account in the group", tok.Signature, inGroup, withAccount, true)
+		checkToken("token, account outside the group", tok.Signature, outside, store.Access{}, false)
+		checkToken("unknown signature", "sig_missing", "", store.Access{}, false)
+		checkToken("a refresh token's signature", other.Signature, "", store.Access{}, false)
+		checkToken("token of a missing consent", orphan.Signature, "", store.Access{}, false)
 
 		// Removing the account from the group shows on the next read.
 		if _, err := s.UpdateAccountGroup(ctx, want.Group.ID, func(g store.AccountGroup) (store.AccountGroup, error) {
