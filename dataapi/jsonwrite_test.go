@@ -182,3 +182,25 @@ func TestAppendTransactionsPageMatchesTransactionOf(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendTimestamp: the hand-made format equals timestamp() across
+// daylight-saving changes, Toronto's local mean time before 1895 (an offset
+// with seconds), UTC midnight and the years time formats itself.
+func TestAppendTimestamp(t *testing.T) {
+	times := []time.Time{
+		time.Date(2026, 3, 8, 6, 59, 59, 999_999_999, time.UTC), time.Date(2026, 3, 8, 7, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 1, 5, 30, 0, 1_000_000, time.UTC), time.Date(2026, 11, 1, 6, 30, 0, 0, time.UTC),
+		time.Date(1880, 6, 1, 12, 0, 0, 0, time.UTC), time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(0, 0),
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 5000 {
+		times = append(times, time.Unix(r.Int64N(4e9)-1e9, r.Int64N(1e9)))
+	}
+	for _, tm := range times {
+		if got, want := string(appendTimestamp(nil, tm)), `"`+timestamp(tm)+`"`; got != want {
+			t.Fatalf("appendTimestamp(%v) = %s, want %s", tm, got, want)
+		}
+	}
+}

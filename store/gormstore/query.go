@@ -108,12 +108,41 @@ func (r rawRows) Scan(dest ...any) error {
 	if len(fds) != len(dest) || len(vals) != len(dest) {
 		return r.Rows.Scan(dest...)
 	}
+	// The row's text columns share one string (two allocations a row
+	// instead of one a column): their bytes are copied into a buffer once.
+	n := 0
 	for i, d := range dest {
-		if !scanRaw(fds[i].DataTypeOID, fds[i].Format, vals[i], d) {
+		switch d.(type) {
+		case *string, **string:
+			n += len(vals[i])
+		}
+	}
+	buf := make([]byte, 0, n)
+	for i, d := range dest {
+		switch d.(type) {
+		case *string, **string:
+			buf = append(buf, vals[i]...)
+		}
+	}
+	text := rowText{all: string(buf)}
+	for i, d := range dest {
+		if !text.scan(fds[i].DataTypeOID, fds[i].Format, vals[i], d) {
 			return r.Rows.Scan(dest...)
 		}
 	}
 	return nil
+}
+
+// rowText hands out the row's text columns in order from one string.
+type rowText struct {
+	all string
+	off int
+}
+
+func (t *rowText) next(n int) string {
+	s := t.all[t.off : t.off+n]
+	t.off += n
+	return s
 }
 
 const (
@@ -127,24 +156,26 @@ const (
 	binaryFmt  = 1
 )
 
-// scanRaw decodes v (nil: NULL) of type oid into d; false if it cannot.
-func scanRaw(oid uint32, format int16, v []byte, d any) bool {
+// scan decodes v (nil: NULL) of type oid into d, taking text from t; false
+// if it cannot.
+func (t *rowText) scan(oid uint32, format int16, v []byte, d any) bool {
+	isText := oid == oidText || oid == oidVarchar
 	switch d := d.(type) {
 	case *string:
-		if v == nil || (oid != oidText && oid != oidVarchar) {
+		if v == nil || !isText {
 			return false
 		}
-		*d = string(v)
+		*d = t.next(len(v))
 	case **string:
+		if !isText {
+			return false
+		}
 		if v == nil {
 			*d = nil
-			return oid == oidText || oid == oidVarchar
+		} else {
+			s := t.next(len(v))
+			*d = &s
 		}
-		var s string
-		if !scanRaw(oid, format, v, &s) {
-			return false
-		}
-		*d = &s
 	case *int64:
 		n, ok := rawInt(oid, format, v)
 		if !ok {

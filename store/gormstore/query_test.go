@@ -46,15 +46,16 @@ func TestScanRaw(t *testing.T) {
 		{oidBytea, 0, []byte(`\x0001`), new([]byte), nil},
 		{oidText, binaryFmt, []byte("1"), new(float64), nil},
 	} {
-		ok := scanRaw(c.oid, c.format, c.v, c.dest)
+		text := rowText{all: string(c.v)}
+		ok := text.scan(c.oid, c.format, c.v, c.dest)
 		if c.want == nil {
 			if ok {
-				t.Errorf("scanRaw(%d, %d, %q, %T) accepted; want refused", c.oid, c.format, c.v, c.dest)
+				t.Errorf("scan(%d, %d, %q, %T) accepted; want refused", c.oid, c.format, c.v, c.dest)
 			}
 			continue
 		}
 		if got := reflect.ValueOf(c.dest).Elem().Interface(); !ok || !reflect.DeepEqual(got, c.want) {
-			t.Errorf("scanRaw(%d, %d, %q, %T) = %v, %#v; want %#v", c.oid, c.format, c.v, c.dest, ok, got, c.want)
+			t.Errorf("scan(%d, %d, %q, %T) = %v, %#v; want %#v", c.oid, c.format, c.v, c.dest, ok, got, c.want)
 		}
 	}
 }
