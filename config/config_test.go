@@ -174,6 +174,14 @@ func TestValidate(t *testing.T) {
 			c.DatabaseURL = "postgres://u@db/bankfeed"
 			c.Secrets.KeyEncryptionKey, c.Secrets.TokenSecret = validKEK, validSecret
 		}, nil},
+		{"postgres over a Unix socket", func(c *config.Config) {
+			c.DatabaseURL = "postgres://u@/bankfeed?host=/var/run/postgresql"
+			c.Secrets.KeyEncryptionKey, c.Secrets.TokenSecret = validKEK, validSecret
+		}, nil},
+		{"postgres without a host", func(c *config.Config) {
+			c.DatabaseURL = "postgres:///bankfeed"
+			c.Secrets.KeyEncryptionKey, c.Secrets.TokenSecret = validKEK, validSecret
+		}, []string{"not a valid postgres:// URL"}},
 		{"kek not base64", func(c *config.Config) { c.Secrets.KeyEncryptionKey = "not base64!" }, []string{"is not base64"}},
 		{"kek wrong size", func(c *config.Config) {
 			c.Secrets.KeyEncryptionKey = base64.StdEncoding.EncodeToString(make([]byte, 16))

@@ -33,7 +33,9 @@ func (c Config) Validate() error {
 	check(c.DataDir == "", "%sDATA_DIR: must not be empty", EnvPrefix)
 	if c.IsPostgres() {
 		u, err := url.Parse(c.DatabaseURL)
-		check(err != nil || u.Host == "", "%sDATABASE_URL: not a valid postgres:// URL", EnvPrefix)
+		// A host, or libpq's host= parameter (a Unix socket directory:
+		// postgres:///bankfeed?host=/var/run/postgresql).
+		check(err != nil || u.Host == "" && u.Query().Get("host") == "", "%sDATABASE_URL: not a valid postgres:// URL", EnvPrefix)
 	} else if strings.Contains(c.DatabaseURL, "://") {
 		errs = append(errs, fmt.Errorf("%sDATABASE_URL: unsupported scheme in %q; use postgres:// or a SQLite file path", EnvPrefix, redactURL(c.DatabaseURL)))
 	}
