@@ -2,6 +2,7 @@ package bai2
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -148,7 +149,7 @@ func (x *writer) detail(tx store.Transaction) {
 		text = strings.TrimSpace(text + " " + p)
 	}
 	text += " ID " + tx.ID
-	x.records += x.record(true, "16", TypeCode(tx), amount(c), "Z", field(tx.BankReference), field(firstNonEmpty(tx.CustomerReference, tx.CheckNumber)), text)
+	x.records += x.record(true, "16", TypeCode(tx), amount(c), "Z", field(tx.BankReference), field(cmp.Or(tx.CustomerReference, tx.CheckNumber)), text)
 }
 
 // TypeCode is the BAI detail type code of an entry: its stored code when it
@@ -251,13 +252,4 @@ func field(s string) string {
 		}
 		return r
 	}, s)
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -2,6 +2,7 @@ package camt
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -249,7 +250,7 @@ func (x *writer) entry(tx store.Transaction) {
 		x.amount("Amt", cents)
 		x.elem("CdtDbtInd", ind)
 	}
-	if party := statement.Clean(firstNonEmpty(tx.Payee, tx.Counterparty)); party != "" {
+	if party := statement.Clean(cmp.Or(tx.Payee, tx.Counterparty)); party != "" {
 		role := "Cdtr" // we paid them
 		if tx.Direction == store.Credit {
 			role = "Dbtr" // they paid us
@@ -315,13 +316,4 @@ func (x *writer) footer() {
 	} else {
 		x.WriteString("</Stmt>\n</BkToCstmrStmt>\n</Document>\n")
 	}
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -2,6 +2,7 @@ package csv
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -83,7 +84,7 @@ func Write(ctx context.Context, w io.Writer, d *statement.Document, t statement.
 				ref = tx.ID
 			}
 			row[0], row[1], row[2], row[3], row[4], row[5] = string(tx.BusinessDate), string(amt),
-				text(statement.Clean(firstNonEmpty(tx.Payee, tx.Counterparty))), text(desc), text(ref), tx.CheckNumber
+				text(statement.Clean(cmp.Or(tx.Payee, tx.Counterparty))), text(desc), text(ref), tx.CheckNumber
 		default:
 			row[0], row[1], row[2], row[3] = string(tx.BusinessDate), string(tx.ValueDate), tx.ID, string(tx.Direction)
 			row[4], row[5], row[6] = text(desc), text(statement.Clean(tx.Payee)), text(statement.Clean(tx.Memo))
@@ -113,13 +114,4 @@ func text(s string) string {
 		return "'" + s
 	}
 	return s
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

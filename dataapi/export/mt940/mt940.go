@@ -2,6 +2,7 @@ package mt940
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -36,7 +37,7 @@ func Write(ctx context.Context, w io.Writer, d *statement.Document, t statement.
 		if value == "" {
 			value = tx.BusinessDate
 		}
-		ref := ref16(firstNonEmpty(tx.CustomerReference, tx.CheckNumber))
+		ref := ref16(cmp.Or(tx.CustomerReference, tx.CheckNumber))
 		if ref == "" {
 			ref = "NONREF"
 		}
@@ -108,7 +109,7 @@ func TypeCode(c store.BankTransactionCode) string {
 // references, in at most 6 lines of 65 characters.
 func Narrative(tx store.Transaction) []string {
 	parts := []string{statement.Clean(tx.Description)}
-	if p := statement.Clean(firstNonEmpty(tx.Payee, tx.Counterparty)); p != "" && !strings.Contains(parts[0], p) {
+	if p := statement.Clean(cmp.Or(tx.Payee, tx.Counterparty)); p != "" && !strings.Contains(parts[0], p) {
 		parts = append(parts, p)
 	}
 	if m := statement.Clean(tx.Memo); m != "" {
@@ -172,13 +173,4 @@ func ref16(s string) string {
 	s = strings.ReplaceAll(X(s), "/", "-")
 	s = strings.ReplaceAll(s, " ", "")
 	return statement.Truncate(s, 16)
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

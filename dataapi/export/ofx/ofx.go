@@ -2,6 +2,7 @@ package ofx
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -134,11 +135,11 @@ func (x *writer) transaction(tx store.Transaction) {
 	if tx.CheckNumber != "" {
 		x.leaf("CHECKNUM", statement.Truncate(tx.CheckNumber, 12))
 	}
-	if ref := firstNonEmpty(tx.CustomerReference, tx.BankReference); ref != "" {
+	if ref := cmp.Or(tx.CustomerReference, tx.BankReference); ref != "" {
 		x.leaf("REFNUM", statement.Truncate(ref, 32))
 	}
 	desc := statement.Clean(tx.Description)
-	name := statement.Clean(firstNonEmpty(tx.Payee, tx.Counterparty, desc))
+	name := statement.Clean(cmp.Or(tx.Payee, tx.Counterparty, desc))
 	if name != "" {
 		x.leaf("NAME", statement.Truncate(name, 32))
 	}
@@ -236,13 +237,4 @@ func (x *writer) leaf(name, value string) {
 		x.WriteByte('>')
 	}
 	x.WriteByte('\n')
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -163,7 +164,7 @@ func Write(ctx context.Context, w io.Writer, d *statement.Document, t statement.
 		if payee := statement.Clean(tx.Payee); payee != "" && !strings.Contains(desc, payee) {
 			desc += " - " + payee
 		}
-		ref := firstNonEmpty(tx.CheckNumber, tx.CustomerReference, tx.BankReference)
+		ref := cmp.Or(tx.CheckNumber, tx.CustomerReference, tx.BankReference)
 		if fill {
 			p.SetFillColor(246, 247, 250)
 		}
@@ -246,13 +247,4 @@ func nonEmpty(ss ...string) []string {
 		}
 	}
 	return out
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
