@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,18 +16,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/testenv"
 	"github.com/bankfeed/bankfeed/store"
 )
-
-// chromiumPath finds a Chromium or Chrome binary.
-func chromiumPath() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
 
 // byLabel is the XPath of the control whose visible <label> reads text.
 func byLabel(text string) string {
@@ -43,10 +33,7 @@ func button(text string) string { return fmt.Sprintf(`//button[normalize-space()
 // Allow, and the redirect chain back to the vendor (which also proves the
 // consent page's form-action lets the browser follow it).
 func TestBrowserSignInFirstSignInAndConsent(t *testing.T) {
-	bin := chromiumPath()
-	if bin == "" {
-		t.Skip("no chromium binary found (install it with: apt-get install -y chromium); skipping the real-browser test")
-	}
+	bin := testenv.LookPath(t, testenv.Chromium, "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 	en := newEnv(t)
 	ctx := t.Context()
 	en.user("bob", userOpts{role: en.roleFull.ID, temp: true})

@@ -13,6 +13,7 @@ import (
 	"github.com/bankfeed/bankfeed/dataapi/export/pdf"
 	"github.com/bankfeed/bankfeed/dataapi/export/statement"
 	"github.com/bankfeed/bankfeed/dataapi/export/statementtest"
+	"github.com/bankfeed/bankfeed/internal/testenv"
 )
 
 func render(t *testing.T, d statement.Document, opt pdf.Options) []byte {
@@ -35,10 +36,7 @@ func render(t *testing.T, d statement.Document, opt pdf.Options) []byte {
 // reader; it skips when poppler-utils is not installed.
 func text(t *testing.T, data []byte) string {
 	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Skip("pdftotext not installed (apt-get install poppler-utils): text checks skipped")
-	}
+	bin := testenv.LookPath(t, testenv.PDFToText, "pdftotext")
 	f := filepath.Join(t.TempDir(), "s.pdf")
 	if err := os.WriteFile(f, data, 0o644); err != nil {
 		t.Fatal(err)

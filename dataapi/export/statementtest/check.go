@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/bankfeed/bankfeed/internal/testenv"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -35,9 +36,9 @@ func Golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-// SchemasDir is <repo>/../shared/schemas, where the project keeps the
-// public XSDs (never copied into the repository).
-func SchemasDir(t *testing.T) string {
+// SchemasDir is <module root>/testdata/schemas, where the repository keeps
+// the public XSDs the export tests validate against (see its README.md).
+func SchemasDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -53,7 +54,7 @@ func SchemasDir(t *testing.T) string {
 		}
 		dir = parent
 	}
-	s := filepath.Join(filepath.Dir(dir), "shared", "schemas")
+	s := filepath.Join(dir, "testdata", "schemas")
 	if _, err := os.Stat(s); err != nil {
 		t.Fatalf("schemas not found at %s: %v", s, err)
 	}
@@ -61,19 +62,21 @@ func SchemasDir(t *testing.T) string {
 }
 
 // XMLLint validates data against the XSD at schema (relative to
-// SchemasDir). It skips when xmllint is not installed (Debian package
-// libxml2-utils; .ci/run installs it).
-func XMLLint(t *testing.T, schema string, data []byte) {
+// SchemasDir). Without xmllint (Debian package libxml2-utils) it skips t
+// through testenv, so call it after every check that needs no tool — or
+// with defer.
+func XMLLint(t testing.TB, schema string, data []byte) {
 	t.Helper()
-	bin, err := exec.LookPath("xmllint")
-	if err != nil {
-		t.Skip("xmllint not installed (apt-get install libxml2-utils): XSD validation skipped")
+	path := filepath.Join(SchemasDir(t), schema)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("schema %s: %v", schema, err)
 	}
+	bin := testenv.LookPath(t, testenv.XMLLint, "xmllint")
 	f := filepath.Join(t.TempDir(), "doc.xml")
 	if err := os.WriteFile(f, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(bin, "--noout", "--schema", filepath.Join(SchemasDir(t), schema), f).CombinedOutput()
+	out, err := exec.Command(bin, "--noout", "--nonet", "--schema", path, f).CombinedOutput()
 	if err != nil {
 		t.Fatalf("xmllint %s: %v\n%s", schema, err, out)
 	}

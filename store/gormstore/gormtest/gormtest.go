@@ -15,6 +15,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", to create and drop test databases
 
+	"github.com/bankfeed/bankfeed/internal/testenv"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 )
 
@@ -79,7 +80,7 @@ func PostgresDSN(t testing.TB, prefix string) string {
 	t.Helper()
 	base := os.Getenv(PostgresEnv)
 	if base == "" {
-		t.Skipf("%s not set: skipping PostgreSQL", PostgresEnv)
+		testenv.Need(t, testenv.Postgres, PostgresEnv+" not set")
 	}
 	checkPrefix(t, prefix)
 	u, err := url.Parse(base)

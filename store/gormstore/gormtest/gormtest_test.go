@@ -9,6 +9,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/bankfeed/bankfeed/internal/testenv"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
@@ -42,7 +43,7 @@ func TestOpenUnmigrated(t *testing.T) {
 func TestPostgresDSNDropped(t *testing.T) {
 	base := os.Getenv(gormtest.PostgresEnv)
 	if base == "" {
-		t.Skipf("%s not set: skipping PostgreSQL", gormtest.PostgresEnv)
+		testenv.Need(t, testenv.Postgres, gormtest.PostgresEnv+" not set")
 	}
 	var name string
 	t.Run("use", func(t *testing.T) {
