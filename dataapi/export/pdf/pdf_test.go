@@ -2,9 +2,6 @@ package pdf_test
 
 import (
 	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,7 +10,6 @@ import (
 	"github.com/bankfeed/bankfeed/dataapi/export/pdf"
 	"github.com/bankfeed/bankfeed/dataapi/export/statement"
 	"github.com/bankfeed/bankfeed/dataapi/export/statementtest"
-	"github.com/bankfeed/bankfeed/internal/testenv"
 )
 
 func render(t *testing.T, d statement.Document, opt pdf.Options) []byte {
@@ -32,27 +28,11 @@ func render(t *testing.T, d statement.Document, opt pdf.Options) []byte {
 	return buf.Bytes()
 }
 
-// text extracts the PDF's text with poppler's pdftotext, an independent
-// reader; it skips when poppler-utils is not installed.
-func text(t *testing.T, data []byte) string {
-	t.Helper()
-	bin := testenv.LookPath(t, testenv.PDFToText, "pdftotext")
-	f := filepath.Join(t.TempDir(), "s.pdf")
-	if err := os.WriteFile(f, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "-layout", "-enc", "UTF-8", f, "-").CombinedOutput()
-	if err != nil {
-		t.Fatalf("pdftotext: %v\n%s", err, out)
-	}
-	return string(out)
-}
-
 func TestStatementEnglish(t *testing.T) {
 	d := statementtest.Fixture()
 	out := render(t, d, pdf.Options{Uncompressed: true})
 	statementtest.Golden(t, "statement-en.pdf", out)
-	s := text(t, out)
+	s := statementtest.PDFText(t, out)
 	for _, want := range []string{
 		"Bankfeed Demo Bank", "Account statement", "Érable & Fils Ltée", "Operating - Business Chequing - ****9012",
 		"2025-03-01 - 2025-03-31", "Opening balance (2025-03-01)", "12,345.67", "Closing balance (2025-03-31)", "20,378.34",
@@ -73,7 +53,7 @@ func TestStatementEnglish(t *testing.T) {
 func TestStatementFrench(t *testing.T) {
 	d := statementtest.Fixture()
 	d.Lang = "fr"
-	s := text(t, render(t, d, pdf.Options{}))
+	s := statementtest.PDFText(t, render(t, d, pdf.Options{}))
 	for _, want := range []string{"Relevé de compte", "Solde d'ouverture", "12 345,67", "Solde de clôture", "20 378,34", "Page 1 de 1", "Débit", "Crédit"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("French statement lacks %q\n%s", want, s)
@@ -83,7 +63,7 @@ func TestStatementFrench(t *testing.T) {
 
 func TestPageNumbers(t *testing.T) {
 	d := statementtest.Generated(400)
-	s := text(t, render(t, d, pdf.Options{}))
+	s := statementtest.PDFText(t, render(t, d, pdf.Options{}))
 	m := regexp.MustCompile(`Page (\d+) of (\d+)`).FindAllStringSubmatch(s, -1)
 	if len(m) < 3 {
 		t.Fatalf("want several pages, got %d", len(m))

@@ -82,6 +82,29 @@ func XMLLint(t testing.TB, schema string, data []byte) {
 	}
 }
 
+// PDFText is the text of a PDF as poppler's pdftotext reads it (-layout,
+// UTF-8): an independent reader, so a check on it sees what a person would,
+// which the compressed file's bytes never show. Without pdftotext (Debian
+// package poppler-utils) it skips t through testenv, so call it after every
+// check that needs no tool, or in a subtest of its own.
+func PDFText(t testing.TB, data []byte) string {
+	t.Helper()
+	bin := testenv.LookPath(t, testenv.PDFToText, "pdftotext")
+	f := filepath.Join(t.TempDir(), "doc.pdf")
+	if err := os.WriteFile(f, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-layout", "-enc", "UTF-8", f, "-").Output()
+	if err != nil {
+		var stderr []byte
+		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("pdftotext: %v\n%s", err, stderr)
+	}
+	return string(out)
+}
+
 // Entry is one entry as an independent parser read it back.
 type Entry struct {
 	ID    string
