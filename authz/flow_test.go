@@ -3,7 +3,9 @@ package authz_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v3"
 	"golang.org/x/oauth2"
 
 	"github.com/bankfeed/bankfeed/authz"
@@ -18,8 +21,9 @@ import (
 )
 
 // TestCodeFlowEndToEnd drives the whole flow with the libraries a vendor
-// uses: discovery → code + PKCE → (consent stand-in) → token → ID token
-// verified by go-oidc → userinfo → refresh (and replays) → revoke.
+// uses: discovery → code + PKCE → decision (decideFlowInStore, past the
+// pages) → token → ID token verified by go-oidc → userinfo → refresh →
+// replay inside, then outside the grace period.
 func TestCodeFlowEndToEnd(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	ctx := context.Background()
@@ -57,7 +61,7 @@ func TestCodeFlowEndToEnd(t *testing.T) {
 	u, err := url.Parse(authURL)
 	must(t, err)
 	ch := e.startAuthorize(u.Query())
-	q := e.resume(ch, e.decideFlowViaStore(ch, e.user.ID, allScopes, false)).Query()
+	q := e.resume(ch, e.decideFlowInStore(ch, e.user.ID, allScopes, false)).Query()
 	if q.Get("iss") != e.iss || q.Get("state") != "state-abcdefgh" || q.Get("code") == "" {
 		t.Fatalf("authorization response %v: want code, the state back and iss", q)
 	}
@@ -96,7 +100,10 @@ func TestCodeFlowEndToEnd(t *testing.T) {
 		t.Fatalf("consent %+v", consent)
 	}
 
-	// Refresh through x/oauth2 (expired token → refresh grant).
+	// Refresh through x/oauth2 (expired token → refresh grant). The clock
+	// stops first: the grace period below is then measured in the test's
+	// time, whatever the machine's speed.
+	e.clock.Freeze()
 	old := *tok
 	old.Expiry = time.Now().Add(-time.Minute)
 	fresh, err := conf.TokenSource(ctx, &old).Token()
@@ -114,30 +121,33 @@ func TestCodeFlowEndToEnd(t *testing.T) {
 	}
 
 	// A network retry of the rotated refresh token inside the grace period
-	// gets a fresh pair of the same family.
+	// (2 s, to its last millisecond) gets a fresh pair of the same family.
+	e.clock.Advance(2*time.Second - time.Millisecond)
 	retry := e.refresh(tok.RefreshToken)
 	if retry.Status != http.StatusOK {
 		t.Fatalf("replay inside the grace period: %d %s %s", retry.Status, retry.Error, retry.Description)
 	}
 	g2, err := e.srv.Verify(ctx, retry.AccessToken)
 	must(t, err)
-	if g2.RequestID != g.RequestID {
-		t.Fatalf("grace replay left the family: %s vs %s", g2.RequestID, g.RequestID)
+	if g2.RequestID != g.RequestID || retry.RefreshToken == fresh.RefreshToken || retry.AccessToken == fresh.AccessToken {
+		t.Fatalf("grace replay: family %s (want %s), or the pair it got is not new", g2.RequestID, g.RequestID)
 	}
 
-	// Revocation of the refresh token ends the grant: every token stops.
-	resp := e.postForm("/oauth2/revoke", url.Values{"token": {fresh.RefreshToken}, "token_type_hint": {"refresh_token"}}, e.vendor.ID, e.secret)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("revoke: %d %s", resp.StatusCode, readBody(resp))
-	}
+	// The same replay once the grace period has passed is reuse: the whole
+	// family is revoked, the pairs handed out inside the grace period too,
+	// and the connection (the consent) ends.
+	e.clock.Advance(2 * time.Millisecond)
+	wantOAuthError(t, e.refresh(tok.RefreshToken), "invalid_grant")
 	for _, at := range []string{fresh.AccessToken, retry.AccessToken} {
 		if _, err := e.srv.Verify(ctx, at); !errors.Is(err, authz.ErrInvalidToken) {
-			t.Fatalf("access token verifies after revocation: %v", err)
+			t.Fatalf("access token verifies after refresh-token reuse: %v", err)
 		}
 	}
-	wantOAuthError(t, e.refresh(retry.RefreshToken), "invalid_grant")
-	if c, _ := e.st.GetConsent(ctx, g.RequestID); c.Active(time.Now()) {
-		t.Fatal("consent still active after the refresh token was revoked")
+	for _, rt := range []string{fresh.RefreshToken, retry.RefreshToken} {
+		wantOAuthError(t, e.refresh(rt), "invalid_grant")
+	}
+	if c, err := e.st.GetConsent(ctx, g.RequestID); err != nil || c.Active(e.clock.Now()) {
+		t.Fatalf("consent after refresh-token reuse: active=%t, %v", err == nil && c.Active(e.clock.Now()), err)
 	}
 }
 
@@ -227,9 +237,11 @@ func (e *env) par(kc keyClient, aud any, form url.Values) string {
 	return out.RequestURI
 }
 
-// TestTwoServers: authorize on one replica, exchange and refresh on another.
+// TestTwoServers: authorize on one replica, exchange and refresh on another;
+// a key rotated through one is published and used by the other within
+// keyCacheTTL, and what either signs verifies on both.
 func TestTwoServers(t *testing.T) {
-	e := newEnv(t, envOpts{twoServers: true})
+	e := newEnv(t, envOpts{twoServers: true, cfg: func(c *authz.Config) { c.TokenFormat = "jwt" }})
 	tr := e.exchange(e.vendor.ID, e.secret)
 	if _, err := e.srv.Verify(e.ctx, tr.AccessToken); err != nil {
 		t.Fatalf("replica A does not verify replica B's token: %v", err)
@@ -241,16 +253,86 @@ func TestTwoServers(t *testing.T) {
 	if _, err := e.srv.Verify(e.ctx, r.AccessToken); err != nil {
 		t.Fatalf("verify on A: %v", err)
 	}
-	// A key rotated through replica A is used by, and verifies on, both.
+
+	// Rotate through A. A publishes the new key at once; B re-reads the key
+	// set within the documented bound (README: "running replicas sign with
+	// the new key within 10 seconds"), counted on the test's frozen clock.
+	e.clock.Freeze()
 	kid, err := e.srv.RotateKey(e.ctx)
 	must(t, err)
 	if kid == "" {
 		t.Fatal("no kid")
 	}
-	resp := e.get(e.iss + "/.well-known/jwks.json")
-	if body := readBody(resp); !strings.Contains(body, kid) {
-		t.Logf("replica B publishes the new key only after its cache expires (ok): %s", body)
+	if !jwksHas(t, e.jwksOfA(), kid) {
+		t.Fatalf("replica A does not publish the key it rotated in (%s)", kid)
 	}
+	const bound, step = 10 * time.Second, 500 * time.Millisecond
+	for waited := time.Duration(0); !jwksHas(t, readBody(e.get(e.iss+"/.well-known/jwks.json")), kid); waited += step {
+		if waited >= bound {
+			t.Fatalf("replica B does not publish key %s %v after the rotation", kid, bound)
+		}
+		e.clock.Advance(step)
+	}
+
+	// B now signs with the new key (the token endpoint is on B), and both
+	// replicas accept what it signed.
+	r2 := e.refresh(r.RefreshToken)
+	if r2.Status != http.StatusOK {
+		t.Fatalf("refresh on B after the rotation: %+v", r2)
+	}
+	for name, raw := range map[string]string{"access token": r2.AccessToken, "id token": r2.IDToken} {
+		if got := jwtHeader(t, raw)["kid"]; got != kid {
+			t.Fatalf("replica B signed the %s with %v, want the rotated key %s", name, got, kid)
+		}
+	}
+	for name, srv := range map[string]*authz.Server{"A": e.srv, "B": e.srv2} {
+		if _, err := srv.Verify(e.ctx, r2.AccessToken); err != nil {
+			t.Fatalf("replica %s refuses the access token signed with the new key: %v", name, err)
+		}
+	}
+	for name, jwks := range map[string]string{"A": e.jwksOfA(), "B": readBody(e.get(e.iss + "/.well-known/jwks.json"))} {
+		if err := verifyWithJWKS(jwks, r2.IDToken); err != nil {
+			t.Fatalf("id token signed with the new key, replica %s's JWKS: %v", name, err)
+		}
+	}
+}
+
+// jwksOfA is replica A's JWKS document (the shared URL routes to B).
+func (e *env) jwksOfA() string {
+	e.t.Helper()
+	rec := httptest.NewRecorder()
+	e.echo.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/.well-known/jwks.json", nil))
+	if rec.Code != http.StatusOK {
+		e.t.Fatalf("jwks on A: %d %s", rec.Code, rec.Body)
+	}
+	return rec.Body.String()
+}
+
+func jwksHas(t testing.TB, doc, kid string) bool {
+	t.Helper()
+	var set jose.JSONWebKeySet
+	must(t, jsonUnmarshal(doc, &set))
+	return len(set.Key(kid)) > 0
+}
+
+// verifyWithJWKS checks a compact JWS with the key its kid names in doc.
+func verifyWithJWKS(doc, token string) error {
+	var set jose.JSONWebKeySet
+	if err := jsonUnmarshal(doc, &set); err != nil {
+		return fmt.Errorf("jwks: %w", err)
+	}
+	jws, err := jose.ParseSigned(token)
+	if err != nil {
+		return fmt.Errorf("parse: %w", err)
+	}
+	keys := set.Key(jws.Signatures[0].Header.KeyID)
+	if len(keys) != 1 {
+		return fmt.Errorf("%d keys with kid %q", len(keys), jws.Signatures[0].Header.KeyID)
+	}
+	if _, err := jws.Verify(keys[0].Key); err != nil {
+		return fmt.Errorf("signature: %w", err)
+	}
+	return nil
 }
 
 var _ = store.ScopeOpenID

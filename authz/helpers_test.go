@@ -27,11 +27,30 @@ import (
 	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
 
-// clock is real time plus an offset tests move forward.
-type clock struct{ off atomic.Int64 }
+// clock is real time plus an offset tests move forward. Frozen, it stays at
+// the moment of Freeze (plus what Advance adds), so that a test about a
+// deadline — the refresh grace period, the key cache — does not depend on
+// how fast the machine runs it.
+type clock struct {
+	off    atomic.Int64
+	frozen atomic.Pointer[time.Time]
+}
 
-func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *clock) Now() time.Time {
+	base := time.Now()
+	if f := c.frozen.Load(); f != nil {
+		base = *f
+	}
+	return base.Add(time.Duration(c.off.Load()))
+}
+
 func (c *clock) Advance(d time.Duration) { c.off.Add(int64(d)) }
+
+// Freeze stops the clock at its current reading.
+func (c *clock) Freeze() {
+	now := time.Now()
+	c.frozen.CompareAndSwap(nil, &now)
+}
 
 // env is one database, one or two authorization servers behind one URL.
 type env struct {
@@ -196,11 +215,13 @@ func (e *env) get(u string) *http.Response {
 	return buffered(e.t, resp)
 }
 
-// decideFlowViaStore stands in for the consent pages: it records on the
-// AuthFlow what package consent records (user, auth time, scopes, decision,
-// verifier hash, state decided) and returns the verifier it hands back.
-// The integrator replaces this with the real sign-in and consent pages.
-func (e *env) decideFlowViaStore(challenge, userID string, granted []string, denied bool) string {
+// decideFlowInStore is a shortcut past the sign-in and consent pages: it
+// writes on the AuthFlow what package consent records there (user, auth
+// time, scopes, decision, verifier hash, state decided) and returns the
+// verifier the pages would hand back. It is used where the test is about
+// authz's own rules, not the pages; the real pages are exercised by
+// consent_e2e_test.go and by the browser test in cmd/bankfeed.
+func (e *env) decideFlowInStore(challenge, userID string, granted []string, denied bool) string {
 	e.t.Helper()
 	verifier := store.RandomToken(32)
 	_, err := e.st.UpdateAuthFlow(e.ctx, challenge, func(f store.AuthFlow) (store.AuthFlow, error) {
@@ -232,12 +253,12 @@ func (e *env) resume(challenge, verifier string) *url.URL {
 	return loc
 }
 
-// codeFor runs authorize → (consent stand-in) → resume for the env's user
-// and returns the redirect query.
+// codeFor runs authorize → decideFlowInStore (no pages) → resume for the
+// env's user and returns the redirect query.
 func (e *env) codeFor(q url.Values, userID string, granted []string) url.Values {
 	e.t.Helper()
 	ch := e.startAuthorize(q)
-	v := e.decideFlowViaStore(ch, userID, granted, false)
+	v := e.decideFlowInStore(ch, userID, granted, false)
 	return e.resume(ch, v).Query()
 }
 

@@ -137,14 +137,16 @@ func RotateKey(ctx context.Context, st store.KeyStore, kek []byte, now time.Time
 
 // get returns the current key set, reloading it when stale. A failed reload
 // keeps serving the previous set (and reports the error only if there is none).
+// The set's age is measured on r.now (Config.Now), like every other deadline
+// here, so a test can move past keyCacheTTL without sleeping.
 func (r *keyRing) get(ctx context.Context) (*keySet, error) {
-	if ks := r.set.Load(); ks != nil && time.Since(ks.loaded) < keyCacheTTL {
+	if ks := r.set.Load(); ks != nil && r.now().Sub(ks.loaded) < keyCacheTTL {
 		return ks, nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	prev := r.set.Load()
-	if prev != nil && time.Since(prev.loaded) < keyCacheTTL {
+	if prev != nil && r.now().Sub(prev.loaded) < keyCacheTTL {
 		return prev, nil
 	}
 	ks, err := r.load(ctx, prev)
@@ -199,10 +201,10 @@ func (r *keyRing) load(ctx context.Context, prev *keySet) (*keySet, error) {
 	fp := current.ID + "|" + ids.String()
 	if prev != nil && prev.ids == fp {
 		cp := *prev
-		cp.loaded = time.Now()
+		cp.loaded = now
 		return &cp, nil
 	}
-	ks := &keySet{public: map[string]*jose.JSONWebKey{}, ids: fp, loaded: time.Now()}
+	ks := &keySet{public: map[string]*jose.JSONWebKey{}, ids: fp, loaded: now}
 	doc := struct {
 		Keys []json.RawMessage `json:"keys"`
 	}{Keys: []json.RawMessage{}}

@@ -144,7 +144,7 @@ func TestUserNegatives(t *testing.T) {
 	}
 	decide := func(userID string, granted []string, denied bool) url.Values {
 		ch := e.startAuthorize(params())
-		v := e.decideFlowViaStore(ch, userID, granted, denied)
+		v := e.decideFlowInStore(ch, userID, granted, denied)
 		return redirectError(t, e.get(e.iss+"/oauth2/authorize/resume?"+url.Values{"login_challenge": {ch}, "login_verifier": {v}}.Encode()), e.iss)
 	}
 
@@ -189,7 +189,7 @@ func TestUserNegatives(t *testing.T) {
 	})
 	t.Run("verifier wrong or reused", func(t *testing.T) {
 		ch := e.startAuthorize(params())
-		v := e.decideFlowViaStore(ch, e.user.ID, allScopes, false)
+		v := e.decideFlowInStore(ch, e.user.ID, allScopes, false)
 		resp := e.get(e.iss + "/oauth2/authorize/resume?" + url.Values{"login_challenge": {ch}, "login_verifier": {"nope"}}.Encode())
 		if st, code := jsonError(t, resp); st != http.StatusBadRequest || code != "invalid_request" {
 			t.Fatalf("wrong verifier: %d %s", st, code)
