@@ -2,6 +2,7 @@ package dataapi_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -10,7 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -309,34 +310,19 @@ func checkFile(t *testing.T, format string, body []byte, w want) {
 			ids = append(ids, "")
 		}
 	case "mt940":
-		balance := regexp.MustCompile(`^:(60F|62F):([CD])(\d{6})([A-Z]{3})([0-9]+,[0-9]{2})$`)
-		entry := regexp.MustCompile(`^:61:(\d{6})(\d{4})?(C|D|RC|RD)([0-9]+,[0-9]{2})`)
-		lines := strings.Split(strings.TrimSuffix(string(body), "\r\n"), "\r\n")
-		for i, l := range lines {
-			if b := balance.FindStringSubmatch(l); b != nil {
-				c := centsOf(t, b[5])
-				if b[2] == "D" {
-					c = -c
-				}
-				if b[1] == "60F" {
-					p.Opening = c
-				} else {
-					p.Closing = c
-				}
-			}
-			if e := entry.FindStringSubmatch(l); e != nil {
-				c := centsOf(t, e[4])
-				if strings.HasSuffix(e[3], "D") {
-					c = -c
-				}
-				id := ""
-				if i+1 < len(lines) && !strings.HasPrefix(lines[i+1], ":") {
-					// '_' is outside the SWIFT X set: the writer sends '-'.
-					id = strings.ReplaceAll(lines[i+1], "-", "_")
-				}
-				p.Entries = append(p.Entries, statementtest.Entry{ID: id, Date: store.Date("20" + e[1][:2] + "-" + e[1][2:4] + "-" + e[1][4:6]), Cents: c})
-				ids = append(ids, id)
-			}
+		msg, err := statementtest.ReadMT940(body)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, clip(body))
+		}
+		if msg.Opening.Date != w.from || msg.Closing.Date != w.to {
+			t.Errorf("mt940 :60F: dated %s, :62F: %s", msg.Opening.Date, msg.Closing.Date)
+		}
+		p.Opening, p.Closing = msg.Opening.Cents, msg.Closing.Cents
+		for _, l := range msg.Lines {
+			// '_' is outside the SWIFT X set: the writer sends '-'.
+			id := strings.ReplaceAll(l.Details, "-", "_")
+			p.Entries = append(p.Entries, statementtest.Entry{ID: id, Date: l.EntryDate, Cents: l.Signed()})
+			ids = append(ids, id)
 		}
 	case "ofx", "qbo", "qfx":
 		resp, err := ofxgo.ParseResponse(bytes.NewReader(body))
@@ -429,6 +415,127 @@ type camtBlock struct {
 	} `xml:"Ntry"`
 }
 
+// apiTx is a transaction as the JSON API states it.
+type apiTx struct {
+	TransactionID     string      `json:"transactionId"`
+	BusinessDate      store.Date  `json:"businessDate"`
+	ValueDate         store.Date  `json:"valueDate"`
+	DebitCreditMemo   string      `json:"debitCreditMemo"`
+	Amount            store.Money `json:"amount"`
+	RunningBalance    store.Money `json:"runningBalance"`
+	Description       string      `json:"description"`
+	Memo              string      `json:"memo"`
+	Payee             string      `json:"payee"`
+	Counterparty      string      `json:"counterparty"`
+	CheckNumber       int64       `json:"checkNumber"`
+	Reference         string      `json:"reference"`
+	CustomerReference string      `json:"customerReference"`
+	Code              struct {
+		BAI2 string `json:"bai2"`
+	} `json:"bankTransactionCode"`
+}
+
+// apiTransactions reads every posted transaction of [from, to] from the
+// JSON API, page by page.
+func (e *env) apiTransactions(t *testing.T, tok, account string, from, to store.Date) []apiTx {
+	t.Helper()
+	var all []apiTx
+	key := ""
+	for {
+		path := base + "/accounts/" + account + "/transactions?limit=1000&startDate=" + string(from) + "&endDate=" + string(to)
+		if key != "" {
+			path += "&pageKey=" + url.QueryEscape(key)
+		}
+		r := e.get(t, tok, path)
+		wantStatus(t, r, 200)
+		var page struct {
+			Page         pageOut `json:"page"`
+			Transactions []apiTx `json:"transactions"`
+		}
+		r.json(t, &page)
+		all = append(all, page.Transactions...)
+		if key = page.Page.NextPageKey; key == "" {
+			return all
+		}
+	}
+}
+
+// mt940Type is the SWIFT transaction type (field 61, subfield 6) of the
+// BAI2 codes seedExports uses.
+var mt940Type = map[string]string{"165": "NTRF", "475": "NCHK"}
+
+// checkMT940AgainstAPI compares every field of an MT940 export of account
+// [from, to] with what the JSON API says of the same account and range: each
+// :61:/:86: with its transaction, :60F:/:62F: with the running balances,
+// and :64: with available (the stored closing available balance of to).
+func checkMT940AgainstAPI(t *testing.T, e *env, tok, account string, from, to store.Date, available store.Money, body []byte) {
+	t.Helper()
+	msg, err := statementtest.ReadMT940(body)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, clip(body))
+	}
+	txs := e.apiTransactions(t, tok, account, from, to)
+	var acct struct {
+		Currency struct {
+			CurrencyCode string `json:"currencyCode"`
+		} `json:"currency"`
+	}
+	r := e.get(t, tok, base+"/accounts/"+account)
+	wantStatus(t, r, 200)
+	r.json(t, &acct)
+	x := func(s string) string { return strings.ReplaceAll(s, "_", "-") }
+	if msg.Account != x(account) {
+		t.Errorf(":25:%s, want the account ID %s", msg.Account, account)
+	}
+	if len(msg.Lines) != len(txs) || len(txs) == 0 {
+		t.Fatalf("%d :61: lines, the API lists %d transactions", len(msg.Lines), len(txs))
+	}
+	first, last := txs[0], txs[len(txs)-1]
+	opening := first.RunningBalance.Sub(store.Signed(first.Amount, store.Direction(first.DebitCreditMemo)))
+	for _, b := range []struct {
+		tag  string
+		got  *statementtest.MT940Balance
+		date store.Date
+		want store.Money
+	}{
+		{"60F", &msg.Opening, from, opening},
+		{"62F", &msg.Closing, to, last.RunningBalance},
+		{"64", msg.Available, to, available},
+	} {
+		want := statementtest.MT940Balance{Date: b.date, Currency: acct.Currency.CurrencyCode, Cents: cents(t, b.want)}
+		if b.got == nil || *b.got != want {
+			t.Errorf(":%s: %+v, want %+v", b.tag, b.got, want)
+		}
+	}
+	for i, l := range msg.Lines {
+		tx := txs[i]
+		ref := tx.CustomerReference
+		if ref == "" && tx.CheckNumber > 0 {
+			ref = strconv.FormatInt(tx.CheckNumber, 10)
+		}
+		w := statementtest.MT940Line{
+			ValueDate: cmp.Or(tx.ValueDate, tx.BusinessDate), EntryDate: tx.BusinessDate,
+			Mark: tx.DebitCreditMemo[:1], Cents: cents(t, tx.Amount), Type: mt940Type[tx.Code.BAI2],
+			CustomerRef: cmp.Or(ref, "NONREF"), BankRef: tx.Reference, Details: x(tx.TransactionID),
+			Narrative: l.Narrative,
+		}
+		if !reflect.DeepEqual(l, w) {
+			t.Errorf(":61: of %s:\n got %+v\nwant %+v", tx.TransactionID, l, w)
+		}
+		parts := []string{tx.Description}
+		if who := cmp.Or(tx.Payee, tx.Counterparty); !strings.Contains(statementtest.Fold(tx.Description), statementtest.Fold(who)) {
+			parts = append(parts, who)
+		}
+		parts = append(parts, tx.Memo)
+		if tx.CustomerReference != "" {
+			parts = append(parts, "REF "+tx.CustomerReference)
+		}
+		if got, want := statementtest.Fold(strings.Join(l.Narrative, "")), statementtest.Fold(strings.Join(parts, " ")); got != want {
+			t.Errorf(":86: of %s: %q\nfolded %q\n  want %q", tx.TransactionID, l.Narrative, got, want)
+		}
+	}
+}
+
 func daysOf(from, to store.Date) int {
 	n := 0
 	for d := from; d <= to; d = d.AddDays(1) {
@@ -458,6 +565,9 @@ func TestExportEveryFormatReconciles(t *testing.T) {
 				t.Errorf("Content-Disposition %q, want %q", cd, name)
 			}
 			checkFile(t, f.Name, r.body, w)
+			if f.Name == "mt940" {
+				checkMT940AgainstAPI(t, e, tok, e.f.sav, from, to, x.daily[to].ClosingAvailable, r.body)
+			}
 		})
 	}
 	// Accept works as on the statement route, and profile= picks a variant.

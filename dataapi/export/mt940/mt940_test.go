@@ -2,8 +2,8 @@ package mt940_test
 
 import (
 	"bytes"
-	"regexp"
-	"strconv"
+	"cmp"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -13,26 +13,29 @@ import (
 	"github.com/bankfeed/bankfeed/store"
 )
 
-var (
-	xset     = regexp.MustCompile(`^[a-zA-Z0-9/\-?:().,'+ ]*$`)
-	balance  = regexp.MustCompile(`^([CD])(\d{6})([A-Z]{3})(\d{1,12},\d{2})$`)
-	field61  = regexp.MustCompile(`^(\d{6})(\d{4})(C|D)(\d{1,12},\d{2})(N[A-Z0-9]{3})([^/]{1,16})(//[^/]{1,16})?$`)
-	tagStart = regexp.MustCompile(`^:(\d\d[A-Z]?):(.*)$`)
-)
+// swiftType is the SWIFT transaction type each ISO 20022 family/sub-family
+// of the fixture stands for (SWIFT MT940 field 61, subfield 6).
+var swiftType = map[[2]string]string{
+	{"RCDT", "DMCT"}: "NTRF", // received domestic credit transfer
+	{"RCDT", "XBCT"}: "NTRF", // received cross-border credit transfer
+	{"CCHQ", "CCHQ"}: "NCHK", // cheque
+	{"MDOP", "CHRG"}: "NCHG", // charges
+	{"MCOP", "INTR"}: "NINT", // interest
+	{"RDDT", "PMDD"}: "NDDT", // direct debit
+	{"MCOP", "ADJT"}: "NMSC", // miscellaneous
+}
 
-func amount(t *testing.T, s string) int64 {
+func cents(t *testing.T, m store.Money) int64 {
 	t.Helper()
-	c, err := strconv.ParseInt(strings.Replace(s, ",", "", 1), 10, 64)
-	if err != nil {
-		t.Fatal(err)
+	c, ok := statement.Cents(m)
+	if !ok {
+		t.Fatalf("%s is not whole cents", m)
 	}
 	return c
 }
 
-func yymmdd(s string) store.Date { return store.Date("20" + s[:2] + "-" + s[2:4] + "-" + s[4:6]) }
-
-func TestWrite(t *testing.T) {
-	d := statementtest.Fixture()
+func write(t *testing.T, d statement.Document) []byte {
+	t.Helper()
 	tot, err := statement.Prove(t.Context(), &d, false)
 	if err != nil {
 		t.Fatal(err)
@@ -41,89 +44,121 @@ func TestWrite(t *testing.T) {
 	if err := mt940.Write(t.Context(), &buf, &d, tot); err != nil {
 		t.Fatal(err)
 	}
-	out := buf.Bytes()
-	statementtest.Golden(t, "statement.mt940", out)
+	return buf.Bytes()
+}
 
-	if !bytes.HasSuffix(out, []byte("\r\n-\r\n")) {
-		t.Error("message does not end with CRLF - CRLF")
+// TestWrite reads the message back with statementtest.ReadMT940 and
+// compares every field with the document the writer was given.
+func TestWrite(t *testing.T) {
+	d := statementtest.Fixture()
+	statementtest.Golden(t, "statement.mt940", write(t, d))
+	d.Sequence = 7 // carried to :28C:
+	entries := statementtest.FixtureEntries()
+	entries[3].ValueDate = "2025-03-13" // a value date apart from the business date
+	d.Entries = statementtest.FromSlice(entries)
+	out := write(t, d)
+
+	msg, err := statementtest.ReadMT940(out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
 	}
-	lines := strings.Split(strings.TrimSuffix(string(out), "\r\n"), "\r\n")
-	p := statementtest.Parsed{Count: -1, Credits: -1, Debits: -1}
-	tags := []string{}
-	var cur string
-	narrative := 0
-	var last *statementtest.Entry
-	for _, l := range lines {
-		if !xset.MatchString(l) {
-			t.Errorf("line outside the SWIFT X character set: %q", l)
-		}
-		m := tagStart.FindStringSubmatch(l)
-		if m == nil {
-			if l == "-" {
-				continue
-			}
-			if len(l) > 65 {
-				t.Errorf("continuation line longer than 65: %q", l)
-			}
-			switch cur {
-			case "61": // supplementary details: the transaction ID
-				last.ID = strings.Replace(l, "-", "_", 1)
-			case "86":
-				narrative++
-				if narrative > 6 {
-					t.Errorf(":86: longer than 6 lines")
-				}
-			default:
-				t.Errorf("continuation line after :%s: %q", cur, l)
-			}
-			continue
-		}
-		cur = m[1]
-		tags = append(tags, cur)
-		val := m[2]
-		switch cur {
-		case "60F", "62F", "64":
-			b := balance.FindStringSubmatch(val)
-			if b == nil {
-				t.Fatalf("bad balance :%s:%s", cur, val)
-			}
-			c := amount(t, b[4])
-			if b[1] == "D" {
-				c = -c
-			}
-			if cur == "60F" {
-				p.Opening = c
-			}
-			if cur == "62F" {
-				p.Closing = c
-			}
-		case "61":
-			f := field61.FindStringSubmatch(val)
-			if f == nil {
-				t.Fatalf("bad :61: %q", val)
-			}
-			c := amount(t, f[4])
-			if f[3] == "D" {
-				c = -c
-			}
-			p.Entries = append(p.Entries, statementtest.Entry{Date: store.Date("2025-" + f[2][:2] + "-" + f[2][2:]), Cents: c})
-			last = &p.Entries[len(p.Entries)-1]
-			_ = yymmdd(f[1])
-		case "86":
-			narrative = 1
-			if len(l) > 4+65 {
-				t.Errorf(":86: first line longer than 65: %q", l)
-			}
+	var posted []store.Transaction
+	for _, tx := range entries {
+		if tx.Status == store.Posted {
+			posted = append(posted, tx)
 		}
 	}
-	want := "20 25 28C 60F 61 86 61 86 61 86 61 86 61 86 61 86 61 86 62F 64"
-	if got := strings.Join(tags, " "); got != want {
+	want := "20 25 28C 60F" + strings.Repeat(" 61 86", len(posted)) + " 62F 64"
+	if got := strings.Join(msg.Tags, " "); got != want {
 		t.Errorf("tags = %s\nwant %s", got, want)
 	}
+	// '_' is outside the SWIFT X set: the writer sends '-'.
+	x := func(s string) string { return strings.ReplaceAll(s, "_", "-") }
+	if msg.Reference != x(d.StatementID) || msg.Account != x(d.Account.ID) {
+		t.Errorf(":20:%s :25:%s, want the statement ID %s and the account ID %s", msg.Reference, msg.Account, d.StatementID, d.Account.ID)
+	}
+	if msg.StatementNo != "7" || msg.SequenceNo != "1" {
+		t.Errorf(":28C:%s/%s, want 7/1", msg.StatementNo, msg.SequenceNo)
+	}
+	for _, b := range []struct {
+		tag  string
+		got  *statementtest.MT940Balance
+		date store.Date
+		want store.Money
+	}{
+		{"60F", &msg.Opening, d.PeriodStart, d.OpeningLedger},
+		{"62F", &msg.Closing, d.PeriodEnd, d.ClosingLedger},
+		{"64", msg.Available, d.PeriodEnd, d.ClosingAvailable},
+	} {
+		if b.got == nil {
+			t.Errorf(":%s: missing", b.tag)
+			continue
+		}
+		if want := (statementtest.MT940Balance{Date: b.date, Currency: d.Account.Currency, Cents: cents(t, b.want)}); *b.got != want {
+			t.Errorf(":%s: %+v, want %+v", b.tag, *b.got, want)
+		}
+	}
+	if len(msg.Lines) != len(posted) {
+		t.Fatalf("%d :61: lines, want one per posted entry (%d)", len(msg.Lines), len(posted))
+	}
+	p := statementtest.Parsed{Opening: msg.Opening.Cents, Closing: msg.Closing.Cents, Count: -1, Credits: -1, Debits: -1}
+	for i, l := range msg.Lines {
+		tx := posted[i]
+		p.Entries = append(p.Entries, statementtest.Entry{ID: tx.ID, Date: l.EntryDate, Cents: l.Signed()})
+		mark := map[store.Direction]string{store.Credit: "C", store.Debit: "D"}[tx.Direction]
+		wantType, ok := swiftType[[2]string{tx.Code.Family, tx.Code.SubFamily}]
+		if !ok {
+			t.Fatalf("%s: no SWIFT type for %+v in the test's table", tx.ID, tx.Code)
+		}
+		w := statementtest.MT940Line{
+			ValueDate: cmp.Or(tx.ValueDate, tx.BusinessDate), EntryDate: tx.BusinessDate,
+			Mark: mark, Cents: cents(t, tx.Amount), Type: wantType,
+			CustomerRef: cmp.Or(tx.CustomerReference, tx.CheckNumber, "NONREF"), BankRef: tx.BankReference,
+			Details: x(tx.ID), Narrative: l.Narrative,
+		}
+		if !reflect.DeepEqual(l, w) {
+			t.Errorf(":61: of %s:\n got %+v\nwant %+v", tx.ID, l, w)
+		}
+		// :86: says, in SWIFT X, the description, then the counterparty
+		// unless the description names it, the memo and the reference.
+		parts := []string{tx.Description}
+		if who := cmp.Or(tx.Payee, tx.Counterparty); !strings.Contains(statementtest.Fold(tx.Description), statementtest.Fold(who)) {
+			parts = append(parts, who)
+		}
+		parts = append(parts, tx.Memo)
+		if tx.CustomerReference != "" {
+			parts = append(parts, "REF "+tx.CustomerReference)
+		}
+		if got, want := statementtest.Fold(strings.Join(l.Narrative, "")), statementtest.Fold(strings.Join(parts, " ")); got != want {
+			t.Errorf(":86: of %s: %q\nfolded %q\n  want %q", tx.ID, l.Narrative, got, want)
+		}
+	}
 	statementtest.Reconcile(t, p, d.PeriodStart, d.PeriodEnd)
-	for i, e := range p.Entries {
-		if want := statementtest.FixtureEntries()[i].ID; e.ID != want {
-			t.Errorf("entry %d ID %q, want %q", i, e.ID, want)
+}
+
+// TestReadMT940Refuses: the reader the tests rely on is strict.
+func TestReadMT940Refuses(t *testing.T) {
+	good := string(write(t, statementtest.Fixture()))
+	if _, err := statementtest.ReadMT940([]byte(good)); err != nil {
+		t.Fatalf("the good message is refused: %v", err)
+	}
+	for name, bad := range map[string]string{
+		"no end":            strings.TrimSuffix(good, "-\r\n"),
+		"LF lines":          strings.ReplaceAll(good, "\r\n", "\n"),
+		"underscore":        strings.Replace(good, "tx-0001", "tx_0001", 1),
+		"bad value date":    strings.Replace(good, ":61:250303", ":61:251303", 1),
+		"bad amount":        strings.Replace(good, "C2500,00", "C2500.00", 1),
+		"long reference":    strings.Replace(good, "INV-2025-031//", "INV-2025-031-ABCDEF//", 1),
+		"unknown tag":       strings.Replace(good, ":28C:", ":28D:", 1),
+		"bad balance":       strings.Replace(good, ":62F:C", ":62F:X", 1),
+		"long continuation": strings.Replace(good, "tx-0002", strings.Repeat("x", 66), 1),
+		"seven :86: lines":  strings.Replace(good, ":86:Interest", ":86:Interest"+strings.Repeat("\r\nmore", 6), 1),
+	} {
+		if bad == good {
+			t.Fatalf("%s: the mutation did not apply", name)
+		}
+		if _, err := statementtest.ReadMT940([]byte(bad)); err == nil {
+			t.Errorf("%s: ReadMT940 accepted it", name)
 		}
 	}
 }
