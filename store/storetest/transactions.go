@@ -149,7 +149,9 @@ func testTransactionsIdempotentConcurrent(t *testing.T, s store.Store) {
 }
 
 // walk pages through ListTransactions and returns every record.
-func walk(t *testing.T, s store.Store, f store.TransactionFilter, pageSize int, between func()) []store.Transaction {
+// walk pages through f; between, if set, runs after each page but the last
+// with that page's last record.
+func walk(t *testing.T, s store.Store, f store.TransactionFilter, pageSize int, between func(last store.Transaction)) []store.Transaction {
 	t.Helper()
 	var out []store.Transaction
 	var after *store.TxCursor
@@ -172,7 +174,7 @@ func walk(t *testing.T, s store.Store, f store.TransactionFilter, pageSize int, 
 		last := page[len(page)-1]
 		after = &store.TxCursor{BusinessDate: last.BusinessDate, ID: last.ID}
 		if between != nil {
-			between()
+			between(last)
 		}
 	}
 }
@@ -361,8 +363,10 @@ func testChangeFeed(t *testing.T, s store.Store) {
 }
 
 // testSnapshotPagingDuringInserts pages with AsOfSeq while another goroutine
-// inserts records (before, inside and after the pages already read): the
-// walk sees exactly the records that existed at the snapshot.
+// inserts records: after every page the walk waits until the writer has
+// committed records dated before, on and after the page's last record, so
+// the interleaving happens on every run. The walk sees exactly the records
+// that existed at the snapshot.
 func testSnapshotPagingDuringInserts(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	o := newOrg(t, s)
@@ -374,29 +378,38 @@ func testSnapshotPagingDuringInserts(t *testing.T, s store.Store) {
 	base := must(s.CreateTransactions(ctx, batch))(t)
 	snap := must(s.MaxSeq(ctx))(t)
 
-	stop := make(chan struct{})
+	// The writer inserts one batch per request and answers once it has
+	// committed (or failed).
+	requests := make(chan store.Date)
+	committed := make(chan error)
 	var wg sync.WaitGroup
-	var insertErr error
+	defer wg.Wait()
+	defer close(requests) // also when the walk fails the test
 	wg.Go(func() {
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
+		n := 0
+		for day := range requests {
+			var rows []store.Transaction
+			for _, d := range []store.Date{day.AddDays(-1), day, day.AddDays(1)} {
+				rows = append(rows, posted(a, fmt.Sprintf("new%d", n), d, store.Credit, "2.00"))
+				n++
 			}
-			_, err := s.CreateTransactions(ctx, []store.Transaction{
-				posted(a, fmt.Sprintf("new%d", i), store.Date("2025-05-01").AddDays(i%31), store.Credit, "2.00"),
-			})
-			if err != nil {
-				insertErr = err
-				return
-			}
+			_, err := s.CreateTransactions(ctx, rows)
+			committed <- err
 		}
 	})
-	got := walk(t, s, store.TransactionFilter{AccountID: a, AsOfSeq: snap}, 7, func() { time.Sleep(time.Millisecond) })
-	close(stop)
-	wg.Wait()
-	noErr(t, insertErr, "concurrent inserts")
+	inserted, pages := 0, 0
+	got := walk(t, s, store.TransactionFilter{AccountID: a, AsOfSeq: snap}, 7, func(last store.Transaction) {
+		requests <- last.BusinessDate
+		if err := <-committed; err != nil {
+			t.Errorf("concurrent insert: %v", err)
+			return
+		}
+		inserted += 3
+		pages++
+	})
+	if pages < 120/7 {
+		t.Fatalf("inserts ran after %d pages, want one after each of at least %d", pages, 120/7)
+	}
 	checkOrder(t, got)
 	want := slices.Clone(base)
 	slices.SortFunc(want, func(x, y store.Transaction) int {
@@ -412,8 +425,12 @@ func testSnapshotPagingDuringInserts(t *testing.T, s store.Store) {
 		return 1
 	})
 	diff(t, "snapshot walk", ids(want), ids(got))
-	if m := must(s.MaxSeq(ctx))(t); m <= snap {
-		t.Log("no concurrent insert landed during the walk")
+	// The inserts did land: past the snapshot, and visible without it.
+	if m := must(s.MaxSeq(ctx))(t); m < snap+int64(inserted) {
+		t.Errorf("MaxSeq after %d concurrent inserts = %d, want ≥ %d", inserted, m, snap+int64(inserted))
+	}
+	if all := walk(t, s, store.TransactionFilter{AccountID: a}, 1000, nil); len(all) != len(base)+inserted {
+		t.Errorf("without the snapshot the walk sees %d records, want %d", len(all), len(base)+inserted)
 	}
 }
 
