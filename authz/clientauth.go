@@ -130,22 +130,22 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (fo
 }
 
 // clientKey finds the client's public key for kid and alg, in its registered
-// JWKS or at its jwks_uri (refetched once when the kid is unknown).
+// JWKS or at its jwks_uri (fetched again when the kid is unknown, at most
+// once per clientJWKSRefetch).
 func (s *Server) clientKey(ctx context.Context, c *fositeClient, kid, alg string) (interface{}, error) {
 	if set := c.GetJSONWebKeys(); set != nil {
 		return pickKey(set, kid, alg)
 	}
 	if uri := c.GetJSONWebKeysURI(); uri != "" {
-		fetch := s.fcfg.GetJWKSFetcherStrategy(ctx)
-		set, err := fetch.Resolve(ctx, uri, false)
+		set, err := s.clientKeys.get(ctx, uri, false)
 		if err != nil {
-			return nil, fmt.Errorf("fetch client jwks: %w", err)
+			return nil, err
 		}
 		if k, err := pickKey(set, kid, alg); err == nil {
 			return k, nil
 		}
-		if set, err = fetch.Resolve(ctx, uri, true); err != nil {
-			return nil, fmt.Errorf("fetch client jwks: %w", err)
+		if set, err = s.clientKeys.get(ctx, uri, true); err != nil {
+			return nil, err
 		}
 		return pickKey(set, kid, alg)
 	}

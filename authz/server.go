@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -41,6 +42,10 @@ type Config struct {
 	TokenFormat string // "opaque" (default) or "jwt" (RFC 9068)
 	RequirePAR  bool   // every client must use PAR
 	LoginURL    string // default Issuer + "/login"
+
+	// HTTPClient fetches the key sets of clients registered with a
+	// jwks_uri; default: an http.Client with a 10 s timeout.
+	HTTPClient *http.Client
 }
 
 // Server is the authorization server.
@@ -57,6 +62,8 @@ type Server struct {
 	access   oauth2.AccessTokenStrategy
 	flowSeal *sealer
 	grants   *grantCache // Verify's decoded token claims
+	// clientKeys: key sets fetched from clients' jwks_uri
+	clientKeys *clientKeySets
 
 	assertionAudiences []string
 	discovery          []byte // openid-configuration
@@ -119,6 +126,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		flowSeal: flowSeal,
 		grants:   newGrantCache(100_000),
 		keys:     &keyRing{st: cfg.Store, seal: keySeal, now: cfg.Now},
+
+		clientKeys: newClientKeySets(cfg.HTTPClient, cfg.Now),
 	}
 	if _, err := s.keys.get(ctx); err != nil {
 		return nil, err
@@ -239,6 +248,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: clientJWKSTimeout}
 	}
 	if c.AccessTokenLifespan <= 0 {
 		c.AccessTokenLifespan = 10 * time.Minute
