@@ -36,8 +36,12 @@ func (s *Server) writeExport(c echo.Context, a store.Account, st store.Statement
 	if err != nil {
 		return err
 	}
-	subject := fmt.Sprintf("statement %s of account %s (%s to %s)", st.ID, a.ID, st.PeriodStart, st.PeriodEnd)
-	return s.writeDocument(c, f, d, f.Filename(&d), subject)
+	return s.writeDocument(c, f, d, f.Filename(&d), statementSubject(a, st))
+}
+
+// statementSubject names a stored statement in problems and logs.
+func statementSubject(a store.Account, st store.Statement) string {
+	return fmt.Sprintf("statement %s of account %s (%s to %s)", st.ID, a.ID, st.PeriodStart, st.PeriodEnd)
 }
 
 // writeDocument streams d in format f as an attachment named filename.
@@ -67,6 +71,14 @@ func (s *Server) writeDocument(c echo.Context, f export.Format, d export.Documen
 			slog.String("document", subject), slog.String("format", f.Name), slog.Any("err", err))
 		panic(http.ErrAbortHandler)
 	}
+	return s.refusal(ctx, err, subject, f.Name)
+}
+
+// refusal turns the error of a document that could not be sent (nothing
+// of it was) into the problem to answer: a format's size limit is the
+// client's 400; a document that does not reconcile is logged at ERROR and
+// answered with a 500 naming it (subject); anything else is internal.
+func (s *Server) refusal(ctx context.Context, err error, subject, format string) error {
 	var tooLarge *export.TooLargeError
 	if errors.As(err, &tooLarge) {
 		return newProblem(http.StatusBadRequest, "statement-too-large", "Statement too large for this format", codeInvalidInput,
@@ -76,7 +88,7 @@ func (s *Server) writeDocument(c echo.Context, f export.Format, d export.Documen
 	if errors.As(err, &rec) {
 		// Loud: the bank's books disagree with themselves; operators must
 		// look before any client receives this period.
-		attrs := []any{slog.String("document", subject), slog.String("account", rec.AccountID), slog.String("format", f.Name),
+		attrs := []any{slog.String("document", subject), slog.String("account", rec.AccountID), slog.String("format", format),
 			slog.String("reason", rec.Reason), slog.String("opening", rec.Opening.StringFixed(2)), slog.String("closing", rec.Closing.StringFixed(2))}
 		if rec.EntryID != "" {
 			attrs = append(attrs, slog.String("entry", rec.EntryID))
@@ -87,7 +99,7 @@ func (s *Server) writeDocument(c echo.Context, f export.Format, d export.Documen
 		s.log.ErrorContext(ctx, "dataapi: DOCUMENT DOES NOT RECONCILE, refused", attrs...)
 		return errNotReconciled(subject)
 	}
-	return fmt.Errorf("dataapi: export %s as %s: %w", subject, f.Name, err)
+	return fmt.Errorf("dataapi: export %s as %s: %w", subject, format, err)
 }
 
 // statementDocument builds the format-neutral document of a stored

@@ -855,17 +855,39 @@ func (e *env) getServerError(t testing.TB, token, path string) resp {
 }
 
 // TestStatementThatDoesNotReconcileIsRefused: the statement route refuses a
-// stored statement whose figures disagree with its entries the same way,
-// naming the statement.
+// stored statement whose figures disagree with its entries the same way in
+// every format, JSON included, naming the statement and logging it loudly.
 func TestStatementThatDoesNotReconcileIsRefused(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	st := must(e.st.CreateStatement(context.Background(), store.Statement{AccountID: e.f.chq, PeriodStart: "2024-12-01",
-		PeriodEnd: "2024-12-31", StatementDate: "2025-01-01", Opening: m("1000.00"), Closing: m("1000.01"), Status: "AVAILABLE"}))
-	r := e.getServerError(t, e.token(t), base+"/accounts/"+e.f.chq+"/statements/"+st.ID+"?format=camt053")
-	if r.status != 500 {
-		t.Fatalf("status %d: %s", r.status, clip(r.body))
-	}
-	if p := r.problem(t); p.Type != "urn:bankfeed:problem:not-reconciled" || !strings.Contains(p.Detail, st.ID) || r.header.Get("Content-Disposition") != "" {
-		t.Fatalf("problem %+v, headers %v", p, r.header)
+	logs := &logBuffer{}
+	e := newEnv(t, envOptions{logs: logs})
+	ctx := context.Background()
+	tok := e.token(t)
+	for _, c := range []struct {
+		name string
+		st   store.Statement
+	}{
+		{"closing off by a cent", store.Statement{AccountID: e.f.chq, PeriodStart: "2024-12-01", PeriodEnd: "2024-12-31",
+			StatementDate: "2025-01-01", Opening: m("1000.00"), Closing: m("1000.01"), Status: "AVAILABLE"}},
+		{"stated count differs", store.Statement{AccountID: e.f.chq, PeriodStart: "2024-11-01", PeriodEnd: "2024-11-30",
+			StatementDate: "2024-12-01", Opening: m("1000.00"), Closing: m("1000.00"), EntryCount: 1, Status: "AVAILABLE"}},
+	} {
+		st := must(e.st.CreateStatement(ctx, c.st))
+		for _, f := range export.Formats() {
+			t.Run(c.name+"/"+f.Name, func(t *testing.T) {
+				r := e.getServerError(t, tok, base+"/accounts/"+e.f.chq+"/statements/"+st.ID+"?format="+f.Name)
+				if r.status != 500 {
+					t.Fatalf("status %d: %s", r.status, clip(r.body))
+				}
+				if p := r.problem(t); p.Type != "urn:bankfeed:problem:not-reconciled" || !strings.Contains(p.Detail, st.ID) || r.header.Get("Content-Disposition") != "" {
+					t.Fatalf("problem %+v, headers %v", p, r.header)
+				}
+			})
+		}
+		if n := strings.Count(logs.String(), "DOCUMENT DOES NOT RECONCILE"); n < len(export.Formats()) {
+			t.Errorf("%s: %d ERROR lines for %d refusals", c.name, n, len(export.Formats()))
+		}
+		logs.mu.Lock()
+		logs.buf.Reset()
+		logs.mu.Unlock()
 	}
 }

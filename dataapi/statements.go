@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/dataapi/export"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -184,42 +185,34 @@ func (s *Server) handleGetStatement(c echo.Context) error {
 	if f.MediaType != contentTypeJSON {
 		return s.writeExport(c, a, st, f)
 	}
+	// The JSON document is proved like every other format (opening +
+	// entries = closing, the stored counts and totals, daily and running
+	// balances), collecting the entries in the same single pass.
+	d, err := s.statementDocument(ctx, c, a, st)
+	if err != nil {
+		return err
+	}
 	doc := statementDocumentJSON{statementJSON: s.statementOf(a, st), Transactions: []transactionJSON{}}
-	sum := st.Opening
-	err = s.streamStatement(ctx, st, func(t store.Transaction) error {
-		if len(doc.Transactions) >= maxJSONStatementEntries {
-			return errTooLarge
-		}
-		sum = sum.Add(t.SignedAmount())
-		doc.Transactions = append(doc.Transactions, transactionOf(a.Type.Category(), t))
-		return nil
-	})
-	if errors.Is(err, errTooLarge) {
+	entries, category := d.Entries, a.Type.Category()
+	d.Entries = func(ctx context.Context, yield func(store.Transaction) error) error {
+		doc.Transactions = doc.Transactions[:0]
+		return entries(ctx, func(t store.Transaction) error {
+			if len(doc.Transactions) >= maxJSONStatementEntries {
+				return errTooLarge
+			}
+			doc.Transactions = append(doc.Transactions, transactionOf(category, t))
+			return yield(t)
+		})
+	}
+	if err := export.Prove(ctx, d); errors.Is(err, errTooLarge) {
 		return newProblem(http.StatusBadRequest, "statement-too-large", "Statement too large for JSON", codeInvalidInput,
 			"the statement has too many entries for application/json; ask for a streaming format")
 	} else if err != nil {
-		return err
-	}
-	if !sum.Equal(st.Closing) {
-		return fmt.Errorf("dataapi: statement %s of account %s does not reconcile: opening %s + entries = %s, closing %s",
-			st.ID, a.ID, st.Opening, sum, st.Closing)
+		return s.refusal(ctx, err, statementSubject(a, st), f.Name)
 	}
 	return c.JSON(http.StatusOK, doc)
 }
 
 var errTooLarge = errors.New("dataapi: too large")
-
-// streamStatement reads the statement's posted entries in (business date,
-// ID) order.
-func (s *Server) streamStatement(ctx context.Context, st store.Statement, fn func(store.Transaction) error) error {
-	f := store.TransactionFilter{AccountID: st.AccountID, From: st.PeriodStart, To: st.PeriodEnd, Statuses: []store.TransactionStatus{store.Posted}}
-	if err := s.store.StreamTransactions(ctx, f, fn); err != nil {
-		if errors.Is(err, errTooLarge) {
-			return err
-		}
-		return fmt.Errorf("dataapi: stream statement entries: %w", err)
-	}
-	return nil
-}
 
 const contentTypeJSON = "application/json"

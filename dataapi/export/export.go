@@ -37,6 +37,15 @@ const (
 // ErrInvalidDocument marks a malformed Document (a caller bug, not data).
 var ErrInvalidDocument = statement.ErrInvalidDocument
 
+// Prove streams d's posted entries once and checks them as Write does
+// before its first byte, for a caller that renders the entries itself (the
+// API's JSON statement): the error is a *ReconcileError, wraps
+// ErrInvalidDocument, or is the entry stream's own.
+func Prove(ctx context.Context, d Document) error {
+	_, err := statement.Prove(ctx, &d, false)
+	return err
+}
+
 // Write renders d in format f onto w, streaming.
 //
 // It first streams the entries once to prove the balances (opening + Σ
