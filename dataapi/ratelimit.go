@@ -40,7 +40,7 @@ func (l *limiter) take(h http.Header, clientID string) error {
 	l.mu.Lock()
 	b, ok := l.buckets[clientID]
 	if !ok {
-		if len(l.buckets) >= 10_000 {
+		if len(l.buckets) >= sweepAt {
 			l.sweep(now)
 		}
 		b = &bucket{tokens: l.capacity, at: now}
@@ -66,6 +66,10 @@ func (l *limiter) take(h http.Header, clientID string) error {
 	}
 	return nil
 }
+
+// sweepAt is the number of buckets from which a new client's arrival first
+// sweeps the full ones away, bounding the memory idle clients hold.
+const sweepAt = 10_000
 
 // sweep forgets buckets that have refilled completely (they would be
 // recreated full anyway). Called with l.mu held.

@@ -171,6 +171,13 @@ type envOptions struct {
 	withoutAccessReader bool
 	// tokenRecords gives the API a dataapi.RecordVerifier.
 	tokenRecords bool
+	// strictTokens makes only the verifier's errBadToken a 401, as cmd
+	// does with authz.ErrInvalidToken: a store failure is then a 5xx.
+	strictTokens bool
+	// store wraps the API's store (fault injection).
+	store func(store.Store) store.Store
+	// handler wraps the API's HTTP handler (e.g. a request deadline).
+	handler func(http.Handler) http.Handler
 }
 
 // logBuffer collects log output safely across the server's goroutines.
@@ -206,12 +213,19 @@ func newEnv(t testing.TB, opts envOptions) *env {
 	if opts.withoutAccessReader {
 		st = struct{ store.Store }{e.st}
 	}
+	if opts.store != nil {
+		st = opts.store(st)
+	}
 	var verifier dataapi.TokenVerifier = e.v
 	if opts.tokenRecords {
 		verifier = recordVerifier{e.v}
 	}
+	var invalidToken func(error) bool
+	if opts.strictTokens {
+		invalidToken = func(err error) bool { return errors.Is(err, errBadToken) }
+	}
 	api, err := dataapi.New(dataapi.Config{
-		Store: st, Verifier: verifier, Now: func() time.Time { return *e.now.Load() },
+		Store: st, Verifier: verifier, Now: func() time.Time { return *e.now.Load() }, IsInvalidToken: invalidToken,
 		RateLimitPerMinute: opts.rateLimit,
 		MaxExportDays:      opts.maxExportDays,
 		Logger:             slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -226,7 +240,11 @@ func newEnv(t testing.TB, opts envOptions) *env {
 	ec := echo.New()
 	ec.HideBanner = true
 	api.Mount(ec)
-	e.srv = httptest.NewServer(ec)
+	var h http.Handler = ec
+	if opts.handler != nil {
+		h = opts.handler(ec)
+	}
+	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)
 	e.spec, e.rt = loadSpec(t)
 	return e
