@@ -138,7 +138,7 @@ func (s *Server) apply(ctx context.Context, r store.ApprovalRequest) (applied, e
 			return j, nil
 		})
 		if err != nil {
-			return applied{}, mapStoreConflict(err, "a job role named %q already exists", p.Name)
+			return applied{}, casConflict(err, "job role", cur.Name, p.Name)
 		}
 		return applied{TargetID: cur.ID, Before: toJobRoleJSON(cur), After: toJobRoleJSON(upd)}, nil
 
@@ -203,7 +203,7 @@ func (s *Server) apply(ctx context.Context, r store.ApprovalRequest) (applied, e
 			return g, nil
 		})
 		if err != nil {
-			return applied{}, mapStoreConflict(err, "an account group named %q already exists", p.Name)
+			return applied{}, casConflict(err, "account group", cur.Name, p.Name)
 		}
 		return applied{TargetID: cur.ID, Before: toAccountGroupJSON(cur), After: toAccountGroupJSON(upd)}, nil
 
@@ -388,6 +388,23 @@ func mapStoreConflict(err error, format string, args ...any) error {
 		return conflict(format, args...)
 	}
 	return fmt.Errorf("admin: %w", err)
+}
+
+// casConflict words the error of an edit's compare-and-swap update. The
+// store's ErrConflict means either that another approval changed the record
+// between our read and our write, or that the new name is taken (its unique
+// index); only a rename can be the latter.
+func casConflict(err error, what, curName, newName string) error {
+	var p *Problem
+	switch {
+	case errors.As(err, &p):
+		return p
+	case !errors.Is(err, store.ErrConflict):
+		return fmt.Errorf("admin: update %s: %w", what, err)
+	case curName == newName:
+		return conflict("the %s changed since the request was submitted (another change was applied at the same time); it was not applied — reject this request and submit a new one", what)
+	}
+	return conflict("the %s changed, or another %s took the name %q, while this request was being approved; it was not applied", what, what, newName)
 }
 
 // checkRoleGrants is ValidateGrants plus, for a role meant for an

@@ -190,7 +190,7 @@ func (s *Server) handleApprove(c echo.Context) error {
 		}
 		ap, err := s.apply(ctx, r)
 		if err != nil {
-			return out, nil, err
+			return out, nil, goneSinceSubmitted(err)
 		}
 		if err := s.auditTx(ctx, cl, auditEntry{Action: "approval.approved", TargetType: "approval", TargetID: r.ID, RequestID: r.ID}); err != nil {
 			return out, nil, err
@@ -202,6 +202,22 @@ func (s *Server) handleApprove(c echo.Context) error {
 		notes, err = s.notifyDecided(ctx, r)
 		return decision{Approval: toApprovalJSON(r), Result: ap.After, TemporaryPassword: ap.TemporaryPassword}, notes, err
 	})
+}
+
+// goneSinceSubmitted turns apply's "not found" into a conflict: every record
+// a request names was checked when it was submitted, so a missing one was
+// deleted since. A 404 would say the approval in the path is missing; it is
+// there, still pending, to be rejected.
+func goneSinceSubmitted(err error) error {
+	var p *Problem
+	switch {
+	case errors.As(err, &p) && p.Status == http.StatusNotFound:
+		return conflict("%s no longer exists (it was deleted since the request was submitted); the request was not applied — reject it and submit a new one",
+			strings.TrimSuffix(p.Detail, " not found"))
+	case !errors.As(err, &p) && errors.Is(err, store.ErrNotFound):
+		return conflict("a record the request names was deleted since it was submitted; the request was not applied — reject it and submit a new one")
+	}
+	return err
 }
 
 // decide runs fn on the request in the path, in one transaction with
