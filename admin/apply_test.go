@@ -336,6 +336,7 @@ func TestApproveStateChanged(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
+// countRoles counts bg1's roles named name (any case), or all for "".
 func (e *env) countRoles(name string) int {
 	e.t.Helper()
 	rs, _, err := e.st.ListJobRoles(e.t.Context(), e.bg1, store.Page{Limit: 1000})
@@ -344,7 +345,7 @@ func (e *env) countRoles(name string) int {
 	}
 	n := 0
 	for _, r := range rs {
-		if strings.EqualFold(r.Name, name) {
+		if name == "" || strings.EqualFold(r.Name, name) {
 			n++
 		}
 	}
