@@ -562,6 +562,8 @@ type balanceJSON struct {
 	Available *decimal.Decimal `json:"available"`
 }
 
+// handleOpsSetBalance records the current balance, audited with the one it
+// replaces.
 func (s *Server) handleOpsSetBalance(c echo.Context) error {
 	ctx := c.Request().Context()
 	a, err := s.opsAccount(ctx, c.Param("id"))
@@ -582,10 +584,25 @@ func (s *Server) handleOpsSetBalance(c echo.Context) error {
 	if b.AsOf != nil {
 		bal.AsOf = b.AsOf.UTC()
 	}
-	if err := s.st.SetBalance(ctx, bal); err != nil {
-		return fmt.Errorf("admin: set balance: %w", err)
+	out := balanceJSON{AsOf: &bal.AsOf, Ledger: &bal.Ledger, Available: &bal.Available}
+	err = s.st.InTx(ctx, func(ctx context.Context) error {
+		before, err := s.st.GetBalance(ctx, a.ID)
+		var prev *balanceJSON
+		if err == nil {
+			asOf := before.AsOf.UTC()
+			prev = &balanceJSON{AsOf: &asOf, Ledger: &before.Ledger, Available: &before.Available}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("admin: get balance: %w", err)
+		}
+		if err := s.st.SetBalance(ctx, bal); err != nil {
+			return fmt.Errorf("admin: set balance: %w", err)
+		}
+		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, "account.balance_set", "account", a.ID, prev, out)
+	})
+	if err != nil {
+		return err
 	}
-	return c.JSON(http.StatusOK, balanceJSON{AsOf: &bal.AsOf, Ledger: &bal.Ledger, Available: &bal.Available})
+	return c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) handleOpsGetBalance(c echo.Context) error {
@@ -627,7 +644,8 @@ func pathDate(c echo.Context) (store.Date, error) {
 }
 
 // handleOpsPutDailyBalance records a business date's BAI2 summary figures
-// (replacing them until the day is closed: 409 after).
+// (replacing them until the day is closed: 409 after), audited with the
+// figures they replace.
 func (s *Server) handleOpsPutDailyBalance(c echo.Context) error {
 	ctx := c.Request().Context()
 	a, err := s.opsAccount(ctx, c.Param("id"))
@@ -661,10 +679,24 @@ func (s *Server) handleOpsPutDailyBalance(c echo.Context) error {
 	if b.ClosingAvailable != nil {
 		d.ClosingAvailable = *b.ClosingAvailable
 	}
-	if err := s.st.PutDailyBalance(ctx, d); errors.Is(err, store.ErrConflict) {
-		return conflict("business day %s of account %q is closed", day, a.ID)
-	} else if err != nil {
-		return fmt.Errorf("admin: put daily balance: %w", err)
+	err = s.st.InTx(ctx, func(ctx context.Context) error {
+		before, err := s.st.GetDailyBalance(ctx, a.ID, day)
+		var prev *dailyBalanceJSON
+		if err == nil {
+			j := toDailyJSON(before)
+			prev = &j
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("admin: get daily balance: %w", err)
+		}
+		if err := s.st.PutDailyBalance(ctx, d); errors.Is(err, store.ErrConflict) {
+			return conflict("business day %s of account %q is closed", day, a.ID)
+		} else if err != nil {
+			return fmt.Errorf("admin: put daily balance: %w", err)
+		}
+		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, "account.daily_balance_set", "account", a.ID, prev, toDailyJSON(d))
+	})
+	if err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, toDailyJSON(d))
 }
