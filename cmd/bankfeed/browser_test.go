@@ -50,12 +50,19 @@ func TestBrowserConnectsVendor(t *testing.T) {
 	tallybook := newRelyingParty(t, b, "Tallybook")
 
 	bctx := newBrowser(t, bin)
+	// Each batch of steps has a deadline only so that a wait for a page
+	// that never comes (the browser stopped elsewhere) ends in a failure
+	// that says where the browser is.
 	steps := func(a ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(bctx, a...); err != nil {
-			loc, _ := chromedp.Run(bctx, chromedp.Location())
-			body, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("body")))
-			t.Fatalf("browser at %s: %v\n%s", loc, err, body)
+		sctx, cancel := context.WithTimeout(bctx, 2*time.Minute)
+		defer cancel()
+		if err := chromedp.Do(sctx, a...); err != nil {
+			dctx, cancel := context.WithTimeout(bctx, 10*time.Second)
+			defer cancel()
+			loc, _ := chromedp.Run(dctx, chromedp.Location())
+			body, _ := chromedp.Run(dctx, chromedp.Text(chromedp.CSS("body")))
+			t.Fatalf("browser at %s: %v\n%s", strings.Split(loc, "?")[0], err, body)
 		}
 	}
 
@@ -390,9 +397,8 @@ func disconnect(vendor string) string {
 	return fmt.Sprintf(`//tr[td[1][normalize-space()=%q]]//button[normalize-space()="Disconnect"]`, vendor)
 }
 
-// newBrowser starts a headless Chromium with a fresh profile and no
-// network beyond the test's servers, closed when t ends. The deadline only
-// bounds a run that is stuck (a wait for an element that never comes).
+// newBrowser starts a headless Chromium with a fresh profile and nothing
+// reaching out beyond the test's servers, closed when t ends.
 func newBrowser(t *testing.T, bin string) context.Context {
 	t.Helper()
 	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
@@ -408,12 +414,15 @@ func newBrowser(t *testing.T, bin string) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	bctx, cancelTimeout := context.WithTimeout(bctx, 5*time.Minute)
 	t.Cleanup(func() {
-		cancelTimeout()
 		cancelBrowser()
 		cancelAlloc()
 	})
+	// The first action starts the browser and ties it to its context: start
+	// it here, so that the steps' shorter contexts do not end it.
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
 	return bctx
 }
 
