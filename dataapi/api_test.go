@@ -452,8 +452,10 @@ func TestMethodsNotAllowed(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	tok := e.token(t)
 	for _, path := range []string{"/accounts", "/accounts/" + e.f.chq, "/accounts/" + e.f.chq + "/transactions", "/customers/current",
-		"/accounts/" + e.f.chq + "/transactions/sync", "/accounts/" + e.f.chq + "/statements", "/accounts/" + e.f.chq + "/statements/" + e.f.stmtJan} {
-		for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		"/accounts/" + e.f.chq + "/transactions/sync", "/accounts/" + e.f.chq + "/statements", "/accounts/" + e.f.chq + "/statements/" + e.f.stmtJan,
+		"/accounts/" + e.f.chq + "/exports", "/openapi.json"} {
+		// Methods echo knows and others (WebDAV's, made up): all 405.
+		for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions, "LOCK", "MKCOL", "BREW"} {
 			r := e.do(t, method, tok, base+path)
 			wantProblem(t, r, 405, "1206")
 			if r.header.Get("Allow") != "GET" {
@@ -462,6 +464,8 @@ func TestMethodsNotAllowed(t *testing.T) {
 		}
 	}
 	wantProblem(t, e.get(t, tok, base+"/nowhere"), 404, "404")
+	wantProblem(t, e.do(t, "BREW", tok, base+"/nowhere"), 404, "404")
+	wantProblem(t, e.do(t, http.MethodPost, tok, base+"/accounts/"+e.f.chq+"/nowhere"), 404, "404")
 }
 
 func TestInteractionIDAndHeaders(t *testing.T) {

@@ -1,8 +1,10 @@
 package dataapi_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -155,21 +157,24 @@ var errInjected = errors.New("injected: connection reset reading row 42 of trans
 type failingStreams struct {
 	*gormstore.Store
 	mu          sync.Mutex
-	pass, after int // 0: not armed
+	pass, after int   // 0: not armed
+	err         error // nil: errInjected
 	calls       int
 }
 
-func (s *failingStreams) arm(pass, after int) {
+func (s *failingStreams) arm(pass, after int) { s.armWith(pass, after, nil) }
+
+func (s *failingStreams) armWith(pass, after int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pass, s.after, s.calls = pass, after, 0
+	s.pass, s.after, s.err, s.calls = pass, after, err, 0
 }
 
 func (s *failingStreams) StreamTransactions(ctx context.Context, f store.TransactionFilter, fn func(store.Transaction) error) error {
 	s.mu.Lock()
 	s.calls++
 	fail := s.pass != 0 && s.calls == s.pass
-	after := s.after
+	after, err := s.after, cmp.Or(s.err, errInjected)
 	s.mu.Unlock()
 	if !fail {
 		return s.Store.StreamTransactions(ctx, f, fn)
@@ -177,7 +182,7 @@ func (s *failingStreams) StreamTransactions(ctx context.Context, f store.Transac
 	n := 0
 	return s.Store.StreamTransactions(ctx, f, func(t store.Transaction) error {
 		if n == after {
-			return errInjected
+			return err
 		}
 		n++
 		return fn(t)
@@ -217,6 +222,15 @@ func TestStreamFailure(t *testing.T) {
 	if n := strings.Count(logs.String(), "injected: connection reset"); n < 4 {
 		t.Errorf("the cause is logged %d times for 4 failures:\n%s", n, logs.String())
 	}
+
+	// The account vanishing under a running request (deleted by the bank
+	// between the access check and the read) is its 404, as for any
+	// account the token cannot see.
+	t.Run("account gone", func(t *testing.T) {
+		fs.armWith(1, 0, fmt.Errorf("gormstore: stream transactions: %w", store.ErrNotFound))
+		defer fs.arm(0, 0)
+		wantProblem(t, e.get(t, tok, stmt+"?format=json"), 404, "701")
+	})
 
 	t.Run("after the first byte", func(t *testing.T) {
 		from, to := x.first, exportToday.AddDays(-1)

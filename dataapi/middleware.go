@@ -49,6 +49,9 @@ func (s *Server) problems(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}()
 		if err := next(c); err != nil {
+			if errors.Is(err, echo.ErrNotFound) && c.Request().Method != http.MethodGet && s.isRoute(c.Request().URL.Path) {
+				err = errMethodNotAllowed()
+			}
 			return s.sendError(c, s.problemFor(ctx, err))
 		}
 		return nil

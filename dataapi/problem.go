@@ -208,23 +208,13 @@ func invalidParam(code, name, in, format string, args ...any) error {
 // whose detail is logged, never sent.
 func (s *Server) problemFor(ctx context.Context, err error) *Problem {
 	var p *Problem
-	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &p):
 		return p
-	case errors.As(err, &he):
-		switch he.Code {
-		case http.StatusNotFound:
-			return errRouteNotFound()
-		case http.StatusMethodNotAllowed:
-			return errMethodNotAllowed()
-		case http.StatusRequestEntityTooLarge, http.StatusRequestHeaderFieldsTooLarge, http.StatusBadRequest:
-			return newProblem(he.Code, "bad-request", http.StatusText(he.Code), codeInvalidInput, http.StatusText(he.Code))
-		case http.StatusTooManyRequests:
-			return errTooManyRequests(1)
-		case http.StatusUnauthorized:
-			return errUnauthenticated("authentication required")
-		}
+	case errors.Is(err, echo.ErrNotFound):
+		// The only error echo returns inside the group: its catch-all
+		// route (problems made an unknown method on a known path a 405).
+		return errRouteNotFound()
 	case errors.Is(err, store.ErrNotFound):
 		// A record vanished between the access check and the read: the
 		// caller may not learn why, so it is the account's 404.

@@ -88,7 +88,8 @@ type Server struct {
 	limiter    *limiter // nil: no limit
 	bank       export.Bank
 	qboIntuBID string
-	maxExport  int // days
+	maxExport  int        // days
+	echo       *echo.Echo // set by Mount: its router tells a known path
 
 	touchMu sync.Mutex
 	touched map[string]time.Time // consent ID → last TouchConsent by this replica
@@ -153,6 +154,7 @@ func New(cfg Config) (*Server, error) {
 // e.HTTPErrorHandler: the group's own middleware turns every error of its
 // routes into a problem.
 func (s *Server) Mount(e *echo.Echo) {
+	s.echo = e
 	g := e.Group(BasePath, s.problems)
 	s.routes(g)
 }
@@ -179,6 +181,19 @@ func (s *Server) routes(g *echo.Group) {
 var otherMethods = []string{
 	http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodHead,
 	http.MethodOptions, http.MethodConnect, http.MethodTrace, echo.PROPFIND, echo.REPORT,
+}
+
+// isRoute reports whether GET path would reach one of the API's routes
+// rather than the group's catch-all. echo answers a method it has no name
+// for (WebDAV's LOCK, a made-up one) on a known path with that catch-all's
+// 404; problems turns it into the 405 every other method gets.
+func (s *Server) isRoute(path string) bool {
+	if s.echo == nil {
+		return false
+	}
+	c := s.echo.NewContext(nil, nil)
+	s.echo.Router().Find(http.MethodGet, path, c)
+	return c.Path() != "" && c.Path() != BasePath+"/*" && c.Path() != BasePath
 }
 
 func (s *Server) get(g *echo.Group, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
