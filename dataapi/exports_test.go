@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -367,6 +368,21 @@ func checkFile(t *testing.T, format string, body []byte, w want) {
 		if !bytes.HasPrefix(body, []byte("%PDF-")) || !bytes.Contains(body, []byte("%%EOF")) {
 			t.Errorf("pdf: not a PDF file")
 		}
+		// What a reader sees; its own subtest, as it skips without pdftotext.
+		t.Run("text", func(t *testing.T) {
+			s := statementtest.PDFText(t, body)
+			for _, want := range []string{
+				"Opening balance (" + string(w.from) + ")", "Closing balance (" + string(w.to) + ")",
+				grouped(w.opening), grouped(w.closing), fmt.Sprintf("Totals (%d entries)", len(w.ids)),
+			} {
+				if !strings.Contains(s, want) {
+					t.Errorf("pdf text lacks %q:\n%s", want, s)
+				}
+			}
+			if n := fullAccountNumber.FindString(s); n != "" {
+				t.Errorf("pdf text shows the full account number %s", n)
+			}
+		})
 		return
 	default:
 		t.Fatalf("no check for %s", format)
@@ -385,6 +401,22 @@ func checkFile(t *testing.T, format string, body []byte, w want) {
 	if w.pending != nil && !slices.Equal(pending, w.pending) {
 		t.Errorf("%s: pending entries %v, want %v", format, pending, w.pending)
 	}
+}
+
+// fullAccountNumber is the shape of the fixture's account numbers.
+var fullAccountNumber = regexp.MustCompile(`\d{5}-\d{3}-\d{7}`)
+
+// grouped writes cents as the English PDF does: 12,345.67.
+func grouped(c int64) string {
+	sign := ""
+	if c < 0 {
+		sign, c = "-", -c
+	}
+	whole := strconv.FormatInt(c/100, 10)
+	for i := len(whole) - 3; i > 0; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	return fmt.Sprintf("%s%s.%02d", sign, whole, c%100)
 }
 
 var camtSchema = map[string]string{
