@@ -396,6 +396,39 @@ func TestConcurrentApprovals(t *testing.T) {
 		}
 	}
 	for i := range 5 {
+		// Two roles renamed to one new name, or two created with it: the
+		// name goes to one of them.
+		name := fmt.Sprintf("Merged %d", i)
+		ro := store.AccountingSoftwareReadOnlyGrants()
+		roles := map[string]store.JobRole{}
+		for _, side := range []string{"Left", "Right"} {
+			r := e.seedRole(fmt.Sprintf("%s %d", side, i), ro)
+			roles[e.submit(a, http.MethodPatch, "/admin/v1/job-roles/"+r.ID, map[string]any{"name": name})] = r
+		}
+		var ids []string
+		for id := range roles {
+			ids = append(ids, id)
+		}
+		won, lost, loser := race(ids[0], ids[1])
+		if !strings.Contains(loser.str("detail"), `"`+name+`"`) {
+			t.Errorf("round %d: the loser's problem = %s; want it to name %q", i, loser.Raw, name)
+		}
+		e.pending(lost)
+		if e.role(roles[won].ID).Name != name || e.role(roles[lost].ID).Name != roles[lost].Name || e.countRoles(name) != 1 {
+			t.Fatalf("round %d: after the renames %d roles are named %q", i, e.countRoles(name), name)
+		}
+		created := fmt.Sprintf("Created %d", i)
+		body := map[string]any{"name": created, "grants": grantsRO()}
+		_, lost, loser = race(e.submit(a, http.MethodPost, "/admin/v1/job-roles", body), e.submit(a, http.MethodPost, "/admin/v1/job-roles", body))
+		if !strings.Contains(loser.str("detail"), `"`+created+`" already exists`) {
+			t.Errorf("round %d: the loser's problem = %s", i, loser.Raw)
+		}
+		e.pending(lost)
+		if n := e.countRoles(created); n != 1 {
+			t.Fatalf("round %d: %d roles named %q", i, n, created)
+		}
+	}
+	for i := range 5 {
 		login := fmt.Sprintf("twin-%d", i)
 		body := map[string]any{"loginId": login, "displayName": "Twin"}
 		won, lost, loser := race(e.submit(a, http.MethodPost, "/admin/v1/users", body), e.submit(a, http.MethodPost, "/admin/v1/users", body))

@@ -1,0 +1,119 @@
+package admin_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// TestDeleteUserCutsAccess: approving a user's deletion revokes the user's
+// standing consents (and so their tokens) in the same transaction; a
+// consent revoked earlier keeps its own revocation time.
+func TestDeleteUserCutsAccess(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	a := e.newUser(e.bg1, "maker", store.AdminGrants())
+	b := e.newUser(e.bg1, "checker", store.AdminGrants())
+	app := e.seedSoftwareUser("books-app")
+	role := e.seedRole("Books", store.AccountingSoftwareReadOnlyGrants())
+	if _, err := e.st.PutAssignment(ctx, store.Assignment{BusinessGroupID: e.bg1, UserID: app.ID, JobRoleID: role.ID, AccountGroupID: e.adminGroup1}); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := e.st.CreateClient(ctx, store.Client{ID: "ledgerly", Name: "Ledgerly"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	granted := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	live, err := e.st.CreateConsent(ctx, store.Consent{ID: store.NewID("cns"), UserID: app.ID, ClientID: cl.ID, Scopes: []string{"accounts.read"}, GrantedAt: granted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAccess, Signature: "live-sig", RequestID: live.ID, ClientID: cl.ID,
+		Subject: app.ID, Active: true, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	old, err := e.st.CreateConsent(ctx, store.Consent{ID: store.NewID("cns"), UserID: app.ID, ClientID: cl.ID, Scopes: []string{"accounts.read"},
+		GrantedAt: granted.Add(-48 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revokedAt := granted.Add(-24 * time.Hour)
+	if err := e.st.RevokeConsent(ctx, old.ID, revokedAt); err != nil {
+		t.Fatal(err)
+	}
+
+	e.approve(b, e.submit(a, http.MethodDelete, "/admin/v1/users/"+app.ID, nil))
+	if got, err := e.st.GetConsent(ctx, live.ID); err != nil || got.RevokedAt.IsZero() {
+		t.Fatalf("the deleted user's consent = %+v, %v; want revoked", got, err)
+	}
+	if tr, err := e.st.GetToken(ctx, store.TokenAccess, "live-sig"); err != nil || tr.Active {
+		t.Fatalf("the deleted user's token = %+v, %v; want inactive", tr, err)
+	}
+	if got, err := e.st.GetConsent(ctx, old.ID); err != nil || !got.RevokedAt.Equal(revokedAt) {
+		t.Fatalf("the earlier revoked consent = %+v, %v; want revoked at %s still", got, err, revokedAt)
+	}
+	if u, err := e.st.GetUser(ctx, app.ID); err != nil || u.Status != store.UserDeleted || u.DeletedAt.IsZero() {
+		t.Fatalf("user = %+v, %v", u, err)
+	}
+}
+
+// TestUserActionStatus: each action suits only some statuses; the others
+// are refused at submission (nothing pending) with the status named.
+func TestUserActionStatus(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	a := e.newUser(e.bg1, "maker", store.AdminGrants())
+	b := e.newUser(e.bg1, "checker", store.AdminGrants())
+	// A new user awaiting first sign-in, locked, unlocks back to awaiting
+	// sign-in, not active.
+	fresh, err := e.st.CreateUser(ctx, store.User{BusinessGroupID: e.bg1, LoginID: "fresh", DisplayName: "Fresh",
+		Status: store.UserAwaitingSignIn, MustChangePassword: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.approve(b, e.submit(a, http.MethodPost, "/admin/v1/users/"+fresh.ID+"/lock", nil))
+	e.approve(b, e.submit(a, http.MethodPost, "/admin/v1/users/"+fresh.ID+"/unlock", nil))
+	if u, _ := e.st.GetUser(ctx, fresh.ID); u.Status != store.UserAwaitingSignIn || !u.MustChangePassword {
+		t.Fatalf("unlocked new user = %s", u.Status)
+	}
+
+	locked := e.newUser(e.bg1, "locked", nil)
+	e.approve(b, e.submit(a, http.MethodPost, "/admin/v1/users/"+locked.ID+"/lock", nil))
+	active := e.newUser(e.bg1, "active", nil)
+	gone := e.newUser(e.bg1, "gone", nil)
+	e.approve(b, e.submit(a, http.MethodDelete, "/admin/v1/users/"+gone.ID, nil))
+	pendingBefore := e.countApprovals()
+	for _, c := range []struct {
+		user, action, detail string
+	}{
+		{locked.ID, "lock", "only an active user can be locked (the user is locked)"},
+		{gone.ID, "lock", "only an active user can be locked (the user is deleted)"},
+		{active.ID, "unlock", "the user is not locked"},
+		{gone.ID, "reset-password", "the password of a deleted user cannot be reset"},
+	} {
+		r := e.call(a.Token, http.MethodPost, "/admin/v1/users/"+c.user+"/"+c.action, nil)
+		problemIs(t, r, http.StatusConflict, "conflict", "")
+		if r.str("detail") != c.detail {
+			t.Errorf("%s of %s: detail %q, want %q", c.action, c.user, r.str("detail"), c.detail)
+		}
+	}
+	if n := e.countApprovals(); n != pendingBefore {
+		t.Fatalf("refused submissions left %d requests, had %d", n, pendingBefore)
+	}
+	for id, want := range map[string]store.UserStatus{locked.ID: store.UserLocked, active.ID: store.UserActive, gone.ID: store.UserDeleted} {
+		if u, _ := e.st.GetUser(ctx, id); u.Status != want {
+			t.Errorf("user %s = %s, want %s", id, u.Status, want)
+		}
+	}
+}
+
+func (e *env) countApprovals() int {
+	e.t.Helper()
+	rs, _, err := e.st.ListApprovals(e.t.Context(), store.ApprovalFilter{BusinessGroupID: e.bg1}, store.Page{Limit: 1000})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return len(rs)
+}
