@@ -17,7 +17,7 @@ import (
 )
 
 func (a *app) serveCommand() *cobra.Command {
-	var demo bool
+	var demo, demoForce bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the HTTP server (OAuth provider, bank pages, data API)",
@@ -28,7 +28,13 @@ false. GET /healthz answers 200 while the process is up; GET /readyz answers
 
 With --demo, an empty database is first filled with the demo data set and the
 demo credentials are printed on stdout; a database that already holds data is
-left as it is.`,
+left as it is. The demo's passwords and vendor secret are known to whoever
+reads that output, so --demo refuses to start unless the issuer's host is
+localhost or a loopback address and the database is not PostgreSQL.
+--demo-force starts it anyway and writes the credentials to
+` + demoCredentialsFile + ` (mode 0600) in the data directory instead of stdout.`,
+		Example: `  bankfeed serve --demo                                 # try it on this machine
+  bankfeed serve --demo --demo-force --issuer https://demo.bank.example`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig(cmd)
@@ -38,11 +44,24 @@ left as it is.`,
 			if cmd.Flags().Changed("demo") {
 				cfg.Demo = demo
 			}
+			var out demoOutput
+			if cfg.Demo {
+				if !cmd.Flags().Changed("demo-force") {
+					if demoForce, err = envBool(a.getenv, demoForceEnv); err != nil {
+						return err
+					}
+				}
+				if out, err = checkDemo(cfg, demoForce); err != nil {
+					return err
+				}
+			}
 			serverGC()
-			return a.serve(cmd.Context(), cfg)
+			return a.serve(cmd.Context(), cfg, out)
 		},
 	}
 	cmd.Flags().BoolVar(&demo, "demo", false, "fill an empty database with the demo data set and print its credentials (env BANKFEED_DEMO)")
+	cmd.Flags().BoolVar(&demoForce, "demo-force", false, "let --demo run with a non-local issuer or PostgreSQL, writing the credentials to "+
+		demoCredentialsFile+" in the data directory instead of stdout (env "+demoForceEnv+")")
 	return cmd
 }
 
@@ -59,7 +78,7 @@ func serverGC() {
 	}
 }
 
-func (a *app) serve(ctx context.Context, cfg config.Config) error {
+func (a *app) serve(ctx context.Context, cfg config.Config, demoOut demoOutput) error {
 	logger := newLogger(cfg.Log, a.stderr)
 	created, err := cfg.EnsureSecrets()
 	if err != nil {
@@ -83,7 +102,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 		}
 	}
 	if cfg.Demo {
-		if err := a.seedDemoIfEmpty(ctx, st, logger); err != nil {
+		if err := a.seedDemoIfEmpty(ctx, st, logger, demoOut); err != nil {
 			return err
 		}
 	}
