@@ -224,6 +224,10 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 			t.Errorf("README row for %s lacks default %s", f.Env, f.Default)
 		}
 	}
+	// Settings of cmd/bankfeed's own, outside config.
+	if row := rows[demoForceEnv]; !strings.Contains(row, "`serve --demo-force`") || !strings.Contains(row, "`"+demoCredentialsFile+"`") {
+		t.Errorf("README row for %s lacks its flag or its file %s: %q", demoForceEnv, demoCredentialsFile, row)
+	}
 	for _, flag := range []string{"addr", "data-dir", "database-url", "issuer", "config"} {
 		if !strings.Contains(string(b), "`--"+flag+"`") {
 			t.Errorf("README does not document --%s", flag)
