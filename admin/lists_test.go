@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/bankfeed/bankfeed/store"
@@ -31,5 +32,96 @@ func TestListAssignmentsByUser(t *testing.T) {
 	}
 	if n := users("/admin/v1/assignments?userId=nobody"); len(n) != 0 {
 		t.Errorf("?userId=nobody = %v", n)
+	}
+}
+
+// loginsOf lists the login IDs a users list returns.
+func (e *env) loginsOf(token, path string) []string {
+	e.t.Helper()
+	var out []string
+	for _, it := range e.must(http.StatusOK, token, http.MethodGet, path, nil).items() {
+		out = append(out, it["loginId"].(string))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestListUsersFilters(t *testing.T) {
+	e := newEnv(t)
+	a := e.newUser(e.bg1, "admin-a", store.AdminGrants())
+	b := e.newUser(e.bg1, "admin-b", store.AdminGrants())
+	e.seedSoftwareUser("books-app")
+	e.newUser(e.bg2, "other-group", store.AdminGrants())
+	gone := e.newUser(e.bg1, "gone", nil)
+	e.approve(b, e.submit(a, http.MethodDelete, "/admin/v1/users/"+gone.ID, nil))
+	locked := e.newUser(e.bg1, "locked", nil)
+	e.approve(b, e.submit(a, http.MethodPost, "/admin/v1/users/"+locked.ID+"/lock", nil))
+
+	for path, want := range map[string][]string{
+		"/admin/v1/users":                               {"admin-a", "admin-b", "books-app", "locked"},
+		"/admin/v1/users?includeDeleted=true":           {"admin-a", "admin-b", "books-app", "gone", "locked"},
+		"/admin/v1/users?accountingSoftware=true":       {"books-app"},
+		"/admin/v1/users?accountingSoftware=false":      {"admin-a", "admin-b", "locked"},
+		"/admin/v1/users?status=locked":                 {"locked"},
+		"/admin/v1/users?status=DELETED":                {"gone"},
+		"/admin/v1/users?status=active&limit=1000":      {"admin-a", "admin-b", "books-app"},
+		"/admin/v1/users?status=awaiting_first_sign_in": nil,
+	} {
+		if got := e.loginsOf(a.Token, path); !slices.Equal(got, want) {
+			t.Errorf("%s = %v, want %v", path, got, want)
+		}
+	}
+	for _, path := range []string{"/admin/v1/users?status=asleep", "/admin/v1/users?accountingSoftware=maybe",
+		"/admin/v1/users?includeDeleted=2", "/admin/v1/users?limit=0"} {
+		problemIs(t, e.call(a.Token, http.MethodGet, path, nil), http.StatusBadRequest, "bad-request", "")
+	}
+}
+
+func TestOpsListAccountsFilters(t *testing.T) {
+	e := newEnv(t)
+	op := e.operator
+	e.must(http.StatusOK, op, http.MethodPost, "/ops/v1/accounts/"+e.acc2+"/close", map[string]any{"closedOn": "2025-03-01"})
+	le2b := e.must(http.StatusCreated, op, http.MethodPost, "/ops/v1/legal-entities", map[string]any{"businessGroupId": e.bg1, "name": "Second"}).str("id")
+	acc4 := e.must(http.StatusCreated, op, http.MethodPost, "/ops/v1/accounts", map[string]any{"legalEntityId": le2b,
+		"number": "00012-003-1000004", "type": "savings", "currency": "usd"}).str("id")
+	ids := func(path string) []string {
+		t.Helper()
+		var out []string
+		for _, it := range e.must(http.StatusOK, op, http.MethodGet, path, nil).items() {
+			out = append(out, it["id"].(string))
+		}
+		slices.Sort(out)
+		return out
+	}
+	sorted := func(v ...string) []string { slices.Sort(v); return v }
+	for path, want := range map[string][]string{
+		"/ops/v1/accounts?businessGroupId=" + e.bg1:                  sorted(e.acc1, e.acc2, acc4),
+		"/ops/v1/accounts?legalEntityId=" + e.le1:                    sorted(e.acc1, e.acc2),
+		"/ops/v1/accounts?legalEntityId=" + le2b:                     {acc4},
+		"/ops/v1/accounts?businessGroupId=" + e.bg1 + "&status=open": sorted(e.acc1, acc4),
+		"/ops/v1/accounts?status=CLOSED":                             {e.acc2},
+		"/ops/v1/accounts?businessGroupId=" + e.bg2:                  {e.acc3},
+		"/ops/v1/accounts?businessGroupId=bg_nope":                   nil,
+	} {
+		if got := ids(path); !slices.Equal(got, want) {
+			t.Errorf("%s = %v, want %v", path, got, want)
+		}
+	}
+	problemIs(t, e.call(op, http.MethodGet, "/ops/v1/accounts?status=frozen", nil), http.StatusBadRequest, "bad-request", "")
+	problemIs(t, e.call(op, http.MethodGet, "/ops/v1/accounts?limit=1001", nil), http.StatusBadRequest, "bad-request", "limit")
+	// Keyset paging walks every account once.
+	var seen []string
+	next := ""
+	for range 10 {
+		r := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/accounts?limit=1&after="+next, nil)
+		for _, it := range r.items() {
+			seen = append(seen, it["id"].(string))
+		}
+		if next = r.str("next"); next == "" {
+			break
+		}
+	}
+	if got := sorted(seen...); !slices.Equal(got, sorted(e.acc1, e.acc2, e.acc3, acc4)) {
+		t.Errorf("paged accounts = %v", seen)
 	}
 }

@@ -100,7 +100,6 @@ func toProblem(err error) (p *Problem, ok bool) {
 		right *store.RightError
 		rule  *store.RuleError
 		row   *feed.RowError
-		he    *echo.HTTPError
 		mbe   *http.MaxBytesError
 	)
 	switch {
@@ -134,17 +133,10 @@ func toProblem(err error) (p *Problem, ok bool) {
 		return problem(http.StatusNotFound, "not-found", "Not Found", "the resource was not found"), true
 	case errors.Is(err, store.ErrConflict):
 		return problem(http.StatusConflict, "conflict", "Conflict", "the change conflicts with the current state; reload and try again"), true
-	case errors.Is(err, store.ErrInvalid):
-		return problem(http.StatusUnprocessableEntity, "invalid", "Unprocessable Content", "the input breaks a rule"), true
-	case errors.Is(err, store.ErrForbidden):
-		return forbidden("forbidden", "you may not do this"), true
-	case errors.As(err, &he):
-		msg := http.StatusText(he.Code)
-		if s, ok := he.Message.(string); ok && s != "" {
-			msg = s
-		}
-		return problem(he.Code, "http-"+fmt.Sprint(he.Code), http.StatusText(he.Code), msg), true
 	}
+	// store.ErrInvalid and store.ErrForbidden come only inside the
+	// *RuleError and *RightError handled above, and no handler returns an
+	// *echo.HTTPError (decode reads bodies itself): anything else is ours.
 	return nil, false
 }
 
