@@ -4,3 +4,6 @@ package gormstore
 // PostgreSQL store from gormtest, which this package's own tests cannot
 // import (gormtest imports gormstore).
 var RunMigrationTests = testMigrations
+
+// RunQueryTests runs the query tests on a migrated store from gormtest.
+var RunQueryTests = testQuery

@@ -31,6 +31,11 @@ func TestPostgres(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openPostgres(t, gormtest.PostgresSchema(t, db)) })
 }
 
+// TestPostgresQuery runs the query tests where query takes pgx's path.
+func TestPostgresQuery(t *testing.T) {
+	gormstore.RunQueryTests(t, newPostgres(t))
+}
+
 func TestPostgresMigrations(t *testing.T) {
 	db := gormtest.PostgresDSN(t, "bankfeed_test")
 	gormstore.RunMigrationTests(t, func(t *testing.T) *gormstore.Store {

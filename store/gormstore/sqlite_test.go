@@ -20,3 +20,7 @@ func newSQLite(t testing.TB) *gormstore.Store {
 func TestSQLite(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return newSQLite(t) })
 }
+
+func TestSQLiteQuery(t *testing.T) {
+	gormstore.RunQueryTests(t, newSQLite(t))
+}

@@ -1,0 +1,127 @@
+package gormstore
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// testQuery runs query on a real database: on PostgreSQL outside a
+// transaction that is the pgx path (placeholders renumbered, rows decoded
+// by rawRows with pgx's Scan as the fallback), otherwise database/sql.
+// Both must answer alike, errors included. The external tests run it on
+// each engine through RunQueryTests.
+func testQuery(t *testing.T, s *Store) {
+	ctx := t.Context()
+	collect := func(ctx context.Context, text string, args []any, dest func() []any) ([][]any, error) {
+		var out [][]any
+		err := s.query(ctx, text, args, func(r rowScanner) error {
+			d := dest()
+			if err := r.Scan(d...); err != nil {
+				return err
+			}
+			out = append(out, d)
+			return nil
+		})
+		return out, err
+	}
+	t.Run("placeholders", func(t *testing.T) {
+		// None: the text goes as it is.
+		rows, err := collect(ctx, "SELECT 7", nil, func() []any { return []any{new(int64)} })
+		if err != nil || len(rows) != 1 || *rows[0][0].(*int64) != 7 {
+			t.Fatalf("SELECT 7 = %v, %v", rows, err)
+		}
+		// Several, in order, of several types.
+		rows, err = collect(ctx, "SELECT CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT) || CAST(? AS TEXT)",
+			[]any{"a?b", int64(-9), "x", "y"}, func() []any { return []any{new(string), new(int64), new(string)} })
+		if err != nil || len(rows) != 1 || *rows[0][0].(*string) != "a?b" || *rows[0][1].(*int64) != -9 || *rows[0][2].(*string) != "xy" {
+			t.Fatalf("placeholders = %v, %v", rows, err)
+		}
+	})
+	t.Run("NULLs and a type rawRows leaves to the driver", func(t *testing.T) {
+		var ns *string
+		var ni *int64
+		var f float64
+		var str string
+		err := s.query(ctx, "SELECT CAST(NULL AS TEXT), CAST(NULL AS BIGINT), 2.5, CAST(? AS TEXT)", []any{"héllo"}, func(r rowScanner) error {
+			return r.Scan(&ns, &ni, &f, &str)
+		})
+		if err != nil || ns != nil || ni != nil || f != 2.5 || str != "héllo" {
+			t.Fatalf("= %v %v %v %q, %v", ns, ni, f, str, err)
+		}
+	})
+	t.Run("scan errors reach the caller", func(t *testing.T) {
+		var s1 string
+		// NULL into a string: the raw decoder declines, the driver refuses.
+		if err := s.query(ctx, "SELECT CAST(NULL AS TEXT)", nil, func(r rowScanner) error { return r.Scan(&s1) }); err == nil {
+			t.Error("NULL scanned into a string without an error")
+		}
+		// Too few destinations.
+		if err := s.query(ctx, "SELECT 1, 2", nil, func(r rowScanner) error { return r.Scan(&s1) }); err == nil {
+			t.Error("two columns scanned into one destination without an error")
+		}
+	})
+	t.Run("the row function's error stops the rows", func(t *testing.T) {
+		stop := errors.New("stop")
+		n := 0
+		err := s.query(ctx, "SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3", nil, func(rowScanner) error {
+			n++
+			return stop
+		})
+		if !errors.Is(err, stop) || n != 1 {
+			t.Fatalf("err %v after %d rows; want stop after 1", err, n)
+		}
+	})
+	t.Run("statement errors", func(t *testing.T) {
+		each := func(rowScanner) error { return nil }
+		if err := s.query(ctx, "SELECT no_such_column FROM business_groups WHERE id = ?", []any{"x"}, each); err == nil ||
+			!strings.Contains(err.Error(), "no_such_column") {
+			t.Errorf("bad column: %v", err)
+		}
+		err := s.InTx(ctx, func(ctx context.Context) error {
+			return s.query(ctx, "SELECT no_such_column FROM business_groups", nil, each)
+		})
+		if err == nil || !strings.Contains(err.Error(), "no_such_column") {
+			t.Errorf("bad column in a transaction: %v", err)
+		}
+	})
+	t.Run("cancelled context", func(t *testing.T) {
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		called := false
+		err := s.query(cctx, "SELECT 1", nil, func(rowScanner) error { called = true; return nil })
+		if !errors.Is(err, context.Canceled) || called {
+			t.Fatalf("cancelled query = %v (rows read: %v); want context.Canceled", err, called)
+		}
+	})
+	t.Run("in a transaction it reads the transaction's writes", func(t *testing.T) {
+		// The pgx path takes a pool connection of its own, so inside a
+		// transaction query must use the transaction instead.
+		err := s.InTx(ctx, func(ctx context.Context) error {
+			if _, err := s.CreateBusinessGroup(ctx, store.BusinessGroup{ID: "bg-in-tx", Name: "Uncommitted"}); err != nil {
+				return err
+			}
+			var name string
+			n := 0
+			if err := s.query(ctx, "SELECT name FROM business_groups WHERE id = ?", []any{"bg-in-tx"}, func(r rowScanner) error {
+				n++
+				return r.Scan(&name)
+			}); err != nil {
+				return err
+			}
+			if n != 1 || name != "Uncommitted" {
+				t.Errorf("in the transaction: %d rows, name %q", n, name)
+			}
+			return errors.New("roll back")
+		})
+		if err == nil || err.Error() != "roll back" {
+			t.Fatalf("InTx = %v", err)
+		}
+		if _, err := s.GetBusinessGroup(ctx, "bg-in-tx"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("after the rollback: %v", err)
+		}
+	})
+}
