@@ -18,6 +18,11 @@ func TestTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := func(g store.Grant) string { return e.v.add(g) }
+	// An active user with no assignment holds no right at all.
+	bare, err := e.st.CreateUser(ctx, store.User{BusinessGroupID: e.bg1, LoginID: "bare", DisplayName: "Bare", Status: store.UserActive})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name, token, path string
 		status            int
@@ -26,6 +31,9 @@ func TestTokens(t *testing.T) {
 		{"anonymous admin", "", "/admin/v1/users", 401, "unauthorized"},
 		{"anonymous ops", "", "/ops/v1/business-groups", 401, "unauthorized"},
 		{"unknown token", "nope", "/admin/v1/users", 401, "unauthorized"},
+		{"token of a user that does not exist", tok(store.Grant{ClientID: "online-banking", UserID: "usr_gone", Scopes: []string{"admin"}, FirstParty: true}), "/admin/v1/users", 401, "unauthorized"},
+		{"user without an assignment", tok(store.Grant{ClientID: "online-banking", UserID: bare.ID, Scopes: []string{"admin"}, FirstParty: true}), "/admin/v1/users", 403, "missing-right"},
+		{"user without an assignment, in an entity's context", tok(store.Grant{ClientID: "online-banking", UserID: bare.ID, Scopes: []string{"admin"}, FirstParty: true}), "/admin/v1/users?context=" + e.le1, 403, "missing-right"},
 		{"accounting software user", tok(store.Grant{ClientID: "online-banking", UserID: asUser.ID, Scopes: []string{"admin"}, FirstParty: true}), "/admin/v1/users", 403, "accounting-software-user"},
 		{"vendor client", tok(store.Grant{ClientID: "vendor", UserID: a.ID, Scopes: []string{"admin"}}), "/admin/v1/users", 403, "not-first-party"},
 		{"no admin scope", tok(store.Grant{ClientID: "online-banking", UserID: a.ID, Scopes: []string{"accounts.read"}, FirstParty: true}), "/admin/v1/users", 403, "insufficient-scope"},

@@ -140,10 +140,10 @@ func (s *Server) grantsOf(ctx context.Context, u store.User, entity string) (sto
 	} else if err != nil {
 		return nil, fmt.Errorf("admin: get assignment: %w", err)
 	}
+	// An assignment's role always exists: the store refuses to delete an
+	// assigned role (and a foreign key backs that).
 	role, err := s.st.GetJobRole(ctx, a.JobRoleID)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Grants{}, nil
-	} else if err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("admin: get job role: %w", err)
 	}
 	return store.EffectiveGrants(u, role), nil
