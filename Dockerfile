@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Build: docker build --build-arg VERSION=$(git describe --always --dirty) -t bankfeed .
 # Run:   docker run -p 8080:8080 -v bankfeed-data:/data bankfeed serve --demo
+#        (a trial on this machine: --demo refuses a public issuer or PostgreSQL, see README "Docker")
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
