@@ -231,6 +231,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown account", "POST", "/admin/v1/account-groups", map[string]any{"name": "G", "accountIds": []string{"acc_nope"}}, 404, "acc_nope"},
 		{"unknown approval", "POST", "/admin/v1/approvals/apr_nope/approve", nil, 404, "apr_nope"},
 		{"unknown route", "GET", "/admin/v1/nothing", nil, 404, "no route"},
+		{"the bare prefix", "GET", "/admin/v1", nil, 404, "no route"},
 		{"bad limit", "GET", "/admin/v1/users?limit=0", nil, 400, "limit"},
 		{"bad status filter", "GET", "/admin/v1/approvals?status=maybe", nil, 400, "status"},
 		{"bad since", "GET", "/admin/v1/audit?since=yesterday", nil, 400, "since"},
@@ -243,6 +244,11 @@ func TestBadInput(t *testing.T) {
 				t.Fatalf("= %d %s, want %d with %q", r.Status, r.Raw, c.status, c.detail)
 			}
 		})
+	}
+	for _, path := range []string{"/ops/v1", "/ops/v1/nothing"} {
+		if r := e.call(e.operator, http.MethodGet, path, nil); r.Status != http.StatusNotFound || r.str("type") != "urn:bankfeed:problem:not-found" {
+			t.Errorf("GET %s = %d %s", path, r.Status, r.Raw)
+		}
 	}
 	// Wrong media type.
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.ts.URL+"/admin/v1/job-roles", strings.NewReader("name=x"))

@@ -127,6 +127,9 @@ func (s *Server) routes(a, o *echo.Group) {
 	a.DELETE("/connections/:id", s.m("connection.revoke", s.handleRevokeConnection))
 
 	a.GET("/audit", s.h(s.handleListAudit))
+	// The catch-alls answer our problem, not echo's JSON 404; "/*" does not
+	// match the bare prefix.
+	a.Any("", s.h(s.handleNoRoute))
 	a.Any("/*", s.h(s.handleNoRoute))
 
 	o.GET("/business-groups", s.h(s.handleOpsListBusinessGroups))
@@ -154,6 +157,7 @@ func (s *Server) routes(a, o *echo.Group) {
 	o.POST("/transactions", s.h(s.handleOpsPostTransactions))
 	o.GET("/transactions", s.h(s.handleOpsListTransactions))
 	o.DELETE("/accounts/:id/pending/:externalId", s.h(s.handleOpsRemovePending))
+	o.Any("", s.h(s.handleNoRoute))
 	o.Any("/*", s.h(s.handleNoRoute))
 }
 
