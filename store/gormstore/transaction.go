@@ -403,16 +403,10 @@ func (s *Store) RemovePending(ctx context.Context, pendingID string, at time.Tim
 	return s.changePending(ctx, "remove pending", pendingID, map[string]any{"removed_at": micros(at)})
 }
 
-// visible restricts q to what f shows. A pending record changes at most
-// once (replaced or removed), and that change gave it its current Seq: so
-// "changed after AsOfSeq" is seq > AsOfSeq, and such a record is shown as
-// it was then (see asOf).
-func visible(q *gorm.DB, f store.TransactionFilter) *gorm.DB {
-	where, args := visibleWhere(f)
-	return q.Where(where, args...)
-}
-
-// visibleWhere is visible's condition, with ? placeholders.
+// visibleWhere restricts a transaction query to what f shows. A pending
+// record changes at most once (replaced or removed), and that change gave it
+// its current Seq: so "changed after AsOfSeq" is seq > AsOfSeq, and such a
+// record is shown as it was then (see asOf). The condition has ? placeholders.
 func visibleWhere(f store.TransactionFilter) (string, []any) {
 	var b strings.Builder
 	args := make([]any, 0, 8)

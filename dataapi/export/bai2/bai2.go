@@ -24,7 +24,6 @@ type writer struct {
 	t   statement.Totals
 	loc *time.Location
 
-	fields  []string
 	records int64 // records in the current account (03..49)
 	acctSum int64 // account control total
 	grpRecs int64
