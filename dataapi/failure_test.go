@@ -88,25 +88,7 @@ func TestDeadlineIsUnavailable(t *testing.T) {
 	tok := e.token(t)
 	path := base + "/accounts/" + e.f.chq + "/transactions"
 	wantStatus(t, e.get(t, tok, path), 200)
-	req, err := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set(expiredHeader, "1")
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := resp{status: res.StatusCode, header: res.Header, body: body}
-	if err := e.validate(req, r); err != nil {
-		t.Errorf("OpenAPI: %v", err)
-	}
+	r := e.getServerError(t, tok, path, expiredHeader, "1")
 	wantOpaque(t, r, 503, "unavailable", "503", "deadline", "context")
 	if got := r.header.Get("Retry-After"); got != "1" {
 		t.Errorf("Retry-After %q, want 1", got)

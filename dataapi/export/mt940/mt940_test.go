@@ -119,19 +119,7 @@ func TestWrite(t *testing.T) {
 		if !reflect.DeepEqual(l, w) {
 			t.Errorf(":61: of %s:\n got %+v\nwant %+v", tx.ID, l, w)
 		}
-		// :86: says, in SWIFT X, the description, then the counterparty
-		// unless the description names it, the memo and the reference.
-		parts := []string{tx.Description}
-		if who := cmp.Or(tx.Payee, tx.Counterparty); !strings.Contains(statementtest.Fold(tx.Description), statementtest.Fold(who)) {
-			parts = append(parts, who)
-		}
-		parts = append(parts, tx.Memo)
-		if tx.CustomerReference != "" {
-			parts = append(parts, "REF "+tx.CustomerReference)
-		}
-		if got, want := statementtest.Fold(strings.Join(l.Narrative, "")), statementtest.Fold(strings.Join(parts, " ")); got != want {
-			t.Errorf(":86: of %s: %q\nfolded %q\n  want %q", tx.ID, l.Narrative, got, want)
-		}
+		statementtest.CheckNarrative(t, tx.ID, l.Narrative, tx.Description, cmp.Or(tx.Payee, tx.Counterparty), tx.Memo, tx.CustomerReference)
 	}
 	statementtest.Reconcile(t, p, d.PeriodStart, d.PeriodEnd)
 }

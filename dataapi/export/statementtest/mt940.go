@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"testing"
 	"unicode"
 
 	"github.com/bankfeed/bankfeed/store"
@@ -263,3 +264,22 @@ const (
 	foldFrom = "àâäáçéèêëíîïóôöùûüúÿñ"
 	foldTo   = "aaaaceeeeiiiooouuuuyn"
 )
+
+// CheckNarrative checks an entry's :86: lines (narrative, as read) against
+// what they must say, compared after Fold: the description, the
+// counterparty unless the description names it, the memo and the customer
+// reference.
+func CheckNarrative(t testing.TB, id string, narrative []string, description, counterparty, memo, customerRef string) {
+	t.Helper()
+	parts := []string{description}
+	if !strings.Contains(Fold(description), Fold(counterparty)) {
+		parts = append(parts, counterparty)
+	}
+	parts = append(parts, memo)
+	if customerRef != "" {
+		parts = append(parts, "REF "+customerRef)
+	}
+	if got, want := Fold(strings.Join(narrative, "")), Fold(strings.Join(parts, " ")); got != want {
+		t.Errorf(":86: of %s: %q\nfolded %q\n  want %q", id, narrative, got, want)
+	}
+}
