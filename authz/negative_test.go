@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -358,42 +357,5 @@ func TestCreateClientValidation(t *testing.T) {
 	must(t, err)
 	if secret == "" || c.SecretHash != store.HashToken(secret) || c.TokenEndpointAuthMethod != "client_secret_basic" {
 		t.Fatalf("client %+v", c)
-	}
-}
-
-// TestConcurrentCodeExchange: of simultaneous exchanges of one code exactly
-// one gets tokens.
-func TestConcurrentCodeExchange(t *testing.T) {
-	e := newEnv(t, envOpts{})
-	verifier := oauth2.GenerateVerifier()
-	q := e.codeFor(e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier)), e.user.ID, allScopes)
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}
-	const n = 8
-	results := make(chan int, n)
-	start := make(chan struct{})
-	for i := 0; i < n; i++ {
-		go func() {
-			<-start
-			req, _ := http.NewRequest(http.MethodPost, e.iss+"/oauth2/token", strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth(e.vendor.ID, e.secret)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				results <- 0
-				return
-			}
-			resp.Body.Close()
-			results <- resp.StatusCode
-		}()
-	}
-	close(start)
-	ok := 0
-	for i := 0; i < n; i++ {
-		if <-results == http.StatusOK {
-			ok++
-		}
-	}
-	if ok != 1 {
-		t.Fatalf("%d exchanges of one code succeeded, want exactly 1", ok)
 	}
 }
