@@ -256,8 +256,8 @@ func (s *Server) authorize(ctx context.Context, flow store.AuthFlow, ar *fosite.
 	} else if err != nil {
 		return nil, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
 	}
-	if !userActive(user, s.now()) {
-		return nil, deny("The user cannot sign in.")
+	if err := store.JudgeUser(user); err != nil {
+		return nil, deny("The user cannot authorize this application: " + err.Error() + ".")
 	}
 	if !fc.c.FirstParty && !user.AccountingSoftware {
 		return nil, deny("Only an accounting software user can connect an accounting application.")
@@ -340,11 +340,6 @@ func isResourceScope(sc string) bool {
 		return true
 	}
 	return false
-}
-
-// userActive: active and not locked by failed sign-ins.
-func userActive(u store.User, now time.Time) bool {
-	return u.Status == store.UserActive && (u.LockedUntil.IsZero() || now.After(u.LockedUntil))
 }
 
 // allowedDataScopes are the data scopes the user's job role (in the business

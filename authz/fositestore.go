@@ -309,18 +309,12 @@ func (a *fositeStore) GetAuthorizeCodeSession(ctx context.Context, sig string, s
 	return req, nil
 }
 
-// InvalidateAuthorizeCodeSession marks the code used. With a backend that
-// has store.TokenConsumer only one of two concurrent exchanges wins.
+// InvalidateAuthorizeCodeSession marks the code used: of two concurrent
+// exchanges of one code only one wins (store.TokenStore.ConsumeToken).
 func (a *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, sig string) error {
-	if tc, ok := a.st.(store.TokenConsumer); ok {
-		if _, err := tc.ConsumeToken(ctx, store.TokenAuthorizeCode, sig); errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("authz: code already used: %w", fosite.ErrInvalidatedAuthorizeCode)
-		} else if err != nil {
-			return fmt.Errorf("authz: invalidate code: %w", err)
-		}
-		return nil
-	}
-	if err := a.st.DeactivateToken(ctx, store.TokenAuthorizeCode, sig); err != nil {
+	if _, err := a.st.ConsumeToken(ctx, store.TokenAuthorizeCode, sig); errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("authz: code already used: %w", fosite.ErrInvalidatedAuthorizeCode)
+	} else if err != nil {
 		return fmt.Errorf("authz: invalidate code: %w", err)
 	}
 	return nil

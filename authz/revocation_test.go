@@ -131,7 +131,7 @@ func TestRevocation(t *testing.T) {
 }
 
 // TestCodeRedeemedConcurrently: of several simultaneous exchanges of one
-// code exactly one gets tokens (store.TokenConsumer decides the race).
+// code exactly one gets tokens (store.TokenStore.ConsumeToken decides the race).
 func TestCodeRedeemedConcurrently(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	verifier := oauth2.GenerateVerifier()

@@ -3,8 +3,7 @@ package authz
 import (
 	"context"
 	"errors"
-	"fmt"
-	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -112,68 +111,37 @@ func (g *grantPolicy) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 	return nil
 }
 
-// checkGrant is the live re-check of a user grant (consent, user, role).
+// checkGrant is the live re-check of a user grant (code exchange, refresh):
+// the records read in one statement, judged by store.JudgeGrant. A grant
+// that no longer stands is invalid_grant with the precise reason, and the
+// vendor reconnects (rule 6).
 func (s *Server) checkGrant(ctx context.Context, consentID, userID string, fc *fositeClient, granted []string) error {
-	if gr, ok := s.st.(store.GrantReader); ok {
-		// One round trip when everything is there (the usual case); a
-		// missing record falls through to the reads one by one, which say
-		// which one is missing.
-		consent, user, role, found, err := gr.GrantRecords(ctx, consentID, userID)
-		if err != nil {
-			return fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
-		}
-		if found {
-			return s.checkGrantRecords(ctx, consent, user, store.AllowedScopes(store.EffectiveGrants(user, role)), userID, fc, granted)
-		}
-	}
-	consent, err := s.st.GetConsent(ctx, consentID)
-	if errors.Is(err, store.ErrNotFound) {
-		return fosite.ErrInvalidGrant.WithHint("The authorization no longer exists.")
-	} else if err != nil {
-		return fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
-	}
-	if !consent.Active(s.now()) || consent.UserID != userID || consent.ClientID != fc.GetID() {
-		return fosite.ErrInvalidGrant.WithHint("The authorization was revoked.")
-	}
-	user, err := s.st.GetUser(ctx, userID)
-	if errors.Is(err, store.ErrNotFound) {
-		return fosite.ErrInvalidGrant.WithHint("The user no longer exists.")
-	} else if err != nil {
-		return fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
-	}
-	allowed, err := s.allowedDataScopes(ctx, user)
+	a, err := s.st.GrantRecords(ctx, consentID, userID)
 	if err != nil {
 		return fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
 	}
-	return s.checkGrantRecords(ctx, consent, user, allowed, userID, fc, granted)
-}
-
-// checkGrantRecords decides on the records checkGrant read: the consent
-// stands, the user is active and may use the client, and the job role still
-// allows every data scope.
-func (s *Server) checkGrantRecords(ctx context.Context, consent store.Consent, user store.User, allowed []string, userID string, fc *fositeClient, granted []string) error {
 	now := s.now()
-	if !consent.Active(now) || consent.UserID != userID || consent.ClientID != fc.GetID() {
-		return fosite.ErrInvalidGrant.WithHint("The authorization was revoked.")
-	}
-	if !userActive(user, now) {
-		return fosite.ErrInvalidGrant.WithHint("The user is not active.")
-	}
-	if !fc.c.FirstParty && !user.AccountingSoftware {
-		return fosite.ErrInvalidGrant.WithHint("The user is not an accounting software user.")
-	}
-	for _, sc := range append(slices.Clone(consent.Scopes), granted...) {
-		if (sc == store.ScopeAccountsRead || sc == store.ScopeStatementsRead) && !slices.Contains(allowed, sc) {
-			return fosite.ErrInvalidGrant.WithHint(fmt.Sprintf("The user's job role no longer allows %s.", sc))
-		}
+	g := store.Grant{RequestID: consentID, ClientID: fc.GetID(), UserID: userID, Scopes: granted, FirstParty: fc.c.FirstParty}
+	p, err := store.JudgeGrant(g, a, now, true)
+	if errors.Is(err, store.ErrGrantEnded) {
+		return fosite.ErrInvalidGrant.WithHint(grantHint(err))
+	} else if err != nil {
+		return fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
 	}
 	// The store stamps LastUsedAt at most once a minute; the consent just
 	// read says whether this grant would, which spares every other refresh
 	// two statements.
-	if now.Sub(consent.LastUsedAt) >= time.Minute {
-		if err := s.st.TouchConsent(ctx, consent.ID, now); err != nil {
-			s.log.WarnContext(ctx, "touch consent failed", "consent", consent.ID, "err", err)
+	if now.Sub(p.Consent.LastUsedAt) >= time.Minute {
+		if err := s.st.TouchConsent(ctx, p.Consent.ID, now); err != nil {
+			s.log.WarnContext(ctx, "touch consent failed", "consent", p.Consent.ID, "err", err)
 		}
 	}
 	return nil
+}
+
+// grantHint is the error_description's hint for a grant that no longer
+// stands: its reason, as a sentence.
+func grantHint(err error) string {
+	hint := err.Error()
+	return strings.ToUpper(hint[:1]) + hint[1:] + "."
 }

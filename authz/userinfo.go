@@ -34,7 +34,7 @@ func (s *Server) handleUserinfo(c echo.Context) error {
 		return c.JSON(http.StatusForbidden, map[string]string{"error": "insufficient_scope"})
 	}
 	user, err := s.st.GetUser(ctx, grant.UserID)
-	if err != nil || !userActive(user, s.now()) {
+	if err != nil || store.JudgeUser(user) != nil {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.ErrorContext(ctx, "userinfo: get user failed", "err", err)
 			return c.JSON(http.StatusInternalServerError, map[string]string{"error": "server_error"})

@@ -47,7 +47,7 @@ func wantOpaque(t *testing.T, r resp, status int, slug, code string, secrets ...
 // vendor's users through consent again), and the cause is logged.
 func TestDatabaseDownIsInternal(t *testing.T) {
 	logs := &logBuffer{}
-	e := newEnv(t, envOptions{tokenRecords: true, strictTokens: true, logs: logs})
+	e := newEnv(t, envOptions{strictTokens: true, logs: logs})
 	tok := e.token(t)
 	chq := base + "/accounts/" + e.f.chq
 	paths := []string{base + "/customers/current", base + "/accounts", chq, chq + "/transactions", chq + "/transactions/sync",
@@ -84,7 +84,7 @@ func withDeadline(next http.Handler) http.Handler {
 // with Retry-After, logged as a warning; the same request in time is a 200.
 func TestDeadlineIsUnavailable(t *testing.T) {
 	logs := &logBuffer{}
-	e := newEnv(t, envOptions{tokenRecords: true, logs: logs, handler: withDeadline})
+	e := newEnv(t, envOptions{logs: logs, handler: withDeadline})
 	tok := e.token(t)
 	path := base + "/accounts/" + e.f.chq + "/transactions"
 	wantStatus(t, e.get(t, tok, path), 200)

@@ -104,7 +104,7 @@ type principal struct {
 	// account is the route's account when the principal may see it now.
 	account *store.Account
 	scopes  []string // grant ∩ consent ∩ what the job role allows now
-	maxSeq  int64    // store.MaxSeq read with the records; -1: not read
+	maxSeq  int64    // store.MaxSeq read with the records
 }
 
 func (p *principal) hasScope(s string) bool { return slices.Contains(p.scopes, s) }
@@ -165,7 +165,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 		}
-		p, err := s.loadPrincipal(ctx, grant, now, accountID, access)
+		p, err := s.loadPrincipal(grant, now, access)
 		if err != nil {
 			return err
 		}
@@ -208,138 +208,34 @@ func isB64Token(s string) bool {
 	return true
 }
 
-// verify checks the bearer token. With a RecordVerifier and a
-// store.AccessReader, the token record and the records loadPrincipal judges
-// come in one statement, returned as access (nil: read them separately).
-func (s *Server) verify(ctx context.Context, token, accountID string) (store.Grant, *store.Access, error) {
-	rv, ok := s.verifier.(RecordVerifier)
-	ar, ok2 := s.store.(store.AccessReader)
-	if !ok || !ok2 {
-		g, err := s.verifier.Verify(ctx, token)
-		return g, nil, err
-	}
-	var access *store.Access
-	g, err := rv.VerifyWith(ctx, token, func(ctx context.Context, sig string) (store.TokenRecord, error) {
-		rec, a, ok, err := ar.ReadTokenAccess(ctx, sig, accountID)
-		if err != nil {
-			return store.TokenRecord{}, err
-		}
-		if ok {
-			access = &a
-			return rec, nil
-		}
-		return s.store.GetToken(ctx, store.TokenAccess, sig) // the rest is read record by record
+// verify checks the bearer token, reading its record in the same
+// statement as the records the grant is judged on (store.AccessStore's
+// ReadTokenAccess), returned as access.
+func (s *Server) verify(ctx context.Context, token, accountID string) (store.Grant, store.Access, error) {
+	var access store.Access
+	g, err := s.verifier.VerifyWith(ctx, token, func(ctx context.Context, sig string) (store.TokenRecord, error) {
+		rec, a, err := s.store.ReadTokenAccess(ctx, sig, accountID)
+		access = a
+		return rec, err
 	})
 	if err != nil {
-		return store.Grant{}, nil, err
+		return store.Grant{}, store.Access{}, err
 	}
 	return g, access, nil
 }
 
-// loadPrincipal judges the user, consent, assignment, job role, account
-// group and the route's account (accountID, "" for none), re-read now
-// unless verify read them with the token (read). A gone or inactive
-// user and a revoked or foreign consent make the token invalid; a missing
-// assignment only leaves no scope.
-func (s *Server) loadPrincipal(ctx context.Context, g store.Grant, now time.Time, accountID string, read *store.Access) (*principal, error) {
-	a := read
-	if a == nil {
-		r, err := s.readAccess(ctx, g, accountID)
-		if err != nil {
-			return nil, err
-		}
-		a = &r
-	}
-	user, consent := a.User, a.Consent
-	if user.Status != store.UserActive {
-		return nil, errInvalidToken("the user is not active")
-	}
-	if !consent.Active(now) || consent.UserID != user.ID || consent.ClientID != g.ClientID {
-		return nil, errInvalidToken("the consent behind the token was revoked or has expired")
-	}
-	p := &principal{grant: g, user: user, consent: consent, maxSeq: a.MaxSeq}
-	if a.Role.ID != "" {
-		allowed := store.AllowedScopes(store.EffectiveGrants(user, a.Role))
-		for _, sc := range allowed {
-			if g.HasScope(sc) && slices.Contains(consent.Scopes, sc) {
-				p.scopes = append(p.scopes, sc)
-			}
-		}
-	}
-	if a.Group.ID != "" && a.Group.BusinessGroupID == user.BusinessGroupID {
-		p.group = &a.Group
-		// The store put the account in the group's list; the rest of
-		// store.CanSeeAccount is the business group.
-		if a.Account.ID != "" && a.Account.BusinessGroupID == user.BusinessGroupID {
-			p.account = &a.Account
-		}
-	}
-	return p, nil
-}
-
-// readAccess reads the records loadPrincipal judges: in one round trip
-// when the store is a store.AccessReader and everything is there, else one
-// by one, which also tells a missing user or consent (401) from a missing
-// assignment, role, group or account (no scope, no account). Records that
-// are missing are zero, as is MaxSeq (-1) when it was not read.
-func (s *Server) readAccess(ctx context.Context, g store.Grant, accountID string) (store.Access, error) {
-	if r, ok := s.store.(store.AccessReader); ok {
-		a, ok, err := r.ReadAccess(ctx, g.RequestID, g.UserID, accountID)
-		if err != nil {
-			return store.Access{}, fmt.Errorf("dataapi: read access: %w", err)
-		}
-		if ok {
-			return a, nil
-		}
-	}
-	a := store.Access{MaxSeq: -1}
-	var err error
-	a.User, err = s.store.GetUser(ctx, g.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return a, errInvalidToken("the user no longer exists")
+// loadPrincipal judges the grant on the records verify read with the token
+// (store.JudgeGrant): a grant that no longer stands is an invalid token
+// (401, with the reason); a missing assignment, role or group only leaves
+// no scope or no account.
+func (s *Server) loadPrincipal(g store.Grant, now time.Time, a store.Access) (*principal, error) {
+	sp, err := store.JudgeGrant(g, a, now, false)
+	if errors.Is(err, store.ErrGrantEnded) {
+		return nil, errInvalidToken(err.Error())
 	} else if err != nil {
-		return a, fmt.Errorf("dataapi: get user: %w", err)
+		return nil, fmt.Errorf("dataapi: judge grant: %w", err)
 	}
-	a.Consent, err = s.store.GetConsent(ctx, g.RequestID)
-	if errors.Is(err, store.ErrNotFound) {
-		return a, errInvalidToken("the consent behind the token no longer exists")
-	} else if err != nil {
-		return a, fmt.Errorf("dataapi: get consent: %w", err)
-	}
-	a.Assignment, err = s.store.UserAssignment(ctx, g.UserID, "")
-	if errors.Is(err, store.ErrNotFound) {
-		return a, nil
-	} else if err != nil {
-		return a, fmt.Errorf("dataapi: get assignment: %w", err)
-	}
-	a.Role, err = s.store.GetJobRole(ctx, a.Assignment.JobRoleID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return a, fmt.Errorf("dataapi: get job role: %w", err)
-	}
-	if a.Assignment.AccountGroupID == "" {
-		return a, nil
-	}
-	a.Group, err = s.store.GetAccountGroup(ctx, a.Assignment.AccountGroupID)
-	if errors.Is(err, store.ErrNotFound) {
-		return a, nil
-	} else if err != nil {
-		return a, fmt.Errorf("dataapi: get account group: %w", err)
-	}
-	if accountID == "" {
-		return a, nil
-	}
-	inGroup := slices.Contains(a.Group.AccountIDs, accountID)
-	a.Group.AccountIDs = nil // as the one-statement read: only a membership test on account routes
-	if !inGroup {
-		return a, nil
-	}
-	a.Account, err = s.store.GetAccount(ctx, accountID)
-	if errors.Is(err, store.ErrNotFound) {
-		return a, nil
-	} else if err != nil {
-		return a, fmt.Errorf("dataapi: get account: %w", err)
-	}
-	return a, nil
+	return &principal{grant: g, user: sp.User, consent: sp.Consent, group: sp.Group, account: sp.Account, scopes: sp.Scopes, maxSeq: a.MaxSeq}, nil
 }
 
 // touchConsent records the consent's use, at most once a minute per consent
@@ -369,16 +265,16 @@ func (s *Server) touchConsent(ctx context.Context, id string, now time.Time) {
 }
 
 // requireScope answers 403 insufficient_scope unless the principal holds
-// scope now.
-func (s *Server) requireScope(scope string) echo.MiddlewareFunc {
+// one of scopes now.
+func (s *Server) requireScope(scopes ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			p := principalFrom(c)
 			if p == nil {
 				return errUnauthenticated("authentication required")
 			}
-			if !p.hasScope(scope) {
-				return errInsufficientScope(scope)
+			if !slices.ContainsFunc(scopes, p.hasScope) {
+				return errInsufficientScope(scopes...)
 			}
 			return next(c)
 		}

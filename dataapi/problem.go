@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -92,10 +93,20 @@ func errTokenInQuery() *Problem {
 	return p
 }
 
-func errInsufficientScope(scope string) *Problem {
+// errInsufficientScope: the call needs one of scopes (RFC 6750 lists them,
+// space-separated, in scope=).
+func errInsufficientScope(scopes ...string) *Problem {
+	quoted := make([]string, len(scopes))
+	for i, sc := range scopes {
+		quoted[i] = strconv.Quote(sc)
+	}
+	what := fmt.Sprintf("the %s scope", strings.Join(quoted, " or "))
+	if len(scopes) > 1 {
+		what = fmt.Sprintf("the %s scope (either)", strings.Join(quoted, " or "))
+	}
 	p := newProblem(http.StatusForbidden, "insufficient-scope", "Insufficient scope", codeForbidden,
-		fmt.Sprintf("this call needs the %q scope, which the token or the user's job role does not grant", scope))
-	p.wwwAuthenticate = fmt.Sprintf(`Bearer realm="fdx", error="insufficient_scope", scope=%q`, scope)
+		fmt.Sprintf("this call needs %s, which the token or the user's job role does not grant", what))
+	p.wwwAuthenticate = fmt.Sprintf(`Bearer realm="fdx", error="insufficient_scope", scope=%q`, strings.Join(scopes, " "))
 	return p
 }
 

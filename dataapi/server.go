@@ -20,20 +20,14 @@ import (
 // BasePath is where Mount serves the API.
 const BasePath = "/fdx/v6"
 
-// TokenVerifier checks a bearer access token and returns the grant it stands
-// for. authz.Server satisfies it. Which errors mean "bad token" (401) is
-// told by Config.IsInvalidToken.
-type TokenVerifier interface {
-	Verify(ctx context.Context, token string) (store.Grant, error)
-}
-
-// RecordVerifier is an optional extension of TokenVerifier (authz.Server
-// has it): VerifyWith verifies as Verify does but leaves the read of the
+// TokenVerifier checks a bearer access token and returns the grant it
+// stands for; authz.Server satisfies it. VerifyWith leaves the read of the
 // token record, by its signature, to the API, which reads it in the same
-// statement as the records it re-checks when the store is a
-// store.AccessReader. read returns store.ErrNotFound for an unknown
-// signature.
-type RecordVerifier interface {
+// statement as the records it re-checks (store.AccessStore's
+// ReadTokenAccess); read returns store.ErrNotFound for an unknown
+// signature. Which errors mean "bad token" (401) is told by
+// Config.IsInvalidToken.
+type TokenVerifier interface {
 	VerifyWith(ctx context.Context, token string, read func(ctx context.Context, signature string) (store.TokenRecord, error)) (store.Grant, error)
 }
 
@@ -167,7 +161,10 @@ func (s *Server) routes(g *echo.Group) {
 	accounts := append(auth, s.requireScope(store.ScopeAccountsRead))
 	statements := append(append([]echo.MiddlewareFunc{}, auth...), s.requireScope(store.ScopeStatementsRead))
 
-	s.get(g, "/customers/current", s.handleCurrentCustomer, auth...)
+	// The business behind the token is data too: either data scope.
+	customer := append(append([]echo.MiddlewareFunc{}, auth...), s.requireScope(store.ScopeAccountsRead, store.ScopeStatementsRead))
+
+	s.get(g, "/customers/current", s.handleCurrentCustomer, customer...)
 	s.get(g, "/accounts", s.handleListAccounts, accounts...)
 	s.get(g, "/accounts/:accountId", s.handleGetAccount, accounts...)
 	s.get(g, "/accounts/:accountId/transactions", s.handleListTransactions, accounts...)

@@ -65,29 +65,25 @@ type tokenInfo struct {
 
 var errBadToken = fmt.Errorf("test: invalid token")
 
-func (v *verifier) Verify(ctx context.Context, token string) (store.Grant, error) {
+// VerifyWith is dataapi.TokenVerifier's, as authz.Server does it: the
+// token's record is read by the API, with the records it re-checks.
+func (v *verifier) VerifyWith(ctx context.Context, token string, read func(context.Context, string) (store.TokenRecord, error)) (store.Grant, error) {
 	v.mu.Lock()
 	ti, ok := v.tokens[token]
 	v.mu.Unlock()
 	if !ok {
 		return store.Grant{}, errBadToken
 	}
-	c, err := v.st.GetConsent(ctx, ti.consentID)
-	if err != nil {
+	rec, err := read(ctx, tokenSignature(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Grant{}, errBadToken
+	} else if err != nil {
+		return store.Grant{}, err
+	}
+	if !rec.Active {
 		return store.Grant{}, errBadToken
 	}
-	if !c.RevokedAt.IsZero() {
-		return store.Grant{}, errBadToken
-	}
-	scopes := ti.scopes
-	if scopes == nil {
-		scopes = c.Scopes
-	}
-	client := c.ClientID
-	if ti.clientID != "" {
-		client = ti.clientID
-	}
-	return store.Grant{RequestID: c.ID, ClientID: client, UserID: c.UserID, Scopes: scopes, ExpiresAt: ti.expires}, nil
+	return store.Grant{RequestID: rec.RequestID, ClientID: rec.ClientID, UserID: rec.Subject, Scopes: ti.scopes, ExpiresAt: ti.expires}, nil
 }
 
 func (v *verifier) issue(consentID string, scopes []string, expires time.Time) string {
@@ -124,30 +120,6 @@ func (v *verifier) add(tok string, ti tokenInfo) {
 
 func tokenSignature(tok string) string { return store.HashToken(tok) }
 
-// recordVerifier is the test verifier with dataapi.RecordVerifier (as
-// authz.Server has): the token's record is read by the API, in the same
-// statement as the access records when the store can.
-type recordVerifier struct{ *verifier }
-
-func (v recordVerifier) VerifyWith(ctx context.Context, token string, read func(context.Context, string) (store.TokenRecord, error)) (store.Grant, error) {
-	v.mu.Lock()
-	ti, ok := v.tokens[token]
-	v.mu.Unlock()
-	if !ok {
-		return store.Grant{}, errBadToken
-	}
-	rec, err := read(ctx, tokenSignature(token))
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Grant{}, errBadToken
-	} else if err != nil {
-		return store.Grant{}, err
-	}
-	if !rec.Active {
-		return store.Grant{}, errBadToken
-	}
-	return store.Grant{RequestID: rec.RequestID, ClientID: rec.ClientID, UserID: rec.Subject, Scopes: ti.scopes, ExpiresAt: ti.expires}, nil
-}
-
 // env is a running API over a seeded store.
 type env struct {
 	t    testing.TB
@@ -167,10 +139,6 @@ type envOptions struct {
 	rateLimit     int
 	maxExportDays int
 	logs          *logBuffer // also receives the server's log (level Warn and up)
-	// withoutAccessReader hides the store's store.AccessReader from the API.
-	withoutAccessReader bool
-	// tokenRecords gives the API a dataapi.RecordVerifier.
-	tokenRecords bool
 	// strictTokens makes only the verifier's errBadToken a 401, as cmd
 	// does with authz.ErrInvalidToken: a store failure is then a 5xx.
 	strictTokens bool
@@ -210,16 +178,10 @@ func newEnv(t testing.TB, opts envOptions) *env {
 		logTo = io.MultiWriter(logTo, opts.logs)
 	}
 	var st store.Store = e.st
-	if opts.withoutAccessReader {
-		st = struct{ store.Store }{e.st}
-	}
 	if opts.store != nil {
 		st = opts.store(st)
 	}
 	var verifier dataapi.TokenVerifier = e.v
-	if opts.tokenRecords {
-		verifier = recordVerifier{e.v}
-	}
 	var invalidToken func(error) bool
 	if opts.strictTokens {
 		invalidToken = func(err error) bool { return errors.Is(err, errBadToken) }

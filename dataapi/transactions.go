@@ -78,13 +78,8 @@ func (s *Server) handleListTransactions(c echo.Context) error {
 	if pk != "" {
 		after = &store.TxCursor{BusinessDate: key.Date, ID: key.ID}
 	} else {
-		asOf := p.maxSeq // read with the access records when the store could
-		if asOf < 0 {
-			if asOf, err = s.store.MaxSeq(ctx); err != nil {
-				return fmt.Errorf("dataapi: max seq: %w", err)
-			}
-		}
-		key = txKey{Account: a.ID, From: from, To: to, Statuses: statuses, AsOf: asOf}
+		// The snapshot: MaxSeq, read with the access records.
+		key = txKey{Account: a.ID, From: from, To: to, Statuses: statuses, AsOf: p.maxSeq}
 	}
 	var txs []store.Transaction
 	more := false

@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -30,8 +32,8 @@ var (
 	ErrGrantConsentExpired     error = &grantEnded{"the authorization has expired"}
 	ErrGrantConsentNotTheGrant error = &grantEnded{"the authorization belongs to another user or client"}
 	// ErrGrantScopeWithdrawn: at the token endpoint, the job role no longer
-	// allows a data scope of the grant (StrictScopes).
-	ErrGrantScopeWithdrawn error = &grantEnded{"the user's job role no longer allows a granted scope"}
+	// allows a data scope of the grant (StrictScopes); the error names them.
+	ErrGrantScopeWithdrawn error = &grantEnded{"the user's job role no longer allows"}
 )
 
 // Principal is what a standing grant may do now.
@@ -111,7 +113,7 @@ func JudgeGrant(g Grant, a Access, now time.Time, strict StrictScopes) (Principa
 		}
 	}
 	if strict && len(p.Withdrawn) > 0 {
-		return Principal{}, ErrGrantScopeWithdrawn
+		return Principal{}, fmt.Errorf("%w %s", ErrGrantScopeWithdrawn, strings.Join(p.Withdrawn, " "))
 	}
 	if a.Group.ID != "" && a.Group.BusinessGroupID == a.User.BusinessGroupID {
 		grp := a.Group

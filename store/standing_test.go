@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -81,7 +82,7 @@ func TestJudgeGrant(t *testing.T) {
 			a.Assignment, a.Role, a.Group, a.Account = Assignment{}, JobRole{}, AccountGroup{}, Account{}
 		},
 			withdrawn: []string{ScopeAccountsRead, ScopeStatementsRead}},
-		{name: "no assignment, strictly", edit: func(_ *Grant, a *Access) {
+		{name: "no assignment, strictly", withdrawn: []string{ScopeAccountsRead, ScopeStatementsRead}, edit: func(_ *Grant, a *Access) {
 			a.Assignment, a.Role, a.Group, a.Account = Assignment{}, JobRole{}, AccountGroup{}, Account{}
 		},
 			strict: true, err: ErrGrantScopeWithdrawn},
@@ -89,7 +90,8 @@ func TestJudgeGrant(t *testing.T) {
 			withdrawn: []string{ScopeAccountsRead, ScopeStatementsRead}, group: true, account: true},
 		{name: "role lost Manage statements", edit: func(_ *Grant, a *Access) { a.Role.Grants = onlyAccounts },
 			scopes: []string{ScopeAccountsRead}, withdrawn: []string{ScopeStatementsRead}, group: true, account: true},
-		{name: "role lost Manage statements, strictly", edit: func(_ *Grant, a *Access) { a.Role.Grants = onlyAccounts }, strict: true, err: ErrGrantScopeWithdrawn},
+		{name: "role lost Manage statements, strictly", edit: func(_ *Grant, a *Access) { a.Role.Grants = onlyAccounts }, strict: true, err: ErrGrantScopeWithdrawn,
+			withdrawn: []string{ScopeStatementsRead}},
 		{name: "role lost Manage statements, grant and consent never had it", edit: func(g *Grant, a *Access) {
 			a.Role.Grants, g.Scopes, a.Consent.Scopes = onlyAccounts, []string{ScopeAccountsRead}, []string{ScopeAccountsRead}
 		}, strict: true, scopes: []string{ScopeAccountsRead}, group: true, account: true},
@@ -125,6 +127,9 @@ func TestJudgeGrant(t *testing.T) {
 			if c.err != nil {
 				if !errors.Is(err, c.err) || !errors.Is(err, ErrGrantEnded) {
 					t.Fatalf("err = %v, want %v", err, c.err)
+				}
+				if errors.Is(err, ErrGrantScopeWithdrawn) && !strings.HasSuffix(err.Error(), "allows "+strings.Join(c.withdrawn, " ")) {
+					t.Fatalf("err %q does not name %v", err, c.withdrawn)
 				}
 				if p.User.ID != "" || p.Scopes != nil || p.Group != nil || p.Account != nil {
 					t.Fatalf("a refused grant came with a principal: %+v", p)

@@ -19,6 +19,7 @@ type Store interface {
 	ClientStore
 	ConsentStore
 	TokenStore
+	AccessStore
 	FlowStore
 	KeyStore
 
@@ -253,6 +254,11 @@ type TokenStore interface {
 	// FirstUsedAt set if it was zero (kept otherwise), and returns the record
 	// as it was before. Exactly one of concurrent callers sees Active=true.
 	RotateRefreshToken(ctx context.Context, signature string, at time.Time) (TokenRecord, error)
+	// ConsumeToken deactivates an active record (an authorization code's
+	// single use) and returns it as it was. Of concurrent callers exactly
+	// one succeeds; the others get ErrConflict, as does a record already
+	// inactive. ErrNotFound if missing.
+	ConsumeToken(ctx context.Context, kind TokenKind, signature string) (TokenRecord, error)
 	// DeleteExpiredTokens removes records that expired before now.
 	DeleteExpiredTokens(ctx context.Context, now time.Time) (int64, error)
 

@@ -185,7 +185,13 @@ func serve(ctx context.Context, o options, out io.Writer) (*http.Server, []strin
 			if err != nil {
 				return nil, nil, err
 			}
-			v.grants[store.RandomToken(24)] = store.Grant{RequestID: c.ID, ClientID: c.ClientID, UserID: u.ID, Scopes: scopes}
+			tok := store.RandomToken(24)
+			// The API reads the token's record with the records it re-checks.
+			if err := st.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAccess, Signature: store.HashToken(tok), RequestID: c.ID,
+				ClientID: c.ClientID, Subject: u.ID, Active: true, RequestedAt: time.Now(), ExpiresAt: time.Now().AddDate(1, 0, 0)}); err != nil {
+				return nil, nil, err
+			}
+			v.grants[tok] = store.Grant{RequestID: c.ID, ClientID: c.ClientID, UserID: u.ID, Scopes: scopes}
 		}
 	}
 	api, err := dataapi.New(dataapi.Config{Store: st, Verifier: v, PageKeySecret: bytes.Repeat([]byte("l"), 32)})
@@ -210,13 +216,21 @@ func serve(ctx context.Context, o options, out io.Writer) (*http.Server, []strin
 }
 
 // verifier accepts the tokens serve minted (the OAuth server is not part of
-// this measurement; the API still re-reads user, consent, role and group).
+// this measurement; the API still reads the token's record and re-reads
+// user, consent, role and group).
 type verifier struct{ grants map[string]store.Grant }
 
-func (v *verifier) Verify(_ context.Context, token string) (store.Grant, error) {
+func (v *verifier) VerifyWith(ctx context.Context, token string, read func(context.Context, string) (store.TokenRecord, error)) (store.Grant, error) {
 	g, ok := v.grants[token]
 	if !ok {
 		return store.Grant{}, errors.New("unknown token")
+	}
+	rec, err := read(ctx, store.HashToken(token))
+	if err != nil {
+		return store.Grant{}, err
+	}
+	if !rec.Active {
+		return store.Grant{}, errors.New("inactive token")
 	}
 	return g, nil
 }

@@ -2,14 +2,14 @@ package gormstore
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/bankfeed/bankfeed/store"
 )
-
-var _ store.AccessReader = (*Store)(nil)
 
 // accessRow is one joined row of ReadAccess, scanned in column order.
 type accessRow struct {
@@ -68,25 +68,107 @@ var accessQueries = sync.OnceValue(func() (out [2][2]string) {
 	return out
 })
 
-// ReadAccess is store.AccessReader: inner joins only, so any missing record
-// yields no row and ok=false.
-func (s *Store) ReadAccess(ctx context.Context, consentID, userID, accountID string) (store.Access, bool, error) {
+// ReadAccess is store.AccessStore's: one statement of inner joins when
+// every record is there; when one is missing (no row), readByRecord tells
+// which.
+func (s *Store) ReadAccess(ctx context.Context, consentID, userID, accountID string) (store.Access, error) {
 	args := []any{userID}
 	if accountID != "" {
 		args = append(args, accountID)
 	}
 	_, a, ok, err := s.readAccess(ctx, false, accountID, append(args, consentID))
-	return a, ok, err
+	if err != nil || ok {
+		return a, err
+	}
+	return s.readByRecord(ctx, consentID, userID, accountID, true)
 }
 
-// ReadTokenAccess is store.AccessReader's ReadAccess for the access token
+// ReadTokenAccess is store.AccessStore's ReadAccess for the access token
 // stored under signature, read with it.
-func (s *Store) ReadTokenAccess(ctx context.Context, signature, accountID string) (store.TokenRecord, store.Access, bool, error) {
+func (s *Store) ReadTokenAccess(ctx context.Context, signature, accountID string) (store.TokenRecord, store.Access, error) {
 	var args []any
 	if accountID != "" {
 		args = append(args, accountID)
 	}
-	return s.readAccess(ctx, true, accountID, append(args, signature))
+	rec, a, ok, err := s.readAccess(ctx, true, accountID, append(args, signature))
+	if err != nil || ok {
+		return rec, a, err
+	}
+	rec, err = s.GetToken(ctx, store.TokenAccess, signature)
+	if err != nil {
+		return store.TokenRecord{}, store.Access{}, err
+	}
+	a, err = s.readByRecord(ctx, rec.RequestID, rec.Subject, accountID, true)
+	if err != nil {
+		return store.TokenRecord{}, store.Access{}, err
+	}
+	return rec, a, nil
+}
+
+// readByRecord reads Access one record at a time, leaving the missing ones
+// zero: the path of a refused grant, which JudgeGrant must tell apart
+// (withGroup false: GrantRecords' subset).
+func (s *Store) readByRecord(ctx context.Context, consentID, userID, accountID string, withGroup bool) (store.Access, error) {
+	var a store.Access
+	found := func(err error, what string) (bool, error) {
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("gormstore: read access: %s: %w", what, err)
+		}
+		return true, nil
+	}
+	c, err := s.GetConsent(ctx, consentID)
+	if ok, err := found(err, "consent"); err != nil {
+		return store.Access{}, err
+	} else if ok {
+		a.Consent = c
+	}
+	u, err := s.GetUser(ctx, userID)
+	if ok, err := found(err, "user"); err != nil {
+		return store.Access{}, err
+	} else if ok {
+		a.User = u
+	}
+	if withGroup {
+		if a.MaxSeq, err = s.MaxSeq(ctx); err != nil {
+			return store.Access{}, fmt.Errorf("gormstore: read access: max seq: %w", err)
+		}
+	}
+	as, err := s.UserAssignment(ctx, userID, "")
+	if ok, err := found(err, "assignment"); err != nil || !ok {
+		return a, err
+	}
+	a.Assignment = as
+	r, err := s.GetJobRole(ctx, as.JobRoleID)
+	if ok, err := found(err, "job role"); err != nil {
+		return store.Access{}, err
+	} else if ok {
+		a.Role = r
+	}
+	if !withGroup || as.AccountGroupID == "" {
+		return a, nil
+	}
+	g, err := s.GetAccountGroup(ctx, as.AccountGroupID)
+	if ok, err := found(err, "account group"); err != nil || !ok {
+		return a, err
+	}
+	a.Group = g
+	if accountID == "" {
+		return a, nil
+	}
+	a.Group.AccountIDs = nil // as the joined read: with an account, only its membership
+	if !slices.Contains(g.AccountIDs, accountID) {
+		return a, nil
+	}
+	x, err := s.GetAccount(ctx, accountID)
+	if ok, err := found(err, "account"); err != nil {
+		return store.Access{}, err
+	} else if ok {
+		a.Account = x
+	}
+	return a, nil
 }
 
 func (s *Store) readAccess(ctx context.Context, byToken bool, accountID string, args []any) (store.TokenRecord, store.Access, bool, error) {

@@ -9,9 +9,7 @@ import (
 	"github.com/bankfeed/bankfeed/store"
 )
 
-var _ store.TokenConsumer = (*Store)(nil)
-
-// ConsumeToken is store.TokenConsumer: the conditional UPDATE (active = true)
+// ConsumeToken is store.TokenStore's: the conditional UPDATE (active = true)
 // lets exactly one concurrent caller win, on SQLite and PostgreSQL alike, and
 // RETURNING hands the winner the record in the same round trip (only an
 // active record matches, so the record before differs only in Active).

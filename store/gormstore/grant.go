@@ -13,19 +13,19 @@ import (
 	"github.com/bankfeed/bankfeed/store"
 )
 
-var _ store.GrantReader = (*Store)(nil)
-
 // grantRow is one joined row of GrantRecords, scanned in column order.
 type grantRow struct {
 	C consentRow
 	U userRow
+	A assignmentRow
 	R jobRoleRow
 }
 
 // grantQuery is built once from the row types, so a column added to one of
 // them is selected without touching this file.
 var grantQuery = sync.OnceValue(func() string {
-	return "SELECT " + prefixedColumns("c", &consentRow{}) + ", " + prefixedColumns("u", &userRow{}) + ", " + prefixedColumns("r", &jobRoleRow{}) +
+	return "SELECT " + prefixedColumns("c", &consentRow{}) + ", " + prefixedColumns("u", &userRow{}) + ", " +
+		prefixedColumns("a", &assignmentRow{}) + ", " + prefixedColumns("r", &jobRoleRow{}) +
 		" FROM consents c JOIN users u ON u.id = ?" +
 		" JOIN assignments a ON a.user_id = u.id AND a.legal_entity_id = ''" +
 		" JOIN job_roles r ON r.id = a.job_role_id" +
@@ -61,34 +61,32 @@ func columnPointers(row any) []any {
 	return out
 }
 
-// GrantRecords is store.GrantReader: one inner join, so any missing record
-// (an edge case: revoked users are kept, only deleted ones go) yields no
-// row and ok=false.
-func (s *Store) GrantRecords(ctx context.Context, consentID, userID string) (store.Consent, store.User, store.JobRole, bool, error) {
+// GrantRecords is store.AccessStore's: one inner join when every record is
+// there; when one is missing (no row), readByRecord tells which.
+func (s *Store) GrantRecords(ctx context.Context, consentID, userID string) (store.Access, error) {
 	var rows []grantRow
 	err := s.query(ctx, grantQuery(), []any{userID, consentID}, func(sc rowScanner) error {
 		rows = append(rows, grantRow{})
 		r := &rows[len(rows)-1]
-		return sc.Scan(slices.Concat(columnPointers(&r.C), columnPointers(&r.U), columnPointers(&r.R))...)
+		return sc.Scan(slices.Concat(columnPointers(&r.C), columnPointers(&r.U), columnPointers(&r.A), columnPointers(&r.R))...)
 	})
 	if err != nil {
-		return store.Consent{}, store.User{}, store.JobRole{}, false, wrap("grant records", err)
+		return store.Access{}, wrap("grant records", err)
 	}
 	if len(rows) != 1 {
-		return store.Consent{}, store.User{}, store.JobRole{}, false, nil
+		return s.readByRecord(ctx, consentID, userID, "", false)
 	}
 	r := rows[0]
-	c, err := r.C.domain()
-	if err != nil {
-		return store.Consent{}, store.User{}, store.JobRole{}, false, err
+	var a store.Access
+	if a.Consent, err = r.C.domain(); err != nil {
+		return store.Access{}, err
 	}
-	u, err := userMap.toDomain(r.U)
-	if err != nil {
-		return store.Consent{}, store.User{}, store.JobRole{}, false, err
+	if a.User, err = userMap.toDomain(r.U); err != nil {
+		return store.Access{}, err
 	}
-	role, err := jobRoleMap.toDomain(r.R)
-	if err != nil {
-		return store.Consent{}, store.User{}, store.JobRole{}, false, err
+	a.Assignment = r.A.domain()
+	if a.Role, err = jobRoleMap.toDomain(r.R); err != nil {
+		return store.Access{}, err
 	}
-	return c, u, role, true, nil
+	return a, nil
 }

@@ -230,13 +230,10 @@ func testRefreshRotationOnce(t *testing.T, s store.Store) {
 	mustBe(t, err, store.ErrNotFound, "RotateRefreshToken(missing)")
 }
 
-// testTokenConsumedOnce: with the optional store.TokenConsumer, of 20
-// concurrent consumers of one code exactly one wins.
+// testTokenConsumedOnce: of 20 concurrent consumers of one code exactly
+// one wins (an authorization code's single use).
 func testTokenConsumedOnce(t *testing.T, s store.Store) {
-	tc, ok := s.(store.TokenConsumer)
-	if !ok {
-		t.Skip("backend does not implement store.TokenConsumer")
-	}
+	tc := s
 	ctx := t.Context()
 	noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAuthorizeCode, Signature: "code-1", RequestID: "req-1",
 		Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Minute), Request: []byte("r")}), "CreateToken")

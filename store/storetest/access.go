@@ -1,0 +1,209 @@
+package storetest
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// accessFixture is an accounting software user of o with a consent, an
+// assignment to a role and a group holding o's first account (not its
+// second) and, listed by mistake, an account of another business group.
+type accessFixture struct {
+	o, other org
+	user     store.User
+	consent  store.Consent
+	want     store.Access // ReadAccess without an account, from the single reads
+}
+
+func newAccessFixture(t *testing.T, s store.Store) accessFixture {
+	t.Helper()
+	ctx := t.Context()
+	f := accessFixture{o: newOrg(t, s), other: newOrg(t, s)}
+	f.user = newUser(t, s, f.o.group.ID, "software-"+store.RandomToken(4), true)
+	role := must(s.CreateJobRole(ctx, store.JobRole{BusinessGroupID: f.o.group.ID, Name: "Books", Grants: store.AccountingSoftwareReadOnlyGrants()}))(t)
+	g := must(s.CreateAccountGroup(ctx, store.AccountGroup{BusinessGroupID: f.o.group.ID, Name: "Books",
+		AccountIDs: []string{f.o.accounts[0].ID, f.other.accounts[0].ID}}))(t)
+	must(s.PutAssignment(ctx, store.Assignment{BusinessGroupID: f.o.group.ID, UserID: f.user.ID, JobRoleID: role.ID, AccountGroupID: g.ID}))(t)
+	f.consent = must(s.CreateConsent(ctx, store.Consent{UserID: f.user.ID, ClientID: "vendor", Scopes: []string{"openid", "accounts.read"},
+		GrantedAt: t0, LastUsedAt: t0.Add(time.Minute)}))(t)
+	must(s.CreateTransactions(ctx, []store.Transaction{posted(f.o.accounts[0].ID, "e1", "2025-03-03", store.Credit, "1.00")}))(t)
+
+	f.want.Consent = must(s.GetConsent(ctx, f.consent.ID))(t)
+	f.want.User = must(s.GetUser(ctx, f.user.ID))(t)
+	f.want.Assignment = must(s.UserAssignment(ctx, f.user.ID, ""))(t)
+	f.want.Role = must(s.GetJobRole(ctx, role.ID))(t)
+	f.want.Group = must(s.GetAccountGroup(ctx, g.ID))(t)
+	f.want.MaxSeq = must(s.MaxSeq(ctx))(t)
+	if f.want.MaxSeq == 0 {
+		t.Fatal("MaxSeq is 0 after a transaction")
+	}
+	return f
+}
+
+// withAccount is f.want for a route naming account: the group's list is not
+// read, and the account only when the group holds it.
+func (f accessFixture) withAccount(a *store.Account) store.Access {
+	w := f.want
+	w.Group.AccountIDs = nil
+	if a != nil {
+		w.Account = *a
+	}
+	return w
+}
+
+// testReadAccess: the joined read returns exactly what the single reads
+// return; a record that is missing is zero and the others are still read
+// (store.JudgeGrant names the reason); an account outside the group is
+// not read; a membership change shows at once.
+func testReadAccess(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	f := newAccessFixture(t, s)
+	check := func(what string, got store.Access, err error, want store.Access) {
+		t.Helper()
+		noErr(t, err, what)
+		diff(t, what, want, got)
+	}
+	read := func(consentID, userID, accountID string) (store.Access, error) {
+		return s.ReadAccess(ctx, consentID, userID, accountID)
+	}
+	in, outside, foreign := f.o.accounts[0], f.o.accounts[1], f.other.accounts[0]
+
+	a, err := read(f.consent.ID, f.user.ID, "")
+	check("no account", a, err, f.want)
+	a, err = read(f.consent.ID, f.user.ID, in.ID)
+	check("account in the group", a, err, f.withAccount(&in))
+	// The store reads what the group lists; the rule refuses another
+	// business group's account (store.JudgeGrant).
+	a, err = read(f.consent.ID, f.user.ID, foreign.ID)
+	check("another business group's account listed in the group", a, err, f.withAccount(&foreign))
+	for what, id := range map[string]string{
+		"same business group, outside the group": outside.ID,
+		"another business group, not listed":     f.other.accounts[1].ID,
+		"no such account":                        "acc_missing",
+		"quote in the ID":                        `acc_"x`,
+		"the group's JSON as the ID":             `","`,
+	} {
+		a, err := read(f.consent.ID, f.user.ID, id)
+		check(what, a, err, f.withAccount(nil))
+	}
+
+	noConsent := f.want
+	noConsent.Consent = store.Consent{}
+	a, err = read("cns_missing", f.user.ID, "")
+	check("no consent", a, err, noConsent)
+
+	a, err = read(f.consent.ID, "usr_missing", in.ID)
+	check("no user", a, err, store.Access{Consent: f.want.Consent, MaxSeq: f.want.MaxSeq})
+
+	// A user without an assignment: consent and user only.
+	loner := newUser(t, s, f.o.group.ID, "loner-"+store.RandomToken(4), true)
+	c := must(s.CreateConsent(ctx, store.Consent{UserID: loner.ID, ClientID: "vendor", GrantedAt: t0}))(t)
+	a, err = read(c.ID, loner.ID, in.ID)
+	check("no assignment", a, err, store.Access{Consent: must(s.GetConsent(ctx, c.ID))(t), User: must(s.GetUser(ctx, loner.ID))(t), MaxSeq: f.want.MaxSeq})
+
+	// Revoked consents and deleted users are still read: the rule refuses them.
+	noErr(t, s.RevokeConsent(ctx, c.ID, t0), "RevokeConsent")
+	if a, err := read(c.ID, loner.ID, ""); err != nil || a.Consent.RevokedAt.IsZero() {
+		t.Errorf("revoked consent: %+v, %v", a.Consent, err)
+	}
+
+	// Removing the account from the group shows on the next read.
+	must(s.UpdateAccountGroup(ctx, f.want.Group.ID, func(g store.AccountGroup) (store.AccountGroup, error) {
+		g.AccountIDs = slices.DeleteFunc(slices.Clone(g.AccountIDs), func(id string) bool { return id == in.ID })
+		return g, nil
+	}))(t)
+	a, err = read(f.consent.ID, f.user.ID, in.ID)
+	noErr(t, err, "ReadAccess after the removal")
+	if a.Account.ID != "" || a.Group.ID != f.want.Group.ID {
+		t.Errorf("account removed from the group: account %q group %q", a.Account.ID, a.Group.ID)
+	}
+	// So does the user's status.
+	must(s.UpdateUser(ctx, f.user.ID, func(u store.User) (store.User, error) { u.Status = store.UserLocked; return u, nil }))(t)
+	if a, err := read(f.consent.ID, f.user.ID, ""); err != nil || a.User.Status != store.UserLocked {
+		t.Errorf("locked user read as %s, %v", a.User.Status, err)
+	}
+
+	// Inside a transaction it joins the transaction.
+	noErr(t, s.InTx(ctx, func(ctx context.Context) error {
+		a, err := s.ReadAccess(ctx, f.consent.ID, f.user.ID, "")
+		if err == nil && a.Consent.ID == "" {
+			t.Error("ReadAccess in a transaction: no consent")
+		}
+		return err
+	}), "InTx")
+}
+
+// testReadTokenAccess: ReadAccess for an access token's consent and user,
+// read with the record; ErrNotFound for an unknown signature or another
+// kind's.
+func testReadTokenAccess(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	f := newAccessFixture(t, s)
+	tok := store.TokenRecord{Kind: store.TokenAccess, Signature: "sig_" + store.RandomToken(8), RequestID: f.consent.ID,
+		ClientID: "vendor", Subject: f.user.ID, Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Hour), Request: []byte("sealed")}
+	refresh := tok
+	refresh.Kind, refresh.Signature = store.TokenRefresh, "sig_"+store.RandomToken(8)
+	orphan := tok
+	orphan.Signature, orphan.RequestID = "sig_"+store.RandomToken(8), "cns_missing"
+	for _, r := range []store.TokenRecord{tok, refresh, orphan} {
+		noErr(t, s.CreateToken(ctx, r), "CreateToken")
+	}
+	check := func(what, sig, accountID string, wantRec store.TokenRecord, want store.Access) {
+		t.Helper()
+		rec, a, err := s.ReadTokenAccess(ctx, sig, accountID)
+		noErr(t, err, what)
+		diff(t, what+": record", wantRec, rec)
+		diff(t, what, want, a)
+	}
+	in, outside := f.o.accounts[0], f.o.accounts[1]
+	rec := must(s.GetToken(ctx, store.TokenAccess, tok.Signature))(t)
+	check("no account", tok.Signature, "", rec, f.want)
+	check("account in the group", tok.Signature, in.ID, rec, f.withAccount(&in))
+	check("account outside the group", tok.Signature, outside.ID, rec, f.withAccount(nil))
+	noConsent := f.want
+	noConsent.Consent = store.Consent{}
+	check("token of a missing consent", orphan.Signature, "", must(s.GetToken(ctx, store.TokenAccess, orphan.Signature))(t), noConsent)
+
+	for what, sig := range map[string]string{"unknown signature": "sig_missing", "a refresh token's signature": refresh.Signature} {
+		_, _, err := s.ReadTokenAccess(ctx, sig, "")
+		mustBe(t, err, store.ErrNotFound, what)
+	}
+	// An inactive record is read as it is: the verifier refuses it.
+	noErr(t, s.DeactivateToken(ctx, store.TokenAccess, tok.Signature), "DeactivateToken")
+	if rec, _, err := s.ReadTokenAccess(ctx, tok.Signature, ""); err != nil || rec.Active {
+		t.Errorf("deactivated token read as active %v, %v", rec.Active, err)
+	}
+}
+
+// testGrantRecords: consent, user, assignment and job role as the single
+// reads return them; a missing one is zero, the others still read.
+func testGrantRecords(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	f := newAccessFixture(t, s)
+	want := f.want
+	want.Group, want.MaxSeq = store.AccountGroup{}, 0
+	check := func(what, consentID, userID string, want store.Access) {
+		t.Helper()
+		a, err := s.GrantRecords(ctx, consentID, userID)
+		noErr(t, err, what)
+		diff(t, what, want, a)
+	}
+	check("all there", f.consent.ID, f.user.ID, want)
+	noConsent := want
+	noConsent.Consent = store.Consent{}
+	check("no consent", "cns_missing", f.user.ID, noConsent)
+	check("no user", f.consent.ID, "usr_missing", store.Access{Consent: want.Consent})
+	noErr(t, s.DeleteAssignment(ctx, want.Assignment.ID), "DeleteAssignment")
+	check("no assignment", f.consent.ID, f.user.ID, store.Access{Consent: want.Consent, User: want.User})
+	noErr(t, s.InTx(ctx, func(ctx context.Context) error {
+		a, err := s.GrantRecords(ctx, f.consent.ID, f.user.ID)
+		if err == nil && a.User.ID == "" {
+			t.Error("GrantRecords in a transaction: no user")
+		}
+		return err
+	}), "InTx")
+}
