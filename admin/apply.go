@@ -309,16 +309,21 @@ func (s *Server) applyUserChange(ctx context.Context, r store.ApprovalRequest) (
 		return applied{}, fmt.Errorf("admin: update user: %w", err)
 	}
 	// Deleting, locking or resetting cuts the user's existing access now:
-	// browser sessions go, and a deleted user's consents and assignments too.
+	// browser sessions go. Deleting and resetting also revoke the user's
+	// consents, and so every token: a reset is rule 6's "credentials
+	// changed", so software connected with the old password must be
+	// reconnected, not revived by the user's next first sign-in.
 	if r.Kind != store.KindUnlockUser {
 		if err := s.st.DeleteUserBrowserSessions(ctx, cur.ID); err != nil {
 			return applied{}, fmt.Errorf("admin: end sessions: %w", err)
 		}
 	}
-	if r.Kind == store.KindDeleteUser {
+	if r.Kind == store.KindDeleteUser || r.Kind == store.KindResetPassword {
 		if err := s.revokeUserConsents(ctx, cur.ID, now); err != nil {
 			return applied{}, err
 		}
+	}
+	if r.Kind == store.KindDeleteUser {
 		as, err := all(ctx, func(ctx context.Context, p store.Page) ([]store.Assignment, string, error) {
 			return s.st.ListAssignments(ctx, r.BusinessGroupID, p)
 		})
