@@ -548,8 +548,10 @@ func (s *Server) roleHeldByAccountingSoftware(ctx context.Context, bg, roleID st
 	return false, nil
 }
 
-// checkAssignment verifies every ID belongs to the group and an accounting
-// software user gets only a read-only role.
+// checkAssignment verifies every ID belongs to the group and the role suits
+// the user (rule 3 for an accounting software user: View on Account summary
+// and Manage statements, nothing more). Submission and approval both run it:
+// the role may change in between.
 func (s *Server) checkAssignment(ctx context.Context, bg string, p assignPayload) error {
 	u, err := s.getUser(ctx, bg, p.UserID)
 	if err != nil {
@@ -570,14 +572,12 @@ func (s *Server) checkAssignment(ctx context.Context, bg string, p assignPayload
 			return err
 		}
 	}
-	if u.AccountingSoftware {
-		if err := store.ValidateGrants(role.Grants, true); err != nil {
-			var rule *store.RuleError
-			if errors.As(err, &rule) {
-				return invalidField("jobRoleId", "the job role %q cannot be given to the accounting software user %q: %s", role.Name, u.LoginID, rule.Message)
-			}
-			return err
+	if err := store.CheckAssignable(u, role); err != nil {
+		var rule *store.RuleError
+		if errors.As(err, &rule) && u.AccountingSoftware {
+			return invalidField("jobRoleId", "the job role %q cannot be given to the accounting software user %q: %s", role.Name, u.LoginID, rule.Message)
 		}
+		return err
 	}
 	return nil
 }
