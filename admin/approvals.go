@@ -144,7 +144,11 @@ func (s *Server) handleListApprovals(c echo.Context) error {
 	for _, r := range rs {
 		ok := mayView(cl, r)
 		if status != nil && *status == store.ApprovalPending && f.InitiatorID == nil {
-			ok = store.CanDecide(cl.User.ID, cl.Grants, r) == nil
+			also, err := s.alsoExercised(c.Request().Context(), r)
+			if err != nil {
+				return err
+			}
+			ok = store.CanDecide(cl.User.ID, cl.Grants, r, also...) == nil
 		}
 		if ok {
 			out = append(out, toApprovalJSON(r))
@@ -182,7 +186,7 @@ type decision struct {
 func (s *Server) handleApprove(c echo.Context) error {
 	cl := mustCaller(c)
 	return s.decide(c, cl, func(ctx context.Context, r store.ApprovalRequest) (out decision, notes []store.Notification, err error) {
-		if err := s.mayDecide(cl, r); err != nil {
+		if err := s.mayDecide(ctx, cl, r); err != nil {
 			return out, nil, err
 		}
 		if r, err = s.recordDecision(ctx, cl, r.ID, store.ApprovalApproved, ""); err != nil {
@@ -261,9 +265,40 @@ func alreadyDecided(r store.ApprovalRequest) *Problem {
 	return conflict("the request is already %s", strings.ToLower(strings.ReplaceAll(string(r.Status), "_", " ")))
 }
 
+// alsoExercised is what the request exercises beyond its kind's own right
+// (store.JobRoleAlsoExercises): for a job-role change, read from its payload
+// against the role as it is now. An edit whose role is gone or moved on
+// cannot be applied anyway (apply refuses it), so the role as it is now is
+// the role as it was submitted whenever it matters.
+func (s *Server) alsoExercised(ctx context.Context, r store.ApprovalRequest) ([]store.Requirement, error) {
+	if r.Kind != store.KindCreateJobRole && r.Kind != store.KindEditJobRole {
+		return nil, nil
+	}
+	var p jobRolePayload
+	if err := json.Unmarshal(r.Payload, &p); err != nil {
+		return nil, fmt.Errorf("admin: payload of %s: %w", r.ID, err)
+	}
+	var before store.Grants
+	if r.Kind == store.KindEditJobRole {
+		cur, err := s.getJobRole(ctx, r.BusinessGroupID, r.TargetID)
+		var nf *Problem
+		if errors.As(err, &nf) && nf.Status == http.StatusNotFound {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		before = cur.Grants
+	}
+	return store.JobRoleAlsoExercises(r.Kind, before, p.Grants), nil
+}
+
 // mayDecide wraps store.CanDecide with clear problems.
-func (s *Server) mayDecide(cl caller, r store.ApprovalRequest) error {
-	err := store.CanDecide(cl.User.ID, cl.Grants, r)
+func (s *Server) mayDecide(ctx context.Context, cl caller, r store.ApprovalRequest) error {
+	also, err := s.alsoExercised(ctx, r)
+	if err != nil {
+		return err
+	}
+	err = store.CanDecide(cl.User.ID, cl.Grants, r, also...)
 	var re *store.RightError
 	switch {
 	case err == nil:
@@ -310,7 +345,7 @@ func (s *Server) finish(c echo.Context, cl caller, status store.ApprovalStatus, 
 			if r.Status != store.ApprovalPending {
 				return out, nil, alreadyDecided(r)
 			}
-		} else if err := s.mayDecide(cl, r); err != nil {
+		} else if err := s.mayDecide(ctx, cl, r); err != nil {
 			return out, nil, err
 		}
 		if r, err = s.recordDecision(ctx, cl, r.ID, status, reason); err != nil {

@@ -15,16 +15,24 @@
 // assignment becomes a pending store.ApprovalRequest (202) and changes
 // nothing else until a checker who holds Approve on the request's
 // permission (and, for their own request, the self-approved right) approves
-// it; approval re-validates and applies the change in one store
-// transaction with DecideApproval (of concurrent deciders one wins, the
-// other gets 409; a target whose Version moved on gets 409 and the request
-// stays pending). Approving a user creation or a password reset returns the
-// temporary password once, in the approve response, to the approver; it is
-// stored only as an argon2id hash, never logged or audited, and the user
-// must replace it at first sign-in. Submissions notify the initiator and
-// every user who may decide; decisions notify the initiator. Every
-// submission, decision, change and refusal is audited with actor, time,
-// remote address and before/after.
+// it; a job-role request that adds or removes self-approved rights also
+// needs View and Edit on Manage self-approved permissions from its maker
+// and Approve there from its checker (store.JobRoleAlsoExercises). Approval
+// re-validates and applies the change in one store transaction with
+// DecideApproval (of concurrent deciders one wins, the other gets 409; a
+// target whose Version moved on gets 409 and the request stays pending);
+// an accounting software user's assignment is refused (422) unless its role
+// holds View on Account summary and Manage statements and nothing more, at
+// submission and again at approval. Approving a user creation or a password
+// reset returns the temporary password once, in the approve response, to
+// the approver; it is stored only as an argon2id hash, never logged or
+// audited, and the user must replace it at first sign-in. Approving a
+// password reset or a deletion revokes the user's connections (consents
+// and every token) in the same transaction: the vendor gets invalid_grant
+// and must send the user through authorization again. Submissions notify
+// the initiator and every user who may decide; decisions notify the
+// initiator. Every submission, decision, change and refusal is audited with
+// actor, time, remote address and before/after.
 //
 //	GET  /admin/v1/permissions                       catalogue (en/fr), any caller
 //	GET  /admin/v1/users[?accountingSoftware=&status=&includeDeleted=]

@@ -65,6 +65,10 @@ func (s *Server) notifySubmitted(ctx context.Context, req store.ApprovalRequest)
 		return nil, err
 	}
 	out := []store.Notification{n}
+	also, err := s.alsoExercised(ctx, req)
+	if err != nil {
+		return nil, err
+	}
 	active := store.UserActive
 	users, err := all(ctx, func(ctx context.Context, p store.Page) ([]store.User, string, error) {
 		return s.st.ListUsers(ctx, store.UserFilter{BusinessGroupID: req.BusinessGroupID, Status: &active}, p)
@@ -80,7 +84,7 @@ func (s *Server) notifySubmitted(ctx context.Context, req store.ApprovalRequest)
 		if err != nil {
 			return nil, err
 		}
-		if store.CanDecide(u.ID, g, req) != nil {
+		if store.CanDecide(u.ID, g, req, also...) != nil {
 			continue
 		}
 		n, err := s.newNotification(ctx, u.ID, "approval.pending", fmt.Sprintf(textPending, kindLabel(req.Kind)), req.ID)

@@ -47,20 +47,6 @@ type jobRoleBody struct {
 	AccountingSoftware bool `json:"accountingSoftware"`
 }
 
-func touchesSelfApproved(old, new store.Grants) bool {
-	for _, p := range store.Permissions() {
-		if old.SelfApproved(p) != new.SelfApproved(p) {
-			return true
-		}
-	}
-	for _, pg := range new {
-		if !pg.Permission.Valid() && pg.SelfApproved != 0 {
-			return true
-		}
-	}
-	return false
-}
-
 func checkName(field, name string) error {
 	if name == "" || len(name) > 100 {
 		return invalidField(field, "is required (at most 100 characters)")
@@ -90,10 +76,9 @@ func (s *Server) handleCreateJobRole(c echo.Context) error {
 	if b.Grants == nil {
 		return invalidField("grants", "is required")
 	}
-	if touchesSelfApproved(nil, *b.Grants) {
-		if err := allow(cl, store.OpEditSelfApproved); err != nil {
-			return err
-		}
+	also := store.JobRoleAlsoExercises(store.KindCreateJobRole, nil, *b.Grants)
+	if err := store.Check(cl.Grants, store.SubmitRequirements(store.OpCreateJobRole, also...)...); err != nil {
+		return err
 	}
 	if err := checkRoleGrants(*b.Grants, p.AccountingSoftware); err != nil {
 		return err
@@ -127,10 +112,9 @@ func (s *Server) handleEditJobRole(c echo.Context) error {
 		p.Description = strings.TrimSpace(*b.Description)
 	}
 	if b.Grants != nil {
-		if touchesSelfApproved(cur.Grants, *b.Grants) {
-			if err := allow(cl, store.OpEditSelfApproved); err != nil {
-				return err
-			}
+		also := store.JobRoleAlsoExercises(store.KindEditJobRole, cur.Grants, *b.Grants)
+		if err := store.Check(cl.Grants, store.SubmitRequirements(store.OpEditJobRole, also...)...); err != nil {
+			return err
 		}
 		p.Grants = *b.Grants
 	}

@@ -133,18 +133,22 @@ func Check(g Grants, reqs ...Requirement) error {
 }
 
 // CanDecide is the maker-checker rule: the decider needs Approve on the
-// request's permission; if the decider initiated the request, they also need
-// the self-approved right for the right the request exercises. A request
-// that is not pending cannot be decided (ErrConflict).
-func CanDecide(deciderID string, decider Grants, req ApprovalRequest) error {
+// request's permission and on that of every further (permission, right)
+// the request exercises (also, see JobRoleAlsoExercises); if the decider
+// initiated the request, they also need the self-approved right for each
+// right exercised. A request that is not pending cannot be decided
+// (ErrConflict).
+func CanDecide(deciderID string, decider Grants, req ApprovalRequest, also ...Requirement) error {
 	if req.Status != ApprovalPending {
 		return fmt.Errorf("request already %s: %w", req.Status, ErrConflict)
 	}
-	if err := Check(decider, Requirement{req.Permission, RightApprove}); err != nil {
-		return err
-	}
-	if deciderID == req.InitiatorID && !decider.SelfApproved(req.Permission).Has(req.Right) {
-		return &RightError{Permission: req.Permission, Right: req.Right}
+	for _, ex := range append([]Requirement{{req.Permission, req.Right}}, also...) {
+		if err := Check(decider, Requirement{ex.Permission, RightApprove}); err != nil {
+			return err
+		}
+		if deciderID == req.InitiatorID && !decider.SelfApproved(ex.Permission).Has(ex.Right) {
+			return &RightError{Permission: ex.Permission, Right: ex.Right}
+		}
 	}
 	return nil
 }
