@@ -56,6 +56,13 @@ type Config struct {
 	MaxFailedAttempts int
 	// LockoutDuration is how long such a lock lasts (default 15 minutes).
 	LockoutDuration time.Duration
+	// FailureWindow ends a run of failures when none came for that long
+	// (default 24 hours), so that the failures of a login ID nobody holds
+	// can be forgotten and a user's are forgotten the same way.
+	FailureWindow time.Duration
+	// LoginKeySecret keys the digests of login IDs nobody holds, under which
+	// their failures are counted; empty: an unkeyed SHA-256.
+	LoginKeySecret []byte
 	// SessionLifespan bounds a browser session (default 30 minutes).
 	SessionLifespan time.Duration
 	// ConsentLifespan is how long a granted access lasts, shown on the consent
@@ -74,6 +81,8 @@ type Handler struct {
 	secure    bool
 	issuer    string // scheme://host[:port] of the issuer, for form-action
 	dummyHash string // verified for unknown users so timing does not tell them apart
+	lockout   store.Lockout
+	verify    func(hash, secret string) bool // store.VerifySecret; a seam for tests
 	cop       *http.CrossOriginProtection
 }
 
@@ -101,6 +110,9 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.LockoutDuration <= 0 {
 		cfg.LockoutDuration = 15 * time.Minute
 	}
+	if cfg.FailureWindow <= 0 {
+		cfg.FailureWindow = 24 * time.Hour
+	}
 	if cfg.SessionLifespan <= 0 {
 		cfg.SessionLifespan = 30 * time.Minute
 	}
@@ -108,14 +120,16 @@ func New(cfg Config) (*Handler, error) {
 		return nil, errors.New("consent: Config.ConsentLifespan must not be negative")
 	}
 	h := &Handler{
-		cfg:    cfg,
-		store:  cfg.Store,
-		log:    cfg.Logger,
-		now:    cfg.Now,
-		pages:  map[string]*template.Template{},
-		secure: u.Scheme == "https",
-		issuer: u.Scheme + "://" + u.Host,
-		cop:    http.NewCrossOriginProtection(),
+		cfg:     cfg,
+		store:   cfg.Store,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		pages:   map[string]*template.Template{},
+		secure:  u.Scheme == "https",
+		issuer:  u.Scheme + "://" + u.Host,
+		cop:     http.NewCrossOriginProtection(),
+		verify:  store.VerifySecret,
+		lockout: store.Lockout{MaxFailures: cfg.MaxFailedAttempts, Duration: cfg.LockoutDuration, Window: cfg.FailureWindow},
 	}
 	for _, name := range pageNames {
 		t, err := template.New(name).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")

@@ -2,6 +2,9 @@ package consent
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -100,7 +103,7 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 		flow = f
 	}
 	loginID := strings.TrimSpace(c.FormValue("user_id"))
-	res, u, err := h.authenticate(ctx, loginID, c.FormValue("password"))
+	res, u, state, err := h.authenticate(ctx, loginID, c.FormValue("password"))
 	if err != nil {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
@@ -110,7 +113,7 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 	case authFailed:
 		return h.showLogin(c, http.StatusUnauthorized, flow, loginID, l.T("bad_login"), "")
 	case authLocked:
-		return h.showLogin(c, http.StatusForbidden, flow, loginID, l.F("locked_until", formatDateTime(u.LockedUntil)), "")
+		return h.showLogin(c, http.StatusForbidden, flow, loginID, l.F("locked_until", formatDateTime(state.LockedUntil)), "")
 	case authAdminLocked:
 		return h.showLogin(c, http.StatusForbidden, flow, loginID, l.T("locked_admin"), "")
 	}
@@ -122,99 +125,119 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 	return h.continueSignedIn(c, s, u, challenge)
 }
 
-// authenticate checks credentials. Unknown users and users who may not sign
-// in still cost one argon2 verification, so timing does not tell them apart,
-// and all of them get the same authFailed.
-func (h *Handler) authenticate(ctx context.Context, loginID, password string) (authResult, store.User, error) {
+// signInTarget is what a typed login ID names: a user who may sign in or
+// is locked by an administrator, or nobody (unknown, deleted, pending
+// approval) — then its failures are counted under a digest of the ID, so
+// that it locks exactly like a user's (issue 10, finding 7).
+type signInTarget struct {
+	user  store.User // zero for nobody
+	known bool
+	key   string // nobody's login key
+	state store.SignInState
+}
+
+func (h *Handler) signInTarget(ctx context.Context, loginID string) (signInTarget, error) {
+	u, err := h.store.GetUserByLogin(ctx, loginID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return signInTarget{}, fmt.Errorf("consent: get user by login: %w", err)
+	}
+	if err == nil {
+		switch u.Status {
+		case store.UserActive, store.UserAwaitingSignIn, store.UserLocked:
+			return signInTarget{user: u, known: true, state: u.SignIn()}, nil
+		}
+	}
+	key := h.loginKey(loginID)
+	f, err := h.store.GetLoginFailures(ctx, key)
+	if err != nil {
+		return signInTarget{}, fmt.Errorf("consent: get login failures: %w", err)
+	}
+	return signInTarget{key: key, state: f.SignInState}, nil
+}
+
+// loginKey is the digest under which a login ID nobody holds is counted:
+// HMAC-SHA-256 under Config.LoginKeySecret, or SHA-256 without one, of the
+// login ID as GetUserByLogin matches it (trimmed, case-insensitive). The
+// table of failures never holds the typed IDs themselves.
+func (h *Handler) loginKey(loginID string) string {
+	norm := []byte(strings.ToLower(strings.TrimSpace(loginID)))
+	if len(h.cfg.LoginKeySecret) == 0 {
+		sum := sha256.Sum256(append([]byte("bankfeed login id\x00"), norm...))
+		return "sha256:" + hex.EncodeToString(sum[:])
+	}
+	m := hmac.New(sha256.New, h.cfg.LoginKeySecret)
+	m.Write(norm)
+	return "hmac:" + hex.EncodeToString(m.Sum(nil))
+}
+
+// authenticate checks credentials. A known login ID and one nobody holds
+// take the same steps — one argon2 verification (the dummy hash for
+// nobody, or while locked), one counted failure under the same Lockout —
+// so neither the answers nor their timing tell them apart, before or after
+// a lockout. Counting goes through SignInStore, which leaves the user's
+// Version alone: a failure must not make a pending administrative request
+// stale (issue 10, finding 2).
+func (h *Handler) authenticate(ctx context.Context, loginID, password string) (authResult, store.User, store.SignInState, error) {
 	now := h.now()
 	if loginID == "" || password == "" || len(loginID) > 256 || len(password) > 1024 {
-		store.VerifySecret(h.dummyHash, password)
-		return authFailed, store.User{}, nil
+		h.verify(h.dummyHash, password)
+		return authFailed, store.User{}, store.SignInState{}, nil
 	}
-	u, err := h.store.GetUserByLogin(ctx, loginID)
-	if errors.Is(err, store.ErrNotFound) {
-		store.VerifySecret(h.dummyHash, password)
-		return authFailed, store.User{}, nil
-	}
+	t, err := h.signInTarget(ctx, loginID)
 	if err != nil {
-		return authFailed, store.User{}, fmt.Errorf("consent: get user by login: %w", err)
+		return authFailed, store.User{}, store.SignInState{}, err
 	}
-	switch u.Status {
-	case store.UserActive, store.UserAwaitingSignIn:
-	case store.UserLocked:
-		// Only someone who knows the password learns that the user is locked.
-		if store.VerifySecret(u.PasswordHash, password) {
-			return authAdminLocked, u, nil
-		}
-		return authFailed, u, nil
-	default: // deleted, pending approval
-		store.VerifySecret(h.dummyHash, password)
-		return authFailed, u, nil
+	if t.state.Locked(now) {
+		h.verify(h.dummyHash, password)
+		return authLocked, t.user, t.state, nil
 	}
-	if !u.LockedUntil.IsZero() && now.Before(u.LockedUntil) {
-		store.VerifySecret(h.dummyHash, password)
-		return authLocked, u, nil
+	hash := h.dummyHash
+	if t.known {
+		hash = t.user.PasswordHash
 	}
-	if !store.VerifySecret(u.PasswordHash, password) {
-		u, err = h.recordFailure(ctx, u.ID, now)
+	if !h.verify(hash, password) || !t.known {
+		st, err := h.recordFailure(ctx, t, now)
 		if err != nil {
-			return authFailed, store.User{}, err
+			return authFailed, store.User{}, store.SignInState{}, err
 		}
-		h.log.InfoContext(ctx, "consent: sign-in failed", "user_id", u.ID, "failed_attempts", u.FailedAttempts)
-		if !u.LockedUntil.IsZero() && now.Before(u.LockedUntil) {
-			h.log.WarnContext(ctx, "consent: user locked after failed sign-ins", "user_id", u.ID, "until", u.LockedUntil)
-			return authLocked, u, nil
+		h.log.InfoContext(ctx, "consent: sign-in failed", "user_id", t.user.ID, "failed_attempts", st.FailedAttempts)
+		if st.Locked(now) {
+			h.log.WarnContext(ctx, "consent: login ID locked after failed sign-ins", "user_id", t.user.ID, "until", st.LockedUntil)
+			return authLocked, t.user, st, nil
 		}
-		return authFailed, u, nil
+		return authFailed, t.user, st, nil
 	}
-	if u.FailedAttempts != 0 || !u.LockedUntil.IsZero() {
-		u, err = h.updateUser(ctx, u.ID, func(cur store.User) (store.User, error) {
-			cur.FailedAttempts = 0
-			cur.LockedUntil = time.Time{}
-			return cur, nil
-		})
-		if err != nil {
-			return authFailed, store.User{}, err
+	// Only someone who knows the password learns that the user is locked.
+	if t.user.Status == store.UserLocked {
+		return authAdminLocked, t.user, t.state, nil
+	}
+	u := t.user
+	if t.state != (store.SignInState{}) {
+		if u, err = h.store.UpdateUserSignIn(ctx, u.ID, func(store.SignInState) store.SignInState { return store.SignInState{} }); err != nil {
+			return authFailed, store.User{}, store.SignInState{}, fmt.Errorf("consent: reset sign-in failures: %w", err)
 		}
 	}
-	return authOK, u, nil
+	return authOK, u, u.SignIn(), nil
 }
 
-// recordFailure counts a failed attempt; the MaxFailedAttempts-th in a row
-// locks the user for LockoutDuration. A lock that has run out starts a new
-// count.
-func (h *Handler) recordFailure(ctx context.Context, userID string, now time.Time) (store.User, error) {
-	return h.updateUser(ctx, userID, func(u store.User) (store.User, error) {
-		if !u.LockedUntil.IsZero() {
-			if now.Before(u.LockedUntil) {
-				return u, nil // locked meanwhile by a concurrent failure
-			}
-			u.LockedUntil = time.Time{}
-			u.FailedAttempts = 0
+// recordFailure counts a failed attempt of t under the Lockout rule.
+func (h *Handler) recordFailure(ctx context.Context, t signInTarget, now time.Time) (store.SignInState, error) {
+	if t.known {
+		u, err := h.store.UpdateUserSignIn(ctx, t.user.ID, func(s store.SignInState) store.SignInState { return h.lockout.Fail(s, now) })
+		if err != nil {
+			return store.SignInState{}, fmt.Errorf("consent: count failed sign-in: %w", err)
 		}
-		u.FailedAttempts++
-		if u.FailedAttempts >= h.cfg.MaxFailedAttempts {
-			u.LockedUntil = now.Add(h.cfg.LockoutDuration)
-		}
-		return u, nil
+		return u.SignIn(), nil
+	}
+	f, err := h.store.UpdateLoginFailures(ctx, t.key, func(f store.LoginFailures) store.LoginFailures {
+		f.SignInState = h.lockout.Fail(f.SignInState, now)
+		f.ExpiresAt = h.lockout.Forget(f.SignInState)
+		return f
 	})
-}
-
-// updateUser is UpdateUser retried a few times when a concurrent update wins
-// the compare-and-swap.
-func (h *Handler) updateUser(ctx context.Context, id string, fn func(store.User) (store.User, error)) (store.User, error) {
-	var err error
-	for range 3 {
-		var u store.User
-		u, err = h.store.UpdateUser(ctx, id, fn)
-		if err == nil {
-			return u, nil
-		}
-		if !errors.Is(err, store.ErrConflict) {
-			break
-		}
+	if err != nil {
+		return store.SignInState{}, fmt.Errorf("consent: count failed sign-in: %w", err)
 	}
-	return store.User{}, fmt.Errorf("consent: update user: %w", err)
+	return f.SignInState, nil
 }
 
 type question struct {

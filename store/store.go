@@ -14,6 +14,7 @@ type Store interface {
 	AccountStore
 	TransactionStore
 	UserStore
+	SignInStore
 	RoleStore
 	ApprovalStore
 	ClientStore
@@ -147,13 +148,18 @@ type UserFilter struct {
 
 // UserStore holds users.
 type UserStore interface {
-	CreateUser(ctx context.Context, u User) (User, error) // ErrConflict on a duplicate LoginID
+	// CreateUser: ErrConflict on a LoginID (case-insensitive) held by a user
+	// not deleted; a deleted user's login ID may be given to a new user.
+	CreateUser(ctx context.Context, u User) (User, error)
 	GetUser(ctx context.Context, id string) (User, error)
-	GetUserByLogin(ctx context.Context, loginID string) (User, error) // case-insensitive
+	// GetUserByLogin is the user not deleted holding loginID (case-insensitive).
+	GetUserByLogin(ctx context.Context, loginID string) (User, error)
 	ListUsers(ctx context.Context, f UserFilter, p Page) (users []User, next string, err error)
 	// UpdateUser is compare-and-swap: fn gets the current record; the
 	// AccountingSoftware flag, ID and BusinessGroupID cannot change
-	// (ErrInvalid). Version is incremented.
+	// (ErrInvalid). Version is incremented. The sign-in bookkeeping is
+	// written only if fn changed it, so a failure counted concurrently by
+	// SignInStore is not lost.
 	UpdateUser(ctx context.Context, id string, fn func(User) (User, error)) (User, error)
 }
 

@@ -18,7 +18,7 @@ const (
 type User struct {
 	ID                 string
 	BusinessGroupID    string
-	LoginID            string // the "User ID" typed on the sign-in page; unique bank-wide
+	LoginID            string // the "User ID" typed on the sign-in page; unique bank-wide among users not deleted
 	DisplayName        string
 	Email              string
 	AccountingSoftware bool
@@ -28,13 +28,16 @@ type User struct {
 	MustChangePassword bool   // set while PasswordHash is a temporary password
 	SecurityQuestion   string
 	SecurityAnswerHash string
-	FailedAttempts     int
-	LockedUntil        time.Time // zero: not locked by failures
+	// Sign-in bookkeeping (SignInState): written by SignInStore without
+	// changing Version, and by UpdateUser only when fn changes it.
+	FailedAttempts int
+	LastFailedAt   time.Time
+	LockedUntil    time.Time // zero: not locked by failures
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	DeletedAt time.Time
-	Version   int64 // incremented on every update (compare-and-swap)
+	Version   int64 // incremented on every administrative update (compare-and-swap); sign-in bookkeeping leaves it
 }
 
 // CanSignIn reports whether the user may attempt to sign in at now.

@@ -55,6 +55,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		Now:               d.Now,
 		MaxFailedAttempts: cfg.SignIn.MaxFailedAttempts,
 		LockoutDuration:   cfg.SignIn.LockoutDuration,
+		LoginKeySecret:    derive(tokenSecret, "bankfeed consent login keys"),
 		SessionLifespan:   cfg.SignIn.SessionLifespan,
 		ConsentLifespan:   cfg.OAuth.ConsentLifespan,
 	})

@@ -8,8 +8,9 @@ import (
 	"github.com/bankfeed/bankfeed/store"
 )
 
-// Expired codes, tokens, flows, sessions and client-assertion jtis are swept
-// from the database every sweepInterval. A record is kept for
+// Expired codes, tokens, flows, sessions and client-assertion jtis, and the
+// forgotten failed sign-ins of login IDs nobody holds, are swept from the
+// database every sweepInterval. A record is kept for
 // sweepRetention past its expiry so that a late replay of a code or a
 // rotated refresh token is still recognised as reuse (and revokes its
 // family) instead of looking unknown. Every replica may sweep: the DELETEs
@@ -19,8 +20,14 @@ const (
 	sweepRetention = 24 * time.Hour
 )
 
+// sweepStore is what the janitor sweeps.
+type sweepStore interface {
+	store.TokenStore
+	store.SignInStore
+}
+
 // sweepExpired runs sweepOnce every interval until ctx ends.
-func sweepExpired(ctx context.Context, st store.TokenStore, logger *slog.Logger, now func() time.Time) {
+func sweepExpired(ctx context.Context, st sweepStore, logger *slog.Logger, now func() time.Time) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for {
@@ -35,7 +42,11 @@ func sweepExpired(ctx context.Context, st store.TokenStore, logger *slog.Logger,
 
 // sweepOnce deletes what expired before now − sweepRetention and logs how
 // many tokens went; a failure is logged and retried at the next tick.
-func sweepOnce(ctx context.Context, st store.TokenStore, logger *slog.Logger, now time.Time) {
+func sweepOnce(ctx context.Context, st sweepStore, logger *slog.Logger, now time.Time) {
+	// A failure count has no replay to recognise: it goes once forgotten.
+	if _, err := st.DeleteExpiredLoginFailures(ctx, now); err != nil {
+		logger.WarnContext(ctx, "sweep expired login failures", "err", err)
+	}
 	n, err := st.DeleteExpiredTokens(ctx, now.Add(-sweepRetention))
 	if err != nil {
 		logger.WarnContext(ctx, "sweep expired tokens", "err", err)

@@ -23,6 +23,17 @@ func TestSweepExpiredTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	fail := func(key string, expires time.Time) {
+		t.Helper()
+		if _, err := st.UpdateLoginFailures(ctx, key, func(f store.LoginFailures) store.LoginFailures {
+			f.FailedAttempts, f.LastFailedAt, f.ExpiresAt = 1, now.Add(-48*time.Hour), expires
+			return f
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fail("forgotten", now.Add(-time.Minute))
+	fail("remembered", now.Add(time.Minute))
 	put("old", now.Add(-sweepRetention-time.Hour))
 	put("recent", now.Add(-time.Minute))
 	put("live", now.Add(time.Minute))
@@ -31,6 +42,12 @@ func TestSweepExpiredTokens(t *testing.T) {
 
 	if _, err := st.GetToken(ctx, store.TokenAuthorizeCode, "old"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("expired beyond retention: %v, want ErrNotFound", err)
+	}
+	if f, err := st.GetLoginFailures(ctx, "forgotten"); err != nil || f.FailedAttempts != 0 {
+		t.Errorf("expired login failures kept: %+v, %v", f, err)
+	}
+	if f, err := st.GetLoginFailures(ctx, "remembered"); err != nil || f.FailedAttempts != 1 {
+		t.Errorf("login failures swept too early: %+v, %v", f, err)
 	}
 	for _, sig := range []string{"recent", "live"} {
 		if _, err := st.GetToken(ctx, store.TokenAuthorizeCode, sig); err != nil {

@@ -55,6 +55,9 @@ type mapper[T any, R tabler] struct {
 	stamp func(t *T, now time.Time, version int64)
 	// check refuses changes to fields that must not change (ErrInvalid).
 	check func(old, new T) error
+	// keep (optional) names columns the update must not write, given the
+	// change: they are written elsewhere, outside the version.
+	keep func(old, new T) []string
 }
 
 // casUpdate is the compare-and-swap update behind every Update* method: fn
@@ -102,10 +105,14 @@ func casUpdateWhere[T any, R tabler](ctx context.Context, s *Store, op, id, cond
 	*m.version(&nr) = oldV + 1
 	// RETURNING gives back the row as stored (id and created_at included)
 	// in the same round trip, instead of reading it again.
+	omit := []string{"id", "created_at"}
+	if m.keep != nil {
+		omit = append(omit, m.keep(old, next)...)
+	}
 	var got []R
 	res := s.write(ctx).Table(cur.TableName()).Model(&got).Clauses(clause.Returning{}).
 		Where("id = ? AND version = ?", id, oldV).
-		Select("*").Omit("id", "created_at").Updates(&nr)
+		Select("*").Omit(omit...).Updates(&nr)
 	if res.Error != nil {
 		return zero, wrap(op, res.Error)
 	}

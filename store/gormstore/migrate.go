@@ -30,6 +30,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "initial schema", schemaV1},
 	{2, "account group members", accountGroupMembersV2},
+	{3, "sign-in bookkeeping; login IDs of deleted users reusable", signInV3},
 }
 
 const migrationsTable = "schema_migrations"
@@ -175,6 +176,27 @@ func accountGroupMembersV2(d dialect) []string {
 			account_id TEXT NOT NULL,
 			PRIMARY KEY (group_id, account_id))`,
 		fill,
+	}
+}
+
+// signInV3 keeps failed sign-ins of login IDs no user can sign in with
+// (keyed by a digest, never the ID), so that they lock like a user's; gives
+// users the time of their latest failure, so a run of failures ends the
+// same way for both; and lets a deleted user's login ID be given to a new
+// user (the article's "delete the user and create it again"): uniqueness
+// now holds among users not deleted. Both engines support partial indexes.
+func signInV3(dialect) []string {
+	return []string{
+		`ALTER TABLE users ADD COLUMN last_failed_at BIGINT NOT NULL DEFAULT 0`,
+		`DROP INDEX users_login`,
+		`CREATE UNIQUE INDEX users_login ON users (lower(login_id)) WHERE status <> 'DELETED'`,
+		`CREATE TABLE login_failures (
+			login_key TEXT PRIMARY KEY,
+			failed_attempts BIGINT NOT NULL,
+			last_failed_at BIGINT NOT NULL,
+			locked_until BIGINT NOT NULL,
+			expires_at BIGINT NOT NULL)`,
+		`CREATE INDEX login_failures_expiry ON login_failures (expires_at)`,
 	}
 }
 

@@ -2,6 +2,7 @@ package gormstore
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -154,6 +155,48 @@ func testMigrations(t *testing.T, open func(t *testing.T) *Store) {
 		var n int64
 		if err := db.Raw(`SELECT COUNT(*) FROM account_group_members WHERE group_id = ?`, g.ID).Scan(&n).Error; err != nil || n != 0 {
 			t.Fatalf("members of a deleted group: %d, %v", n, err)
+		}
+	})
+	t.Run("SignInV3", func(t *testing.T) {
+		// A database at version 2: users keep their counters (with no time
+		// of last failure), deleted users' login IDs become free, live ones
+		// stay unique, and login_failures exists.
+		ctx := t.Context()
+		s := open(t)
+		if err := s.migrate(ctx, migrations[:2]); err != nil {
+			t.Fatal(err)
+		}
+		db := s.w.WithContext(ctx)
+		for _, q := range []string{
+			`INSERT INTO business_groups (id, name, created_at, updated_at) VALUES ('bg_1', 'One', 0, 0)`,
+			`INSERT INTO users (id, business_group_id, login_id, display_name, email, accounting_software, status, password_hash,
+				must_change_password, security_question, security_answer_hash, failed_attempts, locked_until, created_at, updated_at, deleted_at, version)
+				VALUES ('usr_old', 'bg_1', 'Books', 'Old', '', TRUE, 'DELETED', 'h', FALSE, 'q', 'a', 3, 0, 0, 0, 1, 2),
+				       ('usr_live', 'bg_1', 'Live', 'Live', '', FALSE, 'ACTIVE', 'h', FALSE, 'q', 'a', 2, 0, 0, 0, 0, 1)`,
+		} {
+			if err := db.Exec(q).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		live, err := s.GetUser(ctx, "usr_live")
+		if err != nil || live.FailedAttempts != 2 || !live.LastFailedAt.IsZero() || live.Version != 1 {
+			t.Fatalf("live user after migration = %+v, %v", live, err)
+		}
+		nu, err := s.CreateUser(ctx, store.User{BusinessGroupID: "bg_1", LoginID: "books", DisplayName: "New", Status: store.UserAwaitingSignIn})
+		if err != nil {
+			t.Fatalf("CreateUser with a deleted user's login ID: %v", err)
+		}
+		if got, err := s.GetUserByLogin(ctx, "BOOKS"); err != nil || got.ID != nu.ID {
+			t.Fatalf("GetUserByLogin = %+v, %v; want the new user", got, err)
+		}
+		if _, err := s.CreateUser(ctx, store.User{BusinessGroupID: "bg_1", LoginID: "LIVE", DisplayName: "Twin", Status: store.UserActive}); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("CreateUser with a live user's login ID = %v, want ErrConflict", err)
+		}
+		if _, err := s.GetLoginFailures(ctx, "k"); err != nil {
+			t.Fatalf("login_failures: %v", err)
 		}
 	})
 	t.Run("StatusBeforeMigrate", func(t *testing.T) {

@@ -23,6 +23,7 @@ type userRow struct {
 	SecurityQuestion   string `gorm:"column:security_question"`
 	SecurityAnswerHash string `gorm:"column:security_answer_hash"`
 	FailedAttempts     int64  `gorm:"column:failed_attempts"`
+	LastFailedAt       int64  `gorm:"column:last_failed_at"`
 	LockedUntil        int64  `gorm:"column:locked_until"`
 	Created            int64  `gorm:"column:created_at"`
 	Updated            int64  `gorm:"column:updated_at"`
@@ -38,7 +39,7 @@ var userMap = mapper[store.User, userRow]{
 			Email: r.Email, AccountingSoftware: r.AccountingSoftware, Status: store.UserStatus(r.Status),
 			PasswordHash: r.PasswordHash, MustChangePassword: r.MustChangePassword,
 			SecurityQuestion: r.SecurityQuestion, SecurityAnswerHash: r.SecurityAnswerHash,
-			FailedAttempts: int(r.FailedAttempts), LockedUntil: fromMicros(r.LockedUntil),
+			FailedAttempts: int(r.FailedAttempts), LastFailedAt: fromMicros(r.LastFailedAt), LockedUntil: fromMicros(r.LockedUntil),
 			CreatedAt: fromMicros(r.Created), UpdatedAt: fromMicros(r.Updated), DeletedAt: fromMicros(r.Deleted),
 			Version: r.Version}, nil
 	},
@@ -47,7 +48,7 @@ var userMap = mapper[store.User, userRow]{
 			Email: u.Email, AccountingSoftware: u.AccountingSoftware, Status: string(u.Status),
 			PasswordHash: u.PasswordHash, MustChangePassword: u.MustChangePassword,
 			SecurityQuestion: u.SecurityQuestion, SecurityAnswerHash: u.SecurityAnswerHash,
-			FailedAttempts: int64(u.FailedAttempts), LockedUntil: micros(u.LockedUntil),
+			FailedAttempts: int64(u.FailedAttempts), LastFailedAt: micros(u.LastFailedAt), LockedUntil: micros(u.LockedUntil),
 			Created: micros(u.CreatedAt), Updated: micros(u.UpdatedAt), Deleted: micros(u.DeletedAt),
 			Version: u.Version}, nil
 	},
@@ -62,6 +63,15 @@ var userMap = mapper[store.User, userRow]{
 			return store.Invalid("businessGroupId", "cannot change")
 		case strings.TrimSpace(u.LoginID) == "":
 			return store.Invalid("loginId", "is required")
+		}
+		return nil
+	},
+	// The sign-in bookkeeping is written by UpdateUserSignIn outside the
+	// version; an update that leaves it alone must not overwrite a failure
+	// counted since its read.
+	keep: func(old, u store.User) []string {
+		if u.SignIn() == old.SignIn() {
+			return signInColumns
 		}
 		return nil
 	},
@@ -95,7 +105,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (store.User, error) {
 }
 
 func (s *Store) GetUserByLogin(ctx context.Context, loginID string) (store.User, error) {
-	r, err := take[userRow](ctx, s, "get user by login", "lower(login_id) = lower(?)", strings.TrimSpace(loginID))
+	r, err := take[userRow](ctx, s, "get user by login", "lower(login_id) = lower(?) AND status <> ?", strings.TrimSpace(loginID), string(store.UserDeleted))
 	if err != nil {
 		return store.User{}, err
 	}

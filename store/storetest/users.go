@@ -80,6 +80,10 @@ func testUsers(t *testing.T, s store.Store) {
 	mustBe(t, err, store.ErrConflict, "UpdateUser(login taken)")
 	_, err = s.UpdateUser(ctx, "usr_missing", func(u store.User) (store.User, error) { return u, nil })
 	mustBe(t, err, store.ErrNotFound, "UpdateUser(missing)")
+
+	t.Run("SignInBookkeeping", func(t *testing.T) { testSignInBookkeeping(t, s) })
+	t.Run("LoginFailures", func(t *testing.T) { testLoginFailures(t, s) })
+	t.Run("LoginIDReuse", func(t *testing.T) { testLoginIDReuse(t, s) })
 }
 
 func testUserPaging(t *testing.T, s store.Store) {
