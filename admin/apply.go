@@ -79,7 +79,7 @@ func (s *Server) apply(ctx context.Context, r store.ApprovalRequest) (applied, e
 			PasswordHash: hash, MustChangePassword: true, CreatedAt: now, UpdatedAt: now,
 		})
 		if errors.Is(err, store.ErrConflict) {
-			return applied{}, conflict("the user ID %q is already taken", p.LoginID)
+			return applied{}, loginUnavailable(p.LoginID)
 		} else if err != nil {
 			return applied{}, fmt.Errorf("admin: create user: %w", err)
 		}
@@ -470,7 +470,7 @@ func (s *Server) getLegalEntity(ctx context.Context, bg, id string) (store.Legal
 func (s *Server) checkLoginFree(ctx context.Context, login string) error {
 	_, err := s.st.GetUserByLogin(ctx, login)
 	if err == nil {
-		return conflict("the user ID %q is already taken", login)
+		return loginUnavailable(login)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("admin: get user by login: %w", err)
 	}
