@@ -82,7 +82,7 @@ func TestLockoutStopsSignInOnly(t *testing.T) {
 	tok.Expiry = time.Now().Add(-time.Hour)
 	_, err = conf.TokenSource(context.Background(), tok).Token()
 	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" || !strings.Contains(re.ErrorDescription, "locked by an administrator") {
 		t.Fatalf("refresh after an administrator's lock: %v, want invalid_grant", err)
 	}
 }

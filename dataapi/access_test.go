@@ -153,7 +153,20 @@ func TestIsolation(t *testing.T) {
 		tok := e.token(t)
 		wantStatus(t, e.get(t, tok, base+"/accounts"), 200)
 		must(e.st.UpdateUser(ctx, e.f.user, func(u store.User) (store.User, error) { u.Status = store.UserLocked; return u, nil }))
-		wantProblem(t, e.get(t, tok, base+"/accounts"), 401, "603")
+		// The vendor is told why (store.JudgeGrant's reason).
+		if p := wantProblem(t, e.get(t, tok, base+"/accounts"), 401, "603"); !strings.Contains(p.Detail, "locked by an administrator") {
+			t.Fatalf("detail %q does not say why", p.Detail)
+		}
+	})
+
+	t.Run("user locked out of sign-in by failures between two requests", func(t *testing.T) {
+		e := newEnv(t, opts)
+		tok := e.token(t)
+		must(e.st.UpdateUser(ctx, e.f.user, func(u store.User) (store.User, error) {
+			u.FailedAttempts, u.LockedUntil = 5, t0.Add(15*time.Minute)
+			return u, nil
+		}))
+		wantStatus(t, e.get(t, tok, base+"/accounts"), 200) // issue 10, finding 1
 	})
 
 	t.Run("role loses Manage statements between two requests", func(t *testing.T) {
