@@ -299,3 +299,55 @@ func grantsRO() []map[string]any {
 		{"permission": "manage_statements", "rights": []string{"View"}},
 	}
 }
+
+// connections is what seedConnections made for one user: a live consent
+// with a token, and an older consent revoked at revokedAt.
+type connections struct {
+	live, old store.Consent
+	revokedAt time.Time
+	kind      store.TokenKind
+	signature string
+}
+
+// seedConnections gives userID a live connection to clientID (a consent and
+// a token of kind under signature) and one revoked before it, as a user
+// who reconnected has.
+func (e *env) seedConnections(userID, clientID string, kind store.TokenKind, signature string) connections {
+	e.t.Helper()
+	ctx := e.t.Context()
+	granted := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	c := connections{revokedAt: granted.Add(-24 * time.Hour), kind: kind, signature: signature}
+	var err error
+	if c.live, err = e.st.CreateConsent(ctx, store.Consent{ID: store.NewID("cns"), UserID: userID, ClientID: clientID,
+		Scopes: []string{"accounts.read"}, GrantedAt: granted}); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.st.CreateToken(ctx, store.TokenRecord{Kind: kind, Signature: signature, RequestID: c.live.ID, ClientID: clientID,
+		Subject: userID, Active: true, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		e.t.Fatal(err)
+	}
+	if c.old, err = e.st.CreateConsent(ctx, store.Consent{ID: store.NewID("cns"), UserID: userID, ClientID: clientID,
+		Scopes: []string{"accounts.read"}, GrantedAt: granted.Add(-48 * time.Hour)}); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.st.RevokeConsent(ctx, c.old.ID, c.revokedAt); err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+// checkCut fails unless the live connection is revoked, its token
+// inactive, and the older consent still revoked at its own time.
+func (e *env) checkCut(c connections, after string) {
+	e.t.Helper()
+	ctx := e.t.Context()
+	if got, err := e.st.GetConsent(ctx, c.live.ID); err != nil || got.RevokedAt.IsZero() {
+		e.t.Fatalf("consent after %s = %+v, %v; want revoked", after, got, err)
+	}
+	if tr, err := e.st.GetToken(ctx, c.kind, c.signature); err != nil || tr.Active {
+		e.t.Fatalf("token after %s = %+v, %v; want inactive", after, tr, err)
+	}
+	if got, err := e.st.GetConsent(ctx, c.old.ID); err != nil || !got.RevokedAt.Equal(c.revokedAt) {
+		e.t.Fatalf("the earlier revoked consent = %+v, %v; want revoked at %s still", got, err, c.revokedAt)
+	}
+}

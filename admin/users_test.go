@@ -3,7 +3,6 @@ package admin_test
 import (
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -25,35 +24,10 @@ func TestDeleteUserCutsAccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	granted := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	live, err := e.st.CreateConsent(ctx, store.Consent{ID: store.NewID("cns"), UserID: app.ID, ClientID: cl.ID, Scopes: []string{"accounts.read"}, GrantedAt: granted})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.st.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAccess, Signature: "live-sig", RequestID: live.ID, ClientID: cl.ID,
-		Subject: app.ID, Active: true, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	old, err := e.st.CreateConsent(ctx, store.Consent{ID: store.NewID("cns"), UserID: app.ID, ClientID: cl.ID, Scopes: []string{"accounts.read"},
-		GrantedAt: granted.Add(-48 * time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	revokedAt := granted.Add(-24 * time.Hour)
-	if err := e.st.RevokeConsent(ctx, old.ID, revokedAt); err != nil {
-		t.Fatal(err)
-	}
+	conns := e.seedConnections(app.ID, cl.ID, store.TokenAccess, "live-sig")
 
 	e.approve(b, e.submit(a, http.MethodDelete, "/admin/v1/users/"+app.ID, nil))
-	if got, err := e.st.GetConsent(ctx, live.ID); err != nil || got.RevokedAt.IsZero() {
-		t.Fatalf("the deleted user's consent = %+v, %v; want revoked", got, err)
-	}
-	if tr, err := e.st.GetToken(ctx, store.TokenAccess, "live-sig"); err != nil || tr.Active {
-		t.Fatalf("the deleted user's token = %+v, %v; want inactive", tr, err)
-	}
-	if got, err := e.st.GetConsent(ctx, old.ID); err != nil || !got.RevokedAt.Equal(revokedAt) {
-		t.Fatalf("the earlier revoked consent = %+v, %v; want revoked at %s still", got, err, revokedAt)
-	}
+	e.checkCut(conns, "the deletion")
 	if u, err := e.st.GetUser(ctx, app.ID); err != nil || u.Status != store.UserDeleted || u.DeletedAt.IsZero() {
 		t.Fatalf("user = %+v, %v", u, err)
 	}
