@@ -37,7 +37,9 @@ func runMain(t *testing.T, env []string, args ...string) (code int, stdout, stde
 	t.Helper()
 	a, _ := json.Marshal(args)
 	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
-	cmd.Env = append([]string{"BANKFEED_TEST_MAIN_ARGS=" + string(a), "PATH=" + os.Getenv("PATH")}, env...)
+	// GOCOVERDIR: under go test -cover the child is instrumented too, and
+	// without it prints a warning on stderr that tests would read as output.
+	cmd.Env = append([]string{"BANKFEED_TEST_MAIN_ARGS=" + string(a), "PATH=" + os.Getenv("PATH"), "GOCOVERDIR=" + t.TempDir()}, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
