@@ -136,23 +136,25 @@ func (s *Server) handleListApprovals(c echo.Context) error {
 	default:
 		return badRequest("initiator must be \"me\" or absent, not %q", v)
 	}
-	rs, next, err := s.st.ListApprovals(c.Request().Context(), f, p)
+	ctx := c.Request().Context()
+	rs, next, err := filtered(ctx, p, func(ctx context.Context, p store.Page) ([]store.ApprovalRequest, string, error) {
+		return s.st.ListApprovals(ctx, f, p)
+	}, func(r store.ApprovalRequest) (bool, error) {
+		if status != nil && *status == store.ApprovalPending && f.InitiatorID == nil {
+			also, err := s.alsoExercised(ctx, r)
+			if err != nil {
+				return false, err
+			}
+			return store.CanDecide(cl.User.ID, cl.Grants, r, also...) == nil, nil
+		}
+		return mayView(cl, r), nil
+	}, func(r store.ApprovalRequest) string { return r.ID })
 	if err != nil {
 		return fmt.Errorf("admin: list approvals: %w", err)
 	}
-	out := []approvalJSON{}
+	out := make([]approvalJSON, 0, len(rs))
 	for _, r := range rs {
-		ok := mayView(cl, r)
-		if status != nil && *status == store.ApprovalPending && f.InitiatorID == nil {
-			also, err := s.alsoExercised(c.Request().Context(), r)
-			if err != nil {
-				return err
-			}
-			ok = store.CanDecide(cl.User.ID, cl.Grants, r, also...) == nil
-		}
-		if ok {
-			out = append(out, toApprovalJSON(r))
-		}
+		out = append(out, toApprovalJSON(r))
 	}
 	return c.JSON(http.StatusOK, newList(out, next))
 }

@@ -206,6 +206,41 @@ func all[T any](ctx context.Context, fn func(ctx context.Context, p store.Page) 
 	}
 }
 
+// filtered is a page of up to p.Limit items of fn's pages that keep
+// accepts, with next present only when another kept item follows: a
+// filter applied after the store's page must neither shorten pages nor
+// announce a next page that holds nothing (issue 10 §6). idOf gives an
+// item's cursor (fn's keyset is by it).
+func filtered[T any](ctx context.Context, p store.Page, fn func(ctx context.Context, p store.Page) ([]T, string, error),
+	keep func(T) (bool, error), idOf func(T) string) ([]T, string, error) {
+	want := p.Limit
+	out := make([]T, 0, want)
+	q := store.Page{After: p.After, Limit: want}
+	for {
+		items, next, err := fn(ctx, q)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, it := range items {
+			ok, err := keep(it)
+			if err != nil {
+				return nil, "", err
+			}
+			if !ok {
+				continue
+			}
+			if len(out) == want {
+				return out, idOf(out[len(out)-1]), nil
+			}
+			out = append(out, it)
+		}
+		if next == "" || len(items) == 0 {
+			return out, "", nil
+		}
+		q.After = next
+	}
+}
+
 func timeOrNil(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
