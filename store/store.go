@@ -237,6 +237,11 @@ type ClientStore interface {
 // ConsentStore holds consents.
 type ConsentStore interface {
 	CreateConsent(ctx context.Context, c Consent) (Consent, error)
+	// ReplaceConsent is an authorization's consent: one connection per (user,
+	// client). In one transaction, serialized per (user, client), it revokes
+	// every unrevoked consent of c's user and client (RevokedAt = c.GrantedAt)
+	// and deactivates their tokens, as RevokeConsent does, then creates c.
+	ReplaceConsent(ctx context.Context, c Consent) (Consent, error)
 	GetConsent(ctx context.Context, id string) (Consent, error)
 	// ListConsents is a user's consents (all, including revoked), newest first.
 	ListConsents(ctx context.Context, userID string) ([]Consent, error)

@@ -174,6 +174,47 @@ func (s *Store) CreateConsent(ctx context.Context, c store.Consent) (store.Conse
 	return r.domain()
 }
 
+func (s *Store) ReplaceConsent(ctx context.Context, c store.Consent) (store.Consent, error) {
+	if c.UserID == "" || c.ClientID == "" {
+		return store.Consent{}, store.Invalid("consent", "needs a user and a client")
+	}
+	c.GrantedAt = orNow(c.GrantedAt, s.nowUTC())
+	var out store.Consent
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		db := s.write(ctx)
+		// SQLite's writer transactions are IMMEDIATE, so serialized already;
+		// on PostgreSQL two authorizations of the same (user, client) queue on
+		// a transaction-scoped advisory lock, so neither misses the other's
+		// consent and exactly one stays active.
+		if s.dialect == dialectPostgres {
+			if err := db.Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+				"consent\n"+c.UserID+"\n"+c.ClientID).Error; err != nil {
+				return wrap("lock consent", err)
+			}
+		}
+		var ids []string
+		if err := db.Model(&consentRow{}).Where("user_id = ? AND client_id = ? AND revoked_at = 0", c.UserID, c.ClientID).
+			Pluck("id", &ids).Error; err != nil {
+			return wrap("replace consent", err)
+		}
+		if len(ids) > 0 {
+			if err := db.Model(&consentRow{}).Where("id IN ?", ids).Update("revoked_at", micros(c.GrantedAt)).Error; err != nil {
+				return wrap("replace consent", err)
+			}
+			if err := db.Model(&tokenRow{}).Where("request_id IN ? AND active = ?", ids, true).Update("active", false).Error; err != nil {
+				return wrap("replace consent tokens", err)
+			}
+		}
+		var err error
+		out, err = s.CreateConsent(ctx, c)
+		return err
+	})
+	if err != nil {
+		return store.Consent{}, err
+	}
+	return out, nil
+}
+
 func (s *Store) GetConsent(ctx context.Context, id string) (store.Consent, error) {
 	r, err := take[consentRow](ctx, s, "get consent", "id = ?", id)
 	if err != nil {

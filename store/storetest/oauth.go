@@ -498,3 +498,62 @@ func testConcurrentOAuthWrites(t *testing.T, s store.Store) {
 		t.Error(err)
 	}
 }
+
+// testReplaceConsent: an authorization's consent replaces the (user, client)'s
+// unrevoked ones and deactivates their tokens, leaving other users' and
+// clients' alone; concurrent replacements leave exactly one active consent
+// (issue 10 §4).
+func testReplaceConsent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	first := must(s.ReplaceConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read"}, GrantedAt: t0}))(t)
+	otherClient := must(s.ReplaceConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor2", GrantedAt: t0}))(t)
+	otherUser := must(s.ReplaceConsent(ctx, store.Consent{UserID: "usr_2", ClientID: "vendor", GrantedAt: t0}))(t)
+	for i, req := range []string{first.ID, otherClient.ID, otherUser.ID} {
+		noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenRefresh, Signature: fmt.Sprintf("r%d", i), RequestID: req,
+			ClientID: "vendor", Subject: "usr_1", Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Hour), Request: []byte(`{"r":1}`)}), "CreateToken")
+	}
+	at := t0.Add(time.Hour)
+	second := must(s.ReplaceConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read", "statements.read"}, GrantedAt: at}))(t)
+	if second.ID == first.ID || !second.GrantedAt.Equal(at) || !second.Active(at) {
+		t.Errorf("second consent = %+v (first %s)", second, first.ID)
+	}
+	if got := must(s.GetConsent(ctx, first.ID))(t); !got.RevokedAt.Equal(at) {
+		t.Errorf("replaced consent = %+v, want revoked at %v", got, at)
+	}
+	for i, active := range []bool{false, true, true} {
+		if r := must(s.GetToken(ctx, store.TokenRefresh, fmt.Sprintf("r%d", i)))(t); r.Active != active {
+			t.Errorf("token r%d active = %v, want %v", i, r.Active, active)
+		}
+	}
+	for _, id := range []string{otherClient.ID, otherUser.ID} {
+		if got := must(s.GetConsent(ctx, id))(t); !got.Active(at) {
+			t.Errorf("consent %s of another (user, client) = %+v", id, got)
+		}
+	}
+	_, err := s.ReplaceConsent(ctx, store.Consent{UserID: "usr_1"})
+	mustBe(t, err, store.ErrInvalid, "ReplaceConsent(no client)")
+
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.ReplaceConsent(ctx, store.Consent{UserID: "usr_c", ClientID: "vendor", GrantedAt: at.Add(time.Duration(i) * time.Second)})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		noErr(t, err, "concurrent ReplaceConsent")
+	}
+	active := 0
+	for _, c := range must(s.ListConsents(ctx, "usr_c"))(t) {
+		if c.RevokedAt.IsZero() {
+			active++
+		}
+	}
+	if active != 1 {
+		t.Errorf("after %d concurrent authorizations, %d active consents, want 1", n, active)
+	}
+}

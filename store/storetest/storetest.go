@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Clients", testClients},
 		{"Consents", testConsents},
 		{"ConsentRevocationDeactivatesTokens", testConsentRevocation},
+		{"ReplaceConsentKeepsOnePerUserClient", testReplaceConsent},
 		{"Tokens", testTokens},
 		{"RefreshRotationOnce", testRefreshRotationOnce},
 		{"TokenConsumedOnce", testTokenConsumedOnce},
