@@ -56,7 +56,8 @@
 //	GET  /admin/v1/audit[?actor=&target=&action=&since=&until=]
 //
 // Lists are keyset-paged: ?after=&limit= (1..1000, default 100) and the
-// response {"items": [...], "next": "..."} (next absent at the end).
+// response {"items": [...], "next": "..."}: a page holds up to limit items
+// that pass every filter, and next is present only when another follows.
 //
 // /ops/v1 is called by the bank's own systems with client_credentials
 // (first-party, scope "operator"): business groups, legal entities,
@@ -75,7 +76,8 @@
 // unauthorized (401, with WWW-Authenticate), insufficient-scope,
 // not-first-party, not-operator, accounting-software-user, user-not-active,
 // missing-right (with "missing": {permission, title, right}), self-approval,
-// not-initiator (403), not-found (404), conflict (409), too-large (413),
+// not-initiator (403), not-found (404), method-not-allowed (405, with
+// Allow naming the path's methods), conflict (409), too-large (413),
 // unsupported-media-type (415), invalid (422, with "errors": [{field,
 // message}] and, for batches, "row"), internal (500, details only logged).
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -49,6 +50,7 @@ type Server struct {
 	notifier Notifier
 	maxBody  int64
 	maxOps   int64
+	echo     *echo.Echo // set by Mount: its router tells a known path's methods
 }
 
 // New checks cfg and fills defaults.
@@ -78,6 +80,7 @@ func New(cfg Config) (*Server, error) {
 
 // Mount registers the routes on e (it does not touch e's error handler).
 func (s *Server) Mount(e *echo.Echo) {
+	s.echo = e
 	s.routes(e.Group("/admin/v1", s.requireAdmin), e.Group("/ops/v1", s.requireOperator))
 }
 
@@ -128,9 +131,9 @@ func (s *Server) routes(a, o *echo.Group) {
 
 	a.GET("/audit", s.h(s.handleListAudit))
 	// The catch-alls answer our problem, not echo's JSON 404; "/*" does not
-	// match the bare prefix.
-	a.Any("", s.h(s.handleNoRoute))
-	a.Any("/*", s.h(s.handleNoRoute))
+	// match the bare prefix. RouteNotFound also takes the methods Any has no
+	// name for (WebDAV's LOCK, a made-up one).
+	catchAll(a, s.h(s.handleNoRoute))
 
 	o.GET("/business-groups", s.h(s.handleOpsListBusinessGroups))
 	o.POST("/business-groups", s.h(s.handleOpsCreateBusinessGroup))
@@ -157,11 +160,45 @@ func (s *Server) routes(a, o *echo.Group) {
 	o.POST("/transactions", s.h(s.handleOpsPostTransactions))
 	o.GET("/transactions", s.h(s.handleOpsListTransactions))
 	o.DELETE("/accounts/:id/pending/:externalId", s.h(s.handleOpsRemovePending))
-	o.Any("", s.h(s.handleNoRoute))
-	o.Any("/*", s.h(s.handleNoRoute))
+	catchAll(o, s.h(s.handleNoRoute))
 }
 
+func catchAll(g *echo.Group, h echo.HandlerFunc) {
+	for _, p := range []string{"", "/*"} {
+		g.Any(p, h)
+		g.RouteNotFound(p, h)
+	}
+}
+
+// routeMethods are the methods the routes use, in the order Allow names them.
+var routeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// allowed is the methods whose route (not a catch-all) matches path.
+func (s *Server) allowed(path string) []string {
+	if s.echo == nil {
+		return nil
+	}
+	var out []string
+	for _, m := range routeMethods {
+		c := s.echo.NewContext(nil, nil)
+		s.echo.Router().Find(m, path, c)
+		switch c.Path() {
+		case "", "/admin/v1", "/admin/v1/*", "/ops/v1", "/ops/v1/*":
+		default:
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// handleNoRoute answers what no route takes: a 405 with Allow when another
+// method's route matches the path (issue 10 §6), otherwise a 404.
 func (s *Server) handleNoRoute(c echo.Context) error {
+	if ms := s.allowed(c.Request().URL.Path); len(ms) > 0 {
+		c.Response().Header().Set("Allow", strings.Join(ms, ", "))
+		return problem(http.StatusMethodNotAllowed, "method-not-allowed", "Method Not Allowed",
+			fmt.Sprintf("%s is not allowed on %s; allowed: %s", c.Request().Method, c.Request().URL.Path, strings.Join(ms, ", ")))
+	}
 	return problem(http.StatusNotFound, "not-found", "Not Found", fmt.Sprintf("no route %s %s", c.Request().Method, c.Request().URL.Path))
 }
 
