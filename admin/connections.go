@@ -27,11 +27,15 @@ type connectionJSON struct {
 }
 
 // handleListConnections lists every consent of the group's accounting
-// software users (newest first per user). ?active=true keeps standing ones.
+// software users, keyset-paged by consent ID. ?active=true keeps standing ones.
 func (s *Server) handleListConnections(c echo.Context) error {
 	cl := mustCaller(c)
 	ctx := c.Request().Context()
 	if err := allow(cl, store.OpViewUsers); err != nil {
+		return err
+	}
+	p, err := page(c)
+	if err != nil {
 		return err
 	}
 	activeOnly, err := queryBool(c, "active")
@@ -79,7 +83,8 @@ func (s *Server) handleListConnections(c echo.Context) error {
 				RevokedAt: timeOrNil(cn.RevokedAt), Active: cn.Active(now)})
 		}
 	}
-	return c.JSON(http.StatusOK, newList(out, ""))
+	items, next := pageOf(out, p, func(cn connectionJSON) string { return cn.ID })
+	return c.JSON(http.StatusOK, newList(items, next))
 }
 
 // handleRevokeConnection revokes a consent at once (not maker-checker:

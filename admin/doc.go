@@ -68,7 +68,9 @@
 // pending removal, and day close (POST /ops/v1/accounts/{id}/close-day
 // {businessDate}: freezes the day, and on the month's last weekday produces
 // the reconciled monthly statement). admin/feed holds that logic;
-// admin/importer reads the same records from files.
+// admin/importer reads the same records from files. Its lists (business
+// groups, legal entities, service agreements, accounts, transactions) are
+// keyset-paged like /admin/v1's.
 //
 // Errors are RFC 9457 application/problem+json written by this package for
 // its own routes (it must not set the shared echo HTTPErrorHandler). Type

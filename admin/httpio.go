@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -239,6 +240,36 @@ func filtered[T any](ctx context.Context, p store.Page, fn func(ctx context.Cont
 		}
 		q.After = next
 	}
+}
+
+// pageOf is p's page of a whole list the store does not page: keyset by
+// idOf (items after p.After in ID order, up to p.Limit), next present only
+// when more follow, the same ?after=&limit= contract as the store's pages.
+func pageOf[T any](items []T, p store.Page, idOf func(T) string) ([]T, string) {
+	items = slices.Clone(items)
+	slices.SortStableFunc(items, func(a, b T) int { return strings.Compare(idOf(a), idOf(b)) })
+	if p.After != "" {
+		i, _ := slices.BinarySearchFunc(items, p.After, func(t T, id string) int { return strings.Compare(idOf(t), id) })
+		for i < len(items) && idOf(items[i]) <= p.After {
+			i++
+		}
+		items = items[i:]
+	}
+	if len(items) > p.Limit {
+		items = items[:p.Limit]
+		return items, idOf(items[len(items)-1])
+	}
+	return items, ""
+}
+
+// pagedListOf answers the page p of a whole list in its JSON shape.
+func pagedListOf[T, J any](c echo.Context, items []T, idOf func(T) string, toJSON func(T) J) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	items, next := pageOf(items, p, idOf)
+	return listOf(c, items, next, toJSON)
 }
 
 func timeOrNil(t time.Time) *time.Time {

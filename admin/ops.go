@@ -201,7 +201,7 @@ func (s *Server) handleOpsListBusinessGroups(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list business groups: %w", err)
 	}
-	return listOf(c, gs, "", toBusinessGroupJSON)
+	return pagedListOf(c, gs, func(g store.BusinessGroup) string { return g.ID }, toBusinessGroupJSON)
 }
 
 func (s *Server) handleOpsGetBusinessGroup(c echo.Context) error {
@@ -257,7 +257,7 @@ func (s *Server) handleOpsListLegalEntities(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list legal entities: %w", err)
 	}
-	return listOf(c, es, "", toLegalEntityJSON)
+	return pagedListOf(c, es, func(e store.LegalEntity) string { return e.ID }, toLegalEntityJSON)
 }
 
 func (s *Server) handleOpsGetLegalEntity(c echo.Context) error {
@@ -325,7 +325,7 @@ func (s *Server) handleOpsListServiceAgreements(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list service agreements: %w", err)
 	}
-	return listOf(c, as, "", toServiceAgreementJSON)
+	return pagedListOf(c, as, func(a store.ServiceAgreement) string { return a.ID }, toServiceAgreementJSON)
 }
 
 // opsAccountJSON is the operator's view: the full number included.

@@ -79,3 +79,60 @@ func TestApprovalsPendingPaging(t *testing.T) {
 		t.Fatalf("walk of all approvals = %d items, want 27", len(got))
 	}
 }
+
+// TestUnpagedListsPaged: /admin/v1/connections and the ops organisation
+// lists are keyset-paged like the other lists (issue 10 §6).
+func TestUnpagedListsPaged(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	a := e.newUser(e.bg1, "lister", store.AdminGrants())
+	cl, err := e.st.CreateClient(ctx, store.Client{ID: "ledgerly", Name: "Ledgerly"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var consents []string
+	for i := range 3 {
+		app := e.seedSoftwareUser(fmt.Sprintf("books-%d", i))
+		c := e.seedConnections(app.ID, cl.ID, store.TokenAccess, fmt.Sprintf("sig-%d", i))
+		consents = append(consents, c.live.ID, c.old.ID)
+	}
+	groups := []string{e.bg1, e.bg2}
+	for i := range 5 {
+		id := fmt.Sprintf("bg-extra-%d", i)
+		e.must(http.StatusCreated, e.operator, http.MethodPost, "/ops/v1/business-groups", map[string]any{"id": id, "name": id})
+		groups = append(groups, id)
+	}
+	entities := []string{e.le1}
+	for i := range 4 {
+		id := fmt.Sprintf("le-extra-%d", i)
+		e.must(http.StatusCreated, e.operator, http.MethodPost, "/ops/v1/legal-entities", map[string]any{"id": id, "businessGroupId": e.bg1, "name": id})
+		entities = append(entities, id)
+	}
+	var agreements []string
+	for i := range 4 {
+		agreements = append(agreements, e.must(http.StatusCreated, e.operator, http.MethodPost, "/ops/v1/service-agreements",
+			map[string]any{"legalEntityId": e.le1, "number": fmt.Sprintf("SA-%d", i)}).str("id"))
+	}
+	same := func(what string, got, want []string) {
+		t.Helper()
+		got, want = slices.Clone(got), slices.Clone(want)
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s walk = %v, want %v", what, got, want)
+		}
+	}
+	for _, limit := range []int{1, 2, 4} {
+		same("connections", e.walk(a.Token, "/admin/v1/connections", limit), consents)
+		same("business groups", e.walk(e.operator, "/ops/v1/business-groups", limit), groups)
+		same("legal entities", e.walk(e.operator, "/ops/v1/legal-entities?businessGroupId="+e.bg1, limit), entities)
+		same("service agreements", e.walk(e.operator, "/ops/v1/service-agreements?legalEntityId="+e.le1, limit), agreements)
+	}
+	// ?active=true pages the standing connections only.
+	var live []string
+	for i := 0; i < len(consents); i += 2 {
+		live = append(live, consents[i])
+	}
+	same("active connections", e.walk(a.Token, "/admin/v1/connections?active=true", 2), live)
+	problemIs(t, e.call(e.operator, http.MethodGet, "/ops/v1/business-groups?limit=0", nil), http.StatusBadRequest, "bad-request", "limit")
+}
