@@ -283,7 +283,9 @@ func (s *Server) authorize(ctx context.Context, flow store.AuthFlow, ar *fosite.
 		return nil, deny("The user's job role allows none of the requested access.")
 	}
 
-	consent, err := s.st.CreateConsent(ctx, store.Consent{
+	// One connection per (user, client): the new consent replaces the
+	// previous one and revokes its tokens (issue 10 §4).
+	consent, err := s.st.ReplaceConsent(ctx, store.Consent{
 		ID:        store.NewID("cns"),
 		UserID:    user.ID,
 		ClientID:  fc.GetID(),

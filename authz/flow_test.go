@@ -171,8 +171,14 @@ func TestRefreshReplayOutsideGrace(t *testing.T) {
 // exchange runs a full code flow with PKCE for e.user and client_secret_basic.
 func (e *env) exchange(clientID, secret string) tokenResult {
 	e.t.Helper()
+	return e.exchangeFor(e.user.ID, clientID, secret)
+}
+
+// exchangeFor is exchange for another user.
+func (e *env) exchangeFor(userID, clientID, secret string) tokenResult {
+	e.t.Helper()
 	verifier := oauth2.GenerateVerifier()
-	q := e.codeFor(e.authorizeParams(clientID, oauth2.S256ChallengeFromVerifier(verifier)), e.user.ID, allScopes)
+	q := e.codeFor(e.authorizeParams(clientID, oauth2.S256ChallengeFromVerifier(verifier)), userID, allScopes)
 	tr := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}, clientID, secret)
 	if tr.Status != http.StatusOK {
 		e.t.Fatalf("exchange: %d %s %s", tr.Status, tr.Error, tr.Description)

@@ -15,6 +15,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/bankfeed/bankfeed/authz"
+	"github.com/bankfeed/bankfeed/store"
 )
 
 func jwtHeader(t *testing.T, tok string) map[string]any {
@@ -42,7 +43,11 @@ func TestKeyRotationAndJWTAccessTokens(t *testing.T) {
 
 	kid, err := e.srv.RotateKey(ctx)
 	must(t, err)
-	after := e.exchange(e.vendor.ID, e.secret)
+	// Another client: a second grant to the same client would replace the
+	// first (one connection per user and client, issue 10 §4).
+	other, otherSecret, err := authz.CreateClient(ctx, e.st, authz.ClientSpec{Name: "Booksy", RedirectURIs: []string{redirectURI}, Secret: true})
+	must(t, err)
+	after := e.exchange(other.ID, otherSecret)
 	if got := jwtHeader(t, after.IDToken)["kid"]; got != kid || got == oldKid {
 		t.Fatalf("id token kid %v after rotation to %s (old %v)", got, kid, oldKid)
 	}
@@ -52,9 +57,8 @@ func TestKeyRotationAndJWTAccessTokens(t *testing.T) {
 	}
 	provider, err := oidc.NewProvider(ctx, e.iss)
 	must(t, err)
-	v := provider.Verifier(&oidc.Config{ClientID: e.vendor.ID})
-	for _, raw := range []string{before.IDToken, after.IDToken} {
-		if _, err := v.Verify(ctx, raw); err != nil {
+	for raw, aud := range map[string]string{before.IDToken: e.vendor.ID, after.IDToken: other.ID} {
+		if _, err := provider.Verifier(&oidc.Config{ClientID: aud}).Verify(ctx, raw); err != nil {
 			t.Fatalf("id token no longer verifies: %v", err)
 		}
 	}
@@ -102,9 +106,15 @@ func TestIntrospectionAndUserinfo(t *testing.T) {
 	}
 }
 
-// TestConcurrentFlows: 32 full flows at once on SQLite, without error.
+// TestConcurrentFlows: 32 full flows at once on SQLite, without error, one
+// per user (a user's new grant to the same client replaces the previous one,
+// issue 10 §4).
 func TestConcurrentFlows(t *testing.T) {
 	e := newEnv(t, envOpts{twoServers: true})
+	users := make([]store.User, 32)
+	for i := range users {
+		users[i] = e.newUser(true, e.role)
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 32)
 	for i := 0; i < 32; i++ {
@@ -116,7 +126,7 @@ func TestConcurrentFlows(t *testing.T) {
 					errs <- fmt.Errorf("%v", r)
 				}
 			}()
-			tr := e.exchange(e.vendor.ID, e.secret)
+			tr := e.exchangeFor(users[i].ID, e.vendor.ID, e.secret)
 			if r := e.refresh(tr.RefreshToken); r.Status != http.StatusOK {
 				errs <- fmt.Errorf("refresh: %+v", r)
 			}

@@ -405,21 +405,31 @@ func (h *Handler) handleConnections(c echo.Context) error {
 		p.Notice = b.L.T("disconnected")
 	}
 	now := h.now()
-	names := map[string]string{}
+	type vendorInfo struct {
+		name       string
+		firstParty bool
+	}
+	vendors := map[string]vendorInfo{}
 	for _, cs := range consents {
 		if !cs.Active(now) {
 			continue
 		}
-		name, seen := names[cs.ClientID]
+		v, seen := vendors[cs.ClientID]
 		if !seen {
-			name = cs.ClientID
+			v.name = cs.ClientID
 			if cl, err := h.vendor(ctx, cs.ClientID); err == nil {
-				name = cl.Name
+				v = vendorInfo{name: cl.Name, firstParty: cl.FirstParty}
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return h.renderError(c, http.StatusInternalServerError, errInternal, err)
 			}
-			names[cs.ClientID] = name
+			vendors[cs.ClientID] = v
 		}
+		// The bank's own applications (online banking) are not connections
+		// the user manages here (issue 10 §4).
+		if v.firstParty {
+			continue
+		}
+		name := v.name
 		row := connectionRow{ID: cs.ID, Vendor: name, Since: formatDate(cs.GrantedAt), LastUsed: b.L.T("never_used"),
 			Label: b.L.F("disconnect_label", name)}
 		if !cs.LastUsedAt.IsZero() {

@@ -1,0 +1,141 @@
+package authz_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/bankfeed/bankfeed/consent"
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// TestReauthorizationKeepsOneConnection (issue 10 §4): the same user
+// authorizing the same client twice through the bank's real pages leaves one
+// connection on /account/connections; the first grant's refresh token gets
+// invalid_grant and its access token no longer verifies, the second grant's
+// tokens work. The bank's first-party clients are not listed.
+func TestReauthorizationKeepsOneConnection(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	h, err := consent.New(consent.Config{Store: e.st, Issuer: e.iss, Now: e.clock.Now})
+	must(t, err)
+	h.Mount(e.echo)
+
+	const password = "Correct-Horse-9-battery"
+	hash, err := store.HashSecret(password)
+	must(t, err)
+	u, err := e.st.UpdateUser(e.ctx, e.user.ID, func(u store.User) (store.User, error) {
+		u.PasswordHash, u.MustChangePassword = hash, false
+		return u, nil
+	})
+	must(t, err)
+	jar, err := cookiejar.New(nil)
+	must(t, err)
+	b := &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+
+	conf := &oauth2.Config{
+		ClientID: e.vendor.ID, ClientSecret: e.secret, RedirectURL: redirectURI,
+		Endpoint: oauth2.Endpoint{AuthURL: e.iss + "/oauth2/authorize", TokenURL: e.iss + "/oauth2/token", AuthStyle: oauth2.AuthStyleInHeader},
+		Scopes:   []string{"openid", "profile", "offline_access", "accounts.read", "statements.read"},
+	}
+	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, &http.Client{Timeout: 10 * time.Second})
+	authorize := func() *oauth2.Token {
+		t.Helper()
+		verifier := oauth2.GenerateVerifier()
+		loc := b.expectRedirect(b.do(http.MethodGet, conf.AuthCodeURL("state-1234567890", oauth2.S256ChallengeOption(verifier),
+			oauth2.SetAuthURLParam("nonce", "nonce-1234567890")), nil))
+		for !strings.HasPrefix(loc, redirectURI) {
+			p := b.do(http.MethodGet, loc, nil)
+			switch {
+			case p.status == http.StatusSeeOther || p.status == http.StatusFound:
+				loc = b.expectRedirect(p)
+			case strings.Contains(p.body, ">Sign in<"):
+				f := parseForm(t, p, loc, "Sign in")
+				f.fill("User ID", u.LoginID)
+				f.fill("Password", password)
+				loc = b.expectRedirect(f.submit(b, "Sign in"))
+			default:
+				loc = b.expectRedirect(parseForm(t, p, loc, "Allow").submit(b, "Allow"))
+			}
+		}
+		cb, err := url.Parse(loc)
+		must(t, err)
+		tok, err := conf.Exchange(ctx, cb.Query().Get("code"), oauth2.VerifierOption(verifier))
+		must(t, err)
+		if tok.RefreshToken == "" {
+			t.Fatalf("no refresh token: %+v", tok)
+		}
+		return tok
+	}
+	userinfo := func(tok *oauth2.Token) int {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.iss+"/userinfo", nil)
+		must(t, err)
+		tok.SetAuthHeader(req)
+		resp, err := http.DefaultClient.Do(req)
+		must(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	refresh := func(tok *oauth2.Token) (*oauth2.Token, error) {
+		return conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	}
+	connections := func() string {
+		t.Helper()
+		p := b.do(http.MethodGet, e.iss+"/account/connections", nil)
+		if p.status != http.StatusOK {
+			t.Fatalf("connections: %d %s", p.status, p.body)
+		}
+		return p.body
+	}
+
+	first := authorize()
+	e.clock.Advance(time.Minute)
+	second := authorize()
+
+	if page := connections(); strings.Count(page, `/disconnect"`) != 1 || !strings.Contains(page, "Ledgerly") {
+		t.Errorf("connections page lists %d connections, want one Ledgerly: %s", strings.Count(page, `/disconnect"`), page)
+	}
+	cs, err := e.st.ListConsents(e.ctx, u.ID)
+	must(t, err)
+	active := 0
+	for _, c := range cs {
+		if c.Active(e.clock.Now()) {
+			active++
+		}
+	}
+	if active != 1 {
+		t.Errorf("%d active consents after two authorizations, want 1: %+v", active, cs)
+	}
+	if code := userinfo(first); code != http.StatusUnauthorized {
+		t.Errorf("first grant's access token: userinfo %d, want 401", code)
+	}
+	var re *oauth2.RetrieveError
+	if _, err := refresh(first); !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+		t.Errorf("first grant's refresh: %v, want invalid_grant", err)
+	}
+	if code := userinfo(second); code != http.StatusOK {
+		t.Errorf("second grant's access token: userinfo %d, want 200", code)
+	}
+	if tok, err := refresh(second); err != nil {
+		t.Errorf("second grant's refresh: %v", err)
+	} else if code := userinfo(tok); code != http.StatusOK {
+		t.Errorf("refreshed access token: userinfo %d, want 200", code)
+	}
+
+	// The bank's own online banking is not a connection the user manages.
+	bank, err := e.st.CreateClient(e.ctx, store.Client{ID: store.NewID("cli"), Name: "Maple Online Banking", FirstParty: true,
+		RedirectURIs: []string{redirectURI}, Scopes: []string{"openid"}})
+	must(t, err)
+	_, err = e.st.CreateConsent(e.ctx, store.Consent{UserID: u.ID, ClientID: bank.ID, Scopes: []string{"openid"}, GrantedAt: e.clock.Now()})
+	must(t, err)
+	if page := connections(); strings.Contains(page, "Maple Online Banking") || strings.Count(page, `/disconnect"`) != 1 {
+		t.Errorf("connections page lists the first-party client: %s", page)
+	}
+}
