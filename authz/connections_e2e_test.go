@@ -7,6 +7,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,5 +138,53 @@ func TestReauthorizationKeepsOneConnection(t *testing.T) {
 	must(t, err)
 	if page := connections(); strings.Contains(page, "Maple Online Banking") || strings.Count(page, `/disconnect"`) != 1 {
 		t.Errorf("connections page lists the first-party client: %s", page)
+	}
+}
+
+// TestReauthorizeConcurrently: one user connects the same client in eight
+// flows at once. Each newer grant replaces the one before (issue 10 §4), so
+// a code whose grant was replaced between its reading and its use is the
+// client's invalid_grant — never a 500 — and in the end one connection
+// stands, whose tokens are the only ones that work.
+func TestReauthorizeConcurrently(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	const n = 8
+	var wg sync.WaitGroup
+	res := make([]tokenResult, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v := oauth2.GenerateVerifier()
+			q := e.codeFor(e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(v)), e.user.ID, allScopes)
+			form := url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {redirectURI}, "code_verifier": {v}}
+			res[i], errs[i] = postToken(e.iss, form, e.vendor.ID, e.secret)
+		}()
+	}
+	wg.Wait()
+	var active []store.Consent
+	cs, err := e.st.ListConsents(e.ctx, e.user.ID)
+	must(t, err)
+	for _, c := range cs {
+		if c.ClientID == e.vendor.ID && c.Active(e.clock.Now()) {
+			active = append(active, c)
+		}
+	}
+	if len(active) != 1 {
+		t.Fatalf("%d active connections of the user to the client, want 1", len(active))
+	}
+	for i, r := range res {
+		must(t, errs[i])
+		switch {
+		case r.Status == http.StatusOK:
+			g, err := e.srv.Verify(e.ctx, r.AccessToken)
+			if err == nil && g.RequestID != active[0].ID {
+				t.Errorf("an access token of a replaced grant (%s) still verifies", g.RequestID)
+			}
+		case r.Status == http.StatusBadRequest && r.Error == "invalid_grant":
+		default:
+			t.Errorf("exchange %d: %d %s %s, want 200 or invalid_grant", i, r.Status, r.Error, r.Description)
+		}
 	}
 }

@@ -24,6 +24,12 @@ func (s *Server) handleToken(c echo.Context) error {
 		return nil
 	}
 	resp, err := s.provider.NewAccessResponse(ctx, ar)
+	if errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
+		// The code was used or revoked (a newer grant to the same client
+		// replaced this one) between reading it and consuming it: fosite
+		// wraps that as a server error, but it is the client's invalid_grant.
+		err = fosite.ErrInvalidGrant.WithHint("The authorization code has already been used.")
+	}
 	if err != nil {
 		s.logOAuthError(ctx, pathToken, err)
 		s.provider.WriteAccessError(ctx, w, ar, err)
