@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"sync"
@@ -13,7 +12,6 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/bankfeed/bankfeed/consent"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -24,21 +22,7 @@ import (
 // tokens work. The bank's first-party clients are not listed.
 func TestReauthorizationKeepsOneConnection(t *testing.T) {
 	e := newEnv(t, envOpts{})
-	h, err := consent.New(consent.Config{Store: e.st, Issuer: e.iss, Now: e.clock.Now})
-	must(t, err)
-	h.Mount(e.echo)
-
-	const password = "Correct-Horse-9-battery"
-	hash, err := store.HashSecret(password)
-	must(t, err)
-	u, err := e.st.UpdateUser(e.ctx, e.user.ID, func(u store.User) (store.User, error) {
-		u.PasswordHash, u.MustChangePassword = hash, false
-		return u, nil
-	})
-	must(t, err)
-	jar, err := cookiejar.New(nil)
-	must(t, err)
-	b := &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	b, u, password := e.withPages(t)
 
 	conf := &oauth2.Config{
 		ClientID: e.vendor.ID, ClientSecret: e.secret, RedirectURL: redirectURI,

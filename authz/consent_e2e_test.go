@@ -19,22 +19,7 @@ import (
 // pages (package consent), found by their visible labels.
 func TestCodeFlowThroughConsentPages(t *testing.T) {
 	e := newEnv(t, envOpts{})
-	h, err := consent.New(consent.Config{Store: e.st, Issuer: e.iss, Now: e.clock.Now})
-	must(t, err)
-	h.Mount(e.echo)
-
-	const password = "Correct-Horse-9-battery"
-	hash, err := store.HashSecret(password)
-	must(t, err)
-	u, err := e.st.UpdateUser(e.ctx, e.user.ID, func(u store.User) (store.User, error) {
-		u.PasswordHash, u.MustChangePassword = hash, false
-		return u, nil
-	})
-	must(t, err)
-
-	jar, err := cookiejar.New(nil)
-	must(t, err)
-	b := &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	b, u, password := e.withPages(t)
 
 	verifier := oauth2.GenerateVerifier()
 	q := e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier))
@@ -186,4 +171,25 @@ func (f *htmlForm) submit(b *browser, button string) page {
 		f.values.Set(bt[0], bt[1])
 	}
 	return b.do(http.MethodPost, f.action, f.values)
+}
+
+// withPages mounts the bank's real pages (package consent) on e, gives e's
+// user a known password with first sign-in done, and returns a browser that
+// keeps cookies and shows each redirect, with the user and the password.
+func (e *env) withPages(t *testing.T) (*browser, store.User, string) {
+	t.Helper()
+	h, err := consent.New(consent.Config{Store: e.st, Issuer: e.iss, Now: e.clock.Now})
+	must(t, err)
+	h.Mount(e.echo)
+	const password = "Correct-Horse-9-battery"
+	hash, err := store.HashSecret(password)
+	must(t, err)
+	u, err := e.st.UpdateUser(e.ctx, e.user.ID, func(u store.User) (store.User, error) {
+		u.PasswordHash, u.MustChangePassword = hash, false
+		return u, nil
+	})
+	must(t, err)
+	jar, err := cookiejar.New(nil)
+	must(t, err)
+	return &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}, u, password
 }
