@@ -73,6 +73,8 @@ type AuditEvent struct {
 	TargetID        string
 	RequestID       string // the approval request it came from, if any
 	RemoteAddr      string
+	UserAgent       string
+	Outcome         string // "success", "failure" or "refused"; "" on events before issue 10 §5
 	Before          json.RawMessage
 	After           json.RawMessage
 	At              time.Time

@@ -8,9 +8,13 @@ import (
 // Client is an OAuth client: a vendor's accounting software, or a first-party
 // system of the bank.
 type Client struct {
-	ID                          string
-	Name                        string
-	SecretHash                  string // empty for private_key_jwt clients
+	ID         string
+	Name       string
+	SecretHash string // empty for private_key_jwt clients
+	// PreviousSecretHash stays valid beside SecretHash until
+	// PreviousSecretExpiresAt, the overlap of a secret rotation.
+	PreviousSecretHash          string
+	PreviousSecretExpiresAt     time.Time
 	RedirectURIs                []string
 	GrantTypes                  []string
 	ResponseTypes               []string

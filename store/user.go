@@ -18,6 +18,7 @@ const (
 type User struct {
 	ID                 string
 	BusinessGroupID    string
+	LegalEntityID      string // the entity the user belongs to; "" for the business group overview
 	LoginID            string // the "User ID" typed on the sign-in page; unique bank-wide among users not deleted
 	DisplayName        string
 	Email              string

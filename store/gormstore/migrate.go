@@ -31,6 +31,7 @@ var migrations = []migration{
 	{1, "initial schema", schemaV1},
 	{2, "account group members", accountGroupMembersV2},
 	{3, "sign-in bookkeeping; login IDs of deleted users reusable", signInV3},
+	{4, "audit of authentication; client secret rotation; users' legal entity", authAuditV4},
 }
 
 const migrationsTable = "schema_migrations"
@@ -197,6 +198,23 @@ func signInV3(dialect) []string {
 			locked_until BIGINT NOT NULL,
 			expires_at BIGINT NOT NULL)`,
 		`CREATE INDEX login_failures_expiry ON login_failures (expires_at)`,
+	}
+}
+
+// authAuditV4 (issue 10): audit events say which user agent made them and
+// how they ended; a client keeps its previous secret hash until the
+// rotation's overlap ends; a user may belong to one legal entity ("" is the
+// business group overview), which bounds what entity-context
+// administrators reach.
+func authAuditV4(dialect) []string {
+	return []string{
+		`ALTER TABLE audit_events ADD COLUMN user_agent TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE audit_events ADD COLUMN outcome TEXT NOT NULL DEFAULT ''`,
+		`CREATE INDEX audit_actor ON audit_events (actor_id, seq)`,
+		`CREATE INDEX audit_action ON audit_events (action, seq)`,
+		`ALTER TABLE clients ADD COLUMN previous_secret_hash TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE clients ADD COLUMN previous_secret_expires_at BIGINT NOT NULL DEFAULT 0`,
+		`ALTER TABLE users ADD COLUMN legal_entity_id TEXT NOT NULL DEFAULT ''`,
 	}
 }
 

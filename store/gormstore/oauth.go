@@ -15,6 +15,8 @@ type clientRow struct {
 	ID                          string `gorm:"column:id;primaryKey"`
 	Name                        string `gorm:"column:name"`
 	SecretHash                  string `gorm:"column:secret_hash"`
+	PreviousSecretHash          string `gorm:"column:previous_secret_hash"`
+	PreviousSecretExpires       int64  `gorm:"column:previous_secret_expires_at"`
 	RedirectURIs                string `gorm:"column:redirect_uris"`
 	GrantTypes                  string `gorm:"column:grant_types"`
 	ResponseTypes               string `gorm:"column:response_types"`
@@ -39,6 +41,7 @@ func (clientRow) TableName() string { return "clients" }
 var clientMap = mapper[store.Client, clientRow]{
 	toDomain: func(r clientRow) (store.Client, error) {
 		c := store.Client{ID: r.ID, Name: r.Name, SecretHash: r.SecretHash,
+			PreviousSecretHash: r.PreviousSecretHash, PreviousSecretExpiresAt: fromMicros(r.PreviousSecretExpires),
 			TokenEndpointAuthMethod: r.TokenEndpointAuthMethod, TokenEndpointAuthSigningAlg: r.TokenEndpointAuthSigningAlg,
 			JWKS: toRaw(r.JWKS), JWKSURI: r.JWKSURI, RequirePAR: r.RequirePAR, FirstParty: r.FirstParty,
 			LogoURI: r.LogoURI, PolicyURI: r.PolicyURI, TOSURI: r.TOSURI,
@@ -60,6 +63,7 @@ var clientMap = mapper[store.Client, clientRow]{
 	},
 	fromDomain: func(c store.Client) (clientRow, error) {
 		return clientRow{ID: c.ID, Name: c.Name, SecretHash: c.SecretHash,
+			PreviousSecretHash: c.PreviousSecretHash, PreviousSecretExpires: micros(c.PreviousSecretExpiresAt),
 			RedirectURIs: jsonList(c.RedirectURIs), GrantTypes: jsonList(c.GrantTypes),
 			ResponseTypes: jsonList(c.ResponseTypes), Scopes: jsonList(c.Scopes), Audience: jsonList(c.Audience),
 			TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg,

@@ -13,6 +13,7 @@ import (
 type userRow struct {
 	ID                 string `gorm:"column:id;primaryKey"`
 	BusinessGroupID    string `gorm:"column:business_group_id"`
+	LegalEntityID      string `gorm:"column:legal_entity_id"`
 	LoginID            string `gorm:"column:login_id"`
 	DisplayName        string `gorm:"column:display_name"`
 	Email              string `gorm:"column:email"`
@@ -35,7 +36,7 @@ func (userRow) TableName() string { return "users" }
 
 var userMap = mapper[store.User, userRow]{
 	toDomain: func(r userRow) (store.User, error) {
-		return store.User{ID: r.ID, BusinessGroupID: r.BusinessGroupID, LoginID: r.LoginID, DisplayName: r.DisplayName,
+		return store.User{ID: r.ID, BusinessGroupID: r.BusinessGroupID, LegalEntityID: r.LegalEntityID, LoginID: r.LoginID, DisplayName: r.DisplayName,
 			Email: r.Email, AccountingSoftware: r.AccountingSoftware, Status: store.UserStatus(r.Status),
 			PasswordHash: r.PasswordHash, MustChangePassword: r.MustChangePassword,
 			SecurityQuestion: r.SecurityQuestion, SecurityAnswerHash: r.SecurityAnswerHash,
@@ -44,7 +45,7 @@ var userMap = mapper[store.User, userRow]{
 			Version: r.Version}, nil
 	},
 	fromDomain: func(u store.User) (userRow, error) {
-		return userRow{ID: u.ID, BusinessGroupID: u.BusinessGroupID, LoginID: u.LoginID, DisplayName: u.DisplayName,
+		return userRow{ID: u.ID, BusinessGroupID: u.BusinessGroupID, LegalEntityID: u.LegalEntityID, LoginID: u.LoginID, DisplayName: u.DisplayName,
 			Email: u.Email, AccountingSoftware: u.AccountingSoftware, Status: string(u.Status),
 			PasswordHash: u.PasswordHash, MustChangePassword: u.MustChangePassword,
 			SecurityQuestion: u.SecurityQuestion, SecurityAnswerHash: u.SecurityAnswerHash,
