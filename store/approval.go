@@ -72,6 +72,7 @@ type AuditEvent struct {
 	TargetType      string
 	TargetID        string
 	RequestID       string // the approval request it came from, if any
+	HTTPRequestID   string // the X-Request-ID of the HTTP request that caused it
 	RemoteAddr      string
 	UserAgent       string
 	Outcome         string // "success", "failure" or "refused"; "" on events before issue 10 §5

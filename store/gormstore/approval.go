@@ -188,6 +188,7 @@ type auditRow struct {
 	RemoteAddr      string `gorm:"column:remote_addr"`
 	UserAgent       string `gorm:"column:user_agent"`
 	Outcome         string `gorm:"column:outcome"`
+	HTTPRequestID   string `gorm:"column:http_request_id"`
 	Before          string `gorm:"column:before_json"`
 	After           string `gorm:"column:after_json"`
 	At              int64  `gorm:"column:at"`
@@ -198,7 +199,7 @@ func (auditRow) TableName() string { return "audit_events" }
 func (r auditRow) domain() store.AuditEvent {
 	return store.AuditEvent{Seq: r.Seq, BusinessGroupID: r.BusinessGroupID, ActorID: r.ActorID, Action: r.Action,
 		TargetType: r.TargetType, TargetID: r.TargetID, RequestID: r.RequestID, RemoteAddr: r.RemoteAddr,
-		UserAgent: r.UserAgent, Outcome: r.Outcome, Before: toRaw(r.Before), After: toRaw(r.After), At: fromMicros(r.At)}
+		UserAgent: r.UserAgent, Outcome: r.Outcome, HTTPRequestID: r.HTTPRequestID, Before: toRaw(r.Before), After: toRaw(r.After), At: fromMicros(r.At)}
 }
 
 func (s *Store) AppendAudit(ctx context.Context, e store.AuditEvent) (store.AuditEvent, error) {
@@ -206,7 +207,7 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEvent) (store.Audi
 		return store.AuditEvent{}, store.Invalid("action", "is required")
 	}
 	r := auditRow{BusinessGroupID: e.BusinessGroupID, ActorID: e.ActorID, Action: e.Action, TargetType: e.TargetType,
-		TargetID: e.TargetID, RequestID: e.RequestID, RemoteAddr: e.RemoteAddr, UserAgent: e.UserAgent, Outcome: e.Outcome,
+		TargetID: e.TargetID, RequestID: e.RequestID, RemoteAddr: e.RemoteAddr, UserAgent: e.UserAgent, Outcome: e.Outcome, HTTPRequestID: e.HTTPRequestID,
 		Before: rawOrEmpty(e.Before), After: rawOrEmpty(e.After), At: micros(orNow(e.At, s.nowUTC()))}
 	err := s.tx(ctx, func(db *gorm.DB) error {
 		seq, err := nextSeq(db, "audit", 1)

@@ -201,8 +201,8 @@ func signInV3(dialect) []string {
 	}
 }
 
-// authAuditV4 (issue 10): audit events say which user agent made them and
-// how they ended; a client keeps its previous secret hash until the
+// authAuditV4 (issue 10): audit events say which user agent and HTTP request
+// made them and how they ended; a client keeps its previous secret hash until the
 // rotation's overlap ends; a user may belong to one legal entity ("" is the
 // business group overview), which bounds what entity-context
 // administrators reach.
@@ -210,6 +210,7 @@ func authAuditV4(dialect) []string {
 	return []string{
 		`ALTER TABLE audit_events ADD COLUMN user_agent TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE audit_events ADD COLUMN outcome TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE audit_events ADD COLUMN http_request_id TEXT NOT NULL DEFAULT ''`,
 		`CREATE INDEX audit_actor ON audit_events (actor_id, seq)`,
 		`CREATE INDEX audit_action ON audit_events (action, seq)`,
 		`ALTER TABLE clients ADD COLUMN previous_secret_hash TEXT NOT NULL DEFAULT ''`,
