@@ -228,6 +228,9 @@ type ClientStore interface {
 	CreateClient(ctx context.Context, c Client) (Client, error) // ErrConflict on a duplicate ID
 	GetClient(ctx context.Context, id string) (Client, error)
 	ListClients(ctx context.Context) ([]Client, error)
+	// UpdateClient is compare-and-swap: fn gets the current record; ErrConflict
+	// if another update landed meanwhile (nothing written), ErrInvalid if fn
+	// changes the ID. CreatedAt is kept. Consents and tokens are untouched.
 	UpdateClient(ctx context.Context, id string, fn func(Client) (Client, error)) (Client, error)
 	// DeleteClient removes the client and, in the same transaction, revokes
 	// its consents and deactivates every token issued to it.

@@ -49,6 +49,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Notifications", testNotifications},
 		{"Audit", testAudit},
 		{"Clients", testClients},
+		{"ClientUpdate", testClientUpdate},
+		{"ClientCompareAndSwap", testClientCompareAndSwap},
 		{"Consents", testConsents},
 		{"ConsentRevocationDeactivatesTokens", testConsentRevocation},
 		{"ReplaceConsentKeepsOnePerUserClient", testReplaceConsent},
