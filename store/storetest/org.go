@@ -1,7 +1,11 @@
 package storetest
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -283,5 +287,201 @@ func testTimeRoundTrip(t *testing.T, s store.Store) {
 		if !tok.FirstUsedAt.IsZero() {
 			t.Errorf("zero time came back as %v", tok.FirstUsedAt)
 		}
+	}
+}
+
+// adminCan fails unless grants let their holders run the maker-checker:
+// every operation of the article's three lists, and Approve on every kind
+// of request.
+func adminCan(t *testing.T, g store.Grants) {
+	t.Helper()
+	for _, op := range []store.Operation{store.OpViewUsers, store.OpCreateUser, store.OpEditUser, store.OpDeleteUser,
+		store.OpViewJobRoles, store.OpCreateJobRole, store.OpEditJobRole, store.OpDeleteJobRole, store.OpEditSelfApproved,
+		store.OpViewAccountGroups, store.OpCreateAccountGroup, store.OpEditAccountGroup, store.OpDeleteAccountGroup,
+		store.OpViewAssignments, store.OpAssign} {
+		if err := store.Check(g, op.Requirements()...); err != nil {
+			t.Errorf("the Administrator role cannot %s: %v", op, err)
+		}
+	}
+	for _, k := range []store.ApprovalKind{store.KindCreateUser, store.KindDeleteUser, store.KindLockUser, store.KindUnlockUser,
+		store.KindResetPassword, store.KindCreateJobRole, store.KindEditJobRole, store.KindDeleteJobRole,
+		store.KindCreateAccountGroup, store.KindEditAccountGroup, store.KindDeleteAccountGroup, store.KindAssign} {
+		p, _ := k.ApprovalPermission()
+		if err := store.Check(g, store.Requirement{Permission: p, Right: store.RightApprove}); err != nil {
+			t.Errorf("the Administrator role cannot approve %s: %v", k, err)
+		}
+	}
+}
+
+// builtIns lists the business group's job roles and account groups.
+func builtIns(t *testing.T, s store.Store, bg string) ([]store.JobRole, []store.AccountGroup) {
+	t.Helper()
+	roles, _ := must2(s.ListJobRoles(t.Context(), bg, store.Page{}))(t)
+	groups, _ := must2(s.ListAccountGroups(t.Context(), bg, store.Page{}))(t)
+	return roles, groups
+}
+
+// testOpenBusinessGroup: a business group is created with its built-in
+// Administrator job role and empty Administrators account group, all or
+// nothing (issue 10 §3).
+func testOpenBusinessGroup(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	g, b := must2x(store.OpenBusinessGroup(ctx, s, store.BusinessGroup{ID: "bg_new", Name: "New Co", CreatedAt: t0}))(t)
+	diff(t, "GetBusinessGroup", g, must(s.GetBusinessGroup(ctx, "bg_new"))(t))
+	if !b.Created || b.AdministratorRole.Name != store.AdministratorRoleName || b.AdministratorRole.BusinessGroupID != g.ID ||
+		b.AdministratorsGroup.Name != store.AdministratorsGroupName || len(b.AdministratorsGroup.AccountIDs) != 0 {
+		t.Errorf("built-ins = %+v", b)
+	}
+	diff(t, "Administrator grants", store.AdminGrants().Normalize(), b.AdministratorRole.Grants.Normalize())
+	adminCan(t, b.AdministratorRole.Grants)
+	roles, groups := builtIns(t, s, g.ID)
+	diff(t, "job roles", []store.JobRole{b.AdministratorRole}, roles)
+	diff(t, "account groups", []store.AccountGroup{b.AdministratorsGroup}, groups)
+
+	// Refused: nothing of the attempt remains.
+	_, _, err := store.OpenBusinessGroup(ctx, s, store.BusinessGroup{ID: "bg_new", Name: "Again"})
+	mustBe(t, err, store.ErrConflict, "OpenBusinessGroup(duplicate ID)")
+	if roles, groups := builtIns(t, s, g.ID); len(roles) != 1 || len(groups) != 1 {
+		t.Errorf("after a duplicate: %d roles, %d account groups", len(roles), len(groups))
+	}
+	_, _, err = store.OpenBusinessGroup(ctx, s, store.BusinessGroup{ID: "bg_unnamed"})
+	mustBe(t, err, store.ErrInvalid, "OpenBusinessGroup(no name)")
+	_, err = s.GetBusinessGroup(ctx, "bg_unnamed")
+	mustBe(t, err, store.ErrNotFound, "GetBusinessGroup(refused)")
+	if roles, groups := builtIns(t, s, "bg_unnamed"); len(roles) != 0 || len(groups) != 0 {
+		t.Errorf("a refused group left %d roles, %d account groups", len(roles), len(groups))
+	}
+}
+
+// testAddAdministrator: the operator's first administrators, each with a
+// temporary password shown once, on a group with built-ins and on one
+// created before them; every refusal writes nothing.
+func testAddAdministrator(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	g, b := must2x(store.OpenBusinessGroup(ctx, s, store.BusinessGroup{ID: "bg_onboard", Name: "Onboard Co"}))(t)
+	var audited []store.Administrator
+	hook := func(ctx context.Context, a store.Administrator) error {
+		audited = append(audited, a)
+		return nil
+	}
+	a := must(store.AddAdministrator(ctx, s, g.ID, store.NewAdministrator{LoginID: " First.Admin ", DisplayName: " Ada First ", Email: "ada@onboard.example"}, t0, hook))(t)
+	u := must(s.GetUser(ctx, a.User.ID))(t)
+	diff(t, "stored user", a.User, u)
+	if u.LoginID != "First.Admin" || u.DisplayName != "Ada First" || u.Email != "ada@onboard.example" || u.BusinessGroupID != g.ID ||
+		u.AccountingSoftware || u.Status != store.UserAwaitingSignIn || !u.MustChangePassword || u.SecurityQuestion != "" {
+		t.Errorf("administrator = %+v", u)
+	}
+	if len(a.TemporaryPassword) < 12 || !store.VerifySecret(u.PasswordHash, a.TemporaryPassword) || strings.Contains(u.PasswordHash, a.TemporaryPassword) {
+		t.Errorf("temporary password %q does not verify against the stored hash (or is stored in clear)", a.TemporaryPassword)
+	}
+	if a.BuiltIns.Created || a.BuiltIns.AdministratorRole.ID != b.AdministratorRole.ID || a.BuiltIns.AdministratorsGroup.ID != b.AdministratorsGroup.ID {
+		t.Errorf("built-ins %+v, want the group's own %+v", a.BuiltIns, b)
+	}
+	asg := must(s.UserAssignment(ctx, u.ID, ""))(t)
+	diff(t, "assignment", a.Assignment, asg)
+	if asg.JobRoleID != b.AdministratorRole.ID || asg.AccountGroupID != b.AdministratorsGroup.ID || asg.BusinessGroupID != g.ID {
+		t.Errorf("assignment = %+v", asg)
+	}
+	if len(audited) != 1 || audited[0].User.ID != u.ID || audited[0].TemporaryPassword != "" {
+		t.Errorf("audit hook saw %+v; want the administrator once, without the password", audited)
+	}
+	second := must(store.AddAdministrator(ctx, s, g.ID, store.NewAdministrator{LoginID: "second.admin", DisplayName: "Ben Second"}, t0, nil))(t)
+	if second.Assignment.JobRoleID != b.AdministratorRole.ID || second.TemporaryPassword == a.TemporaryPassword {
+		t.Errorf("second administrator %+v", second)
+	}
+
+	// Refusals: nothing written.
+	other := newOrg(t, s)
+	users := func() int {
+		us, _ := must2(s.ListUsers(ctx, store.UserFilter{BusinessGroupID: other.group.ID, IncludeDeleted: true}, store.Page{}))(t)
+		return len(us)
+	}
+	for _, tc := range []struct {
+		name  string
+		bg    string
+		in    store.NewAdministrator
+		want  error
+		field []string
+	}{
+		{"unknown business group", "bg_missing", store.NewAdministrator{LoginID: "nobody.here", DisplayName: "No One"}, store.ErrNotFound, nil},
+		{"every invalid field", other.group.ID, store.NewAdministrator{LoginID: "-x", DisplayName: " ", Email: "not-mail"}, store.ErrInvalid, []string{"loginId", "displayName", "email"}},
+		{"login ID of another business group (case-insensitive)", other.group.ID, store.NewAdministrator{LoginID: "FIRST.admin", DisplayName: "Impostor"}, store.ErrConflict, nil},
+		{"audit refused", other.group.ID, store.NewAdministrator{LoginID: "audit.fails", DisplayName: "Audit Fails"}, errAuditRefused, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hook := func(context.Context, store.Administrator) error { return nil }
+			if tc.want == errAuditRefused {
+				hook = func(context.Context, store.Administrator) error { return errAuditRefused }
+			}
+			got, err := store.AddAdministrator(ctx, s, tc.bg, tc.in, t0, hook)
+			mustBe(t, err, tc.want, "AddAdministrator")
+			if got.TemporaryPassword != "" || got.User.ID != "" {
+				t.Errorf("a refusal returned %+v", got)
+			}
+			var fields []string
+			for _, p := range (store.NewAdministrator{LoginID: tc.in.LoginID, DisplayName: tc.in.DisplayName, Email: tc.in.Email}).Problems() {
+				fields = append(fields, p.Field)
+			}
+			diff(t, "invalid fields", tc.field, fields)
+			if n := users(); n != 0 {
+				t.Errorf("%d users written", n)
+			}
+			if roles, groups := builtIns(t, s, other.group.ID); len(roles) != 0 || len(groups) != 0 {
+				t.Errorf("a refusal created %d roles, %d account groups", len(roles), len(groups))
+			}
+		})
+	}
+	if _, err := s.GetUserByLogin(ctx, "audit.fails"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the user of a refused audit remains: %v", err)
+	}
+}
+
+var errAuditRefused = errors.New("audit refused")
+
+// testAddAdministratorConcurrently: administrators added at once to a
+// group created before the built-ins existed share one Administrator role
+// and one Administrators group.
+func testAddAdministratorConcurrently(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o := newOrg(t, s) // CreateBusinessGroup alone: no built-ins
+	const n = 3
+	var wg sync.WaitGroup
+	res := make([]store.Administrator, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			res[i], errs[i] = store.AddAdministrator(ctx, s, o.group.ID, store.NewAdministrator{LoginID: fmt.Sprintf("admin.%d", i), DisplayName: "Admin"}, t0, nil)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		noErr(t, err, fmt.Sprintf("AddAdministrator %d", i))
+	}
+	roles, groups := builtIns(t, s, o.group.ID)
+	if len(roles) != 1 || len(groups) != 1 || roles[0].Name != store.AdministratorRoleName || groups[0].Name != store.AdministratorsGroupName {
+		t.Fatalf("roles %+v, account groups %+v; want one built-in of each", roles, groups)
+	}
+	adminCan(t, roles[0].Grants)
+	created := 0
+	for _, a := range res {
+		if a.Assignment.JobRoleID != roles[0].ID || a.Assignment.AccountGroupID != groups[0].ID {
+			t.Errorf("assignment %+v", a.Assignment)
+		}
+		if a.BuiltIns.Created {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d calls say they created the built-ins; want 1", created)
+	}
+}
+
+func must2x[A, B any](a A, b B, err error) func(t *testing.T) (A, B) {
+	return func(t *testing.T) (A, B) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, b
 	}
 }

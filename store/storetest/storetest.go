@@ -24,6 +24,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	tests := []subtest{
 		{"BusinessGroups", testBusinessGroups},
 		{"LegalEntitiesAndAgreements", testLegalEntities},
+		{"OpenBusinessGroup", testOpenBusinessGroup},
+		{"AddAdministrator", testAddAdministrator},
+		{"AddAdministratorConcurrently", testAddAdministratorConcurrently},
 		{"Accounts", testAccounts},
 		{"AccountPaging", testAccountPaging},
 		{"Balances", testBalances},
