@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -241,6 +242,14 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter, p store.Page
 	}
 	if f.Action != nil {
 		q = q.Where("action = ?", *f.Action)
+	}
+	if f.ActionPrefix != nil && *f.ActionPrefix != "" {
+		// substr, not LIKE: "_" and "%" in a prefix are plain characters, and
+		// SQLite's LIKE would ignore case. Both count characters, not bytes.
+		q = q.Where("substr(action, 1, ?) = ?", utf8.RuneCountInString(*f.ActionPrefix), *f.ActionPrefix)
+	}
+	if f.Outcome != nil {
+		q = q.Where("outcome = ?", *f.Outcome)
 	}
 	if !f.Since.IsZero() {
 		q = q.Where("at >= ?", micros(f.Since))

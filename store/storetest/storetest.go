@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ApprovalDecidedOnce", testApprovalDecidedOnce},
 		{"Notifications", testNotifications},
 		{"Audit", testAudit},
+		{"AuditAuthentication", testAuditAuthentication},
 		{"Clients", testClients},
 		{"ClientUpdate", testClientUpdate},
 		{"ClientCompareAndSwap", testClientCompareAndSwap},
