@@ -193,7 +193,7 @@ func (s *Server) handleOpsCreateBusinessGroup(c echo.Context) error {
 	if err := b.requireName(); err != nil {
 		return err
 	}
-	return opsCreateOrg(s, c, s.businessGroups(), b, g)
+	return s.opsOpenBusinessGroup(c, b, g)
 }
 
 func (s *Server) handleOpsListBusinessGroups(c echo.Context) error {

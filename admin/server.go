@@ -139,6 +139,7 @@ func (s *Server) routes(a, o *echo.Group) {
 	o.POST("/business-groups", s.h(s.handleOpsCreateBusinessGroup))
 	o.GET("/business-groups/:id", s.h(s.handleOpsGetBusinessGroup))
 	o.PATCH("/business-groups/:id", s.h(s.handleOpsUpdateBusinessGroup))
+	o.POST("/business-groups/:id/administrators", s.h(s.handleOpsAddAdministrator))
 	o.GET("/legal-entities", s.h(s.handleOpsListLegalEntities))
 	o.POST("/legal-entities", s.h(s.handleOpsCreateLegalEntity))
 	o.GET("/legal-entities/:id", s.h(s.handleOpsGetLegalEntity))
