@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/admin/openapi"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -81,6 +82,10 @@ func New(cfg Config) (*Server, error) {
 // Mount registers the routes on e (it does not touch e's error handler).
 func (s *Server) Mount(e *echo.Echo) {
 	s.echo = e
+	// The OpenAPI documents need no token, like the data API's: outside
+	// the groups' authentication.
+	e.GET("/admin/v1/openapi.json", s.h(serveDocument(openapi.Admin)))
+	e.GET("/ops/v1/openapi.json", s.h(serveDocument(openapi.Ops)))
 	s.routes(e.Group("/admin/v1", s.requireAdmin), e.Group("/ops/v1", s.requireOperator))
 }
 

@@ -1,0 +1,211 @@
+package admin_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/bankfeed/bankfeed/admin/openapi"
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// TestOpenAPIDocuments: both documents are served as JSON without a token,
+// are exactly the embedded YAML's, and are valid OpenAPI 3.1.
+func TestOpenAPIDocuments(t *testing.T) {
+	e := newEnv(t)
+	for _, d := range []struct {
+		path string
+		want func() ([]byte, error)
+	}{{"/admin/v1/openapi.json", openapi.Admin}, {"/ops/v1/openapi.json", openapi.Ops}} {
+		t.Run(d.path, func(t *testing.T) {
+			r := e.must(http.StatusOK, "", http.MethodGet, d.path, nil)
+			if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type = %q", ct)
+			}
+			if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control = %q", cc)
+			}
+			want, err := d.want()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(r.Raw, want) {
+				t.Errorf("served document differs from the embedded one")
+			}
+			loader := openapi3.NewLoader()
+			doc, err := loader.LoadFromData(r.Raw)
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			if !doc.IsOpenAPI31OrLater() || !strings.HasPrefix(doc.OpenAPI, "3.1.") {
+				t.Errorf("openapi = %q, want 3.1.x", doc.OpenAPI)
+			}
+			if err := doc.Validate(loader.Context); err != nil {
+				t.Errorf("validate: %v", err)
+			}
+		})
+	}
+}
+
+var echoParam = regexp.MustCompile(`:([A-Za-z]+)`)
+
+// TestOpenAPIRoutes: every route echo has under /admin/v1 and /ops/v1
+// (but the catch-alls) is an operation of its document, and every
+// operation is a route.
+func TestOpenAPIRoutes(t *testing.T) {
+	e := newEnv(t)
+	specs, err := loadSpecs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for prefix, s := range specs {
+		t.Run(prefix, func(t *testing.T) {
+			var routes, ops []string
+			for _, r := range e.echo.Routes() {
+				if !strings.HasPrefix(r.Path, prefix+"/") || r.Path == prefix+"/*" || r.Method == "echo_route_not_found" {
+					continue
+				}
+				p := echoParam.ReplaceAllString(strings.TrimPrefix(r.Path, prefix), "{$1}")
+				routes = append(routes, r.Method+" "+p)
+			}
+			for path, item := range s.doc.Paths.Map() {
+				for method := range item.Operations() {
+					ops = append(ops, method+" "+path)
+				}
+			}
+			slices.Sort(routes)
+			slices.Sort(ops)
+			routes = slices.Compact(routes)
+			for _, r := range routes {
+				if !slices.Contains(ops, r) {
+					t.Errorf("route %s%s has no operation in %s", prefix, r, s.name)
+				}
+			}
+			for _, o := range ops {
+				if !slices.Contains(routes, o) {
+					t.Errorf("%s's operation %s is no route", s.name, o)
+				}
+			}
+			if len(routes) < 10 {
+				t.Fatalf("only %d routes found: %v", len(routes), routes)
+			}
+		})
+	}
+}
+
+// exchange is a request and its response as the server gave them, for
+// checkExchange.
+type exchange struct {
+	method, path string
+	reqBody      []byte
+	status       int
+	header       http.Header
+	body         []byte
+}
+
+func (x exchange) check(t *testing.T) error {
+	t.Helper()
+	specs, err := loadSpecs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(x.method, x.path, bytes.NewReader(x.reqBody))
+	r.Header.Set("Authorization", "Bearer token")
+	if len(x.reqBody) > 0 {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	return specFor(specs, r.URL.Path).checkExchange(r, x.reqBody, x.status, x.header, x.body)
+}
+
+// mutate returns body with fn applied to its decoded JSON object.
+func mutate(t *testing.T, body []byte, fn func(m map[string]any)) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	fn(m)
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func rename(from, to string) func(map[string]any) {
+	return func(m map[string]any) { m[to] = m[from]; delete(m, from) }
+}
+
+func set(k string, v any) func(map[string]any) { return func(m map[string]any) { m[k] = v } }
+
+// TestOpenAPIRejectsWrongResponses: the documents are exact enough that a
+// real handler's response, changed in one way, is refused by the
+// validation every test's exchanges go through — a document accepting
+// anything would validate nothing.
+func TestOpenAPIRejectsWrongResponses(t *testing.T) {
+	e := newEnv(t)
+	a := e.newUser(e.bg1, "openapi", store.AdminGrants())
+	op := e.operator
+	user := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/users/"+a.ID, nil)
+	users := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/users?limit=1", nil)
+	lock := e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/users/"+e.newUser(e.bg1, "target", nil).ID+"/lock", nil)
+	missing := e.must(http.StatusNotFound, a.Token, http.MethodGet, "/admin/v1/users/usr_nope", nil)
+	e.must(http.StatusOK, op, http.MethodPut, "/ops/v1/accounts/"+e.acc1+"/balance", map[string]any{"ledger": "12.50"})
+	balance := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/accounts/"+e.acc1+"/balance", nil)
+	create := []byte(`{"loginId": "new.user", "displayName": "New User"}`)
+
+	ok := []exchange{
+		{http.MethodGet, "/admin/v1/users/" + a.ID, nil, user.Status, user.Header, user.Raw},
+		{http.MethodGet, "/admin/v1/users?limit=1", nil, users.Status, users.Header, users.Raw},
+		{http.MethodPost, "/admin/v1/users/x/lock", nil, lock.Status, lock.Header, lock.Raw},
+		{http.MethodGet, "/admin/v1/users/usr_nope", nil, missing.Status, missing.Header, missing.Raw},
+		{http.MethodGet, "/ops/v1/accounts/" + e.acc1 + "/balance", nil, balance.Status, balance.Header, balance.Raw},
+		{http.MethodPost, "/admin/v1/users", create, http.StatusAccepted, lock.Header, lock.Raw},
+	}
+	for _, x := range ok {
+		if err := x.check(t); err != nil {
+			t.Fatalf("the real exchange %s %s is refused: %v", x.method, x.path, err)
+		}
+	}
+	noCache := user.Header.Clone()
+	noCache.Del("Cache-Control")
+	ub, lb, mb, bb := user.Raw, lock.Raw, missing.Raw, balance.Raw
+	cases := []struct {
+		name string
+		x    exchange
+	}{
+		{"a field renamed", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 200, user.Header, mutate(t, ub, rename("loginId", "loginID"))}},
+		{"an unknown field", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 200, user.Header, mutate(t, ub, set("passwordHash", "x"))}},
+		{"a required field missing", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 200, user.Header, mutate(t, ub, func(m map[string]any) { delete(m, "version") })}},
+		{"a status outside the enum", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 200, user.Header, mutate(t, ub, set("status", "ASLEEP"))}},
+		{"a boolean as a string", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 200, user.Header, mutate(t, ub, set("accountingSoftware", "false"))}},
+		{"an undocumented status", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 201, user.Header, ub}},
+		{"no Cache-Control", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 200, noCache, ub}},
+		{"a page's next renamed", exchange{http.MethodGet, "/admin/v1/users?limit=1", nil, 200, users.Header, mutate(t, users.Raw, rename("next", "nextPage"))}},
+		{"a page without items", exchange{http.MethodGet, "/admin/v1/users?limit=1", nil, 200, users.Header, mutate(t, users.Raw, rename("items", "users"))}},
+		{"a submission not pending", exchange{http.MethodPost, "/admin/v1/users/x/lock", nil, 202, lock.Header, mutate(t, lb, set("status", "APPROVED"))}},
+		{"an approval of an unknown kind", exchange{http.MethodPost, "/admin/v1/users/x/lock", nil, 202, lock.Header, mutate(t, lb, set("kind", "user.promote"))}},
+		{"a 404 problem typed conflict", exchange{http.MethodGet, "/admin/v1/users/usr_nope", nil, 404, missing.Header, mutate(t, mb, set("type", "urn:bankfeed:problem:conflict"))}},
+		{"a problem without title", exchange{http.MethodGet, "/admin/v1/users/usr_nope", nil, 404, missing.Header, mutate(t, mb, func(m map[string]any) { delete(m, "title") })}},
+		{"money as a number", exchange{http.MethodGet, "/ops/v1/accounts/" + e.acc1 + "/balance", nil, 200, balance.Header, mutate(t, bb, set("ledger", 12.5))}},
+		{"an undocumented operation", exchange{http.MethodGet, "/admin/v1/secrets", nil, 200, user.Header, ub}},
+		{"an undocumented method", exchange{http.MethodPut, "/ops/v1/accounts/" + e.acc1, nil, 200, balance.Header, bb}},
+		{"an accepted request the document refuses", exchange{http.MethodPost, "/admin/v1/users", []byte(`{"loginID": "new.user", "displayName": "New User"}`), 202, lock.Header, lb}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.x.check(t)
+			if err == nil {
+				t.Fatalf("%s %s → %d accepted: %s", c.x.method, c.x.path, c.x.status, c.x.body)
+			}
+			t.Logf("refused as expected: %v", err)
+		})
+	}
+}
