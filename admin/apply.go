@@ -20,6 +20,7 @@ type userCreatePayload struct {
 	DisplayName        string `json:"displayName"`
 	Email              string `json:"email,omitempty"`
 	AccountingSoftware bool   `json:"accountingSoftware"`
+	LegalEntityID      string `json:"legalEntityId,omitempty"` // "": a user of the business group overview
 }
 
 type jobRolePayload struct {
@@ -65,6 +66,11 @@ func (s *Server) apply(ctx context.Context, r store.ApprovalRequest) (applied, e
 		if err := s.checkLoginFree(ctx, p.LoginID); err != nil {
 			return applied{}, err
 		}
+		if p.LegalEntityID != "" {
+			if _, err := s.getLegalEntity(ctx, r.BusinessGroupID, p.LegalEntityID); err != nil {
+				return applied{}, err
+			}
+		}
 		temp, err := store.TemporaryPassword()
 		if err != nil {
 			return applied{}, err
@@ -74,7 +80,7 @@ func (s *Server) apply(ctx context.Context, r store.ApprovalRequest) (applied, e
 			return applied{}, err
 		}
 		u, err := s.st.CreateUser(ctx, store.User{
-			ID: store.NewID("usr"), BusinessGroupID: r.BusinessGroupID, LoginID: p.LoginID, DisplayName: p.DisplayName,
+			ID: store.NewID("usr"), BusinessGroupID: r.BusinessGroupID, LegalEntityID: p.LegalEntityID, LoginID: p.LoginID, DisplayName: p.DisplayName,
 			Email: p.Email, AccountingSoftware: p.AccountingSoftware, Status: store.UserAwaitingSignIn,
 			PasswordHash: hash, MustChangePassword: true, CreatedAt: now, UpdatedAt: now,
 		})

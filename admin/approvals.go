@@ -114,7 +114,8 @@ func parseStatus(v string) (*store.ApprovalStatus, error) {
 }
 
 // handleListApprovals: ?status=pending lists exactly the requests the caller
-// may decide now; otherwise those the caller initiated or may approve.
+// may decide now; otherwise those the caller initiated or may approve. Both
+// keep only requests whose targets the caller's context reaches now.
 // ?initiator=me narrows to the caller's own. Filtering happens after the
 // store's keyset page, so a page may hold fewer than limit items; follow
 // next until it is absent.
@@ -140,6 +141,9 @@ func (s *Server) handleListApprovals(c echo.Context) error {
 	rs, next, err := filtered(ctx, p, func(ctx context.Context, p store.Page) ([]store.ApprovalRequest, string, error) {
 		return s.st.ListApprovals(ctx, f, p)
 	}, func(r store.ApprovalRequest) (bool, error) {
+		if ok, err := s.reaches(ctx, cl, r); !ok || err != nil {
+			return false, err
+		}
 		if status != nil && *status == store.ApprovalPending && f.InitiatorID == nil {
 			also, err := s.alsoExercised(ctx, r)
 			if err != nil {
@@ -166,6 +170,11 @@ func (s *Server) handleGetApproval(c echo.Context) error {
 		return err
 	}
 	if !mayView(cl, r) {
+		return notFound("approval request", r.ID)
+	}
+	if ok, err := s.reaches(c.Request().Context(), cl, r); err != nil {
+		return err
+	} else if !ok {
 		return notFound("approval request", r.ID)
 	}
 	return c.JSON(http.StatusOK, toApprovalJSON(r))
@@ -304,7 +313,13 @@ func (s *Server) mayDecide(ctx context.Context, cl caller, r store.ApprovalReque
 	var re *store.RightError
 	switch {
 	case err == nil:
-		return nil
+		// The rights of the checker's context act only on what it reaches,
+		// judged on the records as they are now.
+		t, err := s.requestTargets(ctx, r)
+		if err != nil {
+			return err
+		}
+		return outOfContext(cl.scope().Reach(t), "you cannot decide this request in your current context")
 	case errors.Is(err, store.ErrConflict):
 		return alreadyDecided(r)
 	case errors.As(err, &re) && r.InitiatorID == cl.User.ID && re.Right != store.RightApprove:
@@ -314,6 +329,104 @@ func (s *Server) mayDecide(ctx context.Context, cl caller, r store.ApprovalReque
 		return p
 	}
 	return err
+}
+
+// reaches reports whether the caller's context reaches every target of r
+// as it is now.
+func (s *Server) reaches(ctx context.Context, cl caller, r store.ApprovalRequest) (bool, error) {
+	t, err := s.requestTargets(ctx, r)
+	if err != nil {
+		return false, err
+	}
+	return cl.scope().Reach(t) == nil, nil
+}
+
+// requestTargets is what a request touches, read as it is now: the user it
+// changes (or the entity a new user belongs to); the accounts an account
+// group request adds or removes (all of a new or deleted group's); for an
+// assignment the user, the assigned group's accounts and the assignment's
+// context. Job roles name no entity and touch nothing here. A record gone
+// since submission is left out: approving such a request fails anyway.
+func (s *Server) requestTargets(ctx context.Context, r store.ApprovalRequest) (store.Targets, error) {
+	var t store.Targets
+	user := func(id string) error {
+		u, err := s.st.GetUser(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("admin: get user: %w", err)
+		}
+		t.Users = append(t.Users, u)
+		return nil
+	}
+	accounts := func(ids []string) error {
+		accs, err := s.accountRecords(ctx, ids)
+		t.Accounts = append(t.Accounts, accs...)
+		return err
+	}
+	group := func(id string) (store.AccountGroup, bool, error) {
+		g, err := s.st.GetAccountGroup(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return g, false, nil
+		} else if err != nil {
+			return g, false, fmt.Errorf("admin: get account group: %w", err)
+		}
+		return g, true, nil
+	}
+	payload := func(v any) error {
+		if err := json.Unmarshal(r.Payload, v); err != nil {
+			return fmt.Errorf("admin: payload of %s: %w", r.ID, err)
+		}
+		return nil
+	}
+	switch r.Kind {
+	case store.KindCreateUser:
+		var p userCreatePayload
+		if err := payload(&p); err != nil {
+			return t, err
+		}
+		t.Entities = []string{p.LegalEntityID}
+	case store.KindDeleteUser, store.KindLockUser, store.KindUnlockUser, store.KindResetPassword:
+		return t, user(r.TargetID)
+	case store.KindCreateAccountGroup, store.KindEditAccountGroup:
+		var p accountGroupPayload
+		if err := payload(&p); err != nil {
+			return t, err
+		}
+		var before []string
+		if r.Kind == store.KindEditAccountGroup {
+			g, ok, err := group(r.TargetID)
+			if err != nil {
+				return t, err
+			}
+			if ok {
+				before = g.AccountIDs
+			}
+		}
+		added, removed := store.AccountsChanged(before, p.AccountIDs)
+		return t, accounts(append(added, removed...))
+	case store.KindDeleteAccountGroup:
+		g, ok, err := group(r.TargetID)
+		if err != nil || !ok {
+			return t, err
+		}
+		return t, accounts(g.AccountIDs)
+	case store.KindAssign:
+		var p assignPayload
+		if err := payload(&p); err != nil {
+			return t, err
+		}
+		t.Entities = []string{p.LegalEntityID}
+		if err := user(p.UserID); err != nil {
+			return t, err
+		}
+		g, ok, err := group(p.AccountGroupID)
+		if err != nil || !ok {
+			return t, err
+		}
+		return t, accounts(g.AccountIDs)
+	}
+	return t, nil
 }
 
 type rejectBody struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -28,14 +27,41 @@ func toAssignmentJSON(a store.Assignment) assignmentJSON {
 		LegalEntityID: a.LegalEntityID, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(), Version: a.Version}
 }
 
-// handleListAssignments: ?userId= keeps that user's assignments of the
-// store's page, so a page may hold fewer than limit items.
+// handleListAssignments lists the assignments of the users the caller's
+// context reaches; ?userId= keeps that user's.
 func (s *Server) handleListAssignments(c echo.Context) error {
 	user := c.QueryParam("userId")
+	cl := mustCaller(c)
 	return listIn(c, store.OpViewAssignments, "assignments", func(ctx context.Context, bg string, p store.Page) ([]store.Assignment, string, error) {
-		as, next, err := s.st.ListAssignments(ctx, bg, p)
-		return slices.DeleteFunc(as, func(a store.Assignment) bool { return user != "" && a.UserID != user }), next, err
+		reached, err := s.reachedUsers(ctx, cl.scope())
+		if err != nil {
+			return nil, "", err
+		}
+		return filtered(ctx, p, func(ctx context.Context, p store.Page) ([]store.Assignment, string, error) {
+			return s.st.ListAssignments(ctx, bg, p)
+		}, func(a store.Assignment) (bool, error) {
+			return (user == "" || a.UserID == user) && (reached == nil || reached[a.UserID]), nil
+		}, func(a store.Assignment) string { return a.ID })
 	}, toAssignmentJSON)
+}
+
+// reachedUsers is the set of IDs of the users (deleted too) an entity's
+// context reaches; nil in the overview, which reaches all.
+func (s *Server) reachedUsers(ctx context.Context, sc store.Scope) (map[string]bool, error) {
+	if sc.Overview() {
+		return nil, nil
+	}
+	us, err := all(ctx, func(ctx context.Context, p store.Page) ([]store.User, string, error) {
+		return s.st.ListUsers(ctx, store.UserFilter{BusinessGroupID: sc.BusinessGroupID, LegalEntityID: &sc.LegalEntityID, IncludeDeleted: true}, p)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("admin: list users: %w", err)
+	}
+	out := make(map[string]bool, len(us))
+	for _, u := range us {
+		out[u.ID] = true
+	}
+	return out, nil
 }
 
 func (s *Server) getAssignment(ctx context.Context, bg, id string) (store.Assignment, error) {
@@ -43,7 +69,17 @@ func (s *Server) getAssignment(ctx context.Context, bg, id string) (store.Assign
 }
 
 func (s *Server) handleGetAssignment(c echo.Context) error {
-	return showIn(c, store.OpViewAssignments, s.getAssignment, toAssignmentJSON)
+	cl := mustCaller(c)
+	return showIn(c, store.OpViewAssignments, func(ctx context.Context, bg, id string) (store.Assignment, error) {
+		a, err := s.getAssignment(ctx, bg, id)
+		if err != nil {
+			return a, err
+		}
+		if _, err := s.reachableUser(cl)(ctx, bg, a.UserID); err != nil {
+			return a, notFound("assignment", id) // another entity's user's, as another group's
+		}
+		return a, nil
+	}, toAssignmentJSON)
 }
 
 type assignBody struct {
@@ -81,6 +117,9 @@ func (s *Server) handleCreateAssignment(c echo.Context) error {
 	if err := s.checkAssignment(ctx, cl.User.BusinessGroupID, p); err != nil {
 		return err
 	}
+	if err := s.checkAssignmentScope(ctx, cl, p); err != nil {
+		return err
+	}
 	sub := submission{Kind: store.KindAssign, TargetType: "assignment", Payload: p}
 	cur, err := s.st.UserAssignment(ctx, p.UserID, p.LegalEntityID)
 	switch {
@@ -90,4 +129,35 @@ func (s *Server) handleCreateAssignment(c echo.Context) error {
 		return fmt.Errorf("admin: get assignment: %w", err)
 	}
 	return s.submit(c, cl, sub)
+}
+
+// checkAssignmentScope is what the maker's context bounds in an
+// assignment: the user must be one it reaches (404 otherwise, as another
+// group's), the assignment's context its own, and the account group must
+// hold only accounts it reaches, since assigning the group gives the user
+// those accounts (422 on the field otherwise).
+func (s *Server) checkAssignmentScope(ctx context.Context, cl caller, p assignPayload) error {
+	sc := cl.scope()
+	if _, err := s.reachableUser(cl)(ctx, sc.BusinessGroupID, p.UserID); err != nil {
+		return err
+	}
+	if !sc.ReachesEntity(p.LegalEntityID) {
+		return invalidField("legalEntityId", "in the context of legal entity %q an assignment can only be made in that context", sc.LegalEntityID)
+	}
+	g, err := s.getAccountGroup(ctx, sc.BusinessGroupID, p.AccountGroupID)
+	if err != nil {
+		return err
+	}
+	accs, err := s.accountRecords(ctx, g.AccountIDs)
+	if err != nil {
+		return err
+	}
+	var re *store.ReachError
+	if err := sc.Reach(store.Targets{Accounts: accs}); errors.As(err, &re) {
+		return invalidField("accountGroupId", "the account group %q holds account %q of another legal entity: in the context of legal entity %q only a group of that entity's accounts can be assigned",
+			g.Name, re.ID, sc.LegalEntityID)
+	} else if err != nil {
+		return err
+	}
+	return nil
 }

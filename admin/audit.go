@@ -101,6 +101,13 @@ func (s *Server) handleListAudit(c echo.Context) error {
 	if err := store.Check(cl.Grants, auditRequirement); err != nil {
 		return err
 	}
+	// The log is the business group's: its events name job roles, account
+	// groups, approvals and sign-ins as well as users, so an entity's
+	// context (which reaches only that entity's users and accounts) cannot
+	// be shown a faithful part of it. It is read in the overview only.
+	if !cl.scope().Overview() {
+		return forbidden("overview-only", "the audit log is read in the business group overview context only (no ?context= or X-Legal-Entity-ID)")
+	}
 	p, err := page(c)
 	if err != nil {
 		return err

@@ -178,3 +178,31 @@ func allow(cl caller, ops ...store.Operation) error {
 	}
 	return nil
 }
+
+// scope is what the caller's context reaches (store.Scope): rights held in
+// an entity's context act on that entity's users and accounts only.
+func (cl caller) scope() store.Scope {
+	return store.Scope{BusinessGroupID: cl.User.BusinessGroupID, LegalEntityID: cl.LegalEntityID}
+}
+
+// outOfContext is the 403 of an action on something the caller's context
+// does not reach (a *store.ReachError); other errors pass through.
+func outOfContext(err error, doing string) error {
+	var re *store.ReachError
+	if !errors.As(err, &re) {
+		return err
+	}
+	return forbidden("out-of-context", fmt.Sprintf("%s: %s; act in a context that reaches it (the business group overview reaches every entity)", doing, re.Error()))
+}
+
+// reachableUser is getUser confined to the caller's context too: a user it
+// does not reach is a 404, exactly like another business group's.
+func (s *Server) reachableUser(cl caller) func(ctx context.Context, bg, id string) (store.User, error) {
+	return func(ctx context.Context, bg, id string) (store.User, error) {
+		u, err := s.getUser(ctx, bg, id)
+		if err == nil && !cl.scope().ReachesUser(u) {
+			return u, notFound("user", id)
+		}
+		return u, err
+	}
+}

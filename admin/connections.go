@@ -27,7 +27,8 @@ type connectionJSON struct {
 }
 
 // handleListConnections lists every consent of the group's accounting
-// software users, keyset-paged by consent ID. ?active=true keeps standing ones.
+// software users that the caller's context reaches, keyset-paged by consent
+// ID. ?active=true keeps standing ones.
 func (s *Server) handleListConnections(c echo.Context) error {
 	cl := mustCaller(c)
 	ctx := c.Request().Context()
@@ -43,8 +44,12 @@ func (s *Server) handleListConnections(c echo.Context) error {
 		return err
 	}
 	yes := true
+	f := store.UserFilter{BusinessGroupID: cl.User.BusinessGroupID, AccountingSoftware: &yes, IncludeDeleted: true}
+	if !cl.scope().Overview() {
+		f.LegalEntityID = &cl.LegalEntityID
+	}
 	users, err := all(ctx, func(ctx context.Context, p store.Page) ([]store.User, string, error) {
-		return s.st.ListUsers(ctx, store.UserFilter{BusinessGroupID: cl.User.BusinessGroupID, AccountingSoftware: &yes, IncludeDeleted: true}, p)
+		return s.st.ListUsers(ctx, f, p)
 	})
 	if err != nil {
 		return fmt.Errorf("admin: list users: %w", err)
@@ -102,7 +107,7 @@ func (s *Server) handleRevokeConnection(c echo.Context) error {
 	} else if err != nil {
 		return fmt.Errorf("admin: get consent: %w", err)
 	}
-	if _, err := s.getUser(ctx, cl.User.BusinessGroupID, cn.UserID); err != nil {
+	if _, err := s.reachableUser(cl)(ctx, cl.User.BusinessGroupID, cn.UserID); err != nil {
 		return notFound("connection", id)
 	}
 	if !cn.RevokedAt.IsZero() {

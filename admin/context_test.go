@@ -37,6 +37,10 @@ func TestContext(t *testing.T) {
 	// A request made in an entity context records it, and an assignment
 	// made there defaults to it.
 	b := e.newUser(e.bg1, "admin-b", store.AdminGrants())
+	// In le1's context only le1's users can be assigned (issue 10, finding 4).
+	if _, err := e.st.UpdateUser(ctx, b.ID, func(u store.User) (store.User, error) { u.LegalEntityID = e.le1; return u, nil }); err != nil {
+		t.Fatal(err)
+	}
 	r := e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/assignments",
 		map[string]any{"userId": b.ID, "jobRoleId": b.RoleID, "accountGroupId": e.adminGroup1}, "X-Legal-Entity-ID", e.le1)
 	if r.str("legalEntityId") != e.le1 || r.str("payload.legalEntityId") != e.le1 {

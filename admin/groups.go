@@ -2,6 +2,8 @@ package admin
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -45,18 +47,96 @@ func toAccountJSON(a store.Account) accountJSON {
 		ProductName: a.ProductName, Nickname: a.Nickname, Currency: a.Currency, Status: a.Status}
 }
 
+// handleListAccounts lists the accounts the caller's context reaches.
 func (s *Server) handleListAccounts(c echo.Context) error {
+	sc := mustCaller(c).scope()
 	return listIn(c, store.OpViewAccountGroups, "accounts", func(ctx context.Context, bg string, p store.Page) ([]store.Account, string, error) {
-		return s.st.ListAccounts(ctx, store.AccountFilter{BusinessGroupID: &bg}, p)
+		f := store.AccountFilter{BusinessGroupID: &bg}
+		if !sc.Overview() {
+			f.LegalEntityID = &sc.LegalEntityID
+		}
+		return s.st.ListAccounts(ctx, f, p)
 	}, toAccountJSON)
 }
 
+// accountGroupView is the JSON of account groups as the caller's context
+// sees them: account groups are business-group-wide, but an entity's
+// context is shown only its entity's accounts in accountIds.
+func (s *Server) accountGroupView(ctx context.Context, sc store.Scope) (func(store.AccountGroup) accountGroupJSON, error) {
+	if sc.Overview() {
+		return toAccountGroupJSON, nil
+	}
+	accs, err := all(ctx, func(ctx context.Context, p store.Page) ([]store.Account, string, error) {
+		return s.st.ListAccounts(ctx, store.AccountFilter{BusinessGroupID: &sc.BusinessGroupID, LegalEntityID: &sc.LegalEntityID}, p)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("admin: list accounts: %w", err)
+	}
+	own := make(map[string]store.Account, len(accs))
+	for _, a := range accs {
+		own[a.ID] = a
+	}
+	return func(g store.AccountGroup) accountGroupJSON {
+		g.AccountIDs = sc.VisibleAccountIDs(g.AccountIDs, own)
+		return toAccountGroupJSON(g)
+	}, nil
+}
+
 func (s *Server) handleListAccountGroups(c echo.Context) error {
-	return listIn(c, store.OpViewAccountGroups, "account groups", s.st.ListAccountGroups, toAccountGroupJSON)
+	view, err := s.accountGroupView(c.Request().Context(), mustCaller(c).scope())
+	if err != nil {
+		return err
+	}
+	return listIn(c, store.OpViewAccountGroups, "account groups", s.st.ListAccountGroups, view)
 }
 
 func (s *Server) handleGetAccountGroup(c echo.Context) error {
-	return showIn(c, store.OpViewAccountGroups, s.getAccountGroup, toAccountGroupJSON)
+	view, err := s.accountGroupView(c.Request().Context(), mustCaller(c).scope())
+	if err != nil {
+		return err
+	}
+	return showIn(c, store.OpViewAccountGroups, s.getAccountGroup, view)
+}
+
+// accountRecords reads the accounts of ids that exist, of any business
+// group (the callers have checked, or judge, whose they are).
+func (s *Server) accountRecords(ctx context.Context, ids []string) ([]store.Account, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	accs, err := all(ctx, func(ctx context.Context, p store.Page) ([]store.Account, string, error) {
+		return s.st.ListAccounts(ctx, store.AccountFilter{IDs: ids}, p)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("admin: list accounts: %w", err)
+	}
+	return accs, nil
+}
+
+// scopedAccounts is an account group's new members when the caller asks
+// for requested while it holds cur (store.Scope.EditAccounts): members
+// the caller's context does not reach stay; adding one is a 422 on field.
+// Every requested ID must be an account of the business group (404).
+func (s *Server) scopedAccounts(ctx context.Context, cl caller, field string, cur, requested []string) ([]string, error) {
+	ids, err := s.checkAccounts(ctx, cl.User.BusinessGroupID, requested)
+	if err != nil {
+		return nil, err
+	}
+	req, err := s.accountRecords(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	have, err := s.accountRecords(ctx, cur)
+	if err != nil {
+		return nil, err
+	}
+	out, err := cl.scope().EditAccounts(have, req)
+	var re *store.ReachError
+	if errors.As(err, &re) {
+		return nil, invalidField(field, "account %q belongs to another legal entity: in the context of legal entity %q only that entity's accounts can be added",
+			re.ID, cl.LegalEntityID)
+	}
+	return out, err
 }
 
 type accountGroupBody struct {
@@ -86,7 +166,7 @@ func (s *Server) handleCreateAccountGroup(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var err error
-	if p.AccountIDs, err = s.checkAccounts(ctx, cl.User.BusinessGroupID, ids); err != nil {
+	if p.AccountIDs, err = s.scopedAccounts(ctx, cl, "accountIds", nil, ids); err != nil {
 		return err
 	}
 	if err := s.checkGroupNameFree(ctx, cl.User.BusinessGroupID, p.Name, ""); err != nil {
@@ -113,7 +193,10 @@ func (s *Server) handleEditAccountGroup(c echo.Context) error {
 		}
 	}
 	if b.AccountIDs != nil {
-		p.AccountIDs = *b.AccountIDs
+		// The list replaces what the caller's context sees of the group.
+		if p.AccountIDs, err = s.scopedAccounts(c.Request().Context(), cl, "accountIds", cur.AccountIDs, *b.AccountIDs); err != nil {
+			return err
+		}
 	}
 	return s.submitGroupEdit(c, cl, cur, p)
 }
@@ -149,8 +232,11 @@ func (s *Server) handleAddGroupAccount(c echo.Context) error {
 	if b.AccountID == "" {
 		return invalidField("accountId", "is required")
 	}
-	if _, err := s.getAccount(ctx, cl.User.BusinessGroupID, b.AccountID); err != nil {
+	if a, err := s.getAccount(ctx, cl.User.BusinessGroupID, b.AccountID); err != nil {
 		return err
+	} else if !cl.scope().ReachesAccount(a) {
+		return invalidField("accountId", "account %q belongs to another legal entity: in the context of legal entity %q only that entity's accounts can be added",
+			a.ID, cl.LegalEntityID)
 	}
 	if slices.Contains(cur.AccountIDs, b.AccountID) {
 		return conflict("the account is already in the group %q", cur.Name)
@@ -166,8 +252,10 @@ func (s *Server) handleRemoveGroupAccount(c echo.Context) error {
 		return err
 	}
 	id := c.Param("accountId")
-	if _, err := s.getAccount(ctx, cl.User.BusinessGroupID, id); err != nil {
+	if a, err := s.getAccount(ctx, cl.User.BusinessGroupID, id); err != nil {
 		return err
+	} else if err := cl.scope().Reach(store.Targets{Accounts: []store.Account{a}}); err != nil {
+		return outOfContext(err, "you cannot remove this account from the group")
 	}
 	if !slices.Contains(cur.AccountIDs, id) {
 		return notFound("account in the group", id)
@@ -182,6 +270,14 @@ func (s *Server) handleDeleteAccountGroup(c echo.Context) error {
 	cur, err := pathTarget(c, cl, store.OpDeleteAccountGroup, s.getAccountGroup)
 	if err != nil {
 		return err
+	}
+	// Deleting the group removes every account from it: all must be reached.
+	accs, err := s.accountRecords(ctx, cur.AccountIDs)
+	if err != nil {
+		return err
+	}
+	if err := cl.scope().Reach(store.Targets{Accounts: accs}); err != nil {
+		return outOfContext(err, fmt.Sprintf("you cannot delete the account group %q", cur.Name))
 	}
 	if n, err := s.countAssigned(ctx, cl.User.BusinessGroupID, func(a store.Assignment) bool { return a.AccountGroupID == cur.ID }); err != nil {
 		return err

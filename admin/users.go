@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ type userJSON struct {
 	LoginID            string           `json:"loginId"`
 	DisplayName        string           `json:"displayName"`
 	Email              string           `json:"email,omitempty"`
+	LegalEntityID      string           `json:"legalEntityId,omitempty"` // absent: a user of the business group overview
 	AccountingSoftware bool             `json:"accountingSoftware"`
 	Status             store.UserStatus `json:"status"`
 	MustChangePassword bool             `json:"mustChangePassword"`
@@ -29,7 +31,8 @@ type userJSON struct {
 }
 
 func toUserJSON(u store.User) userJSON {
-	return userJSON{ID: u.ID, LoginID: u.LoginID, DisplayName: u.DisplayName, Email: u.Email, AccountingSoftware: u.AccountingSoftware,
+	return userJSON{ID: u.ID, LoginID: u.LoginID, DisplayName: u.DisplayName, Email: u.Email, LegalEntityID: u.LegalEntityID,
+		AccountingSoftware: u.AccountingSoftware,
 		Status: u.Status, MustChangePassword: u.MustChangePassword, LockedUntil: timeOrNil(u.LockedUntil),
 		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(), DeletedAt: timeOrNil(u.DeletedAt), Version: u.Version}
 }
@@ -52,6 +55,9 @@ func (s *Server) handleListUsers(c echo.Context) error {
 		return err
 	}
 	f := store.UserFilter{BusinessGroupID: cl.User.BusinessGroupID}
+	if !cl.scope().Overview() {
+		f.LegalEntityID = &cl.LegalEntityID // an entity's context lists its users only
+	}
 	if f.AccountingSoftware, err = queryBool(c, "accountingSoftware"); err != nil {
 		return err
 	}
@@ -78,7 +84,7 @@ func (s *Server) handleListUsers(c echo.Context) error {
 }
 
 func (s *Server) handleGetUser(c echo.Context) error {
-	return showIn(c, store.OpViewUsers, s.getUser, toUserJSON)
+	return showIn(c, store.OpViewUsers, s.reachableUser(mustCaller(c)), toUserJSON)
 }
 
 type createUserBody struct {
@@ -86,6 +92,9 @@ type createUserBody struct {
 	DisplayName        string `json:"displayName"`
 	Email              string `json:"email"`
 	AccountingSoftware bool   `json:"accountingSoftware"`
+	// LegalEntityID is the entity the user belongs to: absent, the caller's
+	// context; "" (the business group overview) only in the overview.
+	LegalEntityID *string `json:"legalEntityId"`
 }
 
 func (s *Server) handleCreateUser(c echo.Context) error {
@@ -109,13 +118,38 @@ func (s *Server) handleCreateUser(c echo.Context) error {
 	if p.Email != "" && (!strings.Contains(p.Email, "@") || len(p.Email) > 254) {
 		errs = append(errs, FieldError{"email", "is not an e-mail address"})
 	}
+	p.LegalEntityID = cl.LegalEntityID
+	if b.LegalEntityID != nil {
+		p.LegalEntityID = strings.TrimSpace(*b.LegalEntityID)
+	}
 	if len(errs) > 0 {
 		return invalidFields(errs...)
+	}
+	if err := s.checkUserEntity(c.Request().Context(), cl.scope(), p.LegalEntityID); err != nil {
+		return err
 	}
 	if err := s.checkLoginFreeIn(c.Request().Context(), cl.User.BusinessGroupID, p.LoginID); err != nil {
 		return err
 	}
 	return s.submit(c, cl, submission{Kind: store.KindCreateUser, TargetType: "user", Payload: p})
+}
+
+// checkUserEntity: a new user belongs to an entity of the business group
+// that sc reaches — in an entity's context that entity only; "" (the group
+// level) only in the overview. A 422 on legalEntityId otherwise.
+func (s *Server) checkUserEntity(ctx context.Context, sc store.Scope, entity string) error {
+	if !sc.ReachesEntity(entity) {
+		return invalidField("legalEntityId", "in the context of legal entity %q a user can only be created for that entity", sc.LegalEntityID)
+	}
+	if entity == "" {
+		return nil
+	}
+	_, err := s.getLegalEntity(ctx, sc.BusinessGroupID, entity)
+	var p *Problem
+	if errors.As(err, &p) && p.Status == http.StatusNotFound {
+		return invalidField("legalEntityId", "%q is not a legal entity of your business group", entity)
+	}
+	return err
 }
 
 // checkLoginFreeIn refuses, at submission, a login ID held by a user of the
@@ -156,7 +190,7 @@ type editUserBody struct {
 // and delete.
 func (s *Server) handleEditUser(c echo.Context) error {
 	cl := mustCaller(c)
-	u, err := pathTarget(c, cl, store.OpEditUser, s.getUser)
+	u, err := pathTarget(c, cl, store.OpEditUser, s.reachableUser(cl))
 	if err != nil {
 		return err
 	}
@@ -183,7 +217,7 @@ func (s *Server) handleUserAction(k store.ApprovalKind) echo.HandlerFunc {
 
 func (s *Server) userAction(c echo.Context, k store.ApprovalKind, op store.Operation) error {
 	cl := mustCaller(c)
-	u, err := pathTarget(c, cl, op, s.getUser)
+	u, err := pathTarget(c, cl, op, s.reachableUser(cl))
 	if err != nil {
 		return err
 	}

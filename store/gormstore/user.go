@@ -118,6 +118,9 @@ func (s *Store) ListUsers(ctx context.Context, f store.UserFilter, p store.Page)
 	if f.BusinessGroupID != "" {
 		q = q.Where("business_group_id = ?", f.BusinessGroupID)
 	}
+	if f.LegalEntityID != nil {
+		q = q.Where("legal_entity_id = ?", *f.LegalEntityID)
+	}
 	if f.AccountingSoftware != nil {
 		q = q.Where("accounting_software = ?", *f.AccountingSoftware)
 	}
