@@ -448,7 +448,7 @@ func clip(b []byte) string {
 
 // checkExchange validates one request and its response against s:
 //   - a request no operation matches must be answered 404, or 405 with
-//     Allow, with the matching problem;
+//     Allow (or refused for its token: 401, 403), with the matching problem;
 //   - the response must be one the operation documents (status, headers,
 //     body schema);
 //   - a request the server accepted (2xx) must satisfy the operation's
@@ -463,12 +463,20 @@ func (s *apiSpec) checkExchange(r *http.Request, reqBody []byte, status int, hdr
 	vreq.Body = io.NopCloser(bytes.NewReader(reqBody))
 	route, params, err := s.rt.FindRoute(vreq)
 	if err != nil {
+		// The groups authenticate before routing: an unknown path or
+		// method may also be refused for its token, or fail inside.
 		var want string
 		switch {
 		case status == http.StatusNotFound:
 			want = "NotFoundProblem"
 		case status == http.StatusMethodNotAllowed && hdr.Get("Allow") != "":
 			want = "MethodNotAllowedProblem"
+		case status == http.StatusUnauthorized && hdr.Get("WWW-Authenticate") != "":
+			want = "UnauthorizedProblem"
+		case status == http.StatusForbidden:
+			want = "ForbiddenProblem"
+		case status == http.StatusInternalServerError:
+			want = "InternalProblem"
 		default:
 			return fmt.Errorf("%s %s has no operation in the document (%v), yet it was answered %d", r.Method, r.URL.Path, err, status)
 		}

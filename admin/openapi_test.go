@@ -83,14 +83,15 @@ func TestOpenAPIRoutes(t *testing.T) {
 			slices.Sort(routes)
 			slices.Sort(ops)
 			routes = slices.Compact(routes)
+			full := func(r string) string { m, p, _ := strings.Cut(r, " "); return m + " " + prefix + p }
 			for _, r := range routes {
 				if !slices.Contains(ops, r) {
-					t.Errorf("route %s%s has no operation in %s", prefix, r, s.name)
+					t.Errorf("route %s has no operation in %s", full(r), s.name)
 				}
 			}
 			for _, o := range ops {
 				if !slices.Contains(routes, o) {
-					t.Errorf("%s's operation %s is no route", s.name, o)
+					t.Errorf("%s's operation %s is no route", s.name, full(o))
 				}
 			}
 			if len(routes) < 10 {
@@ -160,6 +161,9 @@ func TestOpenAPIRejectsWrongResponses(t *testing.T) {
 	e.must(http.StatusOK, op, http.MethodPut, "/ops/v1/accounts/"+e.acc1+"/balance", map[string]any{"ledger": "12.50"})
 	balance := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/accounts/"+e.acc1+"/balance", nil)
 	create := []byte(`{"loginId": "new.user", "displayName": "New User"}`)
+	wrongMethod := e.must(http.StatusMethodNotAllowed, a.Token, http.MethodPut, "/admin/v1/users", nil)
+	noAllow := wrongMethod.Header.Clone()
+	noAllow.Del("Allow")
 
 	ok := []exchange{
 		{http.MethodGet, "/admin/v1/users/" + a.ID, nil, user.Status, user.Header, user.Raw},
@@ -168,6 +172,7 @@ func TestOpenAPIRejectsWrongResponses(t *testing.T) {
 		{http.MethodGet, "/admin/v1/users/usr_nope", nil, missing.Status, missing.Header, missing.Raw},
 		{http.MethodGet, "/ops/v1/accounts/" + e.acc1 + "/balance", nil, balance.Status, balance.Header, balance.Raw},
 		{http.MethodPost, "/admin/v1/users", create, http.StatusAccepted, lock.Header, lock.Raw},
+		{http.MethodPut, "/admin/v1/users", nil, wrongMethod.Status, wrongMethod.Header, wrongMethod.Raw},
 	}
 	for _, x := range ok {
 		if err := x.check(t); err != nil {
@@ -196,6 +201,8 @@ func TestOpenAPIRejectsWrongResponses(t *testing.T) {
 		{"a problem without title", exchange{http.MethodGet, "/admin/v1/users/usr_nope", nil, 404, missing.Header, mutate(t, mb, func(m map[string]any) { delete(m, "title") })}},
 		{"money as a number", exchange{http.MethodGet, "/ops/v1/accounts/" + e.acc1 + "/balance", nil, 200, balance.Header, mutate(t, bb, set("ledger", 12.5))}},
 		{"an undocumented operation", exchange{http.MethodGet, "/admin/v1/secrets", nil, 200, user.Header, ub}},
+		{"a 405 without Allow", exchange{http.MethodPut, "/admin/v1/users", nil, 405, noAllow, wrongMethod.Raw}},
+		{"a 405 typed not-found", exchange{http.MethodPut, "/admin/v1/users", nil, 405, wrongMethod.Header, mutate(t, wrongMethod.Raw, set("type", "urn:bankfeed:problem:not-found"))}},
 		{"an undocumented method", exchange{http.MethodPut, "/ops/v1/accounts/" + e.acc1, nil, 200, balance.Header, bb}},
 		{"an accepted request the document refuses", exchange{http.MethodPost, "/admin/v1/users", []byte(`{"loginID": "new.user", "displayName": "New User"}`), 202, lock.Header, lb}},
 	}
