@@ -141,6 +141,7 @@ type TransactionStore interface {
 // UserFilter selects users of a business group.
 type UserFilter struct {
 	BusinessGroupID    string
+	LegalEntityID      *string // only users of this entity ("": the group-level users)
 	AccountingSoftware *bool
 	Status             *UserStatus
 	IncludeDeleted     bool
