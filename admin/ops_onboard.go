@@ -77,6 +77,16 @@ func toAdministratorJSON(a store.Administrator) administratorJSON {
 	return administratorJSON{User: toUserJSON(a.User), JobRoleID: a.Assignment.JobRoleID, AccountGroupID: a.Assignment.AccountGroupID}
 }
 
+// AdministratorJSON is the operator API's answer for a, with its temporary
+// password only if withPassword; the CLI prints the same.
+func AdministratorJSON(a store.Administrator, withPassword bool) any {
+	out := toAdministratorJSON(a)
+	if withPassword {
+		out.TemporaryPassword = a.TemporaryPassword
+	}
+	return out
+}
+
 // handleOpsAddAdministrator makes a user of the business group its
 // administrator: the built-in Administrator job role in the business group
 // overview context, a temporary password to replace at first sign-in.
@@ -115,7 +125,5 @@ func (s *Server) handleOpsAddAdministrator(c echo.Context) error {
 	case err != nil:
 		return fmt.Errorf("admin: add administrator: %w", err)
 	}
-	out := toAdministratorJSON(a)
-	out.TemporaryPassword = a.TemporaryPassword
-	return c.JSON(http.StatusCreated, out)
+	return c.JSON(http.StatusCreated, AdministratorJSON(a, true))
 }

@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -74,7 +75,6 @@ func CreateClient(ctx context.Context, st store.ClientStore, spec ClientSpec) (c
 func clientFromSpec(spec ClientSpec) (store.Client, error) {
 	c := store.Client{
 		ID:            store.NewID("cli"),
-		Name:          strings.TrimSpace(spec.Name),
 		ResponseTypes: []string{"code"},
 		RequirePAR:    spec.RequirePAR,
 		FirstParty:    spec.FirstParty,
@@ -82,26 +82,16 @@ func clientFromSpec(spec ClientSpec) (store.Client, error) {
 		PolicyURI:     spec.PolicyURI,
 		TOSURI:        spec.TOSURI,
 	}
-	if c.Name == "" {
-		return c, store.Invalid("name", "a client needs a name")
+	var err error
+	if c.Name, err = clientName(spec.Name); err != nil {
+		return c, err
 	}
-	if len(spec.RedirectURIs) == 0 && !spec.FirstParty {
-		return c, store.Invalid("redirect_uri", "a vendor client needs at least one redirect URI")
+	if c.RedirectURIs, err = redirectURIs(spec.RedirectURIs, spec.FirstParty); err != nil {
+		return c, err
 	}
-	for _, u := range spec.RedirectURIs {
-		if err := validateRedirectURI(u); err != nil {
+	for _, f := range [][2]string{{"logo_uri", c.LogoURI}, {"policy_uri", c.PolicyURI}, {"tos_uri", c.TOSURI}} {
+		if err := validateInfoURL(f[0], f[1]); err != nil {
 			return c, err
-		}
-		if !slices.Contains(c.RedirectURIs, u) {
-			c.RedirectURIs = append(c.RedirectURIs, u)
-		}
-	}
-	for field, u := range map[string]string{"logo_uri": spec.LogoURI, "policy_uri": spec.PolicyURI, "tos_uri": spec.TOSURI} {
-		if u == "" {
-			continue
-		}
-		if p, err := url.Parse(u); err != nil || p.Scheme != "https" || p.Host == "" {
-			return c, store.Invalid(field, "must be an https URL")
 		}
 	}
 
@@ -122,27 +112,13 @@ func clientFromSpec(spec ClientSpec) (store.Client, error) {
 	case spec.Secret:
 		c.TokenEndpointAuthMethod = authClientSecretBasic
 	case len(spec.JWKS) > 0:
-		alg, err := validateClientJWKS(spec.JWKS, spec.SigningAlg)
-		if err != nil {
+		if err := setJWKS(&c, spec.JWKS, spec.SigningAlg); err != nil {
 			return c, err
 		}
-		c.TokenEndpointAuthMethod = authPrivateKeyJWT
-		c.TokenEndpointAuthSigningAlg = alg
-		c.JWKS = spec.JWKS
 	default:
-		if p, err := url.Parse(spec.JWKSURI); err != nil || p.Scheme != "https" || p.Host == "" {
-			return c, store.Invalid("jwks_uri", "must be an https URL")
+		if err := setJWKSURI(&c, spec.JWKSURI, spec.SigningAlg); err != nil {
+			return c, err
 		}
-		alg := spec.SigningAlg
-		if alg == "" {
-			alg = "ES256"
-		}
-		if alg != "ES256" && alg != "PS256" {
-			return c, store.Invalid("signing_alg", "must be ES256 or PS256")
-		}
-		c.TokenEndpointAuthMethod = authPrivateKeyJWT
-		c.TokenEndpointAuthSigningAlg = alg
-		c.JWKSURI = spec.JWKSURI
 	}
 
 	allowed, grants := vendorScopes, vendorGrants
@@ -163,6 +139,242 @@ func clientFromSpec(spec ClientSpec) (store.Client, error) {
 		}
 	}
 	return c, nil
+}
+
+func clientName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", store.Invalid("name", "a client needs a name")
+	}
+	return name, nil
+}
+
+// redirectURIs validates a client's redirect URIs and drops duplicates.
+func redirectURIs(uris []string, firstParty bool) ([]string, error) {
+	if len(uris) == 0 && !firstParty {
+		return nil, store.Invalid("redirect_uri", "a vendor client needs at least one redirect URI")
+	}
+	var out []string
+	for _, u := range uris {
+		if err := validateRedirectURI(u); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// validateInfoURL allows an https URL, or none.
+func validateInfoURL(field, u string) error {
+	if u == "" {
+		return nil
+	}
+	if p, err := url.Parse(u); err != nil || p.Scheme != "https" || p.Host == "" {
+		return store.Invalid(field, "must be an https URL")
+	}
+	return nil
+}
+
+// setJWKS makes c a private_key_jwt client with the registered keys raw;
+// the algorithm is the keys' (and must be alg, if given).
+func setJWKS(c *store.Client, raw json.RawMessage, alg string) error {
+	alg, err := validateClientJWKS(raw, alg)
+	if err != nil {
+		return err
+	}
+	c.TokenEndpointAuthMethod, c.TokenEndpointAuthSigningAlg = authPrivateKeyJWT, alg
+	c.JWKS, c.JWKSURI = raw, ""
+	return nil
+}
+
+// setJWKSURI makes c a private_key_jwt client with the keys published at
+// uri, signing with alg (ES256 if empty).
+func setJWKSURI(c *store.Client, uri, alg string) error {
+	if p, err := url.Parse(uri); err != nil || p.Scheme != "https" || p.Host == "" {
+		return store.Invalid("jwks_uri", "must be an https URL")
+	}
+	if alg == "" {
+		alg = "ES256"
+	}
+	if alg != "ES256" && alg != "PS256" {
+		return store.Invalid("signing_alg", "must be ES256 or PS256")
+	}
+	c.TokenEndpointAuthMethod, c.TokenEndpointAuthSigningAlg = authPrivateKeyJWT, alg
+	c.JWKS, c.JWKSURI = nil, uri
+	return nil
+}
+
+// ClientUpdate is what `bankfeed clients update` changes: a nil field stays
+// as it is. The kind of client (first-party or vendor), its scopes and how
+// it authenticates (a secret, or private_key_jwt) do not change: a client
+// that authenticates with a secret cannot be given keys, and a
+// private_key_jwt client can only have its keys replaced (a JWKS by a JWKS
+// URI or the reverse) — the vendor's software must change with it, so such
+// a switch is a new client.
+type ClientUpdate struct {
+	Name         *string
+	RedirectURIs []string // the whole new list; nil: unchanged
+	LogoURI      *string  // "": none
+	PolicyURI    *string
+	TOSURI       *string
+	JWKS         json.RawMessage // private_key_jwt: registered keys, replacing a JWKS URI
+	JWKSURI      *string         // private_key_jwt: keys at this https URL, replacing registered keys
+	SigningAlg   *string         // private_key_jwt: ES256 or PS256, matching the keys
+	RequirePAR   *bool
+}
+
+func (u ClientUpdate) empty() bool {
+	return u.Name == nil && u.RedirectURIs == nil && u.LogoURI == nil && u.PolicyURI == nil && u.TOSURI == nil &&
+		u.JWKS == nil && u.JWKSURI == nil && u.SigningAlg == nil && u.RequirePAR == nil
+}
+
+// UpdateClient applies u to client id, validated as CreateClient validates
+// the same fields, in one compare-and-swap (store.ErrConflict if the client
+// changed meanwhile). changed names the fields whose value changed, by
+// their JSON names (clients show). Consents and tokens are untouched.
+func UpdateClient(ctx context.Context, st store.ClientStore, id string, u ClientUpdate) (c store.Client, changed []string, err error) {
+	if u.empty() {
+		return store.Client{}, nil, store.Invalid("", "nothing to update")
+	}
+	c, err = st.UpdateClient(ctx, id, func(old store.Client) (store.Client, error) {
+		c, err := applyClientUpdate(old, u)
+		if err != nil {
+			return store.Client{}, err
+		}
+		changed = changedClientFields(old, c)
+		return c, nil
+	})
+	if err != nil {
+		return store.Client{}, nil, fmt.Errorf("authz: update client: %w", err)
+	}
+	return c, changed, nil
+}
+
+func applyClientUpdate(c store.Client, u ClientUpdate) (store.Client, error) {
+	var err error
+	if u.Name != nil {
+		if c.Name, err = clientName(*u.Name); err != nil {
+			return c, err
+		}
+	}
+	if u.RedirectURIs != nil {
+		if c.RedirectURIs, err = redirectURIs(u.RedirectURIs, c.FirstParty); err != nil {
+			return c, err
+		}
+	}
+	for _, f := range []struct {
+		field string
+		value *string
+		to    *string
+	}{{"logo_uri", u.LogoURI, &c.LogoURI}, {"policy_uri", u.PolicyURI, &c.PolicyURI}, {"tos_uri", u.TOSURI, &c.TOSURI}} {
+		if f.value == nil {
+			continue
+		}
+		if err := validateInfoURL(f.field, *f.value); err != nil {
+			return c, err
+		}
+		*f.to = *f.value
+	}
+	if u.RequirePAR != nil {
+		c.RequirePAR = *u.RequirePAR
+	}
+
+	if u.JWKS == nil && u.JWKSURI == nil && u.SigningAlg == nil {
+		return c, nil
+	}
+	if c.TokenEndpointAuthMethod != authPrivateKeyJWT {
+		field := "jwks"
+		if u.JWKS == nil {
+			field = "jwks_uri"
+			if u.JWKSURI == nil {
+				field = "signing_alg"
+			}
+		}
+		return c, store.Invalid(field, "client %s authenticates with a client secret: it cannot be given keys (register a new private_key_jwt client instead)", c.ID)
+	}
+	alg := ""
+	if u.SigningAlg != nil {
+		alg = *u.SigningAlg
+	}
+	switch {
+	case u.JWKS != nil && u.JWKSURI != nil:
+		return c, store.Invalid("jwks_uri", "give a JWKS or a JWKS URI, not both")
+	case u.JWKS != nil:
+		return c, setJWKS(&c, u.JWKS, alg)
+	case u.JWKSURI != nil:
+		if alg == "" {
+			alg = c.TokenEndpointAuthSigningAlg // the vendor moved its keys, not its algorithm
+		}
+		return c, setJWKSURI(&c, *u.JWKSURI, alg)
+	case len(c.JWKS) > 0:
+		if _, err := validateClientJWKS(c.JWKS, alg); err != nil {
+			return c, store.Invalid("signing_alg", "%s does not match the registered keys (%s)", alg, c.TokenEndpointAuthSigningAlg)
+		}
+		c.TokenEndpointAuthSigningAlg = alg
+		return c, nil
+	default:
+		return c, setJWKSURI(&c, c.JWKSURI, alg)
+	}
+}
+
+// changedClientFields names, by their JSON names, the fields an update or a
+// rotation changed; never their values.
+func changedClientFields(old, c store.Client) []string {
+	var out []string
+	for _, f := range []struct {
+		name    string
+		changed bool
+	}{
+		{"name", old.Name != c.Name},
+		{"redirectUris", !slices.Equal(old.RedirectURIs, c.RedirectURIs)},
+		{"logoUri", old.LogoURI != c.LogoURI},
+		{"policyUri", old.PolicyURI != c.PolicyURI},
+		{"tosUri", old.TOSURI != c.TOSURI},
+		{"jwks", !bytes.Equal(old.JWKS, c.JWKS)},
+		{"jwksUri", old.JWKSURI != c.JWKSURI},
+		{"tokenEndpointAuthSigningAlg", old.TokenEndpointAuthSigningAlg != c.TokenEndpointAuthSigningAlg},
+		{"requirePar", old.RequirePAR != c.RequirePAR},
+	} {
+		if f.changed {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// MaxSecretOverlap bounds --keep-old: an old secret should stop soon.
+const MaxSecretOverlap = 30 * 24 * time.Hour
+
+// RotateClientSecret gives a client_secret_basic client a new secret,
+// returned in clear only here (the store keeps its hash). The current secret
+// stays valid until now+keepOld (0: it stops at once) as the previous one;
+// a previous secret still in its overlap is dropped, so at most two secrets
+// are ever valid. Consents and tokens are untouched.
+func RotateClientSecret(ctx context.Context, st store.ClientStore, id string, keepOld time.Duration, now time.Time) (c store.Client, secret string, err error) {
+	switch {
+	case keepOld < 0:
+		return store.Client{}, "", store.Invalid("keep_old", "must not be negative")
+	case keepOld > MaxSecretOverlap:
+		return store.Client{}, "", store.Invalid("keep_old", "at most %s (30 days): the old secret should stop soon", MaxSecretOverlap)
+	}
+	secret = store.RandomToken(32)
+	c, err = st.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
+		if c.TokenEndpointAuthMethod != authClientSecretBasic || c.SecretHash == "" {
+			return c, store.Invalid("", "client %s uses %s: it has no secret to rotate (replace its keys with clients update)", c.ID, c.TokenEndpointAuthMethod)
+		}
+		c.PreviousSecretHash, c.PreviousSecretExpiresAt = "", time.Time{}
+		if keepOld > 0 {
+			c.PreviousSecretHash, c.PreviousSecretExpiresAt = c.SecretHash, now.Add(keepOld).UTC()
+		}
+		c.SecretHash = store.HashToken(secret)
+		return c, nil
+	})
+	if err != nil {
+		return store.Client{}, "", fmt.Errorf("authz: rotate client secret: %w", err)
+	}
+	return c, secret, nil
 }
 
 // validateRedirectURI allows https URLs, and http only on a loopback IP with
@@ -240,15 +452,17 @@ func validateClientJWKS(raw json.RawMessage, want string) (string, error) {
 type fositeClient struct {
 	c    store.Client
 	jwks *jose.JSONWebKeySet
+	now  func() time.Time // the server's clock, for the previous secret's expiry
 }
 
 var (
-	_ fosite.OpenIDConnectClient = (*fositeClient)(nil)
-	_ fosite.ResponseModeClient  = (*fositeClient)(nil)
+	_ fosite.OpenIDConnectClient      = (*fositeClient)(nil)
+	_ fosite.ResponseModeClient       = (*fositeClient)(nil)
+	_ fosite.ClientWithSecretRotation = (*fositeClient)(nil)
 )
 
-func newFositeClient(c store.Client) (*fositeClient, error) {
-	fc := &fositeClient{c: c}
+func newFositeClient(c store.Client, now func() time.Time) (*fositeClient, error) {
+	fc := &fositeClient{c: c, now: now}
 	if len(c.JWKS) > 0 {
 		var set jose.JSONWebKeySet
 		if err := json.Unmarshal(c.JWKS, &set); err != nil {
@@ -272,6 +486,16 @@ func (f *fositeClient) GetJSONWebKeys() *jose.JSONWebKeySet {
 	return f.jwks
 }
 func (f *fositeClient) GetJSONWebKeysURI() string { return f.c.JWKSURI }
+
+// GetRotatedHashes is the previous secret while a rotation's overlap lasts.
+// fosite tries it when the current secret does not match; the expiry is
+// judged on every call, so a cached client cannot stretch the overlap.
+func (f *fositeClient) GetRotatedHashes() [][]byte {
+	if f.c.PreviousSecretHash == "" || !f.now().Before(f.c.PreviousSecretExpiresAt) {
+		return nil
+	}
+	return [][]byte{[]byte(f.c.PreviousSecretHash)}
+}
 
 // GetRequestObjectSigningAlgorithm pins request objects to a real algorithm so
 // that fosite never accepts alg "none" (we also refuse `request` outright).

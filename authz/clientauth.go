@@ -42,7 +42,19 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form u
 	case form.Get("client_secret") != "":
 		return nil, fosite.ErrInvalidClient.WithHint("client_secret_post is not supported; use HTTP Basic authentication.")
 	}
-	return s.provider.DefaultClientAuthenticationStrategy(ctx, r, form)
+	c, err := s.provider.DefaultClientAuthenticationStrategy(ctx, r, form)
+	if err != nil && errors.Is(err, fosite.ErrInvalidClient) {
+		// The secret may be one rotated in after this replica cached the
+		// client: read the client again, once, so a new secret works at once.
+		if id, _, ok := r.BasicAuth(); ok {
+			if id, uerr := url.QueryUnescape(id); uerr == nil {
+				if _, cached := s.store.clients.LoadAndDelete(id); cached {
+					return s.provider.DefaultClientAuthenticationStrategy(ctx, r, form)
+				}
+			}
+		}
+	}
+	return c, err
 }
 
 func invalidClient(hint string, err error) error {

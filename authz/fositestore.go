@@ -59,7 +59,7 @@ func (a *fositeStore) client(ctx context.Context, id string) (*fositeClient, err
 	if id == "" {
 		return nil, fmt.Errorf("authz: empty client id: %w", fosite.ErrNotFound)
 	}
-	now := time.Now()
+	now := a.now()
 	if v, ok := a.clients.Load(id); ok {
 		if cc := v.(cachedClient); now.Before(cc.expiry) {
 			return cc.c, nil
@@ -72,7 +72,7 @@ func (a *fositeStore) client(ctx context.Context, id string) (*fositeClient, err
 	} else if err != nil {
 		return nil, fmt.Errorf("authz: get client: %w", err)
 	}
-	fc, err := newFositeClient(c)
+	fc, err := newFositeClient(c, a.now)
 	if err != nil {
 		return nil, err
 	}

@@ -33,9 +33,20 @@ type BuiltIns struct {
 	Created             bool // this call created them (or one of them)
 }
 
-// OpenBusinessGroup creates g with its built-ins in one transaction (ctx's,
-// if any): ErrConflict on a duplicate ID, ErrInvalid without a name.
+var businessGroupIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// OpenBusinessGroup creates g, its names trimmed, with its built-ins in one
+// transaction (ctx's, if any): ErrConflict on a duplicate ID; ErrInvalid
+// without a name or with an ID (if given) other than 1 to 64 letters,
+// digits, _ or -.
 func OpenBusinessGroup(ctx context.Context, st Store, g BusinessGroup) (BusinessGroup, BuiltIns, error) {
+	g.Name, g.LegalName = strings.TrimSpace(g.Name), strings.TrimSpace(g.LegalName)
+	if g.ID != "" && !businessGroupIDRE.MatchString(g.ID) {
+		return BusinessGroup{}, BuiltIns{}, Invalid("id", "must be 1 to 64 letters, digits, _ or -")
+	}
+	if g.Name == "" {
+		return BusinessGroup{}, BuiltIns{}, Invalid("name", "is required")
+	}
 	var b BuiltIns
 	err := st.InTx(ctx, func(ctx context.Context) error {
 		var err error

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/bankfeed/bankfeed/authz"
 	"github.com/bankfeed/bankfeed/config"
+	"github.com/bankfeed/bankfeed/internal/audit"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 )
@@ -23,10 +25,11 @@ import (
 func (a *app) clientsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "clients",
-		Short: "Register, list, show and delete OAuth clients (vendors and the bank's own systems)",
+		Short: "Register, list, show, update and delete OAuth clients (vendors and the bank's own systems), rotate their secrets",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(a.clientsCreateCommand(), a.clientsListCommand(), a.clientsShowCommand(), a.clientsDeleteCommand())
+	cmd.AddCommand(a.clientsCreateCommand(), a.clientsListCommand(), a.clientsShowCommand(), a.clientsUpdateCommand(),
+		a.clientsRotateSecretCommand(), a.clientsDeleteCommand())
 	return cmd
 }
 
@@ -74,7 +77,17 @@ skip the consent screen. Vendors are never first-party.`,
 				spec.JWKS = json.RawMessage(b)
 			}
 			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st *gormstore.Store, _ *slog.Logger) error {
-				c, secret, err := authz.CreateClient(ctx, st, spec)
+				var (
+					c      store.Client
+					secret string
+				)
+				err := st.InTx(ctx, func(ctx context.Context) (err error) {
+					if c, secret, err = authz.CreateClient(ctx, st, spec); err != nil {
+						return err
+					}
+					return appendClientEvent(ctx, st, audit.ClientCreated, c.ID, map[string]any{
+						"name": c.Name, "firstParty": c.FirstParty, "tokenEndpointAuthMethod": c.TokenEndpointAuthMethod})
+				})
 				if err != nil {
 					return fmt.Errorf("clients create: %w", flagError(err))
 				}
@@ -174,7 +187,17 @@ func (a *app) clientsDeleteCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st *gormstore.Store, logger *slog.Logger) error {
-				if err := st.DeleteClient(ctx, args[0]); err != nil {
+				err := st.InTx(ctx, func(ctx context.Context) error {
+					c, err := st.GetClient(ctx, args[0])
+					if err != nil {
+						return err
+					}
+					if err := st.DeleteClient(ctx, c.ID); err != nil {
+						return err
+					}
+					return appendClientEvent(ctx, st, audit.ClientDeleted, c.ID, map[string]any{"name": c.Name})
+				})
+				if err != nil {
 					return clientLookupError("clients delete", args[0], err)
 				}
 				logger.InfoContext(ctx, "client deleted", "client_id", args[0])
@@ -186,10 +209,179 @@ func (a *app) clientsDeleteCommand() *cobra.Command {
 }
 
 func clientLookupError(op, id string, err error) error {
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("%s: no client with ID %q (see bankfeed clients list)", op, id)
+	case errors.Is(err, store.ErrConflict):
+		return fmt.Errorf("%s: client %q changed while this command ran; nothing was written, run it again", op, id)
+	case errors.Is(err, store.ErrInvalid):
+		return fmt.Errorf("%s: %w", op, flagError(err))
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+func (a *app) clientsUpdateCommand() *cobra.Command {
+	var (
+		u                                   authz.ClientUpdate
+		name, jwksFile, jwksURI, signingAlg string
+		logoURI, policyURI, tosURI          string
+		redirectURIs                        []string
+		requirePAR                          bool
+	)
+	cmd := &cobra.Command{
+		Use:   "update CLIENT_ID",
+		Short: "Change a client's name, redirect URIs, pages, keys or PAR; print it as JSON",
+		Long: `Change the fields given of a registered client and print it as JSON on
+stdout (never its secret). Fields not given stay as they are.
+
+  --redirect-uri U   replaces the whole list: repeat it for every URI to keep.
+                     Checked as by create (https, or http only on
+                     http://127.0.0.1:PORT and http://[::1]:PORT, no fragment).
+  --logo-uri ""      (and --policy-uri, --tos-uri) removes the page.
+  --require-par=false stops requiring pushed authorization requests.
+  --jwks-file F, --jwks-uri U, --signing-alg A
+                     replace a private_key_jwt client's keys: one of
+                     --jwks-file and --jwks-uri. A client that authenticates
+                     with a secret cannot be given keys, and the kind of
+                     client and its scopes do not change: register a new
+                     client for that. Rotate a secret with rotate-secret.
+
+The client's connections stay: its consents and tokens are not revoked.
+Running servers cache a client for up to 2 seconds, so they see the change
+within that time. The change is recorded in the audit log as client.updated
+with the names of the fields changed.`,
+		Example: `  bankfeed clients update cli_123 --name "Ledgerly Books" \
+      --redirect-uri https://app.ledgerly.example/v2/callback --require-par
+  bankfeed clients update cli_456 --jwks-file ledgerly-jwks-2026.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f := cmd.Flags()
+			if !slices.ContainsFunc(clientUpdateFlags, f.Changed) {
+				return fmt.Errorf("clients update: nothing to update: give at least one of --%s", strings.Join(clientUpdateFlags, ", --"))
+			}
+			set := func(flag string, src *string, dst **string) {
+				if f.Changed(flag) {
+					*dst = src
+				}
+			}
+			set("name", &name, &u.Name)
+			set("jwks-uri", &jwksURI, &u.JWKSURI)
+			set("signing-alg", &signingAlg, &u.SigningAlg)
+			set("logo-uri", &logoURI, &u.LogoURI)
+			set("policy-uri", &policyURI, &u.PolicyURI)
+			set("tos-uri", &tosURI, &u.TOSURI)
+			if f.Changed("redirect-uri") {
+				u.RedirectURIs = append([]string{}, redirectURIs...)
+			}
+			if f.Changed("require-par") {
+				u.RequirePAR = &requirePAR
+			}
+			if f.Changed("jwks-file") {
+				b, err := os.ReadFile(jwksFile)
+				if err != nil {
+					return fmt.Errorf("clients update: --jwks-file: %w", err)
+				}
+				u.JWKS = json.RawMessage(b)
+			}
+			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st *gormstore.Store, _ *slog.Logger) error {
+				var c store.Client
+				err := st.InTx(ctx, func(ctx context.Context) error {
+					var (
+						changed []string
+						err     error
+					)
+					if c, changed, err = authz.UpdateClient(ctx, st, args[0], u); err != nil {
+						return err
+					}
+					return appendClientEvent(ctx, st, audit.ClientUpdated, c.ID, map[string]any{"fields": nonNil(changed)})
+				})
+				if err != nil {
+					return clientLookupError("clients update", args[0], err)
+				}
+				return writeJSON(cmd.OutOrStdout(), toClientJSON(c))
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "name", "", "name shown to users on the consent page")
+	f.StringArrayVar(&redirectURIs, "redirect-uri", nil, "redirect URI, exact match (repeatable; replaces the whole list)")
+	f.StringVar(&jwksFile, "jwks-file", "", "private_key_jwt: file holding the client's new public JWKS")
+	f.StringVar(&jwksURI, "jwks-uri", "", "private_key_jwt: https URL of the client's JWKS")
+	f.StringVar(&signingAlg, "signing-alg", "", "private_key_jwt: assertion algorithm, ES256 or PS256 (must match the keys)")
+	f.BoolVar(&requirePAR, "require-par", false, "require pushed authorization requests (RFC 9126); --require-par=false to stop")
+	f.StringVar(&logoURI, "logo-uri", "", `https URL of the logo shown on the consent page ("" removes it)`)
+	f.StringVar(&policyURI, "policy-uri", "", `https URL of the vendor's privacy policy ("" removes it)`)
+	f.StringVar(&tosURI, "tos-uri", "", `https URL of the vendor's terms of service ("" removes it)`)
+	return cmd
+}
+
+// clientUpdateFlags are the flags of clients update, each a field to change.
+var clientUpdateFlags = []string{"name", "redirect-uri", "logo-uri", "policy-uri", "tos-uri",
+	"jwks-file", "jwks-uri", "signing-alg", "require-par"}
+
+func (a *app) clientsRotateSecretCommand() *cobra.Command {
+	var keepOld time.Duration
+	cmd := &cobra.Command{
+		Use:   "rotate-secret CLIENT_ID",
+		Short: "Give a client a new secret, printed once as JSON; optionally keep the old one for a while",
+		Long: `Generate a new secret for a client that authenticates with a secret
+(client_secret_basic) and print the client as JSON on stdout with the new
+secret as "clientSecret", once: it is stored only as a hash, keep it now.
+
+--keep-old DURATION keeps the current secret valid beside the new one for
+DURATION (e.g. 24h, at most 720h), so the vendor can deploy the new secret
+without an outage; "previousSecretExpiresAt" says until when. The default,
+0, stops the old secret at once. A rotation during an overlap ends it: the
+secret it replaces becomes the previous one and the one before stops, so at
+most two secrets are ever valid.
+
+The client's connections stay: its consents and tokens are not revoked.
+The new secret works at once. Running servers cache a client for up to 2
+seconds, so an old secret may still be accepted for up to 2 seconds after
+it stops. A private_key_jwt client has no secret: replace its keys with
+clients update. The rotation is recorded in the audit log as
+client.secret_rotated with the overlap (never a secret).`,
+		Example: `  bankfeed clients rotate-secret cli_123 --keep-old 24h
+  bankfeed clients rotate-secret cli_123   # the old secret stops now`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st *gormstore.Store, _ *slog.Logger) error {
+				var (
+					c      store.Client
+					secret string
+				)
+				err := st.InTx(ctx, func(ctx context.Context) (err error) {
+					if c, secret, err = authz.RotateClientSecret(ctx, st, args[0], keepOld, time.Now()); err != nil {
+						return err
+					}
+					return appendClientEvent(ctx, st, audit.ClientSecretRotated, c.ID, map[string]any{"keepOld": keepOld.String()})
+				})
+				if err != nil {
+					return clientLookupError("clients rotate-secret", args[0], err)
+				}
+				out := toClientJSON(c)
+				out.ClientSecret = secret
+				return writeJSON(cmd.OutOrStdout(), out)
+			})
+		},
+	}
+	cmd.Flags().DurationVar(&keepOld, "keep-old", 0, "keep the current secret valid this long beside the new one (at most 720h; 0: stops at once)")
+	return cmd
+}
+
+// cliActor is the audit log's actor of the CLI's changes: whoever can run
+// it on the database, the bank's operators.
+const cliActor = "cli"
+
+// appendClientEvent records a client's lifecycle event, bank-level, in the
+// caller's transaction: the change and its record stand or fall together.
+func appendClientEvent(ctx context.Context, st store.Store, action, clientID string, details any) error {
+	e := audit.Origin{UserAgent: "bankfeed-cli/" + buildVersion()}.Event(action, audit.Success, details)
+	e.ActorID, e.TargetType, e.TargetID, e.At = cliActor, "client", clientID, time.Now().UTC()
+	if _, err := st.AppendAudit(ctx, e); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
 }
 
 // withStore loads the configuration and opens the database for an
@@ -232,16 +424,19 @@ type clientJSON struct {
 	LogoURI                     string          `json:"logoUri,omitempty"`
 	PolicyURI                   string          `json:"policyUri,omitempty"`
 	TOSURI                      string          `json:"tosUri,omitempty"`
-	CreatedAt                   time.Time       `json:"createdAt"`
+	// PreviousSecretExpiresAt is the end of a secret rotation's overlap.
+	PreviousSecretExpiresAt *time.Time `json:"previousSecretExpiresAt,omitempty"`
+	CreatedAt               time.Time  `json:"createdAt"`
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func toClientJSON(c store.Client) clientJSON {
-	nonNil := func(s []string) []string {
-		if s == nil {
-			return []string{}
-		}
-		return s
-	}
 	out := clientJSON{
 		ClientID:                    c.ID,
 		Name:                        c.Name,
@@ -260,6 +455,10 @@ func toClientJSON(c store.Client) clientJSON {
 	}
 	if len(c.JWKS) > 0 && json.Valid(c.JWKS) {
 		out.JWKS = c.JWKS
+	}
+	if c.PreviousSecretHash != "" && !c.PreviousSecretExpiresAt.IsZero() {
+		t := c.PreviousSecretExpiresAt.UTC()
+		out.PreviousSecretExpiresAt = &t
 	}
 	return out
 }
@@ -281,6 +480,7 @@ var flagFor = map[string]string{
 	"policy_uri":   "--policy-uri",
 	"tos_uri":      "--tos-uri",
 	"scope":        "--scope",
+	"keep_old":     "--keep-old",
 }
 
 // flagError restates a validation error in terms of the flags the operator typed.

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -356,4 +357,558 @@ func TestClientsSecretWorks(t *testing.T) {
 	if _, err := wrong.Token(t.Context()); !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
 		t.Errorf("wrong secret: %v; want invalid_client", err)
 	}
+}
+
+// testClock is real time plus an offset a test moves forward: the server's
+// clock (deps.Now), while the CLI stamps with the real one.
+type testClock struct{ off atomic.Int64 }
+
+func (c *testClock) now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *testClock) advance(d time.Duration) { c.off.Add(int64(d)) }
+
+// startDirServer serves the real handler on dir's database with clock now;
+// it returns the issuer URL.
+func startDirServer(t *testing.T, dir string, now func() time.Time) string {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	cfg := dirConfig(t, dir)
+	cfg.Issuer = "http://" + ts.Listener.Addr().String()
+	cfg.DataAPI.RateLimitPerMinute = 0
+	h, err := newHandler(t.Context(), cfg, deps{Store: dirStore(t, dir), Logger: slog.New(slog.DiscardHandler), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = h
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// afterCacheTTL moves the server's clock past the client cache (2 s).
+const afterCacheTTL = 3 * time.Second
+
+// clientEvents are the audit events of action about client id.
+func clientEvents(t *testing.T, dir, action, id string) []store.AuditEvent {
+	t.Helper()
+	es, _, err := dirStore(t, dir).ListAudit(t.Context(), store.AuditFilter{Action: &action, TargetID: &id}, store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if e.ActorID != "cli" || e.BusinessGroupID != "" || e.TargetType != "client" || e.Outcome != "success" ||
+			e.RemoteAddr != "" || e.UserAgent != "bankfeed-cli/"+buildVersion() {
+			t.Errorf("%s event: actor %q, group %q, target %s %s, outcome %q, remote %q, user agent %q", action,
+				e.ActorID, e.BusinessGroupID, e.TargetType, e.TargetID, e.Outcome, e.RemoteAddr, e.UserAgent)
+		}
+	}
+	return es
+}
+
+// TestClientsRotateSecret (issue 10 §4): rotate-secret prints a new secret
+// once; with --keep-old both secrets get tokens from the real token endpoint
+// until the overlap ends by the server's clock, then only the new one; with
+// the default (no overlap) the old one stops once the client cache (2 s)
+// has passed; a rotation during an overlap replaces the previous secret, so
+// two secrets at most are ever valid. Tokens issued before keep working.
+func TestClientsRotateSecret(t *testing.T) {
+	dir := migratedDir(t)
+	out, stderr, err := cli(t, dir, "clients", "create", "--name", "Core banking feed", "--first-party", "--secret", "--scope", "operator")
+	if err != nil {
+		t.Fatalf("clients create: %v\n%s", err, stderr)
+	}
+	c, _ := decodeClient(t, out)
+	clk := &testClock{}
+	url := startDirServer(t, dir, clk.now)
+	token := func(secret string) (*oauth2.Token, error) {
+		cc := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: secret, TokenURL: url + "/oauth2/token",
+			Scopes: []string{"operator"}, AuthStyle: oauth2.AuthStyleInHeader}
+		return cc.Token(t.Context())
+	}
+	works := func(when, secret string) {
+		t.Helper()
+		if _, err := token(secret); err != nil {
+			t.Errorf("%s: client_credentials: %v; want a token", when, err)
+		}
+	}
+	refused := func(when, secret string) {
+		t.Helper()
+		var re *oauth2.RetrieveError
+		if _, err := token(secret); !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
+			t.Errorf("%s: client_credentials: %v; want invalid_client", when, err)
+		}
+	}
+	opsStatus := func(tok *oauth2.Token) int {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url+"/ops/v1/business-groups", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	rotate := func(keepOld time.Duration) string {
+		t.Helper()
+		args := []string{"clients", "rotate-secret", c.ClientID}
+		if keepOld != 0 {
+			args = append(args, "--keep-old", keepOld.String())
+		}
+		start := time.Now()
+		out, stderr, err := cli(t, dir, args...)
+		if err != nil {
+			t.Fatalf("clients rotate-secret %v: %v\n%s", args, err, stderr)
+		}
+		got, raw := decodeClient(t, out)
+		if got.ClientID != c.ClientID || got.Name != c.Name || len(got.ClientSecret) < 32 || got.TokenEndpointAuthMethod != "client_secret_basic" {
+			t.Fatalf("rotate-secret printed %s", out)
+		}
+		if strings.Contains(stderr, got.ClientSecret) {
+			t.Error("the new secret reached stderr (the log)")
+		}
+		exp, _ := raw["previousSecretExpiresAt"].(string)
+		if keepOld == 0 {
+			if exp != "" {
+				t.Errorf("rotate-secret without --keep-old printed previousSecretExpiresAt %q", exp)
+			}
+		} else if at, err := time.Parse(time.RFC3339Nano, exp); err != nil || at.Before(start.Add(keepOld)) || at.After(time.Now().Add(keepOld)) {
+			t.Errorf("previousSecretExpiresAt = %q (%v); want %s from now", exp, err, keepOld)
+		}
+		return got.ClientSecret
+	}
+
+	s1 := c.ClientSecret
+	before, err := token(s1) // also puts the client in the server's cache
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// No overlap: the old secret stops once the server's client cache has
+	// passed; the new one works at once.
+	s2 := rotate(0)
+	if s2 == s1 {
+		t.Fatal("rotate-secret printed the old secret")
+	}
+	works("right after a rotation without overlap (cached client)", s2)
+	clk.advance(afterCacheTTL)
+	refused("after a rotation without overlap", s1)
+	works("after a rotation without overlap", s2)
+	if st := opsStatus(before); st != http.StatusOK {
+		t.Errorf("a token from before the rotation = %d; want 200", st)
+	}
+
+	// An hour's overlap: both secrets work until it ends by the server's clock.
+	s3 := rotate(time.Hour)
+	works("right after the rotation (cached client)", s3)
+	works("during the overlap", s2)
+	if st := opsStatus(before); st != http.StatusOK {
+		t.Errorf("a token from before the rotations = %d; want 200", st)
+	}
+	clk.advance(59 * time.Minute)
+	works("a minute before the overlap ends", s2)
+	works("a minute before the overlap ends", s3)
+	clk.advance(time.Minute + afterCacheTTL)
+	refused("after the overlap", s2)
+	refused("after the overlap", s1)
+	works("after the overlap", s3)
+
+	// A rotation during an overlap replaces the previous secret. (The
+	// server's clock is now an hour ahead of the CLI's: a longer overlap.)
+	s4 := rotate(3 * time.Hour)
+	s5 := rotate(3 * time.Hour)
+	clk.advance(afterCacheTTL)
+	refused("after two rotations in one overlap", s3)
+	works("after two rotations in one overlap", s4)
+	works("after two rotations in one overlap", s5)
+
+	stored, err := dirStore(t, dir).GetClient(t.Context(), c.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := clientEvents(t, dir, "client.secret_rotated", c.ClientID)
+	if len(es) != 4 {
+		t.Fatalf("%d client.secret_rotated events; want 4", len(es))
+	}
+	if string(es[0].After) != `{"keepOld":"0s"}` || string(es[1].After) != `{"keepOld":"1h0m0s"}` || string(es[3].After) != `{"keepOld":"3h0m0s"}` {
+		t.Errorf("events' after: %s, %s; want the overlap", es[0].After, es[1].After)
+	}
+	for _, e := range es {
+		for _, s := range []string{s1, s2, s3, s4, s5, stored.SecretHash, stored.PreviousSecretHash} {
+			if strings.Contains(string(e.Before)+string(e.After), s) {
+				t.Errorf("an audit event holds a secret or its hash: %+v", e)
+			}
+		}
+	}
+}
+
+func TestClientsRotateSecretRefused(t *testing.T) {
+	dir := migratedDir(t)
+	jwks, _ := writeJWKS(t, false)
+	out, stderr, err := cli(t, dir, "clients", "create", "--name", "Keys", "--redirect-uri", "https://keys.example/cb", "--jwks-file", jwks)
+	if err != nil {
+		t.Fatalf("clients create: %v\n%s", err, stderr)
+	}
+	keyed, _ := decodeClient(t, out)
+	out, stderr, err = cli(t, dir, "clients", "create", "--name", "Secret", "--redirect-uri", "https://secret.example/cb", "--secret")
+	if err != nil {
+		t.Fatalf("clients create: %v\n%s", err, stderr)
+	}
+	secret, _ := decodeClient(t, out)
+	st := dirStore(t, dir)
+	was, err := st.GetClient(t.Context(), secret.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"private_key_jwt", []string{keyed.ClientID}, "uses private_key_jwt"},
+		{"overlap too long", []string{secret.ClientID, "--keep-old", "721h"}, "--keep-old: at most 720h"},
+		{"negative overlap", []string{secret.ClientID, "--keep-old", "-1s"}, "--keep-old: must not be negative"},
+		{"not a duration", []string{secret.ClientID, "--keep-old", "1 week"}, `invalid argument "1 week" for "--keep-old"`},
+		{"unknown client", []string{"cli_nope"}, `no client with ID "cli_nope"`},
+		{"no client", nil, "accepts 1 arg(s)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _, err := cli(t, dir, append([]string{"clients", "rotate-secret"}, tt.args...)...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v; want one containing %q", err, tt.want)
+			}
+			if out != "" {
+				t.Errorf("stdout not empty: %q", out)
+			}
+		})
+	}
+	now, err := st.GetClient(t.Context(), secret.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(was, now); d != "" {
+		t.Errorf("refused rotations changed the client (-before +after):\n%s", d)
+	}
+	if es := clientEvents(t, dir, "client.secret_rotated", secret.ClientID); len(es) != 0 {
+		t.Errorf("refused rotations were audited: %+v", es)
+	}
+}
+
+// TestClientsUpdate (issue 10 §4): update changes only the fields given,
+// validates them as create does, prints the client without a secret, and
+// records client.updated with the names of the fields that changed.
+func TestClientsUpdate(t *testing.T) {
+	dir := migratedDir(t)
+	out, stderr, err := cli(t, dir, "clients", "create", "--name", "Ledgerly", "--redirect-uri", "https://app.ledgerly.example/cb",
+		"--secret", "--logo-uri", "https://ledgerly.example/logo.png", "--policy-uri", "https://ledgerly.example/privacy", "--scope", "accounts.read")
+	if err != nil {
+		t.Fatalf("clients create: %v\n%s", err, stderr)
+	}
+	created, _ := decodeClient(t, out)
+	st := dirStore(t, dir)
+	stored, err := st.GetClient(t.Context(), created.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	out, stderr, err = cli(t, dir, "clients", "update", created.ClientID, "--name", " Ledgerly Books ",
+		"--redirect-uri", "https://app.ledgerly.example/v2/cb", "--redirect-uri", "http://[::1]:8080/cb",
+		"--logo-uri", "", "--tos-uri", "https://ledgerly.example/terms", "--require-par")
+	if err != nil {
+		t.Fatalf("clients update: %v\n%s", err, stderr)
+	}
+	updated, raw := decodeClient(t, out)
+	if _, ok := raw["clientSecret"]; ok || strings.Contains(out, stored.SecretHash) {
+		t.Errorf("update prints the secret or its hash:\n%s", out)
+	}
+	want := created
+	want.ClientSecret = ""
+	want.Name = "Ledgerly Books"
+	want.RedirectURIs = []string{"https://app.ledgerly.example/v2/cb", "http://[::1]:8080/cb"}
+	want.LogoURI = ""
+	want.TOSURI = "https://ledgerly.example/terms"
+	want.RequirePAR = true
+	if d := cmp.Diff(want, updated); d != "" {
+		t.Errorf("updated client (-want +got):\n%s", d)
+	}
+	shown, _, err := cli(t, dir, "clients", "show", created.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := decodeClient(t, shown); !cmp.Equal(s, updated) {
+		t.Errorf("show after update differs from what update printed:\n%s", cmp.Diff(updated, s))
+	}
+	after, err := st.GetClient(t.Context(), created.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.SecretHash != stored.SecretHash || after.TokenEndpointAuthMethod != "client_secret_basic" {
+		t.Errorf("update changed the secret or the auth method: %+v", after)
+	}
+
+	// Given again unchanged, a field is not reported as changed.
+	if _, stderr, err := cli(t, dir, "clients", "update", created.ClientID, "--require-par=false", "--name", "Ledgerly Books"); err != nil {
+		t.Fatalf("clients update: %v\n%s", err, stderr)
+	}
+	es := clientEvents(t, dir, "client.updated", created.ClientID)
+	if len(es) != 2 {
+		t.Fatalf("%d client.updated events; want 2", len(es))
+	}
+	if got := string(es[0].After); got != `{"fields":["name","redirectUris","logoUri","tosUri","requirePar"]}` {
+		t.Errorf("first update's after = %s", got)
+	}
+	if got := string(es[1].After); got != `{"fields":["requirePar"]}` {
+		t.Errorf("second update's after = %s", got)
+	}
+	if es := clientEvents(t, dir, "client.created", created.ClientID); len(es) != 1 {
+		t.Errorf("%d client.created events; want 1", len(es))
+	}
+}
+
+// TestClientsUpdateKeys: a private_key_jwt client's keys move between a
+// registered JWKS and a JWKS URI; the signing algorithm follows the keys.
+func TestClientsUpdateKeys(t *testing.T) {
+	dir := migratedDir(t)
+	jwks, _ := writeJWKS(t, false)
+	out, stderr, err := cli(t, dir, "clients", "create", "--name", "Keys", "--redirect-uri", "https://keys.example/cb", "--jwks-file", jwks)
+	if err != nil {
+		t.Fatalf("clients create: %v\n%s", err, stderr)
+	}
+	c, _ := decodeClient(t, out)
+
+	out, stderr, err = cli(t, dir, "clients", "update", c.ClientID, "--jwks-uri", "https://keys.example/jwks.json", "--signing-alg", "PS256")
+	if err != nil {
+		t.Fatalf("clients update --jwks-uri: %v\n%s", err, stderr)
+	}
+	u, raw := decodeClient(t, out)
+	if _, ok := raw["jwks"]; ok || u.JWKSURI != "https://keys.example/jwks.json" || u.TokenEndpointAuthSigningAlg != "PS256" ||
+		u.TokenEndpointAuthMethod != "private_key_jwt" {
+		t.Errorf("after --jwks-uri: %s", out)
+	}
+	newKeys, kid := writeJWKS(t, false)
+	out, stderr, err = cli(t, dir, "clients", "update", c.ClientID, "--jwks-file", newKeys)
+	if err != nil {
+		t.Fatalf("clients update --jwks-file: %v\n%s", err, stderr)
+	}
+	u, _ = decodeClient(t, out)
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(u.JWKS, &set); err != nil || len(set.Keys) != 1 || set.Keys[0].KeyID != kid || u.JWKSURI != "" ||
+		u.TokenEndpointAuthSigningAlg != "ES256" {
+		t.Errorf("after --jwks-file: %s", out)
+	}
+	es := clientEvents(t, dir, "client.updated", c.ClientID)
+	if len(es) != 2 || string(es[0].After) != `{"fields":["jwks","jwksUri","tokenEndpointAuthSigningAlg"]}` ||
+		string(es[1].After) != `{"fields":["jwks","jwksUri","tokenEndpointAuthSigningAlg"]}` {
+		t.Errorf("client.updated events: %+v", es)
+	}
+}
+
+func TestClientsUpdateInvalid(t *testing.T) {
+	dir := migratedDir(t)
+	jwks, _ := writeJWKS(t, false)
+	privJWKS, _ := writeJWKS(t, true)
+	out, stderr, err := cli(t, dir, "clients", "create", "--name", "Secret", "--redirect-uri", "https://secret.example/cb", "--secret")
+	if err != nil {
+		t.Fatalf("clients create: %v\n%s", err, stderr)
+	}
+	sc, _ := decodeClient(t, out)
+	out, stderr, err = cli(t, dir, "clients", "create", "--name", "Keys", "--redirect-uri", "https://keys.example/cb", "--jwks-file", jwks)
+	if err != nil {
+		t.Fatalf("clients create: %v\n%s", err, stderr)
+	}
+	kc, _ := decodeClient(t, out)
+	st := dirStore(t, dir)
+	before, err := st.ListClients(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"nothing to change", []string{sc.ClientID}, "nothing to update"},
+		{"http redirect off loopback", []string{sc.ClientID, "--redirect-uri", "http://v.example/cb"},
+			"--redirect-uri: \"http://v.example/cb\": http is allowed only for http://127.0.0.1:port"},
+		{"fragment", []string{sc.ClientID, "--redirect-uri", "https://v.example/cb#x"}, "must not have a fragment"},
+		{"empty name", []string{sc.ClientID, "--name", "  "}, "--name: a client needs a name"},
+		{"http policy", []string{sc.ClientID, "--policy-uri", "http://v.example/p"}, "--policy-uri: must be an https URL"},
+		{"keys for a secret client", []string{sc.ClientID, "--jwks-file", jwks}, "--jwks-file: client " + sc.ClientID + " authenticates with a client secret"},
+		{"JWKS URI for a secret client", []string{sc.ClientID, "--jwks-uri", "https://v.example/jwks"}, "authenticates with a client secret"},
+		{"JWKS and JWKS URI", []string{kc.ClientID, "--jwks-file", jwks, "--jwks-uri", "https://v.example/jwks"}, "not both"},
+		{"private key", []string{kc.ClientID, "--jwks-file", privJWKS}, "--jwks-file: register public keys only"},
+		{"http JWKS URI", []string{kc.ClientID, "--jwks-uri", "http://v.example/jwks"}, "--jwks-uri: must be an https URL"},
+		{"algorithm the keys do not have", []string{kc.ClientID, "--signing-alg", "PS256"}, "--signing-alg"},
+		{"unknown algorithm", []string{kc.ClientID, "--jwks-uri", "https://v.example/jwks", "--signing-alg", "HS256"}, "--signing-alg: must be ES256 or PS256"},
+		{"missing JWKS file", []string{kc.ClientID, "--jwks-file", filepath.Join(dir, "nope.json")}, "--jwks-file"},
+		{"unknown client", []string{"cli_nope", "--name", "X"}, `no client with ID "cli_nope"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _, err := cli(t, dir, append([]string{"clients", "update"}, tt.args...)...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v; want one containing %q", err, tt.want)
+			}
+			if out != "" {
+				t.Errorf("stdout not empty: %q", out)
+			}
+		})
+	}
+	after, err := st.ListClients(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(before, after); d != "" {
+		t.Errorf("refused updates changed clients (-before +after):\n%s", d)
+	}
+}
+
+// seedSoftwareUser gives a business one account and an accounting software
+// user that may read it; it returns the user's login ID and the account ID.
+func seedSoftwareUser(t *testing.T, st *gormstore.Store) (login, accountID string) {
+	t.Helper()
+	ctx := t.Context()
+	bg, err := st.CreateBusinessGroup(ctx, store.BusinessGroup{ID: "bg_books", Name: "Books Ltd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	le, err := st.CreateLegalEntity(ctx, store.LegalEntity{ID: "le_books", BusinessGroupID: bg.ID, Name: "Books Ltd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, err := st.CreateAccount(ctx, store.Account{ID: store.NewID("acc"), BusinessGroupID: bg.ID, LegalEntityID: le.ID, Number: "00012-003-4000001",
+		DisplayNumber: store.MaskAccountNumber("00012-003-4000001"), Type: store.AccountChecking, Currency: "CAD", Status: store.AccountOpen, OpenedOn: "2026-01-05"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group, err := st.CreateAccountGroup(ctx, store.AccountGroup{ID: store.NewID("ag"), BusinessGroupID: bg.ID, Name: "Books", AccountIDs: []string{acct.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	role, err := st.CreateJobRole(ctx, store.JobRole{ID: store.NewID("jr"), BusinessGroupID: bg.ID, Name: "Books reader", Grants: store.AccountingSoftwareReadOnlyGrants()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := store.HashSecret(softwarePassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.CreateUser(ctx, store.User{ID: store.NewID("usr"), BusinessGroupID: bg.ID, LoginID: "books-sync", DisplayName: "Books sync",
+		AccountingSoftware: true, Status: store.UserActive, PasswordHash: hash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutAssignment(ctx, store.Assignment{ID: store.NewID("asg"), BusinessGroupID: bg.ID, UserID: u.ID, JobRoleID: role.ID, AccountGroupID: group.ID}); err != nil {
+		t.Fatal(err)
+	}
+	return u.LoginID, acct.ID
+}
+
+const softwarePassword = "Harbour-Lights-2026"
+
+// TestClientsUpdateAndRotateKeepConnection (issue 10 §4): a vendor's
+// connection (consent, access and refresh tokens) survives clients update
+// and rotate-secret; the new redirect URI is the only one /oauth2/authorize
+// accepts after the update; refresh works with either secret during the
+// overlap and only with the new one after it.
+func TestClientsUpdateAndRotateKeepConnection(t *testing.T) {
+	dir := migratedDir(t)
+	// Not two loopback URIs: fosite matches those whatever their port (RFC 8252 §7.3).
+	const oldCB, newCB = "http://127.0.0.1:9999/callback", "https://app.ledgerly.example/v2/callback"
+	out, stderr, err := cli(t, dir, "clients", "create", "--name", "Ledgerly", "--redirect-uri", oldCB, "--secret")
+	if err != nil {
+		t.Fatalf("clients create: %v\n%s", err, stderr)
+	}
+	c, _ := decodeClient(t, out)
+	st := dirStore(t, dir)
+	login, acct := seedSoftwareUser(t, st)
+	clk := &testClock{}
+	b := &bank{t: t, URL: startDirServer(t, dir, clk.now), st: st}
+	vendor := func(secret, redirect string) oauth2.Config {
+		return oauth2.Config{ClientID: c.ClientID, ClientSecret: secret, RedirectURL: redirect,
+			Scopes:   []string{"openid", "offline_access", "accounts.read"},
+			Endpoint: oauth2.Endpoint{AuthURL: b.URL + "/oauth2/authorize", TokenURL: b.URL + "/oauth2/token", AuthStyle: oauth2.AuthStyleInHeader}}
+	}
+	conf := vendor(c.ClientSecret, oldCB)
+	v := oauth2.GenerateVerifier()
+	cb := b.authorize(b.browser(), conf.AuthCodeURL("state-lifecycle", oauth2.S256ChallengeOption(v)), login, softwarePassword, "")
+	tok, err := conf.Exchange(t.Context(), cb.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatalf("exchange: %v (callback %s)", err, cb)
+	}
+	b.api(tok.AccessToken, http.MethodGet, "/fdx/v6/accounts/"+acct, nil, http.StatusOK)
+	refresh := func(secret string) (*oauth2.Token, error) {
+		conf := vendor(secret, newCB)
+		next, err := conf.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+		if err == nil {
+			tok = next
+		}
+		return next, err
+	}
+	connection := func(when string) {
+		t.Helper()
+		b.api(tok.AccessToken, http.MethodGet, "/fdx/v6/accounts/"+acct, nil, http.StatusOK)
+		var consents []store.Consent
+		for _, u := range []string{login} {
+			usr, err := st.GetUserByLogin(t.Context(), u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if consents, err = st.ListConsents(t.Context(), usr.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(consents) != 1 || !consents[0].Active(clk.now()) {
+			t.Fatalf("%s: consents %+v; want the one connection, active", when, consents)
+		}
+	}
+	authorizeStatus := func(redirect string) (int, string) {
+		conf := vendor("", redirect)
+		q := conf.AuthCodeURL("state-redirect", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
+		res, body := b.do(b.browser(), http.MethodGet, q, nil)
+		return res.StatusCode, body
+	}
+
+	out, stderr, err = cli(t, dir, "clients", "update", c.ClientID, "--redirect-uri", newCB)
+	if err != nil {
+		t.Fatalf("clients update: %v\n%s", err, stderr)
+	}
+	clk.advance(afterCacheTTL)
+	if st, body := authorizeStatus(oldCB); st != http.StatusBadRequest {
+		t.Errorf("/oauth2/authorize with the removed redirect URI = %d; want 400 without a redirect\n%s", st, body)
+	}
+	if st, body := authorizeStatus(newCB); st != http.StatusOK || !strings.Contains(body, ">Sign in<") {
+		t.Errorf("/oauth2/authorize with the new redirect URI = %d; want the sign-in page\n%s", st, body)
+	}
+	connection("after the update")
+	if _, err := refresh(c.ClientSecret); err != nil {
+		t.Fatalf("refresh after the update: %v", err)
+	}
+	connection("after the update and a refresh")
+
+	// Five minutes' overlap: fosite stamps token expiry with the real clock,
+	// so the server's clock stays within the access tokens' ten minutes.
+	out, stderr, err = cli(t, dir, "clients", "rotate-secret", c.ClientID, "--keep-old", "5m")
+	if err != nil {
+		t.Fatalf("clients rotate-secret: %v\n%s", err, stderr)
+	}
+	rotated, _ := decodeClient(t, out)
+	connection("after the rotation")
+	if _, err := refresh(c.ClientSecret); err != nil {
+		t.Errorf("refresh with the old secret during the overlap: %v", err)
+	}
+	if _, err := refresh(rotated.ClientSecret); err != nil {
+		t.Errorf("refresh with the new secret during the overlap: %v", err)
+	}
+	clk.advance(5*time.Minute + afterCacheTTL)
+	var re *oauth2.RetrieveError
+	if _, err := refresh(c.ClientSecret); !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
+		t.Errorf("refresh with the old secret after the overlap: %v; want invalid_client", err)
+	}
+	if _, err := refresh(rotated.ClientSecret); err != nil {
+		t.Fatalf("refresh with the new secret after the overlap: %v", err)
+	}
+	connection("after the overlap")
 }

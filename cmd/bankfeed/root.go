@@ -72,7 +72,7 @@ is in README.md ("Configuration").`,
 	pf.StringVar(&a.issuer, "issuer", def.Issuer, "public base URL and OAuth issuer (env BANKFEED_ISSUER)")
 
 	root.AddCommand(a.serveCommand(), a.migrateCommand(), a.demoCommand(), a.versionCommand())
-	root.AddCommand(a.clientsCommand(), a.keysCommand(), a.importCommand())
+	root.AddCommand(a.clientsCommand(), a.keysCommand(), a.importCommand(), a.businessCommand())
 	return root
 }
 

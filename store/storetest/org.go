@@ -326,8 +326,11 @@ func builtIns(t *testing.T, s store.Store, bg string) ([]store.JobRole, []store.
 // nothing (issue 10 §3).
 func testOpenBusinessGroup(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	g, b := must2x(store.OpenBusinessGroup(ctx, s, store.BusinessGroup{ID: "bg_new", Name: "New Co", CreatedAt: t0}))(t)
+	g, b := must2x(store.OpenBusinessGroup(ctx, s, store.BusinessGroup{ID: "bg_new", Name: " New Co ", LegalName: " New Co Ltd. ", CreatedAt: t0}))(t)
 	diff(t, "GetBusinessGroup", g, must(s.GetBusinessGroup(ctx, "bg_new"))(t))
+	if g.Name != "New Co" || g.LegalName != "New Co Ltd." {
+		t.Errorf("names not trimmed: %+v", g)
+	}
 	if !b.Created || b.AdministratorRole.Name != store.AdministratorRoleName || b.AdministratorRole.BusinessGroupID != g.ID ||
 		b.AdministratorsGroup.Name != store.AdministratorsGroupName || len(b.AdministratorsGroup.AccountIDs) != 0 {
 		t.Errorf("built-ins = %+v", b)
@@ -344,8 +347,10 @@ func testOpenBusinessGroup(t *testing.T, s store.Store) {
 	if roles, groups := builtIns(t, s, g.ID); len(roles) != 1 || len(groups) != 1 {
 		t.Errorf("after a duplicate: %d roles, %d account groups", len(roles), len(groups))
 	}
-	_, _, err = store.OpenBusinessGroup(ctx, s, store.BusinessGroup{ID: "bg_unnamed"})
-	mustBe(t, err, store.ErrInvalid, "OpenBusinessGroup(no name)")
+	_, _, err = store.OpenBusinessGroup(ctx, s, store.BusinessGroup{ID: "bg_unnamed", Name: "  "})
+	mustBe(t, err, store.ErrInvalid, "OpenBusinessGroup(blank name)")
+	_, _, err = store.OpenBusinessGroup(ctx, s, store.BusinessGroup{ID: "bg unnamed", Name: "Spaced"})
+	mustBe(t, err, store.ErrInvalid, "OpenBusinessGroup(bad ID)")
 	_, err = s.GetBusinessGroup(ctx, "bg_unnamed")
 	mustBe(t, err, store.ErrNotFound, "GetBusinessGroup(refused)")
 	if roles, groups := builtIns(t, s, "bg_unnamed"); len(roles) != 0 || len(groups) != 0 {
