@@ -15,14 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/admin"
-	"github.com/bankfeed/bankfeed/admin/openapi"
+	"github.com/bankfeed/bankfeed/admin/openapi/openapitest"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
@@ -88,11 +84,8 @@ func newEnv(t *testing.T, opts ...func(*admin.Config)) *env {
 	ech := echo.New()
 	srv.Mount(ech)
 	e.echo = ech
-	specs, err := loadSpecs()
-	if err != nil {
-		t.Fatalf("OpenAPI documents: %v", err)
-	}
-	e.ts = httptest.NewServer(e.validated(specs, ech))
+	// Every exchange is checked against the OpenAPI documents.
+	e.ts = httptest.NewServer(openapitest.Wrap(t, ech))
 	t.Cleanup(e.ts.Close)
 
 	e.bg1, e.le1 = e.seedGroup("bg1")
@@ -363,159 +356,4 @@ func (e *env) checkCut(c connections, after string) {
 	if got, err := e.st.GetConsent(ctx, c.old.ID); err != nil || !got.RevokedAt.Equal(c.revokedAt) {
 		e.t.Fatalf("the earlier revoked consent = %+v, %v; want revoked at %s still", got, err, c.revokedAt)
 	}
-}
-
-// apiSpec is one of the two OpenAPI documents, loaded for validation.
-type apiSpec struct {
-	name string // "admin.yaml" or "ops.yaml"
-	doc  *openapi3.T
-	rt   routers.Router
-}
-
-// loadSpecs parses, validates and routes both documents once: keyed by the
-// path prefix they serve.
-var loadSpecs = sync.OnceValues(func() (map[string]*apiSpec, error) {
-	out := map[string]*apiSpec{}
-	for _, d := range []struct {
-		name, prefix string
-		json         func() ([]byte, error)
-	}{{"admin.yaml", "/admin/v1", openapi.Admin}, {"ops.yaml", "/ops/v1", openapi.Ops}} {
-		b, err := d.json()
-		if err != nil {
-			return nil, err
-		}
-		loader := openapi3.NewLoader()
-		doc, err := loader.LoadFromData(b)
-		if err != nil {
-			return nil, fmt.Errorf("%s: load: %w", d.name, err)
-		}
-		if err := doc.Validate(loader.Context); err != nil {
-			return nil, fmt.Errorf("%s: validate: %w", d.name, err)
-		}
-		// The router matches absolute URLs: serve the paths from any host.
-		doc.Servers = openapi3.Servers{{URL: "http://localhost" + d.prefix}}
-		rt, err := gorillamux.NewRouter(doc)
-		if err != nil {
-			return nil, fmt.Errorf("%s: router: %w", d.name, err)
-		}
-		out[d.prefix] = &apiSpec{name: d.name, doc: doc, rt: rt}
-	}
-	return out, nil
-})
-
-// specFor is the document of path's API (nil for other paths).
-func specFor(specs map[string]*apiSpec, path string) *apiSpec {
-	for prefix, s := range specs {
-		if path == prefix || strings.HasPrefix(path, prefix+"/") {
-			return s
-		}
-	}
-	return nil
-}
-
-// validated checks every exchange with h against the OpenAPI documents
-// (see checkExchange) and fails the test on any mismatch, naming the
-// operation and kin-openapi's error.
-func (e *env) validated(specs map[string]*apiSpec, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		if s := specFor(specs, r.URL.Path); s != nil {
-			if err := s.checkExchange(r, body, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
-				e.t.Errorf("OpenAPI (%s): %v\nresponse body: %s", s.name, err, clip(rec.Body.Bytes()))
-			}
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
-	})
-}
-
-func clip(b []byte) string {
-	if len(b) > 2000 {
-		return string(b[:2000]) + "…"
-	}
-	return string(b)
-}
-
-// checkExchange validates one request and its response against s:
-//   - a request no operation matches must be answered 404, or 405 with
-//     Allow (or refused for its token: 401, 403), with the matching problem;
-//   - the response must be one the operation documents (status, headers,
-//     body schema);
-//   - a request the server accepted (2xx) must satisfy the operation's
-//     parameters and body schema: the document may not be stricter than
-//     the server. Refused requests are the tests' deliberate mistakes.
-func (s *apiSpec) checkExchange(r *http.Request, reqBody []byte, status int, hdr http.Header, body []byte) error {
-	ctx := context.Background()
-	vreq := r.Clone(ctx)
-	u := *r.URL
-	u.Scheme, u.Host = "http", "localhost"
-	vreq.URL, vreq.Host = &u, "localhost"
-	vreq.Body = io.NopCloser(bytes.NewReader(reqBody))
-	route, params, err := s.rt.FindRoute(vreq)
-	if err != nil {
-		// The groups authenticate before routing: an unknown path or
-		// method may also be refused for its token, or fail inside.
-		var want string
-		switch {
-		case status == http.StatusNotFound:
-			want = "NotFoundProblem"
-		case status == http.StatusMethodNotAllowed && hdr.Get("Allow") != "":
-			want = "MethodNotAllowedProblem"
-		case status == http.StatusUnauthorized && hdr.Get("WWW-Authenticate") != "":
-			want = "UnauthorizedProblem"
-		case status == http.StatusForbidden:
-			want = "ForbiddenProblem"
-		case status == http.StatusInternalServerError:
-			want = "InternalProblem"
-		default:
-			return fmt.Errorf("%s %s has no operation in the document (%v), yet it was answered %d", r.Method, r.URL.Path, err, status)
-		}
-		var v any
-		if err := json.Unmarshal(body, &v); err != nil {
-			return fmt.Errorf("%s %s → %d: body is not JSON: %w", r.Method, r.URL.Path, status, err)
-		}
-		if err := s.doc.Components.Schemas[want].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
-			return fmt.Errorf("%s %s → %d: not a %s: %w", r.Method, r.URL.Path, status, want, err)
-		}
-		return nil
-	}
-	op := fmt.Sprintf("%s (%s %s) → %d", route.Operation.OperationID, r.Method, r.URL.RequestURI(), status)
-	reqIn := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route,
-		Options: &openapi3filter.Options{MultiError: true, AuthenticationFunc: bearerPresent}}
-	if status >= 200 && status < 300 {
-		if err := openapi3filter.ValidateRequest(ctx, reqIn); err != nil {
-			return fmt.Errorf("%s: the server accepted a request the document refuses: %w", op, err)
-		}
-	}
-	in := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: reqIn,
-		Status:                 status,
-		Header:                 hdr,
-		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
-	}
-	in.SetBodyBytes(body)
-	if err := openapi3filter.ValidateResponse(ctx, in); err != nil {
-		return fmt.Errorf("%s: the response does not match the document: %w", op, err)
-	}
-	return nil
-}
-
-// bearerPresent is the documents' security as a request can show it: a
-// bearer token (whether it is good is the server's to say).
-func bearerPresent(_ context.Context, in *openapi3filter.AuthenticationInput) error {
-	h := in.RequestValidationInput.Request.Header.Get("Authorization")
-	if scheme, tok, ok := strings.Cut(h, " "); !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return errors.New("no bearer token")
-	}
-	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/bankfeed/bankfeed/admin/openapi"
+	"github.com/bankfeed/bankfeed/admin/openapi/openapitest"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -61,11 +62,12 @@ var echoParam = regexp.MustCompile(`:([A-Za-z]+)`)
 // operation is a route.
 func TestOpenAPIRoutes(t *testing.T) {
 	e := newEnv(t)
-	specs, err := loadSpecs()
+	specs, err := openapitest.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for prefix, s := range specs {
+	for _, s := range specs {
+		prefix := s.Prefix
 		t.Run(prefix, func(t *testing.T) {
 			var routes, ops []string
 			for _, r := range e.echo.Routes() {
@@ -75,7 +77,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 				p := echoParam.ReplaceAllString(strings.TrimPrefix(r.Path, prefix), "{$1}")
 				routes = append(routes, r.Method+" "+p)
 			}
-			for path, item := range s.doc.Paths.Map() {
+			for path, item := range s.Doc.Paths.Map() {
 				for method := range item.Operations() {
 					ops = append(ops, method+" "+path)
 				}
@@ -86,12 +88,12 @@ func TestOpenAPIRoutes(t *testing.T) {
 			full := func(r string) string { m, p, _ := strings.Cut(r, " "); return m + " " + prefix + p }
 			for _, r := range routes {
 				if !slices.Contains(ops, r) {
-					t.Errorf("route %s has no operation in %s", full(r), s.name)
+					t.Errorf("route %s has no operation in %s", full(r), s.Name)
 				}
 			}
 			for _, o := range ops {
 				if !slices.Contains(routes, o) {
-					t.Errorf("%s's operation %s is no route", s.name, full(o))
+					t.Errorf("%s's operation %s is no route", s.Name, full(o))
 				}
 			}
 			if len(routes) < 10 {
@@ -102,7 +104,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 }
 
 // exchange is a request and its response as the server gave them, for
-// checkExchange.
+// openapitest's Check.
 type exchange struct {
 	method, path string
 	reqBody      []byte
@@ -113,7 +115,7 @@ type exchange struct {
 
 func (x exchange) check(t *testing.T) error {
 	t.Helper()
-	specs, err := loadSpecs()
+	specs, err := openapitest.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func (x exchange) check(t *testing.T) error {
 	if len(x.reqBody) > 0 {
 		r.Header.Set("Content-Type", "application/json")
 	}
-	return specFor(specs, r.URL.Path).checkExchange(r, x.reqBody, x.status, x.header, x.body)
+	return specs.For(r.URL.Path).Check(r, x.reqBody, x.status, x.header, x.body)
 }
 
 // mutate returns body with fn applied to its decoded JSON object.

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/bankfeed/bankfeed/admin/openapi/openapitest"
 	"github.com/bankfeed/bankfeed/authz"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
@@ -51,7 +52,8 @@ func startBank(t *testing.T) *bank {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewUnstartedServer(h)
+	// /admin/v1 and /ops/v1 exchanges are checked against their OpenAPI documents.
+	ts := httptest.NewUnstartedServer(openapitest.Wrap(t, h))
 	ts.Listener.Close()
 	ts.Listener = ln
 	ts.Start()
