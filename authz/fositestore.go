@@ -257,9 +257,48 @@ func (a *fositeStore) create(ctx context.Context, kind store.TokenKind, sig, acc
 	return nil
 }
 
+// introspectingKey marks the ctx of an introspection: the access and
+// refresh tokens it reads are judged (judgedGet).
+type introspectingKey struct{}
+
 // get loads a token record and its request; fosite.ErrNotFound if missing.
+// During an introspection, an access or refresh token is read with its
+// grant and judged (judgedGet).
 func (a *fositeStore) get(ctx context.Context, kind store.TokenKind, sig string, sess fosite.Session) (store.TokenRecord, *fosite.AuthorizeRequest, error) {
+	if on, _ := ctx.Value(introspectingKey{}).(bool); on && (kind == store.TokenAccess || kind == store.TokenRefresh) {
+		return a.judgedGet(ctx, kind, sig, sess)
+	}
 	rec, err := a.st.GetToken(ctx, kind, sig)
+	return a.open(ctx, kind, sig, sess, rec, err)
+}
+
+// judgedGet is get for introspection: the record, its consent and its user
+// in one read (store.GetTokenGrant), and a user grant that no longer stands
+// by store.JudgeGrant — consent revoked, expired or replaced, user locked
+// by an administrator or deleted — is reported inactive
+// (fosite.ErrInactiveToken), as the token endpoint and the data API would
+// refuse it. Only introspection: the refresh grant reads refresh tokens
+// with get, because to fosite an inactive refresh token is a reuse, which
+// would revoke the grant for good.
+func (a *fositeStore) judgedGet(ctx context.Context, kind store.TokenKind, sig string, sess fosite.Session) (store.TokenRecord, *fosite.AuthorizeRequest, error) {
+	rec, acc, err := a.st.GetTokenGrant(ctx, kind, sig)
+	rec, req, err := a.open(ctx, kind, sig, sess, rec, err)
+	if err != nil || rec.Subject == "" {
+		return rec, req, err // a client_credentials grant has no user to judge
+	}
+	s, _ := req.GetSession().(*Session)
+	g := store.Grant{RequestID: rec.RequestID, ClientID: rec.ClientID, UserID: rec.Subject, Scopes: req.GetGrantedScopes(),
+		FirstParty: s != nil && s.FirstParty}
+	if _, err := store.JudgeGrant(g, acc, a.now(), false); errors.Is(err, store.ErrGrantEnded) {
+		return rec, req, fmt.Errorf("authz: %s: %w: %w", kind, err, fosite.ErrInactiveToken)
+	} else if err != nil {
+		return rec, nil, fmt.Errorf("authz: judge %s: %w", kind, err)
+	}
+	return rec, req, nil
+}
+
+// open decodes the request of a record just read (err: the read's error).
+func (a *fositeStore) open(ctx context.Context, kind store.TokenKind, sig string, sess fosite.Session, rec store.TokenRecord, err error) (store.TokenRecord, *fosite.AuthorizeRequest, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return rec, nil, fmt.Errorf("authz: %s not found: %w", kind, fosite.ErrNotFound)
 	} else if err != nil {

@@ -24,11 +24,16 @@ func (s *Server) handleToken(c echo.Context) error {
 		return nil
 	}
 	resp, err := s.provider.NewAccessResponse(ctx, ar)
-	if errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
+	switch {
+	case errors.Is(err, fosite.ErrInvalidatedAuthorizeCode):
 		// The code was used or revoked (a newer grant to the same client
 		// replaced this one) between reading it and consuming it: fosite
 		// wraps that as a server error, but it is the client's invalid_grant.
 		err = fosite.ErrInvalidGrant.WithHint("The authorization code has already been used.")
+	case errors.Is(err, store.ErrGrantConsentRevoked):
+		// The consent was revoked (or replaced) after grantPolicy judged it
+		// and before the tokens were stored: the store refused them.
+		err = fosite.ErrInvalidGrant.WithHint(grantHint(store.ErrGrantConsentRevoked))
 	}
 	if err != nil {
 		s.logOAuthError(ctx, pathToken, err)
@@ -55,7 +60,7 @@ func (s *Server) handleRevoke(c echo.Context) error {
 // handleIntrospect is RFC 7662 introspection for the bank's own resource
 // servers (client_secret_basic or a bearer token).
 func (s *Server) handleIntrospect(c echo.Context) error {
-	ctx := c.Request().Context()
+	ctx := context.WithValue(c.Request().Context(), introspectingKey{}, true)
 	ir, err := s.provider.NewIntrospectionRequest(ctx, c.Request(), newSession())
 	if err != nil {
 		s.logOAuthError(ctx, pathIntrospect, err)

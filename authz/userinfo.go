@@ -21,7 +21,7 @@ func (s *Server) handleUserinfo(c echo.Context) error {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+s.cfg.Issuer+`"`)
 		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "A Bearer access token is required."})
 	}
-	grant, err := s.Verify(ctx, strings.TrimSpace(token))
+	grant, acc, err := s.verifyGrant(ctx, strings.TrimSpace(token))
 	if errors.Is(err, ErrInvalidToken) {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
@@ -33,15 +33,8 @@ func (s *Server) handleUserinfo(c echo.Context) error {
 		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="openid"`)
 		return c.JSON(http.StatusForbidden, map[string]string{"error": "insufficient_scope"})
 	}
-	user, err := s.st.GetUser(ctx, grant.UserID)
-	if err != nil || store.JudgeUser(user) != nil {
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.log.ErrorContext(ctx, "userinfo: get user failed", "err", err)
-			return c.JSON(http.StatusInternalServerError, map[string]string{"error": "server_error"})
-		}
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
-	}
+	// verifyGrant judged the grant with its user, read with the token.
+	user := acc.User
 	out := map[string]any{"sub": user.ID}
 	if grant.HasScope(store.ScopeProfile) {
 		out["name"] = user.DisplayName

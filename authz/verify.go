@@ -22,13 +22,34 @@ var ErrInvalidToken = errors.New("authz: invalid access token")
 
 // Verify checks an access token (opaque or JWT, per configuration) and
 // returns what it grants. The signature is checked in process and the token
-// looked up by its signature in the database (one indexed read), so a
-// revocation takes effect at once. Callers still re-check the user, consent,
+// read by its signature with its consent and user (one read), so a
+// revocation takes effect at once: a user grant that no longer stands by
+// store.JudgeGrant (consent revoked, expired or replaced; user locked by an
+// administrator or deleted) is ErrInvalidToken. Callers still re-check the
 // role and account group on every request.
 func (s *Server) Verify(ctx context.Context, token string) (store.Grant, error) {
-	return s.VerifyWith(ctx, token, func(ctx context.Context, sig string) (store.TokenRecord, error) {
-		return s.st.GetToken(ctx, store.TokenAccess, sig)
+	g, _, err := s.verifyGrant(ctx, token)
+	return g, err
+}
+
+// verifyGrant is Verify, also returning the records the grant was judged
+// on (Access's consent and user; zero for a client_credentials grant).
+func (s *Server) verifyGrant(ctx context.Context, token string) (store.Grant, store.Access, error) {
+	var acc store.Access
+	g, err := s.VerifyWith(ctx, token, func(ctx context.Context, sig string) (store.TokenRecord, error) {
+		rec, a, err := s.st.GetTokenGrant(ctx, store.TokenAccess, sig)
+		acc = a
+		return rec, err
 	})
+	if err != nil || g.UserID == "" {
+		return g, acc, err
+	}
+	if _, err := store.JudgeGrant(g, acc, s.now(), false); errors.Is(err, store.ErrGrantEnded) {
+		return store.Grant{}, store.Access{}, ErrInvalidToken
+	} else if err != nil {
+		return store.Grant{}, store.Access{}, fmt.Errorf("authz: verify: %w", err)
+	}
+	return g, acc, nil
 }
 
 // VerifyWith is Verify with the read of the token record (by its signature,

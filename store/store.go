@@ -260,8 +260,19 @@ type ConsentStore interface {
 
 // TokenStore holds the OAuth server's codes, tokens and sessions.
 type TokenStore interface {
-	CreateToken(ctx context.Context, r TokenRecord) error // ErrConflict on a duplicate (Kind, Signature)
+	// CreateToken: ErrConflict on a duplicate (Kind, Signature). An access or
+	// refresh token whose RequestID names a consent is created only while
+	// that consent is unrevoked, checked in the same transaction and
+	// serialised against RevokeConsent, ReplaceConsent and DeleteClient
+	// (ErrGrantConsentRevoked otherwise, nothing written).
+	CreateToken(ctx context.Context, r TokenRecord) error
 	GetToken(ctx context.Context, kind TokenKind, signature string) (TokenRecord, error)
+	// GetTokenGrant is GetToken with what JudgeGrant needs of the record's
+	// grant, read in the same statement: the consent named by its RequestID
+	// and the user named by its Subject, each zero when missing (a
+	// client_credentials token has neither); Access's other records are not
+	// read.
+	GetTokenGrant(ctx context.Context, kind TokenKind, signature string) (TokenRecord, Access, error)
 	// DeactivateToken sets Active=false (codes, rotated or revoked tokens).
 	DeactivateToken(ctx context.Context, kind TokenKind, signature string) error
 	DeleteToken(ctx context.Context, kind TokenKind, signature string) error

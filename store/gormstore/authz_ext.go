@@ -14,6 +14,9 @@ import (
 // RETURNING hands the winner the record in the same round trip (only an
 // active record matches, so the record before differs only in Active).
 func (s *Store) ConsumeToken(ctx context.Context, kind store.TokenKind, signature string) (store.TokenRecord, error) {
+	if err := s.lockRecordConsent(ctx, kind, signature); err != nil {
+		return store.TokenRecord{}, err
+	}
 	var rows []tokenRow
 	res := s.write(ctx).Model(&rows).Clauses(clause.Returning{}).
 		Where("kind = ? AND signature = ? AND active = ?", string(kind), signature, true).

@@ -313,7 +313,57 @@ func (s *Store) CreateToken(ctx context.Context, t store.TokenRecord) error {
 		Subject: t.Subject, Active: t.Active, Requested: micros(t.RequestedAt), Expires: micros(t.ExpiresAt),
 		FirstUsed: micros(t.FirstUsedAt), AccessSignature: t.AccessSignature, TokenType: t.TokenType,
 		KeyThumbprint: t.KeyThumbprint, Request: req}
-	return s.insert(ctx, "create token", &r)
+	if (t.Kind != store.TokenAccess && t.Kind != store.TokenRefresh) || t.RequestID == "" {
+		return s.insert(ctx, "create token", &r)
+	}
+	// Only while the consent stands, decided in the insert's transaction:
+	// RevokeConsent, ReplaceConsent and DeleteClient update the consent
+	// before deactivating its tokens, so either they wait for this insert
+	// and deactivate it, or this waits for them and sees the revocation.
+	return s.InTx(ctx, func(ctx context.Context) error {
+		revoked, err := s.lockConsent(ctx, t.RequestID)
+		if err != nil {
+			return err
+		}
+		if revoked {
+			return fmt.Errorf("gormstore: create token: consent %s: %w", t.RequestID, store.ErrGrantConsentRevoked)
+		}
+		return s.insert(ctx, "create token", &r)
+	})
+}
+
+// lockConsent reports whether consent id is revoked (false if there is no
+// such consent: a client_credentials grant) and, on PostgreSQL, holds a
+// share lock on it until ctx's transaction ends, which a revocation's
+// update waits for (and which waits for an uncommitted revocation, then
+// reads it). SQLite serialises write transactions already.
+func (s *Store) lockConsent(ctx context.Context, id string) (bool, error) {
+	q := "SELECT revoked_at FROM consents WHERE id = ?"
+	if s.dialect == dialectPostgres {
+		q += " FOR SHARE"
+	}
+	var revokedAt int64
+	err := s.query(ctx, q, []any{id}, func(sc rowScanner) error { return sc.Scan(&revokedAt) })
+	if err != nil {
+		return false, wrap("lock consent", err)
+	}
+	return revokedAt != 0, nil
+}
+
+// lockRecordConsent takes, on PostgreSQL inside a transaction, the share
+// lock of lockConsent on the consent of the record (kind, signature) before
+// the record's own row is locked. A token grant (ConsumeToken or
+// RotateRefreshToken, then CreateToken) then locks the consent first, as
+// RevokeConsent and ReplaceConsent do: both sides queue on the consent and
+// never deadlock (a revocation holding the consent, waiting for the code's
+// row; the grant holding the code's row, waiting for the consent).
+func (s *Store) lockRecordConsent(ctx context.Context, kind store.TokenKind, signature string) error {
+	if s.dialect != dialectPostgres || s.txFrom(ctx) == nil {
+		return nil
+	}
+	err := s.write(ctx).Exec("SELECT 1 FROM consents WHERE id = (SELECT request_id FROM tokens WHERE kind = ? AND signature = ?) FOR SHARE",
+		string(kind), signature).Error
+	return wrap("lock consent", err)
 }
 
 // tokenSelect lists tokenRow's columns in the order of its pointers.
@@ -373,6 +423,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, signature string, at tim
 		at = s.nowUTC()
 	}
 	us := micros(at)
+	if err := s.lockRecordConsent(ctx, store.TokenRefresh, signature); err != nil {
+		return store.TokenRecord{}, err
+	}
 	// One statement on the hot path (a refresh grant): the conditional
 	// UPDATE decides the race and RETURNING hands back the row, so the
 	// winner needs no read first. Only an active token matches, and an

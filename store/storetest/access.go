@@ -172,6 +172,35 @@ func testReadTokenAccess(t *testing.T, s store.Store) {
 		_, _, err := s.ReadTokenAccess(ctx, sig, "")
 		mustBe(t, err, store.ErrNotFound, what)
 	}
+	t.Run("GetTokenGrant", func(t *testing.T) {
+		// The record with its consent and user, in one statement; zero
+		// where missing (a client_credentials token has neither).
+		check := func(what string, kind store.TokenKind, sig string, want store.Access) {
+			t.Helper()
+			rec, a, err := s.GetTokenGrant(ctx, kind, sig)
+			noErr(t, err, what)
+			diff(t, what+": record", must(s.GetToken(ctx, kind, sig))(t), rec)
+			diff(t, what, want, a)
+		}
+		grant := store.Access{Consent: f.want.Consent, User: f.want.User}
+		check("access token", store.TokenAccess, tok.Signature, grant)
+		check("refresh token", store.TokenRefresh, refresh.Signature, grant)
+		check("token of a missing consent", store.TokenAccess, orphan.Signature, store.Access{User: f.want.User})
+		cc := store.TokenRecord{Kind: store.TokenAccess, Signature: "sig_" + store.RandomToken(8), RequestID: "req_" + store.RandomToken(8),
+			ClientID: "bank-service", Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Hour), Request: []byte("sealed")}
+		noErr(t, s.CreateToken(ctx, cc), "CreateToken(client credentials)")
+		check("client_credentials token", store.TokenAccess, cc.Signature, store.Access{})
+		noErr(t, s.InTx(ctx, func(ctx context.Context) error {
+			_, a, err := s.GetTokenGrant(ctx, store.TokenAccess, tok.Signature)
+			diff(t, "in a transaction", grant, a)
+			return err
+		}), "GetTokenGrant in a transaction")
+		_, _, err := s.GetTokenGrant(ctx, store.TokenAccess, refresh.Signature)
+		mustBe(t, err, store.ErrNotFound, "GetTokenGrant(another kind's signature)")
+		_, _, err = s.GetTokenGrant(ctx, store.TokenAccess, "sig_missing")
+		mustBe(t, err, store.ErrNotFound, "GetTokenGrant(unknown)")
+	})
+
 	// An inactive record is read as it is: the verifier refuses it.
 	noErr(t, s.DeactivateToken(ctx, store.TokenAccess, tok.Signature), "DeactivateToken")
 	if rec, _, err := s.ReadTokenAccess(ctx, tok.Signature, ""); err != nil || rec.Active {

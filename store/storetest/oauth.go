@@ -132,6 +132,89 @@ func testConsentRevocation(t *testing.T, s store.Store) {
 	if got := must(s.GetConsent(ctx, c.ID))(t); !got.RevokedAt.Equal(at) {
 		t.Errorf("second revocation moved RevokedAt to %v", got.RevokedAt)
 	}
+
+	// An access or refresh token is created only while its consent stands
+	// (issue 10): under a revoked one the creation is refused and writes
+	// nothing, in a transaction or not. A grant without a consent
+	// (client_credentials) and other kinds are not concerned.
+	for _, k := range []store.TokenKind{store.TokenAccess, store.TokenRefresh} {
+		sig := "late-" + string(k)
+		mustBe(t, s.CreateToken(ctx, tok(k, sig, c.ID)), store.ErrGrantConsentRevoked, "CreateToken("+string(k)+") under a revoked consent")
+		_, err := s.GetToken(ctx, k, sig)
+		mustBe(t, err, store.ErrNotFound, "GetToken of a refused "+string(k))
+	}
+	mustBe(t, s.InTx(ctx, func(ctx context.Context) error {
+		return s.CreateToken(ctx, tok(store.TokenAccess, "late-in-tx", c.ID))
+	}), store.ErrGrantConsentRevoked, "CreateToken in a transaction under a revoked consent")
+	noErr(t, s.CreateToken(ctx, tok(store.TokenAccess, "client-credentials", "req-no-consent")), "CreateToken without a consent")
+	noErr(t, s.CreateToken(ctx, tok(store.TokenAccess, "a4", other.ID)), "CreateToken under a standing consent")
+	t.Run("RacingRevocation", func(t *testing.T) { testTokensRaceRevocation(t, s) })
+}
+
+// testTokensRaceRevocation: token grants (a code exchanged, a refresh token
+// rotated: consume, then create an access and a refresh token in one
+// transaction) race revocations of their consents. Whichever goes first,
+// no active token of a revoked consent remains, and neither side fails but
+// for the refusal (a code or refresh token already deactivated, or the
+// consent revoked): the race CI found on PostgreSQL (issue 10).
+func testTokensRaceRevocation(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const n = 24
+	now := time.Now().UTC()
+	consents := make([]store.Consent, n)
+	for i := range consents {
+		consents[i] = must(s.CreateConsent(ctx, store.Consent{UserID: fmt.Sprintf("usr_race_%d", i), ClientID: "vendor", GrantedAt: now}))(t)
+		kind := store.TokenAuthorizeCode
+		if i%2 == 1 {
+			kind = store.TokenRefresh
+		}
+		noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: kind, Signature: fmt.Sprintf("race-grant-%d", i), RequestID: consents[i].ID,
+			ClientID: "vendor", Subject: consents[i].UserID, Active: true, RequestedAt: now, ExpiresAt: now.Add(time.Hour)}), "CreateToken")
+	}
+	grant := func(i int) error {
+		return s.InTx(ctx, func(ctx context.Context) error {
+			sig := fmt.Sprintf("race-grant-%d", i)
+			if i%2 == 0 {
+				if _, err := s.ConsumeToken(ctx, store.TokenAuthorizeCode, sig); err != nil {
+					return err
+				}
+			} else if prev, err := s.RotateRefreshToken(ctx, sig, now); err != nil {
+				return err
+			} else if !prev.Active {
+				return fmt.Errorf("refresh token deactivated: %w", store.ErrConflict)
+			}
+			for _, k := range []store.TokenKind{store.TokenAccess, store.TokenRefresh} {
+				if err := s.CreateToken(ctx, store.TokenRecord{Kind: k, Signature: fmt.Sprintf("race-%s-%d", k, i), RequestID: consents[i].ID,
+					ClientID: "vendor", Subject: consents[i].UserID, Active: true, RequestedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	var wg sync.WaitGroup
+	grantErrs, revokeErrs := make([]error, n), make([]error, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() { <-start; grantErrs[i] = grant(i) })
+		wg.Go(func() { <-start; revokeErrs[i] = s.RevokeConsent(ctx, consents[i].ID, now) })
+	}
+	close(start)
+	wg.Wait()
+	for i := range n {
+		noErr(t, revokeErrs[i], fmt.Sprintf("RevokeConsent %d", i))
+		if err := grantErrs[i]; err != nil && !isConflict(err) && !errors.Is(err, store.ErrGrantConsentRevoked) {
+			t.Errorf("grant %d: %v, want success, ErrConflict or ErrGrantConsentRevoked", i, err)
+		}
+		for _, k := range []store.TokenKind{store.TokenAccess, store.TokenRefresh} {
+			r, err := s.GetToken(ctx, k, fmt.Sprintf("race-%s-%d", k, i))
+			if err == nil && r.Active {
+				t.Errorf("grant %d: an active %s of a revoked consent", i, k)
+			} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("grant %d: GetToken(%s): %v", i, k, err)
+			}
+		}
+	}
 }
 
 func testTokens(t *testing.T, s store.Store) {
