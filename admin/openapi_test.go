@@ -160,6 +160,7 @@ func TestOpenAPIRejectsWrongResponses(t *testing.T) {
 	users := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/users?limit=1", nil)
 	lock := e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/users/"+e.newUser(e.bg1, "target", nil).ID+"/lock", nil)
 	missing := e.must(http.StatusNotFound, a.Token, http.MethodGet, "/admin/v1/users/usr_nope", nil)
+	refused := e.must(http.StatusForbidden, e.newUser(e.bg1, "viewer", nil).Token, http.MethodGet, "/admin/v1/users", nil)
 	e.must(http.StatusOK, op, http.MethodPut, "/ops/v1/accounts/"+e.acc1+"/balance", map[string]any{"ledger": "12.50"})
 	balance := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/accounts/"+e.acc1+"/balance", nil)
 	create := []byte(`{"loginId": "new.user", "displayName": "New User"}`)
@@ -175,6 +176,7 @@ func TestOpenAPIRejectsWrongResponses(t *testing.T) {
 		{http.MethodGet, "/ops/v1/accounts/" + e.acc1 + "/balance", nil, balance.Status, balance.Header, balance.Raw},
 		{http.MethodPost, "/admin/v1/users", create, http.StatusAccepted, lock.Header, lock.Raw},
 		{http.MethodPut, "/admin/v1/users", nil, wrongMethod.Status, wrongMethod.Header, wrongMethod.Raw},
+		{http.MethodGet, "/admin/v1/users", nil, refused.Status, refused.Header, refused.Raw},
 	}
 	for _, x := range ok {
 		if err := x.check(t); err != nil {
@@ -201,6 +203,8 @@ func TestOpenAPIRejectsWrongResponses(t *testing.T) {
 		{"an approval of an unknown kind", exchange{http.MethodPost, "/admin/v1/users/x/lock", nil, 202, lock.Header, mutate(t, lb, set("kind", "user.promote"))}},
 		{"a 404 problem typed conflict", exchange{http.MethodGet, "/admin/v1/users/usr_nope", nil, 404, missing.Header, mutate(t, mb, set("type", "urn:bankfeed:problem:conflict"))}},
 		{"a problem without title", exchange{http.MethodGet, "/admin/v1/users/usr_nope", nil, 404, missing.Header, mutate(t, mb, func(m map[string]any) { delete(m, "title") })}},
+		{"a missing right not named", exchange{http.MethodGet, "/admin/v1/users", nil, 403, refused.Header, mutate(t, refused.Raw, func(m map[string]any) { delete(m, "missing") })}},
+		{"a missing right named as another 403", exchange{http.MethodGet, "/admin/v1/users", nil, 403, refused.Header, mutate(t, refused.Raw, set("type", "urn:bankfeed:problem:not-first-party"))}},
 		{"money as a number", exchange{http.MethodGet, "/ops/v1/accounts/" + e.acc1 + "/balance", nil, 200, balance.Header, mutate(t, bb, set("ledger", 12.5))}},
 		{"an undocumented operation", exchange{http.MethodGet, "/admin/v1/secrets", nil, 200, user.Header, ub}},
 		{"a 405 without Allow", exchange{http.MethodPut, "/admin/v1/users", nil, 405, noAllow, wrongMethod.Raw}},
