@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/audit"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -464,5 +465,10 @@ func (h *Handler) handleDisconnect(c echo.Context) error {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, fmt.Errorf("consent: revoke consent: %w", err))
 	}
 	h.log.InfoContext(ctx, "consent: disconnected", "request_id", requestID(c), "user_id", u.ID, "consent_id", id, "client_id", cs.ClientID)
+	if cs.RevokedAt.IsZero() { // a second click revokes nothing more
+		e := audit.OriginOf(c).Event(audit.ConsentRevoked, audit.Success, map[string]string{"by": audit.ByUser, "userId": u.ID, "clientId": cs.ClientID})
+		e.BusinessGroupID, e.ActorID, e.TargetType, e.TargetID = u.BusinessGroupID, u.ID, "consent", cs.ID
+		audit.Record(ctx, h.store, h.log, h.now(), e)
+	}
 	return c.Redirect(http.StatusSeeOther, pathConnections+"?disconnected=1")
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/audit"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -103,20 +104,22 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 		flow = f
 	}
 	loginID := strings.TrimSpace(c.FormValue("user_id"))
-	res, u, state, err := h.authenticate(ctx, loginID, c.FormValue("password"))
+	a, err := h.authenticate(ctx, loginID, c.FormValue("password"))
 	if err != nil {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
+	h.auditSignIn(c, flow, a)
 	lang, _ := languageOf(c.Request())
 	l := catalogue(lang)
-	switch res {
+	switch a.res {
 	case authFailed:
 		return h.showLogin(c, http.StatusUnauthorized, flow, loginID, l.T("bad_login"), "")
 	case authLocked:
-		return h.showLogin(c, http.StatusForbidden, flow, loginID, l.F("locked_until", formatDateTime(state.LockedUntil)), "")
+		return h.showLogin(c, http.StatusForbidden, flow, loginID, l.F("locked_until", formatDateTime(a.state.LockedUntil)), "")
 	case authAdminLocked:
 		return h.showLogin(c, http.StatusForbidden, flow, loginID, l.T("locked_admin"), "")
 	}
+	u := a.target.user
 	s, err := h.startSession(c, u)
 	if err != nil {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
@@ -170,6 +173,14 @@ func (h *Handler) loginKey(loginID string) string {
 	return "hmac:" + hex.EncodeToString(m.Sum(nil))
 }
 
+// signInAttempt is how a sign-in went and on what.
+type signInAttempt struct {
+	res       authResult
+	target    signInTarget // zero when nothing was looked up (an empty or oversized field)
+	state     store.SignInState
+	lockedNow bool // this failure started a lockout
+}
+
 // authenticate checks credentials. A known login ID and one nobody holds
 // take the same steps — one argon2 verification (the dummy hash for
 // nobody, or while locked), one counted failure under the same Lockout —
@@ -177,19 +188,19 @@ func (h *Handler) loginKey(loginID string) string {
 // a lockout. Counting goes through SignInStore, which leaves the user's
 // Version alone: a failure must not make a pending administrative request
 // stale (issue 10, finding 2).
-func (h *Handler) authenticate(ctx context.Context, loginID, password string) (authResult, store.User, store.SignInState, error) {
+func (h *Handler) authenticate(ctx context.Context, loginID, password string) (signInAttempt, error) {
 	now := h.now()
 	if loginID == "" || password == "" || len(loginID) > 256 || len(password) > 1024 {
 		h.verify(h.dummyHash, password)
-		return authFailed, store.User{}, store.SignInState{}, nil
+		return signInAttempt{res: authFailed}, nil
 	}
 	t, err := h.signInTarget(ctx, loginID)
 	if err != nil {
-		return authFailed, store.User{}, store.SignInState{}, err
+		return signInAttempt{res: authFailed}, err
 	}
 	if t.state.Locked(now) {
 		h.verify(h.dummyHash, password)
-		return authLocked, t.user, t.state, nil
+		return signInAttempt{res: authLocked, target: t, state: t.state}, nil
 	}
 	hash := h.dummyHash
 	if t.known {
@@ -198,26 +209,75 @@ func (h *Handler) authenticate(ctx context.Context, loginID, password string) (a
 	if !h.verify(hash, password) || !t.known {
 		st, err := h.recordFailure(ctx, t, now)
 		if err != nil {
-			return authFailed, store.User{}, store.SignInState{}, err
+			return signInAttempt{res: authFailed}, err
 		}
 		h.log.InfoContext(ctx, "consent: sign-in failed", "user_id", t.user.ID, "failed_attempts", st.FailedAttempts)
 		if st.Locked(now) {
 			h.log.WarnContext(ctx, "consent: login ID locked after failed sign-ins", "user_id", t.user.ID, "until", st.LockedUntil)
-			return authLocked, t.user, st, nil
+			return signInAttempt{res: authLocked, target: t, state: st, lockedNow: true}, nil
 		}
-		return authFailed, t.user, st, nil
+		return signInAttempt{res: authFailed, target: t, state: st}, nil
 	}
 	// Only someone who knows the password learns that the user is locked.
 	if t.user.Status == store.UserLocked {
-		return authAdminLocked, t.user, t.state, nil
+		return signInAttempt{res: authAdminLocked, target: t, state: t.state}, nil
 	}
-	u := t.user
 	if t.state != (store.SignInState{}) {
-		if u, err = h.store.UpdateUserSignIn(ctx, u.ID, func(store.SignInState) store.SignInState { return store.SignInState{} }); err != nil {
-			return authFailed, store.User{}, store.SignInState{}, fmt.Errorf("consent: reset sign-in failures: %w", err)
+		if t.user, err = h.store.UpdateUserSignIn(ctx, t.user.ID, func(store.SignInState) store.SignInState { return store.SignInState{} }); err != nil {
+			return signInAttempt{res: authFailed}, fmt.Errorf("consent: reset sign-in failures: %w", err)
 		}
 	}
-	return authOK, u, u.SignIn(), nil
+	return signInAttempt{res: authOK, target: t, state: t.user.SignIn()}, nil
+}
+
+// Reasons of a failed sign-in in the audit log (after.reason).
+const (
+	reasonBadCredentials = "bad_credentials"         // wrong password, or a login ID nobody holds
+	reasonLockedOut      = "locked_out"              // tried while too many failures lock the login ID
+	reasonAdminLocked    = "locked_by_administrator" // the right password of a user an administrator locked
+)
+
+// auditSignIn records a sign-in attempt (issue 10 §5). A user's events go
+// to their business group with the user as actor and target; those of a
+// login ID nobody holds go to the bank level (business group ""), named
+// only by its login key, so that no business administrator learns from
+// the log whether an ID exists (finding 7), and the typed ID is never kept.
+// The password never is.
+func (h *Handler) auditSignIn(c echo.Context, flow store.AuthFlow, a signInAttempt) {
+	o := audit.OriginOf(c)
+	subject := func(e store.AuditEvent) store.AuditEvent {
+		switch {
+		case a.target.known:
+			e.BusinessGroupID, e.ActorID, e.TargetType, e.TargetID = a.target.user.BusinessGroupID, a.target.user.ID, "user", a.target.user.ID
+		case a.target.key != "":
+			e.TargetType, e.TargetID = "login_key", a.target.key
+		}
+		return e
+	}
+	reason := func(r string) map[string]string { return map[string]string{"reason": r} }
+	var es []store.AuditEvent
+	switch {
+	case a.res == authOK:
+		var d map[string]string
+		if flow.ClientID != "" {
+			d = map[string]string{"clientId": flow.ClientID}
+		}
+		es = append(es, o.Event(audit.SignInSucceeded, audit.Success, d))
+	case a.res == authAdminLocked:
+		es = append(es, o.Event(audit.SignInFailed, audit.Refused, reason(reasonAdminLocked)))
+	case a.res == authLocked && !a.lockedNow:
+		es = append(es, o.Event(audit.SignInFailed, audit.Refused, reason(reasonLockedOut)))
+	default:
+		es = append(es, o.Event(audit.SignInFailed, audit.Failure, reason(reasonBadCredentials)))
+		if a.lockedNow {
+			es = append(es, o.Event(audit.SignInLockedOut, audit.Failure, map[string]any{
+				"failedAttempts": a.state.FailedAttempts, "lockedUntil": a.state.LockedUntil.UTC()}))
+		}
+	}
+	ctx := c.Request().Context()
+	for _, e := range es {
+		audit.Record(ctx, h.store, h.log, h.now(), subject(e))
+	}
 }
 
 // recordFailure counts a failed attempt of t under the Lockout rule.
@@ -352,6 +412,9 @@ func (h *Handler) handleFirstPost(c echo.Context) error {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
 	h.log.InfoContext(ctx, "consent: first sign-in completed", "request_id", requestID(c), "user_id", u.ID)
+	e := audit.OriginOf(c).Event(audit.SignInFirstCompleted, audit.Success, nil)
+	e.BusinessGroupID, e.ActorID, e.TargetType, e.TargetID = u.BusinessGroupID, u.ID, "user", u.ID
+	audit.Record(ctx, h.store, h.log, h.now(), e)
 	return h.continueSignedIn(c, s, u, challenge)
 }
 
