@@ -185,6 +185,14 @@ func TestClientsSecretCreateShowListDelete(t *testing.T) {
 	if _, err := st.GetClient(t.Context(), created.ClientID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetClient after delete: %v; want ErrNotFound", err)
 	}
+	for action, after := range map[string]string{
+		"client.created": `{"firstParty":false,"name":"Ledgerly","tokenEndpointAuthMethod":"client_secret_basic"}`,
+		"client.deleted": `{"name":"Ledgerly"}`,
+	} {
+		if es := clientEvents(t, dir, action, created.ClientID); len(es) != 1 || string(es[0].After) != after {
+			t.Errorf("%s events: %+v; want one with after %s", action, es, after)
+		}
+	}
 
 	for _, cmd := range []string{"delete", "show"} {
 		t.Run(cmd+" unknown ID", func(t *testing.T) {
