@@ -200,6 +200,7 @@ func TestOpenAPIRejectsWrongResponses(t *testing.T) {
 		{"a page's next renamed", exchange{http.MethodGet, "/admin/v1/users?limit=1", nil, 200, users.Header, mutate(t, users.Raw, rename("next", "nextPage"))}},
 		{"a page without items", exchange{http.MethodGet, "/admin/v1/users?limit=1", nil, 200, users.Header, mutate(t, users.Raw, rename("items", "users"))}},
 		{"a submission not pending", exchange{http.MethodPost, "/admin/v1/users/x/lock", nil, 202, lock.Header, mutate(t, lb, set("status", "APPROVED"))}},
+		{"a payload not of its kind", exchange{http.MethodPost, "/admin/v1/users/x/lock", nil, 202, lock.Header, mutate(t, lb, set("kind", "job_role.delete"))}},
 		{"an approval of an unknown kind", exchange{http.MethodPost, "/admin/v1/users/x/lock", nil, 202, lock.Header, mutate(t, lb, set("kind", "user.promote"))}},
 		{"a 404 problem typed conflict", exchange{http.MethodGet, "/admin/v1/users/usr_nope", nil, 404, missing.Header, mutate(t, mb, set("type", "urn:bankfeed:problem:conflict"))}},
 		{"a problem without title", exchange{http.MethodGet, "/admin/v1/users/usr_nope", nil, 404, missing.Header, mutate(t, mb, func(m map[string]any) { delete(m, "title") })}},
