@@ -160,8 +160,8 @@ type groupPlan struct {
 	spec     *groupSpec
 	group    store.BusinessGroup
 	entities []entityPlan
-	accounts []*accountPlan // in creation order
-	roles    struct{ admin, software, clerk store.JobRole }
+	accounts []*accountPlan                          // in creation order
+	roles    struct{ software, clerk store.JobRole } // the Administrator role is built in (store.OpenBusinessGroup)
 	agroups  struct{ all, software, clerk store.AccountGroup }
 	users    struct{ admin, approver, software, clerk store.User }
 	assigns  []store.Assignment
@@ -255,9 +255,6 @@ func buildPlans(seed int64, specs []groupSpec, cal calendar, target int) []*grou
 		slices.Sort(software)
 		slices.Sort(clerk)
 		bg := gp.group.ID
-		gp.roles.admin = store.JobRole{ID: g.newID("role"), BusinessGroupID: bg, Name: "Administrator",
-			Description: "Business administration (users, job roles, account groups, assignments); every change needs a second administrator's approval",
-			Grants:      store.AdminGrants(), CreatedAt: now, UpdatedAt: now, Version: 1}
 		gp.roles.software = store.JobRole{ID: g.newID("role"), BusinessGroupID: bg, Name: "Accounting software — read only",
 			Description: "For the accounting software user: Account summary and Manage statements, View only",
 			Grants:      store.AccountingSoftwareReadOnlyGrants(), CreatedAt: now, UpdatedAt: now, Version: 1}
@@ -285,8 +282,8 @@ func buildPlans(seed int64, specs []groupSpec, cal calendar, target int) []*grou
 			gp.assigns = append(gp.assigns, store.Assignment{ID: g.newID("asg"), BusinessGroupID: bg, LegalEntityID: le,
 				UserID: u.ID, JobRoleID: role.ID, AccountGroupID: ag.ID, CreatedAt: now, UpdatedAt: now, Version: 1})
 		}
-		assign(gp.users.admin, "", gp.roles.admin, gp.agroups.all)
-		assign(gp.users.approver, "", gp.roles.admin, gp.agroups.all)
+		// The administrator and the approver are onboarded as the bank's
+		// operator does (store.AddAdministrator): the built-in role and group.
 		assign(gp.users.software, "", gp.roles.software, gp.agroups.software)
 		assign(gp.users.clerk, gp.entities[0].entity.ID, gp.roles.clerk, gp.agroups.clerk)
 		plans = append(plans, gp)

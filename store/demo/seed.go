@@ -206,10 +206,16 @@ func audit(ctx context.Context, st store.Store, bg, action, targetType, targetID
 func createOrg(ctx context.Context, st store.Store, gp *groupPlan, s *secrets) error {
 	now := gp.group.CreatedAt
 	bg := gp.group.ID
-	if _, err := st.CreateBusinessGroup(ctx, gp.group); err != nil {
+	// The bank's onboarding path (as /ops/v1 and bankfeed business): the
+	// group with its built-in Administrator role and Administrators group.
+	_, builtIns, err := store.OpenBusinessGroup(ctx, st, gp.group)
+	if err != nil {
 		return fmt.Errorf("create business group: %w", err)
 	}
 	if err := audit(ctx, st, bg, "business_group.create", "business_group", bg, map[string]string{"name": gp.group.Name}, now); err != nil {
+		return err
+	}
+	if err := auditBuiltIns(ctx, st, builtIns, now); err != nil {
 		return err
 	}
 	for _, ep := range gp.entities {
@@ -236,7 +242,7 @@ func createOrg(ctx context.Context, st store.Store, gp *groupPlan, s *secrets) e
 			return err
 		}
 	}
-	for _, r := range []store.JobRole{gp.roles.admin, gp.roles.software, gp.roles.clerk} {
+	for _, r := range []store.JobRole{gp.roles.software, gp.roles.clerk} {
 		if err := store.ValidateGrants(r.Grants, r.ID == gp.roles.software.ID); err != nil {
 			return fmt.Errorf("job role %q: %w", r.Name, err)
 		}
@@ -258,7 +264,21 @@ func createOrg(ctx context.Context, st store.Store, gp *groupPlan, s *secrets) e
 			return err
 		}
 	}
-	for _, u := range []store.User{gp.users.admin, gp.users.approver, gp.users.software, gp.users.clerk} {
+	gc, err := s.group(bg)
+	if err != nil {
+		return err
+	}
+	for _, x := range []struct {
+		login *Login
+		u     store.User
+	}{{&gc.Administrator, gp.users.admin}, {&gc.SecondApprover, gp.users.approver}} {
+		id, err := addAdministrator(ctx, st, x.u, s, now)
+		if err != nil {
+			return err
+		}
+		x.login.UserID = id
+	}
+	for _, u := range []store.User{gp.users.software, gp.users.clerk} {
 		u.PasswordHash = s.hashes[u.LoginID]
 		if u.Status == store.UserAwaitingSignIn {
 			u.MustChangePassword = true
@@ -282,6 +302,60 @@ func createOrg(ctx context.Context, st store.Store, gp *groupPlan, s *secrets) e
 		}
 	}
 	return nil
+}
+
+// auditBuiltIns records the built-ins OpenBusinessGroup or AddAdministrator made.
+func auditBuiltIns(ctx context.Context, st store.Store, b store.BuiltIns, now time.Time) error {
+	if !b.Created {
+		return nil
+	}
+	r, g := b.AdministratorRole, b.AdministratorsGroup
+	if err := audit(ctx, st, r.BusinessGroupID, "job_role.create", "job_role", r.ID, map[string]any{"name": r.Name, "grants": r.Grants}, now); err != nil {
+		return err
+	}
+	return audit(ctx, st, g.BusinessGroupID, "account_group.create", "account_group", g.ID, map[string]any{"name": g.Name, "accountIds": g.AccountIDs}, now)
+}
+
+// addAdministrator onboards u as the bank's operator does (a temporary
+// password, the built-in Administrator role and Administrators group in the
+// overview context) and then completes u's first sign-in with the demo's
+// password and security answer, so the printed credentials work at once.
+// It returns u's new ID.
+func addAdministrator(ctx context.Context, st store.Store, u store.User, s *secrets, now time.Time) (string, error) {
+	ad, err := store.AddAdministrator(ctx, st, u.BusinessGroupID, store.NewAdministrator{LoginID: u.LoginID, DisplayName: u.DisplayName, Email: u.Email}, now,
+		func(ctx context.Context, ad store.Administrator) error {
+			if err := auditBuiltIns(ctx, st, ad.BuiltIns, now); err != nil {
+				return err
+			}
+			a := ad.Assignment
+			if err := audit(ctx, st, a.BusinessGroupID, "user.create", "user", ad.User.ID, map[string]any{"loginId": ad.User.LoginID, "accountingSoftware": false, "status": ad.User.Status}, now); err != nil {
+				return err
+			}
+			return audit(ctx, st, a.BusinessGroupID, "assignment.create", "assignment", a.ID,
+				map[string]string{"userId": a.UserID, "legalEntityId": a.LegalEntityID, "jobRoleId": a.JobRoleID, "accountGroupId": a.AccountGroupID}, now)
+		})
+	if err != nil {
+		return "", fmt.Errorf("add administrator %s: %w", u.LoginID, err)
+	}
+	_, err = st.UpdateUser(ctx, ad.User.ID, func(x store.User) (store.User, error) {
+		x.PasswordHash, x.MustChangePassword, x.Status = s.hashes[u.LoginID], false, store.UserActive
+		x.SecurityQuestion, x.SecurityAnswerHash, x.UpdatedAt = s.SecurityQuestion, s.answerHash, now
+		return x, nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("first sign-in of %s: %w", u.LoginID, err)
+	}
+	return ad.User.ID, nil
+}
+
+// group is the credentials of business group id (newSecrets made one per plan).
+func (s *secrets) group(id string) (*GroupCredentials, error) {
+	for i := range s.BusinessGroups {
+		if s.BusinessGroups[i].ID == id {
+			return &s.BusinessGroups[i], nil
+		}
+	}
+	return nil, fmt.Errorf("no credentials for business group %s", id)
 }
 
 func createClient(ctx context.Context, st store.Store, s *secrets, now time.Time) error {

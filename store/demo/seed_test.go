@@ -211,6 +211,17 @@ func checkCredentials(t *testing.T, st store.Store, creds demo.Credentials) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// They were onboarded as the bank's operator does (store.AddAdministrator):
+		// the built-in Administrator role and Administrators account group.
+		if arole.Name != store.AdministratorRoleName || !slices.Equal(arole.Grants.Normalize(), store.AdminGrants().Normalize()) {
+			t.Errorf("administrator's role %+v; want the built-in %q", arole, store.AdministratorRoleName)
+		}
+		if ag, err := st.GetAccountGroup(ctx, aa.AccountGroupID); err != nil || ag.Name != store.AdministratorsGroupName {
+			t.Errorf("administrator's account group %+v (%v); want the built-in %q", ag, err, store.AdministratorsGroupName)
+		}
+		if adm.ID != g.Administrator.UserID || apr.ID != g.SecondApprover.UserID {
+			t.Errorf("printed user IDs %s, %s; stored %s, %s", g.Administrator.UserID, g.SecondApprover.UserID, adm.ID, apr.ID)
+		}
 		grants := store.EffectiveGrants(adm, arole)
 		req := store.ApprovalRequest{Status: store.ApprovalPending, Permission: store.PermManageJobRoles, Right: store.RightCreate, InitiatorID: adm.ID}
 		if err := store.CanDecide(adm.ID, grants, req); !errors.Is(err, store.ErrForbidden) {
