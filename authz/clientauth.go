@@ -79,12 +79,13 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (fo
 		jwt.WithTimeFunc(s.now),
 	)
 	claims := jwt.MapClaims{}
-	_, err := parser.ParseWithClaims(assertion, claims, func(t *jwt.Token) (interface{}, error) {
-		id := form.Get("client_id")
-		if id == "" {
-			id, _ = claims["sub"].(string)
+	readID := "" // the client the key function read
+	keyFunc := func(t *jwt.Token) (interface{}, error) {
+		readID = form.Get("client_id")
+		if readID == "" {
+			readID, _ = claims["sub"].(string)
 		}
-		c, err := s.store.client(ctx, id)
+		c, err := s.store.client(ctx, readID)
 		if err != nil {
 			return nil, err
 		}
@@ -102,7 +103,17 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (fo
 		}
 		client = c
 		return key, nil
-	})
+	}
+	_, err := parser.ParseWithClaims(assertion, claims, keyFunc)
+	if err != nil && readID != "" {
+		// The keys may have been replaced (clients update) after this
+		// replica cached the client: read the client again, once, so new
+		// keys work at once. The jti is recorded only after success.
+		if _, cached := s.store.clients.LoadAndDelete(readID); cached {
+			client, claims = nil, jwt.MapClaims{}
+			_, err = parser.ParseWithClaims(assertion, claims, keyFunc)
+		}
+	}
 	if err != nil || client == nil {
 		return nil, invalidClient("The client_assertion could not be verified.", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v3"
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -426,9 +428,9 @@ func TestClientsRotateSecret(t *testing.T) {
 	}
 	c, _ := decodeClient(t, out)
 	clk := &testClock{}
-	url := startDirServer(t, dir, clk.now)
+	issuer := startDirServer(t, dir, clk.now)
 	token := func(secret string) (*oauth2.Token, error) {
-		cc := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: secret, TokenURL: url + "/oauth2/token",
+		cc := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: secret, TokenURL: issuer + "/oauth2/token",
 			Scopes: []string{"operator"}, AuthStyle: oauth2.AuthStyleInHeader}
 		return cc.Token(t.Context())
 	}
@@ -447,7 +449,7 @@ func TestClientsRotateSecret(t *testing.T) {
 	}
 	opsStatus := func(tok *oauth2.Token) int {
 		t.Helper()
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url+"/ops/v1/business-groups", nil)
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, issuer+"/ops/v1/business-groups", nil)
 		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -919,4 +921,81 @@ func TestClientsUpdateAndRotateKeepConnection(t *testing.T) {
 		t.Fatalf("refresh with the new secret after the overlap: %v", err)
 	}
 	connection("after the overlap")
+}
+
+// vendorKey is an ES256 key whose public JWKS is written to a file.
+type vendorKey struct {
+	priv *ecdsa.PrivateKey
+	kid  string
+	path string
+}
+
+func newVendorKey(t *testing.T, kid string) vendorKey {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &priv.PublicKey, KeyID: kid, Algorithm: "ES256", Use: "sig"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), kid+".json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return vendorKey{priv: priv, kid: kid, path: path}
+}
+
+// TestClientsUpdateKeysAtTokenEndpoint: after clients update --jwks-file,
+// the real token endpoint takes assertions signed with the new key at
+// once, and refuses the old key once the client cache (2 s) has passed.
+func TestClientsUpdateKeysAtTokenEndpoint(t *testing.T) {
+	dir := migratedDir(t)
+	k1, k2 := newVendorKey(t, "key-2026"), newVendorKey(t, "key-2027")
+	out, stderr, err := cli(t, dir, "clients", "create", "--name", "Core banking feed", "--first-party", "--jwks-file", k1.path, "--scope", "operator")
+	if err != nil {
+		t.Fatalf("clients create: %v\n%s", err, stderr)
+	}
+	c, _ := decodeClient(t, out)
+	clk := &testClock{}
+	issuer := startDirServer(t, dir, clk.now)
+	token := func(k vendorKey) int {
+		t.Helper()
+		now := clk.now()
+		a := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"iss": c.ClientID, "sub": c.ClientID, "aud": issuer + "/oauth2/token",
+			"jti": store.RandomToken(16), "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()})
+		a.Header["kid"] = k.kid
+		signed, err := a.SignedString(k.priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		form := url.Values{"grant_type": {"client_credentials"}, "scope": {"operator"}, "client_id": {c.ClientID},
+			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {signed}}
+		res, err := http.PostForm(issuer+"/oauth2/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if st := token(k1); st != http.StatusOK {
+		t.Fatalf("assertion with the registered key = %d; want 200", st)
+	}
+	if st := token(k2); st != http.StatusUnauthorized {
+		t.Fatalf("assertion with a key not registered yet = %d; want 401", st)
+	}
+	if _, stderr, err := cli(t, dir, "clients", "update", c.ClientID, "--jwks-file", k2.path); err != nil {
+		t.Fatalf("clients update --jwks-file: %v\n%s", err, stderr)
+	}
+	if st := token(k2); st != http.StatusOK {
+		t.Errorf("assertion with the new key right after the update = %d; want 200", st)
+	}
+	clk.advance(afterCacheTTL)
+	if st := token(k1); st != http.StatusUnauthorized {
+		t.Errorf("assertion with the replaced key = %d; want 401", st)
+	}
+	if st := token(k2); st != http.StatusOK {
+		t.Errorf("assertion with the new key = %d; want 200", st)
+	}
 }
