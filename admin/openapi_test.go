@@ -164,6 +164,11 @@ func TestOpenAPIRejectsWrongResponses(t *testing.T) {
 	e.must(http.StatusOK, op, http.MethodPut, "/ops/v1/accounts/"+e.acc1+"/balance", map[string]any{"ledger": "12.50"})
 	balance := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/accounts/"+e.acc1+"/balance", nil)
 	create := []byte(`{"loginId": "new.user", "displayName": "New User"}`)
+	checker := e.newUser(e.bg1, "checker", store.AdminGrants())
+	created := e.approve(checker, e.submit(a, http.MethodPost, "/admin/v1/users", map[string]any{"loginId": "made.user", "displayName": "Made"}))
+	rejectPath := "/admin/v1/approvals/" + e.submit(a, http.MethodPost, "/admin/v1/users", map[string]any{"loginId": "other.user", "displayName": "Other"}) + "/reject"
+	rejected := e.must(http.StatusOK, checker.Token, http.MethodPost, rejectPath, map[string]any{"reason": "no"})
+	approvePath := "/admin/v1/approvals/" + created.str("approval.id") + "/approve"
 	wrongMethod := e.must(http.StatusMethodNotAllowed, a.Token, http.MethodPut, "/admin/v1/users", nil)
 	noAllow := wrongMethod.Header.Clone()
 	noAllow.Del("Allow")
@@ -177,6 +182,8 @@ func TestOpenAPIRejectsWrongResponses(t *testing.T) {
 		{http.MethodPost, "/admin/v1/users", create, http.StatusAccepted, lock.Header, lock.Raw},
 		{http.MethodPut, "/admin/v1/users", nil, wrongMethod.Status, wrongMethod.Header, wrongMethod.Raw},
 		{http.MethodGet, "/admin/v1/users", nil, refused.Status, refused.Header, refused.Raw},
+		{http.MethodPost, approvePath, nil, created.Status, created.Header, created.Raw},
+		{http.MethodPost, rejectPath, []byte(`{"reason": "no"}`), rejected.Status, rejected.Header, rejected.Raw},
 	}
 	for _, x := range ok {
 		if err := x.check(t); err != nil {
@@ -206,6 +213,16 @@ func TestOpenAPIRejectsWrongResponses(t *testing.T) {
 		{"a problem without title", exchange{http.MethodGet, "/admin/v1/users/usr_nope", nil, 404, missing.Header, mutate(t, mb, func(m map[string]any) { delete(m, "title") })}},
 		{"a missing right not named", exchange{http.MethodGet, "/admin/v1/users", nil, 403, refused.Header, mutate(t, refused.Raw, func(m map[string]any) { delete(m, "missing") })}},
 		{"a missing right named as another 403", exchange{http.MethodGet, "/admin/v1/users", nil, 403, refused.Header, mutate(t, refused.Raw, set("type", "urn:bankfeed:problem:not-first-party"))}},
+		{"an approved creation without its password", exchange{http.MethodPost, approvePath, nil, 200, created.Header, mutate(t, created.Raw, func(m map[string]any) { delete(m, "temporaryPassword") })}},
+		{"an approved creation without its user", exchange{http.MethodPost, approvePath, nil, 200, created.Header, mutate(t, created.Raw, func(m map[string]any) { delete(m, "result") })}},
+		{"an approval answered as rejected", exchange{http.MethodPost, approvePath, nil, 200, created.Header, mutate(t, created.Raw, func(m map[string]any) {
+			m["approval"].(map[string]any)["status"] = "REJECTED"
+		})}},
+		{"a result not of the kind's shape", exchange{http.MethodPost, approvePath, nil, 200, created.Header, mutate(t, created.Raw, func(m map[string]any) {
+			u := m["result"].(map[string]any)
+			m["result"] = map[string]any{"id": u["id"], "name": "x", "accountIds": []string{}, "createdAt": u["createdAt"], "updatedAt": u["updatedAt"], "version": u["version"]}
+		})}},
+		{"a rejection with a password", exchange{http.MethodPost, rejectPath, []byte(`{"reason": "no"}`), 200, rejected.Header, mutate(t, rejected.Raw, set("temporaryPassword", "0123456789abcdef"))}},
 		{"money as a number", exchange{http.MethodGet, "/ops/v1/accounts/" + e.acc1 + "/balance", nil, 200, balance.Header, mutate(t, bb, set("ledger", 12.5))}},
 		{"an undocumented operation", exchange{http.MethodGet, "/admin/v1/secrets", nil, 200, user.Header, ub}},
 		{"a 405 without Allow", exchange{http.MethodPut, "/admin/v1/users", nil, 405, noAllow, wrongMethod.Raw}},

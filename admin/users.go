@@ -32,8 +32,7 @@ type userJSON struct {
 
 func toUserJSON(u store.User) userJSON {
 	return userJSON{ID: u.ID, LoginID: u.LoginID, DisplayName: u.DisplayName, Email: u.Email, LegalEntityID: u.LegalEntityID,
-		AccountingSoftware: u.AccountingSoftware,
-		Status: u.Status, MustChangePassword: u.MustChangePassword, LockedUntil: timeOrNil(u.LockedUntil),
+		AccountingSoftware: u.AccountingSoftware, Status: u.Status, MustChangePassword: u.MustChangePassword, LockedUntil: timeOrNil(u.LockedUntil),
 		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(), DeletedAt: timeOrNil(u.DeletedAt), Version: u.Version}
 }
 
