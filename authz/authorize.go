@@ -182,7 +182,10 @@ func (s *Server) handleResume(c echo.Context) error {
 	}
 	ar.Session = nil
 
-	var resp fosite.AuthorizeResponder
+	var (
+		resp   fosite.AuthorizeResponder
+		change consentChange
+	)
 	err = s.st.InTx(ctx, func(ctx context.Context) error {
 		if _, err := s.st.UpdateAuthFlow(ctx, flow.ID, func(f store.AuthFlow) (store.AuthFlow, error) {
 			if f.State != store.FlowDecided {
@@ -198,7 +201,7 @@ func (s *Server) handleResume(c echo.Context) error {
 			return fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
 		}
 		var err error
-		resp, err = s.authorize(ctx, flow, ar)
+		resp, change, err = s.authorize(ctx, flow, ar)
 		return err
 	})
 	switch {
@@ -222,6 +225,7 @@ func (s *Server) handleResume(c echo.Context) error {
 		s.writeAuthorizeError(ctx, w, ar, err)
 		return nil
 	}
+	s.auditConsentChange(c, change)
 	if ar.GetState() == "" {
 		resp.GetParameters().Del("state")
 	}
@@ -245,42 +249,42 @@ func deny(hint string) error {
 
 // authorize re-checks the decision against the database as it is now and
 // issues the code. It runs inside the resume transaction.
-func (s *Server) authorize(ctx context.Context, flow store.AuthFlow, ar *fosite.AuthorizeRequest) (fosite.AuthorizeResponder, error) {
+func (s *Server) authorize(ctx context.Context, flow store.AuthFlow, ar *fosite.AuthorizeRequest) (fosite.AuthorizeResponder, consentChange, error) {
 	fc := ar.Client.(*fositeClient)
 	if flow.Denied {
-		return nil, deny("The user denied the request.")
+		return nil, consentChange{}, deny("The user denied the request.")
 	}
 	user, err := s.st.GetUser(ctx, flow.UserID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, deny("The user cannot authorize this application.")
+		return nil, consentChange{}, deny("The user cannot authorize this application.")
 	} else if err != nil {
-		return nil, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+		return nil, consentChange{}, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
 	}
 	if err := store.JudgeUser(user); err != nil {
-		return nil, deny("The user cannot authorize this application: " + err.Error() + ".")
+		return nil, consentChange{}, deny("The user cannot authorize this application: " + err.Error() + ".")
 	}
 	if !fc.c.FirstParty && !user.AccountingSoftware {
-		return nil, deny("Only an accounting software user can connect an accounting application.")
+		return nil, consentChange{}, deny("Only an accounting software user can connect an accounting application.")
 	}
 	form := ar.GetRequestForm()
 	authTime := flow.AuthTime
 	if authTime.IsZero() {
-		return nil, fosite.ErrServerError.WithDebug("the flow has no auth time")
+		return nil, consentChange{}, fosite.ErrServerError.WithDebug("the flow has no auth time")
 	}
 	if slices.Contains(strings.Fields(form.Get("prompt")), "login") && authTime.Truncate(time.Second).Before(ar.GetRequestedAt().Truncate(time.Second)) {
-		return nil, &deniedError{err: fosite.ErrLoginRequired.WithHint("The user must sign in again (prompt=login).")}
+		return nil, consentChange{}, &deniedError{err: fosite.ErrLoginRequired.WithHint("The user must sign in again (prompt=login).")}
 	}
 	if ma, err := strconv.ParseInt(form.Get("max_age"), 10, 64); err == nil && ma > 0 && authTime.Add(time.Duration(ma)*time.Second).Before(ar.GetRequestedAt()) {
-		return nil, &deniedError{err: fosite.ErrLoginRequired.WithHint("The sign-in is older than max_age.")}
+		return nil, consentChange{}, &deniedError{err: fosite.ErrLoginRequired.WithHint("The sign-in is older than max_age.")}
 	}
 
 	allowed, err := s.allowedDataScopes(ctx, user)
 	if err != nil {
-		return nil, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+		return nil, consentChange{}, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
 	}
 	granted := grantableScopes(ar.GetRequestedScopes(), flow.GrantedScopes, fc.c, user, allowed)
 	if !slices.ContainsFunc(granted, isResourceScope) {
-		return nil, deny("The user's job role allows none of the requested access.")
+		return nil, consentChange{}, deny("The user's job role allows none of the requested access.")
 	}
 
 	// One connection per (user, client): the new consent replaces the
@@ -293,7 +297,20 @@ func (s *Server) authorize(ctx context.Context, flow store.AuthFlow, ar *fosite.
 		GrantedAt: s.now().UTC(),
 	})
 	if err != nil {
-		return nil, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+		return nil, consentChange{}, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+	}
+	// What it replaced, for the audit log: ReplaceConsent revoked those at
+	// the new consent's GrantedAt, under its lock, which this transaction
+	// still holds.
+	cs, err := s.st.ListConsents(ctx, user.ID)
+	if err != nil {
+		return nil, consentChange{}, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+	}
+	change := consentChange{user: user, consent: consent}
+	for _, x := range cs {
+		if x.ClientID == consent.ClientID && x.ID != consent.ID && x.RevokedAt.Equal(consent.GrantedAt) {
+			change.replaced = append(change.replaced, x.ID)
+		}
 	}
 	ar.SetID(consent.ID)
 	for _, sc := range granted {
@@ -305,9 +322,9 @@ func (s *Server) authorize(ctx context.Context, flow store.AuthFlow, ar *fosite.
 	sess := userSession(fc.GetID(), user.ID, authTime, ar.GetRequestedAt(), form.Get("nonce"), fc.c.FirstParty)
 	resp, err := s.provider.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {
-		return nil, err
+		return nil, consentChange{}, err
 	}
-	return resp, nil
+	return resp, change, nil
 }
 
 // grantableScopes is requested ∩ what the user agreed to ∩ what the client

@@ -452,9 +452,18 @@ func (a *fositeStore) RotateRefreshToken(ctx context.Context, _ string, sig stri
 // the consent (request ID = consent ID), so the consent is revoked with every
 // token it issued: refresh-token reuse, code reuse or the client revoking its
 // refresh token all end the connection, and the user sees it as such.
+//
+// A consent this call revoked (it stood before) is noted in ctx for the
+// handler's audit event (noteEnded).
 func (a *fositeStore) RevokeRefreshToken(ctx context.Context, requestID string) error {
-	err := a.st.RevokeConsent(ctx, requestID, a.now())
+	c, err := a.st.GetConsent(ctx, requestID)
 	if err == nil {
+		err = a.st.RevokeConsent(ctx, requestID, a.now())
+	}
+	if err == nil {
+		if c.RevokedAt.IsZero() {
+			noteEnded(ctx, c)
+		}
 		return nil
 	}
 	// ErrNotFound: a grant without consent; ErrConflict: already revoked.

@@ -9,13 +9,19 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/ory/fosite"
 
+	"github.com/bankfeed/bankfeed/internal/audit"
 	"github.com/bankfeed/bankfeed/store"
 )
 
 // handleToken is the token endpoint: authorization_code, refresh_token and
 // client_credentials.
 func (s *Server) handleToken(c echo.Context) error {
-	ctx := c.Request().Context()
+	ctx, ended := withEndedGrants(c.Request().Context())
+	// A used refresh token presented again: fosite revoked its family (and
+	// the consent with it) while refusing it.
+	defer s.auditEnded(c, ended, audit.RefreshFamilyRevoked, audit.Refused, func(cs store.Consent) map[string]any {
+		return map[string]any{"clientId": cs.ClientID, "consentId": cs.ID}
+	})
 	w := c.Response()
 	ar, err := s.provider.NewAccessRequest(ctx, c.Request(), newSession())
 	if err != nil {
@@ -48,7 +54,10 @@ func (s *Server) handleToken(c echo.Context) error {
 // whole grant (the consent); revoking an access token ends its family's
 // access tokens.
 func (s *Server) handleRevoke(c echo.Context) error {
-	ctx := c.Request().Context()
+	ctx, ended := withEndedGrants(c.Request().Context())
+	defer s.auditEnded(c, ended, audit.ConsentRevoked, audit.Success, func(cs store.Consent) map[string]any {
+		return map[string]any{"by": audit.ByClient, "clientId": cs.ClientID, "userId": cs.UserID}
+	})
 	err := s.provider.NewRevocationRequest(ctx, c.Request())
 	if err != nil {
 		s.logOAuthError(ctx, pathRevoke, err)

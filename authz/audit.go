@@ -1,0 +1,78 @@
+package authz
+
+import (
+	"context"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/internal/audit"
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// consentChange is what an authorization did to the user's connection with
+// the client, for the audit log once its transaction committed.
+type consentChange struct {
+	user     store.User
+	consent  store.Consent
+	replaced []string // the consents it replaced (one, normally)
+}
+
+// auditConsentChange records consent.granted, or consent.updated when the
+// authorization replaced a connection.
+func (s *Server) auditConsentChange(c echo.Context, ch consentChange) {
+	action := audit.ConsentGranted
+	details := map[string]any{"clientId": ch.consent.ClientID, "scopes": ch.consent.Scopes}
+	if len(ch.replaced) > 0 {
+		action = audit.ConsentUpdated
+		details["previousConsentId"] = ch.replaced[0]
+	}
+	e := audit.OriginOf(c).Event(action, audit.Success, details)
+	e.BusinessGroupID, e.ActorID, e.TargetType, e.TargetID = ch.user.BusinessGroupID, ch.user.ID, "consent", ch.consent.ID
+	audit.Record(c.Request().Context(), s.st, s.log, s.now(), e)
+}
+
+// endedGrants collects the consents fositeStore.RevokeRefreshToken revoked
+// while fosite handled one request (a refresh token's reuse, a client's
+// revocation), which only the handler can audit: it knows why, and where
+// the request came from.
+type endedGrants struct {
+	mu       sync.Mutex
+	consents []store.Consent
+}
+
+type endedGrantsKey struct{}
+
+func withEndedGrants(ctx context.Context) (context.Context, *endedGrants) {
+	g := &endedGrants{}
+	return context.WithValue(ctx, endedGrantsKey{}, g), g
+}
+
+// noteEnded adds a consent this request revoked (if ctx collects them).
+func noteEnded(ctx context.Context, c store.Consent) {
+	if g, ok := ctx.Value(endedGrantsKey{}).(*endedGrants); ok {
+		g.mu.Lock()
+		g.consents = append(g.consents, c)
+		g.mu.Unlock()
+	}
+}
+
+// auditEnded records one event per consent the request revoked: action
+// with outcome, acted by the client, with details built from the consent.
+// Never a token: the details are IDs.
+func (s *Server) auditEnded(c echo.Context, g *endedGrants, action, outcome string, details func(store.Consent) map[string]any) {
+	g.mu.Lock()
+	consents := g.consents
+	g.mu.Unlock()
+	ctx := c.Request().Context()
+	for _, cs := range consents {
+		e := audit.OriginOf(c).Event(action, outcome, details(cs))
+		e.ActorID, e.TargetType, e.TargetID = cs.ClientID, "consent", cs.ID
+		if u, err := s.st.GetUser(ctx, cs.UserID); err == nil {
+			e.BusinessGroupID = u.BusinessGroupID
+		} else {
+			s.log.WarnContext(ctx, "audit: user of a revoked consent", "consent", cs.ID, "err", err)
+		}
+		audit.Record(ctx, s.st, s.log, s.now(), e)
+	}
+}
