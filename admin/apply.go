@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bankfeed/bankfeed/internal/audit"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -47,6 +48,7 @@ type applied struct {
 	TargetID          string
 	Before, After     any
 	TemporaryPassword string
+	Events            []auditEntry // what else the change did, audited after it (issue 10 §5)
 }
 
 func staleTarget(what string, submitted, now int64) error {
@@ -324,9 +326,18 @@ func (s *Server) applyUserChange(ctx context.Context, r store.ApprovalRequest) (
 			return applied{}, fmt.Errorf("admin: end sessions: %w", err)
 		}
 	}
+	var events []auditEntry
 	if r.Kind == store.KindDeleteUser || r.Kind == store.KindResetPassword {
-		if err := s.revokeUserConsents(ctx, cur.ID, now); err != nil {
+		revoked, err := s.revokeUserConsents(ctx, cur.ID, now)
+		if err != nil {
 			return applied{}, err
+		}
+		if r.Kind == store.KindResetPassword {
+			events = append(events, auditEntry{Action: audit.PasswordReset, TargetType: "user", TargetID: cur.ID, RequestID: r.ID})
+			for _, c := range revoked {
+				events = append(events, auditEntry{Action: audit.ConsentRevoked, TargetType: "consent", TargetID: c.ID, RequestID: r.ID,
+					After: map[string]any{"by": audit.ByPasswordReset, "userId": c.UserID, "clientId": c.ClientID}})
+			}
 		}
 	}
 	if r.Kind == store.KindDeleteUser {
@@ -344,22 +355,25 @@ func (s *Server) applyUserChange(ctx context.Context, r store.ApprovalRequest) (
 			}
 		}
 	}
-	return applied{TargetID: cur.ID, Before: toUserJSON(cur), After: toUserJSON(upd), TemporaryPassword: temp}, nil
+	return applied{TargetID: cur.ID, Before: toUserJSON(cur), After: toUserJSON(upd), TemporaryPassword: temp, Events: events}, nil
 }
 
-func (s *Server) revokeUserConsents(ctx context.Context, userID string, now time.Time) error {
+// revokeUserConsents revokes the user's standing consents and returns them.
+func (s *Server) revokeUserConsents(ctx context.Context, userID string, now time.Time) ([]store.Consent, error) {
 	cs, err := s.st.ListConsents(ctx, userID)
 	if err != nil {
-		return fmt.Errorf("admin: list consents: %w", err)
+		return nil, fmt.Errorf("admin: list consents: %w", err)
 	}
+	var revoked []store.Consent
 	for _, c := range cs {
 		if c.RevokedAt.IsZero() {
 			if err := s.st.RevokeConsent(ctx, c.ID, now); err != nil {
-				return fmt.Errorf("admin: revoke consent: %w", err)
+				return nil, fmt.Errorf("admin: revoke consent: %w", err)
 			}
+			revoked = append(revoked, c)
 		}
 	}
-	return nil
+	return revoked, nil
 }
 
 // userActionAllowed checks the user's status suits the action.

@@ -214,6 +214,11 @@ func (s *Server) handleApprove(c echo.Context) error {
 			TargetID: ap.TargetID, RequestID: r.ID, Before: ap.Before, After: ap.After}); err != nil {
 			return out, nil, err
 		}
+		for _, ev := range ap.Events {
+			if err := s.auditTx(ctx, cl, ev); err != nil {
+				return out, nil, err
+			}
+		}
 		notes, err = s.notifyDecided(ctx, r)
 		return decision{Approval: toApprovalJSON(r), Result: ap.After, TemporaryPassword: ap.TemporaryPassword}, notes, err
 	})
@@ -332,13 +337,58 @@ func (s *Server) mayDecide(ctx context.Context, cl caller, r store.ApprovalReque
 }
 
 // reaches reports whether the caller's context reaches every target of r
-// as it is now.
+// as it is now. The overview reaches every record of its business group,
+// and a request names only its own group's (checked at submission), so a
+// list read in the overview reads no targets.
 func (s *Server) reaches(ctx context.Context, cl caller, r store.ApprovalRequest) (bool, error) {
+	if cl.scope().Overview() && r.BusinessGroupID == cl.User.BusinessGroupID {
+		return true, nil
+	}
 	t, err := s.requestTargets(ctx, r)
 	if err != nil {
 		return false, err
 	}
 	return cl.scope().Reach(t) == nil, nil
+}
+
+// deciders returns whether a user may decide req now: in the request's
+// context or in a context the user holds an assignment in, with the rights
+// held there (store.CanDecide) and a scope that reaches what req touches —
+// the rule mayDecide applies to the one who decides.
+func (s *Server) deciders(ctx context.Context, req store.ApprovalRequest) (func(context.Context, store.User) (bool, error), error) {
+	also, err := s.alsoExercised(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.requestTargets(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	as, err := all(ctx, func(ctx context.Context, p store.Page) ([]store.Assignment, string, error) {
+		return s.st.ListAssignments(ctx, req.BusinessGroupID, p)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("admin: list assignments: %w", err)
+	}
+	contexts := map[string][]string{}
+	for _, a := range as {
+		if a.LegalEntityID != req.LegalEntityID {
+			contexts[a.UserID] = append(contexts[a.UserID], a.LegalEntityID)
+		}
+	}
+	return func(ctx context.Context, u store.User) (bool, error) {
+		for _, entity := range append([]string{req.LegalEntityID}, contexts[u.ID]...) {
+			g, err := s.grantsOf(ctx, u, entity)
+			if err != nil {
+				return false, err
+			}
+			sc := store.Scope{BusinessGroupID: u.BusinessGroupID, LegalEntityID: entity}
+			if store.CanDecide(u.ID, g, req, also...) == nil && sc.Reach(t) == nil {
+				return true, nil
+			}
+		}
+		return false, nil
+	}, nil
 }
 
 // requestTargets is what a request touches, read as it is now: the user it

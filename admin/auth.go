@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/audit"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -19,12 +20,14 @@ type caller struct {
 	LegalEntityID string // the context: "" is the business group overview
 	Grants        store.Grants
 	RemoteAddr    string
+	Origin        audit.Origin // for the audit log (issue 10 §5)
 }
 
 // operator is the bank system behind an /ops/v1 request.
 type operator struct {
 	ClientID   string
 	RemoteAddr string
+	Origin     audit.Origin
 }
 
 const (
@@ -106,7 +109,7 @@ func (s *Server) resolveCaller(c echo.Context) (caller, error) {
 	if u.Status != store.UserActive {
 		return caller{}, forbidden("user-not-active", fmt.Sprintf("the user is %s", strings.ToLower(strings.ReplaceAll(string(u.Status), "_", " "))))
 	}
-	cl := caller{User: u, Grant: g, RemoteAddr: c.RealIP(), Grants: store.Grants{}}
+	cl := caller{User: u, Grant: g, RemoteAddr: c.RealIP(), Origin: audit.OriginOf(c), Grants: store.Grants{}}
 	entity := c.Request().Header.Get("X-Legal-Entity-ID")
 	if q := c.QueryParam("context"); q != "" {
 		entity = q
@@ -164,7 +167,7 @@ func (s *Server) requireOperator(next echo.HandlerFunc) echo.HandlerFunc {
 		if !g.FirstParty || g.UserID != "" {
 			return s.fail(c, forbidden("not-operator", "only the bank's own systems (client credentials) may call this API"))
 		}
-		c.Set(operatorKey, operator{ClientID: g.ClientID, RemoteAddr: c.RealIP()})
+		c.Set(operatorKey, operator{ClientID: g.ClientID, RemoteAddr: c.RealIP(), Origin: audit.OriginOf(c)})
 		return next(c)
 	}
 }

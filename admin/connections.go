@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/audit"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -117,8 +118,9 @@ func (s *Server) handleRevokeConnection(c echo.Context) error {
 		if err := s.st.RevokeConsent(ctx, cn.ID, s.now().UTC()); err != nil {
 			return fmt.Errorf("admin: revoke consent: %w", err)
 		}
-		return s.auditTx(ctx, cl, auditEntry{Action: "connection.revoked", TargetType: "consent", TargetID: cn.ID,
-			Before: map[string]any{"userId": cn.UserID, "clientId": cn.ClientID, "scopes": cn.Scopes}})
+		return s.auditTx(ctx, cl, auditEntry{Action: audit.ConsentRevoked, TargetType: "consent", TargetID: cn.ID,
+			Before: map[string]any{"userId": cn.UserID, "clientId": cn.ClientID, "scopes": cn.Scopes},
+			After:  map[string]any{"by": audit.ByAdministrator, "userId": cn.UserID, "clientId": cn.ClientID}})
 	})
 	if err != nil {
 		return err

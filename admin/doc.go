@@ -53,7 +53,8 @@
 //	POST /admin/v1/approvals/{id}/approve | reject {reason} | cancel
 //	GET  /admin/v1/notifications[?unread=true], POST /admin/v1/notifications/{id}/read
 //	GET  /admin/v1/connections[?active=true], DELETE /admin/v1/connections/{consentId}
-//	GET  /admin/v1/audit[?actor=&target=&action=&since=&until=]
+//	GET  /admin/v1/audit[?actor=&target=&action=&outcome=&since=&until=]   action=signin.* is a prefix;
+//	     the business's administrative events and its users' sign-ins and connections (issue 10 §5)
 //
 // Lists are keyset-paged: ?after=&limit= (1..1000, default 100) and the
 // response {"items": [...], "next": "..."}: a page holds up to limit items
@@ -70,7 +71,9 @@
 // the reconciled monthly statement). admin/feed holds that logic;
 // admin/importer reads the same records from files. Its lists (business
 // groups, legal entities, service agreements, accounts, transactions) are
-// keyset-paged like /admin/v1's.
+// keyset-paged like /admin/v1's. GET /ops/v1/audit is the whole audit log,
+// bank-level events (sign-ins of login IDs nobody holds) included, with
+// /admin/v1/audit's filters and ?businessGroupId= ("" for the bank level).
 //
 // Errors are RFC 9457 application/problem+json written by this package for
 // its own routes (it must not set the shared echo HTTPErrorHandler). Type
@@ -83,6 +86,6 @@
 // unsupported-media-type (415), invalid (422, with "errors": [{field,
 // message}] and, for batches, "row"), internal (500, details only logged).
 //
-// It imports only store and its own sub-packages: no gorm, fosite, authz,
-// consent or dataapi.
+// It imports only store, internal/audit and its own sub-packages: no gorm,
+// fosite, authz, consent or dataapi.
 package admin

@@ -166,6 +166,7 @@ func (s *Server) routes(a, o *echo.Group) {
 	o.POST("/transactions", s.h(s.handleOpsPostTransactions))
 	o.GET("/transactions", s.h(s.handleOpsListTransactions))
 	o.DELETE("/accounts/:id/pending/:externalId", s.h(s.handleOpsRemovePending))
+	o.GET("/audit", s.h(s.handleOpsListAudit))
 	catchAll(o, s.h(s.handleNoRoute))
 }
 
