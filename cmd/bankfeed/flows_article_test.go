@@ -199,10 +199,17 @@ func (b *bank) api(token, method, path string, in any, want int) map[string]any 
 // client (no consent screen) and returns an admin-scoped access token.
 func (b *bank) userToken(clientID, secret, redirect, login, password string) string {
 	b.t.Helper()
+	return b.firstSignInToken(clientID, secret, redirect, login, password, "")
+}
+
+// firstSignInToken is userToken for a user signing in with a temporary
+// password: the first sign-in replaces it with newPassword.
+func (b *bank) firstSignInToken(clientID, secret, redirect, login, password, newPassword string) string {
+	b.t.Helper()
 	conf := oauth2.Config{ClientID: clientID, ClientSecret: secret, RedirectURL: redirect, Scopes: []string{"openid", "admin"},
 		Endpoint: oauth2.Endpoint{AuthURL: b.URL + "/oauth2/authorize", TokenURL: b.URL + "/oauth2/token", AuthStyle: oauth2.AuthStyleInHeader}}
 	v := oauth2.GenerateVerifier()
-	cb := b.authorize(b.browser(), conf.AuthCodeURL("online-banking-state", oauth2.S256ChallengeOption(v)), login, password, "")
+	cb := b.authorize(b.browser(), conf.AuthCodeURL("online-banking-state", oauth2.S256ChallengeOption(v)), login, password, newPassword)
 	tok, err := conf.Exchange(b.t.Context(), cb.Query().Get("code"), oauth2.VerifierOption(v))
 	if err != nil {
 		b.t.Fatalf("admin token for %s: %v (callback %s)", login, err, cb)
@@ -250,9 +257,14 @@ func TestArticleEndToEnd(t *testing.T) {
 		t.Fatal("vendor got a client_credentials token")
 	}
 
-	// The operator onboards the business and opens three accounts.
+	// The operator onboards the business through /ops/v1 (issue 10 §3): the
+	// business group, which comes with its built-in Administrator job role,
+	// a legal entity with its service agreement, three accounts, and the
+	// business's first two administrators, each answered with a temporary
+	// password once.
 	bg := b.api(op, http.MethodPost, "/ops/v1/business-groups", map[string]any{"id": "bg_maple", "name": "Maple Leaf Manufacturing", "legalName": "Maple Leaf Manufacturing Inc."}, http.StatusCreated)["id"].(string)
 	le := b.api(op, http.MethodPost, "/ops/v1/legal-entities", map[string]any{"businessGroupId": bg, "name": "Maple Ops", "legalName": "Maple Ops Inc."}, http.StatusCreated)["id"].(string)
+	b.api(op, http.MethodPost, "/ops/v1/service-agreements", map[string]any{"legalEntityId": le, "number": "SA-2026-000123"}, http.StatusCreated)
 	var accts []string
 	for i, typ := range []string{"CHECKING", "SAVINGS", "CHECKING"} {
 		accts = append(accts, b.api(op, http.MethodPost, "/ops/v1/accounts", map[string]any{
@@ -260,29 +272,26 @@ func TestArticleEndToEnd(t *testing.T) {
 		}, http.StatusCreated)["id"].(string))
 	}
 	slices.Sort(accts)
-
-	// The business's two administrators exist already (onboarding).
-	adminRole, err := b.st.CreateJobRole(ctx, store.JobRole{ID: store.NewID("jr"), BusinessGroupID: bg, Name: "Administrator", Grants: store.AdminGrants()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	everything, err := b.st.CreateAccountGroup(ctx, store.AccountGroup{ID: store.NewID("ag"), BusinessGroupID: bg, Name: "All accounts", AccountIDs: accts})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const adminPassword = "Harbour-Lights-2026"
-	hash, _ := store.HashSecret(adminPassword)
-	for _, login := range []string{"admin-a", "admin-b"} {
-		u, err := b.st.CreateUser(ctx, store.User{ID: store.NewID("usr"), BusinessGroupID: bg, LoginID: login, DisplayName: login, Status: store.UserActive, PasswordHash: hash})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := b.st.PutAssignment(ctx, store.Assignment{ID: store.NewID("asg"), BusinessGroupID: bg, UserID: u.ID, JobRoleID: adminRole.ID, AccountGroupID: everything.ID}); err != nil {
-			t.Fatal(err)
+	temps := map[string]string{}
+	for _, a := range []struct{ login, name string }{{"admin-a", "Olivia Bennett"}, {"admin-b", "Raj Patel"}} {
+		added := b.api(op, http.MethodPost, "/ops/v1/business-groups/"+bg+"/administrators",
+			map[string]any{"loginId": a.login, "displayName": a.name, "email": a.login + "@maple.example"}, http.StatusCreated)
+		user, _ := added["user"].(map[string]any)
+		if temps[a.login], _ = added["temporaryPassword"].(string); temps[a.login] == "" || user["status"] != "AWAITING_FIRST_SIGN_IN" {
+			t.Fatalf("administrator %s: %v", a.login, added)
 		}
 	}
-	A := b.userToken(obID, obSecret, "http://127.0.0.1:7001/cb", "admin-a", adminPassword)
-	B := b.userToken(obID, obSecret, "http://127.0.0.1:7001/cb", "admin-b", adminPassword)
+	// Each administrator's first sign-in replaces the temporary password;
+	// from then on the business runs its own maker-checker.
+	passwords := map[string]string{"admin-a": "Harbour-Lights-2026", "admin-b": "Maple-Syrup-Ledger-77"}
+	A := b.firstSignInToken(obID, obSecret, "http://127.0.0.1:7001/cb", "admin-a", temps["admin-a"], passwords["admin-a"])
+	B := b.firstSignInToken(obID, obSecret, "http://127.0.0.1:7001/cb", "admin-b", temps["admin-b"], passwords["admin-b"])
+	for login, pw := range passwords {
+		u, err := b.st.GetUserByLogin(ctx, login)
+		if err != nil || u.Status != store.UserActive || u.MustChangePassword || !store.VerifySecret(u.PasswordHash, pw) || store.VerifySecret(u.PasswordHash, temps[login]) {
+			t.Fatalf("%s after first sign-in: %+v (%v)", login, u, err)
+		}
+	}
 	approve := func(req string) map[string]any {
 		t.Helper()
 		return b.api(B, http.MethodPost, "/admin/v1/approvals/"+req+"/approve", map[string]any{}, http.StatusOK)
