@@ -201,6 +201,8 @@ func TestOpenAPIRejectsWrongResponses(t *testing.T) {
 		{"an unknown field", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 200, user.Header, mutate(t, ub, set("passwordHash", "x"))}},
 		{"a required field missing", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 200, user.Header, mutate(t, ub, func(m map[string]any) { delete(m, "version") })}},
 		{"a status outside the enum", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 200, user.Header, mutate(t, ub, set("status", "ASLEEP"))}},
+		{"a timestamp not RFC 3339", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 200, user.Header, mutate(t, ub, set("createdAt", "yesterday"))}},
+		{"a timestamp not in UTC", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 200, user.Header, mutate(t, ub, set("createdAt", "2025-03-14T11:00:00-04:00"))}},
 		{"a boolean as a string", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 200, user.Header, mutate(t, ub, set("accountingSoftware", "false"))}},
 		{"an undocumented status", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 201, user.Header, ub}},
 		{"no Cache-Control", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 200, noCache, ub}},
