@@ -47,14 +47,15 @@ func (s *Server) opsOpenBusinessGroup(c echo.Context, b orgBody, g store.Busines
 
 // auditBuiltIns records the built-ins a call created, as the operator's.
 func (s *Server) auditBuiltIns(ctx context.Context, op operator, bi store.BuiltIns) error {
-	if !bi.Created {
-		return nil
+	if r := bi.AdministratorRole; bi.RoleCreated {
+		if err := s.opsAudit(ctx, op, r.BusinessGroupID, "job_role.created", "job_role", r.ID, nil, toJobRoleJSON(r)); err != nil {
+			return err
+		}
 	}
-	r, g := bi.AdministratorRole, bi.AdministratorsGroup
-	if err := s.opsAudit(ctx, op, r.BusinessGroupID, "job_role.created", "job_role", r.ID, nil, toJobRoleJSON(r)); err != nil {
-		return err
+	if g := bi.AdministratorsGroup; bi.GroupCreated {
+		return s.opsAudit(ctx, op, g.BusinessGroupID, "account_group.created", "account_group", g.ID, nil, toAccountGroupJSON(g))
 	}
-	return s.opsAudit(ctx, op, g.BusinessGroupID, "account_group.created", "account_group", g.ID, nil, toAccountGroupJSON(g))
+	return nil
 }
 
 type addAdministratorBody struct {

@@ -107,6 +107,13 @@ func TestOpsOnboarding(t *testing.T) {
 	if err != nil || r.Name != "Administrator" || r.BusinessGroupID != e.bg1 {
 		t.Errorf("legacy group's administrator role %+v (%v)", r, err)
 	}
+	// Only what was made is audited: bg1 had an Administrators group already.
+	for action, want := range map[string]int{"job_role.created": 1, "account_group.created": 0, "business_group.administrator_added": 1} {
+		evs, _, err := e.st.ListAudit(ctx, store.AuditFilter{BusinessGroupID: &e.bg1, Action: &action}, store.Page{})
+		if err != nil || len(evs) != want {
+			t.Errorf("%d %s events in bg1 (%v); want %d", len(evs), action, err, want)
+		}
+	}
 
 	// Refusals, none writing anything: bg2 has no built-ins and no users.
 	if _, err := e.st.CreateUser(ctx, store.User{BusinessGroupID: e.bg1, LoginID: "taken.elsewhere", DisplayName: "x", Status: store.UserActive}); err != nil {

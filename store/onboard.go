@@ -30,7 +30,8 @@ const (
 type BuiltIns struct {
 	AdministratorRole   JobRole
 	AdministratorsGroup AccountGroup
-	Created             bool // this call created them (or one of them)
+	// RoleCreated and GroupCreated tell which of them this call created.
+	RoleCreated, GroupCreated bool
 }
 
 var businessGroupIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -79,7 +80,7 @@ func ensureBuiltIns(ctx context.Context, st Store, bg string, now time.Time) (Bu
 	if err != nil {
 		return BuiltIns{}, fmt.Errorf("store: built-in job role: %w", err)
 	}
-	b.AdministratorRole, b.Created = role, created
+	b.AdministratorRole, b.RoleCreated = role, created
 	group, created, err := findOrCreate(ctx, AdministratorsGroupName,
 		func(ctx context.Context, p Page) ([]AccountGroup, string, error) {
 			return st.ListAccountGroups(ctx, bg, p)
@@ -92,7 +93,7 @@ func ensureBuiltIns(ctx context.Context, st Store, bg string, now time.Time) (Bu
 	if err != nil {
 		return BuiltIns{}, fmt.Errorf("store: built-in account group: %w", err)
 	}
-	b.AdministratorsGroup, b.Created = group, b.Created || created
+	b.AdministratorsGroup, b.GroupCreated = group, created
 	return b, nil
 }
 

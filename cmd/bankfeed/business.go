@@ -144,12 +144,14 @@ func cliEvent(action, targetType, targetID string, details any) store.AuditEvent
 
 // builtInEvents are the events of the built-ins, if this call created them.
 func builtInEvents(bi store.BuiltIns) []store.AuditEvent {
-	if !bi.Created {
-		return nil
+	var es []store.AuditEvent
+	if r := bi.AdministratorRole; bi.RoleCreated {
+		es = append(es, cliEvent("job_role.created", "job_role", r.ID, map[string]any{"name": r.Name, "grants": r.Grants}))
 	}
-	r, g := bi.AdministratorRole, bi.AdministratorsGroup
-	return []store.AuditEvent{cliEvent("job_role.created", "job_role", r.ID, map[string]any{"name": r.Name, "grants": r.Grants}),
-		cliEvent("account_group.created", "account_group", g.ID, map[string]any{"name": g.Name, "accountIds": g.AccountIDs})}
+	if g := bi.AdministratorsGroup; bi.GroupCreated {
+		es = append(es, cliEvent("account_group.created", "account_group", g.ID, map[string]any{"name": g.Name, "accountIds": g.AccountIDs}))
+	}
+	return es
 }
 
 // appendEvents records es under the business group, in ctx's transaction.

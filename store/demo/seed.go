@@ -306,14 +306,15 @@ func createOrg(ctx context.Context, st store.Store, gp *groupPlan, s *secrets) e
 
 // auditBuiltIns records the built-ins OpenBusinessGroup or AddAdministrator made.
 func auditBuiltIns(ctx context.Context, st store.Store, b store.BuiltIns, now time.Time) error {
-	if !b.Created {
-		return nil
+	if r := b.AdministratorRole; b.RoleCreated {
+		if err := audit(ctx, st, r.BusinessGroupID, "job_role.create", "job_role", r.ID, map[string]any{"name": r.Name, "grants": r.Grants}, now); err != nil {
+			return err
+		}
 	}
-	r, g := b.AdministratorRole, b.AdministratorsGroup
-	if err := audit(ctx, st, r.BusinessGroupID, "job_role.create", "job_role", r.ID, map[string]any{"name": r.Name, "grants": r.Grants}, now); err != nil {
-		return err
+	if g := b.AdministratorsGroup; b.GroupCreated {
+		return audit(ctx, st, g.BusinessGroupID, "account_group.create", "account_group", g.ID, map[string]any{"name": g.Name, "accountIds": g.AccountIDs}, now)
 	}
-	return audit(ctx, st, g.BusinessGroupID, "account_group.create", "account_group", g.ID, map[string]any{"name": g.Name, "accountIds": g.AccountIDs}, now)
+	return nil
 }
 
 // addAdministrator onboards u as the bank's operator does (a temporary

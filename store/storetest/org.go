@@ -331,7 +331,7 @@ func testOpenBusinessGroup(t *testing.T, s store.Store) {
 	if g.Name != "New Co" || g.LegalName != "New Co Ltd." {
 		t.Errorf("names not trimmed: %+v", g)
 	}
-	if !b.Created || b.AdministratorRole.Name != store.AdministratorRoleName || b.AdministratorRole.BusinessGroupID != g.ID ||
+	if !b.RoleCreated || !b.GroupCreated || b.AdministratorRole.Name != store.AdministratorRoleName || b.AdministratorRole.BusinessGroupID != g.ID ||
 		b.AdministratorsGroup.Name != store.AdministratorsGroupName || len(b.AdministratorsGroup.AccountIDs) != 0 {
 		t.Errorf("built-ins = %+v", b)
 	}
@@ -379,7 +379,7 @@ func testAddAdministrator(t *testing.T, s store.Store) {
 	if len(a.TemporaryPassword) < 12 || !store.VerifySecret(u.PasswordHash, a.TemporaryPassword) || strings.Contains(u.PasswordHash, a.TemporaryPassword) {
 		t.Errorf("temporary password %q does not verify against the stored hash (or is stored in clear)", a.TemporaryPassword)
 	}
-	if a.BuiltIns.Created || a.BuiltIns.AdministratorRole.ID != b.AdministratorRole.ID || a.BuiltIns.AdministratorsGroup.ID != b.AdministratorsGroup.ID {
+	if a.BuiltIns.RoleCreated || a.BuiltIns.GroupCreated || a.BuiltIns.AdministratorRole.ID != b.AdministratorRole.ID || a.BuiltIns.AdministratorsGroup.ID != b.AdministratorsGroup.ID {
 		t.Errorf("built-ins %+v, want the group's own %+v", a.BuiltIns, b)
 	}
 	asg := must(s.UserAssignment(ctx, u.ID, ""))(t)
@@ -472,12 +472,15 @@ func testAddAdministratorConcurrently(t *testing.T, s store.Store) {
 		if a.Assignment.JobRoleID != roles[0].ID || a.Assignment.AccountGroupID != groups[0].ID {
 			t.Errorf("assignment %+v", a.Assignment)
 		}
-		if a.BuiltIns.Created {
+		if a.BuiltIns.RoleCreated {
+			created++
+		}
+		if a.BuiltIns.GroupCreated {
 			created++
 		}
 	}
-	if created != 1 {
-		t.Errorf("%d calls say they created the built-ins; want 1", created)
+	if created != 2 {
+		t.Errorf("the calls say they created %d built-ins; want 2", created)
 	}
 }
 
