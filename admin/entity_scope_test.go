@@ -527,3 +527,33 @@ func TestEntityScopeRules(t *testing.T) {
 	}
 	e.pending(id)
 }
+
+// TestEntityScopeNotifications: a request awaits exactly the checkers who
+// may decide it in some context of theirs that reaches it — the overview's
+// request about E1's user awaits E1's Administrator (who decides it in E1's
+// context) and not E2's; E1's request awaits the overview's Administrator.
+func TestEntityScopeNotifications(t *testing.T) {
+	e := newEnv(t)
+	x := e.seedEntities()
+	checker := e.newUser(e.bg1, "overview-checker", store.AdminGrants())
+	awaits := func(p person, id string) bool {
+		t.Helper()
+		return hasNotification(e.notifications(p), "approval.pending", id, "")
+	}
+	id := e.submit(x.overview, http.MethodPost, "/admin/v1/users/"+x.user1.ID+"/lock", nil)
+	if !awaits(checker, id) || !awaits(x.admin1, id) || awaits(x.admin2, id) {
+		t.Errorf("the overview's request about E1's user awaits overview %v, E1 %v, E2 %v; want true, true, false",
+			awaits(checker, id), awaits(x.admin1, id), awaits(x.admin2, id))
+	}
+	// E1's Administrator sees it among the requests to decide, in E1's context.
+	r := e.must(http.StatusOK, x.admin1.Token, http.MethodGet, "/admin/v1/approvals?status=pending", nil, x.hdr1...)
+	if len(r.items()) != 1 || r.items()[0]["id"] != id {
+		t.Errorf("E1's pending list = %s, want the request", r.Raw)
+	}
+	e1 := e.newEntityUser(x.e1, "e1-maker", store.AdminGrants())
+	id = e.must(http.StatusAccepted, e1.Token, http.MethodPost, "/admin/v1/users/"+x.user1.ID+"/reset-password", nil, x.hdr1...).str("id")
+	if !awaits(checker, id) || !awaits(x.admin1, id) || awaits(x.admin2, id) {
+		t.Errorf("E1's request awaits overview %v, E1 %v, E2 %v; want true, true, false",
+			awaits(checker, id), awaits(x.admin1, id), awaits(x.admin2, id))
+	}
+}

@@ -58,14 +58,15 @@ func (s *Server) newNotification(ctx context.Context, to, kind, text, requestID 
 }
 
 // notifySubmitted tells the initiator their request is pending, and every
-// other active user of the group who may approve it that it awaits them.
+// other active user of the group who may approve it (in some context of
+// theirs that reaches it: deciders) that it awaits them.
 func (s *Server) notifySubmitted(ctx context.Context, req store.ApprovalRequest) ([]store.Notification, error) {
 	n, err := s.newNotification(ctx, req.InitiatorID, "approval.submitted", TextSubmitted, req.ID)
 	if err != nil {
 		return nil, err
 	}
 	out := []store.Notification{n}
-	also, err := s.alsoExercised(ctx, req)
+	may, err := s.deciders(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -80,11 +81,9 @@ func (s *Server) notifySubmitted(ctx context.Context, req store.ApprovalRequest)
 		if u.ID == req.InitiatorID || u.AccountingSoftware {
 			continue
 		}
-		g, err := s.grantsOf(ctx, u, req.LegalEntityID)
-		if err != nil {
+		if ok, err := may(ctx, u); err != nil {
 			return nil, err
-		}
-		if store.CanDecide(u.ID, g, req, also...) != nil {
+		} else if !ok {
 			continue
 		}
 		n, err := s.newNotification(ctx, u.ID, "approval.pending", fmt.Sprintf(textPending, kindLabel(req.Kind)), req.ID)
