@@ -139,6 +139,25 @@ func TestAuditConsentAndTokenEvents(t *testing.T) {
 	}
 }
 
+// TestAuditCodeReuseIsNotARefreshReuse: a code exchanged twice ends its
+// grant too, but that is no refresh token's reuse, and the log must not say
+// it was.
+func TestAuditCodeReuseIsNotARefreshReuse(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	v := oauth2.GenerateVerifier()
+	code := e.codeFor(e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(v)), e.user.ID, allScopes).Get("code")
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {v}}
+	if tr := e.token(form, e.vendor.ID, e.secret); tr.Status != http.StatusOK {
+		t.Fatalf("exchange: %+v", tr)
+	}
+	wantOAuthError(t, e.token(form, e.vendor.ID, e.secret), "invalid_grant")
+	es, _, err := e.st.ListAudit(e.ctx, store.AuditFilter{BusinessGroupID: &e.group.ID}, store.Page{Limit: 1000})
+	must(t, err)
+	if n := countAction(es, audit.RefreshFamilyRevoked); n != 0 {
+		t.Errorf("a code's reuse was logged as %d refresh token reuses", n)
+	}
+}
+
 func countAction(es []store.AuditEvent, action string) int {
 	n := 0
 	for _, e := range es {

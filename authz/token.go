@@ -17,11 +17,17 @@ import (
 // client_credentials.
 func (s *Server) handleToken(c echo.Context) error {
 	ctx, ended := withEndedGrants(c.Request().Context())
-	// A used refresh token presented again: fosite revoked its family (and
-	// the consent with it) while refusing it.
-	defer s.auditEnded(c, ended, audit.RefreshFamilyRevoked, audit.Refused, func(cs store.Consent) map[string]any {
-		return map[string]any{"clientId": cs.ClientID, "consentId": cs.ID}
-	})
+	defer func() {
+		// A used refresh token presented again: fosite revoked its family
+		// (and the consent with it) while refusing it. A reused code ends
+		// its grant too, but that is no refresh token's reuse.
+		if c.Request().PostForm.Get("grant_type") != "refresh_token" {
+			return
+		}
+		s.auditEnded(c, ended, audit.RefreshFamilyRevoked, audit.Refused, func(cs store.Consent) map[string]any {
+			return map[string]any{"clientId": cs.ClientID, "consentId": cs.ID}
+		})
+	}()
 	w := c.Response()
 	ar, err := s.provider.NewAccessRequest(ctx, c.Request(), newSession())
 	if err != nil {
