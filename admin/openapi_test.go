@@ -242,3 +242,53 @@ func TestOpenAPIRejectsWrongResponses(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenAPIConventions: what every operation of both documents must say,
+// so an operation added later documents the answers every handler can
+// give: a unique operationId; with a token, 401, 403 and 500; with a body,
+// 400, 413, 415 and 422 (decode's answers); Cache-Control on every
+// response; problem+json on every error.
+func TestOpenAPIConventions(t *testing.T) {
+	specs, err := openapitest.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, s := range specs {
+		for path, item := range s.Doc.Paths.Map() {
+			for method, op := range item.Operations() {
+				where := s.Name + " " + method + " " + path
+				if op.OperationID == "" {
+					t.Errorf("%s: no operationId", where)
+				} else if prev, dup := ids[s.Name+op.OperationID]; dup {
+					t.Errorf("%s: operationId %q also names %s", where, op.OperationID, prev)
+				}
+				ids[s.Name+op.OperationID] = where
+				var want []string
+				if op.Security == nil || len(*op.Security) > 0 {
+					want = append(want, "401", "403")
+				}
+				if op.RequestBody != nil {
+					want = append(want, "400", "413", "415", "422")
+				}
+				want = append(want, "500")
+				for _, code := range want {
+					if op.Responses.Value(code) == nil {
+						t.Errorf("%s: no %s response", where, code)
+					}
+				}
+				for code, r := range op.Responses.Map() {
+					if r.Value.Headers["Cache-Control"] == nil {
+						t.Errorf("%s %s: no Cache-Control header", where, code)
+					}
+					if code >= "400" && r.Value.Content.Get("application/problem+json") == nil {
+						t.Errorf("%s %s: not application/problem+json", where, code)
+					}
+				}
+			}
+		}
+	}
+	if len(ids) < 60 {
+		t.Fatalf("only %d operations checked", len(ids))
+	}
+}
