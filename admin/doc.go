@@ -9,7 +9,14 @@
 // X-Legal-Entity-ID header or ?context= (falling back to the overview
 // assignment). Every operation checks store.Operation.Requirements and a
 // 403 names the missing permission and right. Records of another business
-// group are 404, exactly like missing ones.
+// group are 404, exactly like missing ones. The context also bounds what
+// the rights act on (store.Scope, issue 10 finding 4): in an entity's
+// context, users, accounts, connections, assignments and requests of other
+// entities (and the group-level users) are not listed, another entity's
+// user is a 404, adding or removing another entity's account is a 422 (in
+// a body) or 403, and a checker must reach what a request touches, judged
+// at decision (403 out-of-context); job roles and account groups stay
+// business-group-wide, and the audit log is read in the overview only.
 //
 // It owns the maker-checker workflow: every create, edit, delete or
 // assignment becomes a pending store.ApprovalRequest (202) and changes
