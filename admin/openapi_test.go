@@ -212,6 +212,7 @@ func TestOpenAPIRejectsWrongResponses(t *testing.T) {
 		{"a payload not of its kind", exchange{http.MethodPost, "/admin/v1/users/x/lock", nil, 202, lock.Header, mutate(t, lb, set("kind", "job_role.delete"))}},
 		{"an approval of an unknown kind", exchange{http.MethodPost, "/admin/v1/users/x/lock", nil, 202, lock.Header, mutate(t, lb, set("kind", "user.promote"))}},
 		{"a 404 problem typed conflict", exchange{http.MethodGet, "/admin/v1/users/usr_nope", nil, 404, missing.Header, mutate(t, mb, set("type", "urn:bankfeed:problem:conflict"))}},
+		{"a problem of another path", exchange{http.MethodGet, "/admin/v1/users/usr_nope", nil, 404, missing.Header, mutate(t, mb, set("instance", "/admin/v1/users"))}},
 		{"a problem without title", exchange{http.MethodGet, "/admin/v1/users/usr_nope", nil, 404, missing.Header, mutate(t, mb, func(m map[string]any) { delete(m, "title") })}},
 		{"a missing right not named", exchange{http.MethodGet, "/admin/v1/users", nil, 403, refused.Header, mutate(t, refused.Raw, func(m map[string]any) { delete(m, "missing") })}},
 		{"a missing right named as another 403", exchange{http.MethodGet, "/admin/v1/users", nil, 403, refused.Header, mutate(t, refused.Raw, set("type", "urn:bankfeed:problem:not-first-party"))}},

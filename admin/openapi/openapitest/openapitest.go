@@ -128,6 +128,9 @@ func clip(b []byte) string {
 //     parameters and body schema: the document may not be stricter than
 //     the server. Refused requests are the tests' deliberate mistakes.
 func (s *Spec) Check(r *http.Request, reqBody []byte, status int, hdr http.Header, body []byte) error {
+	if err := checkInstance(r, hdr, body); err != nil {
+		return err
+	}
 	ctx := context.Background()
 	vreq := r.Clone(ctx)
 	u := *r.URL
@@ -177,6 +180,24 @@ func (s *Spec) Check(r *http.Request, reqBody []byte, status int, hdr http.Heade
 	in.SetBodyBytes(body)
 	if err := openapi3filter.ValidateResponse(ctx, in); err != nil {
 		return fmt.Errorf("%s: the response does not match the document: %w", op, err)
+	}
+	return nil
+}
+
+// checkInstance: a problem's instance is the request's path (RFC 9457
+// §3.1.5, as the documents say), which no schema can state.
+func checkInstance(r *http.Request, hdr http.Header, body []byte) error {
+	if hdr.Get("Content-Type") != "application/problem+json" {
+		return nil
+	}
+	var p struct {
+		Instance string `json:"instance"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		return fmt.Errorf("%s %s: the problem is not JSON: %w", r.Method, r.URL.Path, err)
+	}
+	if p.Instance != r.URL.Path {
+		return fmt.Errorf("%s %s: the problem's instance is %q, not the request's path", r.Method, r.URL.Path, p.Instance)
 	}
 	return nil
 }
