@@ -42,7 +42,7 @@ func (en *env) auditBrowser() *browser {
 // wantEvent is what an event must hold beside the origin.
 type wantEvent struct {
 	action, outcome, bg, actor, targetType, targetID string
-	after                                            map[string]any // keys that must be there with these values
+	after                                            map[string]any // keys that must be there with these values; nil: no after
 }
 
 func checkEvent(t *testing.T, got store.AuditEvent, want wantEvent, rid string) {
@@ -54,6 +54,9 @@ func checkEvent(t *testing.T, got store.AuditEvent, want wantEvent, rid string) 
 	}
 	if got.RemoteAddr != "127.0.0.1" || got.UserAgent != auditUA || got.HTTPRequestID != rid || got.At.IsZero() {
 		t.Errorf("%s: origin %q %q %q at %v; want 127.0.0.1, %q, %q", got.Action, got.RemoteAddr, got.UserAgent, got.HTTPRequestID, got.At, auditUA, rid)
+	}
+	if want.after == nil && len(got.After) != 0 {
+		t.Errorf("%s: after %s, want none", got.Action, got.After)
 	}
 	var after map[string]any
 	if len(got.After) > 0 {

@@ -258,7 +258,7 @@ func (h *Handler) auditSignIn(c echo.Context, flow store.AuthFlow, a signInAttem
 	var es []store.AuditEvent
 	switch {
 	case a.res == authOK:
-		var d map[string]string
+		var d any // nil: no details (a typed nil map would be stored as null)
 		if flow.ClientID != "" {
 			d = map[string]string{"clientId": flow.ClientID}
 		}
