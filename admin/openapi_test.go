@@ -207,6 +207,9 @@ func TestOpenAPIRejectsWrongResponses(t *testing.T) {
 		{"an undocumented status", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 201, user.Header, ub}},
 		{"no Cache-Control", exchange{http.MethodGet, "/admin/v1/users/" + a.ID, nil, 200, noCache, ub}},
 		{"a page's next renamed", exchange{http.MethodGet, "/admin/v1/users?limit=1", nil, 200, users.Header, mutate(t, users.Raw, rename("next", "nextPage"))}},
+		{"a page longer than its limit", exchange{http.MethodGet, "/admin/v1/users?limit=1", nil, 200, users.Header, mutate(t, users.Raw, func(m map[string]any) {
+			m["items"] = append(m["items"].([]any), m["items"].([]any)[0])
+		})}},
 		{"a page without items", exchange{http.MethodGet, "/admin/v1/users?limit=1", nil, 200, users.Header, mutate(t, users.Raw, rename("items", "users"))}},
 		{"a submission not pending", exchange{http.MethodPost, "/admin/v1/users/x/lock", nil, 202, lock.Header, mutate(t, lb, set("status", "APPROVED"))}},
 		{"a payload not of its kind", exchange{http.MethodPost, "/admin/v1/users/x/lock", nil, 202, lock.Header, mutate(t, lb, set("kind", "job_role.delete"))}},

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -164,6 +165,9 @@ func (s *Spec) Check(r *http.Request, reqBody []byte, status int, hdr http.Heade
 		return nil
 	}
 	op := fmt.Sprintf("%s (%s %s) → %d", route.Operation.OperationID, r.Method, r.URL.RequestURI(), status)
+	if err := checkPageSize(route.Operation, r, status, body); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
 	reqIn := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route,
 		Options: &openapi3filter.Options{MultiError: true, AuthenticationFunc: bearerPresent}}
 	if status >= 200 && status < 300 {
@@ -198,6 +202,32 @@ func checkInstance(r *http.Request, hdr http.Header, body []byte) error {
 	}
 	if p.Instance != r.URL.Path {
 		return fmt.Errorf("%s %s: the problem's instance is %q, not the request's path", r.Method, r.URL.Path, p.Instance)
+	}
+	return nil
+}
+
+// checkPageSize: a keyset page holds at most ?limit= items (default 100),
+// which no schema can state.
+func checkPageSize(op *openapi3.Operation, r *http.Request, status int, body []byte) error {
+	if status != http.StatusOK || op.Parameters.GetByInAndName("query", "limit") == nil {
+		return nil
+	}
+	limit := 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("limit %q answered 200", v)
+		}
+		limit = n
+	}
+	var page struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal(body, &page); err != nil {
+		return fmt.Errorf("the page is not JSON: %w", err)
+	}
+	if len(page.Items) > limit {
+		return fmt.Errorf("the page holds %d items, more than the limit %d", len(page.Items), limit)
 	}
 	return nil
 }
