@@ -93,6 +93,11 @@
 // unsupported-media-type (415), invalid (422, with "errors": [{field,
 // message}] and, for batches, "row"), internal (500, details only logged).
 //
+// Both APIs are described exactly by OpenAPI 3.1 documents kept in
+// admin/openapi (admin.yaml, ops.yaml) and served as JSON, without a
+// token, at /admin/v1/openapi.json and /ops/v1/openapi.json; the tests
+// check every exchange against them (admin/openapi/openapitest).
+//
 // It imports only store, internal/audit and its own sub-packages: no gorm,
 // fosite, authz, consent or dataapi.
 package admin
