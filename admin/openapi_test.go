@@ -232,6 +232,11 @@ func TestOpenAPIRejectsWrongResponses(t *testing.T) {
 		{"money as a number", exchange{http.MethodGet, "/ops/v1/accounts/" + e.acc1 + "/balance", nil, 200, balance.Header, mutate(t, bb, set("ledger", 12.5))}},
 		{"an undocumented operation", exchange{http.MethodGet, "/admin/v1/secrets", nil, 200, user.Header, ub}},
 		{"a 405 without Allow", exchange{http.MethodPut, "/admin/v1/users", nil, 405, noAllow, wrongMethod.Raw}},
+		{"a 405 allowing another method", exchange{http.MethodPut, "/admin/v1/users", nil, 405, func() http.Header {
+			h := wrongMethod.Header.Clone()
+			h.Set("Allow", "GET, POST, DELETE")
+			return h
+		}(), wrongMethod.Raw}},
 		{"a 405 typed not-found", exchange{http.MethodPut, "/admin/v1/users", nil, 405, wrongMethod.Header, mutate(t, wrongMethod.Raw, set("type", "urn:bankfeed:problem:not-found"))}},
 		{"an undocumented method", exchange{http.MethodPut, "/ops/v1/accounts/" + e.acc1, nil, 200, balance.Header, bb}},
 		{"an accepted request the document refuses", exchange{http.MethodPost, "/admin/v1/users", []byte(`{"loginID": "new.user", "displayName": "New User"}`), 202, lock.Header, lb}},

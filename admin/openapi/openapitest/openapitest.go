@@ -162,6 +162,11 @@ func (s *Spec) Check(r *http.Request, reqBody []byte, status int, hdr http.Heade
 		if err := s.Doc.Components.Schemas[want].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
 			return fmt.Errorf("%s %s → %d: not a %s: %w", r.Method, r.URL.Path, status, want, err)
 		}
+		if want == "MethodNotAllowedProblem" {
+			if doc := s.methods(vreq); hdr.Get("Allow") != doc {
+				return fmt.Errorf("%s %s → 405: Allow is %q, the document's methods %q", r.Method, r.URL.Path, hdr.Get("Allow"), doc)
+			}
+		}
 		return nil
 	}
 	op := fmt.Sprintf("%s (%s %s) → %d", route.Operation.OperationID, r.Method, r.URL.RequestURI(), status)
@@ -186,6 +191,20 @@ func (s *Spec) Check(r *http.Request, reqBody []byte, status int, hdr http.Heade
 		return fmt.Errorf("%s: the response does not match the document: %w", op, err)
 	}
 	return nil
+}
+
+// methods is the methods the document has for r's path, as Allow names
+// them.
+func (s *Spec) methods(r *http.Request) string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		q := r.Clone(context.Background())
+		q.Method = m
+		if _, _, err := s.rt.FindRoute(q); err == nil {
+			out = append(out, m)
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // checkInstance: a problem's instance is the request's path (RFC 9457
