@@ -332,12 +332,14 @@ func (s *Server) applyUserChange(ctx context.Context, r store.ApprovalRequest) (
 		if err != nil {
 			return applied{}, err
 		}
+		by := audit.ByUserDeleted
 		if r.Kind == store.KindResetPassword {
+			by = audit.ByPasswordReset
 			events = append(events, auditEntry{Action: audit.PasswordReset, TargetType: "user", TargetID: cur.ID, RequestID: r.ID})
-			for _, c := range revoked {
-				events = append(events, auditEntry{Action: audit.ConsentRevoked, TargetType: "consent", TargetID: c.ID, RequestID: r.ID,
-					After: map[string]any{"by": audit.ByPasswordReset, "userId": c.UserID, "clientId": c.ClientID}})
-			}
+		}
+		for _, c := range revoked {
+			events = append(events, auditEntry{Action: audit.ConsentRevoked, TargetType: "consent", TargetID: c.ID, RequestID: r.ID,
+				After: map[string]any{"by": by, "userId": c.UserID, "clientId": c.ClientID}})
 		}
 	}
 	if r.Kind == store.KindDeleteUser {

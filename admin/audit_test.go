@@ -192,3 +192,32 @@ func TestAuditAuthenticationTrail(t *testing.T) {
 		t.Errorf("an administrator read /ops/v1/audit: %s", r.Raw)
 	}
 }
+
+// TestAuditDeletionRevokesConsents: deleting a user revokes its standing
+// consents, and each revocation is audited as consent.revoked by
+// user_deleted, under the approval that did it.
+func TestAuditDeletionRevokesConsents(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	a := e.newUser(e.bg1, "maker", store.AdminGrants())
+	b := e.newUser(e.bg1, "checker", store.AdminGrants())
+	cl, err := e.st.CreateClient(ctx, store.Client{ID: "ledgerly", Name: "Ledgerly"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := e.seedSoftwareUser("books-app")
+	conns := e.seedConnections(app.ID, cl.ID, store.TokenRefresh, "deleted-refresh")
+	id := e.must(http.StatusAccepted, a.Token, http.MethodDelete, "/admin/v1/users/"+app.ID, nil).str("id")
+	e.must(http.StatusOK, b.Token, http.MethodPost, "/admin/v1/approvals/"+id+"/approve", nil, "X-Request-ID", "rid-delete")
+
+	got := byActionTarget(e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/audit?action=consent.*", nil).items())
+	ev := got[audit.ConsentRevoked+" "+conns.live.ID]
+	after, _ := ev["after"].(map[string]any)
+	if ev == nil || after["by"] != audit.ByUserDeleted || after["userId"] != app.ID || ev["requestId"] != id ||
+		ev["actorId"] != b.ID || ev["httpRequestId"] != "rid-delete" {
+		t.Fatalf("deletion's consent.revoked = %v (all: %v)", ev, got)
+	}
+	if _, ok := got[audit.ConsentRevoked+" "+conns.old.ID]; ok {
+		t.Error("the deletion audited revoking a consent revoked long before")
+	}
+}
