@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -41,8 +40,6 @@ const (
 	msgRemoveAccountingSoftware = "the Accounting software box cannot be removed after creation: delete the user and create it again without checking the box"
 	msgAddAccountingSoftware    = "the Accounting software box can only be checked when the user is created: create a new user with the box checked"
 )
-
-var loginRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$`)
 
 func (s *Server) handleListUsers(c echo.Context) error {
 	cl := mustCaller(c)
@@ -108,14 +105,8 @@ func (s *Server) handleCreateUser(c echo.Context) error {
 	p := userCreatePayload{LoginID: strings.TrimSpace(b.LoginID), DisplayName: strings.TrimSpace(b.DisplayName),
 		Email: strings.TrimSpace(b.Email), AccountingSoftware: b.AccountingSoftware}
 	var errs []FieldError
-	if !loginRE.MatchString(p.LoginID) {
-		errs = append(errs, FieldError{"loginId", "must be 3 to 64 letters, digits or . _ @ - (starting with a letter or digit)"})
-	}
-	if p.DisplayName == "" || len(p.DisplayName) > 200 {
-		errs = append(errs, FieldError{"displayName", "is required (at most 200 characters)"})
-	}
-	if p.Email != "" && (!strings.Contains(p.Email, "@") || len(p.Email) > 254) {
-		errs = append(errs, FieldError{"email", "is not an e-mail address"})
+	for _, e := range store.UserIdentityProblems(p.LoginID, p.DisplayName, p.Email) {
+		errs = append(errs, FieldError{e.Field, e.Message})
 	}
 	p.LegalEntityID = cl.LegalEntityID
 	if b.LegalEntityID != nil {

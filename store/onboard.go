@@ -154,18 +154,24 @@ func (a NewAdministrator) trimmed() NewAdministrator {
 	return NewAdministrator{LoginID: strings.TrimSpace(a.LoginID), DisplayName: strings.TrimSpace(a.DisplayName), Email: strings.TrimSpace(a.Email)}
 }
 
-// Problems lists every invalid field (after trimming spaces), with the
-// rules and words of the admin API's user creation; empty: valid.
+// Problems lists every invalid field (after trimming spaces); empty: valid.
 func (a NewAdministrator) Problems() []*RuleError {
 	a = a.trimmed()
+	return UserIdentityProblems(a.LoginID, a.DisplayName, a.Email)
+}
+
+// UserIdentityProblems is the one rule for a new user's login ID, display
+// name and optional e-mail, for the admin API's user creation and for
+// onboarding alike; empty: valid.
+func UserIdentityProblems(loginID, displayName, email string) []*RuleError {
 	var out []*RuleError
-	if !loginIDRE.MatchString(a.LoginID) {
+	if !loginIDRE.MatchString(loginID) {
 		out = append(out, &RuleError{Field: "loginId", Message: "must be 3 to 64 letters, digits or . _ @ - (starting with a letter or digit)"})
 	}
-	if a.DisplayName == "" || len(a.DisplayName) > 200 {
+	if displayName == "" || len(displayName) > 200 {
 		out = append(out, &RuleError{Field: "displayName", Message: "is required (at most 200 characters)"})
 	}
-	if a.Email != "" && (!strings.Contains(a.Email, "@") || len(a.Email) > 254) {
+	if email != "" && (!strings.Contains(email, "@") || len(email) > 254) {
 		out = append(out, &RuleError{Field: "email", Message: "is not an e-mail address"})
 	}
 	return out
