@@ -3,11 +3,14 @@ package admin_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -299,5 +302,52 @@ func TestOpenAPIConventions(t *testing.T) {
 	}
 	if len(ids) < 60 {
 		t.Fatalf("only %d operations checked", len(ids))
+	}
+}
+
+// recordingTB is a testing.TB whose errors are recorded, not reported.
+type recordingTB struct {
+	testing.TB
+	mu   sync.Mutex
+	errs []string
+}
+
+func (r *recordingTB) Helper() {}
+
+func (r *recordingTB) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+// TestOpenAPIWrapFailsTheTest: the wrapper every test server goes through
+// fails its test on a response the document refuses, naming the operation,
+// and passes other paths through untouched.
+func TestOpenAPIWrapFailsTheTest(t *testing.T) {
+	rec := &recordingTB{TB: t}
+	h := openapitest.Wrap(rec, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id": "x"}`)) // no Cache-Control, most of a user missing
+	}))
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	for _, path := range []string{"/admin/v1/users/x", "/elsewhere"} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, ts.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer token")
+		res, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || string(body) != `{"id": "x"}` {
+			t.Errorf("%s through the wrapper = %d %s, want the handler's answer", path, res.StatusCode, body)
+		}
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.errs) != 1 || !strings.Contains(rec.errs[0], "getUser (GET /admin/v1/users/x) → 200") ||
+		!strings.Contains(rec.errs[0], "Cache-Control") {
+		t.Fatalf("errors = %q, want one naming getUser and the missing Cache-Control", rec.errs)
 	}
 }
