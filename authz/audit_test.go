@@ -156,6 +156,16 @@ func TestAuditCodeReuseIsNotARefreshReuse(t *testing.T) {
 	if n := countAction(es, audit.RefreshFamilyRevoked); n != 0 {
 		t.Errorf("a code's reuse was logged as %d refresh token reuses", n)
 	}
+	// It is a consent ended by the code's reuse, audited once as such.
+	if n := countAction(es, audit.ConsentRevoked); n != 1 {
+		t.Fatalf("%d consent.revoked events for one reused code, want 1: %+v", n, es)
+	}
+	for _, ev := range es {
+		if ev.Action == audit.ConsentRevoked && (!strings.Contains(string(ev.After), `"by":"`+audit.ByCodeReuse+`"`) ||
+			ev.ActorID != e.vendor.ID || ev.Outcome != audit.Refused || strings.Contains(string(ev.After), code)) {
+			t.Errorf("code reuse's event = %+v, after %s", ev, ev.After)
+		}
+	}
 }
 
 func countAction(es []store.AuditEvent, action string) int {

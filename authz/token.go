@@ -18,15 +18,18 @@ import (
 func (s *Server) handleToken(c echo.Context) error {
 	ctx, ended := withEndedGrants(c.Request().Context())
 	defer func() {
-		// A used refresh token presented again: fosite revoked its family
-		// (and the consent with it) while refusing it. A reused code ends
-		// its grant too, but that is no refresh token's reuse.
-		if c.Request().PostForm.Get("grant_type") != "refresh_token" {
-			return
+		// A used refresh token or code presented again: fosite revoked its
+		// family (and the consent with it) while refusing it.
+		switch c.Request().PostForm.Get("grant_type") {
+		case "refresh_token":
+			s.auditEnded(c, ended, audit.RefreshFamilyRevoked, audit.Refused, func(cs store.Consent) map[string]any {
+				return map[string]any{"clientId": cs.ClientID, "consentId": cs.ID}
+			})
+		case "authorization_code":
+			s.auditEnded(c, ended, audit.ConsentRevoked, audit.Refused, func(cs store.Consent) map[string]any {
+				return map[string]any{"by": audit.ByCodeReuse, "clientId": cs.ClientID, "userId": cs.UserID}
+			})
 		}
-		s.auditEnded(c, ended, audit.RefreshFamilyRevoked, audit.Refused, func(cs store.Consent) map[string]any {
-			return map[string]any{"clientId": cs.ClientID, "consentId": cs.ID}
-		})
 	}()
 	w := c.Response()
 	ar, err := s.provider.NewAccessRequest(ctx, c.Request(), newSession())
