@@ -130,17 +130,8 @@ func TestEntityScopeSubmissions(t *testing.T) {
 	type op func(e *env, x entities, s *seq) (method, path string, body any, ok, refused int, unchanged func())
 	userOp := func(action string, status store.UserStatus) op {
 		return func(e *env, x entities, s *seq) (string, string, any, int, int, func()) {
-			u := e.seedEntityUser(x.e1, s.next("u"))
-			if status != store.UserActive {
-				if _, err := e.st.UpdateUser(e.t.Context(), u.ID, func(v store.User) (store.User, error) { v.Status = status; return v, nil }); err != nil {
-					e.t.Fatal(err)
-				}
-				u, _ = e.st.GetUser(e.t.Context(), u.ID)
-			}
-			method, path := http.MethodPost, "/admin/v1/users/"+u.ID+"/"+action
-			if action == "delete" {
-				method, path = http.MethodDelete, "/admin/v1/users/"+u.ID
-			}
+			u := e.seedEntityUserWithStatus(x.e1, s.next("u"), status)
+			method, path := userActionRequest(action, u.ID)
 			return method, path, nil, http.StatusAccepted, http.StatusNotFound, func() { e.userUnchanged(u) }
 		}
 	}
@@ -272,17 +263,8 @@ func TestEntityScopeDecisions(t *testing.T) {
 	type req func(e *env, x entities, s *seq, maker person) (id string, unchanged func())
 	userReq := func(action string, status store.UserStatus) req {
 		return func(e *env, x entities, s *seq, maker person) (string, func()) {
-			u := e.seedEntityUser(x.e1, s.next("u"))
-			if status != store.UserActive {
-				if _, err := e.st.UpdateUser(e.t.Context(), u.ID, func(v store.User) (store.User, error) { v.Status = status; return v, nil }); err != nil {
-					e.t.Fatal(err)
-				}
-				u, _ = e.st.GetUser(e.t.Context(), u.ID)
-			}
-			method, path := http.MethodPost, "/admin/v1/users/"+u.ID+"/"+action
-			if action == "delete" {
-				method, path = http.MethodDelete, "/admin/v1/users/"+u.ID
-			}
+			u := e.seedEntityUserWithStatus(x.e1, s.next("u"), status)
+			method, path := userActionRequest(action, u.ID)
 			return e.submit(maker, method, path, nil), func() { e.userUnchanged(u) }
 		}
 	}
@@ -556,4 +538,30 @@ func TestEntityScopeNotifications(t *testing.T) {
 		t.Errorf("E1's request awaits overview %v, E1 %v, E2 %v; want true, true, false",
 			awaits(checker, id), awaits(x.admin1, id), awaits(x.admin2, id))
 	}
+}
+
+// seedEntityUserWithStatus seeds a user of entity le and gives it status.
+func (e *env) seedEntityUserWithStatus(le, login string, status store.UserStatus) store.User {
+	e.t.Helper()
+	u := e.seedEntityUser(le, login)
+	if status == store.UserActive {
+		return u
+	}
+	if _, err := e.st.UpdateUser(e.t.Context(), u.ID, func(v store.User) (store.User, error) { v.Status = status; return v, nil }); err != nil {
+		e.t.Fatal(err)
+	}
+	u, err := e.st.GetUser(e.t.Context(), u.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}
+
+// userActionRequest is the method and path of a user action ("lock",
+// "unlock", "reset-password" or "delete").
+func userActionRequest(action, userID string) (method, path string) {
+	if action == "delete" {
+		return http.MethodDelete, "/admin/v1/users/" + userID
+	}
+	return http.MethodPost, "/admin/v1/users/" + userID + "/" + action
 }
