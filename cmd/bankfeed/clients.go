@@ -395,7 +395,7 @@ func (a *app) withStore(cmd *cobra.Command, fn func(context.Context, config.Conf
 	}
 	logger := newLogger(cfg.Log, a.stderr)
 	ctx := cmd.Context()
-	st, err := openStore(ctx, cfg, logger)
+	st, err := openExistingStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
