@@ -23,6 +23,7 @@ type Store interface {
 	AccessStore
 	FlowStore
 	KeyStore
+	OutboxStore
 
 	// InTx runs fn in one database transaction: if fn returns an error or
 	// panics, nothing it wrote remains. Nested calls join the outer transaction.

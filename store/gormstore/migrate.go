@@ -32,6 +32,7 @@ var migrations = []migration{
 	{2, "account group members", accountGroupMembersV2},
 	{3, "sign-in bookkeeping; login IDs of deleted users reusable", signInV3},
 	{4, "audit of authentication; client secret rotation; users' legal entity", authAuditV4},
+	{5, "outbox of notification deliveries", outboxV5},
 }
 
 const migrationsTable = "schema_migrations"
@@ -217,6 +218,32 @@ func authAuditV4(dialect) []string {
 		`ALTER TABLE clients ADD COLUMN previous_secret_expires_at BIGINT NOT NULL DEFAULT 0`,
 		`ALTER TABLE users ADD COLUMN legal_entity_id TEXT NOT NULL DEFAULT ''`,
 	}
+}
+
+// outboxV5 (issue 11): the durable outbox of notification deliveries
+// (webhook, e-mail), written in the transaction that creates the
+// notification and drained by workers on every replica. claimed_by and
+// claimed_until are a worker's lease; the partial index serves the
+// workers' "pending and due" query, the other one a notification's
+// deliveries.
+func outboxV5(d dialect) []string {
+	return ddl(d,
+		`CREATE TABLE outbox_deliveries (
+			id TEXT PRIMARY KEY,
+			notification_id TEXT NOT NULL REFERENCES notifications(id) ON DELETE CASCADE,
+			channel TEXT NOT NULL,
+			payload {blob} NOT NULL,
+			status TEXT NOT NULL,
+			attempts BIGINT NOT NULL,
+			next_attempt_at BIGINT NOT NULL,
+			last_error TEXT NOT NULL,
+			delivered_at BIGINT NOT NULL,
+			created_at BIGINT NOT NULL,
+			claimed_by TEXT NOT NULL,
+			claimed_until BIGINT NOT NULL)`,
+		`CREATE INDEX outbox_deliveries_due ON outbox_deliveries (next_attempt_at, id) WHERE status = 'pending'`,
+		`CREATE INDEX outbox_deliveries_notification ON outbox_deliveries (notification_id, id)`,
+	)
 }
 
 func schemaV1(d dialect) []string {
