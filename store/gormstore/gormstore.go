@@ -192,11 +192,17 @@ func (s *Store) Close() error {
 }
 
 // Ping reports whether the database answers and every migration is applied.
+// It reads through the reader pool only: on SQLite the one writer
+// connection is busy whenever a write runs, and readiness must not queue
+// behind it; reading the migrations table proves the file is a usable
+// database (on PostgreSQL the readers are the pool).
 func (s *Store) Ping(ctx context.Context) error {
-	for _, db := range s.closers {
-		if err := db.PingContext(ctx); err != nil {
-			return fmt.Errorf("gormstore: ping: %w", err)
-		}
+	rdb, err := s.r.DB()
+	if err != nil {
+		return fmt.Errorf("gormstore: ping: %w", err)
+	}
+	if err := rdb.PingContext(ctx); err != nil {
+		return fmt.Errorf("gormstore: ping: %w", err)
 	}
 	pending, err := s.pending(ctx, migrations)
 	if err != nil {
