@@ -1,0 +1,381 @@
+package metrics
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"net/http"
+	"net/http/pprof"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics owns one registry and every bankfeed metric. A nil *Metrics is
+// valid: each method is then a no-op, so packages built without metrics
+// (tests, commands other than serve) pay one nil check.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	httpRequests *prometheus.CounterVec
+	httpDuration *prometheus.HistogramVec
+
+	tokensIssued *prometheus.CounterVec
+	tokenErrors  *prometheus.CounterVec
+
+	signIns  *prometheus.CounterVec
+	lockouts prometheus.Counter
+
+	approvalsSubmitted prometheus.Counter
+	approvalsDecided   *prometheus.CounterVec
+
+	rateLimited   prometheus.Counter
+	exports       *prometheus.CounterVec
+	exportEntries *prometheus.CounterVec
+	exportBytes   *prometheus.CounterVec
+
+	queryDuration *prometheus.HistogramVec
+	queryErrors   *prometheus.CounterVec
+
+	webhookDeliveries *prometheus.CounterVec
+}
+
+// New builds the metrics on a registry of their own (never the process-wide
+// default, so tests in one binary do not see each other's counts), with the
+// Go runtime and process collectors.
+func New() *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, labels)
+		m.reg.MustRegister(c)
+		return c
+	}
+	m.httpRequests = counter("http_requests_total", "HTTP requests answered, by route template, method and status code.", "route", "method", "code")
+	m.httpDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "http_request_duration_seconds",
+		Help: "Time to answer an HTTP request, by route template and method.", Buckets: prometheus.DefBuckets}, []string{"route", "method"})
+	m.tokensIssued = counter("oauth_tokens_issued_total", "Successful token endpoint requests, by grant type.", "grant_type")
+	m.tokenErrors = counter("oauth_token_errors_total", "Refused or failed token endpoint requests, by grant type and RFC 6749 error code.", "grant_type", "error")
+	m.signIns = counter("signin_attempts_total", "Sign-ins on the bank's pages, by outcome (success, failure, locked).", "outcome")
+	m.lockouts = counter("signin_lockouts_total", "Login IDs locked by a run of failed sign-ins.").WithLabelValues()
+	m.approvalsSubmitted = counter("approvals_submitted_total", "Maker-checker requests submitted.").WithLabelValues()
+	m.approvalsDecided = counter("approvals_decided_total", "Maker-checker requests decided, by decision (approved, rejected).", "decision")
+	m.rateLimited = counter("dataapi_rate_limited_total", "Data API requests refused by the per-client rate limit (429).").WithLabelValues()
+	m.exports = counter("exports_total", "Statement exports written, by format.", "format")
+	m.exportEntries = counter("export_entries_total", "Transactions written into exports, by format.", "format")
+	m.exportBytes = counter("export_bytes_total", "Bytes of export files written, by format.", "format")
+	m.queryDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "db_query_duration_seconds",
+		Help:    "Time of a database statement, by operation (select, insert, update, delete, other).",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10}}, []string{"operation"})
+	m.queryErrors = counter("db_query_errors_total", "Database statements that failed (not counting no rows), by operation.", "operation")
+	m.webhookDeliveries = counter("webhook_deliveries_total", "Webhook delivery attempts, by outcome (delivered, retry, failed).", "outcome")
+	m.reg.MustRegister(m.httpDuration, m.queryDuration,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+const namespace = "bankfeed"
+
+// Registry is where callers add collectors of their own (and tests gather).
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the registry in the Prometheus exposition formats.
+func (m *Metrics) Handler(logger *slog.Logger) http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+		ErrorLog:          slog.NewLogLogger(orDiscard(logger).Handler(), slog.LevelWarn),
+		ErrorHandling:     promhttp.ContinueOnError, // one failing collector must not hide the rest
+		EnableOpenMetrics: true,
+	})
+}
+
+// InternalMux is the internal listener's handler: /metrics, and
+// net/http/pprof under /debug/pprof/ only when pprof is set. It is never
+// mounted on the public router.
+func (m *Metrics) InternalMux(logger *slog.Logger, withPprof bool) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler(logger))
+	if withPprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index) // named profiles: heap, goroutine, allocs, ...
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	return mux
+}
+
+// AddDBPool exports a connection pool's sql.DBStats as go_sql_* with
+// db_name=name (e.g. "writer", "reader").
+func (m *Metrics) AddDBPool(name string, db *sql.DB) error {
+	if m == nil {
+		return nil
+	}
+	return m.reg.Register(collectors.NewDBStatsCollector(db, name))
+}
+
+// TokenIssued counts a token endpoint request that issued tokens.
+func (m *Metrics) TokenIssued(grantType string) {
+	if m == nil {
+		return
+	}
+	m.tokensIssued.WithLabelValues(grantTypeLabel(grantType)).Inc()
+}
+
+// TokenFailed counts a token endpoint request answered with an RFC 6749
+// error (errCode, e.g. invalid_grant).
+func (m *Metrics) TokenFailed(grantType, errCode string) {
+	if m == nil {
+		return
+	}
+	m.tokenErrors.WithLabelValues(grantTypeLabel(grantType), oauthErrorLabel(errCode)).Inc()
+}
+
+// Sign-in outcomes.
+const (
+	SignInSuccess = "success"
+	SignInFailure = "failure" // wrong credentials or unknown login ID
+	SignInLocked  = "locked"  // refused because the login ID is locked
+)
+
+// SignIn counts one sign-in attempt by outcome.
+func (m *Metrics) SignIn(outcome string) {
+	if m == nil {
+		return
+	}
+	switch outcome {
+	case SignInSuccess, SignInFailure, SignInLocked:
+	default:
+		outcome = other
+	}
+	m.signIns.WithLabelValues(outcome).Inc()
+}
+
+// LockedOut counts a failure that started a lockout.
+func (m *Metrics) LockedOut() {
+	if m != nil {
+		m.lockouts.Inc()
+	}
+}
+
+// ApprovalSubmitted counts a maker-checker request submitted.
+func (m *Metrics) ApprovalSubmitted() {
+	if m != nil {
+		m.approvalsSubmitted.Inc()
+	}
+}
+
+// ApprovalDecided counts a decided request: approved is the checker's
+// decision.
+func (m *Metrics) ApprovalDecided(approved bool) {
+	if m == nil {
+		return
+	}
+	d := "rejected"
+	if approved {
+		d = "approved"
+	}
+	m.approvalsDecided.WithLabelValues(d).Inc()
+}
+
+// RateLimited counts a data API request refused by the rate limit.
+func (m *Metrics) RateLimited() {
+	if m != nil {
+		m.rateLimited.Inc()
+	}
+}
+
+// Export counts one export written in format with its entries and bytes.
+func (m *Metrics) Export(format string, entries int, bytes int64) {
+	if m == nil {
+		return
+	}
+	f := formatLabel(format)
+	m.exports.WithLabelValues(f).Inc()
+	m.exportEntries.WithLabelValues(f).Add(float64(entries))
+	m.exportBytes.WithLabelValues(f).Add(float64(bytes))
+}
+
+// Webhook delivery outcomes.
+const (
+	WebhookDelivered = "delivered" // the receiver answered 2xx
+	WebhookRetry     = "retry"     // failed; another attempt is scheduled
+	WebhookFailed    = "failed"    // failed for good: no attempt left
+)
+
+// WebhookDelivery counts one delivery attempt by outcome.
+func (m *Metrics) WebhookDelivery(outcome string) {
+	if m == nil {
+		return
+	}
+	switch outcome {
+	case WebhookDelivered, WebhookRetry, WebhookFailed:
+	default:
+		outcome = other
+	}
+	m.webhookDeliveries.WithLabelValues(outcome).Inc()
+}
+
+// ObserveQuery records one database statement's time; operation is a
+// statement verb (select, insert, update, delete), anything else is "other".
+func (m *Metrics) ObserveQuery(operation string, d time.Duration, failed bool) {
+	if m == nil {
+		return
+	}
+	switch operation {
+	case "select", "insert", "update", "delete":
+	default:
+		operation = other
+	}
+	m.queryDuration.WithLabelValues(operation).Observe(d.Seconds())
+	if failed {
+		m.queryErrors.WithLabelValues(operation).Inc()
+	}
+}
+
+// State is what the database says at scrape time, the same on every
+// replica: gauges a single process could not count.
+type State struct {
+	ActiveSessions   int64 // browser sessions not expired
+	LockedLogins     int64 // login IDs (users and unknown IDs) locked now
+	PendingApprovals int64 // maker-checker requests awaiting a decision
+}
+
+// AddState exports read's State as gauges, read once per scrape with a
+// bounded time; a failed read leaves the gauges out of that scrape and is
+// logged.
+func (m *Metrics) AddState(read func(context.Context) (State, error), logger *slog.Logger) error {
+	if m == nil {
+		return nil
+	}
+	return m.reg.Register(&stateCollector{read: read, log: orDiscard(logger)})
+}
+
+type stateCollector struct {
+	read func(context.Context) (State, error)
+	log  *slog.Logger
+}
+
+var (
+	descSessions = prometheus.NewDesc(namespace+"_signin_sessions_active", "Browser sessions on the bank's pages that have not expired.", nil, nil)
+	descLocked   = prometheus.NewDesc(namespace+"_signin_locked_logins", "Login IDs locked now by failed sign-ins.", nil, nil)
+	descPending  = prometheus.NewDesc(namespace+"_approvals_pending", "Maker-checker requests awaiting a decision.", nil, nil)
+)
+
+func (s *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descSessions
+	ch <- descLocked
+	ch <- descPending
+}
+
+func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	st, err := s.read(ctx)
+	if err != nil {
+		s.log.WarnContext(ctx, "metrics: reading the database's state failed", "err", err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(descSessions, prometheus.GaugeValue, float64(st.ActiveSessions))
+	ch <- prometheus.MustNewConstMetric(descLocked, prometheus.GaugeValue, float64(st.LockedLogins))
+	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(st.PendingApprovals))
+}
+
+// other stands for any label value outside a metric's known set, so a
+// caller's input can never create series.
+const other = "other"
+
+func grantTypeLabel(g string) string {
+	switch g {
+	case "authorization_code", "refresh_token", "client_credentials",
+		"urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:token-exchange":
+		return g
+	case "":
+		return "none"
+	}
+	return other
+}
+
+func oauthErrorLabel(e string) string {
+	switch e {
+	case "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type",
+		"invalid_scope", "server_error", "temporarily_unavailable", "access_denied", "request_unauthorized",
+		"invalid_dpop_proof", "use_dpop_nonce":
+		return e
+	}
+	return other
+}
+
+// formatLabel keeps an export format's registered name (a fixed list the
+// caller looked the request up in) and refuses anything unlike one.
+func formatLabel(f string) string {
+	if f == "" || len(f) > 32 {
+		return other
+	}
+	for _, r := range f {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+			return other
+		}
+	}
+	return f
+}
+
+// statusText is the code label of each status, made once: strconv.Itoa
+// allocates for numbers of three digits.
+var statusText = func() (s [600]string) {
+	for i := range s {
+		s[i] = strconv.Itoa(i)
+	}
+	return s
+}()
+
+// Middleware counts and times every request by its route template (echo's
+// c.Path(), never the raw path: an ID in a path must not become a series),
+// method and final status. Place it outside the access log, which turns a
+// handler's error into the response whose status this reads. A nil
+// *Metrics gives a pass-through.
+func (m *Metrics) Middleware() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if m == nil {
+			return next
+		}
+		return func(c echo.Context) error {
+			start := time.Now()
+			if err := next(c); err != nil {
+				c.Error(err) // write the status we count
+			}
+			route := c.Path()
+			if route == "" {
+				route = "unmatched" // no route: the raw path stays out
+			}
+			method := methodLabel(c.Request().Method)
+			code := c.Response().Status
+			if code < 0 || code >= len(statusText) {
+				code = 0
+			}
+			m.httpRequests.WithLabelValues(route, method, statusText[code]).Inc()
+			m.httpDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+			return nil
+		}
+	}
+}
+
+// methodLabel bounds the method label: a client may send any token.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "OTHER"
+}
+
+func orDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
