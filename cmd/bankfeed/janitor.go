@@ -13,17 +13,26 @@ import (
 // database every sweepInterval. A record is kept for
 // sweepRetention past its expiry so that a late replay of a code or a
 // rotated refresh token is still recognised as reuse (and revokes its
-// family) instead of looking unknown. Every replica may sweep: the DELETEs
-// are idempotent.
+// family) instead of looking unknown.
+//
+// With several replicas on one PostgreSQL database, one sweeps at a time: a
+// sweep runs under an advisory lock (gormstore.TryExclusive), and a replica
+// that finds it held skips that tick, leaving the work to the holder, instead
+// of running the same DELETEs over the same rows beside it. On SQLite every
+// sweep runs, as before.
 const (
 	sweepInterval  = 10 * time.Minute
 	sweepRetention = 24 * time.Hour
 )
 
+// sweepLock names the sweep's lock among the replicas.
+const sweepLock = "sweep-expired"
+
 // sweepStore is what the janitor sweeps.
 type sweepStore interface {
 	store.TokenStore
 	store.SignInStore
+	TryExclusive(ctx context.Context, name string, fn func(context.Context) error) (bool, error)
 }
 
 // sweepExpired runs sweepOnce every interval until ctx ends.
@@ -41,18 +50,29 @@ func sweepExpired(ctx context.Context, st sweepStore, logger *slog.Logger, now f
 }
 
 // sweepOnce deletes what expired before now − sweepRetention and logs how
-// many tokens went; a failure is logged and retried at the next tick.
-func sweepOnce(ctx context.Context, st sweepStore, logger *slog.Logger, now time.Time) {
-	// A failure count has no replay to recognise: it goes once forgotten.
-	if _, err := st.DeleteExpiredLoginFailures(ctx, now); err != nil {
-		logger.WarnContext(ctx, "sweep expired login failures", "err", err)
+// many tokens went; a failure is logged and retried at the next tick. It
+// reports whether it swept: false when another replica was sweeping.
+func sweepOnce(ctx context.Context, st sweepStore, logger *slog.Logger, now time.Time) bool {
+	swept, err := st.TryExclusive(ctx, sweepLock, func(ctx context.Context) error {
+		// A failure count has no replay to recognise: it goes once forgotten.
+		if _, err := st.DeleteExpiredLoginFailures(ctx, now); err != nil {
+			logger.WarnContext(ctx, "sweep expired login failures", "err", err)
+		}
+		n, err := st.DeleteExpiredTokens(ctx, now.Add(-sweepRetention))
+		if err != nil {
+			logger.WarnContext(ctx, "sweep expired tokens", "err", err)
+			return nil
+		}
+		if n > 0 {
+			logger.InfoContext(ctx, "swept expired tokens", "count", n)
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		logger.WarnContext(ctx, "sweep expired records", "err", err)
+	case !swept:
+		logger.DebugContext(ctx, "sweep skipped: another replica is sweeping")
 	}
-	n, err := st.DeleteExpiredTokens(ctx, now.Add(-sweepRetention))
-	if err != nil {
-		logger.WarnContext(ctx, "sweep expired tokens", "err", err)
-		return
-	}
-	if n > 0 {
-		logger.InfoContext(ctx, "swept expired tokens", "count", n)
-	}
+	return swept
 }

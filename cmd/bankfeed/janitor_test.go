@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/bankfeed/bankfeed/store"
+	"github.com/bankfeed/bankfeed/store/gormstore"
 	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
 
@@ -53,5 +55,71 @@ func TestSweepExpiredTokens(t *testing.T) {
 		if _, err := st.GetToken(ctx, store.TokenAuthorizeCode, sig); err != nil {
 			t.Errorf("%s swept too early: %v", sig, err)
 		}
+	}
+}
+
+// blockingSweep is a replica's store whose sweep stops inside, holding what
+// the sweep holds, until release is closed.
+type blockingSweep struct {
+	*gormstore.Store
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b blockingSweep) DeleteExpiredLoginFailures(ctx context.Context, before time.Time) (int64, error) {
+	close(b.entered)
+	<-b.release
+	return b.Store.DeleteExpiredLoginFailures(ctx, before)
+}
+
+// TestSweepOneReplicaAtATime: two replicas on one PostgreSQL database do not
+// sweep at once. While the first is inside its sweep, the second's sweep is
+// skipped and deletes nothing; once the first is done, the second sweeps
+// again (the lock was released). Issue 11 §2 "Many replicas".
+func TestSweepOneReplicaAtATime(t *testing.T) {
+	dsn := gormtest.PostgresDSN(t, "cmd_test")
+	replica1 := gormtest.Open(t, "cmd_test", gormstore.Config{DSN: dsn})
+	replica2 := gormtest.OpenUnmigrated(t, "cmd_test", gormstore.Config{DSN: dsn})
+	ctx := t.Context()
+	now := time.Now()
+	logger := slog.New(slog.DiscardHandler)
+	put := func(sig string) {
+		t.Helper()
+		if err := replica1.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAuthorizeCode, Signature: sig, RequestID: "req_" + sig,
+			ClientID: "c", Active: true, RequestedAt: now.Add(-72 * time.Hour), ExpiresAt: now.Add(-sweepRetention - time.Hour), Request: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exists := func(sig string) bool {
+		t.Helper()
+		_, err := replica1.GetToken(ctx, store.TokenAuthorizeCode, sig)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	put("old1")
+
+	first := blockingSweep{Store: replica1, entered: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan bool, 1)
+	go func() { done <- sweepOnce(ctx, first, logger, now) }()
+	<-first.entered
+	if swept := sweepOnce(ctx, replica2, logger, now); swept {
+		t.Error("the second replica swept while the first was sweeping")
+	}
+	if !exists("old1") {
+		t.Error("the second replica deleted expired tokens while the first was sweeping")
+	}
+	close(first.release)
+	if !<-done {
+		t.Error("the first replica's sweep reports it did not sweep")
+	}
+	if exists("old1") {
+		t.Error("the first replica's sweep left an expired token")
+	}
+
+	put("old2")
+	if !sweepOnce(ctx, replica2, logger, now) || exists("old2") {
+		t.Error("the second replica could not sweep after the first had finished: lock not released")
 	}
 }
