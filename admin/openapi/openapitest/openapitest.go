@@ -121,8 +121,8 @@ func clip(b []byte) string {
 
 // Check validates one request (with its body) and its response against s:
 //   - a request no operation matches must be answered 404, or 405 with
-//     Allow (or refused for its token: 401, 403; or fail: 500), with the
-//     matching problem — the APIs authenticate before routing;
+//     Allow (or refused for its token: 401, 403; or fail: 500, 503), with
+//     the matching problem — the APIs authenticate before routing;
 //   - the response must be one the operation documents (status, headers,
 //     body schema);
 //   - a request the server accepted (2xx) must satisfy the operation's
@@ -152,6 +152,8 @@ func (s *Spec) Check(r *http.Request, reqBody []byte, status int, hdr http.Heade
 			want = "ForbiddenProblem"
 		case status == http.StatusInternalServerError:
 			want = "InternalProblem"
+		case status == http.StatusServiceUnavailable && hdr.Get("Retry-After") != "":
+			want = "UnavailableProblem"
 		default:
 			return fmt.Errorf("%s %s has no operation in the document (%v), yet it was answered %d", r.Method, r.URL.Path, err, status)
 		}
