@@ -73,6 +73,7 @@ is in README.md ("Configuration").`,
 
 	root.AddCommand(a.serveCommand(), a.migrateCommand(), a.demoCommand(), a.versionCommand())
 	root.AddCommand(a.clientsCommand(), a.keysCommand(), a.importCommand(), a.businessCommand())
+	root.AddCommand(a.healthcheckCommand(), a.backupCommand())
 	return root
 }
 

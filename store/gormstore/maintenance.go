@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -57,14 +58,15 @@ var ErrBackupUnsupported = errors.New("gormstore: backup: only an embedded SQLit
 // and the copy holds exactly the commits before it began). The copy is
 // written to a temporary file beside path and moved there only once
 // complete, so path never holds half a backup; an existing path is refused
-// unless overwrite is set. It returns the copy's size in bytes.
+// unless overwrite is set (an error matching fs.ErrExist). It returns the
+// copy's size in bytes.
 func (s *Store) BackupSQLite(ctx context.Context, path string, overwrite bool) (int64, error) {
 	if s.dialect != dialectSQLite {
 		return 0, ErrBackupUnsupported
 	}
 	if !overwrite {
 		if _, err := os.Lstat(path); err == nil {
-			return 0, fmt.Errorf("gormstore: backup: %s already exists", path)
+			return 0, fmt.Errorf("gormstore: backup: %s: %w", path, fs.ErrExist)
 		}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
