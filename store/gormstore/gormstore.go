@@ -57,6 +57,7 @@ type Store struct {
 	log     *slog.Logger
 	now     func() time.Time
 	closers []*sql.DB
+	observe StatementObserver // Instrument's; nil: statements are not timed
 }
 
 // Open connects to the database named by cfg.DSN. It does not migrate: call
@@ -88,7 +89,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if isPostgres(cfg.DSN) {
 		s.dialect = dialectPostgres
-		db, err := gorm.Open(postgres.New(postgres.Config{DSN: cfg.DSN}), gcfg())
+		db, err := gorm.Open(pgDialector{postgres.New(postgres.Config{DSN: cfg.DSN}).(*postgres.Dialector)}, gcfg())
 		if err != nil {
 			return nil, fmt.Errorf("gormstore: open postgres: %w", err)
 		}
@@ -170,7 +171,7 @@ func openSQLite(dsn string, writer bool, gcfg *gorm.Config) (*gorm.DB, error) {
 		sep = "&"
 	}
 	full := dsn + sep + q.Encode()
-	db, err := gorm.Open(sqlite.Open(full), gcfg)
+	db, err := gorm.Open(sqliteDialector{sqlite.Open(full).(*sqlite.Dialector)}, gcfg)
 	if err != nil {
 		return nil, fmt.Errorf("gormstore: open sqlite: %w", err)
 	}

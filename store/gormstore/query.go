@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -24,6 +25,9 @@ type rowScanner interface {
 // allocation each), and on the hot reads — a page of 101 transactions, the
 // joined access records — that was a third of the server's CPU.
 func (s *Store) query(ctx context.Context, text string, args []any, each func(rowScanner) error) error {
+	if err := checkArgs(args); err != nil {
+		return err
+	}
 	if s.dialect == dialectPostgres && s.txFrom(ctx) == nil && s.pg != nil {
 		conn, err := s.pg.Conn(ctx)
 		if err != nil {
@@ -35,12 +39,16 @@ func (s *Store) query(ctx context.Context, text string, args []any, each func(ro
 			if !ok {
 				return fmt.Errorf("postgres connection is a %T, not pgx's", dc)
 			}
+			start := time.Now()
 			rows, err := c.Conn().Query(ctx, dollarPlaceholders(text), args...)
 			if err != nil {
+				s.observeQuery(start, err)
 				return err
 			}
 			defer rows.Close()
-			return eachRow(rawRows{rows}, each)
+			err = eachRow(rawRows{rows}, each)
+			s.observeQuery(start, err)
+			return err
 		})
 	}
 	rows, err := s.read(ctx).Raw(text, args...).Rows()
