@@ -16,6 +16,12 @@ var (
 	ErrInvalid = errors.New("invalid")
 	// ErrForbidden: the actor lacks a right; wrapped in a *RightError.
 	ErrForbidden = errors.New("forbidden")
+	// ErrUnavailable: the storage could not be reached or used (connection
+	// refused or lost, pool closed, timed out, disk I/O). It says nothing of
+	// the request: callers answer 503 with Retry-After, never "not found" or
+	// "bad credentials", and must not act on it as a refusal (no lockout,
+	// no revocation).
+	ErrUnavailable = errors.New("storage unavailable")
 )
 
 // RuleError is a domain rule broken by input. Field names the offending input
