@@ -73,6 +73,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SigningKeys", testSigningKeys},
 		{"InTxCommitAndRollback", testInTx},
 		{"ConcurrentOAuthWrites", testConcurrentOAuthWrites},
+		{"TextRefused", testTextRefused},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
