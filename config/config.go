@@ -28,6 +28,10 @@ type Config struct {
 	Demo bool `yaml:"demo" env:"DEMO"`
 	// TrustedProxies are the IPs or CIDRs whose X-Forwarded-For is believed.
 	TrustedProxies []string `yaml:"trusted_proxies" env:"TRUSTED_PROXIES"`
+	// MemoryLimit is the Go runtime's soft memory limit (debug.SetMemoryLimit)
+	// with a unit, e.g. "512MiB" or "1GiB"; "off" sets none. The standard
+	// GOMEMLIMIT environment variable, when set, wins.
+	MemoryLimit string `yaml:"memory_limit" env:"MEMORY_LIMIT"`
 
 	Log           Log           `yaml:"log"`
 	Secrets       Secrets       `yaml:"secrets"`
@@ -80,6 +84,18 @@ type SignIn struct {
 	MaxFailedAttempts int           `yaml:"max_failed_attempts" env:"SIGNIN_MAX_FAILED_ATTEMPTS"`
 	LockoutDuration   time.Duration `yaml:"lockout_duration" env:"SIGNIN_LOCKOUT_DURATION"`
 	SessionLifespan   time.Duration `yaml:"session_lifespan" env:"SIGNIN_SESSION_LIFESPAN"`
+	// MaxConcurrentHashes bounds the argon2id computations (64 MiB each) the
+	// process runs at once; 0: the number of CPUs, at least 2.
+	MaxConcurrentHashes int `yaml:"max_concurrent_hashes" env:"SIGNIN_MAX_CONCURRENT_HASHES"`
+	// HashQueue is how many sign-ins may wait for a hashing slot, at most
+	// HashQueueTimeout; beyond, 503 with Retry-After. 0: twice the slots.
+	HashQueue        int           `yaml:"hash_queue" env:"SIGNIN_HASH_QUEUE"`
+	HashQueueTimeout time.Duration `yaml:"hash_queue_timeout" env:"SIGNIN_HASH_QUEUE_TIMEOUT"`
+	// RateLimitPerAddress and RateLimitPerLoginID are sign-in attempts per
+	// minute per client address and per typed login ID, in each replica;
+	// beyond, 429 with Retry-After. 0 disables a limit.
+	RateLimitPerAddress int `yaml:"rate_limit_per_address" env:"SIGNIN_RATE_LIMIT_PER_ADDRESS"`
+	RateLimitPerLoginID int `yaml:"rate_limit_per_login_id" env:"SIGNIN_RATE_LIMIT_PER_LOGIN_ID"`
 }
 
 // DataAPI configures the read-only data API and its exports.
@@ -134,6 +150,7 @@ func Default() Config {
 		DataDir:        "./data",
 		Issuer:         "http://localhost:8080",
 		MigrateOnStart: true,
+		MemoryLimit:    "512MiB",
 		Log:            Log{Format: "text", Level: "info"},
 		OAuth: OAuth{
 			AccessTokenLifespan:   10 * time.Minute,
@@ -148,6 +165,10 @@ func Default() Config {
 			MaxFailedAttempts: 5,
 			LockoutDuration:   15 * time.Minute,
 			SessionLifespan:   30 * time.Minute,
+			HashQueueTimeout:  2 * time.Second,
+
+			RateLimitPerAddress: 30,
+			RateLimitPerLoginID: 10,
 		},
 		DataAPI: DataAPI{RateLimitPerMinute: 600, MaxExportDays: 366},
 		Exports: Exports{

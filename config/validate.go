@@ -86,6 +86,16 @@ func (c Config) Validate() error {
 		"%sSIGNIN_MAX_FAILED_ATTEMPTS: %d is out of range [1, 100]", EnvPrefix, c.SignIn.MaxFailedAttempts)
 	between("SIGNIN_LOCKOUT_DURATION", c.SignIn.LockoutDuration, time.Second, 30*24*time.Hour)
 	between("SIGNIN_SESSION_LIFESPAN", c.SignIn.SessionLifespan, time.Minute, 24*time.Hour)
+	check(c.SignIn.MaxConcurrentHashes < 0 || c.SignIn.MaxConcurrentHashes > 1024,
+		"%sSIGNIN_MAX_CONCURRENT_HASHES: %d is out of range [0, 1024] (0: the number of CPUs)", EnvPrefix, c.SignIn.MaxConcurrentHashes)
+	check(c.SignIn.HashQueue < 0 || c.SignIn.HashQueue > 100000,
+		"%sSIGNIN_HASH_QUEUE: %d is out of range [0, 100000] (0: twice the hashing slots)", EnvPrefix, c.SignIn.HashQueue)
+	between("SIGNIN_HASH_QUEUE_TIMEOUT", c.SignIn.HashQueueTimeout, 10*time.Millisecond, time.Minute)
+	check(c.SignIn.RateLimitPerAddress < 0, "%sSIGNIN_RATE_LIMIT_PER_ADDRESS: must not be negative (0 disables the limit)", EnvPrefix)
+	check(c.SignIn.RateLimitPerLoginID < 0, "%sSIGNIN_RATE_LIMIT_PER_LOGIN_ID: must not be negative (0 disables the limit)", EnvPrefix)
+	if _, err := ParseMemoryLimit(c.MemoryLimit); err != nil {
+		errs = append(errs, fmt.Errorf("%sMEMORY_LIMIT: %w", EnvPrefix, err))
+	}
 
 	check(c.DataAPI.RateLimitPerMinute < 0, "%sDATAAPI_RATE_LIMIT_PER_MINUTE: must not be negative (0 disables the limit)", EnvPrefix)
 	check(c.DataAPI.MaxExportDays < 1 || c.DataAPI.MaxExportDays > 3660,
@@ -257,6 +267,29 @@ func ParseBodyLimit(s string) (int64, error) {
 	shift := map[string]uint{"": 0, "K": 10, "M": 20, "G": 30}[m[2]]
 	if n <= 0 || n > (1<<40)>>shift {
 		return 0, fmt.Errorf("%q is out of range (1 byte to 1T)", s)
+	}
+	return n << shift, nil
+}
+
+// ParseMemoryLimit reads memory_limit: a number of bytes with a unit B,
+// KiB, MiB, GiB or TiB (GOMEMLIMIT's syntax), at least 64MiB, or "off"
+// (returns 0: no limit).
+func ParseMemoryLimit(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "off" {
+		return 0, nil
+	}
+	m := regexp.MustCompile(`^([0-9]+)(B|KiB|MiB|GiB|TiB)$`).FindStringSubmatch(s)
+	if m == nil {
+		return 0, fmt.Errorf("%q is not a size such as 512MiB or 1GiB, nor off", s)
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	shift := map[string]uint{"B": 0, "KiB": 10, "MiB": 20, "GiB": 30, "TiB": 40}[m[2]]
+	if err != nil || n > (1<<50)>>shift {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	if n<<shift < 64<<20 {
+		return 0, fmt.Errorf("%q is below 64MiB, too little for one password hash", s)
 	}
 	return n << shift, nil
 }

@@ -1,12 +1,18 @@
 package store
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 	"unicode"
 
 	"golang.org/x/crypto/argon2"
@@ -22,47 +28,209 @@ const (
 	argonSaltLen = 16
 )
 
+// ErrHashBusy: every password-hashing slot is taken and the short queue in
+// front of them is full, or the wait for a slot ran out. Callers answer 503
+// with Retry-After; nothing about the secret was checked.
+var ErrHashBusy = errors.New("store: password hashing busy")
+
+// HashLimits bound the argon2id work of the whole process: each hash holds
+// argonMemory (64 MiB) while it runs, so concurrent hashes, not requests,
+// decide the memory a sign-in flood can take (issue 11, finding 1).
+type HashLimits struct {
+	// MaxConcurrent hashes run at once (≤0: the number of CPUs, at least 2).
+	MaxConcurrent int
+	// Queue is how many callers may wait for a slot beyond them; a caller
+	// that finds the queue full is refused at once. Negative: none.
+	Queue int
+	// QueueTimeout is the longest wait for a slot (≤0: 2 s).
+	QueueTimeout time.Duration
+}
+
+// DefaultHashLimits are the limits before SetHashLimits: one hash per CPU
+// (at least 2), a queue of twice that, a 2 s wait.
+func DefaultHashLimits() HashLimits {
+	n := max(2, runtime.NumCPU())
+	return HashLimits{MaxConcurrent: n, Queue: 2 * n, QueueTimeout: 2 * time.Second}
+}
+
+// hashGate is the process-wide semaphore every argon2id computation takes.
+type hashGate struct {
+	limits  HashLimits
+	slots   chan struct{}
+	waiting atomic.Int64
+	running atomic.Int64
+	peak    atomic.Int64
+}
+
+var (
+	gateMu sync.Mutex
+	gate   = newHashGate(DefaultHashLimits())
+)
+
+func newHashGate(l HashLimits) *hashGate {
+	d := DefaultHashLimits()
+	if l.MaxConcurrent <= 0 {
+		l.MaxConcurrent = d.MaxConcurrent
+	}
+	if l.Queue < 0 {
+		l.Queue = 0
+	}
+	if l.QueueTimeout <= 0 {
+		l.QueueTimeout = d.QueueTimeout
+	}
+	return &hashGate{limits: l, slots: make(chan struct{}, l.MaxConcurrent)}
+}
+
+// SetHashLimits replaces the process's bound on argon2id work (serve calls
+// it once at start; tests set small limits). Hashes already running finish
+// under the old bound.
+func SetHashLimits(l HashLimits) {
+	g := newHashGate(l)
+	gateMu.Lock()
+	gate = g
+	gateMu.Unlock()
+}
+
+func currentGate() *hashGate {
+	gateMu.Lock()
+	defer gateMu.Unlock()
+	return gate
+}
+
+// HashStats is what the bound observes: hashes running now and the most
+// that ever ran at once under the current limits.
+type HashStats struct {
+	Running, Peak int
+	Limits        HashLimits
+}
+
+// CurrentHashStats reports the bound's counters (for tests and metrics).
+func CurrentHashStats() HashStats {
+	g := currentGate()
+	return HashStats{Running: int(g.running.Load()), Peak: int(g.peak.Load()), Limits: g.limits}
+}
+
+// acquire takes a slot. queued callers (sign-in) wait at most QueueTimeout
+// behind at most Queue others, else ErrHashBusy; unqueued callers
+// (administrative and first sign-in paths, authenticated and rare) wait for a
+// slot as long as ctx allows, so they are bounded too but never refused.
+func (g *hashGate) acquire(ctx context.Context, queued bool) (release func(), err error) {
+	select {
+	case g.slots <- struct{}{}:
+	default:
+		if queued {
+			if g.waiting.Add(1) > int64(g.limits.Queue) {
+				g.waiting.Add(-1)
+				return nil, ErrHashBusy
+			}
+			defer g.waiting.Add(-1)
+			t := time.NewTimer(g.limits.QueueTimeout)
+			defer t.Stop()
+			select {
+			case g.slots <- struct{}{}:
+			case <-t.C:
+				return nil, ErrHashBusy
+			case <-ctx.Done():
+				return nil, fmt.Errorf("store: wait for password hashing: %w", ctx.Err())
+			}
+		} else {
+			select {
+			case g.slots <- struct{}{}:
+			case <-ctx.Done():
+				return nil, fmt.Errorf("store: wait for password hashing: %w", ctx.Err())
+			}
+		}
+	}
+	n := g.running.Add(1)
+	for p := g.peak.Load(); n > p && !g.peak.CompareAndSwap(p, n); p = g.peak.Load() {
+	}
+	return func() {
+		g.running.Add(-1)
+		<-g.slots
+	}, nil
+}
+
+// idKey runs argon2id inside a slot of the gate.
+func idKey(ctx context.Context, queued bool, secret, salt []byte, t, m uint32, p uint8, n uint32) ([]byte, error) {
+	release, err := currentGate().acquire(ctx, queued)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return argon2.IDKey(secret, salt, t, m, p, n), nil
+}
+
 // HashSecret hashes a password or security answer with argon2id and returns
-// a PHC string ($argon2id$v=19$m=...,t=...,p=...$salt$hash).
+// a PHC string ($argon2id$v=19$m=...,t=...,p=...$salt$hash). It waits for a
+// slot of the process's hashing bound without a queue limit.
 func HashSecret(secret string) (string, error) {
+	return hashSecret(context.Background(), false, secret)
+}
+
+// HashSecretContext is HashSecret for request paths: it waits in the
+// bound's short queue and returns ErrHashBusy when that is full or the wait
+// runs out.
+func HashSecretContext(ctx context.Context, secret string) (string, error) {
+	return hashSecret(ctx, true, secret)
+}
+
+func hashSecret(ctx context.Context, queued bool, secret string) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("store: hash secret: %w", err)
 	}
-	key := argon2.IDKey([]byte(secret), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key, err := idKey(ctx, queued, []byte(secret), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	if err != nil {
+		return "", err
+	}
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
 }
 
 // VerifySecret reports whether secret matches the PHC hash, in constant time.
-// A malformed hash never matches.
+// A malformed hash never matches. Like HashSecret it waits for a slot of the
+// hashing bound without a queue limit.
 func VerifySecret(hash, secret string) bool {
+	ok, _ := verifySecret(context.Background(), false, hash, secret) // only ctx errors, and Background has none
+	return ok
+}
+
+// VerifySecretContext is VerifySecret for sign-in: ErrHashBusy when the
+// bound's queue is full or the wait runs out (nothing was verified).
+func VerifySecretContext(ctx context.Context, hash, secret string) (bool, error) {
+	return verifySecret(ctx, true, hash, secret)
+}
+
+func verifySecret(ctx context.Context, queued bool, hash, secret string) (bool, error) {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
+		return false, nil
 	}
 	var version int
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false
+		return false, nil
 	}
 	var m uint32
 	var t uint32
 	var p uint8
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || t == 0 || p == 0 || m > 1<<20 || t > 16 {
-		return false
+		return false, nil
 	}
 	enc := base64.RawStdEncoding
 	salt, err := enc.DecodeString(parts[4])
 	if err != nil {
-		return false
+		return false, nil
 	}
 	want, err := enc.DecodeString(parts[5])
 	if err != nil || len(want) == 0 || len(want) > 64 {
-		return false
+		return false, nil
 	}
-	got := argon2.IDKey([]byte(secret), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	got, err := idKey(ctx, queued, []byte(secret), salt, t, m, p, uint32(len(want)))
+	if err != nil {
+		return false, err
+	}
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
 // NormalizeAnswer makes security answers comparable: trimmed, lower case,

@@ -3,10 +3,14 @@ package store
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -201,5 +205,66 @@ func TestTokensAndIDs(t *testing.T) {
 func TestNormalizeAnswer(t *testing.T) {
 	if got := NormalizeAnswer("  Saint  Jean\tBaptiste "); got != "saint jean baptiste" {
 		t.Fatal(got)
+	}
+}
+
+// TestHashGateBoundsConcurrency: with 2 slots and a queue of 1, a burst of
+// callers never runs more than 2 argon2id computations at once; queued
+// callers beyond the queue get ErrHashBusy at once, and the unqueued
+// (administrative) path waits for a slot instead of being refused.
+func TestHashGateBoundsConcurrency(t *testing.T) {
+	SetHashLimits(HashLimits{MaxConcurrent: 2, Queue: 1, QueueTimeout: time.Minute})
+	t.Cleanup(func() { SetHashLimits(DefaultHashLimits()) })
+	hash, err := HashSecret("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	var wg sync.WaitGroup
+	var ok, busy, other atomic.Int32
+	for range n {
+		wg.Go(func() {
+			match, err := VerifySecretContext(t.Context(), hash, "x")
+			switch {
+			case errors.Is(err, ErrHashBusy):
+				busy.Add(1)
+			case err == nil && match:
+				ok.Add(1)
+			default:
+				other.Add(1)
+			}
+		})
+	}
+	for range n {
+		wg.Go(func() {
+			if !VerifySecret(hash, "x") {
+				other.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	st := CurrentHashStats()
+	if st.Peak > 2 || st.Peak < 1 {
+		t.Errorf("peak concurrent hashes = %d, want 1..2", st.Peak)
+	}
+	if busy.Load() == 0 || ok.Load() == 0 || other.Load() != 0 {
+		t.Errorf("queued callers: %d verified, %d busy, %d other; want some of each of the first two, none other", ok.Load(), busy.Load(), other.Load())
+	}
+	if st.Running != 0 {
+		t.Errorf("%d hashes still counted as running", st.Running)
+	}
+}
+
+// TestHashGateQueueTimeout: a queued caller waits at most QueueTimeout.
+func TestHashGateQueueTimeout(t *testing.T) {
+	SetHashLimits(HashLimits{MaxConcurrent: 1, Queue: 4, QueueTimeout: time.Millisecond})
+	t.Cleanup(func() { SetHashLimits(DefaultHashLimits()) })
+	release, err := currentGate().acquire(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if _, err := HashSecretContext(t.Context(), "x"); !errors.Is(err, ErrHashBusy) {
+		t.Fatalf("HashSecretContext with the only slot taken = %v, want ErrHashBusy", err)
 	}
 }
