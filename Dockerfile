@@ -2,6 +2,7 @@
 # Build: docker build --build-arg VERSION=$(git describe --always --dirty) -t bankfeed .
 # Run:   docker run -p 8080:8080 -v bankfeed-data:/data bankfeed serve --demo
 #        (a trial on this machine: --demo refuses a public issuer or PostgreSQL, see README "Docker")
+# Two replicas on PostgreSQL behind a TLS proxy: deploy/docker-compose.yml.
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
@@ -26,5 +27,9 @@ ENV BANKFEED_DATA_DIR=/data \
 VOLUME /data
 EXPOSE 8080
 USER nonroot:nonroot
+# Exec form: distroless has no shell (nor curl); the binary probes its own
+# GET /readyz at BANKFEED_ADDR and exits 0 or 1.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+	CMD ["/usr/local/bin/bankfeed", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/bankfeed"]
 CMD ["serve"]
