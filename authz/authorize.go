@@ -124,13 +124,19 @@ func (s *Server) handlePAR(c echo.Context) error {
 	if err == nil {
 		err = checkRequestParams(r.Form)
 	}
-	if err != nil {
+	if outage(ctx, err) {
+		s.writeUnavailable(ctx, w, pathPAR, err)
+		return nil
+	} else if err != nil {
 		s.logOAuthError(ctx, pathPAR, err)
 		s.provider.WritePushedAuthorizeError(ctx, w, ar, err)
 		return nil
 	}
 	resp, err := s.provider.NewPushedAuthorizeResponse(ctx, ar, newSession())
-	if err != nil {
+	if outage(ctx, err) {
+		s.writeUnavailable(ctx, w, pathPAR, err)
+		return nil
+	} else if err != nil {
 		s.logOAuthError(ctx, pathPAR, err)
 		s.provider.WritePushedAuthorizeError(ctx, w, ar, err)
 		return nil
@@ -382,6 +388,10 @@ func (s *Server) allowedDataScopes(ctx context.Context, u store.User) ([]string,
 // writeAuthorizeError writes through fosite: a redirect to the client only
 // when client and redirect URI were validated, otherwise a JSON error.
 func (s *Server) writeAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
+	if outage(ctx, err) {
+		s.writeUnavailablePage(ctx, w, err)
+		return
+	}
 	s.logOAuthError(ctx, pathAuthorize, err)
 	s.provider.WriteAuthorizeError(ctx, w, ar, err)
 }

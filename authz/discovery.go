@@ -77,7 +77,10 @@ func (s *Server) handleASMetadata(c echo.Context) error {
 // every keyCacheTTL and marshalled once per key-set change.
 func (s *Server) handleJWKS(c echo.Context) error {
 	ks, err := s.keys.get(c.Request().Context())
-	if err != nil {
+	if outage(c.Request().Context(), err) {
+		s.writeUnavailable(c.Request().Context(), c.Response(), pathJWKS, err)
+		return nil
+	} else if err != nil {
 		s.log.ErrorContext(c.Request().Context(), "jwks: load keys failed", "err", err)
 		return c.JSON(http.StatusInternalServerError, map[string]string{"error": "server_error"})
 	}

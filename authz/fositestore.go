@@ -70,7 +70,7 @@ func (a *fositeStore) client(ctx context.Context, id string) (*fositeClient, err
 		a.clients.Delete(id)
 		return nil, fmt.Errorf("authz: client not found: %w", fosite.ErrNotFound)
 	} else if err != nil {
-		return nil, fmt.Errorf("authz: get client: %w", err)
+		return nil, noteOutage(ctx, fmt.Errorf("authz: get client: %w", err))
 	}
 	fc, err := newFositeClient(c, a.now)
 	if err != nil {
@@ -84,7 +84,7 @@ func (a *fositeStore) client(ctx context.Context, id string) (*fositeClient, err
 func (a *fositeStore) ClientAssertionJWTValid(ctx context.Context, jti string) error {
 	used, err := a.st.JTIUsed(ctx, jti, a.now())
 	if err != nil {
-		return fmt.Errorf("authz: jti lookup: %w", err)
+		return noteOutage(ctx, fmt.Errorf("authz: jti lookup: %w", err))
 	}
 	if used {
 		return fosite.ErrJTIKnown
@@ -97,7 +97,7 @@ func (a *fositeStore) SetClientAssertionJWT(ctx context.Context, jti string, exp
 	if err := a.st.UseJTI(ctx, jti, exp); errors.Is(err, store.ErrConflict) {
 		return fosite.ErrJTIKnown
 	} else if err != nil {
-		return fmt.Errorf("authz: record jti: %w", err)
+		return noteOutage(ctx, fmt.Errorf("authz: record jti: %w", err))
 	}
 	return nil
 }
@@ -302,7 +302,7 @@ func (a *fositeStore) open(ctx context.Context, kind store.TokenKind, sig string
 	if errors.Is(err, store.ErrNotFound) {
 		return rec, nil, fmt.Errorf("authz: %s not found: %w", kind, fosite.ErrNotFound)
 	} else if err != nil {
-		return rec, nil, fmt.Errorf("authz: get %s: %w", kind, err)
+		return rec, nil, noteOutage(ctx, fmt.Errorf("authz: get %s: %w", kind, err))
 	}
 	b, err := a.seal.open(rec.Request, recordAD(kind, sig))
 	if err != nil {

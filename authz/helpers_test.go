@@ -54,15 +54,16 @@ func (c *clock) Freeze() {
 
 // env is one database, one or two authorization servers behind one URL.
 type env struct {
-	t     testing.TB
-	ctx   context.Context
-	st    *gormstore.Store
-	clock *clock
-	srv   *authz.Server // serves everything (or only /oauth2/authorize* with two)
-	srv2  *authz.Server // with two replicas: token, PAR, revoke, introspect…
-	ts    *httptest.Server
-	echo  *echo.Echo // the first replica's router (mount more pages on it)
-	iss   string
+	t      testing.TB
+	ctx    context.Context
+	st     *gormstore.Store
+	outage *gormtest.Outage // with envOpts.outage
+	clock  *clock
+	srv    *authz.Server // serves everything (or only /oauth2/authorize* with two)
+	srv2   *authz.Server // with two replicas: token, PAR, revoke, introspect…
+	ts     *httptest.Server
+	echo   *echo.Echo // the first replica's router (mount more pages on it)
+	iss    string
 
 	group   store.BusinessGroup
 	role    store.JobRole // View on Account summary and Manage statements
@@ -75,6 +76,8 @@ type env struct {
 type envOpts struct {
 	twoServers bool
 	cfg        func(*authz.Config)
+	// outage puts the database behind a gormtest.Outage (env.outage).
+	outage bool
 }
 
 var (
@@ -88,7 +91,13 @@ func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, ctx: ctx, clock: &clock{}}
-	st := gormtest.Open(t, "authz_test", gormstore.Config{Now: e.clock.Now})
+	var st *gormstore.Store
+	if o.outage {
+		e.outage = gormtest.OpenOutage(t, "authz_test", gormstore.Config{Now: e.clock.Now})
+		st = e.outage.Store
+	} else {
+		st = gormtest.Open(t, "authz_test", gormstore.Config{Now: e.clock.Now})
+	}
 	e.st = st
 
 	var ea, eb *echo.Echo

@@ -301,18 +301,18 @@ func redirectSecure(_ context.Context, u *url.URL) bool {
 
 // Mount registers every endpoint on e.
 func (s *Server) Mount(e *echo.Echo) {
-	e.GET(pathAuthorize, s.handleAuthorize)
-	e.POST(pathAuthorize, s.handleAuthorize)
-	e.GET(pathResume, s.handleResume)
-	e.POST(pathPAR, s.handlePAR)
-	e.POST(pathToken, s.handleToken)
-	e.POST(pathRevoke, s.handleRevoke)
-	e.POST(pathIntrospect, s.handleIntrospect)
-	e.GET(pathUserinfo, s.handleUserinfo)
-	e.POST(pathUserinfo, s.handleUserinfo)
+	e.GET(pathAuthorize, s.handleAuthorize, noteOutages)
+	e.POST(pathAuthorize, s.handleAuthorize, noteOutages)
+	e.GET(pathResume, s.handleResume, noteOutages)
+	e.POST(pathPAR, s.handlePAR, noteOutages)
+	e.POST(pathToken, s.handleToken, noteOutages)
+	e.POST(pathRevoke, s.handleRevoke, noteOutages)
+	e.POST(pathIntrospect, s.handleIntrospect, noteOutages)
+	e.GET(pathUserinfo, s.handleUserinfo, noteOutages)
+	e.POST(pathUserinfo, s.handleUserinfo, noteOutages)
 	e.GET(pathOIDCConfig, s.handleDiscovery)
 	e.GET(pathASMetadata, s.handleASMetadata)
-	e.GET(pathJWKS, s.handleJWKS)
+	e.GET(pathJWKS, s.handleJWKS, noteOutages)
 }
 
 // RotateKey adds a new signing key through this server and makes it current

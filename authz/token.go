@@ -33,7 +33,10 @@ func (s *Server) handleToken(c echo.Context) error {
 	}()
 	w := c.Response()
 	ar, err := s.provider.NewAccessRequest(ctx, c.Request(), newSession())
-	if err != nil {
+	if outage(ctx, err) {
+		s.writeUnavailable(ctx, w, pathToken, err)
+		return nil
+	} else if err != nil {
 		s.logOAuthError(ctx, pathToken, err)
 		s.provider.WriteAccessError(ctx, w, ar, err)
 		return nil
@@ -50,7 +53,10 @@ func (s *Server) handleToken(c echo.Context) error {
 		// and before the tokens were stored: the store refused them.
 		err = fosite.ErrInvalidGrant.WithHint(grantHint(store.ErrGrantConsentRevoked))
 	}
-	if err != nil {
+	if outage(ctx, err) {
+		s.writeUnavailable(ctx, w, pathToken, err)
+		return nil
+	} else if err != nil {
 		s.logOAuthError(ctx, pathToken, err)
 		s.provider.WriteAccessError(ctx, w, ar, err)
 		return nil
@@ -68,7 +74,10 @@ func (s *Server) handleRevoke(c echo.Context) error {
 		return map[string]any{"by": audit.ByClient, "clientId": cs.ClientID, "userId": cs.UserID}
 	})
 	err := s.provider.NewRevocationRequest(ctx, c.Request())
-	if err != nil {
+	if outage(ctx, err) {
+		s.writeUnavailable(ctx, c.Response(), pathRevoke, err)
+		return nil
+	} else if err != nil {
 		s.logOAuthError(ctx, pathRevoke, err)
 	}
 	s.provider.WriteRevocationResponse(ctx, c.Response(), err)
@@ -80,7 +89,10 @@ func (s *Server) handleRevoke(c echo.Context) error {
 func (s *Server) handleIntrospect(c echo.Context) error {
 	ctx := context.WithValue(c.Request().Context(), introspectingKey{}, true)
 	ir, err := s.provider.NewIntrospectionRequest(ctx, c.Request(), newSession())
-	if err != nil {
+	if outage(ctx, err) {
+		s.writeUnavailable(ctx, c.Response(), pathIntrospect, err)
+		return nil
+	} else if err != nil {
 		s.logOAuthError(ctx, pathIntrospect, err)
 		s.provider.WriteIntrospectionError(ctx, c.Response(), err)
 		return nil

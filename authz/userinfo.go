@@ -25,6 +25,9 @@ func (s *Server) handleUserinfo(c echo.Context) error {
 	if errors.Is(err, ErrInvalidToken) {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
+	} else if outage(ctx, err) {
+		s.writeUnavailable(ctx, w, pathUserinfo, err)
+		return nil
 	} else if err != nil {
 		s.log.ErrorContext(ctx, "userinfo: verify failed", "err", err)
 		return c.JSON(http.StatusInternalServerError, map[string]string{"error": "server_error"})

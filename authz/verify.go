@@ -61,7 +61,10 @@ func (s *Server) VerifyWith(ctx context.Context, token string, read func(ctx con
 		return store.Grant{}, ErrInvalidToken
 	}
 	if s.cfg.TokenFormat == "jwt" {
-		if err := s.verifyJWT(ctx, token); err != nil {
+		if err := s.verifyJWT(ctx, token); errors.Is(err, store.ErrUnavailable) {
+			// The keys could not be read: not the token's fault.
+			return store.Grant{}, fmt.Errorf("authz: verify: %w", err)
+		} else if err != nil {
 			return store.Grant{}, ErrInvalidToken
 		}
 	} else if !strings.HasPrefix(token, "ory_at_") || s.hmac.Enigma.Validate(ctx, strings.TrimPrefix(token, "ory_at_")) != nil {
