@@ -1,6 +1,7 @@
 package consent
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"strings"
@@ -31,11 +32,11 @@ func TestFinding7UnknownLoginIDLocksLikeKnown(t *testing.T) {
 
 	var mu sync.Mutex
 	var verified []string // hashes verified, in order
-	en.h.verify = func(hash, secret string) bool {
+	en.h.verify = func(ctx context.Context, hash, secret string) (bool, error) {
 		mu.Lock()
 		verified = append(verified, hash)
 		mu.Unlock()
-		return store.VerifySecret(hash, secret)
+		return store.VerifySecretContext(ctx, hash, secret)
 	}
 	attempt := func(login, password string) (status int, msg string, hashes []string) {
 		t.Helper()

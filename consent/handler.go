@@ -17,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -68,6 +69,13 @@ type Config struct {
 	// ConsentLifespan is how long a granted access lasts, shown on the consent
 	// page; 0 means until disconnected or revoked.
 	ConsentLifespan time.Duration
+	// Metrics counts sign-ins and lockouts; nil: none.
+	Metrics *metrics.Metrics
+	// RateLimitPerAddress and RateLimitPerLoginID are the sign-in attempts
+	// per minute a client address and a typed login ID may make in this
+	// process (token buckets); beyond, 429. 0 disables a limit.
+	RateLimitPerAddress int
+	RateLimitPerLoginID int
 }
 
 // Handler serves the bank's pages; build it with New and Mount it.
@@ -82,8 +90,10 @@ type Handler struct {
 	issuer    string // scheme://host[:port] of the issuer, for form-action
 	dummyHash string // verified for unknown users so timing does not tell them apart
 	lockout   store.Lockout
-	verify    func(hash, secret string) bool // store.VerifySecret; a seam for tests
+	verify    func(ctx context.Context, hash, secret string) (bool, error) // store.VerifySecretContext; a seam for tests
 	cop       *http.CrossOriginProtection
+	// perAddress and perLoginID limit sign-in attempts (nil: no limit).
+	perAddress, perLoginID *keyedLimiter
 }
 
 // pageNames are the templates that must exist (checked at start, like dex).
@@ -119,6 +129,9 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.ConsentLifespan < 0 {
 		return nil, errors.New("consent: Config.ConsentLifespan must not be negative")
 	}
+	if cfg.RateLimitPerAddress < 0 || cfg.RateLimitPerLoginID < 0 {
+		return nil, errors.New("consent: sign-in rate limits must not be negative")
+	}
 	h := &Handler{
 		cfg:     cfg,
 		store:   cfg.Store,
@@ -128,8 +141,11 @@ func New(cfg Config) (*Handler, error) {
 		secure:  u.Scheme == "https",
 		issuer:  u.Scheme + "://" + u.Host,
 		cop:     http.NewCrossOriginProtection(),
-		verify:  store.VerifySecret,
+		verify:  store.VerifySecretContext,
 		lockout: store.Lockout{MaxFailures: cfg.MaxFailedAttempts, Duration: cfg.LockoutDuration, Window: cfg.FailureWindow},
+
+		perAddress: newKeyedLimiter(cfg.RateLimitPerAddress, cfg.Now),
+		perLoginID: newKeyedLimiter(cfg.RateLimitPerLoginID, cfg.Now),
 	}
 	for _, name := range pageNames {
 		t, err := template.New(name).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
@@ -287,6 +303,7 @@ const (
 	errCSRF
 	errNotFound
 	errBadRequest
+	errBusy
 )
 
 type errorPage struct {
@@ -312,6 +329,8 @@ func (h *Handler) renderError(c echo.Context, status int, kind errKind, err erro
 		title, body = "not_found_title", "not_found_body"
 	case errBadRequest:
 		body = "bad_request_body"
+	case errBusy:
+		title, body = "busy_title", "signin_busy"
 	}
 	level := slog.LevelInfo
 	if status >= 500 {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,13 +105,28 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 		flow = f
 	}
 	loginID := strings.TrimSpace(c.FormValue("user_id"))
+	lang, _ := languageOf(c.Request())
+	l := catalogue(lang)
+	// Refusals before any hashing: they count no failure and, keyed by the
+	// login key of whatever was typed, answer alike for every login ID.
+	if r, which, limited := h.limitSignIn(c, loginID); limited {
+		if r.audit {
+			h.auditRateLimited(c, flow, which, loginID)
+		}
+		c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(r.retryAfter)))
+		return h.showLogin(c, http.StatusTooManyRequests, flow, loginID, l.T("signin_limited"), "")
+	}
 	a, err := h.authenticate(ctx, loginID, c.FormValue("password"))
+	if errors.Is(err, store.ErrHashBusy) {
+		h.log.DebugContext(ctx, "consent: sign-in refused, password hashing busy", "request_id", requestID(c))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(hashRetryAfter()))
+		return h.showLogin(c, http.StatusServiceUnavailable, flow, loginID, l.T("signin_busy"), "")
+	}
 	if err != nil {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
 	h.auditSignIn(c, flow, a)
-	lang, _ := languageOf(c.Request())
-	l := catalogue(lang)
+	h.countSignIn(a)
 	switch a.res {
 	case authFailed:
 		return h.showLogin(c, http.StatusUnauthorized, flow, loginID, l.T("bad_login"), "")
@@ -191,7 +207,9 @@ type signInAttempt struct {
 func (h *Handler) authenticate(ctx context.Context, loginID, password string) (signInAttempt, error) {
 	now := h.now()
 	if loginID == "" || password == "" || len(loginID) > 256 || len(password) > 1024 {
-		h.verify(h.dummyHash, password)
+		if _, err := h.verify(ctx, h.dummyHash, password); err != nil {
+			return signInAttempt{res: authFailed}, err
+		}
 		return signInAttempt{res: authFailed}, nil
 	}
 	t, err := h.signInTarget(ctx, loginID)
@@ -199,14 +217,22 @@ func (h *Handler) authenticate(ctx context.Context, loginID, password string) (s
 		return signInAttempt{res: authFailed}, err
 	}
 	if t.state.Locked(now) {
-		h.verify(h.dummyHash, password)
+		if _, err := h.verify(ctx, h.dummyHash, password); err != nil {
+			return signInAttempt{res: authFailed}, err
+		}
 		return signInAttempt{res: authLocked, target: t, state: t.state}, nil
 	}
 	hash := h.dummyHash
 	if t.known {
 		hash = t.user.PasswordHash
 	}
-	if !h.verify(hash, password) || !t.known {
+	// A busy hashing bound (store.ErrHashBusy) returns before anything is
+	// counted: the attempt was not checked, so it is no failure.
+	match, err := h.verify(ctx, hash, password)
+	if err != nil {
+		return signInAttempt{res: authFailed}, err
+	}
+	if !match || !t.known {
 		st, err := h.recordFailure(ctx, t, now)
 		if err != nil {
 			return signInAttempt{res: authFailed}, err
@@ -235,6 +261,7 @@ const (
 	reasonBadCredentials = "bad_credentials"         // wrong password, or a login ID nobody holds
 	reasonLockedOut      = "locked_out"              // tried while too many failures lock the login ID
 	reasonAdminLocked    = "locked_by_administrator" // the right password of a user an administrator locked
+	reasonRateLimited    = "rate_limited"            // refused by a per-address or per-login-ID limit, nothing checked
 )
 
 // auditSignIn records a sign-in attempt (issue 10 §5). A user's events go
@@ -373,14 +400,18 @@ func (h *Handler) handleFirstPost(c echo.Context) error {
 	if len(problems) > 0 {
 		return h.showFirst(c, http.StatusUnprocessableEntity, s, u, challenge, q, problems)
 	}
-	pwHash, err := store.HashSecret(pw)
+	pwHash, err := store.HashSecretContext(ctx, pw)
+	if err == nil {
+		answer, err = store.HashSecretContext(ctx, answer)
+	}
+	if errors.Is(err, store.ErrHashBusy) {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(hashRetryAfter()))
+		return h.renderError(c, http.StatusServiceUnavailable, errBusy, err)
+	}
 	if err != nil {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
-	ansHash, err := store.HashSecret(answer)
-	if err != nil {
-		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
-	}
+	ansHash := answer
 	u, err = h.store.UpdateUser(ctx, u.ID, func(cur store.User) (store.User, error) {
 		// The password checked above must still be the one to replace.
 		if !needsFirstSignIn(cur) || cur.PasswordHash != u.PasswordHash || !cur.CanSignIn(h.now()) {
@@ -435,4 +466,58 @@ func (h *Handler) handleLogout(c echo.Context) error {
 	}
 	h.setCookie(c, sessionCookie, "", -1)
 	return c.Redirect(http.StatusSeeOther, pathLogin+"?signed_out=1")
+}
+
+// Which sign-in rate limit refused an attempt (after.limit in the audit log).
+const (
+	limitAddress = "client_address"
+	limitLoginID = "login_id"
+)
+
+// limitSignIn spends one attempt of the client address and, if that passes,
+// one of the typed login ID's login key (the digest the lockout counts
+// nobody's failures under, computed alike for every ID, so a refusal tells
+// nothing about whether it exists). limited=false lets the attempt through.
+func (h *Handler) limitSignIn(c echo.Context, loginID string) (r limitRefusal, which string, limited bool) {
+	if r, ok := h.perAddress.take(c.RealIP()); !ok {
+		return r, limitAddress, true
+	}
+	if h.perLoginID == nil {
+		return limitRefusal{}, "", false
+	}
+	if r, ok := h.perLoginID.take(h.loginKey(loginID)); !ok {
+		return r, limitLoginID, true
+	}
+	return limitRefusal{}, "", false
+}
+
+// auditRateLimited records a sign-in refused by a rate limit, like other
+// refused sign-ins (reason rate_limited); take lets one through per key and
+// minute. A per-login-ID refusal names its subject as a failure would (the
+// user in their business group, or nobody's login key at the bank level);
+// a per-address one is about no login ID and stays at the bank level.
+func (h *Handler) auditRateLimited(c echo.Context, flow store.AuthFlow, which, loginID string) {
+	ctx := c.Request().Context()
+	e := audit.OriginOf(c).Event(audit.SignInFailed, audit.Refused, map[string]string{"reason": reasonRateLimited, "limit": which})
+	if which == limitLoginID && loginID != "" && len(loginID) <= 256 {
+		t, err := h.signInTarget(ctx, loginID)
+		if err != nil {
+			h.log.WarnContext(ctx, "consent: rate-limited sign-in not audited", "request_id", requestID(c), "err", err)
+			return
+		}
+		switch {
+		case t.known:
+			e.BusinessGroupID, e.ActorID, e.TargetType, e.TargetID = t.user.BusinessGroupID, t.user.ID, "user", t.user.ID
+		default:
+			e.TargetType, e.TargetID = "login_key", t.key
+		}
+	}
+	h.log.InfoContext(ctx, "consent: sign-in rate limited", "request_id", requestID(c), "limit", which)
+	audit.Record(ctx, h.store, h.log, h.now(), e)
+}
+
+// hashRetryAfter is the Retry-After of a sign-in refused because password
+// hashing is busy: the bound's queue timeout, at least a second.
+func hashRetryAfter() int {
+	return retryAfterSeconds(store.CurrentHashStats().Limits.QueueTimeout)
 }

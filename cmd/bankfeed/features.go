@@ -42,6 +42,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		PARLifespan:           cfg.OAuth.PARLifespan,
 		TokenFormat:           cfg.OAuth.TokenFormat,
 		RequirePAR:            cfg.OAuth.RequirePAR,
+		Metrics:               d.Metrics,
 	})
 	if err != nil {
 		return fmt.Errorf("authz: %w", err)
@@ -58,6 +59,10 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		LoginKeySecret:    derive(tokenSecret, "bankfeed consent login keys"),
 		SessionLifespan:   cfg.SignIn.SessionLifespan,
 		ConsentLifespan:   cfg.OAuth.ConsentLifespan,
+		Metrics:           d.Metrics,
+
+		RateLimitPerAddress: cfg.SignIn.RateLimitPerAddress,
+		RateLimitPerLoginID: cfg.SignIn.RateLimitPerLoginID,
 	})
 	if err != nil {
 		return fmt.Errorf("consent: %w", err)
@@ -75,6 +80,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		Bank:               export.Bank{Name: cfg.Exports.BankName, BIC: cfg.Exports.BIC, RoutingID: cfg.Exports.BankID},
 		QBOIntuBID:         cfg.Exports.QBOIntuBID,
 		MaxExportDays:      cfg.DataAPI.MaxExportDays,
+		Metrics:            d.Metrics,
 	})
 	if err != nil {
 		return fmt.Errorf("dataapi: %w", err)
@@ -85,7 +91,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 	if cfg.Notifications.WebhookURL != "" {
 		notifier = admin.WebhookNotifier{URL: cfg.Notifications.WebhookURL}
 	}
-	adm, err := admin.New(admin.Config{Store: d.Store, Verifier: as, Logger: d.Logger, Now: d.Now, Notifier: notifier})
+	adm, err := admin.New(admin.Config{Store: d.Store, Verifier: as, Logger: d.Logger, Now: d.Now, Notifier: notifier, Metrics: d.Metrics})
 	if err != nil {
 		return fmt.Errorf("admin: %w", err)
 	}
