@@ -1,6 +1,8 @@
 package dataapi
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
 	"slices"
 	"sort"
@@ -135,3 +137,19 @@ func (q *query) dateRange(today store.Date) (from, to store.Date) {
 }
 
 func (q *query) err() error { return q.errs.err() }
+
+// RefuseText answers a request that carries a NUL byte or invalid UTF-8 in
+// parameter name (in "query", "path" or "body"): the 400 invalid-parameters
+// problem every bad parameter gets. The server's edge check calls it before
+// routing reaches the API, so no such text reaches the store.
+func RefuseText(c echo.Context, name, in string) error {
+	if id := c.Request().Header.Get(headerInteractionID); id != "" {
+		c.Response().Header().Set(headerInteractionID, id)
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	var p *Problem
+	if !errors.As(invalidParam(codeInvalidInput, name, in, "must be UTF-8 text without NUL bytes"), &p) {
+		return fmt.Errorf("dataapi: refuse text: no problem")
+	}
+	return writeProblem(c, p)
+}

@@ -68,6 +68,9 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		return fmt.Errorf("consent: %w", err)
 	}
 	pages.Mount(e)
+	// Before any handler: text no database column may hold, refused in
+	// each endpoint's usual shape (issue 11, finding 4).
+	e.Use(textGuard(pages.RefuseText))
 
 	api, err := dataapi.New(dataapi.Config{
 		Store:              d.Store,
