@@ -50,7 +50,9 @@ func operatorFrom(c echo.Context) operator {
 	return op
 }
 
-// bearer verifies the Authorization header; the problem is a 401.
+// bearer verifies the Authorization header; the problem is a 401, or the
+// store's error when the token could not be read (a database outage is a
+// 503, not an invalid token: issue 11, finding 3).
 func (s *Server) bearer(c echo.Context, realm string) (store.Grant, error) {
 	h := c.Request().Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
@@ -58,7 +60,9 @@ func (s *Server) bearer(c echo.Context, realm string) (store.Grant, error) {
 		return store.Grant{}, unauthorized("an access token is required (Authorization: Bearer …)", fmt.Sprintf("Bearer realm=%q", realm))
 	}
 	g, err := s.verifier.Verify(c.Request().Context(), strings.TrimSpace(token))
-	if err != nil {
+	if errors.Is(err, store.ErrUnavailable) {
+		return store.Grant{}, fmt.Errorf("admin: verify token: %w", err)
+	} else if err != nil {
 		return store.Grant{}, unauthorized("the access token is invalid or expired",
 			fmt.Sprintf(`Bearer realm=%q, error="invalid_token", error_description="the access token is invalid or expired"`, realm))
 	}

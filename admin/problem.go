@@ -31,6 +31,7 @@ type Problem struct {
 	Row *int `json:"row,omitempty"`
 
 	wwwAuthenticate string
+	retryAfter      string // seconds, for a 503
 }
 
 // FieldError is one invalid input field.
@@ -86,6 +87,19 @@ func forbidden(slug, detail string) *Problem {
 	return problem(http.StatusForbidden, slug, "Forbidden", detail)
 }
 
+// RetryAfter is the Retry-After (seconds) of a 503 answered while the
+// database is unavailable.
+const RetryAfter = "5"
+
+// unavailable is the 503 of a database outage (issue 11, finding 3): the
+// request may be retried as it is; nothing about it was refused.
+func unavailable() *Problem {
+	p := problem(http.StatusServiceUnavailable, "unavailable", "Service Unavailable",
+		"the service is temporarily unavailable; retry later")
+	p.retryAfter = RetryAfter
+	return p
+}
+
 func unauthorized(detail, wwwAuth string) *Problem {
 	p := problem(http.StatusUnauthorized, "unauthorized", "Unauthorized", detail)
 	p.wwwAuthenticate = wwwAuth
@@ -105,6 +119,9 @@ func toProblem(err error) (p *Problem, ok bool) {
 	switch {
 	case errors.As(err, &pr):
 		return pr, true
+	case errors.Is(err, store.ErrUnavailable):
+		// Before the sentinels below: an outage is no one's refusal.
+		return unavailable(), true
 	case errors.As(err, &row):
 		inner, ok := toProblem(row.Err)
 		if !ok {
@@ -146,6 +163,9 @@ func writeProblem(c echo.Context, p *Problem) error {
 	h.Set("Cache-Control", "no-store")
 	if p.wwwAuthenticate != "" {
 		h.Set("WWW-Authenticate", p.wwwAuthenticate)
+	}
+	if p.retryAfter != "" {
+		h.Set("Retry-After", p.retryAfter)
 	}
 	if p.Instance == "" {
 		p.Instance = c.Request().URL.Path
