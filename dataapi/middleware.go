@@ -147,7 +147,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		grant, access, err := s.verify(ctx, token, accountID)
 		if err != nil {
-			if !s.badToken(err) {
+			// An outage is never a bad token (issue 11, finding 3): it
+			// becomes the 503 problem whatever IsInvalidToken says.
+			if errors.Is(err, store.ErrUnavailable) || !s.badToken(err) {
 				return fmt.Errorf("dataapi: verify token: %w", err)
 			}
 			s.log.DebugContext(ctx, "dataapi: token refused", slog.Any("err", err))

@@ -162,6 +162,10 @@ func errInternal() *Problem {
 	}
 }
 
+// outageRetryAfter is the Retry-After (seconds) while the database is
+// unavailable: time for the pool to reconnect.
+const outageRetryAfter = 5
+
 func errUnavailable() *Problem {
 	p := &Problem{
 		Type: problemTypeBase + "unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable,
@@ -226,6 +230,13 @@ func (s *Server) problemFor(ctx context.Context, err error) *Problem {
 		// The only error echo returns inside the group: its catch-all
 		// route (problems made an unknown method on a known path a 405).
 		return errRouteNotFound()
+	case errors.Is(err, store.ErrUnavailable) && ctx.Err() == nil:
+		// Before ErrNotFound: a database outage is no one's refusal. (A
+		// request whose own deadline passed is the timeout below.)
+		s.log.ErrorContext(ctx, "dataapi: database unavailable", slog.Any("err", err))
+		p := errUnavailable()
+		p.retryAfter = outageRetryAfter
+		return p
 	case errors.Is(err, store.ErrNotFound):
 		// A record vanished between the access check and the read: the
 		// caller may not learn why, so it is the account's 404.
