@@ -121,8 +121,8 @@ func clip(b []byte) string {
 
 // Check validates one request (with its body) and its response against s:
 //   - a request no operation matches must be answered 404, or 405 with
-//     Allow (or refused for its token: 401, 403; or fail: 500, 503), with
-//     the matching problem — the APIs authenticate before routing;
+//     Allow (or refused for its text or token: 400, 401, 403; or fail:
+//     500, 503), with the matching problem — checks run before routing;
 //   - the response must be one the operation documents (status, headers,
 //     body schema);
 //   - a request the server accepted (2xx) must satisfy the operation's
@@ -142,6 +142,8 @@ func (s *Spec) Check(r *http.Request, reqBody []byte, status int, hdr http.Heade
 	if err != nil {
 		var want string
 		switch {
+		case status == http.StatusBadRequest:
+			want = "BadRequestProblem" // the edge's text check runs before routing
 		case status == http.StatusNotFound:
 			want = "NotFoundProblem"
 		case status == http.StatusMethodNotAllowed && hdr.Get("Allow") != "":
