@@ -304,7 +304,12 @@ const (
 	errNotFound
 	errBadRequest
 	errBusy
+	errUnavailable // the database is unavailable: 503, try again later
 )
+
+// unavailableRetryAfter is the Retry-After (seconds) of a page answered
+// while the database is unavailable.
+const unavailableRetryAfter = "5"
 
 type errorPage struct {
 	base
@@ -317,6 +322,13 @@ type errorPage struct {
 func (h *Handler) renderError(c echo.Context, status int, kind errKind, err error) error {
 	ctx := c.Request().Context()
 	rid := requestID(c)
+	if errors.Is(err, store.ErrUnavailable) {
+		// A database outage (issue 11, finding 2) is no one's mistake and
+		// refused nothing: whatever the caller made of the error, the page
+		// says to try again, with 503 and Retry-After.
+		status, kind = http.StatusServiceUnavailable, errUnavailable
+		c.Response().Header().Set("Retry-After", unavailableRetryAfter)
+	}
 	title, body := "error_title", "error_generic"
 	switch kind {
 	case errExpired:
@@ -331,6 +343,8 @@ func (h *Handler) renderError(c echo.Context, status int, kind errKind, err erro
 		body = "bad_request_body"
 	case errBusy:
 		title, body = "busy_title", "signin_busy"
+	case errUnavailable:
+		title, body = "busy_title", "unavailable_body"
 	}
 	level := slog.LevelInfo
 	if status >= 500 {

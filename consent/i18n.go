@@ -107,6 +107,8 @@ var messagesEN = map[string]string{
 	"signin_limited": "Too many sign-in attempts: nothing was checked. Please wait a minute and try again.",
 	"busy_title":     "Please try again",
 
+	"unavailable_body": "The bank's sign-in service is temporarily unavailable: nothing was changed. Please try again in a few minutes.",
+
 	"first_title":       "Choose your password",
 	"first_intro":       "This is your first sign-in: replace your temporary password and choose a security question.",
 	"password_rules":    "At least 12 characters with at least three of: lower-case letters, upper-case letters, digits, symbols. Not your user ID and not your temporary password.",
@@ -203,6 +205,8 @@ var messagesFR = map[string]string{
 	"signin_busy":    "La banque est très sollicitée en ce moment : rien n'a été vérifié. Veuillez réessayer dans un instant.",
 	"signin_limited": "Trop de tentatives de connexion : rien n'a été vérifié. Veuillez patienter une minute, puis réessayer.",
 	"busy_title":     "Veuillez réessayer",
+
+	"unavailable_body": "Le service de connexion de la banque est temporairement indisponible : rien n'a été modifié. Veuillez réessayer dans quelques minutes.",
 
 	"first_title":       "Choisissez votre mot de passe",
 	"first_intro":       "C'est votre première connexion : remplacez votre mot de passe temporaire et choisissez une question de sécurité.",
