@@ -80,6 +80,7 @@ func (s *Server) submit(c echo.Context, cl caller, sub submission) error {
 	if err != nil {
 		return err
 	}
+	s.metrics.ApprovalSubmitted()
 	s.deliver(ctx, notes)
 	return c.JSON(http.StatusAccepted, toApprovalJSON(req))
 }
@@ -261,6 +262,7 @@ func (s *Server) decide(c echo.Context, cl caller,
 	if err != nil {
 		return err
 	}
+	s.countDecision(out.Approval.Status)
 	s.deliver(ctx, notes)
 	return c.JSON(http.StatusOK, out)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/admin/openapi"
+	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -40,6 +41,8 @@ type Config struct {
 	MaxBody int64
 	// MaxOpsBody caps an /ops/v1 request body (default 16 MiB: batches).
 	MaxOpsBody int64
+	// Metrics counts approvals submitted and decided; nil: none.
+	Metrics *metrics.Metrics
 }
 
 // Server serves /admin/v1 and /ops/v1.
@@ -52,6 +55,7 @@ type Server struct {
 	maxBody  int64
 	maxOps   int64
 	echo     *echo.Echo // set by Mount: its router tells a known path's methods
+	metrics  *metrics.Metrics
 }
 
 // New checks cfg and fills defaults.
@@ -63,7 +67,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("admin: Config.Verifier is required")
 	}
 	s := &Server{st: cfg.Store, verifier: cfg.Verifier, log: cfg.Logger, now: cfg.Now, notifier: cfg.Notifier,
-		maxBody: cfg.MaxBody, maxOps: cfg.MaxOpsBody}
+		maxBody: cfg.MaxBody, maxOps: cfg.MaxOpsBody, metrics: cfg.Metrics}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

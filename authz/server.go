@@ -16,6 +16,7 @@ import (
 	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -42,6 +43,9 @@ type Config struct {
 	TokenFormat string // "opaque" (default) or "jwt" (RFC 9068)
 	RequirePAR  bool   // every client must use PAR
 	LoginURL    string // default Issuer + "/login"
+
+	// Metrics counts token grants and errors; nil: none.
+	Metrics *metrics.Metrics
 
 	// HTTPClient fetches the key sets of clients registered with a
 	// jwks_uri; default: an http.Client with a 10 s timeout.
@@ -333,6 +337,7 @@ func (s *Server) logOAuthError(ctx context.Context, endpoint string, err error) 
 	if !errors.As(err, &rfc) {
 		rfc = fosite.ErrorToRFC6749Error(err)
 	}
+	noteOAuthError(ctx, rfc.ErrorField)
 	if rfc.CodeField >= 500 {
 		s.log.ErrorContext(ctx, "oauth endpoint failed", "endpoint", endpoint, "error", rfc.ErrorField, "hint", rfc.HintField, "debug", rfc.DebugField)
 		return

@@ -17,6 +17,8 @@ import (
 // client_credentials.
 func (s *Server) handleToken(c echo.Context) error {
 	ctx, ended := withEndedGrants(c.Request().Context())
+	ctx, outcome := withTokenOutcome(ctx)
+	defer s.countToken(c, outcome)
 	defer func() {
 		// A used refresh token or code presented again: fosite revoked its
 		// family (and the consent with it) while refusing it.

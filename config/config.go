@@ -41,6 +41,7 @@ type Config struct {
 	Exports       Exports       `yaml:"exports"`
 	Notifications Notifications `yaml:"notifications"`
 	HTTP          HTTP          `yaml:"http"`
+	Metrics       Metrics       `yaml:"metrics"`
 }
 
 // Log configures log/slog output.
@@ -140,6 +141,16 @@ type HTTP struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"HTTP_SHUTDOWN_TIMEOUT"`
 	// MaxHeaderBytes caps request headers (net/http's default is 1 MiB).
 	MaxHeaderBytes int `yaml:"max_header_bytes" env:"HTTP_MAX_HEADER_BYTES"`
+}
+
+// Metrics configures the internal listener of Prometheus metrics and
+// profiling; it is off unless Addr is set, and never the public address.
+type Metrics struct {
+	// Addr is the internal listen address of GET /metrics, e.g.
+	// 127.0.0.1:9090; empty: no listener.
+	Addr string `yaml:"addr" env:"METRICS_ADDR"`
+	// Pprof serves net/http/pprof under /debug/pprof/ on that listener.
+	Pprof bool `yaml:"pprof" env:"METRICS_PPROF"`
 }
 
 // Default is a configuration that runs with zero set-up: embedded SQLite in

@@ -205,6 +205,11 @@ func TestValidate(t *testing.T) {
 		{"body limit", func(c *config.Config) { c.HTTP.BodyLimit = "lots" }, []string{"BANKFEED_HTTP_BODY_LIMIT"}},
 		{"trusted proxy", func(c *config.Config) { c.TrustedProxies = []string{"10.0.0.0/33"} }, []string{"neither an IP"}},
 		{"smtp without from", func(c *config.Config) { c.Notifications.SMTPAddr = "mail:25" }, []string{"SMTP_FROM"}},
+		{"metrics on an internal address", func(c *config.Config) { c.Metrics.Addr, c.Metrics.Pprof = "127.0.0.1:9090", true }, nil},
+		{"metrics on the public address", func(c *config.Config) { c.Metrics.Addr = ":8080" }, []string{"(BANKFEED_METRICS_ADDR): \":8080\" is the public address"}},
+		{"metrics on the public port of every interface", func(c *config.Config) { c.Addr, c.Metrics.Addr = "0.0.0.0:8443", "127.0.0.1:8443" }, []string{"public address"}},
+		{"metrics bad address", func(c *config.Config) { c.Metrics.Addr = "9090" }, []string{"BANKFEED_METRICS_ADDR"}},
+		{"pprof without metrics", func(c *config.Config) { c.Metrics.Pprof = true }, []string{"BANKFEED_METRICS_PPROF"}},
 		{"every problem at once", func(c *config.Config) {
 			c.Addr = "nope"
 			c.Issuer = "http://bank.example"

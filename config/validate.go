@@ -121,6 +121,14 @@ func (c Config) Validate() error {
 		check(c.Notifications.SMTPFrom == "", "%sNOTIFICATIONS_SMTP_FROM: required when NOTIFICATIONS_SMTP_ADDR is set", EnvPrefix)
 	}
 
+	if a := c.Metrics.Addr; a != "" {
+		if err := checkAddr(a); err != nil {
+			errs = append(errs, fmt.Errorf("%sMETRICS_ADDR: %w", EnvPrefix, err))
+		}
+		check(sameListener(a, c.Addr), "%sMETRICS_ADDR: %q is the public address %q; metrics and pprof belong on an internal one (e.g. 127.0.0.1:9090)", EnvPrefix, a, c.Addr)
+	}
+	check(c.Metrics.Pprof && c.Metrics.Addr == "", "%sMETRICS_PPROF: needs METRICS_ADDR, the internal listener pprof is served on", EnvPrefix)
+
 	if _, err := ParseBodyLimit(c.HTTP.BodyLimit); err != nil {
 		errs = append(errs, fmt.Errorf("%sHTTP_BODY_LIMIT: %w", EnvPrefix, err))
 	}
@@ -216,6 +224,19 @@ func checkAddr(addr string) error {
 	}
 	_ = host // any host name or IP; the listener reports what it cannot bind
 	return nil
+}
+
+// sameListener reports whether two listen addresses would take the same
+// port: equal ports (not 0, which picks a free one) on equal hosts or where
+// either is every interface.
+func sameListener(a, b string) bool {
+	ha, pa, errA := net.SplitHostPort(a)
+	hb, pb, errB := net.SplitHostPort(b)
+	if errA != nil || errB != nil || pa != pb || pa == "0" {
+		return false
+	}
+	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return ha == hb || wildcard(ha) || wildcard(hb)
 }
 
 func checkIssuer(s string) error {

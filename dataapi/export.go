@@ -58,8 +58,11 @@ func (s *Server) writeDocument(c echo.Context, f export.Format, d export.Documen
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, f.ContentType())
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, filename))
+	d, entries := countEntries(d, f)
+	before := c.Response().Size
 	err := export.Write(ctx, c.Response(), f, d)
 	if err == nil {
+		s.metrics.Export(f.Name, entries(), c.Response().Size-before)
 		if !c.Response().Committed { // an empty file still answers 200
 			c.Response().WriteHeader(http.StatusOK)
 		}

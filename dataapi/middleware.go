@@ -164,6 +164,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if s.limiter != nil {
 			if err := s.limiter.take(c.Response().Header(), grant.ClientID); err != nil {
+				s.metrics.RateLimited()
 				return err
 			}
 		}

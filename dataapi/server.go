@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/dataapi/export"
+	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -66,6 +67,9 @@ type Config struct {
 	// MaxExportDays is the longest range of business dates one export may
 	// cover (config dataapi.max_export_days). 0: DefaultMaxExportDays.
 	MaxExportDays int
+
+	// Metrics counts rate-limit refusals and exports; nil: none.
+	Metrics *metrics.Metrics
 }
 
 // DefaultMaxExportDays is a year, leap or not.
@@ -84,6 +88,7 @@ type Server struct {
 	qboIntuBID string
 	maxExport  int        // days
 	echo       *echo.Echo // set by Mount: its router tells a known path
+	metrics    *metrics.Metrics
 
 	touchMu sync.Mutex
 	touched map[string]time.Time // consent ID → last TouchConsent by this replica
@@ -106,6 +111,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		store: cfg.Store, verifier: cfg.Verifier, badToken: cfg.IsInvalidToken, log: cfg.Logger, now: cfg.Now,
 		touched: map[string]time.Time{}, bank: cfg.Bank, qboIntuBID: cfg.QBOIntuBID, maxExport: cfg.MaxExportDays,
+		metrics: cfg.Metrics,
 	}
 	if s.maxExport == 0 {
 		s.maxExport = DefaultMaxExportDays

@@ -62,7 +62,7 @@ func New() *Metrics {
 	m.signIns = counter("signin_attempts_total", "Sign-ins on the bank's pages, by outcome (success, failure, locked).", "outcome")
 	m.lockouts = counter("signin_lockouts_total", "Login IDs locked by a run of failed sign-ins.").WithLabelValues()
 	m.approvalsSubmitted = counter("approvals_submitted_total", "Maker-checker requests submitted.").WithLabelValues()
-	m.approvalsDecided = counter("approvals_decided_total", "Maker-checker requests decided, by decision (approved, rejected).", "decision")
+	m.approvalsDecided = counter("approvals_decided_total", "Maker-checker requests that left pending, by decision (approved, rejected, cancelled).", "decision")
 	m.rateLimited = counter("dataapi_rate_limited_total", "Data API requests refused by the per-client rate limit (429).").WithLabelValues()
 	m.exports = counter("exports_total", "Statement exports written, by format.", "format")
 	m.exportEntries = counter("export_entries_total", "Transactions written into exports, by format.", "format")
@@ -168,17 +168,18 @@ func (m *Metrics) ApprovalSubmitted() {
 	}
 }
 
-// ApprovalDecided counts a decided request: approved is the checker's
-// decision.
-func (m *Metrics) ApprovalDecided(approved bool) {
+// ApprovalDecided counts a request that left pending: decision is
+// approved, rejected or cancelled (withdrawn by its maker).
+func (m *Metrics) ApprovalDecided(decision string) {
 	if m == nil {
 		return
 	}
-	d := "rejected"
-	if approved {
-		d = "approved"
+	switch decision {
+	case "approved", "rejected", "cancelled":
+	default:
+		decision = other
 	}
-	m.approvalsDecided.WithLabelValues(d).Inc()
+	m.approvalsDecided.WithLabelValues(decision).Inc()
 }
 
 // RateLimited counts a data API request refused by the rate limit.

@@ -153,7 +153,7 @@ func TestNilMetrics(t *testing.T) {
 	m.SignIn(SignInSuccess)
 	m.LockedOut()
 	m.ApprovalSubmitted()
-	m.ApprovalDecided(true)
+	m.ApprovalDecided("approved")
 	m.RateLimited()
 	m.Export("csv", 1, 1)
 	m.WebhookDelivery(WebhookDelivered)

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/bankfeed/bankfeed/config"
+	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -26,6 +27,8 @@ type deps struct {
 	Store  store.Store
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Metrics, when not nil, counts requests and what the features report.
+	Metrics *metrics.Metrics
 }
 
 // newHandler builds the one router of bankfeed: shared middleware, the
@@ -52,6 +55,7 @@ func newHandler(ctx context.Context, cfg config.Config, d deps) (*echo.Echo, err
 	// fail, the access log sees the final status, recover sits inside it.
 	e.Use(requestID())
 	e.Use(securityHeaders(strings.HasPrefix(cfg.Issuer, "https://")))
+	e.Use(d.Metrics.Middleware()) // outside the access log, which settles the status
 	e.Use(accessLog(d.Logger))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		DisablePrintStack: true,

@@ -93,6 +93,7 @@ func (a *app) loadConfig(cmd *cobra.Command) (config.Config, error) {
 		"data-dir":     &cfg.DataDir,
 		"database-url": &cfg.DatabaseURL,
 		"issuer":       &cfg.Issuer,
+		"metrics-addr": &cfg.Metrics.Addr, // serve's
 	} {
 		if f := flags.Lookup(name); f != nil && f.Changed {
 			*dst = f.Value.String()

@@ -62,6 +62,7 @@ localhost or a loopback address and the database is not PostgreSQL.
 			return a.serve(cmd.Context(), cfg, out)
 		},
 	}
+	cmd.Flags().String("metrics-addr", "", "internal listen address of GET /metrics, e.g. 127.0.0.1:9090; empty: none (env BANKFEED_METRICS_ADDR)")
 	cmd.Flags().BoolVar(&demo, "demo", false, "fill an empty database with the demo data set and print its credentials (env BANKFEED_DEMO)")
 	cmd.Flags().BoolVar(&demoForce, "demo-force", false, "let --demo run with a non-local issuer or PostgreSQL, writing the credentials to "+
 		demoCredentialsFile+" in the data directory instead of stdout (env "+demoForceEnv+")")
@@ -111,7 +112,12 @@ func (a *app) serve(ctx context.Context, cfg config.Config, demoOut demoOutput) 
 		}
 	}
 
-	h, err := newHandler(ctx, cfg, deps{Store: st, Logger: logger, Now: time.Now})
+	m, stopMetrics, err := startMetrics(ctx, cfg, st, logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	h, err := newHandler(ctx, cfg, deps{Store: st, Logger: logger, Now: time.Now, Metrics: m})
 	if err != nil {
 		return err
 	}
