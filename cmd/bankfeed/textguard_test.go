@@ -197,3 +197,31 @@ func TestBadTextTable(t *testing.T) {
 		t.Errorf("a 500 was logged:\n%s", logs)
 	}
 }
+
+// TestBadJSON: the JSON scan finds a \u0000 escape only where it is one —
+// not after an escaped backslash — names the field holding it, and refuses
+// raw bytes that are not UTF-8.
+func TestBadJSON(t *testing.T) {
+	tests := []struct {
+		body      string
+		wantField string // "" = accepted
+	}{
+		{`{"name":"ok"}`, ""},
+		{`{"name":"a\\u0000"}`, ""}, // a backslash, then the text u0000
+		{`{"name":"a\\\u0000"}`, "name"},
+		{`{"name":"\u0000"}`, "name"},
+		{`{"a":{"b":[1,"x","\u0000"]}}`, "a.b[2]"},
+		{`{"k\u0000":1}`, "k\uFFFD"},
+		{`{"name":"\u00000"}`, "name"},
+		{`{"name":"\u0001"}`, ""},
+		{`["\u0000"]`, "[0]"},
+		{"{\"name\":\"caf\xc3\"}", "body"},
+		{`{"name":"\u0000"`, ""}, // malformed: the handler's own 400
+	}
+	for _, tt := range tests {
+		got, bad := badJSON([]byte(tt.body))
+		if bad != (tt.wantField != "") || got != tt.wantField {
+			t.Errorf("badJSON(%s) = %q, %v; want %q", tt.body, got, bad, tt.wantField)
+		}
+	}
+}
