@@ -52,7 +52,7 @@ const (
 	ByClient        = "client"        // RFC 7009 revocation
 	ByPasswordReset = "password_reset"
 	ByUserDeleted   = "user_deleted"
-	ByCodeReuse     = "code_reuse" // an authorization code presented twice ends its grant (RFC 6749 §4.1.2)
+	ByCodeReuse     = "code_reuse"  // an authorization code presented twice ends its grant (RFC 6749 §4.1.2)
 	ByReplacement   = "replacement" // a new authorization of the same client
 )
 
