@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"maps"
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -203,6 +205,9 @@ func TestDockerCompose(t *testing.T) {
 		if len(s.Ports) > 0 {
 			t.Errorf("service %s publishes %v: only the TLS proxy may", name, s.Ports)
 		}
+		if m, a := s.Environment["BANKFEED_METRICS_ADDR"], s.Environment["BANKFEED_ADDR"]; m != "" && m == a {
+			t.Errorf("service %s serves metrics on its public address %s", name, a)
+		}
 		if s.EnvFile != "bankfeed.env" {
 			t.Errorf("service %s env_file %q; want bankfeed.env (from bankfeed.env.example)", name, s.EnvFile)
 		}
@@ -220,6 +225,27 @@ func TestDockerCompose(t *testing.T) {
 			if s.Environment[k] == "" {
 				t.Errorf("service %s: no %s: replicas on PostgreSQL must share it", name, k)
 			}
+		}
+		// The settings as the container sees them pass serve's validation,
+		// the secrets' files standing in for /run/secrets.
+		vars := maps.Clone(envFile)
+		maps.Copy(vars, s.Environment)
+		for k, v := range vars {
+			if sec, ok := strings.CutPrefix(v, "/run/secrets/"); ok && strings.HasSuffix(k, "_FILE") {
+				vars[k] = filepath.Join(t.TempDir(), sec)
+				content := strings.Repeat("s", 48)
+				if k == "BANKFEED_KEY_ENCRYPTION_KEY_FILE" {
+					content = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+				}
+				if err := os.WriteFile(vars[k], []byte(content+"\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if cfg, err := config.Load("", func(k string) string { return vars[k] }); err != nil {
+			t.Errorf("service %s: %v", name, err)
+		} else if err := cfg.Validate(); err != nil {
+			t.Errorf("service %s: %v", name, err)
 		}
 		if s.DependsOn["postgres"].Condition != "service_healthy" {
 			t.Errorf("service %s does not wait for a healthy postgres", name)
