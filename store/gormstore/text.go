@@ -4,9 +4,11 @@ import (
 	"database/sql/driver"
 	"reflect"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/glebarez/sqlite"
+	"github.com/shopspring/decimal"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -29,8 +31,8 @@ func validText(s string) bool {
 // ([]byte: hashes, serialized requests) are not text and pass.
 func checkArg(v any) error {
 	switch x := v.(type) {
-	case nil, []byte:
-		return nil
+	case nil, []byte, bool, int, int32, int64, uint, uint32, uint64, float64, time.Time, *time.Time, decimal.Decimal:
+		return nil // the common non-text arguments, without reflection or Value()
 	case string:
 		if !validText(x) {
 			return errBadText
