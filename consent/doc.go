@@ -23,4 +23,10 @@
 // consent page's CSP form-action also lists the vendor's registered redirect
 // origins, because browsers apply form-action to the redirects that follow a
 // form post (Allow → /oauth2/authorize/resume → the vendor).
+//
+// A sign-in flood is bounded before any password is checked: per client
+// address and per typed login ID (its login key, alike for every ID) token
+// buckets answer 429, and the process-wide argon2id bound of package store
+// answers 503 when its short queue is full (ratelimit.go, login.go). Neither
+// refusal counts a failure or tells whether the login ID exists.
 package consent
