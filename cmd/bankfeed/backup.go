@@ -18,7 +18,7 @@ func (a *app) backupCommand() *cobra.Command {
 		Short: "Copy the embedded SQLite database to FILE, safely while serve runs",
 		Long: `Write a consistent copy of the embedded SQLite database to FILE (SQLite's
 VACUUM INTO): the copy holds every transaction committed before it began and
-none after, while serve goes on answering (writes wait while it is written).
+none after, while serve goes on answering and writing.
 FILE is written beside its final name and moved there once complete; an
 existing FILE is refused unless --force. Pending migrations do not stop a
 backup (take one before bankfeed migrate up).

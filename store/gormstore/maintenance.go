@@ -2,6 +2,7 @@ package gormstore
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -54,8 +55,9 @@ func lockKey(name string) int64 {
 var ErrBackupUnsupported = errors.New("gormstore: backup: only an embedded SQLite database can be backed up by bankfeed")
 
 // BackupSQLite writes a consistent copy of the SQLite database to path while
-// the database stays in use (VACUUM INTO, one read transaction: writers go on,
-// and the copy holds exactly the commits before it began). The copy is
+// the database stays in use (VACUUM INTO on a reader connection, one read
+// transaction: writers go on, and the copy holds exactly the commits before
+// it began). The copy is
 // written to a temporary file beside path and moved there only once
 // complete, so path never holds half a backup; an existing path is refused
 // unless overwrite is set (an error matching fs.ErrExist). It returns the
@@ -82,11 +84,7 @@ func (s *Store) BackupSQLite(ctx context.Context, path string, overwrite bool) (
 		return 0, fmt.Errorf("gormstore: backup: %w", err)
 	}
 	defer os.Remove(tmpPath) // after a failure, or the link below: a no-op once renamed
-	// The writer connection, not a reader: readers are query_only, which
-	// refuses VACUUM. VACUUM INTO only reads the source, in a snapshot of
-	// its own under WAL, but it holds the writer connection, so writes wait
-	// in Go meanwhile; a backup of a few hundred MB takes seconds.
-	if err := s.w.WithContext(ctx).Exec("VACUUM INTO ?", tmpPath).Error; err != nil {
+	if err := s.vacuumInto(ctx, tmpPath); err != nil {
 		return 0, fmt.Errorf("gormstore: backup: vacuum into %s: %w", tmpPath, err)
 	}
 	if err := syncFile(tmpPath); err != nil {
@@ -105,6 +103,37 @@ func (s *Store) BackupSQLite(ctx context.Context, path string, overwrite bool) (
 		return 0, fmt.Errorf("gormstore: backup: %w", err)
 	}
 	return fi.Size(), nil
+}
+
+// vacuumInto runs VACUUM INTO path on a reader connection, so that writes
+// go on meanwhile: it only reads the database, in a snapshot of its own
+// under WAL. Readers are query_only, which refuses VACUUM, so the connection
+// is let write for the statement and set back after; one that cannot be set
+// back is discarded rather than returned to the pool. An in-memory
+// database's readers are its writer.
+func (s *Store) vacuumInto(ctx context.Context, path string) error {
+	if s.r == s.w {
+		return s.w.WithContext(ctx).Exec("VACUUM INTO ?", path).Error
+	}
+	rdb, err := s.r.DB()
+	if err != nil {
+		return err
+	}
+	conn, err := rdb.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA query_only = 0"); err != nil {
+		return err
+	}
+	_, verr := conn.ExecContext(ctx, "VACUUM INTO ?", path)
+	// Set back even if ctx ended: the connection goes back to the readers.
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA query_only = 1"); err != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // discard it
+		return errors.Join(verr, err)
+	}
+	return verr
 }
 
 // syncFile flushes path to stable storage, so a backup reported written
