@@ -1,13 +1,9 @@
 package admin_test
 
 import (
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"testing"
-	"time"
 
-	"github.com/bankfeed/bankfeed/admin"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -99,33 +95,4 @@ func TestPagingAndNotifications(t *testing.T) {
 func ns0(t *testing.T, e *env, p person) string {
 	t.Helper()
 	return e.notifications(p)[0]["id"].(string)
-}
-
-func TestWebhookNotifier(t *testing.T) {
-	got := make(chan map[string]any, 10)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var m map[string]any
-		_ = json.NewDecoder(r.Body).Decode(&m)
-		got <- m
-	}))
-	defer hook.Close()
-	e := newEnv(t, func(c *admin.Config) { c.Notifier = admin.WebhookNotifier{URL: hook.URL} })
-	a := e.newUser(e.bg1, "admin-a", store.AdminGrants())
-	b := e.newUser(e.bg1, "admin-b", store.AdminGrants())
-	id := e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/job-roles", map[string]any{"name": "R", "grants": grantsRO()}).str("id")
-	kinds := map[string]string{}
-	for range 2 {
-		select {
-		case m := <-got:
-			if m["requestId"] != id {
-				t.Fatalf("webhook body = %v", m)
-			}
-			kinds[m["kind"].(string)] = m["recipientId"].(string)
-		case <-time.After(5 * time.Second):
-			t.Fatal("webhook not called")
-		}
-	}
-	if kinds["approval.submitted"] != a.ID || kinds["approval.pending"] != b.ID {
-		t.Fatalf("webhook deliveries = %v", kinds)
-	}
 }

@@ -1,13 +1,10 @@
 package admin
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -47,12 +44,27 @@ func kindLabel(k store.ApprovalKind) string {
 	return string(k)
 }
 
+// Outbox records a notification's deliveries outside the API (webhook,
+// e-mail) in the transaction that creates it, so a committed notification
+// is delivered even if the process stops right after; an error undoes the
+// change that notifies. notify.Outbox satisfies it.
+type Outbox interface {
+	Enqueue(ctx context.Context, n store.Notification) error
+}
+
+// newNotification stores a notification and, with an Outbox, its
+// deliveries; callers run it in the transaction of the change it reports.
 func (s *Server) newNotification(ctx context.Context, to, kind, text, requestID string) (store.Notification, error) {
 	n, err := s.st.CreateNotification(ctx, store.Notification{
 		ID: store.NewID("ntf"), RecipientID: to, Kind: kind, Text: text, RequestID: requestID, CreatedAt: s.now().UTC(),
 	})
 	if err != nil {
 		return n, fmt.Errorf("admin: create notification: %w", err)
+	}
+	if s.outbox != nil {
+		if err := s.outbox.Enqueue(ctx, n); err != nil {
+			return n, fmt.Errorf("admin: enqueue deliveries: %w", err)
+		}
 	}
 	return n, nil
 }
@@ -163,40 +175,3 @@ func (s *Server) handleMarkRead(c echo.Context) error {
 	}
 	return c.NoContent(http.StatusNoContent)
 }
-
-// WebhookNotifier POSTs each notification as JSON to URL. The body names
-// the recipient by ID only (no e-mail, no secrets).
-type WebhookNotifier struct {
-	URL    string
-	Client *http.Client // default: 5-second timeout
-}
-
-// Notify implements Notifier.
-func (w WebhookNotifier) Notify(ctx context.Context, n store.Notification) error {
-	body, err := json.Marshal(map[string]any{
-		"id": n.ID, "recipientId": n.RecipientID, "kind": n.Kind, "text": n.Text, "requestId": n.RequestID, "createdAt": n.CreatedAt.UTC(),
-	})
-	if err != nil {
-		return fmt.Errorf("admin: webhook: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("admin: webhook: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	cli := w.Client
-	if cli == nil {
-		cli = &http.Client{Timeout: 5 * time.Second}
-	}
-	resp, err := cli.Do(req)
-	if err != nil {
-		return fmt.Errorf("admin: webhook: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("admin: webhook answered %s", strings.TrimSpace(resp.Status))
-	}
-	return nil
-}
-
-var _ Notifier = WebhookNotifier{}

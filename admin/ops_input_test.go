@@ -2,7 +2,6 @@ package admin_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -91,26 +90,5 @@ func TestOpsRefusals(t *testing.T) {
 	e.must(http.StatusNoContent, op, http.MethodDelete, "/ops/v1/accounts/"+e.acc1+"/pending/p1", nil)
 	if p, err := e.st.GetTransactionByExternalID(ctx, e.acc1, "p1"); err != nil || p.RemovedAt.IsZero() {
 		t.Errorf("pending entry after removal = %+v, %v", p, err)
-	}
-}
-
-// TestWebhookFailure: a notification the webhook refuses is logged; the
-// change it reports stands.
-func TestWebhookFailure(t *testing.T) {
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
-	}))
-	defer hook.Close()
-	var log logBuffer
-	e := newEnv(t, withLog(&log), func(c *admin.Config) { c.Notifier = admin.WebhookNotifier{URL: hook.URL} })
-	a := e.newUser(e.bg1, "admin-a", store.AdminGrants())
-	e.newUser(e.bg1, "admin-b", store.AdminGrants())
-	id := e.submit(a, http.MethodPost, "/admin/v1/job-roles", map[string]any{"name": "R", "grants": grantsRO()})
-	e.pending(id)
-	if l := log.String(); strings.Count(l, "admin: notification delivery failed") != 2 || !strings.Contains(l, "503 Service Unavailable") {
-		t.Fatalf("log = %s; want both deliveries' failures", l)
-	}
-	if ns := e.notifications(a); !hasNotification(ns, "approval.submitted", id, "") {
-		t.Fatalf("stored notifications = %v", ns)
 	}
 }

@@ -34,9 +34,13 @@ type Config struct {
 	Verifier TokenVerifier // required
 	Logger   *slog.Logger  // defaults to slog.Default()
 	Now      func() time.Time
-	// Notifier optionally delivers notifications (see WebhookNotifier);
-	// nil: they are only stored and listed by /admin/v1/notifications.
+	// Notifier optionally hands notifications on after the commit; nil:
+	// they are only stored, listed by /admin/v1/notifications and, with
+	// an Outbox, delivered from it.
 	Notifier Notifier
+	// Outbox optionally records each notification's deliveries (webhook,
+	// e-mail) in the transaction that creates it (see notify.Outbox).
+	Outbox Outbox
 	// MaxBody caps an /admin/v1 request body (default 64 KiB).
 	MaxBody int64
 	// MaxOpsBody caps an /ops/v1 request body (default 16 MiB: batches).
@@ -52,6 +56,7 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	notifier Notifier
+	outbox   Outbox
 	maxBody  int64
 	maxOps   int64
 	echo     *echo.Echo // set by Mount: its router tells a known path's methods
@@ -67,7 +72,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("admin: Config.Verifier is required")
 	}
 	s := &Server{st: cfg.Store, verifier: cfg.Verifier, log: cfg.Logger, now: cfg.Now, notifier: cfg.Notifier,
-		maxBody: cfg.MaxBody, maxOps: cfg.MaxOpsBody, metrics: cfg.Metrics}
+		outbox: cfg.Outbox, maxBody: cfg.MaxBody, maxOps: cfg.MaxOpsBody, metrics: cfg.Metrics}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
