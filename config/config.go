@@ -121,12 +121,24 @@ type Exports struct {
 // Notifications configures optional delivery of notifications; empty
 // settings deliver nothing outside the API.
 type Notifications struct {
-	WebhookURL       string `yaml:"webhook_url" env:"NOTIFICATIONS_WEBHOOK_URL"`
-	SMTPAddr         string `yaml:"smtp_addr" env:"NOTIFICATIONS_SMTP_ADDR"`
-	SMTPFrom         string `yaml:"smtp_from" env:"NOTIFICATIONS_SMTP_FROM"`
-	SMTPUsername     string `yaml:"smtp_username" env:"NOTIFICATIONS_SMTP_USERNAME"`
-	SMTPPassword     string `yaml:"smtp_password" env:"NOTIFICATIONS_SMTP_PASSWORD" secret:"true"`
-	SMTPPasswordFile string `yaml:"smtp_password_file" env:"NOTIFICATIONS_SMTP_PASSWORD_FILE"`
+	WebhookURL string `yaml:"webhook_url" env:"NOTIFICATIONS_WEBHOOK_URL"`
+	// WebhookSecret signs webhook deliveries (Standard Webhooks): "whsec_"
+	// and the base64 of 24 to 64 random bytes; required with WebhookURL.
+	WebhookSecret     string `yaml:"webhook_secret" env:"NOTIFICATIONS_WEBHOOK_SECRET" secret:"true"`
+	WebhookSecretFile string `yaml:"webhook_secret_file" env:"NOTIFICATIONS_WEBHOOK_SECRET_FILE"`
+	SMTPAddr          string `yaml:"smtp_addr" env:"NOTIFICATIONS_SMTP_ADDR"`
+	SMTPFrom          string `yaml:"smtp_from" env:"NOTIFICATIONS_SMTP_FROM"`
+	SMTPUsername      string `yaml:"smtp_username" env:"NOTIFICATIONS_SMTP_USERNAME"`
+	SMTPPassword      string `yaml:"smtp_password" env:"NOTIFICATIONS_SMTP_PASSWORD" secret:"true"`
+	SMTPPasswordFile  string `yaml:"smtp_password_file" env:"NOTIFICATIONS_SMTP_PASSWORD_FILE"`
+	// SMTPTLS is starttls (required STARTTLS), tls (implicit TLS, port 465)
+	// or none (plain text: only to a server on a loopback address).
+	SMTPTLS string `yaml:"smtp_tls" env:"NOTIFICATIONS_SMTP_TLS"`
+	// A failed delivery is retried after RetryInitial, doubling up to
+	// RetryMax (with jitter), until MaxAttempts attempts; then it is dead.
+	MaxAttempts  int           `yaml:"max_attempts" env:"NOTIFICATIONS_MAX_ATTEMPTS"`
+	RetryInitial time.Duration `yaml:"retry_initial" env:"NOTIFICATIONS_RETRY_INITIAL"`
+	RetryMax     time.Duration `yaml:"retry_max" env:"NOTIFICATIONS_RETRY_MAX"`
 }
 
 // HTTP configures the HTTP server.
@@ -181,7 +193,8 @@ func Default() Config {
 			RateLimitPerAddress: 30,
 			RateLimitPerLoginID: 10,
 		},
-		DataAPI: DataAPI{RateLimitPerMinute: 600, MaxExportDays: 366},
+		DataAPI:       DataAPI{RateLimitPerMinute: 600, MaxExportDays: 366},
+		Notifications: Notifications{SMTPTLS: "starttls", MaxAttempts: 12, RetryInitial: 30 * time.Second, RetryMax: time.Hour},
 		Exports: Exports{
 			QBOIntuBID: "3000",
 			BankName:   "Bankfeed Demo Bank",

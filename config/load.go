@@ -66,6 +66,7 @@ func (c *Config) readSecretFiles() []error {
 		{EnvPrefix + "KEY_ENCRYPTION_KEY", &c.Secrets.KeyEncryptionKey, &c.Secrets.KeyEncryptionKeyFile},
 		{EnvPrefix + "TOKEN_SECRET", &c.Secrets.TokenSecret, &c.Secrets.TokenSecretFile},
 		{EnvPrefix + "NOTIFICATIONS_SMTP_PASSWORD", &c.Notifications.SMTPPassword, &c.Notifications.SMTPPasswordFile},
+		{EnvPrefix + "NOTIFICATIONS_WEBHOOK_SECRET", &c.Notifications.WebhookSecret, &c.Notifications.WebhookSecretFile},
 	} {
 		if *s.file == "" {
 			continue

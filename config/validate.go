@@ -113,13 +113,28 @@ func (c Config) Validate() error {
 		u, err := url.Parse(w)
 		check(err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "",
 			"%sNOTIFICATIONS_WEBHOOK_URL: not an absolute http(s) URL", EnvPrefix)
+		check(!webhookSecretOK(c.Notifications.WebhookSecret),
+			"%sNOTIFICATIONS_WEBHOOK_SECRET: required with NOTIFICATIONS_WEBHOOK_URL: whsec_ and the base64 of 24 to 64 random bytes", EnvPrefix)
 	}
 	if a := c.Notifications.SMTPAddr; a != "" {
 		if err := checkAddr(a); err != nil {
 			errs = append(errs, fmt.Errorf("%sNOTIFICATIONS_SMTP_ADDR: %w", EnvPrefix, err))
 		}
 		check(c.Notifications.SMTPFrom == "", "%sNOTIFICATIONS_SMTP_FROM: required when NOTIFICATIONS_SMTP_ADDR is set", EnvPrefix)
+		switch c.Notifications.SMTPTLS {
+		case "starttls", "tls":
+		case "none":
+			host, _, _ := net.SplitHostPort(a)
+			ip := net.ParseIP(host)
+			check(host != "localhost" && (ip == nil || !ip.IsLoopback()),
+				"%sNOTIFICATIONS_SMTP_TLS: none only for an SMTP server on a loopback address", EnvPrefix)
+		default:
+			check(true, "%sNOTIFICATIONS_SMTP_TLS: %q is not starttls, tls or none", EnvPrefix, c.Notifications.SMTPTLS)
+		}
 	}
+	check(c.Notifications.MaxAttempts < 1, "%sNOTIFICATIONS_MAX_ATTEMPTS: must be at least 1", EnvPrefix)
+	check(c.Notifications.RetryInitial <= 0 || c.Notifications.RetryMax < c.Notifications.RetryInitial,
+		"%sNOTIFICATIONS_RETRY_INITIAL and _RETRY_MAX: positive, and the maximum at least the initial", EnvPrefix)
 
 	if a := c.Metrics.Addr; a != "" {
 		if err := checkAddr(a); err != nil {
@@ -313,4 +328,15 @@ func ParseMemoryLimit(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is below 64MiB, too little for one password hash", s)
 	}
 	return n << shift, nil
+}
+
+// webhookSecretOK: a Standard Webhooks secret, "whsec_" and the base64 of
+// 24 to 64 bytes.
+func webhookSecretOK(s string) bool {
+	b64, ok := strings.CutPrefix(s, "whsec_")
+	if !ok {
+		return false
+	}
+	key, err := base64.StdEncoding.DecodeString(b64)
+	return err == nil && len(key) >= 24 && len(key) <= 64
 }

@@ -90,11 +90,8 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 	}
 	api.Mount(e)
 
-	var notifier admin.Notifier
-	if cfg.Notifications.WebhookURL != "" {
-		notifier = admin.WebhookNotifier{URL: cfg.Notifications.WebhookURL}
-	}
-	adm, err := admin.New(admin.Config{Store: d.Store, Verifier: as, Logger: d.Logger, Now: d.Now, Notifier: notifier, Metrics: d.Metrics})
+	adm, err := admin.New(admin.Config{Store: d.Store, Verifier: as, Logger: d.Logger, Now: d.Now, Metrics: d.Metrics,
+		Outbox: newOutbox(cfg.Notifications, d.Store)}) // deliveries sent by serve's worker (startDeliveries)
 	if err != nil {
 		return fmt.Errorf("admin: %w", err)
 	}

@@ -121,6 +121,11 @@ func (a *app) serve(ctx context.Context, cfg config.Config, demoOut demoOutput) 
 	if err != nil {
 		return err
 	}
+	stopDeliveries, err := startDeliveries(ctx, cfg.Notifications, st, logger, m)
+	if err != nil {
+		return err
+	}
+	defer stopDeliveries() // after the HTTP drain, before the store closes
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
