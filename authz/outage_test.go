@@ -146,3 +146,36 @@ func TestOutageIsTemporarilyUnavailable(t *testing.T) {
 		t.Fatalf("client_credentials after the outage: %d %s", cc.Status, cc.Error)
 	}
 }
+
+// TestOutageRefreshWithCachedClient: with the client still in the 2 s cache
+// (the clock frozen), a refresh during the outage gets past client
+// authentication to the refresh token's read, and is still 503
+// temporarily_unavailable — not invalid_grant, and without revoking the
+// family: once PostgreSQL is back the same refresh token works, and the
+// access token it was issued with is still active at introspection
+// (issue 11, finding 2).
+func TestOutageRefreshWithCachedClient(t *testing.T) {
+	e := newEnv(t, envOpts{outage: true})
+	fp, fpSecret, err := authz.CreateClient(e.ctx, e.st, authz.ClientSpec{Name: "Core feed", Secret: true, FirstParty: true})
+	must(t, err)
+	e.clock.Freeze()
+	tr := e.exchange(e.vendor.ID, e.secret)
+	e.outage.Cut(t)
+	for range 2 { // a vendor's retry too
+		r := e.refresh(tr.RefreshToken)
+		if r.Status != http.StatusServiceUnavailable || r.Error != "temporarily_unavailable" {
+			t.Fatalf("refresh during the outage: %d %s %s; want 503 temporarily_unavailable", r.Status, r.Error, r.Description)
+		}
+	}
+	if !e.outage.CanRestore() {
+		return
+	}
+	e.outage.Restore(t)
+	resp := e.postForm("/oauth2/introspect", url.Values{"token": {tr.AccessToken}}, fp.ID, fpSecret)
+	if body := readBody(resp); resp.StatusCode != http.StatusOK || !strings.Contains(body, `"active":true`) {
+		t.Fatalf("introspection after the outage: %d %s; want the access token active", resp.StatusCode, body)
+	}
+	if r := e.refresh(tr.RefreshToken); r.Status != http.StatusOK || r.AccessToken == "" {
+		t.Fatalf("refresh after the outage: %d %s %s; the family must still stand", r.Status, r.Error, r.Description)
+	}
+}
