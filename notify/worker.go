@@ -44,12 +44,14 @@ type Config struct {
 	Now     func() time.Time         // default time.Now
 	// ID names this worker in its leases (default: random).
 	ID string
-	// Lease is how long a claimed delivery is this worker's (default 2 min);
-	// it must outlast a send (the senders' timeouts are 10 and 30 s).
+	// Lease is how long claimed deliveries are this worker's (default
+	// 5 min). A batch is sent one delivery after another, so the lease must
+	// outlast Batch sends at their timeouts (webhook 10 s, e-mail 30 s):
+	// past it, another worker may send the rest again.
 	Lease time.Duration
 	// Poll is the pause when nothing is due (default 2 s).
 	Poll time.Duration
-	// Batch is how many deliveries one claim takes (default 10).
+	// Batch is how many deliveries one claim takes (default 5).
 	Batch int
 	// MaxAttempts is how many attempts a delivery gets before it is dead
 	// (default 12: about eight hours with the default backoff).
@@ -87,13 +89,13 @@ func NewWorker(cfg Config) (*Worker, error) {
 		cfg.ID = "worker-" + hex.EncodeToString(b)
 	}
 	if cfg.Lease <= 0 {
-		cfg.Lease = 2 * time.Minute
+		cfg.Lease = 5 * time.Minute
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 2 * time.Second
 	}
 	if cfg.Batch <= 0 {
-		cfg.Batch = 10
+		cfg.Batch = 5
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 12
@@ -156,13 +158,25 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	var errs []error
 	for _, d := range ds {
 		if ctx.Err() != nil {
-			break // the rest stay leased; their lease runs out
+			w.release(ctx, d) // stopping: not attempted
+			continue
 		}
 		if err := w.attempt(ctx, d); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return len(ds), errors.Join(errs...)
+}
+
+// release gives back a delivery claimed but not sent (or cut) because the
+// worker is stopping: due again at once, for whichever worker runs next,
+// rather than after the lease. A killed worker cannot; its lease runs out.
+func (w *Worker) release(ctx context.Context, d store.Delivery) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := w.cfg.Store.MarkFailed(rctx, d.ID, w.cfg.ID, "interrupted: the worker stopped", w.cfg.Now(), false); err != nil {
+		w.log.WarnContext(rctx, "notify: release on stop failed; the lease will run out", "delivery", d.ID, "err", err)
+	}
 }
 
 // attempt sends d and records the outcome; it returns only failures to
@@ -185,7 +199,8 @@ func (w *Worker) attempt(ctx context.Context, d store.Delivery) error {
 		return nil
 	}
 	if ctx.Err() != nil {
-		return nil // stopping: the attempt was cut, not failed; the lease runs out
+		w.release(ctx, d) // stopping: the attempt was cut, not failed
+		return nil
 	}
 	var perm permanentError
 	dead := errors.As(err, &perm) || d.Attempts >= w.cfg.MaxAttempts

@@ -369,8 +369,15 @@ func TestDeliverySurvivesRestart(t *testing.T) {
 	pending := 0
 	st2 := gormtest.Open(t, "", gormstore.Config{DSN: dsn})
 	for _, id := range ids {
-		if d := delivery(t, st2, id); d.Status == store.DeliveryPending {
+		d := delivery(t, st2, id)
+		if d.Status == store.DeliveryPending {
 			pending++
+		}
+		// A worker that stops releases what it claimed but did not send, so
+		// a successor need not wait out the lease (a killed one cannot: the
+		// lease runs out, below).
+		if d.ClaimedBy != "" {
+			t.Errorf("%s still leased to %s after a graceful stop", d.ID, d.ClaimedBy)
 		}
 	}
 	if pending != 3 {
