@@ -38,7 +38,9 @@
 // and every token) in the same transaction: the vendor gets invalid_grant
 // and must send the user through authorization again. Submissions notify
 // the initiator and every user who may decide; decisions notify the
-// initiator. Every submission, decision, change and refusal is audited with
+// initiator. With Config.Outbox, each notification's webhook and e-mail
+// deliveries are written in the same transaction (package notify sends
+// them). Every submission, decision, change and refusal is audited with
 // actor, time, remote address and before/after.
 //
 //	GET  /admin/v1/permissions                       catalogue (en/fr), any caller
