@@ -87,16 +87,16 @@ func forbidden(slug, detail string) *Problem {
 	return problem(http.StatusForbidden, slug, "Forbidden", detail)
 }
 
-// RetryAfter is the Retry-After (seconds) of a 503 answered while the
-// database is unavailable.
-const RetryAfter = "5"
+// outageRetryAfter is the Retry-After (seconds) of a 503 answered while
+// the database is unavailable.
+const outageRetryAfter = "5"
 
 // unavailable is the 503 of a database outage (issue 11, finding 3): the
 // request may be retried as it is; nothing about it was refused.
 func unavailable() *Problem {
 	p := problem(http.StatusServiceUnavailable, "unavailable", "Service Unavailable",
 		"the service is temporarily unavailable; retry later")
-	p.retryAfter = RetryAfter
+	p.retryAfter = outageRetryAfter
 	return p
 }
 

@@ -11,10 +11,10 @@ import (
 	"github.com/bankfeed/bankfeed/store"
 )
 
-// RetryAfter is the Retry-After (seconds) of a 503 answered while the
+// retryAfter is the Retry-After (seconds) of a 503 answered while the
 // database is unavailable: long enough for a pool to reconnect, short
 // enough that a client retrying does not wait past a brief outage.
-const RetryAfter = "5"
+const retryAfter = "5"
 
 // A database outage is not the client's fault: it must never come out as
 // invalid_client, invalid_grant or an inactive token, which a vendor would
@@ -81,7 +81,7 @@ func (s *Server) writeUnavailable(ctx context.Context, w http.ResponseWriter, en
 	h.Set("Content-Type", "application/json;charset=UTF-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	h.Set("Retry-After", RetryAfter)
+	h.Set("Retry-After", retryAfter)
 	w.WriteHeader(http.StatusServiceUnavailable)
 	_, _ = w.Write([]byte(`{"error":"temporarily_unavailable","error_description":"The authorization server is temporarily unable to handle the request. Retry later."}` + "\n"))
 }
@@ -102,7 +102,7 @@ func (s *Server) writeUnavailablePage(ctx context.Context, w http.ResponseWriter
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Retry-After", RetryAfter)
+	h.Set("Retry-After", retryAfter)
 	w.WriteHeader(http.StatusServiceUnavailable)
 	_, _ = w.Write([]byte(unavailablePage))
 }
