@@ -84,7 +84,8 @@ func fieldName(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
-// badText finds the first bad field of c's request; in is "" if none. A
+// badText finds the first bad field of c's request (in "path", "header",
+// "query" or "body"); in is "" if none. A
 // body it reads is put back for the handler exactly as it came, read error
 // included (e.g. the body limit's 413), so handlers see no difference.
 func badText(c echo.Context) (field, in string, err error) {
@@ -96,6 +97,13 @@ func badText(c echo.Context) (field, in string, err error) {
 	}
 	if !validText(r.URL.Path) {
 		return "path", "path", nil
+	}
+	// Credentials are looked up too: a client ID (Basic) or a token.
+	if !validText(r.Header.Get(echo.HeaderAuthorization)) {
+		return "Authorization", "header", nil
+	}
+	if user, pass, ok := r.BasicAuth(); ok && (!validText(user) || !validText(pass)) {
+		return "Authorization", "header", nil
 	}
 	if r.URL.RawQuery != "" {
 		q, _ := url.ParseQuery(r.URL.RawQuery) // malformed pairs are the handler's to refuse

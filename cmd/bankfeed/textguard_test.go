@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -187,6 +188,30 @@ func TestBadTextTable(t *testing.T) {
 		if res.StatusCode >= 500 || strings.Contains(string(rb), "without NUL bytes") {
 			t.Errorf("%s %s with valid text = %d: %s", p.method, path, res.StatusCode, rb)
 		}
+	}
+	// Credentials: a Basic client ID with a NUL, a bearer token not UTF-8.
+	for _, h := range []struct{ path, auth, shape, field string }{
+		{"/oauth2/token", "Basic " + base64.StdEncoding.EncodeToString([]byte("demo\x00vendor:secret")), "oauth", "Authorization"},
+		{"/oauth2/introspect", "Basic " + base64.StdEncoding.EncodeToString([]byte("demo-vendor:\xff")), "oauth", "Authorization"},
+		{"/ops/v1/accounts", "Bearer tok.\xff\xfe", "problem", "Authorization"},
+		{"/fdx/v6/accounts", "Bearer tok.\xff\xfe", "fdx", "Authorization"},
+	} {
+		method := "GET"
+		if strings.HasPrefix(h.path, "/oauth2/") {
+			method = "POST"
+		}
+		tc := textCase{method: method, path: h.path, contentType: "application/x-www-form-urlencoded", body: "grant_type=client_credentials&token=x",
+			wantStatus: 400, wantShape: h.shape, wantField: h.field}
+		req, _ := http.NewRequestWithContext(t.Context(), tc.method, ts.URL+tc.path, strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", tc.contentType)
+		req.Header.Set("Authorization", h.auth)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		checkText(t, tc, res, rb)
 	}
 	// Raw invalid UTF-8 in a JSON body (not an escape) is refused too.
 	tc := textCase{method: "POST", path: "/ops/v1/business-groups", contentType: "application/json",
