@@ -26,6 +26,7 @@ func TestCommandsRefuseMissingDatabase(t *testing.T) {
 		{"clients", "rotate-secret", "c1"},
 		{"business", "create", "--name", "Acme"},
 		{"import", jsonl},
+		{"backup", filepath.Join(t.TempDir(), "backup.db")},
 	} {
 		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")
