@@ -42,6 +42,7 @@ type Metrics struct {
 	queryErrors   *prometheus.CounterVec
 
 	webhookDeliveries *prometheus.CounterVec
+	emailDeliveries   *prometheus.CounterVec
 }
 
 // New builds the metrics on a registry of their own (never the process-wide
@@ -72,6 +73,7 @@ func New() *Metrics {
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10}}, []string{"operation"})
 	m.queryErrors = counter("db_query_errors_total", "Database statements that failed (not counting no rows), by operation.", "operation")
 	m.webhookDeliveries = counter("webhook_deliveries_total", "Webhook delivery attempts, by outcome (delivered, retry, failed).", "outcome")
+	m.emailDeliveries = counter("email_deliveries_total", "E-mail delivery attempts, by outcome (delivered, retry, failed).", "outcome")
 	m.reg.MustRegister(m.httpDuration, m.queryDuration,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -218,6 +220,26 @@ func (m *Metrics) WebhookDelivery(outcome string) {
 		outcome = other
 	}
 	m.webhookDeliveries.WithLabelValues(outcome).Inc()
+}
+
+// E-mail delivery outcomes: as a webhook's.
+const (
+	EmailDelivered = WebhookDelivered
+	EmailRetry     = WebhookRetry
+	EmailFailed    = WebhookFailed
+)
+
+// EmailDelivery counts one e-mail delivery attempt by outcome.
+func (m *Metrics) EmailDelivery(outcome string) {
+	if m == nil {
+		return
+	}
+	switch outcome {
+	case EmailDelivered, EmailRetry, EmailFailed:
+	default:
+		outcome = other
+	}
+	m.emailDeliveries.WithLabelValues(outcome).Inc()
 }
 
 // ObserveQuery records one database statement's time; operation is a

@@ -117,6 +117,8 @@ func TestLabelsAreBounded(t *testing.T) {
 	m.Export("camt053", 3, 100)
 	m.Export("../SECRET", 1, 1)
 	m.WebhookDelivery("SECRET")
+	m.EmailDelivery("SECRET")
+	m.EmailDelivery(EmailDelivered)
 	m.ObserveQuery("SECRET", 0, true)
 	for _, c := range []struct {
 		name   string
@@ -131,6 +133,8 @@ func TestLabelsAreBounded(t *testing.T) {
 		{"bankfeed_export_bytes_total", map[string]string{"format": "camt053"}, 100},
 		{"bankfeed_exports_total", map[string]string{"format": "other"}, 1},
 		{"bankfeed_webhook_deliveries_total", map[string]string{"outcome": "other"}, 1},
+		{"bankfeed_email_deliveries_total", map[string]string{"outcome": "other"}, 1},
+		{"bankfeed_email_deliveries_total", map[string]string{"outcome": "delivered"}, 1},
 		{"bankfeed_db_query_errors_total", map[string]string{"operation": "other"}, 1},
 	} {
 		if got := value(t, m, c.name, c.labels); got != c.want {

@@ -47,18 +47,17 @@ func startDeliveries(ctx context.Context, n config.Notifications, st store.Store
 		Store: st, Senders: senders, Logger: logger,
 		MaxAttempts: n.MaxAttempts, RetryInitial: n.RetryInitial, RetryMax: n.RetryMax,
 		Observe: func(ch store.Channel, outcome string) {
-			// The metrics package counts webhook attempts only (by outcome);
-			// e-mail outcomes are in the log.
-			if ch != store.ChannelWebhook {
-				return
+			count := m.WebhookDelivery
+			if ch == store.ChannelEmail {
+				count = m.EmailDelivery
 			}
 			switch outcome {
 			case notify.OutcomeDelivered:
-				m.WebhookDelivery(metrics.WebhookDelivered)
+				count(metrics.WebhookDelivered)
 			case notify.OutcomeRetry:
-				m.WebhookDelivery(metrics.WebhookRetry)
+				count(metrics.WebhookRetry)
 			case notify.OutcomeDead:
-				m.WebhookDelivery(metrics.WebhookFailed)
+				count(metrics.WebhookFailed)
 			}
 		},
 	})
