@@ -265,6 +265,16 @@ type State struct {
 	ActiveSessions   int64 // browser sessions not expired
 	LockedLogins     int64 // login IDs (users and unknown IDs) locked now
 	PendingApprovals int64 // maker-checker requests awaiting a decision
+	// Outbox counts notification deliveries by channel and status; pending
+	// and dead ones are exported (delivered ones only grow).
+	Outbox []OutboxCount
+}
+
+// OutboxCount is how many deliveries of a channel (webhook, email) stand in
+// a status (pending, delivered, dead).
+type OutboxCount struct {
+	Channel, Status string
+	Count           int64
 }
 
 // AddState exports read's State as gauges, read once per scrape with a
@@ -286,12 +296,14 @@ var (
 	descSessions = prometheus.NewDesc(namespace+"_signin_sessions_active", "Browser sessions on the bank's pages that have not expired.", nil, nil)
 	descLocked   = prometheus.NewDesc(namespace+"_signin_locked_logins", "Login IDs locked now by failed sign-ins.", nil, nil)
 	descPending  = prometheus.NewDesc(namespace+"_approvals_pending", "Maker-checker requests awaiting a decision.", nil, nil)
+	descOutbox   = prometheus.NewDesc(namespace+"_outbox_deliveries", "Notification deliveries waiting (pending) or given up (dead) in the outbox, by channel.", []string{"channel", "status"}, nil)
 )
 
 func (s *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descSessions
 	ch <- descLocked
 	ch <- descPending
+	ch <- descOutbox
 }
 
 func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
@@ -305,6 +317,20 @@ func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descSessions, prometheus.GaugeValue, float64(st.ActiveSessions))
 	ch <- prometheus.MustNewConstMetric(descLocked, prometheus.GaugeValue, float64(st.LockedLogins))
 	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(st.PendingApprovals))
+	outbox := map[[2]string]int64{}
+	for _, c := range st.Outbox {
+		if c.Status != "pending" && c.Status != "dead" {
+			continue
+		}
+		channel := c.Channel
+		if channel != "webhook" && channel != "email" {
+			channel = other
+		}
+		outbox[[2]string{channel, c.Status}] += c.Count
+	}
+	for k, n := range outbox {
+		ch <- prometheus.MustNewConstMetric(descOutbox, prometheus.GaugeValue, float64(n), k[0], k[1])
+	}
 }
 
 // other stands for any label value outside a metric's known set, so a

@@ -34,7 +34,15 @@ func startMetrics(ctx context.Context, cfg config.Config, st *gormstore.Store, l
 	}
 	if err := m.AddState(func(ctx context.Context) (metrics.State, error) {
 		sessions, locked, pending, err := st.OperationalState(ctx)
-		return metrics.State{ActiveSessions: sessions, LockedLogins: locked, PendingApprovals: pending}, err
+		if err != nil {
+			return metrics.State{}, err
+		}
+		counts, err := st.CountDeliveries(ctx)
+		s := metrics.State{ActiveSessions: sessions, LockedLogins: locked, PendingApprovals: pending}
+		for _, c := range counts {
+			s.Outbox = append(s.Outbox, metrics.OutboxCount{Channel: string(c.Channel), Status: string(c.Status), Count: c.Count})
+		}
+		return s, err
 	}, logger); err != nil {
 		return nil, nil, fmt.Errorf("metrics: %w", err)
 	}
