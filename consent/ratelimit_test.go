@@ -27,6 +27,21 @@ func TestSignInHashingBound(t *testing.T) {
 	t.Cleanup(func() { store.SetHashLimits(store.DefaultHashLimits()) })
 	en := newEnv(t, func(c *Config) { c.MaxFailedAttempts = 100 })
 	en.user("alice", userOpts{role: en.roleFull.ID})
+	// The bound is about production-cost hashes: give alice one, and the
+	// handler its dummy hash for unknown IDs.
+	was := store.SetCheapHashingForTests(false)
+	t.Cleanup(func() { store.SetCheapHashingForTests(was) })
+	var err error
+	if en.h.dummyHash, err = store.HashSecret(store.RandomToken(16)); err != nil {
+		t.Fatal(err)
+	}
+	hash, err := store.HashSecret("Alice-Password-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := en.st.UpdateUser(t.Context(), "usr_alice", func(u store.User) (store.User, error) { u.PasswordHash = hash; return u, nil }); err != nil {
+		t.Fatal(err)
+	}
 
 	const n = 12
 	type prepared struct {

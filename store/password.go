@@ -179,14 +179,36 @@ func hashSecret(ctx context.Context, queued bool, secret string) (string, error)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("store: hash secret: %w", err)
 	}
-	key, err := idKey(ctx, queued, []byte(secret), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	t, m := uint32(argonTime), uint32(argonMemory)
+	if cheapHashing.Load() {
+		t, m = cheapArgonTime, cheapArgonMemory
+	}
+	key, err := idKey(ctx, queued, []byte(secret), salt, t, m, argonThreads, argonKeyLen)
 	if err != nil {
 		return "", err
 	}
 	enc := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, m, t, argonThreads,
 		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
 }
+
+// cheapHashing: see SetCheapHashingForTests.
+var cheapHashing atomic.Bool
+
+const (
+	cheapArgonTime   = 1
+	cheapArgonMemory = 64 // KiB
+)
+
+// SetCheapHashingForTests(true) makes every later HashSecret in this
+// process use argon2id with 64 KiB and one pass instead of 64 MiB and
+// three: under the race detector one production hash takes seconds, and
+// the test suites create hundreds of users. Verification reads the
+// parameters from the stored hash, so hashes of either cost verify as
+// before. It returns the previous setting. Only tests and the test-support
+// package gormtest may call it (.ci/run checks); the production parameters
+// are tested in this package, which never calls it.
+func SetCheapHashingForTests(on bool) (was bool) { return cheapHashing.Swap(on) }
 
 // VerifySecret reports whether secret matches the PHC hash, in constant time.
 // A malformed hash never matches. Like HashSecret it waits for a slot of the

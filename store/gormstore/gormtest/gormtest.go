@@ -10,12 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", to create and drop test databases
 
 	"github.com/bankfeed/bankfeed/internal/testenv"
+	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 )
 
@@ -43,9 +45,15 @@ func Open(t testing.TB, prefix string, cfg gormstore.Config) *gormstore.Store {
 	return st
 }
 
+// cheapHashing turns cheap password hashing on once per test process:
+// users created by tests need no production-cost hashes. A test that needs
+// production cost (a bound on hashing work) turns it off and back.
+var cheapHashing sync.Once
+
 // OpenUnmigrated is Open without Migrate, for tests of migration itself.
 func OpenUnmigrated(t testing.TB, prefix string, cfg gormstore.Config) *gormstore.Store {
 	t.Helper()
+	cheapHashing.Do(func() { store.SetCheapHashingForTests(true) })
 	if cfg.DSN == "" {
 		cfg.DSN = DSN(t, prefix)
 	}
