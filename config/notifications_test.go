@@ -24,7 +24,9 @@ func TestNotificationsValidate(t *testing.T) {
 		{"secret without prefix", func(n *config.Notifications) {
 			n.WebhookURL, n.WebhookSecret = "https://hooks.example/bank", strings.TrimPrefix(whsec, "whsec_")
 		}, "BANKFEED_NOTIFICATIONS_WEBHOOK_SECRET"},
-		{"secret too short", func(n *config.Notifications) { n.WebhookURL, n.WebhookSecret = "https://hooks.example/bank", "whsec_c2hvcnQ=" },
+		{"secret too short", func(n *config.Notifications) {
+			n.WebhookURL, n.WebhookSecret = "https://hooks.example/bank", "whsec_c2hvcnQ="
+		},
 			"BANKFEED_NOTIFICATIONS_WEBHOOK_SECRET"},
 		{"smtp starttls", func(n *config.Notifications) { n.SMTPAddr, n.SMTPFrom = "mail.example:587", "bank@example.com" }, ""},
 		{"smtp implicit tls", func(n *config.Notifications) {
