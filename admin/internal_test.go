@@ -1,38 +1,19 @@
 package admin_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/bankfeed/bankfeed/internal/syncbuf"
 
 	"github.com/bankfeed/bankfeed/admin"
 	"github.com/bankfeed/bankfeed/store"
 )
 
-// logBuffer collects the server's log; the handler writes from the server's
-// goroutines while the test reads.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func withLog(b *logBuffer) func(*admin.Config) {
+func withLog(b *syncbuf.Buffer) func(*admin.Config) {
 	return func(c *admin.Config) { c.Logger = slog.New(slog.NewTextHandler(b, nil)) }
 }
 
@@ -69,7 +50,7 @@ func internalError(t *testing.T, r resp, path string) {
 // unavailable problem with Retry-After (not a 401 or a 500: issue 11,
 // finding 3) and the cause goes to the log only.
 func TestStoreFailure(t *testing.T) {
-	var log logBuffer
+	var log syncbuf.Buffer
 	e := newEnv(t, withLog(&log))
 	a := e.newUser(e.bg1, "admin", store.AdminGrants())
 	if err := e.st.Close(); err != nil {
@@ -100,7 +81,7 @@ func TestStoreFailure(t *testing.T) {
 // the checker's input), logged, and the request stays pending with nothing
 // applied.
 func TestCorruptRequest(t *testing.T) {
-	var log logBuffer
+	var log syncbuf.Buffer
 	e := newEnv(t, withLog(&log))
 	ctx := t.Context()
 	a := e.newUser(e.bg1, "maker", store.AdminGrants())

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bankfeed/bankfeed/internal/syncbuf"
+
 	"github.com/bankfeed/bankfeed/admin"
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -56,7 +58,7 @@ func (v storeVerifier) Verify(ctx context.Context, token string) (store.Grant, e
 // log the cause — not 401 "invalid or expired", which told 237 operator
 // batches their token was bad (issue 11, finding 3).
 func TestOutageIsNotABadToken(t *testing.T) {
-	var log logBuffer
+	var log syncbuf.Buffer
 	e := newEnv(t, withLog(&log), func(c *admin.Config) { c.Verifier = storeVerifier{st: c.Store, next: c.Verifier} })
 	a := e.newUser(e.bg1, "admin", store.AdminGrants())
 	e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/users", nil)

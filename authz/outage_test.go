@@ -1,38 +1,20 @@
 package authz_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/bankfeed/bankfeed/internal/syncbuf"
 
 	"golang.org/x/oauth2"
 
 	"github.com/bankfeed/bankfeed/authz"
 )
-
-// lockedBuffer is a log sink the server's goroutines share with the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestOutageIsTemporarilyUnavailable: with the database gone (PostgreSQL
 // behind a proxy the test cuts, SQLite's pools closed) and the client and
@@ -44,7 +26,7 @@ func (l *lockedBuffer) String() string {
 // the refresh attempted during the outage revoked nothing (issue 11,
 // finding 2).
 func TestOutageIsTemporarilyUnavailable(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	e := newEnv(t, envOpts{outage: true, cfg: func(c *authz.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}})

@@ -1,32 +1,14 @@
 package consent
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/bankfeed/bankfeed/internal/syncbuf"
 )
-
-// outageLog collects the handler's log for the test to read.
-type outageLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *outageLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *outageLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestOutagePages: with the database gone under the running pages, the
 // sign-in page and a sign-in answer 503 with Retry-After and a page saying
@@ -34,7 +16,7 @@ func (l *outageLog) String() string {
 // an expired sign-in — and the cause is logged at error level without the
 // typed login ID or password (issue 11, finding 2).
 func TestOutagePages(t *testing.T) {
-	logs := &outageLog{}
+	logs := &syncbuf.Buffer{}
 	en := newEnv(t, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(logs, nil)) })
 	en.user("alice", userOpts{role: en.roleAccts.ID})
 	f := en.flow()

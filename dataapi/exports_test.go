@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankfeed/bankfeed/internal/syncbuf"
+
 	"github.com/aclindsa/ofxgo"
 	moov "github.com/moov-io/bai2/pkg/lib"
 
@@ -813,7 +815,7 @@ func TestExportDefaultLimitIsAYear(t *testing.T) {
 // disagrees with the entries makes every format answer a 500 problem naming
 // the account and range, with no byte of the file, and a loud log line.
 func TestExportRefusesWhatDoesNotReconcile(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	e := newEnv(t, envOptions{logs: logs})
 	seedExports(t, e, "2025-02-14")
 	tok := e.token(t)
@@ -883,7 +885,7 @@ func (e *env) getServerError(t testing.TB, token, path string, hdr ...string) re
 // stored statement whose figures disagree with its entries the same way in
 // every format, JSON included, naming the statement and logging it loudly.
 func TestStatementThatDoesNotReconcileIsRefused(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	e := newEnv(t, envOptions{logs: logs})
 	ctx := context.Background()
 	tok := e.token(t)
@@ -911,8 +913,6 @@ func TestStatementThatDoesNotReconcileIsRefused(t *testing.T) {
 		if n := strings.Count(logs.String(), "DOCUMENT DOES NOT RECONCILE"); n < len(export.Formats()) {
 			t.Errorf("%s: %d ERROR lines for %d refusals", c.name, n, len(export.Formats()))
 		}
-		logs.mu.Lock()
-		logs.buf.Reset()
-		logs.mu.Unlock()
+		logs.Reset()
 	}
 }

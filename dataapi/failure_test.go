@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/bankfeed/bankfeed/internal/syncbuf"
+
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 )
@@ -48,7 +50,7 @@ func wantOpaque(t *testing.T, r resp, status int, slug, code string, secrets ...
 // send the vendor's users through consent again, nor a 500: issue 11,
 // finding 3), and the cause is logged.
 func TestDatabaseDownIsUnavailable(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	e := newEnv(t, envOptions{strictTokens: true, logs: logs})
 	tok := e.token(t)
 	chq := base + "/accounts/" + e.f.chq
@@ -89,7 +91,7 @@ func withDeadline(next http.Handler) http.Handler {
 // TestDeadlineIsUnavailable: a request whose deadline has passed is a 503
 // with Retry-After, logged as a warning; the same request in time is a 200.
 func TestDeadlineIsUnavailable(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	e := newEnv(t, envOptions{logs: logs, handler: withDeadline})
 	tok := e.token(t)
 	path := base + "/accounts/" + e.f.chq + "/transactions"
@@ -182,7 +184,7 @@ func (s *failingStreams) StreamTransactions(ctx context.Context, f store.Transac
 // were sent, the transfer is broken off so that no client takes a short file
 // for a whole one.
 func TestStreamFailure(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	var fs *failingStreams
 	e := newEnv(t, envOptions{logs: logs, store: func(st store.Store) store.Store {
 		fs = &failingStreams{Store: st.(*gormstore.Store)}

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankfeed/bankfeed/internal/syncbuf"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -138,7 +140,7 @@ type env struct {
 type envOptions struct {
 	rateLimit     int
 	maxExportDays int
-	logs          *logBuffer // also receives the server's log (level Warn and up)
+	logs          *syncbuf.Buffer // also receives the server's log (level Warn and up)
 	// strictTokens makes only the verifier's errBadToken a 401, as cmd
 	// does with authz.ErrInvalidToken: a store failure is then a 5xx.
 	strictTokens bool
@@ -146,24 +148,6 @@ type envOptions struct {
 	store func(store.Store) store.Store
 	// handler wraps the API's HTTP handler (e.g. a request deadline).
 	handler func(http.Handler) http.Handler
-}
-
-// logBuffer collects log output safely across the server's goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 func newEnv(t testing.TB, opts envOptions) *env {

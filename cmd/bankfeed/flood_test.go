@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankfeed/bankfeed/internal/syncbuf"
+
 	"golang.org/x/oauth2"
 
 	"github.com/bankfeed/bankfeed/store/demo"
@@ -84,7 +86,7 @@ func TestSignInFloodMemoryBound(t *testing.T) {
 		"BANKFEED_TRUSTED_PROXIES=127.0.0.1",
 		"BANKFEED_DATAAPI_RATE_LIMIT_PER_MINUTE=0",
 	}
-	var printed, logged syncBuffer
+	var printed, logged syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &printed, &logged
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

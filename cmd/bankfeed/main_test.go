@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bankfeed/bankfeed/internal/syncbuf"
 )
 
 // TestMain lets a test run the real main() in a child process (to see its
@@ -64,29 +66,11 @@ func env(kv ...string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // server is a running `bankfeed serve` started through the real command line.
 type server struct {
 	URL            string
 	DataDir        string
-	Stdout, Stderr *syncBuffer
+	Stdout, Stderr *syncbuf.Buffer
 	Stop           func() // shuts down and waits; also run at cleanup
 }
 
@@ -99,7 +83,7 @@ func startServe(t *testing.T, getenv func(string) string, dataDir string, args .
 	if dataDir == "" {
 		dataDir = filepath.Join(t.TempDir(), "data")
 	}
-	s := &server{DataDir: dataDir, Stdout: &syncBuffer{}, Stderr: &syncBuffer{}}
+	s := &server{DataDir: dataDir, Stdout: &syncbuf.Buffer{}, Stderr: &syncbuf.Buffer{}}
 	a := newApp(getenv, s.Stdout, s.Stderr)
 	addrc := make(chan net.Addr, 1)
 	a.listening = func(addr net.Addr) { addrc <- addr }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,10 +9,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/bankfeed/bankfeed/internal/syncbuf"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -23,24 +23,6 @@ import (
 	"github.com/bankfeed/bankfeed/store/gormstore"
 	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
-
-// syncLog is a log sink shared by the server's goroutines and the test.
-type syncLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestOutageEndToEnd: the whole wiring (newHandler, authz's real token
 // verification) on a database taken away under it — PostgreSQL through a
@@ -62,7 +44,7 @@ func TestOutageEndToEnd(t *testing.T) {
 	}
 	cfg := testConfig(t)
 	cfg.Issuer = "http://" + ln.Addr().String()
-	logs := &syncLog{}
+	logs := &syncbuf.Buffer{}
 	h, err := newHandler(t.Context(), cfg, deps{Store: o.Store, Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: now})
 	if err != nil {
 		t.Fatal(err)

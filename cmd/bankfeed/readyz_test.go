@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankfeed/bankfeed/internal/syncbuf"
+
 	"github.com/bankfeed/bankfeed/store/gormstore"
 	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
@@ -22,7 +24,7 @@ import (
 func TestReadyzSQLiteWriterBusy(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bankfeed.db")
 	st := gormtest.Open(t, "", gormstore.Config{DSN: path})
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	h, err := newHandler(t.Context(), testConfig(t), deps{Store: st, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: time.Now})
 	if err != nil {
 		t.Fatal(err)

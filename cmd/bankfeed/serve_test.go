@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankfeed/bankfeed/internal/syncbuf"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/config"
@@ -125,7 +127,7 @@ func TestNewHandler(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig(t)
 			cfg.Issuer = tt.issuer
-			var logs syncBuffer
+			var logs syncbuf.Buffer
 			st := gormtest.OpenStore(t, "cmd_test")
 			h, err := newHandler(t.Context(), cfg, deps{Store: st, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: time.Now})
 			if err != nil {
@@ -156,7 +158,7 @@ func TestNewHandler(t *testing.T) {
 func TestBodyLimitAndRecover(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.HTTP.BodyLimit = "1K"
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	h, err := newHandler(t.Context(), cfg, deps{Store: gormtest.OpenStore(t, "cmd_test"), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -12,14 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankfeed/bankfeed/internal/syncbuf"
+
 	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
 
 // textServer is the real handler on a fresh store (SQLite, or PostgreSQL
 // when BANKFEED_TEST_POSTGRES_DSN is set: the answers must not differ).
-func textServer(t *testing.T) (*httptest.Server, *syncBuffer) {
+func textServer(t *testing.T) (*httptest.Server, *syncbuf.Buffer) {
 	t.Helper()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	h, err := newHandler(t.Context(), testConfig(t), deps{Store: gormtest.OpenStore(t, "cmd_text"),
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: time.Now})
 	if err != nil {
