@@ -75,4 +75,7 @@ type OutboxStore interface {
 	ListDeliveries(ctx context.Context, notificationID string) ([]Delivery, error)
 	// CountDeliveries counts deliveries by channel and status (metrics).
 	CountDeliveries(ctx context.Context) ([]DeliveryCount, error)
+	// DeleteDeliveredBefore deletes the deliveries delivered before before
+	// and returns how many; pending and dead deliveries are never deleted.
+	DeleteDeliveredBefore(ctx context.Context, before time.Time) (int64, error)
 }

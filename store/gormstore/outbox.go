@@ -185,3 +185,14 @@ func (s *Store) CountDeliveries(ctx context.Context) ([]store.DeliveryCount, err
 	}
 	return out, nil
 }
+
+// DeleteDeliveredBefore deletes the deliveries delivered before before, so
+// the outbox does not grow without bound; pending and dead rows stay.
+func (s *Store) DeleteDeliveredBefore(ctx context.Context, before time.Time) (int64, error) {
+	res := s.write(ctx).Where("status = ? AND delivered_at < ?", string(store.DeliveryDelivered), micros(before.UTC())).
+		Delete(&deliveryRow{})
+	if res.Error != nil {
+		return 0, wrap("delete delivered deliveries", res.Error)
+	}
+	return res.RowsAffected, nil
+}

@@ -208,3 +208,42 @@ func testOutboxClaimConcurrently(t *testing.T, s store.Store) {
 		t.Errorf("claimed %d deliveries, want %d", len(owner), n)
 	}
 }
+
+// testOutboxDeleteDelivered: the sweep deletes delivered deliveries older
+// than the cut and nothing else: pending ones are still to be sent, and dead
+// ones are evidence an operator must see.
+func testOutboxDeleteDelivered(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, ds := notifyWithDeliveries(t, s, store.ChannelWebhook, store.ChannelEmail, store.ChannelWebhook, store.ChannelWebhook)
+	claimed := must(s.ClaimDeliveries(ctx, "w1", outboxT0, time.Minute, 10))(t)
+	if len(claimed) != len(ds) {
+		t.Fatalf("claimed %d, want %d", len(claimed), len(ds))
+	}
+	cut := outboxT0.Add(time.Hour)
+	old, recent, dead, pending := ds[0], ds[1], ds[2], ds[3]
+	noErr(t, s.MarkDelivered(ctx, old.ID, "w1", cut.Add(-time.Microsecond)), "MarkDelivered(old)")
+	noErr(t, s.MarkDelivered(ctx, recent.ID, "w1", cut), "MarkDelivered(at the cut)")
+	noErr(t, s.MarkFailed(ctx, dead.ID, "w1", "gone", outboxT0, true), "MarkFailed(dead)")
+	noErr(t, s.MarkFailed(ctx, pending.ID, "w1", "503", outboxT0, false), "MarkFailed(retry)")
+
+	if n := must(s.DeleteDeliveredBefore(ctx, cut))(t); n != 1 {
+		t.Errorf("DeleteDeliveredBefore = %d, want 1", n)
+	}
+	_, err := s.GetDelivery(ctx, old.ID)
+	mustBe(t, err, store.ErrNotFound, "GetDelivery(delivered before the cut)")
+	for _, d := range []store.Delivery{recent, dead, pending} {
+		if _, err := s.GetDelivery(ctx, d.ID); err != nil {
+			t.Errorf("GetDelivery(%s) after the sweep: %v", d.ID, err)
+		}
+	}
+	// Far in the future: every delivered row goes, the dead and pending stay.
+	if n := must(s.DeleteDeliveredBefore(ctx, outboxT0.AddDate(10, 0, 0)))(t); n != 1 {
+		t.Errorf("second DeleteDeliveredBefore = %d, want 1", n)
+	}
+	counts := must(s.CountDeliveries(ctx))(t)
+	want := []store.DeliveryCount{
+		{Channel: store.ChannelWebhook, Status: store.DeliveryDead, Count: 1},
+		{Channel: store.ChannelWebhook, Status: store.DeliveryPending, Count: 1},
+	}
+	diff(t, "CountDeliveries after the sweeps", want, counts)
+}

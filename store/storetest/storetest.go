@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OutboxEnqueue", testOutboxEnqueue},
 		{"OutboxLifecycle", testOutboxLifecycle},
 		{"OutboxClaimConcurrently", testOutboxClaimConcurrently},
+		{"OutboxDeleteDelivered", testOutboxDeleteDelivered},
 		{"Audit", testAudit},
 		{"AuditAuthentication", testAuditAuthentication},
 		{"Clients", testClients},
