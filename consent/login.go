@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/internal/audit"
+	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -113,12 +114,14 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 		if r.audit {
 			h.auditRateLimited(c, flow, which, loginID)
 		}
+		h.cfg.Metrics.SignIn(metrics.SignInRateLimited)
 		c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(r.retryAfter)))
 		return h.showLogin(c, http.StatusTooManyRequests, flow, loginID, l.T("signin_limited"), "")
 	}
 	a, err := h.authenticate(ctx, loginID, c.FormValue("password"))
 	if errors.Is(err, store.ErrHashBusy) {
 		h.log.DebugContext(ctx, "consent: sign-in refused, password hashing busy", "request_id", requestID(c))
+		h.cfg.Metrics.SignIn(metrics.SignInBusy)
 		c.Response().Header().Set("Retry-After", strconv.Itoa(hashRetryAfter()))
 		return h.showLogin(c, http.StatusServiceUnavailable, flow, loginID, l.T("signin_busy"), "")
 	}

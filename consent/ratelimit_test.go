@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bankfeed/bankfeed/internal/audit"
+	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -25,7 +26,8 @@ import (
 func TestSignInHashingBound(t *testing.T) {
 	store.SetHashLimits(store.HashLimits{MaxConcurrent: 2, Queue: 1, QueueTimeout: time.Minute})
 	t.Cleanup(func() { store.SetHashLimits(store.DefaultHashLimits()) })
-	en := newEnv(t, func(c *Config) { c.MaxFailedAttempts = 100 })
+	m := metrics.New()
+	en := newEnv(t, func(c *Config) { c.MaxFailedAttempts, c.Metrics = 100, m })
 	en.user("alice", userOpts{role: en.roleFull.ID})
 	// The bound is about production-cost hashes: give alice one, and the
 	// handler its dummy hash for unknown IDs.
@@ -128,6 +130,9 @@ func TestSignInHashingBound(t *testing.T) {
 	if busy == 0 {
 		t.Errorf("no attempt of %d was refused with 2 slots and a queue of 1", n)
 	}
+	if got := signIns(t, m, metrics.SignInBusy); got != float64(busy) {
+		t.Errorf("signin_attempts_total{outcome=busy} = %v for %d 503 answers", got, busy)
+	}
 	if got := en.getUser("usr_alice").FailedAttempts; got != failures["alice"] {
 		t.Errorf("alice: %d failures counted for %d 401 answers", got, failures["alice"])
 	}
@@ -153,7 +158,8 @@ func TestSignInHashingBound(t *testing.T) {
 // refusals reach the audit log once per minute (signin.failed, outcome
 // refused, reason rate_limited). A minute later the buckets have refilled.
 func TestSignInRateLimits(t *testing.T) {
-	en := newEnv(t, func(c *Config) { c.RateLimitPerLoginID, c.RateLimitPerAddress = 2, 10 })
+	m := metrics.New()
+	en := newEnv(t, func(c *Config) { c.RateLimitPerLoginID, c.RateLimitPerAddress, c.Metrics = 2, 10, m })
 	en.user("alice", userOpts{role: en.roleFull.ID})
 	var hashes int
 	var mu sync.Mutex
@@ -226,6 +232,13 @@ func TestSignInRateLimits(t *testing.T) {
 	if o := attempt("fresh2"); o.status != http.StatusTooManyRequests {
 		t.Errorf("past the address limit: %+v", o)
 	}
+	// Six 429s and six 401s so far: the refusals are counted, not as failures.
+	if got := signIns(t, m, metrics.SignInRateLimited); got != 6 {
+		t.Errorf("signin_attempts_total{outcome=rate_limited} = %v, want 6", got)
+	}
+	if got := signIns(t, m, metrics.SignInFailure); got != 6 {
+		t.Errorf("signin_attempts_total{outcome=failure} = %v, want 6", got)
+	}
 
 	// One audit event per key and window: alice's two refusals, nobody's
 	// two, the address's two → three events.
@@ -266,6 +279,28 @@ func TestSignInRateLimits(t *testing.T) {
 	if o := attempt("alice"); o.status != http.StatusUnauthorized {
 		t.Errorf("alice a minute later: %+v", o)
 	}
+}
+
+// signIns reads bankfeed_signin_attempts_total{outcome} from m.
+func signIns(t *testing.T, m *metrics.Metrics, outcome string) float64 {
+	t.Helper()
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "bankfeed_signin_attempts_total" {
+			continue
+		}
+		for _, c := range mf.GetMetric() {
+			for _, l := range c.GetLabel() {
+				if l.GetName() == "outcome" && l.GetValue() == outcome {
+					return c.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // TestKeyedLimiterBoundedMemory: keys beyond maxKeys evict the least

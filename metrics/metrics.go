@@ -60,7 +60,7 @@ func New() *Metrics {
 		Help: "Time to answer an HTTP request, by route template and method.", Buckets: prometheus.DefBuckets}, []string{"route", "method"})
 	m.tokensIssued = counter("oauth_tokens_issued_total", "Successful token endpoint requests, by grant type.", "grant_type")
 	m.tokenErrors = counter("oauth_token_errors_total", "Refused or failed token endpoint requests, by grant type and RFC 6749 error code.", "grant_type", "error")
-	m.signIns = counter("signin_attempts_total", "Sign-ins on the bank's pages, by outcome (success, failure, locked).", "outcome")
+	m.signIns = counter("signin_attempts_total", "Sign-ins on the bank's pages, by outcome (success, failure, locked, rate_limited, busy).", "outcome")
 	m.lockouts = counter("signin_lockouts_total", "Login IDs locked by a run of failed sign-ins.").WithLabelValues()
 	m.approvalsSubmitted = counter("approvals_submitted_total", "Maker-checker requests submitted.").WithLabelValues()
 	m.approvalsDecided = counter("approvals_decided_total", "Maker-checker requests that left pending, by decision (approved, rejected, cancelled).", "decision")
@@ -141,6 +141,9 @@ const (
 	SignInSuccess = "success"
 	SignInFailure = "failure" // wrong credentials or unknown login ID
 	SignInLocked  = "locked"  // refused because the login ID is locked
+	// Refused before any password was checked (429, 503): no failure counted.
+	SignInRateLimited = "rate_limited" // the login ID's or address's rate limit
+	SignInBusy        = "busy"         // password hashing at its concurrency bound
 )
 
 // SignIn counts one sign-in attempt by outcome.
@@ -149,7 +152,7 @@ func (m *Metrics) SignIn(outcome string) {
 		return
 	}
 	switch outcome {
-	case SignInSuccess, SignInFailure, SignInLocked:
+	case SignInSuccess, SignInFailure, SignInLocked, SignInRateLimited, SignInBusy:
 	default:
 		outcome = other
 	}

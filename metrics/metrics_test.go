@@ -114,6 +114,8 @@ func TestLabelsAreBounded(t *testing.T) {
 	m.TokenFailed("urn:x:SECRET", "invalid_grant")
 	m.TokenFailed("refresh_token", "SECRET error")
 	m.SignIn("SECRET")
+	m.SignIn(SignInRateLimited)
+	m.SignIn(SignInBusy)
 	m.Export("camt053", 3, 100)
 	m.Export("../SECRET", 1, 1)
 	m.WebhookDelivery("SECRET")
@@ -129,6 +131,8 @@ func TestLabelsAreBounded(t *testing.T) {
 		{"bankfeed_oauth_token_errors_total", map[string]string{"grant_type": "other", "error": "invalid_grant"}, 1},
 		{"bankfeed_oauth_token_errors_total", map[string]string{"grant_type": "refresh_token", "error": "other"}, 1},
 		{"bankfeed_signin_attempts_total", map[string]string{"outcome": "other"}, 1},
+		{"bankfeed_signin_attempts_total", map[string]string{"outcome": "rate_limited"}, 1},
+		{"bankfeed_signin_attempts_total", map[string]string{"outcome": "busy"}, 1},
 		{"bankfeed_export_entries_total", map[string]string{"format": "camt053"}, 3},
 		{"bankfeed_export_bytes_total", map[string]string{"format": "camt053"}, 100},
 		{"bankfeed_exports_total", map[string]string{"format": "other"}, 1},
