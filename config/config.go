@@ -139,6 +139,10 @@ type Notifications struct {
 	MaxAttempts  int           `yaml:"max_attempts" env:"NOTIFICATIONS_MAX_ATTEMPTS"`
 	RetryInitial time.Duration `yaml:"retry_initial" env:"NOTIFICATIONS_RETRY_INITIAL"`
 	RetryMax     time.Duration `yaml:"retry_max" env:"NOTIFICATIONS_RETRY_MAX"`
+	// DeliveredRetention is how long delivered outbox deliveries are kept
+	// before the janitor deletes them; 0 keeps them forever. Pending and
+	// dead deliveries are never deleted.
+	DeliveredRetention time.Duration `yaml:"delivered_retention" env:"NOTIFICATIONS_DELIVERED_RETENTION"`
 }
 
 // HTTP configures the HTTP server.
@@ -193,8 +197,11 @@ func Default() Config {
 			RateLimitPerAddress: 30,
 			RateLimitPerLoginID: 10,
 		},
-		DataAPI:       DataAPI{RateLimitPerMinute: 600, MaxExportDays: 366},
-		Notifications: Notifications{SMTPTLS: "starttls", MaxAttempts: 12, RetryInitial: 30 * time.Second, RetryMax: time.Hour},
+		DataAPI: DataAPI{RateLimitPerMinute: 600, MaxExportDays: 366},
+		Notifications: Notifications{
+			SMTPTLS: "starttls", MaxAttempts: 12, RetryInitial: 30 * time.Second, RetryMax: time.Hour,
+			DeliveredRetention: 720 * time.Hour,
+		},
 		Exports: Exports{
 			QBOIntuBID: "3000",
 			BankName:   "Bankfeed Demo Bank",

@@ -44,6 +44,9 @@ func TestNotificationsValidate(t *testing.T) {
 		{"no attempts", func(n *config.Notifications) { n.MaxAttempts = 0 }, "BANKFEED_NOTIFICATIONS_MAX_ATTEMPTS"},
 		{"retry max below initial", func(n *config.Notifications) { n.RetryInitial, n.RetryMax = time.Hour, time.Minute },
 			"BANKFEED_NOTIFICATIONS_RETRY_INITIAL"},
+		{"delivered kept forever", func(n *config.Notifications) { n.DeliveredRetention = 0 }, ""},
+		{"negative delivered retention", func(n *config.Notifications) { n.DeliveredRetention = -time.Hour },
+			"BANKFEED_NOTIFICATIONS_DELIVERED_RETENTION"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -135,6 +135,8 @@ func (c Config) Validate() error {
 	check(c.Notifications.MaxAttempts < 1, "%sNOTIFICATIONS_MAX_ATTEMPTS: must be at least 1", EnvPrefix)
 	check(c.Notifications.RetryInitial <= 0 || c.Notifications.RetryMax < c.Notifications.RetryInitial,
 		"%sNOTIFICATIONS_RETRY_INITIAL and _RETRY_MAX: positive, and the maximum at least the initial", EnvPrefix)
+	check(c.Notifications.DeliveredRetention < 0,
+		"%sNOTIFICATIONS_DELIVERED_RETENTION: must not be negative (0 keeps delivered notifications forever)", EnvPrefix)
 
 	if a := c.Metrics.Addr; a != "" {
 		if err := checkAddr(a); err != nil {

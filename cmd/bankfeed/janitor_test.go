@@ -40,7 +40,7 @@ func TestSweepExpiredTokens(t *testing.T) {
 	put("recent", now.Add(-time.Minute))
 	put("live", now.Add(time.Minute))
 
-	sweepOnce(ctx, st, slog.New(slog.DiscardHandler), now)
+	sweepOnce(ctx, st, slog.New(slog.DiscardHandler), now, 0)
 
 	if _, err := st.GetToken(ctx, store.TokenAuthorizeCode, "old"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("expired beyond retention: %v, want ErrNotFound", err)
@@ -102,9 +102,9 @@ func TestSweepOneReplicaAtATime(t *testing.T) {
 
 	first := blockingSweep{Store: replica1, entered: make(chan struct{}), release: make(chan struct{})}
 	done := make(chan bool, 1)
-	go func() { done <- sweepOnce(ctx, first, logger, now) }()
+	go func() { done <- sweepOnce(ctx, first, logger, now, 0) }()
 	<-first.entered
-	if swept := sweepOnce(ctx, replica2, logger, now); swept {
+	if swept := sweepOnce(ctx, replica2, logger, now, 0); swept {
 		t.Error("the second replica swept while the first was sweeping")
 	}
 	if !exists("old1") {
@@ -119,7 +119,75 @@ func TestSweepOneReplicaAtATime(t *testing.T) {
 	}
 
 	put("old2")
-	if !sweepOnce(ctx, replica2, logger, now) || exists("old2") {
+	if !sweepOnce(ctx, replica2, logger, now, 0) || exists("old2") {
 		t.Error("the second replica could not sweep after the first had finished: lock not released")
+	}
+}
+
+// TestSweepDeliveredNotifications: the sweep deletes outbox deliveries
+// delivered longer ago than notifications.delivered_retention, and keeps
+// recent deliveries, pending ones (still to be sent) and dead ones (evidence
+// for an operator); a retention of 0 keeps delivered rows forever.
+func TestSweepDeliveredNotifications(t *testing.T) {
+	st := gormtest.OpenStore(t, "cmd_test")
+	ctx := t.Context()
+	now := time.Now()
+	const retention = 720 * time.Hour
+	var ds []store.Delivery
+	if err := st.InTx(ctx, func(ctx context.Context) error {
+		n, err := st.CreateNotification(ctx, store.Notification{RecipientID: "usr_r", Kind: "approval.pending", Text: "t",
+			CreatedAt: now.Add(-2 * retention)})
+		if err != nil {
+			return err
+		}
+		for _, id := range []string{"dlv_old", "dlv_recent", "dlv_dead", "dlv_pending", "dlv_kept"} {
+			ds = append(ds, store.Delivery{ID: id, NotificationID: n.ID, Channel: store.ChannelWebhook, CreatedAt: now.Add(-2 * retention)})
+		}
+		return st.EnqueueDeliveries(ctx, ds)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.ClaimDeliveries(ctx, "w", now.Add(-2*retention), time.Hour, 10); err != nil || len(got) != len(ds) {
+		t.Fatalf("claim = %d, %v", len(got), err)
+	}
+	for _, step := range []error{
+		st.MarkDelivered(ctx, "dlv_old", "w", now.Add(-retention-time.Hour)),
+		st.MarkDelivered(ctx, "dlv_recent", "w", now.Add(-retention+time.Hour)),
+		st.MarkFailed(ctx, "dlv_dead", "w", "gone", now.Add(-2*retention), true),
+		st.MarkFailed(ctx, "dlv_pending", "w", "503", now.Add(time.Hour), false),
+		st.MarkDelivered(ctx, "dlv_kept", "w", now.Add(-2*retention)),
+	} {
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	exists := func(id string) bool {
+		t.Helper()
+		_, err := st.GetDelivery(ctx, id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	logger := slog.New(slog.DiscardHandler)
+
+	// Retention 0: nothing delivered is deleted.
+	sweepOnce(ctx, st, logger, now, 0)
+	for _, id := range []string{"dlv_old", "dlv_recent", "dlv_dead", "dlv_pending", "dlv_kept"} {
+		if !exists(id) {
+			t.Errorf("%s swept with a retention of 0 (keep forever)", id)
+		}
+	}
+
+	sweepOnce(ctx, st, logger, now, retention)
+	for _, id := range []string{"dlv_old", "dlv_kept"} {
+		if exists(id) {
+			t.Errorf("%s, delivered before the retention, was kept", id)
+		}
+	}
+	for _, id := range []string{"dlv_recent", "dlv_dead", "dlv_pending"} {
+		if !exists(id) {
+			t.Errorf("%s was swept", id)
+		}
 	}
 }

@@ -143,7 +143,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, demoOut demoOutput) 
 	srv.ConnState = open.track
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	go sweepExpired(ctx, st, logger, time.Now)
+	go sweepExpired(ctx, st, logger, time.Now, cfg.Notifications.DeliveredRetention)
 	logger.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer,
 		"database", cfg.RedactedDSN(), "version", buildVersion())
 	if a.listening != nil {
