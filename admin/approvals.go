@@ -56,10 +56,7 @@ func (s *Server) submit(c echo.Context, cl caller, sub submission) error {
 	if err != nil {
 		return fmt.Errorf("admin: marshal payload: %w", err)
 	}
-	var (
-		req   store.ApprovalRequest
-		notes []store.Notification
-	)
+	var req store.ApprovalRequest
 	err = s.st.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		req, err = s.st.CreateApproval(ctx, store.ApprovalRequest{
@@ -74,14 +71,12 @@ func (s *Server) submit(c echo.Context, cl caller, sub submission) error {
 			TargetID: sub.TargetID, RequestID: req.ID, Before: sub.Before, After: json.RawMessage(payload)}); err != nil {
 			return err
 		}
-		notes, err = s.notifySubmitted(ctx, req)
-		return err
+		return s.notifySubmitted(ctx, req)
 	})
 	if err != nil {
 		return err
 	}
 	s.metrics.ApprovalSubmitted()
-	s.deliver(ctx, notes)
 	return c.JSON(http.StatusAccepted, toApprovalJSON(req))
 }
 
@@ -197,31 +192,30 @@ type decision struct {
 // be rejected or cancelled.
 func (s *Server) handleApprove(c echo.Context) error {
 	cl := mustCaller(c)
-	return s.decide(c, cl, func(ctx context.Context, r store.ApprovalRequest) (out decision, notes []store.Notification, err error) {
+	return s.decide(c, cl, func(ctx context.Context, r store.ApprovalRequest) (out decision, err error) {
 		if err := s.mayDecide(ctx, cl, r); err != nil {
-			return out, nil, err
+			return out, err
 		}
 		if r, err = s.recordDecision(ctx, cl, r.ID, store.ApprovalApproved, ""); err != nil {
-			return out, nil, err
+			return out, err
 		}
 		ap, err := s.apply(ctx, r)
 		if err != nil {
-			return out, nil, goneSinceSubmitted(err)
+			return out, goneSinceSubmitted(err)
 		}
 		if err := s.auditTx(ctx, cl, auditEntry{Action: "approval.approved", TargetType: "approval", TargetID: r.ID, RequestID: r.ID}); err != nil {
-			return out, nil, err
+			return out, err
 		}
 		if err := s.auditTx(ctx, cl, auditEntry{Action: string(r.Kind) + ".applied", TargetType: targetTypeOf(string(r.Kind)),
 			TargetID: ap.TargetID, RequestID: r.ID, Before: ap.Before, After: ap.After}); err != nil {
-			return out, nil, err
+			return out, err
 		}
 		for _, ev := range ap.Events {
 			if err := s.auditTx(ctx, cl, ev); err != nil {
-				return out, nil, err
+				return out, err
 			}
 		}
-		notes, err = s.notifyDecided(ctx, r)
-		return decision{Approval: toApprovalJSON(r), Result: ap.After, TemporaryPassword: ap.TemporaryPassword}, notes, err
+		return decision{Approval: toApprovalJSON(r), Result: ap.After, TemporaryPassword: ap.TemporaryPassword}, s.notifyDecided(ctx, r)
 	})
 }
 
@@ -242,28 +236,24 @@ func goneSinceSubmitted(err error) error {
 }
 
 // decide runs fn on the request in the path, in one transaction with
-// loading it; after the commit it delivers fn's notifications and answers
-// 200 with fn's decision.
+// loading it (fn's notifications and their outbox deliveries included);
+// after the commit it answers 200 with fn's decision.
 func (s *Server) decide(c echo.Context, cl caller,
-	fn func(ctx context.Context, r store.ApprovalRequest) (decision, []store.Notification, error)) error {
+	fn func(ctx context.Context, r store.ApprovalRequest) (decision, error)) error {
 	ctx := c.Request().Context()
-	var (
-		out   decision
-		notes []store.Notification
-	)
+	var out decision
 	err := s.st.InTx(ctx, func(ctx context.Context) error {
 		r, err := s.loadApproval(ctx, cl, c.Param("id"))
 		if err != nil {
 			return err
 		}
-		out, notes, err = fn(ctx, r)
+		out, err = fn(ctx, r)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	s.countDecision(out.Approval.Status)
-	s.deliver(ctx, notes)
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -504,19 +494,19 @@ func (s *Server) handleCancel(c echo.Context) error {
 
 // finish rejects (a checker's decision) or cancels (the initiator's).
 func (s *Server) finish(c echo.Context, cl caller, status store.ApprovalStatus, reason string) error {
-	return s.decide(c, cl, func(ctx context.Context, r store.ApprovalRequest) (out decision, notes []store.Notification, err error) {
+	return s.decide(c, cl, func(ctx context.Context, r store.ApprovalRequest) (out decision, err error) {
 		if status == store.ApprovalCancelled {
 			if r.InitiatorID != cl.User.ID {
-				return out, nil, forbidden("not-initiator", "only the user who submitted a request may cancel it")
+				return out, forbidden("not-initiator", "only the user who submitted a request may cancel it")
 			}
 			if r.Status != store.ApprovalPending {
-				return out, nil, alreadyDecided(r)
+				return out, alreadyDecided(r)
 			}
 		} else if err := s.mayDecide(ctx, cl, r); err != nil {
-			return out, nil, err
+			return out, err
 		}
 		if r, err = s.recordDecision(ctx, cl, r.ID, status, reason); err != nil {
-			return out, nil, err
+			return out, err
 		}
 		action := "approval.rejected"
 		if status == store.ApprovalCancelled {
@@ -524,11 +514,11 @@ func (s *Server) finish(c echo.Context, cl caller, status store.ApprovalStatus, 
 		}
 		if err := s.auditTx(ctx, cl, auditEntry{Action: action, TargetType: "approval", TargetID: r.ID, RequestID: r.ID,
 			After: map[string]string{"reason": reason}}); err != nil {
-			return out, nil, err
+			return out, err
 		}
 		if status == store.ApprovalRejected {
-			notes, err = s.notifyDecided(ctx, r)
+			err = s.notifyDecided(ctx, r)
 		}
-		return decision{Approval: toApprovalJSON(r)}, notes, err
+		return decision{Approval: toApprovalJSON(r)}, err
 	})
 }

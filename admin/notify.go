@@ -54,61 +54,57 @@ type Outbox interface {
 
 // newNotification stores a notification and, with an Outbox, its
 // deliveries; callers run it in the transaction of the change it reports.
-func (s *Server) newNotification(ctx context.Context, to, kind, text, requestID string) (store.Notification, error) {
+func (s *Server) newNotification(ctx context.Context, to, kind, text, requestID string) error {
 	n, err := s.st.CreateNotification(ctx, store.Notification{
 		ID: store.NewID("ntf"), RecipientID: to, Kind: kind, Text: text, RequestID: requestID, CreatedAt: s.now().UTC(),
 	})
 	if err != nil {
-		return n, fmt.Errorf("admin: create notification: %w", err)
+		return fmt.Errorf("admin: create notification: %w", err)
 	}
 	if s.outbox != nil {
 		if err := s.outbox.Enqueue(ctx, n); err != nil {
-			return n, fmt.Errorf("admin: enqueue deliveries: %w", err)
+			return fmt.Errorf("admin: enqueue deliveries: %w", err)
 		}
 	}
-	return n, nil
+	return nil
 }
 
 // notifySubmitted tells the initiator their request is pending, and every
 // other active user of the group who may approve it (in some context of
 // theirs that reaches it: deciders) that it awaits them.
-func (s *Server) notifySubmitted(ctx context.Context, req store.ApprovalRequest) ([]store.Notification, error) {
-	n, err := s.newNotification(ctx, req.InitiatorID, "approval.submitted", TextSubmitted, req.ID)
-	if err != nil {
-		return nil, err
+func (s *Server) notifySubmitted(ctx context.Context, req store.ApprovalRequest) error {
+	if err := s.newNotification(ctx, req.InitiatorID, "approval.submitted", TextSubmitted, req.ID); err != nil {
+		return err
 	}
-	out := []store.Notification{n}
 	may, err := s.deciders(ctx, req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	active := store.UserActive
 	users, err := all(ctx, func(ctx context.Context, p store.Page) ([]store.User, string, error) {
 		return s.st.ListUsers(ctx, store.UserFilter{BusinessGroupID: req.BusinessGroupID, Status: &active}, p)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("admin: list approvers: %w", err)
+		return fmt.Errorf("admin: list approvers: %w", err)
 	}
 	for _, u := range users {
 		if u.ID == req.InitiatorID || u.AccountingSoftware {
 			continue
 		}
 		if ok, err := may(ctx, u); err != nil {
-			return nil, err
+			return err
 		} else if !ok {
 			continue
 		}
-		n, err := s.newNotification(ctx, u.ID, "approval.pending", fmt.Sprintf(textPending, kindLabel(req.Kind)), req.ID)
-		if err != nil {
-			return nil, err
+		if err := s.newNotification(ctx, u.ID, "approval.pending", fmt.Sprintf(textPending, kindLabel(req.Kind)), req.ID); err != nil {
+			return err
 		}
-		out = append(out, n)
 	}
-	return out, nil
+	return nil
 }
 
 // notifyDecided tells the initiator what became of their request.
-func (s *Server) notifyDecided(ctx context.Context, req store.ApprovalRequest) ([]store.Notification, error) {
+func (s *Server) notifyDecided(ctx context.Context, req store.ApprovalRequest) error {
 	text := fmt.Sprintf(textApproved, kindLabel(req.Kind))
 	switch req.Status {
 	case store.ApprovalRejected:
@@ -116,23 +112,7 @@ func (s *Server) notifyDecided(ctx context.Context, req store.ApprovalRequest) (
 	case store.ApprovalCancelled:
 		text = fmt.Sprintf(textCancelled, kindLabel(req.Kind))
 	}
-	n, err := s.newNotification(ctx, req.InitiatorID, "approval.decided", text, req.ID)
-	if err != nil {
-		return nil, err
-	}
-	return []store.Notification{n}, nil
-}
-
-// deliver hands committed notifications to the optional Notifier.
-func (s *Server) deliver(ctx context.Context, ns []store.Notification) {
-	if s.notifier == nil {
-		return
-	}
-	for _, n := range ns {
-		if err := s.notifier.Notify(ctx, n); err != nil {
-			s.log.WarnContext(ctx, "admin: notification delivery failed", "notification", n.ID, "err", err)
-		}
-	}
+	return s.newNotification(ctx, req.InitiatorID, "approval.decided", text, req.ID)
 }
 
 type notificationJSON struct {

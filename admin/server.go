@@ -22,24 +22,15 @@ type TokenVerifier interface {
 	Verify(ctx context.Context, token string) (store.Grant, error)
 }
 
-// Notifier delivers a stored notification elsewhere (webhook, e-mail). It is
-// called after the change commits; its failure is logged, never returned.
-type Notifier interface {
-	Notify(ctx context.Context, n store.Notification) error
-}
-
 // Config is what the Server needs.
 type Config struct {
 	Store    store.Store   // required
 	Verifier TokenVerifier // required
 	Logger   *slog.Logger  // defaults to slog.Default()
 	Now      func() time.Time
-	// Notifier optionally hands notifications on after the commit; nil:
-	// they are only stored, listed by /admin/v1/notifications and, with
-	// an Outbox, delivered from it.
-	Notifier Notifier
 	// Outbox optionally records each notification's deliveries (webhook,
-	// e-mail) in the transaction that creates it (see notify.Outbox).
+	// e-mail) in the transaction that creates it (see notify.Outbox); nil:
+	// notifications are only stored and listed by /admin/v1/notifications.
 	Outbox Outbox
 	// MaxBody caps an /admin/v1 request body (default 64 KiB).
 	MaxBody int64
@@ -55,7 +46,6 @@ type Server struct {
 	verifier TokenVerifier
 	log      *slog.Logger
 	now      func() time.Time
-	notifier Notifier
 	outbox   Outbox
 	maxBody  int64
 	maxOps   int64
@@ -71,7 +61,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Verifier == nil {
 		return nil, errors.New("admin: Config.Verifier is required")
 	}
-	s := &Server{st: cfg.Store, verifier: cfg.Verifier, log: cfg.Logger, now: cfg.Now, notifier: cfg.Notifier,
+	s := &Server{st: cfg.Store, verifier: cfg.Verifier, log: cfg.Logger, now: cfg.Now,
 		outbox: cfg.Outbox, maxBody: cfg.MaxBody, maxOps: cfg.MaxOpsBody, metrics: cfg.Metrics}
 	if s.log == nil {
 		s.log = slog.Default()
