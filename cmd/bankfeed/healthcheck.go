@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/bankfeed/bankfeed/config"
 )
 
 // healthcheckTimeout bounds one probe: below Docker's default 30 s health
@@ -38,11 +36,11 @@ probe needs only the address.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			u := target
 			if u == "" {
-				addr, err := a.listenAddr(cmd)
+				cfg, err := a.readConfig(cmd)
 				if err != nil {
 					return err
 				}
-				if u, err = readyzURL(addr); err != nil {
+				if u, err = readyzURL(cfg.Addr); err != nil {
 					return err
 				}
 			}
@@ -58,23 +56,6 @@ probe needs only the address.`,
 	cmd.Flags().StringVar(&target, "url", "", "readiness URL to ask (default: http://<addr>/readyz, loopback for a wildcard host)")
 	cmd.Flags().DurationVar(&timeout, "timeout", healthcheckTimeout, "give up after this long")
 	return cmd
-}
-
-// listenAddr is serve's listen address (default < file < environment <
-// --addr) without validating the rest of the configuration.
-func (a *app) listenAddr(cmd *cobra.Command) (string, error) {
-	path := a.getenv("BANKFEED_CONFIG")
-	if f := cmd.Flags().Lookup("config"); f != nil && f.Changed {
-		path = a.configPath
-	}
-	cfg, err := config.Load(path, a.getenv)
-	if err != nil {
-		return "", err
-	}
-	if f := cmd.Flags().Lookup("addr"); f != nil && f.Changed {
-		cfg.Addr = a.addr
-	}
-	return cfg.Addr, nil
 }
 
 // readyzURL is the readiness URL of a server listening on addr: a wildcard

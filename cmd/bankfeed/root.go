@@ -79,6 +79,20 @@ is in README.md ("Configuration").`,
 
 // loadConfig applies default < file < environment < flags and validates.
 func (a *app) loadConfig(cmd *cobra.Command) (config.Config, error) {
+	cfg, err := a.readConfig(cmd)
+	if err != nil {
+		return config.Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return config.Config{}, err
+	}
+	return cfg, nil
+}
+
+// readConfig is loadConfig without validation (defaults < file <
+// environment < the command's flags), for commands that need one setting
+// of an otherwise incomplete configuration (healthcheck's address).
+func (a *app) readConfig(cmd *cobra.Command) (config.Config, error) {
 	path := a.getenv("BANKFEED_CONFIG")
 	if f := cmd.Flags().Lookup("config"); f != nil && f.Changed {
 		path = a.configPath
@@ -98,9 +112,6 @@ func (a *app) loadConfig(cmd *cobra.Command) (config.Config, error) {
 		if f := flags.Lookup(name); f != nil && f.Changed {
 			*dst = f.Value.String()
 		}
-	}
-	if err := cfg.Validate(); err != nil {
-		return config.Config{}, err
 	}
 	return cfg, nil
 }
