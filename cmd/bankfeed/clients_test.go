@@ -70,6 +70,17 @@ func dirStore(t *testing.T, dir string) *gormstore.Store {
 	return st
 }
 
+// createClient runs clients create with args and decodes what it prints.
+func createClient(t *testing.T, dir string, args ...string) clientJSON {
+	t.Helper()
+	out, stderr, err := cli(t, dir, append([]string{"clients", "create"}, args...)...)
+	if err != nil {
+		t.Fatalf("clients create: %v\n%s", err, stderr)
+	}
+	c, _ := decodeClient(t, out)
+	return c
+}
+
 func decodeClient(t *testing.T, s string) (clientJSON, map[string]any) {
 	t.Helper()
 	var c clientJSON
@@ -321,11 +332,7 @@ func TestClientsNeedMigratedDatabase(t *testing.T) {
 // by the operator API.
 func TestClientsSecretWorks(t *testing.T) {
 	dir := migratedDir(t)
-	out, stderr, err := cli(t, dir, "clients", "create", "--name", "Core banking feed", "--first-party", "--secret", "--scope", "operator")
-	if err != nil {
-		t.Fatalf("clients create: %v\n%s", err, stderr)
-	}
-	c, _ := decodeClient(t, out)
+	c := createClient(t, dir, "--name", "Core banking feed", "--first-party", "--secret", "--scope", "operator")
 	if !c.FirstParty || !strings.Contains(strings.Join(c.GrantTypes, " "), "client_credentials") ||
 		strings.Join(c.Scopes, " ") != "operator" || len(c.RedirectURIs) != 0 {
 		t.Fatalf("first-party client: %+v", c)
@@ -422,11 +429,7 @@ func clientEvents(t *testing.T, dir, action, id string) []store.AuditEvent {
 // two secrets at most are ever valid. Tokens issued before keep working.
 func TestClientsRotateSecret(t *testing.T) {
 	dir := migratedDir(t)
-	out, stderr, err := cli(t, dir, "clients", "create", "--name", "Core banking feed", "--first-party", "--secret", "--scope", "operator")
-	if err != nil {
-		t.Fatalf("clients create: %v\n%s", err, stderr)
-	}
-	c, _ := decodeClient(t, out)
+	c := createClient(t, dir, "--name", "Core banking feed", "--first-party", "--secret", "--scope", "operator")
 	clk := &testClock{}
 	issuer := startDirServer(t, dir, clk.now)
 	token := func(secret string) (*oauth2.Token, error) {
@@ -554,16 +557,8 @@ func TestClientsRotateSecret(t *testing.T) {
 func TestClientsRotateSecretRefused(t *testing.T) {
 	dir := migratedDir(t)
 	jwks, _ := writeJWKS(t, false)
-	out, stderr, err := cli(t, dir, "clients", "create", "--name", "Keys", "--redirect-uri", "https://keys.example/cb", "--jwks-file", jwks)
-	if err != nil {
-		t.Fatalf("clients create: %v\n%s", err, stderr)
-	}
-	keyed, _ := decodeClient(t, out)
-	out, stderr, err = cli(t, dir, "clients", "create", "--name", "Secret", "--redirect-uri", "https://secret.example/cb", "--secret")
-	if err != nil {
-		t.Fatalf("clients create: %v\n%s", err, stderr)
-	}
-	secret, _ := decodeClient(t, out)
+	keyed := createClient(t, dir, "--name", "Keys", "--redirect-uri", "https://keys.example/cb", "--jwks-file", jwks)
+	secret := createClient(t, dir, "--name", "Secret", "--redirect-uri", "https://secret.example/cb", "--secret")
 	st := dirStore(t, dir)
 	was, err := st.GetClient(t.Context(), secret.ClientID)
 	if err != nil {
@@ -681,13 +676,9 @@ func TestClientsUpdate(t *testing.T) {
 func TestClientsUpdateKeys(t *testing.T) {
 	dir := migratedDir(t)
 	jwks, _ := writeJWKS(t, false)
-	out, stderr, err := cli(t, dir, "clients", "create", "--name", "Keys", "--redirect-uri", "https://keys.example/cb", "--jwks-file", jwks)
-	if err != nil {
-		t.Fatalf("clients create: %v\n%s", err, stderr)
-	}
-	c, _ := decodeClient(t, out)
+	c := createClient(t, dir, "--name", "Keys", "--redirect-uri", "https://keys.example/cb", "--jwks-file", jwks)
 
-	out, stderr, err = cli(t, dir, "clients", "update", c.ClientID, "--jwks-uri", "https://keys.example/jwks.json", "--signing-alg", "PS256")
+	out, stderr, err := cli(t, dir, "clients", "update", c.ClientID, "--jwks-uri", "https://keys.example/jwks.json", "--signing-alg", "PS256")
 	if err != nil {
 		t.Fatalf("clients update --jwks-uri: %v\n%s", err, stderr)
 	}
@@ -718,16 +709,8 @@ func TestClientsUpdateInvalid(t *testing.T) {
 	dir := migratedDir(t)
 	jwks, _ := writeJWKS(t, false)
 	privJWKS, _ := writeJWKS(t, true)
-	out, stderr, err := cli(t, dir, "clients", "create", "--name", "Secret", "--redirect-uri", "https://secret.example/cb", "--secret")
-	if err != nil {
-		t.Fatalf("clients create: %v\n%s", err, stderr)
-	}
-	sc, _ := decodeClient(t, out)
-	out, stderr, err = cli(t, dir, "clients", "create", "--name", "Keys", "--redirect-uri", "https://keys.example/cb", "--jwks-file", jwks)
-	if err != nil {
-		t.Fatalf("clients create: %v\n%s", err, stderr)
-	}
-	kc, _ := decodeClient(t, out)
+	sc := createClient(t, dir, "--name", "Secret", "--redirect-uri", "https://secret.example/cb", "--secret")
+	kc := createClient(t, dir, "--name", "Keys", "--redirect-uri", "https://keys.example/cb", "--jwks-file", jwks)
 	st := dirStore(t, dir)
 	before, err := st.ListClients(t.Context())
 	if err != nil {
@@ -827,11 +810,7 @@ func TestClientsUpdateAndRotateKeepConnection(t *testing.T) {
 	dir := migratedDir(t)
 	// Not two loopback URIs: fosite matches those whatever their port (RFC 8252 §7.3).
 	const oldCB, newCB = "http://127.0.0.1:9999/callback", "https://app.ledgerly.example/v2/callback"
-	out, stderr, err := cli(t, dir, "clients", "create", "--name", "Ledgerly", "--redirect-uri", oldCB, "--secret")
-	if err != nil {
-		t.Fatalf("clients create: %v\n%s", err, stderr)
-	}
-	c, _ := decodeClient(t, out)
+	c := createClient(t, dir, "--name", "Ledgerly", "--redirect-uri", oldCB, "--secret")
 	st := dirStore(t, dir)
 	login, acct := seedSoftwareUser(t, st)
 	clk := &testClock{}
@@ -881,7 +860,7 @@ func TestClientsUpdateAndRotateKeepConnection(t *testing.T) {
 		return res.StatusCode, body
 	}
 
-	out, stderr, err = cli(t, dir, "clients", "update", c.ClientID, "--redirect-uri", newCB)
+	out, stderr, err := cli(t, dir, "clients", "update", c.ClientID, "--redirect-uri", newCB)
 	if err != nil {
 		t.Fatalf("clients update: %v\n%s", err, stderr)
 	}
@@ -953,11 +932,7 @@ func newVendorKey(t *testing.T, kid string) vendorKey {
 func TestClientsUpdateKeysAtTokenEndpoint(t *testing.T) {
 	dir := migratedDir(t)
 	k1, k2 := newVendorKey(t, "key-2026"), newVendorKey(t, "key-2027")
-	out, stderr, err := cli(t, dir, "clients", "create", "--name", "Core banking feed", "--first-party", "--jwks-file", k1.path, "--scope", "operator")
-	if err != nil {
-		t.Fatalf("clients create: %v\n%s", err, stderr)
-	}
-	c, _ := decodeClient(t, out)
+	c := createClient(t, dir, "--name", "Core banking feed", "--first-party", "--jwks-file", k1.path, "--scope", "operator")
 	clk := &testClock{}
 	issuer := startDirServer(t, dir, clk.now)
 	token := func(k vendorKey) int {
