@@ -116,7 +116,8 @@ func (k ApprovalKind) ApprovalPermission() (Permission, Right) {
 }
 
 // AdminGrants is the article's full administrator role (all three lists,
-// with Approve), used by the demo data and tests.
+// with Approve and no self-approved right, so two administrators are needed
+// for every change): every business group's built-in Administrator role.
 func AdminGrants() Grants {
 	all := Rights(RightView, RightCreate, RightEdit, RightDelete, RightApprove)
 	return Grants{
