@@ -26,11 +26,17 @@ type Client struct {
 	JWKSURI                     string
 	RequirePAR                  bool
 	FirstParty                  bool
-	LogoURI                     string
-	PolicyURI                   string
-	TOSURI                      string
-	CreatedAt                   time.Time
-	UpdatedAt                   time.Time
+	// DPoPBoundAccessTokens requires a DPoP proof for every token the client
+	// obtains (RFC 9449 §5.2 dpop_bound_access_tokens).
+	DPoPBoundAccessTokens bool
+	// NativeApp allows the RFC 8252 §7.3 loopback port relaxation of its
+	// redirect URIs; every other client's match exactly.
+	NativeApp bool
+	LogoURI   string
+	PolicyURI string
+	TOSURI    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Consent is a user's standing permission for a client to read data.

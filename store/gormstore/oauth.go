@@ -28,6 +28,8 @@ type clientRow struct {
 	JWKSURI                     string `gorm:"column:jwks_uri"`
 	RequirePAR                  bool   `gorm:"column:require_par"`
 	FirstParty                  bool   `gorm:"column:first_party"`
+	DPoPBoundAccessTokens       bool   `gorm:"column:dpop_bound_access_tokens"`
+	NativeApp                   bool   `gorm:"column:native_app"`
 	LogoURI                     string `gorm:"column:logo_uri"`
 	PolicyURI                   string `gorm:"column:policy_uri"`
 	TOSURI                      string `gorm:"column:tos_uri"`
@@ -44,6 +46,7 @@ var clientMap = mapper[store.Client, clientRow]{
 			PreviousSecretHash: r.PreviousSecretHash, PreviousSecretExpiresAt: fromMicros(r.PreviousSecretExpires),
 			TokenEndpointAuthMethod: r.TokenEndpointAuthMethod, TokenEndpointAuthSigningAlg: r.TokenEndpointAuthSigningAlg,
 			JWKS: toRaw(r.JWKS), JWKSURI: r.JWKSURI, RequirePAR: r.RequirePAR, FirstParty: r.FirstParty,
+			DPoPBoundAccessTokens: r.DPoPBoundAccessTokens, NativeApp: r.NativeApp,
 			LogoURI: r.LogoURI, PolicyURI: r.PolicyURI, TOSURI: r.TOSURI,
 			CreatedAt: fromMicros(r.Created), UpdatedAt: fromMicros(r.Updated)}
 		for _, f := range []struct {
@@ -68,6 +71,7 @@ var clientMap = mapper[store.Client, clientRow]{
 			ResponseTypes: jsonList(c.ResponseTypes), Scopes: jsonList(c.Scopes), Audience: jsonList(c.Audience),
 			TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg,
 			JWKS: rawOrEmpty(c.JWKS), JWKSURI: c.JWKSURI, RequirePAR: c.RequirePAR, FirstParty: c.FirstParty,
+			DPoPBoundAccessTokens: c.DPoPBoundAccessTokens, NativeApp: c.NativeApp,
 			LogoURI: c.LogoURI, PolicyURI: c.PolicyURI, TOSURI: c.TOSURI,
 			Created: micros(c.CreatedAt), Updated: micros(c.UpdatedAt), Version: 1}, nil
 	},

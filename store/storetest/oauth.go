@@ -20,7 +20,8 @@ func testClients(t *testing.T, s store.Store) {
 		RedirectURIs: []string{"https://books.example/cb", "http://127.0.0.1:9999/cb"}, GrantTypes: []string{"authorization_code", "refresh_token"},
 		ResponseTypes: []string{"code"}, Scopes: []string{"openid", "accounts.read"}, Audience: []string{"https://bank.example/fdx"},
 		TokenEndpointAuthMethod: "private_key_jwt", TokenEndpointAuthSigningAlg: "PS256",
-		JWKS: json.RawMessage(`{"keys":[{"kty":"RSA","kid":"k1"}]}`), RequirePAR: true, LogoURI: "https://books.example/logo.png"}
+		JWKS: json.RawMessage(`{"keys":[{"kty":"RSA","kid":"k1"}]}`), RequirePAR: true, LogoURI: "https://books.example/logo.png",
+		DPoPBoundAccessTokens: true, NativeApp: true}
 	got := must(s.CreateClient(ctx, c))(t)
 	c.CreatedAt, c.UpdatedAt = got.CreatedAt, got.UpdatedAt
 	diff(t, "CreateClient", c, got)
