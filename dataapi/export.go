@@ -18,6 +18,19 @@ import (
 // first, PDF, is what a request without Accept gets).
 func (s *Server) documentTypes() []string { return export.ContentTypes() }
 
+// fdxDocumentTypes are the document types FDX names for a statement link
+// (PDF, JSON, images), default first: a strict FDX client rejects a link
+// listing any other, so the rest are only in the additive documentTypes.
+func fdxDocumentTypes() []string {
+	var out []string
+	for _, t := range export.ContentTypes() {
+		if t == "application/pdf" || t == contentTypeJSON || strings.HasPrefix(t, "image/") {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // negotiateDocument picks the statement document format from Accept (or the
 // format= query parameter, for clients that cannot set headers).
 func negotiateDocument(c echo.Context, formatParam string) (export.Format, error) {

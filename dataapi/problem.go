@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -249,7 +250,49 @@ func (s *Server) problemFor(ctx context.Context, err error) *Problem {
 	return errInternal()
 }
 
-// writeProblem sends p as application/problem+json with its headers.
+// fdxError is the error body FDX's examples show: code as a number,
+// served as application/json, for clients that accept nothing else.
+type fdxError struct {
+	Code         int            `json:"code"`
+	Message      string         `json:"message"`
+	DebugMessage string         `json:"debugMessage,omitempty"`
+	Errors       []InvalidParam `json:"errors,omitempty"`
+}
+
+// wantsFDXError reports whether the request's Accept prefers
+// application/json to application/problem+json: application/json is named
+// with a weight above zero, above an explicit application/problem+json's
+// and at least that of a matching wildcard. Everyone else (no Accept, */*,
+// problem+json) gets the RFC 9457 problem.
+func wantsFDXError(r *http.Request) bool {
+	jsonQ, problemQ, wildQ := -1.0, -1.0, -1.0
+	for _, v := range r.Header.Values("Accept") {
+		for _, part := range strings.Split(v, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil {
+				continue
+			}
+			q := 1.0
+			if s, ok := params["q"]; ok {
+				if q, err = strconv.ParseFloat(s, 64); err != nil || q < 0 || q > 1 {
+					continue
+				}
+			}
+			switch mt {
+			case "application/json":
+				jsonQ = max(jsonQ, q)
+			case "application/problem+json":
+				problemQ = max(problemQ, q)
+			case "application/*", "*/*":
+				wildQ = max(wildQ, q)
+			}
+		}
+	}
+	return jsonQ > 0 && jsonQ > problemQ && jsonQ >= wildQ
+}
+
+// writeProblem sends p as application/problem+json with its headers, or in
+// FDX's application/json shape when the client asks for that (wantsFDXError).
 func writeProblem(c echo.Context, p *Problem) error {
 	h := c.Response().Header()
 	if p.wwwAuthenticate != "" {
@@ -264,13 +307,20 @@ func writeProblem(c echo.Context, p *Problem) error {
 	if p.Instance == "" {
 		p.Instance = c.Request().URL.Path
 	}
-	h.Set(echo.HeaderContentType, "application/problem+json")
-	body, err := json.Marshal(p)
+	contentType := "application/problem+json"
+	var v any = p
+	if wantsFDXError(c.Request()) {
+		code, _ := strconv.Atoi(p.Code) // every FDX code is numeric
+		contentType = echo.MIMEApplicationJSON
+		v = fdxError{Code: code, Message: p.Message, DebugMessage: p.DebugMessage, Errors: p.Errors}
+	}
+	h.Set(echo.HeaderContentType, contentType)
+	body, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("dataapi: encode problem: %w", err)
 	}
 	if c.Request().Method == http.MethodHead {
 		body = nil
 	}
-	return c.Blob(p.Status, "application/problem+json", body)
+	return c.Blob(p.Status, contentType, body)
 }

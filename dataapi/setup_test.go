@@ -337,8 +337,12 @@ func (e *env) check(req *http.Request, r resp) error {
 		errs = append(errs, fmt.Sprintf("Cache-Control %q", cc))
 	}
 	ct := r.header.Get("Content-Type")
-	if r.status >= 400 && !strings.HasPrefix(ct, "application/problem+json") {
+	fdxError := r.status >= 400 && strings.HasPrefix(ct, "application/json")
+	if r.status >= 400 && !strings.HasPrefix(ct, "application/problem+json") && !fdxError {
 		errs = append(errs, "error without application/problem+json: "+ct)
+	}
+	if fdxError && !strings.Contains(req.Header.Get("Accept"), "application/json") {
+		errs = append(errs, "an FDX application/json error to a client that did not ask for application/json")
 	}
 	if strings.Contains(ct, "json") && !strings.HasSuffix(req.URL.Path, "/openapi.json") {
 		for _, m := range moneyField.FindAllSubmatch(r.body, -1) {
@@ -379,7 +383,11 @@ func (e *env) validate(req *http.Request, r resp) error {
 		if err := json.Unmarshal(r.body, &v); err != nil {
 			return err
 		}
-		return e.spec.Components.Schemas["Problem"].Value.VisitJSON(v, openapi3.EnableJSONSchema2020())
+		schema := "Problem"
+		if strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+			schema = "FdxError"
+		}
+		return e.spec.Components.Schemas[schema].Value.VisitJSON(v, openapi3.EnableJSONSchema2020())
 	}
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route},

@@ -20,7 +20,8 @@ type linkJSON struct {
 	Types  []string `json:"types"`
 }
 
-// statementJSON is FDX's Statement plus the period and balances (additive).
+// statementJSON is FDX's Statement plus the period, balances and every
+// document format (additive). The balances are the signed ledger view.
 type statementJSON struct {
 	AccountID       string     `json:"accountId"`
 	StatementID     string     `json:"statementId"`
@@ -28,6 +29,7 @@ type statementJSON struct {
 	Description     string     `json:"description"`
 	Status          string     `json:"status"`
 	Links           []linkJSON `json:"links"`
+	DocumentTypes   []string   `json:"documentTypes"`
 	PeriodStartDate string     `json:"periodStartDate"`
 	PeriodEndDate   string     `json:"periodEndDate"`
 	Currency        string     `json:"currency"`
@@ -68,8 +70,9 @@ func (s *Server) statementOf(a store.Account, st store.Statement) statementJSON 
 		Status:        status,
 		Links: []linkJSON{{
 			Href: statementPath(st.AccountID, st.ID), Action: http.MethodGet, Rel: "self",
-			Types: s.documentTypes(),
+			Types: fdxDocumentTypes(),
 		}},
+		DocumentTypes:   s.documentTypes(),
 		PeriodStartDate: string(st.PeriodStart),
 		PeriodEndDate:   string(st.PeriodEnd),
 		Currency:        a.Currency,
