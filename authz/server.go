@@ -35,6 +35,7 @@ type Config struct {
 	KeyEncryptionKey []byte
 
 	AccessTokenLifespan   time.Duration // default 10 min
+	IDTokenLifespan       time.Duration // default 1 h
 	RefreshTokenLifespan  time.Duration // default 90 days
 	RefreshGracePeriod    time.Duration // default 30 s; negative: none; at most 5 min
 	AuthorizeCodeLifespan time.Duration // default and maximum 60 s
@@ -142,7 +143,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		AccessTokenLifespan:             cfg.AccessTokenLifespan,
 		RefreshTokenLifespan:            cfg.RefreshTokenLifespan,
 		AuthorizeCodeLifespan:           cfg.AuthorizeCodeLifespan,
-		IDTokenLifespan:                 cfg.AccessTokenLifespan,
+		IDTokenLifespan:                 cfg.IDTokenLifespan,
 		IDTokenIssuer:                   cfg.Issuer,
 		AccessTokenIssuer:               cfg.Issuer,
 		TokenURL:                        cfg.Issuer + pathToken,
@@ -258,6 +259,9 @@ func (c *Config) defaults() error {
 	}
 	if c.AccessTokenLifespan <= 0 {
 		c.AccessTokenLifespan = 10 * time.Minute
+	}
+	if c.IDTokenLifespan <= 0 {
+		c.IDTokenLifespan = time.Hour
 	}
 	if c.RefreshTokenLifespan <= 0 {
 		c.RefreshTokenLifespan = 90 * 24 * time.Hour

@@ -36,6 +36,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		TokenSecret:           tokenSecret,
 		KeyEncryptionKey:      kek,
 		AccessTokenLifespan:   cfg.OAuth.AccessTokenLifespan,
+		IDTokenLifespan:       cfg.OAuth.IDTokenLifespan,
 		RefreshTokenLifespan:  cfg.OAuth.RefreshTokenLifespan,
 		RefreshGracePeriod:    cfg.OAuth.RefreshGracePeriod,
 		AuthorizeCodeLifespan: cfg.OAuth.AuthorizeCodeLifespan,
