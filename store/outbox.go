@@ -78,4 +78,11 @@ type OutboxStore interface {
 	// DeleteDeliveredBefore deletes the deliveries delivered before before
 	// and returns how many; pending and dead deliveries are never deleted.
 	DeleteDeliveredBefore(ctx context.Context, before time.Time) (int64, error)
+	// ListDeliveriesByStatus pages the deliveries in status by ID (operators'
+	// view of dead and pending ones); next is "" after the last page.
+	ListDeliveriesByStatus(ctx context.Context, status DeliveryStatus, p Page) (ds []Delivery, next string, err error)
+	// RetryDelivery makes a dead delivery pending again with no attempts
+	// used, due at at, so a worker sends it anew (an operator's decision,
+	// once the receiver is fixed). ErrNotFound; ErrConflict unless dead.
+	RetryDelivery(ctx context.Context, id string, at time.Time) (Delivery, error)
 }

@@ -2,7 +2,6 @@ package gormstore
 
 import (
 	"context"
-
 	"fmt"
 	"slices"
 	"strings"
@@ -195,4 +194,45 @@ func (s *Store) DeleteDeliveredBefore(ctx context.Context, before time.Time) (in
 		return 0, wrap("delete delivered deliveries", res.Error)
 	}
 	return res.RowsAffected, nil
+}
+
+// ListDeliveriesByStatus pages the deliveries in status by ID (migration
+// 6's index).
+func (s *Store) ListDeliveriesByStatus(ctx context.Context, status store.DeliveryStatus, p store.Page) ([]store.Delivery, string, error) {
+	q := s.read(ctx).Model(&deliveryRow{}).Where("status = ?", string(status))
+	rows, next, err := pageByID(q, p, func(r deliveryRow) string { return r.ID })
+	if err != nil {
+		return nil, "", wrap("list deliveries by status", err)
+	}
+	out := make([]store.Delivery, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, next, nil
+}
+
+// RetryDelivery sets a dead delivery back to pending, attempts 0, due at
+// at, unleased. The status check is in the UPDATE itself, so two operators
+// retrying at once reset it once and the second is told it is no longer
+// dead. The last error stays until the next attempt replaces it.
+func (s *Store) RetryDelivery(ctx context.Context, id string, at time.Time) (store.Delivery, error) {
+	var out store.Delivery
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		res := s.write(ctx).Model(&deliveryRow{}).Where("id = ? AND status = ?", id, string(store.DeliveryDead)).
+			Updates(map[string]any{"status": string(store.DeliveryPending), "attempts": 0,
+				"next_attempt_at": micros(at.UTC()), "claimed_by": "", "claimed_until": int64(0)})
+		if res.Error != nil {
+			return wrap("retry delivery", res.Error)
+		}
+		d, err := s.GetDelivery(ctx, id)
+		if err != nil {
+			return fmt.Errorf("gormstore: retry delivery: %w", err)
+		}
+		if res.RowsAffected != 1 {
+			return fmt.Errorf("gormstore: retry delivery %s: %w: it is %s, not dead", id, store.ErrConflict, d.Status)
+		}
+		out = d
+		return nil
+	})
+	return out, err
 }
