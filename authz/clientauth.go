@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v3"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/labstack/echo/v4"
 	"github.com/ory/fosite"
 
 	"github.com/bankfeed/bankfeed/store"
@@ -196,4 +198,41 @@ func pickKey(set *jose.JSONWebKeySet, kid, alg string) (interface{}, error) {
 		}
 	}
 	return nil, fmt.Errorf("no %s key with kid %q", alg, kid)
+}
+
+// challengeClients adds the WWW-Authenticate challenge RFC 6749 §5.2 asks
+// of a 401 (a failed client authentication) at the endpoints that
+// authenticate clients: the scheme the client tried in its Authorization
+// header, else Basic (fosite writes none). A handler's own challenge stays.
+func challengeClients(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		resp := c.Response()
+		resp.Before(func() {
+			if resp.Status != http.StatusUnauthorized || resp.Header().Get("WWW-Authenticate") != "" {
+				return
+			}
+			scheme := "Basic"
+			if h := c.Request().Header.Get("Authorization"); h != "" {
+				if s, _, _ := strings.Cut(h, " "); isAuthScheme(s) {
+					scheme = s
+				}
+			}
+			resp.Header().Set("WWW-Authenticate", scheme+` realm="bankfeed"`)
+		})
+		return next(c)
+	}
+}
+
+// isAuthScheme reports whether s can be echoed as an auth scheme: a short
+// HTTP token, so a client's header cannot inject into ours.
+func isAuthScheme(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
