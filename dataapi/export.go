@@ -9,9 +9,12 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 
 	"github.com/bankfeed/bankfeed/dataapi/export"
 	"github.com/bankfeed/bankfeed/store"
+	"github.com/bankfeed/bankfeed/tracing"
 )
 
 // documentTypes are the statement document types in preference order (the
@@ -38,6 +41,9 @@ func negotiateDocument(c echo.Context, formatParam string) (export.Format, error
 	f, err := export.Negotiate(accept, formatParam)
 	var na *export.NotAcceptableError
 	if errors.As(err, &na) {
+		if na.Format { // an unknown format= name: the names, not media types
+			return export.Format{}, newProblem(http.StatusNotAcceptable, "not-acceptable", "Content type not supported", codeNotAcceptable, na.Error())
+		}
 		return export.Format{}, errNotAcceptable(na.Supported)
 	}
 	return f, err
@@ -67,13 +73,21 @@ func statementSubject(a store.Account, st store.Statement) string {
 // rather than ended normally (the client sees a broken transfer, never a
 // short valid file).
 func (s *Server) writeDocument(c echo.Context, f export.Format, d export.Document, filename, subject string) error {
-	ctx := c.Request().Context()
+	ctx, span := tracing.Start(c.Request().Context(), "export "+f.Name)
+	defer span.End()
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, f.ContentType())
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, filename))
 	d, entries := countEntries(d, f)
 	before := c.Response().Size
 	err := export.Write(ctx, c.Response(), f, d)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("bankfeed.export.format", f.Name),
+			attribute.Int("bankfeed.export.entries", entries()), attribute.Int64("bankfeed.export.bytes", c.Response().Size-before))
+		if err != nil {
+			span.SetStatus(codes.Error, "export failed")
+		}
+	}
 	if err == nil {
 		s.metrics.Export(f.Name, entries(), c.Response().Size-before)
 		if !c.Response().Committed { // an empty file still answers 200

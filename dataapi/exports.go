@@ -166,7 +166,7 @@ func negotiateExport(c echo.Context, formatParam, profile string) (export.Format
 		}
 		base, ok := export.Lookup(formatParam)
 		if !ok {
-			return export.Format{}, errNotAcceptable(export.ContentTypes())
+			return negotiateDocument(c, formatParam) // the unknown name's answer
 		}
 		formatParam = base.MediaType
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/aclindsa/ofxgo"
 	moov "github.com/moov-io/bai2/pkg/lib"
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/bankfeed/bankfeed/dataapi/export"
 	"github.com/bankfeed/bankfeed/dataapi/export/statementtest"
@@ -327,8 +328,16 @@ func checkFile(t *testing.T, format string, body []byte, w want) {
 			p.Entries = append(p.Entries, statementtest.Entry{ID: id, Date: l.EntryDate, Cents: l.Signed()})
 			ids = append(ids, id)
 		}
-	case "ofx", "qbo", "qfx":
-		resp, err := ofxgo.ParseResponse(bytes.NewReader(body))
+	case "ofx", "ofx2", "qbo", "qfx":
+		parse := body
+		if format == "qbo" || format == "qfx" {
+			// Windows-1252 as their header says; ofxgo reads UTF-8 only.
+			var err error
+			if parse, err = charmap.Windows1252.NewDecoder().Bytes(body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp, err := ofxgo.ParseResponse(bytes.NewReader(parse))
 		if err != nil {
 			t.Fatalf("ofxgo cannot parse it: %v", err)
 		}
@@ -343,7 +352,7 @@ func checkFile(t *testing.T, format string, body []byte, w want) {
 			p.Entries = append(p.Entries, statementtest.Entry{ID: id, Date: store.BusinessDate(tx.DtPosted.Time), Cents: centsOf(t, tx.TrnAmt.String())})
 			ids = append(ids, id)
 		}
-		if format == "ofx" {
+		if format == "ofx2" {
 			ns := bytes.Replace(body, []byte("<OFX>"), []byte(`<ofx:OFX xmlns:ofx="http://ofx.net/types/2003/04">`), 1)
 			ns = bytes.Replace(ns, []byte("</OFX>"), []byte("</ofx:OFX>"), 1)
 			defer statementtest.XMLLint(t, "ofx2/OFX2_Protocol.xsd", ns)
@@ -770,7 +779,10 @@ func TestExportBadInput(t *testing.T) {
 		param  string // the first errors[].name
 		detail string // in the detail
 	}{
-		{"unknown format", exportPath(sav, "format", "docx"), nil, 406, "1203", "", "text/plain; charset=utf-8; profile=\"bai2\""},
+		// format= takes names: an unknown one is answered with the names (issue 13 §5).
+		{"unknown format", exportPath(sav, "format", "docx"), nil, 406, "1203", "", `unknown format "docx"; formats: pdf, json, camt053, camt053v8,`},
+		{"unknown format with a profile", exportPath(sav, "format", "docx", "profile", "xero"), nil, 406, "1203", "", `unknown format "docx"; formats: pdf, json,`},
+		{"unknown media type", exportPath(sav), []string{"Accept", "application/msword"}, 406, "1203", "", "text/plain; charset=utf-8; profile=\"bai2\""},
 		{"unknown Accept", exportPath(sav), []string{"Accept", "application/x-unknown"}, 406, "1203", "", "application/pdf"},
 		{"unknown profile", exportPath(sav, "format", "csv", "profile", "sage"), nil, 406, "1203", "", "text/csv"},
 		{"profile without format", exportPath(sav, "profile", "xero"), nil, 400, "401", "profile", "format="},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,6 +29,9 @@ func TestNegotiate(t *testing.T) {
 		{`text/plain; profile="mt940"`, "", "mt940"},
 		{"text/plain", "", "bai2"},
 		{"application/x-ofx", "", "ofx"},
+		{`application/x-ofx; profile="ofx2"`, "", "ofx2"},
+		{"", "ofx2", "ofx2"},
+		{"", "ofx1", "ofx"},
 		{"application/vnd.intu.qbo", "", "qbo"},
 		{"application/vnd.intu.qfx", "", "qfx"},
 		{"text/csv", "", "csv"},
@@ -49,9 +53,17 @@ func TestNegotiate(t *testing.T) {
 			t.Errorf("Negotiate(%q, %q) = %q, %v; want %q", c.accept, c.format, f.Name, err, c.want)
 		}
 	}
+	// An unknown format= name is answered with the format names (issue 13
+	// §5), not the media types, which format= does not take as names.
+	_, err := export.Negotiate("", "docx")
+	var na *export.NotAcceptableError
+	if !errors.As(err, &na) || !na.Format || !slices.Equal(na.Supported, export.Names()) ||
+		!strings.Contains(err.Error(), `unknown format "docx"; formats: pdf, json, camt053,`) || strings.Contains(err.Error(), "/") {
+		t.Errorf("unknown format= answered %v", err)
+	}
 	for _, c := range []struct{ accept, format string }{
-		{"text/html", ""}, {"application/xml; profile=camt.054.001.02", ""}, {"", "xls"},
-		{"application/pdf;q=0", ""}, {"image/png, text/html", ""},
+		{"text/html", ""}, {"application/xml; profile=camt.054.001.02", ""},
+		{"application/pdf;q=0", ""}, {"image/png, text/html", ""}, {"", "text/html"},
 	} {
 		_, err := export.Negotiate(c.accept, c.format)
 		var na *export.NotAcceptableError

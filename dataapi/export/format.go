@@ -66,7 +66,10 @@ var formats = []Format{
 	{Name: "camt052v8", Aliases: []string{"camt.052.001.08"}, MediaType: "application/xml", Profile: camt.Report08.Name, Extension: ".xml", Pending: true, write: camtWriter(camt.Report08)},
 	{Name: "bai2", Aliases: []string{"bai"}, MediaType: "text/plain", Profile: "bai2", Extension: ".bai", write: bai2.Write},
 	{Name: "mt940", MediaType: "text/plain", Profile: "mt940", Extension: ".sta", write: mt940.Write},
-	{Name: "ofx", Aliases: []string{"ofx2"}, MediaType: "application/x-ofx", Extension: ".ofx", write: ofxWriter(ofx.OFX2)},
+	// ofx is OFX 1.0.2 in UTF-8: every importer tried reads it with its
+	// accents; ofxparse (Odoo) cannot read OFX 2 with any non-ASCII letter.
+	{Name: "ofx", Aliases: []string{"ofx1", "ofx102"}, MediaType: "application/x-ofx", Extension: ".ofx", write: ofxWriter(ofx.OFX1)},
+	{Name: "ofx2", Aliases: []string{"ofx220"}, MediaType: "application/x-ofx", Profile: "ofx2", Extension: ".ofx", write: ofxWriter(ofx.OFX2)},
 	{Name: "qbo", MediaType: "application/vnd.intu.qbo", Extension: ".qbo", write: ofxWriter(ofx.QBO)},
 	{Name: "qfx", MediaType: "application/vnd.intu.qfx", Extension: ".qfx", write: ofxWriter(ofx.QFX)},
 	{Name: "csv", MediaType: "text/csv", Extension: ".csv", write: csvWriter(csv.Default)},
@@ -83,6 +86,16 @@ func ContentTypes() []string {
 	out := make([]string, len(formats))
 	for i, f := range formats {
 		out[i] = f.ContentType()
+	}
+	return out
+}
+
+// Names lists every format's format= name in preference order, for the
+// answer to an unknown one.
+func Names() []string {
+	out := make([]string, len(formats))
+	for i, f := range formats {
+		out[i] = f.Name
 	}
 	return out
 }
@@ -111,10 +124,16 @@ func Lookup(name string) (Format, bool) {
 // answers 406 with FDX code 1203 and the Supported list.
 type NotAcceptableError struct {
 	Requested string
+	// Format is set when Requested is an unknown format= name: Supported
+	// then lists the format names (Names), else the content types.
+	Format    bool
 	Supported []string
 }
 
 func (e *NotAcceptableError) Error() string {
+	if e.Format {
+		return fmt.Sprintf("unknown format %q; formats: %s", e.Requested, strings.Join(e.Supported, ", "))
+	}
 	return fmt.Sprintf("no supported format matches %q; supported: %s", e.Requested, strings.Join(e.Supported, ", "))
 }
 
@@ -133,7 +152,7 @@ func Negotiate(accept, formatParam string) (Format, error) {
 		} else if f, ok := Lookup(formatParam); ok {
 			return f, nil
 		} else {
-			return Format{}, &NotAcceptableError{Requested: formatParam, Supported: ContentTypes()}
+			return Format{}, &NotAcceptableError{Requested: formatParam, Format: true, Supported: Names()}
 		}
 	}
 	if strings.TrimSpace(accept) == "" {

@@ -4,10 +4,16 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/base32"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/bankfeed/bankfeed/dataapi/export/statement"
 	"github.com/bankfeed/bankfeed/store"
@@ -17,28 +23,39 @@ import (
 type Dialect int
 
 const (
-	// OFX2 is OFX 2.2 XML.
+	// OFX2 is OFX 2.2 XML in UTF-8, as its XML declaration says.
 	OFX2 Dialect = iota
-	// QBO is OFX 1.0.2 SGML with INTU.BID, for QuickBooks Web Connect.
+	// QBO is OFX 1.0.2 SGML in Windows-1252 with INTU.BID, for QuickBooks
+	// Web Connect.
 	QBO
-	// QFX is OFX 1.0.2 SGML with INTU.BID, for Quicken.
+	// QFX is OFX 1.0.2 SGML in Windows-1252 with INTU.BID, for Quicken.
 	QFX
+	// OFX1 is OFX 1.0.2 SGML in UTF-8, declared in its header
+	// (ENCODING:UTF-8, CHARSET:NONE): what most banks send, and the one
+	// OFX file every importer tried reads with its accents (Odoo's ofxparse
+	// decodes an OFX 2 file as ASCII whatever its XML declaration says, and
+	// libofx rejects character references).
+	OFX1
 )
 
 type writer struct {
 	*bufio.Writer
-	sgml bool
-	loc  *time.Location
-	buf  []byte
+	sgml   bool
+	cp1252 bool // text in Windows-1252, else UTF-8
+	loc    *time.Location
+	buf    []byte
 }
 
 // Write writes d in dialect dl. t must come from statement.Prove(ctx, d, false).
 func Write(ctx context.Context, w io.Writer, d *statement.Document, t statement.Totals, dl Dialect) error {
-	x := &writer{Writer: bufio.NewWriterSize(w, 64<<10), sgml: dl != OFX2, loc: store.Toronto()}
+	x := &writer{Writer: bufio.NewWriterSize(w, 64<<10), sgml: dl != OFX2, cp1252: dl == QBO || dl == QFX, loc: store.Toronto()}
 	cc := d.Account.Type == store.AccountCreditCard
-	if x.sgml {
+	switch {
+	case x.cp1252:
 		x.WriteString("OFXHEADER:100\r\nDATA:OFXSGML\r\nVERSION:102\r\nSECURITY:NONE\r\nENCODING:USASCII\r\nCHARSET:1252\r\nCOMPRESSION:NONE\r\nOLDFILEUID:NONE\r\nNEWFILEUID:NONE\r\n\r\n")
-	} else {
+	case x.sgml:
+		x.WriteString("OFXHEADER:100\r\nDATA:OFXSGML\r\nVERSION:102\r\nSECURITY:NONE\r\nENCODING:UTF-8\r\nCHARSET:NONE\r\nCOMPRESSION:NONE\r\nOLDFILEUID:NONE\r\nNEWFILEUID:NONE\r\n\r\n")
+	default:
 		x.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="no"?>` + "\n")
 		x.WriteString(`<?OFX OFXHEADER="200" VERSION="220" SECURITY="NONE" OLDFILEUID="NONE" NEWFILEUID="NONE"?>` + "\n")
 	}
@@ -52,7 +69,7 @@ func Write(ctx context.Context, w io.Writer, d *statement.Document, t statement.
 	x.leaf("ORG", statement.Truncate(d.Bank.Name, 32))
 	x.leaf("FID", statement.Truncate(d.Bank.RoutingID, 32))
 	x.close("FI")
-	if x.sgml && d.QBOIntuBID != "" {
+	if x.cp1252 && d.QBOIntuBID != "" {
 		x.leaf("INTU.BID", d.QBOIntuBID) // Intuit extension, not in the OFX 2 schema
 	}
 	x.close("SONRS")
@@ -70,12 +87,12 @@ func Write(ctx context.Context, w io.Writer, d *statement.Document, t statement.
 	x.leaf("CURDEF", d.Currency())
 	if cc {
 		x.open("CCACCTFROM")
-		x.leaf("ACCTID", statement.Last(d.Ref(), 22))
+		x.leaf("ACCTID", AccountID(d.Ref()))
 		x.close("CCACCTFROM")
 	} else {
 		x.open("BANKACCTFROM")
 		x.leaf("BANKID", statement.Truncate(d.Bank.RoutingID, 9))
-		x.leaf("ACCTID", statement.Last(d.Ref(), 22))
+		x.leaf("ACCTID", AccountID(d.Ref()))
 		x.leaf("ACCTTYPE", accountType(d.Account.Type))
 		x.close("BANKACCTFROM")
 	}
@@ -121,11 +138,7 @@ func (x *writer) transaction(tx store.Transaction) {
 	}
 	x.open("STMTTRN")
 	x.leaf("TRNTYPE", TransactionType(tx))
-	posted := tx.PostedAt
-	if posted.IsZero() {
-		posted = statement.StartOfDay(tx.BusinessDate, x.loc).Add(12 * time.Hour)
-	}
-	x.leaf("DTPOSTED", x.date(posted))
+	x.leaf("DTPOSTED", businessDate(tx.BusinessDate))
 	if !tx.TransactionAt.IsZero() {
 		x.leaf("DTUSER", x.date(tx.TransactionAt))
 	}
@@ -194,6 +207,35 @@ func language(lang string) string {
 	return "ENG"
 }
 
+// businessDate is DTPOSTED: the entry's business date at 12:00 UTC, with
+// the offset written out (20250305120000.000[0:GMT]). Readers convert
+// DTPOSTED to UTC, to their own zone, or ignore the offset; noon UTC is
+// the same calendar day for all of them from UTC-12 to UTC+11, whereas the
+// posting time with Toronto's offset put evening entries on the next day
+// (issue 13 §4). DTUSER keeps the moment the customer acted.
+func businessDate(d store.Date) string {
+	return statement.Compact(d) + "120000.000[0:GMT]"
+}
+
+// AccountID is ACCTID, at most 22 characters (OFX 2.2 §11.3.1 and OFX
+// 1.0.2: A-22), and never cut (a cut ID matches no account in the API):
+// an ID that fits is written whole; a generated one ("acc_" + 20
+// characters, store.NewID) without its "acc_" prefix, which a client adds
+// back; any other longer ID as 22 characters of its SHA-256 in base32,
+// stable across exports.
+func AccountID(id string) string {
+	if len(id) <= maxAcctID {
+		return id
+	}
+	if rest, ok := strings.CutPrefix(id, "acc_"); ok && len(rest) <= maxAcctID {
+		return rest
+	}
+	sum := sha256.Sum256([]byte(id))
+	return strings.ToLower(base32.StdEncoding.EncodeToString(sum[:]))[:maxAcctID]
+}
+
+const maxAcctID = 22
+
 // date is an OFX date-time with milliseconds and the bank's offset and
 // zone name: 20250303091500.000[-5:EST].
 func (x *writer) date(t time.Time) string {
@@ -216,6 +258,39 @@ func (x *writer) open(name string) {
 	x.WriteString(">\n")
 }
 
+// text writes character data: & < > escaped, control characters as
+// spaces, and the rest in the file's declared encoding so that readers get
+// the letters (issue 13 §4). QBO and QFX declare ENCODING:USASCII with
+// CHARSET:1252, so they are written in Windows-1252, which carries French
+// accents and the dashes (Intuit's readers expect it); only characters
+// 1252 lacks are transliterated. The others are UTF-8, as declared.
+// Character references (&#233;) are not used: libofx, GnuCash's reader,
+// rejects them.
+func (x *writer) text(s string) {
+	for _, r := range s {
+		switch {
+		case r == '&':
+			x.WriteString("&amp;")
+		case r == '<':
+			x.WriteString("&lt;")
+		case r == '>':
+			x.WriteString("&gt;")
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r':
+			x.WriteByte(' ')
+		case r < 0x80:
+			x.WriteByte(byte(r))
+		case !x.cp1252:
+			x.WriteRune(r)
+		default:
+			if b, ok := charmap.Windows1252.EncodeRune(r); ok && r != utf8.RuneError {
+				x.WriteByte(b)
+			} else {
+				x.WriteString(statement.ASCII(string(r)))
+			}
+		}
+	}
+}
+
 func (x *writer) close(name string) {
 	x.WriteString("</")
 	x.WriteString(name)
@@ -227,10 +302,7 @@ func (x *writer) leaf(name, value string) {
 	x.WriteByte('<')
 	x.WriteString(name)
 	x.WriteByte('>')
-	if x.sgml {
-		value = statement.ASCII(value)
-	}
-	statement.WriteText(x.Writer, value)
+	x.text(value)
 	if !x.sgml {
 		x.WriteString("</")
 		x.WriteString(name)
