@@ -20,6 +20,7 @@ import (
 	"github.com/bankfeed/bankfeed/config"
 	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
+	"github.com/bankfeed/bankfeed/tracing"
 )
 
 // deps are the parts newHandler wires together; tests build them directly.
@@ -29,6 +30,8 @@ type deps struct {
 	Now    func() time.Time
 	// Metrics, when not nil, counts requests and what the features report.
 	Metrics *metrics.Metrics
+	// Tracing, when enabled, starts a span for every request.
+	Tracing *tracing.Tracing
 }
 
 // newHandler builds the one router of bankfeed: shared middleware, the
@@ -54,6 +57,7 @@ func newHandler(ctx context.Context, cfg config.Config, d deps) (*echo.Echo, err
 	// Order matters: the request ID and headers exist before anything can
 	// fail, the access log sees the final status, recover sits inside it.
 	e.Use(requestID())
+	e.Use(traceRequests(d.Tracing)) // after the request ID, which its spans carry
 	e.Use(securityHeaders(strings.HasPrefix(cfg.Issuer, "https://")))
 	e.Use(d.Metrics.Middleware()) // outside the access log, which settles the status
 	e.Use(accessLog(d.Logger))
@@ -108,7 +112,9 @@ var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 
 // requestID keeps a well-formed incoming X-Request-ID or makes one, and sets
 // it on the response and on the request header, where feature packages read
-// it (c.Request().Header.Get(echo.HeaderXRequestID)) without importing cmd.
+// it (c.Request().Header.Get(echo.HeaderXRequestID)) without importing cmd,
+// and in the request's context, from which every span and log line of the
+// request takes it (package tracing).
 func requestID() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -118,8 +124,10 @@ func requestID() echo.MiddlewareFunc {
 				_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
 				id = hex.EncodeToString(b[:])
 			}
-			c.Request().Header.Set(echo.HeaderXRequestID, id)
+			req := c.Request()
+			req.Header.Set(echo.HeaderXRequestID, id)
 			c.Response().Header().Set(echo.HeaderXRequestID, id)
+			c.SetRequest(req.WithContext(tracing.WithRequestID(req.Context(), id)))
 			return next(c)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bankfeed/bankfeed/config"
+	"github.com/bankfeed/bankfeed/tracing"
 )
 
 func (a *app) serveCommand() *cobra.Command {
@@ -83,7 +84,9 @@ func serverGC() {
 }
 
 func (a *app) serve(ctx context.Context, cfg config.Config, demoOut demoOutput) error {
-	logger := newLogger(cfg.Log, a.stderr)
+	// Every line logged with a request's context names its request ID
+	// and, when traced, its trace and span.
+	logger := slog.New(tracing.LogHandler(newLogger(cfg.Log, a.stderr).Handler()))
 	created, err := cfg.EnsureSecrets()
 	if err != nil {
 		return err
@@ -95,6 +98,11 @@ func (a *app) serve(ctx context.Context, cfg config.Config, demoOut demoOutput) 
 		return err
 	}
 	applyRuntimeLimits(ctx, cfg, logger)
+	tr, stopTracing, err := startTracing(ctx, a.getenv, logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing() // last: flushes the spans of the drained requests
 
 	st, err := openStore(ctx, cfg, logger)
 	if err != nil {
@@ -117,7 +125,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, demoOut demoOutput) 
 		return err
 	}
 	defer stopMetrics()
-	h, err := newHandler(ctx, cfg, deps{Store: st, Logger: logger, Now: time.Now, Metrics: m})
+	h, err := newHandler(ctx, cfg, deps{Store: st, Logger: logger, Now: time.Now, Metrics: m, Tracing: tr})
 	if err != nil {
 		return err
 	}

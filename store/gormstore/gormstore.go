@@ -138,6 +138,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			s.closers = append(s.closers, rdb)
 		}
 	}
+	if err := s.traceStatements(); err != nil { // spans only in traced requests
+		_ = s.Close()
+		return nil, err
+	}
 	if err := s.closers[0].PingContext(ctx); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("gormstore: open: database unreachable: %w", err)
