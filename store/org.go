@@ -17,8 +17,23 @@ type LegalEntity struct {
 	BusinessGroupID string
 	Name            string
 	LegalName       string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// Contact is how the bank reaches the entity, the holder of its
+	// accounts (FDX AccountContact); zero fields are unknown.
+	Contact   Contact
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Contact is a legal entity's postal address, e-mail and telephone.
+type Contact struct {
+	AddressLine1 string
+	AddressLine2 string
+	City         string
+	Region       string // province or state, e.g. "ON"
+	PostalCode   string
+	Country      string // ISO 3166-1 alpha-2, e.g. "CA"
+	Email        string
+	Phone        string // E.164, e.g. "+14165550100"
 }
 
 // ServiceAgreement is the contract between the bank and an entity.
@@ -85,9 +100,35 @@ type Account struct {
 	Status          AccountStatus
 	OpenedOn        Date
 	ClosedOn        Date // empty while open
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// InterestRate is the annual rate in percent (7.45 is 7.45 %), with its
+	// InterestRateType; both are unset ("" type) when the bank has none on
+	// record. Loans and lines of credit carry one (FDX requires it there).
+	InterestRate     Money
+	InterestRateType InterestRateType
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
+
+// InterestRateType is FDX's InterestRateType.
+type InterestRateType string
+
+const (
+	RateFixed    InterestRateType = "FIXED"
+	RateVariable InterestRateType = "VARIABLE" // moves with the bank's prime rate
+	RateIndexed  InterestRateType = "INDEXED"
+)
+
+// Valid reports whether t is known ("" is: no rate on record).
+func (t InterestRateType) Valid() bool {
+	switch t {
+	case "", RateFixed, RateVariable, RateIndexed:
+		return true
+	}
+	return false
+}
+
+// HasInterestRate reports whether the bank has the account's rate on record.
+func (a Account) HasInterestRate() bool { return a.InterestRateType != "" }
 
 // MaskAccountNumber keeps the last four digits.
 func MaskAccountNumber(n string) string {

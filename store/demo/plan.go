@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -25,6 +27,7 @@ type accountSpec struct {
 
 type entitySpec struct {
 	name, legal string
+	contact     store.Contact // the holder's address, e-mail and phone (FDX AccountContact)
 	scalePct    int64
 	payroll     *payrollSpec
 	accounts    []accountSpec
@@ -54,23 +57,26 @@ var smallDemo = []groupSpec{
 		clerk:    personSpec{"maple.clerk", "Grace Liu"},
 		software: personSpec{"maple.ledgerly", "Ledgerly sync (accounting software)"},
 		entities: []entitySpec{
-			{name: "Maple Leaf Manufacturing", legal: "Maple Leaf Manufacturing Inc.", scalePct: 100,
-				payroll: &payrollSpec{base: 96_500_00, employees: 42},
+			{name: "Maple Leaf Manufacturing", legal: "Maple Leaf Manufacturing Inc.", contact: store.Contact{AddressLine1: "2100 Argentia Road", City: "Mississauga", Region: "ON", PostalCode: "L5N 7Z4", Country: "CA", Email: "accounts@maple-leaf-mfg.example", Phone: "+19055550142"},
+				scalePct: 100,
+				payroll:  &payrollSpec{base: 96_500_00, employees: 42},
 				accounts: []accountSpec{
 					{key: "op", typ: store.AccountChecking, currency: "CAD", product: "Business Operating Account", nickname: "Operating", profile: profOperating, opening: 640_000_00, sibling: "sav", accountingSync: true, clerk: true},
 					{key: "pay", typ: store.AccountChecking, currency: "CAD", product: "Business Payroll Account", nickname: "Payroll", profile: profPayroll, opening: 45_000_00, sibling: "op", accountingSync: true},
 					{key: "usd", typ: store.AccountChecking, currency: "USD", product: "US Dollar Business Account", nickname: "USD operating", profile: profOperating, opening: 210_000_00, sibling: "op", accountingSync: true, clerk: true},
 					{key: "sav", typ: store.AccountSavings, currency: "CAD", product: "Business Investor Account", nickname: "Reserve", profile: profSavings, opening: 1_250_000_00, rateBps: 275, sibling: "op", accountingSync: true},
 					{key: "loc", typ: store.AccountLineOfCredit, currency: "CAD", product: "Business Line of Credit", nickname: "Line of credit", profile: profLineOfCredit, opening: -120_000_00, limit: 500_000_00, rateBps: 745, sibling: "op"},
-					{key: "visa", typ: store.AccountCreditCard, currency: "CAD", product: "Business Visa", nickname: "Visa", profile: profCreditCard, opening: -6_400_00, limit: 50_000_00, sibling: "op", accountingSync: true},
+					{key: "visa", typ: store.AccountCreditCard, currency: "CAD", product: "Business Visa", nickname: "Visa", profile: profCreditCard, opening: -6_400_00, limit: 50_000_00, rateBps: 1999, sibling: "op", accountingSync: true},
 				}},
-			{name: "Maple Leaf Properties", legal: "Maple Leaf Properties Ltd.", scalePct: 35,
-				payroll: &payrollSpec{base: 14_200_00, employees: 4},
+			{name: "Maple Leaf Properties", legal: "Maple Leaf Properties Ltd.", contact: store.Contact{AddressLine1: "2100 Argentia Road", AddressLine2: "Suite 300", City: "Mississauga", Region: "ON", PostalCode: "L5N 7Z4", Country: "CA", Email: "properties@maple-leaf-mfg.example", Phone: "+19055550143"},
+				scalePct: 35,
+				payroll:  &payrollSpec{base: 14_200_00, employees: 4},
 				accounts: []accountSpec{
 					{key: "op", typ: store.AccountChecking, currency: "CAD", product: "Business Operating Account", nickname: "Properties operating", profile: profOperating, opening: 180_000_00, sibling: "mort"},
 					{key: "mort", typ: store.AccountLoan, currency: "CAD", product: "Commercial Mortgage", nickname: "Mortgage — 2100 Argentia Rd", profile: profLoan, opening: -1_850_000_00, limit: 0, rateBps: 589, payment: 14_250_00, sibling: "op"},
 				}},
-			{name: "Maple Leaf Export", legal: "Maple Leaf Export Corp.", scalePct: 50,
+			{name: "Maple Leaf Export", legal: "Maple Leaf Export Corp.", contact: store.Contact{AddressLine1: "95 Wellington Street West", AddressLine2: "Floor 12", City: "Toronto", Region: "ON", PostalCode: "M5J 2N7", Country: "CA", Email: "export@maple-leaf-mfg.example", Phone: "+14165550187"},
+				scalePct: 50,
 				accounts: []accountSpec{
 					{key: "usd", typ: store.AccountChecking, currency: "USD", product: "US Dollar Business Account", nickname: "Export USD", profile: profOperating, opening: 95_000_00, sibling: "usd"},
 				}},
@@ -84,17 +90,19 @@ var smallDemo = []groupSpec{
 		clerk:    personSpec{"boreal.clerk", "Julie Bergeron"},
 		software: personSpec{"boreal.ledgerly", "Ledgerly — synchronisation comptable"},
 		entities: []entitySpec{
-			{name: "Boréal Logistique", legal: "Boréal Logistique inc.", scalePct: 70,
-				payroll: &payrollSpec{base: 121_000_00, employees: 58},
+			{name: "Boréal Logistique", legal: "Boréal Logistique inc.", contact: store.Contact{AddressLine1: "1250, boulevard René-Lévesque Ouest", City: "Montréal", Region: "QC", PostalCode: "H3B 4W8", Country: "CA", Email: "comptabilite@boreal-logistique.example", Phone: "+15145550119"},
+				scalePct: 70,
+				payroll:  &payrollSpec{base: 121_000_00, employees: 58},
 				accounts: []accountSpec{
 					{key: "op", typ: store.AccountChecking, currency: "CAD", product: "Compte d'exploitation entreprise", nickname: "Exploitation", profile: profOperating, opening: 380_000_00, sibling: "sav", accountingSync: true, clerk: true},
 					{key: "sav", typ: store.AccountSavings, currency: "CAD", product: "Compte épargne entreprise", nickname: "Réserve", profile: profSavings, opening: 600_000_00, rateBps: 250, sibling: "op", accountingSync: true},
 					{key: "usd", typ: store.AccountChecking, currency: "USD", product: "Compte entreprise en dollars US", nickname: "USD", profile: profOperating, opening: 120_000_00, sibling: "op", accountingSync: true, clerk: true},
 					{key: "loc", typ: store.AccountLineOfCredit, currency: "CAD", product: "Marge de crédit entreprise", nickname: "Marge de crédit", profile: profLineOfCredit, opening: -240_000_00, limit: 750_000_00, rateBps: 795, sibling: "op"},
-					{key: "visa", typ: store.AccountCreditCard, currency: "CAD", product: "Visa Affaires", nickname: "Visa flotte", profile: profCreditCard, opening: -12_000_00, limit: 75_000_00, sibling: "op", accountingSync: true},
+					{key: "visa", typ: store.AccountCreditCard, currency: "CAD", product: "Visa Affaires", nickname: "Visa flotte", profile: profCreditCard, opening: -12_000_00, limit: 75_000_00, rateBps: 1999, sibling: "op", accountingSync: true},
 				}},
-			{name: "Transport Boréal Nord", legal: "Transport Boréal Nord ltée", scalePct: 40,
-				payroll: &payrollSpec{base: 31_000_00, employees: 12},
+			{name: "Transport Boréal Nord", legal: "Transport Boréal Nord ltée", contact: store.Contact{AddressLine1: "455, rue du Parc", City: "Chicoutimi", Region: "QC", PostalCode: "G7H 5B4", Country: "CA", Email: "nord@boreal-logistique.example", Phone: "+14185550163"},
+				scalePct: 40,
+				payroll:  &payrollSpec{base: 31_000_00, employees: 12},
 				accounts: []accountSpec{
 					{key: "op", typ: store.AccountChecking, currency: "CAD", product: "Compte d'exploitation entreprise", nickname: "Exploitation Nord", profile: profOperating, opening: 90_000_00, sibling: "loan", accountingSync: true},
 					{key: "loan", typ: store.AccountLoan, currency: "CAD", product: "Prêt à terme — équipement", nickname: "Prêt camions", profile: profLoan, opening: -420_000_00, rateBps: 679, payment: 9_800_00, sibling: "op"},
@@ -122,7 +130,7 @@ func scaleSpec(n int) []groupSpec {
 	}
 	pattern := []accountSpec{
 		{key: "op", typ: store.AccountChecking, currency: "CAD", product: "Business Operating Account", nickname: "Operating", profile: profOperating, opening: 400_000_00},
-		{key: "card", typ: store.AccountCreditCard, currency: "CAD", product: "Business Visa", nickname: "Visa", profile: profCreditCard, opening: -5_000_00, limit: 60_000_00},
+		{key: "card", typ: store.AccountCreditCard, currency: "CAD", product: "Business Visa", nickname: "Visa", profile: profCreditCard, opening: -5_000_00, limit: 60_000_00, rateBps: 1999},
 		{key: "usd", typ: store.AccountChecking, currency: "USD", product: "US Dollar Business Account", nickname: "USD operating", profile: profOperating, opening: 150_000_00},
 		{key: "sav", typ: store.AccountSavings, currency: "CAD", product: "Business Investor Account", nickname: "Reserve", profile: profSavings, opening: 900_000_00, rateBps: 275},
 		{key: "loc", typ: store.AccountLineOfCredit, currency: "CAD", product: "Business Line of Credit", nickname: "Line of credit", profile: profLineOfCredit, opening: -100_000_00, limit: 400_000_00, rateBps: 745},
@@ -185,7 +193,7 @@ func buildPlans(seed int64, specs []groupSpec, cal calendar, target int) []*grou
 		var all, software, clerk []string
 		for ei := range spec.entities {
 			es := &spec.entities[ei]
-			le := store.LegalEntity{ID: g.newID("le"), BusinessGroupID: gp.group.ID, Name: es.name, LegalName: es.legal, CreatedAt: now, UpdatedAt: now}
+			le := store.LegalEntity{ID: g.newID("le"), BusinessGroupID: gp.group.ID, Name: es.name, LegalName: es.legal, Contact: es.contact, CreatedAt: now, UpdatedAt: now}
 			sa := store.ServiceAgreement{ID: g.newID("sa"), LegalEntityID: le.ID, BusinessGroupID: gp.group.ID,
 				Number: fmt.Sprintf("SA-%d-%06d", 2019+gi, between(r, 100000, 999999)), CreatedAt: now}
 			gp.entities = append(gp.entities, entityPlan{entity: le, agreement: sa})
@@ -206,6 +214,11 @@ func buildPlans(seed int64, specs []groupSpec, cal calendar, target int) []*grou
 					Number: number, DisplayNumber: store.MaskAccountNumber(number),
 					Type: as.typ, ProductName: as.product, Nickname: as.nickname, Currency: as.currency,
 					Status: store.AccountOpen, OpenedOn: opened, CreatedAt: now, UpdatedAt: now,
+				}
+				if as.rateBps > 0 {
+					// The rate the generator charges or pays (and names in
+					// the interest entries' memo) is account data (FDX).
+					a.InterestRate, a.InterestRateType = decimal.New(as.rateBps, -2), rateType(as.typ)
 				}
 				scale := es.scalePct
 				if scale == 0 {
@@ -289,4 +302,15 @@ func buildPlans(seed int64, specs []groupSpec, cal calendar, target int) []*grou
 		plans = append(plans, gp)
 	}
 	return plans
+}
+
+// rateType is the demo's interest rate type by product: lines of credit and
+// savings move with the bank's prime rate; term loans, mortgages and cards
+// are fixed.
+func rateType(t store.AccountType) store.InterestRateType {
+	switch t {
+	case store.AccountLineOfCredit, store.AccountSavings:
+		return store.RateVariable
+	}
+	return store.RateFixed
 }

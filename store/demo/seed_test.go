@@ -81,6 +81,7 @@ func TestSeed(t *testing.T) {
 			t.Run("Statements", func(t *testing.T) { checkStatements(t, st) })
 			t.Run("Balances", func(t *testing.T) { checkBalances(t, st) })
 			t.Run("Pending", func(t *testing.T) { checkPending(t, st) })
+			t.Run("FDXRatesAndContacts", func(t *testing.T) { checkFDXData(t, st, creds) })
 			t.Run("Audit", func(t *testing.T) {
 				sys := "system"
 				for _, g := range creds.BusinessGroups {
@@ -492,4 +493,49 @@ func TestScaleMode(t *testing.T) {
 		t.Errorf("progress %q, total %d", progress.String(), total)
 	}
 	checkStatements(t, st)
+}
+
+// checkFDXData is issue 13 §1–§2: every loan, line of credit and card
+// carries its interest rate as account data — the rate its interest
+// entries' memo names — and every legal entity has a contact to answer
+// FDX AccountContact.
+func checkFDXData(t *testing.T, st store.Store, creds demo.Credentials) {
+	ctx := t.Context()
+	for _, g := range creds.BusinessGroups {
+		accounts, _, err := st.ListAccounts(ctx, store.AccountFilter{BusinessGroupID: &g.ID}, store.Page{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range accounts {
+			switch a.Type {
+			case store.AccountLoan, store.AccountLineOfCredit, store.AccountCreditCard:
+				if !a.HasInterestRate() || !a.InterestRate.IsPositive() {
+					t.Errorf("%s %s: no interest rate (%s %q)", a.Type, a.ID, a.InterestRate, a.InterestRateType)
+				}
+			}
+			if !a.HasInterestRate() {
+				continue
+			}
+			memo := a.InterestRate.StringFixed(2) + "% p.a."
+			err := st.StreamTransactions(ctx, store.TransactionFilter{AccountID: a.ID, Statuses: []store.TransactionStatus{store.Posted}}, func(tx store.Transaction) error {
+				if strings.HasPrefix(tx.Description, "Interest ") && tx.Memo != memo {
+					return fmt.Errorf("%s: interest entry %s memo %q, account rate %s", a.ID, tx.ID, tx.Memo, memo)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}
+		entities, err := st.ListLegalEntities(ctx, g.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entities {
+			c := e.Contact
+			if c.AddressLine1 == "" || c.City == "" || c.Country != "CA" || !strings.Contains(c.Email, "@") || !strings.HasPrefix(c.Phone, "+1") {
+				t.Errorf("entity %s contact %+v", e.Name, c)
+			}
+		}
+	}
 }

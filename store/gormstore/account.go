@@ -5,45 +5,62 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"gorm.io/gorm/clause"
 
 	"github.com/bankfeed/bankfeed/store"
 )
 
 type accountRow struct {
-	ID              string `gorm:"column:id;primaryKey"`
-	BusinessGroupID string `gorm:"column:business_group_id"`
-	LegalEntityID   string `gorm:"column:legal_entity_id"`
-	Number          string `gorm:"column:number"`
-	DisplayNumber   string `gorm:"column:display_number"`
-	Type            string `gorm:"column:type"`
-	ProductName     string `gorm:"column:product_name"`
-	Nickname        string `gorm:"column:nickname"`
-	Currency        string `gorm:"column:currency"`
-	Status          string `gorm:"column:status"`
-	OpenedOn        string `gorm:"column:opened_on"`
-	ClosedOn        string `gorm:"column:closed_on"`
-	Created         int64  `gorm:"column:created_at"`
-	Updated         int64  `gorm:"column:updated_at"`
-	Version         int64  `gorm:"column:version"`
+	ID               string `gorm:"column:id;primaryKey"`
+	BusinessGroupID  string `gorm:"column:business_group_id"`
+	LegalEntityID    string `gorm:"column:legal_entity_id"`
+	Number           string `gorm:"column:number"`
+	DisplayNumber    string `gorm:"column:display_number"`
+	Type             string `gorm:"column:type"`
+	ProductName      string `gorm:"column:product_name"`
+	Nickname         string `gorm:"column:nickname"`
+	Currency         string `gorm:"column:currency"`
+	Status           string `gorm:"column:status"`
+	OpenedOn         string `gorm:"column:opened_on"`
+	ClosedOn         string `gorm:"column:closed_on"`
+	InterestRate     string `gorm:"column:interest_rate"` // decimal percent; "" none
+	InterestRateType string `gorm:"column:interest_rate_type"`
+	Created          int64  `gorm:"column:created_at"`
+	Updated          int64  `gorm:"column:updated_at"`
+	Version          int64  `gorm:"column:version"`
 }
 
 func (accountRow) TableName() string { return "accounts" }
 
 var accountMap = mapper[store.Account, accountRow]{
 	toDomain: func(r accountRow) (store.Account, error) {
-		return store.Account{ID: r.ID, BusinessGroupID: r.BusinessGroupID, LegalEntityID: r.LegalEntityID,
+		a := store.Account{ID: r.ID, BusinessGroupID: r.BusinessGroupID, LegalEntityID: r.LegalEntityID,
 			Number: r.Number, DisplayNumber: r.DisplayNumber, Type: store.AccountType(r.Type),
 			ProductName: r.ProductName, Nickname: r.Nickname, Currency: r.Currency,
 			Status: store.AccountStatus(r.Status), OpenedOn: store.Date(r.OpenedOn), ClosedOn: store.Date(r.ClosedOn),
-			CreatedAt: fromMicros(r.Created), UpdatedAt: fromMicros(r.Updated)}, nil
+			InterestRateType: store.InterestRateType(r.InterestRateType),
+			CreatedAt:        fromMicros(r.Created), UpdatedAt: fromMicros(r.Updated)}
+		if r.InterestRate != "" {
+			rate, err := decimal.NewFromString(r.InterestRate)
+			if err != nil {
+				return store.Account{}, fmt.Errorf("account %s: interest rate %q: %w", r.ID, r.InterestRate, err)
+			}
+			a.InterestRate = rate
+		}
+		return a, nil
 	},
 	fromDomain: func(a store.Account) (accountRow, error) {
-		return accountRow{ID: a.ID, BusinessGroupID: a.BusinessGroupID, LegalEntityID: a.LegalEntityID,
+		r := accountRow{ID: a.ID, BusinessGroupID: a.BusinessGroupID, LegalEntityID: a.LegalEntityID,
 			Number: a.Number, DisplayNumber: a.DisplayNumber, Type: string(a.Type),
 			ProductName: a.ProductName, Nickname: a.Nickname, Currency: a.Currency,
 			Status: string(a.Status), OpenedOn: string(a.OpenedOn), ClosedOn: string(a.ClosedOn),
-			Created: micros(a.CreatedAt), Updated: micros(a.UpdatedAt), Version: 1}, nil
+			InterestRateType: string(a.InterestRateType),
+			Created:          micros(a.CreatedAt), Updated: micros(a.UpdatedAt), Version: 1}
+		if a.HasInterestRate() {
+			r.InterestRate = a.InterestRate.String()
+		}
+		return r, nil
 	},
 	version: func(r *accountRow) *int64 { return &r.Version },
 	id:      func(a store.Account) string { return a.ID },
@@ -66,6 +83,12 @@ func validateAccount(a store.Account) error {
 		return store.Invalid("currency", "is required")
 	case a.Status != store.AccountOpen && a.Status != store.AccountClosed:
 		return store.Invalid("status", "must be OPEN or CLOSED")
+	case !a.InterestRateType.Valid():
+		return store.Invalid("interestRateType", "must be FIXED, VARIABLE or INDEXED, not %q", a.InterestRateType)
+	case !a.HasInterestRate() && !a.InterestRate.IsZero():
+		return store.Invalid("interestRateType", "is required with an interest rate")
+	case a.InterestRate.IsNegative() || a.InterestRate.GreaterThan(decimal.NewFromInt(100)):
+		return store.Invalid("interestRate", "must be a percentage from 0 to 100")
 	}
 	return nil
 }

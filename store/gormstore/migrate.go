@@ -34,6 +34,7 @@ var migrations = []migration{
 	{4, "audit of authentication; client secret rotation; users' legal entity", authAuditV4},
 	{5, "outbox of notification deliveries", outboxV5},
 	{7, "clients: DPoP-bound access tokens, native apps", dpopV7},
+	{8, "FDX: accounts' interest rate, legal entities' contact", fdxV8},
 }
 
 const migrationsTable = "schema_migrations"

@@ -74,6 +74,14 @@ type legalEntityRow struct {
 	BusinessGroupID string `gorm:"column:business_group_id"`
 	Name            string `gorm:"column:name"`
 	LegalName       string `gorm:"column:legal_name"`
+	AddressLine1    string `gorm:"column:address_line1"`
+	AddressLine2    string `gorm:"column:address_line2"`
+	City            string `gorm:"column:city"`
+	Region          string `gorm:"column:region"`
+	PostalCode      string `gorm:"column:postal_code"`
+	Country         string `gorm:"column:country"`
+	Email           string `gorm:"column:email"`
+	Phone           string `gorm:"column:phone"`
 	Created         int64  `gorm:"column:created_at"`
 	Updated         int64  `gorm:"column:updated_at"`
 	Version         int64  `gorm:"column:version"`
@@ -84,10 +92,15 @@ func (legalEntityRow) TableName() string { return "legal_entities" }
 var legalEntityMap = mapper[store.LegalEntity, legalEntityRow]{
 	toDomain: func(r legalEntityRow) (store.LegalEntity, error) {
 		return store.LegalEntity{ID: r.ID, BusinessGroupID: r.BusinessGroupID, Name: r.Name, LegalName: r.LegalName,
+			Contact: store.Contact{AddressLine1: r.AddressLine1, AddressLine2: r.AddressLine2, City: r.City, Region: r.Region,
+				PostalCode: r.PostalCode, Country: r.Country, Email: r.Email, Phone: r.Phone},
 			CreatedAt: fromMicros(r.Created), UpdatedAt: fromMicros(r.Updated)}, nil
 	},
 	fromDomain: func(e store.LegalEntity) (legalEntityRow, error) {
+		c := e.Contact
 		return legalEntityRow{ID: e.ID, BusinessGroupID: e.BusinessGroupID, Name: e.Name, LegalName: e.LegalName,
+			AddressLine1: c.AddressLine1, AddressLine2: c.AddressLine2, City: c.City, Region: c.Region,
+			PostalCode: c.PostalCode, Country: c.Country, Email: c.Email, Phone: c.Phone,
 			Created: micros(e.CreatedAt), Updated: micros(e.UpdatedAt), Version: 1}, nil
 	},
 	version: func(r *legalEntityRow) *int64 { return &r.Version },
