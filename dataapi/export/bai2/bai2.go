@@ -107,10 +107,10 @@ func (x *writer) group(date store.Date) {
 	x.grpRecs = x.record(false, "02", receiver, field(d.Bank.RoutingID), "1", statement.YYMMDD(date), asOf, d.Currency(), modifier)
 
 	day := x.t.DayOf(date)
-	f := []string{"03", field(d.Ref()), d.Currency()}
+	f := [][]string{{field(d.Ref())}, {d.Currency()}}
 	sum := int64(0)
 	add := func(code string, c int64, count string) {
-		f = append(f, code, amount(c), count, "")
+		f = append(f, []string{code, amount(c), count, ""}) // one summary: never split
 		sum += c
 	}
 	add("010", day.Opening, "")
@@ -126,7 +126,7 @@ func (x *writer) group(date store.Date) {
 	add("100", day.Credits, strconv.Itoa(day.CreditCount))
 	add("400", day.Debits, strconv.Itoa(day.DebitCount))
 	x.acctSum += sum
-	x.records = x.record(false, f...)
+	x.records = x.units(false, "03", f...)
 }
 
 // trailers write 49 (account) and 98 (group).
@@ -148,7 +148,8 @@ func (x *writer) detail(tx store.Transaction) {
 		text = strings.TrimSpace(text + " " + p)
 	}
 	text += " ID " + tx.ID
-	x.records += x.record(true, "16", TypeCode(tx), amount(c), "Z", field(tx.BankReference), field(cmp.Or(tx.CustomerReference, tx.CheckNumber)), text)
+	x.records += x.units(true, "16", []string{TypeCode(tx), amount(c), "Z"},
+		[]string{field(tx.BankReference)}, []string{field(cmp.Or(tx.CustomerReference, tx.CheckNumber))}, []string{text})
 }
 
 // TypeCode is the BAI detail type code of an entry: its stored code when it
@@ -170,19 +171,32 @@ func TypeCode(tx store.Transaction) string {
 	return "699"
 }
 
-// record writes one logical record, continuing on 88 records past
-// RecordLength, and returns the number of physical records written. Every
-// record but a 16 with text ends with "/"; a 16's text runs to the end of
-// the record (it may contain "/"), split at spaces.
-func (x *writer) record(text bool, fields ...string) int64 {
+// record writes one logical record of single fields (see units).
+func (x *writer) record(text bool, code string, fields ...string) int64 {
+	units := make([][]string, len(fields))
+	for i := range fields {
+		units[i] = fields[i : i+1]
+	}
+	return x.units(text, code, units...)
+}
+
+// units writes one logical record, continuing on 88 records past
+// RecordLength, and returns the number of physical records written. A
+// record breaks only between units — a summary's type code, amount, item
+// count and funds type are one — because common parsers read an 88's
+// first field as a type code (issue 13 §4). Every record but a 16 with
+// text ends with "/"; a 16's text (its last unit, one field) runs to the
+// end of the record (it may contain "/"), split at spaces.
+func (x *writer) units(text bool, code string, units ...[]string) int64 {
 	n := int64(1)
 	var line strings.Builder
-	line.WriteString(fields[0])
-	last := len(fields)
+	line.WriteString(code)
+	last := len(units)
 	if text {
 		last--
 	}
-	for _, f := range fields[1:last] {
+	for _, u := range units[:last] {
+		f := strings.Join(u, ",")
 		if line.Len()+1+len(f)+1 > RecordLength {
 			line.WriteByte('/')
 			x.emit(line.String())
@@ -198,7 +212,7 @@ func (x *writer) record(text bool, fields ...string) int64 {
 		x.emit(line.String())
 		return n
 	}
-	t := fields[last]
+	t := units[last][0]
 	if t == "" {
 		line.WriteString(",/")
 		x.emit(line.String())
