@@ -65,10 +65,20 @@ func Write(ctx context.Context, w io.Writer, d *statement.Document, t statement.
 		running += signed
 		amt = statement.AppendCents(amt[:0], signed, '.')
 		desc := statement.Clean(tx.Description)
+		// Who was paid, or for a credit who paid: the bank records a
+		// credit's payer as Counterparty, and an empty Payee column left
+		// every credit without one (issue 13 §4).
+		payee := statement.Clean(cmp.Or(tx.Payee, tx.Counterparty))
 		switch p {
 		case QuickBooks3, QuickBooks4:
-			if payee := statement.Clean(tx.Payee); payee != "" && !strings.Contains(desc, payee) {
+			// QuickBooks reads only these columns: the payee and the
+			// reference the customer matches invoices with go in the
+			// description.
+			if payee != "" && !strings.Contains(desc, payee) {
 				desc = strings.TrimSpace(desc + " - " + payee)
+			}
+			if ref := statement.Clean(cmp.Or(tx.CustomerReference, tx.BankReference)); ref != "" && !strings.Contains(desc, ref) {
+				desc = strings.TrimSpace(desc + " - Ref " + ref)
 			}
 			row[0], row[1] = string(tx.BusinessDate), text(desc)
 			if p == QuickBooks3 {
@@ -84,10 +94,10 @@ func Write(ctx context.Context, w io.Writer, d *statement.Document, t statement.
 				ref = tx.ID
 			}
 			row[0], row[1], row[2], row[3], row[4], row[5] = string(tx.BusinessDate), string(amt),
-				text(statement.Clean(cmp.Or(tx.Payee, tx.Counterparty))), text(desc), text(ref), tx.CheckNumber
+				text(payee), text(desc), text(ref), tx.CheckNumber
 		default:
 			row[0], row[1], row[2], row[3] = string(tx.BusinessDate), string(tx.ValueDate), tx.ID, string(tx.Direction)
-			row[4], row[5], row[6] = text(desc), text(statement.Clean(tx.Payee)), text(statement.Clean(tx.Memo))
+			row[4], row[5], row[6] = text(desc), text(payee), text(statement.Clean(tx.Memo))
 			row[7], row[8], row[9], row[10] = text(tx.BankReference), text(tx.CustomerReference), tx.CheckNumber, tx.Code.BAI
 			row[11], row[12], row[13] = string(amt), statement.FormatCents(running), d.Currency()
 		}
