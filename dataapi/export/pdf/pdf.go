@@ -48,6 +48,14 @@ var fr = labels{
 	thousands: "\u00a0", decimal: ",",
 }
 
+// An entry's row: rowHeight mm for one line, lineHeight more per wrapped
+// line; pages break bottomMargin mm above the edge.
+const (
+	rowHeight    = 5.0
+	lineHeight   = 3.6
+	bottomMargin = 18.0
+)
+
 // Column widths in mm on a Letter page with 15 mm margins (186 mm usable).
 var cols = []float64{22, 74, 30, 20, 20, 20}
 
@@ -76,7 +84,7 @@ func Write(ctx context.Context, w io.Writer, d *statement.Document, t statement.
 		p.SetLang("en-CA")
 	}
 	p.SetMargins(15, 15, 15)
-	p.SetAutoPageBreak(true, 18)
+	p.SetAutoPageBreak(true, bottomMargin)
 	p.AliasNbPages("{nb}")
 	tr := p.UnicodeTranslatorFromDescriptor("") // cp1252: the core fonts' encoding (accents, — and œ included)
 
@@ -161,22 +169,40 @@ func Write(ctx context.Context, w io.Writer, d *statement.Document, t statement.
 			credit = money(c)
 		}
 		desc := statement.Clean(tx.Description)
-		if payee := statement.Clean(tx.Payee); payee != "" && !strings.Contains(desc, payee) {
+		if payee := statement.Clean(cmp.Or(tx.Payee, tx.Counterparty)); payee != "" && !strings.Contains(desc, payee) {
 			desc += " - " + payee
 		}
 		ref := cmp.Or(tx.CheckNumber, tx.CustomerReference, tx.BankReference)
 		if fill {
 			p.SetFillColor(246, 247, 250)
 		}
-		cells := []string{string(tx.BusinessDate), fit(p, tr(desc), cols[1]-1), fit(p, tr(ref), cols[2]-1), debit, credit, money(running)}
-		for i, s := range cells {
+		// Description and reference wrap onto as many lines as they need
+		// (a statement is a record: nothing is cut); the row grows.
+		cells := [][]string{{string(tx.BusinessDate)}, wrap(p, tr(desc), cols[1]-1), wrap(p, tr(ref), cols[2]-1),
+			{debit}, {credit}, {money(running)}}
+		lines := 1
+		for _, c := range cells {
+			lines = max(lines, len(c))
+		}
+		h := rowHeight + lineHeight*float64(lines-1)
+		if _, pageH := p.GetPageSize(); p.GetY()+h > pageH-bottomMargin {
+			p.AddPage() // the header repeats the table's
+		}
+		x, y := p.GetX(), p.GetY()
+		for i, c := range cells {
 			align := "L"
 			if i >= 3 {
 				align = "R"
 			}
-			p.CellFormat(cols[i], 5, s, "", 0, align, fill, 0, "")
+			p.SetXY(x, y)
+			p.CellFormat(cols[i], h, "", "", 0, align, fill, 0, "") // the row's background
+			for j, s := range c {
+				p.SetXY(x, y+lineHeight*float64(j))
+				p.CellFormat(cols[i], rowHeight, s, "", 0, align, false, 0, "")
+			}
+			x += cols[i]
 		}
-		p.Ln(-1)
+		p.SetXY(15, y+h)
 		fill = !fill
 		if err := p.Error(); err != nil {
 			return err
@@ -228,15 +254,31 @@ func format(c int64, l labels) string {
 	return b.String()
 }
 
-// fit shortens s (already in the font's encoding) to width mm with "...".
-func fit(p *fpdf.Fpdf, s string, width float64) string {
-	if p.GetStringWidth(s) <= width {
-		return s
+// wrap splits s (already in the font's single-byte encoding, which
+// fpdf's SplitText cannot take) into lines at most width mm wide, at
+// spaces; a word wider than a line is broken.
+func wrap(p *fpdf.Fpdf, s string, width float64) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		if c := line + " " + w; line != "" && p.GetStringWidth(c) <= width {
+			line = c
+			continue
+		}
+		if line != "" {
+			lines = append(lines, line)
+		}
+		for p.GetStringWidth(w) > width {
+			n := len(w) - 1
+			for n > 1 && p.GetStringWidth(w[:n]) > width {
+				n--
+			}
+			lines = append(lines, w[:n])
+			w = w[n:]
+		}
+		line = w
 	}
-	for len(s) > 0 && p.GetStringWidth(s+"...") > width {
-		s = s[:len(s)-1]
-	}
-	return s + "..."
+	return append(lines, line)
 }
 
 func nonEmpty(ss ...string) []string {
