@@ -322,9 +322,7 @@ func (s *Server) authorize(ctx context.Context, flow store.AuthFlow, ar *fosite.
 	for _, sc := range granted {
 		ar.GrantScope(sc)
 	}
-	for _, a := range ar.GetRequestedAudience() {
-		ar.GrantAudience(a)
-	}
+	grantResourceAudiences(ar, s.cfg.Issuer)
 	sess := userSession(fc.GetID(), user.ID, authTime, ar.GetRequestedAt(), form.Get("nonce"), fc.c.FirstParty)
 	resp, err := s.provider.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {

@@ -536,3 +536,47 @@ func (secretHasher) Hash(_ context.Context, data []byte) ([]byte, error) {
 // clientCacheTTL bounds how long a replica may use a client record it read;
 // short, so a deleted client stops working everywhere within seconds.
 const clientCacheTTL = 2 * time.Second
+
+// Resource identifiers: the aud of access tokens, one per API a scope opens.
+// The bank's own APIs verify tokens through the token record (Verify), so
+// aud is for resource servers that read JWT access tokens themselves.
+const (
+	resourceFDX   = "/fdx/v6"
+	resourceAdmin = "/admin/v1"
+	resourceOps   = "/ops/v1"
+)
+
+// grantResourceAudiences grants ar the resource identifiers of the APIs its
+// granted scopes open (RFC 9068 aud), in a fixed order.
+func grantResourceAudiences(ar fosite.Requester, issuer string) {
+	scopes := ar.GetGrantedScopes()
+	for _, r := range []struct {
+		path   string
+		scopes []string
+	}{
+		{resourceFDX, []string{store.ScopeAccountsRead, store.ScopeStatementsRead}},
+		{resourceAdmin, []string{store.ScopeAdmin}},
+		{resourceOps, []string{store.ScopeOperator}},
+	} {
+		if slices.ContainsFunc(r.scopes, func(sc string) bool { return scopes.Has(sc) }) && !ar.GetGrantedAudience().Has(issuer+r.path) {
+			ar.GrantAudience(issuer + r.path)
+		}
+	}
+}
+
+// resourceAudienceMatcher is fosite's audience check: the bank's resource
+// identifiers are every client's to ask for (the scopes decide which a
+// grant gets), anything else only if registered for the client. fosite
+// checks a refresh's audience with it.
+func resourceAudienceMatcher(issuer string) fosite.AudienceMatchingStrategy {
+	ours := []string{issuer + resourceFDX, issuer + resourceAdmin, issuer + resourceOps}
+	return func(haystack []string, needle []string) error {
+		var others []string
+		for _, n := range needle {
+			if !slices.Contains(ours, n) {
+				others = append(others, n)
+			}
+		}
+		return fosite.DefaultAudienceMatchingStrategy(haystack, others)
+	}
+}

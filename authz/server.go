@@ -162,7 +162,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		OmitRedirectScopeParam:          false,
 		// Set here, not left to fosite: its getters fill a nil strategy in
 		// on first use, a data race between concurrent requests.
-		AudienceMatchingStrategy: fosite.DefaultAudienceMatchingStrategy,
+		AudienceMatchingStrategy: resourceAudienceMatcher(cfg.Issuer),
 		JWKSFetcherStrategy:      fosite.NewDefaultJWKSFetcherStrategy(),
 	}
 	s.fcfg = &fositeConfig{Config: fc, tokenURLs: s.assertionAudiences}

@@ -139,9 +139,7 @@ func (g *grantPolicy) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 		for _, sc := range ar.GetRequestedScopes() {
 			ar.GrantScope(sc) // fosite checked them against the client's scopes
 		}
-		for _, a := range ar.GetRequestedAudience() {
-			ar.GrantAudience(a)
-		}
+		grantResourceAudiences(ar, g.s.cfg.Issuer)
 		sess.ClientID = fc.GetID()
 		sess.FirstParty = true
 		sess.GetJWTClaims()
@@ -151,6 +149,9 @@ func (g *grantPolicy) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 	if err := g.s.checkGrant(ctx, ar.GetID(), sess.GetSubject(), fc, ar.GetGrantedScopes()); err != nil {
 		return err
 	}
+	// Here, not when the code was issued, so that grants issued before
+	// tokens named their audience get it at their next refresh.
+	grantResourceAudiences(ar, g.s.cfg.Issuer)
 	return nil
 }
 
