@@ -192,7 +192,7 @@ func (s *Server) handleListAccounts(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			j.withBalance(b)
+			j.withBalance(a, b)
 		}
 		out.Accounts = append(out.Accounts, j)
 	}
@@ -255,7 +255,7 @@ func (s *Server) handleGetAccount(c echo.Context) error {
 		return fmt.Errorf("dataapi: latest daily balance: %w", err)
 	}
 	j := accountDescriptor(a)
-	j.withBalance(b)
+	j.withBalance(a, b)
 	j.withSummary(b, day)
 	return c.JSON(http.StatusOK, j)
 }

@@ -118,7 +118,7 @@ func TestEndpoints(t *testing.T) {
 		}
 		r = e.get(t, tok, base+"/accounts?resultType=details")
 		wantStatus(t, r, 200)
-		for _, s := range []string{`"currentBalance":-2500.00`, `"availableCredit":7500.00`, `"principalBalance":-120000.00`, `"availableBalance":`} {
+		for _, s := range []string{`"currentBalance":2500.00`, `"availableCredit":7500.00`, `"principalBalance":120000.00`, `"currentLedgerBalance":-120000.00`, `"availableBalance":`} {
 			if !strings.Contains(string(r.body), s) {
 				t.Errorf("details lack %s: %s", s, r.body)
 			}

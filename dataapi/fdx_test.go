@@ -5,6 +5,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/bankfeed/bankfeed/store"
 )
 
 // TestStatementLinksAreFDXContentTypes is issue 13 §1: a strict FDX client
@@ -129,4 +133,103 @@ func TestErrorsForFDXClients(t *testing.T) {
 			t.Fatalf("body %s", r.body)
 		}
 	})
+}
+
+// TestBalanceSignsByCategory is issue 13 §1: FDX reports what is owed on a
+// line of credit, card or loan as a positive currentBalance or
+// principalBalance (a negative one reads as a credit); a deposit's balances
+// are what the holder has. The signed ledger view (negative: owed) stays in
+// the additive currentLedgerBalance. Loans and lines of credit carry the
+// interestRate and interestRateType FDX requires.
+func TestBalanceSignsByCategory(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := t.Context()
+	card := must(e.st.CreateAccount(ctx, store.Account{ID: "acc_card", BusinessGroupID: e.f.bgAcme, LegalEntityID: e.f.leOps,
+		Number: "4520-9900-0000-1234", Type: store.AccountCreditCard, ProductName: "Business Visa", Currency: "CAD",
+		Status: store.AccountOpen, OpenedOn: "2020-01-02", InterestRate: m("19.99"), InterestRateType: store.RateFixed}))
+	must(e.st.UpdateAccountGroup(ctx, e.f.group, func(g store.AccountGroup) (store.AccountGroup, error) {
+		g.AccountIDs = append(g.AccountIDs, card.ID)
+		return g, nil
+	}))
+	if err := e.st.SetBalance(ctx, store.Balance{AccountID: card.ID, AsOf: t0, Ledger: m("-8440.65"), Available: m("41559.35")}); err != nil {
+		t.Fatal(err)
+	}
+	// A card paid more than owed holds a credit: FDX's negative balance.
+	must(e.st.CreateAccount(ctx, store.Account{ID: "acc_card2", BusinessGroupID: e.f.bgAcme, LegalEntityID: e.f.leOps,
+		Number: "4520-9900-0000-5678", Type: store.AccountCreditCard, ProductName: "Business Visa", Currency: "CAD",
+		Status: store.AccountOpen, OpenedOn: "2020-01-02"}))
+	must(e.st.UpdateAccountGroup(ctx, e.f.group, func(g store.AccountGroup) (store.AccountGroup, error) {
+		g.AccountIDs = append(g.AccountIDs, "acc_card2")
+		return g, nil
+	}))
+	if err := e.st.SetBalance(ctx, store.Balance{AccountID: "acc_card2", AsOf: t0, Ledger: m("12.50"), Available: m("50012.50")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{e.f.loc, e.f.loan} {
+		must(e.st.UpdateAccount(ctx, id, func(a store.Account) (store.Account, error) {
+			a.InterestRate, a.InterestRateType = m("7.45"), store.RateVariable
+			if a.Type == store.AccountLoan {
+				a.InterestRate, a.InterestRateType = m("5.89"), store.RateFixed
+			}
+			return a, nil
+		}))
+	}
+	tok := e.token(t)
+	type out struct {
+		CurrentBalance       *string `json:"currentBalance"`
+		AvailableBalance     *string `json:"availableBalance"`
+		AvailableCredit      *string `json:"availableCredit"`
+		PrincipalBalance     *string `json:"principalBalance"`
+		CurrentLedgerBalance *string `json:"currentLedgerBalance"`
+		InterestRate         *string `json:"interestRate"`
+		InterestRateType     string  `json:"interestRateType"`
+	}
+	s := func(v string) *string { return &v }
+	cases := []struct {
+		name, id string
+		want     out
+	}{
+		{"deposit: what the holder has", e.f.sav, out{CurrentBalance: s("0.00"), AvailableBalance: s("0.00"), CurrentLedgerBalance: s("0.00")}},
+		{"line of credit: owed, positive", e.f.loc, out{CurrentBalance: s("2500.00"), AvailableCredit: s("7500.00"), CurrentLedgerBalance: s("-2500.00"), InterestRate: s("7.45"), InterestRateType: "VARIABLE"}},
+		{"loan: principal owed, positive", e.f.loan, out{PrincipalBalance: s("120000.00"), CurrentLedgerBalance: s("-120000.00"), InterestRate: s("5.89"), InterestRateType: "FIXED"}},
+		{"credit card: owed, positive", card.ID, out{CurrentBalance: s("8440.65"), AvailableCredit: s("41559.35"), CurrentLedgerBalance: s("-8440.65"), InterestRate: s("19.99"), InterestRateType: "FIXED"}},
+		{"credit card in credit: negative", "acc_card2", out{CurrentBalance: s("-12.50"), AvailableCredit: s("50012.50"), CurrentLedgerBalance: s("12.50")}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			check := func(what string, body []byte) {
+				t.Helper()
+				var raw map[string]json.RawMessage
+				if err := json.Unmarshal(body, &raw); err != nil {
+					t.Fatal(err)
+				}
+				var got out
+				str := func(k string) *string {
+					v, ok := raw[k]
+					if !ok {
+						return nil
+					}
+					x := string(v)
+					return &x
+				}
+				got.CurrentBalance, got.AvailableBalance, got.AvailableCredit = str("currentBalance"), str("availableBalance"), str("availableCredit")
+				got.PrincipalBalance, got.CurrentLedgerBalance, got.InterestRate = str("principalBalance"), str("currentLedgerBalance"), str("interestRate")
+				if v := str("interestRateType"); v != nil {
+					got.InterestRateType = strings.Trim(*v, `"`)
+				}
+				if d := cmp.Diff(tc.want, got); d != "" {
+					t.Errorf("%s (-want +got):\n%s\n%s", what, d, body)
+				}
+			}
+			r := e.get(t, tok, base+"/accounts/"+tc.id)
+			wantStatus(t, r, 200)
+			check("getAccount", r.body)
+			var list struct{ Accounts []json.RawMessage }
+			e.get(t, tok, base+"/accounts?resultType=details&accountIds="+tc.id).json(t, &list)
+			if len(list.Accounts) != 1 {
+				t.Fatalf("details list: %d accounts", len(list.Accounts))
+			}
+			check("searchForAccounts details", list.Accounts[0])
+		})
+	}
 }

@@ -80,6 +80,8 @@ type accountJSON struct {
 	AvailableBalance *money `json:"availableBalance,omitempty"` // deposit
 	AvailableCredit  *money `json:"availableCredit,omitempty"`  // line of credit
 	PrincipalBalance *money `json:"principalBalance,omitempty"` // loan
+	InterestRate     *rate  `json:"interestRate,omitempty"`
+	InterestRateType string `json:"interestRateType,omitempty"`
 
 	BusinessDate            string                  `json:"businessDate,omitempty"`
 	BusinessDateClosed      *bool                   `json:"businessDateClosed,omitempty"`
@@ -111,26 +113,44 @@ func accountDescriptor(a store.Account) accountJSON {
 	}
 }
 
+// rate is an interest rate in percent, written as a JSON number exactly as
+// the bank holds it (7.45 is 7.45 %).
+type rate store.Money
+
+func (r rate) MarshalJSON() ([]byte, error) { return []byte(store.Money(r).String()), nil }
+
 // withBalance adds the current position in the members FDX defines for the
-// account's category.
-func (j *accountJSON) withBalance(b store.Balance) {
+// account's category, with FDX's signs: a deposit's balances are what the
+// holder has; a line of credit's or card's currentBalance and a loan's
+// principalBalance are what the holder owes, positive (negative: the bank
+// owes a credit back). The store's ledger is signed from the holder's side
+// (negative: owed), and currentLedgerBalance (additive) keeps that view for
+// every category. availableBalance and availableCredit are what may still be
+// drawn; both are as stored. The account's interest rate, when the bank
+// has one on record, comes with it (FDX requires it on loans).
+func (j *accountJSON) withBalance(a store.Account, b store.Balance) {
 	j.BalanceAsOf = timestamp(b.AsOf)
+	j.CurrentLedgerBalance = moneyPtr(b.Ledger)
 	switch j.AccountCategory {
 	case "LOC_ACCOUNT":
-		j.CurrentBalance = moneyPtr(b.Ledger)
+		j.CurrentBalance = moneyPtr(b.Ledger.Neg())
 		j.AvailableCredit = moneyPtr(b.Available)
 	case "LOAN_ACCOUNT":
-		j.PrincipalBalance = moneyPtr(b.Ledger)
+		j.PrincipalBalance = moneyPtr(b.Ledger.Neg())
 	default:
 		j.CurrentBalance = moneyPtr(b.Ledger)
 		j.AvailableBalance = moneyPtr(b.Available)
 	}
+	if a.HasInterestRate() {
+		r := rate(a.InterestRate)
+		j.InterestRate, j.InterestRateType = &r, string(a.InterestRateType)
+	}
 }
 
 // withSummary adds a business date's opening/closing figures, the current
-// ones, and the same as BAI2-coded commercial balances.
+// ones, and the same as BAI2-coded commercial balances: all additive, all
+// the signed ledger view (negative: owed), as BAI2 and camt report them.
 func (j *accountJSON) withSummary(b store.Balance, d store.DailyBalance) {
-	j.CurrentLedgerBalance = moneyPtr(b.Ledger)
 	j.CurrentAvailableBalance = moneyPtr(b.Available)
 	if d.BusinessDate == "" {
 		return

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -253,9 +254,27 @@ func (r resp) json(t testing.TB, v any) {
 	}
 }
 
+// problem decodes an error: the RFC 9457 problem, or FDX's application/json
+// shape (numeric code) that a client accepting only JSON gets, read as the
+// problem it stands for.
 func (r resp) problem(t testing.TB) problem {
 	t.Helper()
 	var p problem
+	if strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+		var f struct {
+			Code         int    `json:"code"`
+			Message      string `json:"message"`
+			DebugMessage string `json:"debugMessage"`
+			Errors       []struct {
+				Name   string `json:"name"`
+				In     string `json:"in"`
+				Reason string `json:"reason"`
+			} `json:"errors"`
+		}
+		r.json(t, &f)
+		return problem{Type: "fdx", Title: f.Message, Status: r.status, Detail: f.DebugMessage, Code: strconv.Itoa(f.Code),
+			Message: f.Message, DebugMessage: f.DebugMessage, Errors: f.Errors}
+	}
 	r.json(t, &p)
 	return p
 }
