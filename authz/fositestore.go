@@ -386,7 +386,7 @@ func (a *fositeStore) DeleteAccessTokenSession(ctx context.Context, sig string) 
 // --- refresh tokens ---
 
 func (a *fositeStore) CreateRefreshTokenSession(ctx context.Context, sig, accessSig string, req fosite.Requester) error {
-	return a.create(ctx, store.TokenRefresh, sig, accessSig, req, a.expiry(req, fosite.RefreshToken))
+	return a.create(ctx, store.TokenRefresh, sig, accessSig, refreshRecordRequest(req), a.expiry(req, fosite.RefreshToken))
 }
 
 // GetRefreshTokenSession treats a rotated token as still valid during the

@@ -22,6 +22,11 @@ type Session struct {
 
 	ClientID   string `json:"client_id"`
 	FirstParty bool   `json:"first_party,omitempty"`
+
+	// refreshScopes: the presented refresh token's scopes, when a refresh
+	// grant's scope parameter narrowed the new tokens (narrowRefresh).
+	// Never stored.
+	refreshScopes []string
 }
 
 var (

@@ -146,6 +146,11 @@ func (g *grantPolicy) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 		sess.JWTClaims.Subject = fc.GetID()
 		return nil
 	}
+	if ar.GetGrantTypes().ExactOne("refresh_token") {
+		if err := narrowRefresh(ar, sess); err != nil {
+			return err
+		}
+	}
 	if err := g.s.checkGrant(ctx, ar.GetID(), sess.GetSubject(), fc, ar.GetGrantedScopes()); err != nil {
 		return err
 	}
