@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -542,6 +543,11 @@ func (a *fositeStore) GetPARSession(ctx context.Context, requestURI string) (fos
 	}
 	if !rec.Active || !a.now().Before(rec.ExpiresAt) {
 		return nil, fmt.Errorf("authz: request_uri expired or used: %w", fosite.ErrNotFound)
+	}
+	// fosite consumes the request_uri before comparing client IDs: refuse
+	// another client's (or none) here, so the one that pushed it still can.
+	if r, ok := ctx.Value(fosite.RequestContextKey).(*http.Request); !ok || r.Form.Get("client_id") != rec.ClientID {
+		return nil, fmt.Errorf("authz: request_uri of another client: %w", fosite.ErrNotFound)
 	}
 	return req, nil
 }
