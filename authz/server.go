@@ -342,6 +342,10 @@ func (s *Server) logOAuthError(ctx context.Context, endpoint string, err error) 
 		rfc = fosite.ErrorToRFC6749Error(err)
 	}
 	noteOAuthError(ctx, rfc.ErrorField)
+	if rfc.CodeField >= 500 && clientGone(ctx) {
+		s.log.InfoContext(ctx, "oauth request abandoned: client gone", "endpoint", endpoint, "debug", rfc.DebugField)
+		return
+	}
 	if rfc.CodeField >= 500 {
 		s.log.ErrorContext(ctx, "oauth endpoint failed", "endpoint", endpoint, "error", rfc.ErrorField, "hint", rfc.HintField, "debug", rfc.DebugField)
 		return

@@ -65,10 +65,23 @@ func outage(ctx context.Context, err error) bool {
 	return ok && b.Load()
 }
 
+// clientGone reports whether ctx, a request's, was cancelled because its
+// client went away (net/http cancels it when the connection closes): what
+// failed then — "create token: context canceled", a begin that gave up — is
+// not the server's failure, and is logged at INFO (issue 15); the access
+// log records the request as 499. A deadline is not this.
+func clientGone(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
+}
+
 // logOutage logs the failure at error level: the endpoint and the store's
 // error, which names the operation and the driver's reason, never a request
 // value.
 func (s *Server) logOutage(ctx context.Context, endpoint string, err error) {
+	if clientGone(ctx) {
+		s.log.InfoContext(ctx, "oauth request abandoned: client gone", "endpoint", endpoint, "err", err)
+		return
+	}
 	s.log.ErrorContext(ctx, "oauth endpoint: database unavailable", "endpoint", endpoint, "status", http.StatusServiceUnavailable, "err", err)
 }
 

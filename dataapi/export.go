@@ -97,7 +97,11 @@ func (s *Server) writeDocument(c echo.Context, f export.Format, d export.Documen
 	}
 	h.Del(echo.HeaderContentDisposition)
 	if c.Response().Committed {
-		s.log.ErrorContext(ctx, "dataapi: export failed mid-stream",
+		level := slog.LevelError
+		if clientGone(ctx, err) {
+			level = slog.LevelInfo
+		}
+		s.log.Log(ctx, level, "dataapi: export failed mid-stream",
 			slog.String("document", subject), slog.String("format", f.Name), slog.Any("err", err))
 		panic(http.ErrAbortHandler)
 	}

@@ -242,6 +242,9 @@ func (s *Server) problemFor(ctx context.Context, err error) *Problem {
 		// A record vanished between the access check and the read: the
 		// caller may not learn why, so it is the account's 404.
 		return errAccountNotFound()
+	case clientGone(ctx, err):
+		s.log.InfoContext(ctx, "dataapi: request abandoned: client gone", slog.Any("err", err))
+		return errUnavailable() // never sent
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		s.log.WarnContext(ctx, "dataapi: request cancelled or timed out", slog.Any("err", err))
 		return errUnavailable()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -155,18 +156,30 @@ func securityHeaders(https bool) echo.MiddlewareFunc {
 
 // accessLog writes one line per request. It logs the path only: query
 // strings carry authorization codes, states and tokens, and headers carry
-// credentials and cookies, so neither is ever logged.
+// credentials and cookies, so neither is ever logged. A request whose
+// client went away before it was answered is logged at INFO as 499
+// (clientGone), not as the server's error.
 func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
 			err := next(c)
-			if err != nil {
+			req, res := c.Request(), c.Response()
+			// Cancelled before the handler returned: the client cannot
+			// have had the whole answer, which net/http sends (or ends)
+			// only after the handler.
+			gone := clientGone(req)
+			if err != nil && !gone {
 				c.Error(err) // let the error handler write the status we log
 			}
-			req, res := c.Request(), c.Response()
 			level := slog.LevelInfo
-			if res.Status >= 500 {
+			if gone {
+				// Whatever the handler made of its cancelled work (a 500
+				// of "context canceled", a 503, a 409 of a lock it gave up
+				// on) is nobody's failure: 499 is what the metrics and the
+				// span read too.
+				res.Status = statusClientClosed
+			} else if res.Status >= 500 {
 				level = slog.LevelError
 			}
 			attrs := []slog.Attr{
@@ -178,13 +191,27 @@ func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 				slog.String("request_id", requestIDOf(c)),
 				slog.String("remote_ip", c.RealIP()),
 			}
-			if err != nil && res.Status >= 500 {
+			if gone {
+				attrs = append(attrs, slog.Bool("client_gone", true))
+			} else if err != nil && res.Status >= 500 {
 				attrs = append(attrs, slog.String("err", err.Error()))
 			}
 			logger.LogAttrs(req.Context(), level, "request", attrs...)
 			return nil
 		}
 	}
+}
+
+// statusClientClosed is nginx's 499: the client closed the connection
+// before the answer.
+const statusClientClosed = 499
+
+// clientGone reports whether r was cancelled because its client went away:
+// net/http cancels a request's context when its connection closes (or the
+// server cuts it at the end of a shutdown drain). A deadline is the
+// server's own failure and stays one.
+func clientGone(r *http.Request) bool {
+	return errors.Is(r.Context().Err(), context.Canceled)
 }
 
 // ipExtractor believes X-Forwarded-For only from the configured proxies.

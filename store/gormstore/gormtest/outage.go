@@ -24,7 +24,6 @@ import (
 //     closed"), and Restore is not possible (CanRestore is false).
 type Outage struct {
 	Store *gormstore.Store
-	DSN   string // the store's DSN (through the proxy), for another process to use
 	proxy *proxy
 }
 
@@ -42,7 +41,7 @@ func OpenOutage(t testing.TB, prefix string, cfg gormstore.Config) *Outage {
 		u.Host = o.proxy.addr
 		dsn = u.String()
 	}
-	cfg.DSN, o.DSN = dsn, dsn
+	cfg.DSN = dsn
 	o.Store = Open(t, prefix, cfg)
 	return o
 }
