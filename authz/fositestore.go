@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ory/fosite"
@@ -403,16 +404,61 @@ func (a *fositeStore) GetRefreshTokenSession(ctx context.Context, sig string, se
 	if rec.Active {
 		return req, nil
 	}
+	if on, _ := ctx.Value(introspectingKey{}).(bool); on {
+		return req, fosite.ErrInactiveToken // rotated: no longer the grant's token
+	}
 	if a.inGrace(rec) {
 		c, err := a.st.GetConsent(ctx, rec.RequestID)
-		if err == nil && c.Active(a.now()) {
-			return req, nil
-		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("authz: consent of refresh token: %w", err)
 		}
+		if err == nil && c.Active(a.now()) {
+			err := a.spendRetry(ctx, rec)
+			if err == nil {
+				return req, nil
+			} else if !errors.Is(err, errRetrySpent) {
+				return nil, err
+			}
+			// A second reuse: the token was stolen, or the client is broken.
+		}
 	}
 	return req, fosite.ErrInactiveToken
+}
+
+// errRetrySpent: the rotated refresh token's one retry was used already.
+var errRetrySpent = errors.New("authz: refresh token retry already used")
+
+// spendRetry uses up the one retry a rotated refresh token has inside the
+// grace period, in the database (used_jtis), so every replica agrees and
+// each rotation opens at most one more branch of the family. It is noted
+// in ctx (retrySpent) so that the same request's rotation does not spend
+// it again.
+func (a *fositeStore) spendRetry(ctx context.Context, rec store.TokenRecord) error {
+	err := a.st.UseJTI(ctx, "refresh-retry:"+rec.Signature, rec.FirstUsedAt.Add(a.grace))
+	if errors.Is(err, store.ErrConflict) {
+		return errRetrySpent
+	} else if err != nil {
+		return noteOutage(ctx, fmt.Errorf("authz: refresh token retry: %w", err))
+	}
+	if h, ok := ctx.Value(retryKey{}).(*retryNote); ok {
+		h.spent.Store(true)
+	}
+	return nil
+}
+
+// retryNote, in a token request's ctx, says whether the request spent its
+// refresh token's retry (withRetryNote).
+type retryNote struct{ spent atomic.Bool }
+
+type retryKey struct{}
+
+func withRetryNote(ctx context.Context) context.Context {
+	return context.WithValue(ctx, retryKey{}, &retryNote{})
+}
+
+func retrySpent(ctx context.Context) bool {
+	h, ok := ctx.Value(retryKey{}).(*retryNote)
+	return ok && h.spent.Load()
 }
 
 func (a *fositeStore) inGrace(rec store.TokenRecord) bool {
@@ -440,6 +486,15 @@ func (a *fositeStore) RotateRefreshToken(ctx context.Context, _ string, sig stri
 	}
 	if !prev.Active && !a.inGrace(prev) {
 		return fmt.Errorf("authz: refresh token already rotated: %w", fosite.ErrSerializationFailure)
+	}
+	if !prev.Active && !retrySpent(ctx) {
+		// Read while still active, rotated meanwhile by a concurrent
+		// request: this one is the retry, if it is still to be had.
+		if err := a.spendRetry(ctx, prev); errors.Is(err, errRetrySpent) {
+			return fmt.Errorf("authz: refresh token already rotated and retried: %w", fosite.ErrSerializationFailure)
+		} else if err != nil {
+			return err
+		}
 	}
 	if prev.AccessSignature != "" {
 		if err := notFoundOK(a.st.DeactivateToken(ctx, store.TokenAccess, prev.AccessSignature)); err != nil {

@@ -18,6 +18,7 @@ import (
 func (s *Server) handleToken(c echo.Context) error {
 	ctx, ended := withEndedGrants(c.Request().Context())
 	ctx, outcome := withTokenOutcome(ctx)
+	ctx = withRetryNote(ctx)
 	defer s.countToken(c, outcome)
 	defer func() {
 		// A used refresh token or code presented again: fosite revoked its

@@ -24,6 +24,7 @@ import (
 //     closed"), and Restore is not possible (CanRestore is false).
 type Outage struct {
 	Store *gormstore.Store
+	DSN   string // the store's DSN (through the proxy), for another process to use
 	proxy *proxy
 }
 
@@ -41,7 +42,7 @@ func OpenOutage(t testing.TB, prefix string, cfg gormstore.Config) *Outage {
 		u.Host = o.proxy.addr
 		dsn = u.String()
 	}
-	cfg.DSN = dsn
+	cfg.DSN, o.DSN = dsn, dsn
 	o.Store = Open(t, prefix, cfg)
 	return o
 }
