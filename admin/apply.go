@@ -22,6 +22,18 @@ type userCreatePayload struct {
 	Email              string `json:"email,omitempty"`
 	AccountingSoftware bool   `json:"accountingSoftware"`
 	LegalEntityID      string `json:"legalEntityId,omitempty"` // "": a user of the business group overview
+	// JobRoleID and AccountGroupID, when set, are assigned to the new user
+	// on approval, in the maker's context AssignmentContext ("": the
+	// overview): "Add user" names them with the user (issue 14).
+	JobRoleID         string `json:"jobRoleId,omitempty"`
+	AccountGroupID    string `json:"accountGroupId,omitempty"`
+	AssignmentContext string `json:"assignmentContext,omitempty"`
+}
+
+// assignment is the assignment a new user is given with its creation.
+func (p userCreatePayload) assignment(userID string) (assignPayload, bool) {
+	return assignPayload{UserID: userID, JobRoleID: p.JobRoleID, AccountGroupID: p.AccountGroupID, LegalEntityID: p.AssignmentContext},
+		p.JobRoleID != ""
 }
 
 type jobRolePayload struct {
@@ -56,219 +68,267 @@ func staleTarget(what string, submitted, now int64) error {
 		what, submitted, now)
 }
 
-// apply performs an approved request inside the caller's transaction.
-func (s *Server) apply(ctx context.Context, r store.ApprovalRequest) (applied, error) {
-	now := s.now().UTC()
-	switch r.Kind {
-	case store.KindCreateUser:
-		var p userCreatePayload
-		if err := json.Unmarshal(r.Payload, &p); err != nil {
-			return applied{}, fmt.Errorf("admin: payload: %w", err)
-		}
-		if err := s.checkLoginFree(ctx, p.LoginID); err != nil {
-			return applied{}, err
-		}
-		if p.LegalEntityID != "" {
-			if _, err := s.getLegalEntity(ctx, r.BusinessGroupID, p.LegalEntityID); err != nil {
-				return applied{}, err
-			}
-		}
-		temp, err := store.TemporaryPassword()
-		if err != nil {
-			return applied{}, err
-		}
-		hash, err := store.HashSecret(temp)
-		if err != nil {
-			return applied{}, err
-		}
-		u, err := s.st.CreateUser(ctx, store.User{
-			ID: store.NewID("usr"), BusinessGroupID: r.BusinessGroupID, LegalEntityID: p.LegalEntityID, LoginID: p.LoginID, DisplayName: p.DisplayName,
-			Email: p.Email, AccountingSoftware: p.AccountingSoftware, Status: store.UserAwaitingSignIn,
-			PasswordHash: hash, MustChangePassword: true, CreatedAt: now, UpdatedAt: now,
-		})
-		if errors.Is(err, store.ErrConflict) {
-			return applied{}, loginUnavailable(p.LoginID)
-		} else if err != nil {
-			return applied{}, fmt.Errorf("admin: create user: %w", err)
-		}
-		return applied{TargetID: u.ID, After: toUserJSON(u), TemporaryPassword: temp}, nil
+// applier applies one kind of approved request inside the decider's
+// transaction, at now.
+type applier func(s *Server, ctx context.Context, r store.ApprovalRequest, now time.Time) (applied, error)
 
-	case store.KindDeleteUser, store.KindLockUser, store.KindUnlockUser, store.KindResetPassword:
-		return s.applyUserChange(ctx, r)
-
-	case store.KindCreateJobRole:
-		var p jobRolePayload
-		if err := json.Unmarshal(r.Payload, &p); err != nil {
-			return applied{}, fmt.Errorf("admin: payload: %w", err)
-		}
-		if err := checkRoleGrants(p.Grants, p.AccountingSoftware); err != nil {
-			return applied{}, err
-		}
-		if err := s.checkRoleNameFree(ctx, r.BusinessGroupID, p.Name, ""); err != nil {
-			return applied{}, err
-		}
-		role, err := s.st.CreateJobRole(ctx, store.JobRole{ID: store.NewID("rol"), BusinessGroupID: r.BusinessGroupID,
-			Name: p.Name, Description: p.Description, Grants: p.Grants.Normalize(), CreatedAt: now, UpdatedAt: now})
-		if errors.Is(err, store.ErrConflict) {
-			return applied{}, conflict("a job role named %q already exists", p.Name)
-		} else if err != nil {
-			return applied{}, fmt.Errorf("admin: create job role: %w", err)
-		}
-		return applied{TargetID: role.ID, After: toJobRoleJSON(role)}, nil
-
-	case store.KindEditJobRole:
-		var p jobRolePayload
-		if err := json.Unmarshal(r.Payload, &p); err != nil {
-			return applied{}, fmt.Errorf("admin: payload: %w", err)
-		}
-		cur, err := s.getJobRole(ctx, r.BusinessGroupID, r.TargetID)
-		if err != nil {
-			return applied{}, err
-		}
-		if cur.Version != r.TargetVersion {
-			return applied{}, staleTarget("job role", r.TargetVersion, cur.Version)
-		}
-		as, err := s.roleHeldByAccountingSoftware(ctx, r.BusinessGroupID, cur.ID)
-		if err != nil {
-			return applied{}, err
-		}
-		if err := checkRoleGrants(p.Grants, as); err != nil {
-			return applied{}, err
-		}
-		if err := s.checkRoleNameFree(ctx, r.BusinessGroupID, p.Name, cur.ID); err != nil {
-			return applied{}, err
-		}
-		upd, err := s.st.UpdateJobRole(ctx, cur.ID, func(j store.JobRole) (store.JobRole, error) {
-			if j.Version != r.TargetVersion {
-				return j, staleTarget("job role", r.TargetVersion, j.Version)
-			}
-			j.Name, j.Description, j.Grants, j.UpdatedAt = p.Name, p.Description, p.Grants.Normalize(), now
-			return j, nil
-		})
-		if err != nil {
-			return applied{}, casConflict(err, "job role", cur.Name, p.Name)
-		}
-		return applied{TargetID: cur.ID, Before: toJobRoleJSON(cur), After: toJobRoleJSON(upd)}, nil
-
-	case store.KindDeleteJobRole:
-		cur, err := s.getJobRole(ctx, r.BusinessGroupID, r.TargetID)
-		if err != nil {
-			return applied{}, err
-		}
-		if cur.Version != r.TargetVersion {
-			return applied{}, staleTarget("job role", r.TargetVersion, cur.Version)
-		}
-		if err := s.st.DeleteJobRole(ctx, cur.ID); errors.Is(err, store.ErrConflict) {
-			return applied{}, conflict("the job role %q is assigned to users; assign them another role first", cur.Name)
-		} else if err != nil {
-			return applied{}, fmt.Errorf("admin: delete job role: %w", err)
-		}
-		return applied{TargetID: cur.ID, Before: toJobRoleJSON(cur)}, nil
-
-	case store.KindCreateAccountGroup:
-		var p accountGroupPayload
-		if err := json.Unmarshal(r.Payload, &p); err != nil {
-			return applied{}, fmt.Errorf("admin: payload: %w", err)
-		}
-		ids, err := s.checkAccounts(ctx, r.BusinessGroupID, p.AccountIDs)
-		if err != nil {
-			return applied{}, err
-		}
-		if err := s.checkGroupNameFree(ctx, r.BusinessGroupID, p.Name, ""); err != nil {
-			return applied{}, err
-		}
-		g, err := s.st.CreateAccountGroup(ctx, store.AccountGroup{ID: store.NewID("agr"), BusinessGroupID: r.BusinessGroupID,
-			Name: p.Name, AccountIDs: ids, CreatedAt: now, UpdatedAt: now})
-		if err != nil {
-			return applied{}, mapStoreConflict(err, "an account group named %q already exists", p.Name)
-		}
-		return applied{TargetID: g.ID, After: toAccountGroupJSON(g)}, nil
-
-	case store.KindEditAccountGroup:
-		var p accountGroupPayload
-		if err := json.Unmarshal(r.Payload, &p); err != nil {
-			return applied{}, fmt.Errorf("admin: payload: %w", err)
-		}
-		cur, err := s.getAccountGroup(ctx, r.BusinessGroupID, r.TargetID)
-		if err != nil {
-			return applied{}, err
-		}
-		if cur.Version != r.TargetVersion {
-			return applied{}, staleTarget("account group", r.TargetVersion, cur.Version)
-		}
-		ids, err := s.checkAccounts(ctx, r.BusinessGroupID, p.AccountIDs)
-		if err != nil {
-			return applied{}, err
-		}
-		if err := s.checkGroupNameFree(ctx, r.BusinessGroupID, p.Name, cur.ID); err != nil {
-			return applied{}, err
-		}
-		upd, err := s.st.UpdateAccountGroup(ctx, cur.ID, func(g store.AccountGroup) (store.AccountGroup, error) {
-			if g.Version != r.TargetVersion {
-				return g, staleTarget("account group", r.TargetVersion, g.Version)
-			}
-			g.Name, g.AccountIDs, g.UpdatedAt = p.Name, ids, now
-			return g, nil
-		})
-		if err != nil {
-			return applied{}, casConflict(err, "account group", cur.Name, p.Name)
-		}
-		return applied{TargetID: cur.ID, Before: toAccountGroupJSON(cur), After: toAccountGroupJSON(upd)}, nil
-
-	case store.KindDeleteAccountGroup:
-		cur, err := s.getAccountGroup(ctx, r.BusinessGroupID, r.TargetID)
-		if err != nil {
-			return applied{}, err
-		}
-		if cur.Version != r.TargetVersion {
-			return applied{}, staleTarget("account group", r.TargetVersion, cur.Version)
-		}
-		if err := s.st.DeleteAccountGroup(ctx, cur.ID); errors.Is(err, store.ErrConflict) {
-			return applied{}, conflict("the account group %q is assigned to users; assign them another group first", cur.Name)
-		} else if err != nil {
-			return applied{}, fmt.Errorf("admin: delete account group: %w", err)
-		}
-		return applied{TargetID: cur.ID, Before: toAccountGroupJSON(cur)}, nil
-
-	case store.KindAssign:
-		var p assignPayload
-		if err := json.Unmarshal(r.Payload, &p); err != nil {
-			return applied{}, fmt.Errorf("admin: payload: %w", err)
-		}
-		if err := s.checkAssignment(ctx, r.BusinessGroupID, p); err != nil {
-			return applied{}, err
-		}
-		cur, err := s.st.UserAssignment(ctx, p.UserID, p.LegalEntityID)
-		exists := err == nil
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return applied{}, fmt.Errorf("admin: get assignment: %w", err)
-		}
-		switch {
-		case r.TargetID == "" && exists:
-			return applied{}, conflict("the user was given an assignment in this context since the request was submitted; it was not applied — reject this request and submit a new one")
-		case r.TargetID != "" && (!exists || cur.ID != r.TargetID):
-			return applied{}, conflict("the user's assignment in this context was removed since the request was submitted; it was not applied")
-		case exists && cur.Version != r.TargetVersion:
-			return applied{}, staleTarget("assignment", r.TargetVersion, cur.Version)
-		}
-		a := store.Assignment{ID: store.NewID("asg"), BusinessGroupID: r.BusinessGroupID, LegalEntityID: p.LegalEntityID,
-			UserID: p.UserID, JobRoleID: p.JobRoleID, AccountGroupID: p.AccountGroupID, CreatedAt: now, UpdatedAt: now}
-		var before any
-		if exists {
-			a.ID, a.CreatedAt, a.Version = cur.ID, cur.CreatedAt, cur.Version
-			before = toAssignmentJSON(cur)
-		}
-		a, err = s.st.PutAssignment(ctx, a)
-		if err != nil {
-			return applied{}, fmt.Errorf("admin: put assignment: %w", err)
-		}
-		return applied{TargetID: a.ID, Before: before, After: toAssignmentJSON(a)}, nil
-	}
-	return applied{}, fmt.Errorf("admin: unknown request kind %q", r.Kind)
+// appliers is one applyX per approval kind; a kind with a payload has it
+// decoded once, by withPayload.
+var appliers = map[store.ApprovalKind]applier{
+	store.KindCreateUser:         withPayload((*Server).applyCreateUser),
+	store.KindDeleteUser:         (*Server).applyUserChange,
+	store.KindLockUser:           (*Server).applyUserChange,
+	store.KindUnlockUser:         (*Server).applyUserChange,
+	store.KindResetPassword:      (*Server).applyUserChange,
+	store.KindCreateJobRole:      withPayload((*Server).applyCreateJobRole),
+	store.KindEditJobRole:        withPayload((*Server).applyEditJobRole),
+	store.KindDeleteJobRole:      (*Server).applyDeleteJobRole,
+	store.KindCreateAccountGroup: withPayload((*Server).applyCreateAccountGroup),
+	store.KindEditAccountGroup:   withPayload((*Server).applyEditAccountGroup),
+	store.KindDeleteAccountGroup: (*Server).applyDeleteAccountGroup,
+	store.KindAssign:             withPayload((*Server).applyAssign),
 }
 
-func (s *Server) applyUserChange(ctx context.Context, r store.ApprovalRequest) (applied, error) {
-	now := s.now().UTC()
+// payloadOf decodes a request's payload into the kind's payload type.
+func payloadOf[P any](r store.ApprovalRequest) (P, error) {
+	var p P
+	if err := json.Unmarshal(r.Payload, &p); err != nil {
+		return p, fmt.Errorf("admin: payload of %s: %w", r.ID, err)
+	}
+	return p, nil
+}
+
+// withPayload makes an applier of an applyX that takes the decoded payload.
+func withPayload[P any](fn func(*Server, context.Context, store.ApprovalRequest, P, time.Time) (applied, error)) applier {
+	return func(s *Server, ctx context.Context, r store.ApprovalRequest, now time.Time) (applied, error) {
+		p, err := payloadOf[P](r)
+		if err != nil {
+			return applied{}, err
+		}
+		return fn(s, ctx, r, p, now)
+	}
+}
+
+// apply performs an approved request inside the caller's transaction.
+func (s *Server) apply(ctx context.Context, r store.ApprovalRequest) (applied, error) {
+	fn, ok := appliers[r.Kind]
+	if !ok {
+		return applied{}, fmt.Errorf("admin: unknown request kind %q", r.Kind)
+	}
+	return fn(s, ctx, r, s.now().UTC())
+}
+
+func (s *Server) applyCreateUser(ctx context.Context, r store.ApprovalRequest, p userCreatePayload, now time.Time) (applied, error) {
+	if err := s.checkLoginFree(ctx, p.LoginID); err != nil {
+		return applied{}, err
+	}
+	if p.LegalEntityID != "" {
+		if _, err := s.getLegalEntity(ctx, r.BusinessGroupID, p.LegalEntityID); err != nil {
+			return applied{}, err
+		}
+	}
+	temp, err := store.TemporaryPassword()
+	if err != nil {
+		return applied{}, err
+	}
+	hash, err := store.HashSecret(temp)
+	if err != nil {
+		return applied{}, err
+	}
+	u, err := s.st.CreateUser(ctx, store.User{
+		ID: store.NewID("usr"), BusinessGroupID: r.BusinessGroupID, LegalEntityID: p.LegalEntityID, LoginID: p.LoginID, DisplayName: p.DisplayName,
+		Email: p.Email, AccountingSoftware: p.AccountingSoftware, Status: store.UserAwaitingSignIn,
+		PasswordHash: hash, MustChangePassword: true, CreatedAt: now, UpdatedAt: now,
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return applied{}, loginUnavailable(p.LoginID)
+	} else if err != nil {
+		return applied{}, fmt.Errorf("admin: create user: %w", err)
+	}
+	out := applied{TargetID: u.ID, After: toUserJSON(u), TemporaryPassword: temp}
+	if ap, ok := p.assignment(u.ID); ok {
+		// The same rules as an assignment of its own, in the same
+		// transaction: the role or group may have changed since submission.
+		as, err := s.applyAssign(ctx, r, ap, now)
+		if err != nil {
+			return applied{}, err
+		}
+		out.Events = append(out.Events, auditEntry{Action: "assignment.create.applied", TargetType: "assignment",
+			TargetID: as.TargetID, RequestID: r.ID, After: as.After})
+	}
+	return out, nil
+}
+
+func (s *Server) applyCreateJobRole(ctx context.Context, r store.ApprovalRequest, p jobRolePayload, now time.Time) (applied, error) {
+	if err := checkRoleGrants(p.Grants, p.AccountingSoftware); err != nil {
+		return applied{}, err
+	}
+	if err := s.checkRoleNameFree(ctx, r.BusinessGroupID, p.Name, ""); err != nil {
+		return applied{}, err
+	}
+	role, err := s.st.CreateJobRole(ctx, store.JobRole{ID: store.NewID("rol"), BusinessGroupID: r.BusinessGroupID,
+		Name: p.Name, Description: p.Description, Grants: p.Grants.Normalize(), CreatedAt: now, UpdatedAt: now})
+	if errors.Is(err, store.ErrConflict) {
+		return applied{}, conflict("a job role named %q already exists", p.Name)
+	} else if err != nil {
+		return applied{}, fmt.Errorf("admin: create job role: %w", err)
+	}
+	return applied{TargetID: role.ID, After: toJobRoleJSON(role)}, nil
+}
+
+// currentJobRole is the request's job role, refused when it moved on since
+// the request was submitted.
+func (s *Server) currentJobRole(ctx context.Context, r store.ApprovalRequest) (store.JobRole, error) {
+	cur, err := s.getJobRole(ctx, r.BusinessGroupID, r.TargetID)
+	if err == nil && cur.Version != r.TargetVersion {
+		err = staleTarget("job role", r.TargetVersion, cur.Version)
+	}
+	return cur, err
+}
+
+func (s *Server) applyEditJobRole(ctx context.Context, r store.ApprovalRequest, p jobRolePayload, now time.Time) (applied, error) {
+	cur, err := s.currentJobRole(ctx, r)
+	if err != nil {
+		return applied{}, err
+	}
+	as, err := s.roleHeldByAccountingSoftware(ctx, r.BusinessGroupID, cur.ID)
+	if err != nil {
+		return applied{}, err
+	}
+	if err := checkRoleGrants(p.Grants, as); err != nil {
+		return applied{}, err
+	}
+	if err := s.checkRoleNameFree(ctx, r.BusinessGroupID, p.Name, cur.ID); err != nil {
+		return applied{}, err
+	}
+	upd, err := s.st.UpdateJobRole(ctx, cur.ID, func(j store.JobRole) (store.JobRole, error) {
+		if j.Version != r.TargetVersion {
+			return j, staleTarget("job role", r.TargetVersion, j.Version)
+		}
+		j.Name, j.Description, j.Grants, j.UpdatedAt = p.Name, p.Description, p.Grants.Normalize(), now
+		return j, nil
+	})
+	if err != nil {
+		return applied{}, casConflict(err, "job role", cur.Name, p.Name)
+	}
+	return applied{TargetID: cur.ID, Before: toJobRoleJSON(cur), After: toJobRoleJSON(upd)}, nil
+}
+
+func (s *Server) applyDeleteJobRole(ctx context.Context, r store.ApprovalRequest, _ time.Time) (applied, error) {
+	cur, err := s.currentJobRole(ctx, r)
+	if err != nil {
+		return applied{}, err
+	}
+	if err := s.st.DeleteJobRole(ctx, cur.ID); errors.Is(err, store.ErrConflict) {
+		return applied{}, conflict("the job role %q is assigned to users; assign them another role first", cur.Name)
+	} else if err != nil {
+		return applied{}, fmt.Errorf("admin: delete job role: %w", err)
+	}
+	return applied{TargetID: cur.ID, Before: toJobRoleJSON(cur)}, nil
+}
+
+func (s *Server) applyCreateAccountGroup(ctx context.Context, r store.ApprovalRequest, p accountGroupPayload, now time.Time) (applied, error) {
+	ids, err := s.checkAccounts(ctx, r.BusinessGroupID, p.AccountIDs)
+	if err != nil {
+		return applied{}, err
+	}
+	if err := s.checkGroupNameFree(ctx, r.BusinessGroupID, p.Name, ""); err != nil {
+		return applied{}, err
+	}
+	g, err := s.st.CreateAccountGroup(ctx, store.AccountGroup{ID: store.NewID("agr"), BusinessGroupID: r.BusinessGroupID,
+		Name: p.Name, AccountIDs: ids, CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		return applied{}, mapStoreConflict(err, "an account group named %q already exists", p.Name)
+	}
+	return applied{TargetID: g.ID, After: toAccountGroupJSON(g)}, nil
+}
+
+// currentAccountGroup is the request's account group, refused when it
+// moved on since the request was submitted.
+func (s *Server) currentAccountGroup(ctx context.Context, r store.ApprovalRequest) (store.AccountGroup, error) {
+	cur, err := s.getAccountGroup(ctx, r.BusinessGroupID, r.TargetID)
+	if err == nil && cur.Version != r.TargetVersion {
+		err = staleTarget("account group", r.TargetVersion, cur.Version)
+	}
+	return cur, err
+}
+
+func (s *Server) applyEditAccountGroup(ctx context.Context, r store.ApprovalRequest, p accountGroupPayload, now time.Time) (applied, error) {
+	cur, err := s.currentAccountGroup(ctx, r)
+	if err != nil {
+		return applied{}, err
+	}
+	ids, err := s.checkAccounts(ctx, r.BusinessGroupID, p.AccountIDs)
+	if err != nil {
+		return applied{}, err
+	}
+	if err := s.checkGroupNameFree(ctx, r.BusinessGroupID, p.Name, cur.ID); err != nil {
+		return applied{}, err
+	}
+	upd, err := s.st.UpdateAccountGroup(ctx, cur.ID, func(g store.AccountGroup) (store.AccountGroup, error) {
+		if g.Version != r.TargetVersion {
+			return g, staleTarget("account group", r.TargetVersion, g.Version)
+		}
+		g.Name, g.AccountIDs, g.UpdatedAt = p.Name, ids, now
+		return g, nil
+	})
+	if err != nil {
+		return applied{}, casConflict(err, "account group", cur.Name, p.Name)
+	}
+	return applied{TargetID: cur.ID, Before: toAccountGroupJSON(cur), After: toAccountGroupJSON(upd)}, nil
+}
+
+func (s *Server) applyDeleteAccountGroup(ctx context.Context, r store.ApprovalRequest, _ time.Time) (applied, error) {
+	cur, err := s.currentAccountGroup(ctx, r)
+	if err != nil {
+		return applied{}, err
+	}
+	if err := s.st.DeleteAccountGroup(ctx, cur.ID); errors.Is(err, store.ErrConflict) {
+		return applied{}, conflict("the account group %q is assigned to users; assign them another group first", cur.Name)
+	} else if err != nil {
+		return applied{}, fmt.Errorf("admin: delete account group: %w", err)
+	}
+	return applied{TargetID: cur.ID, Before: toAccountGroupJSON(cur)}, nil
+}
+
+// applyAssign applies an assignment request, or the assignment of a user
+// creation (r's target is then the user's creation: none).
+func (s *Server) applyAssign(ctx context.Context, r store.ApprovalRequest, p assignPayload, now time.Time) (applied, error) {
+	if err := s.checkAssignment(ctx, r.BusinessGroupID, p); err != nil {
+		return applied{}, err
+	}
+	cur, err := s.st.UserAssignment(ctx, p.UserID, p.LegalEntityID)
+	exists := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return applied{}, fmt.Errorf("admin: get assignment: %w", err)
+	}
+	if r.Kind != store.KindAssign {
+		r.TargetID, r.TargetVersion = "", 0
+	}
+	switch {
+	case r.TargetID == "" && exists:
+		return applied{}, conflict("the user was given an assignment in this context since the request was submitted; it was not applied — reject this request and submit a new one")
+	case r.TargetID != "" && (!exists || cur.ID != r.TargetID):
+		return applied{}, conflict("the user's assignment in this context was removed since the request was submitted; it was not applied")
+	case exists && cur.Version != r.TargetVersion:
+		return applied{}, staleTarget("assignment", r.TargetVersion, cur.Version)
+	}
+	a := store.Assignment{ID: store.NewID("asg"), BusinessGroupID: r.BusinessGroupID, LegalEntityID: p.LegalEntityID,
+		UserID: p.UserID, JobRoleID: p.JobRoleID, AccountGroupID: p.AccountGroupID, CreatedAt: now, UpdatedAt: now}
+	var before any
+	if exists {
+		a.ID, a.CreatedAt, a.Version = cur.ID, cur.CreatedAt, cur.Version
+		before = toAssignmentJSON(cur)
+	}
+	a, err = s.st.PutAssignment(ctx, a)
+	if err != nil {
+		return applied{}, fmt.Errorf("admin: put assignment: %w", err)
+	}
+	return applied{TargetID: a.ID, Before: before, After: toAssignmentJSON(a)}, nil
+}
+
+// applyUserChange applies a delete, lock, unlock or password reset.
+func (s *Server) applyUserChange(ctx context.Context, r store.ApprovalRequest, now time.Time) (applied, error) {
 	cur, err := s.getUser(ctx, r.BusinessGroupID, r.TargetID)
 	if err != nil {
 		return applied{}, err

@@ -47,24 +47,39 @@ type submission struct {
 	Before        any // the target as it is now (audit)
 }
 
+// submitted answers 202 with a request an operation submitted.
+func submitted(c echo.Context) func(store.ApprovalRequest, error) error {
+	return func(req store.ApprovalRequest, err error) error {
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusAccepted, toApprovalJSON(req))
+	}
+}
+
 // submit records a pending request, audits it and notifies; nothing else
-// changes. It answers 202 with the request.
-func (s *Server) submit(c echo.Context, cl caller, sub submission) error {
-	ctx := c.Request().Context()
+// changes. Every operation that makes a request ends here.
+func (s *Server) submit(ctx context.Context, cl caller, sub submission) (store.ApprovalRequest, error) {
 	perm, right := sub.Kind.ApprovalPermission()
 	payload, err := json.Marshal(sub.Payload)
 	if err != nil {
-		return fmt.Errorf("admin: marshal payload: %w", err)
+		return store.ApprovalRequest{}, fmt.Errorf("admin: marshal payload: %w", err)
+	}
+	id, idempotent := ctx.Value(requestIDKey{}).(string)
+	if !idempotent {
+		id = store.NewID("apr")
 	}
 	var req store.ApprovalRequest
 	err = s.st.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		req, err = s.st.CreateApproval(ctx, store.ApprovalRequest{
-			ID: store.NewID("apr"), BusinessGroupID: cl.User.BusinessGroupID, LegalEntityID: cl.LegalEntityID,
+			ID: id, BusinessGroupID: cl.User.BusinessGroupID, LegalEntityID: cl.LegalEntityID,
 			Kind: sub.Kind, Permission: perm, Right: right, TargetID: sub.TargetID, TargetVersion: sub.TargetVersion,
 			Payload: payload, InitiatorID: cl.User.ID, Status: store.ApprovalPending, CreatedAt: s.now().UTC(),
 		})
-		if err != nil {
+		if idempotent && errors.Is(err, store.ErrConflict) {
+			return problem(http.StatusConflict, "already-submitted", "Conflict", "this form was already submitted: its request exists")
+		} else if err != nil {
 			return fmt.Errorf("admin: create approval: %w", err)
 		}
 		if err := s.auditTx(ctx, cl, auditEntry{Action: string(sub.Kind) + ".submitted", TargetType: sub.TargetType,
@@ -74,10 +89,10 @@ func (s *Server) submit(c echo.Context, cl caller, sub submission) error {
 		return s.notifySubmitted(ctx, req)
 	})
 	if err != nil {
-		return err
+		return store.ApprovalRequest{}, err
 	}
 	s.metrics.ApprovalSubmitted()
-	return c.JSON(http.StatusAccepted, toApprovalJSON(req))
+	return req, nil
 }
 
 // loadApproval finds a request of the caller's business group (404 otherwise).
@@ -184,6 +199,8 @@ type decision struct {
 	Approval          approvalJSON `json:"approval"`
 	Result            any          `json:"result,omitempty"`
 	TemporaryPassword string       `json:"temporaryPassword,omitempty"`
+
+	req store.ApprovalRequest // the request as decided, for Decision
 }
 
 // handleApprove decides and applies a request in one transaction: of two
@@ -191,8 +208,22 @@ type decision struct {
 // target moved on since submission is refused (409) and stays pending, to
 // be rejected or cancelled.
 func (s *Server) handleApprove(c echo.Context) error {
-	cl := mustCaller(c)
-	return s.decide(c, cl, func(ctx context.Context, r store.ApprovalRequest) (out decision, err error) {
+	return decided(c)(s.approve(c.Request().Context(), mustCaller(c), c.Param("id")))
+}
+
+// decided answers 200 with a decision an operation made.
+func decided(c echo.Context) func(decision, error) error {
+	return func(d decision, err error) error {
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, d)
+	}
+}
+
+// approve decides and applies request id.
+func (s *Server) approve(ctx context.Context, cl caller, id string) (decision, error) {
+	return s.decide(ctx, cl, id, func(ctx context.Context, r store.ApprovalRequest) (out decision, err error) {
 		if err := s.mayDecide(ctx, cl, r); err != nil {
 			return out, err
 		}
@@ -215,7 +246,7 @@ func (s *Server) handleApprove(c echo.Context) error {
 				return out, err
 			}
 		}
-		return decision{Approval: toApprovalJSON(r), Result: ap.After, TemporaryPassword: ap.TemporaryPassword}, s.notifyDecided(ctx, r)
+		return decision{Approval: toApprovalJSON(r), Result: ap.After, TemporaryPassword: ap.TemporaryPassword, req: r}, s.notifyDecided(ctx, r)
 	})
 }
 
@@ -235,15 +266,14 @@ func goneSinceSubmitted(err error) error {
 	return err
 }
 
-// decide runs fn on the request in the path, in one transaction with
-// loading it (fn's notifications and their outbox deliveries included);
-// after the commit it answers 200 with fn's decision.
-func (s *Server) decide(c echo.Context, cl caller,
-	fn func(ctx context.Context, r store.ApprovalRequest) (decision, error)) error {
-	ctx := c.Request().Context()
+// decide runs fn on request id, in one transaction with loading it (fn's
+// notifications and their outbox deliveries included), and returns fn's
+// decision once committed.
+func (s *Server) decide(ctx context.Context, cl caller, id string,
+	fn func(ctx context.Context, r store.ApprovalRequest) (decision, error)) (decision, error) {
 	var out decision
 	err := s.st.InTx(ctx, func(ctx context.Context) error {
-		r, err := s.loadApproval(ctx, cl, c.Param("id"))
+		r, err := s.loadApproval(ctx, cl, id)
 		if err != nil {
 			return err
 		}
@@ -251,10 +281,10 @@ func (s *Server) decide(c echo.Context, cl caller,
 		return err
 	})
 	if err != nil {
-		return err
+		return decision{}, err
 	}
 	s.countDecision(out.Approval.Status)
-	return c.JSON(http.StatusOK, out)
+	return out, nil
 }
 
 // recordDecision stores the caller's decision; of concurrent deciders one
@@ -279,12 +309,25 @@ func alreadyDecided(r store.ApprovalRequest) *Problem {
 // cannot be applied anyway (apply refuses it), so the role as it is now is
 // the role as it was submitted whenever it matters.
 func (s *Server) alsoExercised(ctx context.Context, r store.ApprovalRequest) ([]store.Requirement, error) {
+	if r.Kind == store.KindCreateUser {
+		// A new user created with a job role and account group is also
+		// an assignment: its checker needs that approval's right too.
+		p, err := payloadOf[userCreatePayload](r)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := p.assignment(""); ok {
+			perm, right := store.KindAssign.ApprovalPermission()
+			return []store.Requirement{{Permission: perm, Right: right}}, nil
+		}
+		return nil, nil
+	}
 	if r.Kind != store.KindCreateJobRole && r.Kind != store.KindEditJobRole {
 		return nil, nil
 	}
-	var p jobRolePayload
-	if err := json.Unmarshal(r.Payload, &p); err != nil {
-		return nil, fmt.Errorf("admin: payload of %s: %w", r.ID, err)
+	p, err := payloadOf[jobRolePayload](r)
+	if err != nil {
+		return nil, err
 	}
 	var before store.Grants
 	if r.Kind == store.KindEditJobRole {
@@ -415,24 +458,26 @@ func (s *Server) requestTargets(ctx context.Context, r store.ApprovalRequest) (s
 		}
 		return g, true, nil
 	}
-	payload := func(v any) error {
-		if err := json.Unmarshal(r.Payload, v); err != nil {
-			return fmt.Errorf("admin: payload of %s: %w", r.ID, err)
-		}
-		return nil
-	}
 	switch r.Kind {
 	case store.KindCreateUser:
-		var p userCreatePayload
-		if err := payload(&p); err != nil {
+		p, err := payloadOf[userCreatePayload](r)
+		if err != nil {
 			return t, err
 		}
 		t.Entities = []string{p.LegalEntityID}
+		if a, ok := p.assignment(""); ok {
+			t.Entities = append(t.Entities, a.LegalEntityID)
+			g, ok, err := group(a.AccountGroupID)
+			if err != nil || !ok {
+				return t, err
+			}
+			return t, accounts(g.AccountIDs)
+		}
 	case store.KindDeleteUser, store.KindLockUser, store.KindUnlockUser, store.KindResetPassword:
 		return t, user(r.TargetID)
 	case store.KindCreateAccountGroup, store.KindEditAccountGroup:
-		var p accountGroupPayload
-		if err := payload(&p); err != nil {
+		p, err := payloadOf[accountGroupPayload](r)
+		if err != nil {
 			return t, err
 		}
 		var before []string
@@ -454,8 +499,8 @@ func (s *Server) requestTargets(ctx context.Context, r store.ApprovalRequest) (s
 		}
 		return t, accounts(g.AccountIDs)
 	case store.KindAssign:
-		var p assignPayload
-		if err := payload(&p); err != nil {
+		p, err := payloadOf[assignPayload](r)
+		if err != nil {
 			return t, err
 		}
 		t.Entities = []string{p.LegalEntityID}
@@ -476,25 +521,29 @@ type rejectBody struct {
 }
 
 func (s *Server) handleReject(c echo.Context) error {
-	cl := mustCaller(c)
 	var b rejectBody
 	if err := decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
-	b.Reason = strings.TrimSpace(b.Reason)
-	if b.Reason == "" || len(b.Reason) > 500 {
-		return invalidField("reason", "is required (at most 500 characters)")
-	}
-	return s.finish(c, cl, store.ApprovalRejected, b.Reason)
+	return decided(c)(s.reject(c.Request().Context(), mustCaller(c), c.Param("id"), b.Reason))
 }
 
 func (s *Server) handleCancel(c echo.Context) error {
-	return s.finish(c, mustCaller(c), store.ApprovalCancelled, "")
+	return decided(c)(s.finish(c.Request().Context(), mustCaller(c), c.Param("id"), store.ApprovalCancelled, ""))
+}
+
+// reject is a checker's refusal, with the reason the initiator is told.
+func (s *Server) reject(ctx context.Context, cl caller, id, reason string) (decision, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 500 {
+		return decision{}, invalidField("reason", "is required (at most 500 characters)")
+	}
+	return s.finish(ctx, cl, id, store.ApprovalRejected, reason)
 }
 
 // finish rejects (a checker's decision) or cancels (the initiator's).
-func (s *Server) finish(c echo.Context, cl caller, status store.ApprovalStatus, reason string) error {
-	return s.decide(c, cl, func(ctx context.Context, r store.ApprovalRequest) (out decision, err error) {
+func (s *Server) finish(ctx context.Context, cl caller, id string, status store.ApprovalStatus, reason string) (decision, error) {
+	return s.decide(ctx, cl, id, func(ctx context.Context, r store.ApprovalRequest) (out decision, err error) {
 		if status == store.ApprovalCancelled {
 			if r.InitiatorID != cl.User.ID {
 				return out, forbidden("not-initiator", "only the user who submitted a request may cancel it")
@@ -519,6 +568,6 @@ func (s *Server) finish(c echo.Context, cl caller, status store.ApprovalStatus, 
 		if status == store.ApprovalRejected {
 			err = s.notifyDecided(ctx, r)
 		}
-		return decision{Approval: toApprovalJSON(r)}, err
+		return decision{Approval: toApprovalJSON(r), req: r}, err
 	})
 }

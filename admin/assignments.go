@@ -82,7 +82,9 @@ func (s *Server) handleGetAssignment(c echo.Context) error {
 	}, toAssignmentJSON)
 }
 
-type assignBody struct {
+// Assignment is a request to give a user a job role and an account group:
+// the body of POST /admin/v1/assignments.
+type Assignment struct {
 	UserID         string `json:"userId"`
 	JobRoleID      string `json:"jobRoleId"`
 	AccountGroupID string `json:"accountGroupId"`
@@ -93,13 +95,20 @@ type assignBody struct {
 
 func (s *Server) handleCreateAssignment(c echo.Context) error {
 	cl := mustCaller(c)
-	ctx := c.Request().Context()
 	if err := allow(cl, store.OpAssign); err != nil {
 		return err
 	}
-	var b assignBody
+	var b Assignment
 	if err := decode(c, s.maxBody, &b); err != nil {
 		return err
+	}
+	return submitted(c)(s.assign(c.Request().Context(), cl, b))
+}
+
+// assign submits an assignment.
+func (s *Server) assign(ctx context.Context, cl caller, b Assignment) (store.ApprovalRequest, error) {
+	if err := allow(cl, store.OpAssign); err != nil {
+		return store.ApprovalRequest{}, err
 	}
 	var errs []FieldError
 	for _, f := range []struct{ name, v string }{{"userId", b.UserID}, {"jobRoleId", b.JobRoleID}, {"accountGroupId", b.AccountGroupID}} {
@@ -108,17 +117,17 @@ func (s *Server) handleCreateAssignment(c echo.Context) error {
 		}
 	}
 	if len(errs) > 0 {
-		return invalidFields(errs...)
+		return store.ApprovalRequest{}, invalidFields(errs...)
 	}
 	p := assignPayload{UserID: b.UserID, JobRoleID: b.JobRoleID, AccountGroupID: b.AccountGroupID, LegalEntityID: cl.LegalEntityID}
 	if b.LegalEntityID != nil {
 		p.LegalEntityID = *b.LegalEntityID
 	}
 	if err := s.checkAssignment(ctx, cl.User.BusinessGroupID, p); err != nil {
-		return err
+		return store.ApprovalRequest{}, err
 	}
 	if err := s.checkAssignmentScope(ctx, cl, p); err != nil {
-		return err
+		return store.ApprovalRequest{}, err
 	}
 	sub := submission{Kind: store.KindAssign, TargetType: "assignment", Payload: p}
 	cur, err := s.st.UserAssignment(ctx, p.UserID, p.LegalEntityID)
@@ -126,9 +135,9 @@ func (s *Server) handleCreateAssignment(c echo.Context) error {
 	case err == nil:
 		sub.TargetID, sub.TargetVersion, sub.Before = cur.ID, cur.Version, toAssignmentJSON(cur)
 	case !errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("admin: get assignment: %w", err)
+		return store.ApprovalRequest{}, fmt.Errorf("admin: get assignment: %w", err)
 	}
-	return s.submit(c, cl, sub)
+	return s.submit(ctx, cl, sub)
 }
 
 // checkAssignmentScope is what the maker's context bounds in an
@@ -144,7 +153,14 @@ func (s *Server) checkAssignmentScope(ctx context.Context, cl caller, p assignPa
 	if !sc.ReachesEntity(p.LegalEntityID) {
 		return invalidField("legalEntityId", "in the context of legal entity %q an assignment can only be made in that context", sc.LegalEntityID)
 	}
-	g, err := s.getAccountGroup(ctx, sc.BusinessGroupID, p.AccountGroupID)
+	return s.checkGroupInScope(ctx, cl, p.AccountGroupID)
+}
+
+// checkGroupInScope: the account group must be of the business group (404)
+// and hold only accounts the maker's context reaches (422).
+func (s *Server) checkGroupInScope(ctx context.Context, cl caller, groupID string) error {
+	sc := cl.scope()
+	g, err := s.getAccountGroup(ctx, sc.BusinessGroupID, groupID)
 	if err != nil {
 		return err
 	}

@@ -107,17 +107,30 @@ func (s *Server) resolveCaller(c echo.Context) (caller, error) {
 	} else if err != nil {
 		return caller{}, fmt.Errorf("admin: get caller: %w", err)
 	}
+	entity := c.Request().Header.Get("X-Legal-Entity-ID")
+	if q := c.QueryParam("context"); q != "" {
+		entity = q
+	}
+	cl, err := s.callerOf(ctx, u, entity)
+	if err != nil {
+		return caller{}, err
+	}
+	cl.Grant, cl.RemoteAddr, cl.Origin = g, c.RealIP(), audit.OriginOf(c)
+	return cl, nil
+}
+
+// callerOf is user u administering in the context of legal entity entity
+// ("": the business group overview), with the rights held there; the one
+// rule of who may administer, for tokens (resolveCaller) and the
+// console's signed-in users (AdminFor).
+func (s *Server) callerOf(ctx context.Context, u store.User, entity string) (caller, error) {
 	if u.AccountingSoftware {
 		return caller{}, forbidden("accounting-software-user", "an accounting software user cannot administer the business group")
 	}
 	if u.Status != store.UserActive {
 		return caller{}, forbidden("user-not-active", fmt.Sprintf("the user is %s", strings.ToLower(strings.ReplaceAll(string(u.Status), "_", " "))))
 	}
-	cl := caller{User: u, Grant: g, RemoteAddr: c.RealIP(), Origin: audit.OriginOf(c), Grants: store.Grants{}}
-	entity := c.Request().Header.Get("X-Legal-Entity-ID")
-	if q := c.QueryParam("context"); q != "" {
-		entity = q
-	}
+	cl := caller{User: u, Grants: store.Grants{}}
 	if entity != "" {
 		le, err := s.st.GetLegalEntity(ctx, entity)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && le.BusinessGroupID != u.BusinessGroupID) {

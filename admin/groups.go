@@ -139,7 +139,10 @@ func (s *Server) scopedAccounts(ctx context.Context, cl caller, field string, cu
 	return out, err
 }
 
-type accountGroupBody struct {
+// AccountGroupChange is an account group's desired state: the body of POST
+// and PATCH /admin/v1/account-groups and the console's account group form.
+// Absent fields of an edit keep the group's.
+type AccountGroupChange struct {
 	Name       *string   `json:"name"`
 	AccountIDs *[]string `json:"accountIds"`
 }
@@ -149,68 +152,82 @@ func (s *Server) handleCreateAccountGroup(c echo.Context) error {
 	if err := allow(cl, store.OpCreateAccountGroup); err != nil {
 		return err
 	}
-	var b accountGroupBody
+	var b AccountGroupChange
 	if err := decode(c, s.maxBody, &b); err != nil {
 		return err
+	}
+	return submitted(c)(s.createAccountGroup(c.Request().Context(), cl, b))
+}
+
+// createAccountGroup submits the creation of an account group.
+func (s *Server) createAccountGroup(ctx context.Context, cl caller, b AccountGroupChange) (store.ApprovalRequest, error) {
+	if err := allow(cl, store.OpCreateAccountGroup); err != nil {
+		return store.ApprovalRequest{}, err
 	}
 	p := accountGroupPayload{}
 	if b.Name != nil {
 		p.Name = strings.TrimSpace(*b.Name)
 	}
 	if err := checkName("name", p.Name); err != nil {
-		return err
+		return store.ApprovalRequest{}, err
 	}
 	var ids []string
 	if b.AccountIDs != nil {
 		ids = *b.AccountIDs
 	}
-	ctx := c.Request().Context()
 	var err error
 	if p.AccountIDs, err = s.scopedAccounts(ctx, cl, "accountIds", nil, ids); err != nil {
-		return err
+		return store.ApprovalRequest{}, err
 	}
 	if err := s.checkGroupNameFree(ctx, cl.User.BusinessGroupID, p.Name, ""); err != nil {
-		return err
+		return store.ApprovalRequest{}, err
 	}
-	return s.submit(c, cl, submission{Kind: store.KindCreateAccountGroup, TargetType: "account_group", Payload: p})
+	return s.submit(ctx, cl, submission{Kind: store.KindCreateAccountGroup, TargetType: "account_group", Payload: p})
 }
 
 func (s *Server) handleEditAccountGroup(c echo.Context) error {
 	cl := mustCaller(c)
-	cur, err := pathTarget(c, cl, store.OpEditAccountGroup, s.getAccountGroup)
-	if err != nil {
+	if _, err := pathTarget(c, cl, store.OpEditAccountGroup, s.getAccountGroup); err != nil {
 		return err
 	}
-	var b accountGroupBody
+	var b AccountGroupChange
 	if err := decode(c, s.maxBody, &b); err != nil {
 		return err
+	}
+	return submitted(c)(s.editAccountGroup(c.Request().Context(), cl, c.Param("id"), b))
+}
+
+// editAccountGroup submits a change of account group id.
+func (s *Server) editAccountGroup(ctx context.Context, cl caller, id string, b AccountGroupChange) (store.ApprovalRequest, error) {
+	cur, err := target(ctx, cl, store.OpEditAccountGroup, id, s.getAccountGroup)
+	if err != nil {
+		return store.ApprovalRequest{}, err
 	}
 	p := accountGroupPayload{Name: cur.Name, AccountIDs: cur.AccountIDs}
 	if b.Name != nil {
 		p.Name = strings.TrimSpace(*b.Name)
 		if err := checkName("name", p.Name); err != nil {
-			return err
+			return store.ApprovalRequest{}, err
 		}
 	}
 	if b.AccountIDs != nil {
 		// The list replaces what the caller's context sees of the group.
-		if p.AccountIDs, err = s.scopedAccounts(c.Request().Context(), cl, "accountIds", cur.AccountIDs, *b.AccountIDs); err != nil {
-			return err
+		if p.AccountIDs, err = s.scopedAccounts(ctx, cl, "accountIds", cur.AccountIDs, *b.AccountIDs); err != nil {
+			return store.ApprovalRequest{}, err
 		}
 	}
-	return s.submitGroupEdit(c, cl, cur, p)
+	return s.submitGroupEdit(ctx, cl, cur, p)
 }
 
-func (s *Server) submitGroupEdit(c echo.Context, cl caller, cur store.AccountGroup, p accountGroupPayload) error {
-	ctx := c.Request().Context()
+func (s *Server) submitGroupEdit(ctx context.Context, cl caller, cur store.AccountGroup, p accountGroupPayload) (store.ApprovalRequest, error) {
 	var err error
 	if p.AccountIDs, err = s.checkAccounts(ctx, cl.User.BusinessGroupID, p.AccountIDs); err != nil {
-		return err
+		return store.ApprovalRequest{}, err
 	}
 	if err := s.checkGroupNameFree(ctx, cl.User.BusinessGroupID, p.Name, cur.ID); err != nil {
-		return err
+		return store.ApprovalRequest{}, err
 	}
-	return s.submit(c, cl, submission{Kind: store.KindEditAccountGroup, TargetType: "account_group", TargetID: cur.ID,
+	return s.submit(ctx, cl, submission{Kind: store.KindEditAccountGroup, TargetType: "account_group", TargetID: cur.ID,
 		TargetVersion: cur.Version, Payload: p, Before: toAccountGroupJSON(cur)})
 }
 
@@ -241,7 +258,7 @@ func (s *Server) handleAddGroupAccount(c echo.Context) error {
 	if slices.Contains(cur.AccountIDs, b.AccountID) {
 		return conflict("the account is already in the group %q", cur.Name)
 	}
-	return s.submitGroupEdit(c, cl, cur, accountGroupPayload{Name: cur.Name, AccountIDs: append(slices.Clone(cur.AccountIDs), b.AccountID)})
+	return submitted(c)(s.submitGroupEdit(ctx, cl, cur, accountGroupPayload{Name: cur.Name, AccountIDs: append(slices.Clone(cur.AccountIDs), b.AccountID)}))
 }
 
 func (s *Server) handleRemoveGroupAccount(c echo.Context) error {
@@ -261,29 +278,32 @@ func (s *Server) handleRemoveGroupAccount(c echo.Context) error {
 		return notFound("account in the group", id)
 	}
 	rest := slices.DeleteFunc(slices.Clone(cur.AccountIDs), func(x string) bool { return x == id })
-	return s.submitGroupEdit(c, cl, cur, accountGroupPayload{Name: cur.Name, AccountIDs: rest})
+	return submitted(c)(s.submitGroupEdit(ctx, cl, cur, accountGroupPayload{Name: cur.Name, AccountIDs: rest}))
 }
 
 func (s *Server) handleDeleteAccountGroup(c echo.Context) error {
-	cl := mustCaller(c)
-	ctx := c.Request().Context()
-	cur, err := pathTarget(c, cl, store.OpDeleteAccountGroup, s.getAccountGroup)
+	return submitted(c)(s.deleteAccountGroup(c.Request().Context(), mustCaller(c), c.Param("id")))
+}
+
+// deleteAccountGroup submits the deletion of account group id.
+func (s *Server) deleteAccountGroup(ctx context.Context, cl caller, id string) (store.ApprovalRequest, error) {
+	cur, err := target(ctx, cl, store.OpDeleteAccountGroup, id, s.getAccountGroup)
 	if err != nil {
-		return err
+		return store.ApprovalRequest{}, err
 	}
 	// Deleting the group removes every account from it: all must be reached.
 	accs, err := s.accountRecords(ctx, cur.AccountIDs)
 	if err != nil {
-		return err
+		return store.ApprovalRequest{}, err
 	}
 	if err := cl.scope().Reach(store.Targets{Accounts: accs}); err != nil {
-		return outOfContext(err, fmt.Sprintf("you cannot delete the account group %q", cur.Name))
+		return store.ApprovalRequest{}, outOfContext(err, fmt.Sprintf("you cannot delete the account group %q", cur.Name))
 	}
 	if n, err := s.countAssigned(ctx, cl.User.BusinessGroupID, func(a store.Assignment) bool { return a.AccountGroupID == cur.ID }); err != nil {
-		return err
+		return store.ApprovalRequest{}, err
 	} else if n > 0 {
-		return conflict("the account group %q is assigned to %d user(s); assign them another group first", cur.Name, n)
+		return store.ApprovalRequest{}, conflict("the account group %q is assigned to %d user(s); assign them another group first", cur.Name, n)
 	}
-	return s.submit(c, cl, submission{Kind: store.KindDeleteAccountGroup, TargetType: "account_group", TargetID: cur.ID,
+	return s.submit(ctx, cl, submission{Kind: store.KindDeleteAccountGroup, TargetType: "account_group", TargetID: cur.ID,
 		TargetVersion: cur.Version, Payload: map[string]string{"accountGroupId": cur.ID, "name": cur.Name}, Before: toAccountGroupJSON(cur)})
 }

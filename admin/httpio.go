@@ -149,11 +149,16 @@ func listIn[T, J any](c echo.Context, op store.Operation, what string,
 // pathTarget checks cl may op, then gets the record of cl's business group
 // named in the path.
 func pathTarget[T any](c echo.Context, cl caller, op store.Operation, get func(ctx context.Context, bg, id string) (T, error)) (T, error) {
+	return target(c.Request().Context(), cl, op, c.Param("id"), get)
+}
+
+// target checks cl may op, then gets record id of cl's business group.
+func target[T any](ctx context.Context, cl caller, op store.Operation, id string, get func(ctx context.Context, bg, id string) (T, error)) (T, error) {
 	if err := allow(cl, op); err != nil {
 		var zero T
 		return zero, err
 	}
-	return get(c.Request().Context(), cl.User.BusinessGroupID, c.Param("id"))
+	return get(ctx, cl.User.BusinessGroupID, id)
 }
 
 // showIn answers the caller's business group's record named in the path,

@@ -83,7 +83,9 @@ func (s *Server) handleGetUser(c echo.Context) error {
 	return showIn(c, store.OpViewUsers, s.reachableUser(mustCaller(c)), toUserJSON)
 }
 
-type createUserBody struct {
+// NewUser is a request to create a user: the body of POST /admin/v1/users
+// and the console's "Add user" form.
+type NewUser struct {
 	LoginID            string `json:"loginId"`
 	DisplayName        string `json:"displayName"`
 	Email              string `json:"email"`
@@ -91,6 +93,10 @@ type createUserBody struct {
 	// LegalEntityID is the entity the user belongs to: absent, the caller's
 	// context; "" (the business group overview) only in the overview.
 	LegalEntityID *string `json:"legalEntityId"`
+	// JobRoleID and AccountGroupID, both or neither, are assigned to the
+	// user when the creation is approved, in the maker's context.
+	JobRoleID      string `json:"jobRoleId"`
+	AccountGroupID string `json:"accountGroupId"`
 }
 
 func (s *Server) handleCreateUser(c echo.Context) error {
@@ -98,9 +104,17 @@ func (s *Server) handleCreateUser(c echo.Context) error {
 	if err := allow(cl, store.OpCreateUser); err != nil {
 		return err
 	}
-	var b createUserBody
+	var b NewUser
 	if err := decode(c, s.maxBody, &b); err != nil {
 		return err
+	}
+	return submitted(c)(s.createUser(c.Request().Context(), cl, b))
+}
+
+// createUser submits the creation of a user.
+func (s *Server) createUser(ctx context.Context, cl caller, b NewUser) (store.ApprovalRequest, error) {
+	if err := allow(cl, store.OpCreateUser); err != nil {
+		return store.ApprovalRequest{}, err
 	}
 	p := userCreatePayload{LoginID: strings.TrimSpace(b.LoginID), DisplayName: strings.TrimSpace(b.DisplayName),
 		Email: strings.TrimSpace(b.Email), AccountingSoftware: b.AccountingSoftware}
@@ -112,16 +126,51 @@ func (s *Server) handleCreateUser(c echo.Context) error {
 	if b.LegalEntityID != nil {
 		p.LegalEntityID = strings.TrimSpace(*b.LegalEntityID)
 	}
+	p.JobRoleID, p.AccountGroupID = strings.TrimSpace(b.JobRoleID), strings.TrimSpace(b.AccountGroupID)
+	switch {
+	case p.JobRoleID != "" && p.AccountGroupID == "":
+		errs = append(errs, FieldError{"accountGroupId", "is required with a job role"})
+	case p.JobRoleID == "" && p.AccountGroupID != "":
+		errs = append(errs, FieldError{"jobRoleId", "is required with an account group"})
+	}
 	if len(errs) > 0 {
-		return invalidFields(errs...)
+		return store.ApprovalRequest{}, invalidFields(errs...)
 	}
-	if err := s.checkUserEntity(c.Request().Context(), cl.scope(), p.LegalEntityID); err != nil {
+	if err := s.checkUserEntity(ctx, cl.scope(), p.LegalEntityID); err != nil {
+		return store.ApprovalRequest{}, err
+	}
+	if p.JobRoleID != "" {
+		p.AssignmentContext = cl.LegalEntityID
+		if err := s.checkNewUserAssignment(ctx, cl, p); err != nil {
+			return store.ApprovalRequest{}, err
+		}
+	}
+	if err := s.checkLoginFreeIn(ctx, cl.User.BusinessGroupID, p.LoginID); err != nil {
+		return store.ApprovalRequest{}, err
+	}
+	return s.submit(ctx, cl, submission{Kind: store.KindCreateUser, TargetType: "user", Payload: p})
+}
+
+// checkNewUserAssignment is checkAssignment and checkAssignmentScope for
+// the user a request creates: the maker may assign, the role suits the
+// user (rule 3), and the group is one the maker's context reaches.
+func (s *Server) checkNewUserAssignment(ctx context.Context, cl caller, p userCreatePayload) error {
+	if err := allow(cl, store.OpAssign); err != nil {
 		return err
 	}
-	if err := s.checkLoginFreeIn(c.Request().Context(), cl.User.BusinessGroupID, p.LoginID); err != nil {
+	role, err := s.getJobRole(ctx, cl.User.BusinessGroupID, p.JobRoleID)
+	if err != nil {
 		return err
 	}
-	return s.submit(c, cl, submission{Kind: store.KindCreateUser, TargetType: "user", Payload: p})
+	u := store.User{BusinessGroupID: cl.User.BusinessGroupID, LegalEntityID: p.LegalEntityID, AccountingSoftware: p.AccountingSoftware}
+	if err := store.CheckAssignable(u, role); err != nil {
+		var rule *store.RuleError
+		if errors.As(err, &rule) {
+			return invalidField("jobRoleId", "the job role %q cannot be given to this user: %s", role.Name, rule.Message)
+		}
+		return err
+	}
+	return s.checkGroupInScope(ctx, cl, p.AccountGroupID)
 }
 
 // checkUserEntity: a new user belongs to an entity of the business group
@@ -198,25 +247,31 @@ func (s *Server) handleEditUser(c echo.Context) error {
 }
 
 func (s *Server) handleDeleteUser(c echo.Context) error {
-	return s.userAction(c, store.KindDeleteUser, store.OpDeleteUser)
+	return submitted(c)(s.userAction(c.Request().Context(), mustCaller(c), store.KindDeleteUser, c.Param("id")))
 }
 
 func (s *Server) handleUserAction(k store.ApprovalKind) echo.HandlerFunc {
-	return func(c echo.Context) error { return s.userAction(c, k, store.OpEditUser) }
+	return func(c echo.Context) error {
+		return submitted(c)(s.userAction(c.Request().Context(), mustCaller(c), k, c.Param("id")))
+	}
 }
 
-func (s *Server) userAction(c echo.Context, k store.ApprovalKind, op store.Operation) error {
-	cl := mustCaller(c)
-	u, err := pathTarget(c, cl, op, s.reachableUser(cl))
+// userAction submits a delete, lock, unlock or password reset of user id.
+func (s *Server) userAction(ctx context.Context, cl caller, k store.ApprovalKind, id string) (store.ApprovalRequest, error) {
+	op := store.OpEditUser
+	if k == store.KindDeleteUser {
+		op = store.OpDeleteUser
+	}
+	u, err := target(ctx, cl, op, id, s.reachableUser(cl))
 	if err != nil {
-		return err
+		return store.ApprovalRequest{}, err
 	}
 	if u.ID == cl.User.ID && (k == store.KindDeleteUser || k == store.KindLockUser) {
-		return invalidField("id", "you cannot %s yourself", strings.TrimPrefix(string(k), "user."))
+		return store.ApprovalRequest{}, invalidField("id", "you cannot %s yourself", strings.TrimPrefix(string(k), "user."))
 	}
 	if err := userActionAllowed(k, u); err != nil {
-		return err
+		return store.ApprovalRequest{}, err
 	}
-	return s.submit(c, cl, submission{Kind: k, TargetType: "user", TargetID: u.ID, TargetVersion: u.Version,
+	return s.submit(ctx, cl, submission{Kind: k, TargetType: "user", TargetID: u.ID, TargetVersion: u.Version,
 		Payload: map[string]string{"userId": u.ID, "loginId": u.LoginID}, Before: toUserJSON(u)})
 }

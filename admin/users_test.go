@@ -91,3 +91,59 @@ func (e *env) countApprovals() int {
 	}
 	return len(rs)
 }
+
+// TestCreateUserWithAssignment: "Add user" names the job role and account
+// group with the user (issue 14), so one approval creates the user and
+// its assignment together; a role that breaks rule 3 for an accounting
+// software user is refused at submission, and a maker without the right to
+// assign cannot submit one.
+func TestCreateUserWithAssignment(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	a := e.newUser(e.bg1, "maker", store.AdminGrants())
+	b := e.newUser(e.bg1, "checker", store.AdminGrants())
+	ro := e.seedRole("Books", store.AccountingSoftwareReadOnlyGrants())
+	full := e.seedRole("Everything", store.AdminGrants())
+
+	body := map[string]any{"loginId": "qbo-sync", "displayName": "QuickBooks sync", "accountingSoftware": true,
+		"jobRoleId": full.ID, "accountGroupId": e.adminGroup1}
+	r := e.must(http.StatusUnprocessableEntity, a.Token, http.MethodPost, "/admin/v1/users", body)
+	if r.str("errors.0.field") != "jobRoleId" {
+		t.Fatalf("rule 3 refusal = %s", r.Raw)
+	}
+	body["jobRoleId"] = ro.ID
+	body["accountGroupId"] = "agr-of-nobody"
+	e.must(http.StatusNotFound, a.Token, http.MethodPost, "/admin/v1/users", body)
+	delete(body, "accountGroupId")
+	r = e.must(http.StatusUnprocessableEntity, a.Token, http.MethodPost, "/admin/v1/users", body)
+	if r.str("errors.0.field") != "accountGroupId" {
+		t.Fatalf("missing group = %s", r.Raw)
+	}
+	body["accountGroupId"] = e.adminGroup1
+	var creator store.Grants
+	for _, req := range store.OpCreateUser.Requirements() {
+		creator = append(creator, store.PermissionGrant{Permission: req.Permission, Rights: store.Rights(req.Right)})
+	}
+	c := e.newUser(e.bg1, "creator-only", creator.Normalize())
+	if r := e.must(http.StatusForbidden, c.Token, http.MethodPost, "/admin/v1/users", body); r.get("missing") == nil {
+		t.Fatalf("403 without the missing right: %s", r.Raw)
+	}
+
+	id := e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/users", body).str("id")
+	if _, err := e.st.GetUserByLogin(ctx, "qbo-sync"); err == nil {
+		t.Fatal("user exists before approval")
+	}
+	e.approve(b, id)
+	u, err := e.st.GetUserByLogin(ctx, "qbo-sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := e.st.UserAssignment(ctx, u.ID, "")
+	if err != nil || as.JobRoleID != ro.ID || as.AccountGroupID != e.adminGroup1 {
+		t.Fatalf("assignment = %+v, %v", as, err)
+	}
+	audit := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/audit?action=assignment.create.applied", nil).items()
+	if len(audit) != 1 || audit[0]["requestId"] != id {
+		t.Fatalf("assignment not audited with the request: %v", audit)
+	}
+}
