@@ -33,6 +33,7 @@ var migrations = []migration{
 	{3, "sign-in bookkeeping; login IDs of deleted users reusable", signInV3},
 	{4, "audit of authentication; client secret rotation; users' legal entity", authAuditV4},
 	{5, "outbox of notification deliveries", outboxV5},
+	{6, "outbox: indexes for the sweep of delivered rows and operators' lists", outboxV6},
 	{7, "clients: DPoP-bound access tokens, native apps", dpopV7},
 	{8, "FDX: accounts' interest rate, legal entities' contact", fdxV8},
 }
