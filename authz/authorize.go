@@ -108,7 +108,7 @@ func checkRequestParams(form url.Values) error {
 	if form.Get("request") != "" {
 		return fosite.ErrRequestNotSupported.WithHint("Request objects are not supported.")
 	}
-	return nil
+	return checkDPoPJKT(form["dpop_jkt"])
 }
 
 // handlePAR is the pushed authorization request endpoint (RFC 9126).
@@ -123,6 +123,9 @@ func (s *Server) handlePAR(c echo.Context) error {
 	}
 	if err == nil {
 		err = checkRequestParams(r.Form)
+	}
+	if err == nil {
+		err = s.parProof(ctx, r, ar)
 	}
 	if outage(ctx, err) {
 		s.writeUnavailable(ctx, w, pathPAR, err)
@@ -324,6 +327,9 @@ func (s *Server) authorize(ctx context.Context, flow store.AuthFlow, ar *fosite.
 	}
 	grantResourceAudiences(ar, s.cfg.Issuer)
 	sess := userSession(fc.GetID(), user.ID, authTime, ar.GetRequestedAt(), form.Get("nonce"), fc.c.FirstParty)
+	// dpop_jkt (or the PAR request's proof, put there by parProof) binds
+	// the code: its exchange must prove that key (RFC 9449 §10).
+	sess.DPoPJKT = form.Get("dpop_jkt")
 	resp, err := s.provider.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {
 		return nil, consentChange{}, err
@@ -344,8 +350,7 @@ func grantableScopes(requested, agreed []string, c store.Client, u store.User, a
 		switch sc {
 		case store.ScopeOpenID, store.ScopeProfile, store.ScopeOfflineAccess:
 			out = append(out, sc)
-		case store.ScopeAccountsRead, store.ScopeStatementsRead, store.ScopeFDXAccountBasic, store.ScopeFDXAccountDetailed,
-			store.ScopeFDXTransactions, store.ScopeFDXStatements, store.ScopeFDXCustomerContact:
+		case store.ScopeAccountsRead, store.ScopeStatementsRead:
 			if slices.Contains(allowedData, sc) {
 				out = append(out, sc)
 			}
@@ -359,7 +364,11 @@ func grantableScopes(requested, agreed []string, c store.Client, u store.User, a
 }
 
 func isResourceScope(sc string) bool {
-	return store.IsDataScope(sc) || sc == store.ScopeAdmin || sc == store.ScopeOperator
+	switch sc {
+	case store.ScopeAccountsRead, store.ScopeStatementsRead, store.ScopeAdmin, store.ScopeOperator:
+		return true
+	}
+	return false
 }
 
 // allowedDataScopes are the data scopes the user's job role (in the business

@@ -29,7 +29,7 @@ const (
 
 // Vendor and first-party scope and grant sets.
 var (
-	vendorScopes     = append([]string{store.ScopeOpenID, store.ScopeProfile, store.ScopeOfflineAccess}, store.DataScopes...) // ours and FDX's
+	vendorScopes     = []string{store.ScopeOpenID, store.ScopeProfile, store.ScopeOfflineAccess, store.ScopeAccountsRead, store.ScopeStatementsRead}
 	firstPartyScopes = append(slices.Clone(vendorScopes), store.ScopeAdmin, store.ScopeOperator)
 	vendorGrants     = []string{"authorization_code", "refresh_token"}
 	firstPartyGrants = []string{"authorization_code", "refresh_token", "client_credentials"}
@@ -51,6 +51,9 @@ type ClientSpec struct {
 	// SigningAlg is the assertion algorithm, "ES256" or "PS256". Derived from
 	// JWKS when given; defaults to ES256 with JWKSURI.
 	SigningAlg string
+
+	// DPoPBoundAccessTokens: every token of the client must be DPoP-bound.
+	DPoPBoundAccessTokens bool
 }
 
 // CreateClient validates spec and registers the client. secret is the
@@ -81,6 +84,8 @@ func clientFromSpec(spec ClientSpec) (store.Client, error) {
 		LogoURI:       spec.LogoURI,
 		PolicyURI:     spec.PolicyURI,
 		TOSURI:        spec.TOSURI,
+
+		DPoPBoundAccessTokens: spec.DPoPBoundAccessTokens,
 	}
 	var err error
 	if c.Name, err = clientName(spec.Name); err != nil {
@@ -223,11 +228,14 @@ type ClientUpdate struct {
 	JWKSURI      *string         // private_key_jwt: keys at this https URL, replacing registered keys
 	SigningAlg   *string         // private_key_jwt: ES256 or PS256, matching the keys
 	RequirePAR   *bool
+	// DPoPBoundAccessTokens: every token must be DPoP-bound (or no longer).
+	DPoPBoundAccessTokens *bool
 }
 
 func (u ClientUpdate) empty() bool {
 	return u.Name == nil && u.RedirectURIs == nil && u.LogoURI == nil && u.PolicyURI == nil && u.TOSURI == nil &&
-		u.JWKS == nil && u.JWKSURI == nil && u.SigningAlg == nil && u.RequirePAR == nil
+		u.JWKS == nil && u.JWKSURI == nil && u.SigningAlg == nil && u.RequirePAR == nil &&
+		u.DPoPBoundAccessTokens == nil
 }
 
 // UpdateClient applies u to client id, validated as CreateClient validates
@@ -279,6 +287,9 @@ func applyClientUpdate(c store.Client, u ClientUpdate) (store.Client, error) {
 	}
 	if u.RequirePAR != nil {
 		c.RequirePAR = *u.RequirePAR
+	}
+	if u.DPoPBoundAccessTokens != nil {
+		c.DPoPBoundAccessTokens = *u.DPoPBoundAccessTokens
 	}
 
 	if u.JWKS == nil && u.JWKSURI == nil && u.SigningAlg == nil {
@@ -336,6 +347,7 @@ func changedClientFields(old, c store.Client) []string {
 		{"jwksUri", old.JWKSURI != c.JWKSURI},
 		{"tokenEndpointAuthSigningAlg", old.TokenEndpointAuthSigningAlg != c.TokenEndpointAuthSigningAlg},
 		{"requirePar", old.RequirePAR != c.RequirePAR},
+		{"dpopBoundAccessTokens", old.DPoPBoundAccessTokens != c.DPoPBoundAccessTokens},
 	} {
 		if f.changed {
 			out = append(out, f.name)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/authz/dpop"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -29,8 +30,6 @@ func (s *Server) buildDiscovery() (oidc, as []byte, err error) {
 		"scopes_supported": []string{
 			store.ScopeOpenID, store.ScopeProfile, store.ScopeOfflineAccess,
 			store.ScopeAccountsRead, store.ScopeStatementsRead, store.ScopeAdmin, store.ScopeOperator,
-			store.ScopeFDXAccountBasic, store.ScopeFDXAccountDetailed, store.ScopeFDXTransactions,
-			store.ScopeFDXStatements, store.ScopeFDXCustomerContact,
 		},
 		"response_types_supported":                              []string{"code"},
 		"response_modes_supported":                              []string{"query"},
@@ -44,6 +43,7 @@ func (s *Server) buildDiscovery() (oidc, as []byte, err error) {
 		"introspection_endpoint_auth_methods_supported":         []string{authClientSecretBasic},
 		"code_challenge_methods_supported":                      []string{"S256"},
 		"authorization_response_iss_parameter_supported":        true,
+		"dpop_signing_alg_values_supported":                     dpop.Algs,
 		"claims_supported":                                      []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "at_hash", "name", "preferred_username"},
 		"acr_values_supported":                                  []string{acrPassword},
 		"claims_parameter_supported":                            false,

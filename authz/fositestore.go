@@ -251,6 +251,9 @@ func (a *fositeStore) create(ctx context.Context, kind store.TokenKind, sig, acc
 	if s := req.GetSession(); s != nil {
 		rec.Subject = s.GetSubject()
 	}
+	if s, ok := req.GetSession().(*Session); ok && s.DPoPJKT != "" && (kind == store.TokenAccess || kind == store.TokenRefresh) {
+		rec.TokenType, rec.KeyThumbprint = "DPoP", s.DPoPJKT
+	}
 	if err := a.st.CreateToken(ctx, rec); errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("authz: create %s: %w", kind, fosite.ErrSerializationFailure)
 	} else if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/bankfeed/bankfeed/authz/dpop"
 	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -45,6 +46,9 @@ type Config struct {
 	RequirePAR  bool   // every client must use PAR
 	LoginURL    string // default Issuer + "/login"
 
+	// DPoP configures sender-constrained tokens (RFC 9449).
+	DPoP DPoPConfig
+
 	// Metrics counts token grants and errors; nil: none.
 	Metrics *metrics.Metrics
 
@@ -67,6 +71,8 @@ type Server struct {
 	access   oauth2.AccessTokenStrategy
 	flowSeal *sealer
 	grants   *grantCache // Verify's decoded token claims
+	dpop     *dpop.Checker
+	dpopSeen *dpop.Memory // resources' proof jtis, per replica
 	// clientKeys: key sets fetched from clients' jwks_uri
 	clientKeys *clientKeySets
 
@@ -135,6 +141,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		clientKeys: newClientKeySets(cfg.HTTPClient, cfg.Now),
 	}
 	if _, err := s.keys.get(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.initDPoP(); err != nil {
 		return nil, err
 	}
 	s.assertionAudiences = []string{cfg.Issuer, cfg.Issuer + pathToken, cfg.Issuer + pathPAR}

@@ -27,6 +27,30 @@ type Session struct {
 	// grant's scope parameter narrowed the new tokens (narrowRefresh).
 	// Never stored.
 	refreshScopes []string
+	// DPoPJKT is the thumbprint of the key the grant is bound to (RFC 9449):
+	// from dpop_jkt or the PAR proof for a code, from the token request's
+	// proof for tokens. Kept here because fosite drops unknown form values.
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
+}
+
+// bind binds the tokens about to be issued to a DPoP key: the session
+// (hence the token records' KeyThumbprint) and the JWT access token's cnf.
+func (s *Session) bind(jkt string) {
+	s.DPoPJKT = jkt
+	c := s.GetJWTClaims().(*jwt.JWTClaims)
+	if c.Extra == nil {
+		c.Extra = map[string]interface{}{}
+	}
+	c.Extra["cnf"] = map[string]interface{}{"jkt": jkt}
+}
+
+// GetExtraClaims is what introspection adds for the token: a bound
+// token's cnf.jkt and token_type (RFC 9449 §6.2).
+func (s *Session) GetExtraClaims() map[string]interface{} {
+	if s.DPoPJKT == "" {
+		return nil
+	}
+	return map[string]interface{}{"cnf": map[string]interface{}{"jkt": s.DPoPJKT}, "token_type": "DPoP"}
 }
 
 var (

@@ -35,7 +35,29 @@ func (s *Server) handleToken(c echo.Context) error {
 		}
 	}()
 	w := c.Response()
+	s.writeDPoPNonce(w.Header())
+	// The proof first: fosite's PKCE handler consumes the code's challenge
+	// while restoring the grant, so a client told use_dpop_nonce could not
+	// retry the exchange.
+	proof, err := s.endpointProof(c.Request(), pathToken)
+	if err != nil {
+		s.logOAuthError(ctx, pathToken, err)
+		s.provider.WriteAccessError(ctx, w, fosite.NewAccessRequest(newSession()), err)
+		return nil
+	}
 	ar, err := s.provider.NewAccessRequest(ctx, c.Request(), newSession())
+	if outage(ctx, err) {
+		s.writeUnavailable(ctx, w, pathToken, err)
+		return nil
+	} else if err != nil {
+		s.logOAuthError(ctx, pathToken, err)
+		s.provider.WriteAccessError(ctx, w, ar, err)
+		return nil
+	}
+	err = s.useProof(ctx, proof)
+	if err == nil {
+		err = bindToken(ar, proof.JKT)
+	}
 	if outage(ctx, err) {
 		s.writeUnavailable(ctx, w, pathToken, err)
 		return nil
@@ -63,6 +85,10 @@ func (s *Server) handleToken(c echo.Context) error {
 		s.logOAuthError(ctx, pathToken, err)
 		s.provider.WriteAccessError(ctx, w, ar, err)
 		return nil
+	}
+	if proof.JKT != "" {
+		// fosite writes "bearer", and its refresh handler hard-codes it.
+		resp.SetTokenType("DPoP")
 	}
 	s.provider.WriteAccessResponse(ctx, w, ar, resp)
 	return nil

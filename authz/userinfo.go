@@ -3,7 +3,6 @@ package authz
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,16 +14,18 @@ func (s *Server) handleUserinfo(c echo.Context) error {
 	ctx := c.Request().Context()
 	w := c.Response()
 	w.Header().Set("Cache-Control", "no-store")
-	auth := c.Request().Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(auth, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="`+s.cfg.Issuer+`"`)
-		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "A Bearer access token is required."})
-	}
-	grant, acc, err := s.verifyGrant(ctx, strings.TrimSpace(token))
-	if errors.Is(err, ErrInvalidToken) {
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
+	grant, acc, err := s.verifyRequestGrant(c.Request())
+	var re *ResourceError
+	if errors.As(err, &re) {
+		w.Header().Set("WWW-Authenticate", re.Challenge(s.cfg.Issuer))
+		if n := re.DPoPNonce(); n != "" {
+			w.Header().Set(headerDPoPNonce, n)
+		}
+		code := re.Code
+		if code == "" {
+			code = "invalid_token"
+		}
+		return c.JSON(http.StatusUnauthorized, map[string]string{"error": code, "error_description": re.Description})
 	} else if outage(ctx, err) {
 		s.writeUnavailable(ctx, w, pathUserinfo, err)
 		return nil

@@ -56,35 +56,49 @@ func (s *Server) verifyGrant(ctx context.Context, token string) (store.Grant, st
 // kind store.TokenAccess) left to the caller, so that the data API can read
 // it in the same statement as the records it re-checks. read must return
 // store.ErrNotFound for a signature it does not hold.
+//
+// It does not check a sender constraint: resources call VerifyRequest or
+// VerifyRequestWith, which do; a DPoP-bound token is refused here.
 func (s *Server) VerifyWith(ctx context.Context, token string, read func(ctx context.Context, signature string) (store.TokenRecord, error)) (store.Grant, error) {
-	if token == "" || len(token) > 4096 {
+	g, rec, err := s.verifyWith(ctx, token, read)
+	if err == nil && rec.KeyThumbprint != "" {
 		return store.Grant{}, ErrInvalidToken
+	}
+	return g, err
+}
+
+// verifyWith is VerifyWith, also returning the token record (its
+// KeyThumbprint is the DPoP binding).
+func (s *Server) verifyWith(ctx context.Context, token string, read func(ctx context.Context, signature string) (store.TokenRecord, error)) (store.Grant, store.TokenRecord, error) {
+	var none store.TokenRecord
+	if token == "" || len(token) > 4096 {
+		return store.Grant{}, none, ErrInvalidToken
 	}
 	if s.cfg.TokenFormat == "jwt" {
 		if err := s.verifyJWT(ctx, token); errors.Is(err, store.ErrUnavailable) {
 			// The keys could not be read: not the token's fault.
-			return store.Grant{}, fmt.Errorf("authz: verify: %w", err)
+			return store.Grant{}, none, fmt.Errorf("authz: verify: %w", err)
 		} else if err != nil {
-			return store.Grant{}, ErrInvalidToken
+			return store.Grant{}, none, ErrInvalidToken
 		}
 	} else if !strings.HasPrefix(token, "ory_at_") || s.hmac.Enigma.Validate(ctx, strings.TrimPrefix(token, "ory_at_")) != nil {
-		return store.Grant{}, ErrInvalidToken
+		return store.Grant{}, none, ErrInvalidToken
 	}
 	sig := s.access.AccessTokenSignature(ctx, token)
 	rec, err := read(ctx, sig)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Grant{}, ErrInvalidToken
+		return store.Grant{}, none, ErrInvalidToken
 	} else if err != nil {
-		return store.Grant{}, fmt.Errorf("authz: verify: %w", err)
+		return store.Grant{}, none, fmt.Errorf("authz: verify: %w", err)
 	}
 	if rec.Kind != store.TokenAccess || rec.Signature != sig || !rec.Active || !s.now().Before(rec.ExpiresAt) {
-		return store.Grant{}, ErrInvalidToken
+		return store.Grant{}, none, ErrInvalidToken
 	}
 	claims, ok := s.grants.get(sig)
 	if !ok {
 		plain, err := s.store.seal.open(rec.Request, recordAD(store.TokenAccess, sig))
 		if err != nil {
-			return store.Grant{}, fmt.Errorf("authz: verify: %w", err)
+			return store.Grant{}, none, fmt.Errorf("authz: verify: %w", err)
 		}
 		var sr struct {
 			GrantedScope []string `json:"granted_scopes"`
@@ -93,7 +107,7 @@ func (s *Server) VerifyWith(ctx context.Context, token string, read func(ctx con
 			} `json:"session"`
 		}
 		if err := json.Unmarshal(plain, &sr); err != nil {
-			return store.Grant{}, fmt.Errorf("authz: verify: decode: %w", err)
+			return store.Grant{}, none, fmt.Errorf("authz: verify: decode: %w", err)
 		}
 		claims = grantClaims{scopes: sr.GrantedScope, firstParty: sr.Session.FirstParty}
 		s.grants.put(sig, claims, rec.ExpiresAt, s.now())
@@ -105,7 +119,7 @@ func (s *Server) VerifyWith(ctx context.Context, token string, read func(ctx con
 		Scopes:     slices.Clone(claims.scopes),
 		ExpiresAt:  rec.ExpiresAt,
 		FirstParty: claims.firstParty,
-	}, nil
+	}, rec, nil
 }
 
 // grantClaims is what Verify decodes from a token record's sealed request.

@@ -1,12 +1,10 @@
 package dataapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -234,78 +232,4 @@ func TestBalanceSignsByCategory(t *testing.T) {
 			check("searchForAccounts details", list.Accounts[0])
 		})
 	}
-}
-
-// fdxConsent connects a second vendor, cli_fdx, to the fixture's user with
-// every data scope, ours and FDX's.
-func fdxConsent(t testing.TB, e *env) store.Consent {
-	t.Helper()
-	ctx := context.Background()
-	must(e.st.CreateClient(ctx, store.Client{ID: "cli_fdx", Name: "FDX Recipient", RedirectURIs: []string{"https://fdx.example/cb"},
-		GrantTypes: []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code"},
-		Scopes: append([]string{"openid", "offline_access"}, store.DataScopes...), TokenEndpointAuthMethod: "client_secret_basic",
-		LogoURI: "https://fdx.example/logo.png", PolicyURI: "https://fdx.example/privacy"}))
-	return must(e.st.CreateConsent(ctx, store.Consent{UserID: e.f.user, ClientID: "cli_fdx",
-		Scopes: append([]string{"openid", "offline_access"}, store.DataScopes...), GrantedAt: t0.Add(-time.Hour)}))
-}
-
-// TestFDXScopes is issue 13 §2: FDX's scopes open what ours open, cluster by
-// cluster — accountbasic the descriptors, accountdetailed with balances,
-// transactions the transactions and the change feed, statements the
-// statements, their documents and exports — and the job role bounds them as
-// it bounds ours.
-func TestFDXScopes(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	cns := fdxConsent(t, e)
-	acct := base + "/accounts/" + e.f.chq
-	endpoints := []struct {
-		path   string
-		scopes []string // any of these opens it
-	}{
-		{base + "/customers/current", store.DataScopes},
-		{base + "/accounts", []string{store.ScopeAccountsRead, store.ScopeFDXAccountBasic, store.ScopeFDXAccountDetailed}},
-		{base + "/accounts?resultType=details", []string{store.ScopeAccountsRead, store.ScopeFDXAccountDetailed}},
-		{acct, []string{store.ScopeAccountsRead, store.ScopeFDXAccountBasic, store.ScopeFDXAccountDetailed}},
-		{acct + "/transactions", []string{store.ScopeAccountsRead, store.ScopeFDXTransactions}},
-		{acct + "/transactions/sync", []string{store.ScopeAccountsRead, store.ScopeFDXTransactions}},
-		{acct + "/statements", []string{store.ScopeStatementsRead, store.ScopeFDXStatements}},
-		{acct + "/statements/" + e.f.stmtJan + "?format=json", []string{store.ScopeStatementsRead, store.ScopeFDXStatements}},
-		{base + "/accounts/" + e.f.sav + "/exports?format=json&status=all", []string{store.ScopeStatementsRead, store.ScopeFDXStatements}},
-	}
-	for _, sc := range store.DataScopes {
-		tok := e.v.issue(cns.ID, []string{"openid", sc}, t0.Add(time.Hour))
-		for _, ep := range endpoints {
-			t.Run(sc+" "+strings.TrimPrefix(ep.path, base), func(t *testing.T) {
-				r := e.get(t, tok, ep.path)
-				if slices.Contains(ep.scopes, sc) {
-					wantStatus(t, r, 200)
-					return
-				}
-				wantProblem(t, r, 403, "403")
-			})
-		}
-	}
-	t.Run("accountbasic alone: the descriptor without balances", func(t *testing.T) {
-		tok := e.v.issue(cns.ID, []string{store.ScopeFDXAccountBasic}, t0.Add(time.Hour))
-		r := e.get(t, tok, acct)
-		wantStatus(t, r, 200)
-		if strings.Contains(string(r.body), "Balance") {
-			t.Fatalf("balances without fdx:accountdetailed:read: %s", r.body)
-		}
-		r = e.get(t, e.v.issue(cns.ID, []string{store.ScopeFDXAccountDetailed}, t0.Add(time.Hour)), acct)
-		if !strings.Contains(string(r.body), `"currentBalance"`) {
-			t.Fatalf("no balances with fdx:accountdetailed:read: %s", r.body)
-		}
-	})
-	t.Run("the job role bounds them", func(t *testing.T) {
-		tok := e.v.issue(cns.ID, []string{store.ScopeFDXTransactions, store.ScopeFDXStatements}, t0.Add(time.Hour))
-		wantStatus(t, e.get(t, tok, acct+"/transactions"), 200)
-		must(e.st.PutAssignment(context.Background(), store.Assignment{BusinessGroupID: e.f.bgAcme, UserID: e.f.user, JobRoleID: e.f.roleNoStmt, AccountGroupID: e.f.group}))
-		wantStatus(t, e.get(t, tok, acct+"/transactions"), 200)
-		r := e.get(t, tok, acct+"/statements")
-		wantProblem(t, r, 403, "403")
-		if h := r.header.Get("WWW-Authenticate"); !strings.Contains(h, store.ScopeFDXStatements) || !strings.Contains(h, store.ScopeStatementsRead) {
-			t.Fatalf("WWW-Authenticate %q does not name both scopes", h)
-		}
-	})
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/dataapi/export"
-	"github.com/bankfeed/bankfeed/internal/apidocs"
 	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -23,20 +22,14 @@ import (
 const BasePath = "/fdx/v6"
 
 // TokenVerifier checks a bearer access token and returns the grant it
-// stands for; authz.Server satisfies it. VerifyRequestWith leaves the read of the
+// stands for; authz.Server satisfies it. VerifyWith leaves the read of the
 // token record, by its signature, to the API, which reads it in the same
 // statement as the records it re-checks (store.AccessStore's
 // ReadTokenAccess); read returns store.ErrNotFound for an unknown
 // signature. Which errors mean "bad token" (401) is told by
 // Config.IsInvalidToken.
-//
-// VerifyRequestWith checks the request's access token (Authorization:
-// Bearer or DPoP) and its sender constraint (the DPoP proof of a bound
-// token), leaving the read of the token record to the API. An error with
-// a Challenge(realm) method carries the WWW-Authenticate to send, one with
-// DPoPNonce() the DPoP-Nonce (authz.ResourceError).
 type TokenVerifier interface {
-	VerifyRequestWith(r *http.Request, read func(ctx context.Context, signature string) (store.TokenRecord, error)) (store.Grant, error)
+	VerifyWith(ctx context.Context, token string, read func(ctx context.Context, signature string) (store.TokenRecord, error)) (store.Grant, error)
 }
 
 // Config holds the Server's dependencies; zero values have the documented
@@ -169,35 +162,23 @@ func (s *Server) Mount(e *echo.Echo) {
 // routes is the API's table of contents.
 func (s *Server) routes(g *echo.Group) {
 	s.get(g, "/openapi.json", s.handleOpenAPI) // public: no token
-	s.get(g, "/docs", s.handleDocs)            // the reference page, public
-	s.get(g, "/docs/"+apidocs.ScriptName, s.handleDocsScript)
 
-	// Each route needs one of its scopes, ours or FDX's (issue 13 §2).
-	scoped := func(scopes ...string) []echo.MiddlewareFunc {
-		return []echo.MiddlewareFunc{s.authenticate, s.requireScope(scopes...)}
-	}
-	accounts := scoped(accountScopes...)
-	transactions := scoped(store.ScopeAccountsRead, store.ScopeFDXTransactions)
-	statements := scoped(store.ScopeStatementsRead, store.ScopeFDXStatements)
-	// The business behind the token is data too: any data scope.
-	customer := scoped(store.DataScopes...)
+	auth := []echo.MiddlewareFunc{s.authenticate}
+	accounts := append(auth, s.requireScope(store.ScopeAccountsRead))
+	statements := append(append([]echo.MiddlewareFunc{}, auth...), s.requireScope(store.ScopeStatementsRead))
+
+	// The business behind the token is data too: either data scope.
+	customer := append(append([]echo.MiddlewareFunc{}, auth...), s.requireScope(store.ScopeAccountsRead, store.ScopeStatementsRead))
 
 	s.get(g, "/customers/current", s.handleCurrentCustomer, customer...)
 	s.get(g, "/accounts", s.handleListAccounts, accounts...)
 	s.get(g, "/accounts/:accountId", s.handleGetAccount, accounts...)
-	s.get(g, "/accounts/:accountId/transactions", s.handleListTransactions, transactions...)
-	s.get(g, "/accounts/:accountId/transactions/sync", s.handleSyncTransactions, transactions...)
+	s.get(g, "/accounts/:accountId/transactions", s.handleListTransactions, accounts...)
+	s.get(g, "/accounts/:accountId/transactions/sync", s.handleSyncTransactions, accounts...)
 	s.get(g, "/accounts/:accountId/statements", s.handleListStatements, statements...)
 	s.get(g, "/accounts/:accountId/statements/:statementId", s.handleGetStatement, statements...)
 	s.get(g, "/accounts/:accountId/exports", s.handleExport, statements...)
 }
-
-// accountScopes open the account descriptors; balanceScopes their balances
-// too (FDX's accountbasic is the descriptor alone).
-var (
-	accountScopes = []string{store.ScopeAccountsRead, store.ScopeFDXAccountBasic, store.ScopeFDXAccountDetailed}
-	balanceScopes = []string{store.ScopeAccountsRead, store.ScopeFDXAccountDetailed}
-)
 
 // otherMethods answer 405 on every route: the API is read-only.
 var otherMethods = []string{

@@ -136,10 +136,9 @@ func TestAllowedScopes(t *testing.T) {
 		g    Grants
 		want []string
 	}{
-		{AccountingSoftwareReadOnlyGrants(), DataScopes},
-		{Grants{{Permission: PermAccountSummary, Rights: Rights(RightView)}}, []string{ScopeAccountsRead,
-			ScopeFDXAccountBasic, ScopeFDXAccountDetailed, ScopeFDXTransactions, ScopeFDXCustomerContact}},
-		{Grants{{Permission: PermManageStatements, Rights: Rights(RightView)}}, []string{ScopeStatementsRead, ScopeFDXStatements}},
+		{AccountingSoftwareReadOnlyGrants(), []string{ScopeAccountsRead, ScopeStatementsRead}},
+		{Grants{{Permission: PermAccountSummary, Rights: Rights(RightView)}}, []string{ScopeAccountsRead}},
+		{Grants{{Permission: PermManageStatements, Rights: Rights(RightView)}}, []string{ScopeStatementsRead}},
 		{Grants{{Permission: PermManageStatements, Rights: Rights(RightEdit)}}, nil},
 		{Grants{}, nil},
 	}

@@ -34,8 +34,7 @@ func (s *Store) query(ctx context.Context, text string, args []any, each func(ro
 			return err
 		}
 		defer conn.Close()
-		return conn.Raw(func(dc any) (err error) {
-			defer traceQuery(ctx, text)(&err)
+		return conn.Raw(func(dc any) error {
 			c, ok := dc.(*stdlib.Conn)
 			if !ok {
 				return fmt.Errorf("postgres connection is a %T, not pgx's", dc)
