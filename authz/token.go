@@ -8,15 +8,26 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/ory/fosite"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/bankfeed/bankfeed/internal/audit"
 	"github.com/bankfeed/bankfeed/store"
+	"github.com/bankfeed/bankfeed/tracing"
 )
 
 // handleToken is the token endpoint: authorization_code, refresh_token and
 // client_credentials.
 func (s *Server) handleToken(c echo.Context) error {
-	ctx, ended := withEndedGrants(c.Request().Context())
+	// A span over fosite's (Fosite.NewAccessRequest, ...), named by grant
+	// type once fosite has parsed the form: only the known types name it.
+	ctx, span := tracing.Start(c.Request().Context(), "oauth2.token")
+	defer func() {
+		g := grantTypeName(c.Request().PostForm.Get("grant_type"))
+		span.SetName("oauth2.token " + g)
+		span.SetAttributes(attribute.String("oauth2.grant_type", g))
+		span.End()
+	}()
+	ctx, ended := withEndedGrants(ctx)
 	ctx, outcome := withTokenOutcome(ctx)
 	ctx = withRetryNote(ctx)
 	defer s.countToken(c, outcome)
@@ -128,6 +139,17 @@ func (s *Server) handleIntrospect(c echo.Context) error {
 	}
 	s.provider.WriteIntrospectionResponse(ctx, c.Response(), ir)
 	return nil
+}
+
+// grantTypeName bounds a requested grant type for a span's name.
+func grantTypeName(g string) string {
+	switch g {
+	case "authorization_code", "refresh_token", "client_credentials":
+		return g
+	case "":
+		return "none"
+	}
+	return "other"
 }
 
 // grantPolicy is a token-endpoint handler that runs after fosite's grant

@@ -217,7 +217,8 @@ func TestTracingEndToEnd(t *testing.T) {
 		t.Errorf("export span: %d bytes, want %d", n, len(file))
 	}
 
-	// The token request: fosite's spans inside the token endpoint's.
+	// The token request: fosite's spans inside the token endpoint's,
+	// named by grant type.
 	var tokenSpans []string
 	for _, sp := range spans {
 		if route, _ := attr(sp, "http.route"); route == "/oauth2/token" {
@@ -225,7 +226,7 @@ func TestTracingEndToEnd(t *testing.T) {
 			tokenSpans = names(byRequest[id])
 		}
 	}
-	for _, want := range []string{"POST /oauth2/token", "Fosite.NewAccessRequest", "Fosite.NewAccessResponse"} {
+	for _, want := range []string{"POST /oauth2/token", "oauth2.token authorization_code", "Fosite.NewAccessRequest", "Fosite.NewAccessResponse"} {
 		if !slices.Contains(tokenSpans, want) {
 			t.Errorf("no %q span for the token request; its spans: %v", want, tokenSpans)
 		}
