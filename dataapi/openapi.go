@@ -40,5 +40,8 @@ func (s *Server) handleOpenAPI(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Any origin may read the document (a developer's tool in a browser);
+	// no credentials are involved, so none are allowed.
+	c.Response().Header().Set("Access-Control-Allow-Origin", "*")
 	return c.Blob(http.StatusOK, "application/json", b)
 }
