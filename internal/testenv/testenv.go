@@ -1,5 +1,5 @@
 // Package testenv decides, for tests, whether an optional tool or server is
-// there (PostgreSQL, xmllint, pdftotext, Chromium), and says so when it is
+// there (PostgreSQL, xmllint, pdftotext, Chromium, the exports' importers), and says so when it is
 // not — like the standard library's internal/testenv.
 //
 // A test that needs one calls Need or LookPath: without it the test is
@@ -49,10 +49,17 @@ var (
 		"apt-get install poppler-utils"}
 	Chromium = Group{"chromium", "the bank's pages driven in a real browser",
 		"apt-get install chromium"}
+	// The importers that read the exports back (issue 13 §4).
+	OFXParse = Group{"ofxparse", "OFX, QBO and QFX exports read back by Odoo's ofxparse",
+		"apt-get install python3-ofxparse"}
+	OFXDump = Group{"ofxdump", "OFX, QBO and QFX exports read back by libofx (GnuCash's reader)",
+		"apt-get install ofx"}
+	HLedger = Group{"hledger", "CSV exports read back by hledger's CSV rules",
+		"apt-get install hledger"}
 )
 
 // Groups is every group, for documentation and tests.
-var Groups = []Group{Postgres, XMLLint, PDFToText, Chromium}
+var Groups = []Group{Postgres, XMLLint, PDFToText, Chromium, OFXParse, OFXDump, HLedger}
 
 // Need skips t — or fails it, if the group is required — because the
 // group's tool is missing; why says what was not found.

@@ -16,18 +16,6 @@ import (
 	"github.com/bankfeed/bankfeed/internal/testenv"
 )
 
-// Importers the tests feed exports to: the readers that found issue 13
-// §4's findings, from Debian packages that .ci/run installs. Without one
-// the tests that need it are skipped (or fail under BANKFEED_TEST_REQUIRE).
-var (
-	OFXParseGroup = testenv.Group{Name: "ofxparse", What: "OFX, QBO and QFX exports read back by Odoo's ofxparse",
-		Unlock: "apt-get install python3-ofxparse"}
-	OFXDumpGroup = testenv.Group{Name: "ofxdump", What: "OFX, QBO and QFX exports read back by libofx (GnuCash's reader)",
-		Unlock: "apt-get install ofx"}
-	HLedgerGroup = testenv.Group{Name: "hledger", What: "CSV exports read back by hledger's CSV rules",
-		Unlock: "apt-get install hledger"}
-)
-
 // OFXTransaction is one STMTTRN as an importer read it.
 type OFXTransaction struct {
 	ID     string    `json:"id"`
@@ -58,7 +46,8 @@ print(json.dumps({
 }))
 `
 
-// OFXParse reads data with Odoo's ofxparse (Debian python3-ofxparse), as
+// OFXParse reads data with Odoo's ofxparse (Debian python3-ofxparse; .ci/run
+// installs it, as the other importers), as
 // Odoo's bank-statement import does. It fails t when ofxparse cannot read
 // the file and skips it through testenv without ofxparse.
 func OFXParse(t testing.TB, data []byte) OFXRead {
@@ -73,7 +62,7 @@ func OFXParse(t testing.TB, data []byte) OFXRead {
 		}
 	}
 	if py == "" {
-		testenv.Need(t, OFXParseGroup, "no python3 with the ofxparse module")
+		testenv.Need(t, testenv.OFXParse, "no python3 with the ofxparse module")
 	}
 	f := filepath.Join(t.TempDir(), "statement.ofx")
 	if err := os.WriteFile(f, data, 0o644); err != nil {
@@ -99,7 +88,7 @@ func OFXParse(t testing.TB, data []byte) OFXRead {
 // without ofxdump.
 func OFXDump(t testing.TB, data []byte) OFXRead {
 	t.Helper()
-	bin := testenv.LookPath(t, OFXDumpGroup, "ofxdump")
+	bin := testenv.LookPath(t, testenv.OFXDump, "ofxdump")
 	f := filepath.Join(t.TempDir(), "statement.ofx")
 	if err := os.WriteFile(f, data, 0o644); err != nil {
 		t.Fatal(err)
@@ -162,7 +151,7 @@ func OFXDump(t testing.TB, data []byte) OFXRead {
 // row per posting). It skips t through testenv without hledger.
 func HLedger(t testing.TB, data []byte, rules string) [][]string {
 	t.Helper()
-	bin := testenv.LookPath(t, HLedgerGroup, "hledger")
+	bin := testenv.LookPath(t, testenv.HLedger, "hledger")
 	dir := t.TempDir()
 	f := filepath.Join(dir, "export.csv")
 	if err := os.WriteFile(f, data, 0o644); err != nil {
