@@ -350,7 +350,8 @@ func grantableScopes(requested, agreed []string, c store.Client, u store.User, a
 		switch sc {
 		case store.ScopeOpenID, store.ScopeProfile, store.ScopeOfflineAccess:
 			out = append(out, sc)
-		case store.ScopeAccountsRead, store.ScopeStatementsRead:
+		case store.ScopeAccountsRead, store.ScopeStatementsRead, store.ScopeFDXAccountBasic, store.ScopeFDXAccountDetailed,
+			store.ScopeFDXTransactions, store.ScopeFDXStatements, store.ScopeFDXCustomerContact:
 			if slices.Contains(allowedData, sc) {
 				out = append(out, sc)
 			}
@@ -364,11 +365,7 @@ func grantableScopes(requested, agreed []string, c store.Client, u store.User, a
 }
 
 func isResourceScope(sc string) bool {
-	switch sc {
-	case store.ScopeAccountsRead, store.ScopeStatementsRead, store.ScopeAdmin, store.ScopeOperator:
-		return true
-	}
-	return false
+	return store.IsDataScope(sc) || sc == store.ScopeAdmin || sc == store.ScopeOperator
 }
 
 // allowedDataScopes are the data scopes the user's job role (in the business

@@ -29,7 +29,7 @@ const (
 
 // Vendor and first-party scope and grant sets.
 var (
-	vendorScopes     = []string{store.ScopeOpenID, store.ScopeProfile, store.ScopeOfflineAccess, store.ScopeAccountsRead, store.ScopeStatementsRead}
+	vendorScopes     = append([]string{store.ScopeOpenID, store.ScopeProfile, store.ScopeOfflineAccess}, store.DataScopes...) // ours and FDX's
 	firstPartyScopes = append(slices.Clone(vendorScopes), store.ScopeAdmin, store.ScopeOperator)
 	vendorGrants     = []string{"authorization_code", "refresh_token"}
 	firstPartyGrants = []string{"authorization_code", "refresh_token", "client_credentials"}

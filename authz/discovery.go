@@ -30,6 +30,8 @@ func (s *Server) buildDiscovery() (oidc, as []byte, err error) {
 		"scopes_supported": []string{
 			store.ScopeOpenID, store.ScopeProfile, store.ScopeOfflineAccess,
 			store.ScopeAccountsRead, store.ScopeStatementsRead, store.ScopeAdmin, store.ScopeOperator,
+			store.ScopeFDXAccountBasic, store.ScopeFDXAccountDetailed, store.ScopeFDXTransactions,
+			store.ScopeFDXStatements, store.ScopeFDXCustomerContact,
 		},
 		"response_types_supported":                              []string{"code"},
 		"response_modes_supported":                              []string{"query"},

@@ -320,19 +320,28 @@ func resumeURL(challenge, verifier string) string {
 	return pathResume + "?" + q.Encode()
 }
 
-// describeScopes puts data scopes in plain words; offline reports
-// offline_access.
+// scopeWords names each scope's plain-words message; FDX's statements
+// scope says what ours says.
+var scopeWords = map[string]string{
+	store.ScopeAccountsRead:       "scope_accounts",
+	store.ScopeStatementsRead:     "scope_statements",
+	store.ScopeProfile:            "scope_profile",
+	store.ScopeFDXAccountBasic:    "scope_fdx_accountbasic",
+	store.ScopeFDXAccountDetailed: "scope_fdx_accountdetailed",
+	store.ScopeFDXTransactions:    "scope_fdx_transactions",
+	store.ScopeFDXStatements:      "scope_statements",
+	store.ScopeFDXCustomerContact: "scope_fdx_customercontact",
+}
+
+// describeScopes puts data scopes in plain words, each once; offline
+// reports offline_access.
 func describeScopes(l msgs, scopes []string) (sees []string, offline bool) {
 	for _, s := range scopes {
-		switch s {
-		case store.ScopeAccountsRead:
-			sees = append(sees, l.T("scope_accounts"))
-		case store.ScopeStatementsRead:
-			sees = append(sees, l.T("scope_statements"))
-		case store.ScopeProfile:
-			sees = append(sees, l.T("scope_profile"))
-		case store.ScopeOfflineAccess:
+		if s == store.ScopeOfflineAccess {
 			offline = true
+		}
+		if key, ok := scopeWords[s]; ok && !slices.Contains(sees, l.T(key)) {
+			sees = append(sees, l.T(key))
 		}
 	}
 	return sees, offline

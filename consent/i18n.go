@@ -140,6 +140,12 @@ var messagesEN = map[string]string{
 	"scope_accounts":   "account balances and transactions",
 	"scope_statements": "statements and their documents",
 	"scope_profile":    "your name and user ID",
+
+	"scope_fdx_accountbasic":    "the list of accounts (names, types, last digits of the numbers)",
+	"scope_fdx_accountdetailed": "account balances and interest rates",
+	"scope_fdx_transactions":    "account transactions",
+	"scope_fdx_customercontact": "the address, e-mail and telephone of the businesses holding the accounts",
+
 	"never_transact":   "It can never make or sign transactions.",
 	"offline":          "It can keep reading while you are away, without asking you again.",
 	"accounts_heading": "Accounts it will see",
@@ -239,6 +245,12 @@ var messagesFR = map[string]string{
 	"scope_accounts":   "les soldes et les opérations des comptes",
 	"scope_statements": "les relevés et leurs documents",
 	"scope_profile":    "votre nom et votre code d'utilisateur",
+
+	"scope_fdx_accountbasic":    "la liste des comptes (noms, types, derniers chiffres des numéros)",
+	"scope_fdx_accountdetailed": "les soldes et les taux d'intérêt des comptes",
+	"scope_fdx_transactions":    "les opérations des comptes",
+	"scope_fdx_customercontact": "l'adresse, le courriel et le téléphone des entreprises titulaires des comptes",
+
 	"never_transact":   "Il ne pourra jamais effectuer ni signer d'opérations.",
 	"offline":          "Il pourra continuer à consulter en votre absence, sans vous le redemander.",
 	"accounts_heading": "Comptes qu'il verra",

@@ -157,6 +157,9 @@ func (s *Server) handleListAccounts(c echo.Context) error {
 	if err := q.err(); err != nil {
 		return err
 	}
+	if key.Details && !slices.ContainsFunc(balanceScopes, p.hasScope) {
+		return errInsufficientScope(balanceScopes...)
+	}
 	if key.IDs != nil {
 		// Every named account must be visible: an unknown one and one outside
 		// the account group both answer 701, so nothing leaks.
@@ -243,6 +246,10 @@ func (s *Server) handleGetAccount(c echo.Context) error {
 	}
 	if err := q.err(); err != nil {
 		return err
+	}
+	if !slices.ContainsFunc(balanceScopes, p.hasScope) {
+		// FDX's accountbasic alone: the descriptor, without balances.
+		return c.JSON(http.StatusOK, accountDescriptor(a))
 	}
 	b, err := s.balance(ctx, a.ID)
 	if err != nil {

@@ -1,10 +1,12 @@
 package dataapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -232,4 +234,151 @@ func TestBalanceSignsByCategory(t *testing.T) {
 			check("searchForAccounts details", list.Accounts[0])
 		})
 	}
+}
+
+// fdxConsent connects a second vendor, cli_fdx, to the fixture's user with
+// every data scope, ours and FDX's.
+func fdxConsent(t testing.TB, e *env) store.Consent {
+	t.Helper()
+	ctx := context.Background()
+	must(e.st.CreateClient(ctx, store.Client{ID: "cli_fdx", Name: "FDX Recipient", RedirectURIs: []string{"https://fdx.example/cb"},
+		GrantTypes: []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code"},
+		Scopes: append([]string{"openid", "offline_access"}, store.DataScopes...), TokenEndpointAuthMethod: "client_secret_basic",
+		LogoURI: "https://fdx.example/logo.png", PolicyURI: "https://fdx.example/privacy"}))
+	return must(e.st.CreateConsent(ctx, store.Consent{UserID: e.f.user, ClientID: "cli_fdx",
+		Scopes: append([]string{"openid", "offline_access"}, store.DataScopes...), GrantedAt: t0.Add(-time.Hour)}))
+}
+
+// TestFDXScopes is issue 13 §2: FDX's scopes open what ours open, cluster by
+// cluster — accountbasic the descriptors, accountdetailed with balances,
+// transactions the transactions and the change feed, statements the
+// statements, their documents and exports — and the job role bounds them as
+// it bounds ours.
+func TestFDXScopes(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	cns := fdxConsent(t, e)
+	acct := base + "/accounts/" + e.f.chq
+	endpoints := []struct {
+		path   string
+		scopes []string // any of these opens it
+	}{
+		{base + "/customers/current", store.DataScopes},
+		{base + "/accounts", []string{store.ScopeAccountsRead, store.ScopeFDXAccountBasic, store.ScopeFDXAccountDetailed}},
+		{base + "/accounts?resultType=details", []string{store.ScopeAccountsRead, store.ScopeFDXAccountDetailed}},
+		{acct, []string{store.ScopeAccountsRead, store.ScopeFDXAccountBasic, store.ScopeFDXAccountDetailed}},
+		{acct + "/transactions", []string{store.ScopeAccountsRead, store.ScopeFDXTransactions}},
+		{acct + "/transactions/sync", []string{store.ScopeAccountsRead, store.ScopeFDXTransactions}},
+		{acct + "/statements", []string{store.ScopeStatementsRead, store.ScopeFDXStatements}},
+		{acct + "/statements/" + e.f.stmtJan + "?format=json", []string{store.ScopeStatementsRead, store.ScopeFDXStatements}},
+		{base + "/accounts/" + e.f.sav + "/exports?format=json&status=all", []string{store.ScopeStatementsRead, store.ScopeFDXStatements}},
+	}
+	for _, sc := range store.DataScopes {
+		tok := e.v.issue(cns.ID, []string{"openid", sc}, t0.Add(time.Hour))
+		for _, ep := range endpoints {
+			t.Run(sc+" "+strings.TrimPrefix(ep.path, base), func(t *testing.T) {
+				r := e.get(t, tok, ep.path)
+				if slices.Contains(ep.scopes, sc) {
+					wantStatus(t, r, 200)
+					return
+				}
+				wantProblem(t, r, 403, "403")
+			})
+		}
+	}
+	t.Run("accountbasic alone: the descriptor without balances", func(t *testing.T) {
+		tok := e.v.issue(cns.ID, []string{store.ScopeFDXAccountBasic}, t0.Add(time.Hour))
+		r := e.get(t, tok, acct)
+		wantStatus(t, r, 200)
+		if strings.Contains(string(r.body), "Balance") {
+			t.Fatalf("balances without fdx:accountdetailed:read: %s", r.body)
+		}
+		r = e.get(t, e.v.issue(cns.ID, []string{store.ScopeFDXAccountDetailed}, t0.Add(time.Hour)), acct)
+		if !strings.Contains(string(r.body), `"currentBalance"`) {
+			t.Fatalf("no balances with fdx:accountdetailed:read: %s", r.body)
+		}
+	})
+	t.Run("the job role bounds them", func(t *testing.T) {
+		tok := e.v.issue(cns.ID, []string{store.ScopeFDXTransactions, store.ScopeFDXStatements}, t0.Add(time.Hour))
+		wantStatus(t, e.get(t, tok, acct+"/transactions"), 200)
+		must(e.st.PutAssignment(context.Background(), store.Assignment{BusinessGroupID: e.f.bgAcme, UserID: e.f.user, JobRoleID: e.f.roleNoStmt, AccountGroupID: e.f.group}))
+		wantStatus(t, e.get(t, tok, acct+"/transactions"), 200)
+		r := e.get(t, tok, acct+"/statements")
+		wantProblem(t, r, 403, "403")
+		if h := r.header.Get("WWW-Authenticate"); !strings.Contains(h, store.ScopeFDXStatements) || !strings.Contains(h, store.ScopeStatementsRead) {
+			t.Fatalf("WWW-Authenticate %q does not name both scopes", h)
+		}
+	})
+}
+
+// TestAccountContact is issue 13 §2: FDX AccountContact names the account's
+// holder — its legal entity: legal name, address, e-mail, telephone — with
+// the scope fdx:customercontact:read and the access rules of every account
+// endpoint.
+func TestAccountContact(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := context.Background()
+	cns := fdxConsent(t, e)
+	must(e.st.UpdateLegalEntity(ctx, e.f.leOps, func(le store.LegalEntity) (store.LegalEntity, error) {
+		le.Contact = store.Contact{AddressLine1: "100 King St W", AddressLine2: "Suite 5700", City: "Toronto", Region: "ON",
+			PostalCode: "M5X 1C7", Country: "CA", Email: "ap@acme.example", Phone: "+14165550100"}
+		return le, nil
+	}))
+	tok := e.v.issue(cns.ID, []string{store.ScopeFDXCustomerContact}, t0.Add(time.Hour))
+	type contact struct {
+		Holders []struct {
+			Relationship     string `json:"relationship"`
+			Type             string `json:"type"`
+			BusinessCustomer struct {
+				Name string `json:"name"`
+			} `json:"businessCustomer"`
+		} `json:"holders"`
+		Emails    []string `json:"emails"`
+		Addresses []struct {
+			Line1, Line2, City, Region, PostalCode, Country, Type string
+		} `json:"addresses"`
+		Telephones []struct {
+			Type, Country, Number string
+		} `json:"telephones"`
+	}
+	t.Run("the holder with its contact", func(t *testing.T) {
+		r := e.get(t, tok, base+"/accounts/"+e.f.chq+"/contact")
+		wantStatus(t, r, 200)
+		var c contact
+		r.json(t, &c)
+		if len(c.Holders) != 1 || c.Holders[0].BusinessCustomer.Name != "Acme Operations Ltd." || c.Holders[0].Type != "BUSINESS" ||
+			len(c.Emails) != 1 || c.Emails[0] != "ap@acme.example" ||
+			len(c.Addresses) != 1 || c.Addresses[0].Line1 != "100 King St W" || c.Addresses[0].City != "Toronto" || c.Addresses[0].PostalCode != "M5X 1C7" || c.Addresses[0].Country != "CA" ||
+			len(c.Telephones) != 1 || c.Telephones[0].Country != "1" || c.Telephones[0].Number != "4165550100" || c.Telephones[0].Type != "BUSINESS" {
+			t.Fatalf("contact %s", r.body)
+		}
+	})
+	t.Run("a holder with nothing on record: the name alone", func(t *testing.T) {
+		r := e.get(t, tok, base+"/accounts/"+e.f.loc+"/contact")
+		wantStatus(t, r, 200)
+		var c contact
+		r.json(t, &c)
+		if len(c.Holders) != 1 || c.Holders[0].BusinessCustomer.Name != "Acme Holdings Inc." || len(c.Emails)+len(c.Addresses)+len(c.Telephones) != 0 {
+			t.Fatalf("contact %s", r.body)
+		}
+	})
+	t.Run("same access rules: outside the group, another business, missing", func(t *testing.T) {
+		for _, id := range []string{e.f.out, e.f.foreign, "acc_nope"} {
+			wantProblem(t, e.get(t, tok, base+"/accounts/"+id+"/contact"), 404, "701")
+		}
+	})
+	t.Run("only fdx:customercontact:read opens it", func(t *testing.T) {
+		for _, sc := range store.DataScopes {
+			if sc == store.ScopeFDXCustomerContact {
+				continue
+			}
+			wantProblem(t, e.get(t, e.v.issue(cns.ID, []string{sc}, t0.Add(time.Hour)), base+"/accounts/"+e.f.chq+"/contact"), 403, "403")
+		}
+	})
+	t.Run("the job role bounds it", func(t *testing.T) {
+		must(e.st.UpdateJobRole(ctx, e.f.role, func(r store.JobRole) (store.JobRole, error) {
+			r.Grants = store.Grants{{Permission: store.PermManageStatements, Rights: store.Rights(store.RightView)}}
+			return r, nil
+		}))
+		wantProblem(t, e.get(t, tok, base+"/accounts/"+e.f.chq+"/contact"), 403, "403")
+	})
 }

@@ -163,22 +163,33 @@ func (s *Server) Mount(e *echo.Echo) {
 func (s *Server) routes(g *echo.Group) {
 	s.get(g, "/openapi.json", s.handleOpenAPI) // public: no token
 
-	auth := []echo.MiddlewareFunc{s.authenticate}
-	accounts := append(auth, s.requireScope(store.ScopeAccountsRead))
-	statements := append(append([]echo.MiddlewareFunc{}, auth...), s.requireScope(store.ScopeStatementsRead))
-
-	// The business behind the token is data too: either data scope.
-	customer := append(append([]echo.MiddlewareFunc{}, auth...), s.requireScope(store.ScopeAccountsRead, store.ScopeStatementsRead))
+	// Each route needs one of its scopes, ours or FDX's (issue 13 §2).
+	scoped := func(scopes ...string) []echo.MiddlewareFunc {
+		return []echo.MiddlewareFunc{s.authenticate, s.requireScope(scopes...)}
+	}
+	accounts := scoped(accountScopes...)
+	transactions := scoped(store.ScopeAccountsRead, store.ScopeFDXTransactions)
+	statements := scoped(store.ScopeStatementsRead, store.ScopeFDXStatements)
+	// The business behind the token is data too: any data scope.
+	customer := scoped(store.DataScopes...)
 
 	s.get(g, "/customers/current", s.handleCurrentCustomer, customer...)
 	s.get(g, "/accounts", s.handleListAccounts, accounts...)
 	s.get(g, "/accounts/:accountId", s.handleGetAccount, accounts...)
-	s.get(g, "/accounts/:accountId/transactions", s.handleListTransactions, accounts...)
-	s.get(g, "/accounts/:accountId/transactions/sync", s.handleSyncTransactions, accounts...)
+	s.get(g, "/accounts/:accountId/transactions", s.handleListTransactions, transactions...)
+	s.get(g, "/accounts/:accountId/transactions/sync", s.handleSyncTransactions, transactions...)
 	s.get(g, "/accounts/:accountId/statements", s.handleListStatements, statements...)
 	s.get(g, "/accounts/:accountId/statements/:statementId", s.handleGetStatement, statements...)
 	s.get(g, "/accounts/:accountId/exports", s.handleExport, statements...)
+	s.get(g, "/accounts/:accountId/contact", s.handleGetAccountContact, scoped(store.ScopeFDXCustomerContact)...)
 }
+
+// accountScopes open the account descriptors; balanceScopes their balances
+// too (FDX's accountbasic is the descriptor alone).
+var (
+	accountScopes = []string{store.ScopeAccountsRead, store.ScopeFDXAccountBasic, store.ScopeFDXAccountDetailed}
+	balanceScopes = []string{store.ScopeAccountsRead, store.ScopeFDXAccountDetailed}
+)
 
 // otherMethods answer 405 on every route: the API is read-only.
 var otherMethods = []string{

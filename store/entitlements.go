@@ -13,10 +13,40 @@ const (
 	ScopeOperator       = "operator" // first-party core-banking feed
 )
 
+// FDX's scopes (its data clusters as OAuth scopes), accepted beside ours so
+// that a recipient integrating FDX banks connects with no new code.
+const (
+	ScopeFDXAccountBasic    = "fdx:accountbasic:read"    // the account descriptors
+	ScopeFDXAccountDetailed = "fdx:accountdetailed:read" // with balances and rates
+	ScopeFDXTransactions    = "fdx:transactions:read"    // transactions and the change feed
+	ScopeFDXStatements      = "fdx:statements:read"      // statements, documents, exports
+	ScopeFDXCustomerContact = "fdx:customercontact:read" // the holder's address, e-mail, phone
+)
+
 // ScopePermission is the permission (with View) each data scope requires.
+// FDX's account clusters and the holder's contact are Account summary's, as
+// accounts.read is (the summary shows the holder); its statements are
+// Manage statements', as statements.read is.
 var ScopePermission = map[string]Permission{
-	ScopeAccountsRead:   PermAccountSummary,
-	ScopeStatementsRead: PermManageStatements,
+	ScopeAccountsRead:       PermAccountSummary,
+	ScopeStatementsRead:     PermManageStatements,
+	ScopeFDXAccountBasic:    PermAccountSummary,
+	ScopeFDXAccountDetailed: PermAccountSummary,
+	ScopeFDXTransactions:    PermAccountSummary,
+	ScopeFDXCustomerContact: PermAccountSummary,
+	ScopeFDXStatements:      PermManageStatements,
+}
+
+// DataScopes are every data scope in a stable order: ours, then FDX's.
+var DataScopes = []string{
+	ScopeAccountsRead, ScopeStatementsRead,
+	ScopeFDXAccountBasic, ScopeFDXAccountDetailed, ScopeFDXTransactions, ScopeFDXStatements, ScopeFDXCustomerContact,
+}
+
+// IsDataScope reports whether s is a data scope (bounded by the job role).
+func IsDataScope(s string) bool {
+	_, ok := ScopePermission[s]
+	return ok
 }
 
 // accountingSoftwareCeiling is everything an accounting software user may ever
@@ -106,7 +136,7 @@ func EffectiveGrants(u User, role JobRole) Grants {
 // AllowedScopes are the data scopes the grants allow now.
 func AllowedScopes(g Grants) []string {
 	var out []string
-	for _, s := range []string{ScopeAccountsRead, ScopeStatementsRead} {
+	for _, s := range DataScopes {
 		if g.Rights(ScopePermission[s]).Has(RightView) {
 			out = append(out, s)
 		}

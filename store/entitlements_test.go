@@ -136,9 +136,10 @@ func TestAllowedScopes(t *testing.T) {
 		g    Grants
 		want []string
 	}{
-		{AccountingSoftwareReadOnlyGrants(), []string{ScopeAccountsRead, ScopeStatementsRead}},
-		{Grants{{Permission: PermAccountSummary, Rights: Rights(RightView)}}, []string{ScopeAccountsRead}},
-		{Grants{{Permission: PermManageStatements, Rights: Rights(RightView)}}, []string{ScopeStatementsRead}},
+		{AccountingSoftwareReadOnlyGrants(), DataScopes},
+		{Grants{{Permission: PermAccountSummary, Rights: Rights(RightView)}}, []string{ScopeAccountsRead,
+			ScopeFDXAccountBasic, ScopeFDXAccountDetailed, ScopeFDXTransactions, ScopeFDXCustomerContact}},
+		{Grants{{Permission: PermManageStatements, Rights: Rights(RightView)}}, []string{ScopeStatementsRead, ScopeFDXStatements}},
 		{Grants{{Permission: PermManageStatements, Rights: Rights(RightEdit)}}, nil},
 		{Grants{}, nil},
 	}

@@ -102,7 +102,7 @@ func JudgeGrant(g Grant, a Access, now time.Time, strict StrictScopes) (Principa
 	if a.Role.ID != "" {
 		allowed = AllowedScopes(EffectiveGrants(a.User, a.Role))
 	}
-	for _, sc := range []string{ScopeAccountsRead, ScopeStatementsRead} {
+	for _, sc := range DataScopes {
 		inGrant, inConsent := slices.Contains(g.Scopes, sc), slices.Contains(c.Scopes, sc)
 		switch {
 		case !inGrant && !inConsent:

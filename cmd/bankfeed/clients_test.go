@@ -130,7 +130,7 @@ func TestClientsSecretCreateShowListDelete(t *testing.T) {
 		Name:                    "Ledgerly",
 		RedirectURIs:            []string{"https://app.ledgerly.example/cb", "http://127.0.0.1:9999/callback"},
 		GrantTypes:              []string{"authorization_code", "refresh_token"},
-		Scopes:                  []string{"openid", "profile", "offline_access", "accounts.read", "statements.read"},
+		Scopes:                  append([]string{"openid", "profile", "offline_access"}, store.DataScopes...),
 		TokenEndpointAuthMethod: "client_secret_basic",
 		RequirePAR:              true,
 		LogoURI:                 "https://ledgerly.example/logo.png",

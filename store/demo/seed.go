@@ -135,7 +135,7 @@ func newSecrets(plans []*groupPlan) (*secrets, error) {
 	secret := store.RandomToken(32)
 	s.secretHash = store.HashToken(secret)
 	s.Vendor = VendorCredentials{ClientID: VendorClientID, ClientSecret: secret, RedirectURI: VendorRedirectURI, Name: VendorName,
-		Scopes: []string{store.ScopeOpenID, store.ScopeProfile, store.ScopeOfflineAccess, store.ScopeAccountsRead, store.ScopeStatementsRead}}
+		Scopes: append([]string{store.ScopeOpenID, store.ScopeProfile, store.ScopeOfflineAccess}, store.DataScopes...)}
 	login := func(u store.User) (Login, error) {
 		var pw string
 		for {

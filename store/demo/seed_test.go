@@ -196,7 +196,7 @@ func checkCredentials(t *testing.T, st store.Store, creds demo.Credentials) {
 		if got := store.VisibleAccounts(store.User{Status: store.UserActive, BusinessGroupID: g.ID}, ag, accounts); len(got) != len(ag.AccountIDs) {
 			t.Errorf("%d visible accounts, want %d", len(got), len(ag.AccountIDs))
 		}
-		if got := store.AllowedScopes(store.EffectiveGrants(store.User{Status: store.UserActive, BusinessGroupID: g.ID, AccountingSoftware: true}, role)); len(got) != 2 {
+		if got := store.AllowedScopes(store.EffectiveGrants(store.User{Status: store.UserActive, BusinessGroupID: g.ID, AccountingSoftware: true}, role)); !slices.Equal(got, store.DataScopes) {
 			t.Errorf("allowed scopes %v", got)
 		}
 
@@ -247,7 +247,7 @@ func checkCredentials(t *testing.T, st store.Store, creds demo.Credentials) {
 	}
 	if c.Name != demo.VendorName || !store.VerifyToken(c.SecretHash, creds.Vendor.ClientSecret) || !slices.Equal(c.RedirectURIs, []string{demo.VendorRedirectURI}) ||
 		!slices.Equal(c.GrantTypes, []string{"authorization_code", "refresh_token"}) || !slices.Equal(c.ResponseTypes, []string{"code"}) ||
-		!slices.Equal(c.Scopes, []string{"openid", "profile", "offline_access", "accounts.read", "statements.read"}) || c.TokenEndpointAuthMethod != "client_secret_basic" {
+		!slices.Equal(c.Scopes, append([]string{"openid", "profile", "offline_access"}, store.DataScopes...)) || c.TokenEndpointAuthMethod != "client_secret_basic" {
 		t.Errorf("client %+v", c)
 	}
 	if creds.Vendor.ClientID != c.ID || creds.Vendor.RedirectURI != demo.VendorRedirectURI {
