@@ -1,0 +1,76 @@
+package gormstore
+
+import (
+	"context"
+	"sync"
+	"testing"
+)
+
+// RunCancelTests lets the external tests run testCancelledQueries on a
+// PostgreSQL store from gormtest.
+var RunCancelTests = testCancelledQueries
+
+// testCancelledQueries cancels many queries mid-flight — as a client that
+// goes away mid-request does — and then checks that every following query
+// on the same pool succeeds: a cancelled query must never leave a pooled
+// connection broken for the next caller (issue 15, finding 1).
+func testCancelledQueries(t *testing.T, s *Store) {
+	ctx := t.Context()
+	const (
+		workers = 16
+		rounds  = 8
+	)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	cancelled := 0
+	for w := range workers {
+		wg.Go(func() {
+			for i := range rounds {
+				qctx, cancel := context.WithCancel(ctx)
+				// Cancel at spread points while rows stream, or from
+				// outside at once, as a client going away does.
+				at := (w*rounds + i) % 16
+				if at == 0 {
+					go cancel()
+				}
+				n := 0
+				err := s.query(qctx, "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?) SELECT n FROM g", []any{int64(2000)}, func(r rowScanner) error {
+					var v int64
+					if n++; n == at*80 {
+						cancel()
+					}
+					return r.Scan(&v)
+				})
+				cancel()
+				if err != nil {
+					mu.Lock()
+					cancelled++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d of %d queries cancelled mid-flight", cancelled, workers*rounds)
+	if cancelled == 0 {
+		t.Fatal("no query was cancelled: the test cancelled too late")
+	}
+	// Every connection the pool holds now serves the next callers.
+	var failed int
+	for range 4 * workers {
+		wg.Go(func() {
+			var v int64
+			err := s.query(ctx, "SELECT CAST(? AS BIGINT)", []any{int64(5)}, func(r rowScanner) error { return r.Scan(&v) })
+			if err != nil || v != 5 {
+				mu.Lock()
+				failed++
+				mu.Unlock()
+				t.Errorf("query after cancellations: %d, %v", v, err)
+			}
+		})
+	}
+	wg.Wait()
+	if failed > 0 {
+		t.Fatalf("%d queries failed on connections left by cancelled ones", failed)
+	}
+}
