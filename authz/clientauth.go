@@ -132,7 +132,7 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (fo
 	}
 	aud, err := claims.GetAudience()
 	if err != nil || !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(s.assertionAudiences, a) }) {
-		return nil, invalidClient("Claim 'aud' of the client_assertion must be the issuer, the token endpoint or the PAR endpoint.", nil)
+		return nil, invalidClient("Claim 'aud' of the client_assertion must be the issuer or the endpoint's URL.", nil)
 	}
 	jti, _ := claims["jti"].(string)
 	if jti == "" {

@@ -138,8 +138,6 @@ func TestOutageIsTemporarilyUnavailable(t *testing.T) {
 // (issue 11, finding 2).
 func TestOutageRefreshWithCachedClient(t *testing.T) {
 	e := newEnv(t, envOpts{outage: true})
-	fp, fpSecret, err := authz.CreateClient(e.ctx, e.st, authz.ClientSpec{Name: "Core feed", Secret: true, FirstParty: true})
-	must(t, err)
 	e.clock.Freeze()
 	tr := e.exchange(e.vendor.ID, e.secret)
 	e.outage.Cut(t)
@@ -153,7 +151,7 @@ func TestOutageRefreshWithCachedClient(t *testing.T) {
 		return
 	}
 	e.outage.Restore(t)
-	resp := e.postForm("/oauth2/introspect", url.Values{"token": {tr.AccessToken}}, fp.ID, fpSecret)
+	resp := e.postForm("/oauth2/introspect", url.Values{"token": {tr.AccessToken}}, e.vendor.ID, e.secret)
 	if body := readBody(resp); resp.StatusCode != http.StatusOK || !strings.Contains(body, `"active":true`) {
 		t.Fatalf("introspection after the outage: %d %s; want the access token active", resp.StatusCode, body)
 	}

@@ -146,7 +146,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.initDPoP(); err != nil {
 		return nil, err
 	}
-	s.assertionAudiences = []string{cfg.Issuer, cfg.Issuer + pathToken, cfg.Issuer + pathPAR}
+	s.assertionAudiences = []string{cfg.Issuer, cfg.Issuer + pathToken, cfg.Issuer + pathPAR, cfg.Issuer + pathIntrospect, cfg.Issuer + pathRevoke}
 
 	fc := &fosite.Config{
 		AccessTokenLifespan:             cfg.AccessTokenLifespan,

@@ -124,23 +124,6 @@ func (s *Server) handleRevoke(c echo.Context) error {
 	return nil
 }
 
-// handleIntrospect is RFC 7662 introspection for the bank's own resource
-// servers (client_secret_basic or a bearer token).
-func (s *Server) handleIntrospect(c echo.Context) error {
-	ctx := context.WithValue(c.Request().Context(), introspectingKey{}, true)
-	ir, err := s.provider.NewIntrospectionRequest(ctx, c.Request(), newSession())
-	if outage(ctx, err) {
-		s.writeUnavailable(ctx, c.Response(), pathIntrospect, err)
-		return nil
-	} else if err != nil {
-		s.logOAuthError(ctx, pathIntrospect, err)
-		s.provider.WriteIntrospectionError(ctx, c.Response(), err)
-		return nil
-	}
-	s.provider.WriteIntrospectionResponse(ctx, c.Response(), ir)
-	return nil
-}
-
 // grantTypeName bounds a requested grant type for a span's name.
 func grantTypeName(g string) string {
 	switch g {
