@@ -76,6 +76,11 @@ type Config struct {
 	// process (token buckets); beyond, 429. 0 disables a limit.
 	RateLimitPerAddress int
 	RateLimitPerLoginID int
+	// Home is where a browser signed in outside an OAuth flow goes
+	// (default /account/connections); serve sets the administrators'
+	// console, /business/, which sends users who administer nothing on to
+	// the connected applications.
+	Home string
 }
 
 // Handler serves the bank's pages; build it with New and Mount it.
@@ -534,7 +539,11 @@ func (h *Handler) continueSignedIn(c echo.Context, s store.BrowserSession, u sto
 		return c.Redirect(http.StatusSeeOther, withChallenge(pathFirst, challenge))
 	}
 	if challenge == "" {
-		return c.Redirect(http.StatusSeeOther, pathConnections)
+		home := h.cfg.Home
+		if home == "" {
+			home = pathConnections
+		}
+		return c.Redirect(http.StatusSeeOther, home)
 	}
 	if err := h.advanceToConsent(c.Request().Context(), challenge, s); err != nil {
 		return h.flowError(c, err)

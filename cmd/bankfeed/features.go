@@ -13,6 +13,7 @@ import (
 	"github.com/bankfeed/bankfeed/authz"
 	"github.com/bankfeed/bankfeed/config"
 	"github.com/bankfeed/bankfeed/consent"
+	"github.com/bankfeed/bankfeed/console"
 	"github.com/bankfeed/bankfeed/dataapi"
 	"github.com/bankfeed/bankfeed/dataapi/export"
 )
@@ -64,6 +65,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 
 		RateLimitPerAddress: cfg.SignIn.RateLimitPerAddress,
 		RateLimitPerLoginID: cfg.SignIn.RateLimitPerLoginID,
+		Home:                "/business/", // the console (below) sends non-administrators on
 	})
 	if err != nil {
 		return fmt.Errorf("consent: %w", err)
@@ -97,6 +99,14 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		return fmt.Errorf("admin: %w", err)
 	}
 	adm.Mount(e)
+
+	// The administrators' console: the same operations as /admin/v1, as
+	// pages behind the bank's sign-in session (issue 14).
+	biz, err := console.New(console.Config{Store: d.Store, Admin: adm, Issuer: cfg.Issuer, Logger: d.Logger, Now: d.Now})
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	biz.Mount(e)
 	return nil
 }
 

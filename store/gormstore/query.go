@@ -34,7 +34,8 @@ func (s *Store) query(ctx context.Context, text string, args []any, each func(ro
 			return err
 		}
 		defer conn.Close()
-		return conn.Raw(func(dc any) error {
+		return conn.Raw(func(dc any) (err error) {
+			defer traceQuery(ctx, text)(&err)
 			c, ok := dc.(*stdlib.Conn)
 			if !ok {
 				return fmt.Errorf("postgres connection is a %T, not pgx's", dc)

@@ -1,6 +1,7 @@
 package gormstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -118,4 +119,27 @@ func errorType(err error) string {
 		return pg.Code
 	}
 	return "_OTHER"
+}
+
+// noQuerySpan is traceQuery's answer outside a traced request.
+var noQuerySpan = func(*error) {}
+
+// traceQuery starts the span of a statement of query's pgx path, which
+// bypasses gorm's callbacks; the returned func ends it with the
+// statement's error. Outside a traced request it costs one context lookup.
+func traceQuery(ctx context.Context, text string) func(*error) {
+	if !tracing.Recording(ctx) {
+		return noQuerySpan
+	}
+	_, span := tracing.Start(ctx, "SELECT", trace.WithSpanKind(trace.SpanKindClient))
+	return func(err *error) {
+		attrs := []attribute.KeyValue{semconv.DBSystemNamePostgreSQL, semconv.DBOperationName("SELECT"),
+			semconv.DBQueryText(dollarPlaceholders(text))}
+		if *err != nil {
+			attrs = append(attrs, semconv.ErrorTypeKey.String(errorType(*err)))
+			span.SetStatus(codes.Error, "statement failed")
+		}
+		span.SetAttributes(attrs...)
+		span.End()
+	}
 }
