@@ -34,6 +34,11 @@ func (s *Server) handleAuthorize(c echo.Context) error {
 		return nil
 	}
 	ar, err := s.provider.NewAuthorizeRequest(ctx, r)
+	if rerr := checkRedirectParam(r.Form, ar); rerr != nil {
+		// Not even an error goes to a URI the client did not register.
+		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), rerr)
+		return nil
+	}
 	err = allowMissingState(ar, err)
 	if err == nil {
 		err = s.checkAuthorizeRequest(ctx, r, ar)
@@ -120,6 +125,9 @@ func (s *Server) handlePAR(c echo.Context) error {
 	err = allowMissingState(ar, err)
 	if err == nil && r.Form.Get("redirect_uri") == "" {
 		err = fosite.ErrInvalidRequest.WithHint("redirect_uri is required in a pushed authorization request.")
+	}
+	if err == nil {
+		err = checkRedirectParam(r.Form, ar)
 	}
 	if err == nil {
 		err = checkRequestParams(r.Form)

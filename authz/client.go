@@ -54,6 +54,9 @@ type ClientSpec struct {
 
 	// DPoPBoundAccessTokens: every token of the client must be DPoP-bound.
 	DPoPBoundAccessTokens bool
+	// NativeApp: an app installed on the user's machine; its loopback
+	// redirect URIs match on any port (RFC 8252 §7.3).
+	NativeApp bool
 }
 
 // CreateClient validates spec and registers the client. secret is the
@@ -86,6 +89,7 @@ func clientFromSpec(spec ClientSpec) (store.Client, error) {
 		TOSURI:        spec.TOSURI,
 
 		DPoPBoundAccessTokens: spec.DPoPBoundAccessTokens,
+		NativeApp:             spec.NativeApp,
 	}
 	var err error
 	if c.Name, err = clientName(spec.Name); err != nil {
@@ -415,6 +419,36 @@ func validateRedirectURI(raw string) error {
 	return store.Invalid("redirect_uri", "%q must use https", raw)
 }
 
+// matchRedirectURI reports whether raw, a redirect URI a request names,
+// is one of c's registered ones: exactly the same string (fosite also
+// accepted a loopback URI on any port, without one or with user
+// information). A native app's loopback URI may differ only in its port
+// (RFC 8252 §7.3), never with user information.
+func matchRedirectURI(c store.Client, raw string) bool {
+	if slices.Contains(c.RedirectURIs, raw) {
+		return true
+	}
+	if !c.NativeApp {
+		return false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" || u.User != nil || u.Opaque != "" || u.Fragment != "" || strings.Contains(raw, "#") {
+		return false
+	}
+	for _, reg := range c.RedirectURIs {
+		r, err := url.Parse(reg)
+		if err != nil || r.Scheme != "http" {
+			continue
+		}
+		if r.Hostname() == u.Hostname() && isLoopbackIP(r.Hostname()) && r.EscapedPath() == u.EscapedPath() && r.RawQuery == u.RawQuery && r.ForceQuery == u.ForceQuery {
+			return true
+		}
+	}
+	return false
+}
+
+func isLoopbackIP(h string) bool { return h == "127.0.0.1" || h == "::1" }
+
 // validateClientJWKS checks a registered key set: public signing keys only,
 // P-256 EC (ES256) or RSA ≥ 2048 bits (PS256), one algorithm for all.
 func validateClientJWKS(raw json.RawMessage, want string) (string, error) {
@@ -591,4 +625,19 @@ func resourceAudienceMatcher(issuer string) fosite.AudienceMatchingStrategy {
 		}
 		return fosite.DefaultAudienceMatchingStrategy(haystack, others)
 	}
+}
+
+// checkRedirectParam refuses a request whose redirect_uri is not one of its
+// client's by matchRedirectURI: fosite's own match is looser. nil when
+// there is no client or no redirect_uri to judge.
+func checkRedirectParam(form url.Values, ar fosite.Requester) error {
+	raw := form.Get("redirect_uri")
+	if raw == "" || ar == nil {
+		return nil
+	}
+	fc, ok := ar.GetClient().(*fositeClient)
+	if !ok || matchRedirectURI(fc.c, raw) {
+		return nil
+	}
+	return fosite.ErrInvalidRequest.WithHint("The redirect_uri is not one registered for this client.")
 }

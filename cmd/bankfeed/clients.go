@@ -105,6 +105,7 @@ skip the consent screen. Vendors are never first-party.`,
 	f.BoolVar(&spec.Secret, "secret", false, "client_secret_basic: generate a secret, printed once")
 	f.StringVar(&spec.SigningAlg, "signing-alg", "", "with --jwks-uri: assertion algorithm, ES256 (default) or PS256")
 	f.BoolVar(&spec.RequirePAR, "require-par", false, "require pushed authorization requests (RFC 9126)")
+	f.BoolVar(&spec.NativeApp, "native", false, "an app installed on the user's machine: its http://127.0.0.1 or [::1] redirect URIs match on any port (RFC 8252 §7.3); others match exactly")
 	f.BoolVar(&spec.FirstParty, "first-party", false, "one of the bank's own systems (client_credentials, admin and operator scopes, no consent screen)")
 	f.StringVar(&spec.LogoURI, "logo-uri", "", "https URL of the logo shown on the consent page")
 	f.StringVar(&spec.PolicyURI, "policy-uri", "", "https URL of the vendor's privacy policy")
@@ -421,6 +422,7 @@ type clientJSON struct {
 	JWKS                        json.RawMessage `json:"jwks,omitempty"` // public keys only (authz refuses private ones)
 	RequirePAR                  bool            `json:"requirePar"`
 	FirstParty                  bool            `json:"firstParty"`
+	NativeApp                   bool            `json:"nativeApp"`
 	LogoURI                     string          `json:"logoUri,omitempty"`
 	PolicyURI                   string          `json:"policyUri,omitempty"`
 	TOSURI                      string          `json:"tosUri,omitempty"`
@@ -448,6 +450,7 @@ func toClientJSON(c store.Client) clientJSON {
 		JWKSURI:                     c.JWKSURI,
 		RequirePAR:                  c.RequirePAR,
 		FirstParty:                  c.FirstParty,
+		NativeApp:                   c.NativeApp,
 		LogoURI:                     c.LogoURI,
 		PolicyURI:                   c.PolicyURI,
 		TOSURI:                      c.TOSURI,
