@@ -229,9 +229,16 @@ func vendorClient(t *testing.T, st store.Store, name string) oauth2.Config {
 // signed in with password, allowing on the consent page, and exchanges
 // the code. Unlike bank.authorize it returns errors (it runs in workers).
 func flow(ctx context.Context, base string, conf oauth2.Config, login, password string) (*oauth2.Token, error) {
+	return flowVia(ctx, http.DefaultTransport, base, conf, login, password)
+}
+
+// flowVia is flow with its requests, the code exchange included, sent
+// through rt.
+func flowVia(ctx context.Context, rt http.RoundTripper, base string, conf oauth2.Config, login, password string) (*oauth2.Token, error) {
 	conf.Endpoint = endpoint(base)
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: rt, Timeout: 30 * time.Second})
 	jar, _ := cookiejar.New(nil)
-	br := &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+	br := &http.Client{Jar: jar, Transport: rt, Timeout: 30 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		if !strings.HasPrefix(req.URL.String(), base) || len(via) > 10 {
 			return http.ErrUseLastResponse
 		}
@@ -297,7 +304,13 @@ func flow(ctx context.Context, base string, conf oauth2.Config, login, password 
 }
 
 // refresh exchanges a refresh token at base.
-func refresh(ctx context.Context, base string, conf oauth2.Config, rt string) (*oauth2.Token, error) {
+func refresh(ctx context.Context, base string, conf oauth2.Config, token string) (*oauth2.Token, error) {
+	return refreshVia(ctx, http.DefaultTransport, base, conf, token)
+}
+
+// refreshVia is refresh sent through rt.
+func refreshVia(ctx context.Context, rt http.RoundTripper, base string, conf oauth2.Config, token string) (*oauth2.Token, error) {
 	conf.Endpoint = endpoint(base)
-	return conf.TokenSource(ctx, &oauth2.Token{RefreshToken: rt, Expiry: time.Unix(1, 0)}).Token()
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: rt, Timeout: 30 * time.Second})
+	return conf.TokenSource(ctx, &oauth2.Token{RefreshToken: token, Expiry: time.Unix(1, 0)}).Token()
 }
