@@ -101,6 +101,12 @@ func (s *Server) handleToken(c echo.Context) error {
 		// fosite writes "bearer", and its refresh handler hard-codes it.
 		resp.SetTokenType("DPoP")
 	}
+	if !ar.GetGrantTypes().ExactOne("client_credentials") {
+		// The consent's ID (the grant's request ID), as FAPI Grant
+		// Management's grant_id, which FDX's Consent API follows: the
+		// recipient reads and revokes it at /fdx/v6/consents/{consentId}.
+		resp.SetExtra("grant_id", ar.GetID())
+	}
 	s.provider.WriteAccessResponse(ctx, w, ar, resp)
 	return nil
 }

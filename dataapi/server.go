@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -182,6 +183,12 @@ func (s *Server) routes(g *echo.Group) {
 	s.get(g, "/accounts/:accountId/statements/:statementId", s.handleGetStatement, statements...)
 	s.get(g, "/accounts/:accountId/exports", s.handleExport, statements...)
 	s.get(g, "/accounts/:accountId/contact", s.handleGetAccountContact, scoped(store.ScopeFDXCustomerContact)...)
+
+	// The FDX Consent API: any token of the consent's own client, no data scope.
+	s.get(g, "/consents/:consentId", s.handleGetConsent, s.authenticate)
+	g.PUT("/consents/:consentId/revocation", s.handleRevokeConsent, s.authenticate)
+	g.Match(slices.DeleteFunc(append([]string{http.MethodGet}, otherMethods...), func(m string) bool { return m == http.MethodPut }),
+		"/consents/:consentId/revocation", func(echo.Context) error { return errPutOnly() })
 }
 
 // accountScopes open the account descriptors; balanceScopes their balances
