@@ -73,7 +73,7 @@ is in README.md ("Configuration").`,
 
 	root.AddCommand(a.serveCommand(), a.migrateCommand(), a.demoCommand(), a.versionCommand())
 	root.AddCommand(a.clientsCommand(), a.keysCommand(), a.importCommand(), a.businessCommand())
-	root.AddCommand(a.healthcheckCommand(), a.backupCommand())
+	root.AddCommand(a.healthcheckCommand(), a.backupCommand(), a.outboxCommand())
 	return root
 }
 
