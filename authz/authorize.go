@@ -23,7 +23,7 @@ import (
 func (s *Server) handleAuthorize(c echo.Context) error {
 	ctx := c.Request().Context()
 	r := c.Request()
-	w := s.issWriter(c.Response())
+	w := s.issWriter(c)
 
 	if err := r.ParseForm(); err != nil {
 		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), fosite.ErrInvalidRequest.WithHint("The request could not be parsed."))
@@ -166,7 +166,7 @@ var errFlow = fosite.ErrInvalidRequest.WithHint("The sign-in session is unknown,
 // the client with a code (or access_denied), always with iss (RFC 9207).
 func (s *Server) handleResume(c echo.Context) error {
 	ctx := c.Request().Context()
-	w := s.issWriter(c.Response())
+	w := s.issWriter(c)
 	id := c.QueryParam("login_challenge")
 	verifier := c.QueryParam("login_verifier")
 	if id == "" || verifier == "" {
@@ -402,6 +402,12 @@ func (s *Server) writeAuthorizeError(ctx context.Context, w http.ResponseWriter,
 		return
 	}
 	s.logOAuthError(ctx, pathAuthorize, err)
+	if iw, ok := w.(*issResponseWriter); ok && s.cfg.ErrorPage != nil && (ar == nil || !ar.IsRedirectURIValid()) {
+		// fosite would answer the customer's browser with JSON.
+		rfc := fosite.ErrorToRFC6749Error(err)
+		s.cfg.ErrorPage(iw.ResponseWriter, iw.req, rfc.CodeField, rfc.ErrorField)
+		return
+	}
 	s.provider.WriteAuthorizeError(ctx, w, ar, err)
 }
 
@@ -411,10 +417,11 @@ func (s *Server) writeAuthorizeError(ctx context.Context, w http.ResponseWriter,
 type issResponseWriter struct {
 	http.ResponseWriter
 	iss string
+	req *http.Request // for the language of an error page
 }
 
-func (s *Server) issWriter(w http.ResponseWriter) *issResponseWriter {
-	return &issResponseWriter{ResponseWriter: w, iss: s.cfg.Issuer}
+func (s *Server) issWriter(c echo.Context) *issResponseWriter {
+	return &issResponseWriter{ResponseWriter: c.Response(), iss: s.cfg.Issuer, req: c.Request()}
 }
 
 func (w *issResponseWriter) WriteHeader(code int) {

@@ -45,6 +45,11 @@ type Config struct {
 	TokenFormat string // "opaque" (default) or "jwt" (RFC 9068)
 	RequirePAR  bool   // every client must use PAR
 	LoginURL    string // default Issuer + "/login"
+	// ErrorPage shows the customer an authorization error that cannot go
+	// back to the client (unknown client, unregistered redirect URI, used
+	// request_uri): the bank's page, in the user's language, with the
+	// OAuth error code. nil: fosite's JSON.
+	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, code string)
 
 	// DPoP configures sender-constrained tokens (RFC 9449).
 	DPoP DPoPConfig

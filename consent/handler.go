@@ -90,6 +90,7 @@ type Handler struct {
 	log       *slog.Logger
 	now       func() time.Time
 	pages     map[string]*template.Template
+	pageEcho  *echo.Echo // contexts for pages rendered outside the router (AuthorizeErrorPage)
 	css       []byte
 	secure    bool
 	issuer    string // scheme://host[:port] of the issuer, for form-action
@@ -138,16 +139,17 @@ func New(cfg Config) (*Handler, error) {
 		return nil, errors.New("consent: sign-in rate limits must not be negative")
 	}
 	h := &Handler{
-		cfg:     cfg,
-		store:   cfg.Store,
-		log:     cfg.Logger,
-		now:     cfg.Now,
-		pages:   map[string]*template.Template{},
-		secure:  u.Scheme == "https",
-		issuer:  u.Scheme + "://" + u.Host,
-		cop:     http.NewCrossOriginProtection(),
-		verify:  store.VerifySecretContext,
-		lockout: store.Lockout{MaxFailures: cfg.MaxFailedAttempts, Duration: cfg.LockoutDuration, Window: cfg.FailureWindow},
+		cfg:      cfg,
+		store:    cfg.Store,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		pages:    map[string]*template.Template{},
+		pageEcho: echo.New(),
+		secure:   u.Scheme == "https",
+		issuer:   u.Scheme + "://" + u.Host,
+		cop:      http.NewCrossOriginProtection(),
+		verify:   store.VerifySecretContext,
+		lockout:  store.Lockout{MaxFailures: cfg.MaxFailedAttempts, Duration: cfg.LockoutDuration, Window: cfg.FailureWindow},
 
 		perAddress: newKeyedLimiter(cfg.RateLimitPerAddress, cfg.Now),
 		perLoginID: newKeyedLimiter(cfg.RateLimitPerLoginID, cfg.Now),
@@ -319,6 +321,7 @@ const unavailableRetryAfter = "5"
 type errorPage struct {
 	base
 	Body      string
+	Code      string // an OAuth error code, for the application's support
 	Reference string
 }
 

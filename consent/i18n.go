@@ -190,6 +190,9 @@ var messagesEN = map[string]string{
 	"not_found_title":  "Page not found",
 	"not_found_body":   "This page does not exist.",
 	"bad_request_body": "The request could not be understood. Go back and try again.",
+
+	"authorize_error_body": "The application asked for something the bank cannot accept, so you cannot go on from here. Go back to the application and try again; if this happens again, contact the application's support and give them the error code below.",
+	"error_code":           "Error code: %s",
 }
 
 var messagesFR = map[string]string{
@@ -295,4 +298,7 @@ var messagesFR = map[string]string{
 	"not_found_title":  "Page introuvable",
 	"not_found_body":   "Cette page n'existe pas.",
 	"bad_request_body": "La demande n'a pas pu être comprise. Revenez en arrière et réessayez.",
+
+	"authorize_error_body": "L'application a fait une demande que la banque ne peut pas accepter : vous ne pouvez pas continuer d'ici. Retournez à l'application et réessayez; si cela se reproduit, communiquez avec le soutien de l'application en lui donnant le code d'erreur ci-dessous.",
+	"error_code":           "Code d'erreur : %s",
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,6 +30,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 	}
 	tokenSecret := []byte(cfg.Secrets.TokenSecret)
 
+	var pages *consent.Handler // built below; shows authz's unredirectable errors
 	as, err := authz.New(ctx, authz.Config{
 		Store:                 d.Store,
 		Issuer:                cfg.Issuer,
@@ -45,13 +47,16 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		TokenFormat:           cfg.OAuth.TokenFormat,
 		RequirePAR:            cfg.OAuth.RequirePAR,
 		Metrics:               d.Metrics,
+		ErrorPage: func(w http.ResponseWriter, r *http.Request, status int, code string) {
+			pages.AuthorizeErrorPage(w, r, status, code)
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("authz: %w", err)
 	}
 	as.Mount(e)
 
-	pages, err := consent.New(consent.Config{
+	pages, err = consent.New(consent.Config{
 		Store:             d.Store,
 		Issuer:            cfg.Issuer,
 		Logger:            d.Logger,
