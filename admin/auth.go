@@ -56,18 +56,33 @@ func operatorFrom(c echo.Context) operator {
 func (s *Server) bearer(c echo.Context, realm string) (store.Grant, error) {
 	h := c.Request().Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
-	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return store.Grant{}, unauthorized("an access token is required (Authorization: Bearer …)", fmt.Sprintf("Bearer realm=%q", realm))
+	if h == "" || !ok || !(strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "DPoP")) || strings.TrimSpace(token) == "" {
+		return store.Grant{}, unauthorized("an access token is required (Authorization: Bearer …, or DPoP … with a DPoP proof)",
+			fmt.Sprintf("Bearer realm=%q, %s", realm, dpopAlgs))
 	}
-	g, err := s.verifier.Verify(c.Request().Context(), strings.TrimSpace(token))
+	g, err := s.verifier.VerifyRequest(c.Request())
 	if errors.Is(err, store.ErrUnavailable) {
 		return store.Grant{}, fmt.Errorf("admin: verify token: %w", err)
 	} else if err != nil {
-		return store.Grant{}, unauthorized("the access token is invalid or expired",
-			fmt.Sprintf(`Bearer realm=%q, error="invalid_token", error_description="the access token is invalid or expired"`, realm))
+		p := unauthorized("the access token is invalid or expired",
+			fmt.Sprintf(`Bearer realm=%q, error="invalid_token", error_description="the access token is invalid or expired", %s`, realm, dpopAlgs))
+		// A DPoP proof's refusal is on the DPoP scheme (RFC 9449 §7.1).
+		var ch interface{ Challenge(realm string) string }
+		if errors.As(err, &ch) {
+			p.wwwAuthenticate = ch.Challenge(realm)
+		}
+		var n interface{ DPoPNonce() string }
+		if errors.As(err, &n) && n.DPoPNonce() != "" {
+			c.Response().Header().Set("DPoP-Nonce", n.DPoPNonce())
+		}
+		return store.Grant{}, p
 	}
 	return g, nil
 }
+
+// dpopAlgs is the DPoP challenge beside Bearer's while bearer tokens are
+// accepted (RFC 9449 §7.1): authz's proof algorithms.
+const dpopAlgs = `DPoP algs="ES256 PS256 EdDSA"`
 
 func insufficientScope(realm, scope, detail string) *Problem {
 	p := forbidden("insufficient-scope", detail)

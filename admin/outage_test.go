@@ -1,7 +1,6 @@
 package admin_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -46,11 +45,11 @@ type storeVerifier struct {
 	next admin.TokenVerifier
 }
 
-func (v storeVerifier) Verify(ctx context.Context, token string) (store.Grant, error) {
-	if _, _, err := v.st.GetTokenGrant(ctx, store.TokenAccess, store.HashToken(token)); err != nil && !errors.Is(err, store.ErrNotFound) {
+func (v storeVerifier) VerifyRequest(r *http.Request) (store.Grant, error) {
+	if _, _, err := v.st.GetTokenGrant(r.Context(), store.TokenAccess, store.HashToken(requestToken(r))); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return store.Grant{}, err
 	}
-	return v.next.Verify(ctx, token)
+	return v.next.VerifyRequest(r)
 }
 
 // TestOutageIsNotABadToken: when the token cannot be verified because the

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,10 +15,14 @@ import (
 	"github.com/bankfeed/bankfeed/store"
 )
 
-// TokenVerifier checks a bearer access token (authz.Server satisfies it).
-// Any error means the token is not valid now.
+// TokenVerifier checks the access token of a request's Authorization
+// header (Bearer or DPoP) and its sender constraint (the DPoP proof of a
+// bound token); authz.Server satisfies it. Any error but the store's
+// ErrUnavailable means the token is not valid now; one with a
+// Challenge(realm) method carries the WWW-Authenticate to send, one with
+// DPoPNonce() the DPoP-Nonce (authz.ResourceError).
 type TokenVerifier interface {
-	Verify(ctx context.Context, token string) (store.Grant, error)
+	VerifyRequest(r *http.Request) (store.Grant, error)
 }
 
 // Config is what the Server needs.

@@ -78,6 +78,17 @@ type OAuth struct {
 	TokenFormat string `yaml:"token_format" env:"OAUTH_TOKEN_FORMAT"`
 	// RequirePAR makes pushed authorization requests mandatory for every client.
 	RequirePAR bool `yaml:"require_par" env:"OAUTH_REQUIRE_PAR"`
+	// DPoP configures sender-constrained tokens (RFC 9449).
+	DPoP DPoP `yaml:"dpop"`
+}
+
+// DPoP configures the checking of DPoP proofs.
+type DPoP struct {
+	// IATWindow is how old a proof may be (its iat); proofs more than 10 s
+	// in the future are refused too.
+	IATWindow time.Duration `yaml:"iat_window" env:"OAUTH_DPOP_IAT_WINDOW"`
+	// NonceRequired makes every proof carry a server nonce (DPoP-Nonce).
+	NonceRequired bool `yaml:"nonce_required" env:"OAUTH_DPOP_NONCE_REQUIRED"`
 }
 
 // SignIn configures the bank's sign-in pages.
@@ -187,6 +198,7 @@ func Default() Config {
 			PARLifespan:           90 * time.Second,
 			RefreshGracePeriod:    30 * time.Second,
 			TokenFormat:           TokenFormatOpaque,
+			DPoP:                  DPoP{IATWindow: 60 * time.Second},
 		},
 		SignIn: SignIn{
 			MaxFailedAttempts: 5,

@@ -79,6 +79,7 @@ func (c Config) Validate() error {
 	between("OAUTH_PAR_LIFESPAN", o.PARLifespan, 10*time.Second, 599*time.Second)
 	between("OAUTH_REFRESH_GRACE_PERIOD", o.RefreshGracePeriod, 0, 5*time.Minute)
 	check(o.ConsentLifespan < 0, "%sOAUTH_CONSENT_LIFESPAN: must not be negative (0 keeps a consent until revoked)", EnvPrefix)
+	between("OAUTH_DPOP_IAT_WINDOW", o.DPoP.IATWindow, 5*time.Second, 5*time.Minute)
 	check(o.TokenFormat != TokenFormatOpaque && o.TokenFormat != TokenFormatJWT,
 		"%sOAUTH_TOKEN_FORMAT: %q is not opaque or jwt", EnvPrefix, o.TokenFormat)
 

@@ -137,15 +137,14 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return errTokenInQuery()
 		}
 		c.Set(queryKey, q)
-		token, err := bearerToken(r.Header)
-		if err != nil {
+		if _, err := bearerToken(r.Header); err != nil {
 			return err
 		}
 		accountID := c.Param("accountId")
 		if !validID(accountID) {
 			accountID = "" // answered 404 by the handler, like any account it cannot see
 		}
-		grant, access, err := s.verify(ctx, token, accountID)
+		grant, access, err := s.verify(r, accountID)
 		if err != nil {
 			// An outage is never a bad token (issue 11, finding 3): it
 			// becomes the 503 problem whatever IsInvalidToken says.
@@ -153,7 +152,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				return fmt.Errorf("dataapi: verify token: %w", err)
 			}
 			s.log.DebugContext(ctx, "dataapi: token refused", slog.Any("err", err))
-			return errInvalidToken("the access token is invalid, expired or revoked")
+			return refusedToken(c, err)
 		}
 		now := s.now()
 		if !grant.ExpiresAt.IsZero() && !now.Before(grant.ExpiresAt) {
@@ -178,20 +177,39 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// refusedToken is the 401 of a token the verifier refused: with its
+// challenge and DPoP-Nonce when it tells them (a DPoP proof's error is
+// on the DPoP scheme, RFC 9449 §7.1).
+func refusedToken(c echo.Context, err error) *Problem {
+	p := errInvalidToken("the access token is invalid, expired or revoked")
+	var ch interface{ Challenge(realm string) string }
+	if errors.As(err, &ch) {
+		p.wwwAuthenticate = ch.Challenge("fdx")
+	}
+	var n interface{ DPoPNonce() string }
+	if errors.As(err, &n) && n.DPoPNonce() != "" {
+		c.Response().Header().Set("DPoP-Nonce", n.DPoPNonce())
+	}
+	return p
+}
+
+// bearerToken checks the Authorization header's form: one header, the
+// Bearer or DPoP scheme (RFC 9449 §7.1), a b64token.
 func bearerToken(h http.Header) (string, error) {
 	vals := h.Values("Authorization")
 	if len(vals) == 0 {
-		return "", errUnauthenticated("send the access token as Authorization: Bearer <token>")
+		return "", errUnauthenticated("send the access token as Authorization: Bearer <token> (or DPoP <token> with a DPoP proof)")
 	}
 	if len(vals) > 1 {
 		return "", errInvalidToken("more than one Authorization header")
 	}
 	scheme, token, ok := strings.Cut(vals[0], " ")
-	if !ok && strings.EqualFold(scheme, "Bearer") {
-		return "", errInvalidToken("the access token is missing after Bearer")
+	known := strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "DPoP")
+	if !ok && known {
+		return "", errInvalidToken("the access token is missing after " + scheme)
 	}
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", errUnauthenticated("only the Bearer authorization scheme is accepted")
+	if !ok || !known {
+		return "", errUnauthenticated("only the Bearer and DPoP authorization schemes are accepted")
 	}
 	token = strings.TrimSpace(token)
 	if token == "" || len(token) > maxTokenLength || !isB64Token(token) {
@@ -211,12 +229,12 @@ func isB64Token(s string) bool {
 	return true
 }
 
-// verify checks the bearer token, reading its record in the same
-// statement as the records the grant is judged on (store.AccessStore's
-// ReadTokenAccess), returned as access.
-func (s *Server) verify(ctx context.Context, token, accountID string) (store.Grant, store.Access, error) {
+// verify checks the request's token (and DPoP proof), reading its record
+// in the same statement as the records the grant is judged on
+// (store.AccessStore's ReadTokenAccess), returned as access.
+func (s *Server) verify(r *http.Request, accountID string) (store.Grant, store.Access, error) {
 	var access store.Access
-	g, err := s.verifier.VerifyWith(ctx, token, func(ctx context.Context, sig string) (store.TokenRecord, error) {
+	g, err := s.verifier.VerifyRequestWith(r, func(ctx context.Context, sig string) (store.TokenRecord, error) {
 		rec, a, err := s.store.ReadTokenAccess(ctx, sig, accountID)
 		access = a
 		return rec, err

@@ -2,6 +2,7 @@ package dataapi
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -12,6 +13,6 @@ type nilStore struct{ store.Store }
 
 type nilVerifier struct{}
 
-func (nilVerifier) VerifyWith(context.Context, string, func(context.Context, string) (store.TokenRecord, error)) (store.Grant, error) {
+func (nilVerifier) VerifyRequestWith(*http.Request, func(context.Context, string) (store.TokenRecord, error)) (store.Grant, error) {
 	return store.Grant{}, nil
 }

@@ -77,20 +77,20 @@ func newProblem(status int, slug, title, code, detail string) *Problem {
 
 func errUnauthenticated(detail string) *Problem {
 	p := newProblem(http.StatusUnauthorized, "unauthenticated", "Authentication required", codeAuthFailed, detail)
-	p.wwwAuthenticate = `Bearer realm="fdx"`
+	p.wwwAuthenticate = `Bearer realm="fdx", DPoP algs="ES256 PS256 EdDSA"`
 	return p
 }
 
 func errInvalidToken(detail string) *Problem {
 	p := newProblem(http.StatusUnauthorized, "invalid-token", "Invalid token", codeAuthFailed, detail)
-	p.wwwAuthenticate = `Bearer realm="fdx", error="invalid_token", error_description="the access token is invalid, expired or revoked"`
+	p.wwwAuthenticate = `Bearer realm="fdx", error="invalid_token", error_description="the access token is invalid, expired or revoked", DPoP algs="ES256 PS256 EdDSA"`
 	return p
 }
 
 func errTokenInQuery() *Problem {
 	p := newProblem(http.StatusUnauthorized, "token-in-query", "Token not accepted in the query", codeAuthFailed,
 		"send the access token in the Authorization header (Bearer), never in the URL")
-	p.wwwAuthenticate = `Bearer realm="fdx", error="invalid_request", error_description="access tokens are accepted only in the Authorization header"`
+	p.wwwAuthenticate = `Bearer realm="fdx", error="invalid_request", error_description="access tokens are accepted only in the Authorization header", DPoP algs="ES256 PS256 EdDSA"`
 	return p
 }
 

@@ -23,14 +23,20 @@ import (
 const BasePath = "/fdx/v6"
 
 // TokenVerifier checks a bearer access token and returns the grant it
-// stands for; authz.Server satisfies it. VerifyWith leaves the read of the
+// stands for; authz.Server satisfies it. VerifyRequestWith leaves the read of the
 // token record, by its signature, to the API, which reads it in the same
 // statement as the records it re-checks (store.AccessStore's
 // ReadTokenAccess); read returns store.ErrNotFound for an unknown
 // signature. Which errors mean "bad token" (401) is told by
 // Config.IsInvalidToken.
+//
+// VerifyRequestWith checks the request's access token (Authorization:
+// Bearer or DPoP) and its sender constraint (the DPoP proof of a bound
+// token), leaving the read of the token record to the API. An error with
+// a Challenge(realm) method carries the WWW-Authenticate to send, one with
+// DPoPNonce() the DPoP-Nonce (authz.ResourceError).
 type TokenVerifier interface {
-	VerifyWith(ctx context.Context, token string, read func(ctx context.Context, signature string) (store.TokenRecord, error)) (store.Grant, error)
+	VerifyRequestWith(r *http.Request, read func(ctx context.Context, signature string) (store.TokenRecord, error)) (store.Grant, error)
 }
 
 // Config holds the Server's dependencies; zero values have the documented

@@ -106,6 +106,7 @@ skip the consent screen. Vendors are never first-party.`,
 	f.StringVar(&spec.SigningAlg, "signing-alg", "", "with --jwks-uri: assertion algorithm, ES256 (default) or PS256")
 	f.BoolVar(&spec.RequirePAR, "require-par", false, "require pushed authorization requests (RFC 9126)")
 	f.BoolVar(&spec.NativeApp, "native", false, "an app installed on the user's machine: its http://127.0.0.1 or [::1] redirect URIs match on any port (RFC 8252 §7.3); others match exactly")
+	f.BoolVar(&spec.DPoPBoundAccessTokens, "dpop", false, "every token must be DPoP-bound: token requests without a DPoP proof are refused (RFC 9449)")
 	f.BoolVar(&spec.FirstParty, "first-party", false, "one of the bank's own systems (client_credentials, admin and operator scopes, no consent screen)")
 	f.StringVar(&spec.LogoURI, "logo-uri", "", "https URL of the logo shown on the consent page")
 	f.StringVar(&spec.PolicyURI, "policy-uri", "", "https URL of the vendor's privacy policy")
@@ -227,7 +228,7 @@ func (a *app) clientsUpdateCommand() *cobra.Command {
 		name, jwksFile, jwksURI, signingAlg string
 		logoURI, policyURI, tosURI          string
 		redirectURIs                        []string
-		requirePAR                          bool
+		requirePAR, dpop                    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "update CLIENT_ID",
@@ -240,6 +241,7 @@ stdout (never its secret). Fields not given stay as they are.
                      http://127.0.0.1:PORT and http://[::1]:PORT, no fragment).
   --logo-uri ""      (and --policy-uri, --tos-uri) removes the page.
   --require-par=false stops requiring pushed authorization requests.
+  --dpop=false       stops requiring DPoP-bound tokens.
   --jwks-file F, --jwks-uri U, --signing-alg A
                      replace a private_key_jwt client's keys: one of
                      --jwks-file and --jwks-uri. A client that authenticates
@@ -277,6 +279,9 @@ with the names of the fields changed.`,
 			if f.Changed("require-par") {
 				u.RequirePAR = &requirePAR
 			}
+			if f.Changed("dpop") {
+				u.DPoPBoundAccessTokens = &dpop
+			}
 			if f.Changed("jwks-file") {
 				b, err := os.ReadFile(jwksFile)
 				if err != nil {
@@ -310,6 +315,7 @@ with the names of the fields changed.`,
 	f.StringVar(&jwksURI, "jwks-uri", "", "private_key_jwt: https URL of the client's JWKS")
 	f.StringVar(&signingAlg, "signing-alg", "", "private_key_jwt: assertion algorithm, ES256 or PS256 (must match the keys)")
 	f.BoolVar(&requirePAR, "require-par", false, "require pushed authorization requests (RFC 9126); --require-par=false to stop")
+	f.BoolVar(&dpop, "dpop", false, "every token must be DPoP-bound (RFC 9449); --dpop=false to stop")
 	f.StringVar(&logoURI, "logo-uri", "", `https URL of the logo shown on the consent page ("" removes it)`)
 	f.StringVar(&policyURI, "policy-uri", "", `https URL of the vendor's privacy policy ("" removes it)`)
 	f.StringVar(&tosURI, "tos-uri", "", `https URL of the vendor's terms of service ("" removes it)`)
@@ -318,7 +324,7 @@ with the names of the fields changed.`,
 
 // clientUpdateFlags are the flags of clients update, each a field to change.
 var clientUpdateFlags = []string{"name", "redirect-uri", "logo-uri", "policy-uri", "tos-uri",
-	"jwks-file", "jwks-uri", "signing-alg", "require-par"}
+	"jwks-file", "jwks-uri", "signing-alg", "require-par", "dpop"}
 
 func (a *app) clientsRotateSecretCommand() *cobra.Command {
 	var keepOld time.Duration
@@ -421,6 +427,7 @@ type clientJSON struct {
 	JWKSURI                     string          `json:"jwksUri,omitempty"`
 	JWKS                        json.RawMessage `json:"jwks,omitempty"` // public keys only (authz refuses private ones)
 	RequirePAR                  bool            `json:"requirePar"`
+	DPoPBoundAccessTokens       bool            `json:"dpopBoundAccessTokens"`
 	FirstParty                  bool            `json:"firstParty"`
 	NativeApp                   bool            `json:"nativeApp"`
 	LogoURI                     string          `json:"logoUri,omitempty"`
@@ -449,6 +456,7 @@ func toClientJSON(c store.Client) clientJSON {
 		TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg,
 		JWKSURI:                     c.JWKSURI,
 		RequirePAR:                  c.RequirePAR,
+		DPoPBoundAccessTokens:       c.DPoPBoundAccessTokens,
 		FirstParty:                  c.FirstParty,
 		NativeApp:                   c.NativeApp,
 		LogoURI:                     c.LogoURI,

@@ -220,7 +220,9 @@ func serve(ctx context.Context, o options, out io.Writer) (*http.Server, []strin
 // user, consent, role and group).
 type verifier struct{ grants map[string]store.Grant }
 
-func (v *verifier) VerifyWith(ctx context.Context, token string, read func(context.Context, string) (store.TokenRecord, error)) (store.Grant, error) {
+func (v *verifier) VerifyRequestWith(r *http.Request, read func(context.Context, string) (store.TokenRecord, error)) (store.Grant, error) {
+	ctx := r.Context()
+	_, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	g, ok := v.grants[token]
 	if !ok {
 		return store.Grant{}, errors.New("unknown token")
