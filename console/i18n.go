@@ -103,7 +103,7 @@ var messagesEN = map[string]string{
 
 var messagesFR = map[string]string{
 	"bank": "Services bancaires en ligne pour entreprises", "console": "Administration de l'entreprise", "other_lang": "English",
-	"menu": "Administration", "signed_in_as": "Connecté en tant que %s", "sign_out": "Se déconnecter",
+	"menu": "Administration", "signed_in_as": "Connecté en tant que %s", "sign_out": "Fermer la session",
 	"welcome": "Choisissez ce que vous administrez.",
 	"users":   "Utilisateurs", "job_roles": "Rôles", "account_groups": "Groupes de comptes", "approvals": "Approbations",
 	"notifications": "Notifications", "connections": "Applications connectées", "audit_log": "Journal d'audit",

@@ -107,26 +107,9 @@ func consoleArticle(t *testing.T, lang string) {
 		"fr": {"submitted": "Soumis et en attente d'approbation", "approved": "Approuvé : le changement est appliqué.",
 			"removes": "retire %s du groupe de comptes Books"},
 	}[lang]
-	opsID, opsSecret := b.client(authz.ClientSpec{Name: "Core banking feed", FirstParty: true})
 	vendorID, vendorSecret := b.client(authz.ClientSpec{Name: "Ledgerly", RedirectURIs: []string{"http://127.0.0.1:9999/callback"}})
-	opTok, err := (&clientcredentials.Config{ClientID: opsID, ClientSecret: opsSecret, TokenURL: b.URL + "/oauth2/token", Scopes: []string{"operator"}}).Token(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	op := opTok.AccessToken
-	bg := b.api(op, http.MethodPost, "/ops/v1/business-groups", map[string]any{"id": "bg_maple", "name": "Maple Leaf Manufacturing"}, http.StatusCreated)["id"].(string)
-	le := b.api(op, http.MethodPost, "/ops/v1/legal-entities", map[string]any{"businessGroupId": bg, "name": "Maple Ops"}, http.StatusCreated)["id"].(string)
-	var accts []string
-	for i, nick := range []string{"Exploitation", "Exploitation Nord"} {
-		accts = append(accts, b.api(op, http.MethodPost, "/ops/v1/accounts", map[string]any{"legalEntityId": le, "nickname": nick,
-			"number": fmt.Sprintf("00012-003-10087%02d", 85+i), "type": "CHECKING", "currency": "CAD", "openedOn": "2026-01-05"}, http.StatusCreated)["id"].(string))
-	}
-	temps := map[string]string{}
-	for _, login := range []string{"admin-a", "admin-b"} {
-		added := b.api(op, http.MethodPost, "/ops/v1/business-groups/"+bg+"/administrators",
-			map[string]any{"loginId": login, "displayName": login}, http.StatusCreated)
-		temps[login] = added["temporaryPassword"].(string)
-	}
+	mp := onboardMaple(t, b)
+	bg, le, accts, temps := mp.bg, mp.le, mp.accts, mp.temps
 	A := b.consoleSignIn("admin-a", temps["admin-a"], "Harbour-Lights-2026", lang)
 	B := b.consoleSignIn("admin-b", temps["admin-b"], "Maple-Syrup-Ledger-77", lang)
 	approveAll := func() {
@@ -216,4 +199,37 @@ func consoleArticle(t *testing.T, lang string) {
 	approveAll()
 	b.api(tok.AccessToken, http.MethodGet, "/fdx/v6/accounts/"+accts[0], nil, http.StatusNotFound)
 	b.api(tok.AccessToken, http.MethodGet, "/fdx/v6/accounts/"+accts[1], nil, http.StatusOK)
+}
+
+// maple is a business the operator onboarded through /ops/v1: one legal
+// entity, the accounts "Exploitation" and "Exploitation Nord", and two
+// administrators awaiting first sign-in.
+type maple struct {
+	bg, le string
+	accts  []string
+	temps  map[string]string // administrator's login → temporary password
+}
+
+func onboardMaple(t *testing.T, b *bank) maple {
+	t.Helper()
+	ctx := t.Context()
+	opsID, opsSecret := b.client(authz.ClientSpec{Name: "Core banking feed", FirstParty: true})
+	opTok, err := (&clientcredentials.Config{ClientID: opsID, ClientSecret: opsSecret, TokenURL: b.URL + "/oauth2/token", Scopes: []string{"operator"}}).Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := opTok.AccessToken
+	m := maple{temps: map[string]string{}}
+	m.bg = b.api(op, http.MethodPost, "/ops/v1/business-groups", map[string]any{"id": "bg_maple", "name": "Maple Leaf Manufacturing"}, http.StatusCreated)["id"].(string)
+	m.le = b.api(op, http.MethodPost, "/ops/v1/legal-entities", map[string]any{"businessGroupId": m.bg, "name": "Maple Ops"}, http.StatusCreated)["id"].(string)
+	for i, nick := range []string{"Exploitation", "Exploitation Nord"} {
+		m.accts = append(m.accts, b.api(op, http.MethodPost, "/ops/v1/accounts", map[string]any{"legalEntityId": m.le, "nickname": nick,
+			"number": fmt.Sprintf("00012-003-10087%02d", 85+i), "type": "CHECKING", "currency": "CAD", "openedOn": "2026-01-05"}, http.StatusCreated)["id"].(string))
+	}
+	for _, login := range []string{"admin-a", "admin-b"} {
+		added := b.api(op, http.MethodPost, "/ops/v1/business-groups/"+m.bg+"/administrators",
+			map[string]any{"loginId": login, "displayName": login}, http.StatusCreated)
+		m.temps[login] = added["temporaryPassword"].(string)
+	}
+	return m
 }
