@@ -66,10 +66,17 @@ func (s *Server) handleAuthorize(c echo.Context) error {
 		return nil
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Location", s.cfg.LoginURL+"?login_challenge="+url.QueryEscape(flow.ID))
+	login := url.Values{"login_challenge": {flow.ID}}
+	if ui := ar.GetRequestForm().Get("ui_locales"); ui != "" && len(ui) <= maxUILocales {
+		login.Set("ui_locales", ui) // the pages' language (OIDC Core §3.1.2.1)
+	}
+	w.Header().Set("Location", s.cfg.LoginURL+"?"+login.Encode())
 	w.WriteHeader(http.StatusSeeOther)
 	return nil
 }
+
+// maxUILocales bounds the ui_locales passed on to the sign-in page.
+const maxUILocales = 200
 
 // allowMissingState accepts a request without state: FAPI 2.0 and certified
 // clients rely on PKCE and omit it, but fosite insists on ≥ 8 characters.

@@ -50,6 +50,7 @@ func (s *Server) buildDiscovery() (oidc, as []byte, err error) {
 		"claims_supported":                                         []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "at_hash", "name", "preferred_username"},
 		"acr_values_supported":                                     []string{acrPassword},
 		"claims_parameter_supported":                               false,
+		"ui_locales_supported":                                     []string{"en", "fr"},
 		"request_parameter_supported":                              false,
 		"request_uri_parameter_supported":                          false,
 		"userinfo_signing_alg_values_supported":                    []string{"none"},

@@ -75,16 +75,35 @@ func negotiate(header string) string {
 	return cs[0].lang
 }
 
-// languageOf is the page language: ?lang=, else the language cookie, else
-// Accept-Language.
+// languageOf is the page language: ?lang= (the user's switch), else the
+// application's ui_locales (OIDC Core §3.1.2.1, passed on by authz), else
+// the language cookie, else Accept-Language. Either query parameter is
+// remembered in the cookie, so the pages after the first follow it.
 func languageOf(r *http.Request) (lang string, fromQuery bool) {
-	if l := r.URL.Query().Get("lang"); l == langEN || l == langFR {
+	q := r.URL.Query()
+	if l := q.Get("lang"); l == langEN || l == langFR {
+		return l, true
+	}
+	if l := fromUILocales(q.Get("ui_locales")); l != "" {
 		return l, true
 	}
 	if c, err := r.Cookie(langCookie); err == nil && (c.Value == langEN || c.Value == langFR) {
 		return c.Value, false
 	}
 	return negotiate(r.Header.Get("Accept-Language")), false
+}
+
+// fromUILocales is the first language of a ui_locales list (BCP 47 tags,
+// space-separated, in order of preference) the pages speak: fr-CA is
+// French; "" if none.
+func fromUILocales(list string) string {
+	for _, tag := range strings.Fields(list) {
+		primary, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		if primary == langEN || primary == langFR {
+			return primary
+		}
+	}
+	return ""
 }
 
 var messagesEN = map[string]string{
