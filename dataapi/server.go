@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/dataapi/export"
+	"github.com/bankfeed/bankfeed/internal/apidocs"
 	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -169,6 +170,8 @@ func (s *Server) Mount(e *echo.Echo) {
 // routes is the API's table of contents.
 func (s *Server) routes(g *echo.Group) {
 	s.get(g, "/openapi.json", s.handleOpenAPI) // public: no token
+	s.get(g, "/docs", s.handleDocs)            // the reference page, public
+	s.get(g, "/docs/"+apidocs.ScriptName, s.handleDocsScript)
 
 	// Each route needs one of its scopes, ours or FDX's (issue 13 §2).
 	scoped := func(scopes ...string) []echo.MiddlewareFunc {
