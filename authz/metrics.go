@@ -30,7 +30,9 @@ func noteOAuthError(ctx context.Context, code string) {
 // 503 is answered without going through logOAuthError).
 func (s *Server) countToken(c echo.Context, o *tokenOutcome) {
 	m := s.cfg.Metrics
-	if m == nil {
+	if m == nil || clientGone(c.Request().Context()) {
+		// A client gone was never answered: not a token issued or refused
+		// (the HTTP metrics count it as 499).
 		return
 	}
 	grantType := c.Request().PostForm.Get("grant_type") // parsed by fosite; bounded by metrics

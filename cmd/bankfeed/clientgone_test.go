@@ -20,7 +20,8 @@ import (
 
 // TestClientGoneIsNotAServerError: a client that disconnects while its
 // token request waits for the database is logged as gone (status 499, not
-// at ERROR) and counted as 499, not as a 5xx (issue 15). The request is
+// at ERROR) and counted as 499, not as a 5xx nor as a token endpoint
+// server_error (issue 15). The request is
 // cancelled mid-flight for certain: it says Expect: 100-continue, so the
 // server's "100 Continue" proves its handler is reading the body; the
 // database's write lock, held by the test, keeps the token from being
@@ -115,6 +116,16 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 	after, _ := scrape(t, "http://"+maddr)
 	if got := delta(before, after, "bankfeed_http_requests_total", labels("route", "/oauth2/token", "method", "POST", "code", "499")); got != 1 {
 		t.Errorf("token requests counted as 499: %v, want 1", got)
+	}
+	// Nor a token endpoint failure of any kind: it was never answered.
+	for _, m := range after["bankfeed_oauth_token_errors_total"].GetMetric() {
+		l := map[string]string{}
+		for _, p := range m.GetLabel() {
+			l[p.GetName()] = p.GetValue()
+		}
+		if got := delta(before, after, "bankfeed_oauth_token_errors_total", l); got != 0 {
+			t.Errorf("token errors %v moved by %v", l, got)
+		}
 	}
 	for _, code := range []string{"500", "503"} {
 		if got := delta(before, after, "bankfeed_http_requests_total", labels("route", "/oauth2/token", "method", "POST", "code", code)); got != 0 {
