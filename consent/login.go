@@ -68,6 +68,7 @@ func (h *Handler) showLogin(c echo.Context, status int, flow store.AuthFlow, use
 	if flow.ID != "" {
 		if cl, err := h.vendor(c.Request().Context(), flow.ClientID); err == nil {
 			p.Vendor = cl.Name
+			h.allowRedirectsTo(c, cl)
 		}
 	}
 	if notice == "" && c.QueryParam("signed_out") == "1" {
@@ -353,6 +354,13 @@ func (h *Handler) showFirst(c echo.Context, status int, s store.BrowserSession, 
 	for _, code := range problems {
 		p.Problems = append(p.Problems, b.L.T(code))
 	}
+	if challenge != "" {
+		if f, err := h.store.GetAuthFlow(c.Request().Context(), challenge); err == nil {
+			if cl, err := h.vendor(c.Request().Context(), f.ClientID); err == nil {
+				h.allowRedirectsTo(c, cl)
+			}
+		}
+	}
 	return h.render(c, status, "first", p)
 }
 
@@ -523,4 +531,12 @@ func (h *Handler) auditRateLimited(c echo.Context, flow store.AuthFlow, which, l
 // hashing is busy: the bound's queue timeout, at least a second.
 func hashRetryAfter() int {
 	return retryAfterSeconds(store.CurrentHashStats().Limits.QueueTimeout)
+}
+
+// allowRedirectsTo lets the page's form lead to cl's redirect origins: a
+// browser (Chromium) applies form-action to the redirects after a post, and
+// a first-party client has no consent page, so signing in goes through
+// resume straight to the client's origin (the consent page does the same).
+func (h *Handler) allowRedirectsTo(c echo.Context, cl store.Client) {
+	c.Response().Header().Set("Content-Security-Policy", h.csp(redirectOrigins(cl)...))
 }
