@@ -355,7 +355,9 @@ func (h *Handler) renderError(c echo.Context, status int, kind errKind, err erro
 		title, body = "busy_title", "unavailable_body"
 	}
 	level := slog.LevelInfo
-	if status >= 500 {
+	// A client gone (net/http cancelled the request when its connection
+	// closed) made the page fail, not the server (issue 15).
+	if status >= 500 && !errors.Is(ctx.Err(), context.Canceled) {
 		level = slog.LevelError
 	}
 	h.log.Log(ctx, level, "consent: error page", "request_id", rid, "status", status, "path", c.Request().URL.Path, "err", err)
