@@ -83,6 +83,10 @@
 // keyset-paged like /admin/v1's. GET /ops/v1/audit is the whole audit log,
 // bank-level events (sign-ins of login IDs nobody holds) included, with
 // /admin/v1/audit's filters and ?businessGroupId= ("" for the bank level).
+// GET /ops/v1/outbox[?status=dead|pending] pages the notification outbox's
+// dead (or pending) deliveries without payloads; POST
+// /ops/v1/outbox/{id}/retry sends a dead one again (attempts back to 0,
+// audited as outbox.delivery_retried).
 //
 // Errors are RFC 9457 application/problem+json written by this package for
 // its own routes (it must not set the shared echo HTTPErrorHandler). Type

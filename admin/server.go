@@ -169,6 +169,8 @@ func (s *Server) routes(a, o *echo.Group) {
 	o.GET("/transactions", s.h(s.handleOpsListTransactions))
 	o.DELETE("/accounts/:id/pending/:externalId", s.h(s.handleOpsRemovePending))
 	o.GET("/audit", s.h(s.handleOpsListAudit))
+	o.GET("/outbox", s.h(s.handleOpsListDeliveries))
+	o.POST("/outbox/:id/retry", s.h(s.handleOpsRetryDelivery))
 	catchAll(o, s.h(s.handleNoRoute))
 }
 

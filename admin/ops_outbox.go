@@ -1,0 +1,90 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// deliveryJSON is an outbox delivery as operators see it. The payload is
+// left out: it is a notification's text and its recipient's address, which
+// an operator deciding on a retry does not need; the webhook secret is never
+// stored with a delivery (each attempt signs at send time).
+type deliveryJSON struct {
+	ID             string     `json:"id"`
+	NotificationID string     `json:"notificationId"`
+	Channel        string     `json:"channel"`
+	Status         string     `json:"status"`
+	Attempts       int        `json:"attempts"`
+	NextAttemptAt  time.Time  `json:"nextAttemptAt"`
+	LastError      string     `json:"lastError,omitempty"`
+	CreatedAt      time.Time  `json:"createdAt"`
+	DeliveredAt    *time.Time `json:"deliveredAt,omitempty"`
+	ClaimedUntil   *time.Time `json:"claimedUntil,omitempty"` // a worker is sending it now
+}
+
+func toDeliveryJSON(d store.Delivery) deliveryJSON {
+	return deliveryJSON{ID: d.ID, NotificationID: d.NotificationID, Channel: string(d.Channel), Status: string(d.Status),
+		Attempts: d.Attempts, NextAttemptAt: d.NextAttemptAt.UTC(), LastError: d.LastError, CreatedAt: d.CreatedAt.UTC(),
+		DeliveredAt: timeOrNil(d.DeliveredAt), ClaimedUntil: timeOrNil(d.ClaimedUntil)}
+}
+
+// handleOpsListDeliveries pages the outbox's dead deliveries (or, with
+// ?status=pending, those still to be sent), by ID. Delivered ones are not
+// listed: they are done, and the expiry sweep deletes them.
+func (s *Server) handleOpsListDeliveries(c echo.Context) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	status := store.DeliveryDead
+	if v := c.QueryParam("status"); v != "" {
+		status = store.DeliveryStatus(strings.ToLower(v))
+		if status != store.DeliveryDead && status != store.DeliveryPending {
+			return badRequest("status must be dead or pending, not %q", v)
+		}
+	}
+	ds, next, err := s.st.ListDeliveriesByStatus(c.Request().Context(), status, p)
+	if err != nil {
+		return fmt.Errorf("admin: list deliveries: %w", err)
+	}
+	return listOf(c, ds, next, toDeliveryJSON)
+}
+
+// handleOpsRetryDelivery sends a dead delivery again: pending at once with
+// its attempts back to 0, so the worker gives it the full retry schedule.
+// Audited as a bank-level event; a delivery that is not dead is a 409.
+func (s *Server) handleOpsRetryDelivery(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := c.Param("id")
+	var out store.Delivery
+	err := s.st.InTx(ctx, func(ctx context.Context) error {
+		before, err := lookup(ctx, "delivery", id, s.st.GetDelivery)
+		if err != nil {
+			return err
+		}
+		if out, err = s.st.RetryDelivery(ctx, id, s.now().UTC()); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return notFound("delivery", id)
+			}
+			return mapStoreConflict(err, "delivery %q is %s; only a dead delivery can be retried", id, before.Status)
+		}
+		type state struct {
+			Status   string `json:"status"`
+			Attempts int    `json:"attempts"`
+		}
+		return s.opsAudit(ctx, operatorFrom(c), "", "outbox.delivery_retried", "delivery", id,
+			state{string(before.Status), before.Attempts}, state{string(out.Status), out.Attempts})
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toDeliveryJSON(out))
+}
