@@ -149,16 +149,16 @@ func enabled(getenv func(string) string) (bool, error) {
 // traces endpoint as given, or the base endpoint with /v1/traces for
 // http/protobuf (as the OTLP specification says).
 func endpointFrom(getenv func(string) string) (protocol, endpoint string, err error) {
-	protocol = strings.TrimSpace(getenv(EnvTracesProtocol))
+	protocol, pname := strings.TrimSpace(getenv(EnvTracesProtocol)), EnvTracesProtocol
 	if protocol == "" {
-		protocol = strings.TrimSpace(getenv(EnvProtocol))
+		protocol, pname = strings.TrimSpace(getenv(EnvProtocol)), EnvProtocol
 	}
 	switch protocol {
 	case "":
 		protocol = "http/protobuf"
 	case "http/protobuf", "grpc":
 	default:
-		return "", "", fmt.Errorf("OTLP protocol %q: want http/protobuf or grpc", protocol)
+		return "", "", fmt.Errorf("%s=%q: want http/protobuf or grpc", pname, protocol)
 	}
 	endpoint = strings.TrimSpace(getenv(EnvTracesEndpoint))
 	name := EnvTracesEndpoint

@@ -41,7 +41,7 @@ func TestSetupOnRule(t *testing.T) {
 		{name: "sdk disabled false", env: []string{"OTEL_SDK_DISABLED=false", "OTEL_TRACES_EXPORTER=otlp"}, on: true, endpoint: "http://localhost:4318/v1/traces"},
 		{name: "sdk disabled junk", env: []string{"OTEL_SDK_DISABLED=maybe"}, errText: "OTEL_SDK_DISABLED"},
 		{name: "another exporter", env: []string{"OTEL_TRACES_EXPORTER=zipkin"}, errText: "otlp only"},
-		{name: "http/json", env: []string{"OTEL_TRACES_EXPORTER=otlp", "OTEL_EXPORTER_OTLP_PROTOCOL=http/json"}, errText: "http/protobuf or grpc"},
+		{name: "http/json", env: []string{"OTEL_TRACES_EXPORTER=otlp", "OTEL_EXPORTER_OTLP_PROTOCOL=http/json"}, errText: "OTEL_EXPORTER_OTLP_PROTOCOL"},
 		{name: "endpoint without scheme", env: []string{"OTEL_EXPORTER_OTLP_ENDPOINT=collector:4318"}, errText: "OTEL_EXPORTER_OTLP_ENDPOINT"},
 		{name: "sampler", env: []string{"OTEL_TRACES_EXPORTER=otlp", "OTEL_TRACES_SAMPLER=rate"}, errText: "OTEL_TRACES_SAMPLER"},
 		{name: "sampler ratio", env: []string{"OTEL_TRACES_EXPORTER=otlp", "OTEL_TRACES_SAMPLER=parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG=2"}, errText: "OTEL_TRACES_SAMPLER_ARG"},

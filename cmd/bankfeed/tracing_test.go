@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +16,8 @@ import (
 	"golang.org/x/oauth2"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/bankfeed/bankfeed/internal/syncbuf"
 )
 
 // otlpReceiver is an OTLP/HTTP collector: it decodes each export request's
@@ -270,4 +273,20 @@ func names(spans []*tracepb.Span) []string {
 		n = append(n, sp.Name)
 	}
 	return n
+}
+
+// TestTracingRefusesWhatItCannotHonour: serve stops with a message naming
+// the variable instead of running without the traces it was asked for.
+func TestTracingRefusesWhatItCannotHonour(t *testing.T) {
+	for _, kv := range []string{"OTEL_TRACES_EXPORTER=zipkin", "OTEL_EXPORTER_OTLP_PROTOCOL=http/json", "OTEL_PROPAGATORS=b3"} {
+		t.Run(kv, func(t *testing.T) {
+			var out, errb syncbuf.Buffer
+			a := newApp(env("OTEL_TRACES_EXPORTER=otlp", kv), &out, &errb)
+			err := a.execute(t.Context(), []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "data")})
+			name, _, _ := strings.Cut(kv, "=")
+			if err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("serve with %s: %v; want an error naming %s", kv, err, name)
+			}
+		})
+	}
 }
