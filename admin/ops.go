@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -342,14 +343,23 @@ type opsAccountJSON struct {
 	Status          store.AccountStatus `json:"status"`
 	OpenedOn        store.Date          `json:"openedOn"`
 	ClosedOn        store.Date          `json:"closedOn,omitempty"`
-	CreatedAt       time.Time           `json:"createdAt"`
-	UpdatedAt       time.Time           `json:"updatedAt"`
+	// The annual rate in percent and its type, when on record (FDX
+	// requires them on loans and lines of credit; issue 13).
+	InterestRate     *json.Number           `json:"interestRate,omitempty"`
+	InterestRateType store.InterestRateType `json:"interestRateType,omitempty"`
+	CreatedAt        time.Time              `json:"createdAt"`
+	UpdatedAt        time.Time              `json:"updatedAt"`
 }
 
 func toOpsAccountJSON(a store.Account) opsAccountJSON {
-	return opsAccountJSON{ID: a.ID, BusinessGroupID: a.BusinessGroupID, LegalEntityID: a.LegalEntityID, Number: a.Number,
+	j := opsAccountJSON{ID: a.ID, BusinessGroupID: a.BusinessGroupID, LegalEntityID: a.LegalEntityID, Number: a.Number,
 		DisplayNumber: a.DisplayNumber, Type: a.Type, ProductName: a.ProductName, Nickname: a.Nickname, Currency: a.Currency,
 		Status: a.Status, OpenedOn: a.OpenedOn, ClosedOn: a.ClosedOn, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
+	if a.HasInterestRate() {
+		rate := json.Number(a.InterestRate.String())
+		j.InterestRate, j.InterestRateType = &rate, a.InterestRateType
+	}
+	return j
 }
 
 type openAccountBody struct {
@@ -475,6 +485,11 @@ func (s *Server) handleOpsGetAccount(c echo.Context) error {
 type updateAccountBody struct {
 	Nickname    *string `json:"nickname"`
 	ProductName *string `json:"productName"`
+	// InterestRate (percent) and InterestRateType change the rate on
+	// record; the type "" with no rate (or 0) clears it. The store judges
+	// the pair (a known type, 0 to 100, no rate without a type).
+	InterestRate     *json.Number `json:"interestRate"`
+	InterestRateType *string      `json:"interestRateType"`
 }
 
 func (s *Server) handleOpsUpdateAccount(c echo.Context) error {
@@ -488,6 +503,16 @@ func (s *Server) handleOpsUpdateAccount(c echo.Context) error {
 		}
 		if b.ProductName != nil {
 			a.ProductName = strings.TrimSpace(*b.ProductName)
+		}
+		if b.InterestRate != nil {
+			rate, err := decimal.NewFromString(b.InterestRate.String())
+			if err != nil {
+				return a, invalidField("interestRate", "must be a number (percent)")
+			}
+			a.InterestRate = rate
+		}
+		if b.InterestRateType != nil {
+			a.InterestRateType = store.InterestRateType(strings.ToUpper(strings.TrimSpace(*b.InterestRateType)))
 		}
 		return a, nil
 	})
