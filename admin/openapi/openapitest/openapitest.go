@@ -255,11 +255,13 @@ func checkPageSize(op *openapi3.Operation, r *http.Request, status int, body []b
 	return nil
 }
 
-// bearerPresent is the documents' security as a request can show it: a
-// bearer token (whether it is good is the server's to say).
+// bearerPresent is the documents' security as a request can show it: an
+// OAuth access token, as Bearer or DPoP (RFC 9449; whether it and its
+// proof are good is the server's to say).
 func bearerPresent(_ context.Context, in *openapi3filter.AuthenticationInput) error {
 	h := in.RequestValidationInput.Request.Header.Get("Authorization")
-	if scheme, tok, ok := strings.Cut(h, " "); !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !(strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "DPoP")) || tok == "" {
 		return errors.New("no bearer token")
 	}
 	return nil
