@@ -27,12 +27,29 @@ type connectionJSON struct {
 	Active     bool       `json:"active"`
 }
 
+// Connection is a consent an accounting software user of the business
+// gave a vendor: the connection the business can see and cut.
+type Connection struct {
+	store.Consent
+	User   store.User
+	Vendor string // the client's registered name (its ID if it is gone)
+}
+
+func toConnectionJSON(cn Connection, now time.Time) connectionJSON {
+	scopes := cn.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	return connectionJSON{ID: cn.ID, UserID: cn.User.ID, LoginID: cn.User.LoginID, ClientID: cn.ClientID, Vendor: cn.Vendor,
+		Scopes: scopes, Since: cn.GrantedAt.UTC(), LastUsedAt: timeOrNil(cn.LastUsedAt), ExpiresAt: timeOrNil(cn.ExpiresAt),
+		RevokedAt: timeOrNil(cn.RevokedAt), Active: cn.Active(now)}
+}
+
 // handleListConnections lists every consent of the group's accounting
 // software users that the caller's context reaches, keyset-paged by consent
 // ID. ?active=true keeps standing ones.
 func (s *Server) handleListConnections(c echo.Context) error {
 	cl := mustCaller(c)
-	ctx := c.Request().Context()
 	if err := allow(cl, store.OpViewUsers); err != nil {
 		return err
 	}
@@ -44,6 +61,25 @@ func (s *Server) handleListConnections(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	cns, err := s.connections(c.Request().Context(), cl, activeOnly)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	out := make([]connectionJSON, 0, len(cns))
+	for _, cn := range cns {
+		out = append(out, toConnectionJSON(cn, now))
+	}
+	items, next := pageOf(out, p, func(cn connectionJSON) string { return cn.ID })
+	return c.JSON(http.StatusOK, newList(items, next))
+}
+
+// connections are the consents of the accounting software users the
+// caller's context reaches (standing ones only when activeOnly says so).
+func (s *Server) connections(ctx context.Context, cl caller, activeOnly *bool) ([]Connection, error) {
+	if err := allow(cl, store.OpViewUsers); err != nil {
+		return nil, err
+	}
 	yes := true
 	f := store.UserFilter{BusinessGroupID: cl.User.BusinessGroupID, AccountingSoftware: &yes, IncludeDeleted: true}
 	if !cl.scope().Overview() {
@@ -53,15 +89,15 @@ func (s *Server) handleListConnections(c echo.Context) error {
 		return s.st.ListUsers(ctx, f, p)
 	})
 	if err != nil {
-		return fmt.Errorf("admin: list users: %w", err)
+		return nil, fmt.Errorf("admin: list users: %w", err)
 	}
 	now := s.now()
 	vendors := map[string]string{}
-	out := []connectionJSON{}
+	var out []Connection
 	for _, u := range users {
 		cs, err := s.st.ListConsents(ctx, u.ID)
 		if err != nil {
-			return fmt.Errorf("admin: list consents: %w", err)
+			return nil, fmt.Errorf("admin: list consents: %w", err)
 		}
 		for _, cn := range cs {
 			if activeOnly != nil && *activeOnly != cn.Active(now) {
@@ -76,32 +112,31 @@ func (s *Server) handleListConnections(c echo.Context) error {
 				case errors.Is(err, store.ErrNotFound):
 					name = cn.ClientID
 				default:
-					return fmt.Errorf("admin: get client: %w", err)
+					return nil, fmt.Errorf("admin: get client: %w", err)
 				}
 				vendors[cn.ClientID] = name
 			}
-			scopes := cn.Scopes
-			if scopes == nil {
-				scopes = []string{}
-			}
-			out = append(out, connectionJSON{ID: cn.ID, UserID: u.ID, LoginID: u.LoginID, ClientID: cn.ClientID, Vendor: name,
-				Scopes: scopes, Since: cn.GrantedAt.UTC(), LastUsedAt: timeOrNil(cn.LastUsedAt), ExpiresAt: timeOrNil(cn.ExpiresAt),
-				RevokedAt: timeOrNil(cn.RevokedAt), Active: cn.Active(now)})
+			out = append(out, Connection{Consent: cn, User: u, Vendor: name})
 		}
 	}
-	items, next := pageOf(out, p, func(cn connectionJSON) string { return cn.ID })
-	return c.JSON(http.StatusOK, newList(items, next))
+	return out, nil
 }
 
 // handleRevokeConnection revokes a consent at once (not maker-checker:
 // cutting access must not wait for a second person).
 func (s *Server) handleRevokeConnection(c echo.Context) error {
-	cl := mustCaller(c)
-	ctx := c.Request().Context()
+	if err := s.revokeConnection(c.Request().Context(), mustCaller(c), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// revokeConnection revokes connection (consent) id of a user the caller's
+// context reaches (404 otherwise), with every token issued under it.
+func (s *Server) revokeConnection(ctx context.Context, cl caller, id string) error {
 	if err := allow(cl, store.OpEditUser); err != nil {
 		return err
 	}
-	id := c.Param("id")
 	cn, err := s.st.GetConsent(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("connection", id)
@@ -114,7 +149,7 @@ func (s *Server) handleRevokeConnection(c echo.Context) error {
 	if !cn.RevokedAt.IsZero() {
 		return conflict("the connection was already revoked")
 	}
-	err = s.st.InTx(ctx, func(ctx context.Context) error {
+	return s.st.InTx(ctx, func(ctx context.Context) error {
 		if err := s.st.RevokeConsent(ctx, cn.ID, s.now().UTC()); err != nil {
 			return fmt.Errorf("admin: revoke consent: %w", err)
 		}
@@ -122,8 +157,4 @@ func (s *Server) handleRevokeConnection(c echo.Context) error {
 			Before: map[string]any{"userId": cn.UserID, "clientId": cn.ClientID, "scopes": cn.Scopes},
 			After:  map[string]any{"by": audit.ByAdministrator, "userId": cn.UserID, "clientId": cn.ClientID}})
 	})
-	if err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
 }

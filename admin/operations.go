@@ -186,7 +186,22 @@ func (s *Server) Cancel(ctx context.Context, a Admin, id string) (Decision, erro
 	})
 }
 
+// Disconnect revokes connection id at once (not maker-checker: cutting
+// access must not wait for a second person).
+func (s *Server) Disconnect(ctx context.Context, a Admin, id string) error {
+	_, err := op(ctx, s, a, "connection.revoke", id, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.revokeConnection(ctx, a.cl, id)
+	})
+	return err
+}
+
 // --- reads: what the pages show, confined as /admin/v1 confines it ---
+
+// Connections are the connections of the accounting software users the
+// context reaches, revoked ones included.
+func (s *Server) Connections(ctx context.Context, a Admin) ([]Connection, error) {
+	return s.connections(ctx, a.cl, nil)
+}
 
 // Users are the users the context reaches (deleted ones left out).
 func (s *Server) Users(ctx context.Context, a Admin) ([]store.User, error) {

@@ -69,7 +69,7 @@ type Handler struct {
 }
 
 // pageNames are the templates that must exist (checked at start).
-var pageNames = []string{"home", "users", "roles", "role", "groups", "group", "approvals", "notifications", "audit", "error"}
+var pageNames = []string{"home", "users", "roles", "role", "groups", "group", "approvals", "notifications", "connections", "audit", "error"}
 
 // New checks cfg and parses the embedded templates.
 func New(cfg Config) (*Handler, error) {
@@ -126,6 +126,8 @@ func (h *Handler) Mount(e *echo.Echo) {
 	g.POST("/approvals/:id/:action", h.form(h.handleDecide))
 	g.GET("/notifications", h.page(h.handleNotifications))
 	g.POST("/notifications/read", h.form(h.handleMarkAllRead))
+	g.GET("/connections", h.page(h.handleConnections))
+	g.POST("/connections/:id/disconnect", h.form(h.handleDisconnect))
 	g.GET("/audit", h.page(h.handleAudit))
 	g.RouteNotFound("/*", h.page(func(c echo.Context, s *signedIn) error {
 		return h.renderError(c, s, http.StatusNotFound, s.L.T("not_found"))
@@ -279,7 +281,7 @@ func (h *Handler) navigation(ctx context.Context, c echo.Context, s *signedIn) e
 	add(l.T("approvals"), prefix+"/approvals", true)
 	s.Nav[len(s.Nav)-1].Count = s.Pending
 	add(l.T("notifications"), prefix+"/notifications", true)
-	add(l.T("connections"), pathConnections, true)
+	add(l.T("connections"), prefix+"/connections", a.Allowed(store.OpViewUsers) == nil)
 	add(l.T("audit_log"), prefix+"/audit", a.CanViewAudit() == nil)
 	return nil
 }

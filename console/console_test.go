@@ -492,6 +492,7 @@ func TestPagesRender(t *testing.T) {
 		"/business/approvals":                   {"Pending approvals", "My requests", ">Cancel<", "resets the password of the user admin-a (admin-a)"},
 		"/business/notifications":               {"Mark all as read", "Unread"},
 		"/business/audit":                       {"user.reset_password.submitted", "Who", "From", "To"},
+		"/business/connections":                 {"Connected applications", "No application is connected."},
 	}
 	for path, labels := range want {
 		p := a.must(http.StatusOK, a.get(path))
@@ -518,5 +519,57 @@ func TestPagesRender(t *testing.T) {
 	}
 	if p := a.must(http.StatusOK, a.get("/business/audit?what=approval.&who="+a.userID)); p.has("user.reset_password.submitted") {
 		t.Fatalf("audit filter ignored: %s", p.Body)
+	}
+}
+
+// TestConnections: the business's connected applications — application,
+// user, what it can see, which accounts, since, last used — and Disconnect,
+// which revokes the connection at once; another business's connection is
+// a 404, and a role without Edit on users sees no Disconnect.
+func TestConnections(t *testing.T) {
+	ev := newEnv(t)
+	ctx := t.Context()
+	a := ev.signIn(ev.bg1, "admin-a", store.AdminGrants())
+	app := ev.signIn(ev.bg1, "books-app", store.AccountingSoftwareReadOnlyGrants(), func(u *store.User) { u.AccountingSoftware = true })
+	them := ev.signIn(ev.bg2, "their-app", store.AccountingSoftwareReadOnlyGrants(), func(u *store.User) { u.AccountingSoftware = true })
+	if _, err := ev.st.CreateClient(ctx, store.Client{ID: "ledgerly", Name: "Ledgerly"}); err != nil {
+		t.Fatal(err)
+	}
+	mine, err := ev.st.CreateConsent(ctx, store.Consent{ID: store.NewID("cns"), UserID: app.userID, ClientID: "ledgerly",
+		Scopes: []string{"openid", "accounts.read", "statements.read"}, GrantedAt: time.Date(2026, 3, 1, 17, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := ev.st.CreateConsent(ctx, store.Consent{ID: store.NewID("cns"), UserID: them.userID, ClientID: "ledgerly",
+		Scopes: []string{"accounts.read"}, GrantedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := a.must(http.StatusOK, a.get("/business/connections"))
+	for _, want := range []string{">Connected applications<", "Ledgerly", "books-app", "Accounts, balances and transactions",
+		"Statements and exports", "Exploitation (****0001)", "2026-03-01", "Never", "Disconnect"} {
+		if !p.has(want) {
+			t.Errorf("connections page lacks %q", want)
+		}
+	}
+	if p.has("their-app") || p.has("Exploitation Nord") {
+		t.Fatalf("another business's connection, or an account outside the group, is listed: %s", p.Body)
+	}
+	a.must(http.StatusNotFound, a.post("/business/connections/"+theirs.ID+"/disconnect", nil))
+	v := ev.signIn(ev.bg1, "viewer", onlyView(store.PermManageUsersInAgreements, store.PermManagePermissions))
+	if p := v.must(http.StatusOK, v.get("/business/connections")); !p.has("Ledgerly") || p.has(">Disconnect<") {
+		t.Fatalf("viewer's connections: %s", p.Body)
+	}
+	v.must(http.StatusForbidden, v.post("/business/connections/"+mine.ID+"/disconnect", nil))
+
+	p = a.must(http.StatusOK, a.post("/business/connections/"+mine.ID+"/disconnect", nil))
+	if c, err := ev.st.GetConsent(ctx, mine.ID); err != nil || c.RevokedAt.IsZero() {
+		t.Fatalf("consent after Disconnect = %+v, %v", c, err)
+	}
+	if c, err := ev.st.GetConsent(ctx, theirs.ID); err != nil || !c.RevokedAt.IsZero() {
+		t.Fatalf("the other business's consent = %+v, %v", c, err)
+	}
+	if p.has(">Disconnect<") {
+		t.Fatalf("a revoked connection still offers Disconnect: %s", p.Body)
 	}
 }

@@ -521,6 +521,73 @@ func (h *Handler) handleMarkAllRead(c echo.Context, s *signedIn) error {
 	return h.notificationsPage(c, s, s.L.T("all_read"))
 }
 
+// --- connected applications ---
+
+type connectionRow struct {
+	ID, Vendor, User, Since, LastUsed, Label string
+	Sees, Accounts                           []string
+}
+
+type connectionsPage struct {
+	common
+	Rows          []connectionRow
+	CanDisconnect bool
+}
+
+func (h *Handler) handleConnections(c echo.Context, s *signedIn) error {
+	return h.connectionsPage(c, s, http.StatusOK, "", "")
+}
+
+// connectionsPage lists the standing connections of the business's
+// accounting software users; revoked ones are in the audit log.
+func (h *Handler) connectionsPage(c echo.Context, s *signedIn, status int, notice, errMsg string) error {
+	ctx := c.Request().Context()
+	cns, err := h.adm.Connections(ctx, s.Admin)
+	if err != nil {
+		return h.fail(c, s, err)
+	}
+	names, err := h.names(ctx, s.Admin)
+	if err != nil {
+		return h.fail(c, s, err)
+	}
+	p := connectionsPage{common: h.common(c, s, "connections"), CanDisconnect: s.Admin.Allowed(store.OpEditUser) == nil}
+	p.Notice, p.Error = notice, errMsg
+	now := h.now()
+	for _, cn := range cns {
+		if !cn.Active(now) {
+			continue
+		}
+		row := connectionRow{ID: cn.ID, Vendor: cn.Vendor, User: cmp.Or(cn.User.DisplayName, cn.User.LoginID) + " (" + cn.User.LoginID + ")",
+			Since: formatDateTime(cn.GrantedAt), LastUsed: s.L.T("never_used"), Label: s.L.F("disconnect_label", cn.Vendor, cn.User.LoginID)}
+		if !cn.LastUsedAt.IsZero() {
+			row.LastUsed = formatDateTime(cn.LastUsedAt)
+		}
+		for _, sc := range cn.Scopes {
+			if text, ok := s.L.m["scope_"+sc]; ok {
+				row.Sees = append(row.Sees, text)
+			}
+		}
+		if as, ok := names.assignment[cn.User.ID]; ok {
+			for _, id := range names.group[as.AccountGroupID].AccountIDs {
+				row.Accounts = append(row.Accounts, names.accountShort(s, id))
+			}
+		}
+		p.Rows = append(p.Rows, row)
+	}
+	return h.render(c, status, "connections", p)
+}
+
+func (h *Handler) handleDisconnect(c echo.Context, s *signedIn) error {
+	err := h.adm.Disconnect(c.Request().Context(), s.Admin, c.Param("id"))
+	var p *admin.Problem
+	if asProblem(err, &p) && p.Status == http.StatusConflict {
+		return h.connectionsPage(c, s, http.StatusConflict, "", h.problemText(s, p))
+	} else if err != nil {
+		return h.fail(c, s, err)
+	}
+	return h.connectionsPage(c, s, http.StatusOK, s.L.T("disconnected"), "")
+}
+
 // --- audit log ---
 
 type auditRow struct {
