@@ -600,7 +600,7 @@ func grantResourceAudiences(ar fosite.Requester, issuer string) {
 		path   string
 		scopes []string
 	}{
-		{resourceFDX, []string{store.ScopeAccountsRead, store.ScopeStatementsRead}},
+		{resourceFDX, store.DataScopes}, // ours and FDX's
 		{resourceAdmin, []string{store.ScopeAdmin}},
 		{resourceOps, []string{store.ScopeOperator}},
 	} {

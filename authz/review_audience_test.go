@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/oauth2"
 
 	"github.com/bankfeed/bankfeed/authz"
 )
@@ -40,6 +41,21 @@ func TestJWTAccessTokenAudience(t *testing.T) {
 	}
 	if _, err := e.srv.Verify(e.ctx, r.AccessToken); err != nil {
 		t.Fatalf("verify: %v", err)
+	}
+
+	// FDX's scopes open the data API too.
+	other, otherSecret, err := authz.CreateClient(e.ctx, e.st, authz.ClientSpec{Name: "FDX books", RedirectURIs: []string{redirectURI}, Secret: true})
+	must(t, err)
+	v := oauth2.GenerateVerifier()
+	q := e.authorizeParams(other.ID, oauth2.S256ChallengeFromVerifier(v))
+	q.Set("scope", "openid fdx:transactions:read")
+	code := e.codeFor(q, e.user.ID, []string{"openid", "fdx:transactions:read"}).Get("code")
+	fx := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {v}}, other.ID, otherSecret)
+	if fx.AccessToken == "" {
+		t.Fatalf("FDX scope exchange: %+v", fx)
+	}
+	if got := aud(t, fx.AccessToken); !slices.Equal(got, fdx) {
+		t.Fatalf("FDX scope: aud %q, want %q", got, fdx)
 	}
 
 	ops, secret, err := authz.CreateClient(e.ctx, e.st, authz.ClientSpec{Name: "Back office", FirstParty: true, Secret: true})
