@@ -3,6 +3,7 @@ package gormstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"fmt"
 	"strconv"
@@ -34,6 +35,18 @@ func (s *Store) query(ctx context.Context, text string, args []any, each func(ro
 			return err
 		}
 		defer conn.Close()
+		// A connection whose query's context ended while it ran is
+		// discarded, even if the query completed (issue 15, finding 1): the
+		// cancellation sets a deadline on the socket, and a read that pgx's
+		// background reader (started by a slow write, and outliving the
+		// query) still has pending can fail on it after the answer was
+		// complete; pgx keeps that "i/o timeout" as the next read's result,
+		// so the next query on the connection, whoever runs it, would fail.
+		defer func() {
+			if ctx.Err() != nil {
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
 		return conn.Raw(func(dc any) (err error) {
 			defer traceQuery(ctx, text)(&err)
 			c, ok := dc.(*stdlib.Conn)

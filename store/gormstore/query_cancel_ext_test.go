@@ -17,3 +17,9 @@ func TestPostgresCancelledQueries(t *testing.T) {
 func TestSQLiteCancelledQueries(t *testing.T) {
 	gormstore.RunCancelTests(t, newSQLite(t))
 }
+
+// TestPostgresCancelledConnDiscarded: a connection whose query was
+// cancelled is replaced, not reused (issue 15, finding 1).
+func TestPostgresCancelledConnDiscarded(t *testing.T) {
+	gormstore.RunCancelledConnTests(t, gormtest.Open(t, "", gormstore.Config{DSN: gormtest.PostgresDSN(t, "bankfeed_test"), MaxOpenConns: 1}))
+}

@@ -74,3 +74,45 @@ func testCancelledQueries(t *testing.T, s *Store) {
 		t.Fatalf("%d queries failed on connections left by cancelled ones", failed)
 	}
 }
+
+// RunCancelledConnTests lets the external tests run
+// testCancelledConnDiscarded on a PostgreSQL store of one connection.
+var RunCancelledConnTests = testCancelledConnDiscarded
+
+// testCancelledConnDiscarded: a connection whose query's context ended
+// while it ran is not used again, even when the query itself completed
+// (issue 15, finding 1). pgx may then hold a read that the cancellation's
+// deadline failed after the answer was complete — its background reader,
+// started by a slow write, outlives the query — and would hand that stale
+// "i/o timeout" to the next query on the connection, whoever runs it. The
+// store has one connection: the backend's PID tells whether it was replaced.
+func testCancelledConnDiscarded(t *testing.T, s *Store) {
+	ctx := t.Context()
+	pid := func() int64 {
+		t.Helper()
+		var p int64
+		if err := s.query(ctx, "SELECT CAST(pg_backend_pid() AS BIGINT)", nil, func(r rowScanner) error { return r.Scan(&p) }); err != nil {
+			t.Fatalf("pg_backend_pid: %v", err)
+		}
+		return p
+	}
+	first := pid()
+	if again := pid(); again != first {
+		t.Fatalf("one connection, yet two backends: %d, %d", first, again)
+	}
+	// Every row read, then the caller goes away before the statement ends.
+	qctx, cancel := context.WithCancel(ctx)
+	n := 0
+	err := s.query(qctx, "SELECT n FROM generate_series(1, 3) AS n", nil, func(r rowScanner) error {
+		var v int64
+		if n++; n == 3 {
+			cancel()
+		}
+		return r.Scan(&v)
+	})
+	cancel()
+	t.Logf("query cancelled after its last row: %v", err)
+	if after := pid(); after == first {
+		t.Errorf("the connection of a cancelled query (backend %d) served the next query", first)
+	}
+}
