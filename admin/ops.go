@@ -35,10 +35,68 @@ func toBusinessGroupJSON(g store.BusinessGroup) businessGroupJSON {
 var idRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 type orgBody struct {
-	ID              string  `json:"id"`
-	BusinessGroupID string  `json:"businessGroupId"`
-	Name            *string `json:"name"`
-	LegalName       *string `json:"legalName"`
+	ID              string       `json:"id"`
+	BusinessGroupID string       `json:"businessGroupId"`
+	Name            *string      `json:"name"`
+	LegalName       *string      `json:"legalName"`
+	Contact         *contactJSON `json:"contact"` // legal entities only; replaces the whole contact
+}
+
+// contactJSON is a legal entity's contact, which FDX AccountContact sends
+// to recipients as the holder's (issue 13 §2).
+type contactJSON struct {
+	AddressLine1 string `json:"addressLine1,omitempty"`
+	AddressLine2 string `json:"addressLine2,omitempty"`
+	City         string `json:"city,omitempty"`
+	Region       string `json:"region,omitempty"`
+	PostalCode   string `json:"postalCode,omitempty"`
+	Country      string `json:"country,omitempty"`
+	Email        string `json:"email,omitempty"`
+	Phone        string `json:"phone,omitempty"`
+}
+
+var (
+	countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
+	e164RE    = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+)
+
+// contact checks c field by field (FDX's Address and TelephoneNumber
+// limits) and returns it as the store's.
+func (c contactJSON) contact() (store.Contact, error) {
+	t := strings.TrimSpace
+	out := store.Contact{AddressLine1: t(c.AddressLine1), AddressLine2: t(c.AddressLine2), City: t(c.City), Region: t(c.Region),
+		PostalCode: t(c.PostalCode), Country: t(c.Country), Email: t(c.Email), Phone: t(c.Phone)}
+	var errs []FieldError
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{"addressLine1", out.AddressLine1, 64}, {"addressLine2", out.AddressLine2, 64}, {"city", out.City, 64}, {"region", out.Region, 64},
+		{"postalCode", out.PostalCode, 10}, {"email", out.Email, 254}} {
+		if len([]rune(f.v)) > f.max {
+			errs = append(errs, FieldError{"contact." + f.name, fmt.Sprintf("is longer than %d characters", f.max)})
+		}
+	}
+	if out.Country != "" && !countryRE.MatchString(out.Country) {
+		errs = append(errs, FieldError{"contact.country", "must be an ISO 3166-1 alpha-2 code, e.g. CA"})
+	}
+	if out.Email != "" && (!strings.Contains(out.Email, "@") || strings.ContainsAny(out.Email, " <>")) {
+		errs = append(errs, FieldError{"contact.email", "must be an e-mail address"})
+	}
+	if out.Phone != "" && !e164RE.MatchString(out.Phone) {
+		errs = append(errs, FieldError{"contact.phone", "must be an E.164 number, e.g. +14165550100"})
+	}
+	if len(errs) > 0 {
+		return store.Contact{}, invalidFields(errs...)
+	}
+	return out, nil
+}
+
+func toContactJSON(c store.Contact) *contactJSON {
+	if c == (store.Contact{}) {
+		return nil
+	}
+	j := contactJSON(c)
+	return &j
 }
 
 // orgRecord tells the operator handlers how to store one kind of
@@ -60,6 +118,7 @@ type orgRecord[T, J any] struct {
 type orgFields struct {
 	id, businessGroupID, name, legalName *string
 	updatedAt                            *time.Time
+	contact                              *store.Contact // nil: the record has none (a business group)
 }
 
 func (s *Server) businessGroups() orgRecord[store.BusinessGroup, businessGroupJSON] {
@@ -74,7 +133,8 @@ func (s *Server) legalEntities() orgRecord[store.LegalEntity, legalEntityJSON] {
 	return orgRecord[store.LegalEntity, legalEntityJSON]{noun: "legal entity", kind: "legal_entity", idField: "businessGroupId",
 		create: s.st.CreateLegalEntity, get: s.st.GetLegalEntity, update: s.st.UpdateLegalEntity, toJSON: toLegalEntityJSON,
 		fields: func(e *store.LegalEntity) orgFields {
-			return orgFields{id: &e.ID, businessGroupID: &e.BusinessGroupID, name: &e.Name, legalName: &e.LegalName, updatedAt: &e.UpdatedAt}
+			return orgFields{id: &e.ID, businessGroupID: &e.BusinessGroupID, name: &e.Name, legalName: &e.LegalName, updatedAt: &e.UpdatedAt,
+				contact: &e.Contact}
 		}}
 }
 
@@ -101,7 +161,8 @@ func (b orgBody) requireName() error {
 	return nil
 }
 
-// setNames copies the names the body gives, trimmed.
+// setNames copies the names the body gives, trimmed, and its contact,
+// which checkContact has checked.
 func (b orgBody) setNames(f orgFields) {
 	if b.Name != nil {
 		*f.name = strings.TrimSpace(*b.Name)
@@ -109,12 +170,30 @@ func (b orgBody) setNames(f orgFields) {
 	if b.LegalName != nil {
 		*f.legalName = strings.TrimSpace(*b.LegalName)
 	}
+	if b.Contact != nil && f.contact != nil {
+		*f.contact, _ = b.Contact.contact()
+	}
+}
+
+// checkContact refuses a contact the record cannot hold or a bad field.
+func (b orgBody) checkContact(f orgFields) error {
+	if b.Contact == nil {
+		return nil
+	}
+	if f.contact == nil {
+		return invalidField("contact", "only a legal entity has a contact")
+	}
+	_, err := b.Contact.contact()
+	return err
 }
 
 // opsCreateOrg stores v, which the handler checked and built from b, and
 // audits it in the same transaction.
 func opsCreateOrg[T, J any](s *Server, c echo.Context, r orgRecord[T, J], b orgBody, v T) error {
 	ctx := c.Request().Context()
+	if err := b.checkContact(r.fields(&v)); err != nil {
+		return err
+	}
 	b.setNames(r.fields(&v))
 	err := s.st.InTx(ctx, func(ctx context.Context) error {
 		var err error
@@ -157,6 +236,9 @@ func opsUpdateOrg[T, J any](s *Server, c echo.Context, r orgRecord[T, J]) error 
 	}
 	if b.Name != nil && strings.TrimSpace(*b.Name) == "" {
 		return invalidField("name", "cannot be empty")
+	}
+	if err := b.checkContact(r.fields(&cur)); err != nil {
+		return err
 	}
 	var v T
 	err = s.st.InTx(ctx, func(ctx context.Context) error {
@@ -214,17 +296,18 @@ func (s *Server) handleOpsUpdateBusinessGroup(c echo.Context) error {
 }
 
 type legalEntityJSON struct {
-	ID              string    `json:"id"`
-	BusinessGroupID string    `json:"businessGroupId"`
-	Name            string    `json:"name"`
-	LegalName       string    `json:"legalName,omitempty"`
-	CreatedAt       time.Time `json:"createdAt"`
-	UpdatedAt       time.Time `json:"updatedAt"`
+	ID              string       `json:"id"`
+	BusinessGroupID string       `json:"businessGroupId"`
+	Name            string       `json:"name"`
+	LegalName       string       `json:"legalName,omitempty"`
+	Contact         *contactJSON `json:"contact,omitempty"`
+	CreatedAt       time.Time    `json:"createdAt"`
+	UpdatedAt       time.Time    `json:"updatedAt"`
 }
 
 func toLegalEntityJSON(e store.LegalEntity) legalEntityJSON {
 	return legalEntityJSON{ID: e.ID, BusinessGroupID: e.BusinessGroupID, Name: e.Name, LegalName: e.LegalName,
-		CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC()}
+		Contact: toContactJSON(e.Contact), CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC()}
 }
 
 func (s *Server) handleOpsCreateLegalEntity(c echo.Context) error {

@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -41,5 +42,58 @@ func TestOpsAccountInterestRate(t *testing.T) {
 	r = e.must(http.StatusOK, e.operator, http.MethodPatch, path, map[string]any{"interestRate": 0, "interestRateType": ""})
 	if r.get("interestRate") != nil || r.get("interestRateType") != nil {
 		t.Fatalf("after clearing: %s", r.Raw)
+	}
+}
+
+// TestOpsLegalEntityContact is issue 13 §2: FDX AccountContact answers with
+// the holder's address, e-mail and telephone, which the bank's core
+// systems keep on the legal entity: create and PATCH take a contact (a
+// PATCH replaces it whole), each bad field a 422 naming it; a business
+// group has none.
+func TestOpsLegalEntityContact(t *testing.T) {
+	e := newEnv(t)
+	bg, le := e.seedGroup("bg_contact")
+	contact := map[string]any{"addressLine1": "100 King St W", "addressLine2": "Suite 5700", "city": "Toronto", "region": "ON",
+		"postalCode": "M5X 1C7", "country": "CA", "email": "ap@acme.example", "phone": "+14165550100"}
+	r := e.must(http.StatusOK, e.operator, http.MethodPatch, "/ops/v1/legal-entities/"+le, map[string]any{"contact": contact})
+	if r.str("contact.city") != "Toronto" || r.str("contact.phone") != "+14165550100" {
+		t.Fatalf("after PATCH: %s", r.Raw)
+	}
+	got, err := e.st.GetLegalEntity(t.Context(), le)
+	if err != nil || got.Contact.AddressLine1 != "100 King St W" || got.Contact.Email != "ap@acme.example" || got.Contact.PostalCode != "M5X 1C7" {
+		t.Fatalf("stored %+v (%v)", got.Contact, err)
+	}
+	r = e.must(http.StatusCreated, e.operator, http.MethodPost, "/ops/v1/legal-entities", map[string]any{"businessGroupId": bg, "name": "Two",
+		"contact": map[string]any{"addressLine1": "1 Rue X", "city": "Montréal", "country": "CA"}})
+	if created, err := e.st.GetLegalEntity(t.Context(), r.str("id")); err != nil || created.Contact.City != "Montréal" {
+		t.Fatalf("created %+v (%v)", created.Contact, err)
+	}
+	for _, bad := range []struct {
+		name, key string
+		value any
+		field string
+	}{
+		{"phone not E.164", "phone", "416-555-0100", "contact.phone"},
+		{"e-mail without @", "email", "accounts", "contact.email"},
+		{"country not ISO 3166 alpha-2", "country", "Canada", "contact.country"},
+		{"postal code too long", "postalCode", "12345678901", "contact.postalCode"},
+		{"address line too long", "addressLine1", strings.Repeat("x", 65), "contact.addressLine1"},
+	} {
+		c := map[string]any{}
+		for k, v := range contact {
+			c[k] = v
+		}
+		c[bad.key] = bad.value
+		r := e.call(e.operator, http.MethodPatch, "/ops/v1/legal-entities/"+le, map[string]any{"contact": c})
+		if r.Status != http.StatusUnprocessableEntity || r.str("errors.0.field") != bad.field {
+			t.Errorf("%s = %d %s, want 422 naming %s", bad.name, r.Status, r.Raw, bad.field)
+		}
+	}
+	r = e.call(e.operator, http.MethodPatch, "/ops/v1/business-groups/"+bg, map[string]any{"contact": contact})
+	if r.Status != http.StatusUnprocessableEntity || r.str("errors.0.field") != "contact" {
+		t.Errorf("business group contact = %d %s, want 422 naming contact", r.Status, r.Raw)
+	}
+	if got, _ := e.st.GetLegalEntity(t.Context(), le); got.Contact.Phone != "+14165550100" {
+		t.Fatalf("a refused PATCH changed the contact: %+v", got.Contact)
 	}
 }
