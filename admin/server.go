@@ -88,6 +88,7 @@ func (s *Server) Mount(e *echo.Echo) {
 	// the groups' authentication.
 	e.GET("/admin/v1/openapi.json", s.h(serveDocument(openapi.Admin)))
 	e.GET("/ops/v1/openapi.json", s.h(serveDocument(openapi.Ops)))
+	s.mountDocs(e) // their references, rendered: /admin/v1/docs, /ops/v1/docs
 	s.routes(e.Group("/admin/v1", s.requireAdmin), e.Group("/ops/v1", s.requireOperator))
 }
 
