@@ -70,8 +70,8 @@ func TestOpsLegalEntityContact(t *testing.T) {
 	}
 	for _, bad := range []struct {
 		name, key string
-		value any
-		field string
+		value     any
+		field     string
 	}{
 		{"phone not E.164", "phone", "416-555-0100", "contact.phone"},
 		{"e-mail without @", "email", "accounts", "contact.email"},

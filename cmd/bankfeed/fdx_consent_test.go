@@ -26,7 +26,7 @@ func TestFDXRecipientEndToEnd(t *testing.T) {
 	const redirect = "https://fdx-recipient.example/callback"
 	id, secret := b.client(authz.ClientSpec{Name: "FDX Recipient", RedirectURIs: []string{redirect}})
 	conf := oauth2.Config{ClientID: id, ClientSecret: secret, RedirectURL: redirect,
-		Scopes: []string{"openid", "offline_access", "fdx:accountbasic:read", "fdx:transactions:read", "fdx:customercontact:read"},
+		Scopes:   []string{"openid", "offline_access", "fdx:accountbasic:read", "fdx:transactions:read", "fdx:customercontact:read"},
 		Endpoint: oauth2.Endpoint{AuthURL: b.URL + "/oauth2/authorize", TokenURL: b.URL + "/oauth2/token", AuthStyle: oauth2.AuthStyleInHeader}}
 	v := oauth2.GenerateVerifier()
 	br := b.browser()
