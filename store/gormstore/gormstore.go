@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -89,8 +91,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if isPostgres(cfg.DSN) {
 		s.dialect = dialectPostgres
-		db, err := gorm.Open(pgDialector{postgres.New(postgres.Config{DSN: cfg.DSN}).(*postgres.Dialector)}, gcfg())
+		pcfg, err := pgx.ParseConfig(cfg.DSN)
 		if err != nil {
+			return nil, fmt.Errorf("gormstore: open postgres: %w", err)
+		}
+		// A connection cancelled mid-statement is not reused (pgcancel.go).
+		marks := &cancelMarks{}
+		pcfg.BuildContextWatcherHandler = marks.handler
+		pool := stdlib.OpenDB(*pcfg, stdlib.OptionResetSession(marks.resetSession))
+		db, err := gorm.Open(pgDialector{postgres.New(postgres.Config{Conn: pool}).(*postgres.Dialector)}, gcfg())
+		if err != nil {
+			_ = pool.Close()
 			return nil, fmt.Errorf("gormstore: open postgres: %w", err)
 		}
 		sqlDB, err := db.DB()

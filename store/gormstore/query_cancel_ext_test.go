@@ -23,3 +23,8 @@ func TestSQLiteCancelledQueries(t *testing.T) {
 func TestPostgresCancelledConnDiscarded(t *testing.T) {
 	gormstore.RunCancelledConnTests(t, gormtest.Open(t, "", gormstore.Config{DSN: gormtest.PostgresDSN(t, "bankfeed_test"), MaxOpenConns: 1}))
 }
+
+// TestPostgresCancelledConnDiscardedSQL is the same through database/sql.
+func TestPostgresCancelledConnDiscardedSQL(t *testing.T) {
+	gormstore.RunCancelledConnSQLTests(t, gormtest.Open(t, "", gormstore.Config{DSN: gormtest.PostgresDSN(t, "bankfeed_test"), MaxOpenConns: 1}))
+}

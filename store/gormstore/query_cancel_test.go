@@ -116,3 +116,40 @@ func testCancelledConnDiscarded(t *testing.T, s *Store) {
 		t.Errorf("the connection of a cancelled query (backend %d) served the next query", first)
 	}
 }
+
+// RunCancelledConnSQLTests lets the external tests run
+// testCancelledConnDiscardedSQL on a PostgreSQL store of one connection.
+var RunCancelledConnSQLTests = testCancelledConnDiscardedSQL
+
+// testCancelledConnDiscardedSQL is testCancelledConnDiscarded through
+// database/sql (gorm's path, transactions): the pool itself refuses a
+// connection on which a context was cancelled mid-statement, whichever
+// path used it.
+func testCancelledConnDiscardedSQL(t *testing.T, s *Store) {
+	ctx := t.Context()
+	pid := func() int64 {
+		t.Helper()
+		var p int64
+		if err := s.r.WithContext(ctx).Raw("SELECT CAST(pg_backend_pid() AS BIGINT)").Scan(&p).Error; err != nil {
+			t.Fatalf("pg_backend_pid: %v", err)
+		}
+		return p
+	}
+	first := pid()
+	qctx, cancel := context.WithCancel(ctx)
+	rows, err := s.r.WithContext(qctx).Raw("SELECT n FROM generate_series(1, 3) AS n").Rows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; rows.Next(); n++ {
+		if n == 3 {
+			cancel()
+		}
+	}
+	t.Logf("rows cancelled after the last: %v", rows.Err())
+	_ = rows.Close()
+	cancel()
+	if after := pid(); after == first {
+		t.Errorf("the connection of a cancelled statement (backend %d) served the next one", first)
+	}
+}
