@@ -55,6 +55,32 @@ func (s *Server) AdminFor(ctx context.Context, u store.User, entity string, orig
 	return Admin{cl: cl}, nil
 }
 
+// HomeContext is where u administers when nothing else is asked: the
+// business group overview if u holds an assignment there, otherwise the
+// first legal entity (by ID) u holds one in; "" when u holds none.
+func (s *Server) HomeContext(ctx context.Context, u store.User) (string, error) {
+	as, err := all(ctx, func(ctx context.Context, p store.Page) ([]store.Assignment, string, error) {
+		return s.st.ListAssignments(ctx, u.BusinessGroupID, p)
+	})
+	if err != nil {
+		return "", fmt.Errorf("admin: list assignments: %w", err)
+	}
+	var entities []string
+	for _, a := range as {
+		if a.UserID != u.ID {
+			continue
+		}
+		if a.LegalEntityID == "" {
+			return "", nil
+		}
+		entities = append(entities, a.LegalEntityID)
+	}
+	if len(entities) == 0 {
+		return "", nil
+	}
+	return slices.Min(entities), nil
+}
+
 // User is the administrator.
 func (a Admin) User() store.User { return a.cl.User }
 

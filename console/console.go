@@ -216,7 +216,13 @@ func (h *Handler) signIn(c echo.Context) (*signedIn, string, error) {
 	if u.Status == store.UserAwaitingSignIn || u.MustChangePassword {
 		return s, pathFirst, nil
 	}
-	a, err := h.adm.AdminFor(ctx, u, "", audit.OriginOf(c), c.RealIP())
+	// The console acts in the administrator's home context: the overview,
+	// or the one legal entity the job role is assigned in.
+	entity, err := h.adm.HomeContext(ctx, u)
+	if err != nil {
+		return s, "", err
+	}
+	a, err := h.adm.AdminFor(ctx, u, entity, audit.OriginOf(c), c.RealIP())
 	var p *admin.Problem
 	if errors.As(err, &p) && p.Status == http.StatusForbidden {
 		// Not an administrator (accounting software): the user's own page.

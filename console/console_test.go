@@ -573,3 +573,28 @@ func TestConnections(t *testing.T) {
 		t.Fatalf("a revoked connection still offers Disconnect: %s", p.Body)
 	}
 }
+
+// TestEntityContext: an administrator whose job role is assigned in one
+// legal entity's context (none in the overview) administers in that
+// context: the users page opens, showing only that entity's users.
+func TestEntityContext(t *testing.T) {
+	ev := newEnv(t)
+	ctx := t.Context()
+	e := ev.signIn(ev.bg1, "entity-admin", store.AdminGrants(), func(u *store.User) { u.LegalEntityID = ev.le1 })
+	as, err := ev.st.UserAssignment(ctx, e.userID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.st.DeleteAssignment(ctx, as.ID); err != nil {
+		t.Fatal(err)
+	}
+	as.ID, as.LegalEntityID, as.Version = store.NewID("asg"), ev.le1, 0
+	if _, err := ev.st.PutAssignment(ctx, as); err != nil {
+		t.Fatal(err)
+	}
+	ev.signIn(ev.bg1, "group-level", store.AdminGrants()) // a user of the overview, outside le1's context
+	p := e.must(http.StatusOK, e.get("/business/users"))
+	if !p.has(">entity-admin</td>") || p.has(">group-level</td>") {
+		t.Fatalf("users in le1's context: %s", p.Body)
+	}
+}
