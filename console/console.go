@@ -288,7 +288,8 @@ func (h *Handler) navigation(ctx context.Context, c echo.Context, s *signedIn) e
 	s.Nav[len(s.Nav)-1].Count = s.Pending
 	add(l.T("notifications"), prefix+"/notifications", true)
 	add(l.T("connections"), prefix+"/connections", a.Allowed(store.OpViewUsers) == nil)
-	add(l.T("audit_log"), prefix+"/audit", a.CanViewAudit() == nil)
+	// The audit log is the business group's: read in the overview only.
+	add(l.T("audit_log"), prefix+"/audit", a.CanViewAudit() == nil && a.LegalEntityID() == "")
 	return nil
 }
 

@@ -597,4 +597,8 @@ func TestEntityContext(t *testing.T) {
 	if !p.has(">entity-admin</td>") || p.has(">group-level</td>") {
 		t.Fatalf("users in le1's context: %s", p.Body)
 	}
+	// The audit log is the business group's, read in the overview only.
+	if p.has(">Audit log<") {
+		t.Fatalf("the menu offers the audit log in an entity's context: %s", p.Body)
+	}
 }
