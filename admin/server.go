@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -248,6 +249,17 @@ func (s *Server) m(action string, fn echo.HandlerFunc) echo.HandlerFunc {
 
 func (s *Server) fail(c echo.Context, err error) error {
 	p, ok := toProblem(err)
+	if ctx := c.Request().Context(); (!ok || p.Status >= 500) && errors.Is(ctx.Err(), context.Canceled) {
+		// A client gone (net/http cancelled its request) is nobody's
+		// failure: INFO, as the other packages log it; the access log
+		// records it as 499 (issue 15).
+		s.log.InfoContext(ctx, "admin: request abandoned: client gone", "method", c.Request().Method,
+			"path", c.Request().URL.Path, "err", err)
+		if !ok {
+			p = internalProblem()
+		}
+		return writeProblem(c, p)
+	}
 	if !ok {
 		s.log.ErrorContext(c.Request().Context(), "admin: internal error", "method", c.Request().Method,
 			"path", c.Request().URL.Path, "err", err)
