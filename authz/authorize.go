@@ -95,6 +95,9 @@ func (s *Server) checkAuthorizeRequest(_ context.Context, r *http.Request, ar fo
 	if !ok {
 		return fosite.ErrServerError.WithDebug("unexpected client type")
 	}
+	if err := checkClientApproved(fc); err != nil {
+		return err
+	}
 	pushed := strings.HasPrefix(r.Form.Get("request_uri"), parURIPrefix)
 	if !pushed && (s.cfg.RequirePAR || fc.c.RequirePAR) {
 		return fosite.ErrInvalidRequest.WithHint("This client must use a pushed authorization request (PAR).")
@@ -138,6 +141,9 @@ func (s *Server) handlePAR(c echo.Context) error {
 	}
 	if err == nil {
 		err = checkRequestParams(r.Form)
+	}
+	if fc, ok := ar.GetClient().(*fositeClient); ok && err == nil {
+		err = checkClientApproved(fc)
 	}
 	if err == nil {
 		err = s.parProof(ctx, r, ar)

@@ -27,6 +27,7 @@ func (s *Server) buildDiscovery() (oidc, as []byte, err error) {
 		"introspection_endpoint":                iss + pathIntrospect,
 		"userinfo_endpoint":                     iss + pathUserinfo,
 		"jwks_uri":                              iss + pathJWKS,
+		"registration_endpoint":                 iss + pathRegister,
 		"scopes_supported": []string{
 			store.ScopeOpenID, store.ScopeProfile, store.ScopeOfflineAccess,
 			store.ScopeAccountsRead, store.ScopeStatementsRead, store.ScopeAdmin, store.ScopeOperator,

@@ -335,6 +335,10 @@ func (s *Server) Mount(e *echo.Echo) {
 	e.GET(pathOIDCConfig, s.handleDiscovery)
 	e.GET(pathASMetadata, s.handleASMetadata)
 	e.GET(pathJWKS, s.handleJWKS, noteOutages)
+	e.POST(pathRegister, s.handleRegister, noteOutages)
+	e.GET(pathRegister+"/:client_id", s.handleRegistrationRead, noteOutages)
+	e.PUT(pathRegister+"/:client_id", s.handleRegistrationUpdate, noteOutages)
+	e.DELETE(pathRegister+"/:client_id", s.handleRegistrationDelete, noteOutages)
 }
 
 // RotateKey adds a new signing key through this server and makes it current

@@ -170,6 +170,9 @@ func (g *grantPolicy) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 	if !ok {
 		return fosite.ErrServerError.WithDebug("unexpected session type")
 	}
+	if err := checkClientApproved(fc); err != nil {
+		return err
+	}
 	if ar.GetGrantTypes().ExactOne("client_credentials") {
 		if !fc.c.FirstParty || !fc.GetGrantTypes().Has("client_credentials") {
 			return fosite.ErrUnauthorizedClient.WithHint("Only the bank's own systems may use the client_credentials grant.")

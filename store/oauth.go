@@ -35,8 +35,15 @@ type Client struct {
 	LogoURI   string
 	PolicyURI string
 	TOSURI    string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// Status is ClientActive, or ClientPending / ClientRejected for a client
+	// that registered itself (RFC 7591); "" reads as active.
+	Status string
+	// RegistrationTokenHash is the hash of the RFC 7592 registration access
+	// token of a client that registered itself; empty otherwise.
+	RegistrationTokenHash string
+	Registration          ClientRegistration
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 }
 
 // Consent is a user's standing permission for a client to read data.
