@@ -102,6 +102,9 @@ func (s *Server) checkAuthorizeRequest(_ context.Context, r *http.Request, ar fo
 	if !pushed && (s.cfg.RequirePAR || fc.c.RequirePAR) {
 		return fosite.ErrInvalidRequest.WithHint("This client must use a pushed authorization request (PAR).")
 	}
+	if err := s.profileAuthorize(fc, pushed); err != nil {
+		return err
+	}
 	return checkRequestParams(ar.GetRequestForm())
 }
 
@@ -131,6 +134,9 @@ func (s *Server) handlePAR(c echo.Context) error {
 	ctx := c.Request().Context()
 	r := c.Request()
 	w := c.Response()
+	// A fresh nonce on every answer, as at the token endpoint: a client
+	// told use_dpop_nonce here needs one for its retry.
+	s.writeDPoPNonce(w.Header())
 	ar, err := s.provider.NewPushedAuthorizeRequest(ctx, r)
 	err = allowMissingState(ar, err)
 	if err == nil && r.Form.Get("redirect_uri") == "" {
@@ -144,6 +150,9 @@ func (s *Server) handlePAR(c echo.Context) error {
 	}
 	if fc, ok := ar.GetClient().(*fositeClient); ok && err == nil {
 		err = checkClientApproved(fc)
+	}
+	if err == nil {
+		err = s.profilePAR(ar)
 	}
 	if err == nil {
 		err = s.parProof(ctx, r, ar)

@@ -65,7 +65,10 @@ func (s *Server) handleToken(c echo.Context) error {
 		s.provider.WriteAccessError(ctx, w, ar, err)
 		return nil
 	}
-	err = s.useProof(ctx, proof)
+	err = s.profileToken(ar, proof.JKT)
+	if err == nil {
+		err = s.useProof(ctx, proof)
+	}
 	if err == nil {
 		err = bindToken(ar, proof.JKT)
 	}
