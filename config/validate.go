@@ -82,8 +82,6 @@ func (c Config) Validate() error {
 	between("OAUTH_DPOP_IAT_WINDOW", o.DPoP.IATWindow, 5*time.Second, 5*time.Minute)
 	check(o.TokenFormat != TokenFormatOpaque && o.TokenFormat != TokenFormatJWT,
 		"%sOAUTH_TOKEN_FORMAT: %q is not opaque or jwt", EnvPrefix, o.TokenFormat)
-	check(o.Profile != OAuthProfileDefault && o.Profile != OAuthProfileFAPI2,
-		"%sOAUTH_PROFILE: %q is not default or fapi2", EnvPrefix, o.Profile)
 
 	check(c.SignIn.MaxFailedAttempts < 1 || c.SignIn.MaxFailedAttempts > 100,
 		"%sSIGNIN_MAX_FAILED_ATTEMPTS: %d is out of range [1, 100]", EnvPrefix, c.SignIn.MaxFailedAttempts)
@@ -159,7 +157,6 @@ func (c Config) Validate() error {
 	check(c.HTTP.MaxHeaderBytes < 4<<10 || c.HTTP.MaxHeaderBytes > 1<<20,
 		"%sHTTP_MAX_HEADER_BYTES: %d is out of range [4096, 1048576]", EnvPrefix, c.HTTP.MaxHeaderBytes)
 	between("HTTP_SHUTDOWN_TIMEOUT", c.HTTP.ShutdownTimeout, time.Second, 10*time.Minute)
-	errs = append(errs, c.Branding.validate()...)
 
 	if len(errs) > 0 {
 		return &ValidationError{Problems: withKeys(errs)}

@@ -24,7 +24,6 @@ type Store interface {
 	FlowStore
 	KeyStore
 	OutboxStore
-	RegistrationTokenStore
 
 	// InTx runs fn in one database transaction: if fn returns an error or
 	// panics, nothing it wrote remains. Nested calls join the outer transaction.
