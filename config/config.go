@@ -42,6 +42,8 @@ type Config struct {
 	Notifications Notifications `yaml:"notifications"`
 	HTTP          HTTP          `yaml:"http"`
 	Metrics       Metrics       `yaml:"metrics"`
+	Branding      Branding      `yaml:"branding"`
+	UI            UI            `yaml:"ui"`
 }
 
 // Log configures log/slog output.

@@ -157,6 +157,7 @@ func (c Config) Validate() error {
 	check(c.HTTP.MaxHeaderBytes < 4<<10 || c.HTTP.MaxHeaderBytes > 1<<20,
 		"%sHTTP_MAX_HEADER_BYTES: %d is out of range [4096, 1048576]", EnvPrefix, c.HTTP.MaxHeaderBytes)
 	between("HTTP_SHUTDOWN_TIMEOUT", c.HTTP.ShutdownTimeout, time.Second, 10*time.Minute)
+	errs = append(errs, c.Branding.validate()...)
 
 	if len(errs) > 0 {
 		return &ValidationError{Problems: withKeys(errs)}
