@@ -53,6 +53,7 @@ type contactJSON struct {
 	Country      string `json:"country,omitempty"`
 	Email        string `json:"email,omitempty"`
 	Phone        string `json:"phone,omitempty"`
+	Language     string `json:"language,omitempty"` // of the bank's documents (PDF statements): en or fr
 }
 
 var (
@@ -65,7 +66,7 @@ var (
 func (c contactJSON) contact() (store.Contact, error) {
 	t := strings.TrimSpace
 	out := store.Contact{AddressLine1: t(c.AddressLine1), AddressLine2: t(c.AddressLine2), City: t(c.City), Region: t(c.Region),
-		PostalCode: t(c.PostalCode), Country: t(c.Country), Email: t(c.Email), Phone: t(c.Phone)}
+		PostalCode: t(c.PostalCode), Country: t(c.Country), Email: t(c.Email), Phone: t(c.Phone), Language: t(c.Language)}
 	var errs []FieldError
 	for _, f := range []struct {
 		name, v string
@@ -84,6 +85,9 @@ func (c contactJSON) contact() (store.Contact, error) {
 	}
 	if out.Phone != "" && !e164RE.MatchString(out.Phone) {
 		errs = append(errs, FieldError{"contact.phone", "must be an E.164 number, e.g. +14165550100"})
+	}
+	if out.Language != "" && out.Language != "en" && out.Language != "fr" {
+		errs = append(errs, FieldError{"contact.language", "must be en or fr, the languages of the bank's documents"})
 	}
 	if len(errs) > 0 {
 		return store.Contact{}, invalidFields(errs...)

@@ -54,13 +54,13 @@ func TestOpsLegalEntityContact(t *testing.T) {
 	e := newEnv(t)
 	bg, le := e.seedGroup("bg_contact")
 	contact := map[string]any{"addressLine1": "100 King St W", "addressLine2": "Suite 5700", "city": "Toronto", "region": "ON",
-		"postalCode": "M5X 1C7", "country": "CA", "email": "ap@acme.example", "phone": "+14165550100"}
+		"postalCode": "M5X 1C7", "country": "CA", "email": "ap@acme.example", "phone": "+14165550100", "language": "fr"}
 	r := e.must(http.StatusOK, e.operator, http.MethodPatch, "/ops/v1/legal-entities/"+le, map[string]any{"contact": contact})
 	if r.str("contact.city") != "Toronto" || r.str("contact.phone") != "+14165550100" {
 		t.Fatalf("after PATCH: %s", r.Raw)
 	}
 	got, err := e.st.GetLegalEntity(t.Context(), le)
-	if err != nil || got.Contact.AddressLine1 != "100 King St W" || got.Contact.Email != "ap@acme.example" || got.Contact.PostalCode != "M5X 1C7" {
+	if err != nil || got.Contact.AddressLine1 != "100 King St W" || got.Contact.Email != "ap@acme.example" || got.Contact.PostalCode != "M5X 1C7" || got.Contact.Language != "fr" {
 		t.Fatalf("stored %+v (%v)", got.Contact, err)
 	}
 	r = e.must(http.StatusCreated, e.operator, http.MethodPost, "/ops/v1/legal-entities", map[string]any{"businessGroupId": bg, "name": "Two",
@@ -78,6 +78,7 @@ func TestOpsLegalEntityContact(t *testing.T) {
 		{"country not ISO 3166 alpha-2", "country", "Canada", "contact.country"},
 		{"postal code too long", "postalCode", "12345678901", "contact.postalCode"},
 		{"address line too long", "addressLine1", strings.Repeat("x", 65), "contact.addressLine1"},
+		{"language the bank does not write", "language", "de", "contact.language"},
 	} {
 		c := map[string]any{}
 		for k, v := range contact {

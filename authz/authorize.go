@@ -95,9 +95,15 @@ func (s *Server) checkAuthorizeRequest(_ context.Context, r *http.Request, ar fo
 	if !ok {
 		return fosite.ErrServerError.WithDebug("unexpected client type")
 	}
+	if err := checkClientApproved(fc); err != nil {
+		return err
+	}
 	pushed := strings.HasPrefix(r.Form.Get("request_uri"), parURIPrefix)
 	if !pushed && (s.cfg.RequirePAR || fc.c.RequirePAR) {
 		return fosite.ErrInvalidRequest.WithHint("This client must use a pushed authorization request (PAR).")
+	}
+	if err := s.profileAuthorize(fc, pushed); err != nil {
+		return err
 	}
 	return checkRequestParams(ar.GetRequestForm())
 }
@@ -128,23 +134,11 @@ func (s *Server) handlePAR(c echo.Context) error {
 	ctx := c.Request().Context()
 	r := c.Request()
 	w := c.Response()
-	// A signed request object (JAR) replaces the request's parameters
-	// before fosite reads them.
-	objectIssuer, err := s.applyRequestObject(ctx, r)
-	if err != nil {
-		if outage(ctx, err) {
-			s.writeUnavailable(ctx, w, pathPAR, err)
-			return nil
-		}
-		s.logOAuthError(ctx, pathPAR, err)
-		s.provider.WritePushedAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), err)
-		return nil
-	}
+	// A fresh nonce on every answer, as at the token endpoint: a client
+	// told use_dpop_nonce here needs one for its retry.
+	s.writeDPoPNonce(w.Header())
 	ar, err := s.provider.NewPushedAuthorizeRequest(ctx, r)
 	err = allowMissingState(ar, err)
-	if err == nil {
-		err = checkRequestObjectClient(ar, objectIssuer)
-	}
 	if err == nil && r.Form.Get("redirect_uri") == "" {
 		err = fosite.ErrInvalidRequest.WithHint("redirect_uri is required in a pushed authorization request.")
 	}
@@ -153,6 +147,12 @@ func (s *Server) handlePAR(c echo.Context) error {
 	}
 	if err == nil {
 		err = checkRequestParams(r.Form)
+	}
+	if fc, ok := ar.GetClient().(*fositeClient); ok && err == nil {
+		err = checkClientApproved(fc)
+	}
+	if err == nil {
+		err = s.profilePAR(ar)
 	}
 	if err == nil {
 		err = s.parProof(ctx, r, ar)

@@ -17,16 +17,23 @@ func (s *Server) buildDiscovery() (oidc, as []byte, err error) {
 	iss := s.cfg.Issuer
 	authMethods := []string{authPrivateKeyJWT, authClientSecretBasic}
 	assertionAlgs := []string{"PS256", "ES256"}
+	requirePAR, dpopAlgs := s.cfg.RequirePAR, dpop.Algs
+	if s.fapi2() {
+		// What a FAPI 2.0 relying party may use; the bank's first-party
+		// clients, outside the profile, may still use their secrets.
+		authMethods, requirePAR, dpopAlgs = []string{authPrivateKeyJWT}, true, fapi2Algs
+	}
 	m := map[string]any{
 		"issuer":                                iss,
 		"authorization_endpoint":                iss + pathAuthorize,
 		"token_endpoint":                        iss + pathToken,
 		"pushed_authorization_request_endpoint": iss + pathPAR,
-		"require_pushed_authorization_requests": s.cfg.RequirePAR,
+		"require_pushed_authorization_requests": requirePAR,
 		"revocation_endpoint":                   iss + pathRevoke,
 		"introspection_endpoint":                iss + pathIntrospect,
 		"userinfo_endpoint":                     iss + pathUserinfo,
 		"jwks_uri":                              iss + pathJWKS,
+		"registration_endpoint":                 iss + pathRegister,
 		"scopes_supported": []string{
 			store.ScopeOpenID, store.ScopeProfile, store.ScopeOfflineAccess,
 			store.ScopeAccountsRead, store.ScopeStatementsRead, store.ScopeAdmin, store.ScopeOperator,
@@ -46,13 +53,12 @@ func (s *Server) buildDiscovery() (oidc, as []byte, err error) {
 		"introspection_endpoint_auth_signing_alg_values_supported": assertionAlgs,
 		"code_challenge_methods_supported":                         []string{"S256"},
 		"authorization_response_iss_parameter_supported":           true,
-		"dpop_signing_alg_values_supported":                        dpop.Algs,
+		"dpop_signing_alg_values_supported":                        dpopAlgs,
 		"claims_supported":                                         []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "at_hash", "name", "preferred_username"},
 		"acr_values_supported":                                     []string{acrPassword},
 		"claims_parameter_supported":                               false,
 		"ui_locales_supported":                                     []string{"en", "fr"},
-		"request_parameter_supported":                              true, // at PAR only (JAR, jar.go)
-		"request_object_signing_alg_values_supported":              jarAlgs,
+		"request_parameter_supported":                              false,
 		"request_uri_parameter_supported":                          false,
 		"userinfo_signing_alg_values_supported":                    []string{"none"},
 	}

@@ -73,6 +73,9 @@ func (s *Server) endpointProof(r *http.Request, path string) (dpop.Proof, error)
 	default:
 		return dpop.Proof{}, dpopError(&dpop.Error{Code: dpop.CodeInvalidProof, Description: "send exactly one DPoP header"})
 	}
+	if err := s.profileProofAlg(proofs[0]); err != nil {
+		return dpop.Proof{}, err
+	}
 	p, err := s.dpop.Check(proofs[0], dpop.Request{Method: http.MethodPost, URL: s.cfg.Issuer + path})
 	if err != nil {
 		return dpop.Proof{}, dpopError(err)

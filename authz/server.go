@@ -54,6 +54,10 @@ type Config struct {
 	// DPoP configures sender-constrained tokens (RFC 9449).
 	DPoP DPoPConfig
 
+	// Profile is ProfileDefault ("" too) or ProfileFAPI2, which enforces
+	// the FAPI 2.0 Security Profile on third-party clients (profile.go).
+	Profile string
+
 	// Metrics counts token grants and errors; nil: none.
 	Metrics *metrics.Metrics
 
@@ -180,7 +184,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		JWKSFetcherStrategy:      fosite.NewDefaultJWKSFetcherStrategy(),
 	}
 	s.fcfg = &fositeConfig{Config: fc, tokenURLs: s.assertionAudiences}
-	fc.ClientAuthenticationStrategy = s.authenticateClient
+	fc.ClientAuthenticationStrategy = s.profileAuthenticate
 
 	s.store = &fositeStore{
 		st:          cfg.Store,
@@ -306,6 +310,21 @@ func (c *Config) defaults() error {
 	if c.LoginURL == "" {
 		c.LoginURL = c.Issuer + "/login"
 	}
+	switch c.Profile {
+	case "":
+		c.Profile = ProfileDefault
+	case ProfileDefault:
+	case ProfileFAPI2:
+		// Nonces are on in this profile (RFC 9449 §8: a proof cannot be
+		// made in advance); the retry of a rotated refresh token must
+		// succeed (FAPI 2.0 §5.3.2.1-8), so a grace period is needed.
+		c.DPoP.NonceRequired = true
+		if c.RefreshGracePeriod < 0 {
+			problems = append(problems, "the fapi2 profile needs a RefreshGracePeriod (FAPI 2.0: a retry with the previous refresh token must succeed)")
+		}
+	default:
+		problems = append(problems, `Profile must be "default" or "fapi2"`)
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("authz: config: %s", strings.Join(problems, "; "))
 	}
@@ -335,6 +354,10 @@ func (s *Server) Mount(e *echo.Echo) {
 	e.GET(pathOIDCConfig, s.handleDiscovery)
 	e.GET(pathASMetadata, s.handleASMetadata)
 	e.GET(pathJWKS, s.handleJWKS, noteOutages)
+	e.POST(pathRegister, s.handleRegister, noteOutages)
+	e.GET(pathRegister+"/:client_id", s.handleRegistrationRead, noteOutages)
+	e.PUT(pathRegister+"/:client_id", s.handleRegistrationUpdate, noteOutages)
+	e.DELETE(pathRegister+"/:client_id", s.handleRegistrationDelete, noteOutages)
 }
 
 // RotateKey adds a new signing key through this server and makes it current

@@ -65,7 +65,10 @@ func (s *Server) handleToken(c echo.Context) error {
 		s.provider.WriteAccessError(ctx, w, ar, err)
 		return nil
 	}
-	err = s.useProof(ctx, proof)
+	err = s.profileToken(ar, proof.JKT)
+	if err == nil {
+		err = s.useProof(ctx, proof)
+	}
 	if err == nil {
 		err = bindToken(ar, proof.JKT)
 	}
@@ -169,6 +172,9 @@ func (g *grantPolicy) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 	sess, ok := ar.GetSession().(*Session)
 	if !ok {
 		return fosite.ErrServerError.WithDebug("unexpected session type")
+	}
+	if err := checkClientApproved(fc); err != nil {
+		return err
 	}
 	if ar.GetGrantTypes().ExactOne("client_credentials") {
 		if !fc.c.FirstParty || !fc.GetGrantTypes().Has("client_credentials") {

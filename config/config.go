@@ -80,6 +80,9 @@ type OAuth struct {
 	TokenFormat string `yaml:"token_format" env:"OAUTH_TOKEN_FORMAT"`
 	// RequirePAR makes pushed authorization requests mandatory for every client.
 	RequirePAR bool `yaml:"require_par" env:"OAUTH_REQUIRE_PAR"`
+	// Profile is "default" or "fapi2": the FAPI 2.0 Security Profile
+	// enforced on every third-party client (README "FAPI 2.0 profile").
+	Profile string `yaml:"profile" env:"OAUTH_PROFILE"`
 	// DPoP configures sender-constrained tokens (RFC 9449).
 	DPoP DPoP `yaml:"dpop"`
 }
@@ -200,6 +203,7 @@ func Default() Config {
 			PARLifespan:           90 * time.Second,
 			RefreshGracePeriod:    30 * time.Second,
 			TokenFormat:           TokenFormatOpaque,
+			Profile:               OAuthProfileDefault,
 			DPoP:                  DPoP{IATWindow: 60 * time.Second},
 		},
 		SignIn: SignIn{
@@ -237,6 +241,12 @@ func Default() Config {
 const (
 	TokenFormatOpaque = "opaque"
 	TokenFormatJWT    = "jwt"
+)
+
+// OAuth profiles (oauth.profile).
+const (
+	OAuthProfileDefault = "default"
+	OAuthProfileFAPI2   = "fapi2"
 )
 
 // EnvPrefix starts every environment variable bankfeed reads.

@@ -82,6 +82,8 @@ func (c Config) Validate() error {
 	between("OAUTH_DPOP_IAT_WINDOW", o.DPoP.IATWindow, 5*time.Second, 5*time.Minute)
 	check(o.TokenFormat != TokenFormatOpaque && o.TokenFormat != TokenFormatJWT,
 		"%sOAUTH_TOKEN_FORMAT: %q is not opaque or jwt", EnvPrefix, o.TokenFormat)
+	check(o.Profile != OAuthProfileDefault && o.Profile != OAuthProfileFAPI2,
+		"%sOAUTH_PROFILE: %q is not default or fapi2", EnvPrefix, o.Profile)
 
 	check(c.SignIn.MaxFailedAttempts < 1 || c.SignIn.MaxFailedAttempts > 100,
 		"%sSIGNIN_MAX_FAILED_ATTEMPTS: %d is out of range [1, 100]", EnvPrefix, c.SignIn.MaxFailedAttempts)

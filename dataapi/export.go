@@ -140,7 +140,7 @@ func (s *Server) refusal(ctx context.Context, err error, subject, format string)
 // statement: the holder's legal name, the period's daily balances, the
 // stored totals to prove against, and a snapshot stream of its entries.
 func (s *Server) statementDocument(ctx context.Context, c echo.Context, a store.Account, st store.Statement) (export.Document, error) {
-	business, err := s.holderName(ctx, a)
+	holder, err := s.holder(ctx, a)
 	if err != nil {
 		return export.Document{}, err
 	}
@@ -149,11 +149,11 @@ func (s *Server) statementDocument(ctx context.Context, c echo.Context, a store.
 		return export.Document{}, fmt.Errorf("dataapi: max seq: %w", err)
 	}
 	d := export.Document{
-		Bank: s.bank, Business: business, Account: a, Kind: export.KindStatement,
+		Bank: s.bank, Business: holder.LegalName, Account: a, Kind: export.KindStatement,
 		StatementID: st.ID, PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd,
 		OpeningLedger: st.Opening, ClosingLedger: st.Closing,
 		Expected: &export.Expected{EntryCount: st.EntryCount, TotalDebits: st.TotalDebits, TotalCredits: st.TotalCredits},
-		Created:  s.now(), Lang: language(c.Request().Header.Get("Accept-Language")), QBOIntuBID: s.qboIntuBID,
+		Created:  s.now(), Lang: documentLanguage(holder, c.Request().Header.Get("Accept-Language")), QBOIntuBID: s.qboIntuBID,
 	}
 	for day := st.PeriodStart; day <= st.PeriodEnd; day = day.AddDays(1) {
 		db, err := s.store.GetDailyBalance(ctx, a.ID, day)
@@ -180,15 +180,26 @@ func (s *Server) statementDocument(ctx context.Context, c echo.Context, a store.
 	return d, nil
 }
 
-// holderName is the legal name of the entity owning a ("" if unknown).
-func (s *Server) holderName(ctx context.Context, a store.Account) (string, error) {
+// holder is the legal entity owning a (zero if unknown).
+func (s *Server) holder(ctx context.Context, a store.Account) (store.LegalEntity, error) {
 	le, err := s.store.GetLegalEntity(ctx, a.LegalEntityID)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", nil
+		return store.LegalEntity{}, nil
 	} else if err != nil {
-		return "", fmt.Errorf("dataapi: get legal entity: %w", err)
+		return store.LegalEntity{}, fmt.Errorf("dataapi: get legal entity: %w", err)
 	}
-	return le.LegalName, nil
+	return le, nil
+}
+
+// documentLanguage is the holder's language when the bank knows it: the
+// document is the business's, and the Accept-Language of the software that
+// fetches it is usually its server's default, not the customer's. Without
+// one, the client's preference decides.
+func documentLanguage(holder store.LegalEntity, acceptLanguage string) string {
+	if l := holder.Contact.Language; l != "" {
+		return l
+	}
+	return language(acceptLanguage)
 }
 
 // language is "fr" when the client prefers French, else "en".

@@ -188,7 +188,7 @@ func pendingFormats() string {
 // balance rules). Its entries are read at one snapshot (AsOfSeq), so the
 // proof pass and the writing pass see the same rows.
 func (s *Server) rangeDocument(ctx context.Context, c echo.Context, a store.Account, from, to, today store.Date, intraday bool) (export.Document, error) {
-	business, err := s.holderName(ctx, a)
+	holder, err := s.holder(ctx, a)
 	if err != nil {
 		return export.Document{}, err
 	}
@@ -206,10 +206,10 @@ func (s *Server) rangeDocument(ctx context.Context, c echo.Context, a store.Acco
 		kind, statuses = export.KindIntraday, []store.TransactionStatus{store.Posted, store.Pending}
 	}
 	d := export.Document{
-		Bank: s.bank, Business: business, Account: a, Kind: kind,
+		Bank: s.bank, Business: holder.LegalName, Account: a, Kind: kind,
 		StatementID: store.NewID("exp"), // unique per file: camt MsgId, BAI2 file ID, OFX TRNUID
 		PeriodStart: from, PeriodEnd: to, Days: days, HasAvailable: true,
-		Created: s.now(), Lang: language(c.Request().Header.Get("Accept-Language")), QBOIntuBID: s.qboIntuBID,
+		Created: s.now(), Lang: documentLanguage(holder, c.Request().Header.Get("Accept-Language")), QBOIntuBID: s.qboIntuBID,
 		IncludePending: intraday,
 	}
 	snapshot := store.TransactionFilter{AccountID: a.ID, From: from, To: to, Statuses: statuses, AsOfSeq: max(asOf, 1)}

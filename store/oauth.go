@@ -32,14 +32,18 @@ type Client struct {
 	// NativeApp allows the RFC 8252 §7.3 loopback port relaxation of its
 	// redirect URIs; every other client's match exactly.
 	NativeApp bool
-	// RequireSignedRequestObject refuses a pushed authorization request
-	// without a request object signed with the client's key (RFC 9101 §10.5).
-	RequireSignedRequestObject bool
-	LogoURI                    string
-	PolicyURI                  string
-	TOSURI                     string
-	CreatedAt                  time.Time
-	UpdatedAt                  time.Time
+	LogoURI   string
+	PolicyURI string
+	TOSURI    string
+	// Status is ClientActive, or ClientPending / ClientRejected for a client
+	// that registered itself (RFC 7591); "" reads as active.
+	Status string
+	// RegistrationTokenHash is the hash of the RFC 7592 registration access
+	// token of a client that registered itself; empty otherwise.
+	RegistrationTokenHash string
+	Registration          ClientRegistration
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 }
 
 // Consent is a user's standing permission for a client to read data.

@@ -34,6 +34,10 @@ type Contact struct {
 	Country      string // ISO 3166-1 alpha-2, e.g. "CA"
 	Email        string
 	Phone        string // E.164, e.g. "+14165550100"
+	// Language is the language of the bank's documents for the holder
+	// ("en" or "fr"; "" unknown): a PDF statement is written in it,
+	// whatever the language of the software that fetches it.
+	Language string
 }
 
 // ServiceAgreement is the contract between the bank and an entity.

@@ -24,6 +24,7 @@ type Store interface {
 	FlowStore
 	KeyStore
 	OutboxStore
+	RegistrationTokenStore
 
 	// InTx runs fn in one database transaction: if fn returns an error or
 	// panics, nothing it wrote remains. Nested calls join the outer transaction.

@@ -57,7 +57,7 @@ var smallDemo = []groupSpec{
 		clerk:    personSpec{"maple.clerk", "Grace Liu"},
 		software: personSpec{"maple.ledgerly", "Ledgerly sync (accounting software)"},
 		entities: []entitySpec{
-			{name: "Maple Leaf Manufacturing", legal: "Maple Leaf Manufacturing Inc.", contact: store.Contact{AddressLine1: "2100 Argentia Road", City: "Mississauga", Region: "ON", PostalCode: "L5N 7Z4", Country: "CA", Email: "accounts@maple-leaf-mfg.example", Phone: "+19055550142"},
+			{name: "Maple Leaf Manufacturing", legal: "Maple Leaf Manufacturing Inc.", contact: store.Contact{AddressLine1: "2100 Argentia Road", City: "Mississauga", Region: "ON", PostalCode: "L5N 7Z4", Country: "CA", Email: "accounts@maple-leaf-mfg.example", Phone: "+19055550142", Language: "en"},
 				scalePct: 100,
 				payroll:  &payrollSpec{base: 96_500_00, employees: 42},
 				accounts: []accountSpec{
@@ -68,14 +68,14 @@ var smallDemo = []groupSpec{
 					{key: "loc", typ: store.AccountLineOfCredit, currency: "CAD", product: "Business Line of Credit", nickname: "Line of credit", profile: profLineOfCredit, opening: -120_000_00, limit: 500_000_00, rateBps: 745, sibling: "op"},
 					{key: "visa", typ: store.AccountCreditCard, currency: "CAD", product: "Business Visa", nickname: "Visa", profile: profCreditCard, opening: -6_400_00, limit: 50_000_00, rateBps: 1999, sibling: "op", accountingSync: true},
 				}},
-			{name: "Maple Leaf Properties", legal: "Maple Leaf Properties Ltd.", contact: store.Contact{AddressLine1: "2100 Argentia Road", AddressLine2: "Suite 300", City: "Mississauga", Region: "ON", PostalCode: "L5N 7Z4", Country: "CA", Email: "properties@maple-leaf-mfg.example", Phone: "+19055550143"},
+			{name: "Maple Leaf Properties", legal: "Maple Leaf Properties Ltd.", contact: store.Contact{AddressLine1: "2100 Argentia Road", AddressLine2: "Suite 300", City: "Mississauga", Region: "ON", PostalCode: "L5N 7Z4", Country: "CA", Email: "properties@maple-leaf-mfg.example", Phone: "+19055550143", Language: "en"},
 				scalePct: 35,
 				payroll:  &payrollSpec{base: 14_200_00, employees: 4},
 				accounts: []accountSpec{
 					{key: "op", typ: store.AccountChecking, currency: "CAD", product: "Business Operating Account", nickname: "Properties operating", profile: profOperating, opening: 180_000_00, sibling: "mort"},
 					{key: "mort", typ: store.AccountLoan, currency: "CAD", product: "Commercial Mortgage", nickname: "Mortgage — 2100 Argentia Rd", profile: profLoan, opening: -1_850_000_00, limit: 0, rateBps: 589, payment: 14_250_00, sibling: "op"},
 				}},
-			{name: "Maple Leaf Export", legal: "Maple Leaf Export Corp.", contact: store.Contact{AddressLine1: "95 Wellington Street West", AddressLine2: "Floor 12", City: "Toronto", Region: "ON", PostalCode: "M5J 2N7", Country: "CA", Email: "export@maple-leaf-mfg.example", Phone: "+14165550187"},
+			{name: "Maple Leaf Export", legal: "Maple Leaf Export Corp.", contact: store.Contact{AddressLine1: "95 Wellington Street West", AddressLine2: "Floor 12", City: "Toronto", Region: "ON", PostalCode: "M5J 2N7", Country: "CA", Email: "export@maple-leaf-mfg.example", Phone: "+14165550187", Language: "en"},
 				scalePct: 50,
 				accounts: []accountSpec{
 					{key: "usd", typ: store.AccountChecking, currency: "USD", product: "US Dollar Business Account", nickname: "Export USD", profile: profOperating, opening: 95_000_00, sibling: "usd"},
@@ -90,7 +90,7 @@ var smallDemo = []groupSpec{
 		clerk:    personSpec{"boreal.clerk", "Julie Bergeron"},
 		software: personSpec{"boreal.ledgerly", "Ledgerly — synchronisation comptable"},
 		entities: []entitySpec{
-			{name: "Boréal Logistique", legal: "Boréal Logistique inc.", contact: store.Contact{AddressLine1: "1250, boulevard René-Lévesque Ouest", City: "Montréal", Region: "QC", PostalCode: "H3B 4W8", Country: "CA", Email: "comptabilite@boreal-logistique.example", Phone: "+15145550119"},
+			{name: "Boréal Logistique", legal: "Boréal Logistique inc.", contact: store.Contact{AddressLine1: "1250, boulevard René-Lévesque Ouest", City: "Montréal", Region: "QC", PostalCode: "H3B 4W8", Country: "CA", Email: "comptabilite@boreal-logistique.example", Phone: "+15145550119", Language: "fr"},
 				scalePct: 70,
 				payroll:  &payrollSpec{base: 121_000_00, employees: 58},
 				accounts: []accountSpec{
@@ -100,7 +100,7 @@ var smallDemo = []groupSpec{
 					{key: "loc", typ: store.AccountLineOfCredit, currency: "CAD", product: "Marge de crédit entreprise", nickname: "Marge de crédit", profile: profLineOfCredit, opening: -240_000_00, limit: 750_000_00, rateBps: 795, sibling: "op"},
 					{key: "visa", typ: store.AccountCreditCard, currency: "CAD", product: "Visa Affaires", nickname: "Visa flotte", profile: profCreditCard, opening: -12_000_00, limit: 75_000_00, rateBps: 1999, sibling: "op", accountingSync: true},
 				}},
-			{name: "Transport Boréal Nord", legal: "Transport Boréal Nord ltée", contact: store.Contact{AddressLine1: "455, rue du Parc", City: "Chicoutimi", Region: "QC", PostalCode: "G7H 5B4", Country: "CA", Email: "nord@boreal-logistique.example", Phone: "+14185550163"},
+			{name: "Transport Boréal Nord", legal: "Transport Boréal Nord ltée", contact: store.Contact{AddressLine1: "455, rue du Parc", City: "Chicoutimi", Region: "QC", PostalCode: "G7H 5B4", Country: "CA", Email: "nord@boreal-logistique.example", Phone: "+14185550163", Language: "fr"},
 				scalePct: 40,
 				payroll:  &payrollSpec{base: 31_000_00, employees: 12},
 				accounts: []accountSpec{

@@ -536,6 +536,10 @@ func checkFDXData(t *testing.T, st store.Store, creds demo.Credentials) {
 			if c.AddressLine1 == "" || c.City == "" || c.Country != "CA" || !strings.Contains(c.Email, "@") || !strings.HasPrefix(c.Phone, "+1") {
 				t.Errorf("entity %s contact %+v", e.Name, c)
 			}
+			// The bank writes to Québec's entities in French (their PDF statements).
+			if want := map[bool]string{true: "fr", false: "en"}[c.Region == "QC"]; c.Language != want {
+				t.Errorf("entity %s (%s) language %q, want %q", e.Name, c.Region, c.Language, want)
+			}
 		}
 	}
 }

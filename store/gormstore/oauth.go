@@ -2,7 +2,9 @@ package gormstore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 
 	"gorm.io/gorm"
@@ -30,10 +32,12 @@ type clientRow struct {
 	FirstParty                  bool   `gorm:"column:first_party"`
 	DPoPBoundAccessTokens       bool   `gorm:"column:dpop_bound_access_tokens"`
 	NativeApp                   bool   `gorm:"column:native_app"`
-	RequireSignedRequestObject  bool   `gorm:"column:require_signed_request_object"`
 	LogoURI                     string `gorm:"column:logo_uri"`
 	PolicyURI                   string `gorm:"column:policy_uri"`
 	TOSURI                      string `gorm:"column:tos_uri"`
+	Status                      string `gorm:"column:status"`
+	RegistrationTokenHash       string `gorm:"column:registration_token_hash"`
+	Registration                string `gorm:"column:registration"`
 	Created                     int64  `gorm:"column:created_at"`
 	Updated                     int64  `gorm:"column:updated_at"`
 	Version                     int64  `gorm:"column:version"`
@@ -48,9 +52,17 @@ var clientMap = mapper[store.Client, clientRow]{
 			TokenEndpointAuthMethod: r.TokenEndpointAuthMethod, TokenEndpointAuthSigningAlg: r.TokenEndpointAuthSigningAlg,
 			JWKS: toRaw(r.JWKS), JWKSURI: r.JWKSURI, RequirePAR: r.RequirePAR, FirstParty: r.FirstParty,
 			DPoPBoundAccessTokens: r.DPoPBoundAccessTokens, NativeApp: r.NativeApp,
-			RequireSignedRequestObject: r.RequireSignedRequestObject,
-			LogoURI:                    r.LogoURI, PolicyURI: r.PolicyURI, TOSURI: r.TOSURI,
+			LogoURI: r.LogoURI, PolicyURI: r.PolicyURI, TOSURI: r.TOSURI,
+			Status: r.Status, RegistrationTokenHash: r.RegistrationTokenHash,
 			CreatedAt: fromMicros(r.Created), UpdatedAt: fromMicros(r.Updated)}
+		if c.Status == "" {
+			c.Status = store.ClientActive
+		}
+		if r.Registration != "" {
+			if err := json.Unmarshal([]byte(r.Registration), &c.Registration); err != nil {
+				return store.Client{}, fmt.Errorf("client %s: registration: %w", r.ID, err)
+			}
+		}
 		for _, f := range []struct {
 			src string
 			dst *[]string
@@ -67,15 +79,27 @@ var clientMap = mapper[store.Client, clientRow]{
 		return c, nil
 	},
 	fromDomain: func(c store.Client) (clientRow, error) {
-		return clientRow{ID: c.ID, Name: c.Name, SecretHash: c.SecretHash,
+		status := c.Status
+		if status == "" {
+			status = store.ClientActive
+		}
+		reg := ""
+		if !reflect.ValueOf(c.Registration).IsZero() {
+			b, err := json.Marshal(c.Registration)
+			if err != nil {
+				return clientRow{}, fmt.Errorf("client %s: registration: %w", c.ID, err)
+			}
+			reg = string(b)
+		}
+		return clientRow{Status: status, RegistrationTokenHash: c.RegistrationTokenHash, Registration: reg,
+			ID: c.ID, Name: c.Name, SecretHash: c.SecretHash,
 			PreviousSecretHash: c.PreviousSecretHash, PreviousSecretExpires: micros(c.PreviousSecretExpiresAt),
 			RedirectURIs: jsonList(c.RedirectURIs), GrantTypes: jsonList(c.GrantTypes),
 			ResponseTypes: jsonList(c.ResponseTypes), Scopes: jsonList(c.Scopes), Audience: jsonList(c.Audience),
 			TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg,
 			JWKS: rawOrEmpty(c.JWKS), JWKSURI: c.JWKSURI, RequirePAR: c.RequirePAR, FirstParty: c.FirstParty,
 			DPoPBoundAccessTokens: c.DPoPBoundAccessTokens, NativeApp: c.NativeApp,
-			RequireSignedRequestObject: c.RequireSignedRequestObject,
-			LogoURI:                    c.LogoURI, PolicyURI: c.PolicyURI, TOSURI: c.TOSURI,
+			LogoURI: c.LogoURI, PolicyURI: c.PolicyURI, TOSURI: c.TOSURI,
 			Created: micros(c.CreatedAt), Updated: micros(c.UpdatedAt), Version: 1}, nil
 	},
 	version: func(r *clientRow) *int64 { return &r.Version },
@@ -89,7 +113,10 @@ func (s *Store) CreateClient(ctx context.Context, c store.Client) (store.Client,
 	}
 	now := s.nowUTC()
 	c.CreatedAt, c.UpdatedAt = orNow(c.CreatedAt, now), now
-	r, _ := clientMap.fromDomain(c)
+	r, err := clientMap.fromDomain(c)
+	if err != nil {
+		return store.Client{}, err
+	}
 	if err := s.insert(ctx, "create client", &r); err != nil {
 		return store.Client{}, err
 	}

@@ -82,6 +82,7 @@ type legalEntityRow struct {
 	Country         string `gorm:"column:country"`
 	Email           string `gorm:"column:email"`
 	Phone           string `gorm:"column:phone"`
+	Language        string `gorm:"column:language"`
 	Created         int64  `gorm:"column:created_at"`
 	Updated         int64  `gorm:"column:updated_at"`
 	Version         int64  `gorm:"column:version"`
@@ -93,14 +94,14 @@ var legalEntityMap = mapper[store.LegalEntity, legalEntityRow]{
 	toDomain: func(r legalEntityRow) (store.LegalEntity, error) {
 		return store.LegalEntity{ID: r.ID, BusinessGroupID: r.BusinessGroupID, Name: r.Name, LegalName: r.LegalName,
 			Contact: store.Contact{AddressLine1: r.AddressLine1, AddressLine2: r.AddressLine2, City: r.City, Region: r.Region,
-				PostalCode: r.PostalCode, Country: r.Country, Email: r.Email, Phone: r.Phone},
+				PostalCode: r.PostalCode, Country: r.Country, Email: r.Email, Phone: r.Phone, Language: r.Language},
 			CreatedAt: fromMicros(r.Created), UpdatedAt: fromMicros(r.Updated)}, nil
 	},
 	fromDomain: func(e store.LegalEntity) (legalEntityRow, error) {
 		c := e.Contact
 		return legalEntityRow{ID: e.ID, BusinessGroupID: e.BusinessGroupID, Name: e.Name, LegalName: e.LegalName,
 			AddressLine1: c.AddressLine1, AddressLine2: c.AddressLine2, City: c.City, Region: c.Region,
-			PostalCode: c.PostalCode, Country: c.Country, Email: c.Email, Phone: c.Phone,
+			PostalCode: c.PostalCode, Country: c.Country, Email: c.Email, Phone: c.Phone, Language: c.Language,
 			Created: micros(e.CreatedAt), Updated: micros(e.UpdatedAt), Version: 1}, nil
 	},
 	version: func(r *legalEntityRow) *int64 { return &r.Version },

@@ -43,7 +43,7 @@ func testFDXFields(t *testing.T, s store.Store) {
 	}
 
 	c := store.Contact{AddressLine1: "100 King St W", AddressLine2: "Suite 5700", City: "Toronto", Region: "ON",
-		PostalCode: "M5X 1C7", Country: "CA", Email: "ap@entity.example", Phone: "+14165550100"}
+		PostalCode: "M5X 1C7", Country: "CA", Email: "ap@entity.example", Phone: "+14165550100", Language: "fr"}
 	e := must(s.UpdateLegalEntity(ctx, o.entity.ID, func(e store.LegalEntity) (store.LegalEntity, error) {
 		e.Contact = c
 		return e, nil
