@@ -173,6 +173,9 @@ func (s *Server) routes(a, o *echo.Group) {
 	o.GET("/audit", s.h(s.handleOpsListAudit))
 	o.GET("/outbox", s.h(s.handleOpsListDeliveries))
 	o.POST("/outbox/:id/retry", s.h(s.handleOpsRetryDelivery))
+	o.GET("/clients/:id", s.h(s.handleOpsGetClient))
+	o.POST("/clients/:id/approve", s.h(s.handleOpsApproveClient))
+	o.POST("/clients/:id/reject", s.h(s.handleOpsRejectClient))
 	catchAll(o, s.h(s.handleNoRoute))
 }
 

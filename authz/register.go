@@ -546,23 +546,3 @@ func IssueRegistrationToken(ctx context.Context, st store.RegistrationTokenStore
 	}
 	return tok, rt, nil
 }
-
-// DecideClient approves (active) or rejects a pending client; a client
-// that is not pending is store.ErrConflict. before is the client as it was.
-func DecideClient(ctx context.Context, st store.ClientStore, id string, approve bool) (before, after store.Client, err error) {
-	after, err = st.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
-		before = c
-		if c.Status != store.ClientPending {
-			return c, fmt.Errorf("client %s is %s, not pending: %w", id, c.Status, store.ErrConflict)
-		}
-		c.Status = store.ClientRejected
-		if approve {
-			c.Status = store.ClientActive
-		}
-		return c, nil
-	})
-	if err != nil {
-		return store.Client{}, store.Client{}, fmt.Errorf("authz: decide client: %w", err)
-	}
-	return before, after, nil
-}

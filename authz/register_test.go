@@ -161,10 +161,10 @@ func TestDynamicClientRegistration(t *testing.T) {
 	}
 
 	// The operator approves; the client record is cached for at most 2 s.
-	if _, _, err := authz.DecideClient(e.ctx, e.st, id, true); err != nil {
+	if _, _, err := store.DecideClient(e.ctx, e.st, id, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := authz.DecideClient(e.ctx, e.st, id, false); err == nil {
+	if _, _, err := store.DecideClient(e.ctx, e.st, id, false); err == nil {
 		t.Fatal("an approved client could be rejected")
 	}
 	e.clock.Advance(3 * time.Second)

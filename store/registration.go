@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -45,4 +46,25 @@ type RegistrationTokenStore interface {
 	// UseRegistrationToken spends one use of the token whose hash is given;
 	// ErrNotFound if it is unknown, expired at now or used up.
 	UseRegistrationToken(ctx context.Context, tokenHash string, now time.Time) error
+}
+
+// DecideClient approves (ClientActive) or rejects (ClientRejected) a
+// pending client; one that is not pending is ErrConflict, as the decision
+// is made once. before is the client as it was.
+func DecideClient(ctx context.Context, st ClientStore, id string, approve bool) (before, after Client, err error) {
+	after, err = st.UpdateClient(ctx, id, func(c Client) (Client, error) {
+		before = c
+		if c.Status != ClientPending {
+			return c, fmt.Errorf("client %s is %s, not pending: %w", id, c.Status, ErrConflict)
+		}
+		c.Status = ClientRejected
+		if approve {
+			c.Status = ClientActive
+		}
+		return c, nil
+	})
+	if err != nil {
+		return Client{}, Client{}, fmt.Errorf("decide client: %w", err)
+	}
+	return before, after, nil
 }
