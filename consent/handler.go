@@ -41,6 +41,7 @@ const (
 	pathConnections = "/account/connections"
 	pathLogout      = "/logout"
 	pathCSS         = "/assets/consent.css"
+	pathLogo        = "/assets/logo" // branding.logo when it is a file
 	pathResume      = "/oauth2/authorize/resume"
 )
 
@@ -81,6 +82,12 @@ type Config struct {
 	// console, /business/, which sends users who administer nothing on to
 	// the connected applications.
 	Home string
+	// Branding is the bank's name, logo, colour and support contact on
+	// every page (NewBranding).
+	Branding Branding
+	// TemplatesDir overrides the embedded templates and stylesheet with
+	// the files under TemplatesDir/consent (UIFiles); "": embedded only.
+	TemplatesDir string
 }
 
 // Handler serves the bank's pages; build it with New and Mount it.
@@ -154,16 +161,21 @@ func New(cfg Config) (*Handler, error) {
 		perAddress: newKeyedLimiter(cfg.RateLimitPerAddress, cfg.Now),
 		perLoginID: newKeyedLimiter(cfg.RateLimitPerLoginID, cfg.Now),
 	}
+	files, err := UIFiles(cfg.TemplatesDir, "consent", assets)
+	if err != nil {
+		return nil, err
+	}
 	for _, name := range pageNames {
-		t, err := template.New(name).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New(name).ParseFS(files, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("consent: parse template %s: %w", name, err)
 		}
 		h.pages[name] = t
 	}
-	if h.css, err = fs.ReadFile(assets, "static/consent.css"); err != nil {
+	if h.css, err = fs.ReadFile(files, "static/consent.css"); err != nil {
 		return nil, fmt.Errorf("consent: read stylesheet: %w", err)
 	}
+	h.css = cfg.Branding.Stylesheet(h.css)
 	if h.dummyHash, err = store.HashSecret(store.RandomToken(16)); err != nil {
 		return nil, fmt.Errorf("consent: dummy hash: %w", err)
 	}
@@ -186,6 +198,9 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.POST(pathConnections+"/:id/disconnect", h.handleDisconnect, mw...)
 	e.POST(pathLogout, h.handleLogout, mw...)
 	e.GET(pathCSS, h.handleCSS, mw...)
+	if logo, _ := h.cfg.Branding.LogoFile(); logo != nil {
+		e.GET(pathLogo, h.handleLogo, mw...)
+	}
 }
 
 // csp is the page policy; extra form-action sources are the vendor's
@@ -193,7 +208,7 @@ func (h *Handler) routes(e *echo.Echo) {
 // the redirects that follow a form post (Allow → resume → vendor).
 func (h *Handler) csp(formAction ...string) string {
 	fa := append([]string{"'self'", h.issuer}, formAction...)
-	return "default-src 'none'; style-src 'self'; img-src 'self'; form-action " + strings.Join(fa, " ") +
+	return "default-src 'none'; style-src 'self'; img-src " + strings.TrimSpace("'self' "+h.cfg.Branding.ImgSrc()) + "; form-action " + strings.Join(fa, " ") +
 		"; frame-ancestors 'none'; base-uri 'none'"
 }
 
@@ -219,8 +234,16 @@ func (h *Handler) handleCSS(c echo.Context) error {
 	return c.Blob(http.StatusOK, "text/css; charset=utf-8", h.css)
 }
 
+// handleLogo serves branding.logo's file from our origin.
+func (h *Handler) handleLogo(c echo.Context) error {
+	logo, typ := h.cfg.Branding.LogoFile()
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	return c.Blob(http.StatusOK, typ, logo)
+}
+
 // base is what every page template gets.
 type base struct {
+	Brand       Branding
 	L           msgs
 	Lang        string
 	Title       string
@@ -253,7 +276,7 @@ func (h *Handler) newBase(c echo.Context, titleKey string) base {
 	path := pathForSwitch(r.URL.Path)
 	l := catalogue(lang)
 	return base{
-		L: l, Lang: lang, Title: l.T(titleKey),
+		Brand: h.cfg.Branding, L: l, Lang: lang, Title: l.T(titleKey),
 		SwitchHref: path + "?" + q.Encode(), SwitchLang: other, SwitchLabel: l.T("other_lang"),
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/admin"
+	"github.com/bankfeed/bankfeed/consent"
 	"github.com/bankfeed/bankfeed/internal/audit"
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -54,6 +55,12 @@ type Config struct {
 	Issuer string        // public base URL; its origin is the form-action source
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Branding is the bank's brand, as on its other pages; its logo file
+	// is served by package consent at the same origin.
+	Branding consent.Branding
+	// TemplatesDir overrides the embedded templates and stylesheet with
+	// the files under TemplatesDir/console; "": embedded only.
+	TemplatesDir string
 }
 
 // Handler serves the console; build it with New and Mount it.
@@ -66,6 +73,7 @@ type Handler struct {
 	pages  map[string]*template.Template
 	css    []byte
 	cop    *http.CrossOriginProtection
+	brand  consent.Branding
 }
 
 // pageNames are the templates that must exist (checked at start).
@@ -81,23 +89,28 @@ func New(cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("console: Config.Issuer %q must be an absolute http(s) URL", cfg.Issuer)
 	}
 	h := &Handler{st: cfg.Store, adm: cfg.Admin, log: cfg.Logger, now: cfg.Now, issuer: u.Scheme + "://" + u.Host,
-		pages: map[string]*template.Template{}, cop: http.NewCrossOriginProtection()}
+		pages: map[string]*template.Template{}, cop: http.NewCrossOriginProtection(), brand: cfg.Branding}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	if h.now == nil {
 		h.now = time.Now
 	}
+	files, err := consent.UIFiles(cfg.TemplatesDir, "console", assets)
+	if err != nil {
+		return nil, err
+	}
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/forms.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/forms.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console: parse template %s: %w", name, err)
 		}
 		h.pages[name] = t
 	}
-	if h.css, err = fs.ReadFile(assets, "static/console.css"); err != nil {
+	if h.css, err = fs.ReadFile(files, "static/console.css"); err != nil {
 		return nil, fmt.Errorf("console: read stylesheet: %w", err)
 	}
+	h.css = cfg.Branding.Stylesheet(h.css)
 	return h, nil
 }
 
@@ -138,7 +151,7 @@ func (h *Handler) Mount(e *echo.Echo) {
 func (h *Handler) headers(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		hd := c.Response().Header()
-		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' "+h.issuer+
+		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src "+strings.TrimSpace("'self' "+h.brand.ImgSrc())+"; form-action 'self' "+h.issuer+
 			"; frame-ancestors 'none'; base-uri 'none'")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Referrer-Policy", "no-referrer")
@@ -333,6 +346,7 @@ func formRequestID(s *signedIn, nonce string) string {
 // common is what every page template gets.
 type common struct {
 	*signedIn
+	Brand      consent.Branding
 	Title      string
 	CSRF       string
 	Nonce      string // a fresh form nonce (formRequestID)
@@ -358,7 +372,7 @@ func (h *Handler) common(c echo.Context, s *signedIn, titleKey string) common {
 	if name == "" {
 		name = s.Admin.User().LoginID
 	}
-	return common{signedIn: s, Title: s.L.T(titleKey), CSRF: s.Session.CSRFToken, Nonce: store.RandomToken(16), User: name,
+	return common{signedIn: s, Brand: h.brand, Title: s.L.T(titleKey), CSRF: s.Session.CSRFToken, Nonce: store.RandomToken(16), User: name,
 		SwitchHref: path + "?" + q.Encode(), SwitchLang: other}
 }
 

@@ -105,6 +105,9 @@ var messagesEN = map[string]string{
 	"missing_right": "You need the %s right on the %s permission for this.",
 	"missing_self":  "You submitted this request: approving it yourself needs the self-approved %s right on the %s permission. Another administrator must decide it.",
 	"back":          "Back",
+
+	// The brand's support contact (issue 14), as on the bank's other pages.
+	"support_contact": "Need help? Contact the bank:", "support_link": "Help centre",
 }
 
 var messagesFR = map[string]string{
@@ -182,4 +185,6 @@ var messagesFR = map[string]string{
 	"missing_right": "Il vous faut le droit %s sur l'autorisation %s pour cela.",
 	"missing_self":  "Vous avez soumis cette demande : l'approuver vous-même exige le droit %s en auto-approbation sur l'autorisation %s. Un autre administrateur doit en décider.",
 	"back":          "Retour",
+
+	"support_contact": "Besoin d'aide? Communiquez avec la banque :", "support_link": "Centre d'aide",
 }

@@ -57,6 +57,10 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 	}
 	as.Mount(e)
 
+	brand, err := branding(cfg) // reads the logo file: a bad one stops the start
+	if err != nil {
+		return err
+	}
 	pages, err = consent.New(consent.Config{
 		Store:             d.Store,
 		Issuer:            cfg.Issuer,
@@ -72,6 +76,8 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		RateLimitPerAddress: cfg.SignIn.RateLimitPerAddress,
 		RateLimitPerLoginID: cfg.SignIn.RateLimitPerLoginID,
 		Home:                "/business/", // the console (below) sends non-administrators on
+		Branding:            brand,
+		TemplatesDir:        cfg.UI.TemplatesDir,
 	})
 	if err != nil {
 		return fmt.Errorf("consent: %w", err)
@@ -108,7 +114,8 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 
 	// The administrators' console: the same operations as /admin/v1, as
 	// pages behind the bank's sign-in session (issue 14).
-	biz, err := console.New(console.Config{Store: d.Store, Admin: adm, Issuer: cfg.Issuer, Logger: d.Logger, Now: d.Now})
+	biz, err := console.New(console.Config{Store: d.Store, Admin: adm, Issuer: cfg.Issuer, Logger: d.Logger, Now: d.Now,
+		Branding: brand, TemplatesDir: cfg.UI.TemplatesDir})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
