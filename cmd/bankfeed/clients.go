@@ -76,12 +76,16 @@ skip the consent screen. Vendors are never first-party.`,
 				}
 				spec.JWKS = json.RawMessage(b)
 			}
-			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st *gormstore.Store, _ *slog.Logger) error {
+			return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st *gormstore.Store, _ *slog.Logger) error {
 				var (
 					c      store.Client
 					secret string
 				)
 				err := st.InTx(ctx, func(ctx context.Context) (err error) {
+					// oauth.profile fapi2: refuse a client that could not comply.
+					if err := authz.CheckClientSpec(cfg.OAuth.Profile, spec); err != nil {
+						return err
+					}
 					if c, secret, err = authz.CreateClient(ctx, st, spec); err != nil {
 						return err
 					}
@@ -289,13 +293,21 @@ with the names of the fields changed.`,
 				}
 				u.JWKS = json.RawMessage(b)
 			}
-			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st *gormstore.Store, _ *slog.Logger) error {
+			return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st *gormstore.Store, _ *slog.Logger) error {
 				var c store.Client
 				err := st.InTx(ctx, func(ctx context.Context) error {
 					var (
 						changed []string
 						err     error
 					)
+					if cur, err := st.GetClient(ctx, args[0]); err == nil {
+						// oauth.profile fapi2: refuse a change the client
+						// could not comply with (UpdateClient reports a
+						// missing client itself).
+						if err := authz.CheckClientUpdate(cfg.OAuth.Profile, cur, u); err != nil {
+							return err
+						}
+					}
 					if c, changed, err = authz.UpdateClient(ctx, st, args[0], u); err != nil {
 						return err
 					}

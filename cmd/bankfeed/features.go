@@ -46,6 +46,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		PARLifespan:           cfg.OAuth.PARLifespan,
 		TokenFormat:           cfg.OAuth.TokenFormat,
 		RequirePAR:            cfg.OAuth.RequirePAR,
+		Profile:               cfg.OAuth.Profile,
 		DPoP:                  authz.DPoPConfig{IATWindow: cfg.OAuth.DPoP.IATWindow, NonceRequired: cfg.OAuth.DPoP.NonceRequired},
 		Metrics:               d.Metrics,
 		ErrorPage: func(w http.ResponseWriter, r *http.Request, status int, code string) {
