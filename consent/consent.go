@@ -95,6 +95,7 @@ func (h *Handler) entitlementOf(ctx context.Context, u store.User) (entitlement,
 
 type accountRow struct {
 	Name, Number, Currency string
+	Entity, Type           string // the legal entity's name, the type in words (accountRows)
 }
 
 type consentPage struct {
@@ -185,8 +186,8 @@ func (h *Handler) handleConsent(c echo.Context) error {
 	b.CSRF = st.s.CSRFToken
 	p := consentPage{base: b, Action: withChallenge(pathConsent, st.flow.ID), Vendor: st.client.Name}
 	p.Sees, p.Offline = describeScopes(b.L, offered)
-	for _, a := range ent.Accounts {
-		p.Accounts = append(p.Accounts, accountRowOf(a))
+	if p.Accounts, err = h.accountRows(ctx, b.L, ent.Accounts); err != nil {
+		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
 	if h.cfg.ConsentLifespan > 0 {
 		p.Duration = b.L.F("duration_until", formatDate(h.now().Add(h.cfg.ConsentLifespan)))
@@ -383,6 +384,7 @@ func redirectOrigins(cl store.Client) []string {
 type connectionRow struct {
 	ID, Vendor, Since, LastUsed, Label string
 	Sees                               []string
+	Accounts                           []accountRow // what it can see now: the user's account group
 }
 
 type connectionsPage struct {
@@ -413,6 +415,16 @@ func (h *Handler) handleConnections(c echo.Context) error {
 	p := connectionsPage{base: b}
 	if c.QueryParam("disconnected") == "1" {
 		p.Notice = b.L.T("disconnected")
+	}
+	// The data API answers for the accounts of the user's account group
+	// now, whenever the consent was given.
+	ent, err := h.entitlementOf(ctx, u)
+	if err != nil {
+		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
+	}
+	accounts, err := h.accountRows(ctx, b.L, ent.Accounts)
+	if err != nil {
+		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
 	now := h.now()
 	type vendorInfo struct {
@@ -446,6 +458,9 @@ func (h *Handler) handleConnections(c echo.Context) error {
 			row.LastUsed = formatDateTime(cs.LastUsedAt)
 		}
 		row.Sees, _ = describeScopes(b.L, cs.Scopes)
+		if hasDataScope(cs.Scopes) {
+			row.Accounts = accounts
+		}
 		p.Rows = append(p.Rows, row)
 	}
 	return h.render(c, http.StatusOK, "connections", p)

@@ -215,11 +215,20 @@ var messagesEN = map[string]string{
 
 	// The brand's support contact and the sign-in page's forgotten password
 	// (issue 14): an administrator of the business resets it.
-	"support_contact": "Need help? Contact the bank:",
-	"support_link":    "Help centre",
-	"forgot_title":    "Forgot your password?",
-	"forgot_body":     "The bank cannot tell you your password. Ask an administrator of your business to reset it: you will get a temporary password and choose a new one when you next sign in.",
-	"forgot_no_admin": "If you are your business's only administrator, contact the bank:",
+	"support_contact":   "Need help? Contact the bank:",
+	"support_link":      "Help centre",
+	"forgot_title":      "Forgot your password?",
+	"forgot_body":       "The bank cannot tell you your password. Ask an administrator of your business to reset it: you will get a temporary password and choose a new one when you next sign in.",
+	"forgot_no_admin":   "If you are your business's only administrator, contact the bank:",
+	"col_entity":        "Legal entity",
+	"col_type":          "Type",
+	"col_accounts":      "Accounts",
+	"conn_no_accounts":  "None",
+	"type_checking":     "Chequing",
+	"type_savings":      "Savings",
+	"type_lineofcredit": "Line of credit",
+	"type_loan":         "Loan",
+	"type_creditcard":   "Credit card",
 }
 
 var messagesFR = map[string]string{
@@ -329,9 +338,18 @@ var messagesFR = map[string]string{
 	"authorize_error_body": "L'application a fait une demande que la banque ne peut pas accepter : vous ne pouvez pas continuer d'ici. Retournez à l'application et réessayez; si cela se reproduit, communiquez avec le soutien de l'application en lui donnant le code d'erreur ci-dessous.",
 	"error_code":           "Code d'erreur : %s",
 
-	"support_contact": "Besoin d'aide? Communiquez avec la banque :",
-	"support_link":    "Centre d'aide",
-	"forgot_title":    "Mot de passe oublié?",
-	"forgot_body":     "La banque ne peut pas vous donner votre mot de passe. Demandez à un administrateur de votre entreprise de le réinitialiser : vous recevrez un mot de passe temporaire et en choisirez un nouveau à votre prochaine connexion.",
-	"forgot_no_admin": "Si vous êtes le seul administrateur de votre entreprise, communiquez avec la banque :",
+	"support_contact":   "Besoin d'aide? Communiquez avec la banque :",
+	"support_link":      "Centre d'aide",
+	"forgot_title":      "Mot de passe oublié?",
+	"forgot_body":       "La banque ne peut pas vous donner votre mot de passe. Demandez à un administrateur de votre entreprise de le réinitialiser : vous recevrez un mot de passe temporaire et en choisirez un nouveau à votre prochaine connexion.",
+	"forgot_no_admin":   "Si vous êtes le seul administrateur de votre entreprise, communiquez avec la banque :",
+	"col_entity":        "Entité juridique",
+	"col_type":          "Type",
+	"col_accounts":      "Comptes",
+	"conn_no_accounts":  "Aucun",
+	"type_checking":     "Chèques",
+	"type_savings":      "Épargne",
+	"type_lineofcredit": "Marge de crédit",
+	"type_loan":         "Prêt",
+	"type_creditcard":   "Carte de crédit",
 }
