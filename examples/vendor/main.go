@@ -7,7 +7,10 @@
 //
 //	go run ./examples/vendor -client-secret <the demo vendor secret printed by bankfeed>
 //
-// and open http://127.0.0.1:9999/. Nothing here is needed by bankfeed itself.
+// and open http://127.0.0.1:9999/. With -fapi (fapi.go) it is a FAPI 2.0
+// client instead: private_key_jwt, PAR and DPoP, against a bankfeed with
+// BANKFEED_OAUTH_PROFILE=fapi2, at https://127.0.0.1:9999/ (README "FAPI 2.0
+// profile"). Nothing here is needed by bankfeed itself.
 package main
 
 import (
@@ -25,6 +28,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,6 +50,7 @@ type app struct {
 	logger   *slog.Logger
 
 	mu      sync.Mutex
+	fapi    *fapiClient       // -fapi: private_key_jwt, PAR, DPoP
 	pending map[string]string // state → PKCE verifier
 	token   *oauth2.Token
 	subject string
@@ -56,8 +61,10 @@ func run() error {
 	clientID := flag.String("client-id", "demo-vendor", "OAuth client ID")
 	clientSecret := flag.String("client-secret", os.Getenv("VENDOR_CLIENT_SECRET"), "OAuth client secret (or VENDOR_CLIENT_SECRET)")
 	addr := flag.String("addr", "127.0.0.1:9999", "where this vendor app listens")
+	fapi := flag.Bool("fapi", false, "FAPI 2.0 client: private_key_jwt, PAR and DPoP, https redirect URI (bankfeed in oauth.profile fapi2)")
+	keyFile := flag.String("key-file", "vendor-key.pem", "with -fapi: the client's P-256 key (PEM), created with its public key set <key-file>.jwks.json if missing")
 	flag.Parse()
-	if *clientSecret == "" {
+	if !*fapi && *clientSecret == "" {
 		return errors.New("-client-secret is required (bankfeed serve --demo prints it)")
 	}
 
@@ -67,32 +74,48 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("discover %s: %w", *issuer, err)
 	}
+	scheme := "http"
+	if *fapi {
+		scheme = "https"
+	}
 	a := &app{
 		issuer: *issuer,
 		oauth: oauth2.Config{
 			ClientID:     *clientID,
 			ClientSecret: *clientSecret,
 			Endpoint:     provider.Endpoint(),
-			RedirectURL:  "http://" + *addr + "/callback",
+			RedirectURL:  scheme + "://" + *addr + "/callback",
 			Scopes:       []string{oidc.ScopeOpenID, "profile", oidc.ScopeOfflineAccess, "accounts.read", "statements.read"},
 		},
 		verifier: provider.Verifier(&oidc.Config{ClientID: *clientID}),
 		logger:   slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		pending:  map[string]string{},
 	}
+	srv := &http.Server{Addr: *addr, ReadHeaderTimeout: 5 * time.Second}
+	if *fapi {
+		if a.fapi, srv.TLSConfig, err = setupFAPI(provider, *clientID, *issuer, *keyFile, *addr); err != nil {
+			return err
+		}
+		a.oauth.ClientSecret = ""
+		a.oauth.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", a.home)
 	mux.HandleFunc("GET /connect", a.connect)
 	mux.HandleFunc("GET /callback", a.callback)
-	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv.Handler = mux
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shutdown)
 	}()
-	a.logger.Info("vendor app listening", "url", "http://"+*addr+"/")
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+	a.logger.Info("vendor app listening", "url", scheme+"://"+*addr+"/")
+	serve := srv.ListenAndServe
+	if *fapi {
+		serve = func() error { return srv.ListenAndServeTLS("", "") }
+	}
+	if err := serve(); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
@@ -116,12 +139,25 @@ func (a *app) connect(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	a.pending[state] = verifier
 	a.mu.Unlock()
+	if a.fapi != nil {
+		// Only client_id and request_uri go through the browser.
+		params := url.Values{"response_type": {"code"}, "client_id": {a.oauth.ClientID}, "redirect_uri": {a.oauth.RedirectURL},
+			"scope": {strings.Join(a.oauth.Scopes, " ")}, "state": {state},
+			"code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)}, "code_challenge_method": {"S256"}}
+		to, err := a.fapi.push(r.Context(), a.oauth.Endpoint.AuthURL, params)
+		if err != nil {
+			http.Error(w, "pushed authorization request failed: "+err.Error(), http.StatusBadGateway)
+			return
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, a.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)), http.StatusSeeOther)
 }
 
 func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if q.Get("iss") != "" && q.Get("iss") != a.issuer { // RFC 9207 mix-up defence
+	if (q.Get("iss") != "" || a.fapi != nil) && q.Get("iss") != a.issuer { // RFC 9207 mix-up defence
 		http.Error(w, "authorization response from an unexpected issuer", http.StatusBadRequest)
 		return
 	}
@@ -137,7 +173,17 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown or reused state", http.StatusBadRequest)
 		return
 	}
-	tok, err := a.oauth.Exchange(r.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
+	ctx, opts := r.Context(), []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}
+	if a.fapi != nil {
+		more, err := a.fapi.exchangeOptions()
+		if err != nil {
+			http.Error(w, "client assertion: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		opts = append(opts, more...)
+		ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: a.fapi, Timeout: 10 * time.Second})
+	}
+	tok, err := a.oauth.Exchange(ctx, q.Get("code"), opts...)
 	if err != nil {
 		http.Error(w, "token exchange failed: "+err.Error(), http.StatusBadGateway)
 		return
@@ -180,6 +226,11 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	// The oauth2 client refreshes the access token with the refresh token
 	// when it expires, as a nightly sync would.
 	client := a.oauth.Client(r.Context(), tok)
+	if a.fapi != nil {
+		// DPoP-bound: a proof on every call. No automatic refresh here (a
+		// refresh needs a fresh client assertion): reconnect when it expires.
+		client = &http.Client{Transport: &oauth2.Transport{Source: oauth2.StaticTokenSource(tok), Base: a.fapi}}
+	}
 	var list struct {
 		Accounts []account `json:"accounts"`
 	}
