@@ -137,8 +137,23 @@ func (s *Server) handlePAR(c echo.Context) error {
 	// A fresh nonce on every answer, as at the token endpoint: a client
 	// told use_dpop_nonce here needs one for its retry.
 	s.writeDPoPNonce(w.Header())
+	// A signed request object (JAR) replaces the request's parameters
+	// before fosite reads them.
+	objectIssuer, err := s.applyRequestObject(ctx, r)
+	if err != nil {
+		if outage(ctx, err) {
+			s.writeUnavailable(ctx, w, pathPAR, err)
+			return nil
+		}
+		s.logOAuthError(ctx, pathPAR, err)
+		s.provider.WritePushedAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), err)
+		return nil
+	}
 	ar, err := s.provider.NewPushedAuthorizeRequest(ctx, r)
 	err = allowMissingState(ar, err)
+	if err == nil {
+		err = checkRequestObjectClient(ar, objectIssuer)
+	}
 	if err == nil && r.Form.Get("redirect_uri") == "" {
 		err = fosite.ErrInvalidRequest.WithHint("redirect_uri is required in a pushed authorization request.")
 	}

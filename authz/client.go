@@ -57,6 +57,9 @@ type ClientSpec struct {
 	// NativeApp: an app installed on the user's machine; its loopback
 	// redirect URIs match on any port (RFC 8252 §7.3).
 	NativeApp bool
+	// RequireSignedRequestObject: pushed authorization requests must be a
+	// request object signed with the client's key (RFC 9101 §10.5).
+	RequireSignedRequestObject bool
 }
 
 // CreateClient validates spec and registers the client. secret is the
@@ -90,6 +93,8 @@ func clientFromSpec(spec ClientSpec) (store.Client, error) {
 
 		DPoPBoundAccessTokens: spec.DPoPBoundAccessTokens,
 		NativeApp:             spec.NativeApp,
+
+		RequireSignedRequestObject: spec.RequireSignedRequestObject,
 	}
 	var err error
 	if c.Name, err = clientName(spec.Name); err != nil {
@@ -128,6 +133,9 @@ func clientFromSpec(spec ClientSpec) (store.Client, error) {
 		if err := setJWKSURI(&c, spec.JWKSURI, spec.SigningAlg); err != nil {
 			return c, err
 		}
+	}
+	if spec.RequireSignedRequestObject && spec.Secret {
+		return c, store.Invalid("require_signed_request_object", "a client that signs its request objects needs keys: a JWKS or a JWKS URI, not a secret")
 	}
 
 	allowed, grants := vendorScopes, vendorGrants

@@ -58,7 +58,8 @@ func (s *Server) buildDiscovery() (oidc, as []byte, err error) {
 		"acr_values_supported":                                     []string{acrPassword},
 		"claims_parameter_supported":                               false,
 		"ui_locales_supported":                                     []string{"en", "fr"},
-		"request_parameter_supported":                              false,
+		"request_parameter_supported":                              true, // at PAR only (JAR, jar.go)
+		"request_object_signing_alg_values_supported":              jarAlgs,
 		"request_uri_parameter_supported":                          false,
 		"userinfo_signing_alg_values_supported":                    []string{"none"},
 	}

@@ -32,9 +32,12 @@ type Client struct {
 	// NativeApp allows the RFC 8252 §7.3 loopback port relaxation of its
 	// redirect URIs; every other client's match exactly.
 	NativeApp bool
-	LogoURI   string
-	PolicyURI string
-	TOSURI    string
+	// RequireSignedRequestObject refuses a pushed authorization request
+	// without a request object signed with the client's key (RFC 9101 §10.5).
+	RequireSignedRequestObject bool
+	LogoURI                    string
+	PolicyURI                  string
+	TOSURI                     string
 	// Status is ClientActive, or ClientPending / ClientRejected for a client
 	// that registered itself (RFC 7591); "" reads as active.
 	Status string

@@ -36,6 +36,7 @@ var migrations = []migration{
 	{6, "outbox: indexes for the sweep of delivered rows and operators' lists", outboxV6},
 	{7, "clients: DPoP-bound access tokens, native apps", dpopV7},
 	{8, "FDX: accounts' interest rate, legal entities' contact", fdxV8},
+	{9, "clients: signed request objects required", jarV9},
 	{10, "clients: status and registration metadata; initial access tokens", registrationV10},
 	{11, "legal entities' language of documents", languageV11},
 }

@@ -32,6 +32,7 @@ type clientRow struct {
 	FirstParty                  bool   `gorm:"column:first_party"`
 	DPoPBoundAccessTokens       bool   `gorm:"column:dpop_bound_access_tokens"`
 	NativeApp                   bool   `gorm:"column:native_app"`
+	RequireSignedRequestObject  bool   `gorm:"column:require_signed_request_object"`
 	LogoURI                     string `gorm:"column:logo_uri"`
 	PolicyURI                   string `gorm:"column:policy_uri"`
 	TOSURI                      string `gorm:"column:tos_uri"`
@@ -52,7 +53,8 @@ var clientMap = mapper[store.Client, clientRow]{
 			TokenEndpointAuthMethod: r.TokenEndpointAuthMethod, TokenEndpointAuthSigningAlg: r.TokenEndpointAuthSigningAlg,
 			JWKS: toRaw(r.JWKS), JWKSURI: r.JWKSURI, RequirePAR: r.RequirePAR, FirstParty: r.FirstParty,
 			DPoPBoundAccessTokens: r.DPoPBoundAccessTokens, NativeApp: r.NativeApp,
-			LogoURI: r.LogoURI, PolicyURI: r.PolicyURI, TOSURI: r.TOSURI,
+			RequireSignedRequestObject: r.RequireSignedRequestObject,
+			LogoURI:                    r.LogoURI, PolicyURI: r.PolicyURI, TOSURI: r.TOSURI,
 			Status: r.Status, RegistrationTokenHash: r.RegistrationTokenHash,
 			CreatedAt: fromMicros(r.Created), UpdatedAt: fromMicros(r.Updated)}
 		if c.Status == "" {
@@ -99,7 +101,8 @@ var clientMap = mapper[store.Client, clientRow]{
 			TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg,
 			JWKS: rawOrEmpty(c.JWKS), JWKSURI: c.JWKSURI, RequirePAR: c.RequirePAR, FirstParty: c.FirstParty,
 			DPoPBoundAccessTokens: c.DPoPBoundAccessTokens, NativeApp: c.NativeApp,
-			LogoURI: c.LogoURI, PolicyURI: c.PolicyURI, TOSURI: c.TOSURI,
+			RequireSignedRequestObject: c.RequireSignedRequestObject,
+			LogoURI:                    c.LogoURI, PolicyURI: c.PolicyURI, TOSURI: c.TOSURI,
 			Created: micros(c.CreatedAt), Updated: micros(c.UpdatedAt), Version: 1}, nil
 	},
 	version: func(r *clientRow) *int64 { return &r.Version },
