@@ -30,7 +30,7 @@ func (s *Server) handleIntrospect(c echo.Context) error {
 		s.provider.WriteAccessError(ctx, w, nil, err)
 		return nil
 	}
-	client, err := s.authenticateClient(ctx, r, r.PostForm)
+	client, err := s.profileAuthenticate(ctx, r, r.PostForm)
 	if outage(ctx, err) {
 		s.writeUnavailable(ctx, w, pathIntrospect, err)
 		return nil
