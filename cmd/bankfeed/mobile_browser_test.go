@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,7 @@ func TestBrowserPhoneWidth(t *testing.T) {
 	}
 	ledgerly := newRelyingParty(t, b, "Ledgerly Cloud Accounting for Small Business")
 
+	axe := axeSource(t)
 	bctx := newBrowser(t, bin)
 	steps := func(a ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -119,6 +121,9 @@ func TestBrowserPhoneWidth(t *testing.T) {
 		}
 		if len(got.Small) > 0 {
 			t.Errorf("%s has touch targets under 44 px: %s", page, strings.Join(got.Small, "; "))
+		}
+		if axe != "" {
+			axeCheck(t, bctx, axe, page)
 		}
 	}
 	steps(chromedp.EmulateViewport(phoneWidth, 844))
@@ -163,4 +168,55 @@ func TestBrowserPhoneWidth(t *testing.T) {
 	check("console-account-group")
 	steps(chromedp.Navigate(b.URL+"/business/job-roles/"+role.ID), chromedp.WaitVisible(`//main//h1`))
 	check("console-job-role")
+}
+
+// axeSource is axe-core's axe.min.js named by BANKFEED_TEST_AXE (.ci/run
+// installs the npm package axe-core); "" when unset: the pages are then
+// measured but not checked for WCAG.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("BANKFEED_TEST_AXE")
+	if path == "" {
+		if testenv.Required(testenv.Chromium) {
+			t.Fatalf("BANKFEED_TEST_AXE unset, and %s requires the browser tests whole: install the npm package axe-core and name its axe.min.js", testenv.RequireEnv)
+		}
+		t.Log("BANKFEED_TEST_AXE unset: no axe-core accessibility check")
+		return ""
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("BANKFEED_TEST_AXE: %v", err)
+	}
+	return string(src)
+}
+
+// axeCheck injects axe-core (through DevTools, which the pages' CSP does
+// not govern) and fails on any WCAG 2.2 A or AA violation.
+func axeCheck(t *testing.T, bctx context.Context, axe, page string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(bctx, time.Minute)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](axe+";true")); err != nil {
+		t.Fatalf("%s: inject axe-core: %v", page, err)
+	}
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}})
+  .then(r => JSON.stringify({passes: r.passes.length,
+    violations: r.violations.map(v => v.id + ": " + v.help + " — " + v.nodes.map(n => n.target.join(" ")).join(", "))}))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: axe.run: %v", page, err)
+	}
+	var res struct {
+		Passes     int      `json:"passes"`
+		Violations []string `json:"violations"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%s: axe result %q: %v", page, out, err)
+	}
+	if res.Passes == 0 {
+		t.Errorf("%s: axe-core checked nothing", page)
+	}
+	t.Logf("%s: axe-core: %d rules passed, %d violated", page, res.Passes, len(res.Violations))
+	for _, v := range res.Violations {
+		t.Errorf("%s: %s", page, v)
+	}
 }
