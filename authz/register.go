@@ -427,6 +427,9 @@ func (s *Server) handleRegister(c echo.Context) error {
 		if err := applyMetadata(&cl, m); err != nil {
 			return err
 		}
+		if err := s.checkRegistrationProfile(cl); err != nil {
+			return err
+		}
 		if cl.TokenEndpointAuthMethod == authClientSecretBasic {
 			secret = store.RandomToken(32)
 			cl.SecretHash = store.HashToken(secret)
@@ -499,6 +502,9 @@ func (s *Server) handleRegistrationUpdate(c echo.Context) error {
 		if err := applyMetadata(&old, m); err != nil {
 			return store.Client{}, err
 		}
+		if err := s.checkRegistrationProfile(old); err != nil {
+			return store.Client{}, err
+		}
 		return old, nil
 	})
 	if err != nil {
@@ -521,6 +527,17 @@ func (s *Server) handleRegistrationDelete(c echo.Context) error {
 	}
 	s.cfg.Logger.InfoContext(c.Request().Context(), "authz: registered client deleted", "client_id", cl.ID)
 	return c.NoContent(http.StatusNoContent)
+}
+
+// checkRegistrationProfile refuses, in the FAPI 2.0 profile, a client
+// that could not comply (registered redirect URIs are https and assertion
+// algorithms ES256 or PS256 in every profile; a secret is what is left).
+func (s *Server) checkRegistrationProfile(c store.Client) error {
+	if err := profileProblems(s.cfg.Profile, c); err != nil {
+		return &registrationError{code: errInvalidClientMetadata, messages: []string{
+			"token_endpoint_auth_method: the bank's FAPI 2.0 profile requires private_key_jwt"}}
+	}
+	return nil
 }
 
 // checkClientApproved refuses a client the bank has not approved (or has

@@ -3,6 +3,7 @@ package authz_test
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -324,5 +325,24 @@ func TestRegistrationBadInput(t *testing.T) {
 	must(t, err)
 	if len(after) != len(before) {
 		t.Fatalf("%d clients created by refused registrations", len(after)-len(before))
+	}
+}
+
+// TestRegistrationFAPI2: in the FAPI 2.0 profile a client registering with
+// a secret is refused (invalid_client_metadata naming the method), spending
+// no use; with private_key_jwt it registers.
+func TestRegistrationFAPI2(t *testing.T) {
+	e := newEnv(t, envOpts{cfg: func(c *authz.Config) { c.Profile = authz.ProfileFAPI2 }})
+	iat := e.registrationToken(time.Hour, 1)
+	md := vendorMetadata(newVendorKey(t, "ES256", "k1"))
+	basic := maps.Clone(md)
+	delete(basic, "jwks")
+	basic["token_endpoint_auth_method"] = "client_secret_basic"
+	if r := e.registrationRequest(http.MethodPost, "/oauth2/register", iat, basic); r.Status != http.StatusBadRequest ||
+		r.Error != "invalid_client_metadata" || !strings.HasPrefix(r.Message, "token_endpoint_auth_method:") {
+		t.Fatalf("secret client in fapi2: %d %v", r.Status, r.Body)
+	}
+	if r := e.registrationRequest(http.MethodPost, "/oauth2/register", iat, md); r.Status != http.StatusCreated {
+		t.Fatalf("private_key_jwt client in fapi2: %d %v", r.Status, r.Body)
 	}
 }
