@@ -111,6 +111,7 @@ skip the consent screen. Vendors are never first-party.`,
 	f.StringVar(&spec.SigningAlg, "signing-alg", "", "with --jwks-uri: assertion algorithm, ES256 (default) or PS256")
 	f.BoolVar(&spec.RequirePAR, "require-par", false, "require pushed authorization requests (RFC 9126)")
 	f.BoolVar(&spec.NativeApp, "native", false, "an app installed on the user's machine: its http://127.0.0.1 or [::1] redirect URIs match on any port (RFC 8252 §7.3); others match exactly")
+	f.BoolVar(&spec.RequireSignedRequestObject, "require-signed-request-object", false, "pushed authorization requests must be a request object signed with the client's key (JAR, RFC 9101)")
 	f.BoolVar(&spec.DPoPBoundAccessTokens, "dpop", false, "every token must be DPoP-bound: token requests without a DPoP proof are refused (RFC 9449)")
 	f.BoolVar(&spec.FirstParty, "first-party", false, "one of the bank's own systems (client_credentials, admin and operator scopes, no consent screen)")
 	f.StringVar(&spec.LogoURI, "logo-uri", "", "https URL of the logo shown on the consent page")
@@ -441,6 +442,7 @@ type clientJSON struct {
 	JWKS                        json.RawMessage `json:"jwks,omitempty"` // public keys only (authz refuses private ones)
 	RequirePAR                  bool            `json:"requirePar"`
 	DPoPBoundAccessTokens       bool            `json:"dpopBoundAccessTokens"`
+	RequireSignedRequestObject  bool            `json:"requireSignedRequestObject"`
 	FirstParty                  bool            `json:"firstParty"`
 	Status                      string          `json:"status,omitempty"` // pending or rejected: registered itself (POST /oauth2/register)
 	NativeApp                   bool            `json:"nativeApp"`
@@ -471,6 +473,7 @@ func toClientJSON(c store.Client) clientJSON {
 		JWKSURI:                     c.JWKSURI,
 		RequirePAR:                  c.RequirePAR,
 		DPoPBoundAccessTokens:       c.DPoPBoundAccessTokens,
+		RequireSignedRequestObject:  c.RequireSignedRequestObject,
 		FirstParty:                  c.FirstParty,
 		NativeApp:                   c.NativeApp,
 		LogoURI:                     c.LogoURI,
