@@ -59,6 +59,7 @@ type env struct {
 	// echo is the router the server is mounted on (its Routes are the
 	// APIs' table of contents).
 	echo *echo.Echo
+	srv  *admin.Server // the operations the JSON API and the console share
 
 	bg1, bg2    string
 	le1, le2    string
@@ -83,7 +84,7 @@ func newEnv(t *testing.T, opts ...func(*admin.Config)) *env {
 	}
 	ech := echo.New()
 	srv.Mount(ech)
-	e.echo = ech
+	e.echo, e.srv = ech, srv
 	// Every exchange is checked against the OpenAPI documents.
 	e.ts = httptest.NewServer(openapitest.Wrap(t, ech))
 	t.Cleanup(e.ts.Close)

@@ -137,7 +137,12 @@ func op[T any](ctx context.Context, s *Server, a Admin, action, targetID string,
 func (s *Server) refused(ctx context.Context, cl caller, action, targetID string, err error) error {
 	p, ok := toProblem(err)
 	if !ok {
-		s.log.ErrorContext(ctx, "admin: internal error", "action", action, "err", err)
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// The client went away mid-operation: nobody's failure (see fail).
+			s.log.InfoContext(ctx, "admin: request abandoned: client gone", "action", action, "err", err)
+		} else {
+			s.log.ErrorContext(ctx, "admin: internal error", "action", action, "err", err)
+		}
 		return internalProblem()
 	}
 	if p.Status < 500 && !AlreadySubmitted(p) {
