@@ -233,7 +233,7 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 			t.Errorf("README does not document --%s", flag)
 		}
 	}
-	for _, cmd := range []string{"go run ./cmd/bankfeed serve --demo", "go test -race ./..."} {
+	for _, cmd := range []string{"go run ./cmd/bankfeed serve --demo", "go test -race -timeout 30m ./..."} {
 		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(cmd) + `$`).Match(b) {
 			t.Errorf("README quick start lacks %q", cmd)
 		}
