@@ -75,11 +75,30 @@ func (statementTimer) Name() string { return "bankfeed:statement_timer" }
 const startKey = "bankfeed:statement_start"
 
 func (p statementTimer) Initialize(db *gorm.DB) error {
+	return aroundStatements(db, "bankfeed:timer", func(db *gorm.DB) {
+		db.InstanceSet(startKey, time.Now())
+	}, func(db *gorm.DB, op string) {
+		v, _ := db.InstanceGet(startKey)
+		start, ok := v.(time.Time)
+		if !ok {
+			return
+		}
+		if op == "" {
+			op = sqlVerb(db.Statement.SQL.String())
+		}
+		p.observe(op, time.Since(start), failed(db.Error))
+	})
+}
+
+// aroundStatements registers before first and after last around each of
+// gorm's processors, under names starting with prefix; after learns the
+// processor's SQL verb ("" for Row and Raw, whose verb is in the SQL).
+func aroundStatements(db *gorm.DB, prefix string, before func(*gorm.DB), after func(db *gorm.DB, op string)) error {
 	cb := db.Callback()
 	type register func(name string, fn func(*gorm.DB)) error
 	for _, proc := range []struct {
 		name          string
-		op            string // "" when the verb is read from the SQL (Row, Raw)
+		op            string
 		before, after register
 	}{
 		{"create", "insert", cb.Create().Before("*").Register, cb.Create().After("*").Register},
@@ -89,24 +108,11 @@ func (p statementTimer) Initialize(db *gorm.DB) error {
 		{"row", "", cb.Row().Before("*").Register, cb.Row().After("*").Register},
 		{"raw", "", cb.Raw().Before("*").Register, cb.Raw().After("*").Register},
 	} {
-		if err := proc.before("bankfeed:timer_start_"+proc.name, func(db *gorm.DB) {
-			db.InstanceSet(startKey, time.Now())
-		}); err != nil {
+		if err := proc.before(prefix+"_start_"+proc.name, before); err != nil {
 			return err
 		}
 		op := proc.op
-		if err := proc.after("bankfeed:timer_end_"+proc.name, func(db *gorm.DB) {
-			v, _ := db.InstanceGet(startKey)
-			start, ok := v.(time.Time)
-			if !ok {
-				return
-			}
-			o := op
-			if o == "" {
-				o = sqlVerb(db.Statement.SQL.String())
-			}
-			p.observe(o, time.Since(start), failed(db.Error))
-		}); err != nil {
+		if err := proc.after(prefix+"_end_"+proc.name, func(db *gorm.DB) { after(db, op) }); err != nil {
 			return err
 		}
 	}

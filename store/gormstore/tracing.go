@@ -45,47 +45,23 @@ func (statementTracer) Name() string { return "bankfeed:statement_tracer" }
 const spanKey = "bankfeed:statement_span"
 
 func (p statementTracer) Initialize(db *gorm.DB) error {
-	cb := db.Callback()
-	type register func(name string, fn func(*gorm.DB)) error
-	for _, proc := range []struct {
-		name          string
-		op            string // "" when the verb is read from the SQL (Row, Raw)
-		before, after register
-	}{
-		{"create", "insert", cb.Create().Before("*").Register, cb.Create().After("*").Register},
-		{"query", "select", cb.Query().Before("*").Register, cb.Query().After("*").Register},
-		{"update", "update", cb.Update().Before("*").Register, cb.Update().After("*").Register},
-		{"delete", "delete", cb.Delete().Before("*").Register, cb.Delete().After("*").Register},
-		{"row", "", cb.Row().Before("*").Register, cb.Row().After("*").Register},
-		{"raw", "", cb.Raw().Before("*").Register, cb.Raw().After("*").Register},
-	} {
-		if err := proc.before("bankfeed:span_start_"+proc.name, func(db *gorm.DB) {
-			ctx := db.Statement.Context
-			if ctx == nil || !tracing.Recording(ctx) {
-				return
-			}
-			_, span := tracing.Start(ctx, "db", trace.WithSpanKind(trace.SpanKindClient))
-			db.InstanceSet(spanKey, span)
-		}); err != nil {
-			return err
+	return aroundStatements(db, "bankfeed:span", func(db *gorm.DB) {
+		ctx := db.Statement.Context
+		if ctx == nil || !tracing.Recording(ctx) {
+			return
 		}
-		op := proc.op
-		if err := proc.after("bankfeed:span_end_"+proc.name, func(db *gorm.DB) {
-			ctx := db.Statement.Context
-			if ctx == nil || !tracing.Recording(ctx) {
-				return
-			}
-			v, _ := db.InstanceGet(spanKey)
-			span, ok := v.(trace.Span)
-			if !ok {
-				return
-			}
+		_, span := tracing.Start(ctx, "db", trace.WithSpanKind(trace.SpanKindClient))
+		db.InstanceSet(spanKey, span)
+	}, func(db *gorm.DB, op string) {
+		ctx := db.Statement.Context
+		if ctx == nil || !tracing.Recording(ctx) {
+			return
+		}
+		v, _ := db.InstanceGet(spanKey)
+		if span, ok := v.(trace.Span); ok {
 			p.end(span, db, op)
-		}); err != nil {
-			return err
 		}
-	}
-	return nil
+	})
 }
 
 // end names the span after the statement ("SELECT accounts") and ends it.
