@@ -13,11 +13,12 @@ import (
 	"github.com/bankfeed/bankfeed/store"
 )
 
-// deliveryJSON is an outbox delivery as operators see it. The payload is
+// Delivery is an outbox delivery as operators see it (GET /ops/v1/outbox
+// and `bankfeed outbox`). The payload is
 // left out: it is a notification's text and its recipient's address, which
 // an operator deciding on a retry does not need; the webhook secret is never
 // stored with a delivery (each attempt signs at send time).
-type deliveryJSON struct {
+type Delivery struct {
 	ID             string     `json:"id"`
 	NotificationID string     `json:"notificationId"`
 	Channel        string     `json:"channel"`
@@ -30,8 +31,9 @@ type deliveryJSON struct {
 	ClaimedUntil   *time.Time `json:"claimedUntil,omitempty"` // a worker is sending it now
 }
 
-func toDeliveryJSON(d store.Delivery) deliveryJSON {
-	return deliveryJSON{ID: d.ID, NotificationID: d.NotificationID, Channel: string(d.Channel), Status: string(d.Status),
+// DeliveryOf is d as operators see it.
+func DeliveryOf(d store.Delivery) Delivery {
+	return Delivery{ID: d.ID, NotificationID: d.NotificationID, Channel: string(d.Channel), Status: string(d.Status),
 		Attempts: d.Attempts, NextAttemptAt: d.NextAttemptAt.UTC(), LastError: d.LastError, CreatedAt: d.CreatedAt.UTC(),
 		DeliveredAt: timeOrNil(d.DeliveredAt), ClaimedUntil: timeOrNil(d.ClaimedUntil)}
 }
@@ -55,7 +57,7 @@ func (s *Server) handleOpsListDeliveries(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list deliveries: %w", err)
 	}
-	return listOf(c, ds, next, toDeliveryJSON)
+	return listOf(c, ds, next, DeliveryOf)
 }
 
 // handleOpsRetryDelivery sends a dead delivery again: pending at once with
@@ -86,5 +88,5 @@ func (s *Server) handleOpsRetryDelivery(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toDeliveryJSON(out))
+	return c.JSON(http.StatusOK, DeliveryOf(out))
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bankfeed/bankfeed/admin"
 	"github.com/bankfeed/bankfeed/config"
 	"github.com/bankfeed/bankfeed/internal/audit"
 	"github.com/bankfeed/bankfeed/store"
@@ -20,30 +21,6 @@ import (
 // deliveryRetried is the audit action of a dead delivery sent again (the
 // same as POST /ops/v1/outbox/{id}/retry's).
 const deliveryRetried = "outbox.delivery_retried"
-
-// deliveryJSON is a delivery as the outbox commands print it: as
-// GET /ops/v1/outbox shows it, without the payload.
-type deliveryJSON struct {
-	ID             string     `json:"id"`
-	NotificationID string     `json:"notificationId"`
-	Channel        string     `json:"channel"`
-	Status         string     `json:"status"`
-	Attempts       int        `json:"attempts"`
-	NextAttemptAt  time.Time  `json:"nextAttemptAt"`
-	LastError      string     `json:"lastError,omitempty"`
-	CreatedAt      time.Time  `json:"createdAt"`
-	ClaimedUntil   *time.Time `json:"claimedUntil,omitempty"`
-}
-
-func toDeliveryJSON(d store.Delivery) deliveryJSON {
-	j := deliveryJSON{ID: d.ID, NotificationID: d.NotificationID, Channel: string(d.Channel), Status: string(d.Status),
-		Attempts: d.Attempts, NextAttemptAt: d.NextAttemptAt.UTC(), LastError: d.LastError, CreatedAt: d.CreatedAt.UTC()}
-	if !d.ClaimedUntil.IsZero() {
-		u := d.ClaimedUntil.UTC()
-		j.ClaimedUntil = &u
-	}
-	return j
-}
 
 func (a *app) outboxCommand() *cobra.Command {
 	cmd := &cobra.Command{
@@ -62,14 +39,14 @@ func (a *app) outboxCommand() *cobra.Command {
 				return fmt.Errorf("--status must be dead or pending, not %q", status)
 			}
 			return a.withStore(cmd, func(ctx context.Context, _ config.Config, s *gormstore.Store, _ *slog.Logger) error {
-				out := []deliveryJSON{}
+				out := []admin.Delivery{}
 				for p := (store.Page{Limit: 1000}); ; {
 					ds, next, err := s.ListDeliveriesByStatus(ctx, st, p)
 					if err != nil {
 						return fmt.Errorf("list deliveries: %w", err)
 					}
 					for _, d := range ds {
-						out = append(out, toDeliveryJSON(d))
+						out = append(out, admin.DeliveryOf(d))
 					}
 					if next == "" {
 						break
@@ -115,7 +92,7 @@ recorded in the audit log as outbox.delivery_retried, actor "cli".`,
 				if err != nil {
 					return fmt.Errorf("outbox retry: %w", err)
 				}
-				return writeJSON(a.stdout, toDeliveryJSON(out))
+				return writeJSON(a.stdout, admin.DeliveryOf(out))
 			})
 		},
 	}

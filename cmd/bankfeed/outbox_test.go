@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankfeed/bankfeed/admin"
 	"github.com/bankfeed/bankfeed/config"
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -55,7 +56,7 @@ func TestOutboxCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	list := func(args ...string) []deliveryJSON {
+	list := func(args ...string) []admin.Delivery {
 		t.Helper()
 		out, stderr, err := cli(t, dir, append([]string{"outbox", "list"}, args...)...)
 		if err != nil {
@@ -64,7 +65,7 @@ func TestOutboxCommands(t *testing.T) {
 		if strings.Contains(out, payload) {
 			t.Fatalf("outbox list prints payloads:\n%s", out)
 		}
-		var ds []deliveryJSON
+		var ds []admin.Delivery
 		if err := json.Unmarshal([]byte(out), &ds); err != nil {
 			t.Fatalf("not JSON: %v\n%s", err, out)
 		}
@@ -84,7 +85,7 @@ func TestOutboxCommands(t *testing.T) {
 	if err != nil {
 		t.Fatalf("outbox retry: %v\n%s", err, stderr)
 	}
-	var got deliveryJSON
+	var got admin.Delivery
 	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Status != "pending" || got.Attempts != 0 {
 		t.Fatalf("retried = %s (%v)", out, err)
 	}
