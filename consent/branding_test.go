@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bankfeed/bankfeed/internal/branding"
 )
 
 // brandOpts configures the fictional bank's brand with a logo file.
 func brandOpts(t *testing.T, logo string) func(*Config) {
 	t.Helper()
-	b, err := NewBranding("Banque Laurentienne du Nord", logo, "#0a5c36", "https://help.laurentienne.example/", "+1 800 555-0199")
+	b, err := branding.New("Banque Laurentienne du Nord", logo, "#0a5c36", "https://help.laurentienne.example/", "+1 800 555-0199")
 	if err != nil {
 		t.Fatalf("NewBranding: %v", err)
 	}
@@ -116,7 +118,7 @@ func TestBrandingRefused(t *testing.T) {
 		exe:                               "not an SVG, PNG",
 		"http://cdn.example/logo.png":     "must be https",
 	} {
-		if _, err := NewBranding("Bank", logo, "", "", ""); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := branding.New("Bank", logo, "", "", ""); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", logo, err, want)
 		}
 	}

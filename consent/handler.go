@@ -17,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/branding"
 	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -41,7 +42,7 @@ const (
 	pathConnections = "/account/connections"
 	pathLogout      = "/logout"
 	pathCSS         = "/assets/consent.css"
-	pathLogo        = "/assets/logo" // branding.logo when it is a file
+	pathLogo        = branding.LogoPath // branding.logo when it is a file
 	pathResume      = "/oauth2/authorize/resume"
 )
 
@@ -83,8 +84,8 @@ type Config struct {
 	// the connected applications.
 	Home string
 	// Branding is the bank's name, logo, colour and support contact on
-	// every page (NewBranding).
-	Branding Branding
+	// every page (branding.New).
+	Branding branding.Branding
 	// TemplatesDir overrides the embedded templates and stylesheet with
 	// the files under TemplatesDir/consent (UIFiles); "": embedded only.
 	TemplatesDir string
@@ -161,7 +162,7 @@ func New(cfg Config) (*Handler, error) {
 		perAddress: newKeyedLimiter(cfg.RateLimitPerAddress, cfg.Now),
 		perLoginID: newKeyedLimiter(cfg.RateLimitPerLoginID, cfg.Now),
 	}
-	files, err := UIFiles(cfg.TemplatesDir, "consent", assets)
+	files, err := branding.UIFiles(cfg.TemplatesDir, "consent", assets)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +244,7 @@ func (h *Handler) handleLogo(c echo.Context) error {
 
 // base is what every page template gets.
 type base struct {
-	Brand       Branding
+	Brand       branding.Branding
 	L           msgs
 	Lang        string
 	Title       string

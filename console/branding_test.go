@@ -12,8 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/admin"
-	"github.com/bankfeed/bankfeed/consent"
 	"github.com/bankfeed/bankfeed/console"
+	"github.com/bankfeed/bankfeed/internal/branding"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -42,7 +42,7 @@ func (ev *env) rebrand(cfg console.Config) error {
 // stylesheet takes the brand's colour (issue 14).
 func TestConsoleBranding(t *testing.T) {
 	ev := newEnv(t)
-	b, err := consent.NewBranding("Banque Laurentienne du Nord", "https://cdn.laurentienne.example/logo.png", "#0a5c36",
+	b, err := branding.New("Banque Laurentienne du Nord", "https://cdn.laurentienne.example/logo.png", "#0a5c36",
 		"mailto:aide@laurentienne.example", "1-800-555-0199")
 	if err != nil {
 		t.Fatal(err)

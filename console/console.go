@@ -21,8 +21,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/admin"
-	"github.com/bankfeed/bankfeed/consent"
 	"github.com/bankfeed/bankfeed/internal/audit"
+	"github.com/bankfeed/bankfeed/internal/branding"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -57,7 +57,7 @@ type Config struct {
 	Now    func() time.Time
 	// Branding is the bank's brand, as on its other pages; its logo file
 	// is served by package consent at the same origin.
-	Branding consent.Branding
+	Branding branding.Branding
 	// TemplatesDir overrides the embedded templates and stylesheet with
 	// the files under TemplatesDir/console; "": embedded only.
 	TemplatesDir string
@@ -73,7 +73,7 @@ type Handler struct {
 	pages  map[string]*template.Template
 	css    []byte
 	cop    *http.CrossOriginProtection
-	brand  consent.Branding
+	brand  branding.Branding
 }
 
 // pageNames are the templates that must exist (checked at start).
@@ -96,7 +96,7 @@ func New(cfg Config) (*Handler, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
-	files, err := consent.UIFiles(cfg.TemplatesDir, "console", assets)
+	files, err := branding.UIFiles(cfg.TemplatesDir, "console", assets)
 	if err != nil {
 		return nil, err
 	}
@@ -346,7 +346,7 @@ func formRequestID(s *signedIn, nonce string) string {
 // common is what every page template gets.
 type common struct {
 	*signedIn
-	Brand      consent.Branding
+	Brand      branding.Branding
 	Title      string
 	CSRF       string
 	Nonce      string // a fresh form nonce (formRequestID)

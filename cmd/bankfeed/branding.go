@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/bankfeed/bankfeed/config"
-	"github.com/bankfeed/bankfeed/consent"
+	"github.com/bankfeed/bankfeed/internal/branding"
 )
 
 // demoLogo is the fictional demo bank's logo.
@@ -24,13 +24,13 @@ const (
 
 // branding is the bank's brand on its pages: configuration branding.*, or
 // under --demo with no bank name configured, the demo bank's.
-func branding(cfg config.Config) (consent.Branding, error) {
+func bankBranding(cfg config.Config) (branding.Branding, error) {
 	b := cfg.Branding
 	demo := cfg.Demo && b.BankName == "" && b.Logo == ""
 	if demo {
 		b = config.Branding{BankName: demoBankName, PrimaryColor: demoPrimaryColor, SupportURL: demoSupportURL, SupportPhone: demoSupportPhone}
 	}
-	brand, err := consent.NewBranding(b.BankName, b.Logo, b.PrimaryColor, b.SupportURL, b.SupportPhone)
+	brand, err := branding.New(b.BankName, b.Logo, b.PrimaryColor, b.SupportURL, b.SupportPhone)
 	if err != nil {
 		return brand, fmt.Errorf("branding: %w", err)
 	}

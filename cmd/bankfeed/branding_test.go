@@ -12,7 +12,7 @@ import (
 func TestDemoBranding(t *testing.T) {
 	cfg := config.Default()
 	cfg.Demo = true
-	b, err := branding(cfg)
+	b, err := bankBranding(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,15 +21,15 @@ func TestDemoBranding(t *testing.T) {
 		t.Fatalf("demo brand %+v", b)
 	}
 	cfg.Branding.BankName = "Caisse Populaire Exemple"
-	if b, err = branding(cfg); err != nil || b.BankName != "Caisse Populaire Exemple" || b.LogoURL != "" || b.HasSupport() {
+	if b, err = bankBranding(cfg); err != nil || b.BankName != "Caisse Populaire Exemple" || b.LogoURL != "" || b.HasSupport() {
 		t.Fatalf("configured brand under --demo: %+v, %v", b, err)
 	}
 	cfg = config.Default()
-	if b, err = branding(cfg); err != nil || b.BankName != "" || b.LogoURL != "" {
+	if b, err = bankBranding(cfg); err != nil || b.BankName != "" || b.LogoURL != "" {
 		t.Fatalf("no brand: %+v, %v", b, err)
 	}
 	cfg.Branding.Logo = "/nonexistent/logo.png"
-	if _, err = branding(cfg); err == nil {
+	if _, err = bankBranding(cfg); err == nil {
 		t.Fatal("a missing logo file started")
 	}
 }

@@ -58,7 +58,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 	}
 	as.Mount(e)
 
-	brand, err := branding(cfg) // reads the logo file: a bad one stops the start
+	brand, err := bankBranding(cfg) // reads the logo file: a bad one stops the start
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,6 @@
-package consent
+// Package branding is the bank's brand on its pages (configuration
+// branding.*, ui.templates_dir), shared by the consent pages and the console.
+package branding
 
 import (
 	"errors"
@@ -16,16 +18,19 @@ import (
 // every page. The zero value shows the generic texts.
 type Branding struct {
 	BankName     string
-	LogoURL      string // an https URL, or pathLogo when the logo is a file
+	LogoURL      string // an https URL, or LogoPath when the logo is a file
 	PrimaryColor string // #rrggbb, validated by config
 	SupportURL   string
 	SupportPhone string
 
-	logo     []byte // the logo file's contents, served at pathLogo
+	logo     []byte // the logo file's contents, served at LogoPath
 	logoType string
 }
 
 // maxLogoBytes caps the logo file: it is read into memory at start.
+// LogoPath is where the pages serve a logo file (consent mounts it).
+const LogoPath = "/assets/logo"
+
 const maxLogoBytes = 512 << 10
 
 // logoTypes are the image formats a logo file may have, by extension.
@@ -34,31 +39,31 @@ var logoTypes = map[string]string{
 	".webp": "image/webp", ".gif": "image/gif",
 }
 
-// NewBranding builds the brand; logo is an https URL or a file, read here
+// New builds the brand; logo is an https URL or a file, read here
 // (at start) so that a missing or unsupported file fails at once.
-func NewBranding(bankName, logo, primaryColor, supportURL, supportPhone string) (Branding, error) {
+func New(bankName, logo, primaryColor, supportURL, supportPhone string) (Branding, error) {
 	b := Branding{BankName: bankName, PrimaryColor: primaryColor, SupportURL: supportURL, SupportPhone: supportPhone}
 	switch {
 	case logo == "":
 	case strings.Contains(logo, "://"):
 		u, err := url.Parse(logo)
 		if err != nil || u.Scheme != "https" || u.Host == "" {
-			return b, fmt.Errorf("consent: branding logo %q: a URL must be https", logo)
+			return b, fmt.Errorf("branding: logo %q: a URL must be https", logo)
 		}
 		b.LogoURL = logo
 	default:
 		typ, ok := logoTypes[strings.ToLower(filepath.Ext(logo))]
 		if !ok {
-			return b, fmt.Errorf("consent: branding logo %s: not an SVG, PNG, JPEG, WebP or GIF file", logo)
+			return b, fmt.Errorf("branding: logo %s: not an SVG, PNG, JPEG, WebP or GIF file", logo)
 		}
 		data, err := os.ReadFile(logo)
 		if err != nil {
-			return b, fmt.Errorf("consent: branding logo: %w", err)
+			return b, fmt.Errorf("branding: logo: %w", err)
 		}
 		if len(data) == 0 || len(data) > maxLogoBytes {
-			return b, fmt.Errorf("consent: branding logo %s: %d bytes, want 1 to %d", logo, len(data), maxLogoBytes)
+			return b, fmt.Errorf("branding: logo %s: %d bytes, want 1 to %d", logo, len(data), maxLogoBytes)
 		}
-		b.logo, b.logoType, b.LogoURL = data, typ, pathLogo
+		b.logo, b.logoType, b.LogoURL = data, typ, LogoPath
 	}
 	return b, nil
 }
@@ -66,7 +71,7 @@ func NewBranding(bankName, logo, primaryColor, supportURL, supportPhone string) 
 // WithLogo is b with a logo file already in memory (the demo's), served
 // from our origin like a configured file.
 func (b Branding) WithLogo(data []byte, mediaType string) Branding {
-	b.logo, b.logoType, b.LogoURL = data, mediaType, pathLogo
+	b.logo, b.logoType, b.LogoURL = data, mediaType, LogoPath
 	return b
 }
 
