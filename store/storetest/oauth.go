@@ -21,7 +21,7 @@ func testClients(t *testing.T, s store.Store) {
 		ResponseTypes: []string{"code"}, Scopes: []string{"openid", "accounts.read"}, Audience: []string{"https://bank.example/fdx"},
 		TokenEndpointAuthMethod: "private_key_jwt", TokenEndpointAuthSigningAlg: "PS256",
 		JWKS: json.RawMessage(`{"keys":[{"kty":"RSA","kid":"k1"}]}`), RequirePAR: true, LogoURI: "https://books.example/logo.png",
-		DPoPBoundAccessTokens: true, NativeApp: true}
+		DPoPBoundAccessTokens: true, NativeApp: true, RequireSignedRequestObject: true, Status: store.ClientPending}
 	got := must(s.CreateClient(ctx, c))(t)
 	c.CreatedAt, c.UpdatedAt = got.CreatedAt, got.UpdatedAt
 	diff(t, "CreateClient", c, got)
