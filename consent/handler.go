@@ -208,26 +208,13 @@ func (h *Handler) routes(e *echo.Echo) {
 // redirect origins on the consent page, because browsers apply form-action to
 // the redirects that follow a form post (Allow → resume → vendor).
 func (h *Handler) csp(formAction ...string) string {
-	fa := append([]string{"'self'", h.issuer}, formAction...)
-	return "default-src 'none'; style-src 'self'; img-src " + strings.TrimSpace("'self' "+h.cfg.Branding.ImgSrc()) + "; form-action " + strings.Join(fa, " ") +
-		"; frame-ancestors 'none'; base-uri 'none'"
+	return h.cfg.Branding.CSP(h.issuer, formAction...)
 }
 
 // headers sets the security headers on every response of these routes and
 // caps form bodies.
 func (h *Handler) headers(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		hd := c.Response().Header()
-		hd.Set("Content-Security-Policy", h.csp())
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "no-referrer")
-		hd.Set("Cache-Control", "no-store")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		if c.Request().Method == http.MethodPost {
-			c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxFormBytes)
-		}
-		return next(c)
-	}
+	return branding.Secure(func() string { return h.csp() }, maxFormBytes)(next)
 }
 
 func (h *Handler) handleCSS(c echo.Context) error {

@@ -149,19 +149,13 @@ func (h *Handler) Mount(e *echo.Echo) {
 
 // headers are the consent pages' security headers and form cap.
 func (h *Handler) headers(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		hd := c.Response().Header()
-		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src "+strings.TrimSpace("'self' "+h.brand.ImgSrc())+"; form-action 'self' "+h.issuer+
-			"; frame-ancestors 'none'; base-uri 'none'")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "no-referrer")
-		hd.Set("Cache-Control", "no-store")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		if c.Request().Method == http.MethodPost {
-			c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxFormBytes)
-		}
-		return next(c)
-	}
+	return branding.Secure(h.csp, maxFormBytes)(next)
+}
+
+// csp allows only this origin, the brand's logo origin, and forms to the
+// issuer.
+func (h *Handler) csp() string {
+	return h.brand.CSP(h.issuer)
 }
 
 func (h *Handler) handleCSS(c echo.Context) error {

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/labstack/echo/v4"
 )
 
 // Branding is the bank's brand on its pages (configuration branding.*):
@@ -138,4 +141,33 @@ func (o overlay) Open(name string) (fs.File, error) {
 		return o.base.Open(name)
 	}
 	return f, err
+}
+
+// Secure is the bank's pages' security headers (csp computes the policy,
+// which names the brand's logo origin) and the cap on a form's body, the
+// same for the sign-in and consent pages and the console.
+func Secure(csp func() string, maxFormBytes int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			hd := c.Response().Header()
+			hd.Set("Content-Security-Policy", csp())
+			hd.Set("X-Frame-Options", "DENY")
+			hd.Set("Referrer-Policy", "no-referrer")
+			hd.Set("Cache-Control", "no-store")
+			hd.Set("X-Content-Type-Options", "nosniff")
+			if c.Request().Method == http.MethodPost {
+				c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxFormBytes)
+			}
+			return next(c)
+		}
+	}
+}
+
+// CSP is the bank's pages' policy: this origin only, the logo's origin,
+// and forms posting to this origin, the issuer and formAction (a client's
+// redirect origins after a sign-in).
+func (b Branding) CSP(issuer string, formAction ...string) string {
+	fa := append([]string{"'self'", issuer}, formAction...)
+	return "default-src 'none'; style-src 'self'; img-src " + strings.TrimSpace("'self' "+b.ImgSrc()) + "; form-action " + strings.Join(fa, " ") +
+		"; frame-ancestors 'none'; base-uri 'none'"
 }
