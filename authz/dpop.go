@@ -176,6 +176,7 @@ type ResourceError struct {
 	Code        string
 	Description string
 	nonce       string
+	algs        []string // the challenge's proof algorithms; nil: dpop.Algs
 }
 
 func (e *ResourceError) Error() string {
@@ -194,12 +195,15 @@ func (e *ResourceError) DPoPNonce() string { return e.nonce }
 // Challenge is the WWW-Authenticate value for realm: both schemes, since
 // bearer tokens are still accepted, the error on the scheme it concerns.
 func (e *ResourceError) Challenge(realm string) string {
-	return challenge(realm, e.Code, e.Description)
+	return challenge(realm, e.Code, e.Description, e.algs)
 }
 
-func challenge(realm, code, desc string) string {
+func challenge(realm, code, desc string, algs []string) string {
+	if algs == nil {
+		algs = dpop.Algs
+	}
 	bearer := fmt.Sprintf("Bearer realm=%q", realm)
-	dp := fmt.Sprintf("DPoP algs=%q", strings.Join(dpop.Algs, " "))
+	dp := fmt.Sprintf("DPoP algs=%q", strings.Join(algs, " "))
 	if code == "" {
 		return bearer + ", " + dp
 	}
@@ -212,7 +216,17 @@ func challenge(realm, code, desc string) string {
 
 // Challenge is the WWW-Authenticate value of a 401 without an error
 // parameter (no credentials), for realm.
-func Challenge(realm string) string { return challenge(realm, "", "") }
+func Challenge(realm string) string { return challenge(realm, "", "", nil) }
+
+// resourceAlgs tells a resource's refusal the proof algorithms to
+// challenge with: in the fapi2 profile only its own (ES256, PS256).
+func (s *Server) resourceAlgs(err error) error {
+	var re *ResourceError
+	if s.fapi2() && errors.As(err, &re) {
+		re.algs = fapi2Algs
+	}
+	return err
+}
 
 func resourceErr(code, desc string) *ResourceError {
 	return &ResourceError{Code: code, Description: desc}
@@ -267,7 +281,7 @@ func (s *Server) verifyRequestGrant(r *http.Request) (store.Grant, store.Access,
 		return g, acc, err
 	}
 	if _, err := store.JudgeGrant(g, acc, s.now(), false); errors.Is(err, store.ErrGrantEnded) {
-		return store.Grant{}, store.Access{}, resourceErr("invalid_token", "the access token is invalid, expired or revoked")
+		return store.Grant{}, store.Access{}, s.resourceAlgs(resourceErr("invalid_token", "the access token is invalid, expired or revoked"))
 	} else if err != nil {
 		return store.Grant{}, store.Access{}, fmt.Errorf("authz: verify: %w", err)
 	}
@@ -277,6 +291,11 @@ func (s *Server) verifyRequestGrant(r *http.Request) (store.Grant, store.Access,
 // VerifyRequestWith is VerifyRequest with the read of the token record left
 // to the caller, as VerifyWith.
 func (s *Server) VerifyRequestWith(r *http.Request, read func(ctx context.Context, signature string) (store.TokenRecord, error)) (store.Grant, error) {
+	g, err := s.verifyRequestWith(r, read)
+	return g, s.resourceAlgs(err)
+}
+
+func (s *Server) verifyRequestWith(r *http.Request, read func(ctx context.Context, signature string) (store.TokenRecord, error)) (store.Grant, error) {
 	ctx := r.Context()
 	scheme, token, err := presented(r)
 	if err != nil {
