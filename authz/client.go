@@ -242,12 +242,15 @@ type ClientUpdate struct {
 	RequirePAR   *bool
 	// DPoPBoundAccessTokens: every token must be DPoP-bound (or no longer).
 	DPoPBoundAccessTokens *bool
+	// RequireSignedRequestObject: pushed requests must be signed request
+	// objects (or no longer); only for a client with keys.
+	RequireSignedRequestObject *bool
 }
 
 func (u ClientUpdate) empty() bool {
 	return u.Name == nil && u.RedirectURIs == nil && u.LogoURI == nil && u.PolicyURI == nil && u.TOSURI == nil &&
 		u.JWKS == nil && u.JWKSURI == nil && u.SigningAlg == nil && u.RequirePAR == nil &&
-		u.DPoPBoundAccessTokens == nil
+		u.DPoPBoundAccessTokens == nil && u.RequireSignedRequestObject == nil
 }
 
 // UpdateClient applies u to client id, validated as CreateClient validates
@@ -302,6 +305,12 @@ func applyClientUpdate(c store.Client, u ClientUpdate) (store.Client, error) {
 	}
 	if u.DPoPBoundAccessTokens != nil {
 		c.DPoPBoundAccessTokens = *u.DPoPBoundAccessTokens
+	}
+	if u.RequireSignedRequestObject != nil {
+		if *u.RequireSignedRequestObject && len(c.JWKS) == 0 && c.JWKSURI == "" {
+			return c, store.Invalid("require_signed_request_object", "client %s has no registered keys (JWKS or JWKS URI) to verify its request objects with", c.ID)
+		}
+		c.RequireSignedRequestObject = *u.RequireSignedRequestObject
 	}
 
 	if u.JWKS == nil && u.JWKSURI == nil && u.SigningAlg == nil {
@@ -360,6 +369,7 @@ func changedClientFields(old, c store.Client) []string {
 		{"tokenEndpointAuthSigningAlg", old.TokenEndpointAuthSigningAlg != c.TokenEndpointAuthSigningAlg},
 		{"requirePar", old.RequirePAR != c.RequirePAR},
 		{"dpopBoundAccessTokens", old.DPoPBoundAccessTokens != c.DPoPBoundAccessTokens},
+		{"requireSignedRequestObject", old.RequireSignedRequestObject != c.RequireSignedRequestObject},
 	} {
 		if f.changed {
 			out = append(out, f.name)

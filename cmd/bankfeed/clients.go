@@ -234,7 +234,7 @@ func (a *app) clientsUpdateCommand() *cobra.Command {
 		name, jwksFile, jwksURI, signingAlg string
 		logoURI, policyURI, tosURI          string
 		redirectURIs                        []string
-		requirePAR, dpop                    bool
+		requirePAR, dpop, signedRequests    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "update CLIENT_ID",
@@ -248,6 +248,10 @@ stdout (never its secret). Fields not given stay as they are.
   --logo-uri ""      (and --policy-uri, --tos-uri) removes the page.
   --require-par=false stops requiring pushed authorization requests.
   --dpop=false       stops requiring DPoP-bound tokens.
+  --require-signed-request-object[=false]
+                     requires (or stops requiring) pushed authorization
+                     requests to be request objects signed with the
+                     client's keys (JAR); not for a client with a secret.
   --jwks-file F, --jwks-uri U, --signing-alg A
                      replace a private_key_jwt client's keys: one of
                      --jwks-file and --jwks-uri. A client that authenticates
@@ -287,6 +291,9 @@ with the names of the fields changed.`,
 			}
 			if f.Changed("dpop") {
 				u.DPoPBoundAccessTokens = &dpop
+			}
+			if f.Changed("require-signed-request-object") {
+				u.RequireSignedRequestObject = &signedRequests
 			}
 			if f.Changed("jwks-file") {
 				b, err := os.ReadFile(jwksFile)
@@ -330,6 +337,7 @@ with the names of the fields changed.`,
 	f.StringVar(&signingAlg, "signing-alg", "", "private_key_jwt: assertion algorithm, ES256 or PS256 (must match the keys)")
 	f.BoolVar(&requirePAR, "require-par", false, "require pushed authorization requests (RFC 9126); --require-par=false to stop")
 	f.BoolVar(&dpop, "dpop", false, "every token must be DPoP-bound (RFC 9449); --dpop=false to stop")
+	f.BoolVar(&signedRequests, "require-signed-request-object", false, "pushed authorization requests must be a request object signed with the client's key (JAR, RFC 9101); =false to stop")
 	f.StringVar(&logoURI, "logo-uri", "", `https URL of the logo shown on the consent page ("" removes it)`)
 	f.StringVar(&policyURI, "policy-uri", "", `https URL of the vendor's privacy policy ("" removes it)`)
 	f.StringVar(&tosURI, "tos-uri", "", `https URL of the vendor's terms of service ("" removes it)`)
@@ -338,7 +346,7 @@ with the names of the fields changed.`,
 
 // clientUpdateFlags are the flags of clients update, each a field to change.
 var clientUpdateFlags = []string{"name", "redirect-uri", "logo-uri", "policy-uri", "tos-uri",
-	"jwks-file", "jwks-uri", "signing-alg", "require-par", "dpop"}
+	"jwks-file", "jwks-uri", "signing-alg", "require-par", "dpop", "require-signed-request-object"}
 
 func (a *app) clientsRotateSecretCommand() *cobra.Command {
 	var keepOld time.Duration
