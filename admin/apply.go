@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/internal/audit"
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -64,7 +65,7 @@ type applied struct {
 }
 
 func staleTarget(what string, submitted, now int64) error {
-	return conflict("the %s changed since the request was submitted (version %d, now %d); it was not applied — reject this request and submit a new one",
+	return apihttp.Conflict("the %s changed since the request was submitted (version %d, now %d); it was not applied — reject this request and submit a new one",
 		what, submitted, now)
 }
 
@@ -169,7 +170,7 @@ func (s *Server) applyCreateJobRole(ctx context.Context, r store.ApprovalRequest
 	role, err := s.st.CreateJobRole(ctx, store.JobRole{ID: store.NewID("rol"), BusinessGroupID: r.BusinessGroupID,
 		Name: p.Name, Description: p.Description, Grants: p.Grants.Normalize(), CreatedAt: now, UpdatedAt: now})
 	if errors.Is(err, store.ErrConflict) {
-		return applied{}, conflict("a job role named %q already exists", p.Name)
+		return applied{}, apihttp.Conflict("a job role named %q already exists", p.Name)
 	} else if err != nil {
 		return applied{}, fmt.Errorf("admin: create job role: %w", err)
 	}
@@ -220,7 +221,7 @@ func (s *Server) applyDeleteJobRole(ctx context.Context, r store.ApprovalRequest
 		return applied{}, err
 	}
 	if err := s.st.DeleteJobRole(ctx, cur.ID); errors.Is(err, store.ErrConflict) {
-		return applied{}, conflict("the job role %q is assigned to users; assign them another role first", cur.Name)
+		return applied{}, apihttp.Conflict("the job role %q is assigned to users; assign them another role first", cur.Name)
 	} else if err != nil {
 		return applied{}, fmt.Errorf("admin: delete job role: %w", err)
 	}
@@ -238,7 +239,7 @@ func (s *Server) applyCreateAccountGroup(ctx context.Context, r store.ApprovalRe
 	g, err := s.st.CreateAccountGroup(ctx, store.AccountGroup{ID: store.NewID("agr"), BusinessGroupID: r.BusinessGroupID,
 		Name: p.Name, AccountIDs: ids, CreatedAt: now, UpdatedAt: now})
 	if err != nil {
-		return applied{}, mapStoreConflict(err, "an account group named %q already exists", p.Name)
+		return applied{}, apihttp.MapConflict(err, "an account group named %q already exists", p.Name)
 	}
 	return applied{TargetID: g.ID, After: toAccountGroupJSON(g)}, nil
 }
@@ -284,7 +285,7 @@ func (s *Server) applyDeleteAccountGroup(ctx context.Context, r store.ApprovalRe
 		return applied{}, err
 	}
 	if err := s.st.DeleteAccountGroup(ctx, cur.ID); errors.Is(err, store.ErrConflict) {
-		return applied{}, conflict("the account group %q is assigned to users; assign them another group first", cur.Name)
+		return applied{}, apihttp.Conflict("the account group %q is assigned to users; assign them another group first", cur.Name)
 	} else if err != nil {
 		return applied{}, fmt.Errorf("admin: delete account group: %w", err)
 	}
@@ -307,9 +308,9 @@ func (s *Server) applyAssign(ctx context.Context, r store.ApprovalRequest, p ass
 	}
 	switch {
 	case r.TargetID == "" && exists:
-		return applied{}, conflict("the user was given an assignment in this context since the request was submitted; it was not applied — reject this request and submit a new one")
+		return applied{}, apihttp.Conflict("the user was given an assignment in this context since the request was submitted; it was not applied — reject this request and submit a new one")
 	case r.TargetID != "" && (!exists || cur.ID != r.TargetID):
-		return applied{}, conflict("the user's assignment in this context was removed since the request was submitted; it was not applied")
+		return applied{}, apihttp.Conflict("the user's assignment in this context was removed since the request was submitted; it was not applied")
 	case exists && cur.Version != r.TargetVersion:
 		return applied{}, staleTarget("assignment", r.TargetVersion, cur.Version)
 	}
@@ -444,19 +445,19 @@ func userActionAllowed(k store.ApprovalKind, u store.User) error {
 	switch k {
 	case store.KindDeleteUser:
 		if st == store.UserDeleted {
-			return conflict("the user is already deleted")
+			return apihttp.Conflict("the user is already deleted")
 		}
 	case store.KindLockUser:
 		if st != store.UserActive && st != store.UserAwaitingSignIn {
-			return conflict("only an active user can be locked (the user is %s)", statusWords(st))
+			return apihttp.Conflict("only an active user can be locked (the user is %s)", statusWords(st))
 		}
 	case store.KindUnlockUser:
 		if st != store.UserLocked && u.LockedUntil.IsZero() {
-			return conflict("the user is not locked")
+			return apihttp.Conflict("the user is not locked")
 		}
 	case store.KindResetPassword:
 		if st != store.UserActive && st != store.UserAwaitingSignIn && st != store.UserLocked {
-			return conflict("the password of a %s user cannot be reset", statusWords(st))
+			return apihttp.Conflict("the password of a %s user cannot be reset", statusWords(st))
 		}
 	}
 	return nil
@@ -464,17 +465,6 @@ func userActionAllowed(k store.ApprovalKind, u store.User) error {
 
 func statusWords(s store.UserStatus) string {
 	return strings.ToLower(strings.ReplaceAll(string(s), "_", " "))
-}
-
-func mapStoreConflict(err error, format string, args ...any) error {
-	var p *Problem
-	if errors.As(err, &p) {
-		return p
-	}
-	if errors.Is(err, store.ErrConflict) {
-		return conflict(format, args...)
-	}
-	return fmt.Errorf("admin: %w", err)
 }
 
 // casConflict words the error of an edit's compare-and-swap update. The
@@ -489,9 +479,9 @@ func casConflict(err error, what, curName, newName string) error {
 	case !errors.Is(err, store.ErrConflict):
 		return fmt.Errorf("admin: update %s: %w", what, err)
 	case curName == newName:
-		return conflict("the %s changed since the request was submitted (another change was applied at the same time); it was not applied — reject this request and submit a new one", what)
+		return apihttp.Conflict("the %s changed since the request was submitted (another change was applied at the same time); it was not applied — reject this request and submit a new one", what)
 	}
-	return conflict("the %s changed, or another %s took the name %q, while this request was being approved; it was not applied", what, what, newName)
+	return apihttp.Conflict("the %s changed, or another %s took the name %q, while this request was being approved; it was not applied", what, what, newName)
 }
 
 // checkRoleGrants is ValidateGrants plus, for a role meant for an
@@ -508,23 +498,12 @@ func checkRoleGrants(g store.Grants, forAccountingSoftware bool) error {
 
 // --- lookups confined to one business group (another group's: 404) ---
 
-// lookup gets a record by ID; a missing one is a 404 problem naming what.
-func lookup[T any](ctx context.Context, what, id string, get func(context.Context, string) (T, error)) (T, error) {
-	v, err := get(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return v, notFound(what, id)
-	} else if err != nil {
-		return v, fmt.Errorf("admin: get %s: %w", what, err)
-	}
-	return v, nil
-}
-
 // lookupIn is lookup confined to business group bg: another group's record
 // is a 404 too, exactly like a missing one.
 func lookupIn[T any](ctx context.Context, what, bg, id string, get func(context.Context, string) (T, error), groupOf func(T) string) (T, error) {
-	v, err := lookup(ctx, what, id, get)
+	v, err := apihttp.Lookup(ctx, what, id, get)
 	if err == nil && groupOf(v) != bg {
-		return v, notFound(what, id)
+		return v, apihttp.NotFound(what, id)
 	}
 	return v, err
 }
@@ -568,7 +547,7 @@ func (s *Server) checkRoleNameFree(ctx context.Context, bg, name, except string)
 	}
 	for _, r := range roles {
 		if r.ID != except && strings.EqualFold(r.Name, name) {
-			return conflict("a job role named %q already exists", r.Name)
+			return apihttp.Conflict("a job role named %q already exists", r.Name)
 		}
 	}
 	return nil
@@ -583,7 +562,7 @@ func (s *Server) checkGroupNameFree(ctx context.Context, bg, name, except string
 	}
 	for _, g := range gs {
 		if g.ID != except && strings.EqualFold(g.Name, name) {
-			return conflict("an account group named %q already exists", g.Name)
+			return apihttp.Conflict("an account group named %q already exists", g.Name)
 		}
 	}
 	return nil
@@ -640,7 +619,7 @@ func (s *Server) checkAssignment(ctx context.Context, bg string, p assignPayload
 		return err
 	}
 	if u.Status == store.UserDeleted {
-		return notFound("user", p.UserID)
+		return apihttp.NotFound("user", p.UserID)
 	}
 	role, err := s.getJobRole(ctx, bg, p.JobRoleID)
 	if err != nil {
@@ -657,7 +636,7 @@ func (s *Server) checkAssignment(ctx context.Context, bg string, p assignPayload
 	if err := store.CheckAssignable(u, role); err != nil {
 		var rule *store.RuleError
 		if errors.As(err, &rule) && u.AccountingSoftware {
-			return invalidField("jobRoleId", "the job role %q cannot be given to the accounting software user %q: %s", role.Name, u.LoginID, rule.Message)
+			return apihttp.InvalidField("jobRoleId", "the job role %q cannot be given to the accounting software user %q: %s", role.Name, u.LoginID, rule.Message)
 		}
 		return err
 	}

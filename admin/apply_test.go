@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bankfeed/bankfeed/admin"
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -61,7 +61,7 @@ func (e *env) refused(checker person, id string, status int, detailPart string) 
 	e.t.Helper()
 	r := e.call(checker.Token, http.MethodPost, "/admin/v1/approvals/"+id+"/approve", nil)
 	slug := map[int]string{http.StatusConflict: "conflict", http.StatusUnprocessableEntity: "invalid"}[status]
-	if r.Status != status || r.str("type") != admin.ProblemTypeBase+slug || r.get("status") != float64(status) ||
+	if r.Status != status || r.str("type") != apihttp.ProblemTypeBase+slug || r.get("status") != float64(status) ||
 		!strings.Contains(r.str("detail"), detailPart) || r.str("instance") != "/admin/v1/approvals/"+id+"/approve" {
 		e.t.Fatalf("approve %s = %d %s; want %d %s with %q", id, r.Status, r.Raw, status, slug, detailPart)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -34,7 +35,7 @@ type approvalJSON struct {
 func toApprovalJSON(r store.ApprovalRequest) approvalJSON {
 	return approvalJSON{ID: r.ID, Kind: r.Kind, Status: r.Status, Permission: r.Permission, Right: r.Right.String(),
 		LegalEntityID: r.LegalEntityID, TargetID: r.TargetID, TargetVersion: r.TargetVersion, Payload: r.Payload,
-		InitiatorID: r.InitiatorID, Reason: r.Reason, DecidedBy: r.DecidedBy, DecidedAt: timeOrNil(r.DecidedAt), CreatedAt: r.CreatedAt.UTC()}
+		InitiatorID: r.InitiatorID, Reason: r.Reason, DecidedBy: r.DecidedBy, DecidedAt: apihttp.TimeOrNil(r.DecidedAt), CreatedAt: r.CreatedAt.UTC()}
 }
 
 // submission describes a maker's request.
@@ -78,7 +79,7 @@ func (s *Server) submit(ctx context.Context, cl caller, sub submission) (store.A
 			Payload: payload, InitiatorID: cl.User.ID, Status: store.ApprovalPending, CreatedAt: s.now().UTC(),
 		})
 		if idempotent && errors.Is(err, store.ErrConflict) {
-			return problem(http.StatusConflict, "already-submitted", "Conflict", "this form was already submitted: its request exists")
+			return apihttp.NewProblem(http.StatusConflict, "already-submitted", "Conflict", "this form was already submitted: its request exists")
 		} else if err != nil {
 			return fmt.Errorf("admin: create approval: %w", err)
 		}
@@ -99,7 +100,7 @@ func (s *Server) submit(ctx context.Context, cl caller, sub submission) (store.A
 func (s *Server) loadApproval(ctx context.Context, cl caller, id string) (store.ApprovalRequest, error) {
 	r, err := s.st.GetApproval(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && r.BusinessGroupID != cl.User.BusinessGroupID) {
-		return r, notFound("approval request", id)
+		return r, apihttp.NotFound("approval request", id)
 	} else if err != nil {
 		return r, fmt.Errorf("admin: get approval: %w", err)
 	}
@@ -121,7 +122,7 @@ func parseStatus(v string) (*store.ApprovalStatus, error) {
 			return &st, nil
 		}
 	}
-	return nil, badRequest("status must be pending, approved, rejected or cancelled, not %q", v)
+	return nil, apihttp.BadRequest("status must be pending, approved, rejected or cancelled, not %q", v)
 }
 
 // handleListApprovals: ?status=pending lists exactly the requests the caller
@@ -132,7 +133,7 @@ func parseStatus(v string) (*store.ApprovalStatus, error) {
 // next until it is absent.
 func (s *Server) handleListApprovals(c echo.Context) error {
 	cl := mustCaller(c)
-	p, err := page(c)
+	p, err := apihttp.ReadPage(c)
 	if err != nil {
 		return err
 	}
@@ -146,7 +147,7 @@ func (s *Server) handleListApprovals(c echo.Context) error {
 	case "me":
 		f.InitiatorID = &cl.User.ID
 	default:
-		return badRequest("initiator must be \"me\" or absent, not %q", v)
+		return apihttp.BadRequest("initiator must be \"me\" or absent, not %q", v)
 	}
 	ctx := c.Request().Context()
 	rs, next, err := filtered(ctx, p, func(ctx context.Context, p store.Page) ([]store.ApprovalRequest, string, error) {
@@ -171,7 +172,7 @@ func (s *Server) handleListApprovals(c echo.Context) error {
 	for _, r := range rs {
 		out = append(out, toApprovalJSON(r))
 	}
-	return c.JSON(http.StatusOK, newList(out, next))
+	return c.JSON(http.StatusOK, apihttp.NewList(out, next))
 }
 
 func (s *Server) handleGetApproval(c echo.Context) error {
@@ -181,12 +182,12 @@ func (s *Server) handleGetApproval(c echo.Context) error {
 		return err
 	}
 	if !mayView(cl, r) {
-		return notFound("approval request", r.ID)
+		return apihttp.NotFound("approval request", r.ID)
 	}
 	if ok, err := s.reaches(c.Request().Context(), cl, r); err != nil {
 		return err
 	} else if !ok {
-		return notFound("approval request", r.ID)
+		return apihttp.NotFound("approval request", r.ID)
 	}
 	return c.JSON(http.StatusOK, toApprovalJSON(r))
 }
@@ -258,10 +259,10 @@ func goneSinceSubmitted(err error) error {
 	var p *Problem
 	switch {
 	case errors.As(err, &p) && p.Status == http.StatusNotFound:
-		return conflict("%s no longer exists (it was deleted since the request was submitted); the request was not applied — reject it and submit a new one",
+		return apihttp.Conflict("%s no longer exists (it was deleted since the request was submitted); the request was not applied — reject it and submit a new one",
 			strings.TrimSuffix(p.Detail, " not found"))
 	case !errors.As(err, &p) && errors.Is(err, store.ErrNotFound):
-		return conflict("a record the request names was deleted since it was submitted; the request was not applied — reject it and submit a new one")
+		return apihttp.Conflict("a record the request names was deleted since it was submitted; the request was not applied — reject it and submit a new one")
 	}
 	return err
 }
@@ -292,7 +293,7 @@ func (s *Server) decide(ctx context.Context, cl caller, id string,
 func (s *Server) recordDecision(ctx context.Context, cl caller, id string, status store.ApprovalStatus, reason string) (store.ApprovalRequest, error) {
 	r, err := s.st.DecideApproval(ctx, id, status, cl.User.ID, reason, s.now().UTC())
 	if errors.Is(err, store.ErrConflict) {
-		return r, conflict("the request was decided by someone else meanwhile")
+		return r, apihttp.Conflict("the request was decided by someone else meanwhile")
 	} else if err != nil {
 		return r, fmt.Errorf("admin: decide approval: %w", err)
 	}
@@ -300,7 +301,7 @@ func (s *Server) recordDecision(ctx context.Context, cl caller, id string, statu
 }
 
 func alreadyDecided(r store.ApprovalRequest) *Problem {
-	return conflict("the request is already %s", strings.ToLower(strings.ReplaceAll(string(r.Status), "_", " ")))
+	return apihttp.Conflict("the request is already %s", strings.ToLower(strings.ReplaceAll(string(r.Status), "_", " ")))
 }
 
 // alsoExercised is what the request exercises beyond its kind's own right
@@ -363,9 +364,9 @@ func (s *Server) mayDecide(ctx context.Context, cl caller, r store.ApprovalReque
 	case errors.Is(err, store.ErrConflict):
 		return alreadyDecided(r)
 	case errors.As(err, &re) && r.InitiatorID == cl.User.ID && re.Right != store.RightApprove:
-		p := forbidden("self-approval", fmt.Sprintf("you initiated this request: approving it yourself needs the self-approved %s right on the %q permission; another authorised user must decide it",
+		p := apihttp.Forbidden("self-approval", fmt.Sprintf("you initiated this request: approving it yourself needs the self-approved %s right on the %q permission; another authorised user must decide it",
 			re.Right, re.Permission.Title()))
-		p.Missing = &MissingRight{Permission: string(re.Permission), Title: re.Permission.Title(), Right: "self-approved " + re.Right.String()}
+		p.Missing = &apihttp.MissingRight{Permission: string(re.Permission), Title: re.Permission.Title(), Right: "self-approved " + re.Right.String()}
 		return p
 	}
 	return err
@@ -522,7 +523,7 @@ type rejectBody struct {
 
 func (s *Server) handleReject(c echo.Context) error {
 	var b rejectBody
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	return decided(c)(s.reject(c.Request().Context(), mustCaller(c), c.Param("id"), b.Reason))
@@ -536,7 +537,7 @@ func (s *Server) handleCancel(c echo.Context) error {
 func (s *Server) reject(ctx context.Context, cl caller, id, reason string) (decision, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" || len(reason) > 500 {
-		return decision{}, invalidField("reason", "is required (at most 500 characters)")
+		return decision{}, apihttp.InvalidField("reason", "is required (at most 500 characters)")
 	}
 	return s.finish(ctx, cl, id, store.ApprovalRejected, reason)
 }
@@ -546,7 +547,7 @@ func (s *Server) finish(ctx context.Context, cl caller, id string, status store.
 	return s.decide(ctx, cl, id, func(ctx context.Context, r store.ApprovalRequest) (out decision, err error) {
 		if status == store.ApprovalCancelled {
 			if r.InitiatorID != cl.User.ID {
-				return out, forbidden("not-initiator", "only the user who submitted a request may cancel it")
+				return out, apihttp.Forbidden("not-initiator", "only the user who submitted a request may cancel it")
 			}
 			if r.Status != store.ApprovalPending {
 				return out, alreadyDecided(r)

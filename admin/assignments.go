@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -76,7 +77,7 @@ func (s *Server) handleGetAssignment(c echo.Context) error {
 			return a, err
 		}
 		if _, err := s.reachableUser(cl)(ctx, bg, a.UserID); err != nil {
-			return a, notFound("assignment", id) // another entity's user's, as another group's
+			return a, apihttp.NotFound("assignment", id) // another entity's user's, as another group's
 		}
 		return a, nil
 	}, toAssignmentJSON)
@@ -99,7 +100,7 @@ func (s *Server) handleCreateAssignment(c echo.Context) error {
 		return err
 	}
 	var b Assignment
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	return submitted(c)(s.assign(c.Request().Context(), cl, b))
@@ -110,14 +111,14 @@ func (s *Server) assign(ctx context.Context, cl caller, b Assignment) (store.App
 	if err := allow(cl, store.OpAssign); err != nil {
 		return store.ApprovalRequest{}, err
 	}
-	var errs []FieldError
+	var errs []apihttp.FieldError
 	for _, f := range []struct{ name, v string }{{"userId", b.UserID}, {"jobRoleId", b.JobRoleID}, {"accountGroupId", b.AccountGroupID}} {
 		if f.v == "" {
-			errs = append(errs, FieldError{f.name, "is required"})
+			errs = append(errs, apihttp.FieldError{Field: f.name, Message: "is required"})
 		}
 	}
 	if len(errs) > 0 {
-		return store.ApprovalRequest{}, invalidFields(errs...)
+		return store.ApprovalRequest{}, apihttp.InvalidFields(errs...)
 	}
 	p := assignPayload{UserID: b.UserID, JobRoleID: b.JobRoleID, AccountGroupID: b.AccountGroupID, LegalEntityID: cl.LegalEntityID}
 	if b.LegalEntityID != nil {
@@ -151,7 +152,7 @@ func (s *Server) checkAssignmentScope(ctx context.Context, cl caller, p assignPa
 		return err
 	}
 	if !sc.ReachesEntity(p.LegalEntityID) {
-		return invalidField("legalEntityId", "in the context of legal entity %q an assignment can only be made in that context", sc.LegalEntityID)
+		return apihttp.InvalidField("legalEntityId", "in the context of legal entity %q an assignment can only be made in that context", sc.LegalEntityID)
 	}
 	return s.checkGroupInScope(ctx, cl, p.AccountGroupID)
 }
@@ -170,7 +171,7 @@ func (s *Server) checkGroupInScope(ctx context.Context, cl caller, groupID strin
 	}
 	var re *store.ReachError
 	if err := sc.Reach(store.Targets{Accounts: accs}); errors.As(err, &re) {
-		return invalidField("accountGroupId", "the account group %q holds account %q of another legal entity: in the context of legal entity %q only a group of that entity's accounts can be assigned",
+		return apihttp.InvalidField("accountGroupId", "the account group %q holds account %q of another legal entity: in the context of legal entity %q only a group of that entity's accounts can be assigned",
 			g.Name, re.ID, sc.LegalEntityID)
 	} else if err != nil {
 		return err

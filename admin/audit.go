@@ -2,14 +2,12 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/internal/audit"
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -36,27 +34,13 @@ func (e auditEntry) outcomeOf() string {
 	return audit.Success
 }
 
-func rawJSON(v any) json.RawMessage {
-	switch x := v.(type) {
-	case nil:
-		return nil
-	case json.RawMessage:
-		return x
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return json.RawMessage(fmt.Sprintf("%q", err.Error()))
-	}
-	return b
-}
-
 // auditTx appends an event; inside InTx its failure undoes the change.
 func (s *Server) auditTx(ctx context.Context, cl caller, e auditEntry) error {
 	_, err := s.st.AppendAudit(ctx, store.AuditEvent{
 		BusinessGroupID: cl.User.BusinessGroupID, ActorID: cl.User.ID, Action: e.Action, Outcome: e.outcomeOf(),
 		TargetType: e.TargetType, TargetID: e.TargetID, RequestID: e.RequestID, RemoteAddr: cl.RemoteAddr,
 		UserAgent: cl.Origin.UserAgent, HTTPRequestID: cl.Origin.HTTPRequestID,
-		Before: rawJSON(e.Before), After: rawJSON(e.After), At: s.now().UTC(),
+		Before: apihttp.RawJSON(e.Before), After: apihttp.RawJSON(e.After), At: s.now().UTC(),
 	})
 	if err != nil {
 		return fmt.Errorf("admin: audit %s: %w", e.Action, err)
@@ -77,7 +61,7 @@ func (s *Server) opsAudit(ctx context.Context, op operator, bg, action, targetTy
 	_, err := s.st.AppendAudit(ctx, store.AuditEvent{
 		BusinessGroupID: bg, ActorID: op.ClientID, Action: action, Outcome: audit.Success, TargetType: targetType, TargetID: targetID,
 		RemoteAddr: op.RemoteAddr, UserAgent: op.Origin.UserAgent, HTTPRequestID: op.Origin.HTTPRequestID,
-		Before: rawJSON(before), After: rawJSON(after), At: s.now().UTC(),
+		Before: apihttp.RawJSON(before), After: apihttp.RawJSON(after), At: s.now().UTC(),
 	})
 	if err != nil {
 		return fmt.Errorf("admin: audit %s: %w", action, err)
@@ -88,64 +72,6 @@ func (s *Server) opsAudit(ctx context.Context, op operator, bg, action, targetTy
 func targetTypeOf(action string) string {
 	t, _, _ := strings.Cut(action, ".")
 	return t
-}
-
-type auditJSON struct {
-	Seq             int64           `json:"seq"`
-	BusinessGroupID string          `json:"businessGroupId,omitempty"` // absent on the bank-level events of /ops/v1/audit
-	ActorID         string          `json:"actorId"`
-	Action          string          `json:"action"`
-	Outcome         string          `json:"outcome,omitempty"` // absent on events from before issue 10 §5
-	TargetType      string          `json:"targetType,omitempty"`
-	TargetID        string          `json:"targetId,omitempty"`
-	RequestID       string          `json:"requestId,omitempty"` // the approval request
-	HTTPRequestID   string          `json:"httpRequestId,omitempty"`
-	RemoteAddr      string          `json:"remoteAddr,omitempty"`
-	UserAgent       string          `json:"userAgent,omitempty"`
-	Before          json.RawMessage `json:"before,omitempty"`
-	After           json.RawMessage `json:"after,omitempty"`
-	At              time.Time       `json:"at"`
-}
-
-func toAuditJSON(e store.AuditEvent) auditJSON {
-	return auditJSON{Seq: e.Seq, BusinessGroupID: e.BusinessGroupID, ActorID: e.ActorID, Action: e.Action, Outcome: e.Outcome,
-		TargetType: e.TargetType, TargetID: e.TargetID, RequestID: e.RequestID, HTTPRequestID: e.HTTPRequestID,
-		RemoteAddr: e.RemoteAddr, UserAgent: e.UserAgent, Before: e.Before, After: e.After, At: e.At.UTC()}
-}
-
-// auditOutcomes are the values ?outcome= takes.
-var auditOutcomes = []string{audit.Success, audit.Failure, audit.Refused}
-
-// auditFilterOf reads the filters both audit lists take: actor, target,
-// action (exact, or a prefix when it ends in "*": action=signin.*),
-// outcome, since and until.
-func auditFilterOf(c echo.Context) (store.AuditFilter, error) {
-	var f store.AuditFilter
-	for name, dst := range map[string]**string{"actor": &f.ActorID, "target": &f.TargetID, "outcome": &f.Outcome} {
-		if v := c.QueryParam(name); v != "" {
-			*dst = &v
-		}
-	}
-	if f.Outcome != nil && !slices.Contains(auditOutcomes, *f.Outcome) {
-		pr := badRequest("outcome must be one of %s, not %q", strings.Join(auditOutcomes, ", "), *f.Outcome)
-		pr.Errors = []FieldError{{Field: "outcome", Message: "must be one of " + strings.Join(auditOutcomes, ", ")}}
-		return f, pr
-	}
-	if v := c.QueryParam("action"); v != "" {
-		if prefix, ok := strings.CutSuffix(v, "*"); ok {
-			f.ActionPrefix = &prefix
-		} else {
-			f.Action = &v
-		}
-	}
-	var err error
-	if f.Since, err = queryTime(c, "since"); err != nil {
-		return f, err
-	}
-	if f.Until, err = queryTime(c, "until"); err != nil {
-		return f, err
-	}
-	return f, nil
 }
 
 // auditRequirement: reading the log needs Manage permissions: View (held
@@ -162,13 +88,13 @@ func (s *Server) handleListAudit(c echo.Context) error {
 	// context (which reaches only that entity's users and accounts) cannot
 	// be shown a faithful part of it. It is read in the overview only.
 	if !cl.scope().Overview() {
-		return forbidden("overview-only", "the audit log is read in the business group overview context only (no ?context= or X-Legal-Entity-ID)")
+		return apihttp.Forbidden("overview-only", "the audit log is read in the business group overview context only (no ?context= or X-Legal-Entity-ID)")
 	}
-	p, err := page(c)
+	p, err := apihttp.ReadPage(c)
 	if err != nil {
 		return err
 	}
-	f, err := auditFilterOf(c)
+	f, err := apihttp.AuditFilter(c)
 	if err != nil {
 		return err
 	}
@@ -180,7 +106,7 @@ func (s *Server) handleListAudit(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list audit: %w", err)
 	}
-	return listOf(c, es, next, toAuditJSON)
+	return apihttp.ListOf(c, es, next, apihttp.ToAuditJSON)
 }
 
 // handleOpsListAudit is the bank's view of the whole log: every business's
@@ -188,11 +114,11 @@ func (s *Server) handleListAudit(c echo.Context) error {
 // operators' own). ?businessGroupId= narrows to one business group, and
 // with an empty value to the bank-level events.
 func (s *Server) handleOpsListAudit(c echo.Context) error {
-	p, err := page(c)
+	p, err := apihttp.ReadPage(c)
 	if err != nil {
 		return err
 	}
-	f, err := auditFilterOf(c)
+	f, err := apihttp.AuditFilter(c)
 	if err != nil {
 		return err
 	}
@@ -203,5 +129,5 @@ func (s *Server) handleOpsListAudit(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list audit: %w", err)
 	}
-	return listOf(c, es, next, toAuditJSON)
+	return apihttp.ListOf(c, es, next, apihttp.ToAuditJSON)
 }

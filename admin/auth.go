@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/internal/audit"
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -50,53 +51,13 @@ func operatorFrom(c echo.Context) operator {
 	return op
 }
 
-// bearer verifies the Authorization header; the problem is a 401, or the
-// store's error when the token could not be read (a database outage is a
-// 503, not an invalid token: issue 11, finding 3).
-func (s *Server) bearer(c echo.Context, realm string) (store.Grant, error) {
-	h := c.Request().Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(h, " ")
-	if h == "" || !ok || !(strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "DPoP")) || strings.TrimSpace(token) == "" {
-		return store.Grant{}, unauthorized("an access token is required (Authorization: Bearer …, or DPoP … with a DPoP proof)",
-			fmt.Sprintf("Bearer realm=%q, %s", realm, dpopAlgs))
-	}
-	g, err := s.verifier.VerifyRequest(c.Request())
-	if errors.Is(err, store.ErrUnavailable) {
-		return store.Grant{}, fmt.Errorf("admin: verify token: %w", err)
-	} else if err != nil {
-		p := unauthorized("the access token is invalid or expired",
-			fmt.Sprintf(`Bearer realm=%q, error="invalid_token", error_description="the access token is invalid or expired", %s`, realm, dpopAlgs))
-		// A DPoP proof's refusal is on the DPoP scheme (RFC 9449 §7.1).
-		var ch interface{ Challenge(realm string) string }
-		if errors.As(err, &ch) {
-			p.wwwAuthenticate = ch.Challenge(realm)
-		}
-		var n interface{ DPoPNonce() string }
-		if errors.As(err, &n) && n.DPoPNonce() != "" {
-			c.Response().Header().Set("DPoP-Nonce", n.DPoPNonce())
-		}
-		return store.Grant{}, p
-	}
-	return g, nil
-}
-
-// dpopAlgs is the DPoP challenge beside Bearer's while bearer tokens are
-// accepted (RFC 9449 §7.1): authz's proof algorithms.
-const dpopAlgs = `DPoP algs="ES256 PS256 EdDSA"`
-
-func insufficientScope(realm, scope, detail string) *Problem {
-	p := forbidden("insufficient-scope", detail)
-	p.wwwAuthenticate = fmt.Sprintf(`Bearer realm=%q, error="insufficient_scope", scope=%q`, realm, scope)
-	return p
-}
-
 // requireAdmin admits first-party "admin" tokens of active ordinary users
 // and resolves their rights in the requested context.
 func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		cl, err := s.resolveCaller(c)
 		if err != nil {
-			return s.fail(c, err)
+			return s.errs.Fail(c, err)
 		}
 		c.Set(callerKey, cl)
 		return next(c)
@@ -106,19 +67,19 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) resolveCaller(c echo.Context) (caller, error) {
 	const realm = "bankfeed-admin"
 	ctx := c.Request().Context()
-	g, err := s.bearer(c, realm)
+	g, err := apihttp.Bearer(c, s.verifier, realm)
 	if err != nil {
 		return caller{}, err
 	}
 	if !g.HasScope(store.ScopeAdmin) {
-		return caller{}, insufficientScope(realm, store.ScopeAdmin, "the token lacks the admin scope")
+		return caller{}, apihttp.InsufficientScope(realm, store.ScopeAdmin, "the token lacks the admin scope")
 	}
 	if !g.FirstParty || g.UserID == "" {
-		return caller{}, forbidden("not-first-party", "only the bank's online-banking front end, on behalf of a signed-in user, may call this API")
+		return caller{}, apihttp.Forbidden("not-first-party", "only the bank's online-banking front end, on behalf of a signed-in user, may call this API")
 	}
 	u, err := s.st.GetUser(ctx, g.UserID)
 	if errors.Is(err, store.ErrNotFound) {
-		return caller{}, unauthorized("the token's user no longer exists", fmt.Sprintf(`Bearer realm=%q, error="invalid_token"`, realm))
+		return caller{}, apihttp.Unauthorized("the token's user no longer exists", fmt.Sprintf(`Bearer realm=%q, error="invalid_token"`, realm))
 	} else if err != nil {
 		return caller{}, fmt.Errorf("admin: get caller: %w", err)
 	}
@@ -140,16 +101,16 @@ func (s *Server) resolveCaller(c echo.Context) (caller, error) {
 // console's signed-in users (AdminFor).
 func (s *Server) callerOf(ctx context.Context, u store.User, entity string) (caller, error) {
 	if u.AccountingSoftware {
-		return caller{}, forbidden("accounting-software-user", "an accounting software user cannot administer the business group")
+		return caller{}, apihttp.Forbidden("accounting-software-user", "an accounting software user cannot administer the business group")
 	}
 	if u.Status != store.UserActive {
-		return caller{}, forbidden("user-not-active", fmt.Sprintf("the user is %s", strings.ToLower(strings.ReplaceAll(string(u.Status), "_", " "))))
+		return caller{}, apihttp.Forbidden("user-not-active", fmt.Sprintf("the user is %s", strings.ToLower(strings.ReplaceAll(string(u.Status), "_", " "))))
 	}
 	cl := caller{User: u, Grants: store.Grants{}}
 	if entity != "" {
 		le, err := s.st.GetLegalEntity(ctx, entity)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && le.BusinessGroupID != u.BusinessGroupID) {
-			return caller{}, notFound("legal entity", entity)
+			return caller{}, apihttp.NotFound("legal entity", entity)
 		} else if err != nil {
 			return caller{}, fmt.Errorf("admin: get context entity: %w", err)
 		}
@@ -189,15 +150,15 @@ func (s *Server) grantsOf(ctx context.Context, u store.User, entity string) (sto
 func (s *Server) requireOperator(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		const realm = "bankfeed-ops"
-		g, err := s.bearer(c, realm)
+		g, err := apihttp.Bearer(c, s.verifier, realm)
 		if err != nil {
-			return s.fail(c, err)
+			return s.errs.Fail(c, err)
 		}
 		if !g.HasScope(store.ScopeOperator) {
-			return s.fail(c, insufficientScope(realm, store.ScopeOperator, "the token lacks the operator scope"))
+			return s.errs.Fail(c, apihttp.InsufficientScope(realm, store.ScopeOperator, "the token lacks the operator scope"))
 		}
 		if !g.FirstParty || g.UserID != "" {
-			return s.fail(c, forbidden("not-operator", "only the bank's own systems (client credentials) may call this API"))
+			return s.errs.Fail(c, apihttp.Forbidden("not-operator", "only the bank's own systems (client credentials) may call this API"))
 		}
 		c.Set(operatorKey, operator{ClientID: g.ClientID, RemoteAddr: c.RealIP(), Origin: audit.OriginOf(c)})
 		return next(c)
@@ -227,7 +188,7 @@ func outOfContext(err error, doing string) error {
 	if !errors.As(err, &re) {
 		return err
 	}
-	return forbidden("out-of-context", fmt.Sprintf("%s: %s; act in a context that reaches it (the business group overview reaches every entity)", doing, re.Error()))
+	return apihttp.Forbidden("out-of-context", fmt.Sprintf("%s: %s; act in a context that reaches it (the business group overview reaches every entity)", doing, re.Error()))
 }
 
 // reachableUser is getUser confined to the caller's context too: a user it
@@ -236,7 +197,7 @@ func (s *Server) reachableUser(cl caller) func(ctx context.Context, bg, id strin
 	return func(ctx context.Context, bg, id string) (store.User, error) {
 		u, err := s.getUser(ctx, bg, id)
 		if err == nil && !cl.scope().ReachesUser(u) {
-			return u, notFound("user", id)
+			return u, apihttp.NotFound("user", id)
 		}
 		return u, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/internal/audit"
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -41,8 +42,8 @@ func toConnectionJSON(cn Connection, now time.Time) connectionJSON {
 		scopes = []string{}
 	}
 	return connectionJSON{ID: cn.ID, UserID: cn.User.ID, LoginID: cn.User.LoginID, ClientID: cn.ClientID, Vendor: cn.Vendor,
-		Scopes: scopes, Since: cn.GrantedAt.UTC(), LastUsedAt: timeOrNil(cn.LastUsedAt), ExpiresAt: timeOrNil(cn.ExpiresAt),
-		RevokedAt: timeOrNil(cn.RevokedAt), Active: cn.Active(now)}
+		Scopes: scopes, Since: cn.GrantedAt.UTC(), LastUsedAt: apihttp.TimeOrNil(cn.LastUsedAt), ExpiresAt: apihttp.TimeOrNil(cn.ExpiresAt),
+		RevokedAt: apihttp.TimeOrNil(cn.RevokedAt), Active: cn.Active(now)}
 }
 
 // handleListConnections lists every consent of the group's accounting
@@ -53,11 +54,11 @@ func (s *Server) handleListConnections(c echo.Context) error {
 	if err := allow(cl, store.OpViewUsers); err != nil {
 		return err
 	}
-	p, err := page(c)
+	p, err := apihttp.ReadPage(c)
 	if err != nil {
 		return err
 	}
-	activeOnly, err := queryBool(c, "active")
+	activeOnly, err := apihttp.QueryBool(c, "active")
 	if err != nil {
 		return err
 	}
@@ -70,8 +71,8 @@ func (s *Server) handleListConnections(c echo.Context) error {
 	for _, cn := range cns {
 		out = append(out, toConnectionJSON(cn, now))
 	}
-	items, next := pageOf(out, p, func(cn connectionJSON) string { return cn.ID })
-	return c.JSON(http.StatusOK, newList(items, next))
+	items, next := apihttp.Paginate(out, p, func(cn connectionJSON) string { return cn.ID })
+	return c.JSON(http.StatusOK, apihttp.NewList(items, next))
 }
 
 // connections are the consents of the accounting software users the
@@ -139,15 +140,15 @@ func (s *Server) revokeConnection(ctx context.Context, cl caller, id string) err
 	}
 	cn, err := s.st.GetConsent(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return notFound("connection", id)
+		return apihttp.NotFound("connection", id)
 	} else if err != nil {
 		return fmt.Errorf("admin: get consent: %w", err)
 	}
 	if _, err := s.reachableUser(cl)(ctx, cl.User.BusinessGroupID, cn.UserID); err != nil {
-		return notFound("connection", id)
+		return apihttp.NotFound("connection", id)
 	}
 	if !cn.RevokedAt.IsZero() {
-		return conflict("the connection was already revoked")
+		return apihttp.Conflict("the connection was already revoked")
 	}
 	return s.st.InTx(ctx, func(ctx context.Context) error {
 		if err := s.st.RevokeConsent(ctx, cn.ID, s.now().UTC()); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -133,7 +134,7 @@ func (s *Server) scopedAccounts(ctx context.Context, cl caller, field string, cu
 	out, err := cl.scope().EditAccounts(have, req)
 	var re *store.ReachError
 	if errors.As(err, &re) {
-		return nil, invalidField(field, "account %q belongs to another legal entity: in the context of legal entity %q only that entity's accounts can be added",
+		return nil, apihttp.InvalidField(field, "account %q belongs to another legal entity: in the context of legal entity %q only that entity's accounts can be added",
 			re.ID, cl.LegalEntityID)
 	}
 	return out, err
@@ -153,7 +154,7 @@ func (s *Server) handleCreateAccountGroup(c echo.Context) error {
 		return err
 	}
 	var b AccountGroupChange
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	return submitted(c)(s.createAccountGroup(c.Request().Context(), cl, b))
@@ -191,7 +192,7 @@ func (s *Server) handleEditAccountGroup(c echo.Context) error {
 		return err
 	}
 	var b AccountGroupChange
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	return submitted(c)(s.editAccountGroup(c.Request().Context(), cl, c.Param("id"), b))
@@ -243,20 +244,20 @@ func (s *Server) handleAddGroupAccount(c echo.Context) error {
 		return err
 	}
 	var b addAccountBody
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	if b.AccountID == "" {
-		return invalidField("accountId", "is required")
+		return apihttp.InvalidField("accountId", "is required")
 	}
 	if a, err := s.getAccount(ctx, cl.User.BusinessGroupID, b.AccountID); err != nil {
 		return err
 	} else if !cl.scope().ReachesAccount(a) {
-		return invalidField("accountId", "account %q belongs to another legal entity: in the context of legal entity %q only that entity's accounts can be added",
+		return apihttp.InvalidField("accountId", "account %q belongs to another legal entity: in the context of legal entity %q only that entity's accounts can be added",
 			a.ID, cl.LegalEntityID)
 	}
 	if slices.Contains(cur.AccountIDs, b.AccountID) {
-		return conflict("the account is already in the group %q", cur.Name)
+		return apihttp.Conflict("the account is already in the group %q", cur.Name)
 	}
 	return submitted(c)(s.submitGroupEdit(ctx, cl, cur, accountGroupPayload{Name: cur.Name, AccountIDs: append(slices.Clone(cur.AccountIDs), b.AccountID)}))
 }
@@ -275,7 +276,7 @@ func (s *Server) handleRemoveGroupAccount(c echo.Context) error {
 		return outOfContext(err, "you cannot remove this account from the group")
 	}
 	if !slices.Contains(cur.AccountIDs, id) {
-		return notFound("account in the group", id)
+		return apihttp.NotFound("account in the group", id)
 	}
 	rest := slices.DeleteFunc(slices.Clone(cur.AccountIDs), func(x string) bool { return x == id })
 	return submitted(c)(s.submitGroupEdit(ctx, cl, cur, accountGroupPayload{Name: cur.Name, AccountIDs: rest}))
@@ -302,7 +303,7 @@ func (s *Server) deleteAccountGroup(ctx context.Context, cl caller, id string) (
 	if n, err := s.countAssigned(ctx, cl.User.BusinessGroupID, func(a store.Assignment) bool { return a.AccountGroupID == cur.ID }); err != nil {
 		return store.ApprovalRequest{}, err
 	} else if n > 0 {
-		return store.ApprovalRequest{}, conflict("the account group %q is assigned to %d user(s); assign them another group first", cur.Name, n)
+		return store.ApprovalRequest{}, apihttp.Conflict("the account group %q is assigned to %d user(s); assign them another group first", cur.Name, n)
 	}
 	return s.submit(ctx, cl, submission{Kind: store.KindDeleteAccountGroup, TargetType: "account_group", TargetID: cur.ID,
 		TargetVersion: cur.Version, Payload: map[string]string{"accountGroupId": cur.ID, "name": cur.Name}, Before: toAccountGroupJSON(cur)})

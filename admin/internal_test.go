@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/internal/syncbuf"
 
 	"github.com/bankfeed/bankfeed/admin"
@@ -29,7 +30,7 @@ func internalError(t *testing.T, r resp, path string) {
 	if err := json.Unmarshal(r.Raw, &p); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]any{"type": admin.ProblemTypeBase + "internal", "title": "Internal Server Error", "status": float64(500),
+	want := map[string]any{"type": apihttp.ProblemTypeBase + "internal", "title": "Internal Server Error", "status": float64(500),
 		"detail": "an unexpected error occurred; it has been logged", "instance": path}
 	if len(p) != len(want) {
 		t.Errorf("%s: problem has members %v, want exactly %v", path, p, want)
@@ -61,10 +62,10 @@ func TestStoreFailure(t *testing.T) {
 		body                any
 		logged              string
 	}{
-		{e.operator, http.MethodGet, "/ops/v1/accounts/" + e.acc1, nil, "admin: get account"},
+		{e.operator, http.MethodGet, "/ops/v1/accounts/" + e.acc1, nil, "get account: gormstore: get account"},
 		{e.operator, http.MethodGet, "/ops/v1/business-groups", nil, "admin: list business groups"},
 		{e.operator, http.MethodPost, "/ops/v1/business-groups", map[string]any{"name": "New"}, "gormstore: begin"},
-		{e.operator, http.MethodPut, "/ops/v1/accounts/" + e.acc1 + "/balance", map[string]any{"ledger": "1.00"}, "admin: get account"},
+		{e.operator, http.MethodPut, "/ops/v1/accounts/" + e.acc1 + "/balance", map[string]any{"ledger": "1.00"}, "get account: gormstore: get account"},
 		{a.Token, http.MethodGet, "/admin/v1/users", nil, "admin: get caller"},
 		{a.Token, http.MethodPost, "/admin/v1/job-roles", map[string]any{"name": "x", "grants": grantsRO()}, "admin: get caller"},
 	} {

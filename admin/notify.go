@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -130,11 +131,11 @@ func toNotificationJSON(n store.Notification) notificationJSON {
 
 func (s *Server) handleListNotifications(c echo.Context) error {
 	cl := mustCaller(c)
-	p, err := page(c)
+	p, err := apihttp.ReadPage(c)
 	if err != nil {
 		return err
 	}
-	unread, err := queryBool(c, "unread")
+	unread, err := apihttp.QueryBool(c, "unread")
 	if err != nil {
 		return err
 	}
@@ -142,14 +143,14 @@ func (s *Server) handleListNotifications(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list notifications: %w", err)
 	}
-	return listOf(c, ns, next, toNotificationJSON)
+	return apihttp.ListOf(c, ns, next, toNotificationJSON)
 }
 
 func (s *Server) handleMarkRead(c echo.Context) error {
 	cl := mustCaller(c)
 	err := s.st.MarkNotificationRead(c.Request().Context(), cl.User.ID, c.Param("id"))
 	if errors.Is(err, store.ErrNotFound) {
-		return notFound("notification", c.Param("id"))
+		return apihttp.NotFound("notification", c.Param("id"))
 	} else if err != nil {
 		return fmt.Errorf("admin: mark read: %w", err)
 	}

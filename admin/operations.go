@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/internal/audit"
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -37,7 +38,7 @@ func (a Admin) Idempotent(id string) Admin {
 // (see Idempotent): the request it made is already there.
 func AlreadySubmitted(err error) bool {
 	var p *Problem
-	return errors.As(err, &p) && p.Type == ProblemTypeBase+"already-submitted"
+	return errors.As(err, &p) && p.Type == apihttp.ProblemTypeBase+"already-submitted"
 }
 
 type requestIDKey struct{}
@@ -94,7 +95,7 @@ func (a Admin) Grants() store.Grants { return a.cl.Grants }
 // the 403 naming the first missing (permission, right).
 func (a Admin) Allowed(ops ...store.Operation) error {
 	if err := allow(a.cl, ops...); err != nil {
-		p, _ := toProblem(err)
+		p, _ := apihttp.ToProblem(err)
 		return p
 	}
 	return nil
@@ -103,7 +104,7 @@ func (a Admin) Allowed(ops ...store.Operation) error {
 // CanViewAudit reports whether the administrator may read the audit log.
 func (a Admin) CanViewAudit() error {
 	if err := store.Check(a.cl.Grants, auditRequirement); err != nil {
-		p, _ := toProblem(err)
+		p, _ := apihttp.ToProblem(err)
 		return p
 	}
 	return nil
@@ -135,7 +136,7 @@ func op[T any](ctx context.Context, s *Server, a Admin, action, targetID string,
 // refused audits a refused mutation (a problem) and returns it; other
 // errors are logged and become the generic internal problem.
 func (s *Server) refused(ctx context.Context, cl caller, action, targetID string, err error) error {
-	p, ok := toProblem(err)
+	p, ok := apihttp.ToProblem(err)
 	if !ok {
 		if errors.Is(ctx.Err(), context.Canceled) {
 			// The client went away mid-operation: nobody's failure (see fail).
@@ -143,7 +144,7 @@ func (s *Server) refused(ctx context.Context, cl caller, action, targetID string
 		} else {
 			s.log.ErrorContext(ctx, "admin: internal error", "action", action, "err", err)
 		}
-		return internalProblem()
+		return apihttp.Internal()
 	}
 	if p.Status < 500 && !AlreadySubmitted(p) {
 		s.audit(ctx, cl, auditEntry{Action: action + ".refused", TargetType: targetTypeOf(action), TargetID: targetID, After: p})
@@ -162,7 +163,7 @@ func (s *Server) UserAction(ctx context.Context, a Admin, k store.ApprovalKind, 
 		store.KindUnlockUser: "user.unlock", store.KindResetPassword: "user.reset_password"}
 	action, ok := actions[k]
 	if !ok {
-		return store.ApprovalRequest{}, badRequest("%q is not a user action", k)
+		return store.ApprovalRequest{}, apihttp.BadRequest("%q is not a user action", k)
 	}
 	return op(ctx, s, a, action, id, func(ctx context.Context) (store.ApprovalRequest, error) { return s.userAction(ctx, a.cl, k, id) })
 }
@@ -433,7 +434,7 @@ func (s *Server) Audit(ctx context.Context, a Admin, f store.AuditFilter, p stor
 		return nil, "", err
 	}
 	if !a.cl.scope().Overview() {
-		return nil, "", forbidden("overview-only", "the audit log is read in the business group overview context only")
+		return nil, "", apihttp.Forbidden("overview-only", "the audit log is read in the business group overview context only")
 	}
 	bg := a.cl.User.BusinessGroupID
 	f.BusinessGroupID = &bg

@@ -14,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/bankfeed/bankfeed/admin/feed"
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -67,30 +68,30 @@ func (c contactJSON) contact() (store.Contact, error) {
 	t := strings.TrimSpace
 	out := store.Contact{AddressLine1: t(c.AddressLine1), AddressLine2: t(c.AddressLine2), City: t(c.City), Region: t(c.Region),
 		PostalCode: t(c.PostalCode), Country: t(c.Country), Email: t(c.Email), Phone: t(c.Phone), Language: t(c.Language)}
-	var errs []FieldError
+	var errs []apihttp.FieldError
 	for _, f := range []struct {
 		name, v string
 		max     int
 	}{{"addressLine1", out.AddressLine1, 64}, {"addressLine2", out.AddressLine2, 64}, {"city", out.City, 64}, {"region", out.Region, 64},
 		{"postalCode", out.PostalCode, 10}, {"email", out.Email, 254}} {
 		if len([]rune(f.v)) > f.max {
-			errs = append(errs, FieldError{"contact." + f.name, fmt.Sprintf("is longer than %d characters", f.max)})
+			errs = append(errs, apihttp.FieldError{"contact." + f.name, fmt.Sprintf("is longer than %d characters", f.max)})
 		}
 	}
 	if out.Country != "" && !countryRE.MatchString(out.Country) {
-		errs = append(errs, FieldError{"contact.country", "must be an ISO 3166-1 alpha-2 code, e.g. CA"})
+		errs = append(errs, apihttp.FieldError{Field: "contact.country", Message: "must be an ISO 3166-1 alpha-2 code, e.g. CA"})
 	}
 	if out.Email != "" && (!strings.Contains(out.Email, "@") || strings.ContainsAny(out.Email, " <>")) {
-		errs = append(errs, FieldError{"contact.email", "must be an e-mail address"})
+		errs = append(errs, apihttp.FieldError{Field: "contact.email", Message: "must be an e-mail address"})
 	}
 	if out.Phone != "" && !e164RE.MatchString(out.Phone) {
-		errs = append(errs, FieldError{"contact.phone", "must be an E.164 number, e.g. +14165550100"})
+		errs = append(errs, apihttp.FieldError{Field: "contact.phone", Message: "must be an E.164 number, e.g. +14165550100"})
 	}
 	if out.Language != "" && out.Language != "en" && out.Language != "fr" {
-		errs = append(errs, FieldError{"contact.language", "must be en or fr, the languages of the bank's documents"})
+		errs = append(errs, apihttp.FieldError{Field: "contact.language", Message: "must be en or fr, the languages of the bank's documents"})
 	}
 	if len(errs) > 0 {
-		return store.Contact{}, invalidFields(errs...)
+		return store.Contact{}, apihttp.InvalidFields(errs...)
 	}
 	return out, nil
 }
@@ -144,7 +145,7 @@ func (s *Server) legalEntities() orgRecord[store.LegalEntity, legalEntityJSON] {
 
 // load gets a record; a missing one is a 404 problem.
 func (r orgRecord[T, J]) load(ctx context.Context, id string) (T, error) {
-	return lookup(ctx, r.noun, id, r.get)
+	return apihttp.Lookup(ctx, r.noun, id, r.get)
 }
 
 // orgID is the ID a create body asks for, or a new one.
@@ -153,14 +154,14 @@ func orgID(asked, prefix string) (string, error) {
 		return store.NewID(prefix), nil
 	}
 	if !idRE.MatchString(asked) {
-		return "", invalidField("id", "must be 1 to 64 letters, digits, _ or -")
+		return "", apihttp.InvalidField("id", "must be 1 to 64 letters, digits, _ or -")
 	}
 	return asked, nil
 }
 
 func (b orgBody) requireName() error {
 	if b.Name == nil || strings.TrimSpace(*b.Name) == "" {
-		return invalidField("name", "is required")
+		return apihttp.InvalidField("name", "is required")
 	}
 	return nil
 }
@@ -185,7 +186,7 @@ func (b orgBody) checkContact(f orgFields) error {
 		return nil
 	}
 	if f.contact == nil {
-		return invalidField("contact", "only a legal entity has a contact")
+		return apihttp.InvalidField("contact", "only a legal entity has a contact")
 	}
 	_, err := b.Contact.contact()
 	return err
@@ -202,7 +203,7 @@ func opsCreateOrg[T, J any](s *Server, c echo.Context, r orgRecord[T, J], b orgB
 	err := s.st.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		if v, err = r.create(ctx, v); errors.Is(err, store.ErrConflict) {
-			return conflict("a %s with ID %q exists", r.noun, b.ID)
+			return apihttp.Conflict("a %s with ID %q exists", r.noun, b.ID)
 		} else if err != nil {
 			return fmt.Errorf("admin: create %s: %w", r.noun, err)
 		}
@@ -232,14 +233,14 @@ func opsUpdateOrg[T, J any](s *Server, c echo.Context, r orgRecord[T, J]) error 
 		return err
 	}
 	var b orgBody
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	if b.ID != "" || b.BusinessGroupID != "" {
-		return invalidField(r.idField, "cannot change")
+		return apihttp.InvalidField(r.idField, "cannot change")
 	}
 	if b.Name != nil && strings.TrimSpace(*b.Name) == "" {
-		return invalidField("name", "cannot be empty")
+		return apihttp.InvalidField("name", "cannot be empty")
 	}
 	if err := b.checkContact(r.fields(&cur)); err != nil {
 		return err
@@ -266,11 +267,11 @@ func opsUpdateOrg[T, J any](s *Server, c echo.Context, r orgRecord[T, J]) error 
 
 func (s *Server) handleOpsCreateBusinessGroup(c echo.Context) error {
 	var b orgBody
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	if b.BusinessGroupID != "" {
-		return invalidField("businessGroupId", "is not a field of a business group")
+		return apihttp.InvalidField("businessGroupId", "is not a field of a business group")
 	}
 	g := store.BusinessGroup{CreatedAt: s.now().UTC(), UpdatedAt: s.now().UTC()}
 	var err error
@@ -288,7 +289,7 @@ func (s *Server) handleOpsListBusinessGroups(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list business groups: %w", err)
 	}
-	return pagedListOf(c, gs, func(g store.BusinessGroup) string { return g.ID }, toBusinessGroupJSON)
+	return apihttp.PagedListOf(c, gs, func(g store.BusinessGroup) string { return g.ID }, toBusinessGroupJSON)
 }
 
 func (s *Server) handleOpsGetBusinessGroup(c echo.Context) error {
@@ -316,11 +317,11 @@ func toLegalEntityJSON(e store.LegalEntity) legalEntityJSON {
 
 func (s *Server) handleOpsCreateLegalEntity(c echo.Context) error {
 	var b orgBody
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	if b.BusinessGroupID == "" {
-		return invalidField("businessGroupId", "is required")
+		return apihttp.InvalidField("businessGroupId", "is required")
 	}
 	if _, err := s.businessGroups().load(c.Request().Context(), b.BusinessGroupID); err != nil {
 		return err
@@ -339,13 +340,13 @@ func (s *Server) handleOpsCreateLegalEntity(c echo.Context) error {
 func (s *Server) handleOpsListLegalEntities(c echo.Context) error {
 	bg := c.QueryParam("businessGroupId")
 	if bg == "" {
-		return badRequest("businessGroupId is required")
+		return apihttp.BadRequest("businessGroupId is required")
 	}
 	es, err := s.st.ListLegalEntities(c.Request().Context(), bg)
 	if err != nil {
 		return fmt.Errorf("admin: list legal entities: %w", err)
 	}
-	return pagedListOf(c, es, func(e store.LegalEntity) string { return e.ID }, toLegalEntityJSON)
+	return apihttp.PagedListOf(c, es, func(e store.LegalEntity) string { return e.ID }, toLegalEntityJSON)
 }
 
 func (s *Server) handleOpsGetLegalEntity(c echo.Context) error {
@@ -376,14 +377,14 @@ type serviceAgreementBody struct {
 func (s *Server) handleOpsCreateServiceAgreement(c echo.Context) error {
 	ctx := c.Request().Context()
 	var b serviceAgreementBody
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	if b.LegalEntityID == "" {
-		return invalidField("legalEntityId", "is required")
+		return apihttp.InvalidField("legalEntityId", "is required")
 	}
 	if b.Number = strings.TrimSpace(b.Number); b.Number == "" || len(b.Number) > 64 {
-		return invalidField("number", "is required (at most 64 characters)")
+		return apihttp.InvalidField("number", "is required (at most 64 characters)")
 	}
 	e, err := s.legalEntities().load(ctx, b.LegalEntityID)
 	if err != nil {
@@ -392,7 +393,7 @@ func (s *Server) handleOpsCreateServiceAgreement(c echo.Context) error {
 	a := store.ServiceAgreement{ID: store.NewID("sa"), LegalEntityID: e.ID, BusinessGroupID: e.BusinessGroupID, Number: b.Number, CreatedAt: s.now().UTC()}
 	err = s.st.InTx(ctx, func(ctx context.Context) error {
 		if a, err = s.st.CreateServiceAgreement(ctx, a); errors.Is(err, store.ErrConflict) {
-			return conflict("service agreement number %q exists", b.Number)
+			return apihttp.Conflict("service agreement number %q exists", b.Number)
 		} else if err != nil {
 			return fmt.Errorf("admin: create service agreement: %w", err)
 		}
@@ -407,13 +408,13 @@ func (s *Server) handleOpsCreateServiceAgreement(c echo.Context) error {
 func (s *Server) handleOpsListServiceAgreements(c echo.Context) error {
 	le := c.QueryParam("legalEntityId")
 	if le == "" {
-		return badRequest("legalEntityId is required")
+		return apihttp.BadRequest("legalEntityId is required")
 	}
 	as, err := s.st.ListServiceAgreements(c.Request().Context(), le)
 	if err != nil {
 		return fmt.Errorf("admin: list service agreements: %w", err)
 	}
-	return pagedListOf(c, as, func(a store.ServiceAgreement) string { return a.ID }, toServiceAgreementJSON)
+	return apihttp.PagedListOf(c, as, func(a store.ServiceAgreement) string { return a.ID }, toServiceAgreementJSON)
 }
 
 // opsAccountJSON is the operator's view: the full number included.
@@ -467,37 +468,37 @@ var accountNumberRE = regexp.MustCompile(`^[0-9][0-9 -]{3,40}$`)
 func (s *Server) handleOpsOpenAccount(c echo.Context) error {
 	ctx := c.Request().Context()
 	var b openAccountBody
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
-	var errs []FieldError
+	var errs []apihttp.FieldError
 	if b.LegalEntityID == "" {
-		errs = append(errs, FieldError{"legalEntityId", "is required"})
+		errs = append(errs, apihttp.FieldError{Field: "legalEntityId", Message: "is required"})
 	}
 	if !accountNumberRE.MatchString(b.Number) {
-		errs = append(errs, FieldError{"number", "must be digits (spaces and dashes allowed)"})
+		errs = append(errs, apihttp.FieldError{Field: "number", Message: "must be digits (spaces and dashes allowed)"})
 	}
 	typ := store.AccountType(strings.ToUpper(b.Type))
 	if !typ.Valid() {
-		errs = append(errs, FieldError{"type", "must be CHECKING, SAVINGS, LINEOFCREDIT, LOAN or CREDITCARD"})
+		errs = append(errs, apihttp.FieldError{Field: "type", Message: "must be CHECKING, SAVINGS, LINEOFCREDIT, LOAN or CREDITCARD"})
 	}
 	cur := strings.ToUpper(b.Currency)
 	if cur != "CAD" && cur != "USD" {
-		errs = append(errs, FieldError{"currency", "must be CAD or USD"})
+		errs = append(errs, apihttp.FieldError{Field: "currency", Message: "must be CAD or USD"})
 	}
 	opened := store.BusinessDate(s.now())
 	if b.OpenedOn != "" {
 		d, err := store.ParseDate(b.OpenedOn)
 		if err != nil {
-			errs = append(errs, FieldError{"openedOn", "must be a date (YYYY-MM-DD)"})
+			errs = append(errs, apihttp.FieldError{Field: "openedOn", Message: "must be a date (YYYY-MM-DD)"})
 		}
 		opened = d
 	}
 	if b.ID != "" && !idRE.MatchString(b.ID) {
-		errs = append(errs, FieldError{"id", "must be 1 to 64 letters, digits, _ or -"})
+		errs = append(errs, apihttp.FieldError{Field: "id", Message: "must be 1 to 64 letters, digits, _ or -"})
 	}
 	if len(errs) > 0 {
-		return invalidFields(errs...)
+		return apihttp.InvalidFields(errs...)
 	}
 	e, err := s.legalEntities().load(ctx, b.LegalEntityID)
 	if err != nil {
@@ -512,7 +513,7 @@ func (s *Server) handleOpsOpenAccount(c echo.Context) error {
 	}
 	err = s.st.InTx(ctx, func(ctx context.Context) error {
 		if a, err = s.st.CreateAccount(ctx, a); errors.Is(err, store.ErrConflict) {
-			return conflict("an account with this ID or number exists")
+			return apihttp.Conflict("an account with this ID or number exists")
 		} else if err != nil {
 			return fmt.Errorf("admin: create account: %w", err)
 		}
@@ -532,7 +533,7 @@ func toAccountJSONForAudit(a store.Account) opsAccountJSON {
 }
 
 func (s *Server) handleOpsListAccounts(c echo.Context) error {
-	p, err := page(c)
+	p, err := apihttp.ReadPage(c)
 	if err != nil {
 		return err
 	}
@@ -546,7 +547,7 @@ func (s *Server) handleOpsListAccounts(c echo.Context) error {
 	if v := c.QueryParam("status"); v != "" {
 		st := store.AccountStatus(strings.ToUpper(v))
 		if st != store.AccountOpen && st != store.AccountClosed {
-			return badRequest("status must be OPEN or CLOSED, not %q", v)
+			return apihttp.BadRequest("status must be OPEN or CLOSED, not %q", v)
 		}
 		f.Status = &st
 	}
@@ -554,11 +555,11 @@ func (s *Server) handleOpsListAccounts(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list accounts: %w", err)
 	}
-	return listOf(c, as, next, toOpsAccountJSON)
+	return apihttp.ListOf(c, as, next, toOpsAccountJSON)
 }
 
 func (s *Server) opsAccount(ctx context.Context, id string) (store.Account, error) {
-	return lookup(ctx, "account", id, s.st.GetAccount)
+	return apihttp.Lookup(ctx, "account", id, s.st.GetAccount)
 }
 
 func (s *Server) handleOpsGetAccount(c echo.Context) error {
@@ -581,7 +582,7 @@ type updateAccountBody struct {
 
 func (s *Server) handleOpsUpdateAccount(c echo.Context) error {
 	var b updateAccountBody
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	return s.changeAccount(c, "account.updated", func(a store.Account) (store.Account, error) {
@@ -594,7 +595,7 @@ func (s *Server) handleOpsUpdateAccount(c echo.Context) error {
 		if b.InterestRate != nil {
 			rate, err := decimal.NewFromString(b.InterestRate.String())
 			if err != nil {
-				return a, invalidField("interestRate", "must be a number (percent)")
+				return a, apihttp.InvalidField("interestRate", "must be a number (percent)")
 			}
 			a.InterestRate = rate
 		}
@@ -611,23 +612,23 @@ type closeAccountBody struct {
 
 func (s *Server) handleOpsCloseAccount(c echo.Context) error {
 	var b closeAccountBody
-	if err := decodeOptional(c, s.maxBody, &b); err != nil {
+	if err := apihttp.DecodeOptional(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	on := store.BusinessDate(s.now())
 	if b.ClosedOn != "" {
 		d, err := store.ParseDate(b.ClosedOn)
 		if err != nil {
-			return invalidField("closedOn", "must be a date (YYYY-MM-DD)")
+			return apihttp.InvalidField("closedOn", "must be a date (YYYY-MM-DD)")
 		}
 		on = d
 	}
 	return s.changeAccount(c, "account.closed", func(a store.Account) (store.Account, error) {
 		if a.Status == store.AccountClosed {
-			return a, conflict("the account is already closed")
+			return a, apihttp.Conflict("the account is already closed")
 		}
 		if on < a.OpenedOn {
-			return a, invalidField("closedOn", "is before the account opened (%s)", a.OpenedOn)
+			return a, apihttp.InvalidField("closedOn", "is before the account opened (%s)", a.OpenedOn)
 		}
 		a.Status, a.ClosedOn = store.AccountClosed, on
 		return a, nil
@@ -637,7 +638,7 @@ func (s *Server) handleOpsCloseAccount(c echo.Context) error {
 func (s *Server) handleOpsReopenAccount(c echo.Context) error {
 	return s.changeAccount(c, "account.reopened", func(a store.Account) (store.Account, error) {
 		if a.Status == store.AccountOpen {
-			return a, conflict("the account is already open")
+			return a, apihttp.Conflict("the account is already open")
 		}
 		a.Status, a.ClosedOn = store.AccountOpen, ""
 		return a, nil
@@ -658,7 +659,7 @@ func (s *Server) changeAccount(c echo.Context, action string, fn func(store.Acco
 			return a, err
 		})
 		if err != nil {
-			return mapStoreConflict(err, "the account changed meanwhile; try again")
+			return apihttp.MapConflict(err, "the account changed meanwhile; try again")
 		}
 		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, action, "account", a.ID, toAccountJSONForAudit(cur), toAccountJSONForAudit(a))
 	})
@@ -683,11 +684,11 @@ func (s *Server) handleOpsSetBalance(c echo.Context) error {
 		return err
 	}
 	var b balanceJSON
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	if b.Ledger == nil {
-		return invalidField("ledger", "is required")
+		return apihttp.InvalidField("ledger", "is required")
 	}
 	bal := store.Balance{AccountID: a.ID, AsOf: s.now().UTC(), Ledger: *b.Ledger, Available: *b.Ledger}
 	if b.Available != nil {
@@ -725,7 +726,7 @@ func (s *Server) handleOpsGetBalance(c echo.Context) error {
 	}
 	bal, err := s.st.GetBalance(ctx, a.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return notFound("balance of account", a.ID)
+		return apihttp.NotFound("balance of account", a.ID)
 	} else if err != nil {
 		return fmt.Errorf("admin: get balance: %w", err)
 	}
@@ -750,7 +751,7 @@ func toDailyJSON(d store.DailyBalance) dailyBalanceJSON {
 func pathDate(c echo.Context) (store.Date, error) {
 	d, err := store.ParseDate(c.Param("date"))
 	if err != nil {
-		return "", badRequest("%q is not a date (want YYYY-MM-DD)", c.Param("date"))
+		return "", apihttp.BadRequest("%q is not a date (want YYYY-MM-DD)", c.Param("date"))
 	}
 	return d, nil
 }
@@ -769,18 +770,18 @@ func (s *Server) handleOpsPutDailyBalance(c echo.Context) error {
 		return err
 	}
 	var b dailyBalanceJSON
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	if b.Closed {
-		return invalidField("closed", "a day is closed with POST /ops/v1/accounts/{id}/close-day")
+		return apihttp.InvalidField("closed", "a day is closed with POST /ops/v1/accounts/{id}/close-day")
 	}
 	if b.BusinessDate != "" && b.BusinessDate != day {
-		return invalidField("businessDate", "differs from the path")
+		return apihttp.InvalidField("businessDate", "differs from the path")
 	}
 	for name, v := range map[string]*decimal.Decimal{"openingLedger": b.OpeningLedger, "closingLedger": b.ClosingLedger} {
 		if v == nil {
-			return invalidField(name, "is required")
+			return apihttp.InvalidField(name, "is required")
 		}
 	}
 	d := store.DailyBalance{AccountID: a.ID, BusinessDate: day, OpeningLedger: *b.OpeningLedger, ClosingLedger: *b.ClosingLedger,
@@ -801,7 +802,7 @@ func (s *Server) handleOpsPutDailyBalance(c echo.Context) error {
 			return fmt.Errorf("admin: get daily balance: %w", err)
 		}
 		if err := s.st.PutDailyBalance(ctx, d); errors.Is(err, store.ErrConflict) {
-			return conflict("business day %s of account %q is closed", day, a.ID)
+			return apihttp.Conflict("business day %s of account %q is closed", day, a.ID)
 		} else if err != nil {
 			return fmt.Errorf("admin: put daily balance: %w", err)
 		}
@@ -825,7 +826,7 @@ func (s *Server) handleOpsGetDailyBalance(c echo.Context) error {
 	}
 	d, err := s.st.GetDailyBalance(ctx, a.ID, day)
 	if errors.Is(err, store.ErrNotFound) {
-		return notFound("daily balance", string(day))
+		return apihttp.NotFound("daily balance", string(day))
 	} else if err != nil {
 		return fmt.Errorf("admin: get daily balance: %w", err)
 	}
@@ -866,12 +867,12 @@ func (s *Server) handleOpsCloseDay(c echo.Context) error {
 		return err
 	}
 	var b closeDayBody
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	day, err := store.ParseDate(b.BusinessDate)
 	if err != nil {
-		return invalidField("businessDate", "must be a date (YYYY-MM-DD)")
+		return apihttp.InvalidField("businessDate", "must be a date (YYYY-MM-DD)")
 	}
 	var res feed.CloseResult
 	err = s.st.InTx(ctx, func(ctx context.Context) error {
@@ -882,7 +883,7 @@ func (s *Server) handleOpsCloseDay(c echo.Context) error {
 		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, "account.day_closed", "account", a.ID, nil, res)
 	})
 	if errors.Is(err, store.ErrConflict) {
-		return conflict("business day %s of account %q is already closed", day, a.ID)
+		return apihttp.Conflict("business day %s of account %q is already closed", day, a.ID)
 	} else if err != nil {
 		return err
 	}
@@ -904,7 +905,7 @@ func (s *Server) handleOpsListStatements(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list statements: %w", err)
 	}
-	return listOf(c, sts, "", toStatementJSON)
+	return apihttp.ListOf(c, sts, "", toStatementJSON)
 }
 
 type batchBody struct {
@@ -931,7 +932,7 @@ type batchJSON struct {
 func (s *Server) handleOpsPostTransactions(c echo.Context) error {
 	ctx := c.Request().Context()
 	var b batchBody
-	if err := decode(c, s.maxOps, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxOps, &b); err != nil {
 		return err
 	}
 	var res feed.Result
@@ -993,7 +994,7 @@ type opsTransactionJSON struct {
 func toOpsTransactionJSON(t store.Transaction) opsTransactionJSON {
 	return opsTransactionJSON{ID: t.ID, AccountID: t.AccountID, ExternalID: t.ExternalID, Status: t.Status,
 		BusinessDate: t.BusinessDate, Amount: t.Amount, Direction: t.Direction, Description: t.Description,
-		PendingID: t.PendingID, ReplacedByID: t.ReplacedByID, RemovedAt: timeOrNil(t.RemovedAt)}
+		PendingID: t.PendingID, ReplacedByID: t.ReplacedByID, RemovedAt: apihttp.TimeOrNil(t.RemovedAt)}
 }
 
 // handleOpsListTransactions pages one account's entries; the cursor is
@@ -1002,12 +1003,12 @@ func (s *Server) handleOpsListTransactions(c echo.Context) error {
 	ctx := c.Request().Context()
 	acc := c.QueryParam("accountId")
 	if acc == "" {
-		return badRequest("accountId is required")
+		return apihttp.BadRequest("accountId is required")
 	}
 	if _, err := s.opsAccount(ctx, acc); err != nil {
 		return err
 	}
-	p, err := page(c)
+	p, err := apihttp.ReadPage(c)
 	if err != nil {
 		return err
 	}
@@ -1016,7 +1017,7 @@ func (s *Server) handleOpsListTransactions(c echo.Context) error {
 		if v := c.QueryParam(name); v != "" {
 			d, err := store.ParseDate(v)
 			if err != nil {
-				return badRequest("%s must be a date (YYYY-MM-DD), not %q", name, v)
+				return apihttp.BadRequest("%s must be a date (YYYY-MM-DD), not %q", name, v)
 			}
 			*dst = d
 		}
@@ -1025,7 +1026,7 @@ func (s *Server) handleOpsListTransactions(c echo.Context) error {
 	if p.After != "" {
 		d, id, ok := strings.Cut(p.After, "~")
 		if !ok || !store.Date(d).Valid() {
-			return badRequest("after is not a cursor this API returned")
+			return apihttp.BadRequest("after is not a cursor this API returned")
 		}
 		after = &store.TxCursor{BusinessDate: store.Date(d), ID: id}
 	}
@@ -1038,7 +1039,7 @@ func (s *Server) handleOpsListTransactions(c echo.Context) error {
 		last := txs[len(txs)-1]
 		next = string(last.BusinessDate) + "~" + last.ID
 	}
-	return listOf(c, txs, next, toOpsTransactionJSON)
+	return apihttp.ListOf(c, txs, next, toOpsTransactionJSON)
 }
 
 // handleOpsRemovePending marks a pending entry dropped without posting.
@@ -1050,16 +1051,16 @@ func (s *Server) handleOpsRemovePending(c echo.Context) error {
 	}
 	t, err := s.st.GetTransactionByExternalID(ctx, a.ID, c.Param("externalId"))
 	if errors.Is(err, store.ErrNotFound) {
-		return notFound("transaction", c.Param("externalId"))
+		return apihttp.NotFound("transaction", c.Param("externalId"))
 	} else if err != nil {
 		return fmt.Errorf("admin: get transaction: %w", err)
 	}
 	if t.Status != store.Pending || t.ReplacedByID != "" || !t.RemovedAt.IsZero() {
-		return conflict("transaction %q is not an open pending entry", t.ExternalID)
+		return apihttp.Conflict("transaction %q is not an open pending entry", t.ExternalID)
 	}
 	err = s.st.InTx(ctx, func(ctx context.Context) error {
 		if err := s.st.RemovePending(ctx, t.ID, s.now().UTC()); err != nil {
-			return mapStoreConflict(err, "transaction %q is not an open pending entry", t.ExternalID)
+			return apihttp.MapConflict(err, "transaction %q is not an open pending entry", t.ExternalID)
 		}
 		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, "transaction.pending_removed", "transaction", t.ID, nil, nil)
 	})
@@ -1067,4 +1068,25 @@ func (s *Server) handleOpsRemovePending(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// opsError maps a batch's *feed.RowError to its problem, naming the row
+// (the other errors pass through to apihttp.ToProblem).
+func opsError(err error) error {
+	var row *feed.RowError
+	if !errors.As(err, &row) {
+		return err
+	}
+	inner, ok := apihttp.ToProblem(row.Err)
+	if !ok {
+		return err
+	}
+	cp := *inner
+	i := row.Index
+	cp.Row = &i
+	cp.Detail = fmt.Sprintf("row %d: %s", row.Index, inner.Detail)
+	for k := range cp.Errors {
+		cp.Errors[k].Field = fmt.Sprintf("transactions[%d].%s", row.Index, cp.Errors[k].Field)
+	}
+	return &cp
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bankfeed/bankfeed/admin"
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -15,7 +15,7 @@ import (
 // its errors name field.
 func problemIs(t *testing.T, r resp, status int, slug, field string) {
 	t.Helper()
-	if r.Status != status || r.str("type") != admin.ProblemTypeBase+slug || r.get("status") != float64(status) || r.str("detail") == "" {
+	if r.Status != status || r.str("type") != apihttp.ProblemTypeBase+slug || r.get("status") != float64(status) || r.str("detail") == "" {
 		t.Fatalf("= %d %s; want %d %s", r.Status, r.Raw, status, slug)
 	}
 	if field != "" && r.str("errors.0.field") != field {

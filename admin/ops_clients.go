@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -67,13 +68,13 @@ func (s *Server) decideClient(c echo.Context, approve bool) error {
 		before, after, err := store.DecideClient(ctx, s.st, id, approve)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return notFound("client", id)
+			return apihttp.NotFound("client", id)
 		case errors.Is(err, store.ErrConflict):
 			cur, gerr := s.st.GetClient(ctx, id)
 			if gerr != nil {
 				return fmt.Errorf("admin: get client: %w", gerr)
 			}
-			return conflict("client %q is %s; only a pending client can be approved or rejected", id, cur.Status)
+			return apihttp.Conflict("client %q is %s; only a pending client can be approved or rejected", id, cur.Status)
 		case err != nil:
 			return fmt.Errorf("admin: decide client: %w", err)
 		}
@@ -91,7 +92,7 @@ func (s *Server) decideClient(c echo.Context, approve bool) error {
 
 // handleOpsGetClient shows a client, for the operator deciding on it.
 func (s *Server) handleOpsGetClient(c echo.Context) error {
-	cl, err := lookup(c.Request().Context(), "client", c.Param("id"), s.st.GetClient)
+	cl, err := apihttp.Lookup(c.Request().Context(), "client", c.Param("id"), s.st.GetClient)
 	if err != nil {
 		return err
 	}

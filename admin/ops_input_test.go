@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bankfeed/bankfeed/admin"
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -60,7 +60,7 @@ func TestOpsRefusals(t *testing.T) {
 	} {
 		r := e.call(op, c.method, c.path, c.body)
 		slug := map[int]string{400: "bad-request", 404: "not-found", 409: "conflict", 422: "invalid"}[c.status]
-		if r.Status != c.status || r.str("type") != admin.ProblemTypeBase+slug || r.str("detail") == "" ||
+		if r.Status != c.status || r.str("type") != apihttp.ProblemTypeBase+slug || r.str("detail") == "" ||
 			(c.field != "" && !strings.Contains(string(r.Raw), `"field":"`+c.field+`"`)) {
 			t.Errorf("%s %s %v = %d %s; want %d %s naming %q", c.method, c.path, c.body, r.Status, r.Raw, c.status, slug, c.field)
 		}

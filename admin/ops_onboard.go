@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -30,7 +31,7 @@ func (s *Server) opsOpenBusinessGroup(c echo.Context, b orgBody, g store.Busines
 			err error
 		)
 		if g, bi, err = store.OpenBusinessGroup(ctx, s.st, g); errors.Is(err, store.ErrConflict) {
-			return conflict("a business group with ID %q exists", b.ID)
+			return apihttp.Conflict("a business group with ID %q exists", b.ID)
 		} else if err != nil {
 			return fmt.Errorf("admin: create business group: %w", err)
 		}
@@ -94,7 +95,7 @@ func AdministratorJSON(a store.Administrator, withPassword bool) any {
 func (s *Server) handleOpsAddAdministrator(c echo.Context) error {
 	ctx := c.Request().Context()
 	var b addAdministratorBody
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	g, err := s.businessGroups().load(ctx, c.Param("id"))
@@ -103,11 +104,11 @@ func (s *Server) handleOpsAddAdministrator(c echo.Context) error {
 	}
 	in := store.NewAdministrator{LoginID: b.LoginID, DisplayName: b.DisplayName, Email: b.Email}
 	if ps := in.Problems(); len(ps) > 0 {
-		errs := make([]FieldError, len(ps))
+		errs := make([]apihttp.FieldError, len(ps))
 		for i, p := range ps {
-			errs[i] = FieldError{Field: p.Field, Message: p.Message}
+			errs[i] = apihttp.FieldError{Field: p.Field, Message: p.Message}
 		}
-		return invalidFields(errs...)
+		return apihttp.InvalidFields(errs...)
 	}
 	op := operatorFrom(c)
 	a, err := store.AddAdministrator(ctx, s.st, g.ID, in, s.now(), func(ctx context.Context, a store.Administrator) error {
@@ -118,11 +119,11 @@ func (s *Server) handleOpsAddAdministrator(c echo.Context) error {
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound): // deleted since load
-		return notFound("business group", g.ID)
+		return apihttp.NotFound("business group", g.ID)
 	case errors.Is(err, store.ErrConflict):
 		// Login IDs are unique bank-wide: one answer whoever holds it
 		// (issue 10, finding 7), as at a user creation's approval.
-		return conflict("the user ID %q is already taken; choose another user ID", strings.TrimSpace(in.LoginID))
+		return apihttp.Conflict("the user ID %q is already taken; choose another user ID", strings.TrimSpace(in.LoginID))
 	case err != nil:
 		return fmt.Errorf("admin: add administrator: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -35,14 +36,14 @@ type Delivery struct {
 func DeliveryOf(d store.Delivery) Delivery {
 	return Delivery{ID: d.ID, NotificationID: d.NotificationID, Channel: string(d.Channel), Status: string(d.Status),
 		Attempts: d.Attempts, NextAttemptAt: d.NextAttemptAt.UTC(), LastError: d.LastError, CreatedAt: d.CreatedAt.UTC(),
-		DeliveredAt: timeOrNil(d.DeliveredAt), ClaimedUntil: timeOrNil(d.ClaimedUntil)}
+		DeliveredAt: apihttp.TimeOrNil(d.DeliveredAt), ClaimedUntil: apihttp.TimeOrNil(d.ClaimedUntil)}
 }
 
 // handleOpsListDeliveries pages the outbox's dead deliveries (or, with
 // ?status=pending, those still to be sent), by ID. Delivered ones are not
 // listed: they are done, and the expiry sweep deletes them.
 func (s *Server) handleOpsListDeliveries(c echo.Context) error {
-	p, err := page(c)
+	p, err := apihttp.ReadPage(c)
 	if err != nil {
 		return err
 	}
@@ -50,14 +51,14 @@ func (s *Server) handleOpsListDeliveries(c echo.Context) error {
 	if v := c.QueryParam("status"); v != "" {
 		status = store.DeliveryStatus(strings.ToLower(v))
 		if status != store.DeliveryDead && status != store.DeliveryPending {
-			return badRequest("status must be dead or pending, not %q", v)
+			return apihttp.BadRequest("status must be dead or pending, not %q", v)
 		}
 	}
 	ds, next, err := s.st.ListDeliveriesByStatus(c.Request().Context(), status, p)
 	if err != nil {
 		return fmt.Errorf("admin: list deliveries: %w", err)
 	}
-	return listOf(c, ds, next, DeliveryOf)
+	return apihttp.ListOf(c, ds, next, DeliveryOf)
 }
 
 // handleOpsRetryDelivery sends a dead delivery again: pending at once with
@@ -68,15 +69,15 @@ func (s *Server) handleOpsRetryDelivery(c echo.Context) error {
 	id := c.Param("id")
 	var out store.Delivery
 	err := s.st.InTx(ctx, func(ctx context.Context) error {
-		before, err := lookup(ctx, "delivery", id, s.st.GetDelivery)
+		before, err := apihttp.Lookup(ctx, "delivery", id, s.st.GetDelivery)
 		if err != nil {
 			return err
 		}
 		if out, err = s.st.RetryDelivery(ctx, id, s.now().UTC()); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return notFound("delivery", id)
+				return apihttp.NotFound("delivery", id)
 			}
-			return mapStoreConflict(err, "delivery %q is %s; only a dead delivery can be retried", id, before.Status)
+			return apihttp.MapConflict(err, "delivery %q is %s; only a dead delivery can be retried", id, before.Status)
 		}
 		type state struct {
 			Status   string `json:"status"`

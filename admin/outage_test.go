@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/internal/syncbuf"
 
 	"github.com/bankfeed/bankfeed/admin"
@@ -27,7 +28,7 @@ func unavailableError(t *testing.T, r resp, path string) {
 	if err := json.Unmarshal(r.Raw, &p); err != nil {
 		t.Fatal(err)
 	}
-	if p["type"] != admin.ProblemTypeBase+"unavailable" || p["status"] != float64(503) || p["instance"] != path {
+	if p["type"] != apihttp.ProblemTypeBase+"unavailable" || p["status"] != float64(503) || p["instance"] != path {
 		t.Errorf("%s: problem %v, want type unavailable, status 503, instance the path", path, p)
 	}
 	for _, leak := range []string{"sql", "database", "closed", "gormstore", "pgx", "dial", "admin:"} {

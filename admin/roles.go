@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -52,7 +53,7 @@ type JobRoleChange struct {
 
 func checkName(field, name string) error {
 	if name == "" || len(name) > 100 {
-		return invalidField(field, "is required (at most 100 characters)")
+		return apihttp.InvalidField(field, "is required (at most 100 characters)")
 	}
 	return nil
 }
@@ -63,7 +64,7 @@ func (s *Server) handleCreateJobRole(c echo.Context) error {
 		return err
 	}
 	var b JobRoleChange
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	return submitted(c)(s.createJobRole(c.Request().Context(), cl, b))
@@ -85,7 +86,7 @@ func (s *Server) createJobRole(ctx context.Context, cl caller, b JobRoleChange) 
 		return store.ApprovalRequest{}, err
 	}
 	if b.Grants == nil {
-		return store.ApprovalRequest{}, invalidField("grants", "is required")
+		return store.ApprovalRequest{}, apihttp.InvalidField("grants", "is required")
 	}
 	also := store.JobRoleAlsoExercises(store.KindCreateJobRole, nil, *b.Grants)
 	if err := store.Check(cl.Grants, store.SubmitRequirements(store.OpCreateJobRole, also...)...); err != nil {
@@ -107,7 +108,7 @@ func (s *Server) handleEditJobRole(c echo.Context) error {
 		return err
 	}
 	var b JobRoleChange
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	return submitted(c)(s.editJobRole(c.Request().Context(), cl, c.Param("id"), b))
@@ -143,7 +144,7 @@ func (s *Server) editJobRole(ctx context.Context, cl caller, id string, b JobRol
 	if err := checkRoleGrants(p.Grants, as || b.AccountingSoftware); err != nil {
 		var rule *store.RuleError
 		if as && errors.As(err, &rule) {
-			return store.ApprovalRequest{}, invalidField("grants", "the job role %q is assigned to an accounting software user: %s", cur.Name, rule.Message)
+			return store.ApprovalRequest{}, apihttp.InvalidField("grants", "the job role %q is assigned to an accounting software user: %s", cur.Name, rule.Message)
 		}
 		return store.ApprovalRequest{}, err
 	}
@@ -168,7 +169,7 @@ func (s *Server) deleteJobRole(ctx context.Context, cl caller, id string) (store
 	if n, err := s.countAssigned(ctx, cl.User.BusinessGroupID, func(a store.Assignment) bool { return a.JobRoleID == cur.ID }); err != nil {
 		return store.ApprovalRequest{}, err
 	} else if n > 0 {
-		return store.ApprovalRequest{}, conflict("the job role %q is assigned to %d user(s); assign them another role first", cur.Name, n)
+		return store.ApprovalRequest{}, apihttp.Conflict("the job role %q is assigned to %d user(s); assign them another role first", cur.Name, n)
 	}
 	return s.submit(ctx, cl, submission{Kind: store.KindDeleteJobRole, TargetType: "job_role", TargetID: cur.ID,
 		TargetVersion: cur.Version, Payload: map[string]string{"jobRoleId": cur.ID, "name": cur.Name}, Before: toJobRoleJSON(cur)})

@@ -1,30 +1,20 @@
 package admin
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/admin/openapi"
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
 )
 
-// TokenVerifier checks the access token of a request's Authorization
-// header (Bearer or DPoP) and its sender constraint (the DPoP proof of a
-// bound token); authz.Server satisfies it. Any error but the store's
-// ErrUnavailable means the token is not valid now; one with a
-// Challenge(realm) method carries the WWW-Authenticate to send, one with
-// DPoPNonce() the DPoP-Nonce (authz.ResourceError).
-type TokenVerifier interface {
-	VerifyRequest(r *http.Request) (store.Grant, error)
-}
+// TokenVerifier checks a request's access token (apihttp.TokenVerifier).
+type TokenVerifier = apihttp.TokenVerifier
 
 // Config is what the Server needs.
 type Config struct {
@@ -53,8 +43,8 @@ type Server struct {
 	outbox   Outbox
 	maxBody  int64
 	maxOps   int64
-	echo     *echo.Echo // set by Mount: its router tells a known path's methods
 	metrics  *metrics.Metrics
+	errs     apihttp.Errors // its handlers' errors as problems
 }
 
 // New checks cfg and fills defaults.
@@ -79,23 +69,22 @@ func New(cfg Config) (*Server, error) {
 	if s.maxOps <= 0 {
 		s.maxOps = 16 << 20
 	}
+	s.errs = apihttp.Errors{Log: s.log, Name: "admin", Map: opsError}
 	return s, nil
 }
 
 // Mount registers the routes on e (it does not touch e's error handler).
 func (s *Server) Mount(e *echo.Echo) {
-	s.echo = e
-	// The OpenAPI documents need no token, like the data API's: outside
-	// the groups' authentication.
-	e.GET("/admin/v1/openapi.json", s.h(serveDocument(openapi.Admin)))
-	e.GET("/ops/v1/openapi.json", s.h(serveDocument(openapi.Ops)))
-	s.mountDocs(e) // their references, rendered: /admin/v1/docs, /ops/v1/docs
-	s.routes(e.Group("/admin/v1", s.requireAdmin), e.Group("/ops/v1", s.requireOperator))
+	// The OpenAPI documents and their references need no token, like the
+	// data API's: outside the groups' authentication.
+	apihttp.MountDocs(e, "/admin/v1", "bankfeed administration API (/admin/v1) reference", openapi.Admin, s.h)
+	apihttp.MountDocs(e, "/ops/v1", "bankfeed operations API (/ops/v1) reference", openapi.Ops, s.h)
+	s.routes(e, e.Group("/admin/v1", s.requireAdmin), e.Group("/ops/v1", s.requireOperator))
 }
 
 // routes is the table of contents of both APIs. m(action, h) marks a
 // mutating handler: a refusal is audited under action + ".refused".
-func (s *Server) routes(a, o *echo.Group) {
+func (s *Server) routes(e *echo.Echo, a, o *echo.Group) {
 	a.GET("/permissions", s.h(s.handlePermissions))
 
 	a.GET("/users", s.h(s.handleListUsers))
@@ -139,10 +128,7 @@ func (s *Server) routes(a, o *echo.Group) {
 	a.DELETE("/connections/:id", s.m("connection.revoke", s.handleRevokeConnection))
 
 	a.GET("/audit", s.h(s.handleListAudit))
-	// The catch-alls answer our problem, not echo's JSON 404; "/*" does not
-	// match the bare prefix. RouteNotFound also takes the methods Any has no
-	// name for (WebDAV's LOCK, a made-up one).
-	catchAll(a, s.h(s.handleNoRoute))
+	apihttp.CatchAll(a, s.h(apihttp.NoRoute(e, "/admin/v1")))
 
 	o.GET("/business-groups", s.h(s.handleOpsListBusinessGroups))
 	o.POST("/business-groups", s.h(s.handleOpsCreateBusinessGroup))
@@ -176,59 +162,11 @@ func (s *Server) routes(a, o *echo.Group) {
 	o.GET("/clients/:id", s.h(s.handleOpsGetClient))
 	o.POST("/clients/:id/approve", s.h(s.handleOpsApproveClient))
 	o.POST("/clients/:id/reject", s.h(s.handleOpsRejectClient))
-	catchAll(o, s.h(s.handleNoRoute))
-}
-
-func catchAll(g *echo.Group, h echo.HandlerFunc) {
-	for _, p := range []string{"", "/*"} {
-		g.Any(p, h)
-		g.RouteNotFound(p, h)
-	}
-}
-
-// routeMethods are the methods the routes use, in the order Allow names them.
-var routeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
-
-// allowed is the methods whose route (not a catch-all) matches path.
-func (s *Server) allowed(path string) []string {
-	if s.echo == nil {
-		return nil
-	}
-	var out []string
-	for _, m := range routeMethods {
-		c := s.echo.NewContext(nil, nil)
-		s.echo.Router().Find(m, path, c)
-		switch c.Path() {
-		case "", "/admin/v1", "/admin/v1/*", "/ops/v1", "/ops/v1/*":
-		default:
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// handleNoRoute answers what no route takes: a 405 with Allow when another
-// method's route matches the path (issue 10 §6), otherwise a 404.
-func (s *Server) handleNoRoute(c echo.Context) error {
-	if ms := s.allowed(c.Request().URL.Path); len(ms) > 0 {
-		c.Response().Header().Set("Allow", strings.Join(ms, ", "))
-		return problem(http.StatusMethodNotAllowed, "method-not-allowed", "Method Not Allowed",
-			fmt.Sprintf("%s is not allowed on %s; allowed: %s", c.Request().Method, c.Request().URL.Path, strings.Join(ms, ", ")))
-	}
-	return problem(http.StatusNotFound, "not-found", "Not Found", fmt.Sprintf("no route %s %s", c.Request().Method, c.Request().URL.Path))
+	apihttp.CatchAll(o, s.h(apihttp.NoRoute(e, "/ops/v1")))
 }
 
 // h turns a handler's error into a problem response.
-func (s *Server) h(fn echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		c.Response().Header().Set("Cache-Control", "no-store")
-		err := fn(c)
-		if err == nil {
-			return nil
-		}
-		return s.fail(c, err)
-	}
-}
+func (s *Server) h(fn echo.HandlerFunc) echo.HandlerFunc { return s.errs.H(fn) }
 
 // m is h for mutating /admin/v1 handlers: a refusal is audited.
 func (s *Server) m(action string, fn echo.HandlerFunc) echo.HandlerFunc {
@@ -237,7 +175,7 @@ func (s *Server) m(action string, fn echo.HandlerFunc) echo.HandlerFunc {
 		if err == nil {
 			return nil
 		}
-		p, ok := toProblem(err)
+		p, ok := s.errs.Problem(err)
 		if !ok {
 			return err
 		}
@@ -248,28 +186,4 @@ func (s *Server) m(action string, fn echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return p
 	})
-}
-
-func (s *Server) fail(c echo.Context, err error) error {
-	p, ok := toProblem(err)
-	if ctx := c.Request().Context(); (!ok || p.Status >= 500) && errors.Is(ctx.Err(), context.Canceled) {
-		// A client gone (net/http cancelled its request) is nobody's
-		// failure: INFO, as the other packages log it; the access log
-		// records it as 499 (issue 15).
-		s.log.InfoContext(ctx, "admin: request abandoned: client gone", "method", c.Request().Method,
-			"path", c.Request().URL.Path, "err", err)
-		if !ok {
-			p = internalProblem()
-		}
-		return writeProblem(c, p)
-	}
-	if !ok {
-		s.log.ErrorContext(c.Request().Context(), "admin: internal error", "method", c.Request().Method,
-			"path", c.Request().URL.Path, "err", err)
-		p = internalProblem()
-	}
-	if p.Status >= 500 && ok {
-		s.log.ErrorContext(c.Request().Context(), "admin: server error", "path", c.Request().URL.Path, "err", err)
-	}
-	return writeProblem(c, p)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -31,8 +32,8 @@ type userJSON struct {
 
 func toUserJSON(u store.User) userJSON {
 	return userJSON{ID: u.ID, LoginID: u.LoginID, DisplayName: u.DisplayName, Email: u.Email, LegalEntityID: u.LegalEntityID,
-		AccountingSoftware: u.AccountingSoftware, Status: u.Status, MustChangePassword: u.MustChangePassword, LockedUntil: timeOrNil(u.LockedUntil),
-		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(), DeletedAt: timeOrNil(u.DeletedAt), Version: u.Version}
+		AccountingSoftware: u.AccountingSoftware, Status: u.Status, MustChangePassword: u.MustChangePassword, LockedUntil: apihttp.TimeOrNil(u.LockedUntil),
+		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(), DeletedAt: apihttp.TimeOrNil(u.DeletedAt), Version: u.Version}
 }
 
 // Article instructions for a flag that can never change.
@@ -46,7 +47,7 @@ func (s *Server) handleListUsers(c echo.Context) error {
 	if err := allow(cl, store.OpViewUsers); err != nil {
 		return err
 	}
-	p, err := page(c)
+	p, err := apihttp.ReadPage(c)
 	if err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func (s *Server) handleListUsers(c echo.Context) error {
 	if !cl.scope().Overview() {
 		f.LegalEntityID = &cl.LegalEntityID // an entity's context lists its users only
 	}
-	if f.AccountingSoftware, err = queryBool(c, "accountingSoftware"); err != nil {
+	if f.AccountingSoftware, err = apihttp.QueryBool(c, "accountingSoftware"); err != nil {
 		return err
 	}
 	if v := c.QueryParam("status"); v != "" {
@@ -62,12 +63,12 @@ func (s *Server) handleListUsers(c echo.Context) error {
 		switch st {
 		case store.UserActive, store.UserAwaitingSignIn, store.UserLocked, store.UserDeleted:
 		default:
-			return badRequest("status must be ACTIVE, AWAITING_FIRST_SIGN_IN, LOCKED or DELETED, not %q", v)
+			return apihttp.BadRequest("status must be ACTIVE, AWAITING_FIRST_SIGN_IN, LOCKED or DELETED, not %q", v)
 		}
 		f.Status = &st
 		f.IncludeDeleted = st == store.UserDeleted
 	}
-	if inc, err := queryBool(c, "includeDeleted"); err != nil {
+	if inc, err := apihttp.QueryBool(c, "includeDeleted"); err != nil {
 		return err
 	} else if inc != nil {
 		f.IncludeDeleted = *inc
@@ -76,7 +77,7 @@ func (s *Server) handleListUsers(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list users: %w", err)
 	}
-	return listOf(c, us, next, toUserJSON)
+	return apihttp.ListOf(c, us, next, toUserJSON)
 }
 
 func (s *Server) handleGetUser(c echo.Context) error {
@@ -105,7 +106,7 @@ func (s *Server) handleCreateUser(c echo.Context) error {
 		return err
 	}
 	var b NewUser
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	return submitted(c)(s.createUser(c.Request().Context(), cl, b))
@@ -118,9 +119,9 @@ func (s *Server) createUser(ctx context.Context, cl caller, b NewUser) (store.Ap
 	}
 	p := userCreatePayload{LoginID: strings.TrimSpace(b.LoginID), DisplayName: strings.TrimSpace(b.DisplayName),
 		Email: strings.TrimSpace(b.Email), AccountingSoftware: b.AccountingSoftware}
-	var errs []FieldError
+	var errs []apihttp.FieldError
 	for _, e := range store.UserIdentityProblems(p.LoginID, p.DisplayName, p.Email) {
-		errs = append(errs, FieldError{e.Field, e.Message})
+		errs = append(errs, apihttp.FieldError{Field: e.Field, Message: e.Message})
 	}
 	p.LegalEntityID = cl.LegalEntityID
 	if b.LegalEntityID != nil {
@@ -129,12 +130,12 @@ func (s *Server) createUser(ctx context.Context, cl caller, b NewUser) (store.Ap
 	p.JobRoleID, p.AccountGroupID = strings.TrimSpace(b.JobRoleID), strings.TrimSpace(b.AccountGroupID)
 	switch {
 	case p.JobRoleID != "" && p.AccountGroupID == "":
-		errs = append(errs, FieldError{"accountGroupId", "is required with a job role"})
+		errs = append(errs, apihttp.FieldError{Field: "accountGroupId", Message: "is required with a job role"})
 	case p.JobRoleID == "" && p.AccountGroupID != "":
-		errs = append(errs, FieldError{"jobRoleId", "is required with an account group"})
+		errs = append(errs, apihttp.FieldError{Field: "jobRoleId", Message: "is required with an account group"})
 	}
 	if len(errs) > 0 {
-		return store.ApprovalRequest{}, invalidFields(errs...)
+		return store.ApprovalRequest{}, apihttp.InvalidFields(errs...)
 	}
 	if err := s.checkUserEntity(ctx, cl.scope(), p.LegalEntityID); err != nil {
 		return store.ApprovalRequest{}, err
@@ -166,7 +167,7 @@ func (s *Server) checkNewUserAssignment(ctx context.Context, cl caller, p userCr
 	if err := store.CheckAssignable(u, role); err != nil {
 		var rule *store.RuleError
 		if errors.As(err, &rule) {
-			return invalidField("jobRoleId", "the job role %q cannot be given to this user: %s", role.Name, rule.Message)
+			return apihttp.InvalidField("jobRoleId", "the job role %q cannot be given to this user: %s", role.Name, rule.Message)
 		}
 		return err
 	}
@@ -178,7 +179,7 @@ func (s *Server) checkNewUserAssignment(ctx context.Context, cl caller, p userCr
 // level) only in the overview. A 422 on legalEntityId otherwise.
 func (s *Server) checkUserEntity(ctx context.Context, sc store.Scope, entity string) error {
 	if !sc.ReachesEntity(entity) {
-		return invalidField("legalEntityId", "in the context of legal entity %q a user can only be created for that entity", sc.LegalEntityID)
+		return apihttp.InvalidField("legalEntityId", "in the context of legal entity %q a user can only be created for that entity", sc.LegalEntityID)
 	}
 	if entity == "" {
 		return nil
@@ -186,7 +187,7 @@ func (s *Server) checkUserEntity(ctx context.Context, sc store.Scope, entity str
 	_, err := s.getLegalEntity(ctx, sc.BusinessGroupID, entity)
 	var p *Problem
 	if errors.As(err, &p) && p.Status == http.StatusNotFound {
-		return invalidField("legalEntityId", "%q is not a legal entity of your business group", entity)
+		return apihttp.InvalidField("legalEntityId", "%q is not a legal entity of your business group", entity)
 	}
 	return err
 }
@@ -206,7 +207,7 @@ func (s *Server) checkLoginFreeIn(ctx context.Context, businessGroupID, login st
 	case err != nil:
 		return fmt.Errorf("admin: get user by login: %w", err)
 	case u.BusinessGroupID == businessGroupID:
-		return conflict("the user ID %q is already taken by a user of your business group; choose another user ID", login)
+		return apihttp.Conflict("the user ID %q is already taken by a user of your business group; choose another user ID", login)
 	}
 	return nil
 }
@@ -215,7 +216,7 @@ func (s *Server) checkLoginFreeIn(ctx context.Context, businessGroupID, login st
 // user not deleted, the same whether of this business group or another:
 // the checker learns to choose another ID, and nothing about who holds it.
 func loginUnavailable(login string) error {
-	return conflict("the user ID %q is already taken; reject this request and submit the user again with another user ID", login)
+	return apihttp.Conflict("the user ID %q is already taken; reject this request and submit the user again with another user ID", login)
 }
 
 type editUserBody struct {
@@ -234,16 +235,16 @@ func (s *Server) handleEditUser(c echo.Context) error {
 		return err
 	}
 	var b editUserBody
-	if err := decode(c, s.maxBody, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
 	}
 	if b.AccountingSoftware != nil && *b.AccountingSoftware != u.AccountingSoftware {
 		if u.AccountingSoftware {
-			return invalidField("accountingSoftware", msgRemoveAccountingSoftware)
+			return apihttp.InvalidField("accountingSoftware", msgRemoveAccountingSoftware)
 		}
-		return invalidField("accountingSoftware", msgAddAccountingSoftware)
+		return apihttp.InvalidField("accountingSoftware", msgAddAccountingSoftware)
 	}
-	return invalidField("", "nothing to change: use lock, unlock, reset-password or delete")
+	return apihttp.InvalidField("", "nothing to change: use lock, unlock, reset-password or delete")
 }
 
 func (s *Server) handleDeleteUser(c echo.Context) error {
@@ -267,7 +268,7 @@ func (s *Server) userAction(ctx context.Context, cl caller, k store.ApprovalKind
 		return store.ApprovalRequest{}, err
 	}
 	if u.ID == cl.User.ID && (k == store.KindDeleteUser || k == store.KindLockUser) {
-		return store.ApprovalRequest{}, invalidField("id", "you cannot %s yourself", strings.TrimPrefix(string(k), "user."))
+		return store.ApprovalRequest{}, apihttp.InvalidField("id", "you cannot %s yourself", strings.TrimPrefix(string(k), "user."))
 	}
 	if err := userActionAllowed(k, u); err != nil {
 		return store.ApprovalRequest{}, err

@@ -15,8 +15,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/bankfeed/bankfeed/admin"
 	"github.com/bankfeed/bankfeed/dataapi"
+	"github.com/bankfeed/bankfeed/internal/apihttp"
 )
 
 // refuseFunc answers a request whose field (in "path", "query" or "body")
@@ -55,7 +55,7 @@ func refuserFor(path string, pages refuseFunc) refuseFunc {
 	case strings.HasPrefix(path, dataapi.BasePath+"/"), path == dataapi.BasePath:
 		return dataapi.RefuseText
 	case strings.HasPrefix(path, "/admin/"), strings.HasPrefix(path, "/ops/"):
-		return admin.RefuseText
+		return apihttp.RefuseText
 	case pages != nil:
 		return pages
 	}
