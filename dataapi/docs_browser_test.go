@@ -13,7 +13,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/bankfeed/bankfeed/internal/testenv"
+	"github.com/bankfeed/bankfeed/internal/browsertest"
 )
 
 // TestBrowserAPIReference opens /fdx/v6/docs in Debian's Chromium: Redoc,
@@ -21,23 +21,9 @@ import (
 // document by its summary, the page loads nothing from another origin,
 // and the browser reports no error (a CSP violation is one).
 func TestBrowserAPIReference(t *testing.T) {
-	bin := testenv.LookPath(t, testenv.Chromium, "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+	bin := browsertest.Chromium(t)
 	e := newEnv(t, envOptions{})
-	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(bin),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
-	})
+	bctx := browsertest.New(t, bin)
 	var mu sync.Mutex
 	var problems []string
 	report := func(s string) {

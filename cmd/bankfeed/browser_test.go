@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,20 +9,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/bankfeed/bankfeed/authz"
-	"github.com/bankfeed/bankfeed/internal/testenv"
+	"github.com/bankfeed/bankfeed/internal/browsertest"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -41,7 +37,7 @@ import (
 // callback), and the user disconnects Ledgerly on the connections page,
 // which stops its access token.
 func TestBrowserConnectsVendor(t *testing.T) {
-	bin := testenv.LookPath(t, testenv.Chromium, "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+	bin := browsertest.Chromium(t)
 	b := startBank(t)
 	ctx := t.Context()
 	m := seedBrowserBusiness(t, b)
@@ -49,47 +45,39 @@ func TestBrowserConnectsVendor(t *testing.T) {
 	ledgerly := newRelyingParty(t, b, "Ledgerly")
 	tallybook := newRelyingParty(t, b, "Tallybook")
 
-	bctx := newBrowser(t, bin)
+	bctx := browsertest.New(t, bin)
 	// Each batch of steps has a deadline only so that a wait for a page
 	// that never comes (the browser stopped elsewhere) ends in a failure
 	// that says where the browser is.
 	steps := func(a ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		sctx, cancel := context.WithTimeout(bctx, 2*time.Minute)
-		defer cancel()
-		if err := chromedp.Do(sctx, a...); err != nil {
-			dctx, cancel := context.WithTimeout(bctx, 10*time.Second)
-			defer cancel()
-			loc, _ := chromedp.Run(dctx, chromedp.Location())
-			body, _ := chromedp.Run(dctx, chromedp.Text(chromedp.CSS("body")))
-			t.Fatalf("browser at %s: %v\n%s", strings.Split(loc, "?")[0], err, body)
-		}
+		browsertest.Steps(t, bctx, a...)
 	}
 
 	// Ledgerly's "Connect your bank" sends the browser to /oauth2/authorize,
 	// which sends it on to the sign-in page.
 	steps(
 		chromedp.Navigate(ledgerly.URL+"/connect"),
-		chromedp.WaitVisible(byLabel("User ID")),
+		chromedp.WaitVisible(browsertest.ByLabel("User ID")),
 	)
-	screenshot(t, bctx, "sign-in.png")
+	browsertest.Screenshot(t, bctx, "sign-in.png")
 	steps(
-		chromedp.SendKeys(byLabel("User ID"), m.login),
-		chromedp.SendKeys(byLabel("Password"), m.tempPassword),
-		chromedp.Click(button("Sign in")),
-		chromedp.WaitVisible(byLabel("New password")),
+		chromedp.SendKeys(browsertest.ByLabel("User ID"), m.login),
+		chromedp.SendKeys(browsertest.ByLabel("Password"), m.tempPassword),
+		chromedp.Click(browsertest.Button("Sign in")),
+		chromedp.WaitVisible(browsertest.ByLabel("New password")),
 	)
-	screenshot(t, bctx, "first-sign-in.png")
+	browsertest.Screenshot(t, bctx, "first-sign-in.png")
 	const newPassword = "Maple-Syrup-Ledger-2026"
 	steps(
-		chromedp.SendKeys(byLabel("New password"), newPassword),
-		chromedp.SendKeys(byLabel("Confirm new password"), newPassword),
-		chromedp.SetValue(byLabel("Security question"), store.SecurityQuestions[1]),
-		chromedp.SendKeys(byLabel("Answer"), "Rex"),
-		chromedp.Click(button("Continue")),
-		chromedp.WaitVisible(button("Allow")),
+		chromedp.SendKeys(browsertest.ByLabel("New password"), newPassword),
+		chromedp.SendKeys(browsertest.ByLabel("Confirm new password"), newPassword),
+		chromedp.SetValue(browsertest.ByLabel("Security question"), store.SecurityQuestions[1]),
+		chromedp.SendKeys(browsertest.ByLabel("Answer"), "Rex"),
+		chromedp.Click(browsertest.Button("Continue")),
+		chromedp.WaitVisible(browsertest.Button("Allow")),
 	)
-	screenshot(t, bctx, "consent.png")
+	browsertest.Screenshot(t, bctx, "consent.png")
 	consentText, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("main")))
 	if err != nil {
 		t.Fatal(err)
@@ -103,10 +91,10 @@ func TestBrowserConnectsVendor(t *testing.T) {
 		t.Errorf("consent page lists an account outside the user's account group:\n%s", consentText)
 	}
 	steps(
-		chromedp.Click(button("Allow")),
+		chromedp.Click(browsertest.Button("Allow")),
 		chromedp.WaitVisible(vendorResult),
 	)
-	screenshot(t, bctx, "vendor-connected.png")
+	browsertest.Screenshot(t, bctx, "vendor-connected.png")
 
 	got := ledgerly.result(t)
 	if got.err != nil {
@@ -136,13 +124,13 @@ func TestBrowserConnectsVendor(t *testing.T) {
 	// the bank as issuer, which the relying party checked).
 	steps(
 		chromedp.Navigate(tallybook.URL+"/connect"),
-		chromedp.WaitVisible(button("Deny")),
+		chromedp.WaitVisible(browsertest.Button("Deny")),
 	)
 	if text, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("h1"))); text != "Connect Tallybook" {
 		t.Errorf("consent page for the second vendor is titled %q", text)
 	}
 	steps(
-		chromedp.Click(button("Deny")),
+		chromedp.Click(browsertest.Button("Deny")),
 		chromedp.WaitVisible(vendorResult),
 	)
 	denied := tallybook.result(t)
@@ -156,7 +144,7 @@ func TestBrowserConnectsVendor(t *testing.T) {
 		chromedp.Navigate(b.URL+"/account/connections"),
 		chromedp.WaitVisible(disconnect("Ledgerly")),
 	)
-	screenshot(t, bctx, "connections.png")
+	browsertest.Screenshot(t, bctx, "connections.png")
 	if rows, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("tbody"))); strings.Contains(rows, "Tallybook") {
 		t.Errorf("the denied vendor is listed as connected:\n%s", rows)
 	}
@@ -384,62 +372,7 @@ func (rp *relyingParty) result(t *testing.T) rpResult {
 // vendorResult is the relying party's page after its callback.
 const vendorResult = `//*[@id="vendor-result"]`
 
-// byLabel is the XPath of the control whose visible <label> reads text.
-func byLabel(text string) string {
-	return fmt.Sprintf(`//*[@id=//label[normalize-space()=%q]/@for]`, text)
-}
-
-// button is the XPath of the button named text.
-func button(text string) string { return fmt.Sprintf(`//button[normalize-space()=%q]`, text) }
-
 // disconnect is the XPath of the Disconnect button in vendor's row.
 func disconnect(vendor string) string {
 	return fmt.Sprintf(`//tr[td[1][normalize-space()=%q]]//button[normalize-space()="Disconnect"]`, vendor)
-}
-
-// newBrowser starts a headless Chromium with a fresh profile and nothing
-// reaching out beyond the test's servers, closed when t ends.
-func newBrowser(t *testing.T, bin string) context.Context {
-	t.Helper()
-	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(bin),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
-	})
-	// The first action starts the browser and ties it to its context: start
-	// it here, so that the steps' shorter contexts do not end it.
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	return bctx
-}
-
-// screenshot saves the page to $CONSENT_SCREENSHOT_DIR (when set) for a
-// person to look at the pages; it checks nothing.
-func screenshot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	dir := os.Getenv("CONSENT_SCREENSHOT_DIR")
-	if dir == "" {
-		return
-	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Logf("screenshot %s: %v", name, err)
-		return
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
-		t.Logf("screenshot %s: %v", name, err)
-	}
 }

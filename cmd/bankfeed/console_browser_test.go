@@ -1,19 +1,14 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/bankfeed/bankfeed/internal/testenv"
+	"github.com/bankfeed/bankfeed/internal/browsertest"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -47,7 +42,7 @@ var consoleLabels = map[string]map[string]string{
 // vendor's next data-API request for that account answers 404. With
 // BANKFEED_TEST_SCREENSHOTS=dir each page is saved there for a reviewer.
 func TestBrowserConsole(t *testing.T) {
-	bin := testenv.LookPath(t, testenv.Chromium, "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+	bin := browsertest.Chromium(t)
 	for _, lang := range []string{"en", "fr"} {
 		t.Run(lang, func(t *testing.T) { browserConsole(t, bin, lang) })
 	}
@@ -63,20 +58,12 @@ func browserConsole(t *testing.T, bin, lang string) {
 		b.consoleSignIn(login, m.temps[login], pw, lang) // first sign-in, over HTTP
 	}
 	ledgerly := newRelyingParty(t, b, "Ledgerly")
-	bctx := newBrowser(t, bin)
+	bctx := browsertest.New(t, bin)
 	steps := func(a ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		sctx, cancel := context.WithTimeout(bctx, 2*time.Minute)
-		defer cancel()
-		if err := chromedp.Do(sctx, a...); err != nil {
-			dctx, cancel := context.WithTimeout(bctx, 10*time.Second)
-			defer cancel()
-			loc, _ := chromedp.Run(dctx, chromedp.Location())
-			body, _ := chromedp.Run(dctx, chromedp.Text(chromedp.CSS("body")))
-			t.Fatalf("browser at %s: %v\n%s", strings.Split(loc, "?")[0], err, body)
-		}
+		browsertest.Steps(t, bctx, a...)
 	}
-	shot := func(name string) { consoleScreenshot(t, bctx, lang+"-"+name) }
+	shot := func(name string) { browsertest.Screenshot(t, bctx, "console-"+lang+"-"+name) }
 	// form is the XPath of the form posting to action: waiting for it is
 	// waiting for the page that has it, not for the one still shown.
 	form := func(action string) string { return fmt.Sprintf(`//form[@action=%q]`, action) }
@@ -86,16 +73,16 @@ func browserConsole(t *testing.T, bin, lang string) {
 		t.Helper()
 		steps(
 			chromedp.Navigate(b.URL+"/business/?lang="+lang),
-			chromedp.WaitVisible(byLabel(L["user_id"])),
-			chromedp.SendKeys(byLabel(L["user_id"]), login),
-			chromedp.SendKeys(byLabel(L["password"]), passwords[login]),
-			chromedp.Click(button(L["sign_in"])),
+			chromedp.WaitVisible(browsertest.ByLabel(L["user_id"])),
+			chromedp.SendKeys(browsertest.ByLabel(L["user_id"]), login),
+			chromedp.SendKeys(browsertest.ByLabel(L["password"]), passwords[login]),
+			chromedp.Click(browsertest.Button(L["sign_in"])),
 			chromedp.WaitVisible(menu(L["approvals"])),
 		)
 	}
 	signOut := func() {
 		t.Helper()
-		steps(chromedp.Click(button(L["sign_out"])), chromedp.WaitVisible(byLabel(L["user_id"])))
+		steps(chromedp.Click(browsertest.Button(L["sign_out"])), chromedp.WaitVisible(browsertest.ByLabel(L["user_id"])))
 	}
 	pending := func() []store.ApprovalRequest {
 		t.Helper()
@@ -110,7 +97,7 @@ func browserConsole(t *testing.T, bin, lang string) {
 	approveAll := func(name string) {
 		t.Helper()
 		signIn("admin-b")
-		steps(chromedp.Click(menu(L["approvals"])), chromedp.WaitVisible(button(L["approve"])))
+		steps(chromedp.Click(menu(L["approvals"])), chromedp.WaitVisible(browsertest.Button(L["approve"])))
 		shot(name)
 		for _, r := range pending() {
 			approve := fmt.Sprintf(`//form[@action="/business/approvals/%s/approve"]/button`, r.ID)
@@ -127,10 +114,10 @@ func browserConsole(t *testing.T, bin, lang string) {
 	steps(
 		chromedp.Click(menu(L["account_groups"])),
 		chromedp.WaitVisible(form("/business/account-groups")),
-		chromedp.SendKeys(byLabel(L["name"]), "Books"),
+		chromedp.SendKeys(browsertest.ByLabel(L["name"]), "Books"),
 		chromedp.Click(`//input[@value="`+m.accts[0]+`"]`),
 		chromedp.Click(`//input[@value="`+m.accts[1]+`"]`),
-		chromedp.Click(button(L["submit"])),
+		chromedp.Click(browsertest.Button(L["submit"])),
 		chromedp.WaitVisible(status),
 	)
 	shot("account-groups.png")
@@ -140,10 +127,10 @@ func browserConsole(t *testing.T, bin, lang string) {
 	steps(
 		chromedp.Click(menu(L["job_roles"])),
 		chromedp.WaitVisible(form("/business/job-roles")),
-		chromedp.SendKeys(byLabel(L["name"]), "Read-only books"),
+		chromedp.SendKeys(browsertest.ByLabel(L["name"]), "Read-only books"),
 		chromedp.Click(cell(store.PermAccountSummary)),
 		chromedp.Click(cell(store.PermManageStatements)),
-		chromedp.Click(button(L["submit"])),
+		chromedp.Click(browsertest.Button(L["submit"])),
 		chromedp.WaitVisible(status),
 	)
 	shot("job-roles.png")
@@ -166,13 +153,13 @@ func browserConsole(t *testing.T, bin, lang string) {
 	steps(
 		chromedp.Click(menu(L["users"])),
 		chromedp.WaitVisible(form("/business/users")),
-		chromedp.SendKeys(byLabel(L["first_name"]), "Ledgerly"),
-		chromedp.SendKeys(byLabel(L["last_name"]), "Sync"),
-		chromedp.SendKeys(byLabel(L["login"]), "ledgerly-sync"),
-		chromedp.Click(byLabel(L["software"])),
-		chromedp.SetValue(byLabel(L["job_role"]), role.ID),
-		chromedp.SetValue(byLabel(L["account_group"]), group.ID),
-		chromedp.Click(button(L["submit"])),
+		chromedp.SendKeys(browsertest.ByLabel(L["first_name"]), "Ledgerly"),
+		chromedp.SendKeys(browsertest.ByLabel(L["last_name"]), "Sync"),
+		chromedp.SendKeys(browsertest.ByLabel(L["login"]), "ledgerly-sync"),
+		chromedp.Click(browsertest.ByLabel(L["software"])),
+		chromedp.SetValue(browsertest.ByLabel(L["job_role"]), role.ID),
+		chromedp.SetValue(browsertest.ByLabel(L["account_group"]), group.ID),
+		chromedp.Click(browsertest.Button(L["submit"])),
 		chromedp.WaitVisible(status),
 	)
 	shot("users.png")
@@ -189,18 +176,18 @@ func browserConsole(t *testing.T, bin, lang string) {
 	const newPassword = "Maple-Books-Sync-2026"
 	steps(
 		chromedp.Navigate(ledgerly.URL+"/connect"),
-		chromedp.WaitVisible(byLabel(L["user_id"])),
-		chromedp.SendKeys(byLabel(L["user_id"]), "ledgerly-sync"),
-		chromedp.SendKeys(byLabel(L["password"]), temp),
-		chromedp.Click(button(L["sign_in"])),
-		chromedp.WaitVisible(byLabel(L["new_password"])),
-		chromedp.SendKeys(byLabel(L["new_password"]), newPassword),
-		chromedp.SendKeys(byLabel(L["confirm_password"]), newPassword),
-		chromedp.SetValue(byLabel(L["security_question"]), store.SecurityQuestions[1]),
-		chromedp.SendKeys(byLabel(L["answer"]), "Rex"),
-		chromedp.Click(button(L["continue"])),
-		chromedp.WaitVisible(button(L["allow"])),
-		chromedp.Click(button(L["allow"])),
+		chromedp.WaitVisible(browsertest.ByLabel(L["user_id"])),
+		chromedp.SendKeys(browsertest.ByLabel(L["user_id"]), "ledgerly-sync"),
+		chromedp.SendKeys(browsertest.ByLabel(L["password"]), temp),
+		chromedp.Click(browsertest.Button(L["sign_in"])),
+		chromedp.WaitVisible(browsertest.ByLabel(L["new_password"])),
+		chromedp.SendKeys(browsertest.ByLabel(L["new_password"]), newPassword),
+		chromedp.SendKeys(browsertest.ByLabel(L["confirm_password"]), newPassword),
+		chromedp.SetValue(browsertest.ByLabel(L["security_question"]), store.SecurityQuestions[1]),
+		chromedp.SendKeys(browsertest.ByLabel(L["answer"]), "Rex"),
+		chromedp.Click(browsertest.Button(L["continue"])),
+		chromedp.WaitVisible(browsertest.Button(L["allow"])),
+		chromedp.Click(browsertest.Button(L["allow"])),
 		chromedp.WaitVisible(vendorResult),
 	)
 	got := ledgerly.result(t)
@@ -218,9 +205,9 @@ func browserConsole(t *testing.T, bin, lang string) {
 	// to its connected applications, where it signs out.
 	steps(
 		chromedp.Navigate(b.URL+"/business/?lang="+lang),
-		chromedp.WaitVisible(button(L["sign_out"])),
-		chromedp.Click(button(L["sign_out"])),
-		chromedp.WaitVisible(byLabel(L["user_id"])),
+		chromedp.WaitVisible(browsertest.Button(L["sign_out"])),
+		chromedp.Click(browsertest.Button(L["sign_out"])),
+		chromedp.WaitVisible(browsertest.ByLabel(L["user_id"])),
 	)
 	signIn("admin-a")
 	steps(
@@ -229,7 +216,7 @@ func browserConsole(t *testing.T, bin, lang string) {
 		chromedp.Click(fmt.Sprintf(`//a[@aria-label=%q]`, L["edit_books"])),
 		chromedp.WaitVisible(form("/business/account-groups/"+group.ID)),
 		chromedp.Click(`//input[@value="`+m.accts[0]+`"]`),
-		chromedp.Click(button(L["submit"])),
+		chromedp.Click(browsertest.Button(L["submit"])),
 		chromedp.WaitVisible(status),
 	)
 	signOut()
@@ -237,22 +224,4 @@ func browserConsole(t *testing.T, bin, lang string) {
 	approveAll("approvals-remove.png")
 	b.api(at, http.MethodGet, "/fdx/v6/accounts/"+m.accts[0], nil, http.StatusNotFound)
 	b.api(at, http.MethodGet, "/fdx/v6/accounts/"+m.accts[1], nil, http.StatusOK)
-}
-
-// consoleScreenshot saves the page to $BANKFEED_TEST_SCREENSHOTS (when set)
-// for a reviewer; it checks nothing.
-func consoleScreenshot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	dir := os.Getenv("BANKFEED_TEST_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Logf("screenshot %s: %v", name, err)
-		return
-	}
-	if err := os.WriteFile(filepath.Join(dir, "console-"+name), png, 0o644); err != nil {
-		t.Logf("screenshot %s: %v", name, err)
-	}
 }

@@ -6,14 +6,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/bankfeed/bankfeed/internal/testenv"
+	"github.com/bankfeed/bankfeed/internal/browsertest"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
@@ -68,7 +67,7 @@ type phoneResult struct {
 // (English and French), first sign-in, consent, connected applications
 // (607–661 px wide before), an error page and each console page.
 func TestBrowserPhoneWidth(t *testing.T) {
-	bin := testenv.LookPath(t, testenv.Chromium, "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+	bin := browsertest.Chromium(t)
 	b := startBrandedBank(t)
 	ctx := t.Context()
 	m := seedBrowserBusiness(t, b)
@@ -92,20 +91,16 @@ func TestBrowserPhoneWidth(t *testing.T) {
 	}
 	ledgerly := newRelyingParty(t, b, "Ledgerly Cloud Accounting for Small Business")
 
-	axe := axeSource(t)
-	bctx := newBrowser(t, bin)
+	axe := browsertest.LoadAxe(t)
+	bctx := browsertest.New(t, bin)
 	steps := func(a ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		sctx, cancel := context.WithTimeout(bctx, 2*time.Minute)
-		defer cancel()
-		if err := chromedp.Do(sctx, a...); err != nil {
-			loc, _ := chromedp.Run(bctx, chromedp.Location())
-			t.Fatalf("browser at %s: %v", strings.Split(loc, "?")[0], err)
-		}
+		browsertest.Steps(t, bctx, a...)
 	}
 	check := func(page string) {
 		t.Helper()
 		var got phoneResult
+		browsertest.WaitLoaded(t, bctx)
 		sctx, cancel := context.WithTimeout(bctx, time.Minute)
 		defer cancel()
 		out, err := chromedp.Run(sctx, chromedp.Evaluate[string](phoneCheck))
@@ -115,49 +110,47 @@ func TestBrowserPhoneWidth(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", page, err)
 		}
-		screenshot(t, bctx, "phone-"+page+".png")
+		browsertest.Screenshot(t, bctx, "phone-"+page+".png")
 		if got.Width > phoneWidth {
 			t.Errorf("%s is %d px wide at %d px: it scrolls sideways", page, got.Width, phoneWidth)
 		}
 		if len(got.Small) > 0 {
 			t.Errorf("%s has touch targets under 44 px: %s", page, strings.Join(got.Small, "; "))
 		}
-		if axe != "" {
-			axeCheck(t, bctx, axe, page)
-		}
+		axe.Check(t, bctx, page)
 	}
 	steps(chromedp.EmulateViewport(phoneWidth, 844))
 
-	steps(chromedp.Navigate(ledgerly.URL+"/connect"), chromedp.WaitVisible(byLabel("User ID")))
+	steps(chromedp.Navigate(ledgerly.URL+"/connect"), chromedp.WaitVisible(browsertest.ByLabel("User ID")))
 	check("sign-in")
-	steps(chromedp.Navigate(b.URL+"/login?lang=fr"), chromedp.WaitVisible(byLabel("Code d'utilisateur")))
+	steps(chromedp.Navigate(b.URL+"/login?lang=fr"), chromedp.WaitVisible(browsertest.ByLabel("Code d'utilisateur")))
 	check("sign-in-fr")
-	steps(chromedp.Navigate(b.URL+"/login?lang=en"), chromedp.WaitVisible(byLabel("User ID")),
-		chromedp.Navigate(ledgerly.URL+"/connect"), chromedp.WaitVisible(byLabel("User ID")),
-		chromedp.SendKeys(byLabel("User ID"), m.login),
-		chromedp.SendKeys(byLabel("Password"), m.tempPassword),
-		chromedp.Click(button("Sign in")),
-		chromedp.WaitVisible(byLabel("New password")))
+	steps(chromedp.Navigate(b.URL+"/login?lang=en"), chromedp.WaitVisible(browsertest.ByLabel("User ID")),
+		chromedp.Navigate(ledgerly.URL+"/connect"), chromedp.WaitVisible(browsertest.ByLabel("User ID")),
+		chromedp.SendKeys(browsertest.ByLabel("User ID"), m.login),
+		chromedp.SendKeys(browsertest.ByLabel("Password"), m.tempPassword),
+		chromedp.Click(browsertest.Button("Sign in")),
+		chromedp.WaitVisible(browsertest.ByLabel("New password")))
 	check("first-sign-in")
 	const newPassword = "Maple-Syrup-Ledger-2026"
-	steps(chromedp.SendKeys(byLabel("New password"), newPassword),
-		chromedp.SendKeys(byLabel("Confirm new password"), newPassword),
-		chromedp.SetValue(byLabel("Security question"), store.SecurityQuestions[1]),
-		chromedp.SendKeys(byLabel("Answer"), "Rex"),
-		chromedp.Click(button("Continue")),
-		chromedp.WaitVisible(button("Allow")))
+	steps(chromedp.SendKeys(browsertest.ByLabel("New password"), newPassword),
+		chromedp.SendKeys(browsertest.ByLabel("Confirm new password"), newPassword),
+		chromedp.SetValue(browsertest.ByLabel("Security question"), store.SecurityQuestions[1]),
+		chromedp.SendKeys(browsertest.ByLabel("Answer"), "Rex"),
+		chromedp.Click(browsertest.Button("Continue")),
+		chromedp.WaitVisible(browsertest.Button("Allow")))
 	check("consent")
-	steps(chromedp.Click(button("Allow")), chromedp.WaitVisible(vendorResult),
+	steps(chromedp.Click(browsertest.Button("Allow")), chromedp.WaitVisible(vendorResult),
 		chromedp.Navigate(b.URL+"/account/connections"), chromedp.WaitVisible(`//button[normalize-space()="Disconnect"]`))
 	check("connections")
 	steps(chromedp.Navigate(b.URL+"/consent?login_challenge=unknown"), chromedp.WaitVisible(`//h1`))
 	check("error")
 
-	steps(chromedp.Navigate(b.URL+"/account/connections"), chromedp.WaitVisible(button("Sign out")),
-		chromedp.Click(button("Sign out")), chromedp.WaitVisible(byLabel("User ID")),
-		chromedp.SendKeys(byLabel("User ID"), "maple.admin"),
-		chromedp.SendKeys(byLabel("Password"), adminPassword),
-		chromedp.Click(button("Sign in")),
+	steps(chromedp.Navigate(b.URL+"/account/connections"), chromedp.WaitVisible(browsertest.Button("Sign out")),
+		chromedp.Click(browsertest.Button("Sign out")), chromedp.WaitVisible(browsertest.ByLabel("User ID")),
+		chromedp.SendKeys(browsertest.ByLabel("User ID"), "maple.admin"),
+		chromedp.SendKeys(browsertest.ByLabel("Password"), adminPassword),
+		chromedp.Click(browsertest.Button("Sign in")),
 		chromedp.WaitVisible(`//nav[@class="menu"]`))
 	check("console")
 	for _, path := range []string{"users", "job-roles", "account-groups", "approvals", "notifications", "connections", "audit"} {
@@ -168,55 +161,4 @@ func TestBrowserPhoneWidth(t *testing.T) {
 	check("console-account-group")
 	steps(chromedp.Navigate(b.URL+"/business/job-roles/"+role.ID), chromedp.WaitVisible(`//main//h1`))
 	check("console-job-role")
-}
-
-// axeSource is axe-core's axe.min.js named by BANKFEED_TEST_AXE (.ci/run
-// installs the npm package axe-core); "" when unset: the pages are then
-// measured but not checked for WCAG.
-func axeSource(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("BANKFEED_TEST_AXE")
-	if path == "" {
-		if testenv.Required(testenv.Chromium) {
-			t.Fatalf("BANKFEED_TEST_AXE unset, and %s requires the browser tests whole: install the npm package axe-core and name its axe.min.js", testenv.RequireEnv)
-		}
-		t.Log("BANKFEED_TEST_AXE unset: no axe-core accessibility check")
-		return ""
-	}
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("BANKFEED_TEST_AXE: %v", err)
-	}
-	return string(src)
-}
-
-// axeCheck injects axe-core (through DevTools, which the pages' CSP does
-// not govern) and fails on any WCAG 2.2 A or AA violation.
-func axeCheck(t *testing.T, bctx context.Context, axe, page string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(bctx, time.Minute)
-	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](axe+";true")); err != nil {
-		t.Fatalf("%s: inject axe-core: %v", page, err)
-	}
-	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}})
-  .then(r => JSON.stringify({passes: r.passes.length,
-    violations: r.violations.map(v => v.id + ": " + v.help + " — " + v.nodes.map(n => n.target.join(" ")).join(", "))}))`, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("%s: axe.run: %v", page, err)
-	}
-	var res struct {
-		Passes     int      `json:"passes"`
-		Violations []string `json:"violations"`
-	}
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatalf("%s: axe result %q: %v", page, out, err)
-	}
-	if res.Passes == 0 {
-		t.Errorf("%s: axe-core checked nothing", page)
-	}
-	t.Logf("%s: axe-core: %d rules passed, %d violated", page, res.Passes, len(res.Violations))
-	for _, v := range res.Violations {
-		t.Errorf("%s: %s", page, v)
-	}
 }

@@ -4,11 +4,10 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/bankfeed/bankfeed/internal/testenv"
+	"github.com/bankfeed/bankfeed/internal/browsertest"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -19,7 +18,7 @@ import (
 // must allow (Chromium applies it to the redirects after a post; issue 12
 // §5). Each browser must land on the client's page with a code.
 func TestBrowserSignsInToFirstPartyOnAnotherOrigin(t *testing.T) {
-	bin := testenv.LookPath(t, testenv.Chromium, "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+	bin := browsertest.Chromium(t)
 	b := startBank(t)
 	m := seedBrowserBusiness(t, b)
 	rp := newRelyingParty(t, b, "Branch tools")
@@ -31,15 +30,7 @@ func TestBrowserSignsInToFirstPartyOnAnotherOrigin(t *testing.T) {
 	}
 	run := func(bctx context.Context, a ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		sctx, cancel := context.WithTimeout(bctx, 2*time.Minute)
-		defer cancel()
-		if err := chromedp.Do(sctx, a...); err != nil {
-			dctx, cancel := context.WithTimeout(bctx, 10*time.Second)
-			defer cancel()
-			loc, _ := chromedp.Run(dctx, chromedp.Location())
-			body, _ := chromedp.Run(dctx, chromedp.Text(chromedp.CSS("body")))
-			t.Fatalf("browser at %s: %v\n%s", strings.Split(loc, "?")[0], err, body)
-		}
+		browsertest.Steps(t, bctx, a...)
 	}
 	landed := func(bctx context.Context) {
 		t.Helper()
@@ -52,31 +43,31 @@ func TestBrowserSignsInToFirstPartyOnAnotherOrigin(t *testing.T) {
 		}
 	}
 
-	first := newBrowser(t, bin)
+	first := browsertest.New(t, bin)
 	const newPassword = "Maple-Syrup-Ledger-2026"
 	run(first,
 		chromedp.Navigate(rp.URL+"/connect"),
-		chromedp.WaitVisible(byLabel("User ID")),
-		chromedp.SendKeys(byLabel("User ID"), m.login),
-		chromedp.SendKeys(byLabel("Password"), m.tempPassword),
-		chromedp.Click(button("Sign in")),
-		chromedp.WaitVisible(byLabel("New password")),
-		chromedp.SendKeys(byLabel("New password"), newPassword),
-		chromedp.SendKeys(byLabel("Confirm new password"), newPassword),
-		chromedp.SetValue(byLabel("Security question"), store.SecurityQuestions[1]),
-		chromedp.SendKeys(byLabel("Answer"), "Rex"),
-		chromedp.Click(button("Continue")),
+		chromedp.WaitVisible(browsertest.ByLabel("User ID")),
+		chromedp.SendKeys(browsertest.ByLabel("User ID"), m.login),
+		chromedp.SendKeys(browsertest.ByLabel("Password"), m.tempPassword),
+		chromedp.Click(browsertest.Button("Sign in")),
+		chromedp.WaitVisible(browsertest.ByLabel("New password")),
+		chromedp.SendKeys(browsertest.ByLabel("New password"), newPassword),
+		chromedp.SendKeys(browsertest.ByLabel("Confirm new password"), newPassword),
+		chromedp.SetValue(browsertest.ByLabel("Security question"), store.SecurityQuestions[1]),
+		chromedp.SendKeys(browsertest.ByLabel("Answer"), "Rex"),
+		chromedp.Click(browsertest.Button("Continue")),
 		chromedp.WaitVisible(vendorResult),
 	)
 	landed(first)
 
-	second := newBrowser(t, bin)
+	second := browsertest.New(t, bin)
 	run(second,
 		chromedp.Navigate(rp.URL+"/connect"),
-		chromedp.WaitVisible(byLabel("User ID")),
-		chromedp.SendKeys(byLabel("User ID"), m.login),
-		chromedp.SendKeys(byLabel("Password"), newPassword),
-		chromedp.Click(button("Sign in")),
+		chromedp.WaitVisible(browsertest.ByLabel("User ID")),
+		chromedp.SendKeys(browsertest.ByLabel("User ID"), m.login),
+		chromedp.SendKeys(browsertest.ByLabel("Password"), newPassword),
+		chromedp.Click(browsertest.Button("Sign in")),
 		chromedp.WaitVisible(vendorResult),
 	)
 	landed(second)
