@@ -77,8 +77,8 @@
 // row named in a 422 with "row", idempotent by (accountId, externalId)),
 // pending removal, and day close (POST /ops/v1/accounts/{id}/close-day
 // {businessDate}: freezes the day, and on the month's last weekday produces
-// the reconciled monthly statement). admin/feed holds that logic;
-// admin/importer reads the same records from files. Its lists (business
+// the reconciled monthly statement). ops/feed holds that logic;
+// ops/importer reads the same records from files. Its lists (business
 // groups, legal entities, service agreements, accounts, transactions) are
 // keyset-paged like /admin/v1's. GET /ops/v1/audit is the whole audit log,
 // bank-level events (sign-ins of login IDs nobody holds) included, with

@@ -13,8 +13,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
-	"github.com/bankfeed/bankfeed/admin/feed"
 	"github.com/bankfeed/bankfeed/internal/apihttp"
+	"github.com/bankfeed/bankfeed/ops/feed"
 	"github.com/bankfeed/bankfeed/store"
 )
 

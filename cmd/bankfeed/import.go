@@ -12,8 +12,8 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
-	"github.com/bankfeed/bankfeed/admin/importer"
 	"github.com/bankfeed/bankfeed/config"
+	"github.com/bankfeed/bankfeed/ops/importer"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bankfeed/bankfeed/admin/importer"
+	"github.com/bankfeed/bankfeed/ops/importer"
 	"github.com/bankfeed/bankfeed/store"
 )
 

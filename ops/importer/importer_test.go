@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bankfeed/bankfeed/admin/importer"
+	"github.com/bankfeed/bankfeed/ops/importer"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"

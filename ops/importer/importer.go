@@ -1,6 +1,6 @@
 // Package importer loads the core system's transactions from files (JSON
 // lines or CSV) through the same rules as POST /ops/v1/transactions
-// (admin/feed): idempotent by (accountId, externalId), so a file can be
+// (ops/feed): idempotent by (accountId, externalId), so a file can be
 // imported again safely.
 //
 // A bad row stops nothing else: it is reported with its line number, and
@@ -28,7 +28,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/bankfeed/bankfeed/admin/feed"
+	"github.com/bankfeed/bankfeed/ops/feed"
 	"github.com/bankfeed/bankfeed/store"
 )
 
