@@ -574,7 +574,7 @@ func (f *fositeClient) GetTokenEndpointAuthSigningAlgorithm() string {
 	return f.c.TokenEndpointAuthSigningAlg
 }
 func (f *fositeClient) GetResponseModes() []fosite.ResponseModeType {
-	return append([]fosite.ResponseModeType{fosite.ResponseModeQuery}, jarmModes...)
+	return []fosite.ResponseModeType{fosite.ResponseModeQuery}
 }
 
 // secretHasher compares client secrets with store.HashToken in constant time.
