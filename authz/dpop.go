@@ -104,7 +104,11 @@ func (s *Server) useProof(ctx context.Context, p dpop.Proof) error {
 // dpop_jkt or at PAR, a refresh token of a bound grant) needs a proof of
 // that key; a client registered with dpop_bound_access_tokens needs a
 // proof; a valid proof binds the tokens about to be issued (cnf.jkt).
-func bindToken(ar fosite.AccessRequester, jkt string) error {
+// Without a proof, the request's client certificate (x5t, "" without one)
+// binds them (cnf x5t#S256, RFC 8705 §3), and a grant bound to a
+// certificate needs one: a new certificate of the same client (whose
+// authentication binds its refresh token, §4) is bound from then on.
+func bindToken(ar fosite.AccessRequester, jkt, x5t string) error {
 	sess, ok := ar.GetSession().(*Session)
 	if !ok {
 		return fosite.ErrServerError.WithDebug("unexpected session type")
@@ -118,6 +122,11 @@ func bindToken(ar fosite.AccessRequester, jkt string) error {
 		return dpopError(&dpop.Error{Code: dpop.CodeInvalidProof, Description: "this grant is bound to a DPoP key: send a proof of that key"})
 	case jkt == "" && fc.c.DPoPBoundAccessTokens:
 		return errDPoPRequired
+	case jkt == "" && x5t != "":
+		sess.bindCertificate(x5t)
+		return nil
+	case jkt == "" && sess.CertThumbprint != "":
+		return errCertificateRequired
 	case jkt == "":
 		return nil
 	case sess.DPoPJKT != "" && sess.DPoPJKT != jkt:
@@ -313,8 +322,12 @@ func (s *Server) verifyRequestWith(r *http.Request, read func(ctx context.Contex
 	return g, nil
 }
 
-// checkSender enforces a token's DPoP binding (RFC 9449 §7).
+// checkSender enforces a token's DPoP binding (RFC 9449 §7), or its
+// certificate binding (RFC 8705 §3, mtls.go).
 func (s *Server) checkSender(r *http.Request, scheme, token, jkt string) error {
+	if x5t, ok := strings.CutPrefix(jkt, x5tPrefix); ok {
+		return s.checkCertificateBound(r, scheme, x5t)
+	}
 	if jkt == "" {
 		if scheme == "DPoP" {
 			return resourceErr("invalid_token", "the access token is not DPoP-bound: send it as Bearer")

@@ -253,6 +253,8 @@ func (a *fositeStore) create(ctx context.Context, kind store.TokenKind, sig, acc
 	}
 	if s, ok := req.GetSession().(*Session); ok && s.DPoPJKT != "" && (kind == store.TokenAccess || kind == store.TokenRefresh) {
 		rec.TokenType, rec.KeyThumbprint = "DPoP", s.DPoPJKT
+	} else if ok && s.CertThumbprint != "" && (kind == store.TokenAccess || kind == store.TokenRefresh) {
+		rec.KeyThumbprint = x5tPrefix + s.CertThumbprint // still a bearer token (RFC 8705 §3)
 	}
 	if err := a.st.CreateToken(ctx, rec); errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("authz: create %s: %w", kind, fosite.ErrSerializationFailure)

@@ -44,16 +44,15 @@ func (s *Server) fapi2Applies(c fosite.Client) bool {
 
 // profileAuthenticate is fosite's ClientAuthenticationStrategy: the usual
 // authentication, then, in the fapi2 profile, a third-party client must
-// have authenticated with private_key_jwt (FAPI 2.0 §5.3.2.1-5; mutual TLS
-// is not supported yet). It covers PAR, token, revocation and
-// introspection alike.
+// have authenticated with private_key_jwt or mutual TLS (FAPI 2.0
+// §5.3.2.1-5). It covers PAR, token, revocation and introspection alike.
 func (s *Server) profileAuthenticate(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
 	c, err := s.authenticateClient(ctx, r, form)
 	if err != nil || !s.fapi2Applies(c) {
 		return c, err
 	}
-	if c.(*fositeClient).c.TokenEndpointAuthMethod != authPrivateKeyJWT {
-		return nil, fosite.ErrInvalidClient.WithHint("The FAPI 2.0 profile requires private_key_jwt client authentication; this client is registered with a secret.")
+	if !fapi2AuthMethod(c.(*fositeClient).c.TokenEndpointAuthMethod) {
+		return nil, fosite.ErrInvalidClient.WithHint("The FAPI 2.0 profile requires private_key_jwt or mutual-TLS client authentication; this client is registered with a secret.")
 	}
 	return c, nil
 }
@@ -81,12 +80,17 @@ func (s *Server) profilePAR(ar fosite.AuthorizeRequester) error {
 	return nil
 }
 
+// fapi2AuthMethod reports whether the profile accepts a client
+// authentication method: private_key_jwt or mutual TLS (FAPI 2.0 §5.3.2.1-5).
+func fapi2AuthMethod(m string) bool { return m == authPrivateKeyJWT || isMTLSMethod(m) }
+
 // profileToken is the fapi2 profile's check at the token endpoint, once
-// the client is authenticated: its tokens must be DPoP-bound (FAPI 2.0
-// §5.3.2.1-4), so a request without a proof is refused.
-func (s *Server) profileToken(ar fosite.AccessRequester, jkt string) error {
-	if jkt == "" && s.fapi2Applies(ar.GetClient()) {
-		return errDPoPRequired.WithHint("The FAPI 2.0 profile requires DPoP-bound tokens: send a DPoP header (RFC 9449).")
+// the client is authenticated: its tokens must be sender-constrained
+// (FAPI 2.0 §5.3.2.1-4), so a request with neither a DPoP proof (jkt) nor
+// a client certificate (x5t) is refused.
+func (s *Server) profileToken(ar fosite.AccessRequester, jkt, x5t string) error {
+	if jkt == "" && x5t == "" && s.fapi2Applies(ar.GetClient()) {
+		return errDPoPRequired.WithHint("The FAPI 2.0 profile requires sender-constrained tokens: send a DPoP header (RFC 9449) or a client certificate (RFC 8705).")
 	}
 	return nil
 }
@@ -144,8 +148,8 @@ func profileProblems(profile string, c store.Client) error {
 		return nil
 	}
 	var why []string
-	if c.TokenEndpointAuthMethod != authPrivateKeyJWT {
-		why = append(why, "it must authenticate with private_key_jwt (--jwks or --jwks-uri), not a client secret (mutual TLS is not supported yet)")
+	if !fapi2AuthMethod(c.TokenEndpointAuthMethod) {
+		why = append(why, "it must authenticate with private_key_jwt (--jwks or --jwks-uri) or mutual TLS (--auth-method tls_client_auth or self_signed_tls_client_auth), not a client secret")
 	}
 	if c.TokenEndpointAuthSigningAlg != "" && !slices.Contains(fapi2Algs, c.TokenEndpointAuthSigningAlg) {
 		why = append(why, "its assertions must be signed with ES256 or PS256, not "+c.TokenEndpointAuthSigningAlg)

@@ -54,6 +54,10 @@ type Config struct {
 	// DPoP configures sender-constrained tokens (RFC 9449).
 	DPoP DPoPConfig
 
+	// MTLS configures mutual TLS: client authentication and
+	// certificate-bound tokens (RFC 8705, mtls.go).
+	MTLS MTLSConfig
+
 	// Profile is ProfileDefault ("" too) or ProfileFAPI2, which enforces
 	// the FAPI 2.0 Security Profile on third-party clients (profile.go).
 	Profile string
@@ -156,6 +160,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.assertionAudiences = []string{cfg.Issuer, cfg.Issuer + pathToken, cfg.Issuer + pathPAR, cfg.Issuer + pathIntrospect, cfg.Issuer + pathRevoke}
+	if b := cfg.MTLS.BaseURL; b != "" {
+		// The mTLS aliases (discovery's mtls_endpoint_aliases) too.
+		s.assertionAudiences = append(s.assertionAudiences, b+pathToken, b+pathPAR, b+pathIntrospect, b+pathRevoke)
+	}
 
 	fc := &fosite.Config{
 		AccessTokenLifespan:             cfg.AccessTokenLifespan,
@@ -309,6 +317,14 @@ func (c *Config) defaults() error {
 	}
 	if c.LoginURL == "" {
 		c.LoginURL = c.Issuer + "/login"
+	}
+	if c.MTLS.BaseURL != "" {
+		c.MTLS.BaseURL = strings.TrimRight(c.MTLS.BaseURL, "/")
+		if u, err := url.Parse(c.MTLS.BaseURL); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			problems = append(problems, "MTLS.BaseURL must be an https URL without query or fragment")
+		} else if !c.MTLS.Enabled {
+			problems = append(problems, "MTLS.BaseURL needs MTLS.Enabled")
+		}
 	}
 	switch c.Profile {
 	case "":

@@ -31,22 +31,39 @@ type Session struct {
 	// from dpop_jkt or the PAR proof for a code, from the token request's
 	// proof for tokens. Kept here because fosite drops unknown form values.
 	DPoPJKT string `json:"dpop_jkt,omitempty"`
+	// CertThumbprint is the x5t#S256 of the client certificate the grant's
+	// tokens are bound to (RFC 8705 §3), when not DPoP-bound.
+	CertThumbprint string `json:"x5t_s256,omitempty"`
 }
 
 // bind binds the tokens about to be issued to a DPoP key: the session
 // (hence the token records' KeyThumbprint) and the JWT access token's cnf.
 func (s *Session) bind(jkt string) {
-	s.DPoPJKT = jkt
+	s.DPoPJKT, s.CertThumbprint = jkt, ""
+	s.setCnf(map[string]interface{}{"jkt": jkt})
+}
+
+// bindCertificate binds the tokens about to be issued to a client
+// certificate (RFC 8705 §3): cnf x5t#S256.
+func (s *Session) bindCertificate(x5t string) {
+	s.DPoPJKT, s.CertThumbprint = "", x5t
+	s.setCnf(map[string]interface{}{"x5t#S256": x5t})
+}
+
+func (s *Session) setCnf(cnf map[string]interface{}) {
 	c := s.GetJWTClaims().(*jwt.JWTClaims)
 	if c.Extra == nil {
 		c.Extra = map[string]interface{}{}
 	}
-	c.Extra["cnf"] = map[string]interface{}{"jkt": jkt}
+	c.Extra["cnf"] = cnf
 }
 
 // GetExtraClaims is what introspection adds for the token: a bound
 // token's cnf.jkt and token_type (RFC 9449 §6.2).
 func (s *Session) GetExtraClaims() map[string]interface{} {
+	if s.CertThumbprint != "" {
+		return map[string]interface{}{"cnf": map[string]interface{}{"x5t#S256": s.CertThumbprint}}
+	}
 	if s.DPoPJKT == "" {
 		return nil
 	}

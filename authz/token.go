@@ -65,12 +65,13 @@ func (s *Server) handleToken(c echo.Context) error {
 		s.provider.WriteAccessError(ctx, w, ar, err)
 		return nil
 	}
-	err = s.profileToken(ar, proof.JKT)
+	x5t := s.requestCertThumbprint(c.Request())
+	err = s.profileToken(ar, proof.JKT, x5t)
 	if err == nil {
 		err = s.useProof(ctx, proof)
 	}
 	if err == nil {
-		err = bindToken(ar, proof.JKT)
+		err = bindToken(ar, proof.JKT, x5t)
 	}
 	if outage(ctx, err) {
 		s.writeUnavailable(ctx, w, pathToken, err)

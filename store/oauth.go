@@ -35,9 +35,12 @@ type Client struct {
 	// RequireSignedRequestObject refuses a pushed authorization request
 	// without a request object signed with the client's key (RFC 9101 §10.5).
 	RequireSignedRequestObject bool
-	LogoURI                    string
-	PolicyURI                  string
-	TOSURI                     string
+	// TLSClientAuth is what a tls_client_auth client's certificate must
+	// carry (RFC 8705 §2.1.2); zero for every other method.
+	TLSClientAuth TLSClientAuth
+	LogoURI       string
+	PolicyURI     string
+	TOSURI        string
 	// Status is ClientActive, or ClientPending / ClientRejected for a client
 	// that registered itself (RFC 7591); "" reads as active.
 	Status string
@@ -47,6 +50,17 @@ type Client struct {
 	Registration          ClientRegistration
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
+}
+
+// TLSClientAuth names the one subject DN or subject alternative name a
+// tls_client_auth client's certificate must carry (RFC 8705 §2.1.2): exactly
+// one field is set.
+type TLSClientAuth struct {
+	SubjectDN string // RFC 4514 string, e.g. "CN=books,O=Books Online,C=CA"
+	SANDNS    string
+	SANURI    string
+	SANIP     string
+	SANEmail  string
 }
 
 // Consent is a user's standing permission for a client to read data.

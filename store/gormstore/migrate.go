@@ -39,6 +39,7 @@ var migrations = []migration{
 	{9, "clients: signed request objects required", jarV9},
 	{10, "clients: status and registration metadata; initial access tokens", registrationV10},
 	{11, "legal entities' language of documents", languageV11},
+	{12, "clients: mutual-TLS client authentication", mtlsV12},
 }
 
 const migrationsTable = "schema_migrations"

@@ -33,6 +33,11 @@ type clientRow struct {
 	DPoPBoundAccessTokens       bool   `gorm:"column:dpop_bound_access_tokens"`
 	NativeApp                   bool   `gorm:"column:native_app"`
 	RequireSignedRequestObject  bool   `gorm:"column:require_signed_request_object"`
+	TLSSubjectDN                string `gorm:"column:tls_client_auth_subject_dn"`
+	TLSSANDNS                   string `gorm:"column:tls_client_auth_san_dns"`
+	TLSSANURI                   string `gorm:"column:tls_client_auth_san_uri"`
+	TLSSANIP                    string `gorm:"column:tls_client_auth_san_ip"`
+	TLSSANEmail                 string `gorm:"column:tls_client_auth_san_email"`
 	LogoURI                     string `gorm:"column:logo_uri"`
 	PolicyURI                   string `gorm:"column:policy_uri"`
 	TOSURI                      string `gorm:"column:tos_uri"`
@@ -54,7 +59,9 @@ var clientMap = mapper[store.Client, clientRow]{
 			JWKS: toRaw(r.JWKS), JWKSURI: r.JWKSURI, RequirePAR: r.RequirePAR, FirstParty: r.FirstParty,
 			DPoPBoundAccessTokens: r.DPoPBoundAccessTokens, NativeApp: r.NativeApp,
 			RequireSignedRequestObject: r.RequireSignedRequestObject,
-			LogoURI:                    r.LogoURI, PolicyURI: r.PolicyURI, TOSURI: r.TOSURI,
+			TLSClientAuth: store.TLSClientAuth{SubjectDN: r.TLSSubjectDN, SANDNS: r.TLSSANDNS, SANURI: r.TLSSANURI,
+				SANIP: r.TLSSANIP, SANEmail: r.TLSSANEmail},
+			LogoURI: r.LogoURI, PolicyURI: r.PolicyURI, TOSURI: r.TOSURI,
 			Status: r.Status, RegistrationTokenHash: r.RegistrationTokenHash,
 			CreatedAt: fromMicros(r.Created), UpdatedAt: fromMicros(r.Updated)}
 		if c.Status == "" {
@@ -102,7 +109,9 @@ var clientMap = mapper[store.Client, clientRow]{
 			JWKS: rawOrEmpty(c.JWKS), JWKSURI: c.JWKSURI, RequirePAR: c.RequirePAR, FirstParty: c.FirstParty,
 			DPoPBoundAccessTokens: c.DPoPBoundAccessTokens, NativeApp: c.NativeApp,
 			RequireSignedRequestObject: c.RequireSignedRequestObject,
-			LogoURI:                    c.LogoURI, PolicyURI: c.PolicyURI, TOSURI: c.TOSURI,
+			TLSSubjectDN:               c.TLSClientAuth.SubjectDN, TLSSANDNS: c.TLSClientAuth.SANDNS,
+			TLSSANURI: c.TLSClientAuth.SANURI, TLSSANIP: c.TLSClientAuth.SANIP, TLSSANEmail: c.TLSClientAuth.SANEmail,
+			LogoURI: c.LogoURI, PolicyURI: c.PolicyURI, TOSURI: c.TOSURI,
 			Created: micros(c.CreatedAt), Updated: micros(c.UpdatedAt), Version: 1}, nil
 	},
 	version: func(r *clientRow) *int64 { return &r.Version },

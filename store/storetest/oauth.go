@@ -38,6 +38,18 @@ func testClients(t *testing.T, s store.Store) {
 	if len(upd.RedirectURIs) != 1 || upd.RequirePAR {
 		t.Errorf("UpdateClient = %+v", upd)
 	}
+	// Mutual TLS (migration 12): every name a tls_client_auth client may
+	// register round-trips (the store holds them; authz keeps one).
+	tlsAuth := store.TLSClientAuth{SubjectDN: "CN=books,O=Books Online,C=CA", SANDNS: "books.example",
+		SANURI: "https://books.example/id", SANIP: "192.0.2.7", SANEmail: "ops@books.example"}
+	upd = must(s.UpdateClient(ctx, c.ID, func(x store.Client) (store.Client, error) {
+		x.TLSClientAuth = tlsAuth
+		return x, nil
+	}))(t)
+	diff(t, "GetClient (mutual TLS)", upd, must(s.GetClient(ctx, c.ID))(t))
+	if upd.TLSClientAuth != tlsAuth {
+		t.Errorf("UpdateClient: TLSClientAuth = %+v, want %+v", upd.TLSClientAuth, tlsAuth)
+	}
 	cns := must(s.CreateConsent(ctx, store.Consent{UserID: "usr_del", ClientID: c.ID, Scopes: []string{"accounts.read"}, GrantedAt: t0}))(t)
 	other := must(s.CreateConsent(ctx, store.Consent{UserID: "usr_del", ClientID: first.ID, GrantedAt: t0}))(t)
 	for _, tk := range []store.TokenRecord{
