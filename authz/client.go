@@ -658,7 +658,7 @@ func (f *fositeClient) GetTokenEndpointAuthSigningAlgorithm() string {
 	return f.c.TokenEndpointAuthSigningAlg
 }
 func (f *fositeClient) GetResponseModes() []fosite.ResponseModeType {
-	return []fosite.ResponseModeType{fosite.ResponseModeQuery}
+	return append([]fosite.ResponseModeType{fosite.ResponseModeQuery}, jarmModes...)
 }
 
 // secretHasher compares client secrets with store.HashToken in constant time.

@@ -193,6 +193,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.fcfg = &fositeConfig{Config: fc, tokenURLs: s.assertionAudiences}
 	fc.ClientAuthenticationStrategy = s.profileAuthenticate
+	fc.ResponseModeHandlerExtension = &jarmHandler{s: s} // JARM, jarm.go
 
 	s.store = &fositeStore{
 		st:          cfg.Store,
