@@ -139,6 +139,12 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values) (fo
 	if err != nil || !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(s.assertionAudiences, a) }) {
 		return nil, invalidClient("Claim 'aud' of the client_assertion must be the issuer or the endpoint's URL.", nil)
 	}
+	// FAPI 2.0 §5.3.2.1-8: the profile's clients name the issuer alone, as a
+	// string — an endpoint URL or an array is what let an assertion made for
+	// one server be replayed at another (the 2025 private_key_jwt advisory).
+	if a, ok := claims["aud"].(string); s.fapi2Applies(client) && (!ok || a != s.cfg.Issuer) {
+		return nil, invalidClient("The FAPI 2.0 profile requires claim 'aud' of the client_assertion to be the issuer identifier, as a string.", nil)
+	}
 	jti, _ := claims["jti"].(string)
 	if jti == "" {
 		return nil, invalidClient("Claim 'jti' of the client_assertion is required.", nil)

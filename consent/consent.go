@@ -53,26 +53,25 @@ type entitlement struct {
 	Accounts []store.Account
 }
 
-// entitlementOf reads the user's business-group-overview assignment; no
-// assignment means nothing may be shared.
-func (h *Handler) entitlementOf(ctx context.Context, u store.User) (entitlement, error) {
-	a, err := h.store.UserAssignment(ctx, u.ID, "")
-	if errors.Is(err, store.ErrNotFound) {
+// entitlementOf judges the user's business-group-overview assignment, its
+// job role and account group as sessionAccess read them; no assignment
+// means nothing may be shared. The accounts are listed only with
+// withAccounts (the pages that show them: the consent form's POST decides
+// on the scopes alone).
+func (h *Handler) entitlementOf(ctx context.Context, a store.Access, withAccounts bool) (entitlement, error) {
+	u := a.User
+	if a.Assignment.ID == "" {
 		return entitlement{}, nil
 	}
-	if err != nil {
-		return entitlement{}, fmt.Errorf("consent: get assignment: %w", err)
+	if a.Role.ID == "" {
+		return entitlement{}, fmt.Errorf("consent: get job role %q: %w", a.Assignment.JobRoleID, store.ErrNotFound)
 	}
-	role, err := h.store.GetJobRole(ctx, a.JobRoleID)
-	if err != nil {
-		return entitlement{}, fmt.Errorf("consent: get job role: %w", err)
+	group := a.Group
+	if group.ID == "" {
+		return entitlement{}, fmt.Errorf("consent: get account group %q: %w", a.Assignment.AccountGroupID, store.ErrNotFound)
 	}
-	group, err := h.store.GetAccountGroup(ctx, a.AccountGroupID)
-	if err != nil {
-		return entitlement{}, fmt.Errorf("consent: get account group: %w", err)
-	}
-	e := entitlement{Allowed: store.AllowedScopes(store.EffectiveGrants(u, role))}
-	if len(group.AccountIDs) == 0 {
+	e := entitlement{Allowed: store.AllowedScopes(store.EffectiveGrants(u, a.Role))}
+	if !withAccounts || len(group.AccountIDs) == 0 {
 		return e, nil
 	}
 	bg := u.BusinessGroupID
@@ -123,6 +122,7 @@ type refusedPage struct {
 type consentStep struct {
 	s      store.BrowserSession
 	u      store.User
+	access store.Access // the user's, read with the session (entitlementOf)
 	flow   store.AuthFlow
 	client store.Client
 }
@@ -130,10 +130,11 @@ type consentStep struct {
 func (h *Handler) loadConsentStep(c echo.Context, post bool) (consentStep, bool, error) {
 	ctx := c.Request().Context()
 	challenge := c.QueryParam("login_challenge")
-	s, u, ok, err := h.session(c)
+	s, access, ok, err := h.sessionAccess(c)
 	if err != nil {
 		return consentStep{}, true, h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
+	u := access.User
 	if post && (!ok || !h.checkSessionCSRF(c, s)) {
 		return consentStep{}, true, h.renderError(c, http.StatusForbidden, errCSRF, errors.New("consent form without a valid session or CSRF token"))
 	}
@@ -159,7 +160,7 @@ func (h *Handler) loadConsentStep(c echo.Context, post bool) (consentStep, bool,
 	if err != nil {
 		return consentStep{}, true, h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
-	return consentStep{s: s, u: u, flow: flow, client: cl}, false, nil
+	return consentStep{s: s, u: u, access: access, flow: flow, client: cl}, false, nil
 }
 
 // handleConsent shows what the vendor asks for, or refuses (and records the
@@ -173,7 +174,7 @@ func (h *Handler) handleConsent(c echo.Context) error {
 	if st.client.FirstParty {
 		return h.firstParty(c, st)
 	}
-	ent, err := h.entitlementOf(ctx, st.u)
+	ent, err := h.entitlementOf(ctx, st.access, true)
 	if err != nil {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
@@ -220,7 +221,7 @@ func (h *Handler) handleConsentPost(c echo.Context) error {
 	if decision != "allow" && decision != "deny" {
 		return h.renderError(c, http.StatusBadRequest, errBadRequest, fmt.Errorf("unknown consent decision %q", decision))
 	}
-	ent, err := h.entitlementOf(ctx, st.u)
+	ent, err := h.entitlementOf(ctx, st.access, false)
 	if err != nil {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
@@ -396,13 +397,14 @@ type connectionsPage struct {
 // handleConnections lists the vendors the user allowed and still stand.
 func (h *Handler) handleConnections(c echo.Context) error {
 	ctx := c.Request().Context()
-	s, u, ok, err := h.session(c)
+	s, access, ok, err := h.sessionAccess(c)
 	if err != nil {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
 	if !ok {
 		return c.Redirect(http.StatusSeeOther, pathLogin)
 	}
+	u := access.User
 	if needsFirstSignIn(u) {
 		return c.Redirect(http.StatusSeeOther, pathFirst)
 	}
@@ -418,7 +420,7 @@ func (h *Handler) handleConnections(c echo.Context) error {
 	}
 	// The data API answers for the accounts of the user's account group
 	// now, whenever the consent was given.
-	ent, err := h.entitlementOf(ctx, u)
+	ent, err := h.entitlementOf(ctx, access, true)
 	if err != nil {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}

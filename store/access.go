@@ -39,4 +39,10 @@ type AccessStore interface {
 	// (Subject) of the access token record stored under signature, read
 	// with that record. ErrNotFound when there is no such record.
 	ReadTokenAccess(ctx context.Context, signature, accountID string) (TokenRecord, Access, error)
+	// SessionAccess reads the unexpired browser session stored under id
+	// with its user and the user's own assignment, its job role and its
+	// account group (Access without Consent, Account and MaxSeq), for the
+	// bank's sign-in and consent pages. ErrNotFound when there is no such
+	// session; a missing user or assignment is zero.
+	SessionAccess(ctx context.Context, id string) (BrowserSession, Access, error)
 }

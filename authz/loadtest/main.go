@@ -7,7 +7,19 @@
 //     existing sign-in session cookie, the consent page and Allow, resume,
 //     code exchange (one flow = one sample, 7 HTTP requests);
 //   - introspect: POST /oauth2/introspect of one access token;
+//   - client_credentials: a token for a first-party client (no user);
 //   - discovery and jwks: GET the OpenID configuration and the key set.
+//
+// With -target hydra the same scenarios drive an Ory Hydra v2 instead (for
+// side-by-side runs, see authz/loadtest/compare): the client is created
+// through Hydra's admin API (-hydra-admin), a flow is GET /oauth2/auth →
+// login → consent → code exchange with the login and consent accepted by
+// authz/loadtest/hydraaccept (Hydra v2.3 has no PAR endpoint), and
+// introspection is Hydra's admin endpoint.
+//
+// With -server-pid the server's CPU time (utime + stime from /proc) over
+// the measured window is reported per operation, with the 1-minute load
+// average at the window's start.
 //
 // The client is registered in the server's database with -dsn (a vendor
 // client, client_secret_basic, its redirect URI never contacted), or given
@@ -42,6 +54,7 @@ import (
 	"time"
 
 	"github.com/bankfeed/bankfeed/authz"
+	"github.com/bankfeed/bankfeed/internal/procstat"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 )
@@ -66,9 +79,24 @@ type options struct {
 	scenarios                    []string
 	jsonOut                      bool
 	printToken                   bool
+	target, hydraAdmin           string
+	serverPID                    int
+	// ccID and ccSecret: the first-party client of client_credentials.
+	ccID, ccSecret string
+	// vendors are the clients of the flows: one per worker when registered
+	// here, since bankfeed keeps one consent per user and client and a new
+	// flow's consent ends the previous one's tokens.
+	vendors []vendor
 }
 
-var allScenarios = []string{"refresh", "flow", "introspect", "discovery", "jwks"}
+type vendor struct{ id, secret string }
+
+var allScenarios = []string{"refresh", "flow", "introspect", "client_credentials", "discovery", "jwks"}
+
+const (
+	targetBankfeed = "bankfeed"
+	targetHydra    = "hydra"
+)
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	var o options
@@ -91,6 +119,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&scen, "run", strings.Join(allScenarios, ","), "scenarios, comma-separated: "+strings.Join(allScenarios, ","))
 	fs.BoolVar(&o.jsonOut, "json", false, "print one JSON object per scenario")
 	fs.BoolVar(&o.printToken, "print-token", false, "only sign in, run one flow and print its access token (e.g. for dataapi/loadtest -url)")
+	fs.StringVar(&o.target, "target", targetBankfeed, "the server driven: bankfeed or hydra")
+	fs.StringVar(&o.hydraAdmin, "hydra-admin", "http://127.0.0.1:4445", "Hydra's admin URL (-target hydra)")
+	fs.IntVar(&o.serverPID, "server-pid", 0, "the server's process ID: report its CPU time per operation (/proc)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -113,12 +144,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if o.workers < 1 || o.duration <= 0 {
 		return errors.New("-c and -d must be positive")
 	}
-	needClient := o.printToken || slices.ContainsFunc(o.scenarios, func(s string) bool { return s == "refresh" || s == "flow" || s == "introspect" })
+	if o.target != targetBankfeed && o.target != targetHydra {
+		return fmt.Errorf("-target must be %s or %s, not %q", targetBankfeed, targetHydra, o.target)
+	}
+	o.hydraAdmin = strings.TrimRight(o.hydraAdmin, "/")
+	hydra := o.target == targetHydra
+	if hydra && o.printToken {
+		return errors.New("-print-token drives bankfeed only")
+	}
+	needClient := o.printToken || slices.ContainsFunc(o.scenarios, func(s string) bool {
+		return s == "refresh" || s == "flow" || s == "introspect" || s == "client_credentials"
+	})
+	needUser := o.printToken || slices.ContainsFunc(o.scenarios, func(s string) bool { return s == "refresh" || s == "flow" || s == "introspect" })
 	if needClient {
 		if err := o.ensureClient(ctx); err != nil {
 			return err
 		}
-		if o.login == "" || o.password == "" {
+		if !hydra && needUser && (o.login == "" || o.password == "") {
 			return errors.New("give -login and -password (an accounting software user)")
 		}
 	}
@@ -132,8 +174,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintln(out, t.AccessToken)
 		return nil
 	}
-	fmt.Fprintf(out, "driving %s with %d workers, %s per scenario (warm-up %s)\n", o.base, o.workers, o.duration, o.warmup)
-	if needClient {
+	if !o.jsonOut {
+		fmt.Fprintf(out, "driving %s (%s) with %d workers, %s per scenario (warm-up %s)\n", o.base, o.target, o.workers, o.duration, o.warmup)
+	}
+	if needUser && !hydra {
 		if _, err := l.signIn(ctx); err != nil {
 			return fmt.Errorf("sign in: %w", err)
 		}
@@ -152,12 +196,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 }
 
 // ensureClient registers a vendor client in the server's database unless
-// one was given.
+// one was given, and a first-party client for client_credentials.
 func (o *options) ensureClient(ctx context.Context) error {
+	if o.target == targetHydra {
+		return o.hydraClient(ctx)
+	}
 	if o.clientID != "" {
 		if o.secret == "" {
 			return errors.New("-client-id needs -client-secret")
 		}
+		// One client for every worker: concurrent flows end each other's
+		// consents (refresh and flow scenarios then count errors).
+		o.vendors = []vendor{{o.clientID, o.secret}}
 		return nil
 	}
 	if o.dsn == "" {
@@ -168,16 +218,65 @@ func (o *options) ensureClient(ctx context.Context) error {
 		return err
 	}
 	defer st.Close()
-	c, secret, err := authz.CreateClient(ctx, st, authz.ClientSpec{
-		Name:         "loadtest " + time.Now().UTC().Format(time.RFC3339),
-		RedirectURIs: []string{o.redirect},
-		Secret:       true,
-		Scopes:       strings.Fields(o.scope),
+	for i := range max(1, o.workers) {
+		c, secret, err := authz.CreateClient(ctx, st, authz.ClientSpec{
+			Name:         fmt.Sprintf("loadtest %s #%d", time.Now().UTC().Format(time.RFC3339), i+1),
+			RedirectURIs: []string{o.redirect},
+			Secret:       true,
+			Scopes:       strings.Fields(o.scope),
+		})
+		if err != nil {
+			return fmt.Errorf("register client: %w", err)
+		}
+		o.vendors = append(o.vendors, vendor{c.ID, secret})
+	}
+	// Only the bank's own systems may use client_credentials.
+	cc, ccSecret, err := authz.CreateClient(ctx, st, authz.ClientSpec{
+		Name:       "loadtest system " + time.Now().UTC().Format(time.RFC3339),
+		Secret:     true,
+		FirstParty: true,
 	})
 	if err != nil {
-		return fmt.Errorf("register client: %w", err)
+		return fmt.Errorf("register first-party client: %w", err)
 	}
-	o.clientID, o.secret = c.ID, secret
+	o.ccID, o.ccSecret = cc.ID, ccSecret
+	return nil
+}
+
+// hydraClient creates the client through Hydra's admin API: the
+// authorization-code, refresh and client_credentials grants, secret in
+// Basic authentication as the bankfeed client.
+func (o *options) hydraClient(ctx context.Context) error {
+	body, _ := json.Marshal(map[string]any{
+		"client_name":                "loadtest " + time.Now().UTC().Format(time.RFC3339),
+		"grant_types":                []string{"authorization_code", "refresh_token", "client_credentials"},
+		"response_types":             []string{"code"},
+		"scope":                      o.scope,
+		"redirect_uris":              []string{o.redirect},
+		"token_endpoint_auth_method": "client_secret_basic",
+	})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.hydraAdmin+"/admin/clients", strings.NewReader(string(body)))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("create Hydra client: %w", err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusCreated {
+		return fmt.Errorf("create Hydra client: status %d: %s", res.StatusCode, data)
+	}
+	var c struct {
+		ID     string `json:"client_id"`
+		Secret string `json:"client_secret"`
+	}
+	if err := json.Unmarshal(data, &c); err != nil {
+		return fmt.Errorf("create Hydra client: %w", err)
+	}
+	o.vendors, o.ccID, o.ccSecret = []vendor{{c.ID, c.Secret}}, c.ID, c.Secret
 	return nil
 }
 
@@ -196,13 +295,21 @@ func newLoader(o options) *loader {
 }
 
 // browser is a user agent holding the shared session cookie; it follows
-// redirects within the bank and stops at the one to the client.
+// redirects within the bank and stops at the one to the client. Against
+// Hydra it holds no session (login and consent are accepted on every flow)
+// and follows every redirect but the one to the client.
 func (l *loader) browser() *http.Client {
 	jar, _ := cookiejar.New(nil)
 	jar.SetCookies(l.bankURL, l.cookies)
+	redirect, _ := url.Parse(l.o.redirect)
+	hydra := l.o.target == targetHydra
 	return &http.Client{Transport: l.tr, Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if req.URL.Host != l.bankURL.Host || len(via) > 10 {
+			away := req.URL.Host != l.bankURL.Host
+			if hydra {
+				away = redirect != nil && req.URL.Host == redirect.Host
+			}
+			if away || len(via) > 10 {
 				return http.ErrUseLastResponse
 			}
 			return nil
@@ -216,7 +323,7 @@ func (l *loader) signIn(ctx context.Context) (tokens, error) {
 	jar, _ := cookiejar.New(nil)
 	br := l.browser()
 	br.Jar = jar
-	t, err := l.flow(ctx, br, true)
+	t, err := l.flow(ctx, br, true, l.vendor(0))
 	if err != nil {
 		return tokens{}, err
 	}
@@ -241,12 +348,12 @@ var (
 
 // flow runs PAR → authorize → (sign-in when allowed) → consent Allow →
 // resume → code exchange and returns the tokens.
-func (l *loader) flow(ctx context.Context, br *http.Client, allowSignIn bool) (tokens, error) {
+func (l *loader) flow(ctx context.Context, br *http.Client, allowSignIn bool, v vendor) (tokens, error) {
 	verifier := store.RandomToken(32)
 	sum := sha256.Sum256([]byte(verifier))
 	form := url.Values{
 		"response_type":         {"code"},
-		"client_id":             {l.o.clientID},
+		"client_id":             {v.id},
 		"redirect_uri":          {l.o.redirect},
 		"scope":                 {l.o.scope},
 		"state":                 {store.RandomToken(12)},
@@ -254,14 +361,19 @@ func (l *loader) flow(ctx context.Context, br *http.Client, allowSignIn bool) (t
 		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
 		"code_challenge_method": {"S256"},
 	}
-	var par struct {
-		RequestURI string `json:"request_uri"`
-		Error      string `json:"error"`
+	var authURL string
+	if l.o.target == targetHydra {
+		authURL = l.o.base + "/oauth2/auth?" + form.Encode()
+	} else {
+		var par struct {
+			RequestURI string `json:"request_uri"`
+			Error      string `json:"error"`
+		}
+		if err := l.postJSONAs(ctx, l.o.base+"/oauth2/par", v.id, v.secret, form, &par); err != nil {
+			return tokens{}, fmt.Errorf("par: %w", err)
+		}
+		authURL = l.o.base + "/oauth2/authorize?" + url.Values{"client_id": {v.id}, "request_uri": {par.RequestURI}}.Encode()
 	}
-	if err := l.postJSON(ctx, "/oauth2/par", form, &par); err != nil {
-		return tokens{}, fmt.Errorf("par: %w", err)
-	}
-	authURL := l.o.base + "/oauth2/authorize?" + url.Values{"client_id": {l.o.clientID}, "request_uri": {par.RequestURI}}.Encode()
 	res, body, err := do(ctx, br, http.MethodGet, authURL, nil)
 	if err != nil {
 		return tokens{}, err
@@ -316,7 +428,7 @@ func (l *loader) flow(ctx context.Context, br *http.Client, allowSignIn bool) (t
 		return tokens{}, errors.New("no code after the bank's pages")
 	}
 	var t tokens
-	err = l.postJSON(ctx, "/oauth2/token", url.Values{
+	err = l.postJSONAs(ctx, l.o.base+"/oauth2/token", v.id, v.secret, url.Values{
 		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {l.o.redirect}, "code_verifier": {verifier},
 	}, &t)
 	if err != nil {
@@ -358,13 +470,19 @@ func do(ctx context.Context, c *http.Client, method, u string, body io.Reader) (
 
 // postJSON posts a form with the client's Basic credentials and decodes a
 // 2xx JSON answer into v.
-func (l *loader) postJSON(ctx context.Context, path string, form url.Values, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.o.base+path, strings.NewReader(form.Encode()))
+// vendor is worker i's client.
+func (l *loader) vendor(i int) vendor { return l.o.vendors[i%len(l.o.vendors)] }
+
+// postJSONAs posts to u, with Basic credentials unless id is empty.
+func (l *loader) postJSONAs(ctx context.Context, u, id, secret string, form url.Values, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(l.o.clientID), url.QueryEscape(l.o.secret))
+	if id != "" {
+		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	}
 	return l.doJSON(req, v)
 }
 
@@ -411,7 +529,8 @@ func (l *loader) scenario(ctx context.Context, name string) (result, error) {
 	case "refresh":
 		// One family per worker, each from its own flow.
 		for i := range ops {
-			t, err := l.flow(ctx, l.browser(), false)
+			v := l.vendor(i)
+			t, err := l.flow(ctx, l.browser(), false, v)
 			if err != nil {
 				return result{}, err
 			}
@@ -421,7 +540,7 @@ func (l *loader) scenario(ctx context.Context, name string) (result, error) {
 			rt := t.RefreshToken
 			ops[i] = func(ctx context.Context) error {
 				var t tokens
-				if err := l.postJSON(ctx, "/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, &t); err != nil {
+				if err := l.postJSONAs(ctx, l.o.base+"/oauth2/token", v.id, v.secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, &t); err != nil {
 					return err
 				}
 				if t.RefreshToken == "" {
@@ -433,9 +552,12 @@ func (l *loader) scenario(ctx context.Context, name string) (result, error) {
 		}
 	case "flow":
 		for i := range ops {
-			br := l.browser()
+			br, v := l.browser(), l.vendor(i)
 			ops[i] = func(ctx context.Context) error {
-				t, err := l.flow(ctx, br, false)
+				if l.o.target == targetHydra {
+					br = l.browser() // no session: a fresh jar for each flow's CSRF cookies
+				}
+				t, err := l.flow(ctx, br, false, v)
 				if err == nil && t.AccessToken == "" {
 					err = errors.New("no access token")
 				}
@@ -443,21 +565,44 @@ func (l *loader) scenario(ctx context.Context, name string) (result, error) {
 			}
 		}
 	case "introspect":
-		t, err := l.flow(ctx, l.browser(), false)
+		v := l.vendor(0)
+		t, err := l.flow(ctx, l.browser(), false, v)
 		if err != nil {
 			return result{}, err
 		}
 		form := url.Values{"token": {t.AccessToken}}
+		// Hydra introspects on its admin port, without client authentication.
+		u, id, secret := l.o.base+"/oauth2/introspect", v.id, v.secret
+		if l.o.target == targetHydra {
+			u, id, secret = l.o.hydraAdmin+"/admin/oauth2/introspect", "", ""
+		}
 		for i := range ops {
 			ops[i] = func(ctx context.Context) error {
 				var r struct {
 					Active bool `json:"active"`
 				}
-				if err := l.postJSON(ctx, "/oauth2/introspect", form, &r); err != nil {
+				if err := l.postJSONAs(ctx, u, id, secret, form, &r); err != nil {
 					return err
 				}
 				if !r.Active {
 					return errors.New("token inactive")
+				}
+				return nil
+			}
+		}
+	case "client_credentials":
+		if l.o.ccID == "" {
+			return result{}, errors.New("needs -dsn (a first-party client is registered there) or -target hydra")
+		}
+		form := url.Values{"grant_type": {"client_credentials"}}
+		for i := range ops {
+			ops[i] = func(ctx context.Context) error {
+				var t tokens
+				if err := l.postJSONAs(ctx, l.o.base+"/oauth2/token", l.o.ccID, l.o.ccSecret, form, &t); err != nil {
+					return err
+				}
+				if t.AccessToken == "" {
+					return errors.New("no access token")
 				}
 				return nil
 			}
@@ -482,7 +627,7 @@ func (l *loader) scenario(ctx context.Context, name string) (result, error) {
 			ops[i] = func(ctx context.Context) error { return l.get(ctx, path) }
 		}
 	}
-	return drive(ctx, name, ops, l.o.warmup, l.o.duration), nil
+	return drive(ctx, name, ops, l.o.warmup, l.o.duration, l.o.serverPID), nil
 }
 
 type result struct {
@@ -496,12 +641,17 @@ type result struct {
 	P50      float64       `json:"p50_ms"`
 	P99      float64       `json:"p99_ms"`
 	Max      float64       `json:"max_ms"`
-	FirstErr []string      `json:"first_errors,omitempty"`
+	// ServerCPU is the server's CPU milliseconds per successful operation
+	// over the measured window (-server-pid), LoadAvg the 1-minute load
+	// average at its start.
+	ServerCPU float64  `json:"server_cpu_ms_per_op,omitempty"`
+	LoadAvg   float64  `json:"load_avg,omitempty"`
+	FirstErr  []string `json:"first_errors,omitempty"`
 }
 
 // drive runs every op in its own goroutine, in a loop: warm-up first
 // (unmeasured), then for d; latencies are those of successful ops.
-func drive(ctx context.Context, name string, ops []op, warmup, d time.Duration) result {
+func drive(ctx context.Context, name string, ops []op, warmup, d time.Duration, pid int) result {
 	type acc struct {
 		lat  []time.Duration
 		errs int
@@ -512,6 +662,17 @@ func drive(ctx context.Context, name string, ops []op, warmup, d time.Duration) 
 	end := measureAt.Add(d)
 	ctx, cancel := context.WithDeadline(ctx, end.Add(30*time.Second))
 	defer cancel()
+	var cpu0 time.Duration
+	var load float64
+	var cpuErr error
+	measured := make(chan struct{})
+	measuring := time.AfterFunc(warmup, func() {
+		defer close(measured)
+		load = procstat.LoadAvg()
+		if pid > 0 {
+			cpu0, cpuErr = procstat.CPU(pid)
+		}
+	})
 	var wg sync.WaitGroup
 	for i, f := range ops {
 		wg.Go(func() {
@@ -538,7 +699,18 @@ func drive(ctx context.Context, name string, ops []op, warmup, d time.Duration) 
 	}
 	wg.Wait()
 	elapsed := time.Since(measureAt)
-	r := result{Name: name, Workers: len(ops), Duration: elapsed, Seconds: math.Round(elapsed.Seconds()*100) / 100}
+	var cpu time.Duration
+	if measuring.Stop() {
+		close(measured) // the run ended within the warm-up: nothing measured
+		pid = 0
+	}
+	<-measured
+	if pid > 0 && cpuErr == nil {
+		cpu1, err := procstat.CPU(pid)
+		cpu, cpuErr = cpu1-cpu0, err
+	}
+	r := result{Name: name, Workers: len(ops), Duration: elapsed, Seconds: math.Round(elapsed.Seconds()*100) / 100,
+		LoadAvg: load}
 	var all []time.Duration
 	for _, a := range accs {
 		all = append(all, a.lat...)
@@ -558,6 +730,12 @@ func drive(ctx context.Context, name string, ops []op, warmup, d time.Duration) 
 			return math.Round(float64(d.Microseconds())/10) / 100
 		}
 		r.P50, r.P99, r.Max = ms(0.50), ms(0.99), ms(1)
+		if cpu > 0 {
+			r.ServerCPU = math.Round(float64(cpu.Microseconds())/float64(r.N)) / 1000
+		}
+	}
+	if cpuErr != nil && len(r.FirstErr) < 5 {
+		r.FirstErr = append(r.FirstErr, "server CPU: "+cpuErr.Error())
 	}
 	return r
 }
@@ -568,8 +746,12 @@ func (r result) print(w io.Writer, asJSON bool) {
 		fmt.Fprintln(w, string(data))
 		return
 	}
-	fmt.Fprintf(w, "%-10s %6d/s  p50 %7.2f ms  p99 %7.2f ms  max %8.2f ms  ok %d  errors %d  (%d workers, %.1fs)\n",
+	fmt.Fprintf(w, "%-10s %6d/s  p50 %7.2f ms  p99 %7.2f ms  max %8.2f ms  ok %d  errors %d  (%d workers, %.1fs)",
 		r.Name, int(math.Round(r.RPS)), r.P50, r.P99, r.Max, r.N, r.Errors, r.Workers, r.Seconds)
+	if r.ServerCPU > 0 {
+		fmt.Fprintf(w, "  server CPU %.3f ms/op", r.ServerCPU)
+	}
+	fmt.Fprintln(w)
 	for _, m := range r.FirstErr {
 		fmt.Fprintf(w, "           error: %s\n", m)
 	}

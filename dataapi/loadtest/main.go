@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -42,6 +43,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/dataapi"
+	"github.com/bankfeed/bankfeed/internal/procstat"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/demo"
 	"github.com/bankfeed/bankfeed/store/gormstore"
@@ -68,6 +70,8 @@ type options struct {
 	walk     float64
 	maxConns int
 	light    bool
+	jsonOut  bool
+	pid      int
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -85,6 +89,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.maxConns, "db-conns", 0, "database pool size (0: the store's default)")
 	fs.BoolVar(&o.light, "light", false, "do not JSON-decode pages: find the page key and count transactions by a byte search "+
 		"(the client's own CPU; decoding costs about as much as serving when both share the machine)")
+	fs.BoolVar(&o.jsonOut, "json", false, "print the result as one JSON object")
+	fs.IntVar(&o.pid, "server-pid", 0, "the server's process ID (-url): report its CPU time per page (/proc)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -127,8 +133,29 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	for _, w := range work {
 		n += len(w.accounts)
 	}
-	fmt.Fprintf(out, "driving %s: %d clients for %s over %d accounts, limit=%d, walk=%.0f%%\n", base, o.clients, o.duration, n, o.limit, o.walk*100)
+	if !o.jsonOut {
+		fmt.Fprintf(out, "driving %s: %d clients for %s over %d accounts, limit=%d, walk=%.0f%%\n", base, o.clients, o.duration, n, o.limit, o.walk*100)
+	}
+	load := procstat.LoadAvg()
+	var cpu0 time.Duration
+	if o.pid > 0 {
+		var err error
+		if cpu0, err = procstat.CPU(o.pid); err != nil {
+			return fmt.Errorf("server CPU: %w", err)
+		}
+	}
 	res := drive(ctx, client, base, work, o)
+	res.load = load
+	if o.pid > 0 {
+		cpu1, err := procstat.CPU(o.pid)
+		if err != nil {
+			return fmt.Errorf("server CPU: %w", err)
+		}
+		res.cpu = cpu1 - cpu0
+	}
+	if o.jsonOut {
+		return json.NewEncoder(out).Encode(res.summary())
+	}
 	res.print(out)
 	return nil
 }
@@ -288,6 +315,41 @@ type result struct {
 	statuses  map[int]int
 	elapsed   time.Duration
 	txs       int
+	cpu       time.Duration // the server's, over the run (-server-pid)
+	load      float64       // 1-minute load average at the start
+}
+
+// summary is the result as -json prints it (the fields authz/loadtest -json
+// prints for its scenarios).
+type summary struct {
+	Name      string      `json:"scenario"`
+	Seconds   float64     `json:"seconds"`
+	N         int         `json:"ok"`
+	Errors    int         `json:"errors"`
+	RPS       float64     `json:"per_second"`
+	P50       float64     `json:"p50_ms"`
+	P99       float64     `json:"p99_ms"`
+	Max       float64     `json:"max_ms"`
+	ServerCPU float64     `json:"server_cpu_ms_per_op,omitempty"`
+	LoadAvg   float64     `json:"load_avg,omitempty"`
+	Statuses  map[int]int `json:"statuses"`
+}
+
+func (r result) summary() summary {
+	slices.Sort(r.latencies)
+	ms := func(p float64) float64 {
+		if len(r.latencies) == 0 {
+			return 0
+		}
+		d := r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))]
+		return math.Round(float64(d.Microseconds())/10) / 100
+	}
+	s := summary{Name: "pages", Seconds: math.Round(r.elapsed.Seconds()*100) / 100, N: len(r.latencies), Errors: r.errors,
+		RPS: float64(len(r.latencies)) / r.elapsed.Seconds(), P50: ms(0.5), P99: ms(0.99), Max: ms(1), LoadAvg: r.load, Statuses: r.statuses}
+	if r.cpu > 0 && s.N > 0 {
+		s.ServerCPU = math.Round(float64(r.cpu.Microseconds())/float64(s.N)) / 1000
+	}
+	return s
 }
 
 func drive(ctx context.Context, c *http.Client, base string, work []workload, o options) result {
@@ -427,4 +489,7 @@ func (r result) print(w io.Writer) {
 		len(r.latencies), secs, float64(len(r.latencies))/secs, float64(r.txs)/secs, r.errors, r.statuses)
 	fmt.Fprintf(w, "latency: p50 %s  p90 %s  p99 %s  max %s\n",
 		pct(0.50).Round(10*time.Microsecond), pct(0.90).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond))
+	if r.cpu > 0 && len(r.latencies) > 0 {
+		fmt.Fprintf(w, "server CPU: %.3f ms per page\n", float64(r.cpu.Microseconds())/1000/float64(len(r.latencies)))
+	}
 }

@@ -1,0 +1,176 @@
+package authz_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/oauth2"
+
+	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
+)
+
+// maxFlowStatements bounds the SQL statements (BEGIN and COMMIT not
+// counted) of one full flow for a user already signed in, as
+// authz/loadtest's flow scenario runs it: PAR, /oauth2/authorize, the
+// consent page's GET and its Allow, the resume, the code exchange. A
+// regression guard: every statement costs the flow a round trip to the
+// database (issue 15). 55 on SQLite and 57 on PostgreSQL before the consent
+// pages read the session with the user's assignment, role and group in one
+// statement (PostgreSQL's two more are in the resume and the exchange).
+func maxFlowStatements() int {
+	if os.Getenv(gormtest.PostgresEnv) != "" {
+		return 47
+	}
+	return 45
+}
+
+// TestFullFlowStatements counts the statements of one full flow through the
+// bank's real pages on the test's database (SQLite, and PostgreSQL with
+// BANKFEED_TEST_POSTGRES_DSN): every statement of a traced request is a
+// span holding its SQL text, so each request's statements are listed when
+// the bound is passed.
+func TestFullFlowStatements(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	b, u, password := e.withPages(t)
+
+	mem := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(mem))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	var mu sync.Mutex
+	requests := map[trace.SpanID]string{}
+	var order []trace.SpanID
+	e.echo.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			name := r.Method + " " + r.URL.Path
+			ctx, sp := tp.Tracer("test").Start(r.Context(), name, trace.WithSpanKind(trace.SpanKindServer))
+			defer sp.End()
+			mu.Lock()
+			requests[sp.SpanContext().SpanID()] = name
+			order = append(order, sp.SpanContext().SpanID())
+			mu.Unlock()
+			c.SetRequest(r.WithContext(ctx))
+			return next(c)
+		}
+	})
+
+	// The first flow signs in (its statements are not counted).
+	flow := func(signIn bool) {
+		t.Helper()
+		verifier := oauth2.GenerateVerifier()
+		q := e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier))
+		resp := e.postForm("/oauth2/par", q, e.vendor.ID, e.secret)
+		var par struct {
+			RequestURI string `json:"request_uri"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&par); err != nil || resp.StatusCode != http.StatusCreated {
+			t.Fatalf("par: status %d, %v", resp.StatusCode, err)
+		}
+		loc := b.expectRedirect(b.do(http.MethodGet, e.iss+"/oauth2/authorize?"+url.Values{
+			"client_id": {e.vendor.ID}, "request_uri": {par.RequestURI}}.Encode(), nil))
+		if signIn {
+			f := parseForm(t, b.do(http.MethodGet, loc, nil), loc, "Sign in")
+			f.fill("User ID", u.LoginID)
+			f.fill("Password", password)
+			loc = b.expectRedirect(f.submit(b, "Sign in"))
+		}
+		for !strings.Contains(loc, "/oauth2/authorize/resume") {
+			page := b.do(http.MethodGet, loc, nil)
+			if page.status == http.StatusSeeOther || page.status == http.StatusFound {
+				loc = b.expectRedirect(page)
+				continue
+			}
+			loc = b.expectRedirect(parseForm(t, page, loc, "Allow").submit(b, "Allow"))
+		}
+		cb, err := url.Parse(b.expectRedirect(b.do(http.MethodGet, loc, nil)))
+		must(t, err)
+		tr := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")},
+			"redirect_uri": {redirectURI}, "code_verifier": {verifier}}, e.vendor.ID, e.secret)
+		if tr.Status != http.StatusOK || tr.AccessToken == "" {
+			t.Fatalf("token: %+v", tr)
+		}
+	}
+	flow(true)
+	mem.Reset()
+	mu.Lock()
+	requests, order = map[trace.SpanID]string{}, nil
+	mu.Unlock()
+	flow(false)
+
+	// A statement's span may be the child of a span of authz's inside the
+	// request's: walk up to the request.
+	spans := mem.GetSpans()
+	parent := map[trace.SpanID]trace.SpanID{}
+	for _, sp := range spans {
+		parent[sp.SpanContext.SpanID()] = sp.Parent.SpanID()
+	}
+	requestOf := func(id trace.SpanID) trace.SpanID {
+		for range len(spans) {
+			if _, ok := requests[id]; ok {
+				return id
+			}
+			p, ok := parent[id]
+			if !ok {
+				return id
+			}
+			id = p
+		}
+		return id
+	}
+	perRequest := map[trace.SpanID][]string{}
+	total := 0
+	for _, sp := range spans {
+		if sp.SpanKind != trace.SpanKindClient {
+			continue
+		}
+		text := ""
+		for _, a := range sp.Attributes {
+			if a.Key == "db.query.text" {
+				text = a.Value.AsString()
+			}
+		}
+		if text == "" {
+			continue
+		}
+		total++
+		id := requestOf(sp.Parent.SpanID())
+		perRequest[id] = append(perRequest[id], text)
+	}
+	var report strings.Builder
+	for _, id := range order {
+		fmt.Fprintf(&report, "%3d  %s\n", len(perRequest[id]), requests[id])
+	}
+	var unattributed []string
+	for id, texts := range perRequest {
+		if _, ok := requests[id]; !ok {
+			unattributed = append(unattributed, texts...)
+		}
+	}
+	t.Logf("%d statements in one flow:\n%s", total, report.String())
+	if len(unattributed) > 0 {
+		sort.Strings(unattributed)
+		t.Errorf("%d statements outside the flow's requests: %q", len(unattributed), unattributed)
+	}
+	if total > maxFlowStatements() || testing.Verbose() {
+		for _, id := range order {
+			for _, s := range perRequest[id] {
+				t.Logf("%s: %s", requests[id], s)
+			}
+		}
+	}
+	if total > maxFlowStatements() {
+		t.Fatalf("one flow ran %d statements, at most %d expected", total, maxFlowStatements())
+	}
+}

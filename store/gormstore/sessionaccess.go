@@ -1,0 +1,113 @@
+package gormstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// sessionAccessRow is one joined row of SessionAccess, scanned in column
+// order.
+type sessionAccessRow struct {
+	S browserSessionRow
+	U userRow
+	A assignmentRow
+	R jobRoleRow
+	G accountGroupRow
+}
+
+// sessionAccessQuery is built once from the row types, as grantQuery.
+var sessionAccessQuery = sync.OnceValue(func() string {
+	return "SELECT " + prefixedColumns("s", &browserSessionRow{}) + ", " + prefixedColumns("u", &userRow{}) + ", " +
+		prefixedColumns("a", &assignmentRow{}) + ", " + prefixedColumns("r", &jobRoleRow{}) + ", " +
+		prefixedColumns("g", &accountGroupRow{}) +
+		" FROM browser_sessions s JOIN users u ON u.id = s.user_id" +
+		" JOIN assignments a ON a.user_id = u.id AND a.legal_entity_id = ''" +
+		" JOIN job_roles r ON r.id = a.job_role_id" +
+		" JOIN account_groups g ON g.id = a.account_group_id" +
+		" WHERE s.id = ? AND (s.expires_at = 0 OR s.expires_at > ?)"
+})
+
+// SessionAccess is store.AccessStore's: one inner join when every record is
+// there (each page of a signed-in browser read the session, the user, the
+// assignment, the role and the group one statement at a time); when one is
+// missing, the records are read one at a time to tell which.
+func (s *Store) SessionAccess(ctx context.Context, id string) (store.BrowserSession, store.Access, error) {
+	var rows []sessionAccessRow
+	err := s.query(ctx, sessionAccessQuery(), []any{id, micros(s.nowUTC())}, func(sc rowScanner) error {
+		rows = append(rows, sessionAccessRow{})
+		r := &rows[len(rows)-1]
+		return sc.Scan(slices.Concat(columnPointers(&r.S), columnPointers(&r.U), columnPointers(&r.A),
+			columnPointers(&r.R), columnPointers(&r.G))...)
+	})
+	if err != nil {
+		return store.BrowserSession{}, store.Access{}, wrap("session access", err)
+	}
+	if len(rows) != 1 {
+		return s.sessionAccessByRecord(ctx, id)
+	}
+	r := rows[0]
+	var a store.Access
+	if a.User, err = userMap.toDomain(r.U); err != nil {
+		return store.BrowserSession{}, store.Access{}, err
+	}
+	a.Assignment = r.A.domain()
+	if a.Role, err = jobRoleMap.toDomain(r.R); err != nil {
+		return store.BrowserSession{}, store.Access{}, err
+	}
+	if a.Group, err = accountGroupMap.toDomain(r.G); err != nil {
+		return store.BrowserSession{}, store.Access{}, err
+	}
+	b := store.BrowserSession{ID: r.S.ID, UserID: r.S.UserID, AuthTime: fromMicros(r.S.AuthTime), CSRFToken: r.S.CSRFToken,
+		ExpiresAt: fromMicros(r.S.Expires), CreatedAt: fromMicros(r.S.Created)}
+	return b, a, nil
+}
+
+// sessionAccessByRecord is SessionAccess one record at a time, leaving the
+// missing ones zero.
+func (s *Store) sessionAccessByRecord(ctx context.Context, id string) (store.BrowserSession, store.Access, error) {
+	b, err := s.GetBrowserSession(ctx, id)
+	if err != nil {
+		return store.BrowserSession{}, store.Access{}, err
+	}
+	var a store.Access
+	found := func(err error, what string) (bool, error) {
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("gormstore: session access: %s: %w", what, err)
+		}
+		return true, nil
+	}
+	u, err := s.GetUser(ctx, b.UserID)
+	if ok, err := found(err, "user"); err != nil || !ok {
+		return b, a, err
+	}
+	a.User = u
+	as, err := s.UserAssignment(ctx, u.ID, "")
+	if ok, err := found(err, "assignment"); err != nil || !ok {
+		return b, a, err
+	}
+	a.Assignment = as
+	r, err := s.GetJobRole(ctx, as.JobRoleID)
+	if ok, err := found(err, "job role"); err != nil {
+		return b, store.Access{}, err
+	} else if ok {
+		a.Role = r
+	}
+	if as.AccountGroupID == "" {
+		return b, a, nil
+	}
+	g, err := s.GetAccountGroup(ctx, as.AccountGroupID)
+	if ok, err := found(err, "account group"); err != nil {
+		return b, store.Access{}, err
+	} else if ok {
+		a.Group = g
+	}
+	return b, a, nil
+}
