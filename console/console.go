@@ -408,22 +408,5 @@ func (h *Handler) fail(c echo.Context, s *signedIn, err error) error {
 		h.log.ErrorContext(c.Request().Context(), "console: internal error", "path", c.Request().URL.Path, "err", err)
 		return h.renderError(c, s, http.StatusInternalServerError, s.L.T("internal"))
 	}
-	return h.renderError(c, s, p.Status, h.problemText(s, p))
-}
-
-// problemText words a problem for the page: a missing right by name in the
-// user's language; the rules' own detail (English) otherwise.
-func (h *Handler) problemText(s *signedIn, p *admin.Problem) string {
-	switch {
-	case p.Missing != nil:
-		perm := store.Permission(p.Missing.Permission).TitleIn(s.Lang)
-		right, self := strings.CutPrefix(p.Missing.Right, "self-approved ")
-		if self {
-			return s.L.F("missing_self", rightName(s.L, right), perm)
-		}
-		return s.L.F("missing_right", rightName(s.L, right), perm)
-	case p.Status == http.StatusNotFound:
-		return s.L.T("not_found")
-	}
-	return p.Detail
+	return h.renderError(c, s, p.Status, h.problemText(s, p, ""))
 }

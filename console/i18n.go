@@ -108,6 +108,22 @@ var messagesEN = map[string]string{
 
 	// The brand's support contact (issue 14), as on the bank's other pages.
 	"support_contact": "Need help? Contact the bank:", "support_link": "Help centre",
+
+	// The rules' refusals (refusals.go), by what they are.
+	"race_decided":           "the request was decided or cancelled by someone else meanwhile.",
+	"race_target_moved":      "what the request changes was changed or deleted since it was submitted, so it was not applied. Reject it and submit a new one.",
+	"refused_rule3_role":     "This job role cannot be given to an accounting software user: it may allow only View on Account summary and Manage statements (rule 3).",
+	"refused_grants":         "These rights cannot be submitted: a self-approved right must be one the role holds, and a role given to an accounting software user may allow only View on Account summary and Manage statements (rule 3).",
+	"refused_self":           "You cannot do this to your own user; another administrator must.",
+	"refused_entity_context": "In this legal entity's context, only this entity's users, accounts and account groups can be used.",
+	"refused_software_box":   "The Accounting software box of an existing user cannot change: delete the user and add it again.",
+	"refused_name":           "A name is required.",
+	"refused_login_taken":    "This user ID is already taken; choose another user ID.",
+	"refused_user_state":     "The user's status does not allow this (already locked, not locked, or deleted). Reload the page to see it.",
+	"refused_role_conflict":  "Nothing was changed: a job role with this name exists, or the role changed or is assigned to users. Reload the page and try again.",
+	"refused_group_conflict": "Nothing was changed: an account group with this name exists, the account is already in it, or the group changed or is assigned to users. Reload the page and try again.",
+	"refused_disconnected":   "This application was already disconnected.",
+	"refused_other":          "The bank's rules refused this: %s",
 }
 
 var messagesFR = map[string]string{
@@ -187,4 +203,19 @@ var messagesFR = map[string]string{
 	"back":          "Retour",
 
 	"support_contact": "Besoin d'aide? Communiquez avec la banque :", "support_link": "Centre d'aide",
+
+	"race_decided":           "la demande a été décidée ou annulée par quelqu'un d'autre entre-temps.",
+	"race_target_moved":      "ce que la demande modifie a été changé ou supprimé depuis qu'elle a été soumise ; elle n'a donc pas été appliquée. Refusez-la et soumettez-en une nouvelle.",
+	"refused_rule3_role":     "Ce rôle ne peut pas être donné à un utilisateur Logiciel comptable : il ne peut permettre que Consulter sur Sommaire des comptes et Gérer les relevés (règle 3).",
+	"refused_grants":         "Ces droits ne peuvent pas être soumis : un droit en auto-approbation doit être un droit que le rôle détient, et un rôle donné à un logiciel comptable ne peut permettre que Consulter sur Sommaire des comptes et Gérer les relevés (règle 3).",
+	"refused_self":           "Vous ne pouvez pas faire cela à votre propre utilisateur ; un autre administrateur doit le faire.",
+	"refused_entity_context": "Dans le contexte de cette entité juridique, seuls ses utilisateurs, ses comptes et ses groupes de comptes peuvent être utilisés.",
+	"refused_software_box":   "La case Logiciel comptable d'un utilisateur existant ne peut pas changer : supprimez l'utilisateur et ajoutez-le de nouveau.",
+	"refused_name":           "Un nom est obligatoire.",
+	"refused_login_taken":    "Ce code d'utilisateur est déjà pris ; choisissez-en un autre.",
+	"refused_user_state":     "L'état de l'utilisateur ne permet pas cela (déjà verrouillé, non verrouillé ou supprimé). Rechargez la page pour le voir.",
+	"refused_role_conflict":  "Rien n'a été changé : un rôle de ce nom existe, ou le rôle a changé ou est attribué à des utilisateurs. Rechargez la page et réessayez.",
+	"refused_group_conflict": "Rien n'a été changé : un groupe de comptes de ce nom existe, le compte y est déjà, ou le groupe a changé ou est attribué à des utilisateurs. Rechargez la page et réessayez.",
+	"refused_disconnected":   "Cette application était déjà déconnectée.",
+	"refused_other":          "Les règles de la banque ont refusé cela (détail en anglais) : %s",
 }

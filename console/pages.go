@@ -136,7 +136,7 @@ func (h *Handler) handleAddUser(c echo.Context, s *signedIn) error {
 		return h.usersPage(c, s, http.StatusUnprocessableEntity, f, "", s.L.T("name_required"))
 	}
 	_, err := h.adm.CreateUser(ctx, s.Admin.Idempotent(formRequestID(s, c.FormValue("nonce"))), nu)
-	return h.submitted(c, s, err, func(status int, msg string) error {
+	return h.submitted(c, s, formAddUser, err, func(status int, msg string) error {
 		return h.usersPage(c, s, status, f, "", msg)
 	}, func(notice string) error {
 		return h.usersPage(c, s, http.StatusOK, addUserForm{}, notice, "")
@@ -147,13 +147,13 @@ func (h *Handler) handleAddUser(c echo.Context, s *signedIn) error {
 // approval" (also for the same form sent again, which made nothing more),
 // or the refusal on the form (problems the administrator can correct) or
 // alone (the rest).
-func (h *Handler) submitted(c echo.Context, s *signedIn, err error, refused func(int, string) error, ok func(string) error) error {
+func (h *Handler) submitted(c echo.Context, s *signedIn, form string, err error, refused func(int, string) error, ok func(string) error) error {
 	var p *admin.Problem
 	switch {
 	case err == nil || admin.AlreadySubmitted(err):
 		return ok(s.L.T("submitted"))
 	case asProblem(err, &p) && (p.Status == http.StatusUnprocessableEntity || p.Status == http.StatusConflict):
-		return refused(p.Status, h.problemText(s, p))
+		return refused(p.Status, h.problemText(s, p, form))
 	}
 	return h.fail(c, s, err)
 }
@@ -168,7 +168,7 @@ func (h *Handler) handleUserAction(c echo.Context, s *signedIn) error {
 	}
 	_, err := h.adm.UserAction(c.Request().Context(), s.Admin.Idempotent(formRequestID(s, c.FormValue("nonce"))), k, c.Param("id"))
 	refused := func(status int, msg string) error { return h.usersPage(c, s, status, addUserForm{}, "", msg) }
-	return h.submitted(c, s, err, refused, func(notice string) error {
+	return h.submitted(c, s, formUserAction, err, refused, func(notice string) error {
 		return h.usersPage(c, s, http.StatusOK, addUserForm{}, notice, "")
 	})
 }
@@ -272,7 +272,7 @@ func (h *Handler) handleCreateRole(c echo.Context, s *signedIn) error {
 	name, g := strings.TrimSpace(c.FormValue("name")), gridValue(c)
 	_, err := h.adm.CreateJobRole(c.Request().Context(), s.Admin.Idempotent(formRequestID(s, c.FormValue("nonce"))),
 		admin.JobRoleChange{Name: &name, Grants: &g})
-	return h.submitted(c, s, err, func(status int, msg string) error {
+	return h.submitted(c, s, formRole, err, func(status int, msg string) error {
 		return h.rolesPage(c, s, status, name, g, "", msg)
 	}, func(notice string) error { return h.rolesPage(c, s, http.StatusOK, "", nil, notice, "") })
 }
@@ -285,7 +285,7 @@ func (h *Handler) handleEditRole(c echo.Context, s *signedIn) error {
 	}
 	name, g := strings.TrimSpace(c.FormValue("name")), gridValue(c)
 	_, err = h.adm.EditJobRole(ctx, s.Admin.Idempotent(formRequestID(s, c.FormValue("nonce"))), r.ID, admin.JobRoleChange{Name: &name, Grants: &g})
-	return h.submitted(c, s, err, func(status int, msg string) error {
+	return h.submitted(c, s, formRole, err, func(status int, msg string) error {
 		return h.rolePage(c, s, status, r, name, g, "", msg)
 	}, func(notice string) error { return h.rolePage(c, s, http.StatusOK, r, r.Name, r.Grants, notice, "") })
 }
@@ -356,7 +356,7 @@ func (h *Handler) handleCreateGroup(c echo.Context, s *signedIn) error {
 	name, ids := strings.TrimSpace(c.FormValue("name")), formValues(c, "account")
 	_, err := h.adm.CreateAccountGroup(c.Request().Context(), s.Admin.Idempotent(formRequestID(s, c.FormValue("nonce"))),
 		admin.AccountGroupChange{Name: &name, AccountIDs: &ids})
-	return h.submitted(c, s, err, func(status int, msg string) error {
+	return h.submitted(c, s, formGroup, err, func(status int, msg string) error {
 		return h.groupsPage(c, s, status, "groups", store.AccountGroup{Name: name, AccountIDs: ids}, "", msg)
 	}, func(notice string) error {
 		return h.groupsPage(c, s, http.StatusOK, "groups", store.AccountGroup{}, notice, "")
@@ -372,7 +372,7 @@ func (h *Handler) handleEditGroup(c echo.Context, s *signedIn) error {
 	name, ids := strings.TrimSpace(c.FormValue("name")), formValues(c, "account")
 	_, err = h.adm.EditAccountGroup(ctx, s.Admin.Idempotent(formRequestID(s, c.FormValue("nonce"))), g.ID,
 		admin.AccountGroupChange{Name: &name, AccountIDs: &ids})
-	return h.submitted(c, s, err, func(status int, msg string) error {
+	return h.submitted(c, s, formGroup, err, func(status int, msg string) error {
 		return h.groupsPage(c, s, status, "group", store.AccountGroup{ID: g.ID, Name: name, AccountIDs: ids}, "", msg)
 	}, func(notice string) error { return h.groupsPage(c, s, http.StatusOK, "group", g, notice, "") })
 }
@@ -458,8 +458,13 @@ func (h *Handler) handleDecide(c echo.Context, s *signedIn) error {
 	case err == nil:
 	case asProblem(err, &p) && p.Status == http.StatusConflict:
 		// Decided by someone else meanwhile, or its target moved on:
-		// nothing changed, and the page says why.
-		return h.approvalsPage(c, s, http.StatusConflict, approvalsPage{common: common{Error: s.L.F("lost_race", p.Detail)}})
+		// nothing changed, and the page says which, by the request's state
+		// now (still awaiting a decision: its target moved).
+		why, err := h.lostRace(c, s, id)
+		if err != nil {
+			return h.fail(c, s, err)
+		}
+		return h.approvalsPage(c, s, http.StatusConflict, approvalsPage{common: common{Error: s.L.F("lost_race", s.L.T(why))}})
 	case asProblem(err, &p) && p.Status == http.StatusUnprocessableEntity:
 		return h.approvalsPage(c, s, p.Status, approvalsPage{common: common{Error: s.L.T("reason_required")}})
 	default:
@@ -471,6 +476,28 @@ func (h *Handler) handleDecide(c echo.Context, s *signedIn) error {
 		page.TemporaryFor = h.temporaryFor(d.Request)
 	}
 	return h.approvalsPage(c, s, http.StatusOK, page)
+}
+
+// lostRace is the message key of a decision refused as a conflict: the
+// request is still pending (the record it changes moved since it was
+// submitted, so approving it would apply a stale change) or it is not (it
+// was decided or cancelled meanwhile).
+func (h *Handler) lostRace(c echo.Context, s *signedIn, id string) (string, error) {
+	ctx := c.Request().Context()
+	pending, err := h.adm.Pending(ctx, s.Admin)
+	if err != nil {
+		return "", err
+	}
+	mine, err := h.adm.MyRequests(ctx, s.Admin, true)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range append(pending, mine...) {
+		if r.ID == id {
+			return "race_target_moved", nil
+		}
+	}
+	return "race_decided", nil
 }
 
 // temporaryFor is the login ID whose temporary password an approval shows.
@@ -581,7 +608,7 @@ func (h *Handler) handleDisconnect(c echo.Context, s *signedIn) error {
 	err := h.adm.Disconnect(c.Request().Context(), s.Admin, c.Param("id"))
 	var p *admin.Problem
 	if asProblem(err, &p) && p.Status == http.StatusConflict {
-		return h.connectionsPage(c, s, http.StatusConflict, "", h.problemText(s, p))
+		return h.connectionsPage(c, s, http.StatusConflict, "", h.problemText(s, p, formDisconnect))
 	} else if err != nil {
 		return h.fail(c, s, err)
 	}
