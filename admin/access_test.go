@@ -17,7 +17,7 @@ func TestTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok := func(g store.Grant) string { return e.v.add(g) }
+	tok := func(g store.Grant) string { return e.v.Add(g) }
 	// An active user with no assignment holds no right at all.
 	bare, err := e.st.CreateUser(ctx, store.User{BusinessGroupID: e.bg1, LoginID: "bare", DisplayName: "Bare", Status: store.UserActive})
 	if err != nil {
@@ -46,7 +46,7 @@ func TestTokens(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := e.call(c.token, http.MethodGet, c.path, nil)
-			if r.Status != c.status || (c.typ != "" && r.str("type") != "urn:bankfeed:problem:"+c.typ) {
+			if r.Status != c.status || (c.typ != "" && r.Str("type") != "urn:bankfeed:problem:"+c.typ) {
 				t.Fatalf("= %d %s, want %d %s", r.Status, r.Raw, c.status, c.typ)
 			}
 			if c.status == 401 && !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
@@ -69,7 +69,7 @@ func TestOtherBusinessGroup(t *testing.T) {
 	c := e.newUser(e.bg2, "admin-c", store.AdminGrants())
 	role, _ := e.st.CreateJobRole(ctx, store.JobRole{BusinessGroupID: e.bg1, Name: "RO", Grants: store.AccountingSoftwareReadOnlyGrants()})
 	asg, _ := e.st.UserAssignment(ctx, a.ID, "")
-	apr := e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/job-roles", map[string]any{"name": "X", "grants": grantsRO()}).str("id")
+	apr := e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/job-roles", map[string]any{"name": "X", "grants": grantsRO()}).Str("id")
 	ntf := e.notifications(a)[0]["id"].(string)
 	cl, _ := e.st.CreateClient(ctx, store.Client{ID: "vendor-x", Name: "Vendor X"})
 	cn, err := e.st.CreateConsent(ctx, store.Consent{ID: store.NewID("cns"), UserID: b.ID, ClientID: cl.ID, Scopes: []string{"accounts.read"}, GrantedAt: time.Now()})
@@ -133,7 +133,7 @@ func TestOtherBusinessGroup(t *testing.T) {
 		}
 	}
 	// bg2's audit holds only C's own refused attempts (which echo the IDs C typed).
-	for _, ev := range e.must(http.StatusOK, c.Token, http.MethodGet, "/admin/v1/audit?limit=1000", nil).items() {
+	for _, ev := range e.must(http.StatusOK, c.Token, http.MethodGet, "/admin/v1/audit?limit=1000", nil).Items() {
 		if ev["actorId"] != c.ID || !strings.HasSuffix(ev["action"].(string), ".refused") {
 			t.Errorf("bg2 audit shows %v", ev)
 		}
@@ -178,7 +178,7 @@ func TestAccountingSoftwareCeiling(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := e.call(a.Token, c.method, c.path, c.body)
-			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.str("detail"), c.want) {
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Str("detail"), c.want) {
 				t.Fatalf("= %d %s, want 422 containing %q", r.Status, r.Raw, c.want)
 			}
 		})
@@ -190,7 +190,7 @@ func TestAccountingSoftwareCeiling(t *testing.T) {
 	if rs, _, _ := e.st.ListApprovals(ctx, store.ApprovalFilter{BusinessGroupID: e.bg1}, store.Page{}); len(rs) != 0 {
 		t.Errorf("refusals created %d requests", len(rs))
 	}
-	audit := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/audit", nil).items()
+	audit := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/audit", nil).Items()
 	refused := 0
 	for _, ev := range audit {
 		if strings.HasSuffix(ev["action"].(string), ".refused") {
@@ -206,7 +206,7 @@ func TestBadInput(t *testing.T) {
 	e := newEnv(t)
 	a := e.newUser(e.bg1, "admin-a", store.AdminGrants())
 	b := e.newUser(e.bg1, "admin-b", store.AdminGrants())
-	e.approve(b, e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/job-roles", map[string]any{"name": "Taken", "grants": grantsRO()}).str("id"))
+	e.approve(b, e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/job-roles", map[string]any{"name": "Taken", "grants": grantsRO()}).Str("id"))
 	cases := []struct {
 		name, method, path string
 		body               any
@@ -240,13 +240,13 @@ func TestBadInput(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := e.call(a.Token, c.method, c.path, c.body)
-			if r.Status != c.status || !strings.Contains(r.str("detail"), c.detail) || r.str("title") == "" || r.get("status") != float64(c.status) {
+			if r.Status != c.status || !strings.Contains(r.Str("detail"), c.detail) || r.Str("title") == "" || r.Get("status") != float64(c.status) {
 				t.Fatalf("= %d %s, want %d with %q", r.Status, r.Raw, c.status, c.detail)
 			}
 		})
 	}
 	for _, path := range []string{"/ops/v1", "/ops/v1/nothing"} {
-		if r := e.call(e.operator, http.MethodGet, path, nil); r.Status != http.StatusNotFound || r.str("type") != "urn:bankfeed:problem:not-found" {
+		if r := e.call(e.operator, http.MethodGet, path, nil); r.Status != http.StatusNotFound || r.Str("type") != "urn:bankfeed:problem:not-found" {
 			t.Errorf("GET %s = %d %s", path, r.Status, r.Raw)
 		}
 	}
@@ -264,7 +264,7 @@ func TestBadInput(t *testing.T) {
 	}
 	// The invalid-field problem lists the fields.
 	r := e.call(a.Token, http.MethodPost, "/admin/v1/users", map[string]any{"loginId": "", "displayName": ""})
-	if errs, _ := r.get("errors").([]any); len(errs) != 2 {
+	if errs, _ := r.Get("errors").([]any); len(errs) != 2 {
 		t.Fatalf("errors = %s", r.Raw)
 	}
 }
@@ -288,7 +288,7 @@ func TestConnections(t *testing.T) {
 		Subject: asUser.ID, Active: true, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	items := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/connections", nil).items()
+	items := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/connections", nil).Items()
 	if len(items) != 1 || items[0]["vendor"] != "QuickBooks Online" || items[0]["loginId"] != "qbo" || items[0]["active"] != true ||
 		items[0]["lastUsedAt"] != "2025-03-01T12:00:00Z" || len(items[0]["scopes"].([]any)) != 2 {
 		t.Fatalf("connections = %v", items)
@@ -303,7 +303,7 @@ func TestConnections(t *testing.T) {
 	if r := e.call(a.Token, http.MethodDelete, "/admin/v1/connections/"+cn.ID, nil); r.Status != http.StatusConflict {
 		t.Fatalf("second revoke = %d", r.Status)
 	}
-	if items := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/connections?active=true", nil).items(); len(items) != 0 {
+	if items := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/connections?active=true", nil).Items(); len(items) != 0 {
 		t.Fatalf("active connections after revoke = %v", items)
 	}
 }
@@ -312,15 +312,15 @@ func TestPermissionsCatalogue(t *testing.T) {
 	e := newEnv(t)
 	a := e.newUser(e.bg1, "admin-a", nil)
 	r := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/permissions", nil)
-	if r.str("permissions.0.name") != "account_summary" || r.str("permissions.0.title.fr") != "Sommaire des comptes" ||
-		r.str("rights.0.title.fr") != "Consulter" || r.str("permissions.0.accountingSoftwareRights.0") != "View" {
+	if r.Str("permissions.0.name") != "account_summary" || r.Str("permissions.0.title.fr") != "Sommaire des comptes" ||
+		r.Str("rights.0.title.fr") != "Consulter" || r.Str("permissions.0.accountingSoftwareRights.0") != "View" {
 		t.Fatalf("catalogue = %s", r.Raw)
 	}
-	if ps, _ := r.get("permissions").([]any); len(ps) != len(store.Permissions()) {
+	if ps, _ := r.Get("permissions").([]any); len(ps) != len(store.Permissions()) {
 		t.Fatalf("catalogue has %d permissions", len(ps))
 	}
 	// A user without any right is refused a list, naming the right.
-	if r := e.call(a.Token, http.MethodGet, "/admin/v1/users", nil); r.Status != 403 || r.str("missing.title") != "Manage users in service agreements" {
+	if r := e.call(a.Token, http.MethodGet, "/admin/v1/users", nil); r.Status != 403 || r.Str("missing.title") != "Manage users in service agreements" {
 		t.Fatalf("= %d %s", r.Status, r.Raw)
 	}
 }

@@ -146,7 +146,7 @@ func (s *Server) applyCreateUser(ctx context.Context, r store.ApprovalRequest, p
 	} else if err != nil {
 		return applied{}, fmt.Errorf("admin: create user: %w", err)
 	}
-	out := applied{TargetID: u.ID, After: toUserJSON(u), TemporaryPassword: temp}
+	out := applied{TargetID: u.ID, After: apihttp.ToUserJSON(u), TemporaryPassword: temp}
 	if ap, ok := p.assignment(u.ID); ok {
 		// The same rules as an assignment of its own, in the same
 		// transaction: the role or group may have changed since submission.
@@ -174,7 +174,7 @@ func (s *Server) applyCreateJobRole(ctx context.Context, r store.ApprovalRequest
 	} else if err != nil {
 		return applied{}, fmt.Errorf("admin: create job role: %w", err)
 	}
-	return applied{TargetID: role.ID, After: toJobRoleJSON(role)}, nil
+	return applied{TargetID: role.ID, After: apihttp.ToJobRoleJSON(role)}, nil
 }
 
 // currentJobRole is the request's job role, refused when it moved on since
@@ -212,7 +212,7 @@ func (s *Server) applyEditJobRole(ctx context.Context, r store.ApprovalRequest, 
 	if err != nil {
 		return applied{}, casConflict(err, "job role", cur.Name, p.Name)
 	}
-	return applied{TargetID: cur.ID, Before: toJobRoleJSON(cur), After: toJobRoleJSON(upd)}, nil
+	return applied{TargetID: cur.ID, Before: apihttp.ToJobRoleJSON(cur), After: apihttp.ToJobRoleJSON(upd)}, nil
 }
 
 func (s *Server) applyDeleteJobRole(ctx context.Context, r store.ApprovalRequest, _ time.Time) (applied, error) {
@@ -225,7 +225,7 @@ func (s *Server) applyDeleteJobRole(ctx context.Context, r store.ApprovalRequest
 	} else if err != nil {
 		return applied{}, fmt.Errorf("admin: delete job role: %w", err)
 	}
-	return applied{TargetID: cur.ID, Before: toJobRoleJSON(cur)}, nil
+	return applied{TargetID: cur.ID, Before: apihttp.ToJobRoleJSON(cur)}, nil
 }
 
 func (s *Server) applyCreateAccountGroup(ctx context.Context, r store.ApprovalRequest, p accountGroupPayload, now time.Time) (applied, error) {
@@ -241,7 +241,7 @@ func (s *Server) applyCreateAccountGroup(ctx context.Context, r store.ApprovalRe
 	if err != nil {
 		return applied{}, apihttp.MapConflict(err, "an account group named %q already exists", p.Name)
 	}
-	return applied{TargetID: g.ID, After: toAccountGroupJSON(g)}, nil
+	return applied{TargetID: g.ID, After: apihttp.ToAccountGroupJSON(g)}, nil
 }
 
 // currentAccountGroup is the request's account group, refused when it
@@ -276,7 +276,7 @@ func (s *Server) applyEditAccountGroup(ctx context.Context, r store.ApprovalRequ
 	if err != nil {
 		return applied{}, casConflict(err, "account group", cur.Name, p.Name)
 	}
-	return applied{TargetID: cur.ID, Before: toAccountGroupJSON(cur), After: toAccountGroupJSON(upd)}, nil
+	return applied{TargetID: cur.ID, Before: apihttp.ToAccountGroupJSON(cur), After: apihttp.ToAccountGroupJSON(upd)}, nil
 }
 
 func (s *Server) applyDeleteAccountGroup(ctx context.Context, r store.ApprovalRequest, _ time.Time) (applied, error) {
@@ -289,7 +289,7 @@ func (s *Server) applyDeleteAccountGroup(ctx context.Context, r store.ApprovalRe
 	} else if err != nil {
 		return applied{}, fmt.Errorf("admin: delete account group: %w", err)
 	}
-	return applied{TargetID: cur.ID, Before: toAccountGroupJSON(cur)}, nil
+	return applied{TargetID: cur.ID, Before: apihttp.ToAccountGroupJSON(cur)}, nil
 }
 
 // applyAssign applies an assignment request, or the assignment of a user
@@ -418,7 +418,7 @@ func (s *Server) applyUserChange(ctx context.Context, r store.ApprovalRequest, n
 			}
 		}
 	}
-	return applied{TargetID: cur.ID, Before: toUserJSON(cur), After: toUserJSON(upd), TemporaryPassword: temp, Events: events}, nil
+	return applied{TargetID: cur.ID, Before: apihttp.ToUserJSON(cur), After: apihttp.ToUserJSON(upd), TemporaryPassword: temp, Events: events}, nil
 }
 
 // revokeUserConsents revokes the user's standing consents and returns them.

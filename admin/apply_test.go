@@ -48,7 +48,7 @@ func (e *env) seedSoftwareUser(login string) store.User {
 // submit has maker submit a request and returns its ID.
 func (e *env) submit(maker person, method, path string, body any) string {
 	e.t.Helper()
-	id := e.must(http.StatusAccepted, maker.Token, method, path, body).str("id")
+	id := e.must(http.StatusAccepted, maker.Token, method, path, body).Str("id")
 	if id == "" {
 		e.t.Fatalf("%s %s: no request ID", method, path)
 	}
@@ -61,8 +61,8 @@ func (e *env) refused(checker person, id string, status int, detailPart string) 
 	e.t.Helper()
 	r := e.call(checker.Token, http.MethodPost, "/admin/v1/approvals/"+id+"/approve", nil)
 	slug := map[int]string{http.StatusConflict: "conflict", http.StatusUnprocessableEntity: "invalid"}[status]
-	if r.Status != status || r.str("type") != apihttp.ProblemTypeBase+slug || r.get("status") != float64(status) ||
-		!strings.Contains(r.str("detail"), detailPart) || r.str("instance") != "/admin/v1/approvals/"+id+"/approve" {
+	if r.Status != status || r.Str("type") != apihttp.ProblemTypeBase+slug || r.Get("status") != float64(status) ||
+		!strings.Contains(r.Str("detail"), detailPart) || r.Str("instance") != "/admin/v1/approvals/"+id+"/approve" {
 		e.t.Fatalf("approve %s = %d %s; want %d %s with %q", id, r.Status, r.Raw, status, slug, detailPart)
 	}
 	e.pending(id)
@@ -146,7 +146,7 @@ func TestApproveStateChanged(t *testing.T) {
 		body := map[string]any{"loginId": "jdoe", "displayName": "J. Doe", "accountingSoftware": false}
 		first := e.submit(a, http.MethodPost, "/admin/v1/users", body)
 		second := e.submit(a, http.MethodPost, "/admin/v1/users", body)
-		created := e.approve(b, first).str("result.id")
+		created := e.approve(b, first).Str("result.id")
 		e.refused(b, second, http.StatusConflict, `the user ID "jdoe" is already taken`)
 		if u, err := e.st.GetUserByLogin(ctx, "jdoe"); err != nil || u.ID != created {
 			t.Fatalf("jdoe = %+v, %v; want the first request's %s", u, err, created)
@@ -192,7 +192,7 @@ func TestApproveStateChanged(t *testing.T) {
 		grp := e.seedAccountGroup("Ledger accounts", e.acc1)
 		e.approve(b, e.submit(a, http.MethodPost, "/admin/v1/assignments", map[string]any{"userId": app.ID, "jobRoleId": r.ID, "accountGroupId": grp.ID}))
 		p := e.refused(b, edit, http.StatusUnprocessableEntity, "")
-		if errs, _ := p.get("errors").([]any); len(errs) == 0 {
+		if errs, _ := p.Get("errors").([]any); len(errs) == 0 {
 			t.Fatalf("422 without errors: %s", p.Raw)
 		}
 		if got := e.role(r.ID); got.Version != r.Version || got.Grants.Rights(store.PermManageUsers) != 0 {
@@ -387,7 +387,7 @@ func TestConcurrentApprovals(t *testing.T) {
 			ids = append(ids, id)
 		}
 		won, lost, loser := race(ids[0], ids[1])
-		if !strings.Contains(loser.str("detail"), "changed") || strings.Contains(loser.str("detail"), "already exists") {
+		if !strings.Contains(loser.Str("detail"), "changed") || strings.Contains(loser.Str("detail"), "already exists") {
 			t.Errorf("round %d: the loser's problem = %s; want it to say the job role changed", i, loser.Raw)
 		}
 		e.pending(lost)
@@ -410,7 +410,7 @@ func TestConcurrentApprovals(t *testing.T) {
 			ids = append(ids, id)
 		}
 		won, lost, loser := race(ids[0], ids[1])
-		if !strings.Contains(loser.str("detail"), `"`+name+`"`) {
+		if !strings.Contains(loser.Str("detail"), `"`+name+`"`) {
 			t.Errorf("round %d: the loser's problem = %s; want it to name %q", i, loser.Raw, name)
 		}
 		e.pending(lost)
@@ -420,7 +420,7 @@ func TestConcurrentApprovals(t *testing.T) {
 		created := fmt.Sprintf("Created %d", i)
 		body := map[string]any{"name": created, "grants": grantsRO()}
 		_, lost, loser = race(e.submit(a, http.MethodPost, "/admin/v1/job-roles", body), e.submit(a, http.MethodPost, "/admin/v1/job-roles", body))
-		if !strings.Contains(loser.str("detail"), `"`+created+`" already exists`) {
+		if !strings.Contains(loser.Str("detail"), `"`+created+`" already exists`) {
 			t.Errorf("round %d: the loser's problem = %s", i, loser.Raw)
 		}
 		e.pending(lost)
@@ -432,7 +432,7 @@ func TestConcurrentApprovals(t *testing.T) {
 		login := fmt.Sprintf("twin-%d", i)
 		body := map[string]any{"loginId": login, "displayName": "Twin"}
 		won, lost, loser := race(e.submit(a, http.MethodPost, "/admin/v1/users", body), e.submit(a, http.MethodPost, "/admin/v1/users", body))
-		if !strings.Contains(loser.str("detail"), "already taken") {
+		if !strings.Contains(loser.Str("detail"), "already taken") {
 			t.Errorf("round %d: the loser's problem = %s", i, loser.Raw)
 		}
 		e.pending(lost)

@@ -22,8 +22,8 @@ func TestArticle(t *testing.T) {
 	// Step 2: the accounting software user, with the box checked.
 	r := e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/users",
 		map[string]any{"loginId": "qbo-sync", "displayName": "QuickBooks sync", "accountingSoftware": true})
-	userReq := r.str("id")
-	if r.str("status") != string(store.ApprovalPending) || r.str("kind") != string(store.KindCreateUser) {
+	userReq := r.Str("id")
+	if r.Str("status") != string(store.ApprovalPending) || r.Str("kind") != string(store.KindCreateUser) {
 		t.Fatalf("submission = %s", r.Raw)
 	}
 	if _, err := e.st.GetUserByLogin(ctx, "qbo-sync"); !errors.Is(err, store.ErrNotFound) {
@@ -45,7 +45,7 @@ func TestArticle(t *testing.T) {
 		t.Fatalf("B's pending list lacks the request: %v", ids)
 	}
 	d := e.approve(b, userReq)
-	temp := d.str("temporaryPassword")
+	temp := d.Str("temporaryPassword")
 	if temp == "" {
 		t.Fatalf("approval did not return the temporary password: %s", d.Raw)
 	}
@@ -60,28 +60,28 @@ func TestArticle(t *testing.T) {
 		t.Fatalf("A not told of the decision")
 	}
 	// The password is shown once: the request read back does not hold it.
-	if g := e.must(http.StatusOK, b.Token, http.MethodGet, "/admin/v1/approvals/"+userReq, nil); g.get("temporaryPassword") != nil {
+	if g := e.must(http.StatusOK, b.Token, http.MethodGet, "/admin/v1/approvals/"+userReq, nil); g.Get("temporaryPassword") != nil {
 		t.Fatalf("temporary password readable again: %s", g.Raw)
 	}
 
 	// Steps 3-7: the read-only job role and the account group.
 	r = e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/job-roles",
 		map[string]any{"name": "Accounting software", "accountingSoftware": true, "grants": grantsRO()})
-	roleReq := r.str("id")
+	roleReq := r.Str("id")
 	r = e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/account-groups",
 		map[string]any{"name": "Books", "accountIds": []string{e.acc1}})
-	groupReq := r.str("id")
+	groupReq := r.Str("id")
 	if !hasNotification(e.notifications(a), "approval.submitted", roleReq, admin.TextSubmitted) ||
 		!hasNotification(e.notifications(a), "approval.submitted", groupReq, admin.TextSubmitted) {
 		t.Fatal("A not notified of the role and group submissions")
 	}
-	if n := len(e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/job-roles", nil).items()); n != 2 {
+	if n := len(e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/job-roles", nil).Items()); n != 2 {
 		t.Fatalf("job roles before approval = %d, want the 2 seeded", n)
 	}
-	roleID := e.approve(b, roleReq).str("result.id")
-	groupID := e.approve(b, groupReq).str("result.id")
+	roleID := e.approve(b, roleReq).Str("result.id")
+	groupID := e.approve(b, groupReq).Str("result.id")
 	role := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/job-roles/"+roleID, nil)
-	if role.str("grants.0.permission") != "account_summary" || role.str("grants.1.permission") != "manage_statements" {
+	if role.Str("grants.0.permission") != "account_summary" || role.Str("grants.1.permission") != "manage_statements" {
 		t.Fatalf("role = %s", role.Raw)
 	}
 
@@ -91,7 +91,7 @@ func TestArticle(t *testing.T) {
 	if _, err := e.st.UserAssignment(ctx, u.ID, ""); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("assignment exists before approval: %v", err)
 	}
-	e.approve(b, r.str("id"))
+	e.approve(b, r.Str("id"))
 	as, err := e.st.UserAssignment(ctx, u.ID, "")
 	if err != nil || as.JobRoleID != roleID || as.AccountGroupID != groupID {
 		t.Fatalf("assignment = %+v, %v", as, err)
@@ -99,7 +99,7 @@ func TestArticle(t *testing.T) {
 
 	// The operator opens a new account: it is in no group.
 	acc := e.must(http.StatusCreated, e.operator, http.MethodPost, "/ops/v1/accounts",
-		map[string]any{"legalEntityId": e.le1, "number": "00012-003-1000099", "type": "SAVINGS", "currency": "CAD"}).str("id")
+		map[string]any{"legalEntityId": e.le1, "number": "00012-003-1000099", "type": "SAVINGS", "currency": "CAD"}).Str("id")
 	groups, _, err := e.st.ListAccountGroups(ctx, e.bg1, store.Page{})
 	if err != nil {
 		t.Fatal(err)
@@ -115,20 +115,20 @@ func TestArticle(t *testing.T) {
 	if g, _ := e.st.GetAccountGroup(ctx, groupID); slices.Contains(g.AccountIDs, acc) {
 		t.Fatal("account in the group before approval")
 	}
-	e.approve(b, r.str("id"))
+	e.approve(b, r.Str("id"))
 	if g, _ := e.st.GetAccountGroup(ctx, groupID); !slices.Contains(g.AccountIDs, acc) || !slices.Contains(g.AccountIDs, e.acc1) {
 		t.Fatalf("group after approval = %v", g.AccountIDs)
 	}
 
 	// A removes an account.
 	r = e.must(http.StatusAccepted, a.Token, http.MethodDelete, "/admin/v1/account-groups/"+groupID+"/accounts/"+e.acc1, nil)
-	e.approve(b, r.str("id"))
+	e.approve(b, r.Str("id"))
 	if g, _ := e.st.GetAccountGroup(ctx, groupID); slices.Contains(g.AccountIDs, e.acc1) || !slices.Contains(g.AccountIDs, acc) {
 		t.Fatalf("group after removal = %v", g.AccountIDs)
 	}
 
 	// The audit log tells the story with who, what and from where.
-	audit := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/audit?limit=1000", nil).items()
+	audit := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/audit?limit=1000", nil).Items()
 	want := map[string]bool{"user.create.submitted": false, "approval.approved": false, "user.create.applied": false,
 		"job_role.create.applied": false, "account_group.edit.applied": false, "assignment.create.applied": false}
 	for _, ev := range audit {
@@ -148,7 +148,7 @@ func TestArticle(t *testing.T) {
 		}
 	}
 	// The audit filters narrow it.
-	f := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/audit?action=approval.approved&actor="+b.ID, nil).items()
+	f := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/audit?action=approval.approved&actor="+b.ID, nil).Items()
 	if len(f) != 6 {
 		t.Errorf("approvals by B = %d, want 6", len(f))
 	}
@@ -156,7 +156,7 @@ func TestArticle(t *testing.T) {
 
 func ids(r resp) []string {
 	var out []string
-	for _, it := range r.items() {
+	for _, it := range r.Items() {
 		out = append(out, it["id"].(string))
 	}
 	return out

@@ -41,9 +41,9 @@ func TestAssignmentNeedsBothViewRights(t *testing.T) {
 	} {
 		r := e.call(maker.Token, http.MethodPost, "/admin/v1/assignments", map[string]any{"userId": app.ID, "jobRoleId": c.role.ID, "accountGroupId": grp.ID})
 		if r.Status != http.StatusUnprocessableEntity || r.Header.Get("Content-Type") != "application/problem+json" ||
-			r.str("errors.0.field") != "jobRoleId" ||
-			!strings.Contains(r.str("detail"), `must include "`+c.missing+`" with the View right`) ||
-			!strings.Contains(r.str("detail"), "accounting software user") {
+			r.Str("errors.0.field") != "jobRoleId" ||
+			!strings.Contains(r.Str("detail"), `must include "`+c.missing+`" with the View right`) ||
+			!strings.Contains(r.Str("detail"), "accounting software user") {
 			t.Fatalf("assigning %q = %d %s; want 422 naming rule 3", c.role.Name, r.Status, r.Raw)
 		}
 	}
@@ -60,8 +60,8 @@ func TestAssignmentNeedsBothViewRights(t *testing.T) {
 	e.approve(checker, e.submit(maker, http.MethodPatch, "/admin/v1/job-roles/"+role.ID, map[string]any{"grants": []map[string]any{
 		{"permission": "account_summary", "rights": []string{"View"}}}}))
 	r := e.refused(checker, assign, http.StatusUnprocessableEntity, `must include "Manage statements" with the View right`)
-	if r.str("errors.0.field") != "jobRoleId" {
-		t.Fatalf("refusal names %q, want jobRoleId: %s", r.str("errors.0.field"), r.Raw)
+	if r.Str("errors.0.field") != "jobRoleId" {
+		t.Fatalf("refusal names %q, want jobRoleId: %s", r.Str("errors.0.field"), r.Raw)
 	}
 	noAssignment()
 

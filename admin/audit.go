@@ -56,19 +56,6 @@ func (s *Server) audit(ctx context.Context, cl caller, e auditEntry) {
 	}
 }
 
-// opsAudit records an operator change under the business group it touches.
-func (s *Server) opsAudit(ctx context.Context, op operator, bg, action, targetType, targetID string, before, after any) error {
-	_, err := s.st.AppendAudit(ctx, store.AuditEvent{
-		BusinessGroupID: bg, ActorID: op.ClientID, Action: action, Outcome: audit.Success, TargetType: targetType, TargetID: targetID,
-		RemoteAddr: op.RemoteAddr, UserAgent: op.Origin.UserAgent, HTTPRequestID: op.Origin.HTTPRequestID,
-		Before: apihttp.RawJSON(before), After: apihttp.RawJSON(after), At: s.now().UTC(),
-	})
-	if err != nil {
-		return fmt.Errorf("admin: audit %s: %w", action, err)
-	}
-	return nil
-}
-
 func targetTypeOf(action string) string {
 	t, _, _ := strings.Cut(action, ".")
 	return t
@@ -102,29 +89,6 @@ func (s *Server) handleListAudit(c echo.Context) error {
 	// never the bank-level ones (business group "").
 	bg := cl.User.BusinessGroupID
 	f.BusinessGroupID = &bg
-	es, next, err := s.st.ListAudit(c.Request().Context(), f, p)
-	if err != nil {
-		return fmt.Errorf("admin: list audit: %w", err)
-	}
-	return apihttp.ListOf(c, es, next, apihttp.ToAuditJSON)
-}
-
-// handleOpsListAudit is the bank's view of the whole log: every business's
-// events and the bank-level ones (sign-ins of login IDs nobody holds, the
-// operators' own). ?businessGroupId= narrows to one business group, and
-// with an empty value to the bank-level events.
-func (s *Server) handleOpsListAudit(c echo.Context) error {
-	p, err := apihttp.ReadPage(c)
-	if err != nil {
-		return err
-	}
-	f, err := apihttp.AuditFilter(c)
-	if err != nil {
-		return err
-	}
-	if vs, ok := c.QueryParams()["businessGroupId"]; ok && len(vs) > 0 {
-		f.BusinessGroupID = &vs[0]
-	}
 	es, next, err := s.st.ListAudit(c.Request().Context(), f, p)
 	if err != nil {
 		return fmt.Errorf("admin: list audit: %w", err)

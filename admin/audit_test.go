@@ -42,11 +42,11 @@ func (e *env) walkEvents(token, path string, limit int) []map[string]any {
 	after := ""
 	for range 1000 {
 		r := e.must(http.StatusOK, token, http.MethodGet, fmt.Sprintf("%s%slimit=%d&after=%s", path, sep, limit, after), nil)
-		if len(r.items()) > limit {
-			e.t.Fatalf("%s: page of %d, limit %d", path, len(r.items()), limit)
+		if len(r.Items()) > limit {
+			e.t.Fatalf("%s: page of %d, limit %d", path, len(r.Items()), limit)
 		}
-		out = append(out, r.items()...)
-		if after = r.str("next"); after == "" {
+		out = append(out, r.Items()...)
+		if after = r.Str("next"); after == "" {
 			return out
 		}
 	}
@@ -95,7 +95,7 @@ func TestAuditAuthenticationTrail(t *testing.T) {
 	hdr := func(rid string) []string { return []string{"User-Agent", auditUA, "X-Request-ID", rid} }
 	e.must(http.StatusNoContent, a.Token, http.MethodDelete, "/admin/v1/connections/"+revoke.live.ID, nil, hdr("rid-revoke")...)
 	e.must(http.StatusConflict, a.Token, http.MethodDelete, "/admin/v1/connections/"+revoke.live.ID, nil, hdr("rid-again")...)
-	id := e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/users/"+app.ID+"/reset-password", nil, hdr("rid-submit")...).str("id")
+	id := e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/users/"+app.ID+"/reset-password", nil, hdr("rid-submit")...).Str("id")
 	e.must(http.StatusOK, b.Token, http.MethodPost, "/admin/v1/approvals/"+id+"/approve", nil, hdr("rid-approve")...)
 
 	// bg1's log.
@@ -105,7 +105,7 @@ func TestAuditAuthenticationTrail(t *testing.T) {
 			t.Errorf("bg1's audit shows %s:\n%s", bad, list.Raw)
 		}
 	}
-	got := byActionTarget(list.items())
+	got := byActionTarget(list.Items())
 	want := []struct {
 		key, actor, outcome, rid, by, requestID string
 	}{
@@ -143,7 +143,7 @@ func TestAuditAuthenticationTrail(t *testing.T) {
 	only := func(token, path string, keys ...string) {
 		t.Helper()
 		var gotKeys []string
-		for k := range byActionTarget(e.must(http.StatusOK, token, http.MethodGet, path, nil).items()) {
+		for k := range byActionTarget(e.must(http.StatusOK, token, http.MethodGet, path, nil).Items()) {
 			gotKeys = append(gotKeys, k)
 		}
 		slices.Sort(gotKeys)
@@ -157,7 +157,7 @@ func TestAuditAuthenticationTrail(t *testing.T) {
 	only(a.Token, "/admin/v1/audit?outcome=refused", "connection.revoke.refused "+revoke.live.ID)
 	only(a.Token, "/admin/v1/audit?outcome=failure", audit.SignInFailed+" "+app.ID)
 	only(c.Token, "/admin/v1/audit?action=signin.*", audit.SignInSucceeded+" "+c.ID)
-	if r := e.call(a.Token, http.MethodGet, "/admin/v1/audit?outcome=maybe", nil); r.Status != http.StatusBadRequest || !strings.Contains(r.str("detail"), "outcome") {
+	if r := e.call(a.Token, http.MethodGet, "/admin/v1/audit?outcome=maybe", nil); r.Status != http.StatusBadRequest || !strings.Contains(r.Str("detail"), "outcome") {
 		t.Errorf("?outcome=maybe = %d %s", r.Status, r.Raw)
 	}
 
@@ -207,10 +207,10 @@ func TestAuditDeletionRevokesConsents(t *testing.T) {
 	}
 	app := e.seedSoftwareUser("books-app")
 	conns := e.seedConnections(app.ID, cl.ID, store.TokenRefresh, "deleted-refresh")
-	id := e.must(http.StatusAccepted, a.Token, http.MethodDelete, "/admin/v1/users/"+app.ID, nil).str("id")
+	id := e.must(http.StatusAccepted, a.Token, http.MethodDelete, "/admin/v1/users/"+app.ID, nil).Str("id")
 	e.must(http.StatusOK, b.Token, http.MethodPost, "/admin/v1/approvals/"+id+"/approve", nil, "X-Request-ID", "rid-delete")
 
-	got := byActionTarget(e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/audit?action=consent.*", nil).items())
+	got := byActionTarget(e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/audit?action=consent.*", nil).Items())
 	ev := got[audit.ConsentRevoked+" "+conns.live.ID]
 	after, _ := ev["after"].(map[string]any)
 	if ev == nil || after["by"] != audit.ByUserDeleted || after["userId"] != app.ID || ev["requestId"] != id ||

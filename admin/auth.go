@@ -24,17 +24,7 @@ type caller struct {
 	Origin        audit.Origin // for the audit log (issue 10 §5)
 }
 
-// operator is the bank system behind an /ops/v1 request.
-type operator struct {
-	ClientID   string
-	RemoteAddr string
-	Origin     audit.Origin
-}
-
-const (
-	callerKey   = "bankfeed.admin.caller"
-	operatorKey = "bankfeed.admin.operator"
-)
+const callerKey = "bankfeed.admin.caller"
 
 func callerFrom(c echo.Context) (caller, bool) {
 	cl, ok := c.Get(callerKey).(caller)
@@ -44,11 +34,6 @@ func callerFrom(c echo.Context) (caller, bool) {
 func mustCaller(c echo.Context) caller {
 	cl, _ := callerFrom(c)
 	return cl
-}
-
-func operatorFrom(c echo.Context) operator {
-	op, _ := c.Get(operatorKey).(operator)
-	return op
 }
 
 // requireAdmin admits first-party "admin" tokens of active ordinary users
@@ -143,26 +128,6 @@ func (s *Server) grantsOf(ctx context.Context, u store.User, entity string) (sto
 		return nil, fmt.Errorf("admin: get job role: %w", err)
 	}
 	return store.EffectiveGrants(u, role), nil
-}
-
-// requireOperator admits first-party client_credentials tokens with scope
-// "operator".
-func (s *Server) requireOperator(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		const realm = "bankfeed-ops"
-		g, err := apihttp.Bearer(c, s.verifier, realm)
-		if err != nil {
-			return s.errs.Fail(c, err)
-		}
-		if !g.HasScope(store.ScopeOperator) {
-			return s.errs.Fail(c, apihttp.InsufficientScope(realm, store.ScopeOperator, "the token lacks the operator scope"))
-		}
-		if !g.FirstParty || g.UserID != "" {
-			return s.errs.Fail(c, apihttp.Forbidden("not-operator", "only the bank's own systems (client credentials) may call this API"))
-		}
-		c.Set(operatorKey, operator{ClientID: g.ClientID, RemoteAddr: c.RealIP(), Origin: audit.OriginOf(c)})
-		return next(c)
-	}
 }
 
 // allow checks an operation's requirements against the caller's rights.

@@ -39,10 +39,10 @@ func TestContext(t *testing.T) {
 	}
 	r := e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/assignments",
 		map[string]any{"userId": b.ID, "jobRoleId": b.RoleID, "accountGroupId": e.adminGroup1}, "X-Legal-Entity-ID", e.le1)
-	if r.str("legalEntityId") != e.le1 || r.str("payload.legalEntityId") != e.le1 {
+	if r.Str("legalEntityId") != e.le1 || r.Str("payload.legalEntityId") != e.le1 {
 		t.Fatalf("request = %s", r.Raw)
 	}
-	e.approve(b, r.str("id"))
+	e.approve(b, r.Str("id"))
 	if as, err := e.st.UserAssignment(ctx, b.ID, e.le1); err != nil || as.JobRoleID != b.RoleID {
 		t.Fatalf("entity assignment = %+v, %v", as, err)
 	}
@@ -61,28 +61,28 @@ func TestPagingAndNotifications(t *testing.T) {
 			t.Fatal("paging does not end")
 		}
 		r := e.must(http.StatusOK, a.Token, http.MethodGet, path, nil)
-		for _, it := range r.items() {
+		for _, it := range r.Items() {
 			if seen[it["id"].(string)] {
 				t.Fatalf("user %s twice", it["id"])
 			}
 			seen[it["id"].(string)] = true
 		}
-		if r.str("next") == "" {
+		if r.Str("next") == "" {
 			break
 		}
-		path = "/admin/v1/users?limit=2&after=" + r.str("next")
+		path = "/admin/v1/users?limit=2&after=" + r.Str("next")
 	}
 	if len(seen) != 5 {
 		t.Fatalf("paged through %d users, want 5", len(seen))
 	}
 
 	e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/job-roles", map[string]any{"name": "R", "grants": grantsRO()})
-	ns := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/notifications?unread=true", nil).items()
+	ns := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/notifications?unread=true", nil).Items()
 	if len(ns) != 1 || ns[0]["read"] != false {
 		t.Fatalf("unread = %v", ns)
 	}
 	e.must(http.StatusNoContent, a.Token, http.MethodPost, "/admin/v1/notifications/"+ns[0]["id"].(string)+"/read", nil)
-	if ns := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/notifications?unread=true", nil).items(); len(ns) != 0 {
+	if ns := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/notifications?unread=true", nil).Items(); len(ns) != 0 {
 		t.Fatalf("unread after marking = %v", ns)
 	}
 	// Someone else's notification is not found.

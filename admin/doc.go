@@ -1,5 +1,6 @@
 // Package admin is bankfeed's business administration API (/admin/v1) and
-// the bank's operator API (/ops/v1).
+// the operations layer it shares with the administrators' console; the
+// bank's operator API (/ops/v1) is package ops, beside it.
 //
 // /admin/v1 is called by the bank's first-party online-banking front end on
 // behalf of an active ordinary business user (token scope "admin", first-
@@ -69,41 +70,24 @@
 // response {"items": [...], "next": "..."}: a page holds up to limit items
 // that pass every filter, and next is present only when another follows.
 //
-// /ops/v1 is called by the bank's own systems with client_credentials
-// (first-party, scope "operator"): business groups, legal entities,
-// service agreements, accounts (open, update, close, reopen; a new account
-// is in no account group), current and daily balances, transaction batches
-// (POST /ops/v1/transactions {transactions:[...]}: all or nothing, the bad
-// row named in a 422 with "row", idempotent by (accountId, externalId)),
-// pending removal, and day close (POST /ops/v1/accounts/{id}/close-day
-// {businessDate}: freezes the day, and on the month's last weekday produces
-// the reconciled monthly statement). ops/feed holds that logic;
-// ops/importer reads the same records from files. Its lists (business
-// groups, legal entities, service agreements, accounts, transactions) are
-// keyset-paged like /admin/v1's. GET /ops/v1/audit is the whole audit log,
-// bank-level events (sign-ins of login IDs nobody holds) included, with
-// /admin/v1/audit's filters and ?businessGroupId= ("" for the bank level).
-// GET /ops/v1/outbox[?status=dead|pending] pages the notification outbox's
-// dead (or pending) deliveries without payloads; POST
-// /ops/v1/outbox/{id}/retry sends a dead one again (attempts back to 0,
-// audited as outbox.delivery_retried).
-//
-// Errors are RFC 9457 application/problem+json written by this package for
-// its own routes (it must not set the shared echo HTTPErrorHandler). Type
+// Errors are RFC 9457 application/problem+json (internal/apihttp, shared
+// with /ops/v1) written for its own routes (it must not set the shared
+// echo HTTPErrorHandler). Type
 // URIs are "urn:bankfeed:problem:" + one of: bad-request (400),
 // unauthorized (401, with WWW-Authenticate), insufficient-scope,
-// not-first-party, not-operator, accounting-software-user, user-not-active,
+// not-first-party, accounting-software-user, user-not-active,
 // missing-right (with "missing": {permission, title, right}), self-approval,
 // not-initiator (403), not-found (404), method-not-allowed (405, with
 // Allow naming the path's methods), conflict (409), too-large (413),
 // unsupported-media-type (415), invalid (422, with "errors": [{field,
-// message}] and, for batches, "row"), internal (500, details only logged).
+// message}]), unavailable (503, with Retry-After), internal (500, details
+// only logged).
 //
-// Both APIs are described exactly by OpenAPI 3.1 documents kept in
-// admin/openapi (admin.yaml, ops.yaml) and served as JSON, without a
-// token, at /admin/v1/openapi.json and /ops/v1/openapi.json; the tests
-// check every exchange against them (admin/openapi/openapitest).
+// The API is described exactly by an OpenAPI 3.1 document kept in
+// admin/openapi (admin.yaml) and served as JSON, without a token, at
+// /admin/v1/openapi.json (its reference at /admin/v1/docs); the tests check
+// every exchange against it (admin/openapi/openapitest).
 //
-// It imports only store, internal/audit and its own sub-packages: no gorm,
-// fosite, authz, consent or dataapi.
+// It imports only store, metrics, internal/apihttp, internal/audit and its
+// own sub-packages: no gorm, fosite, authz, consent, dataapi or ops.
 package admin

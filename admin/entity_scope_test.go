@@ -65,7 +65,7 @@ func (e *env) newEntityUser(le, login string, grants store.Grants) person {
 		JobRoleID: r.ID, AccountGroupID: e.adminGroup1}); err != nil {
 		e.t.Fatalf("seed assignment: %v", err)
 	}
-	tok := e.v.add(store.Grant{RequestID: store.NewID("req"), ClientID: "online-banking", UserID: u.ID, Scopes: []string{store.ScopeAdmin}, FirstParty: true})
+	tok := e.v.Add(store.Grant{RequestID: store.NewID("req"), ClientID: "online-banking", UserID: u.ID, Scopes: []string{store.ScopeAdmin}, FirstParty: true})
 	return person{ID: u.ID, Token: tok, RoleID: r.ID}
 }
 
@@ -79,7 +79,7 @@ func TestEntityAdministratorFinding(t *testing.T) {
 	x := e.seedEntities()
 
 	var logins []string
-	for _, it := range e.must(http.StatusOK, x.admin1.Token, http.MethodGet, "/admin/v1/users", nil, x.hdr1...).items() {
+	for _, it := range e.must(http.StatusOK, x.admin1.Token, http.MethodGet, "/admin/v1/users", nil, x.hdr1...).Items() {
 		logins = append(logins, it["loginId"].(string))
 	}
 	slices.Sort(logins)
@@ -327,7 +327,7 @@ func TestEntityScopeDecisions(t *testing.T) {
 					body any
 				}{{"approve", nil}, {"reject", map[string]any{"reason": "not ours"}}} {
 					r := e.call(c.who.Token, http.MethodPost, "/admin/v1/approvals/"+id+"/"+d.verb, d.body, c.hdr...)
-					if r.Status != http.StatusForbidden || r.str("type") != "urn:bankfeed:problem:out-of-context" {
+					if r.Status != http.StatusForbidden || r.Str("type") != "urn:bankfeed:problem:out-of-context" {
 						t.Fatalf("in E2: %s = %d %s, want 403 out-of-context", d.verb, r.Status, r.Raw)
 					}
 				}
@@ -366,7 +366,7 @@ func TestEntityScopeReads(t *testing.T) {
 	ids := func(c scopeCase, path, field string) []string {
 		t.Helper()
 		var out []string
-		for _, it := range e.must(http.StatusOK, c.who.Token, http.MethodGet, path, nil, c.hdr...).items() {
+		for _, it := range e.must(http.StatusOK, c.who.Token, http.MethodGet, path, nil, c.hdr...).Items() {
 			out = append(out, it[field].(string))
 		}
 		return out
@@ -400,7 +400,7 @@ func TestEntityScopeReads(t *testing.T) {
 		}
 		r := e.must(http.StatusOK, c.who.Token, http.MethodGet, "/admin/v1/account-groups/"+both.ID, nil, c.hdr...)
 		var got []string
-		for _, id := range r.get("accountIds").([]any) {
+		for _, id := range r.Get("accountIds").([]any) {
 			got = append(got, id.(string))
 		}
 		wantIDs := map[string][]string{"overview": both.AccountIDs, "E1": {e.acc1}, "E2": {x.accE2}}[c.name]
@@ -436,21 +436,21 @@ func TestEntityScopeRules(t *testing.T) {
 	checker1 := e.newEntityUser(x.e1, "e1-checker", store.AdminGrants())
 	field := func(r resp, want int, name string) {
 		t.Helper()
-		if r.Status != want || r.str("errors.0.field") != name {
+		if r.Status != want || r.Str("errors.0.field") != name {
 			t.Fatalf("%d %s; want %d on %s", r.Status, r.Raw, want, name)
 		}
 	}
 
 	// Users: E1's context creates E1's users only; the overview any.
 	r := e.must(http.StatusAccepted, x.admin1.Token, http.MethodPost, "/admin/v1/users", map[string]any{"loginId": "new-e1", "displayName": "N"}, x.hdr1...)
-	if r.str("payload.legalEntityId") != x.e1 {
+	if r.Str("payload.legalEntityId") != x.e1 {
 		t.Fatalf("a user submitted in E1's context = %s, want of E1", r.Raw)
 	}
-	d := e.must(http.StatusOK, checker1.Token, http.MethodPost, "/admin/v1/approvals/"+r.str("id")+"/approve", nil, x.hdr1...)
-	if d.str("result.legalEntityId") != x.e1 {
+	d := e.must(http.StatusOK, checker1.Token, http.MethodPost, "/admin/v1/approvals/"+r.Str("id")+"/approve", nil, x.hdr1...)
+	if d.Str("result.legalEntityId") != x.e1 {
 		t.Fatalf("the user created = %s, want of E1", d.Raw)
 	}
-	if u, err := e.st.GetUser(ctx, d.str("result.id")); err != nil || u.LegalEntityID != x.e1 {
+	if u, err := e.st.GetUser(ctx, d.Str("result.id")); err != nil || u.LegalEntityID != x.e1 {
 		t.Fatalf("stored user = %+v, %v", u, err)
 	}
 	for _, le := range []string{"", x.e2} {
@@ -459,7 +459,7 @@ func TestEntityScopeRules(t *testing.T) {
 	}
 	field(e.call(x.overview.Token, http.MethodPost, "/admin/v1/users", map[string]any{"loginId": "new-x", "displayName": "N", "legalEntityId": e.le2}),
 		http.StatusUnprocessableEntity, "legalEntityId") // another business group's entity
-	if r := e.must(http.StatusAccepted, x.overview.Token, http.MethodPost, "/admin/v1/users", map[string]any{"loginId": "new-level", "displayName": "N"}); r.get("payload.legalEntityId") != nil {
+	if r := e.must(http.StatusAccepted, x.overview.Token, http.MethodPost, "/admin/v1/users", map[string]any{"loginId": "new-level", "displayName": "N"}); r.Get("payload.legalEntityId") != nil {
 		t.Fatalf("a user submitted in the overview = %s, want of the group level", r.Raw)
 	}
 
@@ -471,7 +471,7 @@ func TestEntityScopeRules(t *testing.T) {
 	field(e.call(x.admin1.Token, http.MethodPost, "/admin/v1/assignments",
 		map[string]any{"userId": x.user1.ID, "jobRoleId": x.admin1.RoleID, "accountGroupId": own.ID, "legalEntityId": ""}, x.hdr1...), http.StatusUnprocessableEntity, "legalEntityId")
 	if r := e.must(http.StatusAccepted, x.admin1.Token, http.MethodPost, "/admin/v1/assignments",
-		map[string]any{"userId": x.user1.ID, "jobRoleId": x.admin1.RoleID, "accountGroupId": own.ID}, x.hdr1...); r.str("payload.legalEntityId") != x.e1 {
+		map[string]any{"userId": x.user1.ID, "jobRoleId": x.admin1.RoleID, "accountGroupId": own.ID}, x.hdr1...); r.Str("payload.legalEntityId") != x.e1 {
 		t.Fatalf("an assignment submitted in E1's context = %s, want in E1's", r.Raw)
 	}
 	// An overview assignment of E1's user is beyond E1's checker.
@@ -485,10 +485,10 @@ func TestEntityScopeRules(t *testing.T) {
 	r = e.must(http.StatusAccepted, x.admin1.Token, http.MethodPatch, "/admin/v1/account-groups/"+mixed.ID, map[string]any{"accountIds": []string{e.acc2}}, x.hdr1...)
 	want := []string{e.acc2, x.accE2}
 	slices.Sort(want)
-	if got := r.get("payload.accountIds"); fmt.Sprint(got) != fmt.Sprint(want) {
+	if got := r.Get("payload.accountIds"); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("the edit's accounts = %v, want %v", got, want)
 	}
-	e.must(http.StatusOK, checker1.Token, http.MethodPost, "/admin/v1/approvals/"+r.str("id")+"/approve", nil, x.hdr1...)
+	e.must(http.StatusOK, checker1.Token, http.MethodPost, "/admin/v1/approvals/"+r.Str("id")+"/approve", nil, x.hdr1...)
 	if g := e.group(mixed.ID); !slices.Equal(g.AccountIDs, want) {
 		t.Fatalf("the group after the edit = %v, want %v", g.AccountIDs, want)
 	}
@@ -500,7 +500,7 @@ func TestEntityScopeRules(t *testing.T) {
 
 	// Reach is judged at decision: a user moved to E2 after the request was
 	// submitted in E1's context is beyond E1's checker.
-	id = e.must(http.StatusAccepted, x.admin1.Token, http.MethodPost, "/admin/v1/users/"+x.user1.ID+"/lock", nil, x.hdr1...).str("id")
+	id = e.must(http.StatusAccepted, x.admin1.Token, http.MethodPost, "/admin/v1/users/"+x.user1.ID+"/lock", nil, x.hdr1...).Str("id")
 	if _, err := e.st.UpdateUser(ctx, x.user1.ID, func(u store.User) (store.User, error) { u.LegalEntityID = x.e2; return u, nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -529,11 +529,11 @@ func TestEntityScopeNotifications(t *testing.T) {
 	}
 	// E1's Administrator sees it among the requests to decide, in E1's context.
 	r := e.must(http.StatusOK, x.admin1.Token, http.MethodGet, "/admin/v1/approvals?status=pending", nil, x.hdr1...)
-	if len(r.items()) != 1 || r.items()[0]["id"] != id {
+	if len(r.Items()) != 1 || r.Items()[0]["id"] != id {
 		t.Errorf("E1's pending list = %s, want the request", r.Raw)
 	}
 	e1 := e.newEntityUser(x.e1, "e1-maker", store.AdminGrants())
-	id = e.must(http.StatusAccepted, e1.Token, http.MethodPost, "/admin/v1/users/"+x.user1.ID+"/reset-password", nil, x.hdr1...).str("id")
+	id = e.must(http.StatusAccepted, e1.Token, http.MethodPost, "/admin/v1/users/"+x.user1.ID+"/reset-password", nil, x.hdr1...).Str("id")
 	if !awaits(checker, id) || !awaits(x.admin1, id) || awaits(x.admin2, id) {
 		t.Errorf("E1's request awaits overview %v, E1 %v, E2 %v; want true, true, false",
 			awaits(checker, id), awaits(x.admin1, id), awaits(x.admin2, id))

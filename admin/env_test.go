@@ -1,17 +1,11 @@
 package admin_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,41 +13,17 @@ import (
 
 	"github.com/bankfeed/bankfeed/admin"
 	"github.com/bankfeed/bankfeed/admin/openapi/openapitest"
+	"github.com/bankfeed/bankfeed/internal/apihttp/apitest"
+	"github.com/bankfeed/bankfeed/ops"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
 
-// verifier is the test seam for tokens: it hands out real store.Grant
-// values for tokens the test registered (the end-to-end story later runs
-// with authz's real tokens).
-type verifier struct {
-	mu     sync.Mutex
-	grants map[string]store.Grant
-}
-
-func (v *verifier) Verify(_ context.Context, token string) (store.Grant, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	g, ok := v.grants[token]
-	if !ok {
-		return store.Grant{}, errors.New("unknown token")
-	}
-	return g, nil
-}
-
-func (v *verifier) add(g store.Grant) string {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	tok := store.RandomToken(16)
-	v.grants[tok] = g
-	return tok
-}
-
 type env struct {
 	t   *testing.T
 	st  *gormstore.Store
-	v   *verifier
+	v   *apitest.Verifier
 	ts  *httptest.Server
 	now time.Time
 	// echo is the router the server is mounted on (its Routes are the
@@ -73,7 +43,7 @@ func newEnv(t *testing.T, opts ...func(*admin.Config)) *env {
 	t.Helper()
 	ctx := t.Context()
 	st := gormtest.OpenStore(t, "admin_test")
-	e := &env{t: t, st: st, v: &verifier{grants: map[string]store.Grant{}}, now: time.Date(2025, 3, 14, 15, 0, 0, 0, time.UTC)}
+	e := &env{t: t, st: st, v: apitest.NewVerifier(), now: time.Date(2025, 3, 14, 15, 0, 0, 0, time.UTC)}
 	cfg := admin.Config{Store: st, Verifier: e.v, Logger: slog.New(slog.DiscardHandler), MaxBody: 8 << 10}
 	for _, o := range opts {
 		o(&cfg)
@@ -82,8 +52,15 @@ func newEnv(t *testing.T, opts ...func(*admin.Config)) *env {
 	if err != nil {
 		t.Fatalf("admin.New: %v", err)
 	}
+	// /ops/v1 beside it, as serve mounts them: what the bank's operators
+	// feed is what the businesses administer.
+	opsSrv, err := ops.New(ops.Config{Store: st, Verifier: cfg.Verifier, Logger: cfg.Logger, Now: cfg.Now, MaxBody: cfg.MaxBody})
+	if err != nil {
+		t.Fatalf("ops.New: %v", err)
+	}
 	ech := echo.New()
 	srv.Mount(ech)
+	opsSrv.Mount(ech)
 	e.echo, e.srv = ech, srv
 	// Every exchange is checked against the OpenAPI documents.
 	e.ts = httptest.NewServer(openapitest.Wrap(t, ech))
@@ -94,7 +71,7 @@ func newEnv(t *testing.T, opts ...func(*admin.Config)) *env {
 	e.acc1 = e.seedAccount(e.bg1, e.le1, "00012-003-1000001")
 	e.acc2 = e.seedAccount(e.bg1, e.le1, "00012-003-1000002")
 	e.acc3 = e.seedAccount(e.bg2, e.le2, "00012-003-2000001")
-	e.operator = e.v.add(store.Grant{ClientID: "core-banking", Scopes: []string{store.ScopeOperator}, FirstParty: true})
+	e.operator = e.v.Add(store.Grant{ClientID: "core-banking", Scopes: []string{store.ScopeOperator}, FirstParty: true})
 	g, err := st.CreateAccountGroup(ctx, store.AccountGroup{BusinessGroupID: e.bg1, Name: "Administrators"})
 	if err != nil {
 		t.Fatalf("seed group: %v", err)
@@ -105,27 +82,12 @@ func newEnv(t *testing.T, opts ...func(*admin.Config)) *env {
 
 func (e *env) seedGroup(name string) (bg, le string) {
 	e.t.Helper()
-	ctx := e.t.Context()
-	g, err := e.st.CreateBusinessGroup(ctx, store.BusinessGroup{ID: name, Name: name})
-	if err != nil {
-		e.t.Fatalf("seed business group: %v", err)
-	}
-	l, err := e.st.CreateLegalEntity(ctx, store.LegalEntity{ID: name + "-le", BusinessGroupID: g.ID, Name: name + " Inc."})
-	if err != nil {
-		e.t.Fatalf("seed legal entity: %v", err)
-	}
-	return g.ID, l.ID
+	return apitest.SeedGroup(e.t, e.st, name)
 }
 
 func (e *env) seedAccount(bg, le, number string) string {
 	e.t.Helper()
-	a, err := e.st.CreateAccount(e.t.Context(), store.Account{ID: store.NewID("acc"), BusinessGroupID: bg, LegalEntityID: le,
-		Number: number, DisplayNumber: store.MaskAccountNumber(number), Type: store.AccountChecking, Currency: "CAD",
-		Status: store.AccountOpen, OpenedOn: "2024-01-02"})
-	if err != nil {
-		e.t.Fatalf("seed account: %v", err)
-	}
-	return a.ID
+	return apitest.SeedAccount(e.t, e.st, bg, le, number)
 }
 
 // person is a seeded user with a token.
@@ -164,53 +126,12 @@ func (e *env) newUser(bg, login string, grants store.Grants) person {
 	if _, err := e.st.PutAssignment(ctx, store.Assignment{BusinessGroupID: bg, UserID: u.ID, JobRoleID: r.ID, AccountGroupID: grp}); err != nil {
 		e.t.Fatalf("seed assignment: %v", err)
 	}
-	tok := e.v.add(store.Grant{RequestID: store.NewID("req"), ClientID: "online-banking", UserID: u.ID, Scopes: []string{store.ScopeAdmin}, FirstParty: true})
+	tok := e.v.Add(store.Grant{RequestID: store.NewID("req"), ClientID: "online-banking", UserID: u.ID, Scopes: []string{store.ScopeAdmin}, FirstParty: true})
 	return person{ID: u.ID, Token: tok, RoleID: r.ID}
 }
 
 // resp is a decoded response.
-type resp struct {
-	Status int
-	Header http.Header
-	Raw    []byte
-	Body   map[string]any
-}
-
-func (r resp) str(path string) string {
-	v := r.get(path)
-	s, _ := v.(string)
-	return s
-}
-
-// get walks a dotted path ("approval.id", "items.0.id").
-func (r resp) get(path string) any {
-	var cur any = r.Body
-	for _, part := range strings.Split(path, ".") {
-		switch x := cur.(type) {
-		case map[string]any:
-			cur = x[part]
-		case []any:
-			var i int
-			if _, err := fmt.Sscanf(part, "%d", &i); err != nil || i >= len(x) {
-				return nil
-			}
-			cur = x[i]
-		default:
-			return nil
-		}
-	}
-	return cur
-}
-
-func (r resp) items() []map[string]any {
-	list, _ := r.Body["items"].([]any)
-	out := make([]map[string]any, 0, len(list))
-	for _, it := range list {
-		m, _ := it.(map[string]any)
-		out = append(out, m)
-	}
-	return out
-}
+type resp = apitest.Resp
 
 // call sends a request; body may be nil, a string (sent raw) or a value
 // (JSON-encoded). An error status without problem+json, or any 500, fails
@@ -227,47 +148,7 @@ func (e *env) call(token, method, path string, body any, hdr ...string) resp {
 // send is call for tests that expect a 500.
 func (e *env) send(token, method, path string, body any, hdr ...string) resp {
 	e.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	req, err := http.NewRequestWithContext(e.t.Context(), method, e.ts.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	res, err := e.ts.Client().Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	out := resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
-	if len(raw) > 0 {
-		_ = json.Unmarshal(raw, &out.Body)
-	}
-	if res.StatusCode >= 400 && res.Header.Get("Content-Type") != "application/problem+json" {
-		e.t.Errorf("%s %s: status %d with Content-Type %q, want application/problem+json", method, path, res.StatusCode, res.Header.Get("Content-Type"))
-	}
-	return out
+	return apitest.Send(e.t, e.ts.Client(), e.ts.URL, token, method, path, body, hdr...)
 }
 
 // must calls and fails the test unless the status is want.
@@ -288,7 +169,7 @@ func (e *env) approve(checker person, id string) resp {
 
 func (e *env) notifications(p person) []map[string]any {
 	e.t.Helper()
-	return e.must(http.StatusOK, p.Token, http.MethodGet, "/admin/v1/notifications", nil).items()
+	return e.must(http.StatusOK, p.Token, http.MethodGet, "/admin/v1/notifications", nil).Items()
 }
 
 func hasNotification(ns []map[string]any, kind, requestID, textPart string) bool {

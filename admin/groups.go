@@ -6,30 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/store"
 )
-
-type accountGroupJSON struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	AccountIDs []string  `json:"accountIds"`
-	CreatedAt  time.Time `json:"createdAt"`
-	UpdatedAt  time.Time `json:"updatedAt"`
-	Version    int64     `json:"version"`
-}
-
-func toAccountGroupJSON(g store.AccountGroup) accountGroupJSON {
-	ids := g.AccountIDs
-	if ids == nil {
-		ids = []string{}
-	}
-	return accountGroupJSON{ID: g.ID, Name: g.Name, AccountIDs: ids, CreatedAt: g.CreatedAt.UTC(), UpdatedAt: g.UpdatedAt.UTC(), Version: g.Version}
-}
 
 // accountJSON is the administrator's view of an account: masked number only.
 type accountJSON struct {
@@ -63,9 +45,9 @@ func (s *Server) handleListAccounts(c echo.Context) error {
 // accountGroupView is the JSON of account groups as the caller's context
 // sees them: account groups are business-group-wide, but an entity's
 // context is shown only its entity's accounts in accountIds.
-func (s *Server) accountGroupView(ctx context.Context, sc store.Scope) (func(store.AccountGroup) accountGroupJSON, error) {
+func (s *Server) accountGroupView(ctx context.Context, sc store.Scope) (func(store.AccountGroup) apihttp.AccountGroupJSON, error) {
 	if sc.Overview() {
-		return toAccountGroupJSON, nil
+		return apihttp.ToAccountGroupJSON, nil
 	}
 	accs, err := all(ctx, func(ctx context.Context, p store.Page) ([]store.Account, string, error) {
 		return s.st.ListAccounts(ctx, store.AccountFilter{BusinessGroupID: &sc.BusinessGroupID, LegalEntityID: &sc.LegalEntityID}, p)
@@ -77,9 +59,9 @@ func (s *Server) accountGroupView(ctx context.Context, sc store.Scope) (func(sto
 	for _, a := range accs {
 		own[a.ID] = a
 	}
-	return func(g store.AccountGroup) accountGroupJSON {
+	return func(g store.AccountGroup) apihttp.AccountGroupJSON {
 		g.AccountIDs = sc.VisibleAccountIDs(g.AccountIDs, own)
-		return toAccountGroupJSON(g)
+		return apihttp.ToAccountGroupJSON(g)
 	}, nil
 }
 
@@ -229,7 +211,7 @@ func (s *Server) submitGroupEdit(ctx context.Context, cl caller, cur store.Accou
 		return store.ApprovalRequest{}, err
 	}
 	return s.submit(ctx, cl, submission{Kind: store.KindEditAccountGroup, TargetType: "account_group", TargetID: cur.ID,
-		TargetVersion: cur.Version, Payload: p, Before: toAccountGroupJSON(cur)})
+		TargetVersion: cur.Version, Payload: p, Before: apihttp.ToAccountGroupJSON(cur)})
 }
 
 type addAccountBody struct {
@@ -306,5 +288,5 @@ func (s *Server) deleteAccountGroup(ctx context.Context, cl caller, id string) (
 		return store.ApprovalRequest{}, apihttp.Conflict("the account group %q is assigned to %d user(s); assign them another group first", cur.Name, n)
 	}
 	return s.submit(ctx, cl, submission{Kind: store.KindDeleteAccountGroup, TargetType: "account_group", TargetID: cur.ID,
-		TargetVersion: cur.Version, Payload: map[string]string{"accountGroupId": cur.ID, "name": cur.Name}, Before: toAccountGroupJSON(cur)})
+		TargetVersion: cur.Version, Payload: map[string]string{"accountGroupId": cur.ID, "name": cur.Name}, Before: apihttp.ToAccountGroupJSON(cur)})
 }

@@ -63,7 +63,7 @@ func TestStoreFailure(t *testing.T) {
 		logged              string
 	}{
 		{e.operator, http.MethodGet, "/ops/v1/accounts/" + e.acc1, nil, "get account: gormstore: get account"},
-		{e.operator, http.MethodGet, "/ops/v1/business-groups", nil, "admin: list business groups"},
+		{e.operator, http.MethodGet, "/ops/v1/business-groups", nil, "ops: list business groups"},
 		{e.operator, http.MethodPost, "/ops/v1/business-groups", map[string]any{"name": "New"}, "gormstore: begin"},
 		{e.operator, http.MethodPut, "/ops/v1/accounts/" + e.acc1 + "/balance", map[string]any{"ledger": "1.00"}, "get account: gormstore: get account"},
 		{a.Token, http.MethodGet, "/admin/v1/users", nil, "admin: get caller"},

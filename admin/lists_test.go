@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp/apitest"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -19,7 +20,7 @@ func TestListAssignmentsByUser(t *testing.T) {
 			t.Fatalf("%s: items = %s", path, r.Raw)
 		}
 		n := map[string]int{}
-		for _, it := range r.items() {
+		for _, it := range r.Items() {
 			n[it["userId"].(string)]++
 		}
 		return n
@@ -39,7 +40,7 @@ func TestListAssignmentsByUser(t *testing.T) {
 func (e *env) loginsOf(token, path string) []string {
 	e.t.Helper()
 	var out []string
-	for _, it := range e.must(http.StatusOK, token, http.MethodGet, path, nil).items() {
+	for _, it := range e.must(http.StatusOK, token, http.MethodGet, path, nil).Items() {
 		out = append(out, it["loginId"].(string))
 	}
 	slices.Sort(out)
@@ -73,7 +74,7 @@ func TestListUsersFilters(t *testing.T) {
 	}
 	for _, path := range []string{"/admin/v1/users?status=asleep", "/admin/v1/users?accountingSoftware=maybe",
 		"/admin/v1/users?includeDeleted=2", "/admin/v1/users?limit=0"} {
-		problemIs(t, e.call(a.Token, http.MethodGet, path, nil), http.StatusBadRequest, "bad-request", "")
+		apitest.ProblemIs(t, e.call(a.Token, http.MethodGet, path, nil), http.StatusBadRequest, "bad-request", "")
 	}
 }
 
@@ -81,13 +82,13 @@ func TestOpsListAccountsFilters(t *testing.T) {
 	e := newEnv(t)
 	op := e.operator
 	e.must(http.StatusOK, op, http.MethodPost, "/ops/v1/accounts/"+e.acc2+"/close", map[string]any{"closedOn": "2025-03-01"})
-	le2b := e.must(http.StatusCreated, op, http.MethodPost, "/ops/v1/legal-entities", map[string]any{"businessGroupId": e.bg1, "name": "Second"}).str("id")
+	le2b := e.must(http.StatusCreated, op, http.MethodPost, "/ops/v1/legal-entities", map[string]any{"businessGroupId": e.bg1, "name": "Second"}).Str("id")
 	acc4 := e.must(http.StatusCreated, op, http.MethodPost, "/ops/v1/accounts", map[string]any{"legalEntityId": le2b,
-		"number": "00012-003-1000004", "type": "savings", "currency": "usd"}).str("id")
+		"number": "00012-003-1000004", "type": "savings", "currency": "usd"}).Str("id")
 	ids := func(path string) []string {
 		t.Helper()
 		var out []string
-		for _, it := range e.must(http.StatusOK, op, http.MethodGet, path, nil).items() {
+		for _, it := range e.must(http.StatusOK, op, http.MethodGet, path, nil).Items() {
 			out = append(out, it["id"].(string))
 		}
 		slices.Sort(out)
@@ -107,17 +108,17 @@ func TestOpsListAccountsFilters(t *testing.T) {
 			t.Errorf("%s = %v, want %v", path, got, want)
 		}
 	}
-	problemIs(t, e.call(op, http.MethodGet, "/ops/v1/accounts?status=frozen", nil), http.StatusBadRequest, "bad-request", "")
-	problemIs(t, e.call(op, http.MethodGet, "/ops/v1/accounts?limit=1001", nil), http.StatusBadRequest, "bad-request", "limit")
+	apitest.ProblemIs(t, e.call(op, http.MethodGet, "/ops/v1/accounts?status=frozen", nil), http.StatusBadRequest, "bad-request", "")
+	apitest.ProblemIs(t, e.call(op, http.MethodGet, "/ops/v1/accounts?limit=1001", nil), http.StatusBadRequest, "bad-request", "limit")
 	// Keyset paging walks every account once.
 	var seen []string
 	next := ""
 	for range 10 {
 		r := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/accounts?limit=1&after="+next, nil)
-		for _, it := range r.items() {
+		for _, it := range r.Items() {
 			seen = append(seen, it["id"].(string))
 		}
-		if next = r.str("next"); next == "" {
+		if next = r.Str("next"); next == "" {
 			break
 		}
 	}

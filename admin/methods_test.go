@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp/apitest"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -33,7 +34,7 @@ func TestWrongMethod(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.method+" "+c.path, func(t *testing.T) {
 			r := e.call(c.token, c.method, c.path, nil)
-			problemIs(t, r, http.StatusMethodNotAllowed, "method-not-allowed", "")
+			apitest.ProblemIs(t, r, http.StatusMethodNotAllowed, "method-not-allowed", "")
 			if got := r.Header.Get("Allow"); got != c.allow {
 				t.Fatalf("Allow = %q, want %q", got, c.allow)
 			}
@@ -51,7 +52,7 @@ func TestWrongMethod(t *testing.T) {
 		{e.operator, http.MethodPost, "/ops/v1"},
 	} {
 		r := e.call(c.token, c.method, c.path, nil)
-		problemIs(t, r, http.StatusNotFound, "not-found", "")
+		apitest.ProblemIs(t, r, http.StatusNotFound, "not-found", "")
 		if r.Header.Get("Allow") != "" {
 			t.Errorf("%s %s: Allow = %q on a 404", c.method, c.path, r.Header.Get("Allow"))
 		}

@@ -171,7 +171,7 @@ func TestOpenAPIRejectsWrongResponses(t *testing.T) {
 	created := e.approve(checker, e.submit(a, http.MethodPost, "/admin/v1/users", map[string]any{"loginId": "made.user", "displayName": "Made"}))
 	rejectPath := "/admin/v1/approvals/" + e.submit(a, http.MethodPost, "/admin/v1/users", map[string]any{"loginId": "other.user", "displayName": "Other"}) + "/reject"
 	rejected := e.must(http.StatusOK, checker.Token, http.MethodPost, rejectPath, map[string]any{"reason": "no"})
-	approvePath := "/admin/v1/approvals/" + created.str("approval.id") + "/approve"
+	approvePath := "/admin/v1/approvals/" + created.Str("approval.id") + "/approve"
 	wrongMethod := e.must(http.StatusMethodNotAllowed, a.Token, http.MethodPut, "/admin/v1/users", nil)
 	noAllow := wrongMethod.Header.Clone()
 	noAllow.Del("Allow")

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp/apitest"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -33,7 +34,7 @@ func (e *env) walk(token, path string, limit int) []string {
 		r := e.must(http.StatusOK, token, http.MethodGet, u.String(), nil)
 		got := ids(r)
 		out = append(out, got...)
-		next := r.str("next")
+		next := r.Str("next")
 		if next == "" {
 			if len(got) > limit {
 				e.t.Fatalf("walk %s: last page holds %d > %d", path, len(got), limit)
@@ -53,7 +54,7 @@ func TestApprovalsPendingPaging(t *testing.T) {
 	b := e.newUser(e.bg1, "pager-b", store.AdminGrants())
 	var decidable []string // a's pending requests: what b may decide
 	for i := range 9 {
-		aID := e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/job-roles", map[string]any{"name": fmt.Sprintf("A%d", i), "grants": grantsRO()}).str("id")
+		aID := e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/job-roles", map[string]any{"name": fmt.Sprintf("A%d", i), "grants": grantsRO()}).Str("id")
 		e.must(http.StatusAccepted, b.Token, http.MethodPost, "/admin/v1/job-roles", map[string]any{"name": fmt.Sprintf("B%d", i), "grants": grantsRO()})
 		e.must(http.StatusAccepted, b.Token, http.MethodPost, "/admin/v1/job-roles", map[string]any{"name": fmt.Sprintf("BB%d", i), "grants": grantsRO()})
 		switch i % 3 {
@@ -111,7 +112,7 @@ func TestUnpagedListsPaged(t *testing.T) {
 	var agreements []string
 	for i := range 4 {
 		agreements = append(agreements, e.must(http.StatusCreated, e.operator, http.MethodPost, "/ops/v1/service-agreements",
-			map[string]any{"legalEntityId": e.le1, "number": fmt.Sprintf("SA-%d", i)}).str("id"))
+			map[string]any{"legalEntityId": e.le1, "number": fmt.Sprintf("SA-%d", i)}).Str("id"))
 	}
 	same := func(what string, got, want []string) {
 		t.Helper()
@@ -134,5 +135,5 @@ func TestUnpagedListsPaged(t *testing.T) {
 		live = append(live, consents[i])
 	}
 	same("active connections", e.walk(a.Token, "/admin/v1/connections?active=true", 2), live)
-	problemIs(t, e.call(e.operator, http.MethodGet, "/ops/v1/business-groups?limit=0", nil), http.StatusBadRequest, "bad-request", "limit")
+	apitest.ProblemIs(t, e.call(e.operator, http.MethodGet, "/ops/v1/business-groups?limit=0", nil), http.StatusBadRequest, "bad-request", "limit")
 }

@@ -35,7 +35,7 @@ func TestPasswordResetRevokesConnections(t *testing.T) {
 	if got, _ := e.st.GetConsent(ctx, conns.live.ID); !got.RevokedAt.IsZero() {
 		t.Fatal("the consent was revoked on submission, before anyone approved the reset")
 	}
-	if e.approve(b, id).str("temporaryPassword") == "" {
+	if e.approve(b, id).Str("temporaryPassword") == "" {
 		t.Fatal("no temporary password on approval")
 	}
 	e.checkCut(conns, "the reset")
@@ -46,7 +46,7 @@ func TestPasswordResetRevokesConnections(t *testing.T) {
 		t.Fatalf("user after the reset = %+v, %v", u, err)
 	}
 	// The connections list says so.
-	for _, c := range e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/connections", nil).items() {
+	for _, c := range e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/connections", nil).Items() {
 		if c["id"] == conns.live.ID && c["active"] != false {
 			t.Fatalf("connection after the reset = %v", c)
 		}

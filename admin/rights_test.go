@@ -167,7 +167,7 @@ func TestEachRight(t *testing.T) {
 					}
 					continue
 				}
-				if r.Status != http.StatusForbidden || r.str("missing.permission") != string(missing.Permission) || r.str("missing.right") != missing.Right.String() {
+				if r.Status != http.StatusForbidden || r.Str("missing.permission") != string(missing.Permission) || r.Str("missing.right") != missing.Right.String() {
 					t.Errorf("%s = %d %s, want 403 naming %s", c.name, r.Status, r.Raw, missing)
 				}
 			}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,28 +13,12 @@ import (
 	"github.com/bankfeed/bankfeed/store"
 )
 
-type jobRoleJSON struct {
-	ID          string       `json:"id"`
-	Name        string       `json:"name"`
-	Description string       `json:"description,omitempty"`
-	Grants      store.Grants `json:"grants"`
-	CreatedAt   time.Time    `json:"createdAt"`
-	UpdatedAt   time.Time    `json:"updatedAt"`
-	Version     int64        `json:"version"`
-}
-
-func toJobRoleJSON(r store.JobRole) jobRoleJSON {
-	g := r.Grants.Normalize()
-	return jobRoleJSON{ID: r.ID, Name: r.Name, Description: r.Description, Grants: g, CreatedAt: r.CreatedAt.UTC(),
-		UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version}
-}
-
 func (s *Server) handleListJobRoles(c echo.Context) error {
-	return listIn(c, store.OpViewJobRoles, "job roles", s.st.ListJobRoles, toJobRoleJSON)
+	return listIn(c, store.OpViewJobRoles, "job roles", s.st.ListJobRoles, apihttp.ToJobRoleJSON)
 }
 
 func (s *Server) handleGetJobRole(c echo.Context) error {
-	return showIn(c, store.OpViewJobRoles, s.getJobRole, toJobRoleJSON)
+	return showIn(c, store.OpViewJobRoles, s.getJobRole, apihttp.ToJobRoleJSON)
 }
 
 // JobRoleChange is a job role's desired state: the body of POST and PATCH
@@ -153,7 +136,7 @@ func (s *Server) editJobRole(ctx context.Context, cl caller, id string, b JobRol
 		return store.ApprovalRequest{}, err
 	}
 	return s.submit(ctx, cl, submission{Kind: store.KindEditJobRole, TargetType: "job_role", TargetID: cur.ID,
-		TargetVersion: cur.Version, Payload: p, Before: toJobRoleJSON(cur)})
+		TargetVersion: cur.Version, Payload: p, Before: apihttp.ToJobRoleJSON(cur)})
 }
 
 func (s *Server) handleDeleteJobRole(c echo.Context) error {
@@ -172,7 +155,7 @@ func (s *Server) deleteJobRole(ctx context.Context, cl caller, id string) (store
 		return store.ApprovalRequest{}, apihttp.Conflict("the job role %q is assigned to %d user(s); assign them another role first", cur.Name, n)
 	}
 	return s.submit(ctx, cl, submission{Kind: store.KindDeleteJobRole, TargetType: "job_role", TargetID: cur.ID,
-		TargetVersion: cur.Version, Payload: map[string]string{"jobRoleId": cur.ID, "name": cur.Name}, Before: toJobRoleJSON(cur)})
+		TargetVersion: cur.Version, Payload: map[string]string{"jobRoleId": cur.ID, "name": cur.Name}, Before: apihttp.ToJobRoleJSON(cur)})
 }
 
 func (s *Server) countAssigned(ctx context.Context, bg string, match func(store.Assignment) bool) (int, error) {

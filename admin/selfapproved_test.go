@@ -33,7 +33,7 @@ func TestCheckerNeedsSelfApprovedRight(t *testing.T) {
 	} {
 		body := map[string]any{"grants": addsSelfApproved["grants"], "name": "Self-approving clerk"}
 		if r := e.call(noSAEdit.Token, c.method, c.path, body); r.Status != http.StatusForbidden ||
-			r.str("missing.permission") != string(store.PermManageSelfApprovedPermissions) || r.str("missing.right") != "Edit" {
+			r.Str("missing.permission") != string(store.PermManageSelfApprovedPermissions) || r.Str("missing.right") != "Edit" {
 			t.Fatalf("%s %s without Edit on Manage self-approved permissions = %d %s", c.method, c.path, r.Status, r.Raw)
 		}
 	}
@@ -58,8 +58,8 @@ func TestCheckerNeedsSelfApprovedRight(t *testing.T) {
 	for _, id := range []string{edit, create} {
 		r := e.call(checker.Token, http.MethodPost, "/admin/v1/approvals/"+id+"/approve", nil)
 		if r.Status != http.StatusForbidden || r.Header.Get("Content-Type") != "application/problem+json" ||
-			r.str("missing.permission") != string(store.PermManageSelfApprovedPermissions) || r.str("missing.right") != "Approve" ||
-			!strings.Contains(r.str("detail"), "Manage self-approved permissions") {
+			r.Str("missing.permission") != string(store.PermManageSelfApprovedPermissions) || r.Str("missing.right") != "Approve" ||
+			!strings.Contains(r.Str("detail"), "Manage self-approved permissions") {
 			t.Fatalf("approve %s without Approve on Manage self-approved permissions = %d %s", id, r.Status, r.Raw)
 		}
 		e.pending(id)
@@ -76,7 +76,7 @@ func TestCheckerNeedsSelfApprovedRight(t *testing.T) {
 	selfRoles := e.newUser(e.bg1, "self-roles", withSelfApproved(store.AdminGrants(), store.PermManageJobRoles, store.RightEdit))
 	own := e.submit(selfRoles, http.MethodPatch, "/admin/v1/job-roles/"+role.ID, addsSelfApproved)
 	if r := e.call(selfRoles.Token, http.MethodPost, "/admin/v1/approvals/"+own+"/approve", nil); r.Status != http.StatusForbidden ||
-		r.str("missing.permission") != string(store.PermManageSelfApprovedPermissions) || r.str("missing.right") != "self-approved Edit" {
+		r.Str("missing.permission") != string(store.PermManageSelfApprovedPermissions) || r.Str("missing.right") != "self-approved Edit" {
 		t.Fatalf("self-approving without the self-approved Edit on Manage self-approved permissions = %d %s", r.Status, r.Raw)
 	}
 	e.pending(own)
@@ -96,7 +96,7 @@ func TestCheckerNeedsSelfApprovedRight(t *testing.T) {
 	drop := e.submit(maker, http.MethodPatch, "/admin/v1/job-roles/"+role.ID, map[string]any{"grants": []map[string]any{
 		{"permission": "manage_job_roles", "rights": []string{"View", "Create"}}}})
 	if r := e.call(checker.Token, http.MethodPost, "/admin/v1/approvals/"+drop+"/approve", nil); r.Status != http.StatusForbidden ||
-		r.str("missing.permission") != string(store.PermManageSelfApprovedPermissions) {
+		r.Str("missing.permission") != string(store.PermManageSelfApprovedPermissions) {
 		t.Fatalf("approving the removal of a self-approved right = %d %s", r.Status, r.Raw)
 	}
 	e.pending(drop)

@@ -28,13 +28,11 @@ type Config struct {
 	Outbox Outbox
 	// MaxBody caps an /admin/v1 request body (default 64 KiB).
 	MaxBody int64
-	// MaxOpsBody caps an /ops/v1 request body (default 16 MiB: batches).
-	MaxOpsBody int64
 	// Metrics counts approvals submitted and decided; nil: none.
 	Metrics *metrics.Metrics
 }
 
-// Server serves /admin/v1 and /ops/v1.
+// Server serves /admin/v1 and the operations the console shares with it.
 type Server struct {
 	st       store.Store
 	verifier TokenVerifier
@@ -42,7 +40,6 @@ type Server struct {
 	now      func() time.Time
 	outbox   Outbox
 	maxBody  int64
-	maxOps   int64
 	metrics  *metrics.Metrics
 	errs     apihttp.Errors // its handlers' errors as problems
 }
@@ -56,7 +53,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("admin: Config.Verifier is required")
 	}
 	s := &Server{st: cfg.Store, verifier: cfg.Verifier, log: cfg.Logger, now: cfg.Now,
-		outbox: cfg.Outbox, maxBody: cfg.MaxBody, maxOps: cfg.MaxOpsBody, metrics: cfg.Metrics}
+		outbox: cfg.Outbox, maxBody: cfg.MaxBody, metrics: cfg.Metrics}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -66,25 +63,21 @@ func New(cfg Config) (*Server, error) {
 	if s.maxBody <= 0 {
 		s.maxBody = 64 << 10
 	}
-	if s.maxOps <= 0 {
-		s.maxOps = 16 << 20
-	}
-	s.errs = apihttp.Errors{Log: s.log, Name: "admin", Map: opsError}
+	s.errs = apihttp.Errors{Log: s.log, Name: "admin"}
 	return s, nil
 }
 
 // Mount registers the routes on e (it does not touch e's error handler).
 func (s *Server) Mount(e *echo.Echo) {
-	// The OpenAPI documents and their references need no token, like the
-	// data API's: outside the groups' authentication.
+	// The OpenAPI document and its reference need no token, like the data
+	// API's: outside the group's authentication.
 	apihttp.MountDocs(e, "/admin/v1", "bankfeed administration API (/admin/v1) reference", openapi.Admin, s.h)
-	apihttp.MountDocs(e, "/ops/v1", "bankfeed operations API (/ops/v1) reference", openapi.Ops, s.h)
-	s.routes(e, e.Group("/admin/v1", s.requireAdmin), e.Group("/ops/v1", s.requireOperator))
+	s.routes(e, e.Group("/admin/v1", s.requireAdmin))
 }
 
-// routes is the table of contents of both APIs. m(action, h) marks a
+// routes is the table of contents of the API. m(action, h) marks a
 // mutating handler: a refusal is audited under action + ".refused".
-func (s *Server) routes(e *echo.Echo, a, o *echo.Group) {
+func (s *Server) routes(e *echo.Echo, a *echo.Group) {
 	a.GET("/permissions", s.h(s.handlePermissions))
 
 	a.GET("/users", s.h(s.handleListUsers))
@@ -129,40 +122,6 @@ func (s *Server) routes(e *echo.Echo, a, o *echo.Group) {
 
 	a.GET("/audit", s.h(s.handleListAudit))
 	apihttp.CatchAll(a, s.h(apihttp.NoRoute(e, "/admin/v1")))
-
-	o.GET("/business-groups", s.h(s.handleOpsListBusinessGroups))
-	o.POST("/business-groups", s.h(s.handleOpsCreateBusinessGroup))
-	o.GET("/business-groups/:id", s.h(s.handleOpsGetBusinessGroup))
-	o.PATCH("/business-groups/:id", s.h(s.handleOpsUpdateBusinessGroup))
-	o.POST("/business-groups/:id/administrators", s.h(s.handleOpsAddAdministrator))
-	o.GET("/legal-entities", s.h(s.handleOpsListLegalEntities))
-	o.POST("/legal-entities", s.h(s.handleOpsCreateLegalEntity))
-	o.GET("/legal-entities/:id", s.h(s.handleOpsGetLegalEntity))
-	o.PATCH("/legal-entities/:id", s.h(s.handleOpsUpdateLegalEntity))
-	o.GET("/service-agreements", s.h(s.handleOpsListServiceAgreements))
-	o.POST("/service-agreements", s.h(s.handleOpsCreateServiceAgreement))
-	o.GET("/accounts", s.h(s.handleOpsListAccounts))
-	o.POST("/accounts", s.h(s.handleOpsOpenAccount))
-	o.GET("/accounts/:id", s.h(s.handleOpsGetAccount))
-	o.PATCH("/accounts/:id", s.h(s.handleOpsUpdateAccount))
-	o.POST("/accounts/:id/close", s.h(s.handleOpsCloseAccount))
-	o.POST("/accounts/:id/reopen", s.h(s.handleOpsReopenAccount))
-	o.PUT("/accounts/:id/balance", s.h(s.handleOpsSetBalance))
-	o.GET("/accounts/:id/balance", s.h(s.handleOpsGetBalance))
-	o.PUT("/accounts/:id/daily-balances/:date", s.h(s.handleOpsPutDailyBalance))
-	o.GET("/accounts/:id/daily-balances/:date", s.h(s.handleOpsGetDailyBalance))
-	o.POST("/accounts/:id/close-day", s.h(s.handleOpsCloseDay))
-	o.GET("/accounts/:id/statements", s.h(s.handleOpsListStatements))
-	o.POST("/transactions", s.h(s.handleOpsPostTransactions))
-	o.GET("/transactions", s.h(s.handleOpsListTransactions))
-	o.DELETE("/accounts/:id/pending/:externalId", s.h(s.handleOpsRemovePending))
-	o.GET("/audit", s.h(s.handleOpsListAudit))
-	o.GET("/outbox", s.h(s.handleOpsListDeliveries))
-	o.POST("/outbox/:id/retry", s.h(s.handleOpsRetryDelivery))
-	o.GET("/clients/:id", s.h(s.handleOpsGetClient))
-	o.POST("/clients/:id/approve", s.h(s.handleOpsApproveClient))
-	o.POST("/clients/:id/reject", s.h(s.handleOpsRejectClient))
-	apihttp.CatchAll(o, s.h(apihttp.NoRoute(e, "/ops/v1")))
 }
 
 // h turns a handler's error into a problem response.

@@ -157,12 +157,12 @@ func TestFinding7bLoginIDOfAnotherBusinessRevealsNothing(t *testing.T) {
 		return e.call(maker.Token, http.MethodPost, "/admin/v1/users", map[string]any{"loginId": login, "displayName": "Books"})
 	}
 	free, taken := create("free.books"), create("ELSEWHERE.books")
-	if free.Status != http.StatusAccepted || taken.Status != free.Status || taken.str("kind") != free.str("kind") || taken.str("status") != free.str("status") {
+	if free.Status != http.StatusAccepted || taken.Status != free.Status || taken.Str("kind") != free.Str("kind") || taken.Str("status") != free.Str("status") {
 		t.Fatalf("a free ID: %d %s\nanother business's ID: %d %s", free.Status, free.Raw, taken.Status, taken.Raw)
 	}
 	// Held in this business group: the maker can list it, so it may be said.
 	own := create("checker")
-	if own.Status != http.StatusConflict || !strings.Contains(own.str("detail"), "your business group") {
+	if own.Status != http.StatusConflict || !strings.Contains(own.Str("detail"), "your business group") {
 		t.Fatalf("this business's ID: %d %s", own.Status, own.Raw)
 	}
 
@@ -171,9 +171,9 @@ func TestFinding7bLoginIDOfAnotherBusinessRevealsNothing(t *testing.T) {
 	if _, err := e.st.CreateUser(ctx, store.User{BusinessGroupID: e.bg1, LoginID: "race.books", DisplayName: "Won", Status: store.UserActive}); err != nil {
 		t.Fatal(err)
 	}
-	there := e.refused(checker, taken.str("id"), http.StatusConflict, "another user ID")
+	there := e.refused(checker, taken.Str("id"), http.StatusConflict, "another user ID")
 	here := e.refused(checker, race, http.StatusConflict, "another user ID")
-	if a, b := strings.ReplaceAll(there.str("detail"), "ELSEWHERE.books", "X"), strings.ReplaceAll(here.str("detail"), "race.books", "X"); a != b {
+	if a, b := strings.ReplaceAll(there.Str("detail"), "ELSEWHERE.books", "X"), strings.ReplaceAll(here.Str("detail"), "race.books", "X"); a != b {
 		t.Fatalf("another business's ID: %q\nthis business's: %q", a, b)
 	}
 	for _, leak := range []string{e.bg2, elsewhere.ID, "bg2"} {
@@ -226,7 +226,7 @@ func TestFinding7cDeletedUsersLoginIDReused(t *testing.T) {
 	e.approve(checker, e.submit(maker, http.MethodDelete, "/admin/v1/users/"+old.ID, nil))
 	id := e.submit(maker, http.MethodPost, "/admin/v1/users", map[string]any{"loginId": "Books", "displayName": "Books again", "accountingSoftware": false})
 	res := e.approve(checker, id)
-	nu, err := e.st.GetUser(ctx, res.str("result.id"))
+	nu, err := e.st.GetUser(ctx, res.Str("result.id"))
 	if err != nil || nu.ID == old.ID || nu.LoginID != "Books" || nu.Status != store.UserAwaitingSignIn || !nu.MustChangePassword ||
 		nu.AccountingSoftware || nu.SecurityQuestion != "" || nu.SecurityAnswerHash != "" || nu.PasswordHash == old.PasswordHash || nu.FailedAttempts != 0 {
 		t.Fatalf("the new user = %+v, %v; old %s", nu, err, old.ID)
@@ -254,7 +254,7 @@ func TestFinding7cDeletedUsersLoginIDReused(t *testing.T) {
 	if st, body := page.signIn("books", oldPassword); st != http.StatusUnauthorized {
 		t.Errorf("the old password: %d\n%s", st, body)
 	}
-	if st, _ := page.signIn("books", res.str("temporaryPassword")); st != http.StatusSeeOther {
+	if st, _ := page.signIn("books", res.Str("temporaryPassword")); st != http.StatusSeeOther {
 		t.Errorf("the temporary password: %d, want 303 to the first sign-in", st)
 	}
 	// Both records are listed.

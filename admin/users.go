@@ -6,35 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/store"
 )
-
-type userJSON struct {
-	ID                 string           `json:"id"`
-	LoginID            string           `json:"loginId"`
-	DisplayName        string           `json:"displayName"`
-	Email              string           `json:"email,omitempty"`
-	LegalEntityID      string           `json:"legalEntityId,omitempty"` // absent: a user of the business group overview
-	AccountingSoftware bool             `json:"accountingSoftware"`
-	Status             store.UserStatus `json:"status"`
-	MustChangePassword bool             `json:"mustChangePassword"`
-	LockedUntil        *time.Time       `json:"lockedUntil,omitempty"`
-	CreatedAt          time.Time        `json:"createdAt"`
-	UpdatedAt          time.Time        `json:"updatedAt"`
-	DeletedAt          *time.Time       `json:"deletedAt,omitempty"`
-	Version            int64            `json:"version"`
-}
-
-func toUserJSON(u store.User) userJSON {
-	return userJSON{ID: u.ID, LoginID: u.LoginID, DisplayName: u.DisplayName, Email: u.Email, LegalEntityID: u.LegalEntityID,
-		AccountingSoftware: u.AccountingSoftware, Status: u.Status, MustChangePassword: u.MustChangePassword, LockedUntil: apihttp.TimeOrNil(u.LockedUntil),
-		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(), DeletedAt: apihttp.TimeOrNil(u.DeletedAt), Version: u.Version}
-}
 
 // Article instructions for a flag that can never change.
 const (
@@ -77,11 +54,11 @@ func (s *Server) handleListUsers(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: list users: %w", err)
 	}
-	return apihttp.ListOf(c, us, next, toUserJSON)
+	return apihttp.ListOf(c, us, next, apihttp.ToUserJSON)
 }
 
 func (s *Server) handleGetUser(c echo.Context) error {
-	return showIn(c, store.OpViewUsers, s.reachableUser(mustCaller(c)), toUserJSON)
+	return showIn(c, store.OpViewUsers, s.reachableUser(mustCaller(c)), apihttp.ToUserJSON)
 }
 
 // NewUser is a request to create a user: the body of POST /admin/v1/users
@@ -274,5 +251,5 @@ func (s *Server) userAction(ctx context.Context, cl caller, k store.ApprovalKind
 		return store.ApprovalRequest{}, err
 	}
 	return s.submit(ctx, cl, submission{Kind: k, TargetType: "user", TargetID: u.ID, TargetVersion: u.Version,
-		Payload: map[string]string{"userId": u.ID, "loginId": u.LoginID}, Before: toUserJSON(u)})
+		Payload: map[string]string{"userId": u.ID, "loginId": u.LoginID}, Before: apihttp.ToUserJSON(u)})
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/bankfeed/bankfeed/internal/apihttp/apitest"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -68,9 +69,9 @@ func TestUserActionStatus(t *testing.T) {
 		{gone.ID, "reset-password", "the password of a deleted user cannot be reset"},
 	} {
 		r := e.call(a.Token, http.MethodPost, "/admin/v1/users/"+c.user+"/"+c.action, nil)
-		problemIs(t, r, http.StatusConflict, "conflict", "")
-		if r.str("detail") != c.detail {
-			t.Errorf("%s of %s: detail %q, want %q", c.action, c.user, r.str("detail"), c.detail)
+		apitest.ProblemIs(t, r, http.StatusConflict, "conflict", "")
+		if r.Str("detail") != c.detail {
+			t.Errorf("%s of %s: detail %q, want %q", c.action, c.user, r.Str("detail"), c.detail)
 		}
 	}
 	if n := e.countApprovals(); n != pendingBefore {
@@ -108,7 +109,7 @@ func TestCreateUserWithAssignment(t *testing.T) {
 	body := map[string]any{"loginId": "qbo-sync", "displayName": "QuickBooks sync", "accountingSoftware": true,
 		"jobRoleId": full.ID, "accountGroupId": e.adminGroup1}
 	r := e.must(http.StatusUnprocessableEntity, a.Token, http.MethodPost, "/admin/v1/users", body)
-	if r.str("errors.0.field") != "jobRoleId" {
+	if r.Str("errors.0.field") != "jobRoleId" {
 		t.Fatalf("rule 3 refusal = %s", r.Raw)
 	}
 	body["jobRoleId"] = ro.ID
@@ -116,7 +117,7 @@ func TestCreateUserWithAssignment(t *testing.T) {
 	e.must(http.StatusNotFound, a.Token, http.MethodPost, "/admin/v1/users", body)
 	delete(body, "accountGroupId")
 	r = e.must(http.StatusUnprocessableEntity, a.Token, http.MethodPost, "/admin/v1/users", body)
-	if r.str("errors.0.field") != "accountGroupId" {
+	if r.Str("errors.0.field") != "accountGroupId" {
 		t.Fatalf("missing group = %s", r.Raw)
 	}
 	body["accountGroupId"] = e.adminGroup1
@@ -125,11 +126,11 @@ func TestCreateUserWithAssignment(t *testing.T) {
 		creator = append(creator, store.PermissionGrant{Permission: req.Permission, Rights: store.Rights(req.Right)})
 	}
 	c := e.newUser(e.bg1, "creator-only", creator.Normalize())
-	if r := e.must(http.StatusForbidden, c.Token, http.MethodPost, "/admin/v1/users", body); r.get("missing") == nil {
+	if r := e.must(http.StatusForbidden, c.Token, http.MethodPost, "/admin/v1/users", body); r.Get("missing") == nil {
 		t.Fatalf("403 without the missing right: %s", r.Raw)
 	}
 
-	id := e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/users", body).str("id")
+	id := e.must(http.StatusAccepted, a.Token, http.MethodPost, "/admin/v1/users", body).Str("id")
 	if _, err := e.st.GetUserByLogin(ctx, "qbo-sync"); err == nil {
 		t.Fatal("user exists before approval")
 	}
@@ -142,7 +143,7 @@ func TestCreateUserWithAssignment(t *testing.T) {
 	if err != nil || as.JobRoleID != ro.ID || as.AccountGroupID != e.adminGroup1 {
 		t.Fatalf("assignment = %+v, %v", as, err)
 	}
-	audit := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/audit?action=assignment.create.applied", nil).items()
+	audit := e.must(http.StatusOK, a.Token, http.MethodGet, "/admin/v1/audit?action=assignment.create.applied", nil).Items()
 	if len(audit) != 1 || audit[0]["requestId"] != id {
 		t.Fatalf("assignment not audited with the request: %v", audit)
 	}

@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bankfeed/bankfeed/admin"
 	"github.com/bankfeed/bankfeed/config"
 	"github.com/bankfeed/bankfeed/internal/audit"
+	"github.com/bankfeed/bankfeed/ops"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 )
@@ -109,7 +109,7 @@ change the business makes afterwards needs a second administrator's approval.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st *gormstore.Store, logger *slog.Logger) error {
 				ad, err := store.AddAdministrator(ctx, st, args[0], in, time.Now(), func(ctx context.Context, ad store.Administrator) error {
-					added := cliEvent("business_group.administrator_added", "user", ad.User.ID, admin.AdministratorJSON(ad, false))
+					added := cliEvent("business_group.administrator_added", "user", ad.User.ID, ops.AdministratorJSON(ad, false))
 					return appendEvents(ctx, st, ad.User.BusinessGroupID, append(builtInEvents(ad.BuiltIns), added)...)
 				})
 				switch {
@@ -121,7 +121,7 @@ change the business makes afterwards needs a second administrator's approval.`,
 					return fmt.Errorf("business add-admin: %w", businessFlagError(err))
 				}
 				logger.InfoContext(ctx, "administrator added", "business_group_id", args[0], "user_id", ad.User.ID)
-				return writeJSON(cmd.OutOrStdout(), admin.AdministratorJSON(ad, true))
+				return writeJSON(cmd.OutOrStdout(), ops.AdministratorJSON(ad, true))
 			})
 		},
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/bankfeed/bankfeed/console"
 	"github.com/bankfeed/bankfeed/dataapi"
 	"github.com/bankfeed/bankfeed/dataapi/export"
+	"github.com/bankfeed/bankfeed/ops"
 )
 
 // mountFeatures is where the feature packages join the router. Each one is
@@ -112,6 +113,14 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		return fmt.Errorf("admin: %w", err)
 	}
 	adm.Mount(e)
+
+	// The bank's operators' API: the bank's direct writes (issue 14: its
+	// own package beside admin's).
+	opsAPI, err := ops.New(ops.Config{Store: d.Store, Verifier: as, Logger: d.Logger, Now: d.Now})
+	if err != nil {
+		return fmt.Errorf("ops: %w", err)
+	}
+	opsAPI.Mount(e)
 
 	// The administrators' console: the same operations as /admin/v1, as
 	// pages behind the bank's sign-in session (issue 14).

@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bankfeed/bankfeed/admin"
 	"github.com/bankfeed/bankfeed/config"
 	"github.com/bankfeed/bankfeed/internal/audit"
+	"github.com/bankfeed/bankfeed/ops"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 )
@@ -39,14 +39,14 @@ func (a *app) outboxCommand() *cobra.Command {
 				return fmt.Errorf("--status must be dead or pending, not %q", status)
 			}
 			return a.withStore(cmd, func(ctx context.Context, _ config.Config, s *gormstore.Store, _ *slog.Logger) error {
-				out := []admin.Delivery{}
+				out := []ops.Delivery{}
 				for p := (store.Page{Limit: 1000}); ; {
 					ds, next, err := s.ListDeliveriesByStatus(ctx, st, p)
 					if err != nil {
 						return fmt.Errorf("list deliveries: %w", err)
 					}
 					for _, d := range ds {
-						out = append(out, admin.DeliveryOf(d))
+						out = append(out, ops.DeliveryOf(d))
 					}
 					if next == "" {
 						break
@@ -92,7 +92,7 @@ recorded in the audit log as outbox.delivery_retried, actor "cli".`,
 				if err != nil {
 					return fmt.Errorf("outbox retry: %w", err)
 				}
-				return writeJSON(a.stdout, admin.DeliveryOf(out))
+				return writeJSON(a.stdout, ops.DeliveryOf(out))
 			})
 		},
 	}

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bankfeed/bankfeed/admin"
 	"github.com/bankfeed/bankfeed/config"
+	"github.com/bankfeed/bankfeed/ops"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -56,7 +56,7 @@ func TestOutboxCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	list := func(args ...string) []admin.Delivery {
+	list := func(args ...string) []ops.Delivery {
 		t.Helper()
 		out, stderr, err := cli(t, dir, append([]string{"outbox", "list"}, args...)...)
 		if err != nil {
@@ -65,7 +65,7 @@ func TestOutboxCommands(t *testing.T) {
 		if strings.Contains(out, payload) {
 			t.Fatalf("outbox list prints payloads:\n%s", out)
 		}
-		var ds []admin.Delivery
+		var ds []ops.Delivery
 		if err := json.Unmarshal([]byte(out), &ds); err != nil {
 			t.Fatalf("not JSON: %v\n%s", err, out)
 		}
@@ -85,7 +85,7 @@ func TestOutboxCommands(t *testing.T) {
 	if err != nil {
 		t.Fatalf("outbox retry: %v\n%s", err, stderr)
 	}
-	var got admin.Delivery
+	var got ops.Delivery
 	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Status != "pending" || got.Attempts != 0 {
 		t.Fatalf("retried = %s (%v)", out, err)
 	}

@@ -1,4 +1,4 @@
-package admin_test
+package ops_test
 
 import (
 	"context"
@@ -53,17 +53,17 @@ func TestOpsOutbox(t *testing.T) {
 	if strings.Contains(string(r.Raw), secretText) {
 		t.Fatalf("the list shows payloads: %s", r.Raw)
 	}
-	first := r.items()
-	next := r.str("next")
+	first := r.Items()
+	next := r.Str("next")
 	if len(first) != 1 || next == "" || first[0]["status"] != "dead" || first[0]["lastError"] != "webhook answered 503" ||
 		first[0]["attempts"] != float64(1) {
 		t.Fatalf("first page of dead deliveries = %s", r.Raw)
 	}
 	second := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/outbox?limit=1&after="+next, nil)
-	if items := second.items(); len(items) != 1 || second.str("next") != "" || items[0]["id"] == first[0]["id"] {
+	if items := second.Items(); len(items) != 1 || second.Str("next") != "" || items[0]["id"] == first[0]["id"] {
 		t.Fatalf("second page = %s", second.Raw)
 	}
-	pending := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/outbox?status=PENDING", nil).items()
+	pending := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/outbox?status=PENDING", nil).Items()
 	if len(pending) != 1 || pending[0]["id"] != ids[2] || pending[0]["nextAttemptAt"] != "2025-03-14T10:00:00Z" {
 		t.Fatalf("pending = %v", pending)
 	}
@@ -76,8 +76,8 @@ func TestOpsOutbox(t *testing.T) {
 	dead := ids[1]
 	before := time.Now()
 	got := e.must(http.StatusOK, op, http.MethodPost, "/ops/v1/outbox/"+dead+"/retry", nil)
-	due, _ := time.Parse(time.RFC3339Nano, got.str("nextAttemptAt"))
-	if got.str("status") != "pending" || got.get("attempts") != float64(0) || due.Before(before.Add(-time.Second)) || due.After(time.Now()) {
+	due, _ := time.Parse(time.RFC3339Nano, got.Str("nextAttemptAt"))
+	if got.Str("status") != "pending" || got.Get("attempts") != float64(0) || due.Before(before.Add(-time.Second)) || due.After(time.Now()) {
 		t.Fatalf("retried = %s", got.Raw)
 	}
 	d, err := e.st.GetDelivery(ctx, dead)

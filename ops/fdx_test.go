@@ -1,4 +1,4 @@
-package admin_test
+package ops_test
 
 import (
 	"net/http"
@@ -17,7 +17,7 @@ func TestOpsAccountInterestRate(t *testing.T) {
 	id := e.seedAccount(bg, le, "00012-003-7777001")
 	path := "/ops/v1/accounts/" + id
 	r := e.must(http.StatusOK, e.operator, http.MethodPatch, path, map[string]any{"interestRate": 7.45, "interestRateType": "VARIABLE"})
-	if r.get("interestRate") != 7.45 || r.str("interestRateType") != "VARIABLE" {
+	if r.Get("interestRate") != 7.45 || r.Str("interestRateType") != "VARIABLE" {
 		t.Fatalf("after setting: %s", r.Raw)
 	}
 	a, err := e.st.GetAccount(t.Context(), id)
@@ -35,12 +35,12 @@ func TestOpsAccountInterestRate(t *testing.T) {
 		{"a rate without its type", map[string]any{"interestRateType": ""}, "interestRateType"},
 	} {
 		r := e.call(e.operator, http.MethodPatch, path, bad.body)
-		if r.Status != http.StatusUnprocessableEntity || r.str("errors.0.field") != bad.field {
+		if r.Status != http.StatusUnprocessableEntity || r.Str("errors.0.field") != bad.field {
 			t.Errorf("%s = %d %s, want 422 naming %s", bad.name, r.Status, r.Raw, bad.field)
 		}
 	}
 	r = e.must(http.StatusOK, e.operator, http.MethodPatch, path, map[string]any{"interestRate": 0, "interestRateType": ""})
-	if r.get("interestRate") != nil || r.get("interestRateType") != nil {
+	if r.Get("interestRate") != nil || r.Get("interestRateType") != nil {
 		t.Fatalf("after clearing: %s", r.Raw)
 	}
 }
@@ -56,7 +56,7 @@ func TestOpsLegalEntityContact(t *testing.T) {
 	contact := map[string]any{"addressLine1": "100 King St W", "addressLine2": "Suite 5700", "city": "Toronto", "region": "ON",
 		"postalCode": "M5X 1C7", "country": "CA", "email": "ap@acme.example", "phone": "+14165550100", "language": "fr"}
 	r := e.must(http.StatusOK, e.operator, http.MethodPatch, "/ops/v1/legal-entities/"+le, map[string]any{"contact": contact})
-	if r.str("contact.city") != "Toronto" || r.str("contact.phone") != "+14165550100" {
+	if r.Str("contact.city") != "Toronto" || r.Str("contact.phone") != "+14165550100" {
 		t.Fatalf("after PATCH: %s", r.Raw)
 	}
 	got, err := e.st.GetLegalEntity(t.Context(), le)
@@ -65,7 +65,7 @@ func TestOpsLegalEntityContact(t *testing.T) {
 	}
 	r = e.must(http.StatusCreated, e.operator, http.MethodPost, "/ops/v1/legal-entities", map[string]any{"businessGroupId": bg, "name": "Two",
 		"contact": map[string]any{"addressLine1": "1 Rue X", "city": "Montréal", "country": "CA"}})
-	if created, err := e.st.GetLegalEntity(t.Context(), r.str("id")); err != nil || created.Contact.City != "Montréal" {
+	if created, err := e.st.GetLegalEntity(t.Context(), r.Str("id")); err != nil || created.Contact.City != "Montréal" {
 		t.Fatalf("created %+v (%v)", created.Contact, err)
 	}
 	for _, bad := range []struct {
@@ -86,12 +86,12 @@ func TestOpsLegalEntityContact(t *testing.T) {
 		}
 		c[bad.key] = bad.value
 		r := e.call(e.operator, http.MethodPatch, "/ops/v1/legal-entities/"+le, map[string]any{"contact": c})
-		if r.Status != http.StatusUnprocessableEntity || r.str("errors.0.field") != bad.field {
+		if r.Status != http.StatusUnprocessableEntity || r.Str("errors.0.field") != bad.field {
 			t.Errorf("%s = %d %s, want 422 naming %s", bad.name, r.Status, r.Raw, bad.field)
 		}
 	}
 	r = e.call(e.operator, http.MethodPatch, "/ops/v1/business-groups/"+bg, map[string]any{"contact": contact})
-	if r.Status != http.StatusUnprocessableEntity || r.str("errors.0.field") != "contact" {
+	if r.Status != http.StatusUnprocessableEntity || r.Str("errors.0.field") != "contact" {
 		t.Errorf("business group contact = %d %s, want 422 naming contact", r.Status, r.Raw)
 	}
 	if got, _ := e.st.GetLegalEntity(t.Context(), le); got.Contact.Phone != "+14165550100" {

@@ -1,4 +1,4 @@
-package admin_test
+package ops_test
 
 import (
 	"net/http"
@@ -28,14 +28,14 @@ func TestOpsClientDecision(t *testing.T) {
 		ids = append(ids, c.ID)
 	}
 	got := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/clients/"+ids[0], nil)
-	if got.str("status") != "pending" || got.str("description") != "Bookkeeping" || got.get("selfRegistered") != true ||
+	if got.Str("status") != "pending" || got.Str("description") != "Bookkeeping" || got.Get("selfRegistered") != true ||
 		strings.Contains(string(got.Raw), store.HashToken("rat-Booksy")) {
 		t.Fatalf("client = %s", got.Raw)
 	}
-	if r := e.must(http.StatusOK, op, http.MethodPost, "/ops/v1/clients/"+ids[0]+"/approve", nil); r.str("status") != "active" {
+	if r := e.must(http.StatusOK, op, http.MethodPost, "/ops/v1/clients/"+ids[0]+"/approve", nil); r.Str("status") != "active" {
 		t.Fatalf("approved = %s", r.Raw)
 	}
-	if r := e.must(http.StatusOK, op, http.MethodPost, "/ops/v1/clients/"+ids[1]+"/reject", nil); r.str("status") != "rejected" {
+	if r := e.must(http.StatusOK, op, http.MethodPost, "/ops/v1/clients/"+ids[1]+"/reject", nil); r.Str("status") != "rejected" {
 		t.Fatalf("rejected = %s", r.Raw)
 	}
 	for _, c := range []struct{ id, verb string }{{ids[0], "reject"}, {ids[0], "approve"}, {ids[1], "approve"}} {

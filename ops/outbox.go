@@ -1,4 +1,4 @@
-package admin
+package ops
 
 import (
 	"context"
@@ -39,10 +39,10 @@ func DeliveryOf(d store.Delivery) Delivery {
 		DeliveredAt: apihttp.TimeOrNil(d.DeliveredAt), ClaimedUntil: apihttp.TimeOrNil(d.ClaimedUntil)}
 }
 
-// handleOpsListDeliveries pages the outbox's dead deliveries (or, with
+// handleListDeliveries pages the outbox's dead deliveries (or, with
 // ?status=pending, those still to be sent), by ID. Delivered ones are not
 // listed: they are done, and the expiry sweep deletes them.
-func (s *Server) handleOpsListDeliveries(c echo.Context) error {
+func (s *Server) handleListDeliveries(c echo.Context) error {
 	p, err := apihttp.ReadPage(c)
 	if err != nil {
 		return err
@@ -56,15 +56,15 @@ func (s *Server) handleOpsListDeliveries(c echo.Context) error {
 	}
 	ds, next, err := s.st.ListDeliveriesByStatus(c.Request().Context(), status, p)
 	if err != nil {
-		return fmt.Errorf("admin: list deliveries: %w", err)
+		return fmt.Errorf("ops: list deliveries: %w", err)
 	}
 	return apihttp.ListOf(c, ds, next, DeliveryOf)
 }
 
-// handleOpsRetryDelivery sends a dead delivery again: pending at once with
+// handleRetryDelivery sends a dead delivery again: pending at once with
 // its attempts back to 0, so the worker gives it the full retry schedule.
 // Audited as a bank-level event; a delivery that is not dead is a 409.
-func (s *Server) handleOpsRetryDelivery(c echo.Context) error {
+func (s *Server) handleRetryDelivery(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
 	var out store.Delivery
@@ -83,7 +83,7 @@ func (s *Server) handleOpsRetryDelivery(c echo.Context) error {
 			Status   string `json:"status"`
 			Attempts int    `json:"attempts"`
 		}
-		return s.opsAudit(ctx, operatorFrom(c), "", "outbox.delivery_retried", "delivery", id,
+		return s.audit(ctx, operatorFrom(c), "", "outbox.delivery_retried", "delivery", id,
 			state{string(before.Status), before.Attempts}, state{string(out.Status), out.Attempts})
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package admin
+package ops
 
 import (
 	"context"
@@ -45,13 +45,13 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// handleOpsApproveClient lets a client that registered itself (RFC 7591)
+// handleApproveClient lets a client that registered itself (RFC 7591)
 // authorize and obtain tokens.
-func (s *Server) handleOpsApproveClient(c echo.Context) error { return s.decideClient(c, true) }
+func (s *Server) handleApproveClient(c echo.Context) error { return s.decideClient(c, true) }
 
-// handleOpsRejectClient refuses a registration for good: the client stays
+// handleRejectClient refuses a registration for good: the client stays
 // unable to authorize (a new registration is a new client).
-func (s *Server) handleOpsRejectClient(c echo.Context) error { return s.decideClient(c, false) }
+func (s *Server) handleRejectClient(c echo.Context) error { return s.decideClient(c, false) }
 
 // decideClient moves a pending client to active or rejected, audited as a
 // bank-level event in the same transaction; a client that is not pending
@@ -72,17 +72,17 @@ func (s *Server) decideClient(c echo.Context, approve bool) error {
 		case errors.Is(err, store.ErrConflict):
 			cur, gerr := s.st.GetClient(ctx, id)
 			if gerr != nil {
-				return fmt.Errorf("admin: get client: %w", gerr)
+				return fmt.Errorf("ops: get client: %w", gerr)
 			}
 			return apihttp.Conflict("client %q is %s; only a pending client can be approved or rejected", id, cur.Status)
 		case err != nil:
-			return fmt.Errorf("admin: decide client: %w", err)
+			return fmt.Errorf("ops: decide client: %w", err)
 		}
 		out = after
 		type state struct {
 			Status string `json:"status"`
 		}
-		return s.opsAudit(ctx, operatorFrom(c), "", action, "client", id, state{before.Status}, state{after.Status})
+		return s.audit(ctx, operatorFrom(c), "", action, "client", id, state{before.Status}, state{after.Status})
 	})
 	if err != nil {
 		return err
@@ -90,8 +90,8 @@ func (s *Server) decideClient(c echo.Context, approve bool) error {
 	return c.JSON(http.StatusOK, toClientJSON(out))
 }
 
-// handleOpsGetClient shows a client, for the operator deciding on it.
-func (s *Server) handleOpsGetClient(c echo.Context) error {
+// handleGetClient shows a client, for the operator deciding on it.
+func (s *Server) handleGetClient(c echo.Context) error {
 	cl, err := apihttp.Lookup(c.Request().Context(), "client", c.Param("id"), s.st.GetClient)
 	if err != nil {
 		return err

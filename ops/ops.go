@@ -1,4 +1,4 @@
-package admin
+package ops
 
 import (
 	"context"
@@ -75,7 +75,7 @@ func (c contactJSON) contact() (store.Contact, error) {
 	}{{"addressLine1", out.AddressLine1, 64}, {"addressLine2", out.AddressLine2, 64}, {"city", out.City, 64}, {"region", out.Region, 64},
 		{"postalCode", out.PostalCode, 10}, {"email", out.Email, 254}} {
 		if len([]rune(f.v)) > f.max {
-			errs = append(errs, apihttp.FieldError{"contact." + f.name, fmt.Sprintf("is longer than %d characters", f.max)})
+			errs = append(errs, apihttp.FieldError{Field: "contact." + f.name, Message: fmt.Sprintf("is longer than %d characters", f.max)})
 		}
 	}
 	if out.Country != "" && !countryRE.MatchString(out.Country) {
@@ -205,10 +205,10 @@ func opsCreateOrg[T, J any](s *Server, c echo.Context, r orgRecord[T, J], b orgB
 		if v, err = r.create(ctx, v); errors.Is(err, store.ErrConflict) {
 			return apihttp.Conflict("a %s with ID %q exists", r.noun, b.ID)
 		} else if err != nil {
-			return fmt.Errorf("admin: create %s: %w", r.noun, err)
+			return fmt.Errorf("ops: create %s: %w", r.noun, err)
 		}
 		f := r.fields(&v)
-		return s.opsAudit(ctx, operatorFrom(c), *f.businessGroupID, r.kind+".created", r.kind, *f.id, nil, r.toJSON(v))
+		return s.audit(ctx, operatorFrom(c), *f.businessGroupID, r.kind+".created", r.kind, *f.id, nil, r.toJSON(v))
 	})
 	if err != nil {
 		return err
@@ -254,10 +254,10 @@ func opsUpdateOrg[T, J any](s *Server, c echo.Context, r orgRecord[T, J]) error 
 			return v, nil
 		})
 		if err != nil {
-			return fmt.Errorf("admin: update %s: %w", r.noun, err)
+			return fmt.Errorf("ops: update %s: %w", r.noun, err)
 		}
 		f := r.fields(&v)
-		return s.opsAudit(ctx, operatorFrom(c), *f.businessGroupID, r.kind+".updated", r.kind, *f.id, r.toJSON(cur), r.toJSON(v))
+		return s.audit(ctx, operatorFrom(c), *f.businessGroupID, r.kind+".updated", r.kind, *f.id, r.toJSON(cur), r.toJSON(v))
 	})
 	if err != nil {
 		return err
@@ -265,7 +265,7 @@ func opsUpdateOrg[T, J any](s *Server, c echo.Context, r orgRecord[T, J]) error 
 	return c.JSON(http.StatusOK, r.toJSON(v))
 }
 
-func (s *Server) handleOpsCreateBusinessGroup(c echo.Context) error {
+func (s *Server) handleCreateBusinessGroup(c echo.Context) error {
 	var b orgBody
 	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
@@ -284,19 +284,19 @@ func (s *Server) handleOpsCreateBusinessGroup(c echo.Context) error {
 	return s.opsOpenBusinessGroup(c, b, g)
 }
 
-func (s *Server) handleOpsListBusinessGroups(c echo.Context) error {
+func (s *Server) handleListBusinessGroups(c echo.Context) error {
 	gs, err := s.st.ListBusinessGroups(c.Request().Context())
 	if err != nil {
-		return fmt.Errorf("admin: list business groups: %w", err)
+		return fmt.Errorf("ops: list business groups: %w", err)
 	}
 	return apihttp.PagedListOf(c, gs, func(g store.BusinessGroup) string { return g.ID }, toBusinessGroupJSON)
 }
 
-func (s *Server) handleOpsGetBusinessGroup(c echo.Context) error {
+func (s *Server) handleGetBusinessGroup(c echo.Context) error {
 	return opsGetOrg(c, s.businessGroups())
 }
 
-func (s *Server) handleOpsUpdateBusinessGroup(c echo.Context) error {
+func (s *Server) handleUpdateBusinessGroup(c echo.Context) error {
 	return opsUpdateOrg(s, c, s.businessGroups())
 }
 
@@ -315,7 +315,7 @@ func toLegalEntityJSON(e store.LegalEntity) legalEntityJSON {
 		Contact: toContactJSON(e.Contact), CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC()}
 }
 
-func (s *Server) handleOpsCreateLegalEntity(c echo.Context) error {
+func (s *Server) handleCreateLegalEntity(c echo.Context) error {
 	var b orgBody
 	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
@@ -337,23 +337,23 @@ func (s *Server) handleOpsCreateLegalEntity(c echo.Context) error {
 	return opsCreateOrg(s, c, s.legalEntities(), b, e)
 }
 
-func (s *Server) handleOpsListLegalEntities(c echo.Context) error {
+func (s *Server) handleListLegalEntities(c echo.Context) error {
 	bg := c.QueryParam("businessGroupId")
 	if bg == "" {
 		return apihttp.BadRequest("businessGroupId is required")
 	}
 	es, err := s.st.ListLegalEntities(c.Request().Context(), bg)
 	if err != nil {
-		return fmt.Errorf("admin: list legal entities: %w", err)
+		return fmt.Errorf("ops: list legal entities: %w", err)
 	}
 	return apihttp.PagedListOf(c, es, func(e store.LegalEntity) string { return e.ID }, toLegalEntityJSON)
 }
 
-func (s *Server) handleOpsGetLegalEntity(c echo.Context) error {
+func (s *Server) handleGetLegalEntity(c echo.Context) error {
 	return opsGetOrg(c, s.legalEntities())
 }
 
-func (s *Server) handleOpsUpdateLegalEntity(c echo.Context) error {
+func (s *Server) handleUpdateLegalEntity(c echo.Context) error {
 	return opsUpdateOrg(s, c, s.legalEntities())
 }
 
@@ -374,7 +374,7 @@ type serviceAgreementBody struct {
 	Number        string `json:"number"`
 }
 
-func (s *Server) handleOpsCreateServiceAgreement(c echo.Context) error {
+func (s *Server) handleCreateServiceAgreement(c echo.Context) error {
 	ctx := c.Request().Context()
 	var b serviceAgreementBody
 	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
@@ -395,9 +395,9 @@ func (s *Server) handleOpsCreateServiceAgreement(c echo.Context) error {
 		if a, err = s.st.CreateServiceAgreement(ctx, a); errors.Is(err, store.ErrConflict) {
 			return apihttp.Conflict("service agreement number %q exists", b.Number)
 		} else if err != nil {
-			return fmt.Errorf("admin: create service agreement: %w", err)
+			return fmt.Errorf("ops: create service agreement: %w", err)
 		}
-		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, "service_agreement.created", "service_agreement", a.ID, nil, a)
+		return s.audit(ctx, operatorFrom(c), a.BusinessGroupID, "service_agreement.created", "service_agreement", a.ID, nil, a)
 	})
 	if err != nil {
 		return err
@@ -405,14 +405,14 @@ func (s *Server) handleOpsCreateServiceAgreement(c echo.Context) error {
 	return c.JSON(http.StatusCreated, toServiceAgreementJSON(a))
 }
 
-func (s *Server) handleOpsListServiceAgreements(c echo.Context) error {
+func (s *Server) handleListServiceAgreements(c echo.Context) error {
 	le := c.QueryParam("legalEntityId")
 	if le == "" {
 		return apihttp.BadRequest("legalEntityId is required")
 	}
 	as, err := s.st.ListServiceAgreements(c.Request().Context(), le)
 	if err != nil {
-		return fmt.Errorf("admin: list service agreements: %w", err)
+		return fmt.Errorf("ops: list service agreements: %w", err)
 	}
 	return apihttp.PagedListOf(c, as, func(a store.ServiceAgreement) string { return a.ID }, toServiceAgreementJSON)
 }
@@ -463,9 +463,9 @@ type openAccountBody struct {
 
 var accountNumberRE = regexp.MustCompile(`^[0-9][0-9 -]{3,40}$`)
 
-// handleOpsOpenAccount opens an account; it joins no account group (the
+// handleOpenAccount opens an account; it joins no account group (the
 // article: an administrator must add it, through approval).
-func (s *Server) handleOpsOpenAccount(c echo.Context) error {
+func (s *Server) handleOpenAccount(c echo.Context) error {
 	ctx := c.Request().Context()
 	var b openAccountBody
 	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
@@ -515,9 +515,9 @@ func (s *Server) handleOpsOpenAccount(c echo.Context) error {
 		if a, err = s.st.CreateAccount(ctx, a); errors.Is(err, store.ErrConflict) {
 			return apihttp.Conflict("an account with this ID or number exists")
 		} else if err != nil {
-			return fmt.Errorf("admin: create account: %w", err)
+			return fmt.Errorf("ops: create account: %w", err)
 		}
-		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, "account.opened", "account", a.ID, nil, toAccountJSONForAudit(a))
+		return s.audit(ctx, operatorFrom(c), a.BusinessGroupID, "account.opened", "account", a.ID, nil, toAccountJSONForAudit(a))
 	})
 	if err != nil {
 		return err
@@ -532,7 +532,7 @@ func toAccountJSONForAudit(a store.Account) opsAccountJSON {
 	return j
 }
 
-func (s *Server) handleOpsListAccounts(c echo.Context) error {
+func (s *Server) handleListAccounts(c echo.Context) error {
 	p, err := apihttp.ReadPage(c)
 	if err != nil {
 		return err
@@ -553,7 +553,7 @@ func (s *Server) handleOpsListAccounts(c echo.Context) error {
 	}
 	as, next, err := s.st.ListAccounts(c.Request().Context(), f, p)
 	if err != nil {
-		return fmt.Errorf("admin: list accounts: %w", err)
+		return fmt.Errorf("ops: list accounts: %w", err)
 	}
 	return apihttp.ListOf(c, as, next, toOpsAccountJSON)
 }
@@ -562,7 +562,7 @@ func (s *Server) opsAccount(ctx context.Context, id string) (store.Account, erro
 	return apihttp.Lookup(ctx, "account", id, s.st.GetAccount)
 }
 
-func (s *Server) handleOpsGetAccount(c echo.Context) error {
+func (s *Server) handleGetAccount(c echo.Context) error {
 	a, err := s.opsAccount(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
@@ -580,7 +580,7 @@ type updateAccountBody struct {
 	InterestRateType *string      `json:"interestRateType"`
 }
 
-func (s *Server) handleOpsUpdateAccount(c echo.Context) error {
+func (s *Server) handleUpdateAccount(c echo.Context) error {
 	var b updateAccountBody
 	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
 		return err
@@ -610,7 +610,7 @@ type closeAccountBody struct {
 	ClosedOn string `json:"closedOn"`
 }
 
-func (s *Server) handleOpsCloseAccount(c echo.Context) error {
+func (s *Server) handleCloseAccount(c echo.Context) error {
 	var b closeAccountBody
 	if err := apihttp.DecodeOptional(c, s.maxBody, &b); err != nil {
 		return err
@@ -635,7 +635,7 @@ func (s *Server) handleOpsCloseAccount(c echo.Context) error {
 	})
 }
 
-func (s *Server) handleOpsReopenAccount(c echo.Context) error {
+func (s *Server) handleReopenAccount(c echo.Context) error {
 	return s.changeAccount(c, "account.reopened", func(a store.Account) (store.Account, error) {
 		if a.Status == store.AccountOpen {
 			return a, apihttp.Conflict("the account is already open")
@@ -661,7 +661,7 @@ func (s *Server) changeAccount(c echo.Context, action string, fn func(store.Acco
 		if err != nil {
 			return apihttp.MapConflict(err, "the account changed meanwhile; try again")
 		}
-		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, action, "account", a.ID, toAccountJSONForAudit(cur), toAccountJSONForAudit(a))
+		return s.audit(ctx, operatorFrom(c), a.BusinessGroupID, action, "account", a.ID, toAccountJSONForAudit(cur), toAccountJSONForAudit(a))
 	})
 	if err != nil {
 		return err
@@ -675,9 +675,9 @@ type balanceJSON struct {
 	Available *decimal.Decimal `json:"available"`
 }
 
-// handleOpsSetBalance records the current balance, audited with the one it
+// handleSetBalance records the current balance, audited with the one it
 // replaces.
-func (s *Server) handleOpsSetBalance(c echo.Context) error {
+func (s *Server) handleSetBalance(c echo.Context) error {
 	ctx := c.Request().Context()
 	a, err := s.opsAccount(ctx, c.Param("id"))
 	if err != nil {
@@ -705,12 +705,12 @@ func (s *Server) handleOpsSetBalance(c echo.Context) error {
 			asOf := before.AsOf.UTC()
 			prev = &balanceJSON{AsOf: &asOf, Ledger: &before.Ledger, Available: &before.Available}
 		} else if !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("admin: get balance: %w", err)
+			return fmt.Errorf("ops: get balance: %w", err)
 		}
 		if err := s.st.SetBalance(ctx, bal); err != nil {
-			return fmt.Errorf("admin: set balance: %w", err)
+			return fmt.Errorf("ops: set balance: %w", err)
 		}
-		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, "account.balance_set", "account", a.ID, prev, out)
+		return s.audit(ctx, operatorFrom(c), a.BusinessGroupID, "account.balance_set", "account", a.ID, prev, out)
 	})
 	if err != nil {
 		return err
@@ -718,7 +718,7 @@ func (s *Server) handleOpsSetBalance(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) handleOpsGetBalance(c echo.Context) error {
+func (s *Server) handleGetBalance(c echo.Context) error {
 	ctx := c.Request().Context()
 	a, err := s.opsAccount(ctx, c.Param("id"))
 	if err != nil {
@@ -728,7 +728,7 @@ func (s *Server) handleOpsGetBalance(c echo.Context) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return apihttp.NotFound("balance of account", a.ID)
 	} else if err != nil {
-		return fmt.Errorf("admin: get balance: %w", err)
+		return fmt.Errorf("ops: get balance: %w", err)
 	}
 	asOf := bal.AsOf.UTC()
 	return c.JSON(http.StatusOK, balanceJSON{AsOf: &asOf, Ledger: &bal.Ledger, Available: &bal.Available})
@@ -756,10 +756,10 @@ func pathDate(c echo.Context) (store.Date, error) {
 	return d, nil
 }
 
-// handleOpsPutDailyBalance records a business date's BAI2 summary figures
+// handlePutDailyBalance records a business date's BAI2 summary figures
 // (replacing them until the day is closed: 409 after), audited with the
 // figures they replace.
-func (s *Server) handleOpsPutDailyBalance(c echo.Context) error {
+func (s *Server) handlePutDailyBalance(c echo.Context) error {
 	ctx := c.Request().Context()
 	a, err := s.opsAccount(ctx, c.Param("id"))
 	if err != nil {
@@ -799,14 +799,14 @@ func (s *Server) handleOpsPutDailyBalance(c echo.Context) error {
 			j := toDailyJSON(before)
 			prev = &j
 		} else if !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("admin: get daily balance: %w", err)
+			return fmt.Errorf("ops: get daily balance: %w", err)
 		}
 		if err := s.st.PutDailyBalance(ctx, d); errors.Is(err, store.ErrConflict) {
 			return apihttp.Conflict("business day %s of account %q is closed", day, a.ID)
 		} else if err != nil {
-			return fmt.Errorf("admin: put daily balance: %w", err)
+			return fmt.Errorf("ops: put daily balance: %w", err)
 		}
-		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, "account.daily_balance_set", "account", a.ID, prev, toDailyJSON(d))
+		return s.audit(ctx, operatorFrom(c), a.BusinessGroupID, "account.daily_balance_set", "account", a.ID, prev, toDailyJSON(d))
 	})
 	if err != nil {
 		return err
@@ -814,7 +814,7 @@ func (s *Server) handleOpsPutDailyBalance(c echo.Context) error {
 	return c.JSON(http.StatusOK, toDailyJSON(d))
 }
 
-func (s *Server) handleOpsGetDailyBalance(c echo.Context) error {
+func (s *Server) handleGetDailyBalance(c echo.Context) error {
 	ctx := c.Request().Context()
 	a, err := s.opsAccount(ctx, c.Param("id"))
 	if err != nil {
@@ -828,7 +828,7 @@ func (s *Server) handleOpsGetDailyBalance(c echo.Context) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return apihttp.NotFound("daily balance", string(day))
 	} else if err != nil {
-		return fmt.Errorf("admin: get daily balance: %w", err)
+		return fmt.Errorf("ops: get daily balance: %w", err)
 	}
 	return c.JSON(http.StatusOK, toDailyJSON(d))
 }
@@ -860,7 +860,7 @@ type closeDayJSON struct {
 	Statement *statementJSON   `json:"statement,omitempty"`
 }
 
-func (s *Server) handleOpsCloseDay(c echo.Context) error {
+func (s *Server) handleCloseDay(c echo.Context) error {
 	ctx := c.Request().Context()
 	a, err := s.opsAccount(ctx, c.Param("id"))
 	if err != nil {
@@ -880,7 +880,7 @@ func (s *Server) handleOpsCloseDay(c echo.Context) error {
 		if res, err = feed.CloseDay(ctx, s.st, a.ID, day, s.now()); err != nil {
 			return err
 		}
-		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, "account.day_closed", "account", a.ID, nil, res)
+		return s.audit(ctx, operatorFrom(c), a.BusinessGroupID, "account.day_closed", "account", a.ID, nil, res)
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return apihttp.Conflict("business day %s of account %q is already closed", day, a.ID)
@@ -895,7 +895,7 @@ func (s *Server) handleOpsCloseDay(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) handleOpsListStatements(c echo.Context) error {
+func (s *Server) handleListStatements(c echo.Context) error {
 	ctx := c.Request().Context()
 	a, err := s.opsAccount(ctx, c.Param("id"))
 	if err != nil {
@@ -903,7 +903,7 @@ func (s *Server) handleOpsListStatements(c echo.Context) error {
 	}
 	sts, err := s.st.ListStatements(ctx, a.ID, "", "")
 	if err != nil {
-		return fmt.Errorf("admin: list statements: %w", err)
+		return fmt.Errorf("ops: list statements: %w", err)
 	}
 	return apihttp.ListOf(c, sts, "", toStatementJSON)
 }
@@ -927,12 +927,12 @@ type batchJSON struct {
 	Transactions []postedJSON `json:"transactions"`
 }
 
-// handleOpsPostTransactions posts a batch: all or nothing (the first bad row
+// handlePostTransactions posts a batch: all or nothing (the first bad row
 // is named in a 422), idempotent by (accountId, externalId).
-func (s *Server) handleOpsPostTransactions(c echo.Context) error {
+func (s *Server) handlePostTransactions(c echo.Context) error {
 	ctx := c.Request().Context()
 	var b batchBody
-	if err := apihttp.Decode(c, s.maxOps, &b); err != nil {
+	if err := apihttp.Decode(c, s.maxBatch, &b); err != nil {
 		return err
 	}
 	var res feed.Result
@@ -953,9 +953,9 @@ func (s *Server) handleOpsPostTransactions(c echo.Context) error {
 		for acc, n := range perAccount {
 			a, err := s.st.GetAccount(ctx, acc)
 			if err != nil {
-				return fmt.Errorf("admin: get account: %w", err)
+				return fmt.Errorf("ops: get account: %w", err)
 			}
-			if err := s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, "transactions.posted", "account", acc, nil,
+			if err := s.audit(ctx, operatorFrom(c), a.BusinessGroupID, "transactions.posted", "account", acc, nil,
 				map[string]int{"rows": n}); err != nil {
 				return err
 			}
@@ -997,9 +997,9 @@ func toOpsTransactionJSON(t store.Transaction) opsTransactionJSON {
 		PendingID: t.PendingID, ReplacedByID: t.ReplacedByID, RemovedAt: apihttp.TimeOrNil(t.RemovedAt)}
 }
 
-// handleOpsListTransactions pages one account's entries; the cursor is
+// handleListTransactions pages one account's entries; the cursor is
 // "businessDate~id" of the last item.
-func (s *Server) handleOpsListTransactions(c echo.Context) error {
+func (s *Server) handleListTransactions(c echo.Context) error {
 	ctx := c.Request().Context()
 	acc := c.QueryParam("accountId")
 	if acc == "" {
@@ -1032,7 +1032,7 @@ func (s *Server) handleOpsListTransactions(c echo.Context) error {
 	}
 	txs, more, err := s.st.ListTransactions(ctx, f, after, p.Limit)
 	if err != nil {
-		return fmt.Errorf("admin: list transactions: %w", err)
+		return fmt.Errorf("ops: list transactions: %w", err)
 	}
 	next := ""
 	if more && len(txs) > 0 {
@@ -1042,8 +1042,8 @@ func (s *Server) handleOpsListTransactions(c echo.Context) error {
 	return apihttp.ListOf(c, txs, next, toOpsTransactionJSON)
 }
 
-// handleOpsRemovePending marks a pending entry dropped without posting.
-func (s *Server) handleOpsRemovePending(c echo.Context) error {
+// handleRemovePending marks a pending entry dropped without posting.
+func (s *Server) handleRemovePending(c echo.Context) error {
 	ctx := c.Request().Context()
 	a, err := s.opsAccount(ctx, c.Param("id"))
 	if err != nil {
@@ -1053,7 +1053,7 @@ func (s *Server) handleOpsRemovePending(c echo.Context) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return apihttp.NotFound("transaction", c.Param("externalId"))
 	} else if err != nil {
-		return fmt.Errorf("admin: get transaction: %w", err)
+		return fmt.Errorf("ops: get transaction: %w", err)
 	}
 	if t.Status != store.Pending || t.ReplacedByID != "" || !t.RemovedAt.IsZero() {
 		return apihttp.Conflict("transaction %q is not an open pending entry", t.ExternalID)
@@ -1062,7 +1062,7 @@ func (s *Server) handleOpsRemovePending(c echo.Context) error {
 		if err := s.st.RemovePending(ctx, t.ID, s.now().UTC()); err != nil {
 			return apihttp.MapConflict(err, "transaction %q is not an open pending entry", t.ExternalID)
 		}
-		return s.opsAudit(ctx, operatorFrom(c), a.BusinessGroupID, "transaction.pending_removed", "transaction", t.ID, nil, nil)
+		return s.audit(ctx, operatorFrom(c), a.BusinessGroupID, "transaction.pending_removed", "transaction", t.ID, nil, nil)
 	})
 	if err != nil {
 		return err
@@ -1070,9 +1070,9 @@ func (s *Server) handleOpsRemovePending(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// opsError maps a batch's *feed.RowError to its problem, naming the row
+// batchError maps a batch's *feed.RowError to its problem, naming the row
 // (the other errors pass through to apihttp.ToProblem).
-func opsError(err error) error {
+func batchError(err error) error {
 	var row *feed.RowError
 	if !errors.As(err, &row) {
 		return err

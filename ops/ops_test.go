@@ -1,4 +1,4 @@
-package admin_test
+package ops_test
 
 import (
 	"net/http"
@@ -29,11 +29,11 @@ func countTx(t *testing.T, e *env, acc string) int {
 func TestOpsOrgAndAccounts(t *testing.T) {
 	e := newEnv(t)
 	op := e.operator
-	bg := e.must(http.StatusCreated, op, http.MethodPost, "/ops/v1/business-groups", map[string]any{"name": "Maple Holdings"}).str("id")
+	bg := e.must(http.StatusCreated, op, http.MethodPost, "/ops/v1/business-groups", map[string]any{"name": "Maple Holdings"}).Str("id")
 	if r := e.call(op, http.MethodPost, "/ops/v1/business-groups", map[string]any{"id": "bg1", "name": "Dup"}); r.Status != http.StatusConflict {
 		t.Fatalf("duplicate business group = %d", r.Status)
 	}
-	le := e.must(http.StatusCreated, op, http.MethodPost, "/ops/v1/legal-entities", map[string]any{"businessGroupId": bg, "name": "Maple Inc."}).str("id")
+	le := e.must(http.StatusCreated, op, http.MethodPost, "/ops/v1/legal-entities", map[string]any{"businessGroupId": bg, "name": "Maple Inc."}).Str("id")
 	if r := e.call(op, http.MethodPost, "/ops/v1/legal-entities", map[string]any{"businessGroupId": "bg_nope", "name": "x"}); r.Status != http.StatusNotFound {
 		t.Fatalf("entity of unknown group = %d", r.Status)
 	}
@@ -43,15 +43,15 @@ func TestOpsOrgAndAccounts(t *testing.T) {
 	}
 	acc := e.must(http.StatusCreated, op, http.MethodPost, "/ops/v1/accounts", map[string]any{"legalEntityId": le, "number": "00012-003-7654321",
 		"type": "CHECKING", "currency": "CAD", "openedOn": "2025-01-02"})
-	if acc.str("displayNumber") != "****4321" || acc.str("status") != "OPEN" {
+	if acc.Str("displayNumber") != "****4321" || acc.Str("status") != "OPEN" {
 		t.Fatalf("account = %s", acc.Raw)
 	}
-	id := acc.str("id")
+	id := acc.Str("id")
 	if r := e.call(op, http.MethodPost, "/ops/v1/accounts", map[string]any{"legalEntityId": le, "number": "00012-003-7654321", "type": "CHECKING", "currency": "CAD"}); r.Status != http.StatusConflict {
 		t.Fatalf("duplicate number = %d", r.Status)
 	}
 	r := e.call(op, http.MethodPost, "/ops/v1/accounts", map[string]any{"legalEntityId": le, "number": "x", "type": "GOLD", "currency": "EUR"})
-	if errs, _ := r.get("errors").([]any); r.Status != http.StatusUnprocessableEntity || len(errs) != 3 {
+	if errs, _ := r.Get("errors").([]any); r.Status != http.StatusUnprocessableEntity || len(errs) != 3 {
 		t.Fatalf("bad account = %d %s", r.Status, r.Raw)
 	}
 	e.must(http.StatusOK, op, http.MethodPatch, "/ops/v1/accounts/"+id, map[string]any{"nickname": "Operating"})
@@ -61,11 +61,11 @@ func TestOpsOrgAndAccounts(t *testing.T) {
 	}
 	// Posting to a closed account names the row.
 	r = e.call(op, http.MethodPost, "/ops/v1/transactions", map[string]any{"transactions": []any{txRow(id, "x1", "POSTED", "1.00", "CREDIT", "2025-03-03T15:00:00Z")}})
-	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.str("detail"), "closed") {
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Str("detail"), "closed") {
 		t.Fatalf("post to closed = %d %s", r.Status, r.Raw)
 	}
 	e.must(http.StatusOK, op, http.MethodPost, "/ops/v1/accounts/"+id+"/reopen", nil)
-	list := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/accounts?businessGroupId="+bg, nil).items()
+	list := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/accounts?businessGroupId="+bg, nil).Items()
 	if len(list) != 1 || list[0]["nickname"] != "Operating" {
 		t.Fatalf("accounts = %v", list)
 	}
@@ -80,13 +80,13 @@ func TestOpsBatches(t *testing.T) {
 		txRow(e.acc2, "core-3", "PENDING", "10.00", "DEBIT", "2025-03-03T17:00:00Z"),
 	}}
 	r := e.must(http.StatusCreated, op, http.MethodPost, "/ops/v1/transactions", batch)
-	if r.get("created") != float64(3) || r.get("replayed") != float64(0) {
+	if r.Get("created") != float64(3) || r.Get("replayed") != float64(0) {
 		t.Fatalf("first post = %s", r.Raw)
 	}
-	first := r.str("transactions.0.id")
+	first := r.Str("transactions.0.id")
 	// Replaying the batch changes nothing.
 	r = e.must(http.StatusOK, op, http.MethodPost, "/ops/v1/transactions", batch)
-	if r.get("created") != float64(0) || r.get("replayed") != float64(3) || r.str("transactions.0.id") != first {
+	if r.Get("created") != float64(0) || r.Get("replayed") != float64(3) || r.Str("transactions.0.id") != first {
 		t.Fatalf("replay = %s", r.Raw)
 	}
 	if n := countTx(t, e, e.acc1); n != 2 {
@@ -106,7 +106,7 @@ func TestOpsBatches(t *testing.T) {
 			bad,
 		}
 		r := e.call(op, http.MethodPost, "/ops/v1/transactions", map[string]any{"transactions": rows})
-		if r.Status != http.StatusUnprocessableEntity || r.get("row") != float64(2) || !strings.HasPrefix(r.str("detail"), "row 2:") {
+		if r.Status != http.StatusUnprocessableEntity || r.Get("row") != float64(2) || !strings.HasPrefix(r.Str("detail"), "row 2:") {
 			t.Fatalf("bad row %d: = %d %s", i, r.Status, r.Raw)
 		}
 		if n := countTx(t, e, e.acc1) + countTx(t, e, e.acc2); n != 3 {
@@ -125,14 +125,14 @@ func TestOpsBatches(t *testing.T) {
 	posted["pendingExternalId"] = "core-3"
 	r = e.must(http.StatusCreated, op, http.MethodPost, "/ops/v1/transactions", map[string]any{"transactions": []any{posted}})
 	pending, err := e.st.GetTransactionByExternalID(t.Context(), e.acc2, "core-3")
-	if err != nil || pending.ReplacedByID != r.str("transactions.0.id") || r.str("transactions.0.pendingId") != pending.ID {
+	if err != nil || pending.ReplacedByID != r.Str("transactions.0.id") || r.Str("transactions.0.pendingId") != pending.ID {
 		t.Fatalf("pending after posting = %+v, %v; response %s", pending, err, r.Raw)
 	}
 	// Replaying the posting is still idempotent.
 	e.must(http.StatusOK, op, http.MethodPost, "/ops/v1/transactions", map[string]any{"transactions": []any{posted}})
 	// Posting it a second time under a new ID is refused: the pending one is gone.
 	posted["externalId"] = "core-7"
-	if r := e.call(op, http.MethodPost, "/ops/v1/transactions", map[string]any{"transactions": []any{posted}}); r.Status != http.StatusUnprocessableEntity || r.get("row") != float64(0) {
+	if r := e.call(op, http.MethodPost, "/ops/v1/transactions", map[string]any{"transactions": []any{posted}}); r.Status != http.StatusUnprocessableEntity || r.Get("row") != float64(0) {
 		t.Fatalf("double posting = %d %s", r.Status, r.Raw)
 	}
 	// A pending entry that drops is removed.
@@ -143,11 +143,11 @@ func TestOpsBatches(t *testing.T) {
 	}
 	// Listing pages with a cursor.
 	l := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/transactions?accountId="+e.acc1+"&limit=1", nil)
-	if len(l.items()) != 1 || l.str("next") == "" {
+	if len(l.Items()) != 1 || l.Str("next") == "" {
 		t.Fatalf("page 1 = %s", l.Raw)
 	}
-	l2 := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/transactions?accountId="+e.acc1+"&limit=1&after="+l.str("next"), nil)
-	if len(l2.items()) != 1 || l2.items()[0]["id"] == l.items()[0]["id"] {
+	l2 := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/transactions?accountId="+e.acc1+"&limit=1&after="+l.Str("next"), nil)
+	if len(l2.Items()) != 1 || l2.Items()[0]["id"] == l.Items()[0]["id"] {
 		t.Fatalf("page 2 = %s", l2.Raw)
 	}
 }
@@ -167,14 +167,14 @@ func TestOpsCloseDay(t *testing.T) {
 	post("f2", "50.25", "DEBIT", "2025-02-27T16:00:00Z")
 	// Derived from the previous close: 1000 + 200 − 50.25.
 	r := e.must(http.StatusOK, op, http.MethodPost, "/ops/v1/accounts/"+acc+"/close-day", map[string]any{"businessDate": "2025-02-27"})
-	if r.str("dailyBalance.closingLedger") != "1149.75" || r.get("statement") != nil {
+	if r.Str("dailyBalance.closingLedger") != "1149.75" || r.Get("statement") != nil {
 		t.Fatalf("close 27th = %s", r.Raw)
 	}
 	if r := e.call(op, http.MethodPost, "/ops/v1/accounts/"+acc+"/close-day", map[string]any{"businessDate": "2025-02-27"}); r.Status != http.StatusConflict {
 		t.Fatalf("closing twice = %d", r.Status)
 	}
 	// Posting into a closed day is refused with the row named.
-	if r := e.call(op, http.MethodPost, "/ops/v1/transactions", map[string]any{"transactions": []any{txRow(acc, "late", "POSTED", "1.00", "CREDIT", "2025-02-27T17:00:00Z")}}); r.Status != http.StatusUnprocessableEntity || r.get("row") != float64(0) {
+	if r := e.call(op, http.MethodPost, "/ops/v1/transactions", map[string]any{"transactions": []any{txRow(acc, "late", "POSTED", "1.00", "CREDIT", "2025-02-27T17:00:00Z")}}); r.Status != http.StatusUnprocessableEntity || r.Get("row") != float64(0) {
 		t.Fatalf("late posting = %d %s", r.Status, r.Raw)
 	}
 	post("f3", "0.25", "CREDIT", "2025-02-28T15:00:00Z")
@@ -182,14 +182,14 @@ func TestOpsCloseDay(t *testing.T) {
 	e.must(http.StatusOK, op, http.MethodPut, "/ops/v1/accounts/"+acc+"/daily-balances/2025-02-28",
 		map[string]any{"openingLedger": "1149.75", "closingLedger": "1200.00"})
 	r = e.call(op, http.MethodPost, "/ops/v1/accounts/"+acc+"/close-day", map[string]any{"businessDate": "2025-02-28"})
-	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.str("detail"), "does not reconcile") {
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Str("detail"), "does not reconcile") {
 		t.Fatalf("unreconciled close = %d %s", r.Status, r.Raw)
 	}
 	e.must(http.StatusOK, op, http.MethodPut, "/ops/v1/accounts/"+acc+"/daily-balances/2025-02-28",
 		map[string]any{"openingLedger": "1149.75", "closingLedger": "1150.00"})
 	r = e.must(http.StatusOK, op, http.MethodPost, "/ops/v1/accounts/"+acc+"/close-day", map[string]any{"businessDate": "2025-02-28"})
-	if r.str("statement.periodStart") != "2025-02-01" || r.str("statement.periodEnd") != "2025-02-28" || r.str("statement.openingBalance") != "1000" ||
-		r.str("statement.closingBalance") != "1150" || r.get("statement.entryCount") != float64(3) || r.str("statement.totalDebits") != "50.25" {
+	if r.Str("statement.periodStart") != "2025-02-01" || r.Str("statement.periodEnd") != "2025-02-28" || r.Str("statement.openingBalance") != "1000" ||
+		r.Str("statement.closingBalance") != "1150" || r.Get("statement.entryCount") != float64(3) || r.Str("statement.totalDebits") != "50.25" {
 		t.Fatalf("month-end close = %s", r.Raw)
 	}
 	sts, err := e.st.ListStatements(t.Context(), acc, "", "")

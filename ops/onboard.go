@@ -1,4 +1,4 @@
-package admin
+package ops
 
 import (
 	"context"
@@ -33,9 +33,9 @@ func (s *Server) opsOpenBusinessGroup(c echo.Context, b orgBody, g store.Busines
 		if g, bi, err = store.OpenBusinessGroup(ctx, s.st, g); errors.Is(err, store.ErrConflict) {
 			return apihttp.Conflict("a business group with ID %q exists", b.ID)
 		} else if err != nil {
-			return fmt.Errorf("admin: create business group: %w", err)
+			return fmt.Errorf("ops: create business group: %w", err)
 		}
-		if err := s.opsAudit(ctx, op, g.ID, "business_group.created", "business_group", g.ID, nil, toBusinessGroupJSON(g)); err != nil {
+		if err := s.audit(ctx, op, g.ID, "business_group.created", "business_group", g.ID, nil, toBusinessGroupJSON(g)); err != nil {
 			return err
 		}
 		return s.auditBuiltIns(ctx, op, bi)
@@ -49,12 +49,12 @@ func (s *Server) opsOpenBusinessGroup(c echo.Context, b orgBody, g store.Busines
 // auditBuiltIns records the built-ins a call created, as the operator's.
 func (s *Server) auditBuiltIns(ctx context.Context, op operator, bi store.BuiltIns) error {
 	if r := bi.AdministratorRole; bi.RoleCreated {
-		if err := s.opsAudit(ctx, op, r.BusinessGroupID, "job_role.created", "job_role", r.ID, nil, toJobRoleJSON(r)); err != nil {
+		if err := s.audit(ctx, op, r.BusinessGroupID, "job_role.created", "job_role", r.ID, nil, apihttp.ToJobRoleJSON(r)); err != nil {
 			return err
 		}
 	}
 	if g := bi.AdministratorsGroup; bi.GroupCreated {
-		return s.opsAudit(ctx, op, g.BusinessGroupID, "account_group.created", "account_group", g.ID, nil, toAccountGroupJSON(g))
+		return s.audit(ctx, op, g.BusinessGroupID, "account_group.created", "account_group", g.ID, nil, apihttp.ToAccountGroupJSON(g))
 	}
 	return nil
 }
@@ -69,14 +69,14 @@ type addAdministratorBody struct {
 // only in the one answer to the operator who added it: never stored in
 // clear, logged or audited.
 type administratorJSON struct {
-	User              userJSON `json:"user"`
-	JobRoleID         string   `json:"jobRoleId"`
-	AccountGroupID    string   `json:"accountGroupId"`
-	TemporaryPassword string   `json:"temporaryPassword,omitempty"`
+	User              apihttp.UserJSON `json:"user"`
+	JobRoleID         string           `json:"jobRoleId"`
+	AccountGroupID    string           `json:"accountGroupId"`
+	TemporaryPassword string           `json:"temporaryPassword,omitempty"`
 }
 
 func toAdministratorJSON(a store.Administrator) administratorJSON {
-	return administratorJSON{User: toUserJSON(a.User), JobRoleID: a.Assignment.JobRoleID, AccountGroupID: a.Assignment.AccountGroupID}
+	return administratorJSON{User: apihttp.ToUserJSON(a.User), JobRoleID: a.Assignment.JobRoleID, AccountGroupID: a.Assignment.AccountGroupID}
 }
 
 // AdministratorJSON is the operator API's answer for a, with its temporary
@@ -89,10 +89,10 @@ func AdministratorJSON(a store.Administrator, withPassword bool) any {
 	return out
 }
 
-// handleOpsAddAdministrator makes a user of the business group its
+// handleAddAdministrator makes a user of the business group its
 // administrator: the built-in Administrator job role in the business group
 // overview context, a temporary password to replace at first sign-in.
-func (s *Server) handleOpsAddAdministrator(c echo.Context) error {
+func (s *Server) handleAddAdministrator(c echo.Context) error {
 	ctx := c.Request().Context()
 	var b addAdministratorBody
 	if err := apihttp.Decode(c, s.maxBody, &b); err != nil {
@@ -115,7 +115,7 @@ func (s *Server) handleOpsAddAdministrator(c echo.Context) error {
 		if err := s.auditBuiltIns(ctx, op, a.BuiltIns); err != nil {
 			return err
 		}
-		return s.opsAudit(ctx, op, g.ID, "business_group.administrator_added", "user", a.User.ID, nil, toAdministratorJSON(a))
+		return s.audit(ctx, op, g.ID, "business_group.administrator_added", "user", a.User.ID, nil, toAdministratorJSON(a))
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound): // deleted since load
@@ -125,7 +125,7 @@ func (s *Server) handleOpsAddAdministrator(c echo.Context) error {
 		// (issue 10, finding 7), as at a user creation's approval.
 		return apihttp.Conflict("the user ID %q is already taken; choose another user ID", strings.TrimSpace(in.LoginID))
 	case err != nil:
-		return fmt.Errorf("admin: add administrator: %w", err)
+		return fmt.Errorf("ops: add administrator: %w", err)
 	}
 	return c.JSON(http.StatusCreated, AdministratorJSON(a, true))
 }

@@ -1,4 +1,4 @@
-package admin_test
+package ops_test
 
 import (
 	"errors"
@@ -7,21 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bankfeed/bankfeed/internal/apihttp"
+	"github.com/bankfeed/bankfeed/internal/apihttp/apitest"
 	"github.com/bankfeed/bankfeed/store"
 )
-
-// problemIs checks r is the problem status/slug and, if field is set, that
-// its errors name field.
-func problemIs(t *testing.T, r resp, status int, slug, field string) {
-	t.Helper()
-	if r.Status != status || r.str("type") != apihttp.ProblemTypeBase+slug || r.get("status") != float64(status) || r.str("detail") == "" {
-		t.Fatalf("= %d %s; want %d %s", r.Status, r.Raw, status, slug)
-	}
-	if field != "" && r.str("errors.0.field") != field {
-		t.Fatalf("errors = %v; want field %s", r.get("errors"), field)
-	}
-}
 
 // opsAudits lists bg1's audit events of action on target.
 func (e *env) opsAudits(action, target string) []store.AuditEvent {
@@ -40,8 +28,8 @@ func TestOpsBalance(t *testing.T) {
 	path := "/ops/v1/accounts/" + e.acc1 + "/balance"
 
 	// None yet: 404 naming the balance, for a known account.
-	problemIs(t, e.call(op, http.MethodGet, path, nil), http.StatusNotFound, "not-found", "")
-	if r := e.call(op, http.MethodGet, path, nil); !strings.Contains(r.str("detail"), "balance of account") {
+	apitest.ProblemIs(t, e.call(op, http.MethodGet, path, nil), http.StatusNotFound, "not-found", "")
+	if r := e.call(op, http.MethodGet, path, nil); !strings.Contains(r.Str("detail"), "balance of account") {
 		t.Fatalf("missing balance = %s", r.Raw)
 	}
 
@@ -49,7 +37,7 @@ func TestOpsBalance(t *testing.T) {
 	before := time.Now().UTC().Truncate(time.Microsecond)
 	r := e.must(http.StatusOK, op, http.MethodPut, path, map[string]any{"ledger": "1250.40"})
 	after := time.Now().UTC()
-	if r.str("ledger") != "1250.4" || r.str("available") != "1250.4" {
+	if r.Str("ledger") != "1250.4" || r.Str("available") != "1250.4" {
 		t.Fatalf("put ledger only = %s", r.Raw)
 	}
 	b, err := e.st.GetBalance(ctx, e.acc1)
@@ -61,7 +49,7 @@ func TestOpsBalance(t *testing.T) {
 	body := map[string]any{"asOf": "2025-03-14T16:30:00-04:00", "ledger": "-20.05", "available": "980.00"}
 	e.must(http.StatusOK, op, http.MethodPut, path, body)
 	g := e.must(http.StatusOK, op, http.MethodGet, path, nil)
-	if g.str("asOf") != "2025-03-14T20:30:00Z" || g.str("ledger") != "-20.05" || g.str("available") != "980" {
+	if g.Str("asOf") != "2025-03-14T20:30:00Z" || g.Str("ledger") != "-20.05" || g.Str("available") != "980" {
 		t.Fatalf("get balance = %s", g.Raw)
 	}
 	want, err := e.st.GetBalance(ctx, e.acc1)
@@ -101,9 +89,9 @@ func TestOpsBalance(t *testing.T) {
 		{"", http.StatusBadRequest, "bad-request", "", "body is required"},
 	} {
 		r := e.call(op, http.MethodPut, path, c.body)
-		problemIs(t, r, c.status, c.slug, c.field)
-		if !strings.Contains(r.str("detail"), c.detailInside) {
-			t.Errorf("put %v: detail %q lacks %q", c.body, r.str("detail"), c.detailInside)
+		apitest.ProblemIs(t, r, c.status, c.slug, c.field)
+		if !strings.Contains(r.Str("detail"), c.detailInside) {
+			t.Errorf("put %v: detail %q lacks %q", c.body, r.Str("detail"), c.detailInside)
 		}
 		if got, err := e.st.GetBalance(ctx, e.acc1); err != nil || !got.AsOf.Equal(want.AsOf) || !got.Ledger.Equal(want.Ledger) || !got.Available.Equal(want.Available) {
 			t.Fatalf("after refused put %v: balance = %+v, %v", c.body, got, err)
@@ -114,14 +102,14 @@ func TestOpsBalance(t *testing.T) {
 	}
 	// An unknown account is 404 for both verbs, and nothing is stored.
 	for _, m := range []string{http.MethodGet, http.MethodPut} {
-		problemIs(t, e.call(op, m, "/ops/v1/accounts/acc_nope/balance", map[string]any{"ledger": "1.00"}), http.StatusNotFound, "not-found", "")
+		apitest.ProblemIs(t, e.call(op, m, "/ops/v1/accounts/acc_nope/balance", map[string]any{"ledger": "1.00"}), http.StatusNotFound, "not-found", "")
 	}
 	if _, err := e.st.GetBalance(ctx, "acc_nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("balance of an unknown account: %v", err)
 	}
 	// Only the operator: an administrator's token is refused.
-	adm := e.newUser(e.bg1, "admin", store.AdminGrants())
-	problemIs(t, e.call(adm.Token, http.MethodGet, path, nil), http.StatusForbidden, "insufficient-scope", "")
+	adm := e.v.Add(store.Grant{RequestID: store.NewID("req"), ClientID: "online-banking", UserID: "u1", Scopes: []string{store.ScopeAdmin}, FirstParty: true})
+	apitest.ProblemIs(t, e.call(adm, http.MethodGet, path, nil), http.StatusForbidden, "insufficient-scope", "")
 }
 
 func TestOpsDailyBalance(t *testing.T) {
@@ -130,17 +118,17 @@ func TestOpsDailyBalance(t *testing.T) {
 	op := e.operator
 	path := "/ops/v1/accounts/" + e.acc1 + "/daily-balances/2025-03-13"
 
-	problemIs(t, e.call(op, http.MethodGet, path, nil), http.StatusNotFound, "not-found", "")
+	apitest.ProblemIs(t, e.call(op, http.MethodGet, path, nil), http.StatusNotFound, "not-found", "")
 	// Available figures default to the ledger ones.
 	r := e.must(http.StatusOK, op, http.MethodPut, path, map[string]any{"openingLedger": "100.00", "closingLedger": "150.25"})
-	if r.str("businessDate") != "2025-03-13" || r.str("openingAvailable") != "100" || r.str("closingAvailable") != "150.25" || r.get("closed") != false {
+	if r.Str("businessDate") != "2025-03-13" || r.Str("openingAvailable") != "100" || r.Str("closingAvailable") != "150.25" || r.Get("closed") != false {
 		t.Fatalf("put = %s", r.Raw)
 	}
 	// Replaced while the day is open; the path's date may be repeated in the body.
 	e.must(http.StatusOK, op, http.MethodPut, path, map[string]any{"businessDate": "2025-03-13", "openingLedger": "100.00",
 		"closingLedger": "160.00", "openingAvailable": "90.00", "closingAvailable": "140.00"})
 	g := e.must(http.StatusOK, op, http.MethodGet, path, nil)
-	if g.str("closingLedger") != "160" || g.str("openingAvailable") != "90" || g.str("closingAvailable") != "140" || g.get("closed") != false {
+	if g.Str("closingLedger") != "160" || g.Str("openingAvailable") != "90" || g.Str("closingAvailable") != "140" || g.Get("closed") != false {
 		t.Fatalf("get = %s", g.Raw)
 	}
 	stored, err := e.st.GetDailyBalance(ctx, e.acc1, "2025-03-13")
@@ -168,7 +156,7 @@ func TestOpsDailyBalance(t *testing.T) {
 	} {
 		r := e.call(op, http.MethodPut, c.path, c.body)
 		slug := map[int]string{400: "bad-request", 404: "not-found", 422: "invalid"}[c.status]
-		problemIs(t, r, c.status, slug, c.field)
+		apitest.ProblemIs(t, r, c.status, slug, c.field)
 		if got, err := e.st.GetDailyBalance(ctx, e.acc1, "2025-03-13"); err != nil || !got.ClosingLedger.Equal(stored.ClosingLedger) ||
 			!got.OpeningAvailable.Equal(stored.OpeningAvailable) || got.Closed {
 			t.Fatalf("after refused put %v: %+v, %v", c.body, got, err)
@@ -177,8 +165,8 @@ func TestOpsDailyBalance(t *testing.T) {
 	if _, err := e.st.GetDailyBalance(ctx, e.acc1, "2025-03-12"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a refused put stored another day: %v", err)
 	}
-	problemIs(t, e.call(op, http.MethodGet, "/ops/v1/accounts/"+e.acc1+"/daily-balances/13-03-2025", nil), http.StatusBadRequest, "bad-request", "")
-	problemIs(t, e.call(op, http.MethodGet, "/ops/v1/accounts/acc_nope/daily-balances/2025-03-13", nil), http.StatusNotFound, "not-found", "")
+	apitest.ProblemIs(t, e.call(op, http.MethodGet, "/ops/v1/accounts/"+e.acc1+"/daily-balances/13-03-2025", nil), http.StatusBadRequest, "bad-request", "")
+	apitest.ProblemIs(t, e.call(op, http.MethodGet, "/ops/v1/accounts/acc_nope/daily-balances/2025-03-13", nil), http.StatusNotFound, "not-found", "")
 	if n := len(e.opsAudits("account.daily_balance_set", e.acc1)); n != 2 {
 		t.Errorf("%d audited daily balance changes after refusals, want still 2", n)
 	}
@@ -190,35 +178,35 @@ func TestOpsAccountStatementsAgreements(t *testing.T) {
 
 	// One account, with its full number (the operator's view).
 	r := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/accounts/"+e.acc3, nil)
-	if r.str("id") != e.acc3 || r.str("number") != "00012-003-2000001" || r.str("displayNumber") != "****0001" ||
-		r.str("businessGroupId") != e.bg2 || r.str("legalEntityId") != e.le2 || r.str("status") != "OPEN" || r.str("openedOn") != "2024-01-02" {
+	if r.Str("id") != e.acc3 || r.Str("number") != "00012-003-2000001" || r.Str("displayNumber") != "****0001" ||
+		r.Str("businessGroupId") != e.bg2 || r.Str("legalEntityId") != e.le2 || r.Str("status") != "OPEN" || r.Str("openedOn") != "2024-01-02" {
 		t.Fatalf("get account = %s", r.Raw)
 	}
-	problemIs(t, e.call(op, http.MethodGet, "/ops/v1/accounts/acc_nope", nil), http.StatusNotFound, "not-found", "")
+	apitest.ProblemIs(t, e.call(op, http.MethodGet, "/ops/v1/accounts/acc_nope", nil), http.StatusNotFound, "not-found", "")
 
 	// Statements: none, then January's from closing its last weekday.
 	path := "/ops/v1/accounts/" + e.acc1 + "/statements"
-	if items := e.must(http.StatusOK, op, http.MethodGet, path, nil); len(items.items()) != 0 || string(items.Raw) != `{"items":[]}`+"\n" {
+	if items := e.must(http.StatusOK, op, http.MethodGet, path, nil); len(items.Items()) != 0 || string(items.Raw) != `{"items":[]}`+"\n" {
 		t.Fatalf("no statements = %q", items.Raw)
 	}
 	e.must(http.StatusOK, op, http.MethodPut, "/ops/v1/accounts/"+e.acc1+"/daily-balances/2025-01-31", map[string]any{"openingLedger": "10.00", "closingLedger": "10.00"})
 	closed := e.must(http.StatusOK, op, http.MethodPost, "/ops/v1/accounts/"+e.acc1+"/close-day", map[string]any{"businessDate": "2025-01-31"})
-	sts := e.must(http.StatusOK, op, http.MethodGet, path, nil).items()
-	if len(sts) != 1 || sts[0]["id"] != closed.str("statement.id") || sts[0]["periodStart"] != "2025-01-01" || sts[0]["periodEnd"] != "2025-01-31" ||
+	sts := e.must(http.StatusOK, op, http.MethodGet, path, nil).Items()
+	if len(sts) != 1 || sts[0]["id"] != closed.Str("statement.id") || sts[0]["periodStart"] != "2025-01-01" || sts[0]["periodEnd"] != "2025-01-31" ||
 		sts[0]["closingBalance"] != "10" {
 		t.Fatalf("statements = %v (close-day %s)", sts, closed.Raw)
 	}
-	if others := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/accounts/"+e.acc2+"/statements", nil).items(); len(others) != 0 {
+	if others := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/accounts/"+e.acc2+"/statements", nil).Items(); len(others) != 0 {
 		t.Fatalf("another account's statements = %v", others)
 	}
-	problemIs(t, e.call(op, http.MethodGet, "/ops/v1/accounts/acc_nope/statements", nil), http.StatusNotFound, "not-found", "")
+	apitest.ProblemIs(t, e.call(op, http.MethodGet, "/ops/v1/accounts/acc_nope/statements", nil), http.StatusNotFound, "not-found", "")
 
 	// Service agreements of one legal entity.
 	for _, n := range []string{"SA-100", "SA-200"} {
 		e.must(http.StatusCreated, op, http.MethodPost, "/ops/v1/service-agreements", map[string]any{"legalEntityId": e.le1, "number": n})
 	}
 	e.must(http.StatusCreated, op, http.MethodPost, "/ops/v1/service-agreements", map[string]any{"legalEntityId": e.le2, "number": "SA-300"})
-	got := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/service-agreements?legalEntityId="+e.le1, nil).items()
+	got := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/service-agreements?legalEntityId="+e.le1, nil).Items()
 	var numbers []string
 	for _, a := range got {
 		if a["legalEntityId"] != e.le1 || a["businessGroupId"] != e.bg1 || a["id"] == "" {
@@ -229,8 +217,8 @@ func TestOpsAccountStatementsAgreements(t *testing.T) {
 	if strings.Join(numbers, ",") != "SA-100,SA-200" && strings.Join(numbers, ",") != "SA-200,SA-100" {
 		t.Fatalf("agreements of %s = %v", e.le1, numbers)
 	}
-	problemIs(t, e.call(op, http.MethodGet, "/ops/v1/service-agreements", nil), http.StatusBadRequest, "bad-request", "")
-	if none := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/service-agreements?legalEntityId=le_nope", nil).items(); len(none) != 0 {
+	apitest.ProblemIs(t, e.call(op, http.MethodGet, "/ops/v1/service-agreements", nil), http.StatusBadRequest, "bad-request", "")
+	if none := e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/service-agreements?legalEntityId=le_nope", nil).Items(); len(none) != 0 {
 		t.Fatalf("agreements of an unknown entity = %v", none)
 	}
 }

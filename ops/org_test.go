@@ -1,4 +1,4 @@
-package admin_test
+package ops_test
 
 import (
 	"encoding/json"
@@ -41,7 +41,7 @@ func TestOpsOrgRecords(t *testing.T) {
 				{"bad ID and no name", map[string]any{"id": "a b"}, "id"},
 			},
 			movingField: "id", list: "",
-			auditBG: func(r resp) string { return r.str("id") },
+			auditBG: func(r resp) string { return r.Str("id") },
 		},
 		{
 			name: "legal entity", path: "/ops/v1/legal-entities", prefix: "le_", kind: "legal_entity",
@@ -55,7 +55,7 @@ func TestOpsOrgRecords(t *testing.T) {
 				{"bad ID and no name", map[string]any{"businessGroupId": "bg1", "id": "a b"}, "name"},
 			},
 			movingField: "businessGroupId", list: "?businessGroupId=bg1",
-			auditBG: func(r resp) string { return r.str("businessGroupId") },
+			auditBG: func(r resp) string { return r.Str("businessGroupId") },
 		},
 	}
 	for _, tt := range tests {
@@ -64,7 +64,7 @@ func TestOpsOrgRecords(t *testing.T) {
 			op := e.operator
 			for _, bad := range tt.badCreate {
 				r := e.call(op, http.MethodPost, tt.path, bad.body)
-				if r.Status != http.StatusUnprocessableEntity || r.str("errors.0.field") != bad.field {
+				if r.Status != http.StatusUnprocessableEntity || r.Str("errors.0.field") != bad.field {
 					t.Errorf("create, %s = %d %s, want 422 naming %q", bad.name, r.Status, r.Raw, bad.field)
 				}
 			}
@@ -74,16 +74,16 @@ func TestOpsOrgRecords(t *testing.T) {
 				body[k] = v
 			}
 			made := e.must(http.StatusCreated, op, http.MethodPost, tt.path, body)
-			id := made.str("id")
-			if !strings.HasPrefix(id, tt.prefix) || made.str("name") != "Maple" || made.str("legalName") != "Maple Holdings Ltd." {
+			id := made.Str("id")
+			if !strings.HasPrefix(id, tt.prefix) || made.Str("name") != "Maple" || made.Str("legalName") != "Maple Holdings Ltd." {
 				t.Fatalf("created = %s", made.Raw)
 			}
 			body["id"] = id
-			if r := e.call(op, http.MethodPost, tt.path, body); r.Status != http.StatusConflict || !strings.Contains(r.str("detail"), id) {
+			if r := e.call(op, http.MethodPost, tt.path, body); r.Status != http.StatusConflict || !strings.Contains(r.Str("detail"), id) {
 				t.Errorf("create again = %d %s, want 409 naming the ID", r.Status, r.Raw)
 			}
 			body["id"] = "chosen-ID_1"
-			if r := e.must(http.StatusCreated, op, http.MethodPost, tt.path, body); r.str("id") != "chosen-ID_1" {
+			if r := e.must(http.StatusCreated, op, http.MethodPost, tt.path, body); r.Str("id") != "chosen-ID_1" {
 				t.Errorf("chosen ID = %s", r.Raw)
 			}
 
@@ -94,7 +94,7 @@ func TestOpsOrgRecords(t *testing.T) {
 				t.Errorf("get missing = %d", r.Status)
 			}
 			ids := map[string]bool{}
-			for _, it := range e.must(http.StatusOK, op, http.MethodGet, tt.path+tt.list, nil).items() {
+			for _, it := range e.must(http.StatusOK, op, http.MethodGet, tt.path+tt.list, nil).Items() {
 				ids[it["id"].(string)] = true
 			}
 			if !ids[id] || !ids["chosen-ID_1"] {
@@ -107,7 +107,7 @@ func TestOpsOrgRecords(t *testing.T) {
 				{"blank name", map[string]any{"name": " "}, "name"},
 			} {
 				r := e.call(op, http.MethodPatch, tt.path+"/"+id, bad.body)
-				if r.Status != http.StatusUnprocessableEntity || r.str("errors.0.field") != bad.field {
+				if r.Status != http.StatusUnprocessableEntity || r.Str("errors.0.field") != bad.field {
 					t.Errorf("patch %s = %d %s, want 422 naming %q", bad.name, r.Status, r.Raw, bad.field)
 				}
 			}
@@ -116,11 +116,11 @@ func TestOpsOrgRecords(t *testing.T) {
 			}
 			// Only the fields given change.
 			up := e.must(http.StatusOK, op, http.MethodPatch, tt.path+"/"+id, map[string]any{"legalName": " Maple Ltd. "})
-			if up.str("name") != "Maple" || up.str("legalName") != "Maple Ltd." || up.str("createdAt") != made.str("createdAt") {
+			if up.Str("name") != "Maple" || up.Str("legalName") != "Maple Ltd." || up.Str("createdAt") != made.Str("createdAt") {
 				t.Errorf("patched legal name = %s", up.Raw)
 			}
 			up = e.must(http.StatusOK, op, http.MethodPatch, tt.path+"/"+id, map[string]any{"name": " Maple Co "})
-			if up.str("name") != "Maple Co" || up.str("legalName") != "Maple Ltd." {
+			if up.Str("name") != "Maple Co" || up.Str("legalName") != "Maple Ltd." {
 				t.Errorf("patched name = %s", up.Raw)
 			}
 

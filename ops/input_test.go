@@ -1,4 +1,4 @@
-package admin_test
+package ops_test
 
 import (
 	"net/http"
@@ -60,7 +60,7 @@ func TestOpsRefusals(t *testing.T) {
 	} {
 		r := e.call(op, c.method, c.path, c.body)
 		slug := map[int]string{400: "bad-request", 404: "not-found", 409: "conflict", 422: "invalid"}[c.status]
-		if r.Status != c.status || r.str("type") != apihttp.ProblemTypeBase+slug || r.str("detail") == "" ||
+		if r.Status != c.status || r.Str("type") != apihttp.ProblemTypeBase+slug || r.Str("detail") == "" ||
 			(c.field != "" && !strings.Contains(string(r.Raw), `"field":"`+c.field+`"`)) {
 			t.Errorf("%s %s %v = %d %s; want %d %s naming %q", c.method, c.path, c.body, r.Status, r.Raw, c.status, slug, c.field)
 		}
@@ -80,11 +80,11 @@ func TestOpsRefusals(t *testing.T) {
 
 	// What the refused requests would have done, done right.
 	r := e.must(http.StatusOK, op, http.MethodPatch, "/ops/v1/accounts/"+e.acc1, map[string]any{"productName": " Business Chequing "})
-	if r.str("productName") != "Business Chequing" {
+	if r.Str("productName") != "Business Chequing" {
 		t.Errorf("product name = %s", r.Raw)
 	}
 	r = e.must(http.StatusOK, op, http.MethodGet, "/ops/v1/transactions?accountId="+e.acc1+"&from=2025-03-04&to=2025-03-31", nil)
-	if items := r.items(); len(items) != 1 || items[0]["externalId"] != "x2" {
+	if items := r.Items(); len(items) != 1 || items[0]["externalId"] != "x2" {
 		t.Errorf("transactions from the 4th = %s", r.Raw)
 	}
 	e.must(http.StatusNoContent, op, http.MethodDelete, "/ops/v1/accounts/"+e.acc1+"/pending/p1", nil)
