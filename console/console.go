@@ -183,19 +183,13 @@ type navItem struct {
 // page runs a GET page for the signed-in administrator; no session sends
 // the browser to the sign-in page, a pending first sign-in to it.
 func (h *Handler) page(fn func(echo.Context, *signedIn) error) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		s, redirect, err := h.signIn(c)
-		if redirect != "" || err != nil {
-			return h.bounce(c, s, redirect, err)
-		}
-		return fn(c, s)
-	}
+	return h.guard(false, fn)
 }
 
 // form is page for a POST: the session's CSRF token must come with it
 // (and the browser must not say it is cross-origin), or nothing happens.
 func (h *Handler) form(fn func(echo.Context, *signedIn) error) echo.HandlerFunc {
-	return h.page(func(c echo.Context, s *signedIn) error {
+	return h.guard(true, func(c echo.Context, s *signedIn) error {
 		if h.cop.Check(c.Request()) != nil || !tokensEqual(s.Session.CSRFToken, c.FormValue("csrf")) {
 			return h.renderError(c, s, http.StatusForbidden, s.L.T("csrf"))
 		}
@@ -203,11 +197,24 @@ func (h *Handler) form(fn func(echo.Context, *signedIn) error) echo.HandlerFunc 
 	})
 }
 
-func (h *Handler) bounce(c echo.Context, s *signedIn, redirect string, err error) error {
-	if redirect != "" {
-		return c.Redirect(http.StatusSeeOther, redirect)
+// guard resolves the administrator, then runs fn. A failure comes first
+// (an outage is not "signed out"); a form that no administrator's session
+// sends is refused on the error page — redirected, the browser would
+// replay it as a GET of the sign-in page and the form's refusal would go
+// unsaid.
+func (h *Handler) guard(isForm bool, fn func(echo.Context, *signedIn) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		s, redirect, err := h.signIn(c)
+		switch {
+		case err != nil:
+			return h.fail(c, s, err)
+		case redirect != "" && isForm:
+			return h.renderError(c, s, http.StatusForbidden, s.L.T("not_signed_in"))
+		case redirect != "":
+			return c.Redirect(http.StatusSeeOther, redirect)
+		}
+		return fn(c, s)
 	}
-	return h.fail(c, s, err)
 }
 
 // signIn resolves the browser's session into an administrator.
@@ -362,7 +369,7 @@ func (h *Handler) common(c echo.Context, s *signedIn, titleKey string) common {
 	if c.Request().Method != http.MethodGet {
 		path, q = prefix+"/", url.Values{"lang": {other}}
 	}
-	name := s.Admin.User().DisplayName
+	name := s.Admin.User().DisplayName // "" before the administrator is known
 	if name == "" {
 		name = s.Admin.User().LoginID
 	}
@@ -386,11 +393,10 @@ type errorPage struct {
 	Message string
 }
 
+// renderError is the error page, in the user's language; before the
+// administrator is known (no session, not an administrator's, an outage)
+// it is the same page without the menu and the session's controls.
 func (h *Handler) renderError(c echo.Context, s *signedIn, status int, msg string) error {
-	if s.Admin.User().ID == "" {
-		// No administrator (the failure came before): a page without menu.
-		return c.String(status, msg)
-	}
 	p := errorPage{common: h.common(c, s, "error_title"), Message: msg}
 	return h.render(c, status, "error", p)
 }

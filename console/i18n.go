@@ -105,6 +105,7 @@ var messagesEN = map[string]string{
 	"missing_right": "You need the %s right on the %s permission for this.",
 	"missing_self":  "You submitted this request: approving it yourself needs the self-approved %s right on the %s permission. Another administrator must decide it.",
 	"back":          "Back",
+	"not_signed_in": "You are not signed in as an administrator, or your session ended. Nothing was changed; sign in, then try again.",
 
 	// The brand's support contact (issue 14), as on the bank's other pages.
 	"support_contact": "Need help? Contact the bank:", "support_link": "Help centre",
@@ -201,6 +202,7 @@ var messagesFR = map[string]string{
 	"missing_right": "Il vous faut le droit %s sur l'autorisation %s pour cela.",
 	"missing_self":  "Vous avez soumis cette demande : l'approuver vous-même exige le droit %s en auto-approbation sur l'autorisation %s. Un autre administrateur doit en décider.",
 	"back":          "Retour",
+	"not_signed_in": "Vous n'êtes pas connecté en tant qu'administrateur, ou votre session a pris fin. Rien n'a été changé ; connectez-vous, puis réessayez.",
 
 	"support_contact": "Besoin d'aide? Communiquez avec la banque :", "support_link": "Centre d'aide",
 

@@ -70,7 +70,8 @@ const desktopWidth = 1280
 // sign-in, consent, connected applications, the error page, and each
 // console page and form: home, Users with Add user, Job roles with the
 // grid, Account groups, Approvals with Pending approvals and My requests,
-// Notifications, Connected applications, Audit log, the 403 page) in
+// Notifications, Connected applications, Audit log, the 403 page, a form
+// sent without a session) in
 // English and in French, in Chromium (issue 14):
 //   - at 390 px no page scrolls sideways and every touch target is at
 //     least 44 px high (/account/connections was 607–661 px wide before);
@@ -215,4 +216,13 @@ func browserPages(t *testing.T, bin string, axe *browsertest.Axe, lang string) {
 	signIn("maple.viewer")
 	steps(chromedp.Navigate(b.URL+"/business/job-roles"), chromedp.WaitVisible(`//main//h1`))
 	check("console-403")
+	// A console form sent without a session: the error page before the
+	// administrator is known (no menu, no session controls).
+	signOut()
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`(() => { const f = document.createElement("form");
+  f.method = "post"; f.action = "/business/users"; document.body.append(f); f.submit(); return true })()`)); err != nil {
+		t.Fatal(err)
+	}
+	steps(chromedp.WaitVisible(`//main//p[@role="alert"]`))
+	check("console-signed-out")
 }
