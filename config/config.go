@@ -44,7 +44,37 @@ type Config struct {
 	Metrics       Metrics       `yaml:"metrics"`
 	Branding      Branding      `yaml:"branding"`
 	UI            UI            `yaml:"ui"`
+	TLS           TLS           `yaml:"tls"`
 }
+
+// TLS configures HTTPS served by bankfeed itself and mutual TLS (RFC 8705;
+// README "Mutual TLS"): either bankfeed terminates TLS (Cert, Key) and asks
+// for client certificates (ClientCA), or a reverse proxy does and forwards
+// the client certificate in ClientCertHeader, believed only from
+// TrustedProxies.
+type TLS struct {
+	// Cert and Key are PEM files of the server's certificate (chain) and
+	// key; both or neither.
+	Cert string `yaml:"cert" env:"TLS_CERT"`
+	Key  string `yaml:"key" env:"TLS_KEY"`
+	// ClientCA is a PEM file of the CAs that issue tls_client_auth clients'
+	// certificates. With Cert, serve asks every connection for a client
+	// certificate (without requiring one).
+	ClientCA string `yaml:"client_ca" env:"TLS_CLIENT_CA"`
+	// ClientCertHeader names the header in which a TLS-terminating proxy
+	// forwards the client certificate (URL-encoded PEM, as nginx's
+	// $ssl_client_escaped_cert, or base64 DER).
+	ClientCertHeader string `yaml:"client_cert_header" env:"TLS_CLIENT_CERT_HEADER"`
+	// TrustedProxies are the IPs or CIDRs whose ClientCertHeader is believed.
+	TrustedProxies []string `yaml:"trusted_proxies" env:"TLS_TRUSTED_PROXIES"`
+	// MTLSBaseURL is the https base URL of the mTLS endpoints when they are
+	// served at another origin than the issuer (mtls_endpoint_aliases).
+	MTLSBaseURL string `yaml:"mtls_base_url" env:"TLS_MTLS_BASE_URL"`
+}
+
+// MTLS reports whether clients can present certificates: bankfeed asks for
+// them, or a proxy forwards them.
+func (t TLS) MTLS() bool { return (t.Cert != "" && t.ClientCA != "") || t.ClientCertHeader != "" }
 
 // Log configures log/slog output.
 type Log struct {

@@ -48,6 +48,7 @@ func (c Config) Validate() error {
 		_, errAddr := netip.ParseAddr(p)
 		check(errPrefix != nil && errAddr != nil, "%sTRUSTED_PROXIES: %q is neither an IP address nor a CIDR", EnvPrefix, p)
 	}
+	errs = append(errs, c.TLS.validate()...)
 
 	check(c.Log.Format != "text" && c.Log.Format != "json", "%sLOG_FORMAT: %q is not text or json", EnvPrefix, c.Log.Format)
 	switch strings.ToLower(c.Log.Level) {
@@ -345,4 +346,41 @@ func webhookSecretOK(s string) bool {
 	}
 	key, err := base64.StdEncoding.DecodeString(b64)
 	return err == nil && len(key) >= 24 && len(key) <= 64
+}
+
+// validate checks the TLS settings (README "Mutual TLS").
+func (t TLS) validate() []error {
+	var errs []error
+	check := func(bad bool, format string, args ...any) {
+		if bad {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	check((t.Cert == "") != (t.Key == ""), "%sTLS_CERT and %sTLS_KEY: set both or neither", EnvPrefix, EnvPrefix)
+	check(t.ClientCA != "" && t.Cert == "" && t.ClientCertHeader == "",
+		"%sTLS_CLIENT_CA: needs %sTLS_CERT (bankfeed asks for client certificates) or %sTLS_CLIENT_CERT_HEADER (a proxy forwards them)", EnvPrefix, EnvPrefix, EnvPrefix)
+	check(t.ClientCertHeader != "" && len(t.TrustedProxies) == 0,
+		"%sTLS_CLIENT_CERT_HEADER: needs %sTLS_TRUSTED_PROXIES, the proxies whose header is believed", EnvPrefix, EnvPrefix)
+	check(t.ClientCertHeader != "" && !validHeaderName(t.ClientCertHeader), "%sTLS_CLIENT_CERT_HEADER: %q is not a header name", EnvPrefix, t.ClientCertHeader)
+	for _, p := range t.TrustedProxies {
+		_, errPrefix := netip.ParsePrefix(p)
+		_, errAddr := netip.ParseAddr(p)
+		check(errPrefix != nil && errAddr != nil, "%sTLS_TRUSTED_PROXIES: %q is neither an IP address nor a CIDR", EnvPrefix, p)
+	}
+	if t.MTLSBaseURL != "" {
+		u, err := url.Parse(t.MTLSBaseURL)
+		check(err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "",
+			"%sTLS_MTLS_BASE_URL: must be an https URL without query or fragment", EnvPrefix)
+		check(!t.MTLS(), "%sTLS_MTLS_BASE_URL: needs mutual TLS (%sTLS_CLIENT_CA with %sTLS_CERT, or %sTLS_CLIENT_CERT_HEADER)", EnvPrefix, EnvPrefix, EnvPrefix, EnvPrefix)
+	}
+	return errs
+}
+
+func validHeaderName(h string) bool {
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return h != ""
 }

@@ -49,6 +49,13 @@ Choose exactly one way for the client to authenticate at the token endpoint:
   --jwks-uri U    private_key_jwt with keys the vendor publishes at U (https)
   --secret        client_secret_basic with a generated secret, printed once as
                   "clientSecret" and stored only as a hash: keep it now.
+  --auth-method tls_client_auth --tls-subject-dn DN (or one --tls-san-*)
+                  mutual TLS with a certificate of a CA in tls.client_ca that
+                  carries this subject DN (RFC 4514, e.g. "CN=app,O=Vendor")
+                  or SAN (RFC 8705 §2.1)
+  --auth-method self_signed_tls_client_auth --jwks-file F (or --jwks-uri U)
+                  mutual TLS with a self-signed certificate whose public key
+                  is one of the keys in F (RFC 8705 §2.2)
 
 Redirect URIs must match exactly when used: https, or http only on
 http://127.0.0.1:PORT and http://[::1]:PORT, never with a fragment.
@@ -67,8 +74,11 @@ skip the consent screen. Vendors are never first-party.`,
 					methods++
 				}
 			}
+			if spec.AuthMethod == "tls_client_auth" {
+				methods++ // its certificate's name: authz checks there is one
+			}
 			if methods != 1 {
-				return errors.New("clients create: choose exactly one authentication method: --jwks-file F, --jwks-uri U or --secret")
+				return errors.New("clients create: choose exactly one authentication method: --jwks-file F, --jwks-uri U or --secret (or --auth-method tls_client_auth with --tls-subject-dn or a --tls-san-*)")
 			}
 			if jwksFile != "" {
 				b, err := os.ReadFile(jwksFile)
@@ -108,6 +118,8 @@ skip the consent screen. Vendors are never first-party.`,
 	f.StringVar(&jwksFile, "jwks-file", "", "private_key_jwt: file holding the client's public JWKS")
 	f.StringVar(&spec.JWKSURI, "jwks-uri", "", "private_key_jwt: https URL of the client's JWKS")
 	f.BoolVar(&spec.Secret, "secret", false, "client_secret_basic: generate a secret, printed once")
+	f.StringVar(&spec.AuthMethod, "auth-method", "", "tls_client_auth (with --tls-subject-dn or a --tls-san-*) or self_signed_tls_client_auth (with --jwks-file or --jwks-uri): mutual TLS, RFC 8705; default: from --jwks-file, --jwks-uri or --secret")
+	tlsNameFlags(cmd, &spec.TLSClientAuth)
 	f.StringVar(&spec.SigningAlg, "signing-alg", "", "with --jwks-uri: assertion algorithm, ES256 (default) or PS256")
 	f.BoolVar(&spec.RequirePAR, "require-par", false, "require pushed authorization requests (RFC 9126)")
 	f.BoolVar(&spec.NativeApp, "native", false, "an app installed on the user's machine: its http://127.0.0.1 or [::1] redirect URIs match on any port (RFC 8252 §7.3); others match exactly")
@@ -235,6 +247,7 @@ func (a *app) clientsUpdateCommand() *cobra.Command {
 		logoURI, policyURI, tosURI          string
 		redirectURIs                        []string
 		requirePAR, dpop, signedRequests    bool
+		tlsName                             store.TLSClientAuth
 	)
 	cmd := &cobra.Command{
 		Use:   "update CLIENT_ID",
@@ -248,6 +261,9 @@ stdout (never its secret). Fields not given stay as they are.
   --logo-uri ""      (and --policy-uri, --tos-uri) removes the page.
   --require-par=false stops requiring pushed authorization requests.
   --dpop=false       stops requiring DPoP-bound tokens.
+  --tls-subject-dn DN (or one --tls-san-dns, -uri, -ip, -email)
+                     replaces the name a tls_client_auth client's
+                     certificate must carry.
   --require-signed-request-object[=false]
                      requires (or stops requiring) pushed authorization
                      requests to be request objects signed with the
@@ -291,6 +307,9 @@ with the names of the fields changed.`,
 			}
 			if f.Changed("dpop") {
 				u.DPoPBoundAccessTokens = &dpop
+			}
+			if slices.ContainsFunc(tlsNameFlagNames, f.Changed) {
+				u.TLSClientAuth = &tlsName // the whole name: the others cleared
 			}
 			if f.Changed("require-signed-request-object") {
 				u.RequireSignedRequestObject = &signedRequests
@@ -337,6 +356,7 @@ with the names of the fields changed.`,
 	f.StringVar(&signingAlg, "signing-alg", "", "private_key_jwt: assertion algorithm, ES256 or PS256 (must match the keys)")
 	f.BoolVar(&requirePAR, "require-par", false, "require pushed authorization requests (RFC 9126); --require-par=false to stop")
 	f.BoolVar(&dpop, "dpop", false, "every token must be DPoP-bound (RFC 9449); --dpop=false to stop")
+	tlsNameFlags(cmd, &tlsName)
 	f.BoolVar(&signedRequests, "require-signed-request-object", false, "pushed authorization requests must be a request object signed with the client's key (JAR, RFC 9101); =false to stop")
 	f.StringVar(&logoURI, "logo-uri", "", `https URL of the logo shown on the consent page ("" removes it)`)
 	f.StringVar(&policyURI, "policy-uri", "", `https URL of the vendor's privacy policy ("" removes it)`)
@@ -344,9 +364,22 @@ with the names of the fields changed.`,
 	return cmd
 }
 
+// tlsNameFlags are the names a tls_client_auth client's certificate must
+// carry: one of them.
+func tlsNameFlags(cmd *cobra.Command, t *store.TLSClientAuth) {
+	f := cmd.Flags()
+	f.StringVar(&t.SubjectDN, "tls-subject-dn", "", `tls_client_auth: the certificate's subject DN, RFC 4514 (e.g. "CN=app,O=Vendor,C=CA")`)
+	f.StringVar(&t.SANDNS, "tls-san-dns", "", "tls_client_auth: a DNS name of the certificate's SAN")
+	f.StringVar(&t.SANURI, "tls-san-uri", "", "tls_client_auth: a URI of the certificate's SAN")
+	f.StringVar(&t.SANIP, "tls-san-ip", "", "tls_client_auth: an IP address of the certificate's SAN")
+	f.StringVar(&t.SANEmail, "tls-san-email", "", "tls_client_auth: an email address of the certificate's SAN")
+}
+
+var tlsNameFlagNames = []string{"tls-subject-dn", "tls-san-dns", "tls-san-uri", "tls-san-ip", "tls-san-email"}
+
 // clientUpdateFlags are the flags of clients update, each a field to change.
 var clientUpdateFlags = []string{"name", "redirect-uri", "logo-uri", "policy-uri", "tos-uri",
-	"jwks-file", "jwks-uri", "signing-alg", "require-par", "dpop", "require-signed-request-object"}
+	"jwks-file", "jwks-uri", "signing-alg", "require-par", "dpop", "tls-subject-dn", "tls-san-dns", "tls-san-uri", "tls-san-ip", "tls-san-email", "require-signed-request-object"}
 
 func (a *app) clientsRotateSecretCommand() *cobra.Command {
 	var keepOld time.Duration
@@ -451,12 +484,18 @@ type clientJSON struct {
 	RequirePAR                  bool            `json:"requirePar"`
 	DPoPBoundAccessTokens       bool            `json:"dpopBoundAccessTokens"`
 	RequireSignedRequestObject  bool            `json:"requireSignedRequestObject"`
-	FirstParty                  bool            `json:"firstParty"`
-	Status                      string          `json:"status,omitempty"` // pending or rejected: registered itself (POST /oauth2/register)
-	NativeApp                   bool            `json:"nativeApp"`
-	LogoURI                     string          `json:"logoUri,omitempty"`
-	PolicyURI                   string          `json:"policyUri,omitempty"`
-	TOSURI                      string          `json:"tosUri,omitempty"`
+	// TLSClientAuth: the name a tls_client_auth client's certificate carries.
+	TLSSubjectDN string `json:"tlsClientAuthSubjectDn,omitempty"`
+	TLSSANDNS    string `json:"tlsClientAuthSanDns,omitempty"`
+	TLSSANURI    string `json:"tlsClientAuthSanUri,omitempty"`
+	TLSSANIP     string `json:"tlsClientAuthSanIp,omitempty"`
+	TLSSANEmail  string `json:"tlsClientAuthSanEmail,omitempty"`
+	FirstParty   bool   `json:"firstParty"`
+	Status       string `json:"status,omitempty"` // pending or rejected: registered itself (POST /oauth2/register)
+	NativeApp    bool   `json:"nativeApp"`
+	LogoURI      string `json:"logoUri,omitempty"`
+	PolicyURI    string `json:"policyUri,omitempty"`
+	TOSURI       string `json:"tosUri,omitempty"`
 	// PreviousSecretExpiresAt is the end of a secret rotation's overlap.
 	PreviousSecretExpiresAt *time.Time `json:"previousSecretExpiresAt,omitempty"`
 	CreatedAt               time.Time  `json:"createdAt"`
@@ -482,6 +521,11 @@ func toClientJSON(c store.Client) clientJSON {
 		RequirePAR:                  c.RequirePAR,
 		DPoPBoundAccessTokens:       c.DPoPBoundAccessTokens,
 		RequireSignedRequestObject:  c.RequireSignedRequestObject,
+		TLSSubjectDN:                c.TLSClientAuth.SubjectDN,
+		TLSSANDNS:                   c.TLSClientAuth.SANDNS,
+		TLSSANURI:                   c.TLSClientAuth.SANURI,
+		TLSSANIP:                    c.TLSClientAuth.SANIP,
+		TLSSANEmail:                 c.TLSClientAuth.SANEmail,
 		FirstParty:                  c.FirstParty,
 		NativeApp:                   c.NativeApp,
 		LogoURI:                     c.LogoURI,

@@ -32,6 +32,10 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 	tokenSecret := []byte(cfg.Secrets.TokenSecret)
 
 	var pages *consent.Handler // built below; shows authz's unredirectable errors
+	mtls, err := mtlsConfig(cfg.TLS)
+	if err != nil {
+		return err
+	}
 	as, err := authz.New(ctx, authz.Config{
 		Store:                 d.Store,
 		Issuer:                cfg.Issuer,
@@ -49,6 +53,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		RequirePAR:            cfg.OAuth.RequirePAR,
 		Profile:               cfg.OAuth.Profile,
 		DPoP:                  authz.DPoPConfig{IATWindow: cfg.OAuth.DPoP.IATWindow, NonceRequired: cfg.OAuth.DPoP.NonceRequired},
+		MTLS:                  mtls,
 		Metrics:               d.Metrics,
 		ErrorPage: func(w http.ResponseWriter, r *http.Request, status int, code string) {
 			pages.AuthorizeErrorPage(w, r, status, code)

@@ -103,11 +103,14 @@ func (a *app) readConfig(cmd *cobra.Command) (config.Config, error) {
 	}
 	flags := cmd.Flags()
 	for name, dst := range map[string]*string{
-		"addr":         &cfg.Addr,
-		"data-dir":     &cfg.DataDir,
-		"database-url": &cfg.DatabaseURL,
-		"issuer":       &cfg.Issuer,
-		"metrics-addr": &cfg.Metrics.Addr, // serve's
+		"addr":          &cfg.Addr,
+		"data-dir":      &cfg.DataDir,
+		"database-url":  &cfg.DatabaseURL,
+		"issuer":        &cfg.Issuer,
+		"metrics-addr":  &cfg.Metrics.Addr, // serve's
+		"tls-cert":      &cfg.TLS.Cert,
+		"tls-key":       &cfg.TLS.Key,
+		"tls-client-ca": &cfg.TLS.ClientCA,
 	} {
 		if f := flags.Lookup(name); f != nil && f.Changed {
 			*dst = f.Value.String()

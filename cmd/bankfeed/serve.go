@@ -64,6 +64,9 @@ localhost or a loopback address and the database is not PostgreSQL.
 		},
 	}
 	cmd.Flags().String("metrics-addr", "", "internal listen address of GET /metrics, e.g. 127.0.0.1:9090; empty: none (env BANKFEED_METRICS_ADDR)")
+	cmd.Flags().String("tls-cert", "", "serve HTTPS with this PEM certificate (chain); with --tls-key (env BANKFEED_TLS_CERT)")
+	cmd.Flags().String("tls-key", "", "PEM private key of --tls-cert (env BANKFEED_TLS_KEY)")
+	cmd.Flags().String("tls-client-ca", "", "PEM CAs of tls_client_auth clients; with --tls-cert, ask every connection for a client certificate (env BANKFEED_TLS_CLIENT_CA)")
 	cmd.Flags().BoolVar(&demo, "demo", false, "fill an empty database with the demo data set and print its credentials (env BANKFEED_DEMO)")
 	cmd.Flags().BoolVar(&demoForce, "demo-force", false, "let --demo run with a non-local issuer or PostgreSQL, writing the credentials to "+
 		demoCredentialsFile+" in the data directory instead of stdout (env "+demoForceEnv+")")
@@ -134,12 +137,17 @@ func (a *app) serve(ctx context.Context, cfg config.Config, demoOut demoOutput) 
 		return err
 	}
 	defer stopDeliveries() // after the HTTP drain, before the store closes
+	tlsCfg, err := serverTLSConfig(cfg.TLS)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           forwardedCerts(cfg.TLS, h, logger),
+		TLSConfig:         tlsCfg,
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       cfg.HTTP.ReadTimeout,
 		WriteTimeout:      cfg.HTTP.WriteTimeout,
@@ -150,9 +158,15 @@ func (a *app) serve(ctx context.Context, cfg config.Config, demoOut demoOutput) 
 	var open openConns
 	srv.ConnState = open.track
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsCfg != nil {
+			errc <- srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	go sweepExpired(ctx, st, logger, time.Now, cfg.Notifications.DeliveredRetention)
-	logger.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer,
+	logger.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "issuer", cfg.Issuer,
 		"database", cfg.RedactedDSN(), "version", buildVersion())
 	if a.listening != nil {
 		a.listening(ln.Addr())
