@@ -86,7 +86,7 @@
 // The API is described exactly by an OpenAPI 3.1 document kept in
 // admin/openapi (admin.yaml) and served as JSON, without a token, at
 // /admin/v1/openapi.json (its reference at /admin/v1/docs); the tests check
-// every exchange against it (admin/openapi/openapitest).
+// every exchange against it (internal/apihttp/openapitest).
 //
 // It imports only store, metrics, internal/apihttp, internal/audit and its
 // own sub-packages: no gorm, fosite, authz, consent, dataapi or ops.

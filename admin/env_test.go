@@ -12,8 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/admin"
-	"github.com/bankfeed/bankfeed/admin/openapi/openapitest"
 	"github.com/bankfeed/bankfeed/internal/apihttp/apitest"
+	"github.com/bankfeed/bankfeed/internal/apihttp/openapitest"
 	"github.com/bankfeed/bankfeed/ops"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"

@@ -16,7 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/bankfeed/bankfeed/admin/openapi"
-	"github.com/bankfeed/bankfeed/admin/openapi/openapitest"
+	"github.com/bankfeed/bankfeed/internal/apihttp/openapitest"
 	"github.com/bankfeed/bankfeed/store"
 )
 

@@ -22,8 +22,8 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/bankfeed/bankfeed/admin/openapi/openapitest"
 	"github.com/bankfeed/bankfeed/authz"
+	"github.com/bankfeed/bankfeed/internal/apihttp/openapitest"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"

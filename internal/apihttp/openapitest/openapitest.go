@@ -1,7 +1,7 @@
 // Package openapitest checks HTTP exchanges with /admin/v1 and /ops/v1
-// against admin/openapi's documents, for tests (admin's and the end-to-end
-// ones in cmd): Wrap puts the check in front of a handler. Only test
-// binaries import it; it brings kin-openapi.
+// against their OpenAPI documents, for tests (admin's, ops's and the
+// end-to-end ones in cmd): Wrap puts the check in front of a handler. Only
+// test binaries import it; it brings kin-openapi.
 package openapitest
 
 import (
