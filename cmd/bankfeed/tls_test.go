@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,9 +10,11 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,6 +22,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/bankfeed/bankfeed/authz"
+	"github.com/bankfeed/bankfeed/config"
+	"github.com/bankfeed/bankfeed/store"
+	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
 
 // testCert is a certificate made in the test, with its key.
@@ -288,5 +298,92 @@ func TestServeTLSSettingsChecked(t *testing.T) {
 	err := run(t.Context(), []string{"serve", "--data-dir", dir}, env("BANKFEED_TLS_CLIENT_CERT_HEADER=X-SSL-Client-Cert"), &strings.Builder{}, &strings.Builder{})
 	if err == nil || !strings.Contains(err.Error(), "BANKFEED_TLS_TRUSTED_PROXIES") {
 		t.Errorf("a header without trusted proxies: %v", err)
+	}
+}
+
+// headerTransport adds a forwarded client certificate to every request, as
+// a TLS-terminating proxy in front of bankfeed does.
+type headerTransport struct{ cert string }
+
+func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	if h.cert != "" {
+		r.Header.Set("X-SSL-Client-Cert", h.cert)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func escapedPEM(c tls.Certificate) string {
+	return url.PathEscape(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]})))
+}
+
+// TestMTLSDataAPIThroughTheWholeWiring: a vendor registered as
+// tls_client_auth runs the code flow with x/oauth2 behind a proxy that
+// forwards its certificate; the certificate-bound token reads /fdx/v6 and
+// /userinfo with that certificate only: another certificate, or none, is
+// 401 invalid_token.
+func TestMTLSDataAPIThroughTheWholeWiring(t *testing.T) {
+	f := tlsFixture{}
+	f.ca = makeCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "Bank client CA"}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}, nil)
+	f.caFile, _ = f.ca.writePEM(t, t.TempDir(), "client-ca")
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t)
+	cfg.Issuer = "http://" + ln.Addr().String()
+	cfg.DataAPI.RateLimitPerMinute = 0
+	cfg.TLS = config.TLS{ClientCA: f.caFile, ClientCertHeader: "X-SSL-Client-Cert", TrustedProxies: []string{"127.0.0.1"}}
+	st := gormtest.OpenStore(t, "cmd_test")
+	logger := slog.New(slog.DiscardHandler)
+	h, err := newHandler(t.Context(), cfg, deps{Store: st, Logger: logger, Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(forwardedCerts(cfg.TLS, h, logger))
+	ts.Listener.Close()
+	ts.Listener = ln
+	ts.Start()
+	t.Cleanup(ts.Close)
+	b := &bank{t: t, URL: cfg.Issuer, st: st}
+	biz := seedBrowserBusiness(t, b)
+
+	const redirect = "https://ledgerly.example/callback"
+	client, _, err := authz.CreateClient(t.Context(), st, authz.ClientSpec{Name: "Ledgerly", RedirectURIs: []string{redirect},
+		AuthMethod: "tls_client_auth", TLSClientAuth: store.TLSClientAuth{SubjectDN: "CN=ledgerly"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, other := escapedPEM(f.clientCert(t, "ledgerly")), escapedPEM(f.clientCert(t, "ledgerly"))
+	conf := oauth2.Config{ClientID: client.ID, RedirectURL: redirect, Scopes: []string{"openid", "offline_access", "accounts.read"},
+		Endpoint: oauth2.Endpoint{AuthURL: b.URL + "/oauth2/authorize", TokenURL: b.URL + "/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}
+	v := oauth2.GenerateVerifier()
+	cb := b.authorize(b.browser(), conf.AuthCodeURL("mtls-state", oauth2.S256ChallengeOption(v)), biz.login, biz.tempPassword, "Maple-Ledger-Sync-2026")
+	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, &http.Client{Transport: headerTransport{mine}})
+	tok, err := conf.Exchange(ctx, cb.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil || tok.Type() != "Bearer" {
+		t.Fatalf("exchange: %v (%v)", err, tok)
+	}
+	call := func(path, cert string) (int, string) {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, b.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		res, err := (&http.Client{Transport: headerTransport{cert}}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode, res.Header.Get("WWW-Authenticate")
+	}
+	for _, path := range []string{"/fdx/v6/accounts", "/userinfo"} {
+		if code, ch := call(path, mine); code != http.StatusOK {
+			t.Fatalf("%s with the bound certificate: %d %s", path, code, ch)
+		}
+		for name, cert := range map[string]string{"another certificate": other, "none": ""} {
+			if code, ch := call(path, cert); code != http.StatusUnauthorized || !strings.Contains(ch, `error="invalid_token"`) {
+				t.Errorf("%s with %s: %d %q, want 401 invalid_token", path, name, code, ch)
+			}
+		}
 	}
 }
