@@ -308,7 +308,9 @@ func (s *Server) authorize(ctx context.Context, flow store.AuthFlow, ar *fosite.
 	if flow.Denied {
 		return nil, consentChange{}, deny("The user denied the request.")
 	}
-	user, err := s.st.GetUser(ctx, flow.UserID)
+	// The user with their assignment and role, in one statement.
+	access, err := s.st.UserAccess(ctx, flow.UserID)
+	user := access.User
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, consentChange{}, deny("The user cannot authorize this application.")
 	} else if err != nil {
@@ -332,10 +334,7 @@ func (s *Server) authorize(ctx context.Context, flow store.AuthFlow, ar *fosite.
 		return nil, consentChange{}, &deniedError{err: fosite.ErrLoginRequired.WithHint("The sign-in is older than max_age.")}
 	}
 
-	allowed, err := s.allowedDataScopes(ctx, user)
-	if err != nil {
-		return nil, consentChange{}, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
-	}
+	allowed := allowedDataScopes(access)
 	granted := grantableScopes(ar.GetRequestedScopes(), flow.GrantedScopes, fc.c, user, allowed)
 	if !slices.ContainsFunc(granted, isResourceScope) {
 		return nil, consentChange{}, deny("The user's job role allows none of the requested access.")
@@ -413,22 +412,13 @@ func isResourceScope(sc string) bool {
 	return store.IsDataScope(sc) || sc == store.ScopeAdmin || sc == store.ScopeOperator
 }
 
-// allowedDataScopes are the data scopes the user's job role (in the business
-// group overview context) allows now.
-func (s *Server) allowedDataScopes(ctx context.Context, u store.User) ([]string, error) {
-	a, err := s.st.UserAssignment(ctx, u.ID, "")
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("authz: user assignment: %w", err)
+// allowedDataScopes are the data scopes the user's own assignment's job
+// role allows now (none without an assignment or role).
+func allowedDataScopes(a store.Access) []string {
+	if a.Assignment.ID == "" || a.Role.ID == "" {
+		return nil
 	}
-	role, err := s.st.GetJobRole(ctx, a.JobRoleID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("authz: job role: %w", err)
-	}
-	return store.AllowedScopes(store.EffectiveGrants(u, role)), nil
+	return store.AllowedScopes(store.EffectiveGrants(a.User, a.Role))
 }
 
 // writeAuthorizeError writes through fosite: a redirect to the client only

@@ -45,4 +45,9 @@ type AccessStore interface {
 	// bank's sign-in and consent pages. ErrNotFound when there is no such
 	// session; a missing user or assignment is zero.
 	SessionAccess(ctx context.Context, id string) (BrowserSession, Access, error)
+	// UserAccess reads the user with their own assignment, its job role
+	// and its account group (Access without Consent, Account and MaxSeq),
+	// for the authorization step. ErrNotFound when there is no such user; a
+	// missing assignment or role is zero.
+	UserAccess(ctx context.Context, userID string) (Access, error)
 }

@@ -51,15 +51,8 @@ func (s *Store) SessionAccess(ctx context.Context, id string) (store.BrowserSess
 		return s.sessionAccessByRecord(ctx, id)
 	}
 	r := rows[0]
-	var a store.Access
-	if a.User, err = userMap.toDomain(r.U); err != nil {
-		return store.BrowserSession{}, store.Access{}, err
-	}
-	a.Assignment = r.A.domain()
-	if a.Role, err = jobRoleMap.toDomain(r.R); err != nil {
-		return store.BrowserSession{}, store.Access{}, err
-	}
-	if a.Group, err = accountGroupMap.toDomain(r.G); err != nil {
+	a, err := r.access()
+	if err != nil {
 		return store.BrowserSession{}, store.Access{}, err
 	}
 	b := store.BrowserSession{ID: r.S.ID, UserID: r.S.UserID, AuthTime: fromMicros(r.S.AuthTime), CSRFToken: r.S.CSRFToken,
@@ -74,6 +67,63 @@ func (s *Store) sessionAccessByRecord(ctx context.Context, id string) (store.Bro
 	if err != nil {
 		return store.BrowserSession{}, store.Access{}, err
 	}
+	a, err := s.userAccessByRecord(ctx, b.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return b, store.Access{}, nil
+	}
+	return b, a, err
+}
+
+// userAccessQuery is UserAccess's statement, as sessionAccessQuery without
+// the session.
+var userAccessQuery = sync.OnceValue(func() string {
+	return "SELECT " + prefixedColumns("u", &userRow{}) + ", " +
+		prefixedColumns("a", &assignmentRow{}) + ", " + prefixedColumns("r", &jobRoleRow{}) + ", " +
+		prefixedColumns("g", &accountGroupRow{}) +
+		" FROM users u JOIN assignments a ON a.user_id = u.id AND a.legal_entity_id = ''" +
+		" JOIN job_roles r ON r.id = a.job_role_id" +
+		" JOIN account_groups g ON g.id = a.account_group_id" +
+		" WHERE u.id = ?"
+})
+
+// UserAccess is store.AccessStore's: one inner join when every record is
+// there (the authorization step read the user, the assignment and the role
+// one statement at a time); otherwise one record at a time.
+func (s *Store) UserAccess(ctx context.Context, userID string) (store.Access, error) {
+	var rows []sessionAccessRow
+	err := s.query(ctx, userAccessQuery(), []any{userID}, func(sc rowScanner) error {
+		rows = append(rows, sessionAccessRow{})
+		r := &rows[len(rows)-1]
+		return sc.Scan(slices.Concat(columnPointers(&r.U), columnPointers(&r.A), columnPointers(&r.R), columnPointers(&r.G))...)
+	})
+	if err != nil {
+		return store.Access{}, wrap("user access", err)
+	}
+	if len(rows) != 1 {
+		return s.userAccessByRecord(ctx, userID)
+	}
+	return rows[0].access()
+}
+
+func (r sessionAccessRow) access() (store.Access, error) {
+	var a store.Access
+	var err error
+	if a.User, err = userMap.toDomain(r.U); err != nil {
+		return store.Access{}, err
+	}
+	a.Assignment = r.A.domain()
+	if a.Role, err = jobRoleMap.toDomain(r.R); err != nil {
+		return store.Access{}, err
+	}
+	if a.Group, err = accountGroupMap.toDomain(r.G); err != nil {
+		return store.Access{}, err
+	}
+	return a, nil
+}
+
+// userAccessByRecord is UserAccess one record at a time: ErrNotFound
+// without the user, the other missing records zero.
+func (s *Store) userAccessByRecord(ctx context.Context, userID string) (store.Access, error) {
 	var a store.Access
 	found := func(err error, what string) (bool, error) {
 		if errors.Is(err, store.ErrNotFound) {
@@ -84,30 +134,30 @@ func (s *Store) sessionAccessByRecord(ctx context.Context, id string) (store.Bro
 		}
 		return true, nil
 	}
-	u, err := s.GetUser(ctx, b.UserID)
-	if ok, err := found(err, "user"); err != nil || !ok {
-		return b, a, err
+	u, err := s.GetUser(ctx, userID)
+	if err != nil {
+		return store.Access{}, err
 	}
 	a.User = u
 	as, err := s.UserAssignment(ctx, u.ID, "")
 	if ok, err := found(err, "assignment"); err != nil || !ok {
-		return b, a, err
+		return a, err
 	}
 	a.Assignment = as
 	r, err := s.GetJobRole(ctx, as.JobRoleID)
 	if ok, err := found(err, "job role"); err != nil {
-		return b, store.Access{}, err
+		return store.Access{}, err
 	} else if ok {
 		a.Role = r
 	}
 	if as.AccountGroupID == "" {
-		return b, a, nil
+		return a, nil
 	}
 	g, err := s.GetAccountGroup(ctx, as.AccountGroupID)
 	if ok, err := found(err, "account group"); err != nil {
-		return b, store.Access{}, err
+		return store.Access{}, err
 	} else if ok {
 		a.Group = g
 	}
-	return b, a, nil
+	return a, nil
 }

@@ -13,7 +13,8 @@ import (
 // TestSessionAccess: a browser session is read with its user and the user's
 // own assignment, job role and account group in one statement; a session
 // that expired or never existed is ErrNotFound; a user without an
-// assignment comes without one (the pages then share nothing).
+// assignment comes without one (the pages then share nothing). UserAccess
+// reads the same records for a user.
 func TestSessionAccess(t *testing.T) {
 	st := gormtest.OpenStore(t, "session_access")
 	ctx := t.Context()
@@ -76,6 +77,23 @@ func TestSessionAccess(t *testing.T) {
 		if _, _, err := st.SessionAccess(ctx, id); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s: %v, want ErrNotFound", id, err)
 		}
+	}
+
+	// UserAccess: the same records without a session.
+	statements = 0
+	a, err = st.UserAccess(ctx, u.ID)
+	must(err)
+	if statements != 1 {
+		t.Errorf("UserAccess: %d statements, want 1", statements)
+	}
+	if a.User.ID != u.ID || a.Assignment.ID != asg.ID || a.Role.ID != role.ID || a.Group.ID != ag.ID {
+		t.Errorf("UserAccess: %+v", a)
+	}
+	if a, err = st.UserAccess(ctx, alone.ID); err != nil || a.User.ID != alone.ID || a.Assignment.ID != "" || a.Role.ID != "" {
+		t.Errorf("UserAccess without an assignment: %+v, %v", a, err)
+	}
+	if _, err := st.UserAccess(ctx, "usr_unknown"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("UserAccess of an unknown user: %v, want ErrNotFound", err)
 	}
 }
 
