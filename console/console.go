@@ -77,7 +77,7 @@ type Handler struct {
 }
 
 // pageNames are the templates that must exist (checked at start).
-var pageNames = []string{"home", "users", "roles", "role", "groups", "group", "approvals", "notifications", "connections", "audit", "error"}
+var pageNames = []string{"home", "users", "roles", "role", "groups", "group", "approvals", "notifications", "connections", "audit", "contexts", "error"}
 
 // New checks cfg and parses the embedded templates.
 func New(cfg Config) (*Handler, error) {
@@ -142,6 +142,8 @@ func (h *Handler) Mount(e *echo.Echo) {
 	g.GET("/connections", h.page(h.handleConnections))
 	g.POST("/connections/:id/disconnect", h.form(h.handleDisconnect))
 	g.GET("/audit", h.page(h.handleAudit))
+	g.GET("/context", h.page(h.handleContexts))
+	g.POST("/context", h.form(h.handleChooseContext))
 	g.RouteNotFound("/*", h.page(func(c echo.Context, s *signedIn) error {
 		return h.renderError(c, s, http.StatusNotFound, s.L.T("not_found"))
 	}))
@@ -172,6 +174,11 @@ type signedIn struct {
 	Lang    string
 	Nav     []navItem
 	Pending int
+	// Contexts are where the administrator may administer from (the
+	// chooser offers them when there are several); Context is the name of
+	// the one in use, shown in the header.
+	Contexts []adminContext
+	Context  string
 }
 
 type navItem struct {
@@ -230,11 +237,23 @@ func (h *Handler) signIn(c echo.Context) (*signedIn, string, error) {
 	if u.Status == store.UserAwaitingSignIn || u.MustChangePassword {
 		return s, pathFirst, nil
 	}
-	// The console acts in the administrator's home context: the overview,
-	// or the one legal entity the job role is assigned in.
+	// The console acts in the context the administrator chose (the context
+	// chooser), if the user still administers there; else in the home
+	// context: the overview, or the first legal entity of an assignment.
+	if s.Contexts, err = h.contexts(ctx, u, s.L); err != nil {
+		return s, "", err
+	}
 	entity, err := h.adm.HomeContext(ctx, u)
 	if err != nil {
 		return s, "", err
+	}
+	if chosen, ok := cookieContext(c); ok && holds(s.Contexts, chosen) {
+		entity = chosen
+	}
+	for _, x := range s.Contexts {
+		if x.Entity == entity {
+			s.Context = x.Name
+		}
 	}
 	a, err := h.adm.AdminFor(ctx, u, entity, audit.OriginOf(c), c.RealIP())
 	var p *admin.Problem
