@@ -25,11 +25,6 @@ func TestWrongMethod(t *testing.T) {
 		{a.Token, http.MethodPatch, "/admin/v1/approvals", "GET"},
 		{a.Token, http.MethodGet, "/admin/v1/connections/cns_x", "DELETE"},
 		{a.Token, "LOCK", "/admin/v1/audit", "GET"},
-		{e.operator, http.MethodDelete, "/ops/v1/business-groups", "GET, POST"},
-		{e.operator, http.MethodPut, "/ops/v1/legal-entities/le_x", "GET, PATCH"},
-		{e.operator, http.MethodPost, "/ops/v1/accounts/acc_x/balance", "GET, PUT"},
-		{e.operator, http.MethodGet, "/ops/v1/accounts/acc_x/close-day", "POST"},
-		{e.operator, http.MethodPatch, "/ops/v1/transactions", "GET, POST"},
 	}
 	for _, c := range cases {
 		t.Run(c.method+" "+c.path, func(t *testing.T) {
@@ -48,8 +43,6 @@ func TestWrongMethod(t *testing.T) {
 		{a.Token, http.MethodPut, "/admin/v1/nothing"},
 		{a.Token, http.MethodDelete, "/admin/v1"},
 		{a.Token, http.MethodGet, "/admin/v1/users/usr_x/nothing"},
-		{e.operator, http.MethodDelete, "/ops/v1/nothing"},
-		{e.operator, http.MethodPost, "/ops/v1"},
 	} {
 		r := e.call(c.token, c.method, c.path, nil)
 		apitest.ProblemIs(t, r, http.StatusNotFound, "not-found", "")
