@@ -41,7 +41,8 @@ func maxFlowStatements() int {
 // bank's real pages on the test's database (SQLite, and PostgreSQL with
 // BANKFEED_TEST_POSTGRES_DSN): every statement of a traced request is a
 // span holding its SQL text, so each request's statements are listed when
-// the bound is passed.
+// the bound is passed. Then those of one refresh grant and of one
+// introspection (one indexed read).
 func TestFullFlowStatements(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	b, u, password := e.withPages(t)
@@ -68,7 +69,7 @@ func TestFullFlowStatements(t *testing.T) {
 	})
 
 	// The first flow signs in (its statements are not counted).
-	flow := func(signIn bool) {
+	flow := func(signIn bool) tokenResult {
 		t.Helper()
 		verifier := oauth2.GenerateVerifier()
 		q := e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier))
@@ -102,13 +103,25 @@ func TestFullFlowStatements(t *testing.T) {
 		if tr.Status != http.StatusOK || tr.AccessToken == "" {
 			t.Fatalf("token: %+v", tr)
 		}
+		return tr
 	}
 	flow(true)
 	mem.Reset()
 	mu.Lock()
 	requests, order = map[trace.SpanID]string{}, nil
 	mu.Unlock()
-	flow(false)
+	tokens := flow(false)
+	defer checkStatements(t, mem, "a refresh grant", maxRefreshStatements(), func() {
+		if tr := e.refresh(tokens.RefreshToken); tr.Status != http.StatusOK {
+			t.Fatalf("refresh: %+v", tr)
+		}
+	})
+	defer checkStatements(t, mem, "an introspection", 1, func() {
+		resp := e.postForm("/oauth2/introspect", url.Values{"token": {tokens.AccessToken}}, e.vendor.ID, e.secret)
+		if !strings.Contains(readBody(resp), `"active":true`) {
+			t.Fatal("introspection: token not active")
+		}
+	})
 
 	// A statement's span may be the child of a span of authz's inside the
 	// request's: walk up to the request.
@@ -173,5 +186,45 @@ func TestFullFlowStatements(t *testing.T) {
 	}
 	if total > maxFlowStatements() {
 		t.Fatalf("one flow ran %d statements, at most %d expected", total, maxFlowStatements())
+	}
+}
+
+// maxRefreshStatements bounds a refresh grant's statements (BEGIN and
+// COMMIT not counted): the token read, consent, user and job role in one
+// join, the rotation, the old access token's end, and for each of the two
+// new tokens the consent's check (FOR SHARE on PostgreSQL) and the insert.
+// PostgreSQL first share-locks the consent of the rotated token (one more).
+// The later checks read the same consent in the same transaction, under
+// that lock on PostgreSQL and the write lock on SQLite: one of them could
+// go (a cut left for later: it needs the transaction to remember it).
+func maxRefreshStatements() int {
+	if os.Getenv(gormtest.PostgresEnv) != "" {
+		return 9
+	}
+	return 8
+}
+
+// checkStatements runs do alone and fails when it ran more than max
+// statements, listing them.
+func checkStatements(t *testing.T, mem *tracetest.InMemoryExporter, what string, max int, do func()) {
+	t.Helper()
+	mem.Reset()
+	do()
+	var texts []string
+	for _, sp := range mem.GetSpans() {
+		for _, a := range sp.Attributes {
+			if a.Key == "db.query.text" && sp.SpanKind == trace.SpanKindClient {
+				texts = append(texts, a.Value.AsString())
+			}
+		}
+	}
+	t.Logf("%s: %d statements", what, len(texts))
+	if len(texts) > max || testing.Verbose() {
+		for _, x := range texts {
+			t.Logf("%s: %s", what, x)
+		}
+	}
+	if len(texts) > max {
+		t.Errorf("%s ran %d statements, at most %d expected", what, len(texts), max)
 	}
 }
