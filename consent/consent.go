@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/internal/audit"
+	"github.com/bankfeed/bankfeed/internal/scopewords"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -322,31 +323,11 @@ func resumeURL(challenge, verifier string) string {
 	return pathResume + "?" + q.Encode()
 }
 
-// scopeWords names each scope's plain-words message; FDX's statements
-// scope says what ours says.
-var scopeWords = map[string]string{
-	store.ScopeAccountsRead:       "scope_accounts",
-	store.ScopeStatementsRead:     "scope_statements",
-	store.ScopeProfile:            "scope_profile",
-	store.ScopeFDXAccountBasic:    "scope_fdx_accountbasic",
-	store.ScopeFDXAccountDetailed: "scope_fdx_accountdetailed",
-	store.ScopeFDXTransactions:    "scope_fdx_transactions",
-	store.ScopeFDXStatements:      "scope_statements",
-	store.ScopeFDXCustomerContact: "scope_fdx_customercontact",
-}
-
-// describeScopes puts data scopes in plain words, each once; offline
+// describeScopes puts data scopes in plain words (package scopewords,
+// which the console's Connected applications shares), each once; offline
 // reports offline_access.
 func describeScopes(l msgs, scopes []string) (sees []string, offline bool) {
-	for _, s := range scopes {
-		if s == store.ScopeOfflineAccess {
-			offline = true
-		}
-		if key, ok := scopeWords[s]; ok && !slices.Contains(sees, l.T(key)) {
-			sees = append(sees, l.T(key))
-		}
-	}
-	return sees, offline
+	return scopewords.Describe(l.lang, scopes), slices.Contains(scopes, store.ScopeOfflineAccess)
 }
 
 func accountRowOf(a store.Account) accountRow {

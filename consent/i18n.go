@@ -153,17 +153,9 @@ var messagesEN = map[string]string{
 	"q_first_employer":    "What was the name of your first employer?",
 	"q_favourite_teacher": "What was the name of your favourite teacher?",
 
-	"consent_title":    "Connect %s",
-	"consent_intro":    "%s wants to read information from your business accounts.",
-	"can_see":          "It will be able to see:",
-	"scope_accounts":   "account balances and transactions",
-	"scope_statements": "statements and their documents",
-	"scope_profile":    "your name and user ID",
-
-	"scope_fdx_accountbasic":    "the list of accounts (names, types, last digits of the numbers)",
-	"scope_fdx_accountdetailed": "account balances and interest rates",
-	"scope_fdx_transactions":    "account transactions",
-	"scope_fdx_customercontact": "the address, e-mail and telephone of the businesses holding the accounts",
+	"consent_title": "Connect %s",
+	"consent_intro": "%s wants to read information from your business accounts.",
+	"can_see":       "It will be able to see:",
 
 	"never_transact":   "It can never make or sign transactions.",
 	"offline":          "It can keep reading while you are away, without asking you again.",
@@ -278,17 +270,9 @@ var messagesFR = map[string]string{
 	"q_first_employer":    "Quel était le nom de votre premier employeur?",
 	"q_favourite_teacher": "Quel était le nom de votre enseignant(e) préféré(e)?",
 
-	"consent_title":    "Connecter %s",
-	"consent_intro":    "%s souhaite consulter des renseignements de vos comptes d'entreprise.",
-	"can_see":          "Il pourra voir :",
-	"scope_accounts":   "les soldes et les opérations des comptes",
-	"scope_statements": "les relevés et leurs documents",
-	"scope_profile":    "votre nom et votre code d'utilisateur",
-
-	"scope_fdx_accountbasic":    "la liste des comptes (noms, types, derniers chiffres des numéros)",
-	"scope_fdx_accountdetailed": "les soldes et les taux d'intérêt des comptes",
-	"scope_fdx_transactions":    "les opérations des comptes",
-	"scope_fdx_customercontact": "l'adresse, le courriel et le téléphone des entreprises titulaires des comptes",
+	"consent_title": "Connecter %s",
+	"consent_intro": "%s souhaite consulter des renseignements de vos comptes d'entreprise.",
+	"can_see":       "Il pourra voir :",
 
 	"never_transact":   "Il ne pourra jamais effectuer ni signer d'opérations.",
 	"offline":          "Il pourra continuer à consulter en votre absence, sans vous le redemander.",

@@ -546,8 +546,8 @@ func TestConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := a.must(http.StatusOK, a.get("/business/connections"))
-	for _, want := range []string{">Connected applications<", "Ledgerly", "books-app", "Accounts, balances and transactions",
-		"Statements and exports", "Exploitation (****0001)", "2026-03-01", "Never", "Disconnect"} {
+	for _, want := range []string{">Connected applications<", "Ledgerly", "books-app", "account balances and transactions",
+		"statements and their documents", "Exploitation (****0001)", "2026-03-01", "Never", "Disconnect"} {
 		if !p.has(want) {
 			t.Errorf("connections page lacks %q", want)
 		}

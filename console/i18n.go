@@ -88,8 +88,7 @@ var messagesEN = map[string]string{
 	"col_application": "Application", "col_user": "User", "col_can_see": "What it can see", "col_which_accounts": "Which accounts",
 	"col_since": "Since", "col_last_used": "Last used", "never_used": "Never", "disconnect": "Disconnect",
 	"disconnect_label": "Disconnect %s (%s)", "disconnected": "Disconnected: the application's access ended at once.",
-	"no_connections":      "No application is connected.",
-	"scope_accounts.read": "Accounts, balances and transactions", "scope_statements.read": "Statements and exports",
+	"no_connections": "No application is connected.",
 
 	"mark_all_read": "Mark all as read", "unread": "Unread", "all_read": "All notifications are marked as read.",
 	"no_notifications": "No notifications.", "next_page": "Next page",
@@ -188,8 +187,7 @@ var messagesFR = map[string]string{
 	"col_application": "Application", "col_user": "Utilisateur", "col_can_see": "Ce qu'elle peut voir", "col_which_accounts": "Quels comptes",
 	"col_since": "Depuis", "col_last_used": "Dernière utilisation", "never_used": "Jamais", "disconnect": "Déconnecter",
 	"disconnect_label": "Déconnecter %s (%s)", "disconnected": "Déconnectée : l'accès de l'application a pris fin immédiatement.",
-	"no_connections":      "Aucune application n'est connectée.",
-	"scope_accounts.read": "Comptes, soldes et opérations", "scope_statements.read": "Relevés et exportations",
+	"no_connections": "Aucune application n'est connectée.",
 
 	"mark_all_read": "Tout marquer comme lu", "unread": "Non lu", "all_read": "Toutes les notifications sont marquées comme lues.",
 	"no_notifications": "Aucune notification.", "next_page": "Page suivante",

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/admin"
+	"github.com/bankfeed/bankfeed/internal/scopewords"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -589,11 +590,7 @@ func (h *Handler) connectionsPage(c echo.Context, s *signedIn, status int, notic
 		if !cn.LastUsedAt.IsZero() {
 			row.LastUsed = formatDateTime(cn.LastUsedAt)
 		}
-		for _, sc := range cn.Scopes {
-			if text, ok := s.L.m["scope_"+sc]; ok {
-				row.Sees = append(row.Sees, text)
-			}
-		}
+		row.Sees = scopewords.Describe(s.Lang, cn.Scopes)
 		if as, ok := names.assignment[cn.User.ID]; ok {
 			for _, id := range names.group[as.AccountGroupID].AccountIDs {
 				row.Accounts = append(row.Accounts, names.accountShort(s, id))
