@@ -574,8 +574,9 @@ func TestConformanceFAPI2EnsureDpopProofWithIat10SecondsBeforeSucceeds(t *testin
 // TestConformanceFAPI2EnsureDpopProofWithIat10SecondsAfterSucceeds ports
 // fapi2-security-profile-final-ensure-dpopproof-with-iat-10seconds-after-succeeds
 // (FAPI2SPFinalEnsureDpopProofWithIat10SecondsAfterSucceeds): proofs with
-// iat 10 s in the future (clock skew) are accepted at PAR, token and
-// resource.
+// iat in the future (clock skew) are accepted at PAR, token and resource.
+// The module sends 8 s (FAPI2-SP-FINAL-5.3.2.1-13); the test sends the 10 s
+// of its name, bankfeed's whole leeway.
 func TestConformanceFAPI2EnsureDpopProofWithIat10SecondsAfterSucceeds(t *testing.T) {
 	iatShiftedFlow(t, 10*time.Second)
 }
