@@ -539,3 +539,46 @@ func TestMTLSClientSpec(t *testing.T) {
 		t.Fatalf("new keys turned the self-signed client into %s", self.TokenEndpointAuthMethod)
 	}
 }
+
+// TestMTLSDynamicRegistration: a client registers itself (RFC 7591) with
+// tls_client_auth and a subject DN (RFC 8705 §2.1.2's metadata), or with
+// self_signed_tls_client_auth and its certificate's key; the registration
+// reads back the same; a name for another method, two names, or a self-signed
+// client without keys are invalid_client_metadata.
+func TestMTLSDynamicRegistration(t *testing.T) {
+	m := newMTLSEnv(t, nil)
+	meta := func(extra map[string]any) map[string]any {
+		b := map[string]any{"client_name": "Certly", "redirect_uris": []string{vendorCallback}, "scope": "openid accounts.read"}
+		for k, v := range extra {
+			b[k] = v
+		}
+		return b
+	}
+	r := m.registrationRequest(http.MethodPost, "/oauth2/register", m.registrationToken(time.Hour, 10),
+		meta(map[string]any{"token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": "CN=certly,O=Certly"}))
+	if r.Status != http.StatusCreated || r.Body["token_endpoint_auth_method"] != "tls_client_auth" || r.Body["tls_client_auth_subject_dn"] != "CN=certly,O=Certly" {
+		t.Fatalf("register tls_client_auth: %d %v", r.Status, r.Body)
+	}
+	c, err := m.st.GetClient(m.ctx, r.Body["client_id"].(string))
+	must(t, err)
+	if c.TokenEndpointAuthMethod != "tls_client_auth" || c.TLSClientAuth.SubjectDN != "CN=certly,O=Certly" || len(c.JWKS) > 0 {
+		t.Fatalf("stored %+v", c)
+	}
+	_, key := issue(t, nil, pkix.Name{CommonName: "selfie"})
+	r = m.registrationRequest(http.MethodPost, "/oauth2/register", m.registrationToken(time.Hour, 10),
+		meta(map[string]any{"token_endpoint_auth_method": "self_signed_tls_client_auth", "jwks": keyJWKS(t, key)}))
+	if r.Status != http.StatusCreated || r.Body["token_endpoint_auth_method"] != "self_signed_tls_client_auth" {
+		t.Fatalf("register self_signed_tls_client_auth: %d %v", r.Status, r.Body)
+	}
+	for name, extra := range map[string]map[string]any{
+		"name for private_key_jwt": {"token_endpoint_auth_method": "private_key_jwt", "jwks": keyJWKS(t, key), "tls_client_auth_san_dns": "a.example"},
+		"two names":                {"token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": "CN=a", "tls_client_auth_san_dns": "a.example"},
+		"no name":                  {"token_endpoint_auth_method": "tls_client_auth"},
+		"self-signed without keys": {"token_endpoint_auth_method": "self_signed_tls_client_auth"},
+	} {
+		r := m.registrationRequest(http.MethodPost, "/oauth2/register", m.registrationToken(time.Hour, 1), meta(extra))
+		if r.Status != http.StatusBadRequest || r.Error != "invalid_client_metadata" {
+			t.Errorf("%s: %d %v, want 400 invalid_client_metadata", name, r.Status, r.Body)
+		}
+	}
+}

@@ -59,6 +59,12 @@ type clientMetadata struct {
 	Scope                       string          `json:"scope"`
 	JWKS                        json.RawMessage `json:"jwks,omitempty"`
 	JWKSURI                     string          `json:"jwks_uri,omitempty"`
+	// RFC 8705 §2.1.2: a tls_client_auth client's one certificate name.
+	TLSSubjectDN string `json:"tls_client_auth_subject_dn,omitempty"`
+	TLSSANDNS    string `json:"tls_client_auth_san_dns,omitempty"`
+	TLSSANURI    string `json:"tls_client_auth_san_uri,omitempty"`
+	TLSSANIP     string `json:"tls_client_auth_san_ip,omitempty"`
+	TLSSANEmail  string `json:"tls_client_auth_san_email,omitempty"`
 	LogoURI                     string          `json:"logo_uri,omitempty"`
 	ClientURI                   string          `json:"client_uri,omitempty"`
 	PolicyURI                   string          `json:"policy_uri,omitempty"`
@@ -127,6 +133,11 @@ func parseMetadata(body []byte) (clientMetadata, error) {
 		m.JWKS = v
 	}
 	field("jwks_uri", &m.JWKSURI, "a string")
+	field("tls_client_auth_subject_dn", &m.TLSSubjectDN, "a string")
+	field("tls_client_auth_san_dns", &m.TLSSANDNS, "a string")
+	field("tls_client_auth_san_uri", &m.TLSSANURI, "a string")
+	field("tls_client_auth_san_ip", &m.TLSSANIP, "a string")
+	field("tls_client_auth_san_email", &m.TLSSANEmail, "a string")
 	field("logo_uri", &m.LogoURI, "a string")
 	field("client_uri", &m.ClientURI, "a string")
 	field("policy_uri", &m.PolicyURI, "a string")
@@ -170,8 +181,18 @@ func parseMetadata(body []byte) (clientMetadata, error) {
 	if m.TokenEndpointAuthMethod == "" {
 		m.TokenEndpointAuthMethod = authClientSecretBasic // RFC 7591 §2's default
 	}
+	if m.TokenEndpointAuthMethod != authTLSClientAuth && m.tlsName() != (store.TLSClientAuth{}) {
+		bad.add(errInvalidClientMetadata, "tls_client_auth_subject_dn", "a certificate's subject DN or SAN is registered only with tls_client_auth")
+	}
 	switch m.TokenEndpointAuthMethod {
-	case authPrivateKeyJWT:
+	case authTLSClientAuth:
+		if len(m.JWKS) > 0 || m.JWKSURI != "" {
+			bad.add(errInvalidClientMetadata, "jwks", "tls_client_auth takes no keys: the CA vouches for the certificate")
+		}
+		if err := validateTLSClientAuth(m.tlsName()); err != nil {
+			bad.add(errInvalidClientMetadata, "tls_client_auth_subject_dn", "%s", ruleMessage(err))
+		}
+	case authPrivateKeyJWT, authSelfSignedTLS:
 		switch {
 		case len(m.JWKS) > 0 && m.JWKSURI != "":
 			bad.add(errInvalidClientMetadata, "jwks", "give jwks or jwks_uri, not both")
@@ -184,14 +205,14 @@ func parseMetadata(body []byte) (clientMetadata, error) {
 				bad.add(errInvalidClientMetadata, "jwks_uri", "must be an https URL")
 			}
 		default:
-			bad.add(errInvalidClientMetadata, "jwks", "private_key_jwt needs jwks or jwks_uri")
+			bad.add(errInvalidClientMetadata, "jwks", "%s needs jwks or jwks_uri", m.TokenEndpointAuthMethod)
 		}
 	case authClientSecretBasic:
 		if len(m.JWKS) > 0 || m.JWKSURI != "" {
 			bad.add(errInvalidClientMetadata, "jwks", "client_secret_basic takes no keys")
 		}
 	default:
-		bad.add(errInvalidClientMetadata, "token_endpoint_auth_method", "must be private_key_jwt or client_secret_basic, not %q", m.TokenEndpointAuthMethod)
+		bad.add(errInvalidClientMetadata, "token_endpoint_auth_method", "must be private_key_jwt, client_secret_basic, tls_client_auth or self_signed_tls_client_auth, not %q", m.TokenEndpointAuthMethod)
 	}
 
 	if len(m.GrantTypes) == 0 {
@@ -311,7 +332,12 @@ func applyMetadata(c *store.Client, m clientMetadata) error {
 			"token_endpoint_auth_method: cannot change from " + c.TokenEndpointAuthMethod + " (register a new client)"}}
 	}
 	switch m.TokenEndpointAuthMethod {
-	case authPrivateKeyJWT:
+	case authTLSClientAuth:
+		c.TokenEndpointAuthMethod, c.TLSClientAuth = authTLSClientAuth, m.tlsName()
+		c.JWKS, c.JWKSURI, c.TokenEndpointAuthSigningAlg = nil, "", ""
+		return nil
+	case authPrivateKeyJWT, authSelfSignedTLS:
+		c.TokenEndpointAuthMethod = m.TokenEndpointAuthMethod // setJWKS keeps self_signed_tls_client_auth
 		if len(m.JWKS) > 0 {
 			return setJWKS(c, m.JWKS, m.TokenEndpointAuthSigningAlg)
 		}
@@ -320,6 +346,11 @@ func applyMetadata(c *store.Client, m clientMetadata) error {
 		c.TokenEndpointAuthMethod = authClientSecretBasic
 	}
 	return nil
+}
+
+// tlsName is the certificate name of a tls_client_auth registration.
+func (m clientMetadata) tlsName() store.TLSClientAuth {
+	return store.TLSClientAuth{SubjectDN: m.TLSSubjectDN, SANDNS: m.TLSSANDNS, SANURI: m.TLSSANURI, SANIP: m.TLSSANIP, SANEmail: m.TLSSANEmail}
 }
 
 // metadataOf is what the registration endpoints return for c.
@@ -339,6 +370,8 @@ func (s *Server) metadataOf(c store.Client) clientMetadata {
 	if c.TokenEndpointAuthMethod == authPrivateKeyJWT {
 		m.TokenEndpointAuthSigningAlg = c.TokenEndpointAuthSigningAlg
 	}
+	t := c.TLSClientAuth
+	m.TLSSubjectDN, m.TLSSANDNS, m.TLSSANURI, m.TLSSANIP, m.TLSSANEmail = t.SubjectDN, t.SANDNS, t.SANURI, t.SANIP, t.SANEmail
 	if c.TokenEndpointAuthMethod == authClientSecretBasic {
 		never := int64(0)
 		m.ClientSecretExpiresAt = &never
