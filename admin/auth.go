@@ -64,7 +64,7 @@ func (s *Server) resolveCaller(c echo.Context) (caller, error) {
 	}
 	u, err := s.st.GetUser(ctx, g.UserID)
 	if errors.Is(err, store.ErrNotFound) {
-		return caller{}, apihttp.Unauthorized("the token's user no longer exists", fmt.Sprintf(`Bearer realm=%q, error="invalid_token"`, realm))
+		return caller{}, apihttp.Unauthorized("the token's user no longer exists", apihttp.Challenge(s.verifier, realm, "invalid_token", "the token's user no longer exists"))
 	} else if err != nil {
 		return caller{}, fmt.Errorf("admin: get caller: %w", err)
 	}

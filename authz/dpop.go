@@ -224,8 +224,23 @@ func challenge(realm, code, desc string, algs []string) string {
 }
 
 // Challenge is the WWW-Authenticate value of a 401 without an error
-// parameter (no credentials), for realm.
+// parameter (no credentials), for realm, in the default profile.
 func Challenge(realm string) string { return challenge(realm, "", "", nil) }
+
+// Challenge is the WWW-Authenticate value of a resource's 401 that did not
+// come from VerifyRequest (no credentials, a token in the query, a grant
+// judged ended by the resource): both schemes, the DPoP one with this
+// server's profile's proof algorithms, and the error parameters (code ""
+// for none) on the scheme they concern. The resources word every
+// challenge through it, so that none lists an algorithm the profile
+// refuses.
+func (s *Server) Challenge(realm, code, description string) string {
+	var algs []string
+	if s.fapi2() {
+		algs = fapi2Algs
+	}
+	return challenge(realm, code, description, algs)
+}
 
 // resourceAlgs tells a resource's refusal the proof algorithms to
 // challenge with: in the fapi2 profile only its own (ES256, PS256).

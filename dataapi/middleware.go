@@ -21,6 +21,7 @@ const (
 	headerInteractionID = "x-fapi-interaction-id"
 	maxTokenLength      = 4096
 	principalKey        = "dataapi.principal"
+	realm               = "fdx" // the challenges' realm (RFC 6750 §3)
 	queryKey            = "dataapi.query"
 )
 
@@ -64,7 +65,25 @@ func (s *Server) sendError(c echo.Context, p *Problem) error {
 		// client but a broken body; the log has the cause.
 		return nil
 	}
+	if p.challenge && p.wwwAuthenticate == "" {
+		p.wwwAuthenticate = s.challenge(p.authError, p.authDescription)
+	}
 	return writeProblem(c, p)
+}
+
+// challenge is the WWW-Authenticate of a 401 the API refuses itself: the
+// verifier's wording when it has one (authz.Server's lists its profile's
+// DPoP algorithms), else Bearer's alone.
+func (s *Server) challenge(code, description string) string {
+	if ch, ok := s.verifier.(interface {
+		Challenge(realm, code, description string) string
+	}); ok {
+		return ch.Challenge(realm, code, description)
+	}
+	if code == "" {
+		return fmt.Sprintf("Bearer realm=%q", realm)
+	}
+	return fmt.Sprintf("Bearer realm=%q, error=%q, error_description=%q", realm, code, description)
 }
 
 // validInteractionID accepts what a client may reasonably send (a UUID or a
@@ -184,7 +203,7 @@ func refusedToken(c echo.Context, err error) *Problem {
 	p := errInvalidToken("the access token is invalid, expired or revoked")
 	var ch interface{ Challenge(realm string) string }
 	if errors.As(err, &ch) {
-		p.wwwAuthenticate = ch.Challenge("fdx")
+		p.wwwAuthenticate = ch.Challenge(realm)
 	}
 	var n interface{ DPoPNonce() string }
 	if errors.As(err, &n) && n.DPoPNonce() != "" {

@@ -31,8 +31,12 @@ type Problem struct {
 
 	// Not serialized: response headers the problem needs.
 	wwwAuthenticate string
-	retryAfter      int
-	allow           string
+	// challenge marks a 401 whose WWW-Authenticate the server words
+	// (Server.challenge) from authError and authDescription (RFC 6750 §3).
+	challenge                  bool
+	authError, authDescription string
+	retryAfter                 int
+	allow                      string
 }
 
 // InvalidParam names one bad request parameter.
@@ -77,20 +81,20 @@ func newProblem(status int, slug, title, code, detail string) *Problem {
 
 func errUnauthenticated(detail string) *Problem {
 	p := newProblem(http.StatusUnauthorized, "unauthenticated", "Authentication required", codeAuthFailed, detail)
-	p.wwwAuthenticate = `Bearer realm="fdx", DPoP algs="ES256 PS256 EdDSA"`
+	p.challenge = true
 	return p
 }
 
 func errInvalidToken(detail string) *Problem {
 	p := newProblem(http.StatusUnauthorized, "invalid-token", "Invalid token", codeAuthFailed, detail)
-	p.wwwAuthenticate = `Bearer realm="fdx", error="invalid_token", error_description="the access token is invalid, expired or revoked", DPoP algs="ES256 PS256 EdDSA"`
+	p.challenge, p.authError, p.authDescription = true, "invalid_token", "the access token is invalid, expired or revoked"
 	return p
 }
 
 func errTokenInQuery() *Problem {
 	p := newProblem(http.StatusUnauthorized, "token-in-query", "Token not accepted in the query", codeAuthFailed,
 		"send the access token in the Authorization header (Bearer), never in the URL")
-	p.wwwAuthenticate = `Bearer realm="fdx", error="invalid_request", error_description="access tokens are accepted only in the Authorization header", DPoP algs="ES256 PS256 EdDSA"`
+	p.challenge, p.authError, p.authDescription = true, "invalid_request", "access tokens are accepted only in the Authorization header"
 	return p
 }
 

@@ -29,14 +29,14 @@ func Bearer(c echo.Context, v TokenVerifier, realm string) (store.Grant, error) 
 	scheme, token, ok := strings.Cut(h, " ")
 	if h == "" || !ok || !(strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "DPoP")) || strings.TrimSpace(token) == "" {
 		return store.Grant{}, Unauthorized("an access token is required (Authorization: Bearer …, or DPoP … with a DPoP proof)",
-			fmt.Sprintf("Bearer realm=%q, %s", realm, dpopAlgs))
+			Challenge(v, realm, "", ""))
 	}
 	g, err := v.VerifyRequest(c.Request())
 	if errors.Is(err, store.ErrUnavailable) {
 		return store.Grant{}, fmt.Errorf("verify token: %w", err)
 	} else if err != nil {
 		p := Unauthorized("the access token is invalid or expired",
-			fmt.Sprintf(`Bearer realm=%q, error="invalid_token", error_description="the access token is invalid or expired", %s`, realm, dpopAlgs))
+			Challenge(v, realm, "invalid_token", "the access token is invalid or expired"))
 		// A DPoP proof's refusal is on the DPoP scheme (RFC 9449 §7.1).
 		var ch interface{ Challenge(realm string) string }
 		if errors.As(err, &ch) {
@@ -51,9 +51,25 @@ func Bearer(c echo.Context, v TokenVerifier, realm string) (store.Grant, error) 
 	return g, nil
 }
 
-// dpopAlgs is the DPoP challenge beside Bearer's while bearer tokens are
-// accepted (RFC 9449 §7.1): authz's proof algorithms.
-const dpopAlgs = `DPoP algs="ES256 PS256 EdDSA"`
+// Challenger is a TokenVerifier that words a resource's WWW-Authenticate
+// challenge (RFC 6750 §3, RFC 9449 §7.1) itself: authz.Server, whose DPoP
+// challenge lists the proof algorithms of its profile. code is the error
+// parameter ("" for none).
+type Challenger interface {
+	Challenge(realm, code, description string) string
+}
+
+// Challenge is the WWW-Authenticate of a 401 at realm: v's when it is a
+// Challenger, else Bearer's alone (v accepts no DPoP proof it could name).
+func Challenge(v TokenVerifier, realm, code, description string) string {
+	if ch, ok := v.(Challenger); ok {
+		return ch.Challenge(realm, code, description)
+	}
+	if code == "" {
+		return fmt.Sprintf("Bearer realm=%q", realm)
+	}
+	return fmt.Sprintf("Bearer realm=%q, error=%q, error_description=%q", realm, code, description)
+}
 
 // InsufficientScope is the 403 of a token without scope.
 func InsufficientScope(realm, scope, detail string) *Problem {
