@@ -418,6 +418,13 @@ func (a *fositeStore) GetRefreshTokenSession(ctx context.Context, sig string, se
 			return nil, fmt.Errorf("authz: consent of refresh token: %w", err)
 		}
 		if err == nil && c.Active(a.now()) {
+			if on, _ := ctx.Value(revokingKey{}).(bool); on {
+				// A revocation spends nothing: fosite checks the requesting
+				// client owns the token only after this read, and another
+				// client's request must change nothing (RFC 7009 §2.1).
+				// The owner's revocation ends the family anyway.
+				return req, nil
+			}
 			err := a.spendRetry(ctx, rec)
 			if err == nil {
 				return req, nil
@@ -429,6 +436,9 @@ func (a *fositeStore) GetRefreshTokenSession(ctx context.Context, sig string, se
 	}
 	return req, fosite.ErrInactiveToken
 }
+
+// revokingKey marks the ctx of a revocation request (handleRevoke).
+type revokingKey struct{}
 
 // errRetrySpent: the rotated refresh token's one retry was used already.
 var errRetrySpent = errors.New("authz: refresh token retry already used")

@@ -119,7 +119,7 @@ func (s *Server) handleToken(c echo.Context) error {
 // whole grant (the consent); revoking an access token ends its family's
 // access tokens.
 func (s *Server) handleRevoke(c echo.Context) error {
-	ctx, ended := withEndedGrants(c.Request().Context())
+	ctx, ended := withEndedGrants(context.WithValue(c.Request().Context(), revokingKey{}, true))
 	defer s.auditEnded(c, ended, audit.ConsentRevoked, audit.Success, func(cs store.Consent) map[string]any {
 		return map[string]any{"by": audit.ByClient, "clientId": cs.ClientID, "userId": cs.UserID}
 	})
