@@ -73,7 +73,8 @@ const desktopWidth = 1280
 // console page and form: home, Users with Add user, Job roles with the
 // grid, Account groups, Approvals with Pending approvals and My requests,
 // Notifications, Connected applications, Audit log, the context chooser,
-// the 403 page, a form sent without a session) in
+// the 403 page, a form the rules refuse, a form sent without a session; a
+// refused sign-in) in
 // English and in French, in Chromium (issue 14):
 //   - at 390 px no page scrolls sideways and every touch target is at
 //     least 44 px high (/account/connections was 607–661 px wide before);
@@ -214,6 +215,15 @@ func browserPages(t *testing.T, bin string, axe *browsertest.Axe, lang string) {
 		}
 		check("console-" + p.name)
 	}
+	// A form the rules refuse (a user ID taken): the form again, with the
+	// refusal in the page's language.
+	steps(chromedp.Navigate(b.URL+"/business/users"), chromedp.WaitVisible(`//form[@action="/business/users"]`),
+		chromedp.SendKeys(browsertest.ByLabel(L["first_name"]), "Anne"),
+		chromedp.SendKeys(browsertest.ByLabel(L["last_name"]), "Roy"),
+		chromedp.SendKeys(browsertest.ByLabel(L["login"]), "maple.admin2"),
+		chromedp.Click(browsertest.Button(L["submit"])),
+		chromedp.WaitVisible(`//main/p[@role="alert"]`))
+	check("console-add-user-refused")
 	// The context chooser (the overview or the business's legal entity),
 	// from the header; the header then names the chosen context.
 	steps(chromedp.Click(`//header//a[@href="/business/context"]`), chromedp.WaitVisible(`//form[@action="/business/context"]`))
@@ -233,4 +243,11 @@ func browserPages(t *testing.T, bin string, axe *browsertest.Axe, lang string) {
 	}
 	steps(chromedp.WaitVisible(`//main//p[@role="alert"]`))
 	check("console-signed-out")
+	// A sign-in refused (a wrong password): the sign-in page with its error.
+	steps(chromedp.Navigate(b.URL+"/login"), chromedp.WaitVisible(browsertest.ByLabel(L["user_id"])),
+		chromedp.SendKeys(browsertest.ByLabel(L["user_id"]), "maple.viewer"),
+		chromedp.SendKeys(browsertest.ByLabel(L["password"]), "not-the-password"),
+		chromedp.Click(browsertest.Button(L["sign_in"])),
+		chromedp.WaitVisible(`//*[@role="alert"]`))
+	check("sign-in-refused")
 }
