@@ -76,7 +76,7 @@ func (s *Server) endpointProof(r *http.Request, path string) (dpop.Proof, error)
 	if err := s.profileProofAlg(proofs[0]); err != nil {
 		return dpop.Proof{}, err
 	}
-	p, err := s.dpop.Check(proofs[0], dpop.Request{Method: http.MethodPost, URL: s.cfg.Issuer + path})
+	p, err := s.dpop.Check(proofs[0], dpop.Request{Method: http.MethodPost, URL: s.requestBase(r) + path})
 	if err != nil {
 		return dpop.Proof{}, dpopError(err)
 	}
@@ -357,7 +357,7 @@ func (s *Server) checkSender(r *http.Request, scheme, token, jkt string) error {
 	if len(proofs) != 1 {
 		return resourceErr(dpop.CodeInvalidProof, "send exactly one DPoP proof")
 	}
-	p, err := s.dpop.Check(proofs[0], dpop.Request{Method: r.Method, URL: s.cfg.Issuer + r.URL.EscapedPath(), AccessToken: token})
+	p, err := s.dpop.Check(proofs[0], dpop.Request{Method: r.Method, URL: s.requestBase(r) + r.URL.EscapedPath(), AccessToken: token})
 	var de *dpop.Error
 	if errors.As(err, &de) {
 		e := resourceErr(de.Code, de.Description)

@@ -85,6 +85,18 @@ func (s *Server) requestCertThumbprint(r *http.Request) string {
 	return CertThumbprint(chain[0])
 }
 
+// requestBase is the base URL a request was sent to, which a DPoP proof's
+// htu names: the mTLS alias (MTLSConfig.BaseURL) for a request to its host,
+// else the issuer.
+func (s *Server) requestBase(r *http.Request) string {
+	if b := s.cfg.MTLS.BaseURL; b != "" {
+		if u, err := url.Parse(b); err == nil && strings.EqualFold(r.Host, u.Host) {
+			return b
+		}
+	}
+	return s.cfg.Issuer
+}
+
 // CertThumbprint is a certificate's x5t#S256: base64url(SHA-256(DER)).
 func CertThumbprint(c *x509.Certificate) string {
 	sum := sha256.Sum256(c.Raw)

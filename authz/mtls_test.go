@@ -582,3 +582,45 @@ func TestMTLSDynamicRegistration(t *testing.T) {
 		}
 	}
 }
+
+// TestMTLSAliasDPoP: at the mTLS aliases (another origin than the issuer),
+// a DPoP proof names the alias's URL as its htu (RFC 9449 §4.3: the URI of
+// the request), at the token endpoint and at /userinfo; a proof naming the
+// issuer's URL there is refused.
+func TestMTLSAliasDPoP(t *testing.T) {
+	m := newMTLSEnv(t, nil)
+	k := newDPoPKey(t)
+	hc := m.client()
+	exchange := func(htu string) (*http.Response, dpopResult) {
+		code, verifier := m.dpopCode(nil)
+		req, err := http.NewRequest(http.MethodPost, m.mtls+"/oauth2/token", strings.NewReader(codeForm(code, verifier).Encode()))
+		must(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(url.QueryEscape(m.vendor.ID), url.QueryEscape(m.secret))
+		req.Header.Set("DPoP", k.proof(http.MethodPost, htu, nil))
+		resp, err := hc.Do(req)
+		must(t, err)
+		resp = buffered(t, resp)
+		var r dpopResult
+		must(t, json.NewDecoder(resp.Body).Decode(&r))
+		r.Status = resp.StatusCode
+		return resp, r
+	}
+	_, r := exchange(m.mtls + "/oauth2/token")
+	if r.Status != http.StatusOK || r.TokenType != "DPoP" {
+		t.Fatalf("DPoP at the alias with the alias's htu: %d %s %s", r.Status, r.Error, r.Description)
+	}
+	req, err := http.NewRequest(http.MethodGet, m.mtls+"/userinfo", nil)
+	must(t, err)
+	req.Header.Set("Authorization", "DPoP "+r.AccessToken)
+	req.Header.Set("DPoP", k.resourceProof(http.MethodGet, m.mtls+"/userinfo", r.AccessToken, nil))
+	resp, err := hc.Do(req)
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("userinfo at the alias with the alias's htu: %d %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	if _, r := exchange(m.iss + "/oauth2/token"); r.Status != http.StatusBadRequest || r.Error != "invalid_dpop_proof" {
+		t.Fatalf("DPoP at the alias with the issuer's htu: %d %s, want invalid_dpop_proof", r.Status, r.Error)
+	}
+}
