@@ -624,3 +624,45 @@ func TestMTLSAliasDPoP(t *testing.T) {
 		t.Fatalf("DPoP at the alias with the issuer's htu: %d %s, want invalid_dpop_proof", r.Status, r.Error)
 	}
 }
+
+// TestMTLSPrivateKeyJWTBoundRefresh: a private_key_jwt client that presents
+// a certificate gets certificate-bound tokens (mTLS as sender constraint
+// only, RFC 8705 §3); its refresh without a certificate is invalid_grant
+// (the tokens would lose the binding), with a new certificate it succeeds
+// and binds the new tokens to it.
+func TestMTLSPrivateKeyJWTBoundRefresh(t *testing.T) {
+	m := newMTLSEnv(t, nil)
+	kc := m.newKeyClient(authz.ClientSpec{})
+	cert, _ := issue(t, nil, pkix.Name{CommonName: "booksy-transport"}) // any certificate: only its thumbprint matters
+	verifier := oauth2.GenerateVerifier()
+	q := m.codeFor(m.authorizeParams(kc.client.ID, oauth2.S256ChallengeFromVerifier(verifier)), m.user.ID, allScopes)
+	token := func(hc *http.Client, form url.Values) tokenResult {
+		resp := m.post(hc, "/oauth2/token", kc.authForm(t, m.iss, form))
+		var tr tokenResult
+		must(t, json.NewDecoder(resp.Body).Decode(&tr))
+		tr.Status = resp.StatusCode
+		return tr
+	}
+	tr := token(m.client(cert), codeForm(q.Get("code"), verifier))
+	if tr.Status != http.StatusOK {
+		t.Fatalf("exchange: %d %s %s", tr.Status, tr.Error, tr.Description)
+	}
+	if resp := m.userinfo(m.client(), "Bearer "+tr.AccessToken); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the bound token without its certificate: %d, want 401", resp.StatusCode)
+	}
+	refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}}
+	if r := token(m.client(), refresh); r.Status != http.StatusBadRequest || r.Error != "invalid_grant" {
+		t.Fatalf("refresh without a certificate: %d %s, want invalid_grant", r.Status, r.Error)
+	}
+	renewed, _ := issue(t, nil, pkix.Name{CommonName: "booksy-transport"})
+	next := token(m.client(renewed), refresh)
+	if next.Status != http.StatusOK {
+		t.Fatalf("refresh with a new certificate: %d %s %s", next.Status, next.Error, next.Description)
+	}
+	if resp := m.userinfo(m.client(renewed), "Bearer "+next.AccessToken); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the refreshed token with the new certificate: %d", resp.StatusCode)
+	}
+	if resp := m.userinfo(m.client(cert), "Bearer "+next.AccessToken); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the refreshed token with the old certificate: %d, want 401", resp.StatusCode)
+	}
+}
