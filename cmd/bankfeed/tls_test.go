@@ -387,3 +387,51 @@ func TestMTLSDataAPIThroughTheWholeWiring(t *testing.T) {
 		}
 	}
 }
+
+// TestClientsMTLSFlags: clients create --auth-method and the --tls-* names,
+// clients update replacing the name (the whole name: the IP goes), and the
+// refusals: a name for a client with a secret, two names, a self-signed
+// client without keys.
+func TestClientsMTLSFlags(t *testing.T) {
+	dir := migratedDir(t)
+	show := func(out string) map[string]any {
+		t.Helper()
+		m := map[string]any{}
+		if err := json.Unmarshal([]byte(out), &m); err != nil {
+			t.Fatalf("not JSON: %q", out)
+		}
+		return m
+	}
+	base := []string{"clients", "create", "--name", "Certly", "--redirect-uri", "https://certly.example/cb"}
+	out, stderr, err := cli(t, dir, append(base, "--auth-method", "tls_client_auth", "--tls-san-ip", "192.0.2.7")...)
+	if err != nil {
+		t.Fatalf("create: %v\n%s", err, stderr)
+	}
+	c := show(out)
+	id, _ := c["clientId"].(string)
+	if c["tokenEndpointAuthMethod"] != "tls_client_auth" || c["tlsClientAuthSanIp"] != "192.0.2.7" {
+		t.Fatalf("created %v", c)
+	}
+	out, stderr, err = cli(t, dir, "clients", "update", id, "--tls-subject-dn", "CN=certly,O=Certly")
+	if err != nil {
+		t.Fatalf("update: %v\n%s", err, stderr)
+	}
+	if c := show(out); c["tlsClientAuthSubjectDn"] != "CN=certly,O=Certly" || c["tlsClientAuthSanIp"] != nil {
+		t.Fatalf("updated %v", c)
+	}
+	secret, _, err := cli(t, dir, append(base, "--secret")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretID, _ := show(secret)["clientId"].(string)
+	for name, args := range map[string][]string{
+		"name for a secret client": {"clients", "update", secretID, "--tls-san-dns", "certly.example"},
+		"two names":                append(base, "--auth-method", "tls_client_auth", "--tls-subject-dn", "CN=a", "--tls-san-dns", "a.example"),
+		"self-signed without keys": append(base, "--auth-method", "self_signed_tls_client_auth"),
+		"no name":                  append(base, "--auth-method", "tls_client_auth"),
+	} {
+		if out, _, err := cli(t, dir, args...); err == nil {
+			t.Errorf("%s: accepted: %s", name, out)
+		}
+	}
+}
