@@ -73,8 +73,10 @@ type OutboxStore interface {
 	GetDelivery(ctx context.Context, id string) (Delivery, error)
 	// ListDeliveries lists a notification's deliveries by ID.
 	ListDeliveries(ctx context.Context, notificationID string) ([]Delivery, error)
-	// CountDeliveries counts deliveries by channel and status (metrics).
-	CountDeliveries(ctx context.Context) ([]DeliveryCount, error)
+	// CountDeliveries counts the deliveries in statuses (every status if
+	// none) by channel and status. The metrics ask for pending and dead
+	// only, which an index finds without reading the delivered rows.
+	CountDeliveries(ctx context.Context, statuses ...DeliveryStatus) ([]DeliveryCount, error)
 	// DeleteDeliveredBefore deletes the deliveries delivered before before
 	// and returns how many; pending and dead deliveries are never deleted.
 	DeleteDeliveredBefore(ctx context.Context, before time.Time) (int64, error)

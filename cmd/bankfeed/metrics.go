@@ -11,6 +11,7 @@ import (
 
 	"github.com/bankfeed/bankfeed/config"
 	"github.com/bankfeed/bankfeed/metrics"
+	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 )
 
@@ -37,7 +38,8 @@ func startMetrics(ctx context.Context, cfg config.Config, st *gormstore.Store, l
 		if err != nil {
 			return metrics.State{}, err
 		}
-		counts, err := st.CountDeliveries(ctx)
+		// The gauge reports pending and dead deliveries only.
+		counts, err := st.CountDeliveries(ctx, store.DeliveryPending, store.DeliveryDead)
 		s := metrics.State{ActiveSessions: sessions, LockedLogins: locked, PendingApprovals: pending}
 		for _, c := range counts {
 			s.Outbox = append(s.Outbox, metrics.OutboxCount{Channel: string(c.Channel), Status: string(c.Status), Count: c.Count})
