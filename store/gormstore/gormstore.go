@@ -237,6 +237,9 @@ type txKey struct{}
 type txState struct {
 	owner *Store
 	db    *gorm.DB
+	// standing are the consents lockConsent found standing in this
+	// transaction (see standingConsents).
+	standing map[string]bool
 }
 
 func (s *Store) txFrom(ctx context.Context) *gorm.DB {

@@ -163,6 +163,7 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 		// Its tokens and consents must stop with it: Verify looks tokens up
 		// by signature and never reads the client.
 		db := s.write(ctx)
+		s.forgetStanding(ctx)
 		if err := db.Model(&consentRow{}).Where("client_id = ? AND revoked_at = 0", id).Update("revoked_at", micros(s.nowUTC())).Error; err != nil {
 			return wrap("delete client: revoke consents", err)
 		}
@@ -248,6 +249,7 @@ func (s *Store) ReplaceConsent(ctx context.Context, c store.Consent) (store.Cons
 			return wrap("replace consent", err)
 		}
 		if len(ids) > 0 {
+			s.forgetStanding(ctx)
 			if err := db.Model(&consentRow{}).Where("id IN ?", ids).Update("revoked_at", micros(c.GrantedAt)).Error; err != nil {
 				return wrap("replace consent", err)
 			}
@@ -290,6 +292,7 @@ func (s *Store) RevokeConsent(ctx context.Context, id string, at time.Time) erro
 			return err
 		}
 		db := s.write(ctx)
+		s.forgetStanding(ctx)
 		// Keep the first revocation time if revoked twice.
 		if err := db.Model(&consentRow{}).Where("id = ? AND revoked_at = 0", id).Update("revoked_at", micros(at)).Error; err != nil {
 			return wrap("revoke consent", err)
@@ -383,17 +386,53 @@ func (s *Store) CreateToken(ctx context.Context, t store.TokenRecord) error {
 // share lock on it until ctx's transaction ends, which a revocation's
 // update waits for (and which waits for an uncommitted revocation, then
 // reads it). SQLite serialises write transactions already.
+//
+// A consent found standing is not read again in the same transaction (a
+// grant creates its access and its refresh token for one consent): on
+// PostgreSQL the share lock is held until the transaction ends and on SQLite
+// the transaction holds the write lock, so no other one can revoke it
+// meanwhile, and a revocation in this transaction forgets it
+// (forgetStanding).
 func (s *Store) lockConsent(ctx context.Context, id string) (bool, error) {
+	standing := s.standingConsents(ctx)
+	if standing[id] {
+		return false, nil
+	}
 	q := "SELECT revoked_at FROM consents WHERE id = ?"
 	if s.dialect == dialectPostgres {
 		q += " FOR SHARE"
 	}
 	var revokedAt int64
-	err := s.query(ctx, q, []any{id}, func(sc rowScanner) error { return sc.Scan(&revokedAt) })
+	found := false
+	err := s.query(ctx, q, []any{id}, func(sc rowScanner) error { found = true; return sc.Scan(&revokedAt) })
 	if err != nil {
 		return false, wrap("lock consent", err)
 	}
+	if found && revokedAt == 0 && standing != nil {
+		standing[id] = true
+	}
 	return revokedAt != 0, nil
+}
+
+// standingConsents is the set of consents lockConsent found standing in
+// ctx's transaction; nil outside one.
+func (s *Store) standingConsents(ctx context.Context) map[string]bool {
+	st, ok := ctx.Value(txKey{}).(*txState)
+	if !ok || st.owner != s {
+		return nil
+	}
+	if st.standing == nil {
+		st.standing = map[string]bool{}
+	}
+	return st.standing
+}
+
+// forgetStanding is called by every revocation of consents: what
+// lockConsent found standing in this transaction is read again.
+func (s *Store) forgetStanding(ctx context.Context) {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok && st.owner == s {
+		st.standing = nil
+	}
 }
 
 // lockRecordConsent takes, on PostgreSQL inside a transaction, the share
