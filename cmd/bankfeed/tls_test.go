@@ -435,3 +435,39 @@ func TestClientsMTLSFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestClientsSelfSignedSignsRequestObjects: a self_signed_tls_client_auth
+// client has registered keys, so it may be made to sign its request objects
+// (clients create and update --require-signed-request-object), whatever
+// its authentication method; a tls_client_auth client has no keys and may not.
+func TestClientsSelfSignedSignsRequestObjects(t *testing.T) {
+	dir := migratedDir(t)
+	jwks, _ := writeJWKS(t, false)
+	base := []string{"clients", "create", "--name", "Booksy", "--redirect-uri", "https://booksy.example/cb"}
+	out, stderr, err := cli(t, dir, append(base, "--auth-method", "self_signed_tls_client_auth", "--jwks-file", jwks)...)
+	if err != nil {
+		t.Fatalf("create: %v\n%s", err, stderr)
+	}
+	var c struct {
+		ClientID string `json:"clientId"`
+		Signed   bool   `json:"requireSignedRequestObject"`
+	}
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("not JSON: %q", out)
+	}
+	out, stderr, err = cli(t, dir, "clients", "update", c.ClientID, "--require-signed-request-object")
+	if err != nil {
+		t.Fatalf("update --require-signed-request-object: %v\n%s", err, stderr)
+	}
+	if err := json.Unmarshal([]byte(out), &c); err != nil || !c.Signed {
+		t.Fatalf("updated: %s", out)
+	}
+	if _, stderr, err := cli(t, dir, append(base, "--auth-method", "self_signed_tls_client_auth", "--jwks-file", jwks,
+		"--require-signed-request-object")...); err != nil {
+		t.Fatalf("create --require-signed-request-object: %v\n%s", err, stderr)
+	}
+	if out, _, err := cli(t, dir, append(base, "--auth-method", "tls_client_auth", "--tls-subject-dn", "CN=booksy",
+		"--require-signed-request-object")...); err == nil {
+		t.Errorf("a tls_client_auth client (no keys) signing its request objects: accepted: %s", out)
+	}
+}
