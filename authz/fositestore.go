@@ -322,13 +322,23 @@ func (a *fositeStore) open(ctx context.Context, kind store.TokenKind, sig string
 	return rec, req, nil
 }
 
+// expiry is the stored expiry of a new code or token: the lifespan from
+// now on the server's clock (Config.Now), which judges it (Verify, the
+// store's reads). fosite stamps its session with time.Now and judges that
+// stamp with time.Now; taking its stamp here mixed the two clocks, so a
+// server whose clock differs from time.Now stored codes born expired.
+// Every token type stored has a configured lifespan; the session's stamp
+// stays the fallback.
 func (a *fositeStore) expiry(req fosite.Requester, t fosite.TokenType) time.Time {
+	if l, ok := a.lifespans[t]; ok && l > 0 {
+		return a.now().Add(l)
+	}
 	if s := req.GetSession(); s != nil {
 		if e := s.GetExpiresAt(t); !e.IsZero() {
 			return e
 		}
 	}
-	return a.now().Add(a.lifespans[t])
+	return a.now()
 }
 
 func notFoundOK(err error) error {
