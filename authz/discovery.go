@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,20 +16,11 @@ import (
 // composed.
 func (s *Server) buildDiscovery() (oidc, as []byte, err error) {
 	iss := s.cfg.Issuer
-	authMethods := []string{authPrivateKeyJWT, authClientSecretBasic}
+	authMethods := s.clientAuthMethods()
 	assertionAlgs := []string{"PS256", "ES256"}
 	requirePAR, dpopAlgs := s.cfg.RequirePAR, dpop.Algs
 	if s.fapi2() {
-		// What a FAPI 2.0 relying party may use; the bank's first-party
-		// clients, outside the profile, may still use their secrets.
-		authMethods, requirePAR, dpopAlgs = []string{authPrivateKeyJWT}, true, fapi2Algs
-	}
-	if s.cfg.MTLS.Enabled {
-		// RFC 8705: tls_client_auth needs a CA to verify certificates with.
-		if s.cfg.MTLS.ClientCAs != nil {
-			authMethods = append(authMethods, authTLSClientAuth)
-		}
-		authMethods = append(authMethods, authSelfSignedTLS)
+		requirePAR, dpopAlgs = true, fapi2Algs
 	}
 	m := map[string]any{
 		"issuer":                                iss,
@@ -126,4 +118,36 @@ func writeCachedJSON(c echo.Context, b []byte) error {
 	h.Set("Cache-Control", "public, max-age=60")
 	h.Set("Access-Control-Allow-Origin", "*")
 	return c.Blob(http.StatusOK, "application/json", b)
+}
+
+// clientAuthMethods are the client authentication methods the token, PAR,
+// introspection and revocation endpoints advertise: discovery lists them
+// and refusals name them (clientAuthHint), from this one list.
+func (s *Server) clientAuthMethods() []string {
+	methods := []string{authPrivateKeyJWT, authClientSecretBasic}
+	if s.fapi2() {
+		// What a FAPI 2.0 relying party may use; the bank's first-party
+		// clients, outside the profile, may still use their secrets.
+		methods = []string{authPrivateKeyJWT}
+	}
+	if s.cfg.MTLS.Enabled {
+		// RFC 8705: tls_client_auth needs a CA to verify certificates with.
+		if s.cfg.MTLS.ClientCAs != nil {
+			methods = append(methods, authTLSClientAuth)
+		}
+		methods = append(methods, authSelfSignedTLS)
+	}
+	return methods
+}
+
+// clientAuthHint is the hint of an invalid_client answer to a request that
+// authenticated with something else than a client method (an access
+// token): the advertised methods, "(a, b or c)".
+func (s *Server) clientAuthHint() string {
+	m := s.clientAuthMethods()
+	list := m[len(m)-1]
+	if len(m) > 1 {
+		list = strings.Join(m[:len(m)-1], ", ") + " or " + list
+	}
+	return "Authenticate as a client (" + list + "); an access token is no credential here."
 }

@@ -11,8 +11,8 @@ import (
 )
 
 // handleIntrospect is RFC 7662 introspection. The caller authenticates as a
-// client, as at the token endpoint (client_secret_basic or private_key_jwt;
-// an access token is no credential), and learns about its own tokens only
+// client, as at the token endpoint (the methods discovery advertises; an
+// access token is no credential), and learns about its own tokens only
 // (§4): any other token — unknown, inactive or another client's — is
 // {"active": false}, one answer for all so that nothing can be probed.
 // There is no registration of resource servers: the bank's own APIs verify
@@ -24,10 +24,7 @@ func (s *Server) handleIntrospect(c echo.Context) error {
 		s.provider.WriteIntrospectionError(ctx, w, fosite.ErrInvalidRequest.WithHint("The POST body must be a form with the token."))
 		return nil
 	}
-	if h := r.Header.Get("Authorization"); h != "" && !strings.HasPrefix(strings.ToLower(h), "basic ") {
-		err := fosite.ErrInvalidClient.WithHint("Authenticate as a client (client_secret_basic or private_key_jwt); an access token is no credential here.")
-		s.logOAuthError(ctx, pathIntrospect, err)
-		s.provider.WriteAccessError(ctx, w, nil, err)
+	if s.refuseTokenCredentials(ctx, w, r, pathIntrospect) {
 		return nil
 	}
 	client, err := s.profileAuthenticate(ctx, r, r.PostForm)
@@ -62,4 +59,19 @@ func writeInactive(w http.ResponseWriter) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	_ = json.NewEncoder(w).Encode(map[string]bool{"active": false})
+}
+
+// refuseTokenCredentials answers 401 invalid_client, naming the advertised
+// methods, to an introspection or revocation request whose Authorization
+// header is not Basic (an access token, which authenticates no client);
+// it reports whether it did.
+func (s *Server) refuseTokenCredentials(ctx context.Context, w http.ResponseWriter, r *http.Request, path string) bool {
+	h := r.Header.Get("Authorization")
+	if h == "" || strings.HasPrefix(strings.ToLower(h), "basic ") {
+		return false
+	}
+	err := fosite.ErrInvalidClient.WithHint(s.clientAuthHint())
+	s.logOAuthError(ctx, path, err)
+	s.provider.WriteAccessError(ctx, w, nil, err)
+	return true
 }

@@ -123,6 +123,9 @@ func (s *Server) handleRevoke(c echo.Context) error {
 	defer s.auditEnded(c, ended, audit.ConsentRevoked, audit.Success, func(cs store.Consent) map[string]any {
 		return map[string]any{"by": audit.ByClient, "clientId": cs.ClientID, "userId": cs.UserID}
 	})
+	if s.refuseTokenCredentials(ctx, c.Response(), c.Request(), pathRevoke) {
+		return nil
+	}
 	err := s.provider.NewRevocationRequest(ctx, c.Request())
 	if outage(ctx, err) {
 		s.writeUnavailable(ctx, c.Response(), pathRevoke, err)
