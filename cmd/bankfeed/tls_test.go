@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -469,5 +470,70 @@ func TestClientsSelfSignedSignsRequestObjects(t *testing.T) {
 	if out, _, err := cli(t, dir, append(base, "--auth-method", "tls_client_auth", "--tls-subject-dn", "CN=booksy",
 		"--require-signed-request-object")...); err == nil {
 		t.Errorf("a tls_client_auth client (no keys) signing its request objects: accepted: %s", out)
+	}
+}
+
+// TestServeMutualTLSDataAPI: the real serve over HTTPS with a client CA; a
+// tls_client_auth vendor runs the code flow with x/oauth2 over its own TLS
+// client certificate, and its certificate-bound token reads /fdx/v6 over a
+// connection presenting that certificate: 200; another certificate of the
+// same CA and name, or none, is 401 invalid_token.
+func TestServeMutualTLSDataAPI(t *testing.T) {
+	f := newTLSFixture(t)
+	st := dirStore(t, f.dir)
+	biz := seedBrowserBusiness(t, &bank{t: t, st: st})
+	const redirect = "https://ledgerly.example/callback"
+	client, _, err := authz.CreateClient(t.Context(), st, authz.ClientSpec{Name: "Ledgerly", RedirectURIs: []string{redirect},
+		AuthMethod: "tls_client_auth", TLSClientAuth: store.TLSClientAuth{SubjectDN: "CN=ledgerly"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The issuer is the HTTPS address, so the pages' redirects stay on it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	base := "https://" + addr
+	startServe(t, env(), f.dir, "--addr", addr, "--issuer", base,
+		"--tls-cert", f.certFile, "--tls-key", f.keyFile, "--tls-client-ca", f.caFile)
+
+	mine, other := f.clientCert(t, "ledgerly"), f.clientCert(t, "ledgerly")
+	b := &bank{t: t, URL: base, st: st}
+	br := f.httpsClient()
+	br.Jar, _ = cookiejar.New(nil)
+	br.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !strings.HasPrefix(req.URL.String(), base) || len(via) > 10 {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	conf := oauth2.Config{ClientID: client.ID, RedirectURL: redirect, Scopes: []string{"openid", "accounts.read"},
+		Endpoint: oauth2.Endpoint{AuthURL: base + "/oauth2/authorize", TokenURL: base + "/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}
+	v := oauth2.GenerateVerifier()
+	cb := b.authorize(br, conf.AuthCodeURL("mtls-state", oauth2.S256ChallengeOption(v)), biz.login, biz.tempPassword, "Maple-Ledger-Sync-2026")
+	vendor := f.httpsClient(mine)
+	tok, err := conf.Exchange(context.WithValue(t.Context(), oauth2.HTTPClient, vendor), cb.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil || tok.Type() != "Bearer" {
+		t.Fatalf("exchange over the certificate: %v (%v)", err, tok)
+	}
+	call := func(hc *http.Client) (int, string) {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/fdx/v6/accounts", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode, res.Header.Get("WWW-Authenticate")
+	}
+	if code, ch := call(vendor); code != http.StatusOK {
+		t.Fatalf("/fdx/v6/accounts with the bound certificate: %d %s", code, ch)
+	}
+	for name, hc := range map[string]*http.Client{"another certificate": f.httpsClient(other), "no certificate": f.httpsClient()} {
+		if code, ch := call(hc); code != http.StatusUnauthorized || !strings.Contains(ch, `error="invalid_token"`) {
+			t.Errorf("/fdx/v6/accounts with %s: %d %q, want 401 invalid_token", name, code, ch)
+		}
 	}
 }
