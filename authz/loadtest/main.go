@@ -17,6 +17,13 @@
 // authz/loadtest/hydraaccept (Hydra v2.3 has no PAR endpoint), and
 // introspection is Hydra's admin endpoint.
 //
+// With -dpop the refresh and flow scenarios are DPoP's (RFC 9449), named
+// "refresh (DPoP)" and "flow (DPoP)": each worker holds its own ES256 key,
+// the clients registered are dpop_bound_access_tokens, the code exchange and
+// every refresh send a fresh proof (retried once with the server's nonce on
+// use_dpop_nonce). With -print-token -dpop a second line is the private key
+// as a JWK, for dataapi/loadtest -dpop-key.
+//
 // With -server-pid the server's CPU time (utime + stime from /proc) over
 // the measured window is reported per operation, with the 1-minute load
 // average at the window's start.
@@ -54,6 +61,7 @@ import (
 	"time"
 
 	"github.com/bankfeed/bankfeed/authz"
+	"github.com/bankfeed/bankfeed/authz/loadtest/dpopkey"
 	"github.com/bankfeed/bankfeed/internal/procstat"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
@@ -81,6 +89,7 @@ type options struct {
 	printToken                   bool
 	target, hydraAdmin           string
 	serverPID                    int
+	dpop, dpopBound              bool
 	// ccID and ccSecret: the first-party client of client_credentials.
 	ccID, ccSecret string
 	// vendors are the clients of the flows: one per worker when registered
@@ -121,6 +130,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&o.printToken, "print-token", false, "only sign in, run one flow and print its access token (e.g. for dataapi/loadtest -url)")
 	fs.StringVar(&o.target, "target", targetBankfeed, "the server driven: bankfeed or hydra")
 	fs.StringVar(&o.hydraAdmin, "hydra-admin", "http://127.0.0.1:4445", "Hydra's admin URL (-target hydra)")
+	fs.BoolVar(&o.dpop, "dpop", false, "DPoP-bound tokens, a key per worker, a fresh proof per request (refresh, flow, -print-token)")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "the server's process ID: report its CPU time per operation (/proc)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -152,6 +162,20 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if hydra && o.printToken {
 		return errors.New("-print-token drives bankfeed only")
 	}
+	if o.dpop {
+		if hydra {
+			return errors.New("-dpop drives bankfeed only (Hydra v2.3 has no DPoP)")
+		}
+		if o.clientID == "" {
+			// Tokens without a proof are refused: a missed proof fails loudly.
+			o.dpopBound = true
+		}
+		for _, s := range o.scenarios {
+			if s != "refresh" && s != "flow" && !o.printToken {
+				return fmt.Errorf("-dpop applies to refresh and flow, not %s", s)
+			}
+		}
+	}
 	needClient := o.printToken || slices.ContainsFunc(o.scenarios, func(s string) bool {
 		return s == "refresh" || s == "flow" || s == "introspect" || s == "client_credentials"
 	})
@@ -172,6 +196,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("sign in: %w", err)
 		}
 		fmt.Fprintln(out, t.AccessToken)
+		if t.key != nil {
+			jwk, err := t.key.MarshalJSON()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(out, string(jwk))
+		}
 		return nil
 	}
 	if !o.jsonOut {
@@ -224,6 +255,8 @@ func (o *options) ensureClient(ctx context.Context) error {
 			RedirectURIs: []string{o.redirect},
 			Secret:       true,
 			Scopes:       strings.Fields(o.scope),
+
+			DPoPBoundAccessTokens: o.dpopBound,
 		})
 		if err != nil {
 			return fmt.Errorf("register client: %w", err)
@@ -323,7 +356,11 @@ func (l *loader) signIn(ctx context.Context) (tokens, error) {
 	jar, _ := cookiejar.New(nil)
 	br := l.browser()
 	br.Jar = jar
-	t, err := l.flow(ctx, br, true, l.vendor(0))
+	key, err := l.newKey()
+	if err != nil {
+		return tokens{}, err
+	}
+	t, err := l.flow(ctx, br, true, l.vendor(0), key)
 	if err != nil {
 		return tokens{}, err
 	}
@@ -337,8 +374,19 @@ func (l *loader) signIn(ctx context.Context) (tokens, error) {
 type tokens struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
 	Error        string `json:"error"`
 	Description  string `json:"error_description"`
+	// key is the DPoP key the tokens are bound to (-dpop).
+	key *dpopkey.Key
+}
+
+// newKey is a worker's DPoP key with -dpop, nil without.
+func (l *loader) newKey() (*dpopkey.Key, error) {
+	if !l.o.dpop {
+		return nil, nil
+	}
+	return dpopkey.New()
 }
 
 var (
@@ -347,8 +395,8 @@ var (
 )
 
 // flow runs PAR → authorize → (sign-in when allowed) → consent Allow →
-// resume → code exchange and returns the tokens.
-func (l *loader) flow(ctx context.Context, br *http.Client, allowSignIn bool, v vendor) (tokens, error) {
+// resume → code exchange and returns the tokens, bound to key if not nil.
+func (l *loader) flow(ctx context.Context, br *http.Client, allowSignIn bool, v vendor, key *dpopkey.Key) (tokens, error) {
 	verifier := store.RandomToken(32)
 	sum := sha256.Sum256([]byte(verifier))
 	form := url.Values{
@@ -428,12 +476,16 @@ func (l *loader) flow(ctx context.Context, br *http.Client, allowSignIn bool, v 
 		return tokens{}, errors.New("no code after the bank's pages")
 	}
 	var t tokens
-	err = l.postJSONAs(ctx, l.o.base+"/oauth2/token", v.id, v.secret, url.Values{
+	err = l.postForm(ctx, l.o.base+"/oauth2/token", v.id, v.secret, url.Values{
 		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {l.o.redirect}, "code_verifier": {verifier},
-	}, &t)
+	}, key, &t)
 	if err != nil {
 		return tokens{}, fmt.Errorf("code exchange: %w", err)
 	}
+	if key != nil && t.TokenType != "DPoP" {
+		return tokens{}, fmt.Errorf("code exchange: token_type %q, want DPoP", t.TokenType)
+	}
+	t.key = key
 	return t, nil
 }
 
@@ -468,22 +520,45 @@ func do(ctx context.Context, c *http.Client, method, u string, body io.Reader) (
 	return res, string(data), err
 }
 
-// postJSON posts a form with the client's Basic credentials and decodes a
-// 2xx JSON answer into v.
 // vendor is worker i's client.
 func (l *loader) vendor(i int) vendor { return l.o.vendors[i%len(l.o.vendors)] }
 
-// postJSONAs posts to u, with Basic credentials unless id is empty.
+// postJSONAs posts a form to u, with Basic credentials unless id is empty,
+// and decodes a 2xx JSON answer into v.
 func (l *loader) postJSONAs(ctx context.Context, u, id, secret string, form url.Values, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
-	if err != nil {
-		return err
+	return l.postForm(ctx, u, id, secret, form, nil, v)
+}
+
+// postForm is postJSONAs with a fresh DPoP proof of key when not nil,
+// retried once with the server's nonce if it answers use_dpop_nonce.
+func (l *loader) postForm(ctx context.Context, u, id, secret string, form url.Values, key *dpopkey.Key, v any) error {
+	body := form.Encode()
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if id != "" {
+			req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+		}
+		if key == nil {
+			return l.doJSON(req, v)
+		}
+		proof, err := key.Proof(http.MethodPost, u, "")
+		if err != nil {
+			return err
+		}
+		req.Header.Set("DPoP", proof)
+		res, data, err := l.send(req)
+		if err != nil {
+			return err
+		}
+		if attempt == 0 && key.UseNonce(res, data) {
+			continue
+		}
+		return decode(req, res, data, v)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if id != "" {
-		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
-	}
-	return l.doJSON(req, v)
 }
 
 func (l *loader) get(ctx context.Context, path string) error {
@@ -495,15 +570,25 @@ func (l *loader) get(ctx context.Context, path string) error {
 }
 
 func (l *loader) doJSON(req *http.Request, v any) error {
-	res, err := l.tr.RoundTrip(req)
+	res, data, err := l.send(req)
 	if err != nil {
 		return err
+	}
+	return decode(req, res, data, v)
+}
+
+func (l *loader) send(req *http.Request) (*http.Response, []byte, error) {
+	res, err := l.tr.RoundTrip(req)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(res.Body)
-	if err != nil {
-		return err
-	}
+	return res, data, err
+}
+
+// decode checks a 2xx status and decodes data into v (when not nil).
+func decode(req *http.Request, res *http.Response, data []byte, v any) error {
 	if res.StatusCode/100 != 2 {
 		msg := string(data)
 		if len(msg) > 200 {
@@ -530,7 +615,11 @@ func (l *loader) scenario(ctx context.Context, name string) (result, error) {
 		// One family per worker, each from its own flow.
 		for i := range ops {
 			v := l.vendor(i)
-			t, err := l.flow(ctx, l.browser(), false, v)
+			key, err := l.newKey()
+			if err != nil {
+				return result{}, err
+			}
+			t, err := l.flow(ctx, l.browser(), false, v, key)
 			if err != nil {
 				return result{}, err
 			}
@@ -540,7 +629,7 @@ func (l *loader) scenario(ctx context.Context, name string) (result, error) {
 			rt := t.RefreshToken
 			ops[i] = func(ctx context.Context) error {
 				var t tokens
-				if err := l.postJSONAs(ctx, l.o.base+"/oauth2/token", v.id, v.secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, &t); err != nil {
+				if err := l.postForm(ctx, l.o.base+"/oauth2/token", v.id, v.secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, key, &t); err != nil {
 					return err
 				}
 				if t.RefreshToken == "" {
@@ -553,11 +642,15 @@ func (l *loader) scenario(ctx context.Context, name string) (result, error) {
 	case "flow":
 		for i := range ops {
 			br, v := l.browser(), l.vendor(i)
+			key, err := l.newKey()
+			if err != nil {
+				return result{}, err
+			}
 			ops[i] = func(ctx context.Context) error {
 				if l.o.target == targetHydra {
 					br = l.browser() // no session: a fresh jar for each flow's CSRF cookies
 				}
-				t, err := l.flow(ctx, br, false, v)
+				t, err := l.flow(ctx, br, false, v, key)
 				if err == nil && t.AccessToken == "" {
 					err = errors.New("no access token")
 				}
@@ -566,7 +659,7 @@ func (l *loader) scenario(ctx context.Context, name string) (result, error) {
 		}
 	case "introspect":
 		v := l.vendor(0)
-		t, err := l.flow(ctx, l.browser(), false, v)
+		t, err := l.flow(ctx, l.browser(), false, v, nil)
 		if err != nil {
 			return result{}, err
 		}
@@ -626,6 +719,9 @@ func (l *loader) scenario(ctx context.Context, name string) (result, error) {
 		for i := range ops {
 			ops[i] = func(ctx context.Context) error { return l.get(ctx, path) }
 		}
+	}
+	if l.o.dpop {
+		name += " (DPoP)"
 	}
 	return drive(ctx, name, ops, l.o.warmup, l.o.duration, l.o.serverPID), nil
 }

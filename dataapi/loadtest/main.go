@@ -14,6 +14,12 @@
 //
 //	go run ./dataapi/loadtest -url https://bank.example -token "$ACCESS_TOKEN" -c 32 -d 30s
 //
+// With -dpop the token is DPoP-bound (authz/loadtest -print-token -dpop
+// prints it and, on a second line, its private key as a JWK: give that file
+// as -dpop-key): every request sends Authorization: DPoP and a fresh proof
+// (htm, htu, iat, jti, ath), retried once with the server's nonce when it
+// answers use_dpop_nonce; the result is named "pages (DPoP)".
+//
 // Each request is a first page (limit -limit) of a random account, or with
 // -walk the next page of the client's current walk, so both the first page
 // and deep keyset pages are measured.
@@ -42,6 +48,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/authz/loadtest/dpopkey"
 	"github.com/bankfeed/bankfeed/dataapi"
 	"github.com/bankfeed/bankfeed/internal/procstat"
 	"github.com/bankfeed/bankfeed/store"
@@ -72,6 +79,8 @@ type options struct {
 	light    bool
 	jsonOut  bool
 	pid      int
+	dpop     bool
+	dpopKey  string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -91,13 +100,29 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		"(the client's own CPU; decoding costs about as much as serving when both share the machine)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the result as one JSON object")
 	fs.IntVar(&o.pid, "server-pid", 0, "the server's process ID (-url): report its CPU time per page (/proc)")
+	fs.BoolVar(&o.dpop, "dpop", false, "the token (-url) is DPoP-bound: send a fresh proof with every request (needs -dpop-key)")
+	fs.StringVar(&o.dpopKey, "dpop-key", "", "file of the token's private key as a JWK (authz/loadtest -print-token -dpop's second line)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if o.token == "" {
 		o.token = os.Getenv("BANKFEED_LOADTEST_TOKEN")
 	}
-	var tokens []string
+	var key *dpopkey.Key
+	if o.dpop {
+		// The in-process verifier checks no proof: DPoP needs the real server.
+		if o.target == "" || o.dpopKey == "" {
+			return errors.New("-dpop needs -url, -token and -dpop-key")
+		}
+		data, err := os.ReadFile(o.dpopKey)
+		if err != nil {
+			return err
+		}
+		if key, err = dpopkey.Parse(bytes.TrimSpace(data)); err != nil {
+			return err
+		}
+	}
+	var tokens []cred
 	base := strings.TrimRight(o.target, "/")
 	if base == "" {
 		if o.dsn == "" {
@@ -108,12 +133,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		defer srv.Close()
-		base, tokens = "http://"+srv.Addr, toks
+		base = "http://" + srv.Addr
+		for _, t := range toks {
+			tokens = append(tokens, cred{token: t})
+		}
 	} else {
 		if o.token == "" {
 			return errors.New("-url needs -token")
 		}
-		tokens = []string{o.token}
+		tokens = []cred{{token: o.token, key: key}}
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.clients * 2, MaxConnsPerHost: o.clients * 2}, Timeout: 30 * time.Second}
 	work := make([]workload, 0, len(tokens))
@@ -123,7 +151,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		if len(ids) > 0 {
-			work = append(work, workload{token: tok, accounts: ids})
+			work = append(work, workload{cred: tok, accounts: ids})
 		}
 	}
 	if len(work) == 0 {
@@ -145,7 +173,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	res := drive(ctx, client, base, work, o)
-	res.load = load
+	res.load, res.dpop = load, key != nil
 	if o.pid > 0 {
 		cpu1, err := procstat.CPU(o.pid)
 		if err != nil {
@@ -161,8 +189,30 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 }
 
 type workload struct {
-	token    string
+	cred
 	accounts []string
+}
+
+// cred is an access token and, when DPoP-bound, its key.
+type cred struct {
+	token string
+	key   *dpopkey.Key
+}
+
+// authorize sets the request's Authorization header, and a fresh DPoP proof
+// for a bound token.
+func (c cred) authorize(req *http.Request) error {
+	if c.key == nil {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		return nil
+	}
+	proof, err := c.key.Proof(req.Method, req.URL.String(), c.token)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "DPoP "+c.token)
+	req.Header.Set("DPoP", proof)
+	return nil
 }
 
 // serve opens the database, seeds it if empty, and starts the API on a
@@ -264,7 +314,7 @@ func (v *verifier) VerifyRequestWith(r *http.Request, read func(context.Context,
 	return g, nil
 }
 
-func accountIDs(ctx context.Context, c *http.Client, base, token string) ([]string, error) {
+func accountIDs(ctx context.Context, c *http.Client, base string, token cred) ([]string, error) {
 	var ids []string
 	key := ""
 	for {
@@ -288,23 +338,10 @@ func accountIDs(ctx context.Context, c *http.Client, base, token string) ([]stri
 	}
 }
 
-func getJSON(ctx context.Context, c *http.Client, u, token string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+func getJSON(ctx context.Context, c *http.Client, u string, token cred, v any) error {
+	status, body, err := getBodyInto(ctx, c, u, token, nil)
 	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		return err
-	}
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %d %s", u, res.StatusCode, body)
+		return fmt.Errorf("GET %s: %d: %w", u, status, err)
 	}
 	return json.Unmarshal(body, v)
 }
@@ -317,6 +354,7 @@ type result struct {
 	txs       int
 	cpu       time.Duration // the server's, over the run (-server-pid)
 	load      float64       // 1-minute load average at the start
+	dpop      bool
 }
 
 // summary is the result as -json prints it (the fields authz/loadtest -json
@@ -344,7 +382,11 @@ func (r result) summary() summary {
 		d := r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))]
 		return math.Round(float64(d.Microseconds())/10) / 100
 	}
-	s := summary{Name: "pages", Seconds: math.Round(r.elapsed.Seconds()*100) / 100, N: len(r.latencies), Errors: r.errors,
+	name := "pages"
+	if r.dpop {
+		name += " (DPoP)"
+	}
+	s := summary{Name: name, Seconds: math.Round(r.elapsed.Seconds()*100) / 100, N: len(r.latencies), Errors: r.errors,
 		RPS: float64(len(r.latencies)) / r.elapsed.Seconds(), P50: ms(0.5), P99: ms(0.99), Max: ms(1), LoadAvg: r.load, Statuses: r.statuses}
 	if r.cpu > 0 && s.N > 0 {
 		s.ServerCPU = math.Round(float64(r.cpu.Microseconds())/float64(s.N)) / 1000
@@ -386,11 +428,11 @@ func drive(ctx context.Context, c *http.Client, base string, work []workload, o 
 				var err error
 				if o.light {
 					var body []byte
-					status, body, err = getBodyInto(ctx, c, u, w.token, &buf)
+					status, body, err = getBodyInto(ctx, c, u, w.cred, &buf)
 					page.Page.NextPageKey = lightPageKey(body)
 					lightCount = bytes.Count(body, []byte(`"transactionId":`))
 				} else {
-					status, err = get(ctx, c, u, w.token, &page)
+					status, err = get(ctx, c, u, w.cred, &page)
 				}
 				d := time.Since(t0)
 				if ctx.Err() != nil {
@@ -421,7 +463,7 @@ func drive(ctx context.Context, c *http.Client, base string, work []workload, o 
 	return total
 }
 
-func get(ctx context.Context, c *http.Client, u, token string, v any) (int, error) {
+func get(ctx context.Context, c *http.Client, u string, token cred, v any) (int, error) {
 	status, body, err := getBody(ctx, c, u, token)
 	if err != nil {
 		return status, err
@@ -429,35 +471,45 @@ func get(ctx context.Context, c *http.Client, u, token string, v any) (int, erro
 	return status, json.Unmarshal(body, v)
 }
 
-func getBody(ctx context.Context, c *http.Client, u, token string) (int, []byte, error) {
+func getBody(ctx context.Context, c *http.Client, u string, token cred) (int, []byte, error) {
 	return getBodyInto(ctx, c, u, token, nil)
 }
 
 // getBodyInto reads the body into buf's storage (reused by a worker: the
-// load program shares the CPU with the server it measures).
-func getBodyInto(ctx context.Context, c *http.Client, u, token string, buf *bytes.Buffer) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := c.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer res.Body.Close()
+// load program shares the CPU with the server it measures). A DPoP
+// request the server answers use_dpop_nonce is sent again, once, with a
+// new proof carrying the nonce.
+func getBodyInto(ctx context.Context, c *http.Client, u string, token cred, buf *bytes.Buffer) (int, []byte, error) {
 	if buf == nil {
 		buf = new(bytes.Buffer)
 	}
-	buf.Reset()
-	if _, err := buf.ReadFrom(res.Body); err != nil {
-		return res.StatusCode, nil, err
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := token.authorize(req); err != nil {
+			return 0, nil, err
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		buf.Reset()
+		_, err = buf.ReadFrom(res.Body)
+		res.Body.Close()
+		if err != nil {
+			return res.StatusCode, nil, err
+		}
+		body := buf.Bytes()
+		if token.key != nil && attempt == 0 && token.key.UseNonce(res, body) {
+			continue
+		}
+		if res.StatusCode != http.StatusOK {
+			return res.StatusCode, nil, fmt.Errorf("status %d: %.200s", res.StatusCode, body)
+		}
+		return res.StatusCode, body, nil
 	}
-	body := buf.Bytes()
-	if res.StatusCode != http.StatusOK {
-		return res.StatusCode, nil, fmt.Errorf("status %d", res.StatusCode)
-	}
-	return res.StatusCode, body, nil
 }
 
 // lightPageKey finds "nextPageKey":"…" in a page (keys are base64url and a
@@ -485,8 +537,12 @@ func (r result) print(w io.Writer) {
 		return r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))]
 	}
 	secs := r.elapsed.Seconds()
-	fmt.Fprintf(w, "pages: %d in %.1fs = %.0f pages/s (%.0f transactions/s), errors: %d, statuses: %v\n",
-		len(r.latencies), secs, float64(len(r.latencies))/secs, float64(r.txs)/secs, r.errors, r.statuses)
+	name := "pages"
+	if r.dpop {
+		name += " (DPoP)"
+	}
+	fmt.Fprintf(w, "%s: %d in %.1fs = %.0f pages/s (%.0f transactions/s), errors: %d, statuses: %v\n",
+		name, len(r.latencies), secs, float64(len(r.latencies))/secs, float64(r.txs)/secs, r.errors, r.statuses)
 	fmt.Fprintf(w, "latency: p50 %s  p90 %s  p99 %s  max %s\n",
 		pct(0.50).Round(10*time.Microsecond), pct(0.90).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond))
 	if r.cpu > 0 && len(r.latencies) > 0 {

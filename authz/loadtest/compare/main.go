@@ -18,7 +18,10 @@
 // peak resident memory (VmHWM, reset before each run) and the load average.
 // With -data it also compares the data API's first pages (dataapi/loadtest)
 // with pgbench driving the page's own statement on the same data: the
-// database's ceiling. The table gives medians of the rounds and the median
+// database's ceiling. With -dpop (the default) bankfeed also runs the
+// refresh scenario and the data API's first pages with DPoP-bound tokens
+// (authz/loadtest -dpop, dataapi/loadtest -dpop), rows "refresh (DPoP)" and
+// "pages (DPoP)" beside the bearer ones (Hydra v2.3 has no DPoP). The table gives medians of the rounds and the median
 // of the per-round ratios.
 package main
 
@@ -72,7 +75,7 @@ type options struct {
 	rounds, workers  int
 	duration, warmup time.Duration
 	scenarios        []string
-	data, keep       bool
+	data, keep, dpop bool
 	out              string
 }
 
@@ -91,6 +94,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up of each run")
 	fs.StringVar(&scen, "run", defaultScenarios, "scenarios, comma-separated")
 	fs.BoolVar(&o.data, "data", true, "also compare the data API's first pages with pgbench on the page's statement")
+	fs.BoolVar(&o.dpop, "dpop", true, "also run refresh and the data API's pages with DPoP-bound tokens (bankfeed only)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the databases (and print their URLs)")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown table to this file (default: WORK/results.md)")
 	if err := fs.Parse(args); err != nil {
@@ -176,6 +180,16 @@ func (c *comparer) run(ctx context.Context) error {
 				results.add(r)
 				c.logf("round %d %-18s %-8s %8.0f/s p50 %6.1f ms p99 %7.1f ms cpu %.3f ms/op rss %d MiB load %.2f errors %d",
 					round, scen, s.name, r.RPS, r.P50, r.P99, r.ServerCPU, r.PeakRSS>>20, r.LoadAvg, r.Errors)
+			}
+			if c.o.dpop && scen == "refresh" {
+				// bankfeed only, right after its bearer run of the round.
+				r, err := c.drive(ctx, b, scen, round, "-dpop")
+				if err != nil {
+					return fmt.Errorf("round %d, %s (DPoP), %s: %w", round, scen, b.name, err)
+				}
+				results.add(r)
+				c.logf("round %d %-18s %-8s %8.0f/s p50 %6.1f ms p99 %7.1f ms cpu %.3f ms/op rss %d MiB load %.2f errors %d",
+					round, r.Scenario, b.name, r.RPS, r.P50, r.P99, r.ServerCPU, r.PeakRSS>>20, r.LoadAvg, r.Errors)
 			}
 		}
 	}
@@ -399,12 +413,13 @@ func (c *comparer) startBankfeed(ctx context.Context, dsn string) (*server, erro
 }
 
 // drive runs the load program once: one scenario against one server.
-func (c *comparer) drive(ctx context.Context, s *server, scen string, round int) (runResult, error) {
+func (c *comparer) drive(ctx context.Context, s *server, scen string, round int, extra ...string) (runResult, error) {
 	if err := procstat.ResetPeak(s.pid); err != nil {
 		return runResult{}, fmt.Errorf("reset peak RSS: %w", err)
 	}
 	args := append(slices.Clone(s.args), "-run", scen, "-json", "-server-pid", strconv.Itoa(s.pid),
 		"-c", strconv.Itoa(c.o.workers), "-d", c.o.duration.String(), "-warmup", c.o.warmup.String())
+	args = append(args, extra...)
 	text, err := output(ctx, "", nil, c.bin["loadtest"], args...)
 	if err != nil {
 		return runResult{}, err
@@ -615,11 +630,30 @@ func (c *comparer) dataRounds(ctx context.Context, b *server, dsn string, result
 		return err
 	}
 	token = strings.TrimSpace(token)
+	var dpopToken, dpopKey string
+	if c.o.dpop {
+		// A DPoP-bound token and its key (the second line), in a file.
+		text, err := output(ctx, "", nil, c.bin["loadtest"], append(slices.Clone(b.args[:i+2]), "-print-token", "-dpop")...)
+		if err != nil {
+			return err
+		}
+		lines := strings.Split(strings.TrimSpace(text), "\n")
+		if len(lines) != 2 {
+			return fmt.Errorf("-print-token -dpop: want a token and a key, got %d lines", len(lines))
+		}
+		dpopToken, dpopKey = strings.TrimSpace(lines[0]), filepath.Join(c.o.work, "dpop.jwk")
+		if err := os.WriteFile(dpopKey, []byte(lines[1]), 0o600); err != nil {
+			return err
+		}
+	}
 	secs := strconv.Itoa(max(1, int(c.o.duration.Seconds())))
 	for round := 1; round <= c.o.rounds; round++ {
 		steps := []string{"pgbench", "pages"}
 		if round%2 == 0 {
 			steps = []string{"pages", "pgbench"}
+		}
+		if c.o.dpop {
+			steps = append(steps, "pages (DPoP)")
 		}
 		for _, step := range steps {
 			var r runResult
@@ -639,12 +673,17 @@ func (c *comparer) dataRounds(ctx context.Context, b *server, dsn string, result
 					r.P50, _ = strconv.ParseFloat(m[1], 64) // pgbench's mean, not a median
 				}
 				r.Server, r.Scenario, r.LoadAvg = "pgbench", "pages", procstat.LoadAvg()
-			case "pages":
+			case "pages", "pages (DPoP)":
 				if err := procstat.ResetPeak(b.pid); err != nil {
 					return err
 				}
-				text, err := output(ctx, "", nil, c.bin["dataload"], "-url", b.args[1], "-token", token, "-c", strconv.Itoa(c.o.workers),
-					"-d", c.o.duration.String(), "-walk", "0", "-light", "-json", "-server-pid", strconv.Itoa(b.pid))
+				args := []string{"-url", b.args[1], "-token", token, "-c", strconv.Itoa(c.o.workers),
+					"-d", c.o.duration.String(), "-walk", "0", "-light", "-json", "-server-pid", strconv.Itoa(b.pid)}
+				if step != "pages" {
+					args[3] = dpopToken
+					args = append(args, "-dpop", "-dpop-key", dpopKey)
+				}
+				text, err := output(ctx, "", nil, c.bin["dataload"], args...)
 				if err != nil {
 					return err
 				}
@@ -658,8 +697,8 @@ func (c *comparer) dataRounds(ctx context.Context, b *server, dsn string, result
 			}
 			r.Round = round
 			results.add(r)
-			c.logf("round %d data API %-8s %8.0f pages/s p50 %6.1f ms p99 %7.1f ms cpu %.3f ms/page load %.2f errors %d",
-				round, r.Server, r.RPS, r.P50, r.P99, r.ServerCPU, r.LoadAvg, r.Errors)
+			c.logf("round %d data API %-8s %-12s %8.0f pages/s p50 %6.1f ms p99 %7.1f ms cpu %.3f ms/page load %.2f errors %d",
+				round, r.Server, r.Scenario, r.RPS, r.P50, r.P99, r.ServerCPU, r.LoadAvg, r.Errors)
 		}
 	}
 	return nil
@@ -758,6 +797,9 @@ func formatThousands(n int64) string {
 }
 
 func list(v []float64, f func(float64) string) string {
+	if len(v) == 0 {
+		return "—"
+	}
 	parts := make([]string, len(v))
 	for i, x := range v {
 		parts[i] = f(x)
@@ -781,7 +823,12 @@ func (r *results) markdown(o options) string {
 	b.WriteString("| scenario | Hydra /s (p50 / p99 ms) | bankfeed /s (p50 / p99 ms) | ratio per round | median ratio | server CPU ms per op, Hydra : bankfeed | peak RSS MiB, Hydra / bankfeed | load average at start | errors |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	var peakH, peakB int64
+	var scenarios []string
 	for _, scen := range o.scenarios {
+		// A DPoP row (bankfeed only) follows its bearer row.
+		scenarios = append(scenarios, scen, scen+" (DPoP)")
+	}
+	for _, scen := range scenarios {
 		h, bf := r.of("Hydra", scen), r.of("bankfeed", scen)
 		if len(h) == 0 && len(bf) == 0 {
 			continue
@@ -804,11 +851,23 @@ func (r *results) markdown(o options) string {
 			sumErrors(h), sumErrors(bf))
 	}
 	fmt.Fprintf(&b, "\nPeak resident memory over all runs: Hydra %d MiB, bankfeed %d MiB.\n", peakH>>20, peakB>>20)
-	if pg, pages := r.of("pgbench", "pages"), r.of("bankfeed", "pages"); len(pg) > 0 && len(pages) > 0 {
+	pg, header := r.of("pgbench", "pages"), false
+	for _, scen := range []string{"pages", "pages (DPoP)"} {
+		pages := r.of("bankfeed", scen)
+		if len(pg) == 0 || len(pages) == 0 {
+			continue
+		}
 		rs := ratios(pg, pages)
-		fmt.Fprintf(&b, "\n| data API, first pages of 100 | pgbench, the page's statement (mean latency ms) | bankfeed pages/s (p50 / p99 ms) | share of the ceiling per round | median | server CPU ms per page | peak RSS MiB |\n")
-		b.WriteString("|---|---|---|---|---|---|---|\n")
-		fmt.Fprintf(&b, "| %d clients | %s (%s) | %s (%s / %s) | %s | **%s %%** | %s | %s |\n", o.workers,
+		if !header {
+			header = true
+			fmt.Fprintf(&b, "\n| data API, first pages of 100 | pgbench, the page's statement (mean latency ms) | bankfeed pages/s (p50 / p99 ms) | share of the ceiling per round | median | server CPU ms per page | peak RSS MiB |\n")
+			b.WriteString("|---|---|---|---|---|---|---|\n")
+		}
+		label := fmt.Sprintf("%d clients", o.workers)
+		if scen != "pages" {
+			label += ", DPoP"
+		}
+		fmt.Fprintf(&b, "| %s | %s (%s) | %s (%s / %s) | %s | **%s %%** | %s | %s |\n", label,
 			num(median(field(pg, rps))), num(median(field(pg, p50))),
 			num(median(field(pages, rps))), num(median(field(pages, p50))), num(median(field(pages, p99))),
 			list(rs, func(v float64) string { return strconv.Itoa(int(math.Round(v*100))) + " %" }),
