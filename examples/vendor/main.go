@@ -10,7 +10,9 @@
 // and open http://127.0.0.1:9999/. With -fapi (fapi.go) it is a FAPI 2.0
 // client instead: private_key_jwt, PAR and DPoP, against a bankfeed with
 // BANKFEED_OAUTH_PROFILE=fapi2, at https://127.0.0.1:9999/ (README "FAPI 2.0
-// profile"). Nothing here is needed by bankfeed itself.
+// profile"). With -mtls-cert and -mtls-key (mtls.go) it authenticates with
+// its TLS client certificate instead of a secret and its tokens are bound to
+// it (README "Mutual TLS"). Nothing here is needed by bankfeed itself.
 package main
 
 import (
@@ -51,6 +53,7 @@ type app struct {
 
 	mu      sync.Mutex
 	fapi    *fapiClient       // -fapi: private_key_jwt, PAR, DPoP
+	mtls    *http.Client      // -mtls-cert: every call to the bank presents the certificate
 	pending map[string]string // state → PKCE verifier
 	token   *oauth2.Token
 	subject string
@@ -63,13 +66,34 @@ func run() error {
 	addr := flag.String("addr", "127.0.0.1:9999", "where this vendor app listens")
 	fapi := flag.Bool("fapi", false, "FAPI 2.0 client: private_key_jwt, PAR and DPoP, https redirect URI (bankfeed in oauth.profile fapi2)")
 	keyFile := flag.String("key-file", "vendor-key.pem", "with -fapi: the client's P-256 key (PEM), created with its public key set <key-file>.jwks.json if missing")
+	mtlsCert := flag.String("mtls-cert", "", "mutual TLS: the client certificate (PEM) to authenticate with (tls_client_auth or self_signed_tls_client_auth); with -mtls-key, both created (self-signed, with <mtls-cert>.jwks.json to register) if missing")
+	mtlsKey := flag.String("mtls-key", "", "mutual TLS: the client certificate's key (PEM)")
+	bankCA := flag.String("bank-ca", "", "mutual TLS: PEM CA certificates to trust the bank's server certificate by (default: the system's)")
 	flag.Parse()
-	if !*fapi && *clientSecret == "" {
+	if (*mtlsCert == "") != (*mtlsKey == "") {
+		return errors.New("-mtls-cert and -mtls-key go together")
+	}
+	if *fapi && *mtlsCert != "" {
+		return errors.New("-fapi and -mtls-cert are two different example clients: choose one")
+	}
+	if !*fapi && *mtlsCert == "" && *clientSecret == "" {
 		return errors.New("-client-secret is required (bankfeed serve --demo prints it)")
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	var mtls *http.Client
+	if *mtlsCert != "" {
+		cert, err := loadOrCreateCert(*mtlsCert, *mtlsKey)
+		if err != nil {
+			return err
+		}
+		if mtls, err = mtlsClient(cert, *bankCA); err != nil {
+			return err
+		}
+		// Discovery and the ID token's keys are read over the same client.
+		ctx = oidc.ClientContext(ctx, mtls)
+	}
 	provider, err := oidc.NewProvider(ctx, *issuer)
 	if err != nil {
 		return fmt.Errorf("discover %s: %w", *issuer, err)
@@ -90,6 +114,13 @@ func run() error {
 		verifier: provider.Verifier(&oidc.Config{ClientID: *clientID}),
 		logger:   slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		pending:  map[string]string{},
+		mtls:     mtls,
+	}
+	if mtls != nil {
+		// The client_id in the form, no secret: the certificate authenticates.
+		a.oauth.ClientSecret = ""
+		a.oauth.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+		a.oauth.Endpoint.TokenURL = mtlsTokenURL(provider, a.oauth.Endpoint.TokenURL)
 	}
 	srv := &http.Server{Addr: *addr, ReadHeaderTimeout: 5 * time.Second}
 	if *fapi {
@@ -183,6 +214,9 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 		opts = append(opts, more...)
 		ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: a.fapi, Timeout: 10 * time.Second})
 	}
+	if a.mtls != nil {
+		ctx = context.WithValue(ctx, oauth2.HTTPClient, a.mtls)
+	}
 	tok, err := a.oauth.Exchange(ctx, q.Get("code"), opts...)
 	if err != nil {
 		http.Error(w, "token exchange failed: "+err.Error(), http.StatusBadGateway)
@@ -225,7 +259,12 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	}
 	// The oauth2 client refreshes the access token with the refresh token
 	// when it expires, as a nightly sync would.
-	client := a.oauth.Client(r.Context(), tok)
+	ctx := r.Context()
+	if a.mtls != nil {
+		// Certificate-bound: the refresh and every call over the certificate.
+		ctx = context.WithValue(ctx, oauth2.HTTPClient, a.mtls)
+	}
+	client := a.oauth.Client(ctx, tok)
 	if a.fapi != nil {
 		// DPoP-bound: a proof on every call. No automatic refresh here (a
 		// refresh needs a fresh client assertion): reconnect when it expires.
