@@ -17,6 +17,7 @@ import (
 
 	"github.com/bankfeed/bankfeed/admin/openapi"
 	"github.com/bankfeed/bankfeed/internal/apihttp/openapitest"
+	"github.com/bankfeed/bankfeed/ops"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -27,7 +28,7 @@ func TestOpenAPIDocuments(t *testing.T) {
 	for _, d := range []struct {
 		path string
 		want func() ([]byte, error)
-	}{{"/admin/v1/openapi.json", openapi.Admin}, {"/ops/v1/openapi.json", openapi.Ops}} {
+	}{{"/admin/v1/openapi.json", openapi.Admin}, {"/ops/v1/openapi.json", ops.OpenAPI}} {
 		t.Run(d.path, func(t *testing.T) {
 			r := e.must(http.StatusOK, "", http.MethodGet, d.path, nil)
 			if ct := r.Header.Get("Content-Type"); ct != "application/json" {

@@ -28,11 +28,12 @@
 // touches, with the client as actor.
 //
 // Errors are internal/apihttp's RFC 9457 problems, as /admin/v1's. The API
-// is described exactly by admin/openapi's ops.yaml, served as JSON without
-// a token at /ops/v1/openapi.json (its reference at /ops/v1/docs); the
-// tests check every exchange against it (internal/apihttp/openapitest).
+// is described exactly by its OpenAPI 3.1 document, openapi.yaml in this
+// package, served as JSON without a token at /ops/v1/openapi.json (its
+// reference at /ops/v1/docs); the tests check every exchange against it
+// (internal/apihttp/openapitest).
 //
-// It imports only store, internal/apihttp, internal/audit, admin/openapi
+// It imports only store, internal/apihttp, internal/apidocs, internal/audit
 // and its own sub-packages: no gorm, fosite, authz, consent, dataapi,
 // console or admin.
 package ops

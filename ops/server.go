@@ -9,7 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/bankfeed/bankfeed/admin/openapi"
 	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/internal/audit"
 	"github.com/bankfeed/bankfeed/store"
@@ -67,7 +66,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Mount(e *echo.Echo) {
 	// The OpenAPI document and its reference need no token, like the data
 	// API's: outside the group's authentication.
-	apihttp.MountDocs(e, "/ops/v1", "bankfeed operations API (/ops/v1) reference", openapi.Ops, s.h)
+	apihttp.MountDocs(e, "/ops/v1", "bankfeed operations API (/ops/v1) reference", OpenAPI, s.h)
 	s.routes(e, e.Group("/ops/v1", s.requireOperator))
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bankfeed/bankfeed/admin/openapi"
 	"github.com/bankfeed/bankfeed/dataapi"
+	"github.com/bankfeed/bankfeed/ops"
 )
 
 // TestUnauthorizedDocumentsDPoP: every 401 of the three protected APIs
@@ -17,7 +18,7 @@ func TestUnauthorizedDocumentsDPoP(t *testing.T) {
 	for _, d := range []struct {
 		name string
 		json func() ([]byte, error)
-	}{{"admin.yaml", openapi.Admin}, {"ops.yaml", openapi.Ops}, {"dataapi/openapi.yaml", dataapi.OpenAPI}} {
+	}{{"admin.yaml", openapi.Admin}, {"ops.yaml", ops.OpenAPI}, {"dataapi/openapi.yaml", dataapi.OpenAPI}} {
 		t.Run(d.name, func(t *testing.T) {
 			b, err := d.json()
 			if err != nil {

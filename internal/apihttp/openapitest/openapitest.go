@@ -24,6 +24,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/bankfeed/bankfeed/admin/openapi"
+	"github.com/bankfeed/bankfeed/ops"
 )
 
 // Spec is one of the two documents, loaded for validation.
@@ -43,7 +44,7 @@ var Load = sync.OnceValues(func() (Specs, error) {
 	for _, d := range []struct {
 		name, prefix string
 		json         func() ([]byte, error)
-	}{{"admin.yaml", "/admin/v1", openapi.Admin}, {"ops.yaml", "/ops/v1", openapi.Ops}} {
+	}{{"admin.yaml", "/admin/v1", openapi.Admin}, {"ops.yaml", "/ops/v1", ops.OpenAPI}} {
 		b, err := d.json()
 		if err != nil {
 			return nil, err
