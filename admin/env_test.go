@@ -138,27 +138,24 @@ type resp = apitest.Resp
 // the test.
 func (e *env) call(token, method, path string, body any, hdr ...string) resp {
 	e.t.Helper()
-	out := e.send(token, method, path, body, hdr...)
-	if out.Status == http.StatusInternalServerError {
-		e.t.Errorf("%s %s: 500: %s", method, path, out.Raw)
-	}
-	return out
+	return e.client().Call(token, method, path, body, hdr...)
 }
 
 // send is call for tests that expect a 500.
 func (e *env) send(token, method, path string, body any, hdr ...string) resp {
 	e.t.Helper()
-	return apitest.Send(e.t, e.ts.Client(), e.ts.URL, token, method, path, body, hdr...)
+	return e.client().Send(token, method, path, body, hdr...)
 }
 
 // must calls and fails the test unless the status is want.
 func (e *env) must(want int, token, method, path string, body any, hdr ...string) resp {
 	e.t.Helper()
-	r := e.call(token, method, path, body, hdr...)
-	if r.Status != want {
-		e.t.Fatalf("%s %s = %d, want %d: %s", method, path, r.Status, want, r.Raw)
-	}
-	return r
+	return e.client().Must(want, token, method, path, body, hdr...)
+}
+
+// client sends the test's requests to its server.
+func (e *env) client() apitest.Client {
+	return apitest.Client{T: e.t, HTTP: e.ts.Client(), Base: e.ts.URL}
 }
 
 // approve has checker approve request id and returns the decision.

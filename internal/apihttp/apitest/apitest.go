@@ -1,5 +1,5 @@
 // Package apitest is the test support of the JSON APIs of internal/apihttp
-// (/admin/v1 and /ops/v1): real HTTP exchanges with a test server (Send),
+// (/admin/v1 and /ops/v1): real HTTP exchanges with a test server (Client),
 // their decoded answers (Resp), the problem checks both make (ProblemIs), a
 // token seam that hands out real store.Grant values (Verifier), and the
 // seeds both start from (SeedGroup, SeedAccount). Only tests import it.
@@ -111,10 +111,19 @@ func (r Resp) Items() []map[string]any {
 	return out
 }
 
-// Send sends a request to base+path with c; body may be nil, a string or
-// []byte (sent raw) or a value (JSON-encoded); hdr are name, value pairs.
-// An error status without problem+json fails the test.
-func Send(t testing.TB, c *http.Client, base, token, method, path string, body any, hdr ...string) Resp {
+// Client sends a test's requests to the server at Base with HTTP.
+type Client struct {
+	T    testing.TB
+	HTTP *http.Client
+	Base string
+}
+
+// Send sends a request to Base+path, with token as a bearer token unless
+// empty; body may be nil, a string or []byte (sent raw) or a value
+// (JSON-encoded); hdr are name, value pairs. An error status without
+// problem+json fails the test.
+func (cl Client) Send(token, method, path string, body any, hdr ...string) Resp {
+	t := cl.T
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -130,7 +139,7 @@ func Send(t testing.TB, c *http.Client, base, token, method, path string, body a
 		}
 		rd = bytes.NewReader(j)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), method, base+path, rd)
+	req, err := http.NewRequestWithContext(t.Context(), method, cl.Base+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +152,7 @@ func Send(t testing.TB, c *http.Client, base, token, method, path string, body a
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	res, err := c.Do(req)
+	res, err := cl.HTTP.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -157,6 +166,27 @@ func Send(t testing.TB, c *http.Client, base, token, method, path string, body a
 		t.Errorf("%s %s: status %d with Content-Type %q, want application/problem+json", method, path, res.StatusCode, res.Header.Get("Content-Type"))
 	}
 	return out
+}
+
+// Call is Send for a request that must not fail the server: a 500 fails
+// the test.
+func (cl Client) Call(token, method, path string, body any, hdr ...string) Resp {
+	cl.T.Helper()
+	out := cl.Send(token, method, path, body, hdr...)
+	if out.Status == http.StatusInternalServerError {
+		cl.T.Errorf("%s %s: 500: %s", method, path, out.Raw)
+	}
+	return out
+}
+
+// Must is Call that fails the test unless the status is want.
+func (cl Client) Must(want int, token, method, path string, body any, hdr ...string) Resp {
+	cl.T.Helper()
+	r := cl.Call(token, method, path, body, hdr...)
+	if r.Status != want {
+		cl.T.Fatalf("%s %s = %d, want %d: %s", method, path, r.Status, want, r.Raw)
+	}
+	return r
 }
 
 // ProblemIs checks r is the problem status/slug and, if field is set, that
