@@ -60,21 +60,21 @@ type clientMetadata struct {
 	JWKS                        json.RawMessage `json:"jwks,omitempty"`
 	JWKSURI                     string          `json:"jwks_uri,omitempty"`
 	// RFC 8705 §2.1.2: a tls_client_auth client's one certificate name.
-	TLSSubjectDN string `json:"tls_client_auth_subject_dn,omitempty"`
-	TLSSANDNS    string `json:"tls_client_auth_san_dns,omitempty"`
-	TLSSANURI    string `json:"tls_client_auth_san_uri,omitempty"`
-	TLSSANIP     string `json:"tls_client_auth_san_ip,omitempty"`
-	TLSSANEmail  string `json:"tls_client_auth_san_email,omitempty"`
-	LogoURI                     string          `json:"logo_uri,omitempty"`
-	ClientURI                   string          `json:"client_uri,omitempty"`
-	PolicyURI                   string          `json:"policy_uri,omitempty"`
-	TOSURI                      string          `json:"tos_uri,omitempty"`
-	Contacts                    []string        `json:"contacts,omitempty"`
-	DurationType                []string        `json:"duration_type,omitempty"`
-	DurationPeriod              int             `json:"duration_period,omitempty"`
-	LookbackPeriod              int             `json:"lookback_period,omitempty"`
-	RegistryReferences          []any           `json:"registry_references,omitempty"`
-	Intermediaries              []any           `json:"intermediaries,omitempty"`
+	TLSSubjectDN       string   `json:"tls_client_auth_subject_dn,omitempty"`
+	TLSSANDNS          string   `json:"tls_client_auth_san_dns,omitempty"`
+	TLSSANURI          string   `json:"tls_client_auth_san_uri,omitempty"`
+	TLSSANIP           string   `json:"tls_client_auth_san_ip,omitempty"`
+	TLSSANEmail        string   `json:"tls_client_auth_san_email,omitempty"`
+	LogoURI            string   `json:"logo_uri,omitempty"`
+	ClientURI          string   `json:"client_uri,omitempty"`
+	PolicyURI          string   `json:"policy_uri,omitempty"`
+	TOSURI             string   `json:"tos_uri,omitempty"`
+	Contacts           []string `json:"contacts,omitempty"`
+	DurationType       []string `json:"duration_type,omitempty"`
+	DurationPeriod     int      `json:"duration_period,omitempty"`
+	LookbackPeriod     int      `json:"lookback_period,omitempty"`
+	RegistryReferences []any    `json:"registry_references,omitempty"`
+	Intermediaries     []any    `json:"intermediaries,omitempty"`
 	// Status is the bank's decision: pending until an operator approves.
 	Status string `json:"status,omitempty"`
 }
