@@ -352,19 +352,9 @@ func (s *Server) authorize(ctx context.Context, flow store.AuthFlow, ar *fosite.
 	if err != nil {
 		return nil, consentChange{}, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
 	}
-	// What it replaced, for the audit log: ReplaceConsent revoked those at
-	// the new consent's GrantedAt, under its lock, which this transaction
-	// still holds.
-	cs, err := s.st.ListConsents(ctx, user.ID)
-	if err != nil {
-		return nil, consentChange{}, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
-	}
-	change := consentChange{user: user, consent: consent}
-	for _, x := range cs {
-		if x.ClientID == consent.ClientID && x.ID != consent.ID && x.RevokedAt.Equal(consent.GrantedAt) {
-			change.replaced = append(change.replaced, x.ID)
-		}
-	}
+	// What it replaced, for the audit log: ReplaceConsent names the
+	// consents it revoked (no read back).
+	change := consentChange{user: user, consent: consent, replaced: consent.Replaced}
 	ar.SetID(consent.ID)
 	for _, sc := range granted {
 		ar.GrantScope(sc)

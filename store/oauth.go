@@ -73,6 +73,10 @@ type Consent struct {
 	ExpiresAt  time.Time // zero: until revoked
 	RevokedAt  time.Time
 	LastUsedAt time.Time
+	// Replaced, set by ReplaceConsent only (not stored), are the consents of
+	// the same user and client it revoked: the audit line names them
+	// without reading them back.
+	Replaced []string
 }
 
 // Active reports whether the consent stands at now.

@@ -259,6 +259,7 @@ func (s *Store) ReplaceConsent(ctx context.Context, c store.Consent) (store.Cons
 		}
 		var err error
 		out, err = s.CreateConsent(ctx, c)
+		out.Replaced = ids
 		return err
 	})
 	if err != nil {

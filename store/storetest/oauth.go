@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -612,6 +613,9 @@ func testReplaceConsent(t *testing.T, s store.Store) {
 	second := must(s.ReplaceConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read", "statements.read"}, GrantedAt: at}))(t)
 	if second.ID == first.ID || !second.GrantedAt.Equal(at) || !second.Active(at) {
 		t.Errorf("second consent = %+v (first %s)", second, first.ID)
+	}
+	if !slices.Equal(second.Replaced, []string{first.ID}) || len(first.Replaced) != 0 {
+		t.Errorf("second consent replaced %q, want [%s]; the first replaced %q", second.Replaced, first.ID, first.Replaced)
 	}
 	if got := must(s.GetConsent(ctx, first.ID))(t); !got.RevokedAt.Equal(at) {
 		t.Errorf("replaced consent = %+v, want revoked at %v", got, at)
