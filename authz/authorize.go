@@ -3,7 +3,6 @@ package authz
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -241,14 +240,9 @@ func (s *Server) handleResume(c echo.Context) error {
 		change consentChange
 	)
 	err = s.st.InTx(ctx, func(ctx context.Context) error {
-		if _, err := s.st.UpdateAuthFlow(ctx, flow.ID, func(f store.AuthFlow) (store.AuthFlow, error) {
-			if f.State != store.FlowDecided {
-				return f, fmt.Errorf("flow is %s: %w", f.State, store.ErrConflict)
-			}
-			f.State = store.FlowDone
-			f.UpdatedAt = s.now().UTC()
-			return f, nil
-		}); err != nil {
+		// Single use: decided → done in one statement (the flow was read
+		// above; a concurrent resume finds it done).
+		if err := s.st.SetAuthFlowState(ctx, flow.ID, store.FlowDecided, store.FlowDone); err != nil {
 			if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
 				return errFlowUsed
 			}
@@ -267,13 +261,7 @@ func (s *Server) handleResume(c echo.Context) error {
 		if errors.As(err, &denied) {
 			// The refusal itself must stick: mark the flow done outside the
 			// rolled-back transaction.
-			_, _ = s.st.UpdateAuthFlow(ctx, flow.ID, func(f store.AuthFlow) (store.AuthFlow, error) {
-				if f.State != store.FlowDecided {
-					return f, store.ErrConflict
-				}
-				f.State = store.FlowDone
-				return f, nil
-			})
+			_ = s.st.SetAuthFlowState(ctx, flow.ID, store.FlowDecided, store.FlowDone)
 			err = denied.err
 		}
 		s.writeAuthorizeError(ctx, w, ar, err)

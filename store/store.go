@@ -306,6 +306,10 @@ type FlowStore interface {
 	// UpdateAuthFlow is compare-and-swap on the state: fn sees the current
 	// flow; ErrConflict if another caller changed it meanwhile.
 	UpdateAuthFlow(ctx context.Context, id string, fn func(AuthFlow) (AuthFlow, error)) (AuthFlow, error)
+	// SetAuthFlowState moves an unexpired flow from state from to state to
+	// in one statement, for a caller that read the flow already:
+	// ErrConflict when it is no longer in from, gone or expired.
+	SetAuthFlowState(ctx context.Context, id string, from, to AuthFlowState) error
 
 	CreateBrowserSession(ctx context.Context, s BrowserSession) error
 	GetBrowserSession(ctx context.Context, id string) (BrowserSession, error) // ErrNotFound when expired too

@@ -686,6 +686,21 @@ func (s *Store) UpdateAuthFlow(ctx context.Context, id string, fn func(store.Aut
 	return casUpdateWhere(ctx, s, "update auth flow", id, cond, []any{now}, authFlowMap, fn)
 }
 
+func (s *Store) SetAuthFlowState(ctx context.Context, id string, from, to store.AuthFlowState) error {
+	cond, now := s.unexpired()
+	// The version moves too: an UpdateAuthFlow that read the flow before
+	// loses its compare-and-swap.
+	res := s.write(ctx).Exec("UPDATE auth_flows SET state = ?, updated_at = ?, version = version + 1 WHERE id = ? AND state = ? AND "+cond,
+		string(to), micros(s.nowUTC()), id, string(from), now)
+	if res.Error != nil {
+		return wrap("set auth flow state", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("gormstore: set auth flow state: %w: not %s, gone or expired", store.ErrConflict, from)
+	}
+	return nil
+}
+
 type browserSessionRow struct {
 	ID        string `gorm:"column:id;primaryKey"`
 	UserID    string `gorm:"column:user_id"`

@@ -424,6 +424,22 @@ func testAuthFlows(t *testing.T, s store.Store) {
 	mustBe(t, err, store.ErrNotFound, "GetAuthFlow(expired)")
 	_, err = s.UpdateAuthFlow(ctx, expired.ID, func(x store.AuthFlow) (store.AuthFlow, error) { return x, nil })
 	mustBe(t, err, store.ErrNotFound, "UpdateAuthFlow(expired)")
+
+	// SetAuthFlowState: from the state named only, once, never an expired
+	// or missing flow; an update that read the flow before it loses.
+	mustBe(t, s.SetAuthFlowState(ctx, f.ID, store.FlowConsent, store.FlowDone), store.ErrConflict, "SetAuthFlowState(wrong state)")
+	_, err = s.UpdateAuthFlow(ctx, f.ID, func(x store.AuthFlow) (store.AuthFlow, error) {
+		noErr(t, s.SetAuthFlowState(ctx, f.ID, store.FlowDecided, store.FlowDone), "SetAuthFlowState")
+		x.Denied = true
+		return x, nil
+	})
+	mustBe(t, err, store.ErrConflict, "UpdateAuthFlow(after SetAuthFlowState)")
+	if got := must(s.GetAuthFlow(ctx, f.ID))(t); got.State != store.FlowDone || got.Denied {
+		t.Errorf("after SetAuthFlowState = %+v", got)
+	}
+	mustBe(t, s.SetAuthFlowState(ctx, f.ID, store.FlowDecided, store.FlowDone), store.ErrConflict, "SetAuthFlowState(twice)")
+	mustBe(t, s.SetAuthFlowState(ctx, expired.ID, store.FlowLogin, store.FlowDone), store.ErrConflict, "SetAuthFlowState(expired)")
+	mustBe(t, s.SetAuthFlowState(ctx, "missing", store.FlowLogin, store.FlowDone), store.ErrConflict, "SetAuthFlowState(missing)")
 	_, err = s.GetAuthFlow(ctx, "missing")
 	mustBe(t, err, store.ErrNotFound, "GetAuthFlow(missing)")
 }
