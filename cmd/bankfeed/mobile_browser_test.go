@@ -250,4 +250,12 @@ func browserPages(t *testing.T, bin string, axe *browsertest.Axe, lang string) {
 		chromedp.Click(browsertest.Button(L["sign_in"])),
 		chromedp.WaitVisible(`//*[@role="alert"]`))
 	check("sign-in-refused")
+	// The consent step that shares nothing (the viewer is no accounting
+	// software user): the refusal with its way back to the vendor.
+	steps(chromedp.Navigate(ledgerly.URL+"/connect"), chromedp.WaitVisible(browsertest.ByLabel(L["user_id"])),
+		chromedp.SendKeys(browsertest.ByLabel(L["user_id"]), "maple.viewer"),
+		chromedp.SendKeys(browsertest.ByLabel(L["password"]), adminPassword),
+		chromedp.Click(browsertest.Button(L["sign_in"])),
+		chromedp.WaitVisible(`//main//a[contains(@href, "/oauth2/")]`))
+	check("consent-refused")
 }
