@@ -112,15 +112,7 @@ func (s *Store) ReadTokenAccess(ctx context.Context, signature, accountID string
 // (withGroup false: GrantRecords' subset).
 func (s *Store) readByRecord(ctx context.Context, consentID, userID, accountID string, withGroup bool) (store.Access, error) {
 	var a store.Access
-	found := func(err error, what string) (bool, error) {
-		if errors.Is(err, store.ErrNotFound) {
-			return false, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("gormstore: read access: %s: %w", what, err)
-		}
-		return true, nil
-	}
+	found := foundRecord("read access")
 	c, err := s.GetConsent(ctx, consentID)
 	if ok, err := found(err, "consent"); err != nil {
 		return store.Access{}, err
@@ -138,30 +130,15 @@ func (s *Store) readByRecord(ctx context.Context, consentID, userID, accountID s
 			return store.Access{}, fmt.Errorf("gormstore: read access: max seq: %w", err)
 		}
 	}
-	as, err := s.UserAssignment(ctx, userID, "")
-	if ok, err := found(err, "assignment"); err != nil || !ok {
-		return a, err
-	}
-	a.Assignment = as
-	r, err := s.GetJobRole(ctx, as.JobRoleID)
-	if ok, err := found(err, "job role"); err != nil {
+	if err := s.readAssignment(ctx, &a, userID, withGroup, found); err != nil {
 		return store.Access{}, err
-	} else if ok {
-		a.Role = r
 	}
-	if !withGroup || as.AccountGroupID == "" {
+	if a.Group.ID == "" || accountID == "" {
 		return a, nil
 	}
-	g, err := s.GetAccountGroup(ctx, as.AccountGroupID)
-	if ok, err := found(err, "account group"); err != nil || !ok {
-		return a, err
-	}
-	a.Group = g
-	if accountID == "" {
-		return a, nil
-	}
+	members := a.Group.AccountIDs
 	a.Group.AccountIDs = nil // as the joined read: with an account, only its membership
-	if !slices.Contains(g.AccountIDs, accountID) {
+	if !slices.Contains(members, accountID) {
 		return a, nil
 	}
 	x, err := s.GetAccount(ctx, accountID)
@@ -305,4 +282,44 @@ func (s *Store) GetTokenGrant(ctx context.Context, kind store.TokenKind, signatu
 		}
 	}
 	return r.T.domain(), a, nil
+}
+
+// foundRecord judges one record read of a by-record path: false for
+// ErrNotFound (the record stays zero), the error wrapped for anything else.
+func foundRecord(op string) func(err error, what string) (bool, error) {
+	return func(err error, what string) (bool, error) {
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("gormstore: %s: %s: %w", op, what, err)
+		}
+		return true, nil
+	}
+}
+
+// readAssignment fills a's assignment, job role and, withGroup, account
+// group one record at a time, leaving the missing ones zero.
+func (s *Store) readAssignment(ctx context.Context, a *store.Access, userID string, withGroup bool, found func(error, string) (bool, error)) error {
+	as, err := s.UserAssignment(ctx, userID, "")
+	if ok, err := found(err, "assignment"); err != nil || !ok {
+		return err
+	}
+	a.Assignment = as
+	r, err := s.GetJobRole(ctx, as.JobRoleID)
+	if ok, err := found(err, "job role"); err != nil {
+		return err
+	} else if ok {
+		a.Role = r
+	}
+	if !withGroup || as.AccountGroupID == "" {
+		return nil
+	}
+	g, err := s.GetAccountGroup(ctx, as.AccountGroupID)
+	if ok, err := found(err, "account group"); err != nil {
+		return err
+	} else if ok {
+		a.Group = g
+	}
+	return nil
 }

@@ -3,7 +3,6 @@ package gormstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 
@@ -124,40 +123,13 @@ func (r sessionAccessRow) access() (store.Access, error) {
 // userAccessByRecord is UserAccess one record at a time: ErrNotFound
 // without the user, the other missing records zero.
 func (s *Store) userAccessByRecord(ctx context.Context, userID string) (store.Access, error) {
-	var a store.Access
-	found := func(err error, what string) (bool, error) {
-		if errors.Is(err, store.ErrNotFound) {
-			return false, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("gormstore: session access: %s: %w", what, err)
-		}
-		return true, nil
-	}
 	u, err := s.GetUser(ctx, userID)
 	if err != nil {
 		return store.Access{}, err
 	}
-	a.User = u
-	as, err := s.UserAssignment(ctx, u.ID, "")
-	if ok, err := found(err, "assignment"); err != nil || !ok {
-		return a, err
-	}
-	a.Assignment = as
-	r, err := s.GetJobRole(ctx, as.JobRoleID)
-	if ok, err := found(err, "job role"); err != nil {
+	a := store.Access{User: u}
+	if err := s.readAssignment(ctx, &a, u.ID, true, foundRecord("session access")); err != nil {
 		return store.Access{}, err
-	} else if ok {
-		a.Role = r
-	}
-	if as.AccountGroupID == "" {
-		return a, nil
-	}
-	g, err := s.GetAccountGroup(ctx, as.AccountGroupID)
-	if ok, err := found(err, "account group"); err != nil {
-		return store.Access{}, err
-	} else if ok {
-		a.Group = g
 	}
 	return a, nil
 }
