@@ -45,9 +45,13 @@ func (l tlog) Write(p []byte) (int, error) {
 }
 
 // openStore opens a fresh, migrated store on the tests' clock (see gormtest).
-func openStore(t testing.TB) *gormstore.Store {
+func openStore(t testing.TB) *gormstore.Store { return openStoreAt(t, "") }
+
+// openStoreAt is openStore on the database at dsn (gormtest.DSN's; "": a
+// fresh one).
+func openStoreAt(t testing.TB, dsn string) *gormstore.Store {
 	t.Helper()
-	return gormtest.Open(t, "dataapi_test", gormstore.Config{Now: func() time.Time { return t0 }})
+	return gormtest.Open(t, "dataapi_test", gormstore.Config{DSN: dsn, Now: func() time.Time { return t0 }})
 }
 
 // verifier is the test TokenVerifier: each token stands for a consent in
@@ -149,11 +153,13 @@ type envOptions struct {
 	store func(store.Store) store.Store
 	// handler wraps the API's HTTP handler (e.g. a request deadline).
 	handler func(http.Handler) http.Handler
+	// dsn is the store's database (gormtest.DSN's); "": a fresh one.
+	dsn string
 }
 
 func newEnv(t testing.TB, opts envOptions) *env {
 	t.Helper()
-	e := &env{t: t, st: openStore(t)}
+	e := &env{t: t, st: openStoreAt(t, opts.dsn)}
 	now := t0
 	e.now.Store(&now)
 	e.v = &verifier{st: e.st, tokens: map[string]tokenInfo{}}
