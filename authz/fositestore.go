@@ -1,12 +1,14 @@
 package authz
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +36,8 @@ type fositeStore struct {
 	lifespans   map[fosite.TokenType]time.Duration
 
 	clients sync.Map // client ID → cachedClient
+	// decoded holds access tokens' decoded requests (open); nil: none.
+	decoded *sigCache[decodedRequest]
 }
 
 var (
@@ -182,18 +186,36 @@ func encodeRequest(req fosite.Requester) ([]byte, error) {
 // decodeRequest rebuilds a request; the session is unmarshalled into sess
 // (fosite passes the empty session it wants filled) or a new Session.
 func (a *fositeStore) decodeRequest(ctx context.Context, b []byte, sess fosite.Session) (*fosite.AuthorizeRequest, error) {
+	sr, sess, err := parseRequest(b, sess)
+	if err != nil {
+		return nil, err
+	}
+	return a.buildRequest(ctx, &sr, sess)
+}
+
+// parseRequest unmarshals a stored request, its session into sess (or a
+// new Session when sess is nil).
+func parseRequest(b []byte, sess fosite.Session) (storedRequest, fosite.Session, error) {
 	var sr storedRequest
 	if err := json.Unmarshal(b, &sr); err != nil {
-		return nil, fmt.Errorf("authz: decode request: %w", err)
+		return sr, nil, fmt.Errorf("authz: decode request: %w", err)
 	}
 	if sess == nil {
 		sess = newSession()
 	}
 	if len(sr.Session) > 0 && string(sr.Session) != "null" {
 		if err := json.Unmarshal(sr.Session, sess); err != nil {
-			return nil, fmt.Errorf("authz: decode session: %w", err)
+			return sr, nil, fmt.Errorf("authz: decode session: %w", err)
 		}
 	}
+	sr.Session = nil // decoded into sess
+	return sr, sess, nil
+}
+
+// buildRequest is the request sr describes, with sess as its session. The
+// request gets its own copies of sr's slices and form: sr may be a cached
+// one (decodedRequest) and fosite appends to a request's scopes.
+func (a *fositeStore) buildRequest(ctx context.Context, sr *storedRequest, sess fosite.Session) (*fosite.AuthorizeRequest, error) {
 	c, err := a.client(ctx, sr.ClientID)
 	if err != nil {
 		return nil, err
@@ -202,15 +224,18 @@ func (a *fositeStore) decodeRequest(ctx context.Context, b []byte, sess fosite.S
 	ar.ID = sr.ID
 	ar.RequestedAt = sr.RequestedAt
 	ar.Client = c
-	ar.RequestedScope = fosite.Arguments(sr.RequestedScope)
-	ar.GrantedScope = fosite.Arguments(sr.GrantedScope)
-	ar.RequestedAudience = fosite.Arguments(sr.RequestedAudience)
-	ar.GrantedAudience = fosite.Arguments(sr.GrantedAudience)
+	ar.RequestedScope = fosite.Arguments(slices.Clone(sr.RequestedScope))
+	ar.GrantedScope = fosite.Arguments(slices.Clone(sr.GrantedScope))
+	ar.RequestedAudience = fosite.Arguments(slices.Clone(sr.RequestedAudience))
+	ar.GrantedAudience = fosite.Arguments(slices.Clone(sr.GrantedAudience))
 	if sr.Form != nil {
-		ar.Form = sr.Form
+		ar.Form = make(url.Values, len(sr.Form))
+		for k, v := range sr.Form {
+			ar.Form[k] = slices.Clone(v)
+		}
 	}
 	ar.Session = sess
-	ar.ResponseTypes = fosite.Arguments(sr.ResponseTypes)
+	ar.ResponseTypes = fosite.Arguments(slices.Clone(sr.ResponseTypes))
 	if sr.RedirectURI != "" {
 		u, err := url.Parse(sr.RedirectURI)
 		if err != nil {
@@ -305,17 +330,37 @@ func (a *fositeStore) judgedGet(ctx context.Context, kind store.TokenKind, sig s
 }
 
 // open decodes the request of a record just read (err: the read's error).
+// An access token's decoded request is kept (a.decoded) and reused while
+// the record read holds the very bytes it was decoded from: introspection
+// decoded the same request's JSON on every call. The record itself —
+// activity, expiry, the grant — is still read and judged every time.
 func (a *fositeStore) open(ctx context.Context, kind store.TokenKind, sig string, sess fosite.Session, rec store.TokenRecord, err error) (store.TokenRecord, *fosite.AuthorizeRequest, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return rec, nil, fmt.Errorf("authz: %s not found: %w", kind, fosite.ErrNotFound)
 	} else if err != nil {
 		return rec, nil, noteOutage(ctx, fmt.Errorf("authz: get %s: %w", kind, err))
 	}
+	cacheable := kind == store.TokenAccess && a.decoded != nil
+	if cacheable {
+		if d, ok := a.decoded.get(sig); ok && bytes.Equal(d.sealed, rec.Request) {
+			if s, ok := d.sessionInto(sess); ok {
+				req, err := a.buildRequest(ctx, &d.req, s)
+				return rec, req, err
+			}
+		}
+	}
 	b, err := a.seal.open(rec.Request, recordAD(kind, sig))
 	if err != nil {
 		return rec, nil, err
 	}
-	req, err := a.decodeRequest(ctx, b, sess)
+	sr, sess, err := parseRequest(b, sess)
+	if err != nil {
+		return rec, nil, err
+	}
+	if s, ok := sess.(*Session); ok && cacheable {
+		a.decoded.put(sig, decodedRequest{sealed: bytes.Clone(rec.Request), req: sr, sess: s.Clone().(*Session)}, rec.ExpiresAt, a.now())
+	}
+	req, err := a.buildRequest(ctx, &sr, sess)
 	if err != nil {
 		return rec, nil, err
 	}

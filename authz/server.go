@@ -206,6 +206,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			fosite.RefreshToken:  cfg.RefreshTokenLifespan,
 			fosite.AuthorizeCode: cfg.AuthorizeCodeLifespan,
 		},
+		decoded: newSigCache[decodedRequest](decodedRequestCacheSize),
 	}
 	s.provider = fosite.NewOAuth2Provider(s.store, s.fcfg)
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v3"
@@ -132,45 +131,10 @@ type grantClaims struct {
 // signature: a record's sealed request never changes, and opening and
 // decoding it was a third of Verify's CPU on every data API request. Only
 // that is cached — whether the token is still active and unexpired is read
-// from the database every time. Bounded: when full, expired entries go, and
-// if none had, everything does.
-type grantCache struct {
-	mu      sync.Mutex
-	max     int
-	entries map[string]grantCacheEntry
-}
+// from the database every time.
+type grantCache = sigCache[grantClaims]
 
-type grantCacheEntry struct {
-	claims  grantClaims
-	expires time.Time
-}
-
-func newGrantCache(max int) *grantCache {
-	return &grantCache{max: max, entries: make(map[string]grantCacheEntry)}
-}
-
-func (c *grantCache) get(sig string) (grantClaims, bool) {
-	c.mu.Lock()
-	e, ok := c.entries[sig]
-	c.mu.Unlock()
-	return e.claims, ok
-}
-
-func (c *grantCache) put(sig string, g grantClaims, expires, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= c.max {
-		for k, e := range c.entries {
-			if !now.Before(e.expires) {
-				delete(c.entries, k)
-			}
-		}
-		if len(c.entries) >= c.max {
-			clear(c.entries)
-		}
-	}
-	c.entries[sig] = grantCacheEntry{claims: g, expires: expires}
-}
+func newGrantCache(max int) *grantCache { return newSigCache[grantClaims](max) }
 
 // verifyJWT checks a JWT access token's signature against every published
 // key (so tokens signed before a rotation keep verifying), its typ and alg.
