@@ -399,8 +399,21 @@ func (a *fositeStore) CreateAuthorizeCodeSession(ctx context.Context, sig string
 	return a.create(ctx, store.TokenAuthorizeCode, sig, "", req, a.expiry(req, fosite.AuthorizeCode))
 }
 
+// GetAuthorizeCodeSession: fosite reads the code twice in one exchange;
+// the second takes the record the first one read (exchangeNote).
 func (a *fositeStore) GetAuthorizeCodeSession(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error) {
-	rec, req, err := a.get(ctx, store.TokenAuthorizeCode, sig, sess)
+	n := exchangeNoteOf(ctx)
+	var rec store.TokenRecord
+	var req *fosite.AuthorizeRequest
+	var err error
+	if first, ok := n.code(sig); ok {
+		rec, req, err = a.open(ctx, store.TokenAuthorizeCode, sig, sess, first, nil)
+	} else {
+		rec, req, err = a.get(ctx, store.TokenAuthorizeCode, sig, sess)
+		if err == nil && rec.Active && n != nil {
+			n.rememberCode(sig, rec)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -616,8 +629,11 @@ func (a *fositeStore) CreatePKCERequestSession(ctx context.Context, sig string, 
 	return a.create(ctx, store.TokenPKCE, sig, "", req, a.expiry(req, fosite.AuthorizeCode))
 }
 
+// GetPKCERequestSession takes the session in a code exchange
+// (exchangeNote): fosite deletes it next anyway.
 func (a *fositeStore) GetPKCERequestSession(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error) {
-	_, req, err := a.get(ctx, store.TokenPKCE, sig, sess)
+	rec, err := a.readSession(ctx, store.TokenPKCE, sig)
+	_, req, err := a.open(ctx, store.TokenPKCE, sig, sess, rec, err)
 	if err != nil {
 		return nil, err
 	}
@@ -625,7 +641,7 @@ func (a *fositeStore) GetPKCERequestSession(ctx context.Context, sig string, ses
 }
 
 func (a *fositeStore) DeletePKCERequestSession(ctx context.Context, sig string) error {
-	if err := notFoundOK(a.st.DeleteToken(ctx, store.TokenPKCE, sig)); err != nil {
+	if err := a.deleteSession(ctx, store.TokenPKCE, sig); err != nil {
 		return fmt.Errorf("authz: delete pkce session: %w", err)
 	}
 	return nil
@@ -637,8 +653,12 @@ func (a *fositeStore) CreateOpenIDConnectSession(ctx context.Context, code strin
 	return a.create(ctx, store.TokenOIDC, store.HashToken(code), "", req, a.expiry(req, fosite.AuthorizeCode))
 }
 
+// GetOpenIDConnectSession takes the session in a code exchange
+// (exchangeNote): fosite deletes it next anyway.
 func (a *fositeStore) GetOpenIDConnectSession(ctx context.Context, code string, requester fosite.Requester) (fosite.Requester, error) {
-	_, req, err := a.get(ctx, store.TokenOIDC, store.HashToken(code), requester.GetSession())
+	sig := store.HashToken(code)
+	rec, err := a.readSession(ctx, store.TokenOIDC, sig)
+	_, req, err := a.open(ctx, store.TokenOIDC, sig, requester.GetSession(), rec, err)
 	if errors.Is(err, fosite.ErrNotFound) {
 		return nil, openid.ErrNoSessionFound
 	} else if err != nil {
@@ -648,7 +668,7 @@ func (a *fositeStore) GetOpenIDConnectSession(ctx context.Context, code string, 
 }
 
 func (a *fositeStore) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
-	if err := notFoundOK(a.st.DeleteToken(ctx, store.TokenOIDC, store.HashToken(code))); err != nil {
+	if err := a.deleteSession(ctx, store.TokenOIDC, store.HashToken(code)); err != nil {
 		return fmt.Errorf("authz: delete oidc session: %w", err)
 	}
 	return nil

@@ -30,6 +30,7 @@ func (s *Server) handleToken(c echo.Context) error {
 	ctx, ended := withEndedGrants(ctx)
 	ctx, outcome := withTokenOutcome(ctx)
 	ctx = withRetryNote(ctx)
+	ctx = withExchangeNote(ctx)
 	defer s.countToken(c, outcome)
 	defer func() {
 		// A used refresh token or code presented again: fosite revoked its

@@ -289,6 +289,11 @@ type TokenStore interface {
 	// one succeeds; the others get ErrConflict, as does a record already
 	// inactive. ErrNotFound if missing.
 	ConsumeToken(ctx context.Context, kind TokenKind, signature string) (TokenRecord, error)
+	// TakeToken deletes a record and returns it as it was, in one step (a
+	// code exchange's PKCE and OpenID Connect sessions, read once and
+	// deleted): of concurrent callers exactly one gets it, the others
+	// ErrNotFound, as when it is missing.
+	TakeToken(ctx context.Context, kind TokenKind, signature string) (TokenRecord, error)
 	// DeleteExpiredTokens removes records that expired before now.
 	DeleteExpiredTokens(ctx context.Context, now time.Time) (int64, error)
 

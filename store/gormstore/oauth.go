@@ -495,6 +495,22 @@ func (s *Store) DeleteToken(ctx context.Context, kind store.TokenKind, signature
 	return s.deleteWhere(ctx, "delete token", "tokens", "kind = ? AND signature = ?", string(kind), signature)
 }
 
+// TakeToken is one DELETE … RETURNING: the row comes back from the
+// statement that removes it, so of concurrent takers only the one whose
+// delete matched gets it (SQLite ≥ 3.35 and PostgreSQL both return deleted
+// rows).
+func (s *Store) TakeToken(ctx context.Context, kind store.TokenKind, signature string) (store.TokenRecord, error) {
+	var rows []tokenRow
+	res := s.write(ctx).Clauses(clause.Returning{}).Where("kind = ? AND signature = ?", string(kind), signature).Delete(&rows)
+	if res.Error != nil {
+		return store.TokenRecord{}, wrap("take token", res.Error)
+	}
+	if len(rows) != 1 {
+		return store.TokenRecord{}, fmt.Errorf("gormstore: take token: %w", store.ErrNotFound)
+	}
+	return rows[0].domain(), nil
+}
+
 func (s *Store) RevokeTokens(ctx context.Context, kind store.TokenKind, requestID string) error {
 	err := s.write(ctx).Model(&tokenRow{}).Where("kind = ? AND request_id = ? AND active = ?", string(kind), requestID, true).
 		Update("active", false).Error

@@ -369,6 +369,61 @@ func testTokenConsumedOnce(t *testing.T, s store.Store) {
 	mustBe(t, err, store.ErrNotFound, "ConsumeToken(missing)")
 }
 
+// testTokenTakenOnce: TakeToken reads and deletes a record in one step
+// (a code exchange's PKCE and OpenID Connect sessions): it returns the
+// record as stored, and of 20 concurrent takers exactly one gets it, the
+// others ErrNotFound, as does a second take; a take rolled back with its
+// transaction leaves the record in place.
+func testTokenTakenOnce(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	rec := store.TokenRecord{Kind: store.TokenPKCE, Signature: "pkce-1", RequestID: "req-1", ClientID: "vendor",
+		Subject: "usr_1", Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Minute), TokenType: "bearer",
+		Request: []byte{0, 1, 2, 255}}
+	noErr(t, s.CreateToken(ctx, rec), "CreateToken")
+	other := rec
+	other.Kind = store.TokenOIDC
+	noErr(t, s.CreateToken(ctx, other), "CreateToken(same signature, other kind)")
+
+	boom := errors.New("boom")
+	mustBe(t, s.InTx(ctx, func(ctx context.Context) error {
+		diff(t, "TakeToken in a transaction", rec, must(s.TakeToken(ctx, rec.Kind, rec.Signature))(t))
+		return boom
+	}), boom, "InTx(take, then fail)")
+	diff(t, "GetToken after a rolled-back take", rec, must(s.GetToken(ctx, rec.Kind, rec.Signature))(t))
+
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	got := make([]store.TokenRecord, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			got[i], errs[i] = s.TakeToken(ctx, rec.Kind, rec.Signature)
+		})
+	}
+	close(start)
+	wg.Wait()
+	wins := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+			diff(t, "TakeToken", rec, got[i])
+		case !errors.Is(err, store.ErrNotFound):
+			t.Errorf("taker %d: %v, want nil or ErrNotFound", i, err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d takers got the record, want exactly 1", wins)
+	}
+	_, err := s.GetToken(ctx, rec.Kind, rec.Signature)
+	mustBe(t, err, store.ErrNotFound, "GetToken after TakeToken")
+	_, err = s.TakeToken(ctx, rec.Kind, rec.Signature)
+	mustBe(t, err, store.ErrNotFound, "TakeToken twice")
+	diff(t, "GetToken(other kind)", other, must(s.GetToken(ctx, other.Kind, other.Signature))(t))
+}
+
 func testJTI(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	now := time.Now()

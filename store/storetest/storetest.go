@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Tokens", testTokens},
 		{"RefreshRotationOnce", testRefreshRotationOnce},
 		{"TokenConsumedOnce", testTokenConsumedOnce},
+		{"TokenTakenOnce", testTokenTakenOnce},
 		{"ReadAccess", testReadAccess},
 		{"ReadTokenAccess", testReadTokenAccess},
 		{"GrantRecords", testGrantRecords},

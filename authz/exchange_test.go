@@ -1,0 +1,55 @@
+package authz_test
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"golang.org/x/oauth2"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// TestExchangeTakesPKCEAndOIDCSessions: a code exchange reads its PKCE and
+// OpenID Connect sessions and deletes them in one statement each (issue
+// 15). A wrong verifier still spends the PKCE session (the right one
+// afterwards is refused: nothing reusable is left), and a successful
+// exchange leaves neither session behind and gets its ID token.
+func TestExchangeTakesPKCEAndOIDCSessions(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	ctx := t.Context()
+	codeSig := func(code string) string { return code[strings.LastIndex(code, ".")+1:] }
+	gone := func(kind store.TokenKind, sig string) {
+		t.Helper()
+		if _, err := e.st.GetToken(ctx, kind, sig); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s session after the exchange: err = %v, want ErrNotFound", kind, err)
+		}
+	}
+	exchange := func(code, verifier string) tokenResult {
+		return e.token(url.Values{"grant_type": {"authorization_code"}, "code": {code},
+			"redirect_uri": {redirectURI}, "code_verifier": {verifier}}, e.vendor.ID, e.secret)
+	}
+
+	verifier := oauth2.GenerateVerifier()
+	code := e.codeFor(e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier)), e.user.ID, allScopes).Get("code")
+	must(t, func() error { _, err := e.st.GetToken(ctx, store.TokenPKCE, codeSig(code)); return err }())
+	wantOAuthError(t, exchange(code, oauth2.GenerateVerifier()), "invalid_grant")
+	gone(store.TokenPKCE, codeSig(code))
+	wantOAuthError(t, exchange(code, verifier), "invalid_grant")
+
+	verifier = oauth2.GenerateVerifier()
+	code = e.codeFor(e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier)), e.user.ID, allScopes).Get("code")
+	must(t, func() error { _, err := e.st.GetToken(ctx, store.TokenOIDC, store.HashToken(code)); return err }())
+	tr := exchange(code, verifier)
+	if tr.Status != http.StatusOK || tr.AccessToken == "" || tr.IDToken == "" {
+		t.Fatalf("exchange: %+v", tr)
+	}
+	gone(store.TokenPKCE, codeSig(code))
+	gone(store.TokenOIDC, store.HashToken(code))
+	if rec, err := e.st.GetToken(ctx, store.TokenAuthorizeCode, codeSig(code)); err != nil || rec.Active {
+		t.Errorf("code after the exchange: %+v, %v; want it kept inactive", rec, err)
+	}
+	wantOAuthError(t, exchange(code, verifier), "invalid_grant")
+}
