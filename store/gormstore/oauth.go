@@ -243,16 +243,20 @@ func (s *Store) ReplaceConsent(ctx context.Context, c store.Consent) (store.Cons
 				return wrap("lock consent", err)
 			}
 		}
-		var ids []string
-		if err := db.Model(&consentRow{}).Where("user_id = ? AND client_id = ? AND revoked_at = 0", c.UserID, c.ClientID).
-			Pluck("id", &ids).Error; err != nil {
+		// One statement revokes them and names them (RETURNING id), where
+		// reading the IDs first cost every authorization a round trip.
+		var revoked []consentRow
+		if err := db.Model(&revoked).Clauses(clause.Returning{Columns: []clause.Column{{Name: "id"}}}).
+			Where("user_id = ? AND client_id = ? AND revoked_at = 0", c.UserID, c.ClientID).
+			Update("revoked_at", micros(c.GrantedAt)).Error; err != nil {
 			return wrap("replace consent", err)
+		}
+		var ids []string
+		for _, r := range revoked {
+			ids = append(ids, r.ID)
 		}
 		if len(ids) > 0 {
 			s.forgetStanding(ctx)
-			if err := db.Model(&consentRow{}).Where("id IN ?", ids).Update("revoked_at", micros(c.GrantedAt)).Error; err != nil {
-				return wrap("replace consent", err)
-			}
 			if err := db.Model(&tokenRow{}).Where("request_id IN ? AND active = ?", ids, true).Update("active", false).Error; err != nil {
 				return wrap("replace consent tokens", err)
 			}
