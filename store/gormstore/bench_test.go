@@ -129,3 +129,25 @@ func BenchmarkListTransactionsFirstPage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCreateToken writes one client_credentials access token (no
+// consent to lock) per op: the statement alone, as a grant writes two.
+func BenchmarkCreateToken(b *testing.B) {
+	for name, open := range benchStores(b) {
+		b.Run(name, func(b *testing.B) {
+			s := open(b)
+			ctx := b.Context()
+			req := make([]byte, 900) // a sealed request's usual size
+			now := time.Now()
+			i := 0
+			for b.Loop() {
+				i++
+				if err := s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAccess, Signature: "bench-" + strconv.Itoa(i),
+					ClientID: "cli", Active: true, RequestedAt: now, ExpiresAt: now.Add(time.Hour), TokenType: "bearer",
+					Request: req}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -368,7 +368,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.TokenRecord) error {
 		FirstUsed: micros(t.FirstUsedAt), AccessSignature: t.AccessSignature, TokenType: t.TokenType,
 		KeyThumbprint: t.KeyThumbprint, Request: req}
 	if (t.Kind != store.TokenAccess && t.Kind != store.TokenRefresh) || t.RequestID == "" {
-		return s.insert(ctx, "create token", &r)
+		return s.insertToken(ctx, &r)
 	}
 	// Only while the consent stands, decided in the insert's transaction:
 	// RevokeConsent, ReplaceConsent and DeleteClient update the consent
@@ -382,7 +382,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.TokenRecord) error {
 		if revoked {
 			return fmt.Errorf("gormstore: create token: consent %s: %w", t.RequestID, store.ErrGrantConsentRevoked)
 		}
-		return s.insert(ctx, "create token", &r)
+		return s.insertToken(ctx, &r)
 	})
 }
 
