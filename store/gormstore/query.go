@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -60,7 +61,7 @@ func (s *Store) query(ctx context.Context, text string, args []any, each func(ro
 				return err
 			}
 			defer rows.Close()
-			err = eachRow(rawRows{rows}, each)
+			err = eachRow(&rawRows{Rows: rows}, each)
 			s.observeQuery(start, err)
 			return err
 		})
@@ -92,6 +93,7 @@ func eachRow(rows rowIterator, each func(rowScanner) error) error {
 var (
 	_ rowIterator = (*sql.Rows)(nil)
 	_ rowIterator = (pgx.Rows)(nil)
+	_ rowIterator = (*rawRows)(nil)
 )
 
 // dollarPlaceholders numbers the ? placeholders of text $1, $2… (our SQL
@@ -123,15 +125,48 @@ func dollarPlaceholders(text string) string {
 // straight into the destinations; pgx's own Scan, which plans and
 // dispatches each column through interfaces, was 13 % of a transactions
 // page's CPU. Anything else goes to pgx's Scan.
-type rawRows struct{ pgx.Rows }
+type rawRows struct {
+	pgx.Rows
+	// ints and strs hold the values of the nullable columns (*int64,
+	// *string) a chunk at a time: a page's running balances and external
+	// IDs are a few allocations, not one per row (issue 15). Each element
+	// is handed out once.
+	ints []int64
+	strs []string
+}
 
-func (r rawRows) Scan(dest ...any) error {
+// nullableChunk is how many nullable values of a type rawRows allocates at
+// once.
+const nullableChunk = 32
+
+func (r *rawRows) newInt(n int64) *int64 {
+	if len(r.ints) == 0 {
+		r.ints = make([]int64, nullableChunk)
+	}
+	p := &r.ints[0]
+	r.ints = r.ints[1:]
+	*p = n
+	return p
+}
+
+func (r *rawRows) newString(s string) *string {
+	if len(r.strs) == 0 {
+		r.strs = make([]string, nullableChunk)
+	}
+	p := &r.strs[0]
+	r.strs = r.strs[1:]
+	*p = s
+	return p
+}
+
+func (r *rawRows) Scan(dest ...any) error {
 	fds, vals := r.FieldDescriptions(), r.RawValues()
 	if len(fds) != len(dest) || len(vals) != len(dest) {
 		return r.Rows.Scan(dest...)
 	}
-	// The row's text columns share one string (two allocations a row
-	// instead of one a column): their bytes are copied into a buffer once.
+	// The row's text columns share one string (one allocation a row
+	// instead of one a column): their bytes are copied into a buffer once,
+	// which the string then owns (nothing writes to buf afterwards).
 	n := 0
 	for i, d := range dest {
 		switch d.(type) {
@@ -146,7 +181,7 @@ func (r rawRows) Scan(dest ...any) error {
 			buf = append(buf, vals[i]...)
 		}
 	}
-	text := rowText{all: string(buf)}
+	text := rowText{all: unsafe.String(unsafe.SliceData(buf), len(buf)), rows: r}
 	for i, d := range dest {
 		if !text.scan(fds[i].DataTypeOID, fds[i].Format, vals[i], d) {
 			return r.Rows.Scan(dest...)
@@ -157,8 +192,9 @@ func (r rawRows) Scan(dest ...any) error {
 
 // rowText hands out the row's text columns in order from one string.
 type rowText struct {
-	all string
-	off int
+	all  string
+	off  int
+	rows *rawRows // the nullable values' chunks
 }
 
 func (t *rowText) next(n int) string {
@@ -195,8 +231,7 @@ func (t *rowText) scan(oid uint32, format int16, v []byte, d any) bool {
 		if v == nil {
 			*d = nil
 		} else {
-			s := t.next(len(v))
-			*d = &s
+			*d = t.rows.newString(t.next(len(v)))
 		}
 	case *int64:
 		n, ok := rawInt(oid, format, v)
@@ -213,7 +248,7 @@ func (t *rowText) scan(oid uint32, format int16, v []byte, d any) bool {
 		if !ok {
 			return false
 		}
-		*d = &n
+		*d = t.rows.newInt(n)
 	case *[]byte:
 		if oid != oidBytea || format != binaryFmt {
 			return false

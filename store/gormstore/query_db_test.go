@@ -3,6 +3,7 @@ package gormstore
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -51,6 +52,26 @@ func testQuery(t *testing.T, s *Store) {
 		})
 		if err != nil || ns != nil || ni != nil || f != 2.5 || str != "héllo" {
 			t.Fatalf("= %v %v %v %q, %v", ns, ni, f, str, err)
+		}
+	})
+	t.Run("the nullable values of many rows stay apart", func(t *testing.T) {
+		// More rows than one chunk of rawRows' nullable values: each row
+		// keeps its own, whatever the rows after it hold.
+		rows, err := collect(ctx, "WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < 100)"+
+			" SELECT CAST(g AS TEXT), CASE WHEN g % 3 = 0 THEN NULL ELSE CAST(g AS BIGINT) END, CAST(g AS TEXT) FROM n",
+			nil, func() []any { return []any{new(*string), new(*int64), new(string)} })
+		if err != nil || len(rows) != 100 {
+			t.Fatalf("%d rows, %v; want 100", len(rows), err)
+		}
+		for i, r := range rows {
+			g := int64(i + 1)
+			s, n, s2 := *r[0].(**string), *r[1].(**int64), *r[2].(*string)
+			if s == nil || *s != strconv.FormatInt(g, 10) || s2 != *s {
+				t.Fatalf("row %d: text %v, %q", g, s, s2)
+			}
+			if (g%3 == 0) != (n == nil) || n != nil && *n != g {
+				t.Fatalf("row %d: number %v", g, n)
+			}
 		}
 	})
 	t.Run("scan errors reach the caller", func(t *testing.T) {

@@ -49,7 +49,7 @@ func TestScanRaw(t *testing.T) {
 		{oidBytea, 0, []byte(`\x0001`), new([]byte), nil},
 		{oidText, binaryFmt, []byte("1"), new(float64), nil},
 	} {
-		text := rowText{all: string(c.v)}
+		text := rowText{all: string(c.v), rows: &rawRows{}}
 		ok := text.scan(c.oid, c.format, c.v, c.dest)
 		if c.want == nil {
 			if ok {

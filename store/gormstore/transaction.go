@@ -445,12 +445,21 @@ func visibleWhere(f store.TransactionFilter) (string, []any) {
 var selectTransactions = "SELECT " + strings.Join(transactionColumns, ", ") + " FROM transactions WHERE "
 
 // queryTransactions reads up to capacity rows of where ORDER BY order.
-func (s *Store) queryTransactions(ctx context.Context, where string, args []any, order string, capacity int) ([]transactionRow, error) {
+// Every row is scanned into the same transactionRow, whose values domain
+// copies out: a page of 101 rows allocated 101 rows and 101 lists of
+// their fields' addresses besides the records (issue 15).
+func (s *Store) queryTransactions(ctx context.Context, where string, args []any, order string, capacity int) ([]store.Transaction, error) {
 	text := selectTransactions + where + " ORDER BY " + order + " LIMIT " + strconv.Itoa(capacity)
-	out := make([]transactionRow, 0, capacity)
+	out := make([]store.Transaction, 0, capacity)
+	var row transactionRow
+	dest := row.pointers()
 	err := s.query(ctx, text, args, func(r rowScanner) error {
-		out = append(out, transactionRow{})
-		return r.Scan(out[len(out)-1].pointers()...)
+		row = transactionRow{}
+		if err := r.Scan(dest...); err != nil {
+			return err
+		}
+		out = append(out, row.domain())
+		return nil
 	})
 	return out, err
 }
@@ -475,34 +484,29 @@ func (s *Store) ListTransactions(ctx context.Context, f store.TransactionFilter,
 		where += " AND business_date >= ? AND (business_date > ? OR id > ?)"
 		args = append(args, string(after.BusinessDate), string(after.BusinessDate), after.ID)
 	}
-	rows, err := s.queryTransactions(ctx, where, args, "business_date, id", n+1)
+	out, err := s.queryTransactions(ctx, where, args, "business_date, id", n+1)
 	if err != nil {
 		return nil, false, wrap("list transactions", err)
 	}
-	more := len(rows) > n
+	more := len(out) > n
 	if more {
-		rows = rows[:n]
+		out = out[:n]
 	}
-	out := make([]store.Transaction, len(rows))
-	for i, r := range rows {
-		out[i] = asOf(r.domain(), f.AsOfSeq)
+	for i := range out {
+		out[i] = asOf(out[i], f.AsOfSeq)
 	}
 	return out, more, nil
 }
 
 func (s *Store) ListChanges(ctx context.Context, accountID string, afterSeq int64, n int) ([]store.Transaction, bool, error) {
 	n = limit(n)
-	rows, err := s.queryTransactions(ctx, "account_id = ? AND seq > ?", []any{accountID, afterSeq}, "seq", n+1)
+	out, err := s.queryTransactions(ctx, "account_id = ? AND seq > ?", []any{accountID, afterSeq}, "seq", n+1)
 	if err != nil {
 		return nil, false, wrap("list changes", err)
 	}
-	more := len(rows) > n
+	more := len(out) > n
 	if more {
-		rows = rows[:n]
-	}
-	out := make([]store.Transaction, len(rows))
-	for i, r := range rows {
-		out[i] = r.domain()
+		out = out[:n]
 	}
 	return out, more, nil
 }
