@@ -151,3 +151,29 @@ func BenchmarkCreateToken(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRotateRefreshToken rotates one refresh token per op (outside a
+// transaction; a grant does it inside fosite's).
+func BenchmarkRotateRefreshToken(b *testing.B) {
+	for name, open := range benchStores(b) {
+		b.Run(name, func(b *testing.B) {
+			s := open(b)
+			ctx := b.Context()
+			now := time.Now()
+			n := b.N
+			for i := range n {
+				if err := s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenRefresh, Signature: "rot-" + strconv.Itoa(i),
+					ClientID: "cli", Active: true, RequestedAt: now, ExpiresAt: now.Add(time.Hour), TokenType: "bearer",
+					Request: make([]byte, 900)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for i := range n {
+				if _, err := s.RotateRefreshToken(ctx, "rot-"+strconv.Itoa(i), now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

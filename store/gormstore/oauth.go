@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"time"
 
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/bankfeed/bankfeed/store"
@@ -456,9 +455,16 @@ func (s *Store) lockRecordConsent(ctx context.Context, kind store.TokenKind, sig
 	return wrap("lock consent", err)
 }
 
-// tokenSelect lists tokenRow's columns in the order of its pointers.
-const tokenSelect = `SELECT kind, signature, request_id, client_id, subject, active, requested_at, expires_at,
-	first_used_at, access_signature, token_type, key_thumbprint, request FROM tokens`
+// tokenColumns are tokenRow's columns in the order of its pointers.
+const tokenColumns = `kind, signature, request_id, client_id, subject, active, requested_at, expires_at,
+	first_used_at, access_signature, token_type, key_thumbprint, request`
+
+const tokenSelect = `SELECT ` + tokenColumns + ` FROM tokens`
+
+// tokenRotate deactivates an active refresh token, stamps its first use
+// unless it has one, and returns the row.
+const tokenRotate = `UPDATE tokens SET active = ?, first_used_at = CASE WHEN first_used_at = 0 THEN ? ELSE first_used_at END
+	WHERE kind = ? AND signature = ? AND active = ? RETURNING ` + tokenColumns
 
 func (r *tokenRow) pointers() []any {
 	return []any{&r.Kind, &r.Signature, &r.RequestID, &r.ClientID, &r.Subject, &r.Active, &r.Requested, &r.Expires,
@@ -538,15 +544,15 @@ func (s *Store) RotateRefreshToken(ctx context.Context, signature string, at tim
 	// active token has never been used (FirstUsedAt is set when it is
 	// deactivated), so the row before was the row returned with Active=true
 	// and FirstUsedAt zero unless it already held another time.
+	// Written out and scanned straight into the row, as GetToken is: gorm's
+	// Updates with RETURNING reflected over the row (issue 15).
 	var rows []tokenRow
-	res := s.write(ctx).Model(&rows).Clauses(clause.Returning{}).
-		Where("kind = ? AND signature = ? AND active = ?", string(store.TokenRefresh), signature, true).
-		Updates(map[string]any{
-			"active":        false,
-			"first_used_at": gorm.Expr("CASE WHEN first_used_at = 0 THEN ? ELSE first_used_at END", us),
-		})
-	if res.Error != nil {
-		return store.TokenRecord{}, wrap("rotate refresh token", res.Error)
+	err := s.writeQuery(ctx, tokenRotate, []any{false, us, string(store.TokenRefresh), signature, true}, func(sc rowScanner) error {
+		rows = append(rows, tokenRow{})
+		return sc.Scan(rows[len(rows)-1].pointers()...)
+	})
+	if err != nil {
+		return store.TokenRecord{}, wrap("rotate refresh token", err)
 	}
 	if len(rows) == 1 {
 		out := rows[0].domain()

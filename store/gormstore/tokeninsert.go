@@ -26,3 +26,14 @@ func (s *Store) insertToken(ctx context.Context, r *tokenRow) error {
 	}
 	return nil
 }
+
+// writeQuery is query for a statement that writes and returns rows
+// (UPDATE … RETURNING): on the transaction in ctx, else the writer.
+func (s *Store) writeQuery(ctx context.Context, text string, args []any, each func(rowScanner) error) error {
+	rows, err := s.write(ctx).Raw(text, args...).Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return eachRow(rows, each)
+}
