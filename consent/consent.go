@@ -150,7 +150,7 @@ func (h *Handler) loadConsentStep(c echo.Context, post bool) (consentStep, bool,
 	case needsFirstSignIn(u):
 		return consentStep{}, true, c.Redirect(http.StatusSeeOther, withChallenge(pathFirst, challenge))
 	case flow.State == store.FlowLogin && !post:
-		return consentStep{}, true, h.continueSignedIn(c, s, u, challenge)
+		return consentStep{}, true, h.continueSignedIn(c, s, u, challenge, flow)
 	case flow.State == store.FlowConsent && flow.UserID == u.ID:
 	case flow.State == store.FlowConsent || flow.State == store.FlowLogin:
 		return consentStep{}, true, h.renderError(c, http.StatusNotFound, errExpired, errors.New("flow is not at consent for this user"))
@@ -295,7 +295,7 @@ func (h *Handler) refuse(c echo.Context, st consentStep, reason string) error {
 func (h *Handler) decide(ctx context.Context, st consentStep, granted []string, denyReason string) (string, error) {
 	v := store.RandomToken(32)
 	now := h.now()
-	_, err := h.store.UpdateAuthFlow(ctx, st.flow.ID, func(f store.AuthFlow) (store.AuthFlow, error) {
+	_, err := h.updateFlow(ctx, st.flow.ID, st.flow, func(f store.AuthFlow) (store.AuthFlow, error) {
 		if !f.ExpiresAt.IsZero() && !now.Before(f.ExpiresAt) {
 			return f, fmt.Errorf("flow expired: %w", store.ErrNotFound)
 		}

@@ -555,7 +555,8 @@ func (h *Handler) flowError(c echo.Context, err error) error {
 
 // continueSignedIn sends a signed-in browser to its next step: first
 // sign-in, the consent page of its flow, or the connected applications.
-func (h *Handler) continueSignedIn(c echo.Context, s store.BrowserSession, u store.User, challenge string) error {
+// read is the flow as the caller read it, if it did (zero otherwise).
+func (h *Handler) continueSignedIn(c echo.Context, s store.BrowserSession, u store.User, challenge string, read store.AuthFlow) error {
 	if needsFirstSignIn(u) {
 		return c.Redirect(http.StatusSeeOther, withChallenge(pathFirst, challenge))
 	}
@@ -566,22 +567,21 @@ func (h *Handler) continueSignedIn(c echo.Context, s store.BrowserSession, u sto
 		}
 		return c.Redirect(http.StatusSeeOther, home)
 	}
-	if err := h.advanceToConsent(c.Request().Context(), challenge, s); err != nil {
+	if err := h.advanceToConsent(c.Request().Context(), challenge, s, read); err != nil {
 		return h.flowError(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, withChallenge(pathConsent, challenge))
 }
 
 // advanceToConsent moves the flow from login to consent for the session's
-// user (idempotent for the same user; never backwards).
-func (h *Handler) advanceToConsent(ctx context.Context, challenge string, s store.BrowserSession) error {
-	// The update reads the live flow and checks its expiry and state
-	// itself: no read before it.
+// user (idempotent for the same user; never backwards). read is the flow
+// as the caller read it, if it did.
+func (h *Handler) advanceToConsent(ctx context.Context, challenge string, s store.BrowserSession, read store.AuthFlow) error {
 	if challenge == "" || len(challenge) > 256 {
 		return fmt.Errorf("consent: flow: %w", store.ErrNotFound)
 	}
 	now := h.now()
-	_, err := h.store.UpdateAuthFlow(ctx, challenge, func(f store.AuthFlow) (store.AuthFlow, error) {
+	_, err := h.updateFlow(ctx, challenge, read, func(f store.AuthFlow) (store.AuthFlow, error) {
 		if !f.ExpiresAt.IsZero() && !now.Before(f.ExpiresAt) {
 			return f, fmt.Errorf("flow expired: %w", store.ErrNotFound)
 		}
@@ -604,6 +604,22 @@ func (h *Handler) advanceToConsent(ctx context.Context, challenge string, s stor
 		return fmt.Errorf("consent: advance flow to consent: %w", err)
 	}
 	return nil
+}
+
+// updateFlow moves flow id by fn. When the caller read the flow already
+// (read), fn judges that read and the write holds only while the flow is
+// unchanged since (UpdateReadAuthFlow): the page's read is not repeated
+// (issue 15). If the flow changed meanwhile, or fn refuses the read, the
+// flow is read again and judged afresh (UpdateAuthFlow), as without a
+// read: every check runs on the flow as it is.
+func (h *Handler) updateFlow(ctx context.Context, id string, read store.AuthFlow, fn func(store.AuthFlow) (store.AuthFlow, error)) (store.AuthFlow, error) {
+	if read.ID == id && read.Version != 0 {
+		f, err := h.store.UpdateReadAuthFlow(ctx, read, fn)
+		if !errors.Is(err, store.ErrConflict) {
+			return f, err
+		}
+	}
+	return h.store.UpdateAuthFlow(ctx, id, fn)
 }
 
 // vendorName is the registered name of the flow's client ("" if unknown).

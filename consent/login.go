@@ -56,7 +56,7 @@ func (h *Handler) handleLogin(c echo.Context) error {
 		}
 	}
 	if ok {
-		return h.continueSignedIn(c, s, u, challenge)
+		return h.continueSignedIn(c, s, u, challenge, flow)
 	}
 	return h.showLogin(c, http.StatusOK, flow, "", "", "")
 }
@@ -145,7 +145,7 @@ func (h *Handler) handleLoginPost(c echo.Context) error {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
 	h.log.InfoContext(ctx, "consent: signed in", "request_id", requestID(c), "user_id", u.ID)
-	return h.continueSignedIn(c, s, u, challenge)
+	return h.continueSignedIn(c, s, u, challenge, flow)
 }
 
 // signInTarget is what a typed login ID names: a user who may sign in or
@@ -375,7 +375,7 @@ func (h *Handler) handleFirst(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, withChallenge(pathLogin, challenge))
 	}
 	if !needsFirstSignIn(u) {
-		return h.continueSignedIn(c, s, u, challenge)
+		return h.continueSignedIn(c, s, u, challenge, store.AuthFlow{})
 	}
 	return h.showFirst(c, http.StatusOK, s, u, challenge, "", nil)
 }
@@ -393,7 +393,7 @@ func (h *Handler) handleFirstPost(c echo.Context) error {
 		return h.renderError(c, http.StatusForbidden, errCSRF, errors.New("first sign-in form without a valid session or CSRF token"))
 	}
 	if !needsFirstSignIn(u) {
-		return h.continueSignedIn(c, s, u, challenge)
+		return h.continueSignedIn(c, s, u, challenge, store.AuthFlow{})
 	}
 	pw, confirm := c.FormValue("new_password"), c.FormValue("confirm_password")
 	q := c.FormValue("security_question")
@@ -457,7 +457,7 @@ func (h *Handler) handleFirstPost(c echo.Context) error {
 	e := audit.OriginOf(c).Event(audit.SignInFirstCompleted, audit.Success, nil)
 	e.BusinessGroupID, e.ActorID, e.TargetType, e.TargetID = u.BusinessGroupID, u.ID, "user", u.ID
 	audit.Record(ctx, h.store, h.log, h.now(), e)
-	return h.continueSignedIn(c, s, u, challenge)
+	return h.continueSignedIn(c, s, u, challenge, store.AuthFlow{})
 }
 
 // handleLogout ends the browser session.

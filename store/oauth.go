@@ -138,6 +138,9 @@ type AuthFlow struct {
 	ExpiresAt       time.Time
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+	// Version is the flow's as read; every change moves it
+	// (UpdateReadAuthFlow compares it).
+	Version int64
 }
 
 // AuthFlowState is a step of the flow; transitions only go forward.

@@ -311,6 +311,12 @@ type FlowStore interface {
 	// UpdateAuthFlow is compare-and-swap on the state: fn sees the current
 	// flow; ErrConflict if another caller changed it meanwhile.
 	UpdateAuthFlow(ctx context.Context, id string, fn func(AuthFlow) (AuthFlow, error)) (AuthFlow, error)
+	// UpdateReadAuthFlow is UpdateAuthFlow for a caller that read the flow
+	// already (GetAuthFlow): fn sees that read, and the write, one
+	// statement, succeeds only while the flow is unchanged since (its
+	// Version) and unexpired: ErrConflict otherwise (changed, expired or
+	// gone), nothing written; ErrInvalid if fn changes the ID.
+	UpdateReadAuthFlow(ctx context.Context, read AuthFlow, fn func(AuthFlow) (AuthFlow, error)) (AuthFlow, error)
 	// SetAuthFlowState moves an unexpired flow from state from to state to
 	// in one statement, for a caller that read the flow already:
 	// ErrConflict when it is no longer in from, gone or expired.

@@ -660,7 +660,7 @@ var authFlowMap = mapper[store.AuthFlow, authFlowRow]{
 			State: store.AuthFlowState(r.State), UserID: r.UserID, AuthTime: fromMicros(r.AuthTime),
 			GrantedScopes: gr, Denied: r.Denied, DenyReason: r.DenyReason, VerifierHash: r.VerifierHash,
 			CSRFToken: r.CSRFToken, ExpiresAt: fromMicros(r.Expires), CreatedAt: fromMicros(r.Created),
-			UpdatedAt: fromMicros(r.Updated)}, nil
+			UpdatedAt: fromMicros(r.Updated), Version: r.Version}, nil
 	},
 	fromDomain: func(f store.AuthFlow) (authFlowRow, error) {
 		req := f.Request
@@ -710,6 +710,38 @@ func (s *Store) GetAuthFlow(ctx context.Context, id string) (store.AuthFlow, err
 func (s *Store) UpdateAuthFlow(ctx context.Context, id string, fn func(store.AuthFlow) (store.AuthFlow, error)) (store.AuthFlow, error) {
 	cond, now := s.unexpired()
 	return casUpdateWhere(ctx, s, "update auth flow", id, cond, []any{now}, authFlowMap, fn)
+}
+
+// UpdateReadAuthFlow is casUpdateWhere's write without its read: the
+// caller's read stands in for it, and the UPDATE's version and expiry
+// conditions decide whether it still holds.
+func (s *Store) UpdateReadAuthFlow(ctx context.Context, read store.AuthFlow, fn func(store.AuthFlow) (store.AuthFlow, error)) (store.AuthFlow, error) {
+	const op = "update read auth flow"
+	next, err := fn(read)
+	if err != nil {
+		return store.AuthFlow{}, err
+	}
+	if next.ID != read.ID {
+		return store.AuthFlow{}, store.Invalid("id", "cannot change")
+	}
+	authFlowMap.stamp(&next, s.nowUTC(), read.Version+1)
+	nr, err := authFlowMap.fromDomain(next)
+	if err != nil {
+		return store.AuthFlow{}, err
+	}
+	nr.Version = read.Version + 1
+	cond, now := s.unexpired()
+	var got []authFlowRow
+	res := s.write(ctx).Model(&got).Clauses(clause.Returning{}).
+		Where("id = ? AND version = ? AND "+cond, read.ID, read.Version, now).
+		Select("*").Omit("id", "created_at").Updates(&nr)
+	if res.Error != nil {
+		return store.AuthFlow{}, wrap(op, res.Error)
+	}
+	if len(got) != 1 {
+		return store.AuthFlow{}, fmt.Errorf("gormstore: %s: %w: changed, expired or gone since read", op, store.ErrConflict)
+	}
+	return authFlowMap.toDomain(got[0])
 }
 
 func (s *Store) SetAuthFlowState(ctx context.Context, id string, from, to store.AuthFlowState) error {

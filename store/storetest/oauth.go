@@ -499,6 +499,73 @@ func testAuthFlows(t *testing.T, s store.Store) {
 	mustBe(t, err, store.ErrNotFound, "GetAuthFlow(missing)")
 }
 
+// testAuthFlowUpdateRead: UpdateReadAuthFlow writes what fn made of the
+// flow as the caller read it, only while the flow is unchanged since
+// (Version) and unexpired; otherwise ErrConflict and nothing written. The
+// flow it returns is the one stored, whose Version the next update names.
+func testAuthFlowUpdateRead(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	f := must(s.CreateAuthFlow(ctx, store.AuthFlow{ID: store.RandomToken(24), ClientID: "vendor",
+		RequestedScopes: []string{"openid", "accounts.read"}, Request: []byte("form"), State: store.FlowLogin,
+		CSRFToken: "csrf", ExpiresAt: now.Add(10 * time.Minute)}))(t)
+	read := must(s.GetAuthFlow(ctx, f.ID))(t)
+	if read.Version == 0 {
+		t.Fatalf("GetAuthFlow = %+v, want a Version", read)
+	}
+	f2 := must(s.UpdateReadAuthFlow(ctx, read, func(x store.AuthFlow) (store.AuthFlow, error) {
+		x.State, x.UserID, x.AuthTime = store.FlowConsent, "usr_1", now
+		return x, nil
+	}))(t)
+	diff(t, "UpdateReadAuthFlow = GetAuthFlow", must(s.GetAuthFlow(ctx, f.ID))(t), f2)
+	if f2.State != store.FlowConsent || f2.UserID != "usr_1" || !f2.AuthTime.Equal(now) || f2.Version == read.Version ||
+		string(f2.Request) != "form" || !f2.CreatedAt.Equal(f.CreatedAt) {
+		t.Errorf("UpdateReadAuthFlow = %+v", f2)
+	}
+
+	// The first read is stale now: its update loses and writes nothing.
+	_, err := s.UpdateReadAuthFlow(ctx, read, func(x store.AuthFlow) (store.AuthFlow, error) {
+		x.State, x.Denied = store.FlowDecided, true
+		return x, nil
+	})
+	mustBe(t, err, store.ErrConflict, "UpdateReadAuthFlow(stale read)")
+	// So does one read before SetAuthFlowState or UpdateAuthFlow.
+	must(s.UpdateAuthFlow(ctx, f.ID, func(x store.AuthFlow) (store.AuthFlow, error) {
+		x.State, x.VerifierHash = store.FlowDecided, "vh"
+		return x, nil
+	}))(t)
+	_, err = s.UpdateReadAuthFlow(ctx, f2, func(x store.AuthFlow) (store.AuthFlow, error) { x.Denied = true; return x, nil })
+	mustBe(t, err, store.ErrConflict, "UpdateReadAuthFlow(after UpdateAuthFlow)")
+	read = must(s.GetAuthFlow(ctx, f.ID))(t)
+	noErr(t, s.SetAuthFlowState(ctx, f.ID, store.FlowDecided, store.FlowDone), "SetAuthFlowState")
+	_, err = s.UpdateReadAuthFlow(ctx, read, func(x store.AuthFlow) (store.AuthFlow, error) { x.Denied = true; return x, nil })
+	mustBe(t, err, store.ErrConflict, "UpdateReadAuthFlow(after SetAuthFlowState)")
+	if got := must(s.GetAuthFlow(ctx, f.ID))(t); got.Denied || got.State != store.FlowDone || got.VerifierHash != "vh" {
+		t.Errorf("a losing update was written: %+v", got)
+	}
+
+	// fn's refusal is returned as it is, nothing written.
+	read = must(s.GetAuthFlow(ctx, f.ID))(t)
+	boom := errors.New("boom")
+	_, err = s.UpdateReadAuthFlow(ctx, read, func(x store.AuthFlow) (store.AuthFlow, error) { x.Denied = true; return x, boom })
+	mustBe(t, err, boom, "UpdateReadAuthFlow(fn fails)")
+	_, err = s.UpdateReadAuthFlow(ctx, read, func(x store.AuthFlow) (store.AuthFlow, error) { x.ID = "other"; return x, nil })
+	mustBe(t, err, store.ErrInvalid, "UpdateReadAuthFlow(ID changed)")
+	diff(t, "after refused updates", read, must(s.GetAuthFlow(ctx, f.ID))(t))
+
+	// A flow that expired since it was read, or is gone, is not written.
+	short := must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", State: store.FlowLogin, ExpiresAt: time.Now().Add(300 * time.Millisecond)}))(t)
+	read = must(s.GetAuthFlow(ctx, short.ID))(t)
+	for time.Now().Before(short.ExpiresAt.Add(10 * time.Millisecond)) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	_, err = s.UpdateReadAuthFlow(ctx, read, func(x store.AuthFlow) (store.AuthFlow, error) { x.State = store.FlowConsent; return x, nil })
+	mustBe(t, err, store.ErrConflict, "UpdateReadAuthFlow(expired since read)")
+	read.ID = "missing"
+	_, err = s.UpdateReadAuthFlow(ctx, read, func(x store.AuthFlow) (store.AuthFlow, error) { return x, nil })
+	mustBe(t, err, store.ErrConflict, "UpdateReadAuthFlow(missing)")
+}
+
 func testBrowserSessions(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	now := time.Now().UTC().Truncate(time.Microsecond)

@@ -73,6 +73,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"GrantRecords", testGrantRecords},
 		{"JTI", testJTI},
 		{"AuthFlows", testAuthFlows},
+		{"AuthFlowUpdatedFromRead", testAuthFlowUpdateRead},
 		{"BrowserSessions", testBrowserSessions},
 		{"SigningKeys", testSigningKeys},
 		{"InTxCommitAndRollback", testInTx},

@@ -1,0 +1,53 @@
+package consent
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/bankfeed/bankfeed/store"
+)
+
+// TestFlowMovedFromAStaleRead: the sign-in page and the consent form move
+// the flow they read without reading it again (issue 15), but a flow that
+// changed since their read is judged afresh, as if they had not read it:
+// the same user's second tab still reaches consent, another user's is
+// refused, and a decision on a flow decided meanwhile is a conflict.
+func TestFlowMovedFromAStaleRead(t *testing.T) {
+	en := newEnv(t)
+	ctx := t.Context()
+	f := en.flow()
+	read, err := en.st.GetAuthFlow(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another tab of the same user moved it on meanwhile.
+	now := en.clock.Now()
+	if _, err := en.st.UpdateAuthFlow(ctx, f.ID, func(x store.AuthFlow) (store.AuthFlow, error) {
+		x.State, x.UserID, x.AuthTime = store.FlowConsent, "usr_a", now
+		return x, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := en.h.advanceToConsent(ctx, f.ID, store.BrowserSession{UserID: "usr_a", AuthTime: now}, read); err != nil {
+		t.Errorf("the same user's stale read: %v, want the flow at consent", err)
+	}
+	if err := en.h.advanceToConsent(ctx, f.ID, store.BrowserSession{UserID: "usr_b", AuthTime: now}, read); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another user's stale read: %v, want ErrNotFound", err)
+	}
+	got, err := en.st.GetAuthFlow(ctx, f.ID)
+	if err != nil || got.State != store.FlowConsent || got.UserID != "usr_a" {
+		t.Fatalf("flow = %+v, %v; want at consent for usr_a", got, err)
+	}
+
+	// The consent form read the flow at consent; it was decided meanwhile.
+	read = got
+	if _, err := en.h.decide(ctx, consentStep{flow: read, u: store.User{ID: "usr_a"}}, []string{"accounts.read"}, ""); err != nil {
+		t.Fatalf("decide: %v", err)
+	}
+	if _, err := en.h.decide(ctx, consentStep{flow: read, u: store.User{ID: "usr_a"}}, nil, reasonUserDenied); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("a second decision from the same read: %v, want ErrConflict", err)
+	}
+	if got, _ := en.st.GetAuthFlow(ctx, f.ID); got.State != store.FlowDecided || got.Denied {
+		t.Errorf("flow = %+v, want decided and allowed", got)
+	}
+}
