@@ -446,13 +446,25 @@ func (s *Store) forgetStanding(ctx context.Context) {
 // RevokeConsent and ReplaceConsent do: both sides queue on the consent and
 // never deadlock (a revocation holding the consent, waiting for the code's
 // row; the grant holding the code's row, waiting for the consent).
+//
+// The consent it finds standing is remembered as lockConsent remembers it
+// (issue 15): the grant's CreateToken calls in the same transaction, under
+// the same share lock, then need no statement of their own.
 func (s *Store) lockRecordConsent(ctx context.Context, kind store.TokenKind, signature string) error {
 	if s.dialect != dialectPostgres || s.txFrom(ctx) == nil {
 		return nil
 	}
-	err := s.write(ctx).Exec("SELECT 1 FROM consents WHERE id = (SELECT request_id FROM tokens WHERE kind = ? AND signature = ?) FOR SHARE",
-		string(kind), signature).Error
-	return wrap("lock consent", err)
+	var id string
+	var revokedAt int64
+	err := s.query(ctx, "SELECT id, revoked_at FROM consents WHERE id = (SELECT request_id FROM tokens WHERE kind = ? AND signature = ?) FOR SHARE",
+		[]any{string(kind), signature}, func(sc rowScanner) error { return sc.Scan(&id, &revokedAt) })
+	if err != nil {
+		return wrap("lock consent", err)
+	}
+	if standing := s.standingConsents(ctx); id != "" && revokedAt == 0 && standing != nil {
+		standing[id] = true
+	}
+	return nil
 }
 
 // tokenColumns are tokenRow's columns in the order of its pointers.
