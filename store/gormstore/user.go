@@ -159,8 +159,8 @@ func (jobRoleRow) TableName() string { return "job_roles" }
 
 var jobRoleMap = mapper[store.JobRole, jobRoleRow]{
 	toDomain: func(r jobRoleRow) (store.JobRole, error) {
-		var g store.Grants
-		if err := json.Unmarshal([]byte(r.Grants), &g); err != nil {
+		g, err := decodeGrants(r.Grants)
+		if err != nil {
 			return store.JobRole{}, fmt.Errorf("job role %s: decode grants: %w", r.ID, err)
 		}
 		return store.JobRole{ID: r.ID, BusinessGroupID: r.BusinessGroupID, Name: r.Name, Description: r.Description,
