@@ -133,7 +133,16 @@ type rawRows struct {
 	// is handed out once.
 	ints []int64
 	strs []string
+	// text holds the text columns of the rows read so far: each row's
+	// strings are slices of it, in chunks growing to maxTextChunk bytes, so
+	// a page of 101 rows makes a few allocations for its text, not 101
+	// (issue 15). Bytes handed out are never written again.
+	text []byte
 }
+
+// maxTextChunk bounds the chunks of rawRows.text (a chunk stays in memory
+// while any of its strings does).
+const maxTextChunk = 8 << 10
 
 // nullableChunk is how many nullable values of a type rawRows allocates at
 // once.
@@ -164,9 +173,11 @@ func (r *rawRows) Scan(dest ...any) error {
 	if len(fds) != len(dest) || len(vals) != len(dest) {
 		return r.Rows.Scan(dest...)
 	}
-	// The row's text columns share one string (one allocation a row
-	// instead of one a column): their bytes are copied into a buffer once,
-	// which the string then owns (nothing writes to buf afterwards).
+	// The row's text columns share one string: their bytes are copied
+	// once into r.text, which the string then shares (nothing writes to
+	// those bytes afterwards). A row that does not fit starts a new chunk:
+	// the first its own size (a single-row read allocates no more than it
+	// did), each next one twice the last, up to maxTextChunk.
 	n := 0
 	for i, d := range dest {
 		switch d.(type) {
@@ -174,14 +185,18 @@ func (r *rawRows) Scan(dest ...any) error {
 			n += len(vals[i])
 		}
 	}
-	buf := make([]byte, 0, n)
+	if n > cap(r.text)-len(r.text) {
+		r.text = make([]byte, 0, max(n, min(2*cap(r.text), maxTextChunk)))
+	}
+	start := len(r.text)
 	for i, d := range dest {
 		switch d.(type) {
 		case *string, **string:
-			buf = append(buf, vals[i]...)
+			r.text = append(r.text, vals[i]...)
 		}
 	}
-	text := rowText{all: unsafe.String(unsafe.SliceData(buf), len(buf)), rows: r}
+	row := r.text[start:]
+	text := rowText{all: unsafe.String(unsafe.SliceData(row), len(row)), rows: r}
 	for i, d := range dest {
 		if !text.scan(fds[i].DataTypeOID, fds[i].Format, vals[i], d) {
 			return r.Rows.Scan(dest...)
