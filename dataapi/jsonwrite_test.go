@@ -204,3 +204,13 @@ func TestAppendTimestamp(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAppendTimestamp is one transaction timestamp in the bank's zone
+// (two a transaction, 200 a page).
+func BenchmarkAppendTimestamp(b *testing.B) {
+	tm := time.Date(2020, 1, 2, 17, 0, 0, 0, time.UTC)
+	buf := make([]byte, 0, 64)
+	for b.Loop() {
+		buf = appendTimestamp(buf[:0], tm)
+	}
+}
