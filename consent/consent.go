@@ -142,7 +142,7 @@ func (h *Handler) loadConsentStep(c echo.Context, post bool) (consentStep, bool,
 	if !ok {
 		return consentStep{}, true, c.Redirect(http.StatusSeeOther, withChallenge(pathLogin, challenge))
 	}
-	flow, err := h.loadFlow(ctx, challenge)
+	flow, flowClient, err := h.loadFlowClient(ctx, challenge)
 	if err != nil {
 		return consentStep{}, true, h.flowError(c, err)
 	}
@@ -157,7 +157,7 @@ func (h *Handler) loadConsentStep(c echo.Context, post bool) (consentStep, bool,
 	default:
 		return consentStep{}, true, h.renderError(c, http.StatusConflict, errAnswered, fmt.Errorf("flow already %s", flow.State))
 	}
-	cl, err := h.vendor(ctx, flow.ClientID)
+	cl, err := vendorOf(flow.ClientID, flowClient)
 	if err != nil {
 		return consentStep{}, true, h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}

@@ -542,6 +542,23 @@ func (h *Handler) loadFlow(ctx context.Context, challenge string) (store.AuthFlo
 	return f, nil
 }
 
+// loadFlowClient is loadFlow with the flow's client, read in the same
+// statement (issue 15: the consent pages read one, then the other); a
+// client that no longer exists is a zero Client (vendorOf refuses it).
+func (h *Handler) loadFlowClient(ctx context.Context, challenge string) (store.AuthFlow, store.Client, error) {
+	if challenge == "" || len(challenge) > 256 {
+		return store.AuthFlow{}, store.Client{}, fmt.Errorf("consent: flow: %w", store.ErrNotFound)
+	}
+	f, cl, err := h.store.GetAuthFlowClient(ctx, challenge)
+	if err != nil {
+		return store.AuthFlow{}, store.Client{}, fmt.Errorf("consent: get flow: %w", err)
+	}
+	if !f.ExpiresAt.IsZero() && !h.now().Before(f.ExpiresAt) {
+		return store.AuthFlow{}, store.Client{}, fmt.Errorf("consent: flow expired: %w", store.ErrNotFound)
+	}
+	return f, cl, nil
+}
+
 // flowError shows the page that fits a flow lookup failure.
 func (h *Handler) flowError(c echo.Context, err error) error {
 	if errors.Is(err, store.ErrNotFound) {
@@ -622,11 +639,20 @@ func (h *Handler) updateFlow(ctx context.Context, id string, read store.AuthFlow
 	return h.store.UpdateAuthFlow(ctx, id, fn)
 }
 
-// vendorName is the registered name of the flow's client ("" if unknown).
+// vendor is the flow's client, named by its ID when it has no name.
 func (h *Handler) vendor(ctx context.Context, clientID string) (store.Client, error) {
 	cl, err := h.store.GetClient(ctx, clientID)
 	if err != nil {
 		return store.Client{}, fmt.Errorf("consent: get client %q: %w", clientID, err)
+	}
+	return vendorOf(clientID, cl)
+}
+
+// vendorOf is vendor for a client read already (loadFlowClient): a zero
+// client, gone, is store.ErrNotFound as GetClient's.
+func vendorOf(clientID string, cl store.Client) (store.Client, error) {
+	if cl.ID == "" {
+		return store.Client{}, fmt.Errorf("consent: get client %q: %w", clientID, store.ErrNotFound)
 	}
 	if cl.Name == "" {
 		cl.Name = cl.ID

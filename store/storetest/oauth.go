@@ -566,6 +566,38 @@ func testAuthFlowUpdateRead(t *testing.T, s store.Store) {
 	mustBe(t, err, store.ErrConflict, "UpdateReadAuthFlow(missing)")
 }
 
+// testAuthFlowClient: GetAuthFlowClient is GetAuthFlow with the flow's
+// client as GetClient reads it; a zero client when it no longer exists,
+// ErrNotFound for a flow expired or missing.
+func testAuthFlowClient(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	cl := must(s.CreateClient(ctx, store.Client{ID: "vendor-books", Name: "Books Online", SecretHash: "$argon2id$x",
+		RedirectURIs: []string{"https://books.example/cb"}, GrantTypes: []string{"authorization_code"},
+		ResponseTypes: []string{"code"}, Scopes: []string{"openid", "accounts.read"}, PolicyURI: "https://books.example/privacy",
+		TokenEndpointAuthMethod: "client_secret_basic"}))(t)
+	f := must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: cl.ID, RequestedScopes: []string{"openid", "accounts.read"},
+		Request: []byte("form"), State: store.FlowLogin, ExpiresAt: now.Add(10 * time.Minute)}))(t)
+	gotF, gotC, err := s.GetAuthFlowClient(ctx, f.ID)
+	noErr(t, err, "GetAuthFlowClient")
+	diff(t, "GetAuthFlowClient's flow", must(s.GetAuthFlow(ctx, f.ID))(t), gotF)
+	diff(t, "GetAuthFlowClient's client", must(s.GetClient(ctx, cl.ID))(t), gotC)
+
+	gone := must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "deleted-vendor", State: store.FlowLogin, ExpiresAt: now.Add(10 * time.Minute)}))(t)
+	gotF, gotC, err = s.GetAuthFlowClient(ctx, gone.ID)
+	noErr(t, err, "GetAuthFlowClient(client gone)")
+	diff(t, "GetAuthFlowClient(client gone)'s flow", gone, gotF)
+	if gotC.ID != "" {
+		t.Errorf("GetAuthFlowClient(client gone) client = %+v, want zero", gotC)
+	}
+
+	expired := must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: cl.ID, ExpiresAt: now.Add(-time.Second)}))(t)
+	_, _, err = s.GetAuthFlowClient(ctx, expired.ID)
+	mustBe(t, err, store.ErrNotFound, "GetAuthFlowClient(expired)")
+	_, _, err = s.GetAuthFlowClient(ctx, "missing")
+	mustBe(t, err, store.ErrNotFound, "GetAuthFlowClient(missing)")
+}
+
 func testBrowserSessions(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	now := time.Now().UTC().Truncate(time.Microsecond)

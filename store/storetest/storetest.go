@@ -74,6 +74,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"JTI", testJTI},
 		{"AuthFlows", testAuthFlows},
 		{"AuthFlowUpdatedFromRead", testAuthFlowUpdateRead},
+		{"AuthFlowWithClient", testAuthFlowClient},
 		{"BrowserSessions", testBrowserSessions},
 		{"SigningKeys", testSigningKeys},
 		{"InTxCommitAndRollback", testInTx},

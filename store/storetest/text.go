@@ -63,6 +63,7 @@ func testTextRefused(t *testing.T, s store.Store) {
 				{"user lookup", func() error { _, err := s.GetUser(ctx, bad); return err }},
 				{"login ID lookup", func() error { _, err := s.GetUserByLogin(ctx, bad); return err }},
 				{"login challenge lookup", func() error { _, err := s.GetAuthFlow(ctx, bad); return err }},
+				{"login challenge and client lookup", func() error { _, _, err := s.GetAuthFlowClient(ctx, bad); return err }},
 				{"browser session lookup", func() error { _, err := s.GetBrowserSession(ctx, bad); return err }},
 				{"client lookup", func() error { _, err := s.GetClient(ctx, bad); return err }},
 				{"token signature lookup", func() error { _, err := s.GetToken(ctx, store.TokenRefresh, bad); return err }},
