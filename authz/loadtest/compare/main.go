@@ -614,6 +614,14 @@ func (c *comparer) dataRounds(ctx context.Context, b *server, dsn string, result
 	if err != nil {
 		return err
 	}
+	// The planner's statistics, as autovacuum gathers them within a minute
+	// of a bulk load in production: without them a fresh table's page may
+	// be planned as a sort of every row (both sides of the comparison
+	// would measure that plan).
+	if _, err := conn.Exec(ctx, "ANALYZE"); err != nil {
+		conn.Close(ctx)
+		return fmt.Errorf("analyze: %w", err)
+	}
 	var maxSeq int64
 	err = conn.QueryRow(ctx, `SELECT value FROM seq_counters WHERE name = 'transactions'`).Scan(&maxSeq)
 	conn.Close(ctx)
