@@ -20,7 +20,7 @@ import (
 // the pushed one), parks it in a store.AuthFlow under a fresh login
 // challenge and sends the browser to the bank's sign-in page.
 func (s *Server) handleAuthorize(c echo.Context) error {
-	ctx := c.Request().Context()
+	ctx := withExchangeNote(c.Request().Context())
 	r := c.Request()
 	w := s.issWriter(c)
 

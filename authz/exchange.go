@@ -7,9 +7,10 @@ import (
 	"github.com/bankfeed/bankfeed/store"
 )
 
-// exchangeNote, in a token request's ctx (withExchangeNote), holds what the
-// request's code exchange read already, so that fosite's separate storage
-// calls cost one statement each instead of two (issue 15):
+// exchangeNote, in a token or authorization request's ctx
+// (withExchangeNote), holds what the request read already, so that
+// fosite's separate storage calls cost one statement each instead of two
+// (issue 15):
 //
 //   - the code's record, read by the authorize-code handler's
 //     HandleTokenEndpointRequest and read again by its
@@ -28,6 +29,11 @@ import (
 //     handler reads its session after the tokens' transaction committed,
 //     the code spent: a refusal after the take leaves no session reachable,
 //     as before (the session is found only through that code).
+//   - the pushed authorization request an authorization request names,
+//     which fosite reads (GetPARSession) and then deletes: taken too, by a
+//     delete that matches only the record GetPARSession accepts (active,
+//     unexpired, pushed by the client the request names), so another
+//     client's or an expired request_uri is left as it was.
 //
 // Without a note (any other caller) the records are read and deleted
 // separately, as fosite asks.
@@ -103,8 +109,8 @@ func (a *fositeStore) readSession(ctx context.Context, kind store.TokenKind, sig
 	return rec, err
 }
 
-// deleteSession deletes a PKCE or OIDC session record, unless the request
-// took it already.
+// deleteSession deletes a PKCE, OIDC or PAR session record, unless the
+// request took it already.
 func (a *fositeStore) deleteSession(ctx context.Context, kind store.TokenKind, sig string) error {
 	if n := exchangeNoteOf(ctx); n != nil && n.wasTaken(kind, sig) {
 		return nil

@@ -6,9 +6,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/bankfeed/bankfeed/authz"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -52,4 +54,34 @@ func TestExchangeTakesPKCEAndOIDCSessions(t *testing.T) {
 		t.Errorf("code after the exchange: %+v, %v; want it kept inactive", rec, err)
 	}
 	wantOAuthError(t, exchange(code, verifier), "invalid_grant")
+}
+
+// TestPARRequestURITakenOnce: the authorization step takes its pushed
+// request in one statement (issue 15) and still refuses what it refused:
+// a request_uri used once is gone, and an expired one is refused and left
+// for the sweep, never used.
+func TestPARRequestURITakenOnce(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	kc := e.newKeyClient(authz.ClientSpec{RequirePAR: true})
+	refused := func(requestURI, what string) {
+		t.Helper()
+		resp := e.get(e.iss + "/oauth2/authorize?" + url.Values{"client_id": {kc.client.ID}, "request_uri": {requestURI}}.Encode())
+		if resp.StatusCode < 400 || strings.HasPrefix(resp.Header.Get("Location"), redirectURI) {
+			t.Fatalf("%s request_uri: %d, location %q", what, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	form := e.authorizeParams(kc.client.ID, oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier()))
+	requestURI := e.par(kc, e.iss, form)
+	e.startAuthorize(url.Values{"client_id": {kc.client.ID}, "request_uri": {requestURI}})
+	if _, err := e.st.GetToken(t.Context(), store.TokenPAR, store.HashToken(requestURI)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("pushed request after its use: %v, want ErrNotFound", err)
+	}
+	refused(requestURI, "a used")
+
+	requestURI = e.par(kc, e.iss, form)
+	e.clock.Advance(91 * time.Second) // past the default 90 s
+	refused(requestURI, "an expired")
+	if _, err := e.st.GetToken(t.Context(), store.TokenPAR, store.HashToken(requestURI)); err != nil {
+		t.Errorf("expired pushed request: %v, want it left in place", err)
+	}
 }

@@ -681,8 +681,29 @@ func (a *fositeStore) CreatePARSession(ctx context.Context, requestURI string, r
 }
 
 // GetPARSession refuses an expired request_uri (fosite does not check).
+// In an authorization request (a note in ctx) the record is taken: read
+// and deleted by one statement, which matches only an active, unexpired
+// record of the client named by the request (store.TakeLiveToken), so
+// every check below still holds and fosite's DeletePARSession, which
+// follows, has nothing left to do.
 func (a *fositeStore) GetPARSession(ctx context.Context, requestURI string) (fosite.AuthorizeRequester, error) {
-	rec, req, err := a.get(ctx, store.TokenPAR, store.HashToken(requestURI), nil)
+	sig := store.HashToken(requestURI)
+	r, ok := ctx.Value(fosite.RequestContextKey).(*http.Request)
+	if n := exchangeNoteOf(ctx); n != nil && ok {
+		rec, err := a.st.TakeLiveToken(ctx, store.TokenPAR, sig, r.Form.Get("client_id"), a.now())
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("authz: request_uri expired, used or of another client: %w", fosite.ErrNotFound)
+		}
+		if err == nil {
+			n.took(store.TokenPAR, sig)
+		}
+		_, req, err := a.open(ctx, store.TokenPAR, sig, nil, rec, err)
+		if err != nil {
+			return nil, err
+		}
+		return req, nil
+	}
+	rec, req, err := a.get(ctx, store.TokenPAR, sig, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -691,14 +712,14 @@ func (a *fositeStore) GetPARSession(ctx context.Context, requestURI string) (fos
 	}
 	// fosite consumes the request_uri before comparing client IDs: refuse
 	// another client's (or none) here, so the one that pushed it still can.
-	if r, ok := ctx.Value(fosite.RequestContextKey).(*http.Request); !ok || r.Form.Get("client_id") != rec.ClientID {
+	if !ok || r.Form.Get("client_id") != rec.ClientID {
 		return nil, fmt.Errorf("authz: request_uri of another client: %w", fosite.ErrNotFound)
 	}
 	return req, nil
 }
 
 func (a *fositeStore) DeletePARSession(ctx context.Context, requestURI string) error {
-	if err := notFoundOK(a.st.DeleteToken(ctx, store.TokenPAR, store.HashToken(requestURI))); err != nil {
+	if err := a.deleteSession(ctx, store.TokenPAR, store.HashToken(requestURI)); err != nil {
 		return fmt.Errorf("authz: delete par session: %w", err)
 	}
 	return nil

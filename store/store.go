@@ -294,6 +294,11 @@ type TokenStore interface {
 	// deleted): of concurrent callers exactly one gets it, the others
 	// ErrNotFound, as when it is missing.
 	TakeToken(ctx context.Context, kind TokenKind, signature string) (TokenRecord, error)
+	// TakeLiveToken is TakeToken for an active record of clientID that has
+	// not expired at now (a pushed authorization request, used once by the
+	// client that pushed it): any other record is left as it was, and
+	// ErrNotFound.
+	TakeLiveToken(ctx context.Context, kind TokenKind, signature, clientID string, now time.Time) (TokenRecord, error)
 	// DeleteExpiredTokens removes records that expired before now.
 	DeleteExpiredTokens(ctx context.Context, now time.Time) (int64, error)
 

@@ -533,6 +533,22 @@ func (s *Store) TakeToken(ctx context.Context, kind store.TokenKind, signature s
 	return rows[0].domain(), nil
 }
 
+// TakeLiveToken is TakeToken's DELETE … RETURNING with the conditions in
+// its WHERE: a record that fails them is not deleted.
+func (s *Store) TakeLiveToken(ctx context.Context, kind store.TokenKind, signature, clientID string, now time.Time) (store.TokenRecord, error) {
+	var rows []tokenRow
+	res := s.write(ctx).Clauses(clause.Returning{}).
+		Where("kind = ? AND signature = ? AND client_id = ? AND active = ? AND expires_at > ?", string(kind), signature, clientID, true, micros(now)).
+		Delete(&rows)
+	if res.Error != nil {
+		return store.TokenRecord{}, wrap("take live token", res.Error)
+	}
+	if len(rows) != 1 {
+		return store.TokenRecord{}, fmt.Errorf("gormstore: take live token: %w", store.ErrNotFound)
+	}
+	return rows[0].domain(), nil
+}
+
 func (s *Store) RevokeTokens(ctx context.Context, kind store.TokenKind, requestID string) error {
 	err := s.write(ctx).Model(&tokenRow{}).Where("kind = ? AND request_id = ? AND active = ?", string(kind), requestID, true).
 		Update("active", false).Error

@@ -68,6 +68,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RefreshRotationOnce", testRefreshRotationOnce},
 		{"TokenConsumedOnce", testTokenConsumedOnce},
 		{"TokenTakenOnce", testTokenTakenOnce},
+		{"LiveTokenTaken", testLiveTokenTaken},
 		{"ReadAccess", testReadAccess},
 		{"ReadTokenAccess", testReadTokenAccess},
 		{"GrantRecords", testGrantRecords},
