@@ -209,59 +209,54 @@ func (s *Server) handleResume(c echo.Context) error {
 		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), errFlow)
 		return nil
 	}
-	flow, err := s.st.GetAuthFlow(ctx, id)
-	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), fosite.ErrServerError.WithWrap(err).WithDebug(err.Error()))
-			return nil
-		}
-		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), errFlow)
-		return nil
-	}
-	if flow.State != store.FlowDecided || !store.VerifyToken(flow.VerifierHash, verifier) {
-		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), errFlow)
-		return nil
-	}
-	blob, err := s.flowSeal.open(flow.Request, "flow:"+flow.ID)
-	if err != nil {
-		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), fosite.ErrServerError.WithWrap(err).WithDebug(err.Error()))
-		return nil
-	}
-	ar, err := s.store.decodeRequest(ctx, blob, nil)
-	if err != nil {
-		// The client may have been deleted meanwhile: no redirect.
-		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), fosite.ErrInvalidClient.WithWrap(err).WithDebug(err.Error()))
-		return nil
-	}
-	ar.Session = nil
-
+	// One statement reads the flow and marks it done (single use), in the
+	// transaction that issues the code (issue 15: it was read, then marked):
+	// it matches only a decided, unexpired flow holding the hash of the
+	// verifier presented, so an unknown, expired, undecided or used flow, or
+	// a wrong verifier, changes nothing (errFlow), and anything refused
+	// after it rolls the mark back with the rest.
 	var (
+		ar     *fosite.AuthorizeRequest
 		resp   fosite.AuthorizeResponder
 		change consentChange
 	)
-	err = s.st.InTx(ctx, func(ctx context.Context) error {
-		// Single use: decided → done in one statement (the flow was read
-		// above; a concurrent resume finds it done).
-		if err := s.st.SetAuthFlowState(ctx, flow.ID, store.FlowDecided, store.FlowDone); err != nil {
-			if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
-				return errFlowUsed
-			}
-			return fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+	err := s.st.InTx(ctx, func(ctx context.Context) error {
+		flow, err := s.st.FinishAuthFlow(ctx, id, store.HashToken(verifier))
+		if errors.Is(err, store.ErrConflict) {
+			return errFlowUsed
+		} else if err != nil {
+			return &resumeError{fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())}
 		}
-		var err error
+		blob, err := s.flowSeal.open(flow.Request, "flow:"+flow.ID)
+		if err != nil {
+			return &resumeError{fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())}
+		}
+		if ar, err = s.store.decodeRequest(ctx, blob, nil); err != nil {
+			// The client may have been deleted meanwhile: no redirect.
+			return &resumeError{fosite.ErrInvalidClient.WithWrap(err).WithDebug(err.Error())}
+		}
+		ar.Session = nil
 		resp, change, err = s.authorize(ctx, flow, ar)
 		return err
 	})
+	var unredirected *resumeError
 	switch {
 	case errors.Is(err, errFlowUsed):
 		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), errFlow)
+		return nil
+	case errors.As(err, &unredirected):
+		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), unredirected.err)
+		return nil
+	case err != nil && ar == nil:
+		// The transaction failed before the flow was read.
+		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), fosite.ErrServerError.WithWrap(err).WithDebug(err.Error()))
 		return nil
 	case err != nil:
 		var denied *deniedError
 		if errors.As(err, &denied) {
 			// The refusal itself must stick: mark the flow done outside the
 			// rolled-back transaction.
-			_ = s.st.SetAuthFlowState(ctx, flow.ID, store.FlowDecided, store.FlowDone)
+			_ = s.st.SetAuthFlowState(ctx, id, store.FlowDecided, store.FlowDone)
 			err = denied.err
 		}
 		s.writeAuthorizeError(ctx, w, ar, err)
@@ -277,6 +272,14 @@ func (s *Server) handleResume(c echo.Context) error {
 }
 
 var errFlowUsed = errors.New("authz: flow already used")
+
+// resumeError is a resume's failure before the request is known to be the
+// client's (its flow or stored request unreadable): answered without a
+// redirect.
+type resumeError struct{ err error }
+
+func (e *resumeError) Error() string { return e.err.Error() }
+func (e *resumeError) Unwrap() error { return e.err }
 
 // deniedError is a refusal to the client (access_denied, login_required…)
 // that still consumes the flow.

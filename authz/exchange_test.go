@@ -85,3 +85,61 @@ func TestPARRequestURITakenOnce(t *testing.T) {
 		t.Errorf("expired pushed request: %v, want it left in place", err)
 	}
 }
+
+// TestResumeFinishesItsFlowOnce: the resume reads its flow and marks it
+// done in one statement, in the transaction that issues the code (issue
+// 15). A wrong verifier changes nothing; a failure after the mark (the
+// client deleted meanwhile) rolls it back, the flow still decided; a
+// refusal to the client sticks (the flow done); the code is issued once.
+func TestResumeFinishesItsFlowOnce(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	state := func(ch string) store.AuthFlowState {
+		t.Helper()
+		f, err := e.st.GetAuthFlow(e.ctx, ch)
+		must(t, err)
+		return f.State
+	}
+	refusedUnredirected := func(ch, v, want string) {
+		t.Helper()
+		resp := e.get(e.iss + "/oauth2/authorize/resume?" + url.Values{"login_challenge": {ch}, "login_verifier": {v}}.Encode())
+		if st, code := jsonError(t, resp); st < 400 || code != want {
+			t.Fatalf("resume: %d %s, want %s without a redirect", st, code, want)
+		}
+	}
+	params := func(clientID string) url.Values {
+		return e.authorizeParams(clientID, oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier()))
+	}
+
+	ch := e.startAuthorize(params(e.vendor.ID))
+	v := e.decideFlowInStore(ch, e.user.ID, allScopes, false)
+	refusedUnredirected(ch, "nope", "invalid_request")
+	if st := state(ch); st != store.FlowDecided {
+		t.Fatalf("after a wrong verifier the flow is %s, want decided", st)
+	}
+	if loc := e.resume(ch, v); loc.Query().Get("code") == "" {
+		t.Fatalf("resume: %s, want a code", loc)
+	}
+	if st := state(ch); st != store.FlowDone {
+		t.Fatalf("after the resume the flow is %s, want done", st)
+	}
+	refusedUnredirected(ch, v, "invalid_request")
+
+	ch = e.startAuthorize(params(e.vendor.ID))
+	v = e.decideFlowInStore(ch, e.user.ID, allScopes, true)
+	if q := redirectError(t, e.get(e.iss+"/oauth2/authorize/resume?"+url.Values{"login_challenge": {ch}, "login_verifier": {v}}.Encode()), e.iss); q.Get("error") != "access_denied" {
+		t.Fatalf("denied flow: %v", q)
+	}
+	if st := state(ch); st != store.FlowDone {
+		t.Fatalf("after a refusal the flow is %s, want done", st)
+	}
+
+	kc := e.newKeyClient(authz.ClientSpec{})
+	ch = e.startAuthorize(params(kc.client.ID))
+	v = e.decideFlowInStore(ch, e.user.ID, allScopes, false)
+	must(t, e.st.DeleteClient(e.ctx, kc.client.ID))
+	e.clock.Advance(3 * time.Second) // past the client cache
+	refusedUnredirected(ch, v, "invalid_client")
+	if st := state(ch); st != store.FlowDecided {
+		t.Fatalf("after a failure past the mark the flow is %s, want decided (rolled back)", st)
+	}
+}

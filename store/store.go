@@ -326,6 +326,11 @@ type FlowStore interface {
 	// Version) and unexpired: ErrConflict otherwise (changed, expired or
 	// gone), nothing written; ErrInvalid if fn changes the ID.
 	UpdateReadAuthFlow(ctx context.Context, read AuthFlow, fn func(AuthFlow) (AuthFlow, error)) (AuthFlow, error)
+	// FinishAuthFlow marks done (single use) the decided, unexpired flow id
+	// whose VerifierHash is verifierHash and returns it as stored, in one
+	// statement: ErrConflict when there is none (unknown, expired, not
+	// decided, another hash), nothing changed.
+	FinishAuthFlow(ctx context.Context, id, verifierHash string) (AuthFlow, error)
 	// SetAuthFlowState moves an unexpired flow from state from to state to
 	// in one statement, for a caller that read the flow already:
 	// ErrConflict when it is no longer in from, gone or expired.

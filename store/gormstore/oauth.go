@@ -772,6 +772,27 @@ func (s *Store) UpdateReadAuthFlow(ctx context.Context, read store.AuthFlow, fn 
 	return authFlowMap.toDomain(got[0])
 }
 
+// FinishAuthFlow is one UPDATE … RETURNING *: the verifier's hash is
+// matched in its WHERE (the hash of a random 256-bit verifier: how long
+// comparing it takes tells nothing usable about the verifier).
+func (s *Store) FinishAuthFlow(ctx context.Context, id, verifierHash string) (store.AuthFlow, error) {
+	if verifierHash == "" {
+		return store.AuthFlow{}, fmt.Errorf("gormstore: finish auth flow: %w: no verifier", store.ErrConflict)
+	}
+	cond, now := s.unexpired()
+	var got []authFlowRow
+	res := s.write(ctx).Model(&got).Clauses(clause.Returning{}).
+		Where("id = ? AND state = ? AND verifier_hash = ? AND "+cond, id, string(store.FlowDecided), verifierHash, now).
+		Updates(map[string]any{"state": string(store.FlowDone), "updated_at": micros(s.nowUTC()), "version": clause.Expr{SQL: "version + 1"}})
+	if res.Error != nil {
+		return store.AuthFlow{}, wrap("finish auth flow", res.Error)
+	}
+	if len(got) != 1 {
+		return store.AuthFlow{}, fmt.Errorf("gormstore: finish auth flow: %w: not decided with this verifier, gone or expired", store.ErrConflict)
+	}
+	return authFlowMap.toDomain(got[0])
+}
+
 func (s *Store) SetAuthFlowState(ctx context.Context, id string, from, to store.AuthFlowState) error {
 	cond, now := s.unexpired()
 	// The version moves too: an UpdateAuthFlow that read the flow before

@@ -632,6 +632,78 @@ func testAuthFlowClient(t *testing.T, s store.Store) {
 	mustBe(t, err, store.ErrNotFound, "GetAuthFlowClient(missing)")
 }
 
+// testAuthFlowFinish: FinishAuthFlow marks done only a decided, unexpired
+// flow holding the verifier hash given, once; of concurrent finishers
+// exactly one gets it; a finish rolled back with its transaction leaves
+// the flow decided.
+func testAuthFlowFinish(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	decided := func() store.AuthFlow {
+		t.Helper()
+		return must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", Request: []byte("form"), State: store.FlowDecided,
+			UserID: "usr_1", GrantedScopes: []string{"accounts.read"}, VerifierHash: "vh", ExpiresAt: now.Add(10 * time.Minute)}))(t)
+	}
+	f := decided()
+	for _, c := range []struct{ what, id, hash string }{
+		{"another hash", f.ID, "other"}, {"no hash", f.ID, ""}, {"missing", "missing", "vh"},
+	} {
+		_, err := s.FinishAuthFlow(ctx, c.id, c.hash)
+		mustBe(t, err, store.ErrConflict, "FinishAuthFlow("+c.what+")")
+	}
+	diff(t, "flow after refused finishes", f, must(s.GetAuthFlow(ctx, f.ID))(t))
+	atConsent := must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", State: store.FlowConsent, VerifierHash: "vh", ExpiresAt: now.Add(time.Minute)}))(t)
+	_, err := s.FinishAuthFlow(ctx, atConsent.ID, "vh")
+	mustBe(t, err, store.ErrConflict, "FinishAuthFlow(not decided)")
+	expired := must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", State: store.FlowDecided, VerifierHash: "vh", ExpiresAt: now.Add(-time.Second)}))(t)
+	_, err = s.FinishAuthFlow(ctx, expired.ID, "vh")
+	mustBe(t, err, store.ErrConflict, "FinishAuthFlow(expired)")
+
+	boom := errors.New("boom")
+	mustBe(t, s.InTx(ctx, func(ctx context.Context) error {
+		must(s.FinishAuthFlow(ctx, f.ID, "vh"))(t)
+		return boom
+	}), boom, "InTx(finish, then fail)")
+	if got := must(s.GetAuthFlow(ctx, f.ID))(t); got.State != store.FlowDecided {
+		t.Fatalf("after a rolled-back finish: %+v, want decided", got)
+	}
+
+	const n = 10
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	got := make([]store.AuthFlow, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			got[i], errs[i] = s.FinishAuthFlow(ctx, f.ID, "vh")
+		})
+	}
+	close(start)
+	wg.Wait()
+	wins := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+			want := f
+			want.State, want.Version, want.UpdatedAt = store.FlowDone, got[i].Version, got[i].UpdatedAt
+			diff(t, "FinishAuthFlow", want, got[i])
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("finisher %d: %v, want nil or ErrConflict", i, err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d finishers got the flow, want exactly 1", wins)
+	}
+	if g := must(s.GetAuthFlow(ctx, f.ID))(t); g.State != store.FlowDone || g.Version <= f.Version {
+		t.Errorf("after FinishAuthFlow: %+v", g)
+	}
+	// An update that read the flow before loses.
+	_, err = s.UpdateReadAuthFlow(ctx, f, func(x store.AuthFlow) (store.AuthFlow, error) { return x, nil })
+	mustBe(t, err, store.ErrConflict, "UpdateReadAuthFlow(after FinishAuthFlow)")
+}
+
 func testBrowserSessions(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	now := time.Now().UTC().Truncate(time.Microsecond)

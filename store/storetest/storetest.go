@@ -76,6 +76,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AuthFlows", testAuthFlows},
 		{"AuthFlowUpdatedFromRead", testAuthFlowUpdateRead},
 		{"AuthFlowWithClient", testAuthFlowClient},
+		{"AuthFlowFinishedOnce", testAuthFlowFinish},
 		{"BrowserSessions", testBrowserSessions},
 		{"SigningKeys", testSigningKeys},
 		{"InTxCommitAndRollback", testInTx},
