@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -71,8 +72,16 @@ func browserConsole(t *testing.T, bin, lang string) {
 	status := `//p[@role="status"][normalize-space()=` + fmt.Sprintf("%q", L["submitted"]) + `]`
 	signIn := func(login string) {
 		t.Helper()
+		// Chromium sometimes aborts a navigation from the signed-out page
+		// (net::ERR_ABORTED, about one run in three on a busy machine):
+		// the page's fault would fail every attempt.
+		for try := 1; ; try++ {
+			_, err := chromedp.Run(bctx, chromedp.Navigate(b.URL+"/business/?lang="+lang))
+			if err == nil || try == 3 || !strings.Contains(err.Error(), "ERR_ABORTED") {
+				break
+			}
+		}
 		steps(
-			chromedp.Navigate(b.URL+"/business/?lang="+lang),
 			chromedp.WaitVisible(browsertest.ByLabel(L["user_id"])),
 			chromedp.SendKeys(browsertest.ByLabel(L["user_id"]), login),
 			chromedp.SendKeys(browsertest.ByLabel(L["password"]), passwords[login]),
