@@ -284,18 +284,9 @@ func testRefreshRotationOnce(t *testing.T, s store.Store) {
 		ClientID: "vendor", Subject: "usr_1", Active: true, RequestedAt: t0, ExpiresAt: t0.Add(24 * time.Hour),
 		AccessSignature: "access-1", Request: []byte("session")}), "CreateToken")
 	const n = 20
-	var wg sync.WaitGroup
-	results := make([]store.TokenRecord, n)
-	errs := make([]error, n)
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			results[i], errs[i] = s.RotateRefreshToken(ctx, "refresh-1", t0.Add(time.Duration(i+1)*time.Second))
-		})
-	}
-	close(start)
-	wg.Wait()
+	results, errs := atOnce(n, func(i int) (store.TokenRecord, error) {
+		return s.RotateRefreshToken(ctx, "refresh-1", t0.Add(time.Duration(i+1)*time.Second))
+	})
 	active := 0
 	for i := range n {
 		if errs[i] != nil {
@@ -335,18 +326,9 @@ func testTokenConsumedOnce(t *testing.T, s store.Store) {
 	noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAuthorizeCode, Signature: "code-1", RequestID: "req-1",
 		Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Minute), Request: []byte("r")}), "CreateToken")
 	const n = 20
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	got := make([]store.TokenRecord, n)
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			got[i], errs[i] = tc.ConsumeToken(ctx, store.TokenAuthorizeCode, "code-1")
-		})
-	}
-	close(start)
-	wg.Wait()
+	got, errs := atOnce(n, func(i int) (store.TokenRecord, error) {
+		return tc.ConsumeToken(ctx, store.TokenAuthorizeCode, "code-1")
+	})
 	wins := 0
 	for i, err := range errs {
 		switch {
@@ -392,18 +374,7 @@ func testTokenTakenOnce(t *testing.T, s store.Store) {
 	diff(t, "GetToken after a rolled-back take", rec, must(s.GetToken(ctx, rec.Kind, rec.Signature))(t))
 
 	const n = 20
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	got := make([]store.TokenRecord, n)
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			got[i], errs[i] = s.TakeToken(ctx, rec.Kind, rec.Signature)
-		})
-	}
-	close(start)
-	wg.Wait()
+	got, errs := atOnce(n, func(i int) (store.TokenRecord, error) { return s.TakeToken(ctx, rec.Kind, rec.Signature) })
 	wins := 0
 	for i, err := range errs {
 		switch {
@@ -669,18 +640,7 @@ func testAuthFlowFinish(t *testing.T, s store.Store) {
 	}
 
 	const n = 10
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	got := make([]store.AuthFlow, n)
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			got[i], errs[i] = s.FinishAuthFlow(ctx, f.ID, "vh")
-		})
-	}
-	close(start)
-	wg.Wait()
+	got, errs := atOnce(n, func(i int) (store.AuthFlow, error) { return s.FinishAuthFlow(ctx, f.ID, "vh") })
 	wins := 0
 	for i, err := range errs {
 		switch {
