@@ -177,3 +177,28 @@ func BenchmarkRotateRefreshToken(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDeactivateToken ends one access token per op.
+func BenchmarkDeactivateToken(b *testing.B) {
+	for name, open := range benchStores(b) {
+		b.Run(name, func(b *testing.B) {
+			s := open(b)
+			ctx := b.Context()
+			now := time.Now()
+			n := b.N
+			for i := range n {
+				if err := s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAccess, Signature: "end-" + strconv.Itoa(i),
+					ClientID: "cli", Active: true, RequestedAt: now, ExpiresAt: now.Add(time.Hour), TokenType: "bearer",
+					Request: make([]byte, 900)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for i := range n {
+				if err := s.DeactivateToken(ctx, store.TokenAccess, "end-"+strconv.Itoa(i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -502,8 +502,11 @@ func (s *Store) GetToken(ctx context.Context, kind store.TokenKind, signature st
 	return r.domain(), nil
 }
 
+// DeactivateToken ends one token (a refresh grant ends the access token
+// issued with the refresh token it rotates): the UPDATE written out, as the
+// token's insert and rotation are, rather than gorm's Update on the model.
 func (s *Store) DeactivateToken(ctx context.Context, kind store.TokenKind, signature string) error {
-	res := s.write(ctx).Model(&tokenRow{}).Where("kind = ? AND signature = ?", string(kind), signature).Update("active", false)
+	res := s.write(ctx).Exec("UPDATE tokens SET active = ? WHERE kind = ? AND signature = ?", false, string(kind), signature)
 	if res.Error != nil {
 		return wrap("deactivate token", res.Error)
 	}
