@@ -2,6 +2,7 @@ package gormstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -210,18 +211,51 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEvent) (store.Audi
 	r := auditRow{BusinessGroupID: e.BusinessGroupID, ActorID: e.ActorID, Action: e.Action, TargetType: e.TargetType,
 		TargetID: e.TargetID, RequestID: e.RequestID, RemoteAddr: e.RemoteAddr, UserAgent: e.UserAgent, Outcome: e.Outcome, HTTPRequestID: e.HTTPRequestID,
 		Before: rawOrEmpty(e.Before), After: rawOrEmpty(e.After), At: micros(orNow(e.At, s.nowUTC()))}
-	err := s.tx(ctx, func(db *gorm.DB) error {
-		seq, err := nextSeq(db, "audit", 1)
-		if err != nil {
-			return err
-		}
-		r.Seq = seq
-		return db.Create(&r).Error
-	})
+	var err error
+	if s.dialect == dialectPostgres {
+		r.Seq, err = s.appendAuditOnce(ctx, r)
+	} else {
+		// SQLite has one writer: the counter is never waited for.
+		err = s.tx(ctx, func(db *gorm.DB) error {
+			seq, err := nextSeq(db, "audit", 1)
+			if err != nil {
+				return err
+			}
+			r.Seq = seq
+			return db.Create(&r).Error
+		})
+	}
 	if err != nil {
 		return store.AuditEvent{}, wrap("append audit", err)
 	}
 	return r.domain(), nil
+}
+
+// appendAuditOnce numbers and writes an event in one PostgreSQL statement.
+// Every audited request locks the counter row until its transaction ends;
+// taken by a statement of its own, the row stayed locked across two more
+// round trips (the insert, the commit), and under load the appends queued
+// behind one another (issue 15). Here it is locked only while the server
+// runs this statement and, outside a caller's transaction, its commit.
+func (s *Store) appendAuditOnce(ctx context.Context, r auditRow) (int64, error) {
+	const q = `WITH n AS (UPDATE seq_counters SET value = value + 1 WHERE name = 'audit' RETURNING value)
+	INSERT INTO audit_events (seq, business_group_id, actor_id, action, target_type, target_id, request_id,
+		remote_addr, user_agent, outcome, http_request_id, before_json, after_json, at)
+	SELECT value, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM n RETURNING seq`
+	var seq int64
+	found := false
+	err := s.writeQuery(ctx, q, []any{r.BusinessGroupID, r.ActorID, r.Action, r.TargetType, r.TargetID, r.RequestID,
+		r.RemoteAddr, r.UserAgent, r.Outcome, r.HTTPRequestID, r.Before, r.After, r.At}, func(row rowScanner) error {
+		found = true
+		return row.Scan(&seq)
+	})
+	if err != nil {
+		return 0, err
+	}
+	if !found {
+		return 0, errors.New("reserve audit seq: counter missing (migrations not applied?)")
+	}
+	return seq, nil
 }
 
 func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter, p store.Page) ([]store.AuditEvent, string, error) {
