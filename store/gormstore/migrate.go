@@ -40,6 +40,7 @@ var migrations = []migration{
 	{10, "clients: status and registration metadata; initial access tokens", registrationV10},
 	{11, "legal entities' language of documents", languageV11},
 	{12, "clients: mutual-TLS client authentication", mtlsV12},
+	{13, "consents: index of a user's standing consent of a client", consentIndexV13},
 }
 
 const migrationsTable = "schema_migrations"

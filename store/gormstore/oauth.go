@@ -246,7 +246,7 @@ func (s *Store) ReplaceConsent(ctx context.Context, c store.Consent) (store.Cons
 		// reading the IDs first cost every authorization a round trip.
 		var revoked []consentRow
 		if err := db.Model(&revoked).Clauses(clause.Returning{Columns: []clause.Column{{Name: "id"}}}).
-			Where("user_id = ? AND client_id = ? AND revoked_at = 0", c.UserID, c.ClientID).
+			Where(activeConsentOf, c.UserID, c.ClientID).
 			Update("revoked_at", micros(c.GrantedAt)).Error; err != nil {
 			return wrap("replace consent", err)
 		}
@@ -270,6 +270,10 @@ func (s *Store) ReplaceConsent(ctx context.Context, c store.Consent) (store.Cons
 	}
 	return out, nil
 }
+
+// activeConsentOf selects a user's standing consent of a client (index
+// consents_user_client: the literal revoked_at = 0 is its predicate).
+const activeConsentOf = "user_id = ? AND client_id = ? AND revoked_at = 0"
 
 func (s *Store) GetConsent(ctx context.Context, id string) (store.Consent, error) {
 	r, err := take[consentRow](ctx, s, "get consent", "id = ?", id)

@@ -1,0 +1,12 @@
+package gormstore_test
+
+import (
+	"testing"
+
+	"github.com/bankfeed/bankfeed/store/gormstore"
+)
+
+// TestSQLiteConsentIndex and TestPostgresConsentIndex check migration 13.
+func TestSQLiteConsentIndex(t *testing.T) { gormstore.RunConsentIndexTests(t, newSQLite(t)) }
+
+func TestPostgresConsentIndex(t *testing.T) { gormstore.RunConsentIndexTests(t, newPostgres(t)) }
