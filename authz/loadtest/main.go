@@ -26,7 +26,9 @@
 //
 // With -server-pid the server's CPU time (utime + stime from /proc) over
 // the measured window is reported per operation, with the 1-minute load
-// average at the window's start.
+// average at the window's start, beside the CPU of every local process
+// named postgres, of this program and of the whole machine: on a shared
+// box they all come out of the same cores.
 //
 // The client is registered in the server's database with -dsn (a vendor
 // client, client_secret_basic, its redirect URI never contacted), or given
@@ -737,12 +739,13 @@ type result struct {
 	P50      float64       `json:"p50_ms"`
 	P99      float64       `json:"p99_ms"`
 	Max      float64       `json:"max_ms"`
-	// ServerCPU is the server's CPU milliseconds per successful operation
-	// over the measured window (-server-pid), LoadAvg the 1-minute load
+	// PerOp is the CPU milliseconds per successful operation over the
+	// measured window (-server-pid): the server's, the local PostgreSQL's,
+	// this program's and the whole machine's. LoadAvg is the 1-minute load
 	// average at its start.
-	ServerCPU float64  `json:"server_cpu_ms_per_op,omitempty"`
-	LoadAvg   float64  `json:"load_avg,omitempty"`
-	FirstErr  []string `json:"first_errors,omitempty"`
+	procstat.PerOp
+	LoadAvg  float64  `json:"load_avg,omitempty"`
+	FirstErr []string `json:"first_errors,omitempty"`
 }
 
 // drive runs every op in its own goroutine, in a loop: warm-up first
@@ -758,7 +761,7 @@ func drive(ctx context.Context, name string, ops []op, warmup, d time.Duration, 
 	end := measureAt.Add(d)
 	ctx, cancel := context.WithDeadline(ctx, end.Add(30*time.Second))
 	defer cancel()
-	var cpu0 time.Duration
+	var cpu0 procstat.Sample
 	var load float64
 	var cpuErr error
 	measured := make(chan struct{})
@@ -766,7 +769,7 @@ func drive(ctx context.Context, name string, ops []op, warmup, d time.Duration, 
 		defer close(measured)
 		load = procstat.LoadAvg()
 		if pid > 0 {
-			cpu0, cpuErr = procstat.CPU(pid)
+			cpu0, cpuErr = procstat.Take(pid)
 		}
 	})
 	var wg sync.WaitGroup
@@ -795,15 +798,15 @@ func drive(ctx context.Context, name string, ops []op, warmup, d time.Duration, 
 	}
 	wg.Wait()
 	elapsed := time.Since(measureAt)
-	var cpu time.Duration
+	var cpu procstat.Sample
 	if measuring.Stop() {
 		close(measured) // the run ended within the warm-up: nothing measured
 		pid = 0
 	}
 	<-measured
 	if pid > 0 && cpuErr == nil {
-		cpu1, err := procstat.CPU(pid)
-		cpu, cpuErr = cpu1-cpu0, err
+		cpu1, err := procstat.Take(pid)
+		cpu, cpuErr = cpu1.Sub(cpu0), err
 	}
 	r := result{Name: name, Workers: len(ops), Duration: elapsed, Seconds: math.Round(elapsed.Seconds()*100) / 100,
 		LoadAvg: load}
@@ -826,8 +829,8 @@ func drive(ctx context.Context, name string, ops []op, warmup, d time.Duration, 
 			return math.Round(float64(d.Microseconds())/10) / 100
 		}
 		r.P50, r.P99, r.Max = ms(0.50), ms(0.99), ms(1)
-		if cpu > 0 {
-			r.ServerCPU = math.Round(float64(cpu.Microseconds())/float64(r.N)) / 1000
+		if cpu.Server > 0 {
+			r.PerOp = cpu.PerOp(r.N)
 		}
 	}
 	if cpuErr != nil && len(r.FirstErr) < 5 {
@@ -845,7 +848,8 @@ func (r result) print(w io.Writer, asJSON bool) {
 	fmt.Fprintf(w, "%-10s %6d/s  p50 %7.2f ms  p99 %7.2f ms  max %8.2f ms  ok %d  errors %d  (%d workers, %.1fs)",
 		r.Name, int(math.Round(r.RPS)), r.P50, r.P99, r.Max, r.N, r.Errors, r.Workers, r.Seconds)
 	if r.ServerCPU > 0 {
-		fmt.Fprintf(w, "  server CPU %.3f ms/op", r.ServerCPU)
+		fmt.Fprintf(w, "  CPU ms/op: server %.3f, PostgreSQL %.3f, this program %.3f, machine %.3f",
+			r.ServerCPU, r.DatabaseCPU, r.ClientCPU, r.MachineCPU)
 	}
 	fmt.Fprintln(w)
 	for _, m := range r.FirstErr {

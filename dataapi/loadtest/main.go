@@ -165,21 +165,21 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "driving %s: %d clients for %s over %d accounts, limit=%d, walk=%.0f%%\n", base, o.clients, o.duration, n, o.limit, o.walk*100)
 	}
 	load := procstat.LoadAvg()
-	var cpu0 time.Duration
+	var cpu0 procstat.Sample
 	if o.pid > 0 {
 		var err error
-		if cpu0, err = procstat.CPU(o.pid); err != nil {
+		if cpu0, err = procstat.Take(o.pid); err != nil {
 			return fmt.Errorf("server CPU: %w", err)
 		}
 	}
 	res := drive(ctx, client, base, work, o)
 	res.load, res.dpop = load, key != nil
 	if o.pid > 0 {
-		cpu1, err := procstat.CPU(o.pid)
+		cpu1, err := procstat.Take(o.pid)
 		if err != nil {
 			return fmt.Errorf("server CPU: %w", err)
 		}
-		res.cpu = cpu1 - cpu0
+		res.cpu = cpu1.Sub(cpu0)
 	}
 	if o.jsonOut {
 		return json.NewEncoder(out).Encode(res.summary())
@@ -352,25 +352,25 @@ type result struct {
 	statuses  map[int]int
 	elapsed   time.Duration
 	txs       int
-	cpu       time.Duration // the server's, over the run (-server-pid)
-	load      float64       // 1-minute load average at the start
+	cpu       procstat.Sample // over the run (-server-pid)
+	load      float64         // 1-minute load average at the start
 	dpop      bool
 }
 
 // summary is the result as -json prints it (the fields authz/loadtest -json
 // prints for its scenarios).
 type summary struct {
-	Name      string      `json:"scenario"`
-	Seconds   float64     `json:"seconds"`
-	N         int         `json:"ok"`
-	Errors    int         `json:"errors"`
-	RPS       float64     `json:"per_second"`
-	P50       float64     `json:"p50_ms"`
-	P99       float64     `json:"p99_ms"`
-	Max       float64     `json:"max_ms"`
-	ServerCPU float64     `json:"server_cpu_ms_per_op,omitempty"`
-	LoadAvg   float64     `json:"load_avg,omitempty"`
-	Statuses  map[int]int `json:"statuses"`
+	Name    string  `json:"scenario"`
+	Seconds float64 `json:"seconds"`
+	N       int     `json:"ok"`
+	Errors  int     `json:"errors"`
+	RPS     float64 `json:"per_second"`
+	P50     float64 `json:"p50_ms"`
+	P99     float64 `json:"p99_ms"`
+	Max     float64 `json:"max_ms"`
+	procstat.PerOp
+	LoadAvg  float64     `json:"load_avg,omitempty"`
+	Statuses map[int]int `json:"statuses"`
 }
 
 func (r result) summary() summary {
@@ -388,8 +388,8 @@ func (r result) summary() summary {
 	}
 	s := summary{Name: name, Seconds: math.Round(r.elapsed.Seconds()*100) / 100, N: len(r.latencies), Errors: r.errors,
 		RPS: float64(len(r.latencies)) / r.elapsed.Seconds(), P50: ms(0.5), P99: ms(0.99), Max: ms(1), LoadAvg: r.load, Statuses: r.statuses}
-	if r.cpu > 0 && s.N > 0 {
-		s.ServerCPU = math.Round(float64(r.cpu.Microseconds())/float64(s.N)) / 1000
+	if r.cpu.Server > 0 {
+		s.PerOp = r.cpu.PerOp(s.N)
 	}
 	return s
 }
@@ -545,7 +545,9 @@ func (r result) print(w io.Writer) {
 		name, len(r.latencies), secs, float64(len(r.latencies))/secs, float64(r.txs)/secs, r.errors, r.statuses)
 	fmt.Fprintf(w, "latency: p50 %s  p90 %s  p99 %s  max %s\n",
 		pct(0.50).Round(10*time.Microsecond), pct(0.90).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond))
-	if r.cpu > 0 && len(r.latencies) > 0 {
-		fmt.Fprintf(w, "server CPU: %.3f ms per page\n", float64(r.cpu.Microseconds())/1000/float64(len(r.latencies)))
+	if r.cpu.Server > 0 && len(r.latencies) > 0 {
+		p := r.cpu.PerOp(len(r.latencies))
+		fmt.Fprintf(w, "CPU ms per page: server %.3f, PostgreSQL %.3f, this program %.3f, machine %.3f\n",
+			p.ServerCPU, p.DatabaseCPU, p.ClientCPU, p.MachineCPU)
 	}
 }

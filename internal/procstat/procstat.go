@@ -5,6 +5,7 @@ package procstat
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -79,4 +80,110 @@ func LoadAvg() float64 {
 	}
 	v, _ := strconv.ParseFloat(f[0], 64)
 	return v
+}
+
+// Sample is what a load program reads at both ends of its measured window
+// to split the machine's CPU between the server, the database and itself:
+// on the shared box every one of them is paid from the same cores.
+type Sample struct {
+	Server   time.Duration // the server's process (zero without a pid)
+	Database time.Duration // every process named "postgres": a local PostgreSQL
+	Self     time.Duration // the load program's own
+	Machine  time.Duration // all CPUs' busy time (/proc/stat: neither idle nor iowait)
+}
+
+// Take reads a Sample; serverPID 0 leaves Server zero. A part that cannot
+// be read is an error: a split with a hole in it would mislead.
+func Take(serverPID int) (Sample, error) {
+	var s Sample
+	var err error
+	if serverPID > 0 {
+		if s.Server, err = CPU(serverPID); err != nil {
+			return s, err
+		}
+	}
+	if s.Database, err = CommandCPU("postgres"); err != nil {
+		return s, err
+	}
+	if s.Self, err = CPU(os.Getpid()); err != nil {
+		return s, err
+	}
+	if s.Machine, err = MachineBusy(); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// Sub is the CPU spent between an earlier sample and s.
+func (s Sample) Sub(earlier Sample) Sample {
+	return Sample{Server: s.Server - earlier.Server, Database: s.Database - earlier.Database,
+		Self: s.Self - earlier.Self, Machine: s.Machine - earlier.Machine}
+}
+
+// CommandCPU is the CPU time of every live process whose command name
+// (/proc/PID/comm) is name. Processes that exit between two readings take
+// their time with them: PostgreSQL's backends live as long as the pool's
+// connections, which is the run.
+func CommandCPU(name string) (time.Duration, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	var total time.Duration
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil || strings.TrimSpace(string(comm)) != name {
+			continue // gone, or another program
+		}
+		if d, err := CPU(pid); err == nil {
+			total += d
+		}
+	}
+	return total, nil
+}
+
+// MachineBusy is the CPU time all the machine's CPUs spent on anything but
+// idling or waiting for I/O since boot (/proc/stat's "cpu" line: user,
+// nice, system, irq, softirq, steal).
+func MachineBusy() (time.Duration, error) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	}
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} { // user nice system irq softirq steal
+		n, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * clockTick, nil
+}
+
+// PerOp is a Sample's split in CPU milliseconds per operation, as the load
+// programs print it with -json (zero parts left out).
+type PerOp struct {
+	ServerCPU   float64 `json:"server_cpu_ms_per_op,omitempty"`
+	DatabaseCPU float64 `json:"database_cpu_ms_per_op,omitempty"`
+	ClientCPU   float64 `json:"client_cpu_ms_per_op,omitempty"`
+	MachineCPU  float64 `json:"machine_cpu_ms_per_op,omitempty"`
+}
+
+// PerOp divides the sample among n operations (zero for none).
+func (s Sample) PerOp(n int) PerOp {
+	if n <= 0 {
+		return PerOp{}
+	}
+	ms := func(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/float64(n)) / 1000 }
+	return PerOp{ServerCPU: ms(s.Server), DatabaseCPU: ms(s.Database), ClientCPU: ms(s.Self), MachineCPU: ms(s.Machine)}
 }

@@ -22,7 +22,10 @@
 // refresh scenario and the data API's first pages with DPoP-bound tokens
 // (authz/loadtest -dpop, dataapi/loadtest -dpop), rows "refresh (DPoP)" and
 // "pages (DPoP)" beside the bearer ones (Hydra v2.3 has no DPoP). The table gives medians of the rounds and the median
-// of the per-round ratios.
+// of the per-round ratios. A last table splits each run's machine CPU per
+// operation between the server, a local PostgreSQL (every process named
+// postgres) and the load program, with the rate the machine could reach
+// at that cost: on one shared box, what bounds a target.
 package main
 
 import (
@@ -45,6 +48,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -437,18 +441,23 @@ func (c *comparer) drive(ctx context.Context, s *server, scen string, round int,
 
 // runResult is one measured run, as the load programs print it with -json.
 type runResult struct {
-	Server    string   `json:"server"`
-	Round     int      `json:"round"`
-	Scenario  string   `json:"scenario"`
-	N         int      `json:"ok"`
-	Errors    int      `json:"errors"`
-	RPS       float64  `json:"per_second"`
-	P50       float64  `json:"p50_ms"`
-	P99       float64  `json:"p99_ms"`
-	ServerCPU float64  `json:"server_cpu_ms_per_op"`
-	LoadAvg   float64  `json:"load_avg"`
-	PeakRSS   int64    `json:"peak_rss_bytes"`
-	FirstErr  []string `json:"first_errors,omitempty"`
+	Server    string  `json:"server"`
+	Round     int     `json:"round"`
+	Scenario  string  `json:"scenario"`
+	N         int     `json:"ok"`
+	Errors    int     `json:"errors"`
+	RPS       float64 `json:"per_second"`
+	P50       float64 `json:"p50_ms"`
+	P99       float64 `json:"p99_ms"`
+	ServerCPU float64 `json:"server_cpu_ms_per_op"`
+	// The rest of the machine's CPU over the same window: every local
+	// process named postgres, the load program, and all CPUs' busy time.
+	DatabaseCPU float64  `json:"database_cpu_ms_per_op"`
+	ClientCPU   float64  `json:"client_cpu_ms_per_op"`
+	MachineCPU  float64  `json:"machine_cpu_ms_per_op"`
+	LoadAvg     float64  `json:"load_avg"`
+	PeakRSS     int64    `json:"peak_rss_bytes"`
+	FirstErr    []string `json:"first_errors,omitempty"`
 }
 
 func lastJSON(text string) (runResult, error) {
@@ -881,6 +890,35 @@ func (r *results) markdown(o options) string {
 			list(rs, func(v float64) string { return strconv.Itoa(int(math.Round(v*100))) + " %" }),
 			strconv.Itoa(int(math.Round(median(rs)*100))),
 			num(median(field(pages, cpu))), num(median(field(pages, rss))))
+	}
+	b.WriteString(r.split(scenarios))
+	return b.String()
+}
+
+// split is where the machine's CPU went per operation (medians of the
+// rounds), and the rate the machine could reach at that cost with every
+// CPU busy: what bounds a target on a box the server shares with its
+// database and its load program.
+func (r *results) split(scenarios []string) string {
+	var b strings.Builder
+	ncpu := runtime.NumCPU()
+	fmt.Fprintf(&b, "\n| CPU ms per operation (medians) | server | PostgreSQL | load program | whole machine | the machine's ceiling at this cost, %d CPUs |\n", ncpu)
+	b.WriteString("|---|---|---|---|---|---|\n")
+	for _, scen := range append(scenarios, "pages", "pages (DPoP)") {
+		for _, name := range []string{"Hydra", "bankfeed"} {
+			rs := r.of(name, scen)
+			if len(rs) == 0 {
+				continue
+			}
+			machine := median(field(rs, func(x runResult) float64 { return x.MachineCPU }))
+			ceiling := "—"
+			if machine > 0 {
+				ceiling = num(float64(ncpu)*1000/machine) + " /s"
+			}
+			fmt.Fprintf(&b, "| %s, %s | %s | %s | %s | %s | %s |\n", scen, name,
+				num(median(field(rs, cpu))), num(median(field(rs, func(x runResult) float64 { return x.DatabaseCPU }))),
+				num(median(field(rs, func(x runResult) float64 { return x.ClientCPU }))), num(machine), ceiling)
+		}
 	}
 	return b.String()
 }
