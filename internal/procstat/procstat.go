@@ -18,7 +18,11 @@ const clockTick = 10 * time.Millisecond
 
 // CPU is the process's user + system CPU time (/proc/PID/stat fields 14
 // and 15).
-func CPU(pid int) (time.Duration, error) {
+func CPU(pid int) (time.Duration, error) { return stat(pid, 2) }
+
+// stat sums the first n of /proc/PID/stat's CPU times: utime and stime
+// (2), then the reaped children's cutime and cstime (4).
+func stat(pid, n int) (time.Duration, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
@@ -29,11 +33,11 @@ func CPU(pid int) (time.Duration, error) {
 		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
 	}
 	f := strings.Fields(string(data[i+1:]))
-	if len(f) < 13 {
+	if len(f) < 15 {
 		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
 	}
 	var ticks int64
-	for _, s := range f[11:13] {
+	for _, s := range f[11 : 11+n] {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
@@ -121,9 +125,10 @@ func (s Sample) Sub(earlier Sample) Sample {
 }
 
 // CommandCPU is the CPU time of every live process whose command name
-// (/proc/PID/comm) is name. Processes that exit between two readings take
-// their time with them: PostgreSQL's backends live as long as the pool's
-// connections, which is the run.
+// (/proc/PID/comm) is name, with that of the children each has reaped: a
+// PostgreSQL backend that exits between two readings (pgbench's, a
+// connection the pool closed) moves into its postmaster's total instead of
+// vanishing from the sum.
 func CommandCPU(name string) (time.Duration, error) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -139,7 +144,7 @@ func CommandCPU(name string) (time.Duration, error) {
 		if err != nil || strings.TrimSpace(string(comm)) != name {
 			continue // gone, or another program
 		}
-		if d, err := CPU(pid); err == nil {
+		if d, err := stat(pid, 4); err == nil {
 			total += d
 		}
 	}

@@ -3,6 +3,7 @@ package procstat
 import (
 	"crypto/sha256"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +72,23 @@ func TestSampleSplitsTheMachine(t *testing.T) {
 	}
 	if p := d.PerOp(0); p != (PerOp{}) {
 		t.Errorf("per op of none: %+v", p)
+	}
+	// A child that burns CPU and exits stays in its parent's total.
+	child := exec.Command("sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done")
+	shell0, err := CommandCPU(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Run(); err != nil {
+		t.Skipf("no sh: %v", err)
+	}
+	spent := child.ProcessState.UserTime() + child.ProcessState.SystemTime()
+	shell1, err := CommandCPU(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grew := shell1 - shell0; grew < spent-3*clockTick {
+		t.Errorf("CommandCPU(%q) grew by %v while its child spent %v and exited", name, grew, spent)
 	}
 	if n, err := CommandCPU("no-such-command-bankfeed"); err != nil || n != 0 {
 		t.Errorf("CommandCPU of nothing: %v, %v", n, err)
