@@ -64,6 +64,7 @@ import (
 
 	"github.com/bankfeed/bankfeed/authz"
 	"github.com/bankfeed/bankfeed/authz/loadtest/dpopkey"
+	"github.com/bankfeed/bankfeed/internal/loadreport"
 	"github.com/bankfeed/bankfeed/internal/procstat"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
@@ -729,23 +730,10 @@ func (l *loader) scenario(ctx context.Context, name string) (result, error) {
 }
 
 type result struct {
-	Name     string        `json:"scenario"`
+	loadreport.Figures
 	Workers  int           `json:"workers"`
 	Duration time.Duration `json:"-"`
-	Seconds  float64       `json:"seconds"`
-	N        int           `json:"ok"`
-	Errors   int           `json:"errors"`
-	RPS      float64       `json:"per_second"`
-	P50      float64       `json:"p50_ms"`
-	P99      float64       `json:"p99_ms"`
-	Max      float64       `json:"max_ms"`
-	// PerOp is the CPU milliseconds per successful operation over the
-	// measured window (-server-pid): the server's, the local PostgreSQL's,
-	// this program's and the whole machine's. LoadAvg is the 1-minute load
-	// average at its start.
-	procstat.PerOp
-	LoadAvg  float64  `json:"load_avg,omitempty"`
-	FirstErr []string `json:"first_errors,omitempty"`
+	FirstErr []string      `json:"first_errors,omitempty"`
 }
 
 // drive runs every op in its own goroutine, in a loop: warm-up first
@@ -808,8 +796,8 @@ func drive(ctx context.Context, name string, ops []op, warmup, d time.Duration, 
 		cpu1, err := procstat.Take(pid)
 		cpu, cpuErr = cpu1.Sub(cpu0), err
 	}
-	r := result{Name: name, Workers: len(ops), Duration: elapsed, Seconds: math.Round(elapsed.Seconds()*100) / 100,
-		LoadAvg: load}
+	r := result{Workers: len(ops), Duration: elapsed}
+	r.Name, r.Seconds, r.LoadAvg = name, math.Round(elapsed.Seconds()*100)/100, load
 	var all []time.Duration
 	for _, a := range accs {
 		all = append(all, a.lat...)

@@ -50,6 +50,7 @@ import (
 
 	"github.com/bankfeed/bankfeed/authz/loadtest/dpopkey"
 	"github.com/bankfeed/bankfeed/dataapi"
+	"github.com/bankfeed/bankfeed/internal/loadreport"
 	"github.com/bankfeed/bankfeed/internal/procstat"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/demo"
@@ -360,16 +361,7 @@ type result struct {
 // summary is the result as -json prints it (the fields authz/loadtest -json
 // prints for its scenarios).
 type summary struct {
-	Name    string  `json:"scenario"`
-	Seconds float64 `json:"seconds"`
-	N       int     `json:"ok"`
-	Errors  int     `json:"errors"`
-	RPS     float64 `json:"per_second"`
-	P50     float64 `json:"p50_ms"`
-	P99     float64 `json:"p99_ms"`
-	Max     float64 `json:"max_ms"`
-	procstat.PerOp
-	LoadAvg  float64     `json:"load_avg,omitempty"`
+	loadreport.Figures
 	Statuses map[int]int `json:"statuses"`
 }
 
@@ -386,8 +378,9 @@ func (r result) summary() summary {
 	if r.dpop {
 		name += " (DPoP)"
 	}
-	s := summary{Name: name, Seconds: math.Round(r.elapsed.Seconds()*100) / 100, N: len(r.latencies), Errors: r.errors,
-		RPS: float64(len(r.latencies)) / r.elapsed.Seconds(), P50: ms(0.5), P99: ms(0.99), Max: ms(1), LoadAvg: r.load, Statuses: r.statuses}
+	s := summary{Figures: loadreport.Figures{Name: name, Seconds: math.Round(r.elapsed.Seconds()*100) / 100, N: len(r.latencies),
+		Errors: r.errors, RPS: float64(len(r.latencies)) / r.elapsed.Seconds(), P50: ms(0.5), P99: ms(0.99), Max: ms(1), LoadAvg: r.load},
+		Statuses: r.statuses}
 	if r.cpu.Server > 0 {
 		s.PerOp = r.cpu.PerOp(s.N)
 	}

@@ -57,6 +57,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/bankfeed/bankfeed/internal/loadreport"
 	"github.com/bankfeed/bankfeed/internal/procstat"
 	"github.com/bankfeed/bankfeed/store/demo"
 )
@@ -193,7 +194,7 @@ func (c *comparer) run(ctx context.Context) error {
 				}
 				results.add(r)
 				c.logf("round %d %-18s %-8s %8.0f/s p50 %6.1f ms p99 %7.1f ms cpu %.3f ms/op rss %d MiB load %.2f errors %d",
-					round, r.Scenario, b.name, r.RPS, r.P50, r.P99, r.ServerCPU, r.PeakRSS>>20, r.LoadAvg, r.Errors)
+					round, r.Name, b.name, r.RPS, r.P50, r.P99, r.ServerCPU, r.PeakRSS>>20, r.LoadAvg, r.Errors)
 			}
 		}
 	}
@@ -441,23 +442,11 @@ func (c *comparer) drive(ctx context.Context, s *server, scen string, round int,
 
 // runResult is one measured run, as the load programs print it with -json.
 type runResult struct {
-	Server    string  `json:"server"`
-	Round     int     `json:"round"`
-	Scenario  string  `json:"scenario"`
-	N         int     `json:"ok"`
-	Errors    int     `json:"errors"`
-	RPS       float64 `json:"per_second"`
-	P50       float64 `json:"p50_ms"`
-	P99       float64 `json:"p99_ms"`
-	ServerCPU float64 `json:"server_cpu_ms_per_op"`
-	// The rest of the machine's CPU over the same window: every local
-	// process named postgres, the load program, and all CPUs' busy time.
-	DatabaseCPU float64  `json:"database_cpu_ms_per_op"`
-	ClientCPU   float64  `json:"client_cpu_ms_per_op"`
-	MachineCPU  float64  `json:"machine_cpu_ms_per_op"`
-	LoadAvg     float64  `json:"load_avg"`
-	PeakRSS     int64    `json:"peak_rss_bytes"`
-	FirstErr    []string `json:"first_errors,omitempty"`
+	loadreport.Figures
+	Server   string   `json:"server"`
+	Round    int      `json:"round"`
+	PeakRSS  int64    `json:"peak_rss_bytes"`
+	FirstErr []string `json:"first_errors,omitempty"`
 }
 
 func lastJSON(text string) (runResult, error) {
@@ -689,7 +678,7 @@ func (c *comparer) dataRounds(ctx context.Context, b *server, dsn string, result
 				if m := pgbenchLatency.FindStringSubmatch(text); m != nil {
 					r.P50, _ = strconv.ParseFloat(m[1], 64) // pgbench's mean, not a median
 				}
-				r.Server, r.Scenario, r.LoadAvg = "pgbench", "pages", procstat.LoadAvg()
+				r.Server, r.Name, r.LoadAvg = "pgbench", "pages", procstat.LoadAvg()
 			case "pages", "pages (DPoP)":
 				if err := procstat.ResetPeak(b.pid); err != nil {
 					return err
@@ -715,7 +704,7 @@ func (c *comparer) dataRounds(ctx context.Context, b *server, dsn string, result
 			r.Round = round
 			results.add(r)
 			c.logf("round %d data API %-8s %-12s %8.0f pages/s p50 %6.1f ms p99 %7.1f ms cpu %.3f ms/page load %.2f errors %d",
-				round, r.Server, r.Scenario, r.RPS, r.P50, r.P99, r.ServerCPU, r.LoadAvg, r.Errors)
+				round, r.Server, r.Name, r.RPS, r.P50, r.P99, r.ServerCPU, r.LoadAvg, r.Errors)
 		}
 	}
 	return nil
@@ -754,7 +743,7 @@ func (r *results) close() {
 func (r *results) of(server, scenario string) []runResult {
 	var out []runResult
 	for _, x := range r.runs {
-		if x.Server == server && x.Scenario == scenario {
+		if x.Server == server && x.Name == scenario {
 			out = append(out, x)
 		}
 	}
