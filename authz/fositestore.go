@@ -556,8 +556,8 @@ func (a *fositeStore) DeleteRefreshTokenSession(ctx context.Context, sig string)
 }
 
 // RotateRefreshToken marks the old refresh token used (keeping the time of
-// its first use for the grace period) and deactivates the access token that
-// was issued with it. A token that was already rotated passes only inside
+// its first use for the grace period) and, in the same store call,
+// deactivates the access token that was issued with it. A token that was already rotated passes only inside
 // the grace period; a lost race outside it is a serialization failure that
 // fosite reports as "retry".
 func (a *fositeStore) RotateRefreshToken(ctx context.Context, _ string, sig string) error {
@@ -579,11 +579,8 @@ func (a *fositeStore) RotateRefreshToken(ctx context.Context, _ string, sig stri
 			return err
 		}
 	}
-	if prev.AccessSignature != "" {
-		if err := notFoundOK(a.st.DeactivateToken(ctx, store.TokenAccess, prev.AccessSignature)); err != nil {
-			return fmt.Errorf("authz: deactivate paired access token: %w", err)
-		}
-	}
+	// The access token issued with prev was ended by the rotation that saw
+	// prev active: this one, or the concurrent one this retry follows.
 	return nil
 }
 

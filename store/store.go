@@ -282,7 +282,9 @@ type TokenStore interface {
 	RevokeTokens(ctx context.Context, kind TokenKind, requestID string) error
 	// RotateRefreshToken marks the refresh token used: Active=false and
 	// FirstUsedAt set if it was zero (kept otherwise), and returns the record
-	// as it was before. Exactly one of concurrent callers sees Active=true.
+	// as it was before. Exactly one of concurrent callers sees Active=true,
+	// and that one also deactivates the access token the record names
+	// (AccessSignature), atomically with the rotation.
 	RotateRefreshToken(ctx context.Context, signature string, at time.Time) (TokenRecord, error)
 	// ConsumeToken deactivates an active record (an authorization code's
 	// single use) and returns it as it was. Of concurrent callers exactly

@@ -277,12 +277,29 @@ func testTokens(t *testing.T, s store.Store) {
 }
 
 // testRefreshRotationOnce: of 20 concurrent rotations of one refresh token
-// exactly one sees it active; FirstUsedAt is set once and kept.
+// exactly one sees it active; FirstUsedAt is set once and kept. The one
+// that sees it active also ends the access token issued with it; a
+// rotation of a refresh token already used ends nothing.
 func testRefreshRotationOnce(t *testing.T, s store.Store) {
 	ctx := t.Context()
+	for _, sig := range []string{"access-1", "access-2"} {
+		noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAccess, Signature: sig, RequestID: "req-1",
+			ClientID: "vendor", Subject: "usr_1", Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Hour),
+			Request: []byte("session")}), "CreateToken(access)")
+	}
 	noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenRefresh, Signature: "refresh-1", RequestID: "req-1",
 		ClientID: "vendor", Subject: "usr_1", Active: true, RequestedAt: t0, ExpiresAt: t0.Add(24 * time.Hour),
 		AccessSignature: "access-1", Request: []byte("session")}), "CreateToken")
+	// Used already (inactive), naming access-2: its rotation ends nothing.
+	noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenRefresh, Signature: "refresh-used", RequestID: "req-1",
+		ClientID: "vendor", Subject: "usr_1", Active: false, RequestedAt: t0, ExpiresAt: t0.Add(24 * time.Hour),
+		FirstUsedAt: t0, AccessSignature: "access-2", Request: []byte("session")}), "CreateToken(used)")
+	if late := must(s.RotateRefreshToken(ctx, "refresh-used", t0.Add(time.Second)))(t); late.Active {
+		t.Errorf("rotation of a used refresh token saw it active: %+v", late)
+	}
+	if a := must(s.GetToken(ctx, store.TokenAccess, "access-2"))(t); !a.Active {
+		t.Error("rotating a used refresh token ended the access token it names")
+	}
 	const n = 20
 	results, errs := atOnce(n, func(i int) (store.TokenRecord, error) {
 		return s.RotateRefreshToken(ctx, "refresh-1", t0.Add(time.Duration(i+1)*time.Second))
@@ -302,6 +319,9 @@ func testRefreshRotationOnce(t *testing.T, s store.Store) {
 	}
 	if active != 1 {
 		t.Fatalf("%d rotations saw the token active, want exactly 1", active)
+	}
+	if a := must(s.GetToken(ctx, store.TokenAccess, "access-1"))(t); a.Active {
+		t.Error("the access token issued with the rotated refresh token is still active")
 	}
 	after := must(s.GetToken(ctx, store.TokenRefresh, "refresh-1"))(t)
 	if after.Active || after.FirstUsedAt.IsZero() {
