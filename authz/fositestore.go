@@ -557,9 +557,9 @@ func (a *fositeStore) DeleteRefreshTokenSession(ctx context.Context, sig string)
 
 // RotateRefreshToken marks the old refresh token used (keeping the time of
 // its first use for the grace period) and, in the same store call,
-// deactivates the access token that was issued with it. A token that was already rotated passes only inside
-// the grace period; a lost race outside it is a serialization failure that
-// fosite reports as "retry".
+// deactivates the access token that was issued with it. A token that was
+// already rotated passes only inside the grace period; a lost race outside
+// it is a serialization failure that fosite reports as "retry".
 func (a *fositeStore) RotateRefreshToken(ctx context.Context, _ string, sig string) error {
 	prev, err := a.st.RotateRefreshToken(ctx, sig, a.now())
 	if errors.Is(err, store.ErrNotFound) {

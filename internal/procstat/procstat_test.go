@@ -34,23 +34,22 @@ func TestSampleSplitsTheMachine(t *testing.T) {
 		t.Skipf("no /proc: %v", err) // not Linux
 	}
 	name := strings.TrimSpace(string(comm))
-	before, err := Take(os.Getpid())
-	if err != nil {
-		t.Fatal(err)
+	// read takes a Sample of this process and its command's CPU.
+	read := func() (Sample, time.Duration) {
+		t.Helper()
+		sample, err := Take(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		byName, err := CommandCPU(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sample, byName
 	}
-	byName0, err := CommandCPU(name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	before, byName0 := read()
 	burn(300 * time.Millisecond)
-	after, err := Take(os.Getpid())
-	if err != nil {
-		t.Fatal(err)
-	}
-	byName1, err := CommandCPU(name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	after, byName1 := read()
 	d := after.Sub(before)
 	if d.Self < 300*time.Millisecond {
 		t.Errorf("Self grew by %v after burning 300ms", d.Self)

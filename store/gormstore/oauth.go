@@ -516,9 +516,9 @@ func (s *Store) GetToken(ctx context.Context, kind store.TokenKind, signature st
 	return r.domain(), nil
 }
 
-// DeactivateToken ends one token (a refresh grant ends the access token
-// issued with the refresh token it rotates): the UPDATE written out, as the
-// token's insert and rotation are, rather than gorm's Update on the model.
+// DeactivateToken ends one token (on SQLite, RotateRefreshToken's end of
+// the paired access token): the UPDATE written out, as the token's insert
+// and rotation are, rather than gorm's Update on the model.
 func (s *Store) DeactivateToken(ctx context.Context, kind store.TokenKind, signature string) error {
 	res := s.write(ctx).Exec("UPDATE tokens SET active = ? WHERE kind = ? AND signature = ?", false, string(kind), signature)
 	if res.Error != nil {
