@@ -268,6 +268,11 @@ type TokenStore interface {
 	// serialised against RevokeConsent, ReplaceConsent and DeleteClient
 	// (ErrGrantConsentRevoked otherwise, nothing written).
 	CreateToken(ctx context.Context, r TokenRecord) error
+	// CreateTokens is CreateToken for several records in one step (a
+	// grant's access and refresh token, an authorization's code with its
+	// sessions): all are written or none, ErrConflict if any exists
+	// already, ErrGrantConsentRevoked if any names a revoked consent.
+	CreateTokens(ctx context.Context, rs ...TokenRecord) error
 	GetToken(ctx context.Context, kind TokenKind, signature string) (TokenRecord, error)
 	// GetTokenGrant is GetToken with what JudgeGrant needs of the record's
 	// grant, read in the same statement: the consent named by its RequestID
@@ -275,6 +280,12 @@ type TokenStore interface {
 	// client_credentials token has neither); Access's other records are not
 	// read.
 	GetTokenGrant(ctx context.Context, kind TokenKind, signature string) (TokenRecord, Access, error)
+	// GetTokenGrantRecords is GetToken with what GrantRecords reads for the
+	// record's consent (RequestID) and user (Subject), read in the same
+	// statement: a code exchange or a refresh grant reads its code or
+	// refresh token, then judges the grant. Each record missing is zero, as
+	// GrantRecords leaves it.
+	GetTokenGrantRecords(ctx context.Context, kind TokenKind, signature string) (TokenRecord, Access, error)
 	// DeactivateToken sets Active=false (codes, rotated or revoked tokens).
 	DeactivateToken(ctx context.Context, kind TokenKind, signature string) error
 	DeleteToken(ctx context.Context, kind TokenKind, signature string) error

@@ -211,22 +211,32 @@ func (s *Store) readAccess(ctx context.Context, byToken bool, accountID string, 
 	return rec, a, true, nil
 }
 
-// tokenGrantRow is one row of GetTokenGrant, scanned in column order.
+// tokenGrantRow is one row of GetTokenGrant (A and R zero) or
+// GetTokenGrantRecords, scanned in column order.
 type tokenGrantRow struct {
 	T tokenRow
 	C consentRow
 	U userRow
+	A assignmentRow
+	R jobRoleRow
 }
 
-// tokenGrantQuery is GetTokenGrant's statement: the record with its consent
-// and user left-joined, so that a token of no consent or user (a
-// client_credentials grant) is one statement too; their columns are
-// COALESCEd to zero, which reads as "missing" (ID "").
-var tokenGrantQuery = sync.OnceValue(func() string {
-	return "SELECT " + prefixedColumns("tk", &tokenRow{}) + ", " + zeroedColumns("c", &consentRow{}) + ", " +
-		zeroedColumns("u", &userRow{}) +
-		" FROM tokens tk LEFT JOIN consents c ON c.id = tk.request_id LEFT JOIN users u ON u.id = tk.subject" +
-		" WHERE tk.kind = ? AND tk.signature = ?"
+// tokenGrantQueries are GetTokenGrant's statement and GetTokenGrantRecords':
+// the record with its consent and user left-joined (and, for the second,
+// the user's own assignment and its job role), so that a token of no
+// consent or user (a client_credentials grant) is one statement too; their
+// columns are COALESCEd to zero, which reads as "missing" (ID "").
+var tokenGrantQueries = sync.OnceValue(func() [2]string {
+	cols := "SELECT " + prefixedColumns("tk", &tokenRow{}) + ", " + zeroedColumns("c", &consentRow{}) + ", " +
+		zeroedColumns("u", &userRow{})
+	from := " FROM tokens tk LEFT JOIN consents c ON c.id = tk.request_id LEFT JOIN users u ON u.id = tk.subject"
+	where := " WHERE tk.kind = ? AND tk.signature = ?"
+	return [2]string{
+		cols + from + where,
+		cols + ", " + zeroedColumns("a", &assignmentRow{}) + ", " + zeroedColumns("r", &jobRoleRow{}) + from +
+			" LEFT JOIN assignments a ON a.user_id = tk.subject AND a.legal_entity_id = ''" +
+			" LEFT JOIN job_roles r ON r.id = a.job_role_id" + where,
+	}
 })
 
 // zeroedColumns is prefixedColumns for the columns of a left-joined row:
@@ -258,11 +268,29 @@ func zeroedColumns(alias string, row any) string {
 // GetTokenGrant is store.TokenStore's: one statement whatever is missing
 // (introspection and userinfo judge every token they are shown with it).
 func (s *Store) GetTokenGrant(ctx context.Context, kind store.TokenKind, signature string) (store.TokenRecord, store.Access, error) {
+	return s.tokenGrant(ctx, kind, signature, false)
+}
+
+// GetTokenGrantRecords is store.TokenStore's: one statement whatever is
+// missing (the assignment is unique per user and legal entity).
+func (s *Store) GetTokenGrantRecords(ctx context.Context, kind store.TokenKind, signature string) (store.TokenRecord, store.Access, error) {
+	return s.tokenGrant(ctx, kind, signature, true)
+}
+
+func (s *Store) tokenGrant(ctx context.Context, kind store.TokenKind, signature string, withRole bool) (store.TokenRecord, store.Access, error) {
 	var r tokenGrantRow
 	found := false
-	err := s.query(ctx, tokenGrantQuery(), []any{string(kind), signature}, func(sc rowScanner) error {
+	q := tokenGrantQueries()[0]
+	if withRole {
+		q = tokenGrantQueries()[1]
+	}
+	err := s.query(ctx, q, []any{string(kind), signature}, func(sc rowScanner) error {
 		found = true
-		return sc.Scan(slices.Concat(r.T.pointers(), columnPointers(&r.C), columnPointers(&r.U))...)
+		dest := slices.Concat(r.T.pointers(), columnPointers(&r.C), columnPointers(&r.U))
+		if withRole {
+			dest = slices.Concat(dest, columnPointers(&r.A), columnPointers(&r.R))
+		}
+		return sc.Scan(dest...)
 	})
 	if err != nil {
 		return store.TokenRecord{}, store.Access{}, wrap("get token grant", err)
@@ -278,6 +306,14 @@ func (s *Store) GetTokenGrant(ctx context.Context, kind store.TokenKind, signatu
 	}
 	if r.U.ID != "" {
 		if a.User, err = userMap.toDomain(r.U); err != nil {
+			return store.TokenRecord{}, store.Access{}, err
+		}
+	}
+	if r.A.ID != "" {
+		a.Assignment = r.A.domain()
+	}
+	if r.R.ID != "" {
+		if a.Role, err = jobRoleMap.toDomain(r.R); err != nil {
 			return store.TokenRecord{}, store.Access{}, err
 		}
 	}

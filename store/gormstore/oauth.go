@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -360,33 +361,53 @@ func (r tokenRow) domain() store.TokenRecord {
 }
 
 func (s *Store) CreateToken(ctx context.Context, t store.TokenRecord) error {
-	if t.Kind == "" || t.Signature == "" {
-		return store.Invalid("token", "needs a kind and a signature")
+	return s.CreateTokens(ctx, t)
+}
+
+// CreateTokens is store.TokenStore's: every record checked first, then one
+// INSERT of them all (a grant's access and refresh token, an authorization's
+// code with its PKCE and OpenID Connect sessions: a round trip each before,
+// issue 15).
+func (s *Store) CreateTokens(ctx context.Context, ts ...store.TokenRecord) error {
+	rows := make([]tokenRow, len(ts))
+	var consents []string // of the access and refresh tokens, each once
+	for i, t := range ts {
+		if t.Kind == "" || t.Signature == "" {
+			return store.Invalid("token", "needs a kind and a signature")
+		}
+		req := t.Request
+		if req == nil {
+			req = []byte{}
+		}
+		rows[i] = tokenRow{Kind: string(t.Kind), Signature: t.Signature, RequestID: t.RequestID, ClientID: t.ClientID,
+			Subject: t.Subject, Active: t.Active, Requested: micros(t.RequestedAt), Expires: micros(t.ExpiresAt),
+			FirstUsed: micros(t.FirstUsedAt), AccessSignature: t.AccessSignature, TokenType: t.TokenType,
+			KeyThumbprint: t.KeyThumbprint, Request: req}
+		if (t.Kind == store.TokenAccess || t.Kind == store.TokenRefresh) && t.RequestID != "" && !slices.Contains(consents, t.RequestID) {
+			consents = append(consents, t.RequestID)
+		}
 	}
-	req := t.Request
-	if req == nil {
-		req = []byte{}
+	if len(rows) == 0 {
+		return nil
 	}
-	r := tokenRow{Kind: string(t.Kind), Signature: t.Signature, RequestID: t.RequestID, ClientID: t.ClientID,
-		Subject: t.Subject, Active: t.Active, Requested: micros(t.RequestedAt), Expires: micros(t.ExpiresAt),
-		FirstUsed: micros(t.FirstUsedAt), AccessSignature: t.AccessSignature, TokenType: t.TokenType,
-		KeyThumbprint: t.KeyThumbprint, Request: req}
-	if (t.Kind != store.TokenAccess && t.Kind != store.TokenRefresh) || t.RequestID == "" {
-		return s.insertToken(ctx, &r)
+	if len(consents) == 0 {
+		return s.insertTokens(ctx, rows)
 	}
 	// Only while the consent stands, decided in the insert's transaction:
 	// RevokeConsent, ReplaceConsent and DeleteClient update the consent
 	// before deactivating its tokens, so either they wait for this insert
 	// and deactivate it, or this waits for them and sees the revocation.
 	return s.InTx(ctx, func(ctx context.Context) error {
-		revoked, err := s.lockConsent(ctx, t.RequestID)
-		if err != nil {
-			return err
+		for _, id := range consents {
+			revoked, err := s.lockConsent(ctx, id)
+			if err != nil {
+				return err
+			}
+			if revoked {
+				return fmt.Errorf("gormstore: create token: consent %s: %w", id, store.ErrGrantConsentRevoked)
+			}
 		}
-		if revoked {
-			return fmt.Errorf("gormstore: create token: consent %s: %w", t.RequestID, store.ErrGrantConsentRevoked)
-		}
-		return s.insertToken(ctx, &r)
+		return s.insertTokens(ctx, rows)
 	})
 }
 

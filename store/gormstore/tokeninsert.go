@@ -3,6 +3,7 @@ package gormstore
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -11,20 +12,36 @@ import (
 // the row's thirteen fields by reflection and built the statement on every
 // call, and a refresh grant writes two tokens, a full flow five (issue 15).
 const tokenInsertSQL = `INSERT INTO tokens (kind, signature, request_id, client_id, subject, active, requested_at, expires_at, ` +
-	`first_used_at, access_signature, token_type, key_thumbprint, request) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`
+	`first_used_at, access_signature, token_type, key_thumbprint, request) VALUES `
 
-// insertToken writes r; a row already under its kind and signature is
-// store.ErrConflict, as insert reports it.
-func (s *Store) insertToken(ctx context.Context, r *tokenRow) error {
-	res := s.write(ctx).Exec(tokenInsertSQL, r.Kind, r.Signature, r.RequestID, r.ClientID, r.Subject, r.Active,
-		r.Requested, r.Expires, r.FirstUsed, r.AccessSignature, r.TokenType, r.KeyThumbprint, r.Request)
-	if res.Error != nil {
-		return wrap("create token", res.Error)
+// tokenInsertRow is one row's placeholders in tokenInsertSQL.
+const tokenInsertRow = `(?,?,?,?,?,?,?,?,?,?,?,?,?)`
+
+// insertTokens writes rows in one statement; a row already under a kind
+// and signature is store.ErrConflict, as insert reports it, and then none
+// is kept: inside a transaction the caller's rollback undoes the others,
+// and outside one the statement runs in its own (InTx).
+func (s *Store) insertTokens(ctx context.Context, rows []tokenRow) error {
+	q := tokenInsertSQL + tokenInsertRow + strings.Repeat(","+tokenInsertRow, len(rows)-1) + ` ON CONFLICT DO NOTHING`
+	args := make([]any, 0, 13*len(rows))
+	for _, r := range rows {
+		args = append(args, r.Kind, r.Signature, r.RequestID, r.ClientID, r.Subject, r.Active,
+			r.Requested, r.Expires, r.FirstUsed, r.AccessSignature, r.TokenType, r.KeyThumbprint, r.Request)
 	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("gormstore: create token: %w: already exists", store.ErrConflict)
+	insert := func(ctx context.Context) error {
+		res := s.write(ctx).Exec(q, args...)
+		if res.Error != nil {
+			return wrap("create token", res.Error)
+		}
+		if res.RowsAffected != int64(len(rows)) {
+			return fmt.Errorf("gormstore: create token: %w: already exists", store.ErrConflict)
+		}
+		return nil
 	}
-	return nil
+	if len(rows) == 1 || s.txFrom(ctx) != nil {
+		return insert(ctx)
+	}
+	return s.InTx(ctx, insert)
 }
 
 // writeQuery is query for a statement that writes and returns rows

@@ -221,13 +221,42 @@ func testGrantRecords(t *testing.T, s store.Store) {
 		noErr(t, err, what)
 		diff(t, what, want, a)
 	}
+	// GetTokenGrantRecords reads the same records with the token that names
+	// them, in one statement.
+	code := store.TokenRecord{Kind: store.TokenAuthorizeCode, Signature: "sig_" + store.RandomToken(8), RequestID: f.consent.ID,
+		ClientID: "vendor", Subject: f.user.ID, Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Minute), Request: []byte("sealed")}
+	refresh := code
+	refresh.Kind, refresh.Signature, refresh.ExpiresAt = store.TokenRefresh, "sig_"+store.RandomToken(8), t0.Add(time.Hour)
+	noConsentTok, noUserTok := refresh, refresh
+	noConsentTok.Signature, noConsentTok.RequestID = "sig_"+store.RandomToken(8), "cns_missing"
+	noUserTok.Signature, noUserTok.Subject = "sig_"+store.RandomToken(8), "usr_missing"
+	noErr(t, s.CreateTokens(ctx, code, refresh, noConsentTok, noUserTok), "CreateTokens")
+	checkTok := func(what string, r store.TokenRecord, want store.Access) {
+		t.Helper()
+		rec, a, err := s.GetTokenGrantRecords(ctx, r.Kind, r.Signature)
+		noErr(t, err, what)
+		diff(t, what+": record", must(s.GetToken(ctx, r.Kind, r.Signature))(t), rec)
+		diff(t, what, want, a)
+	}
 	check("all there", f.consent.ID, f.user.ID, want)
+	checkTok("with a code, all there", code, want)
+	checkTok("with a refresh token, all there", refresh, want)
 	noConsent := want
 	noConsent.Consent = store.Consent{}
 	check("no consent", "cns_missing", f.user.ID, noConsent)
+	checkTok("with a token, no consent", noConsentTok, noConsent)
 	check("no user", f.consent.ID, "usr_missing", store.Access{Consent: want.Consent})
+	checkTok("with a token, no user", noUserTok, store.Access{Consent: want.Consent})
+	_, _, err := s.GetTokenGrantRecords(ctx, store.TokenAccess, refresh.Signature)
+	mustBe(t, err, store.ErrNotFound, "GetTokenGrantRecords(another kind's signature)")
+	noErr(t, s.InTx(ctx, func(ctx context.Context) error {
+		_, a, err := s.GetTokenGrantRecords(ctx, store.TokenRefresh, refresh.Signature)
+		diff(t, "GetTokenGrantRecords in a transaction", want, a)
+		return err
+	}), "GetTokenGrantRecords in a transaction")
 	noErr(t, s.DeleteAssignment(ctx, want.Assignment.ID), "DeleteAssignment")
 	check("no assignment", f.consent.ID, f.user.ID, store.Access{Consent: want.Consent, User: want.User})
+	checkTok("with a token, no assignment", refresh, store.Access{Consent: want.Consent, User: want.User})
 	noErr(t, s.InTx(ctx, func(ctx context.Context) error {
 		a, err := s.GrantRecords(ctx, f.consent.ID, f.user.ID)
 		if err == nil && a.User.ID == "" {

@@ -197,9 +197,16 @@ func testTokensRaceRevocation(t *testing.T, s store.Store) {
 			} else if !prev.Active {
 				return fmt.Errorf("refresh token deactivated: %w", store.ErrConflict)
 			}
+			var issued []store.TokenRecord
 			for _, k := range []store.TokenKind{store.TokenAccess, store.TokenRefresh} {
-				if err := s.CreateToken(ctx, store.TokenRecord{Kind: k, Signature: fmt.Sprintf("race-%s-%d", k, i), RequestID: consents[i].ID,
-					ClientID: "vendor", Subject: consents[i].UserID, Active: true, RequestedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+				issued = append(issued, store.TokenRecord{Kind: k, Signature: fmt.Sprintf("race-%s-%d", k, i), RequestID: consents[i].ID,
+					ClientID: "vendor", Subject: consents[i].UserID, Active: true, RequestedAt: now, ExpiresAt: now.Add(time.Hour)})
+			}
+			if i%4 < 2 {
+				return s.CreateTokens(ctx, issued...) // both in one statement
+			}
+			for _, r := range issued {
+				if err := s.CreateToken(ctx, r); err != nil {
 					return err
 				}
 			}
@@ -229,6 +236,58 @@ func testTokensRaceRevocation(t *testing.T, s store.Store) {
 			}
 		}
 	}
+}
+
+// testTokensCreatedTogether: CreateTokens writes all its records or none —
+// a duplicate among them, or one naming a revoked consent, leaves none
+// behind, in a transaction of the caller's or not.
+func testTokensCreatedTogether(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	standing := must(s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", GrantedAt: t0}))(t)
+	revoked := must(s.CreateConsent(ctx, store.Consent{UserID: "usr_2", ClientID: "vendor", GrantedAt: t0}))(t)
+	noErr(t, s.RevokeConsent(ctx, revoked.ID, t0), "RevokeConsent")
+	tok := func(kind store.TokenKind, sig, req string) store.TokenRecord {
+		return store.TokenRecord{Kind: kind, Signature: sig, RequestID: req, ClientID: "vendor", Subject: "usr_1", Active: true,
+			RequestedAt: t0, ExpiresAt: t0.Add(time.Hour), TokenType: "bearer", Request: []byte(sig)}
+	}
+	absent := func(what string, recs ...store.TokenRecord) {
+		t.Helper()
+		for _, r := range recs {
+			if _, err := s.GetToken(ctx, r.Kind, r.Signature); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("%s: %s %s was written (GetToken: %v)", what, r.Kind, r.Signature, err)
+			}
+		}
+	}
+	noErr(t, s.CreateTokens(ctx), "CreateTokens()")
+
+	// An authorization's code with its sessions (no consent check), and a
+	// grant's access and refresh token under a standing consent.
+	code := []store.TokenRecord{tok(store.TokenAuthorizeCode, "c1", standing.ID), tok(store.TokenPKCE, "c1", standing.ID),
+		tok(store.TokenOIDC, "c1-oidc", standing.ID)}
+	grant := []store.TokenRecord{tok(store.TokenAccess, "a1", standing.ID), tok(store.TokenRefresh, "r1", standing.ID)}
+	grant[1].AccessSignature = "a1"
+	noErr(t, s.CreateTokens(ctx, code...), "CreateTokens(code, PKCE, OIDC)")
+	noErr(t, s.InTx(ctx, func(ctx context.Context) error { return s.CreateTokens(ctx, grant...) }), "CreateTokens(access, refresh) in a transaction")
+	for _, r := range slices.Concat(code, grant) {
+		diff(t, "GetToken("+string(r.Kind)+" "+r.Signature+")", r, must(s.GetToken(ctx, r.Kind, r.Signature))(t))
+	}
+
+	// A duplicate among new records: ErrConflict, and the new ones are not
+	// kept either.
+	fresh := []store.TokenRecord{tok(store.TokenAccess, "a2", standing.ID), tok(store.TokenRefresh, "r2", standing.ID)}
+	mustBe(t, s.CreateTokens(ctx, fresh[0], grant[1], fresh[1]), store.ErrConflict, "CreateTokens with a duplicate")
+	absent("CreateTokens with a duplicate", fresh...)
+	mustBe(t, s.InTx(ctx, func(ctx context.Context) error { return s.CreateTokens(ctx, fresh[0], fresh[1], code[0]) }),
+		store.ErrConflict, "CreateTokens with a duplicate, in a transaction")
+	absent("CreateTokens with a duplicate, in a transaction", fresh...)
+	mustBe(t, s.CreateTokens(ctx, fresh[0], fresh[0]), store.ErrConflict, "CreateTokens of one record twice")
+	absent("CreateTokens of one record twice", fresh[0])
+
+	// One record under a revoked consent: nothing written.
+	late := tok(store.TokenRefresh, "r-late", revoked.ID)
+	mustBe(t, s.CreateTokens(ctx, fresh[0], late), store.ErrGrantConsentRevoked, "CreateTokens with a revoked consent's token")
+	absent("CreateTokens with a revoked consent's token", fresh[0], late)
+	mustBe(t, s.CreateTokens(ctx, store.TokenRecord{Kind: store.TokenAccess}), store.ErrInvalid, "CreateTokens(no signature)")
 }
 
 func testTokens(t *testing.T, s store.Store) {

@@ -65,6 +65,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConsentRevocationDeactivatesTokens", testConsentRevocation},
 		{"ReplaceConsentKeepsOnePerUserClient", testReplaceConsent},
 		{"Tokens", testTokens},
+		{"TokensCreatedTogether", testTokensCreatedTogether},
 		{"RefreshRotationOnce", testRefreshRotationOnce},
 		{"TokenConsumedOnce", testTokenConsumedOnce},
 		{"TokenTakenOnce", testTokenTakenOnce},
