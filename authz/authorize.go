@@ -236,8 +236,16 @@ func (s *Server) handleResume(c echo.Context) error {
 			return &resumeError{fosite.ErrInvalidClient.WithWrap(err).WithDebug(err.Error())}
 		}
 		ar.Session = nil
-		resp, change, err = s.authorize(ctx, flow, ar)
-		return err
+		// The code and its PKCE and OpenID Connect sessions are written
+		// together, after the checks (tokenBatch).
+		ctx, batch := withTokenBatch(ctx)
+		if resp, change, err = s.authorize(ctx, flow, ar); err != nil {
+			return err
+		}
+		if err := s.store.flushTokens(ctx, batch); err != nil {
+			return fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+		}
+		return nil
 	})
 	var unredirected *resumeError
 	switch {

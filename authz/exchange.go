@@ -34,13 +34,20 @@ import (
 //     delete that matches only the record GetPARSession accepts (active,
 //     unexpired, pushed by the client the request names), so another
 //     client's or an expired request_uri is left as it was.
+//   - the grant's records (consent, user, assignment, job role) that
+//     grantPolicy judges, read with the code or the refresh token in one
+//     statement (store.GetTokenGrantRecords) instead of a second one
+//     (store.GrantRecords) moments later, before the grant's transaction
+//     as before; the transaction's share lock on the consent still refuses
+//     a grant whose consent is revoked in between.
 //
 // Without a note (any other caller) the records are read and deleted
 // separately, as fosite asks.
 type exchangeNote struct {
-	mu    sync.Mutex
-	codes map[string]store.TokenRecord // code signature → the record read first
-	taken map[string]bool              // recordAD of the PKCE and OIDC records taken
+	mu     sync.Mutex
+	codes  map[string]store.TokenRecord // code signature → the record read first
+	taken  map[string]bool              // recordAD of the PKCE and OIDC records taken
+	grants map[[2]string]store.Access   // {consent ID, user ID} → read with its token
 }
 
 type exchangeKey struct{}
@@ -74,6 +81,31 @@ func (n *exchangeNote) code(sig string) (store.TokenRecord, bool) {
 	rec, ok := n.codes[sig]
 	delete(n.codes, sig)
 	return rec, ok
+}
+
+// rememberGrant keeps the records of the grant (consentID, userID) read
+// with its code or refresh token.
+func (n *exchangeNote) rememberGrant(consentID, userID string, a store.Access) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.grants == nil {
+		n.grants = map[[2]string]store.Access{}
+	}
+	n.grants[[2]string{consentID, userID}] = a
+}
+
+// grant hands back (once) the records remembered for the grant (none
+// without a note).
+func (n *exchangeNote) grant(consentID, userID string) (store.Access, bool) {
+	if n == nil {
+		return store.Access{}, false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	k := [2]string{consentID, userID}
+	a, ok := n.grants[k]
+	delete(n.grants, k)
+	return a, ok
 }
 
 func (n *exchangeNote) took(kind store.TokenKind, sig string) {
@@ -116,4 +148,48 @@ func (a *fositeStore) deleteSession(ctx context.Context, kind store.TokenKind, s
 		return nil
 	}
 	return notFoundOK(a.st.DeleteToken(ctx, kind, sig))
+}
+
+// tokenBatch, in the ctx of a transaction that issues tokens (fosite's
+// BeginTX for a code exchange or a refresh grant, the resume's for an
+// authorization code), collects the records fosite creates one call at a
+// time, and the transaction writes them with one statement just before it
+// commits (fositeStore.flushTokens, store.CreateTokens): a refresh grant's
+// two inserts and a flow's five were a round trip each (issue 15). Nothing
+// in these transactions reads back a token it created, and a record that
+// cannot be written fails the commit, as its own insert failed the
+// transaction before: all are kept or none.
+type tokenBatch struct {
+	mu   sync.Mutex
+	recs []store.TokenRecord
+}
+
+type tokenBatchKey struct{}
+
+func withTokenBatch(ctx context.Context) (context.Context, *tokenBatch) {
+	b := &tokenBatch{}
+	return context.WithValue(ctx, tokenBatchKey{}, b), b
+}
+
+func tokenBatchOf(ctx context.Context) *tokenBatch {
+	b, _ := ctx.Value(tokenBatchKey{}).(*tokenBatch)
+	return b
+}
+
+func (b *tokenBatch) add(r store.TokenRecord) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.recs = append(b.recs, r)
+}
+
+// take hands over the records collected (once).
+func (b *tokenBatch) take() []store.TokenRecord {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	recs := b.recs
+	b.recs = nil
+	return recs
 }

@@ -281,12 +281,31 @@ func (a *fositeStore) create(ctx context.Context, kind store.TokenKind, sig, acc
 	} else if ok && s.CertThumbprint != "" && (kind == store.TokenAccess || kind == store.TokenRefresh) {
 		rec.KeyThumbprint = x5tPrefix + s.CertThumbprint // still a bearer token (RFC 8705 §3)
 	}
-	if err := a.st.CreateToken(ctx, rec); errors.Is(err, store.ErrConflict) {
-		return fmt.Errorf("authz: create %s: %w", kind, fosite.ErrSerializationFailure)
+	if b := tokenBatchOf(ctx); b != nil {
+		b.add(rec) // written when the transaction commits (flushTokens)
+		return nil
+	}
+	return createError(string(kind), a.st.CreateToken(ctx, rec))
+}
+
+// createError maps the store's refusal of new records to fosite's.
+func createError(what string, err error) error {
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("authz: create %s: %w", what, fosite.ErrSerializationFailure)
 	} else if err != nil {
-		return fmt.Errorf("authz: create %s: %w", kind, err)
+		return fmt.Errorf("authz: create %s: %w", what, err)
 	}
 	return nil
+}
+
+// flushTokens writes the records b collected, in one statement; nil when
+// there are none.
+func (a *fositeStore) flushTokens(ctx context.Context, b *tokenBatch) error {
+	recs := b.take()
+	if len(recs) == 0 {
+		return nil
+	}
+	return createError("tokens", a.st.CreateTokens(ctx, recs...))
 }
 
 // introspectingKey marks the ctx of an introspection: the access and
@@ -295,10 +314,19 @@ type introspectingKey struct{}
 
 // get loads a token record and its request; fosite.ErrNotFound if missing.
 // During an introspection, an access or refresh token is read with its
-// grant and judged (judgedGet).
+// grant and judged (judgedGet); at the token endpoint, a code or refresh
+// token is read with its grant's records (exchangeNote).
 func (a *fositeStore) get(ctx context.Context, kind store.TokenKind, sig string, sess fosite.Session) (store.TokenRecord, *fosite.AuthorizeRequest, error) {
 	if on, _ := ctx.Value(introspectingKey{}).(bool); on && (kind == store.TokenAccess || kind == store.TokenRefresh) {
 		return a.judgedGet(ctx, kind, sig, sess)
+	}
+	if n := exchangeNoteOf(ctx); n != nil && (kind == store.TokenAuthorizeCode || kind == store.TokenRefresh) {
+		// A token grant: its records come with it, for grantPolicy.
+		rec, acc, err := a.st.GetTokenGrantRecords(ctx, kind, sig)
+		if err == nil && rec.RequestID != "" && rec.Subject != "" {
+			n.rememberGrant(rec.RequestID, rec.Subject, acc)
+		}
+		return a.open(ctx, kind, sig, sess, rec, err)
 	}
 	rec, err := a.st.GetToken(ctx, kind, sig)
 	return a.open(ctx, kind, sig, sess, rec, err)
@@ -732,6 +760,7 @@ type txHandle struct {
 	done   chan error
 	once   sync.Once
 	err    error
+	batch  *tokenBatch // the tokens created in the transaction
 }
 
 type txKey struct{}
@@ -761,6 +790,7 @@ func (a *fositeStore) BeginTX(ctx context.Context) (context.Context, error) {
 	}()
 	select {
 	case txCtx := <-ready:
+		txCtx, h.batch = withTokenBatch(txCtx)
 		return context.WithValue(txCtx, txKey{}, h), nil
 	case err := <-h.done:
 		if err == nil {
@@ -775,10 +805,20 @@ func (a *fositeStore) finish(ctx context.Context, commit bool) error {
 	if !ok {
 		return errors.New("authz: no transaction in context")
 	}
+	var flushErr error
 	h.once.Do(func() {
+		if commit {
+			// The tokens fosite created go in before the commit; if they
+			// cannot, nothing of the transaction is kept.
+			flushErr = a.flushTokens(ctx, h.batch)
+			commit = flushErr == nil
+		}
 		h.decide <- commit
 		h.err = <-h.done
 	})
+	if flushErr != nil {
+		return flushErr
+	}
 	if h.err != nil {
 		return fmt.Errorf("authz: end transaction: %w", h.err)
 	}

@@ -210,13 +210,17 @@ func (g *grantPolicy) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 }
 
 // checkGrant is the live re-check of a user grant (code exchange, refresh):
-// the records read in one statement, judged by store.JudgeGrant. A grant
-// that no longer stands is invalid_grant with the precise reason, and the
-// vendor reconnects (rule 6).
+// the records read in one statement — the one that read the code or the
+// refresh token, in this request (exchangeNote) —, judged by
+// store.JudgeGrant. A grant that no longer stands is invalid_grant with
+// the precise reason, and the vendor reconnects (rule 6).
 func (s *Server) checkGrant(ctx context.Context, consentID, userID string, fc *fositeClient, granted []string) error {
-	a, err := s.st.GrantRecords(ctx, consentID, userID)
-	if err != nil {
-		return fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+	a, ok := exchangeNoteOf(ctx).grant(consentID, userID)
+	if !ok {
+		var err error
+		if a, err = s.st.GrantRecords(ctx, consentID, userID); err != nil {
+			return fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+		}
 	}
 	now := s.now()
 	g := store.Grant{RequestID: consentID, ClientID: fc.GetID(), UserID: userID, Scopes: granted, FirstParty: fc.c.FirstParty}
