@@ -111,15 +111,19 @@ func (a *fositeStore) SetClientAssertionJWT(ctx context.Context, jti string, exp
 // storedRequest is the serialized form of a fosite request (and, for codes,
 // PAR and flows, of an authorize request).
 type storedRequest struct {
-	ID                string          `json:"id"`
-	RequestedAt       time.Time       `json:"requested_at"`
-	ClientID          string          `json:"client_id"`
-	RequestedScope    []string        `json:"scopes,omitempty"`
-	GrantedScope      []string        `json:"granted_scopes,omitempty"`
-	RequestedAudience []string        `json:"audience,omitempty"`
-	GrantedAudience   []string        `json:"granted_audience,omitempty"`
-	Form              url.Values      `json:"form,omitempty"`
-	Session           json.RawMessage `json:"session,omitempty"`
+	ID                string     `json:"id"`
+	RequestedAt       time.Time  `json:"requested_at"`
+	ClientID          string     `json:"client_id"`
+	RequestedScope    []string   `json:"scopes,omitempty"`
+	GrantedScope      []string   `json:"granted_scopes,omitempty"`
+	RequestedAudience []string   `json:"audience,omitempty"`
+	GrantedAudience   []string   `json:"granted_audience,omitempty"`
+	Form              url.Values `json:"form,omitempty"`
+	// Session is the fosite.Session itself, encoded and decoded in the
+	// request's own pass (a separate json.RawMessage was marshalled, then
+	// compacted into the request, and scanned twice when read: issue 15).
+	// Decoding needs the session to fill here (parseRequest); nil after.
+	Session any `json:"session,omitempty"`
 
 	Authorize           bool     `json:"authorize,omitempty"`
 	ResponseTypes       []string `json:"response_types,omitempty"`
@@ -160,11 +164,7 @@ func encodeRequest(req fosite.Requester) ([]byte, error) {
 		sr.ClientID = c.GetID()
 	}
 	if s := req.GetSession(); s != nil {
-		b, err := json.Marshal(s)
-		if err != nil {
-			return nil, fmt.Errorf("authz: encode session: %w", err)
-		}
-		sr.Session = b
+		sr.Session = s
 	}
 	if ar, ok := req.(fosite.AuthorizeRequester); ok {
 		sr.Authorize = true
@@ -196,17 +196,18 @@ func (a *fositeStore) decodeRequest(ctx context.Context, b []byte, sess fosite.S
 // parseRequest unmarshals a stored request, its session into sess (or a
 // new Session when sess is nil).
 func parseRequest(b []byte, sess fosite.Session) (storedRequest, fosite.Session, error) {
-	var sr storedRequest
-	if err := json.Unmarshal(b, &sr); err != nil {
-		return sr, nil, fmt.Errorf("authz: decode request: %w", err)
-	}
 	if sess == nil {
 		sess = newSession()
 	}
-	if len(sr.Session) > 0 && string(sr.Session) != "null" {
-		if err := json.Unmarshal(sr.Session, sess); err != nil {
-			return sr, nil, fmt.Errorf("authz: decode session: %w", err)
-		}
+	// encoding/json decodes into the value an interface field points to
+	// when it holds a non-nil pointer (every fosite.Session is one); JSON
+	// null leaves sess as it was and the field nil.
+	sr := storedRequest{Session: sess}
+	if err := json.Unmarshal(b, &sr); err != nil {
+		return sr, nil, fmt.Errorf("authz: decode request: %w", err)
+	}
+	if sr.Session != nil && sr.Session != any(sess) {
+		return sr, nil, fmt.Errorf("authz: decode request: session of type %T not decoded in place", sess)
 	}
 	sr.Session = nil // decoded into sess
 	return sr, sess, nil
@@ -386,7 +387,7 @@ func (a *fositeStore) open(ctx context.Context, kind store.TokenKind, sig string
 		return rec, nil, err
 	}
 	if s, ok := sess.(*Session); ok && cacheable {
-		a.decoded.put(sig, decodedRequest{sealed: bytes.Clone(rec.Request), req: sr, sess: s.Clone().(*Session)}, rec.ExpiresAt, a.now())
+		a.decoded.put(sig, decodedRequest{sealed: bytes.Clone(rec.Request), req: sr, sess: s.deepCopy()}, rec.ExpiresAt, a.now())
 	}
 	req, err := a.buildRequest(ctx, &sr, sess)
 	if err != nil {

@@ -1,9 +1,15 @@
 package authz
 
 import (
+	"bytes"
+	"encoding/json"
+	"net/url"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/ory/fosite"
 )
 
 // TestSessionDeepCopySharesNothing: deepCopy of a session with every field
@@ -94,5 +100,70 @@ func shared(t *testing.T, path string, a, b reflect.Value) {
 		for _, k := range a.MapKeys() {
 			shared(t, path+"["+k.String()+"]", a.MapIndex(k), b.MapIndex(k))
 		}
+	}
+}
+
+// TestStoredRequestFormatUnchanged: a request's record is encoded with its
+// session in one pass, byte for byte as when the session was marshalled on
+// its own and embedded (json.RawMessage) — records written by earlier
+// releases still decode — and decodes back to the same session, every
+// field set (filled by reflection).
+func TestStoredRequestFormatUnchanged(t *testing.T) {
+	sess := &Session{}
+	fill(reflect.ValueOf(sess).Elem())
+	sess.refreshScopes = nil // never stored
+	ar := fosite.NewAuthorizeRequest()
+	ar.ID, ar.RequestedAt, ar.Client = "cns_1", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), &fosite.DefaultClient{ID: "vendor"}
+	ar.RequestedScope, ar.GrantedScope = fosite.Arguments{"openid", "accounts.read"}, fosite.Arguments{"accounts.read"}
+	ar.Form = url.Values{"nonce": {"n-1"}, "client_assertion": {"secret"}}
+	ar.Session = sess
+	got, err := encodeRequest(ar)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The encoding before: the session marshalled apart, then embedded.
+	rawSess, err := json.Marshal(sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := struct {
+		ID                string          `json:"id"`
+		RequestedAt       time.Time       `json:"requested_at"`
+		ClientID          string          `json:"client_id"`
+		RequestedScope    []string        `json:"scopes,omitempty"`
+		GrantedScope      []string        `json:"granted_scopes,omitempty"`
+		RequestedAudience []string        `json:"audience,omitempty"`
+		GrantedAudience   []string        `json:"granted_audience,omitempty"`
+		Form              url.Values      `json:"form,omitempty"`
+		Session           json.RawMessage `json:"session,omitempty"`
+		Authorize         bool            `json:"authorize,omitempty"`
+		ResponseTypes     []string        `json:"response_types,omitempty"`
+	}{ID: ar.ID, RequestedAt: ar.RequestedAt, ClientID: "vendor", RequestedScope: ar.RequestedScope, GrantedScope: ar.GrantedScope,
+		Form: url.Values{"nonce": {"n-1"}}, Session: rawSess, Authorize: true, ResponseTypes: []string{}}
+	want, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("stored request changed:\n got %s\nwant %s", got, want)
+	}
+
+	sr, decoded, err := parseRequest(want, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sr.Session != nil || sr.ID != ar.ID || !slices.Equal(sr.GrantedScope, ar.GrantedScope) {
+		t.Errorf("decoded request = %+v", sr)
+	}
+	again, err := json.Marshal(decoded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again, rawSess) {
+		t.Errorf("decoded session differs:\n got %s\nwant %s", again, rawSess)
+	}
+	if _, _, err := parseRequest([]byte(`{"id":"x","session":null}`), nil); err != nil {
+		t.Errorf("a request without a session: %v", err)
 	}
 }

@@ -3,7 +3,6 @@ package authz
 import (
 	"time"
 
-	"github.com/mohae/deepcopy"
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/handler/openid"
@@ -85,11 +84,13 @@ func newSession() *Session {
 
 // Clone deep-copies the whole session: openid.DefaultSession.Clone would copy
 // only the embedded part and drop our fields on refresh (fosite-notes 5).
+// Field by field (deepCopy): a reflective copy was 2.6 % of a refresh
+// grant's CPU (issue 15).
 func (s *Session) Clone() fosite.Session {
 	if s == nil {
 		return nil
 	}
-	return deepcopy.Copy(s).(fosite.Session)
+	return s.deepCopy()
 }
 
 // GetJWTClaims returns the RFC 9068 access-token claims.
