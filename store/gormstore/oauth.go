@@ -243,6 +243,11 @@ func (s *Store) ReplaceConsent(ctx context.Context, c store.Consent) (store.Cons
 				"consent\n"+c.UserID+"\n"+c.ClientID).Error; err != nil {
 				return wrap("lock consent", err)
 			}
+			// After the lock, in a statement of its own: its snapshot must
+			// see what the authorization it waited for committed.
+			var err error
+			out, err = s.replaceConsentPostgres(ctx, c)
+			return err
 		}
 		// One statement revokes them and names them (RETURNING id), where
 		// reading the IDs first cost every authorization a round trip.
@@ -271,6 +276,55 @@ func (s *Store) ReplaceConsent(ctx context.Context, c store.Consent) (store.Cons
 		return store.Consent{}, err
 	}
 	return out, nil
+}
+
+// consentReplace is ReplaceConsent's work on PostgreSQL in one statement
+// (data-modifying WITH, one snapshot; issue 15: three round trips before):
+// the standing consents of (user, client) revoked (activeConsentOf), their
+// tokens deactivated, the new consent inserted; it returns the IDs revoked
+// (FALSE) and the one inserted (TRUE; none when the ID exists already).
+const consentReplace = `WITH r AS (UPDATE consents SET revoked_at = ? WHERE ` + activeConsentOf + ` RETURNING id),
+	t AS (UPDATE tokens SET active = FALSE WHERE active AND request_id IN (SELECT id FROM r)),
+	i AS (INSERT INTO consents (id, user_id, client_id, scopes, granted_at, expires_at, revoked_at, last_used_at)
+		VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id)
+	SELECT id, FALSE FROM r UNION ALL SELECT id, TRUE FROM i`
+
+// replaceConsentPostgres runs consentReplace in ctx's transaction, under
+// ReplaceConsent's advisory lock.
+func (s *Store) replaceConsentPostgres(ctx context.Context, c store.Consent) (store.Consent, error) {
+	if c.ID == "" {
+		c.ID = store.NewID("cns")
+	}
+	r := consentRow{ID: c.ID, UserID: c.UserID, ClientID: c.ClientID, Scopes: jsonList(c.Scopes),
+		Granted: micros(c.GrantedAt), Expires: micros(c.ExpiresAt), Revoked: micros(c.RevokedAt), LastUsed: micros(c.LastUsedAt)}
+	var replaced []string
+	inserted := false
+	err := s.writeQuery(ctx, consentReplace, []any{r.Granted, c.UserID, c.ClientID,
+		r.ID, r.UserID, r.ClientID, r.Scopes, r.Granted, r.Expires, r.Revoked, r.LastUsed}, func(sc rowScanner) error {
+		var id string
+		var isNew bool
+		if err := sc.Scan(&id, &isNew); err != nil {
+			return err
+		}
+		if isNew {
+			inserted = true
+		} else {
+			replaced = append(replaced, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Consent{}, wrap("replace consent", err)
+	}
+	if len(replaced) > 0 {
+		s.forgetStanding(ctx)
+	}
+	if !inserted {
+		return store.Consent{}, fmt.Errorf("gormstore: replace consent: %w: already exists", store.ErrConflict)
+	}
+	out, err := r.domain()
+	out.Replaced = replaced
+	return out, err
 }
 
 // activeConsentOf selects a user's standing consent of a client (index

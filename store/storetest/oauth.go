@@ -947,6 +947,16 @@ func testReplaceConsent(t *testing.T, s store.Store) {
 	}
 	_, err := s.ReplaceConsent(ctx, store.Consent{UserID: "usr_1"})
 	mustBe(t, err, store.ErrInvalid, "ReplaceConsent(no client)")
+	// A new consent whose ID is taken: ErrConflict, and the consent it
+	// would have replaced still stands with its tokens.
+	_, err = s.ReplaceConsent(ctx, store.Consent{ID: otherUser.ID, UserID: "usr_1", ClientID: "vendor2", GrantedAt: at})
+	mustBe(t, err, store.ErrConflict, "ReplaceConsent(an ID taken)")
+	if got := must(s.GetConsent(ctx, otherClient.ID))(t); !got.Active(at) {
+		t.Errorf("a refused ReplaceConsent revoked %+v", got)
+	}
+	if r := must(s.GetToken(ctx, store.TokenRefresh, "r1"))(t); !r.Active {
+		t.Error("a refused ReplaceConsent ended the standing consent's token")
+	}
 
 	const n = 8
 	var wg sync.WaitGroup
