@@ -18,7 +18,8 @@ import (
 
 // handleAuthorize parses and validates the authorization request (or loads
 // the pushed one), parks it in a store.AuthFlow under a fresh login
-// challenge and sends the browser to the bank's sign-in page.
+// challenge and sends the browser to the bank's sign-in page (or, signed
+// in already, to its consent page: startURL).
 func (s *Server) handleAuthorize(c echo.Context) error {
 	ctx := withExchangeNote(c.Request().Context())
 	r := c.Request()
@@ -69,9 +70,21 @@ func (s *Server) handleAuthorize(c echo.Context) error {
 	if ui := ar.GetRequestForm().Get("ui_locales"); ui != "" && len(ui) <= maxUILocales {
 		login.Set("ui_locales", ui) // the pages' language (OIDC Core §3.1.2.1)
 	}
-	w.Header().Set("Location", s.cfg.LoginURL+"?"+login.Encode())
+	w.Header().Set("Location", s.startURL(r)+"?"+login.Encode())
 	w.WriteHeader(http.StatusSeeOther)
 	return nil
+}
+
+// startURL is the bank's page a flow starts at: the consent page for a
+// browser that carries the pages' session cookie (Config.SessionCookie),
+// which that page judges, the sign-in page otherwise.
+func (s *Server) startURL(r *http.Request) string {
+	if s.cfg.SessionCookie != "" {
+		if ck, err := r.Cookie(s.cfg.SessionCookie); err == nil && ck.Value != "" {
+			return s.cfg.ConsentURL
+		}
+	}
+	return s.cfg.LoginURL
 }
 
 // maxUILocales bounds the ui_locales passed on to the sign-in page.

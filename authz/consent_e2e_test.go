@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/bankfeed/bankfeed/authz"
 	"github.com/bankfeed/bankfeed/consent"
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -192,4 +193,93 @@ func (e *env) withPages(t *testing.T) (*browser, store.User, string) {
 	jar, err := cookiejar.New(nil)
 	must(t, err)
 	return &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}, u, password
+}
+
+// TestSignedInBrowserStartsAtTheConsentPage: with Config.SessionCookie set
+// (as bankfeed serve sets it) a browser holding the bank's session cookie
+// is sent from /oauth2/authorize to the consent page, which shows itself at
+// once for a session that stands (issue 15: one request fewer per flow); a
+// browser without the cookie, or with one whose session does not stand,
+// signs in first, in the language asked for. The code is exchanged either
+// way. Without SessionCookie every flow starts at the sign-in page.
+func TestSignedInBrowserStartsAtTheConsentPage(t *testing.T) {
+	e := newEnv(t, envOpts{cfg: func(c *authz.Config) { c.SessionCookie = consent.SessionCookie }})
+	b, u, password := e.withPages(t)
+	start := func(b *browser, extra url.Values) (loc, verifier string) {
+		t.Helper()
+		verifier = oauth2.GenerateVerifier()
+		q := e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier))
+		for k, v := range extra {
+			q[k] = v
+		}
+		return b.expectRedirect(b.do(http.MethodGet, e.iss+"/oauth2/authorize?"+q.Encode(), nil)), verifier
+	}
+	finish := func(b *browser, loc, verifier, allow string) {
+		t.Helper()
+		for !strings.Contains(loc, "/oauth2/authorize/resume") {
+			loc = b.expectRedirect(parseForm(t, b.do(http.MethodGet, loc, nil), loc, allow).submit(b, allow))
+		}
+		cb, err := url.Parse(b.expectRedirect(b.do(http.MethodGet, loc, nil)))
+		must(t, err)
+		tr := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")}, "redirect_uri": {redirectURI},
+			"code_verifier": {verifier}}, e.vendor.ID, e.secret)
+		if tr.Status != http.StatusOK || tr.AccessToken == "" {
+			t.Fatalf("token: %+v", tr)
+		}
+	}
+	path := func(loc string) string {
+		t.Helper()
+		u, err := url.Parse(loc)
+		must(t, err)
+		return u.Path
+	}
+
+	// No cookie yet: the sign-in page.
+	loc, verifier := start(b, nil)
+	if path(loc) != "/login" {
+		t.Fatalf("without a session: authorize sent the browser to %s", loc)
+	}
+	f := parseForm(t, b.do(http.MethodGet, loc, nil), loc, "Sign in")
+	f.fill("User ID", u.LoginID)
+	f.fill("Password", password)
+	finish(b, b.expectRedirect(f.submit(b, "Sign in")), verifier, "Allow")
+
+	// Signed in: the consent page, shown at once, in the language asked for.
+	loc, verifier = start(b, url.Values{"ui_locales": {"fr-CA"}})
+	if path(loc) != "/consent" {
+		t.Fatalf("signed in: authorize sent the browser to %s", loc)
+	}
+	p := b.do(http.MethodGet, loc, nil)
+	if p.status != http.StatusOK || !strings.Contains(p.body, `<html lang="fr"`) {
+		t.Fatalf("consent page: status %d, want 200 in French: %.300s", p.status, p.body)
+	}
+	finish(b, loc, verifier, "Autoriser")
+
+	// A cookie whose session does not stand: the consent page sends the
+	// browser to sign in, with the language.
+	jar, err := cookiejar.New(nil)
+	must(t, err)
+	iss, err := url.Parse(e.iss)
+	must(t, err)
+	jar.SetCookies(iss, []*http.Cookie{{Name: consent.SessionCookie, Value: "not-a-session", Path: "/"}})
+	stale := &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: b.c.CheckRedirect}}
+	loc, _ = start(stale, url.Values{"ui_locales": {"fr"}})
+	loc = stale.expectRedirect(stale.do(http.MethodGet, loc, nil))
+	if l, err := url.Parse(loc); err != nil || l.Path != "/login" || l.Query().Get("ui_locales") != "fr" || l.Query().Get("login_challenge") == "" {
+		t.Fatalf("a session that does not stand: sent to %s, want the sign-in page", loc)
+	}
+
+	// Without SessionCookie, a signed-in browser still starts at sign-in.
+	plain := newEnv(t, envOpts{})
+	pb, pu, ppw := plain.withPages(t)
+	verifier = oauth2.GenerateVerifier()
+	q := plain.authorizeParams(plain.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier))
+	loc = pb.expectRedirect(pb.do(http.MethodGet, plain.iss+"/oauth2/authorize?"+q.Encode(), nil))
+	f = parseForm(t, pb.do(http.MethodGet, loc, nil), loc, "Sign in")
+	f.fill("User ID", pu.LoginID)
+	f.fill("Password", ppw)
+	pb.expectRedirect(f.submit(pb, "Sign in"))
+	if loc = pb.expectRedirect(pb.do(http.MethodGet, plain.iss+"/oauth2/authorize?"+q.Encode(), nil)); path(loc) != "/login" {
+		t.Errorf("without SessionCookie: a signed-in browser was sent to %s", loc)
+	}
 }

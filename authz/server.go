@@ -45,6 +45,16 @@ type Config struct {
 	TokenFormat string // "opaque" (default) or "jwt" (RFC 9068)
 	RequirePAR  bool   // every client must use PAR
 	LoginURL    string // default Issuer + "/login"
+	// SessionCookie names the bank's pages' sign-in session cookie: a
+	// browser that carries it starts its flow at ConsentURL (default
+	// Issuer + "/consent"), with LoginURL's query, instead of at LoginURL,
+	// whose page would only send a signed-in browser on (issue 15: a
+	// request and three statements per flow). The consent page judges the
+	// session as the sign-in page does and sends the browser to sign in
+	// when it does not stand. "" (the default): every flow starts at
+	// LoginURL.
+	SessionCookie string
+	ConsentURL    string
 	// ErrorPage shows the customer an authorization error that cannot go
 	// back to the client (unknown client, unregistered redirect URI, used
 	// request_uri): the bank's page, in the user's language, with the
@@ -319,6 +329,9 @@ func (c *Config) defaults() error {
 	}
 	if c.LoginURL == "" {
 		c.LoginURL = c.Issuer + "/login"
+	}
+	if c.ConsentURL == "" {
+		c.ConsentURL = c.Issuer + "/consent"
 	}
 	if c.MTLS.BaseURL != "" {
 		c.MTLS.BaseURL = strings.TrimRight(c.MTLS.BaseURL, "/")

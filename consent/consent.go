@@ -140,17 +140,29 @@ func (h *Handler) loadConsentStep(c echo.Context, post bool) (consentStep, bool,
 		return consentStep{}, true, h.renderError(c, http.StatusForbidden, errCSRF, errors.New("consent form without a valid session or CSRF token"))
 	}
 	if !ok {
-		return consentStep{}, true, c.Redirect(http.StatusSeeOther, withChallenge(pathLogin, challenge))
+		// No session that stands (authz sends every browser holding the
+		// session cookie here first): sign in, in the language asked for.
+		var lang []string
+		if ui := c.QueryParam("ui_locales"); ui != "" && len(ui) <= 200 {
+			lang = []string{"ui_locales", ui}
+		}
+		return consentStep{}, true, c.Redirect(http.StatusSeeOther, withChallenge(pathLogin, challenge, lang...))
 	}
 	flow, flowClient, err := h.loadFlowClient(ctx, challenge)
 	if err != nil {
 		return consentStep{}, true, h.flowError(c, err)
 	}
+	if flow.State == store.FlowLogin && !post && !needsFirstSignIn(u) {
+		// Signed in already: the flow moves to consent for the session's
+		// user, as the sign-in page would move it before sending the
+		// browser here, and the page is shown at once (issue 15).
+		if flow, err = h.advanceToConsent(ctx, challenge, s, flow); err != nil {
+			return consentStep{}, true, h.flowError(c, err)
+		}
+	}
 	switch {
 	case needsFirstSignIn(u):
 		return consentStep{}, true, c.Redirect(http.StatusSeeOther, withChallenge(pathFirst, challenge))
-	case flow.State == store.FlowLogin && !post:
-		return consentStep{}, true, h.continueSignedIn(c, s, u, challenge, flow)
 	case flow.State == store.FlowConsent && flow.UserID == u.ID:
 	case flow.State == store.FlowConsent || flow.State == store.FlowLogin:
 		return consentStep{}, true, h.renderError(c, http.StatusNotFound, errExpired, errors.New("flow is not at consent for this user"))

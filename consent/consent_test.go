@@ -751,3 +751,61 @@ func TestOfferedScopes(t *testing.T) {
 		}
 	}
 }
+
+// TestSignedInBrowserConsentsAtOnce: authz starts the flow of a browser
+// holding the session cookie at the consent page (issue 15). With a session
+// that stands, the page moves the flow to consent for the session's user
+// and shows itself — no redirect, and its form decides the flow; without
+// one it sends the browser to sign in, in the language asked for, and
+// leaves the flow as it was; a user still to complete the first sign-in
+// goes there first.
+func TestSignedInBrowserConsentsAtOnce(t *testing.T) {
+	en := newEnv(t)
+	en.user("alice", userOpts{role: en.roleFull.ID})
+	en.user("bob", userOpts{role: en.roleFull.ID, temp: true})
+	noFollow := func(b *browser) *browser {
+		b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		return b
+	}
+
+	b := en.browser()
+	b.signIn(pathLogin, "alice", goodPassword).status(t, http.StatusOK)
+	noFollow(b)
+	f := en.flow()
+	p := b.get(pathConsent + "?login_challenge=" + f.ID)
+	p.status(t, http.StatusOK)
+	p.mustContain(t, "Connect "+vendorName, `value="allow">Allow</button>`)
+	if got := en.getFlow(f.ID); got.State != store.FlowConsent || got.UserID != "usr_alice" || got.AuthTime.IsZero() {
+		t.Fatalf("flow after the consent page: %+v", got)
+	}
+	csrf, action := p.form(t)
+	allow := b.post(action, url.Values{"csrf": {csrf}, "decision": {"allow"}})
+	allow.status(t, http.StatusSeeOther)
+	if got := en.getFlow(f.ID); got.State != store.FlowDecided || len(got.GrantedScopes) == 0 {
+		t.Errorf("flow after Allow: %+v", got)
+	}
+
+	anon := noFollow(en.browser())
+	f2 := en.flow()
+	p = anon.get(pathConsent + "?login_challenge=" + f2.ID + "&ui_locales=fr-CA")
+	p.status(t, http.StatusSeeOther)
+	loc, err := url.Parse(p.Header.Get("Location"))
+	if err != nil || loc.Path != pathLogin || loc.Query().Get("login_challenge") != f2.ID || loc.Query().Get("ui_locales") != "fr-CA" {
+		t.Errorf("without a session: Location %q, want the sign-in page with the challenge and ui_locales", p.Header.Get("Location"))
+	}
+	if got := en.getFlow(f2.ID); got.State != store.FlowLogin || got.UserID != "" {
+		t.Errorf("flow moved without a session: %+v", got)
+	}
+
+	first := en.browser()
+	first.signIn(pathLogin, "bob", tempPassword).status(t, http.StatusOK)
+	noFollow(first)
+	p = first.get(pathConsent + "?login_challenge=" + f2.ID)
+	p.status(t, http.StatusSeeOther)
+	if loc, err := url.Parse(p.Header.Get("Location")); err != nil || loc.Path != pathFirst {
+		t.Errorf("before the first sign-in: Location %q, want %s", p.Header.Get("Location"), pathFirst)
+	}
+	if got := en.getFlow(f2.ID); got.State != store.FlowLogin {
+		t.Errorf("flow moved before the first sign-in: %+v", got)
+	}
+}

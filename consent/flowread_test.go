@@ -28,10 +28,10 @@ func TestFlowMovedFromAStaleRead(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := en.h.advanceToConsent(ctx, f.ID, store.BrowserSession{UserID: "usr_a", AuthTime: now}, read); err != nil {
-		t.Errorf("the same user's stale read: %v, want the flow at consent", err)
+	if got, err := en.h.advanceToConsent(ctx, f.ID, store.BrowserSession{UserID: "usr_a", AuthTime: now}, read); err != nil || got.State != store.FlowConsent || got.UserID != "usr_a" {
+		t.Errorf("the same user's stale read: %+v, %v; want the flow at consent", got, err)
 	}
-	if err := en.h.advanceToConsent(ctx, f.ID, store.BrowserSession{UserID: "usr_b", AuthTime: now}, read); !errors.Is(err, store.ErrNotFound) {
+	if _, err := en.h.advanceToConsent(ctx, f.ID, store.BrowserSession{UserID: "usr_b", AuthTime: now}, read); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("another user's stale read: %v, want ErrNotFound", err)
 	}
 	got, err := en.st.GetAuthFlow(ctx, f.ID)

@@ -29,10 +29,15 @@ var assets embed.FS
 // store.BrowserSession ID; the CSRF cookie is the double-submit token of the
 // sign-in form (before any session exists).
 const (
-	sessionCookie = "bankfeed_session"
+	sessionCookie = SessionCookie
 	csrfCookie    = "bankfeed_csrf"
 	langCookie    = "bankfeed_lang"
 )
+
+// SessionCookie names the sign-in session's cookie, for authz
+// (authz.Config.SessionCookie): a browser that carries it starts a flow at
+// the consent page, which judges the session (loadConsentStep).
+const SessionCookie = "bankfeed_session"
 
 // Paths this package serves and the one it hands back to.
 const (
@@ -584,21 +589,21 @@ func (h *Handler) continueSignedIn(c echo.Context, s store.BrowserSession, u sto
 		}
 		return c.Redirect(http.StatusSeeOther, home)
 	}
-	if err := h.advanceToConsent(c.Request().Context(), challenge, s, read); err != nil {
+	if _, err := h.advanceToConsent(c.Request().Context(), challenge, s, read); err != nil {
 		return h.flowError(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, withChallenge(pathConsent, challenge))
 }
 
 // advanceToConsent moves the flow from login to consent for the session's
-// user (idempotent for the same user; never backwards). read is the flow
-// as the caller read it, if it did.
-func (h *Handler) advanceToConsent(ctx context.Context, challenge string, s store.BrowserSession, read store.AuthFlow) error {
+// user (idempotent for the same user; never backwards) and returns it as
+// written. read is the flow as the caller read it, if it did.
+func (h *Handler) advanceToConsent(ctx context.Context, challenge string, s store.BrowserSession, read store.AuthFlow) (store.AuthFlow, error) {
 	if challenge == "" || len(challenge) > 256 {
-		return fmt.Errorf("consent: flow: %w", store.ErrNotFound)
+		return store.AuthFlow{}, fmt.Errorf("consent: flow: %w", store.ErrNotFound)
 	}
 	now := h.now()
-	_, err := h.updateFlow(ctx, challenge, read, func(f store.AuthFlow) (store.AuthFlow, error) {
+	f, err := h.updateFlow(ctx, challenge, read, func(f store.AuthFlow) (store.AuthFlow, error) {
 		if !f.ExpiresAt.IsZero() && !now.Before(f.ExpiresAt) {
 			return f, fmt.Errorf("flow expired: %w", store.ErrNotFound)
 		}
@@ -618,9 +623,9 @@ func (h *Handler) advanceToConsent(ctx context.Context, challenge string, s stor
 		return f, nil
 	})
 	if err != nil {
-		return fmt.Errorf("consent: advance flow to consent: %w", err)
+		return store.AuthFlow{}, fmt.Errorf("consent: advance flow to consent: %w", err)
 	}
-	return nil
+	return f, nil
 }
 
 // updateFlow moves flow id by fn. When the caller read the flow already

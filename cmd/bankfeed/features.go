@@ -51,6 +51,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		PARLifespan:           cfg.OAuth.PARLifespan,
 		TokenFormat:           cfg.OAuth.TokenFormat,
 		RequirePAR:            cfg.OAuth.RequirePAR,
+		SessionCookie:         consent.SessionCookie, // a signed-in browser starts at the consent page
 		Profile:               cfg.OAuth.Profile,
 		DPoP:                  authz.DPoPConfig{IATWindow: cfg.OAuth.DPoP.IATWindow, NonceRequired: cfg.OAuth.DPoP.NonceRequired},
 		MTLS:                  mtls,
