@@ -36,9 +36,31 @@ func (s *Server) auditConsentChange(c echo.Context, ch consentChange) {
 // while fosite handled one request (a refresh token's reuse, a client's
 // revocation), which only the handler can audit: it knows why, and where
 // the request came from.
-type endedGrants struct {
-	mu       sync.Mutex
-	consents []store.Consent
+type endedGrants = collector[store.Consent]
+
+// collector is what one request's storage calls leave for its handler,
+// through ctx (endedGrants, tokenBatch).
+type collector[T any] struct {
+	mu    sync.Mutex
+	items []T
+}
+
+func (l *collector[T]) add(v T) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.items = append(l.items, v)
+}
+
+// take hands over what was collected (once); nil for a nil collector.
+func (l *collector[T]) take() []T {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	items := l.items
+	l.items = nil
+	return items
 }
 
 type endedGrantsKey struct{}
@@ -51,9 +73,7 @@ func withEndedGrants(ctx context.Context) (context.Context, *endedGrants) {
 // noteEnded adds a consent this request revoked (if ctx collects them).
 func noteEnded(ctx context.Context, c store.Consent) {
 	if g, ok := ctx.Value(endedGrantsKey{}).(*endedGrants); ok {
-		g.mu.Lock()
-		g.consents = append(g.consents, c)
-		g.mu.Unlock()
+		g.add(c)
 	}
 }
 
@@ -61,11 +81,8 @@ func noteEnded(ctx context.Context, c store.Consent) {
 // with outcome, acted by the client, with details built from the consent.
 // Never a token: the details are IDs.
 func (s *Server) auditEnded(c echo.Context, g *endedGrants, action, outcome string, details func(store.Consent) map[string]any) {
-	g.mu.Lock()
-	consents := g.consents
-	g.mu.Unlock()
 	ctx := c.Request().Context()
-	for _, cs := range consents {
+	for _, cs := range g.take() {
 		e := audit.OriginOf(c).Event(action, outcome, details(cs))
 		e.ActorID, e.TargetType, e.TargetID = cs.ClientID, "consent", cs.ID
 		if u, err := s.st.GetUser(ctx, cs.UserID); err == nil {

@@ -159,10 +159,7 @@ func (a *fositeStore) deleteSession(ctx context.Context, kind store.TokenKind, s
 // in these transactions reads back a token it created, and a record that
 // cannot be written fails the commit, as its own insert failed the
 // transaction before: all are kept or none.
-type tokenBatch struct {
-	mu   sync.Mutex
-	recs []store.TokenRecord
-}
+type tokenBatch = collector[store.TokenRecord]
 
 type tokenBatchKey struct{}
 
@@ -174,22 +171,4 @@ func withTokenBatch(ctx context.Context) (context.Context, *tokenBatch) {
 func tokenBatchOf(ctx context.Context) *tokenBatch {
 	b, _ := ctx.Value(tokenBatchKey{}).(*tokenBatch)
 	return b
-}
-
-func (b *tokenBatch) add(r store.TokenRecord) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.recs = append(b.recs, r)
-}
-
-// take hands over the records collected (once).
-func (b *tokenBatch) take() []store.TokenRecord {
-	if b == nil {
-		return nil
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	recs := b.recs
-	b.recs = nil
-	return recs
 }
