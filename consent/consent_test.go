@@ -64,7 +64,7 @@ func TestSecurityHeadersAndCookies(t *testing.T) {
 	}
 	var sess *http.Cookie
 	for _, c := range p.Cookies() {
-		if c.Name == sessionCookie {
+		if c.Name == SessionCookie {
 			sess = c
 		}
 	}

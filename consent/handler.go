@@ -25,13 +25,12 @@ import (
 //go:embed templates/*.html static/consent.css
 var assets embed.FS
 
-// Cookie names. The session cookie holds a random value whose hash is the
-// store.BrowserSession ID; the CSRF cookie is the double-submit token of the
-// sign-in form (before any session exists).
+// Cookie names. The session cookie (SessionCookie) holds a random value
+// whose hash is the store.BrowserSession ID; the CSRF cookie is the
+// double-submit token of the sign-in form (before any session exists).
 const (
-	sessionCookie = SessionCookie
-	csrfCookie    = "bankfeed_csrf"
-	langCookie    = "bankfeed_lang"
+	csrfCookie = "bankfeed_csrf"
+	langCookie = "bankfeed_lang"
 )
 
 // SessionCookie names the sign-in session's cookie, for authz
@@ -458,7 +457,7 @@ func (h *Handler) session(c echo.Context) (store.BrowserSession, store.User, boo
 // four round trips on each of its GET and POST (issue 15).
 func (h *Handler) sessionAccess(c echo.Context) (store.BrowserSession, store.Access, bool, error) {
 	ctx := c.Request().Context()
-	ck, err := c.Cookie(sessionCookie)
+	ck, err := c.Cookie(SessionCookie)
 	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
 		return store.BrowserSession{}, store.Access{}, false, nil
 	}
@@ -488,7 +487,7 @@ func (h *Handler) sessionAccess(c echo.Context) (store.BrowserSession, store.Acc
 // one of this browser is dropped, so a planted cookie is never promoted).
 func (h *Handler) startSession(c echo.Context, u store.User) (store.BrowserSession, error) {
 	ctx := c.Request().Context()
-	if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" && len(ck.Value) <= 128 {
+	if ck, err := c.Cookie(SessionCookie); err == nil && ck.Value != "" && len(ck.Value) <= 128 {
 		if err := h.store.DeleteBrowserSession(ctx, store.HashToken(ck.Value)); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return store.BrowserSession{}, fmt.Errorf("consent: drop old session: %w", err)
 		}
@@ -506,7 +505,7 @@ func (h *Handler) startSession(c echo.Context, u store.User) (store.BrowserSessi
 	if err := h.store.CreateBrowserSession(ctx, s); err != nil {
 		return store.BrowserSession{}, fmt.Errorf("consent: create browser session: %w", err)
 	}
-	h.setCookie(c, sessionCookie, v, 0)
+	h.setCookie(c, SessionCookie, v, 0)
 	return s, nil
 }
 

@@ -475,7 +475,7 @@ func (h *Handler) handleLogout(c echo.Context) error {
 	if err := h.store.DeleteBrowserSession(c.Request().Context(), s.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, fmt.Errorf("consent: sign out: %w", err))
 	}
-	h.setCookie(c, sessionCookie, "", -1)
+	h.setCookie(c, SessionCookie, "", -1)
 	return c.Redirect(http.StatusSeeOther, pathLogin+"?signed_out=1")
 }
 

@@ -210,16 +210,22 @@ func (r consentRow) domain() (store.Consent, error) {
 		LastUsedAt: fromMicros(r.LastUsed)}, nil
 }
 
-func (s *Store) CreateConsent(ctx context.Context, c store.Consent) (store.Consent, error) {
+// newConsentRow is the row of a new consent: a fresh ID unless it has one,
+// granted now unless it says when.
+func (s *Store) newConsentRow(c store.Consent) consentRow {
 	if c.ID == "" {
 		c.ID = store.NewID("cns")
 	}
+	return consentRow{ID: c.ID, UserID: c.UserID, ClientID: c.ClientID, Scopes: jsonList(c.Scopes),
+		Granted: micros(orNow(c.GrantedAt, s.nowUTC())), Expires: micros(c.ExpiresAt), Revoked: micros(c.RevokedAt),
+		LastUsed: micros(c.LastUsedAt)}
+}
+
+func (s *Store) CreateConsent(ctx context.Context, c store.Consent) (store.Consent, error) {
 	if c.UserID == "" || c.ClientID == "" {
 		return store.Consent{}, store.Invalid("consent", "needs a user and a client")
 	}
-	r := consentRow{ID: c.ID, UserID: c.UserID, ClientID: c.ClientID, Scopes: jsonList(c.Scopes),
-		Granted: micros(orNow(c.GrantedAt, s.nowUTC())), Expires: micros(c.ExpiresAt), Revoked: micros(c.RevokedAt),
-		LastUsed: micros(c.LastUsedAt)}
+	r := s.newConsentRow(c)
 	if err := s.insert(ctx, "create consent", &r); err != nil {
 		return store.Consent{}, err
 	}
@@ -292,11 +298,7 @@ const consentReplace = `WITH r AS (UPDATE consents SET revoked_at = ? WHERE ` + 
 // replaceConsentPostgres runs consentReplace in ctx's transaction, under
 // ReplaceConsent's advisory lock.
 func (s *Store) replaceConsentPostgres(ctx context.Context, c store.Consent) (store.Consent, error) {
-	if c.ID == "" {
-		c.ID = store.NewID("cns")
-	}
-	r := consentRow{ID: c.ID, UserID: c.UserID, ClientID: c.ClientID, Scopes: jsonList(c.Scopes),
-		Granted: micros(c.GrantedAt), Expires: micros(c.ExpiresAt), Revoked: micros(c.RevokedAt), LastUsed: micros(c.LastUsedAt)}
+	r := s.newConsentRow(c)
 	var replaced []string
 	inserted := false
 	err := s.writeQuery(ctx, consentReplace, []any{r.Granted, c.UserID, c.ClientID,
