@@ -89,9 +89,16 @@ func browserConsole(t *testing.T, bin, lang string) {
 			chromedp.WaitVisible(menu(L["approvals"])),
 		)
 	}
+	// signedOut waits for the sign-in page the sign-out lands on: its form,
+	// not a "User ID" label alone, which the Users page's form has too — a
+	// wait the page still shown could satisfy, letting the next navigation
+	// race (and abort) the sign-out (TestBrowserConsole's flake on a busy
+	// machine, at approveAll's sign-in right after a sign-out).
+	signedOut := []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(form("/login")), chromedp.WaitVisible(browsertest.ByLabel(L["user_id"]))}
 	signOut := func() {
 		t.Helper()
-		steps(chromedp.Click(browsertest.Button(L["sign_out"])), chromedp.WaitVisible(browsertest.ByLabel(L["user_id"])))
+		steps(chromedp.Click(browsertest.Button(L["sign_out"])))
+		steps(signedOut...)
 	}
 	pending := func() []store.ApprovalRequest {
 		t.Helper()
@@ -216,8 +223,8 @@ func browserConsole(t *testing.T, bin, lang string) {
 		chromedp.Navigate(b.URL+"/business/?lang="+lang),
 		chromedp.WaitVisible(browsertest.Button(L["sign_out"])),
 		chromedp.Click(browsertest.Button(L["sign_out"])),
-		chromedp.WaitVisible(browsertest.ByLabel(L["user_id"])),
 	)
+	steps(signedOut...)
 	signIn("admin-a")
 	steps(
 		chromedp.Click(menu(L["account_groups"])),
