@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestBundleMatchesNote: the embedded file is the one redoc/README.md
@@ -30,14 +33,65 @@ func TestBundleMatchesNote(t *testing.T) {
 	}
 }
 
+// servedScript is what Script serves, read through served.
+func servedScript(t *testing.T) []byte {
+	t.Helper()
+	b, err := io.ReadAll(served.reader())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestScriptLoadsNothingElsewhere: the served bundle names no other
 // origin to load from (the CDN logo is replaced exactly where it was).
 func TestScriptLoadsNothingElsewhere(t *testing.T) {
+	script := servedScript(t)
 	if bytes.Contains(script, []byte("cdn.redoc.ly")) || !bytes.Contains(bundle, []byte(cdnLogo)) {
 		t.Error("the CDN logo is still served, or the bundle no longer has it (update cdnLogo)")
 	}
-	if n := bytes.Count(bundle, []byte(cdnLogo)); len(script) != len(bundle)-n*(len(cdnLogo)-len("data:,")) {
+	if !bytes.Equal(script, bytes.ReplaceAll(bundle, []byte(cdnLogo), []byte("data:,"))) {
 		t.Error("the served bundle differs by more than the logo")
+	}
+}
+
+// sameArray reports whether p lies inside b's backing array.
+func sameArray(p, b []byte) bool {
+	start, end := &b[0], &b[:cap(b)][cap(b)-1]
+	q := &p[0]
+	return uintptr(unsafe.Pointer(q)) >= uintptr(unsafe.Pointer(start)) && uintptr(unsafe.Pointer(q)) <= uintptr(unsafe.Pointer(end))
+}
+
+// TestScriptRanges: byte ranges of the bundle, across the pieces it is
+// served from, are those of the replaced bundle.
+func TestScriptRanges(t *testing.T) {
+	want := bytes.ReplaceAll(bundle, []byte(cdnLogo), []byte("data:,"))
+	at := bytes.Index(want, []byte("data:,"))
+	if at < 0 {
+		t.Fatal("no replacement in the bundle")
+	}
+	n := int64(len(want))
+	for _, r := range [][2]int64{{0, 0}, {0, 99}, {int64(at) - 3, int64(at) + 8}, {int64(at), int64(at) + 5}, {n - 10, n - 1}} {
+		req := httptest.NewRequest(http.MethodGet, "/api/docs/"+ScriptName, nil)
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", r[0], r[1]))
+		rec := httptest.NewRecorder()
+		Script().ServeHTTP(rec, req)
+		if rec.Code != http.StatusPartialContent || !bytes.Equal(rec.Body.Bytes(), want[r[0]:r[1]+1]) {
+			t.Errorf("bytes %d-%d: %d %q, want %q", r[0], r[1], rec.Code, rec.Body.Bytes(), want[r[0]:r[1]+1])
+		}
+	}
+	// The pieces are the embedded bundle's own bytes, not a copy.
+	copied := 0
+	for _, p := range served.parts {
+		if len(p) > 0 && string(p) != "data:," && !sameArray(p, bundle) {
+			copied += len(p)
+		}
+	}
+	if copied > 0 {
+		t.Errorf("%d bytes of the bundle copied", copied)
+	}
+	if k, err := served.ReadAt(make([]byte, 4), n-2); k != 2 || err != io.EOF {
+		t.Errorf("read past the end: %d, %v", k, err)
 	}
 }
 
@@ -60,7 +114,7 @@ func TestPage(t *testing.T) {
 	// The bundle answers 304 to its ETag.
 	rec = httptest.NewRecorder()
 	Script().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/docs/"+ScriptName, nil))
-	if rec.Code != 200 || !bytes.Equal(rec.Body.Bytes(), script) || rec.Header().Get("ETag") == "" {
+	if rec.Code != 200 || !bytes.Equal(rec.Body.Bytes(), servedScript(t)) || rec.Header().Get("ETag") == "" {
 		t.Fatalf("script %d %v", rec.Code, rec.Header())
 	}
 	req := httptest.NewRequest(http.MethodGet, "/api/docs/"+ScriptName, nil)
