@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,7 +33,27 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
+	if pprof := os.Getenv("BANKFEED_TEST_MEMPROFILE_PPROF"); pprof != "" {
+		serverMemProfile(pprof == "true")
+		serverMemProfile(pprof != "true") // the first call decides
+		fmt.Print(runtime.MemProfileRate)
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
+}
+
+// TestServeMemProfile: serve samples the heap profile only when pprof is
+// served (issue 15: the sampled stacks' table held ~2 MiB resident), and
+// the process's first serve decides. Each case is a fresh process.
+func TestServeMemProfile(t *testing.T) {
+	for pprof, want := range map[string]string{"true": strconv.Itoa(512 * 1024), "false": "0"} {
+		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "BANKFEED_TEST_MEMPROFILE_PPROF="+pprof, "GOCOVERDIR="+t.TempDir())
+		out, err := cmd.Output()
+		if err != nil || string(out) != want {
+			t.Errorf("pprof %s: MemProfileRate %q (%v), want %s", pprof, out, err, want)
+		}
+	}
 }
 
 // runMain runs main() with args and env in a child process and returns its
