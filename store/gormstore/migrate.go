@@ -41,6 +41,7 @@ var migrations = []migration{
 	{11, "legal entities' language of documents", languageV11},
 	{12, "clients: mutual-TLS client authentication", mtlsV12},
 	{13, "consents: index of a user's standing consent of a client", consentIndexV13},
+	{14, "tokens: room on each page for the update every token gets (PostgreSQL)", tokensFillFactorV14},
 }
 
 const migrationsTable = "schema_migrations"

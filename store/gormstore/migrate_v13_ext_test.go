@@ -10,3 +10,9 @@ import (
 func TestSQLiteConsentIndex(t *testing.T) { gormstore.RunConsentIndexTests(t, newSQLite(t)) }
 
 func TestPostgresConsentIndex(t *testing.T) { gormstore.RunConsentIndexTests(t, newPostgres(t)) }
+
+// TestPostgresTokensFillFactor checks migration 14 (PostgreSQL only: SQLite
+// has no fill factor).
+func TestPostgresTokensFillFactor(t *testing.T) {
+	gormstore.RunTokensFillFactorTests(t, newPostgres(t))
+}
