@@ -46,12 +46,58 @@ func (s *Server) handleIntrospect(c echo.Context) error {
 		writeInactive(w)
 		return nil
 	}
-	resp := &fosite.IntrospectionResponse{Active: true, AccessRequester: ar, TokenUse: use}
-	if use == fosite.AccessToken {
-		resp.AccessTokenType = fosite.BearerAccessToken
+	if !writeActive(w, ar) {
+		resp := &fosite.IntrospectionResponse{Active: true, AccessRequester: ar, TokenUse: use}
+		if use == fosite.AccessToken {
+			resp.AccessTokenType = fosite.BearerAccessToken
+		}
+		s.provider.WriteIntrospectionResponse(ctx, w, resp)
 	}
-	s.provider.WriteIntrospectionResponse(ctx, w, resp)
 	return nil
+}
+
+// activeResponse is fosite's answer for an active token
+// (WriteIntrospectionResponse) as a struct: its members are those fosite
+// sets, in the order its map encodes them (sorted), so the bytes are the
+// same (TestIntrospectionResponseAsFosites), without building, sorting and
+// reflecting over a map of interfaces (7.5 % of an introspection's CPU,
+// issue 15).
+type activeResponse struct {
+	Active    bool               `json:"active"`
+	Aud       []string           `json:"aud,omitempty"`
+	ClientID  string             `json:"client_id,omitempty"`
+	Cnf       *confirmationClaim `json:"cnf,omitempty"`
+	Exp       int64              `json:"exp,omitempty"`
+	Iat       int64              `json:"iat,omitempty"`
+	Scope     string             `json:"scope,omitempty"`
+	Sub       string             `json:"sub,omitempty"`
+	TokenType string             `json:"token_type,omitempty"`
+	Username  string             `json:"username,omitempty"`
+}
+
+// writeActive writes the answer for ar's active token, as fosite would,
+// and reports whether it did: a session of another type is left to fosite.
+func writeActive(w http.ResponseWriter, ar fosite.Requester) bool {
+	sess, ok := ar.GetSession().(*Session)
+	if !ok || sess == nil {
+		return false
+	}
+	r := activeResponse{Active: true, Aud: ar.GetGrantedAudience(), ClientID: ar.GetClient().GetID(),
+		Scope: strings.Join(ar.GetGrantedScopes(), " "), Sub: sess.GetSubject(), Username: sess.GetUsername()}
+	r.Cnf, r.TokenType = sess.confirmation()
+	// fosite's writer gives the access token's expiry for either kind.
+	if t := sess.GetExpiresAt(fosite.AccessToken); !t.IsZero() {
+		r.Exp = t.Unix()
+	}
+	if t := ar.GetRequestedAt(); !t.IsZero() {
+		r.Iat = t.Unix()
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	_ = json.NewEncoder(w).Encode(&r)
+	return true
 }
 
 func writeInactive(w http.ResponseWriter) {

@@ -58,15 +58,43 @@ func (s *Session) setCnf(cnf map[string]interface{}) {
 }
 
 // GetExtraClaims is what introspection adds for the token: a bound
-// token's cnf.jkt and token_type (RFC 9449 §6.2).
+// token's cnf.jkt and token_type (RFC 9449 §6.2), or a certificate-bound
+// token's cnf x5t#S256 (RFC 8705 §3).
 func (s *Session) GetExtraClaims() map[string]interface{} {
-	if s.CertThumbprint != "" {
-		return map[string]interface{}{"cnf": map[string]interface{}{"x5t#S256": s.CertThumbprint}}
-	}
-	if s.DPoPJKT == "" {
+	cnf, tokenType := s.confirmation()
+	if cnf == nil {
 		return nil
 	}
-	return map[string]interface{}{"cnf": map[string]interface{}{"jkt": s.DPoPJKT}, "token_type": "DPoP"}
+	claims := map[string]interface{}{"cnf": cnf.claims()}
+	if tokenType != "" {
+		claims["token_type"] = tokenType
+	}
+	return claims
+}
+
+// confirmationClaim is a bound token's cnf: one member is set.
+type confirmationClaim struct {
+	JKT     string `json:"jkt,omitempty"`
+	X5tS256 string `json:"x5t#S256,omitempty"`
+}
+
+func (c *confirmationClaim) claims() map[string]interface{} {
+	if c.X5tS256 != "" {
+		return map[string]interface{}{"x5t#S256": c.X5tS256}
+	}
+	return map[string]interface{}{"jkt": c.JKT}
+}
+
+// confirmation is the token's binding (nil for a bearer token) and the
+// token_type introspection names for it ("" for bearer).
+func (s *Session) confirmation() (*confirmationClaim, string) {
+	switch {
+	case s.CertThumbprint != "":
+		return &confirmationClaim{X5tS256: s.CertThumbprint}, ""
+	case s.DPoPJKT != "":
+		return &confirmationClaim{JKT: s.DPoPJKT}, "DPoP"
+	}
+	return nil, ""
 }
 
 var (
