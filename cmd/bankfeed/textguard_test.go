@@ -8,9 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/internal/syncbuf"
 
@@ -249,6 +252,63 @@ func TestBadJSON(t *testing.T) {
 		got, bad := badJSON([]byte(tt.body))
 		if bad != (tt.wantField != "") || got != tt.wantField {
 			t.Errorf("badJSON(%s) = %q, %v; want %q", tt.body, got, bad, tt.wantField)
+		}
+	}
+}
+
+// TestTextGuardHandsOnTheForm: a form body the guard parsed is the
+// handler's PostForm at once (ParseForm does not read and parse it again),
+// what ParseForm would have made of it, query values merged into Form as
+// ParseForm merges them; the body stays readable. A malformed body, or a
+// GET's, is left to ParseForm, which answers as without the guard.
+func TestTextGuardHandsOnTheForm(t *testing.T) {
+	type seen struct {
+		preParsed     bool
+		post, form    url.Values
+		parseErr, raw string
+	}
+	var got seen
+	e := echo.New()
+	e.Any("/f", func(c echo.Context) error {
+		r := c.Request()
+		got = seen{preParsed: r.PostForm != nil}
+		if err := r.ParseForm(); err != nil {
+			got.parseErr = err.Error()
+		}
+		got.post, got.form = r.PostForm, r.Form
+		b, _ := io.ReadAll(r.Body)
+		got.raw = string(b)
+		return c.NoContent(http.StatusNoContent)
+	}, textGuard(nil))
+	for _, tc := range []struct {
+		method, query, body string
+		preParsed           bool
+	}{
+		{"POST", "", "token=abc&token_type_hint=access_token&scope=a+b", true},
+		{"POST", "x=1&token=q", "token=abc&token=def", true},
+		{"PUT", "", "name=Caf%C3%A9", true},
+		{"POST", "", "token=%zz&a=1", false},
+		{"GET", "", "token=abc", false},
+	} {
+		req := httptest.NewRequest(tc.method, "/f?"+tc.query, strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		e.ServeHTTP(httptest.NewRecorder(), req)
+
+		plain := httptest.NewRequest(tc.method, "/f?"+tc.query, strings.NewReader(tc.body))
+		plain.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		var wantErr string
+		if err := plain.ParseForm(); err != nil {
+			wantErr = err.Error()
+		}
+		if got.preParsed != tc.preParsed {
+			t.Errorf("%s %q: form handed on %v, want %v", tc.method, tc.body, got.preParsed, tc.preParsed)
+		}
+		if got.parseErr != wantErr || !reflect.DeepEqual(got.post, plain.PostForm) || !reflect.DeepEqual(got.form, plain.Form) {
+			t.Errorf("%s %q: PostForm %v Form %v (%q), ParseForm alone: %v %v (%q)", tc.method, tc.body, got.post, got.form, got.parseErr,
+				plain.PostForm, plain.Form, wantErr)
+		}
+		if got.raw != tc.body && tc.preParsed {
+			t.Errorf("%s %q: the handler read %q", tc.method, tc.body, got.raw)
 		}
 	}
 }
