@@ -67,7 +67,7 @@ func (s *Server) handleAuthorize(c echo.Context) error {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	login := url.Values{"login_challenge": {flow.ID}}
-	if ui := ar.GetRequestForm().Get("ui_locales"); ui != "" && len(ui) <= maxUILocales {
+	if ui := ar.GetRequestForm().Get("ui_locales"); ui != "" && len(ui) <= store.MaxUILocales {
 		login.Set("ui_locales", ui) // the pages' language (OIDC Core §3.1.2.1)
 	}
 	w.Header().Set("Location", s.startURL(r)+"?"+login.Encode())
@@ -86,9 +86,6 @@ func (s *Server) startURL(r *http.Request) string {
 	}
 	return s.cfg.LoginURL
 }
-
-// maxUILocales bounds the ui_locales passed on to the sign-in page.
-const maxUILocales = 200
 
 // allowMissingState accepts a request without state: FAPI 2.0 and certified
 // clients rely on PKCE and omit it, but fosite insists on ≥ 8 characters.

@@ -255,6 +255,12 @@ func TestSignedInBrowserStartsAtTheConsentPage(t *testing.T) {
 	}
 	finish(b, loc, verifier, "Autoriser")
 
+	// An overlong ui_locales is not passed on to the pages.
+	loc, _ = start(b, url.Values{"ui_locales": {strings.Repeat("fr ", store.MaxUILocales/3+1)}})
+	if l, err := url.Parse(loc); err != nil || l.Path != "/consent" || l.Query().Has("ui_locales") {
+		t.Errorf("an overlong ui_locales: sent to %s, want the consent page without it", loc)
+	}
+
 	// A cookie whose session does not stand: the consent page sends the
 	// browser to sign in, with the language.
 	jar, err := cookiejar.New(nil)

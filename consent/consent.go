@@ -143,7 +143,7 @@ func (h *Handler) loadConsentStep(c echo.Context, post bool) (consentStep, bool,
 		// No session that stands (authz sends every browser holding the
 		// session cookie here first): sign in, in the language asked for.
 		var lang []string
-		if ui := c.QueryParam("ui_locales"); ui != "" && len(ui) <= maxUILocales {
+		if ui := c.QueryParam("ui_locales"); ui != "" && len(ui) <= store.MaxUILocales {
 			lang = []string{"ui_locales", ui}
 		}
 		return consentStep{}, true, c.Redirect(http.StatusSeeOther, withChallenge(pathLogin, challenge, lang...))

@@ -785,6 +785,21 @@ func TestSignedInBrowserConsentsAtOnce(t *testing.T) {
 		t.Errorf("flow after Allow: %+v", got)
 	}
 
+	// Another signed-in user, sent to the consent page of a flow already at
+	// consent for alice (authz sends every cookie holder there), or with an
+	// unknown challenge: the expired page, and the flow stays alice's.
+	en.user("carol", userOpts{role: en.roleFull.ID})
+	carol := en.browser()
+	carol.signIn(pathLogin, "carol", goodPassword).status(t, http.StatusOK)
+	noFollow(carol)
+	f3 := en.flow()
+	b.get(pathConsent+"?login_challenge="+f3.ID).status(t, http.StatusOK)
+	carol.get(pathConsent+"?login_challenge="+f3.ID).status(t, http.StatusNotFound)
+	carol.get(pathConsent+"?login_challenge=no-such-flow").status(t, http.StatusNotFound)
+	if got := en.getFlow(f3.ID); got.State != store.FlowConsent || got.UserID != "usr_alice" {
+		t.Errorf("flow after another user's visit: %+v", got)
+	}
+
 	anon := noFollow(en.browser())
 	f2 := en.flow()
 	p = anon.get(pathConsent + "?login_challenge=" + f2.ID + "&ui_locales=fr-CA")
@@ -795,6 +810,12 @@ func TestSignedInBrowserConsentsAtOnce(t *testing.T) {
 	}
 	if got := en.getFlow(f2.ID); got.State != store.FlowLogin || got.UserID != "" {
 		t.Errorf("flow moved without a session: %+v", got)
+	}
+	// An overlong ui_locales is dropped, not passed on.
+	long := strings.Repeat("fr ", store.MaxUILocales/3+1)
+	p = anon.get(pathConsent + "?login_challenge=" + f2.ID + "&ui_locales=" + url.QueryEscape(long))
+	if loc, err := url.Parse(p.Header.Get("Location")); err != nil || loc.Path != pathLogin || loc.Query().Has("ui_locales") {
+		t.Errorf("an overlong ui_locales: Location %q, want the sign-in page without it", p.Header.Get("Location"))
 	}
 
 	first := en.browser()

@@ -93,10 +93,6 @@ func languageOf(r *http.Request) (lang string, fromQuery bool) {
 	return negotiate(r.Header.Get("Accept-Language")), false
 }
 
-// maxUILocales bounds a ui_locales list passed on to the sign-in page, as
-// authz bounds the one it passes to the pages.
-const maxUILocales = 200
-
 // fromUILocales is the first language of a ui_locales list (BCP 47 tags,
 // space-separated, in order of preference) the pages speak: fr-CA is
 // French; "" if none.

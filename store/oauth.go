@@ -116,6 +116,11 @@ type TokenRecord struct {
 	Request         []byte
 }
 
+// MaxUILocales bounds the ui_locales list (OIDC Core §3.1.2.1) that authz
+// hands to the bank's pages with a flow, and that the consent page passes
+// on to sign-in: a longer one is dropped, not passed on.
+const MaxUILocales = 200
+
 // AuthFlow is an authorization request parked while the user signs in and
 // consents on the bank's pages (the hand-off between authz and consent).
 //
