@@ -2,7 +2,11 @@ package authz
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"sync"
+
+	"github.com/ory/fosite"
 
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -20,15 +24,17 @@ import (
 //     still active, so a code used, revoked or replaced in between is
 //     refused there as the second read would have refused it.
 //   - the PKCE and OpenID Connect sessions fosite reads (Get…Session) and
-//     then deletes (Delete…Session): the read takes the record
-//     (store.TakeToken, DELETE … RETURNING) and the delete of a record taken
-//     is a no-op. fosite's PKCE handler deletes the session before it
-//     compares the verifier, outside any transaction, so a failed
-//     verification leaves no reusable session either way, and of concurrent
-//     exchanges only the one that took it gets further. The OpenID Connect
-//     handler reads its session after the tokens' transaction committed,
-//     the code spent: a refusal after the take leaves no session reachable,
-//     as before (the session is found only through that code).
+//     then deletes (Delete…Session): the PKCE read takes both records in
+//     one statement (store.TakeTokens, DELETE … RETURNING; the OpenID
+//     Connect one is keyed by the request's code), the OpenID Connect read
+//     takes the record taken with it, and the delete of a record taken is
+//     a no-op. fosite's PKCE handler deletes its session before it compares
+//     the verifier, outside any transaction, so a failed verification
+//     leaves no reusable session either way, and of concurrent exchanges
+//     only the one that took it gets further; without its PKCE session the
+//     code is spent for good, so its OpenID Connect session, which fosite
+//     reads after the tokens' transaction committed and which is found only
+//     through that code, is of no use to anyone once the PKCE one is taken.
 //   - the pushed authorization request an authorization request names,
 //     which fosite reads (GetPARSession) and then deletes: taken too, by a
 //     delete that matches only the record GetPARSession accepts (active,
@@ -45,9 +51,10 @@ import (
 // separately, as fosite asks.
 type exchangeNote struct {
 	mu     sync.Mutex
-	codes  map[string]store.TokenRecord // code signature → the record read first
-	taken  map[string]bool              // recordAD of the PKCE and OIDC records taken
-	grants map[[2]string]store.Access   // {consent ID, user ID} → read with its token
+	codes  map[string]store.TokenRecord  // code signature → the record read first
+	taken  map[string]bool               // recordAD of the PKCE and OIDC records taken
+	ahead  map[string]*store.TokenRecord // recordAD → taken with another (nil: none found)
+	grants map[[2]string]store.Access    // {consent ID, user ID} → read with its token
 }
 
 type exchangeKey struct{}
@@ -127,18 +134,61 @@ func (n *exchangeNote) wasTaken(kind store.TokenKind, sig string) bool {
 	return ok
 }
 
+// takenAhead hands back (once) a record taken with another, and whether
+// there was a take that looked for it.
+func (n *exchangeNote) takenAhead(kind store.TokenKind, sig string) (*store.TokenRecord, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	k := recordAD(kind, sig)
+	rec, ok := n.ahead[k]
+	delete(n.ahead, k)
+	return rec, ok
+}
+
 // readSession reads a PKCE or OIDC session record for fosite: taken (read
-// and deleted) when ctx carries an exchange note, read otherwise.
+// and deleted) when ctx carries an exchange note, read otherwise. A PKCE
+// session is taken with the OpenID Connect session of the request's code.
 func (a *fositeStore) readSession(ctx context.Context, kind store.TokenKind, sig string) (store.TokenRecord, error) {
 	n := exchangeNoteOf(ctx)
 	if n == nil {
 		return a.st.GetToken(ctx, kind, sig)
 	}
-	rec, err := a.st.TakeToken(ctx, kind, sig)
-	if err == nil {
+	if rec, ok := n.takenAhead(kind, sig); ok {
+		if rec == nil {
+			return store.TokenRecord{}, fmt.Errorf("authz: take %s session: %w", kind, store.ErrNotFound)
+		}
 		n.took(kind, sig)
+		return *rec, nil
 	}
-	return rec, err
+	keys := []store.TokenKey{{Kind: kind, Signature: sig}}
+	if r, ok := ctx.Value(fosite.RequestContextKey).(*http.Request); ok && kind == store.TokenPKCE {
+		if code := r.PostForm.Get("code"); code != "" {
+			keys = append(keys, store.TokenKey{Kind: store.TokenOIDC, Signature: store.HashToken(code)})
+		}
+	}
+	recs, err := a.st.TakeTokens(ctx, keys...)
+	if err != nil {
+		return store.TokenRecord{}, err
+	}
+	byKey := make(map[string]*store.TokenRecord, len(recs))
+	for i, r := range recs {
+		byKey[recordAD(r.Kind, r.Signature)] = &recs[i]
+	}
+	n.mu.Lock()
+	for _, k := range keys[1:] {
+		if n.ahead == nil {
+			n.ahead = map[string]*store.TokenRecord{}
+		}
+		ad := recordAD(k.Kind, k.Signature)
+		n.ahead[ad] = byKey[ad]
+	}
+	n.mu.Unlock()
+	found := byKey[recordAD(kind, sig)]
+	if found == nil {
+		return store.TokenRecord{}, fmt.Errorf("authz: take %s session: %w", kind, store.ErrNotFound)
+	}
+	n.took(kind, sig)
+	return *found, nil
 }
 
 // deleteSession deletes a PKCE, OIDC or PAR session record, unless the

@@ -15,10 +15,12 @@ import (
 )
 
 // TestExchangeTakesPKCEAndOIDCSessions: a code exchange reads its PKCE and
-// OpenID Connect sessions and deletes them in one statement each (issue
-// 15). A wrong verifier still spends the PKCE session (the right one
-// afterwards is refused: nothing reusable is left), and a successful
-// exchange leaves neither session behind and gets its ID token.
+// OpenID Connect sessions and deletes them, both in one statement (issue
+// 15). A wrong verifier still spends the PKCE session, and the OpenID
+// Connect one with it (the right one afterwards is refused: nothing
+// reusable is left); a successful exchange leaves neither session behind
+// and gets its ID token; a code without openid, which has no OpenID
+// Connect session, is exchanged without one.
 func TestExchangeTakesPKCEAndOIDCSessions(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	ctx := t.Context()
@@ -39,6 +41,7 @@ func TestExchangeTakesPKCEAndOIDCSessions(t *testing.T) {
 	must(t, func() error { _, err := e.st.GetToken(ctx, store.TokenPKCE, codeSig(code)); return err }())
 	wantOAuthError(t, exchange(code, oauth2.GenerateVerifier()), "invalid_grant")
 	gone(store.TokenPKCE, codeSig(code))
+	gone(store.TokenOIDC, store.HashToken(code))
 	wantOAuthError(t, exchange(code, verifier), "invalid_grant")
 
 	verifier = oauth2.GenerateVerifier()
@@ -54,6 +57,19 @@ func TestExchangeTakesPKCEAndOIDCSessions(t *testing.T) {
 		t.Errorf("code after the exchange: %+v, %v; want it kept inactive", rec, err)
 	}
 	wantOAuthError(t, exchange(code, verifier), "invalid_grant")
+
+	verifier = oauth2.GenerateVerifier()
+	q := e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier))
+	q.Set("scope", "offline_access accounts.read")
+	code = e.codeFor(q, e.user.ID, []string{"offline_access", "accounts.read"}).Get("code")
+	if _, err := e.st.GetToken(ctx, store.TokenOIDC, store.HashToken(code)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("OpenID Connect session of a code without openid: %v, want none", err)
+	}
+	tr = exchange(code, verifier)
+	if tr.Status != http.StatusOK || tr.AccessToken == "" || tr.RefreshToken == "" || tr.IDToken != "" {
+		t.Fatalf("exchange without openid: %+v", tr)
+	}
+	gone(store.TokenPKCE, codeSig(code))
 }
 
 // TestPARRequestURITakenOnce: the authorization step takes its pushed

@@ -96,6 +96,12 @@ const (
 	TokenPAR           TokenKind = "par"
 )
 
+// TokenKey names one token record.
+type TokenKey struct {
+	Kind      TokenKind
+	Signature string
+}
+
 // TokenRecord is what the OAuth server persists for codes, tokens, PKCE, OIDC
 // and PAR sessions. Signature is a signature or hash, never the raw secret.
 // Request is the serialized (and optionally encrypted) request and session;

@@ -307,6 +307,11 @@ type TokenStore interface {
 	// deleted): of concurrent callers exactly one gets it, the others
 	// ErrNotFound, as when it is missing.
 	TakeToken(ctx context.Context, kind TokenKind, signature string) (TokenRecord, error)
+	// TakeTokens is TakeToken for several records in one step (a code
+	// exchange's PKCE and OpenID Connect sessions): it returns those it
+	// deleted, in no particular order; a key that names no record is not
+	// an error.
+	TakeTokens(ctx context.Context, keys ...TokenKey) ([]TokenRecord, error)
 	// TakeLiveToken is TakeToken for an active record of clientID that has
 	// not expired at now (a pushed authorization request, used once by the
 	// client that pushed it): any other record is left as it was, and

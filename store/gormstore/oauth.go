@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -625,6 +626,28 @@ func (s *Store) TakeToken(ctx context.Context, kind store.TokenKind, signature s
 		return store.TokenRecord{}, fmt.Errorf("gormstore: take token: %w", store.ErrNotFound)
 	}
 	return rows[0].domain(), nil
+}
+
+// TakeTokens is TakeToken's DELETE … RETURNING for every key at once.
+func (s *Store) TakeTokens(ctx context.Context, keys ...store.TokenKey) ([]store.TokenRecord, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	where := strings.Repeat("(kind = ? AND signature = ?) OR ", len(keys))
+	args := make([]any, 0, 2*len(keys))
+	for _, k := range keys {
+		args = append(args, string(k.Kind), k.Signature)
+	}
+	var rows []tokenRow
+	res := s.write(ctx).Clauses(clause.Returning{}).Where(strings.TrimSuffix(where, " OR "), args...).Delete(&rows)
+	if res.Error != nil {
+		return nil, wrap("take tokens", res.Error)
+	}
+	out := make([]store.TokenRecord, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
 }
 
 // TakeLiveToken is TakeToken's DELETE … RETURNING with the conditions in

@@ -474,6 +474,69 @@ func testTokenTakenOnce(t *testing.T, s store.Store) {
 	diff(t, "GetToken(other kind)", other, must(s.GetToken(ctx, other.Kind, other.Signature))(t))
 }
 
+// testTokensTakenTogether: TakeTokens reads and deletes the records of
+// several keys in one step (a code exchange's PKCE and OpenID Connect
+// sessions): it returns those that exist, leaves every record it was not
+// given (the same signature of another kind), takes nothing when rolled
+// back, and of 20 concurrent takers each record goes to exactly one.
+func testTokensTakenTogether(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	pkce := store.TokenRecord{Kind: store.TokenPKCE, Signature: "code-sig", RequestID: "req-1", ClientID: "vendor",
+		Subject: "usr_1", Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Minute), TokenType: "bearer",
+		Request: []byte("pkce")}
+	oidc := pkce
+	oidc.Kind, oidc.Signature, oidc.Request = store.TokenOIDC, "code-hash", []byte("oidc")
+	code := pkce
+	code.Kind, code.Request = store.TokenAuthorizeCode, []byte("code")
+	noErr(t, s.CreateTokens(ctx, pkce, oidc, code), "CreateTokens")
+	keys := []store.TokenKey{{Kind: pkce.Kind, Signature: pkce.Signature}, {Kind: oidc.Kind, Signature: oidc.Signature},
+		{Kind: store.TokenOIDC, Signature: "missing"}}
+	byKind := func(rs []store.TokenRecord) map[store.TokenKind]store.TokenRecord {
+		m := map[store.TokenKind]store.TokenRecord{}
+		for _, r := range rs {
+			if _, dup := m[r.Kind]; dup {
+				t.Errorf("TakeTokens returned two %s records", r.Kind)
+			}
+			m[r.Kind] = r
+		}
+		return m
+	}
+
+	boom := errors.New("boom")
+	mustBe(t, s.InTx(ctx, func(ctx context.Context) error {
+		diff(t, "TakeTokens in a transaction", map[store.TokenKind]store.TokenRecord{pkce.Kind: pkce, oidc.Kind: oidc},
+			byKind(must(s.TakeTokens(ctx, keys...))(t)))
+		return boom
+	}), boom, "InTx(take, then fail)")
+	diff(t, "GetToken(pkce) after a rolled-back take", pkce, must(s.GetToken(ctx, pkce.Kind, pkce.Signature))(t))
+	diff(t, "GetToken(oidc) after a rolled-back take", oidc, must(s.GetToken(ctx, oidc.Kind, oidc.Signature))(t))
+
+	const n = 20
+	got, errs := atOnce(n, func(i int) ([]store.TokenRecord, error) { return s.TakeTokens(ctx, keys...) })
+	wins := map[store.TokenKind]int{}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("taker %d: %v", i, err)
+		}
+		for k, r := range byKind(got[i]) {
+			wins[k]++
+			diff(t, "TakeTokens", map[store.TokenKind]store.TokenRecord{pkce.Kind: pkce, oidc.Kind: oidc}[k], r)
+		}
+	}
+	diff(t, "takers per record", map[store.TokenKind]int{pkce.Kind: 1, oidc.Kind: 1}, wins)
+	for _, k := range keys {
+		_, err := s.GetToken(ctx, k.Kind, k.Signature)
+		mustBe(t, err, store.ErrNotFound, "GetToken after TakeTokens")
+	}
+	if again := must(s.TakeTokens(ctx, keys...))(t); len(again) != 0 {
+		t.Errorf("TakeTokens twice: %d records, want none", len(again))
+	}
+	if none := must(s.TakeTokens(ctx))(t); len(none) != 0 {
+		t.Errorf("TakeTokens(): %d records, want none", len(none))
+	}
+	diff(t, "GetToken(code, same signature)", code, must(s.GetToken(ctx, code.Kind, code.Signature))(t))
+}
+
 // testLiveTokenTaken: TakeLiveToken takes only an active record of the
 // client named, unexpired at now; any other is left in place.
 func testLiveTokenTaken(t *testing.T, s store.Store) {

@@ -69,6 +69,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RefreshRotationOnce", testRefreshRotationOnce},
 		{"TokenConsumedOnce", testTokenConsumedOnce},
 		{"TokenTakenOnce", testTokenTakenOnce},
+		{"TokensTakenTogether", testTokensTakenTogether},
 		{"LiveTokenTaken", testLiveTokenTaken},
 		{"ReadAccess", testReadAccess},
 		{"ReadTokenAccess", testReadTokenAccess},
