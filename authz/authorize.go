@@ -231,7 +231,7 @@ func (s *Server) handleResume(c echo.Context) error {
 		change consentChange
 	)
 	err := s.st.InTx(ctx, func(ctx context.Context) error {
-		flow, err := s.st.FinishAuthFlow(ctx, id, store.HashToken(verifier))
+		flow, access, err := s.st.FinishAuthFlow(ctx, id, store.HashToken(verifier))
 		if errors.Is(err, store.ErrConflict) {
 			return errFlowUsed
 		} else if err != nil {
@@ -249,7 +249,7 @@ func (s *Server) handleResume(c echo.Context) error {
 		// The code and its PKCE and OpenID Connect sessions are written
 		// together, after the checks (tokenBatch).
 		ctx, batch := withTokenBatch(ctx)
-		if resp, change, err = s.authorize(ctx, flow, ar); err != nil {
+		if resp, change, err = s.authorize(ctx, flow, access, ar); err != nil {
 			return err
 		}
 		if err := s.store.flushTokens(ctx, batch); err != nil {
@@ -310,20 +310,18 @@ func deny(hint string) error {
 	return &deniedError{err: fosite.ErrAccessDenied.WithHint(hint)}
 }
 
-// authorize re-checks the decision against the database as it is now and
-// issues the code. It runs inside the resume transaction.
-func (s *Server) authorize(ctx context.Context, flow store.AuthFlow, ar *fosite.AuthorizeRequest) (fosite.AuthorizeResponder, consentChange, error) {
+// authorize re-checks the decision against the database as it is now (the
+// flow's user with their assignment, role and group, read by the statement
+// that finished the flow) and issues the code. It runs inside the resume
+// transaction.
+func (s *Server) authorize(ctx context.Context, flow store.AuthFlow, access store.Access, ar *fosite.AuthorizeRequest) (fosite.AuthorizeResponder, consentChange, error) {
 	fc := ar.Client.(*fositeClient)
 	if flow.Denied {
 		return nil, consentChange{}, deny("The user denied the request.")
 	}
-	// The user with their assignment and role, in one statement.
-	access, err := s.st.UserAccess(ctx, flow.UserID)
 	user := access.User
-	if errors.Is(err, store.ErrNotFound) {
+	if user.ID == "" {
 		return nil, consentChange{}, deny("The user cannot authorize this application.")
-	} else if err != nil {
-		return nil, consentChange{}, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
 	}
 	if err := store.JudgeUser(user); err != nil {
 		return nil, consentChange{}, deny("The user cannot authorize this application: " + err.Error() + ".")

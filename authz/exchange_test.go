@@ -159,3 +159,37 @@ func TestResumeFinishesItsFlowOnce(t *testing.T) {
 		t.Fatalf("after a failure past the mark the flow is %s, want decided (rolled back)", st)
 	}
 }
+
+// TestResumeJudgesTheUserReadWithItsFlow: the resume judges the flow's user,
+// assignment and role as the statement that finishes the flow reads them
+// (issue 15), not as they were at the consent page: a user gone, locked or
+// left without an assignment since is refused with access_denied, and the
+// refusal sticks (the flow done, no code).
+func TestResumeJudgesTheUserReadWithItsFlow(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	refused := func(what, userID, wantHint string) {
+		t.Helper()
+		ch := e.startAuthorize(e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())))
+		v := e.decideFlowInStore(ch, userID, allScopes, false)
+		q := redirectError(t, e.get(e.iss+"/oauth2/authorize/resume?"+url.Values{"login_challenge": {ch}, "login_verifier": {v}}.Encode()), e.iss)
+		if q.Get("error") != "access_denied" || !strings.Contains(q.Get("error_description"), wantHint) {
+			t.Errorf("%s: %v, want access_denied saying %q", what, q, wantHint)
+		}
+		if f, err := e.st.GetAuthFlow(e.ctx, ch); err != nil || f.State != store.FlowDone {
+			t.Errorf("%s: flow %+v, %v; want done", what, f, err)
+		}
+	}
+	refused("a user gone", "usr_gone", "cannot authorize this application")
+
+	unassigned, err := e.st.CreateUser(e.ctx, store.User{BusinessGroupID: e.user.BusinessGroupID, LoginID: "unassigned.books",
+		DisplayName: "Unassigned", AccountingSoftware: true, Status: store.UserActive})
+	must(t, err)
+	refused("a user without an assignment", unassigned.ID, "job role allows none")
+
+	_, err = e.st.UpdateUser(e.ctx, e.user.ID, func(u store.User) (store.User, error) {
+		u.Status = store.UserLocked
+		return u, nil
+	})
+	must(t, err)
+	refused("a locked user", e.user.ID, "cannot authorize this application")
+}

@@ -347,8 +347,11 @@ type FlowStore interface {
 	// FinishAuthFlow marks done (single use) the decided, unexpired flow id
 	// whose VerifierHash is verifierHash and returns it as stored, in one
 	// statement: ErrConflict when there is none (unknown, expired, not
-	// decided, another hash), nothing changed.
-	FinishAuthFlow(ctx context.Context, id, verifierHash string) (AuthFlow, error)
+	// decided, another hash), nothing changed. With it comes what
+	// UserAccess reads of the flow's user, read by the same statement on
+	// PostgreSQL: each record zero when missing, the User too when the
+	// user is gone (where UserAccess answers ErrNotFound).
+	FinishAuthFlow(ctx context.Context, id, verifierHash string) (AuthFlow, Access, error)
 	// SetAuthFlowState moves an unexpired flow from state from to state to
 	// in one statement, for a caller that read the flow already:
 	// ErrConflict when it is no longer in from, gone or expired.

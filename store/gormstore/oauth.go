@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -913,9 +914,12 @@ func (s *Store) UpdateReadAuthFlow(ctx context.Context, read store.AuthFlow, fn 
 // FinishAuthFlow is one UPDATE … RETURNING *: the verifier's hash is
 // matched in its WHERE (the hash of a random 256-bit verifier: how long
 // comparing it takes tells nothing usable about the verifier).
-func (s *Store) FinishAuthFlow(ctx context.Context, id, verifierHash string) (store.AuthFlow, error) {
+func (s *Store) FinishAuthFlow(ctx context.Context, id, verifierHash string) (store.AuthFlow, store.Access, error) {
 	if verifierHash == "" {
-		return store.AuthFlow{}, fmt.Errorf("gormstore: finish auth flow: %w: no verifier", store.ErrConflict)
+		return store.AuthFlow{}, store.Access{}, fmt.Errorf("gormstore: finish auth flow: %w: no verifier", store.ErrConflict)
+	}
+	if s.dialect == dialectPostgres {
+		return s.finishAuthFlowAccess(ctx, id, verifierHash)
 	}
 	cond, now := s.unexpired()
 	var got []authFlowRow
@@ -923,12 +927,88 @@ func (s *Store) FinishAuthFlow(ctx context.Context, id, verifierHash string) (st
 		Where("id = ? AND state = ? AND verifier_hash = ? AND "+cond, id, string(store.FlowDecided), verifierHash, now).
 		Updates(map[string]any{"state": string(store.FlowDone), "updated_at": micros(s.nowUTC()), "version": clause.Expr{SQL: "version + 1"}})
 	if res.Error != nil {
-		return store.AuthFlow{}, wrap("finish auth flow", res.Error)
+		return store.AuthFlow{}, store.Access{}, wrap("finish auth flow", res.Error)
 	}
 	if len(got) != 1 {
-		return store.AuthFlow{}, fmt.Errorf("gormstore: finish auth flow: %w: not decided with this verifier, gone or expired", store.ErrConflict)
+		return store.AuthFlow{}, store.Access{}, errFlowNotFinished
 	}
-	return authFlowMap.toDomain(got[0])
+	f, err := authFlowMap.toDomain(got[0])
+	if err != nil {
+		return store.AuthFlow{}, store.Access{}, err
+	}
+	a, err := s.UserAccess(ctx, f.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return f, store.Access{}, nil
+	}
+	return f, a, err
+}
+
+var errFlowNotFinished = fmt.Errorf("gormstore: finish auth flow: %w: not decided with this verifier, gone or expired", store.ErrConflict)
+
+// flowAccessRow is one row of finishAuthFlowAccess, scanned in column order.
+type flowAccessRow struct {
+	F authFlowRow
+	U userRow
+	A assignmentRow
+	R jobRoleRow
+	G accountGroupRow
+}
+
+// finishFlowAccessQuery marks the flow done and reads its user's records
+// with it (PostgreSQL's data-modifying WITH; the resume read them by a
+// statement of its own right after, issue 15), left-joined so that a
+// missing one reads as zero and the flow still comes back.
+var finishFlowAccessQuery = sync.OnceValue(func() string {
+	return "WITH f AS (UPDATE auth_flows SET state = ?, updated_at = ?, version = version + 1" +
+		" WHERE id = ? AND state = ? AND verifier_hash = ? AND (expires_at = 0 OR expires_at > ?) RETURNING *)" +
+		" SELECT " + prefixedColumns("f", &authFlowRow{}) + ", " + zeroedColumns("u", &userRow{}) + ", " +
+		zeroedColumns("a", &assignmentRow{}) + ", " + zeroedColumns("r", &jobRoleRow{}) + ", " +
+		zeroedColumns("g", &accountGroupRow{}) +
+		" FROM f LEFT JOIN users u ON u.id = f.user_id" +
+		" LEFT JOIN assignments a ON a.user_id = f.user_id AND a.legal_entity_id = ''" +
+		" LEFT JOIN job_roles r ON r.id = a.job_role_id" +
+		" LEFT JOIN account_groups g ON g.id = a.account_group_id"
+})
+
+func (s *Store) finishAuthFlowAccess(ctx context.Context, id, verifierHash string) (store.AuthFlow, store.Access, error) {
+	now := micros(s.nowUTC())
+	var rows []flowAccessRow
+	err := s.writeQuery(ctx, finishFlowAccessQuery(), []any{string(store.FlowDone), now, id, string(store.FlowDecided), verifierHash, now},
+		func(sc rowScanner) error {
+			rows = append(rows, flowAccessRow{})
+			r := &rows[len(rows)-1]
+			return sc.Scan(slices.Concat(columnPointers(&r.F), columnPointers(&r.U), columnPointers(&r.A),
+				columnPointers(&r.R), columnPointers(&r.G))...)
+		})
+	if err != nil {
+		return store.AuthFlow{}, store.Access{}, wrap("finish auth flow", err)
+	}
+	if len(rows) != 1 {
+		return store.AuthFlow{}, store.Access{}, errFlowNotFinished
+	}
+	r := rows[0]
+	f, err := authFlowMap.toDomain(r.F)
+	if err != nil {
+		return store.AuthFlow{}, store.Access{}, err
+	}
+	var a store.Access
+	if r.U.ID != "" {
+		if a.User, err = userMap.toDomain(r.U); err != nil {
+			return store.AuthFlow{}, store.Access{}, err
+		}
+		a.Assignment = r.A.domain()
+	}
+	if r.R.ID != "" {
+		if a.Role, err = jobRoleMap.toDomain(r.R); err != nil {
+			return store.AuthFlow{}, store.Access{}, err
+		}
+	}
+	if r.G.ID != "" {
+		if a.Group, err = accountGroupMap.toDomain(r.G); err != nil {
+			return store.AuthFlow{}, store.Access{}, err
+		}
+	}
+	return f, a, nil
 }
 
 func (s *Store) SetAuthFlowState(ctx context.Context, id string, from, to store.AuthFlowState) error {

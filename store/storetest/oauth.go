@@ -748,41 +748,74 @@ func testAuthFlowClient(t *testing.T, s store.Store) {
 // testAuthFlowFinish: FinishAuthFlow marks done only a decided, unexpired
 // flow holding the verifier hash given, once; of concurrent finishers
 // exactly one gets it; a finish rolled back with its transaction leaves
-// the flow decided.
+// the flow decided. The access that comes with the flow is what UserAccess
+// reads of its user; a record missing is zero, and all of it when the user
+// is gone.
 func testAuthFlowFinish(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	decided := func() store.AuthFlow {
+	fx := newAccessFixture(t, s)
+	wantAccess := fx.want
+	wantAccess.Consent, wantAccess.MaxSeq = store.Consent{}, 0
+	diff(t, "UserAccess", wantAccess, must(s.UserAccess(ctx, fx.user.ID))(t))
+	decidedFor := func(userID string) store.AuthFlow {
 		t.Helper()
 		return must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", Request: []byte("form"), State: store.FlowDecided,
-			UserID: "usr_1", GrantedScopes: []string{"accounts.read"}, VerifierHash: "vh", ExpiresAt: now.Add(10 * time.Minute)}))(t)
+			UserID: userID, GrantedScopes: []string{"accounts.read"}, VerifierHash: "vh", ExpiresAt: now.Add(10 * time.Minute)}))(t)
 	}
-	f := decided()
+	finish := func(id, hash string) (store.AuthFlow, error) {
+		f, _, err := s.FinishAuthFlow(ctx, id, hash)
+		return f, err
+	}
+	f := decidedFor(fx.user.ID)
 	for _, c := range []struct{ what, id, hash string }{
 		{"another hash", f.ID, "other"}, {"no hash", f.ID, ""}, {"missing", "missing", "vh"},
 	} {
-		_, err := s.FinishAuthFlow(ctx, c.id, c.hash)
+		_, err := finish(c.id, c.hash)
 		mustBe(t, err, store.ErrConflict, "FinishAuthFlow("+c.what+")")
 	}
 	diff(t, "flow after refused finishes", f, must(s.GetAuthFlow(ctx, f.ID))(t))
 	atConsent := must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", State: store.FlowConsent, VerifierHash: "vh", ExpiresAt: now.Add(time.Minute)}))(t)
-	_, err := s.FinishAuthFlow(ctx, atConsent.ID, "vh")
+	_, err := finish(atConsent.ID, "vh")
 	mustBe(t, err, store.ErrConflict, "FinishAuthFlow(not decided)")
 	expired := must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", State: store.FlowDecided, VerifierHash: "vh", ExpiresAt: now.Add(-time.Second)}))(t)
-	_, err = s.FinishAuthFlow(ctx, expired.ID, "vh")
+	_, err = finish(expired.ID, "vh")
 	mustBe(t, err, store.ErrConflict, "FinishAuthFlow(expired)")
 
 	boom := errors.New("boom")
 	mustBe(t, s.InTx(ctx, func(ctx context.Context) error {
-		must(s.FinishAuthFlow(ctx, f.ID, "vh"))(t)
+		_, a, err := s.FinishAuthFlow(ctx, f.ID, "vh")
+		noErr(t, err, "FinishAuthFlow in a transaction")
+		diff(t, "access with the flow", wantAccess, a)
 		return boom
 	}), boom, "InTx(finish, then fail)")
 	if got := must(s.GetAuthFlow(ctx, f.ID))(t); got.State != store.FlowDecided {
 		t.Fatalf("after a rolled-back finish: %+v, want decided", got)
 	}
 
+	unassigned := newUser(t, s, fx.o.group.ID, "unassigned-"+store.RandomToken(4), true)
+	for _, c := range []struct {
+		what, userID string
+		want         store.Access
+	}{
+		{"a user without an assignment", unassigned.ID, must(s.UserAccess(ctx, unassigned.ID))(t)},
+		{"a user gone", "usr_gone", store.Access{}},
+	} {
+		_, a, err := s.FinishAuthFlow(ctx, decidedFor(c.userID).ID, "vh")
+		noErr(t, err, "FinishAuthFlow("+c.what+")")
+		diff(t, "access with the flow of "+c.what, c.want, a)
+	}
+	if a := must(s.UserAccess(ctx, unassigned.ID))(t); a.User.ID != unassigned.ID || a.Assignment.ID != "" {
+		t.Errorf("UserAccess(without an assignment) = %+v", a)
+	}
+
 	const n = 10
-	got, errs := atOnce(n, func(i int) (store.AuthFlow, error) { return s.FinishAuthFlow(ctx, f.ID, "vh") })
+	var accesses [n]store.Access
+	got, errs := atOnce(n, func(i int) (store.AuthFlow, error) {
+		f, a, err := s.FinishAuthFlow(ctx, f.ID, "vh")
+		accesses[i] = a
+		return f, err
+	})
 	wins := 0
 	for i, err := range errs {
 		switch {
@@ -791,6 +824,7 @@ func testAuthFlowFinish(t *testing.T, s store.Store) {
 			want := f
 			want.State, want.Version, want.UpdatedAt = store.FlowDone, got[i].Version, got[i].UpdatedAt
 			diff(t, "FinishAuthFlow", want, got[i])
+			diff(t, "FinishAuthFlow's access", wantAccess, accesses[i])
 		case !errors.Is(err, store.ErrConflict):
 			t.Errorf("finisher %d: %v, want nil or ErrConflict", i, err)
 		}
