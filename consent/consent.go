@@ -131,10 +131,11 @@ type consentStep struct {
 func (h *Handler) loadConsentStep(c echo.Context, post bool) (consentStep, bool, error) {
 	ctx := c.Request().Context()
 	challenge := c.QueryParam("login_challenge")
-	s, access, ok, err := h.sessionAccess(c)
+	r, err := h.sessionAccessFlow(c, challenge)
 	if err != nil {
 		return consentStep{}, true, h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
+	s, access, ok := r.s, r.access, r.signedIn
 	u := access.User
 	if post && (!ok || !h.checkSessionCSRF(c, s)) {
 		return consentStep{}, true, h.renderError(c, http.StatusForbidden, errCSRF, errors.New("consent form without a valid session or CSRF token"))
@@ -148,9 +149,9 @@ func (h *Handler) loadConsentStep(c echo.Context, post bool) (consentStep, bool,
 		}
 		return consentStep{}, true, c.Redirect(http.StatusSeeOther, withChallenge(pathLogin, challenge, lang...))
 	}
-	flow, flowClient, err := h.loadFlowClient(ctx, challenge)
-	if err != nil {
-		return consentStep{}, true, h.flowError(c, err)
+	flow, flowClient := r.flow, r.client
+	if r.flowErr != nil {
+		return consentStep{}, true, h.flowError(c, r.flowErr)
 	}
 	if flow.State == store.FlowLogin && !post && !needsFirstSignIn(u) {
 		// Signed in already: the flow moves to consent for the session's

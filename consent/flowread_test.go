@@ -2,7 +2,10 @@ package consent
 
 import (
 	"errors"
+	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -50,4 +53,44 @@ func TestFlowMovedFromAStaleRead(t *testing.T) {
 	if got, _ := en.st.GetAuthFlow(ctx, f.ID); got.State != store.FlowDecided || got.Denied {
 		t.Errorf("flow = %+v, want decided and allowed", got)
 	}
+}
+
+// TestConsentPageReadsSessionAndFlowTogether: the consent page reads the
+// browser's session and its flow in one statement (issue 15) and judges
+// each as before: a session whose user was locked since sends the browser
+// to sign in, the flow untouched, and is deleted (it does not work again
+// once the user is unlocked); a challenge too long to be one is the
+// expired page, and so is a flow that expired.
+func TestConsentPageReadsSessionAndFlowTogether(t *testing.T) {
+	en := newEnv(t)
+	en.user("alice", userOpts{role: en.roleFull.ID})
+	setStatus := func(s store.UserStatus) {
+		t.Helper()
+		if _, err := en.st.UpdateUser(t.Context(), "usr_alice", func(u store.User) (store.User, error) {
+			u.Status = s
+			return u, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := en.browser()
+	b.signIn(pathLogin, "alice", goodPassword).status(t, http.StatusOK)
+	f := en.flow()
+	setStatus(store.UserLocked)
+	if p := b.get(pathConsent + "?login_challenge=" + f.ID); p.Request.URL.Path != pathLogin {
+		t.Errorf("a locked user's session reached %s", p.Request.URL.Path)
+	}
+	if got := en.getFlow(f.ID); got.State != store.FlowLogin || got.UserID != "" {
+		t.Errorf("flow after a locked user's visit: %+v, want untouched", got)
+	}
+	setStatus(store.UserActive)
+	if p := b.get(pathConsent + "?login_challenge=" + f.ID); p.Request.URL.Path != pathLogin {
+		t.Errorf("the session of a user locked, then unlocked, reached %s: it was not deleted", p.Request.URL.Path)
+	}
+
+	b.signIn(pathLogin, "alice", goodPassword).status(t, http.StatusOK)
+	b.get(pathConsent+"?login_challenge="+strings.Repeat("a", 257)).status(t, http.StatusNotFound)
+	b.get(pathConsent+"?login_challenge="+f.ID).status(t, http.StatusOK)
+	en.clock.Advance(11 * time.Minute)
+	b.get(pathConsent+"?login_challenge="+f.ID).status(t, http.StatusNotFound)
 }

@@ -457,11 +457,10 @@ func (h *Handler) session(c echo.Context) (store.BrowserSession, store.User, boo
 // four round trips on each of its GET and POST (issue 15).
 func (h *Handler) sessionAccess(c echo.Context) (store.BrowserSession, store.Access, bool, error) {
 	ctx := c.Request().Context()
-	ck, err := c.Cookie(SessionCookie)
-	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
+	id, ok := sessionCookieID(c)
+	if !ok {
 		return store.BrowserSession{}, store.Access{}, false, nil
 	}
-	id := store.HashToken(ck.Value)
 	s, a, err := h.store.SessionAccess(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.BrowserSession{}, store.Access{}, false, nil
@@ -469,8 +468,25 @@ func (h *Handler) sessionAccess(c echo.Context) (store.BrowserSession, store.Acc
 	if err != nil {
 		return store.BrowserSession{}, store.Access{}, false, fmt.Errorf("consent: get browser session: %w", err)
 	}
+	return h.judgeSession(ctx, id, s, a)
+}
+
+// sessionCookieID is the store ID of the browser's session cookie, if it
+// sent one that could be ours.
+func sessionCookieID(c echo.Context) (string, bool) {
+	ck, err := c.Cookie(SessionCookie)
+	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
+		return "", false
+	}
+	return store.HashToken(ck.Value), true
+}
+
+// judgeSession is whether the session read under id (zero when there is
+// none) stands: unexpired, its user there and still allowed to sign in.
+// A session whose user may no longer sign in is deleted.
+func (h *Handler) judgeSession(ctx context.Context, id string, s store.BrowserSession, a store.Access) (store.BrowserSession, store.Access, bool, error) {
 	now := h.now()
-	if !now.Before(s.ExpiresAt) {
+	if s.ID == "" || !now.Before(s.ExpiresAt) {
 		return store.BrowserSession{}, store.Access{}, false, nil
 	}
 	if a.User.ID == "" || !a.User.CanSignIn(now) {
@@ -481,6 +497,43 @@ func (h *Handler) sessionAccess(c echo.Context) (store.BrowserSession, store.Acc
 		return store.BrowserSession{}, store.Access{}, false, nil
 	}
 	return s, a, true, nil
+}
+
+// sessionFlow is what the consent page and its form read: the browser's
+// session (judged as sessionAccess judges it) and the flow with its client
+// (as loadFlowClient reads them, flowErr its error).
+type sessionFlow struct {
+	s        store.BrowserSession
+	access   store.Access
+	signedIn bool
+	flow     store.AuthFlow
+	client   store.Client
+	flowErr  error
+}
+
+// sessionAccessFlow reads the session and the flow in one statement
+// (store.AccessStore.SessionAccessFlow; the consent page and its form read
+// them one after the other, issue 15). Without a session cookie nothing
+// is read: the page sends the browser to sign in without its flow.
+func (h *Handler) sessionAccessFlow(c echo.Context, challenge string) (sessionFlow, error) {
+	ctx := c.Request().Context()
+	id, ok := sessionCookieID(c)
+	if !ok {
+		return sessionFlow{}, nil
+	}
+	if !validChallenge(challenge) {
+		challenge = ""
+	}
+	r, err := h.store.SessionAccessFlow(ctx, id, challenge)
+	if err != nil {
+		return sessionFlow{}, fmt.Errorf("consent: get browser session and flow: %w", err)
+	}
+	var out sessionFlow
+	if out.s, out.access, out.signedIn, err = h.judgeSession(ctx, id, r.Session, r.Access); err != nil {
+		return sessionFlow{}, err
+	}
+	out.flow, out.client, out.flowErr = h.judgeFlow(r.Flow, r.Client)
+	return out, nil
 }
 
 // startSession signs the browser in as u with a fresh session (any previous
@@ -550,12 +603,23 @@ func (h *Handler) loadFlow(ctx context.Context, challenge string) (store.AuthFlo
 // statement (issue 15: the consent pages read one, then the other); a
 // client that no longer exists is a zero Client (vendorOf refuses it).
 func (h *Handler) loadFlowClient(ctx context.Context, challenge string) (store.AuthFlow, store.Client, error) {
-	if challenge == "" || len(challenge) > 256 {
+	if !validChallenge(challenge) {
 		return store.AuthFlow{}, store.Client{}, fmt.Errorf("consent: flow: %w", store.ErrNotFound)
 	}
 	f, cl, err := h.store.GetAuthFlowClient(ctx, challenge)
 	if err != nil {
 		return store.AuthFlow{}, store.Client{}, fmt.Errorf("consent: get flow: %w", err)
+	}
+	return h.judgeFlow(f, cl)
+}
+
+func validChallenge(challenge string) bool { return challenge != "" && len(challenge) <= 256 }
+
+// judgeFlow refuses a flow read as zero (none) or expired by the server's
+// clock.
+func (h *Handler) judgeFlow(f store.AuthFlow, cl store.Client) (store.AuthFlow, store.Client, error) {
+	if f.ID == "" {
+		return store.AuthFlow{}, store.Client{}, fmt.Errorf("consent: get flow: %w", store.ErrNotFound)
 	}
 	if !f.ExpiresAt.IsZero() && !h.now().Before(f.ExpiresAt) {
 		return store.AuthFlow{}, store.Client{}, fmt.Errorf("consent: flow expired: %w", store.ErrNotFound)

@@ -50,4 +50,17 @@ type AccessStore interface {
 	// for the authorization step. ErrNotFound when there is no such user; a
 	// missing assignment or role is zero.
 	UserAccess(ctx context.Context, userID string) (Access, error)
+	// SessionAccessFlow is SessionAccess and FlowStore.GetAuthFlowClient
+	// in one statement, for the consent page and its form, which read both.
+	// A session or flow missing or expired is zero, as is any record
+	// missing; never ErrNotFound.
+	SessionAccessFlow(ctx context.Context, sessionID, flowID string) (SessionFlow, error)
+}
+
+// SessionFlow is what SessionAccessFlow reads.
+type SessionFlow struct {
+	Session BrowserSession
+	Access  Access // the session user's, as SessionAccess reads it
+	Flow    AuthFlow
+	Client  Client // the flow's
 }

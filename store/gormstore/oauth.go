@@ -991,22 +991,9 @@ func (s *Store) finishAuthFlowAccess(ctx context.Context, id, verifierHash strin
 	if err != nil {
 		return store.AuthFlow{}, store.Access{}, err
 	}
-	var a store.Access
-	if r.U.ID != "" {
-		if a.User, err = userMap.toDomain(r.U); err != nil {
-			return store.AuthFlow{}, store.Access{}, err
-		}
-		a.Assignment = r.A.domain()
-	}
-	if r.R.ID != "" {
-		if a.Role, err = jobRoleMap.toDomain(r.R); err != nil {
-			return store.AuthFlow{}, store.Access{}, err
-		}
-	}
-	if r.G.ID != "" {
-		if a.Group, err = accountGroupMap.toDomain(r.G); err != nil {
-			return store.AuthFlow{}, store.Access{}, err
-		}
+	a, err := joinedAccess(r.U, r.A, r.R, r.G)
+	if err != nil {
+		return store.AuthFlow{}, store.Access{}, err
 	}
 	return f, a, nil
 }
@@ -1052,8 +1039,12 @@ func (s *Store) GetBrowserSession(ctx context.Context, id string) (store.Browser
 	if err != nil {
 		return store.BrowserSession{}, err
 	}
+	return r.domain(), nil
+}
+
+func (r browserSessionRow) domain() store.BrowserSession {
 	return store.BrowserSession{ID: r.ID, UserID: r.UserID, AuthTime: fromMicros(r.AuthTime), CSRFToken: r.CSRFToken,
-		ExpiresAt: fromMicros(r.Expires), CreatedAt: fromMicros(r.Created)}, nil
+		ExpiresAt: fromMicros(r.Expires), CreatedAt: fromMicros(r.Created)}
 }
 
 func (s *Store) DeleteBrowserSession(ctx context.Context, id string) error {

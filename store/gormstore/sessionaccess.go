@@ -3,6 +3,7 @@ package gormstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -54,9 +55,7 @@ func (s *Store) SessionAccess(ctx context.Context, id string) (store.BrowserSess
 	if err != nil {
 		return store.BrowserSession{}, store.Access{}, err
 	}
-	b := store.BrowserSession{ID: r.S.ID, UserID: r.S.UserID, AuthTime: fromMicros(r.S.AuthTime), CSRFToken: r.S.CSRFToken,
-		ExpiresAt: fromMicros(r.S.Expires), CreatedAt: fromMicros(r.S.Created)}
-	return b, a, nil
+	return r.S.domain(), a, nil
 }
 
 // sessionAccessByRecord is SessionAccess one record at a time, leaving the
@@ -132,4 +131,95 @@ func (s *Store) userAccessByRecord(ctx context.Context, userID string) (store.Ac
 		return store.Access{}, err
 	}
 	return a, nil
+}
+
+// joinedAccess is the Access of left-joined records scanned as zero when
+// missing (zeroedColumns): a record of ID "" stays the zero record.
+func joinedAccess(u userRow, as assignmentRow, r jobRoleRow, g accountGroupRow) (store.Access, error) {
+	var a store.Access
+	var err error
+	if u.ID != "" {
+		if a.User, err = userMap.toDomain(u); err != nil {
+			return store.Access{}, err
+		}
+	}
+	a.Assignment = as.domain()
+	if r.ID != "" {
+		if a.Role, err = jobRoleMap.toDomain(r); err != nil {
+			return store.Access{}, err
+		}
+	}
+	if g.ID != "" {
+		if a.Group, err = accountGroupMap.toDomain(g); err != nil {
+			return store.Access{}, err
+		}
+	}
+	return a, nil
+}
+
+// sessionFlowRow is one row of SessionAccessFlow, scanned in column order.
+type sessionFlowRow struct {
+	S browserSessionRow
+	U userRow
+	A assignmentRow
+	R jobRoleRow
+	G accountGroupRow
+	F authFlowRow
+	C clientRow
+}
+
+// sessionFlowQuery is sessionAccessQuery and flowClientQuery side by side,
+// each left-joined to a single row so that the statement always answers
+// one row, a missing record zero.
+var sessionFlowQuery = sync.OnceValue(func() string {
+	return "SELECT " + zeroedColumns("s", &browserSessionRow{}) + ", " + zeroedColumns("u", &userRow{}) + ", " +
+		zeroedColumns("a", &assignmentRow{}) + ", " + zeroedColumns("r", &jobRoleRow{}) + ", " +
+		zeroedColumns("g", &accountGroupRow{}) + ", " + zeroedColumns("f", &authFlowRow{}) + ", " +
+		zeroedColumns("c", &clientRow{}) +
+		" FROM (SELECT 1 AS one) o" +
+		" LEFT JOIN browser_sessions s ON s.id = ? AND (s.expires_at = 0 OR s.expires_at > ?)" +
+		" LEFT JOIN users u ON u.id = s.user_id" +
+		" LEFT JOIN assignments a ON a.user_id = u.id AND a.legal_entity_id = ''" +
+		" LEFT JOIN job_roles r ON r.id = a.job_role_id" +
+		" LEFT JOIN account_groups g ON g.id = a.account_group_id" +
+		" LEFT JOIN auth_flows f ON f.id = ? AND (f.expires_at = 0 OR f.expires_at > ?)" +
+		" LEFT JOIN clients c ON c.id = f.client_id"
+})
+
+// SessionAccessFlow is store.AccessStore's: one statement whatever is
+// missing.
+func (s *Store) SessionAccessFlow(ctx context.Context, sessionID, flowID string) (store.SessionFlow, error) {
+	now := micros(s.nowUTC())
+	var rows []sessionFlowRow
+	err := s.query(ctx, sessionFlowQuery(), []any{sessionID, now, flowID, now}, func(sc rowScanner) error {
+		rows = append(rows, sessionFlowRow{})
+		r := &rows[len(rows)-1]
+		return sc.Scan(slices.Concat(columnPointers(&r.S), columnPointers(&r.U), columnPointers(&r.A),
+			columnPointers(&r.R), columnPointers(&r.G), columnPointers(&r.F), columnPointers(&r.C))...)
+	})
+	if err != nil {
+		return store.SessionFlow{}, wrap("session access flow", err)
+	}
+	if len(rows) != 1 {
+		return store.SessionFlow{}, fmt.Errorf("gormstore: session access flow: %d rows", len(rows))
+	}
+	r := rows[0]
+	var out store.SessionFlow
+	if r.S.ID != "" {
+		out.Session = r.S.domain()
+		if out.Access, err = joinedAccess(r.U, r.A, r.R, r.G); err != nil {
+			return store.SessionFlow{}, err
+		}
+	}
+	if r.F.ID != "" {
+		if out.Flow, err = authFlowMap.toDomain(r.F); err != nil {
+			return store.SessionFlow{}, err
+		}
+		if r.C.ID != "" {
+			if out.Client, err = clientMap.toDomain(r.C); err != nil {
+				return store.SessionFlow{}, err
+			}
+		}
+	}
+	return out, nil
 }

@@ -745,6 +745,70 @@ func testAuthFlowClient(t *testing.T, s store.Store) {
 	mustBe(t, err, store.ErrNotFound, "GetAuthFlowClient(missing)")
 }
 
+// testSessionAccessFlow: SessionAccessFlow reads what SessionAccess and
+// GetAuthFlowClient read, each side zero where those answer ErrNotFound
+// (a session or flow missing or expired) and every record missing zero
+// (a user gone or without an assignment, a client gone), in any
+// combination.
+func testSessionAccessFlow(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	fx := newAccessFixture(t, s)
+	unassigned := newUser(t, s, fx.o.group.ID, "unassigned-"+store.RandomToken(4), true)
+	session := func(userID string, expires time.Time) string {
+		t.Helper()
+		id := store.HashToken(store.RandomToken(16))
+		noErr(t, s.CreateBrowserSession(ctx, store.BrowserSession{ID: id, UserID: userID, AuthTime: now,
+			CSRFToken: store.RandomToken(8), ExpiresAt: expires, CreatedAt: now}), "CreateBrowserSession")
+		return id
+	}
+	cl := must(s.CreateClient(ctx, store.Client{ID: "vendor-" + store.RandomToken(4), Name: "Books Online", SecretHash: "$argon2id$x",
+		RedirectURIs: []string{"https://books.example/cb"}, GrantTypes: []string{"authorization_code"},
+		ResponseTypes: []string{"code"}, Scopes: []string{"openid", "accounts.read"}, TokenEndpointAuthMethod: "client_secret_basic"}))(t)
+	flow := func(clientID string, expires time.Time) string {
+		t.Helper()
+		return must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: clientID, RequestedScopes: []string{"openid", "accounts.read"},
+			Request: []byte("form"), State: store.FlowConsent, UserID: fx.user.ID, ExpiresAt: expires}))(t).ID
+	}
+	sessions := map[string]string{
+		"a session": session(fx.user.ID, now.Add(time.Hour)),
+		"a session of a user without an assignment": session(unassigned.ID, now.Add(time.Hour)),
+		"a session of a user gone":                  session("usr_gone", now.Add(time.Hour)),
+		"an expired session":                        session(fx.user.ID, now.Add(-time.Second)),
+		"no session":                                "missing",
+	}
+	flows := map[string]string{
+		"a flow":                  flow(cl.ID, now.Add(10*time.Minute)),
+		"a flow of a client gone": flow("vendor-gone", now.Add(10*time.Minute)),
+		"an expired flow":         flow(cl.ID, now.Add(-time.Second)),
+		"no flow":                 "missing",
+	}
+	for sw, sid := range sessions {
+		var want store.SessionFlow
+		if b, a, err := s.SessionAccess(ctx, sid); err == nil {
+			want.Session, want.Access = b, a
+		} else {
+			mustBe(t, err, store.ErrNotFound, "SessionAccess("+sw+")")
+		}
+		for fw, fid := range flows {
+			w := want
+			if f, c, err := s.GetAuthFlowClient(ctx, fid); err == nil {
+				w.Flow, w.Client = f, c
+			} else {
+				mustBe(t, err, store.ErrNotFound, "GetAuthFlowClient("+fw+")")
+			}
+			diff(t, "SessionAccessFlow("+sw+", "+fw+")", w, must(s.SessionAccessFlow(ctx, sid, fid))(t))
+		}
+	}
+	got := must(s.SessionAccessFlow(ctx, sessions["a session"], flows["a flow"]))(t)
+	if got.Session.UserID != fx.user.ID || got.Access.Group.ID == "" || got.Access.Role.ID == "" || got.Flow.ClientID != cl.ID || got.Client.Name != "Books Online" {
+		t.Errorf("SessionAccessFlow(a session, a flow) = %+v", got)
+	}
+	if got := must(s.SessionAccessFlow(ctx, sessions["a session of a user without an assignment"], "missing"))(t); got.Access.User.ID != unassigned.ID || got.Access.Assignment.ID != "" {
+		t.Errorf("SessionAccessFlow(a user without an assignment) = %+v", got)
+	}
+}
+
 // testAuthFlowFinish: FinishAuthFlow marks done only a decided, unexpired
 // flow holding the verifier hash given, once; of concurrent finishers
 // exactly one gets it; a finish rolled back with its transaction leaves

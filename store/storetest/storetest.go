@@ -78,6 +78,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AuthFlows", testAuthFlows},
 		{"AuthFlowUpdatedFromRead", testAuthFlowUpdateRead},
 		{"AuthFlowWithClient", testAuthFlowClient},
+		{"SessionAccessWithFlow", testSessionAccessFlow},
 		{"AuthFlowFinishedOnce", testAuthFlowFinish},
 		{"BrowserSessions", testBrowserSessions},
 		{"SigningKeys", testSigningKeys},
