@@ -193,3 +193,46 @@ func TestResumeJudgesTheUserReadWithItsFlow(t *testing.T) {
 	must(t, err)
 	refused("a locked user", e.user.ID, "cannot authorize this application")
 }
+
+// TestCodeExchangeStampsItsConsentUsed: a code's consent is stamped used by
+// the code's consumption, in the tokens' transaction (issue 15: it was a
+// statement of its own before the transaction): an exchange refused for a
+// wrong verifier leaves it unused, a successful one stamps it.
+func TestCodeExchangeStampsItsConsentUsed(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	lastUsed := func() time.Time {
+		t.Helper()
+		cs, err := e.st.ListConsents(e.ctx, e.user.ID)
+		must(t, err)
+		for _, c := range cs {
+			if c.RevokedAt.IsZero() {
+				return c.LastUsedAt
+			}
+		}
+		t.Fatal("no standing consent")
+		return time.Time{}
+	}
+	exchange := func(code, verifier string) tokenResult {
+		return e.token(url.Values{"grant_type": {"authorization_code"}, "code": {code},
+			"redirect_uri": {redirectURI}, "code_verifier": {verifier}}, e.vendor.ID, e.secret)
+	}
+	verifier := oauth2.GenerateVerifier()
+	code := e.codeFor(e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier)), e.user.ID, allScopes).Get("code")
+	if at := lastUsed(); !at.IsZero() {
+		t.Fatalf("a new consent was used at %v", at)
+	}
+	wantOAuthError(t, exchange(code, oauth2.GenerateVerifier()), "invalid_grant")
+	if at := lastUsed(); !at.IsZero() {
+		t.Errorf("after a refused exchange the consent was used at %v, want never", at)
+	}
+
+	verifier = oauth2.GenerateVerifier()
+	code = e.codeFor(e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier)), e.user.ID, allScopes).Get("code")
+	before := e.clock.Now()
+	if tr := exchange(code, verifier); tr.Status != http.StatusOK {
+		t.Fatalf("exchange: %+v", tr)
+	}
+	if at := lastUsed(); at.Before(before) {
+		t.Errorf("after the exchange the consent was last used at %v, want stamped", at)
+	}
+}

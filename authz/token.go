@@ -200,7 +200,10 @@ func (g *grantPolicy) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 			return err
 		}
 	}
-	if err := g.s.checkGrant(ctx, ar.GetID(), sess.GetSubject(), fc, ar.GetGrantedScopes()); err != nil {
+	// A code's consent is stamped used by the code's consumption, in the
+	// tokens' transaction (store.TokenStore.ConsumeToken).
+	touch := !ar.GetGrantTypes().ExactOne("authorization_code")
+	if err := g.s.checkGrant(ctx, ar.GetID(), sess.GetSubject(), fc, ar.GetGrantedScopes(), touch); err != nil {
 		return err
 	}
 	// Here, not when the code was issued, so that grants issued before
@@ -213,8 +216,9 @@ func (g *grantPolicy) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 // the records read in one statement — the one that read the code or the
 // refresh token, in this request (exchangeNote) —, judged by
 // store.JudgeGrant. A grant that no longer stands is invalid_grant with
-// the precise reason, and the vendor reconnects (rule 6).
-func (s *Server) checkGrant(ctx context.Context, consentID, userID string, fc *fositeClient, granted []string) error {
+// the precise reason, and the vendor reconnects (rule 6). With touch, the
+// grant's consent is stamped used (at most once a minute).
+func (s *Server) checkGrant(ctx context.Context, consentID, userID string, fc *fositeClient, granted []string, touch bool) error {
 	a, ok := exchangeNoteOf(ctx).grant(consentID, userID)
 	if !ok {
 		var err error
@@ -233,7 +237,7 @@ func (s *Server) checkGrant(ctx context.Context, consentID, userID string, fc *f
 	// The store stamps LastUsedAt at most once a minute; the consent just
 	// read says whether this grant would, which spares every other refresh
 	// two statements.
-	if now.Sub(p.Consent.LastUsedAt) >= time.Minute {
+	if touch && now.Sub(p.Consent.LastUsedAt) >= time.Minute {
 		if err := s.st.TouchConsent(ctx, p.Consent.ID, now); err != nil {
 			s.log.WarnContext(ctx, "touch consent failed", "consent", p.Consent.ID, "err", err)
 		}

@@ -398,12 +398,25 @@ func testRefreshRotationOnce(t *testing.T, s store.Store) {
 }
 
 // testTokenConsumedOnce: of 20 concurrent consumers of one code exactly
-// one wins (an authorization code's single use).
+// one wins (an authorization code's single use), and the code's consent is
+// stamped used, unless the consumption is rolled back.
 func testTokenConsumedOnce(t *testing.T, s store.Store) {
 	tc := s
 	ctx := t.Context()
-	noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAuthorizeCode, Signature: "code-1", RequestID: "req-1",
+	c := must(s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read"}, GrantedAt: t0}))(t)
+	noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAuthorizeCode, Signature: "code-1", RequestID: c.ID,
 		Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Minute), Request: []byte("r")}), "CreateToken")
+	boom := errors.New("boom")
+	mustBe(t, s.InTx(ctx, func(ctx context.Context) error {
+		must(s.ConsumeToken(ctx, store.TokenAuthorizeCode, "code-1"))(t)
+		return boom
+	}), boom, "InTx(consume, then fail)")
+	if got := must(s.GetConsent(ctx, c.ID))(t); !got.LastUsedAt.IsZero() {
+		t.Errorf("consent after a rolled-back consumption: used at %v, want never", got.LastUsedAt)
+	}
+	if !must(s.GetToken(ctx, store.TokenAuthorizeCode, "code-1"))(t).Active {
+		t.Fatal("code inactive after a rolled-back consumption")
+	}
 	const n = 20
 	got, errs := atOnce(n, func(i int) (store.TokenRecord, error) {
 		return tc.ConsumeToken(ctx, store.TokenAuthorizeCode, "code-1")
@@ -425,6 +438,9 @@ func testTokenConsumedOnce(t *testing.T, s store.Store) {
 	}
 	if must(s.GetToken(ctx, store.TokenAuthorizeCode, "code-1"))(t).Active {
 		t.Error("code still active after consumption")
+	}
+	if got := must(s.GetConsent(ctx, c.ID))(t); got.LastUsedAt.IsZero() {
+		t.Error("the code's consent was not stamped used by its consumption")
 	}
 	_, err := tc.ConsumeToken(ctx, store.TokenAuthorizeCode, "missing")
 	mustBe(t, err, store.ErrNotFound, "ConsumeToken(missing)")
