@@ -150,7 +150,14 @@ func withoutCredentials(f url.Values) url.Values {
 	return out
 }
 
-func encodeRequest(req fosite.Requester) ([]byte, error) {
+func encodeRequest(req fosite.Requester) ([]byte, error) { return encodeRequestSession(req, true) }
+
+// encodeRequestSession is encodeRequest, without the session unless
+// withSession: a PKCE record's request is read for its form alone (fosite's
+// PKCE handler compares the verifier with the challenge in it), so its
+// copy of the session was encoded at every authorization and decoded at
+// every code exchange for nothing (issue 15).
+func encodeRequestSession(req fosite.Requester, withSession bool) ([]byte, error) {
 	sr := storedRequest{
 		ID:                req.GetID(),
 		RequestedAt:       req.GetRequestedAt().UTC(),
@@ -163,7 +170,7 @@ func encodeRequest(req fosite.Requester) ([]byte, error) {
 	if c := req.GetClient(); c != nil {
 		sr.ClientID = c.GetID()
 	}
-	if s := req.GetSession(); s != nil {
+	if s := req.GetSession(); s != nil && withSession {
 		sr.Session = s
 	}
 	if ar, ok := req.(fosite.AuthorizeRequester); ok {
@@ -256,7 +263,7 @@ func recordAD(kind store.TokenKind, sig string) string { return string(kind) + "
 
 // create stores a token record of kind under sig.
 func (a *fositeStore) create(ctx context.Context, kind store.TokenKind, sig, accessSig string, req fosite.Requester, expires time.Time) error {
-	b, err := encodeRequest(req)
+	b, err := encodeRequestSession(req, kind != store.TokenPKCE)
 	if err != nil {
 		return err
 	}
