@@ -192,3 +192,28 @@ func BenchmarkDeactivateToken(b *testing.B) {
 		return s.DeactivateToken(b.Context(), store.TokenAccess, sig)
 	})
 }
+
+// BenchmarkUpdateReadAuthFlow is the consent page's write of a flow it read
+// (twice per authorization): one UPDATE … RETURNING of every column.
+func BenchmarkUpdateReadAuthFlow(b *testing.B) {
+	for name, open := range benchStores(b) {
+		b.Run(name, func(b *testing.B) {
+			s := open(b)
+			ctx := b.Context()
+			f, err := s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", RequestedScopes: []string{"openid", "accounts.read"},
+				Request: make([]byte, 900), State: store.FlowLogin, ExpiresAt: time.Now().Add(time.Hour)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if f, err = s.UpdateReadAuthFlow(ctx, f, func(x store.AuthFlow) (store.AuthFlow, error) {
+					x.State, x.UserID, x.GrantedScopes = store.FlowConsent, "usr_1", []string{"accounts.read"}
+					return x, nil
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
