@@ -501,7 +501,7 @@ func (h *Handler) judgeSession(ctx context.Context, id string, s store.BrowserSe
 
 // sessionFlow is what the consent page and its form read: the browser's
 // session (judged as sessionAccess judges it) and the flow with its client
-// (as loadFlowClient reads them, flowErr its error).
+// (judged by judgeFlow, flowErr its refusal).
 type sessionFlow struct {
 	s        store.BrowserSession
 	access   store.Access
@@ -597,20 +597,6 @@ func (h *Handler) loadFlow(ctx context.Context, challenge string) (store.AuthFlo
 		return store.AuthFlow{}, fmt.Errorf("consent: flow expired: %w", store.ErrNotFound)
 	}
 	return f, nil
-}
-
-// loadFlowClient is loadFlow with the flow's client, read in the same
-// statement (issue 15: the consent pages read one, then the other); a
-// client that no longer exists is a zero Client (vendorOf refuses it).
-func (h *Handler) loadFlowClient(ctx context.Context, challenge string) (store.AuthFlow, store.Client, error) {
-	if !validChallenge(challenge) {
-		return store.AuthFlow{}, store.Client{}, fmt.Errorf("consent: flow: %w", store.ErrNotFound)
-	}
-	f, cl, err := h.store.GetAuthFlowClient(ctx, challenge)
-	if err != nil {
-		return store.AuthFlow{}, store.Client{}, fmt.Errorf("consent: get flow: %w", err)
-	}
-	return h.judgeFlow(f, cl)
 }
 
 func validChallenge(challenge string) bool { return challenge != "" && len(challenge) <= 256 }
@@ -716,7 +702,7 @@ func (h *Handler) vendor(ctx context.Context, clientID string) (store.Client, er
 	return vendorOf(clientID, cl)
 }
 
-// vendorOf is vendor for a client read already (loadFlowClient): a zero
+// vendorOf is vendor for a client read already (sessionAccessFlow): a zero
 // client, gone, is store.ErrNotFound as GetClient's.
 func vendorOf(clientID string, cl store.Client) (store.Client, error) {
 	if cl.ID == "" {

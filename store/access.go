@@ -50,10 +50,11 @@ type AccessStore interface {
 	// for the authorization step. ErrNotFound when there is no such user; a
 	// missing assignment or role is zero.
 	UserAccess(ctx context.Context, userID string) (Access, error)
-	// SessionAccessFlow is SessionAccess and FlowStore.GetAuthFlowClient
-	// in one statement, for the consent page and its form, which read both.
-	// A session or flow missing or expired is zero, as is any record
-	// missing; never ErrNotFound.
+	// SessionAccessFlow is SessionAccess with the unexpired flow stored
+	// under flowID and the flow's client, in one statement, for the consent
+	// page and its form, which read both. A session or flow missing or
+	// expired is zero, as is any record missing (the client gone too);
+	// never ErrNotFound.
 	SessionAccessFlow(ctx context.Context, sessionID, flowID string) (SessionFlow, error)
 }
 

@@ -334,10 +334,6 @@ type TokenStore interface {
 type FlowStore interface {
 	CreateAuthFlow(ctx context.Context, f AuthFlow) (AuthFlow, error)
 	GetAuthFlow(ctx context.Context, id string) (AuthFlow, error) // ErrNotFound when expired too
-	// GetAuthFlowClient is GetAuthFlow with the flow's client read in the
-	// same statement (the consent pages need both); the client is zero when
-	// it no longer exists.
-	GetAuthFlowClient(ctx context.Context, id string) (AuthFlow, Client, error)
 	// UpdateAuthFlow is compare-and-swap on the state: fn sees the current
 	// flow; ErrConflict if another caller changed it meanwhile.
 	UpdateAuthFlow(ctx context.Context, id string, fn func(AuthFlow) (AuthFlow, error)) (AuthFlow, error)

@@ -168,9 +168,9 @@ type sessionFlowRow struct {
 	C clientRow
 }
 
-// sessionFlowQuery is sessionAccessQuery and flowClientQuery side by side,
-// each left-joined to a single row so that the statement always answers
-// one row, a missing record zero.
+// sessionFlowQuery is sessionAccessQuery and the flow with its client side
+// by side, each left-joined to a single row so that the statement always
+// answers one row, a missing record zero.
 var sessionFlowQuery = sync.OnceValue(func() string {
 	return "SELECT " + zeroedColumns("s", &browserSessionRow{}) + ", " + zeroedColumns("u", &userRow{}) + ", " +
 		zeroedColumns("a", &assignmentRow{}) + ", " + zeroedColumns("r", &jobRoleRow{}) + ", " +

@@ -729,40 +729,8 @@ func testAuthFlowUpdateRead(t *testing.T, s store.Store) {
 	mustBe(t, err, store.ErrConflict, "UpdateReadAuthFlow(missing)")
 }
 
-// testAuthFlowClient: GetAuthFlowClient is GetAuthFlow with the flow's
-// client as GetClient reads it; a zero client when it no longer exists,
-// ErrNotFound for a flow expired or missing.
-func testAuthFlowClient(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	cl := must(s.CreateClient(ctx, store.Client{ID: "vendor-books", Name: "Books Online", SecretHash: "$argon2id$x",
-		RedirectURIs: []string{"https://books.example/cb"}, GrantTypes: []string{"authorization_code"},
-		ResponseTypes: []string{"code"}, Scopes: []string{"openid", "accounts.read"}, PolicyURI: "https://books.example/privacy",
-		TokenEndpointAuthMethod: "client_secret_basic"}))(t)
-	f := must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: cl.ID, RequestedScopes: []string{"openid", "accounts.read"},
-		Request: []byte("form"), State: store.FlowLogin, ExpiresAt: now.Add(10 * time.Minute)}))(t)
-	gotF, gotC, err := s.GetAuthFlowClient(ctx, f.ID)
-	noErr(t, err, "GetAuthFlowClient")
-	diff(t, "GetAuthFlowClient's flow", must(s.GetAuthFlow(ctx, f.ID))(t), gotF)
-	diff(t, "GetAuthFlowClient's client", must(s.GetClient(ctx, cl.ID))(t), gotC)
-
-	gone := must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "deleted-vendor", State: store.FlowLogin, ExpiresAt: now.Add(10 * time.Minute)}))(t)
-	gotF, gotC, err = s.GetAuthFlowClient(ctx, gone.ID)
-	noErr(t, err, "GetAuthFlowClient(client gone)")
-	diff(t, "GetAuthFlowClient(client gone)'s flow", gone, gotF)
-	if gotC.ID != "" {
-		t.Errorf("GetAuthFlowClient(client gone) client = %+v, want zero", gotC)
-	}
-
-	expired := must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: cl.ID, ExpiresAt: now.Add(-time.Second)}))(t)
-	_, _, err = s.GetAuthFlowClient(ctx, expired.ID)
-	mustBe(t, err, store.ErrNotFound, "GetAuthFlowClient(expired)")
-	_, _, err = s.GetAuthFlowClient(ctx, "missing")
-	mustBe(t, err, store.ErrNotFound, "GetAuthFlowClient(missing)")
-}
-
-// testSessionAccessFlow: SessionAccessFlow reads what SessionAccess and
-// GetAuthFlowClient read, each side zero where those answer ErrNotFound
+// testSessionAccessFlow: SessionAccessFlow reads what SessionAccess,
+// GetAuthFlow and GetClient read, each zero where those answer ErrNotFound
 // (a session or flow missing or expired) and every record missing zero
 // (a user gone or without an assignment, a client gone), in any
 // combination.
@@ -808,10 +776,15 @@ func testSessionAccessFlow(t *testing.T, s store.Store) {
 		}
 		for fw, fid := range flows {
 			w := want
-			if f, c, err := s.GetAuthFlowClient(ctx, fid); err == nil {
-				w.Flow, w.Client = f, c
+			if f, err := s.GetAuthFlow(ctx, fid); err == nil {
+				w.Flow = f
+				if c, err := s.GetClient(ctx, f.ClientID); err == nil {
+					w.Client = c
+				} else {
+					mustBe(t, err, store.ErrNotFound, "GetClient("+fw+")")
+				}
 			} else {
-				mustBe(t, err, store.ErrNotFound, "GetAuthFlowClient("+fw+")")
+				mustBe(t, err, store.ErrNotFound, "GetAuthFlow("+fw+")")
 			}
 			diff(t, "SessionAccessFlow("+sw+", "+fw+")", w, must(s.SessionAccessFlow(ctx, sid, fid))(t))
 		}

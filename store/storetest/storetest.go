@@ -77,7 +77,6 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"JTI", testJTI},
 		{"AuthFlows", testAuthFlows},
 		{"AuthFlowUpdatedFromRead", testAuthFlowUpdateRead},
-		{"AuthFlowWithClient", testAuthFlowClient},
 		{"SessionAccessWithFlow", testSessionAccessFlow},
 		{"AuthFlowFinishedOnce", testAuthFlowFinish},
 		{"BrowserSessions", testBrowserSessions},
