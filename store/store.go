@@ -302,8 +302,8 @@ type TokenStore interface {
 	// one succeeds; the others get ErrConflict, as does a record already
 	// inactive. ErrNotFound if missing. The consent of an authorization
 	// code (its RequestID) is used from then on: its LastUsedAt is stamped,
-	// as TouchConsent would, in the caller's transaction (which a loser
-	// rolls back).
+	// as TouchConsent would, with the consumption — in the caller's
+	// transaction (which a loser rolls back), or in one of its own.
 	ConsumeToken(ctx context.Context, kind TokenKind, signature string) (TokenRecord, error)
 	// TakeToken deletes a record and returns it as it was, in one step (a
 	// code exchange's PKCE and OpenID Connect sessions, read once and

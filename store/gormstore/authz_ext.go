@@ -19,6 +19,20 @@ import (
 // code is an UPDATE (the exchange stamped it by a statement of its own
 // before, issue 15); otherwise by one after the consumption.
 func (s *Store) ConsumeToken(ctx context.Context, kind store.TokenKind, signature string) (store.TokenRecord, error) {
+	if kind == store.TokenAuthorizeCode && s.txFrom(ctx) == nil {
+		// The consumption and the stamp are kept or lost together.
+		var out store.TokenRecord
+		err := s.InTx(ctx, func(ctx context.Context) error {
+			var err error
+			out, err = s.consumeToken(ctx, kind, signature)
+			return err
+		})
+		return out, err
+	}
+	return s.consumeToken(ctx, kind, signature)
+}
+
+func (s *Store) consumeToken(ctx context.Context, kind store.TokenKind, signature string) (store.TokenRecord, error) {
 	stamp := kind == store.TokenAuthorizeCode
 	locked, err := s.lockRecordConsentUsed(ctx, kind, signature, stamp)
 	if err != nil {
