@@ -1,9 +1,15 @@
 package consent
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/bankfeed/bankfeed/store"
 )
 
 // rowsRe finds the cells of a table row by its class.
@@ -78,4 +84,72 @@ func TestConnectionsShowAccounts(t *testing.T) {
 		}
 	}
 	p.mustNotContain(t, "Payroll reserve", "****9888")
+}
+
+// TestConsentAccountsOfManyEntities: accounts of several legal entities
+// each show their entity's name, and the consent page reads the entities with one statement whatever
+// their number: as many statements for four entities as for one (issue
+// 15: it was one per entity).
+func TestConsentAccountsOfManyEntities(t *testing.T) {
+	pageStatements := func(en *env) (int, page) {
+		t.Helper()
+		en.user("alice", userOpts{role: en.roleFull.ID})
+		b := en.browser()
+		b.signIn(pathLogin, "alice", goodPassword).status(t, http.StatusOK)
+		var n atomic.Int64
+		counting := atomic.Bool{}
+		if err := en.st.Instrument(func(string, time.Duration, bool) {
+			if counting.Load() {
+				n.Add(1)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		f := en.flow()
+		counting.Store(true)
+		p := b.get(pathConsent + "?login_challenge=" + f.ID)
+		counting.Store(false)
+		p.status(t, http.StatusOK)
+		return int(n.Load()), p
+	}
+	one, _ := pageStatements(newEnv(t))
+
+	en := newEnv(t)
+	ctx := t.Context()
+	ids := slices.Clone(en.g1.AccountIDs)
+	for i, le := range []store.LegalEntity{{Name: "Maple Nord", LegalName: "Maple Nord Inc."}, {Name: "Maple Sud", LegalName: "Maple Sud Ltée"},
+		{Name: "Maple Ouest", LegalName: "Maple Ouest Inc."}} {
+		le.ID, le.BusinessGroupID = fmt.Sprintf("le_%d", i), en.bg.ID
+		le, err := en.st.CreateLegalEntity(ctx, le)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := en.st.CreateAccount(ctx, store.Account{ID: fmt.Sprintf("acc_e%d", i), BusinessGroupID: en.bg.ID, LegalEntityID: le.ID,
+			Number: fmt.Sprintf("00012-003-99%05d", i), Type: store.AccountChecking, ProductName: "Operating " + le.LegalName,
+			Currency: "CAD", Status: store.AccountOpen, OpenedOn: store.MustDate("2024-01-15")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	if _, err := en.st.UpdateAccountGroup(ctx, en.g1.ID, func(g store.AccountGroup) (store.AccountGroup, error) {
+		g.AccountIDs = ids
+		return g, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	four, p := pageStatements(en)
+	entityOf := map[string]string{}
+	for _, r := range rowCells(t, p.Body, "account") {
+		entityOf[r[0]] = r[1]
+	}
+	for account, entity := range map[string]string{"Operating account": "Maple Ops", "Operating Maple Nord Inc.": "Maple Nord",
+		"Operating Maple Sud Ltée": "Maple Sud", "Operating Maple Ouest Inc.": "Maple Ouest"} {
+		if entityOf[account] != entity {
+			t.Errorf("account %q shows entity %q, want %q (rows %q)", account, entityOf[account], entity, entityOf)
+		}
+	}
+	if four != one {
+		t.Errorf("the consent page took %d statements for accounts of four entities, %d for one", four, one)
+	}
 }
