@@ -536,33 +536,20 @@ func (s *Store) forgetStanding(ctx context.Context) {
 // (issue 15): the grant's CreateToken calls in the same transaction, under
 // the same share lock, then need no statement of their own.
 func (s *Store) lockRecordConsent(ctx context.Context, kind store.TokenKind, signature string) error {
-	_, err := s.lockRecordConsentUsed(ctx, kind, signature, false)
-	return err
-}
-
-// lockRecordConsentUsed is lockRecordConsent that, with used, also stamps
-// the consent's last use: an UPDATE, whose row lock is stronger than the
-// share lock and queues the same way. It reports whether it ran.
-func (s *Store) lockRecordConsentUsed(ctx context.Context, kind store.TokenKind, signature string, used bool) (bool, error) {
 	if s.dialect != dialectPostgres || s.txFrom(ctx) == nil {
-		return false, nil
+		return nil
 	}
 	var id string
 	var revokedAt int64
-	q, args := "SELECT id, revoked_at FROM consents WHERE id = (SELECT request_id FROM tokens WHERE kind = ? AND signature = ?) FOR SHARE",
-		[]any{string(kind), signature}
-	if used {
-		q, args = "UPDATE consents SET last_used_at = ? WHERE id = (SELECT request_id FROM tokens WHERE kind = ? AND signature = ?) RETURNING id, revoked_at",
-			[]any{micros(s.nowUTC()), string(kind), signature}
-	}
-	err := s.writeQuery(ctx, q, args, func(sc rowScanner) error { return sc.Scan(&id, &revokedAt) })
+	err := s.query(ctx, "SELECT id, revoked_at FROM consents WHERE id = (SELECT request_id FROM tokens WHERE kind = ? AND signature = ?) FOR SHARE",
+		[]any{string(kind), signature}, func(sc rowScanner) error { return sc.Scan(&id, &revokedAt) })
 	if err != nil {
-		return false, wrap("lock consent", err)
+		return wrap("lock consent", err)
 	}
 	if standing := s.standingConsents(ctx); id != "" && revokedAt == 0 && standing != nil {
 		standing[id] = true
 	}
-	return true, nil
+	return nil
 }
 
 // tokenColumns are tokenRow's columns in the order of its pointers.

@@ -442,6 +442,21 @@ func testTokenConsumedOnce(t *testing.T, s store.Store) {
 	if got := must(s.GetConsent(ctx, c.ID))(t); got.LastUsedAt.IsZero() {
 		t.Error("the code's consent was not stamped used by its consumption")
 	}
+	// A code naming no consent is consumed too, in a transaction or not.
+	for _, sig := range []string{"code-orphan-1", "code-orphan-2"} {
+		noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAuthorizeCode, Signature: sig, RequestID: "req-no-consent",
+			Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Minute), Request: []byte("r")}), "CreateToken(no consent)")
+	}
+	noErr(t, s.InTx(ctx, func(ctx context.Context) error {
+		_, err := s.ConsumeToken(ctx, store.TokenAuthorizeCode, "code-orphan-1")
+		return err
+	}), "ConsumeToken(no consent) in a transaction")
+	must(s.ConsumeToken(ctx, store.TokenAuthorizeCode, "code-orphan-2"))(t)
+	for _, sig := range []string{"code-orphan-1", "code-orphan-2"} {
+		if must(s.GetToken(ctx, store.TokenAuthorizeCode, sig))(t).Active {
+			t.Errorf("%s still active after its consumption", sig)
+		}
+	}
 	_, err := tc.ConsumeToken(ctx, store.TokenAuthorizeCode, "missing")
 	mustBe(t, err, store.ErrNotFound, "ConsumeToken(missing)")
 }
