@@ -563,14 +563,25 @@ const tokenSelect = `SELECT ` + tokenColumns + ` FROM tokens`
 const tokenRotate = `UPDATE tokens SET active = ?, first_used_at = CASE WHEN first_used_at = 0 THEN ? ELSE first_used_at END
 	WHERE kind = ? AND signature = ? AND active = ? RETURNING ` + tokenColumns
 
-// tokenRotatePair is tokenRotate that also deactivates the access token
-// the rotated refresh token names, if the rotation matched (PostgreSQL's
-// data-modifying WITH: one statement, one snapshot; the refresh token's row
-// is locked before the access token's, as the two statements did).
-const tokenRotatePair = `WITH r AS (` + tokenRotate + `),
+// tokenRotatePair is tokenRotate that also share-locks the refresh token's
+// consent first (lockRecordConsent's lock, c) and deactivates the access
+// token the rotated refresh token names, if the rotation matched
+// (PostgreSQL's data-modifying WITH: one statement, one snapshot). The
+// rotation joins c (a left join: a token of no consent rotates too), so
+// the consent's row is locked before the refresh token's whatever the join
+// order, and the refresh token's before the access token's, as the three
+// statements did (issue 15: the lock was a statement of its own). When
+// nothing matches, c is not read and nothing is locked. It answers the
+// rotated row with the consent's ID and revocation time.
+const tokenRotatePair = `WITH c AS (SELECT id, revoked_at FROM consents
+		WHERE id = (SELECT request_id FROM tokens WHERE kind = 'refresh_token' AND signature = ?) FOR SHARE),
+	r AS (UPDATE tokens SET active = ?, first_used_at = CASE WHEN first_used_at = 0 THEN ? ELSE first_used_at END
+		FROM (SELECT 1 AS one) d LEFT JOIN c ON TRUE
+		WHERE tokens.kind = ? AND tokens.signature = ? AND tokens.active = ?
+		RETURNING ` + tokenColumns + `, COALESCE(c.id, '') AS consent_id, COALESCE(c.revoked_at, 0) AS consent_revoked_at),
 	paired AS (UPDATE tokens SET active = FALSE WHERE kind = 'access_token' AND active
 		AND signature IN (SELECT access_signature FROM r WHERE access_signature <> ''))
-	SELECT ` + tokenColumns + ` FROM r`
+	SELECT ` + tokenColumns + `, consent_id, consent_revoked_at FROM r`
 
 func (r *tokenRow) pointers() []any {
 	return []any{&r.Kind, &r.Signature, &r.RequestID, &r.ClientID, &r.Subject, &r.Active, &r.Requested, &r.Expires,
@@ -682,9 +693,6 @@ func (s *Store) RotateRefreshToken(ctx context.Context, signature string, at tim
 		at = s.nowUTC()
 	}
 	us := micros(at)
-	if err := s.lockRecordConsent(ctx, store.TokenRefresh, signature); err != nil {
-		return store.TokenRecord{}, err
-	}
 	// One statement on the hot path (a refresh grant): the conditional
 	// UPDATE decides the race and RETURNING hands back the row, so the
 	// winner needs no read first. Only an active token matches, and an
@@ -695,9 +703,10 @@ func (s *Store) RotateRefreshToken(ctx context.Context, signature string, at tim
 	// Updates with RETURNING reflected over the row (issue 15).
 	//
 	// The winner also ends the access token issued with the refresh token:
-	// on PostgreSQL in the same statement (tokenRotatePair, a round trip
-	// fewer per refresh grant), on SQLite by a second one in the same
-	// transaction.
+	// on PostgreSQL in the same statement, which takes the consent's share
+	// lock first too (tokenRotatePair, two round trips fewer per refresh
+	// grant), on SQLite by a second one in the same transaction (whose
+	// single writer needs no lock).
 	var rows []tokenRow
 	rotate := func(ctx context.Context, q string) error {
 		return s.writeQuery(ctx, q, []any{false, us, string(store.TokenRefresh), signature, true}, func(sc rowScanner) error {
@@ -707,7 +716,15 @@ func (s *Store) RotateRefreshToken(ctx context.Context, signature string, at tim
 	}
 	var err error
 	if s.dialect == dialectPostgres {
-		err = rotate(ctx, tokenRotatePair)
+		var consentID string
+		var revokedAt int64
+		err = s.writeQuery(ctx, tokenRotatePair, []any{signature, false, us, string(store.TokenRefresh), signature, true}, func(sc rowScanner) error {
+			rows = append(rows, tokenRow{})
+			return sc.Scan(append(rows[len(rows)-1].pointers(), &consentID, &revokedAt)...)
+		})
+		if standing := s.standingConsents(ctx); err == nil && consentID != "" && revokedAt == 0 && standing != nil {
+			standing[consentID] = true
+		}
 	} else {
 		err = s.InTx(ctx, func(ctx context.Context) error {
 			if err := rotate(ctx, tokenRotate); err != nil || len(rows) != 1 || rows[0].AccessSignature == "" {
