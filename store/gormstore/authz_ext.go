@@ -100,9 +100,7 @@ func (s *Store) consumeCode(ctx context.Context, signature string) (store.TokenR
 	if len(rows) != 1 {
 		return store.TokenRecord{}, s.notConsumed(ctx, store.TokenAuthorizeCode, signature)
 	}
-	if standing := s.standingConsents(ctx); consentID != "" && revokedAt == 0 && standing != nil {
-		standing[consentID] = true
-	}
+	s.noteStanding(ctx, consentID, revokedAt)
 	out := rows[0].domain()
 	out.Active = true
 	return out, nil

@@ -497,10 +497,20 @@ func (s *Store) lockConsent(ctx context.Context, id string) (bool, error) {
 	if err != nil {
 		return false, wrap("lock consent", err)
 	}
-	if found && revokedAt == 0 && standing != nil {
-		standing[id] = true
+	if found {
+		s.noteStanding(ctx, id, revokedAt)
 	}
 	return revokedAt != 0, nil
+}
+
+// noteStanding remembers, for the rest of ctx's transaction, a consent a
+// grant's statement found standing under its lock (lockConsent,
+// lockRecordConsent, codeConsume, tokenRotatePair): the grant's tokens then
+// need no check of their own.
+func (s *Store) noteStanding(ctx context.Context, id string, revokedAt int64) {
+	if standing := s.standingConsents(ctx); id != "" && revokedAt == 0 && standing != nil {
+		standing[id] = true
+	}
 }
 
 // standingConsents is the set of consents lockConsent found standing in
@@ -526,11 +536,13 @@ func (s *Store) forgetStanding(ctx context.Context) {
 
 // lockRecordConsent takes, on PostgreSQL inside a transaction, the share
 // lock of lockConsent on the consent of the record (kind, signature) before
-// the record's own row is locked. A token grant (ConsumeToken or
-// RotateRefreshToken, then CreateToken) then locks the consent first, as
-// RevokeConsent and ReplaceConsent do: both sides queue on the consent and
-// never deadlock (a revocation holding the consent, waiting for the code's
-// row; the grant holding the code's row, waiting for the consent).
+// the record's own row is locked. A token grant (ConsumeToken, then
+// CreateToken) then locks the consent first, as RevokeConsent and
+// ReplaceConsent do: both sides queue on the consent and never deadlock (a
+// revocation holding the consent, waiting for the code's row; the grant
+// holding the code's row, waiting for the consent). A code's consumption
+// (codeConsume) and a refresh token's rotation (tokenRotatePair) take the
+// same lock in their own statement on PostgreSQL, in the same order.
 //
 // The consent it finds standing is remembered as lockConsent remembers it
 // (issue 15): the grant's CreateToken calls in the same transaction, under
@@ -546,9 +558,7 @@ func (s *Store) lockRecordConsent(ctx context.Context, kind store.TokenKind, sig
 	if err != nil {
 		return wrap("lock consent", err)
 	}
-	if standing := s.standingConsents(ctx); id != "" && revokedAt == 0 && standing != nil {
-		standing[id] = true
-	}
+	s.noteStanding(ctx, id, revokedAt)
 	return nil
 }
 
@@ -722,8 +732,8 @@ func (s *Store) RotateRefreshToken(ctx context.Context, signature string, at tim
 			rows = append(rows, tokenRow{})
 			return sc.Scan(append(rows[len(rows)-1].pointers(), &consentID, &revokedAt)...)
 		})
-		if standing := s.standingConsents(ctx); err == nil && consentID != "" && revokedAt == 0 && standing != nil {
-			standing[consentID] = true
+		if err == nil {
+			s.noteStanding(ctx, consentID, revokedAt)
 		}
 	} else {
 		err = s.InTx(ctx, func(ctx context.Context) error {

@@ -104,19 +104,7 @@ func (s *Store) UserAccess(ctx context.Context, userID string) (store.Access, er
 }
 
 func (r sessionAccessRow) access() (store.Access, error) {
-	var a store.Access
-	var err error
-	if a.User, err = userMap.toDomain(r.U); err != nil {
-		return store.Access{}, err
-	}
-	a.Assignment = r.A.domain()
-	if a.Role, err = jobRoleMap.toDomain(r.R); err != nil {
-		return store.Access{}, err
-	}
-	if a.Group, err = accountGroupMap.toDomain(r.G); err != nil {
-		return store.Access{}, err
-	}
-	return a, nil
+	return joinedAccess(r.U, r.A, r.R, r.G)
 }
 
 // userAccessByRecord is UserAccess one record at a time: ErrNotFound
