@@ -349,7 +349,9 @@ type FlowStore interface {
 	// decided, another hash), nothing changed. With it comes what
 	// UserAccess reads of the flow's user, read by the same statement on
 	// PostgreSQL: each record zero when missing, the User too when the
-	// user is gone (where UserAccess answers ErrNotFound).
+	// user is gone (where UserAccess answers ErrNotFound). In a
+	// transaction, the flow's (user, client) is then held against other
+	// authorizations (ReplaceConsent) until it ends.
 	FinishAuthFlow(ctx context.Context, id, verifierHash string) (AuthFlow, Access, error)
 	// SetAuthFlowState moves an unexpired flow from state from to state to
 	// in one statement, for a caller that read the flow already:

@@ -240,6 +240,9 @@ type txState struct {
 	// standing are the consents lockConsent found standing in this
 	// transaction (see standingConsents).
 	standing map[string]bool
+	// consentLocks are the (user, client) pairs whose consent lock
+	// (consentLock) this transaction holds on PostgreSQL.
+	consentLocks map[[2]string]bool
 }
 
 func (s *Store) txFrom(ctx context.Context) *gorm.DB {

@@ -245,12 +245,14 @@ func (s *Store) ReplaceConsent(ctx context.Context, c store.Consent) (store.Cons
 		db := s.write(ctx)
 		// SQLite's writer transactions are IMMEDIATE, so serialized already;
 		// on PostgreSQL two authorizations of the same (user, client) queue on
-		// a transaction-scoped advisory lock, so neither misses the other's
-		// consent and exactly one stays active.
+		// a transaction-scoped advisory lock (consentLock; taken already when
+		// this transaction finished the flow, finishFlowAccessQuery), so
+		// neither misses the other's consent and exactly one stays active.
 		if s.dialect == dialectPostgres {
-			if err := db.Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
-				"consent\n"+c.UserID+"\n"+c.ClientID).Error; err != nil {
-				return wrap("lock consent", err)
+			if !s.holdsConsentLock(ctx, c.UserID, c.ClientID) {
+				if err := db.Exec("SELECT "+consentLock("?", "?"), c.UserID, c.ClientID).Error; err != nil {
+					return wrap("lock consent", err)
+				}
 			}
 			// After the lock, in a statement of its own: its snapshot must
 			// see what the authorization it waited for committed.
@@ -285,6 +287,33 @@ func (s *Store) ReplaceConsent(ctx context.Context, c store.Consent) (store.Cons
 		return store.Consent{}, err
 	}
 	return out, nil
+}
+
+// consentLock is the SQL call that takes ReplaceConsent's advisory lock of
+// the consent of (user, client), SQL expressions both: ReplaceConsent's own
+// statement and the one that finishes a flow (finishFlowAccessQuery) build
+// it alike, so that they take the same lock.
+func consentLock(user, client string) string {
+	return "pg_advisory_xact_lock(hashtextextended('consent' || chr(10) || " + user + " || chr(10) || " + client + ", 0))"
+}
+
+// noteConsentLock remembers, for the rest of ctx's transaction, that it
+// holds the consent lock of (user, client); outside a transaction the lock
+// ended with its statement and nothing is remembered.
+func (s *Store) noteConsentLock(ctx context.Context, user, client string) {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok && st.owner == s {
+		if st.consentLocks == nil {
+			st.consentLocks = map[[2]string]bool{}
+		}
+		st.consentLocks[[2]string{user, client}] = true
+	}
+}
+
+// holdsConsentLock reports whether ctx's transaction took the consent lock
+// of (user, client) already (noteConsentLock).
+func (s *Store) holdsConsentLock(ctx context.Context, user, client string) bool {
+	st, ok := ctx.Value(txKey{}).(*txState)
+	return ok && st.owner == s && st.consentLocks[[2]string{user, client}]
 }
 
 // consentReplace is ReplaceConsent's work on PostgreSQL in one statement
@@ -1018,13 +1047,18 @@ type flowAccessRow struct {
 // finishFlowAccessQuery marks the flow done and reads its user's records
 // with it (PostgreSQL's data-modifying WITH; the resume read them by a
 // statement of its own right after, issue 15), left-joined so that a
-// missing one reads as zero and the flow still comes back.
+// missing one reads as zero and the flow still comes back. It also takes
+// the consent lock of the flow's (user, client), after the flow's row:
+// the resume's ReplaceConsent, which follows in the same transaction,
+// needs no statement of its own to take it (issue 15), and its statement
+// still comes after the lock, so its snapshot sees what an authorization
+// that held the lock before committed.
 var finishFlowAccessQuery = sync.OnceValue(func() string {
 	return "WITH f AS (UPDATE auth_flows SET state = ?, updated_at = ?, version = version + 1" +
 		" WHERE id = ? AND state = ? AND verifier_hash = ? AND (expires_at = 0 OR expires_at > ?) RETURNING *)" +
 		" SELECT " + prefixedColumns("f", &authFlowRow{}) + ", " + zeroedColumns("u", &userRow{}) + ", " +
 		zeroedColumns("a", &assignmentRow{}) + ", " + zeroedColumns("r", &jobRoleRow{}) + ", " +
-		zeroedColumns("g", &accountGroupRow{}) +
+		zeroedColumns("g", &accountGroupRow{}) + ", " + consentLock("f.user_id", "f.client_id") + " IS NULL" +
 		" FROM f LEFT JOIN users u ON u.id = f.user_id" +
 		" LEFT JOIN assignments a ON a.user_id = f.user_id AND a.legal_entity_id = ''" +
 		" LEFT JOIN job_roles r ON r.id = a.job_role_id" +
@@ -1038,8 +1072,9 @@ func (s *Store) finishAuthFlowAccess(ctx context.Context, id, verifierHash strin
 		func(sc rowScanner) error {
 			rows = append(rows, flowAccessRow{})
 			r := &rows[len(rows)-1]
-			return sc.Scan(slices.Concat(columnPointers(&r.F), columnPointers(&r.U), columnPointers(&r.A),
-				columnPointers(&r.R), columnPointers(&r.G))...)
+			var lockNull bool
+			return sc.Scan(append(slices.Concat(columnPointers(&r.F), columnPointers(&r.U), columnPointers(&r.A),
+				columnPointers(&r.R), columnPointers(&r.G)), &lockNull)...)
 		})
 	if err != nil {
 		return store.AuthFlow{}, store.Access{}, wrap("finish auth flow", err)
@@ -1048,6 +1083,7 @@ func (s *Store) finishAuthFlowAccess(ctx context.Context, id, verifierHash strin
 		return store.AuthFlow{}, store.Access{}, errFlowNotFinished
 	}
 	r := rows[0]
+	s.noteConsentLock(ctx, r.F.UserID, r.F.ClientID)
 	f, err := authFlowMap.toDomain(r.F)
 	if err != nil {
 		return store.AuthFlow{}, store.Access{}, err

@@ -1147,3 +1147,49 @@ func testReplaceConsent(t *testing.T, s store.Store) {
 		t.Errorf("after %d concurrent authorizations, %d active consents, want 1", n, active)
 	}
 }
+
+// testFinishedFlowHoldsItsConsent: a transaction that finished a flow holds
+// the consent of the flow's (user, client) until it ends, as ReplaceConsent
+// does: another authorization of the same (user, client) waits for it (the
+// resume records its consent after judging the flow; issue 15 moved the
+// lock into the statement that finishes the flow), then replaces the
+// consent that transaction recorded, and one consent stays active.
+func testFinishedFlowHoldsItsConsent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	fx := newAccessFixture(t, s)
+	f := must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", Request: []byte("form"), State: store.FlowDecided,
+		UserID: fx.user.ID, GrantedScopes: []string{"accounts.read"}, VerifierHash: "vh", ExpiresAt: now.Add(10 * time.Minute)}))(t)
+	other := make(chan error, 1)
+	var first store.Consent
+	noErr(t, s.InTx(ctx, func(ctx context.Context) error {
+		if _, _, err := s.FinishAuthFlow(ctx, f.ID, "vh"); err != nil {
+			return err
+		}
+		go func() {
+			_, err := s.ReplaceConsent(t.Context(), store.Consent{UserID: fx.user.ID, ClientID: "vendor", GrantedAt: now.Add(time.Second)})
+			other <- err
+		}()
+		// The other authorization cannot get past the flow's lock while
+		// this transaction lasts: give it time to try.
+		select {
+		case err := <-other:
+			t.Errorf("another authorization of the flow's (user, client) ended (%v) before the transaction that finished the flow", err)
+			other <- err
+		case <-time.After(300 * time.Millisecond):
+		}
+		var err error
+		first, err = s.ReplaceConsent(ctx, store.Consent{UserID: fx.user.ID, ClientID: "vendor", GrantedAt: now})
+		return err
+	}), "finish the flow and record its consent")
+	noErr(t, <-other, "the other authorization")
+	var active []store.Consent
+	for _, c := range must(s.ListConsents(ctx, fx.user.ID))(t) {
+		if c.ClientID == "vendor" && c.RevokedAt.IsZero() {
+			active = append(active, c)
+		}
+	}
+	if len(active) != 1 || active[0].ID == first.ID {
+		t.Errorf("active consents after the flow's and the later authorization: %+v, want only the later one (the flow's was %s)", active, first.ID)
+	}
+}

@@ -79,6 +79,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AuthFlowUpdatedFromRead", testAuthFlowUpdateRead},
 		{"SessionAccessWithFlow", testSessionAccessFlow},
 		{"AuthFlowFinishedOnce", testAuthFlowFinish},
+		{"FinishedFlowHoldsItsConsent", testFinishedFlowHoldsItsConsent},
 		{"BrowserSessions", testBrowserSessions},
 		{"SigningKeys", testSigningKeys},
 		{"InTxCommitAndRollback", testInTx},
