@@ -135,10 +135,3 @@ func sqlVerb(sqlText string) string {
 	}
 	return "other"
 }
-
-// observeQuery times one statement of the pgx read path.
-func (s *Store) observeQuery(start time.Time, err error) {
-	if s.observe != nil {
-		s.observe("select", time.Since(start), err != nil)
-	}
-}

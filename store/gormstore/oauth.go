@@ -650,11 +650,11 @@ func (s *Store) GetToken(ctx context.Context, kind store.TokenKind, signature st
 // the paired access token): the UPDATE written out, as the token's insert
 // and rotation are, rather than gorm's Update on the model.
 func (s *Store) DeactivateToken(ctx context.Context, kind store.TokenKind, signature string) error {
-	res := s.write(ctx).Exec("UPDATE tokens SET active = ? WHERE kind = ? AND signature = ?", false, string(kind), signature)
-	if res.Error != nil {
-		return wrap("deactivate token", res.Error)
+	n, err := s.exec(ctx, "UPDATE tokens SET active = ? WHERE kind = ? AND signature = ?", []any{false, string(kind), signature})
+	if err != nil {
+		return wrap("deactivate token", err)
 	}
-	if res.RowsAffected == 0 {
+	if n == 0 {
 		return fmt.Errorf("gormstore: deactivate token: %w", store.ErrNotFound)
 	}
 	return nil
@@ -669,10 +669,9 @@ func (s *Store) DeleteToken(ctx context.Context, kind store.TokenKind, signature
 // delete matched gets it (SQLite ≥ 3.35 and PostgreSQL both return deleted
 // rows).
 func (s *Store) TakeToken(ctx context.Context, kind store.TokenKind, signature string) (store.TokenRecord, error) {
-	var rows []tokenRow
-	res := s.write(ctx).Clauses(clause.Returning{}).Where("kind = ? AND signature = ?", string(kind), signature).Delete(&rows)
-	if res.Error != nil {
-		return store.TokenRecord{}, wrap("take token", res.Error)
+	rows, err := s.takeTokens(ctx, "kind = ? AND signature = ?", string(kind), signature)
+	if err != nil {
+		return store.TokenRecord{}, wrap("take token", err)
 	}
 	if len(rows) != 1 {
 		return store.TokenRecord{}, fmt.Errorf("gormstore: take token: %w", store.ErrNotFound)
@@ -690,10 +689,9 @@ func (s *Store) TakeTokens(ctx context.Context, keys ...store.TokenKey) ([]store
 	for _, k := range keys {
 		args = append(args, string(k.Kind), k.Signature)
 	}
-	var rows []tokenRow
-	res := s.write(ctx).Clauses(clause.Returning{}).Where(strings.TrimSuffix(where, " OR "), args...).Delete(&rows)
-	if res.Error != nil {
-		return nil, wrap("take tokens", res.Error)
+	rows, err := s.takeTokens(ctx, strings.TrimSuffix(where, " OR "), args...)
+	if err != nil {
+		return nil, wrap("take tokens", err)
 	}
 	out := make([]store.TokenRecord, len(rows))
 	for i, r := range rows {
@@ -705,17 +703,28 @@ func (s *Store) TakeTokens(ctx context.Context, keys ...store.TokenKey) ([]store
 // TakeLiveToken is TakeToken's DELETE … RETURNING with the conditions in
 // its WHERE: a record that fails them is not deleted.
 func (s *Store) TakeLiveToken(ctx context.Context, kind store.TokenKind, signature, clientID string, now time.Time) (store.TokenRecord, error) {
-	var rows []tokenRow
-	res := s.write(ctx).Clauses(clause.Returning{}).
-		Where("kind = ? AND signature = ? AND client_id = ? AND active = ? AND expires_at > ?", string(kind), signature, clientID, true, micros(now)).
-		Delete(&rows)
-	if res.Error != nil {
-		return store.TokenRecord{}, wrap("take live token", res.Error)
+	rows, err := s.takeTokens(ctx, "kind = ? AND signature = ? AND client_id = ? AND active = ? AND expires_at > ?",
+		string(kind), signature, clientID, true, micros(now))
+	if err != nil {
+		return store.TokenRecord{}, wrap("take live token", err)
 	}
 	if len(rows) != 1 {
 		return store.TokenRecord{}, fmt.Errorf("gormstore: take live token: %w", store.ErrNotFound)
 	}
 	return rows[0].domain(), nil
+}
+
+// takeTokens deletes the tokens matching where and returns them, by a
+// statement written out (gorm's Delete with its Returning clause built it
+// and scanned the rows by reflection on every call, twice per flow; issue
+// 15).
+func (s *Store) takeTokens(ctx context.Context, where string, args ...any) ([]tokenRow, error) {
+	var rows []tokenRow
+	err := s.writeQuery(ctx, "DELETE FROM tokens WHERE "+where+" RETURNING "+tokenColumns, args, func(sc rowScanner) error {
+		rows = append(rows, tokenRow{})
+		return sc.Scan(rows[len(rows)-1].pointers()...)
+	})
+	return rows, err
 }
 
 func (s *Store) RevokeTokens(ctx context.Context, kind store.TokenKind, requestID string) error {

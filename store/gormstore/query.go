@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/gorm"
 )
 
 // rowScanner is what *sql.Rows and pgx.Rows have in common.
@@ -23,57 +24,133 @@ type rowScanner interface {
 }
 
 // query runs a read-only SELECT (with ? placeholders) in ctx's transaction
-// or on the readers, calling each for every row. On PostgreSQL outside a
-// transaction it runs on the pool connection's pgx.Conn directly:
-// database/sql boxes every column value of every row into an interface (an
-// allocation each), and on the hot reads — a page of 101 transactions, the
-// joined access records — that was a third of the server's CPU.
+// or on the readers, calling each for every row. On PostgreSQL it bypasses
+// gorm (direct): outside a transaction it runs on the pool connection's
+// pgx.Conn, since database/sql boxes every column value of every row into
+// an interface (an allocation each), and on the hot reads — a page of 101
+// transactions, the joined access records — that was a third of the
+// server's CPU.
 func (s *Store) query(ctx context.Context, text string, args []any, each func(rowScanner) error) error {
+	return s.rows(ctx, s.read, "select", text, args, each)
+}
+
+// writeQuery is query for a statement that writes and returns rows
+// (UPDATE … RETURNING): on the transaction in ctx, else the writer.
+func (s *Store) writeQuery(ctx context.Context, text string, args []any, each func(rowScanner) error) error {
+	return s.rows(ctx, s.write, sqlVerb(text), text, args, each)
+}
+
+func (s *Store) rows(ctx context.Context, handle func(context.Context) *gorm.DB, op, text string, args []any, each func(rowScanner) error) error {
 	if err := checkArgs(args); err != nil {
 		return err
 	}
-	if s.dialect == dialectPostgres && s.txFrom(ctx) == nil && s.pg != nil {
-		conn, err := s.pg.Conn(ctx)
+	ran, err := s.direct(ctx, op, text, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, dollarPlaceholders(text), args...)
 		if err != nil {
 			return err
 		}
-		defer conn.Close()
-		// A connection whose query's context ended while it ran is
-		// discarded, even if the query completed (issue 15, finding 1): the
-		// cancellation sets a deadline on the socket, and a read that pgx's
-		// background reader (started by a slow write, and outliving the
-		// query) still has pending can fail on it after the answer was
-		// complete; pgx keeps that "i/o timeout" as the next read's result,
-		// so the next query on the connection, whoever runs it, would fail.
-		defer func() {
-			if ctx.Err() != nil {
-				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-			}
-		}()
-		return conn.Raw(func(dc any) (err error) {
-			defer traceQuery(ctx, text)(&err)
-			c, ok := dc.(*stdlib.Conn)
-			if !ok {
-				return fmt.Errorf("postgres connection is a %T, not pgx's", dc)
-			}
-			start := time.Now()
-			rows, err := c.Conn().Query(ctx, dollarPlaceholders(text), args...)
-			if err != nil {
-				s.observeQuery(start, err)
-				return err
-			}
-			defer rows.Close()
-			err = eachRow(&rawRows{Rows: rows}, each)
-			s.observeQuery(start, err)
+		defer rows.Close()
+		return eachRow(rows, each)
+	}, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, dollarPlaceholders(text), args...)
+		if err != nil {
 			return err
-		})
+		}
+		defer rows.Close()
+		return eachRow(&rawRows{Rows: rows}, each)
+	})
+	if ran {
+		return err
 	}
-	rows, err := s.read(ctx).Raw(text, args...).Rows()
+	rows, err := handle(ctx).Raw(text, args...).Rows()
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	return eachRow(rows, each)
+}
+
+// exec runs a statement that writes and returns no rows, on the
+// transaction in ctx, else the writer, and reports how many rows it
+// changed; on PostgreSQL without gorm (direct).
+func (s *Store) exec(ctx context.Context, text string, args []any) (int64, error) {
+	if err := checkArgs(args); err != nil {
+		return 0, err
+	}
+	var n int64
+	ran, err := s.direct(ctx, sqlVerb(text), text, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, dollarPlaceholders(text), args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	}, func(c *pgx.Conn) error {
+		tag, err := c.Exec(ctx, dollarPlaceholders(text), args...)
+		n = tag.RowsAffected()
+		return err
+	})
+	if ran {
+		return n, err
+	}
+	res := s.write(ctx).Exec(text, args...)
+	return res.RowsAffected, res.Error
+}
+
+// direct runs a statement of ours on PostgreSQL without gorm, traced and
+// timed as gorm's callbacks do it: gorm's building of the statement
+// (placeholders rewritten, values bound one by one) and its callbacks were
+// 7 % of a full flow's server CPU (issue 15), and our statements need
+// neither. In ctx's transaction it runs on the transaction's *sql.Tx
+// (inTx), outside one on a pool connection's pgx.Conn (onConn). It reports
+// false, running nothing, on SQLite: the caller then goes through gorm.
+func (s *Store) direct(ctx context.Context, op, text string, inTx func(*sql.Tx) error, onConn func(*pgx.Conn) error) (bool, error) {
+	if s.dialect != dialectPostgres || s.pg == nil {
+		return false, nil
+	}
+	if db := s.txFrom(ctx); db != nil {
+		tx, ok := db.Statement.ConnPool.(*sql.Tx)
+		if !ok {
+			return false, nil
+		}
+		return true, s.timed(ctx, op, text, func() error { return inTx(tx) })
+	}
+	conn, err := s.pg.Conn(ctx)
+	if err != nil {
+		return true, err
+	}
+	defer conn.Close()
+	// A connection whose statement's context ended while it ran is
+	// discarded, even if the statement completed (issue 15, finding 1):
+	// the cancellation sets a deadline on the socket, and a read that pgx's
+	// background reader (started by a slow write, and outliving the
+	// statement) still has pending can fail on it after the answer was
+	// complete; pgx keeps that "i/o timeout" as the next read's result, so
+	// the next statement on the connection, whoever runs it, would fail.
+	defer func() {
+		if ctx.Err() != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return true, conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("postgres connection is a %T, not pgx's", dc)
+		}
+		return s.timed(ctx, op, text, func() error { return onConn(c.Conn()) })
+	})
+}
+
+// timed runs one statement of direct's in a span of the traced request in
+// ctx, if any, and reports its time to the statement observer.
+func (s *Store) timed(ctx context.Context, op, text string, run func() error) (err error) {
+	defer traceQuery(ctx, op, text)(&err)
+	start := time.Now()
+	err = run()
+	if s.observe != nil {
+		s.observe(op, time.Since(start), err != nil)
+	}
+	return err
 }
 
 // rowIterator is what *sql.Rows and pgx.Rows have in common.

@@ -29,11 +29,11 @@ func (s *Store) insertTokens(ctx context.Context, rows []tokenRow) error {
 			r.Requested, r.Expires, r.FirstUsed, r.AccessSignature, r.TokenType, r.KeyThumbprint, r.Request)
 	}
 	insert := func(ctx context.Context) error {
-		res := s.write(ctx).Exec(q, args...)
-		if res.Error != nil {
-			return wrap("create token", res.Error)
+		n, err := s.exec(ctx, q, args)
+		if err != nil {
+			return wrap("create token", err)
 		}
-		if res.RowsAffected != int64(len(rows)) {
+		if n != int64(len(rows)) {
 			return fmt.Errorf("gormstore: create token: %w: already exists", store.ErrConflict)
 		}
 		return nil
@@ -42,15 +42,4 @@ func (s *Store) insertTokens(ctx context.Context, rows []tokenRow) error {
 		return insert(ctx)
 	}
 	return s.InTx(ctx, insert)
-}
-
-// writeQuery is query for a statement that writes and returns rows
-// (UPDATE … RETURNING): on the transaction in ctx, else the writer.
-func (s *Store) writeQuery(ctx context.Context, text string, args []any, each func(rowScanner) error) error {
-	rows, err := s.write(ctx).Raw(text, args...).Rows()
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	return eachRow(rows, each)
 }

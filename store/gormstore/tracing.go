@@ -100,16 +100,18 @@ func errorType(err error) string {
 // noQuerySpan is traceQuery's answer outside a traced request.
 var noQuerySpan = func(*error) {}
 
-// traceQuery starts the span of a statement of query's pgx path, which
-// bypasses gorm's callbacks; the returned func ends it with the
-// statement's error. Outside a traced request it costs one context lookup.
-func traceQuery(ctx context.Context, text string) func(*error) {
+// traceQuery starts the span of a statement (op its SQL verb) that
+// bypasses gorm's callbacks (Store.direct); the returned func ends it with
+// the statement's error. Outside a traced request it costs one context
+// lookup.
+func traceQuery(ctx context.Context, op, text string) func(*error) {
 	if !tracing.Recording(ctx) {
 		return noQuerySpan
 	}
-	_, span := tracing.Start(ctx, "SELECT", trace.WithSpanKind(trace.SpanKindClient))
+	op = strings.ToUpper(op)
+	_, span := tracing.Start(ctx, op, trace.WithSpanKind(trace.SpanKindClient))
 	return func(err *error) {
-		attrs := []attribute.KeyValue{semconv.DBSystemNamePostgreSQL, semconv.DBOperationName("SELECT"),
+		attrs := []attribute.KeyValue{semconv.DBSystemNamePostgreSQL, semconv.DBOperationName(op),
 			semconv.DBQueryText(dollarPlaceholders(text))}
 		if *err != nil {
 			attrs = append(attrs, semconv.ErrorTypeKey.String(errorType(*err)))

@@ -70,6 +70,18 @@ func testTextRefused(t *testing.T, s store.Store) {
 				{"token signature lookup", func() error { _, err := s.GetToken(ctx, store.TokenRefresh, bad); return err }},
 				{"token grant lookup", func() error { _, _, err := s.GetTokenGrant(ctx, store.TokenAccess, bad); return err }},
 				{"refresh rotation", func() error { _, err := s.RotateRefreshToken(ctx, bad, time.Now()); return err }},
+				{"token take", func() error { _, err := s.TakeToken(ctx, store.TokenPAR, bad); return err }},
+				{"tokens take", func() error {
+					_, err := s.TakeTokens(ctx, store.TokenKey{Kind: store.TokenPKCE, Signature: "sig"}, store.TokenKey{Kind: store.TokenOIDC, Signature: bad})
+					return err
+				}},
+				{"live token take", func() error { _, err := s.TakeLiveToken(ctx, store.TokenPAR, bad, "client", time.Now()); return err }},
+				{"token end", func() error { return s.DeactivateToken(ctx, store.TokenAccess, bad) }},
+				{"token write", func() error {
+					now := time.Now()
+					return s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenPAR, Signature: "sig-" + store.RandomToken(4), ClientID: bad,
+						Active: true, RequestedAt: now, ExpiresAt: now.Add(time.Minute)})
+				}},
 				{"external ID lookup", func() error { _, err := s.GetTransactionByExternalID(ctx, acc, bad); return err }},
 				{"login failures key", func() error { _, err := s.GetLoginFailures(ctx, bad); return err }},
 				{"account cursor", func() error {
