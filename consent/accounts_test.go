@@ -87,9 +87,10 @@ func TestConnectionsShowAccounts(t *testing.T) {
 }
 
 // TestConsentAccountsOfManyEntities: accounts of several legal entities
-// each show their entity's name, and the consent page reads the entities with one statement whatever
-// their number: as many statements for four entities as for one (issue
-// 15: it was one per entity).
+// each show their entity's name, and the consent page reads the entities
+// with its accounts whatever their number: as many statements for four
+// entities as for one (issue 15: it was one per entity), and no more than
+// maxConsentPageStatements.
 func TestConsentAccountsOfManyEntities(t *testing.T) {
 	pageStatements := func(en *env) (int, page) {
 		t.Helper()
@@ -152,4 +153,13 @@ func TestConsentAccountsOfManyEntities(t *testing.T) {
 	if four != one {
 		t.Errorf("the consent page took %d statements for accounts of four entities, %d for one", four, one)
 	}
+	if one > maxConsentPageStatements {
+		t.Errorf("the consent page took %d statements, at most %d expected", one, maxConsentPageStatements)
+	}
 }
+
+// maxConsentPageStatements bounds the statements of a consent page that
+// shows accounts: the session with its access and the flow, the flow's
+// advance to consent, the accounts with their legal entities (four since
+// the accounts and their entities were read apart, issue 15).
+const maxConsentPageStatements = 3

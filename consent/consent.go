@@ -52,6 +52,8 @@ func hasDataScope(scopes []string) bool {
 type entitlement struct {
 	Allowed  []string
 	Accounts []store.Account
+	// Entities are the legal entities of the group's accounts, by ID.
+	Entities map[string]store.LegalEntity
 }
 
 // entitlementOf judges the user's business-group-overview assignment, its
@@ -75,21 +77,11 @@ func (h *Handler) entitlementOf(ctx context.Context, a store.Access, withAccount
 	if !withAccounts || len(group.AccountIDs) == 0 {
 		return e, nil
 	}
-	bg := u.BusinessGroupID
-	var all []store.Account
-	page := store.Page{Limit: 1000}
-	for {
-		accs, next, err := h.store.ListAccounts(ctx, store.AccountFilter{BusinessGroupID: &bg, IDs: group.AccountIDs}, page)
-		if err != nil {
-			return entitlement{}, fmt.Errorf("consent: list accounts: %w", err)
-		}
-		all = append(all, accs...)
-		if next == "" {
-			break
-		}
-		page.After = next
+	all, entities, err := h.store.AccountsWithEntities(ctx, u.BusinessGroupID, group.AccountIDs)
+	if err != nil {
+		return entitlement{}, fmt.Errorf("consent: list accounts: %w", err)
 	}
-	e.Accounts = store.VisibleAccounts(u, group, all)
+	e.Accounts, e.Entities = store.VisibleAccounts(u, group, all), entities
 	return e, nil
 }
 
@@ -201,9 +193,7 @@ func (h *Handler) handleConsent(c echo.Context) error {
 	b.CSRF = st.s.CSRFToken
 	p := consentPage{base: b, Action: withChallenge(pathConsent, st.flow.ID), Vendor: st.client.Name}
 	p.Sees, p.Offline = describeScopes(b.L, offered)
-	if p.Accounts, err = h.accountRows(ctx, b.L, ent.Accounts); err != nil {
-		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
-	}
+	p.Accounts = accountRows(b.L, ent)
 	if h.cfg.ConsentLifespan > 0 {
 		p.Duration = b.L.F("duration_until", formatDate(h.now().Add(h.cfg.ConsentLifespan)))
 	} else {
@@ -418,10 +408,7 @@ func (h *Handler) handleConnections(c echo.Context) error {
 	if err != nil {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
-	accounts, err := h.accountRows(ctx, b.L, ent.Accounts)
-	if err != nil {
-		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
-	}
+	accounts := accountRows(b.L, ent)
 	now := h.now()
 	type vendorInfo struct {
 		name       string

@@ -72,6 +72,11 @@ type AccountStore interface {
 	GetAccount(ctx context.Context, id string) (Account, error)
 	// ListAccounts pages accounts in ID order; the cursor is the last ID.
 	ListAccounts(ctx context.Context, f AccountFilter, p Page) (accounts []Account, next string, err error)
+	// AccountsWithEntities reads the accounts ids of the business group, in
+	// ID order (IDs it does not hold are left out), with the group's legal
+	// entities they belong to, by ID: what the bank's pages show of an
+	// account group, one statement per 1,000 accounts.
+	AccountsWithEntities(ctx context.Context, businessGroupID string, ids []string) ([]Account, map[string]LegalEntity, error)
 	UpdateAccount(ctx context.Context, id string, fn func(Account) (Account, error)) (Account, error)
 
 	// SetBalance records the current balance (replacing the previous one).

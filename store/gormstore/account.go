@@ -3,6 +3,9 @@ package gormstore
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -155,6 +158,57 @@ func (s *Store) ListAccounts(ctx context.Context, f store.AccountFilter, p store
 	}
 	out, err := mapAll(rows, accountMap.toDomain)
 	return out, next, err
+}
+
+// accountsWithEntitiesQuery reads accounts of a group by ID with their
+// legal entities, left-joined (zero when the account has none, or it is
+// gone or another group's); the caller appends the IN list.
+var accountsWithEntitiesQuery = sync.OnceValue(func() string {
+	return "SELECT " + prefixedColumns("x", &accountRow{}) + ", " + zeroedColumns("le", &legalEntityRow{}) +
+		" FROM accounts x LEFT JOIN legal_entities le ON le.id = x.legal_entity_id AND le.business_group_id = x.business_group_id" +
+		" WHERE x.business_group_id = ? AND x.id IN "
+})
+
+// maxIDsPerStatement bounds the IN list of one statement of
+// AccountsWithEntities.
+const maxIDsPerStatement = 1000
+
+// AccountsWithEntities is one statement where the consent and connections
+// pages made two with gorm (the accounts, then their entities; issue 15).
+func (s *Store) AccountsWithEntities(ctx context.Context, businessGroupID string, ids []string) ([]store.Account, map[string]store.LegalEntity, error) {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	var accounts []store.Account
+	entities := map[string]store.LegalEntity{}
+	for chunk := range slices.Chunk(ids, maxIDsPerStatement) {
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, businessGroupID)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		q := accountsWithEntitiesQuery() + "(?" + strings.Repeat(",?", len(chunk)-1) + ") ORDER BY x.id"
+		err := s.query(ctx, q, args, func(sc rowScanner) error {
+			var a accountRow
+			var le legalEntityRow
+			if err := sc.Scan(append(columnPointers(&a), columnPointers(&le)...)...); err != nil {
+				return err
+			}
+			acc, err := accountMap.toDomain(a)
+			if err != nil {
+				return err
+			}
+			accounts = append(accounts, acc)
+			if le.ID != "" {
+				if entities[le.ID], err = legalEntityMap.toDomain(le); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, wrap("accounts with entities", err)
+		}
+	}
+	return accounts, entities, nil
 }
 
 func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(store.Account) (store.Account, error)) (store.Account, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -492,4 +493,46 @@ func must2x[A, B any](a A, b B, err error) func(t *testing.T) (A, B) {
 		}
 		return a, b
 	}
+}
+
+// testAccountsWithEntities: the accounts of a group asked by ID, in ID
+// order, with the group's legal entities they belong to; another group's
+// account and an unknown ID are left out, and so is the entity of an
+// account asked for by none.
+func testAccountsWithEntities(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o, other := newOrg(t, s), newOrg(t, s)
+	second := must(s.CreateLegalEntity(ctx, store.LegalEntity{ID: store.NewID("le"), BusinessGroupID: o.group.ID, Name: "Second",
+		LegalName: "Second Ltd."}))(t)
+	newAccount := func(entity string) store.Account {
+		return must(s.CreateAccount(ctx, store.Account{ID: store.NewID("acc"), BusinessGroupID: o.group.ID, LegalEntityID: entity,
+			Number: "n-" + store.RandomToken(8), Type: store.AccountSavings, Currency: "CAD", Status: store.AccountOpen,
+			OpenedOn: "2024-01-02"}))(t)
+	}
+	ofSecond := newAccount(second.ID)
+	ids := []string{other.accounts[0].ID, o.accounts[1].ID, "acc_unknown", ofSecond.ID, o.accounts[0].ID, ofSecond.ID}
+	accounts, entities, err := s.AccountsWithEntities(ctx, o.group.ID, ids)
+	noErr(t, err, "AccountsWithEntities")
+	want := []store.Account{o.accounts[0], o.accounts[1], ofSecond}
+	slices.SortFunc(want, func(a, b store.Account) int { return strings.Compare(a.ID, b.ID) })
+	diff(t, "AccountsWithEntities' accounts", want, accounts)
+	diff(t, "AccountsWithEntities' entities", map[string]store.LegalEntity{o.entity.ID: o.entity, second.ID: second}, entities)
+
+	accounts, entities, err = s.AccountsWithEntities(ctx, o.group.ID, nil)
+	noErr(t, err, "AccountsWithEntities(no IDs)")
+	if len(accounts) != 0 || len(entities) != 0 {
+		t.Errorf("AccountsWithEntities(no IDs) = %v, %v", accounts, entities)
+	}
+	// More IDs than one statement binds: all come back, in order.
+	many := slices.Clone(ids)
+	for range 1500 {
+		many = append(many, store.NewID("acc"))
+	}
+	accounts, _, err = s.AccountsWithEntities(ctx, o.group.ID, many)
+	noErr(t, err, "AccountsWithEntities(many IDs)")
+	diff(t, "AccountsWithEntities(many IDs)", want, accounts)
+
+	_, entities, err = s.AccountsWithEntities(ctx, o.group.ID, []string{ofSecond.ID})
+	noErr(t, err, "AccountsWithEntities(one)")
+	diff(t, "AccountsWithEntities(one)'s entities", map[string]store.LegalEntity{second.ID: second}, entities)
 }

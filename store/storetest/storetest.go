@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AddAdministrator", testAddAdministrator},
 		{"AddAdministratorConcurrently", testAddAdministratorConcurrently},
 		{"Accounts", testAccounts},
+		{"AccountsWithEntities", testAccountsWithEntities},
 		{"FDXAccountAndContactFields", testFDXFields},
 		{"AccountPaging", testAccountPaging},
 		{"Balances", testBalances},
