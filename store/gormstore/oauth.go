@@ -879,6 +879,8 @@ type authFlowRow struct {
 
 func (authFlowRow) TableName() string { return "auth_flows" }
 
+var authFlowInsert = sync.OnceValue(func() string { return insertStatement(&authFlowRow{}) })
+
 var authFlowMap = mapper[store.AuthFlow, authFlowRow]{
 	toDomain: func(r authFlowRow) (store.AuthFlow, error) {
 		req, err := fromJSONList(r.RequestedScopes)
@@ -920,7 +922,7 @@ func (s *Store) CreateAuthFlow(ctx context.Context, f store.AuthFlow) (store.Aut
 	now := s.nowUTC()
 	f.CreatedAt, f.UpdatedAt = orNow(f.CreatedAt, now), now
 	r, _ := authFlowMap.fromDomain(f)
-	if err := s.insert(ctx, "create auth flow", &r); err != nil {
+	if err := s.insertWritten(ctx, "create auth flow", authFlowInsert(), &r); err != nil {
 		return store.AuthFlow{}, err
 	}
 	return authFlowMap.toDomain(r)

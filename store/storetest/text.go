@@ -77,6 +77,10 @@ func testTextRefused(t *testing.T, s store.Store) {
 				}},
 				{"live token take", func() error { _, err := s.TakeLiveToken(ctx, store.TokenPAR, bad, "client", time.Now()); return err }},
 				{"token end", func() error { return s.DeactivateToken(ctx, store.TokenAccess, bad) }},
+				{"flow write", func() error {
+					_, err := s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: bad, State: store.FlowLogin, ExpiresAt: time.Now().Add(time.Minute)})
+					return err
+				}},
 				{"token write", func() error {
 					now := time.Now()
 					return s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenPAR, Signature: "sig-" + store.RandomToken(4), ClientID: bad,
