@@ -77,7 +77,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s := &Store{log: cfg.Logger, now: cfg.Now}
 	gcfg := func() *gorm.Config {
 		return &gorm.Config{
-			Logger:                 &slogLogger{log: cfg.Logger, slow: time.Second},
+			Logger:                 &slogLogger{log: cfg.Logger, slow: slowStatement},
 			SkipDefaultTransaction: true, // our writes choose their transactions
 			NowFunc:                func() time.Time { return cfg.Now().UTC() },
 			// No gorm statement cache, measured: pgx already keeps each
@@ -338,11 +338,20 @@ func (l *slogLogger) Error(ctx context.Context, msg string, data ...any) {
 func (l *slogLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), _ error) {
 	if d := time.Since(begin); d > l.slow {
 		q, rows := fc()
-		if len(q) > 300 {
-			q = q[:300] + "…"
-		}
-		l.log.WarnContext(ctx, "gormstore: slow query", "duration", d, "rows", rows, "sql", q)
+		logSlow(ctx, l.log, d, rows, q)
 	}
+}
+
+// slowStatement is how long a statement runs before it is logged.
+const slowStatement = time.Second
+
+// logSlow logs a slow statement: its text (placeholders, never values),
+// cut at 300 bytes, and the rows it touched (-1 unknown).
+func logSlow(ctx context.Context, log *slog.Logger, d time.Duration, rows int64, q string) {
+	if len(q) > 300 {
+		q = q[:300] + "…"
+	}
+	log.WarnContext(ctx, "gormstore: slow query", "duration", d, "rows", rows, "sql", q)
 }
 
 // ParamsFilter keeps arguments out of every rendered statement.

@@ -142,13 +142,18 @@ func (s *Store) direct(ctx context.Context, op, text string, inTx func(*sql.Tx) 
 }
 
 // timed runs one statement of direct's in a span of the traced request in
-// ctx, if any, and reports its time to the statement observer.
+// ctx, if any, reports its time to the statement observer and logs it when
+// slow, as gorm's logger does for its statements (slogLogger.Trace).
 func (s *Store) timed(ctx context.Context, op, text string, run func() error) (err error) {
 	defer traceQuery(ctx, op, text)(&err)
 	start := time.Now()
 	err = run()
+	d := time.Since(start)
 	if s.observe != nil {
-		s.observe(op, time.Since(start), err != nil)
+		s.observe(op, d, err != nil)
+	}
+	if d > slowStatement {
+		logSlow(ctx, s.log, d, -1, text)
 	}
 	return err
 }

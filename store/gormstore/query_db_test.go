@@ -3,9 +3,11 @@ package gormstore
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -145,4 +147,29 @@ func testQuery(t *testing.T, s *Store) {
 			t.Fatalf("after the rollback: %v", err)
 		}
 	})
+	t.Run("a slow statement is logged, without its values", func(t *testing.T) {
+		if s.dialect != dialectPostgres {
+			t.Skip("SQLite's statements go through gorm, whose logger logs them")
+		}
+		var logged strings.Builder
+		log := s.log
+		s.log = slog.New(slog.NewTextHandler(&logged, nil))
+		t.Cleanup(func() { s.log = log })
+		const text = "SELECT pg_sleep(?::float8 / 1000), CAST(? AS TEXT)"
+		ms := strconv.Itoa(int(slowStatement/time.Millisecond) + 50)
+		read := func(ctx context.Context) error {
+			return s.query(ctx, text, []any{ms, "secret-value"}, func(r rowScanner) error { var v, w any; return r.Scan(&v, &w) })
+		}
+		if err := read(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.InTx(ctx, read); err != nil {
+			t.Fatal(err)
+		}
+		out := logged.String()
+		if n := strings.Count(out, "gormstore: slow query"); n != 2 || !strings.Contains(out, "pg_sleep") || strings.Contains(out, "secret-value") {
+			t.Errorf("log of two slow statements (outside and in a transaction), %d found:\n%s", n, out)
+		}
+	})
+
 }
