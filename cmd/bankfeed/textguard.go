@@ -17,6 +17,7 @@ import (
 
 	"github.com/bankfeed/bankfeed/dataapi"
 	"github.com/bankfeed/bankfeed/internal/apihttp"
+	"github.com/bankfeed/bankfeed/store"
 )
 
 // refuseFunc answers a request whose field (in "path", "query" or "body")
@@ -75,10 +76,6 @@ func refuseOAuth(c echo.Context, field, _ string) error {
 	})
 }
 
-func validText(s string) bool {
-	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
-}
-
 // fieldName is a name safe to echo back: a bad name's bad bytes replaced.
 func fieldName(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
@@ -91,18 +88,18 @@ func fieldName(s string) string {
 func badText(c echo.Context) (field, in string, err error) {
 	r := c.Request()
 	for i, name := range c.ParamNames() {
-		if vs := c.ParamValues(); i < len(vs) && !validText(vs[i]) {
+		if vs := c.ParamValues(); i < len(vs) && !store.ValidText(vs[i]) {
 			return name, "path", nil
 		}
 	}
-	if !validText(r.URL.Path) {
+	if !store.ValidText(r.URL.Path) {
 		return "path", "path", nil
 	}
 	// Credentials are looked up too: a client ID (Basic) or a token.
-	if !validText(r.Header.Get(echo.HeaderAuthorization)) {
+	if !store.ValidText(r.Header.Get(echo.HeaderAuthorization)) {
 		return "Authorization", "header", nil
 	}
-	if user, pass, ok := r.BasicAuth(); ok && (!validText(user) || !validText(pass)) {
+	if user, pass, ok := r.BasicAuth(); ok && (!store.ValidText(user) || !store.ValidText(pass)) {
 		return "Authorization", "header", nil
 	}
 	if r.URL.RawQuery != "" {
@@ -163,11 +160,11 @@ func badValues(q url.Values) (string, bool) {
 	}
 	slices.Sort(names)
 	for _, k := range names {
-		if !validText(k) {
+		if !store.ValidText(k) {
 			return fieldName(k), true
 		}
 		for _, v := range q[k] {
-			if !validText(v) {
+			if !store.ValidText(v) {
 				return k, true
 			}
 		}

@@ -3,9 +3,7 @@ package gormstore
 import (
 	"database/sql/driver"
 	"reflect"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/glebarez/sqlite"
 	"github.com/shopspring/decimal"
@@ -22,11 +20,6 @@ import (
 // engine and no such value reaches the database or aborts a transaction.
 var errBadText = store.Invalid("", "text contains a NUL byte or invalid UTF-8")
 
-// validText reports whether s is UTF-8 without NUL bytes.
-func validText(s string) bool {
-	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
-}
-
 // checkArg refuses a bound value that is text and not valid text. Bytes
 // ([]byte: hashes, serialized requests) are not text and pass.
 func checkArg(v any) error {
@@ -34,7 +27,7 @@ func checkArg(v any) error {
 	case nil, []byte, bool, int, int32, int64, uint, uint32, uint64, float64, time.Time, *time.Time, decimal.Decimal:
 		return nil // the common non-text arguments, without reflection or Value()
 	case string:
-		if !validText(x) {
+		if !store.ValidText(x) {
 			return errBadText
 		}
 		return nil
@@ -44,7 +37,7 @@ func checkArg(v any) error {
 			return nil
 		}
 		if dv, err := x.Value(); err == nil {
-			if s, ok := dv.(string); ok && !validText(s) {
+			if s, ok := dv.(string); ok && !store.ValidText(s) {
 				return errBadText
 			}
 		}
@@ -54,7 +47,7 @@ func checkArg(v any) error {
 	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
 		rv = rv.Elem()
 	}
-	if rv.Kind() == reflect.String && !validText(rv.String()) {
+	if rv.Kind() == reflect.String && !store.ValidText(rv.String()) {
 		return errBadText
 	}
 	return nil
