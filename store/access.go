@@ -25,7 +25,9 @@ type Access struct {
 // hot path: a request re-reads six records, and one round trip instead of
 // eight is most of the difference between a fast and a slow page); a
 // missing record costs more reads, to tell which. They read, never write,
-// and join the transaction in ctx.
+// and join the transaction in ctx. The User they return is Secretless (and
+// SessionAccessFlow's client comes without its secret hashes): nothing that
+// judges a grant or shows a page checks a password.
 type AccessStore interface {
 	// GrantRecords reads the consent, the user, and the user's own
 	// assignment and its job role (Access without Group, Account and

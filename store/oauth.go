@@ -52,6 +52,14 @@ type Client struct {
 	UpdatedAt             time.Time
 }
 
+// Secretless is c without its secret hashes (current, previous, and the
+// registration access token's): what SessionAccessFlow returns, since the
+// pages it serves never authenticate the client.
+func (c Client) Secretless() Client {
+	c.SecretHash, c.PreviousSecretHash, c.RegistrationTokenHash = "", "", ""
+	return c
+}
+
 // TLSClientAuth names the one subject DN or subject alternative name a
 // tls_client_auth client's certificate must carry (RFC 8705 §2.1.2): exactly
 // one field is set.

@@ -283,7 +283,7 @@ type TokenStore interface {
 	// grant, read in the same statement: the consent named by its RequestID
 	// and the user named by its Subject, each zero when missing (a
 	// client_credentials token has neither); Access's other records are not
-	// read.
+	// read. The user is Secretless, as in GetTokenGrantRecords.
 	GetTokenGrant(ctx context.Context, kind TokenKind, signature string) (TokenRecord, Access, error)
 	// GetTokenGrantRecords is GetToken with what GrantRecords reads for the
 	// record's consent (RequestID) and user (Subject), read in the same
@@ -354,7 +354,7 @@ type FlowStore interface {
 	// decided, another hash), nothing changed. With it comes what
 	// UserAccess reads of the flow's user, read by the same statement on
 	// PostgreSQL: each record zero when missing, the User too when the
-	// user is gone (where UserAccess answers ErrNotFound). In a
+	// user is gone (where UserAccess answers ErrNotFound), and Secretless. In a
 	// transaction, the flow's (user, client) is then held against other
 	// authorizations (ReplaceConsent) until it ends.
 	FinishAuthFlow(ctx context.Context, id, verifierHash string) (AuthFlow, Access, error)

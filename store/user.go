@@ -41,6 +41,15 @@ type User struct {
 	Version   int64 // incremented on every administrative update (compare-and-swap); sign-in bookkeeping leaves it
 }
 
+// Secretless is u without its password and security answer hashes: what
+// the reads that judge a grant or show a page return (GetTokenGrant,
+// ReadAccess, GrantRecords, FinishAuthFlow, SessionAccessFlow), since
+// nothing there checks a password.
+func (u User) Secretless() User {
+	u.PasswordHash, u.SecurityAnswerHash = "", ""
+	return u
+}
+
 // CanSignIn reports whether the user may attempt to sign in at now.
 func (u User) CanSignIn(now time.Time) bool {
 	switch u.Status {

@@ -41,7 +41,7 @@ var accessQueries = sync.OnceValue(func() (out [2][2]string) {
 			if byToken {
 				q += prefixedColumns("tk", &tokenRow{}) + ", "
 			}
-			q += prefixedColumns("c", &consentRow{}) + ", " + prefixedColumns("u", &userRow{}) + ", " +
+			q += prefixedColumns("c", &consentRow{}) + ", " + secretless(prefixedColumns("u", &userRow{}), "u", userSecrets) + ", " +
 				prefixedColumns("a", &assignmentRow{}) + ", " + prefixedColumns("r", &jobRoleRow{}) + ", " + groupCols
 			if withAccount {
 				q += ", " + prefixedColumns("x", &accountRow{})
@@ -123,7 +123,7 @@ func (s *Store) readByRecord(ctx context.Context, consentID, userID, accountID s
 	if ok, err := found(err, "user"); err != nil {
 		return store.Access{}, err
 	} else if ok {
-		a.User = u
+		a.User = u.Secretless() // as the joined read (secretless)
 	}
 	if withGroup {
 		if a.MaxSeq, err = s.MaxSeq(ctx); err != nil {
@@ -228,7 +228,7 @@ type tokenGrantRow struct {
 // columns are COALESCEd to zero, which reads as "missing" (ID "").
 var tokenGrantQueries = sync.OnceValue(func() [2]string {
 	cols := "SELECT " + prefixedColumns("tk", &tokenRow{}) + ", " + zeroedColumns("c", &consentRow{}) + ", " +
-		zeroedColumns("u", &userRow{})
+		secretless(zeroedColumns("u", &userRow{}), "u", userSecrets)
 	from := " FROM tokens tk LEFT JOIN consents c ON c.id = tk.request_id LEFT JOIN users u ON u.id = tk.subject"
 	where := " WHERE tk.kind = ? AND tk.signature = ?"
 	return [2]string{
@@ -263,6 +263,36 @@ func zeroedColumns(alias string, row any) string {
 		out[i] = "COALESCE(" + alias + "." + n + ", " + zero + ") AS " + alias + "_" + n
 	}
 	return strings.Join(out, ", ")
+}
+
+// userSecrets and clientSecrets are the columns the joined reads that judge
+// a grant or show a page leave out (secretless): nothing there checks a
+// password, an answer or a client secret, and a token, an introspection or
+// a data-API page had each carried the user's password and answer hashes
+// into the server's memory.
+var (
+	userSecrets   = []string{"password_hash", "security_answer_hash"}
+	clientSecrets = []string{"secret_hash", "previous_secret_hash", "registration_token_hash"}
+)
+
+// secretless replaces, in cols (prefixedColumns' or zeroedColumns' list),
+// each of alias's columns names by an empty text under the same name, so
+// that the row still scans and the field reads "". A name not in cols is a
+// programming error (a column renamed would otherwise be read again).
+func secretless(cols, alias string, names []string) string {
+	for _, n := range names {
+		as := " AS " + alias + "_" + n
+		found := false
+		for _, expr := range []string{alias + "." + n, "COALESCE(" + alias + "." + n + ", '')"} {
+			if strings.Contains(cols, expr+as) {
+				cols, found = strings.Replace(cols, expr+as, "''"+as, 1), true
+			}
+		}
+		if !found {
+			panic("gormstore: secretless: no column " + alias + "." + n)
+		}
+	}
+	return cols
 }
 
 // GetTokenGrant is store.TokenStore's: one statement whatever is missing

@@ -24,7 +24,7 @@ type grantRow struct {
 // grantQuery is built once from the row types, so a column added to one of
 // them is selected without touching this file.
 var grantQuery = sync.OnceValue(func() string {
-	return "SELECT " + prefixedColumns("c", &consentRow{}) + ", " + prefixedColumns("u", &userRow{}) + ", " +
+	return "SELECT " + prefixedColumns("c", &consentRow{}) + ", " + secretless(prefixedColumns("u", &userRow{}), "u", userSecrets) + ", " +
 		prefixedColumns("a", &assignmentRow{}) + ", " + prefixedColumns("r", &jobRoleRow{}) +
 		" FROM consents c JOIN users u ON u.id = ?" +
 		" JOIN assignments a ON a.user_id = u.id AND a.legal_entity_id = ''" +

@@ -1041,6 +1041,7 @@ func (s *Store) FinishAuthFlow(ctx context.Context, id, verifierHash string) (st
 	if errors.Is(err, store.ErrNotFound) {
 		return f, store.Access{}, nil
 	}
+	a.User = a.User.Secretless() // as PostgreSQL's statement (secretless)
 	return f, a, err
 }
 
@@ -1067,7 +1068,7 @@ type flowAccessRow struct {
 var finishFlowAccessQuery = sync.OnceValue(func() string {
 	return "WITH f AS (UPDATE auth_flows SET state = ?, updated_at = ?, version = version + 1" +
 		" WHERE id = ? AND state = ? AND verifier_hash = ? AND (expires_at = 0 OR expires_at > ?) RETURNING *)" +
-		" SELECT " + prefixedColumns("f", &authFlowRow{}) + ", " + zeroedColumns("u", &userRow{}) + ", " +
+		" SELECT " + prefixedColumns("f", &authFlowRow{}) + ", " + secretless(zeroedColumns("u", &userRow{}), "u", userSecrets) + ", " +
 		zeroedColumns("a", &assignmentRow{}) + ", " + zeroedColumns("r", &jobRoleRow{}) + ", " +
 		zeroedColumns("g", &accountGroupRow{}) + ", " + consentLock("f.user_id", "f.client_id") + " IS NULL" +
 		" FROM f LEFT JOIN users u ON u.id = f.user_id" +

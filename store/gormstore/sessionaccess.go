@@ -160,10 +160,10 @@ type sessionFlowRow struct {
 // by side, each left-joined to a single row so that the statement always
 // answers one row, a missing record zero.
 var sessionFlowQuery = sync.OnceValue(func() string {
-	return "SELECT " + zeroedColumns("s", &browserSessionRow{}) + ", " + zeroedColumns("u", &userRow{}) + ", " +
+	return "SELECT " + zeroedColumns("s", &browserSessionRow{}) + ", " + secretless(zeroedColumns("u", &userRow{}), "u", userSecrets) + ", " +
 		zeroedColumns("a", &assignmentRow{}) + ", " + zeroedColumns("r", &jobRoleRow{}) + ", " +
 		zeroedColumns("g", &accountGroupRow{}) + ", " + zeroedColumns("f", &authFlowRow{}) + ", " +
-		zeroedColumns("c", &clientRow{}) +
+		secretless(zeroedColumns("c", &clientRow{}), "c", clientSecrets) +
 		" FROM (SELECT 1 AS one) o" +
 		" LEFT JOIN browser_sessions s ON s.id = ? AND (s.expires_at = 0 OR s.expires_at > ?)" +
 		" LEFT JOIN users u ON u.id = s.user_id" +

@@ -12,6 +12,7 @@ import (
 // accessFixture is an accounting software user of o with a consent, an
 // assignment to a role and a group holding o's first account (not its
 // second) and, listed by mistake, an account of another business group.
+// want's user is Secretless, as every joined read returns it.
 type accessFixture struct {
 	o, other org
 	user     store.User
@@ -24,6 +25,10 @@ func newAccessFixture(t *testing.T, s store.Store) accessFixture {
 	ctx := t.Context()
 	f := accessFixture{o: newOrg(t, s), other: newOrg(t, s)}
 	f.user = newUser(t, s, f.o.group.ID, "software-"+store.RandomToken(4), true)
+	f.user = must(s.UpdateUser(ctx, f.user.ID, func(u store.User) (store.User, error) {
+		u.SecurityQuestion, u.SecurityAnswerHash = store.SecurityQuestions[0], "$argon2id$answer"
+		return u, nil
+	}))(t)
 	role := must(s.CreateJobRole(ctx, store.JobRole{BusinessGroupID: f.o.group.ID, Name: "Books", Grants: store.AccountingSoftwareReadOnlyGrants()}))(t)
 	g := must(s.CreateAccountGroup(ctx, store.AccountGroup{BusinessGroupID: f.o.group.ID, Name: "Books",
 		AccountIDs: []string{f.o.accounts[0].ID, f.other.accounts[0].ID}}))(t)
@@ -34,6 +39,10 @@ func newAccessFixture(t *testing.T, s store.Store) accessFixture {
 
 	f.want.Consent = must(s.GetConsent(ctx, f.consent.ID))(t)
 	f.want.User = must(s.GetUser(ctx, f.user.ID))(t)
+	if f.want.User.PasswordHash == "" || f.want.User.SecurityAnswerHash == "" {
+		t.Fatal("the fixture's user lacks a password or answer hash: Secretless would go unchecked")
+	}
+	f.want.User = f.want.User.Secretless()
 	f.want.Assignment = must(s.UserAssignment(ctx, f.user.ID, ""))(t)
 	f.want.Role = must(s.GetJobRole(ctx, role.ID))(t)
 	f.want.Group = must(s.GetAccountGroup(ctx, g.ID))(t)
@@ -103,7 +112,7 @@ func testReadAccess(t *testing.T, s store.Store) {
 	loner := newUser(t, s, f.o.group.ID, "loner-"+store.RandomToken(4), true)
 	c := must(s.CreateConsent(ctx, store.Consent{UserID: loner.ID, ClientID: "vendor", GrantedAt: t0}))(t)
 	a, err = read(c.ID, loner.ID, in.ID)
-	check("no assignment", a, err, store.Access{Consent: must(s.GetConsent(ctx, c.ID))(t), User: must(s.GetUser(ctx, loner.ID))(t), MaxSeq: f.want.MaxSeq})
+	check("no assignment", a, err, store.Access{Consent: must(s.GetConsent(ctx, c.ID))(t), User: must(s.GetUser(ctx, loner.ID))(t).Secretless(), MaxSeq: f.want.MaxSeq})
 
 	// Revoked consents and deleted users are still read: the rule refuses them.
 	noErr(t, s.RevokeConsent(ctx, c.ID, t0), "RevokeConsent")

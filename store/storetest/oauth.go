@@ -762,6 +762,7 @@ func testSessionAccessFlow(t *testing.T, s store.Store) {
 		return id
 	}
 	cl := must(s.CreateClient(ctx, store.Client{ID: "vendor-" + store.RandomToken(4), Name: "Books Online", SecretHash: "$argon2id$x",
+		PreviousSecretHash: "$argon2id$old", PreviousSecretExpiresAt: now.Add(time.Hour), RegistrationTokenHash: "registration-hash",
 		RedirectURIs: []string{"https://books.example/cb"}, GrantTypes: []string{"authorization_code"},
 		ResponseTypes: []string{"code"}, Scopes: []string{"openid", "accounts.read"}, TokenEndpointAuthMethod: "client_secret_basic"}))(t)
 	flow := func(clientID string, expires time.Time) string {
@@ -785,6 +786,7 @@ func testSessionAccessFlow(t *testing.T, s store.Store) {
 	for sw, sid := range sessions {
 		var want store.SessionFlow
 		if b, a, err := s.SessionAccess(ctx, sid); err == nil {
+			a.User = a.User.Secretless()
 			want.Session, want.Access = b, a
 		} else {
 			mustBe(t, err, store.ErrNotFound, "SessionAccess("+sw+")")
@@ -794,7 +796,7 @@ func testSessionAccessFlow(t *testing.T, s store.Store) {
 			if f, err := s.GetAuthFlow(ctx, fid); err == nil {
 				w.Flow = f
 				if c, err := s.GetClient(ctx, f.ClientID); err == nil {
-					w.Client = c
+					w.Client = c.Secretless()
 				} else {
 					mustBe(t, err, store.ErrNotFound, "GetClient("+fw+")")
 				}
@@ -807,6 +809,16 @@ func testSessionAccessFlow(t *testing.T, s store.Store) {
 	got := must(s.SessionAccessFlow(ctx, sessions["a session"], flows["a flow"]))(t)
 	if got.Session.UserID != fx.user.ID || got.Access.Group.ID == "" || got.Access.Role.ID == "" || got.Flow.ClientID != cl.ID || got.Client.Name != "Books Online" {
 		t.Errorf("SessionAccessFlow(a session, a flow) = %+v", got)
+	}
+	// The secrets stay behind (Secretless), though the records hold them.
+	if u, c := must(s.GetUser(ctx, fx.user.ID))(t), must(s.GetClient(ctx, cl.ID))(t); u.PasswordHash == "" || u.SecurityAnswerHash == "" ||
+		c.SecretHash == "" || c.PreviousSecretHash == "" || c.RegistrationTokenHash == "" {
+		t.Fatalf("the fixture's user or client lacks a secret: %+v %+v", u, c)
+	}
+	if u, c := got.Access.User, got.Client; u.PasswordHash != "" || u.SecurityAnswerHash != "" || c.SecretHash != "" ||
+		c.PreviousSecretHash != "" || c.RegistrationTokenHash != "" {
+		t.Errorf("SessionAccessFlow returned secrets: user %q %q, client %q %q %q", u.PasswordHash, u.SecurityAnswerHash,
+			c.SecretHash, c.PreviousSecretHash, c.RegistrationTokenHash)
 	}
 	if got := must(s.SessionAccessFlow(ctx, sessions["a session of a user without an assignment"], "missing"))(t); got.Access.User.ID != unassigned.ID || got.Access.Assignment.ID != "" {
 		t.Errorf("SessionAccessFlow(a user without an assignment) = %+v", got)
@@ -825,7 +837,9 @@ func testAuthFlowFinish(t *testing.T, s store.Store) {
 	fx := newAccessFixture(t, s)
 	wantAccess := fx.want
 	wantAccess.Consent, wantAccess.MaxSeq = store.Consent{}, 0
-	diff(t, "UserAccess", wantAccess, must(s.UserAccess(ctx, fx.user.ID))(t))
+	withSecrets := wantAccess
+	withSecrets.User = must(s.GetUser(ctx, fx.user.ID))(t)
+	diff(t, "UserAccess", withSecrets, must(s.UserAccess(ctx, fx.user.ID))(t))
 	decidedFor := func(userID string) store.AuthFlow {
 		t.Helper()
 		return must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", Request: []byte("form"), State: store.FlowDecided,
@@ -866,7 +880,7 @@ func testAuthFlowFinish(t *testing.T, s store.Store) {
 		what, userID string
 		want         store.Access
 	}{
-		{"a user without an assignment", unassigned.ID, must(s.UserAccess(ctx, unassigned.ID))(t)},
+		{"a user without an assignment", unassigned.ID, secretless(must(s.UserAccess(ctx, unassigned.ID))(t))},
 		{"a user gone", "usr_gone", store.Access{}},
 	} {
 		_, a, err := s.FinishAuthFlow(ctx, decidedFor(c.userID).ID, "vh")
@@ -1192,4 +1206,10 @@ func testFinishedFlowHoldsItsConsent(t *testing.T, s store.Store) {
 	if len(active) != 1 || active[0].ID == first.ID {
 		t.Errorf("active consents after the flow's and the later authorization: %+v, want only the later one (the flow's was %s)", active, first.ID)
 	}
+}
+
+// secretless is a with its user Secretless, as the joined reads return it.
+func secretless(a store.Access) store.Access {
+	a.User = a.User.Secretless()
+	return a
 }
