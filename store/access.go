@@ -25,9 +25,12 @@ type Access struct {
 // hot path: a request re-reads six records, and one round trip instead of
 // eight is most of the difference between a fast and a slow page); a
 // missing record costs more reads, to tell which. They read, never write,
-// and join the transaction in ctx. The User they return is Secretless (and
-// SessionAccessFlow's client comes without its secret hashes): nothing that
-// judges a grant or shows a page checks a password.
+// and join the transaction in ctx. GrantRecords, ReadAccess,
+// ReadTokenAccess and SessionAccessFlow return the User Secretless (and
+// SessionAccessFlow the client without its secret hashes): nothing that
+// judges a grant or shows the consent page checks a password. SessionAccess
+// and UserAccess return the user whole (the sign-in pages compare its
+// password hash).
 type AccessStore interface {
 	// GrantRecords reads the consent, the user, and the user's own
 	// assignment and its job role (Access without Group, Account and
@@ -63,7 +66,7 @@ type AccessStore interface {
 // SessionFlow is what SessionAccessFlow reads.
 type SessionFlow struct {
 	Session BrowserSession
-	Access  Access // the session user's, as SessionAccess reads it
+	Access  Access // the session user's, as SessionAccess reads it, the user Secretless
 	Flow    AuthFlow
 	Client  Client // the flow's
 }
