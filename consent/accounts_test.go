@@ -163,3 +163,25 @@ func TestConsentAccountsOfManyEntities(t *testing.T) {
 // advance to consent, the accounts with their legal entities (four since
 // the accounts and their entities were read apart, issue 15).
 const maxConsentPageStatements = 3
+
+// TestConsentPageLeavesOutOtherGroupsAccounts: an account group that lists,
+// by mistake, another business group's account does not show it on the
+// consent page, nor its legal entity (AccountsWithEntities reads the
+// user's business group's accounts and entities only).
+func TestConsentPageLeavesOutOtherGroupsAccounts(t *testing.T) {
+	en := newEnv(t)
+	if _, err := en.st.UpdateAccountGroup(t.Context(), en.g1.ID, func(g store.AccountGroup) (store.AccountGroup, error) {
+		g.AccountIDs = append(g.AccountIDs, en.b1.ID)
+		return g, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	en.user("alice", userOpts{role: en.roleFull.ID})
+	p := en.browser().signIn(withChallenge(pathLogin, en.flow().ID), "alice", goodPassword)
+	p.status(t, http.StatusOK)
+	p.mustContain(t, "****4567")
+	p.mustNotContain(t, "Other operating", "****5444", "Other Ops")
+	if rows := rowCells(t, p.Body, "account"); len(rows) != 2 {
+		t.Errorf("account rows %q, want the group's two of its own business group", rows)
+	}
+}

@@ -243,10 +243,7 @@ var tokenGrantQueries = sync.OnceValue(func() [2]string {
 // each is COALESCE(alias.column, its type's zero), so a missing row scans as
 // the zero row.
 func zeroedColumns(alias string, row any) string {
-	s, err := schema.Parse(row, &sync.Map{}, schema.NamingStrategy{})
-	if err != nil {
-		panic("gormstore: " + err.Error()) // a row type without a schema is a programming error
-	}
+	s := rowSchema(row)
 	out := make([]string, len(s.DBNames))
 	for i, n := range s.DBNames {
 		var zero string

@@ -197,7 +197,7 @@ func (s *Store) AccountsWithEntities(ctx context.Context, businessGroupID string
 				return err
 			}
 			accounts = append(accounts, acc)
-			if le.ID != "" {
+			if _, seen := entities[le.ID]; le.ID != "" && !seen {
 				if entities[le.ID], err = legalEntityMap.toDomain(le); err != nil {
 					return err
 				}

@@ -3,14 +3,11 @@ package gormstore
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"strings"
-	"sync"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
-	"gorm.io/gorm/schema"
 
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -37,12 +34,7 @@ func (s *Store) insert(ctx context.Context, op string, row tabler) error {
 // reflection and built the statement on every call). row's fields are its
 // columns, in order, without defaults for the database to fill.
 func (s *Store) insertWritten(ctx context.Context, op, statement string, row tabler) error {
-	ptrs := columnPointers(row)
-	args := make([]any, len(ptrs))
-	for i, p := range ptrs {
-		args[i] = reflect.ValueOf(p).Elem().Interface()
-	}
-	n, err := s.exec(ctx, statement, args)
+	n, err := s.exec(ctx, statement, columnValues(row))
 	if err != nil {
 		return wrap(op, err)
 	}
@@ -55,10 +47,7 @@ func (s *Store) insertWritten(ctx context.Context, op, statement string, row tab
 // insertStatement is the INSERT of row's columns into its table that
 // insertWritten runs, a conflict being no row written.
 func insertStatement(row tabler) string {
-	sch, err := schema.Parse(row, &sync.Map{}, schema.NamingStrategy{})
-	if err != nil {
-		panic("gormstore: " + err.Error()) // a row type without a schema is a programming error
-	}
+	sch := rowSchema(row)
 	return "INSERT INTO " + row.TableName() + " (" + strings.Join(sch.DBNames, ", ") + ") VALUES (?" +
 		strings.Repeat(", ?", len(sch.DBNames)-1) + ") ON CONFLICT DO NOTHING"
 }

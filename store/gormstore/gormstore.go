@@ -246,8 +246,17 @@ type txState struct {
 }
 
 func (s *Store) txFrom(ctx context.Context) *gorm.DB {
-	if st, ok := ctx.Value(txKey{}).(*txState); ok && st.owner == s {
+	if st := s.currentTx(ctx); st != nil {
 		return st.db
+	}
+	return nil
+}
+
+// currentTx is the state of this store's transaction in ctx; nil outside
+// one (or in another store's).
+func (s *Store) currentTx(ctx context.Context) *txState {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok && st.owner == s {
+		return st
 	}
 	return nil
 }

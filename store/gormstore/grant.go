@@ -36,10 +36,7 @@ var grantQuery = sync.OnceValue(func() string {
 // names gorm's embeddedPrefix:alias_ scans, in the order of row's fields
 // (columnPointers).
 func prefixedColumns(alias string, row any) string {
-	s, err := schema.Parse(row, &sync.Map{}, schema.NamingStrategy{})
-	if err != nil {
-		panic("gormstore: " + err.Error()) // a row type without a schema is a programming error
-	}
+	s := rowSchema(row)
 	if n := reflect.TypeOf(row).Elem().NumField(); n != len(s.DBNames) {
 		panic(fmt.Sprintf("gormstore: %T has %d fields but %d columns", row, n, len(s.DBNames)))
 	}
@@ -48,6 +45,27 @@ func prefixedColumns(alias string, row any) string {
 		out[i] = alias + "." + n + " AS " + alias + "_" + n
 	}
 	return strings.Join(out, ", ")
+}
+
+// rowSchema is gorm's reading of a row type: its columns (DBNames) in the
+// order of its fields, for the statements written out from it.
+func rowSchema(row any) *schema.Schema {
+	s, err := schema.Parse(row, &sync.Map{}, schema.NamingStrategy{})
+	if err != nil {
+		panic("gormstore: " + err.Error()) // a row type without a schema is a programming error
+	}
+	return s
+}
+
+// columnValues is row's fields' values, in column order, for the
+// arguments of a statement written out from its schema.
+func columnValues(row any) []any {
+	v := reflect.ValueOf(row).Elem()
+	out := make([]any, v.NumField())
+	for i := range out {
+		out[i] = v.Field(i).Interface()
+	}
+	return out
 }
 
 // columnPointers is row's fields' addresses, for Scan of the columns

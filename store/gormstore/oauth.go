@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"gorm.io/gorm/clause"
-	"gorm.io/gorm/schema"
 
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -301,7 +300,7 @@ func consentLock(user, client string) string {
 // holds the consent lock of (user, client); outside a transaction the lock
 // ended with its statement and nothing is remembered.
 func (s *Store) noteConsentLock(ctx context.Context, user, client string) {
-	if st, ok := ctx.Value(txKey{}).(*txState); ok && st.owner == s {
+	if st := s.currentTx(ctx); st != nil {
 		if st.consentLocks == nil {
 			st.consentLocks = map[[2]string]bool{}
 		}
@@ -312,8 +311,8 @@ func (s *Store) noteConsentLock(ctx context.Context, user, client string) {
 // holdsConsentLock reports whether ctx's transaction took the consent lock
 // of (user, client) already (noteConsentLock).
 func (s *Store) holdsConsentLock(ctx context.Context, user, client string) bool {
-	st, ok := ctx.Value(txKey{}).(*txState)
-	return ok && st.owner == s && st.consentLocks[[2]string{user, client}]
+	st := s.currentTx(ctx)
+	return st != nil && st.consentLocks[[2]string{user, client}]
 }
 
 // consentReplace is ReplaceConsent's work on PostgreSQL in one statement
@@ -545,8 +544,8 @@ func (s *Store) noteStanding(ctx context.Context, id string, revokedAt int64) {
 // standingConsents is the set of consents lockConsent found standing in
 // ctx's transaction; nil outside one.
 func (s *Store) standingConsents(ctx context.Context) map[string]bool {
-	st, ok := ctx.Value(txKey{}).(*txState)
-	if !ok || st.owner != s {
+	st := s.currentTx(ctx)
+	if st == nil {
 		return nil
 	}
 	if st.standing == nil {
@@ -558,7 +557,7 @@ func (s *Store) standingConsents(ctx context.Context) map[string]bool {
 // forgetStanding is called by every revocation of consents: what
 // lockConsent found standing in this transaction is read again.
 func (s *Store) forgetStanding(ctx context.Context) {
-	if st, ok := ctx.Value(txKey{}).(*txState); ok && st.owner == s {
+	if st := s.currentTx(ctx); st != nil {
 		st.standing = nil
 	}
 }
@@ -967,9 +966,9 @@ func (s *Store) UpdateReadAuthFlow(ctx context.Context, read store.AuthFlow, fn 
 	nr.Version = read.Version + 1
 	q := authFlowUpdate()
 	args := make([]any, 0, len(q.set)+3)
-	ptrs := columnPointers(&nr)
+	values := columnValues(&nr)
 	for _, i := range q.set {
-		args = append(args, reflect.ValueOf(ptrs[i]).Elem().Interface())
+		args = append(args, values[i])
 	}
 	args = append(args, read.ID, read.Version, micros(s.nowUTC()))
 	var got []authFlowRow
@@ -995,10 +994,7 @@ var authFlowUpdate = sync.OnceValue(func() (q struct {
 	text string
 	set  []int
 }) {
-	sch, err := schema.Parse(&authFlowRow{}, &sync.Map{}, schema.NamingStrategy{})
-	if err != nil {
-		panic("gormstore: " + err.Error()) // a row type without a schema is a programming error
-	}
+	sch := rowSchema(&authFlowRow{})
 	var cols []string
 	for i, n := range sch.DBNames {
 		if n == "id" || n == "created_at" {

@@ -60,6 +60,10 @@ func testTextRefused(t *testing.T, s store.Store) {
 					return err
 				}},
 				{"account lookup", func() error { _, err := s.GetAccount(ctx, bad); return err }},
+				{"accounts with entities lookup", func() error {
+					_, _, err := s.AccountsWithEntities(ctx, o.group.ID, []string{acc, bad})
+					return err
+				}},
 				{"user lookup", func() error { _, err := s.GetUser(ctx, bad); return err }},
 				{"login ID lookup", func() error { _, err := s.GetUserByLogin(ctx, bad); return err }},
 				{"login challenge lookup", func() error { _, err := s.GetAuthFlow(ctx, bad); return err }},
