@@ -172,6 +172,9 @@ func encodeRequestSession(req fosite.Requester, withSession bool) ([]byte, error
 	}
 	if s := req.GetSession(); s != nil && withSession {
 		sr.Session = s
+		if s, ok := s.(*Session); ok {
+			sr.Session = s.stored()
+		}
 	}
 	if ar, ok := req.(fosite.AuthorizeRequester); ok {
 		sr.Authorize = true

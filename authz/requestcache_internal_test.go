@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ory/fosite"
+	"github.com/ory/fosite/token/jwt"
 )
 
 // TestSessionDeepCopySharesNothing: deepCopy of a session with every field
@@ -159,7 +160,8 @@ func TestStoredRequestFormatUnchanged(t *testing.T) {
 
 // TestStoredRequestOfAnEarlierRelease: a record written before the session
 // was encoded in the request's own pass (ea705bd's encodeRequest, verbatim)
-// decodes to its request and session, and is written again byte for byte.
+// decodes to its request and session, and is written again without its
+// zero claims, to the same session.
 func TestStoredRequestOfAnEarlierRelease(t *testing.T) {
 	const stored = `{"id":"cns_1","requested_at":"2026-12-05T10:00:00Z","client_id":"vendor-books","granted_scopes":["openid","accounts.read"],` +
 		`"session":{"id_token":{"id_token_claims":{"jti":"","iss":"","sub":"usr_1","aud":null,"nonce":"nonce-1","exp":"0001-01-01T00:00:00Z",` +
@@ -188,7 +190,75 @@ func TestStoredRequestOfAnEarlierRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(again) != stored {
-		t.Errorf("written again:\n got %s\nwant %s", again, stored)
+	const compact = `{"id":"cns_1","requested_at":"2026-12-05T10:00:00Z","client_id":"vendor-books","granted_scopes":["openid","accounts.read"],` +
+		`"session":{"id_token":{"id_token_claims":{"sub":"usr_1","nonce":"nonce-1","rat":"2026-12-05T10:00:00Z","auth_time":"2026-12-05T10:00:00Z",` +
+		`"acr":"urn:bankfeed:acr:password"},"headers":{},"username":"usr_1","subject":"usr_1"},` +
+		`"jwt_claims":{"Subject":"usr_1","Extra":{"client_id":"vendor-books"}},"client_id":"vendor-books","dpop_jkt":"jkt-1"},"authorize":true}`
+	if string(again) != compact {
+		t.Errorf("written again:\n got %s\nwant %s", again, compact)
+	}
+	_, reread, err := parseRequest(again, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSession(t, reread.(*Session), s)
+}
+
+// TestStoredSessionLeavesOutZeroClaims: a stored request carries the
+// session without its zero claims (no zero timestamp, no null), and
+// decoding it, as Session's plain decoding does in this release and in
+// earlier ones, gives back the session encoded: the claims a grant sets,
+// an empty session, empty but non-nil slices and maps, nil claims.
+func TestStoredSessionLeavesOutZeroClaims(t *testing.T) {
+	at := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	grant := userSession("vendor", "usr_1", at, at, "nonce-1", false)
+	grant.ExpiresAt = map[fosite.TokenType]time.Time{fosite.AccessToken: at.Add(time.Hour)}
+	empties := newSession()
+	empties.Claims.Audience, empties.Claims.Extra = []string{}, map[string]interface{}{}
+	empties.ExpiresAt = map[fosite.TokenType]time.Time{}
+	empties.JWTClaims = &jwt.JWTClaims{Scope: []string{}}
+	noClaims := newSession()
+	noClaims.Claims, noClaims.Headers = nil, nil
+	bound := userSession("vendor", "usr_1", at, at, "", true)
+	bound.bind("jkt-1")
+	for name, sess := range map[string]*Session{"grant": grant, "bound": bound, "empty": newSession(), "empties": empties,
+		"no claims": noClaims, "no id token": {ClientID: "vendor"}} {
+		t.Run(name, func(t *testing.T) {
+			ar := fosite.NewAuthorizeRequest()
+			ar.ID, ar.Client, ar.Session = "cns_1", &fosite.DefaultClient{ID: "vendor"}, sess
+			b, err := encodeRequest(ar)
+			if err != nil {
+				t.Fatal(err)
+			}
+			session := b[bytes.Index(b, []byte(`"session":`)):]
+			if bytes.Contains(session, []byte("0001-01-01")) || bytes.Contains(session, []byte(`""`)) {
+				t.Errorf("zero claims stored: %s", session)
+			}
+			if name != "no claims" && name != "no id token" && bytes.Contains(session, []byte("null")) {
+				t.Errorf("null stored: %s", session)
+			}
+			_, decoded, err := parseRequest(b, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameSession(t, decoded.(*Session), sess)
+		})
+	}
+}
+
+// sameSession compares two sessions in Session's full encoding, which
+// writes every field (time.Time's location aside, that is equality).
+func sameSession(t *testing.T, got, want *Session) {
+	t.Helper()
+	g, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(g, w) {
+		t.Errorf("decoded session differs:\n got %s\nwant %s", g, w)
 	}
 }
