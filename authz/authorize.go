@@ -211,10 +211,21 @@ var errFlow = fosite.ErrInvalidRequest.WithHint("The sign-in session is unknown,
 // the scopes the job role allows now, records the consent and redirects to
 // the client with a code (or access_denied), always with iss (RFC 9207).
 func (s *Server) handleResume(c echo.Context) error {
+	return s.resume(c, c.QueryParam("login_challenge"), c.QueryParam("login_verifier"))
+}
+
+// Resume finishes, in the bank's pages' own request, the flow id they have
+// just decided with verifier, and answers that request as GET
+// /oauth2/authorize/resume would have answered the browser sent there
+// (consent.Config.Resume): the browser saves a round trip, and each flow a
+// request (issue 15). Every check is the resume endpoint's.
+func (s *Server) Resume(c echo.Context, id, verifier string) error {
+	return noteOutages(func(c echo.Context) error { return s.resume(c, id, verifier) })(c)
+}
+
+func (s *Server) resume(c echo.Context, id, verifier string) error {
 	ctx := c.Request().Context()
 	w := s.issWriter(c)
-	id := c.QueryParam("login_challenge")
-	verifier := c.QueryParam("login_verifier")
 	if id == "" || verifier == "" {
 		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), errFlow)
 		return nil

@@ -2,6 +2,7 @@ package authz_test
 
 import (
 	"html"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -30,12 +31,7 @@ func TestCodeFlowThroughConsentPages(t *testing.T) {
 	f.fill("User ID", u.LoginID)
 	f.fill("Password", password)
 	loc = b.expectRedirect(f.submit(b, "Sign in"))
-	for !strings.Contains(loc, "/oauth2/authorize/resume") {
-		page = b.do(http.MethodGet, loc, nil)
-		loc = b.expectRedirect(parseForm(t, page, loc, "Allow").submit(b, "Allow"))
-	}
-	cb, err := url.Parse(b.expectRedirect(b.do(http.MethodGet, loc, nil)))
-	must(t, err)
+	cb := b.toCallback(loc, "Allow")
 	got := cb.Query()
 	if !strings.HasPrefix(cb.String(), redirectURI) || got.Get("code") == "" || got.Get("iss") != e.iss || got.Get("state") != "state-1234567890" {
 		t.Fatalf("callback %s", cb)
@@ -43,6 +39,73 @@ func TestCodeFlowThroughConsentPages(t *testing.T) {
 	tr := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {got.Get("code")}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}, e.vendor.ID, e.secret)
 	if tr.Status != http.StatusOK || tr.IDToken == "" {
 		t.Fatalf("token: %+v", tr)
+	}
+}
+
+// TestAllowAnswersWithTheVendorsRedirect: wired as serve wires them
+// (consent.Config.Resume), the consent form's Allow finishes the flow in
+// its own request and sends the browser straight to the vendor with the
+// code, the state and iss, without a stop at /oauth2/authorize/resume, and
+// the code exchanges for tokens with an ID token; Deny sends the browser
+// straight back with access_denied; with response_mode=form_post.jwt Allow
+// answers the page that posts the signed response, under that page's own
+// CSP rather than the consent pages' (issue 15).
+func TestAllowAnswersWithTheVendorsRedirect(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	b, u, password := e.withPages(t)
+	// decide runs a flow through the pages and presses button on the
+	// consent page: the answer to that press.
+	decide := func(button string, q url.Values) page {
+		t.Helper()
+		loc := b.expectRedirect(b.do(http.MethodGet, e.iss+"/oauth2/authorize?"+q.Encode(), nil))
+		for range 4 {
+			p := b.do(http.MethodGet, loc, nil)
+			switch {
+			case p.status == http.StatusSeeOther || p.status == http.StatusFound:
+				loc = b.expectRedirect(p)
+			case strings.Contains(p.body, ">Sign in<"):
+				f := parseForm(t, p, loc, "Sign in")
+				f.fill("User ID", u.LoginID)
+				f.fill("Password", password)
+				loc = b.expectRedirect(f.submit(b, "Sign in"))
+			default:
+				return parseForm(t, p, loc, button).submit(b, button)
+			}
+		}
+		t.Fatalf("no consent page after %s", loc)
+		return page{}
+	}
+	vendorRedirect := func(button string, p page) url.Values {
+		t.Helper()
+		cb, err := url.Parse(b.expectRedirect(p))
+		must(t, err)
+		if !strings.HasPrefix(cb.String(), redirectURI) {
+			t.Fatalf("%s answered with a redirect to %s, want the vendor's %s", button, cb, redirectURI)
+		}
+		return cb.Query()
+	}
+
+	verifier := oauth2.GenerateVerifier()
+	got := vendorRedirect("Allow", decide("Allow", e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier))))
+	if got.Get("code") == "" || got.Get("iss") != e.iss || got.Get("state") != "state-1234567890" {
+		t.Fatalf("callback %v", got)
+	}
+	tr := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {got.Get("code")}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}, e.vendor.ID, e.secret)
+	if tr.Status != http.StatusOK || tr.AccessToken == "" || tr.IDToken == "" {
+		t.Fatalf("token: %+v", tr)
+	}
+
+	got = vendorRedirect("Deny", decide("Deny", e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier()))))
+	if got.Get("error") != "access_denied" || got.Get("iss") != e.iss || got.Get("code") != "" {
+		t.Fatalf("denied callback %v", got)
+	}
+
+	q := e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier()))
+	q.Set("response_mode", "form_post.jwt")
+	p := decide("Allow", q)
+	token := jarmForm(t, &http.Response{StatusCode: p.status, Header: p.header, Body: io.NopCloser(strings.NewReader(p.body))})
+	if c := e.verifyJARM(token, e.vendor.ID); c.Code == "" || c.State != "state-1234567890" {
+		t.Fatalf("response claims %+v", c)
 	}
 }
 
@@ -75,6 +138,30 @@ func (b *browser) do(method, u string, form url.Values) page {
 	must(b.t, err)
 	resp = buffered(b.t, resp)
 	return page{url: req.URL, status: resp.StatusCode, header: resp.Header, body: readBody(resp)}
+}
+
+// toCallback follows the bank's pages from loc, pressing button on each
+// form, until the browser is sent to the vendor's redirect URI, and
+// returns that address. Redirects on the way (the consent page's own step,
+// the resume endpoint of pages wired without consent.Config.Resume) are
+// followed.
+func (b *browser) toCallback(loc, button string) *url.URL {
+	b.t.Helper()
+	for range 8 {
+		if strings.HasPrefix(loc, redirectURI) {
+			u, err := url.Parse(loc)
+			must(b.t, err)
+			return u
+		}
+		p := b.do(http.MethodGet, loc, nil)
+		if p.status == http.StatusSeeOther || p.status == http.StatusFound {
+			loc = b.expectRedirect(p)
+			continue
+		}
+		loc = b.expectRedirect(parseForm(b.t, p, loc, button).submit(b, button))
+	}
+	b.t.Fatalf("no redirect to %s after the pages (last at %s)", redirectURI, loc)
+	return nil
 }
 
 func (b *browser) expectRedirect(p page) string {
@@ -179,7 +266,8 @@ func (f *htmlForm) submit(b *browser, button string) page {
 // keeps cookies and shows each redirect, with the user and the password.
 func (e *env) withPages(t *testing.T) (*browser, store.User, string) {
 	t.Helper()
-	h, err := consent.New(consent.Config{Store: e.st, Issuer: e.iss, Now: e.clock.Now})
+	// As serve wires them: Allow finishes the flow in its own request.
+	h, err := consent.New(consent.Config{Store: e.st, Issuer: e.iss, Now: e.clock.Now, Resume: e.srv.Resume})
 	must(t, err)
 	h.Mount(e.echo)
 	const password = "Correct-Horse-9-battery"
@@ -216,11 +304,7 @@ func TestSignedInBrowserStartsAtTheConsentPage(t *testing.T) {
 	}
 	finish := func(b *browser, loc, verifier, allow string) {
 		t.Helper()
-		for !strings.Contains(loc, "/oauth2/authorize/resume") {
-			loc = b.expectRedirect(parseForm(t, b.do(http.MethodGet, loc, nil), loc, allow).submit(b, allow))
-		}
-		cb, err := url.Parse(b.expectRedirect(b.do(http.MethodGet, loc, nil)))
-		must(t, err)
+		cb := b.toCallback(loc, allow)
 		tr := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")}, "redirect_uri": {redirectURI},
 			"code_verifier": {verifier}}, e.vendor.ID, e.secret)
 		if tr.Status != http.StatusOK || tr.AccessToken == "" {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/cookiejar"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -104,11 +103,7 @@ func connect(t *testing.T, e *env, conf *oauth2.Config, password string) *oauth2
 	f.fill("User ID", e.user.LoginID)
 	f.fill("Password", password)
 	loc = b.expectRedirect(f.submit(b, "Sign in"))
-	for !strings.Contains(loc, "/oauth2/authorize/resume") {
-		loc = b.expectRedirect(parseForm(t, b.do(http.MethodGet, loc, nil), loc, "Allow").submit(b, "Allow"))
-	}
-	cb, err := url.Parse(b.expectRedirect(b.do(http.MethodGet, loc, nil)))
-	must(t, err)
+	cb := b.toCallback(loc, "Allow")
 	tok, err := conf.Exchange(context.Background(), cb.Query().Get("code"), oauth2.VerifierOption(verifier))
 	must(t, err)
 	return tok

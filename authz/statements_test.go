@@ -130,16 +130,7 @@ func TestFullFlowStatements(t *testing.T) {
 			f.fill("Password", password)
 			loc = b.expectRedirect(f.submit(b, "Sign in"))
 		}
-		for !strings.Contains(loc, "/oauth2/authorize/resume") {
-			page := b.do(http.MethodGet, loc, nil)
-			if page.status == http.StatusSeeOther || page.status == http.StatusFound {
-				loc = b.expectRedirect(page)
-				continue
-			}
-			loc = b.expectRedirect(parseForm(t, page, loc, "Allow").submit(b, "Allow"))
-		}
-		cb, err := url.Parse(b.expectRedirect(b.do(http.MethodGet, loc, nil)))
-		must(t, err)
+		cb := b.toCallback(loc, "Allow")
 		tr := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")},
 			"redirect_uri": {redirectURI}, "code_verifier": {verifier}}, e.vendor.ID, e.secret)
 		if tr.Status != http.StatusOK || tr.AccessToken == "" {

@@ -244,7 +244,7 @@ func (h *Handler) handleConsentPost(c echo.Context) error {
 	}
 	h.log.InfoContext(ctx, "consent: decided", "request_id", requestID(c), "user_id", st.u.ID,
 		"client_id", st.flow.ClientID, "decision", decision, "scopes", strings.Join(offered, " "))
-	return c.Redirect(http.StatusSeeOther, resumeURL(st.flow.ID, v))
+	return h.resume(c, st.flow.ID, v)
 }
 
 // firstParty completes a flow of one of the bank's own applications (the
@@ -258,7 +258,17 @@ func (h *Handler) firstParty(c echo.Context, st consentStep) error {
 	}
 	h.log.InfoContext(c.Request().Context(), "consent: first-party application, no consent screen", "request_id", requestID(c),
 		"user_id", st.u.ID, "client_id", st.flow.ClientID)
-	return c.Redirect(http.StatusSeeOther, resumeURL(st.flow.ID, v))
+	return h.resume(c, st.flow.ID, v)
+}
+
+// resume hands a decided flow back to the authorization server: in this
+// request with Config.Resume, else by sending the browser to its resume
+// endpoint.
+func (h *Handler) resume(c echo.Context, challenge, verifier string) error {
+	if h.cfg.Resume != nil {
+		return h.cfg.Resume(c, challenge, verifier)
+	}
+	return c.Redirect(http.StatusSeeOther, resumeURL(challenge, verifier))
 }
 
 // refusal is why the flow must be denied without asking ("" if it need not).

@@ -93,6 +93,11 @@ type Config struct {
 	// TemplatesDir overrides the embedded templates and stylesheet with
 	// the files under TemplatesDir/consent (UIFiles); "": embedded only.
 	TemplatesDir string
+	// Resume, when set, finishes a decided flow in the request that
+	// decided it and answers it (authz.Server.Resume, as serve wires it):
+	// the browser goes straight to the vendor. nil: the browser is
+	// redirected to the authorization server's resume endpoint.
+	Resume func(c echo.Context, challenge, verifier string) error
 }
 
 // Handler serves the bank's pages; build it with New and Mount it.

@@ -86,6 +86,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		Home:                "/business/", // the console (below) sends non-administrators on
 		Branding:            brand,
 		TemplatesDir:        cfg.UI.TemplatesDir,
+		Resume:              as.Resume, // Allow answers with the vendor's redirect
 	})
 	if err != nil {
 		return fmt.Errorf("consent: %w", err)

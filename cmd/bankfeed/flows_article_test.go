@@ -92,6 +92,9 @@ var (
 // authorize drives the bank's pages by their fields from authURL until the
 // browser is sent back to the client, signing in, completing first sign-in
 // when asked, and allowing on the consent page. It returns the callback URL.
+// Allow answers with that redirect itself: serve finishes the flow in the
+// consent form's request (consent.Config.Resume), with no stop at the
+// resume endpoint.
 func (b *bank) authorize(br *http.Client, authURL, login, password, newPassword string) *url.URL {
 	b.t.Helper()
 	res, body := b.do(br, http.MethodGet, authURL, nil)
@@ -100,6 +103,9 @@ func (b *bank) authorize(br *http.Client, authURL, login, password, newPassword 
 			loc, err := res.Location()
 			if err != nil {
 				b.t.Fatal(err)
+			}
+			if res.Request.URL.Path != "/consent" {
+				b.t.Fatalf("the browser left the bank from %s %s, want the consent page's answer", res.Request.Method, res.Request.URL.Path)
 			}
 			return loc
 		}
