@@ -3,13 +3,16 @@
 // question), the consent screen and the user's list of connected
 // applications (with "Disconnect").
 //
-// It meets the authorization server (package authz) only through the store:
-// authz parks a request as a store.AuthFlow and sends the browser to
-// /login?login_challenge=ID; this package signs the user in, records the
-// decision on the flow with compare-and-swap (login → consent → decided, never
-// backwards) together with the hash of a one-time verifier, and sends the
-// browser to /oauth2/authorize/resume. authz finishes the flow and re-checks
-// everything; this package never issues tokens or creates consents.
+// It meets the authorization server (package authz) through the store and
+// one function: authz parks a request as a store.AuthFlow and sends the
+// browser to /login?login_challenge=ID; this package signs the user in,
+// records the decision on the flow with compare-and-swap (login → consent →
+// decided, never backwards) together with the hash of a one-time verifier,
+// and hands the flow back: to Config.Resume in the same request when set
+// (serve sets authz.Server.Resume, which answers it with the vendor's
+// redirect), else by sending the browser to /oauth2/authorize/resume.
+// Either way authz finishes the flow and re-checks everything; this package
+// never issues tokens or creates consents.
 //
 // It must not import authz, dataapi, admin, config, gorm or fosite. Pages are
 // embedded html/template files rendered into a buffer (never half a page),
@@ -22,7 +25,8 @@
 // both behind SameSite=Lax cookies and net/http's cross-origin check. The
 // consent page's CSP form-action also lists the vendor's registered redirect
 // origins, because browsers apply form-action to the redirects that follow a
-// form post (Allow → /oauth2/authorize/resume → the vendor).
+// form post (Allow → the vendor, or Allow → /oauth2/authorize/resume → the
+// vendor).
 //
 // A sign-in flood is bounded before any password is checked: per client
 // address and per typed login ID (its login key, alike for every ID) token

@@ -215,7 +215,7 @@ func (h *Handler) routes(e *echo.Echo) {
 
 // csp is the page policy; extra form-action sources are the vendor's
 // redirect origins on the consent page, because browsers apply form-action to
-// the redirects that follow a form post (Allow → resume → vendor).
+// the redirects that follow a form post (Allow → [resume →] vendor).
 func (h *Handler) csp(formAction ...string) string {
 	return h.cfg.Branding.CSP(h.issuer, formAction...)
 }
