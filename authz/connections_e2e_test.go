@@ -36,22 +36,7 @@ func TestReauthorizationKeepsOneConnection(t *testing.T) {
 		verifier := oauth2.GenerateVerifier()
 		loc := b.expectRedirect(b.do(http.MethodGet, conf.AuthCodeURL("state-1234567890", oauth2.S256ChallengeOption(verifier),
 			oauth2.SetAuthURLParam("nonce", "nonce-1234567890")), nil))
-		for !strings.HasPrefix(loc, redirectURI) {
-			p := b.do(http.MethodGet, loc, nil)
-			switch {
-			case p.status == http.StatusSeeOther || p.status == http.StatusFound:
-				loc = b.expectRedirect(p)
-			case strings.Contains(p.body, ">Sign in<"):
-				f := parseForm(t, p, loc, "Sign in")
-				f.fill("User ID", u.LoginID)
-				f.fill("Password", password)
-				loc = b.expectRedirect(f.submit(b, "Sign in"))
-			default:
-				loc = b.expectRedirect(parseForm(t, p, loc, "Allow").submit(b, "Allow"))
-			}
-		}
-		cb, err := url.Parse(loc)
-		must(t, err)
+		cb := b.toCallback(b.expectRedirect(b.consentAnswer(loc, u.LoginID, password, "Allow")), "Allow")
 		tok, err := conf.Exchange(ctx, cb.Query().Get("code"), oauth2.VerifierOption(verifier))
 		must(t, err)
 		if tok.RefreshToken == "" {

@@ -58,22 +58,7 @@ func TestAllowAnswersWithTheVendorsRedirect(t *testing.T) {
 	decide := func(button string, q url.Values) page {
 		t.Helper()
 		loc := b.expectRedirect(b.do(http.MethodGet, e.iss+"/oauth2/authorize?"+q.Encode(), nil))
-		for range 4 {
-			p := b.do(http.MethodGet, loc, nil)
-			switch {
-			case p.status == http.StatusSeeOther || p.status == http.StatusFound:
-				loc = b.expectRedirect(p)
-			case strings.Contains(p.body, ">Sign in<"):
-				f := parseForm(t, p, loc, "Sign in")
-				f.fill("User ID", u.LoginID)
-				f.fill("Password", password)
-				loc = b.expectRedirect(f.submit(b, "Sign in"))
-			default:
-				return parseForm(t, p, loc, button).submit(b, button)
-			}
-		}
-		t.Fatalf("no consent page after %s", loc)
-		return page{}
+		return b.consentAnswer(loc, u.LoginID, password, button)
 	}
 	vendorRedirect := func(button string, p page) url.Values {
 		t.Helper()
@@ -138,6 +123,29 @@ func (b *browser) do(method, u string, form url.Values) page {
 	must(b.t, err)
 	resp = buffered(b.t, resp)
 	return page{url: req.URL, status: resp.StatusCode, header: resp.Header, body: readBody(resp)}
+}
+
+// consentAnswer follows the bank's pages from loc, signing in as login with
+// password when the sign-in page comes, until a page with another form
+// (the consent page), presses button on it and returns the answer.
+func (b *browser) consentAnswer(loc, login, password, button string) page {
+	b.t.Helper()
+	for range 4 {
+		p := b.do(http.MethodGet, loc, nil)
+		switch {
+		case p.status == http.StatusSeeOther || p.status == http.StatusFound:
+			loc = b.expectRedirect(p)
+		case strings.Contains(p.body, ">Sign in<"):
+			f := parseForm(b.t, p, loc, "Sign in")
+			f.fill("User ID", login)
+			f.fill("Password", password)
+			loc = b.expectRedirect(f.submit(b, "Sign in"))
+		default:
+			return parseForm(b.t, p, loc, button).submit(b, button)
+		}
+	}
+	b.t.Fatalf("no consent page after %s", loc)
+	return page{}
 }
 
 // toCallback follows the bank's pages from loc, pressing button on each
