@@ -9,6 +9,7 @@ import (
 
 	"github.com/bankfeed/bankfeed/internal/apihttp"
 	"github.com/bankfeed/bankfeed/internal/apihttp/apitest"
+	"github.com/bankfeed/bankfeed/internal/problemtest"
 	"github.com/bankfeed/bankfeed/internal/syncbuf"
 
 	"github.com/bankfeed/bankfeed/admin"
@@ -32,7 +33,7 @@ func unavailableError(t *testing.T, r resp, path string) {
 	if p["type"] != apihttp.ProblemTypeBase+"unavailable" || p["status"] != float64(503) || p["instance"] != path {
 		t.Errorf("%s: problem %v, want type unavailable, status 503, instance the path", path, p)
 	}
-	for _, leak := range leaked(r.Raw, path, "sql", "database", "closed", "gormstore", "pgx", "dial", "admin:") {
+	for _, leak := range problemtest.Leaked(r.Raw, path, "sql", "database", "closed", "gormstore", "pgx", "dial", "admin:") {
 		t.Errorf("%s: the 503 reveals %q: %s", path, leak, r.Raw)
 	}
 }

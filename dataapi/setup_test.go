@@ -290,6 +290,7 @@ type problem struct {
 	Title        string `json:"title"`
 	Status       int    `json:"status"`
 	Detail       string `json:"detail"`
+	Instance     string `json:"instance"`
 	Code         string `json:"code"`
 	Message      string `json:"message"`
 	DebugMessage string `json:"debugMessage"`
