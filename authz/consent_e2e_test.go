@@ -7,6 +7,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,6 +92,65 @@ func TestAllowAnswersWithTheVendorsRedirect(t *testing.T) {
 	token := jarmForm(t, &http.Response{StatusCode: p.status, Header: p.header, Body: io.NopCloser(strings.NewReader(p.body))})
 	if c := e.verifyJARM(token, e.vendor.ID); c.Code == "" || c.State != "state-1234567890" {
 		t.Fatalf("response claims %+v", c)
+	}
+}
+
+// TestAllowGrantsOnlyWhatTheJobRoleAllows: through the pages wired as
+// serve wires them (Allow finishing the flow in its own request), a vendor
+// asking for accounts.read and statements.read of a user whose job role
+// allows only the account summary gets tokens for accounts.read alone, and
+// cannot widen them at refresh; a role that allows no data sends the
+// browser back with access_denied and no code.
+func TestAllowGrantsOnlyWhatTheJobRoleAllows(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	b, u, password := e.withPages(t)
+	setGrants := func(g store.Grants) {
+		t.Helper()
+		_, err := e.st.UpdateJobRole(e.ctx, e.role.ID, func(r store.JobRole) (store.JobRole, error) {
+			r.Grants = g
+			return r, nil
+		})
+		must(t, err)
+	}
+	setGrants(store.Grants{{Permission: store.PermAccountSummary, Rights: store.Rights(store.RightView)}})
+	verifier := oauth2.GenerateVerifier()
+	q := e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier))
+	loc := b.expectRedirect(b.do(http.MethodGet, e.iss+"/oauth2/authorize?"+q.Encode(), nil))
+	cb := b.toCallback(b.expectRedirect(b.consentAnswer(loc, u.LoginID, password, "Allow")), "Allow")
+	tr := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")}, "redirect_uri": {redirectURI},
+		"code_verifier": {verifier}}, e.vendor.ID, e.secret)
+	if tr.Status != http.StatusOK || !slices.Contains(strings.Fields(tr.Scope), "accounts.read") || slices.Contains(strings.Fields(tr.Scope), "statements.read") {
+		t.Fatalf("token %+v: want accounts.read without statements.read", tr)
+	}
+	wide := e.postForm("/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken},
+		"scope": {"accounts.read statements.read"}}, e.vendor.ID, e.secret)
+	if wide.StatusCode == http.StatusOK {
+		t.Fatalf("a refresh widened the grant to statements.read: %s", readBody(wide))
+	}
+
+	setGrants(store.Grants{})
+	q = e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier()))
+	loc = b.expectRedirect(b.do(http.MethodGet, e.iss+"/oauth2/authorize?"+q.Encode(), nil))
+	for range 4 {
+		if strings.HasPrefix(loc, redirectURI) {
+			break
+		}
+		p := b.do(http.MethodGet, loc, nil)
+		if p.status != http.StatusSeeOther && p.status != http.StatusFound {
+			// The refusal page: its link back to the vendor.
+			m := regexp.MustCompile(`href="([^"]*login_verifier[^"]*)"`).FindStringSubmatch(p.body)
+			if m == nil {
+				t.Fatalf("a role without data: page %d without a way back:\n%s", p.status, p.body)
+			}
+			loc = e.iss + html.UnescapeString(m[1])
+			continue
+		}
+		loc = b.expectRedirect(p)
+	}
+	cb, err := url.Parse(loc)
+	must(t, err)
+	if got := cb.Query(); !strings.HasPrefix(loc, redirectURI) || got.Get("error") != "access_denied" || got.Get("code") != "" {
+		t.Fatalf("a role without data: callback %s, want access_denied without a code", loc)
 	}
 }
 
