@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -225,24 +226,67 @@ func (s *Server) Resume(c echo.Context, id, verifier string) error {
 
 func (s *Server) resume(c echo.Context, id, verifier string) error {
 	ctx := c.Request().Context()
-	w := s.issWriter(c)
 	if id == "" || verifier == "" {
-		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), errFlow)
+		s.writeAuthorizeError(ctx, s.issWriter(c), fosite.NewAuthorizeRequest(), errFlow)
 		return nil
 	}
+	// The flow must be decided, unexpired and hold the hash of the
+	// verifier presented; a refusal marks it done after the rollback.
+	err := s.finish(c, func(ctx context.Context) (store.AuthFlow, store.Access, error) {
+		return s.st.FinishAuthFlow(ctx, id, store.HashToken(verifier))
+	}, func(ctx context.Context) {
+		_ = s.st.SetAuthFlowState(ctx, id, store.FlowDecided, store.FlowDone)
+	})
+	if errors.Is(err, errFlowUsed) {
+		s.writeAuthorizeError(ctx, s.issWriter(c), fosite.NewAuthorizeRequest(), errFlow)
+		return nil
+	}
+	return err
+}
+
+// Finish is Resume for the bank's pages that decide the flow and finish
+// it in one request (consent.Config.Finish): the decision d is recorded on
+// the flow as the pages read it, at consent, by the statement that marks
+// it done (store.FlowStore.FinishReadAuthFlow), one statement and one
+// commit fewer per flow than deciding, then resuming (issue 15). Every
+// other check is Resume's, and so is the answer. A flow changed since
+// read is store.ErrConflict, with nothing written and nothing answered:
+// the pages decide it again as they would without Finish.
+func (s *Server) Finish(c echo.Context, read store.AuthFlow, d store.FlowDecision) error {
+	return noteOutages(func(c echo.Context) error {
+		take := func(ctx context.Context) (store.AuthFlow, store.Access, error) {
+			return s.st.FinishReadAuthFlow(ctx, read, d)
+		}
+		// A refusal rolls the decision back with the rest: recorded again
+		// outside the transaction, it sticks.
+		err := s.finish(c, take, func(ctx context.Context) { _, _, _ = take(ctx) })
+		if errors.Is(err, errFlowUsed) {
+			return fmt.Errorf("authz: finish flow as read: %w", store.ErrConflict)
+		}
+		return err
+	})(c)
+}
+
+// finish issues the code of the flow that take reads and marks done (single
+// use), in one transaction, and answers the request with the client's
+// redirect (code, or a refusal) or, when the flow's request is unreadable,
+// without one. When take finds no flow to finish (store.ErrConflict),
+// nothing is answered: errFlowUsed. After a refusal to the client, stick
+// marks the flow done outside the rolled-back transaction.
+func (s *Server) finish(c echo.Context, take func(context.Context) (store.AuthFlow, store.Access, error), stick func(context.Context)) error {
+	ctx := c.Request().Context()
+	w := s.issWriter(c)
 	// One statement reads the flow and marks it done (single use), in the
 	// transaction that issues the code (issue 15: it was read, then marked):
-	// it matches only a decided, unexpired flow holding the hash of the
-	// verifier presented, so an unknown, expired, undecided or used flow, or
-	// a wrong verifier, changes nothing (errFlow), and anything refused
-	// after it rolls the mark back with the rest.
+	// a flow take does not match changes nothing (errFlowUsed), and
+	// anything refused after it rolls the mark back with the rest.
 	var (
 		ar     *fosite.AuthorizeRequest
 		resp   fosite.AuthorizeResponder
 		change consentChange
 	)
 	err := s.st.InTx(ctx, func(ctx context.Context) error {
-		flow, access, err := s.st.FinishAuthFlow(ctx, id, store.HashToken(verifier))
+		flow, access, err := take(ctx)
 		if errors.Is(err, store.ErrConflict) {
 			return errFlowUsed
 		} else if err != nil {
@@ -271,8 +315,7 @@ func (s *Server) resume(c echo.Context, id, verifier string) error {
 	var unredirected *resumeError
 	switch {
 	case errors.Is(err, errFlowUsed):
-		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), errFlow)
-		return nil
+		return errFlowUsed
 	case errors.As(err, &unredirected):
 		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), unredirected.err)
 		return nil
@@ -283,9 +326,8 @@ func (s *Server) resume(c echo.Context, id, verifier string) error {
 	case err != nil:
 		var denied *deniedError
 		if errors.As(err, &denied) {
-			// The refusal itself must stick: mark the flow done outside the
-			// rolled-back transaction.
-			_ = s.st.SetAuthFlowState(ctx, id, store.FlowDecided, store.FlowDone)
+			// The refusal itself must stick.
+			stick(ctx)
 			err = denied.err
 		}
 		s.writeAuthorizeError(ctx, w, ar, err)

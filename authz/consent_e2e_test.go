@@ -1,6 +1,7 @@
 package authz_test
 
 import (
+	"errors"
 	"html"
 	"io"
 	"net/http"
@@ -9,9 +10,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/oauth2"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/authz"
 	"github.com/bankfeed/bankfeed/consent"
@@ -92,6 +96,109 @@ func TestAllowAnswersWithTheVendorsRedirect(t *testing.T) {
 	token := jarmForm(t, &http.Response{StatusCode: p.status, Header: p.header, Body: io.NopCloser(strings.NewReader(p.body))})
 	if c := e.verifyJARM(token, e.vendor.ID); c.Code == "" || c.State != "state-1234567890" {
 		t.Fatalf("response claims %+v", c)
+	}
+}
+
+// TestAllowRecordsTheDecisionWithTheFinish: Allow and Deny record the
+// decision with the statement that finishes the flow (authz.Server.Finish):
+// a denial sticks (the flow done, denied, with its reason) though its
+// transaction rolls back; a form sent again after its flow finished is
+// refused with nothing issued; and a flow changed between the form's read
+// and the finish (store.ErrConflict, nothing answered) is decided again on
+// the flow as it is and finished by the resume, as without Finish.
+func TestAllowRecordsTheDecisionWithTheFinish(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	var (
+		mu      sync.Mutex
+		bump    bool
+		finishe []error
+	)
+	b, u, password := e.withPages(t, func(c *consent.Config) {
+		c.Finish = func(ec echo.Context, read store.AuthFlow, d store.FlowDecision) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if bump {
+				// Another request writes the flow meanwhile (same state).
+				_, err := e.st.UpdateAuthFlow(e.ctx, read.ID, func(f store.AuthFlow) (store.AuthFlow, error) { return f, nil })
+				must(t, err)
+			}
+			err := e.srv.Finish(ec, read, d)
+			finishe = append(finishe, err)
+			return err
+		}
+	})
+	// consentForm runs a flow through the pages up to its consent form:
+	// the form and its flow's ID.
+	consentForm := func(verifier string) (*htmlForm, string) {
+		t.Helper()
+		q := e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier))
+		f, loc := b.consentForm(b.expectRedirect(b.do(http.MethodGet, e.iss+"/oauth2/authorize?"+q.Encode(), nil)), u.LoginID, password, "Allow")
+		at, err := url.Parse(loc)
+		must(t, err)
+		return f, at.Query().Get("login_challenge")
+	}
+	lastFinish := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(finishe) == 0 {
+			t.Fatal("Finish was not called")
+		}
+		return finishe[len(finishe)-1]
+	}
+	callback := func(p page) url.Values {
+		t.Helper()
+		cb, err := url.Parse(b.expectRedirect(p))
+		must(t, err)
+		if !strings.HasPrefix(cb.String(), redirectURI) {
+			t.Fatalf("answered with a redirect to %s, want the vendor's %s", cb, redirectURI)
+		}
+		return cb.Query()
+	}
+
+	// Deny: access_denied, and the flow done with the denial recorded.
+	f, flowID := consentForm(oauth2.GenerateVerifier())
+	if got := callback(f.submit(b, "Deny")); got.Get("error") != "access_denied" || got.Get("code") != "" {
+		t.Fatalf("denied callback %v", got)
+	}
+	if err := lastFinish(); err != nil {
+		t.Fatalf("Finish(deny) = %v", err)
+	}
+	if fl, err := e.st.GetAuthFlow(e.ctx, flowID); err != nil || fl.State != store.FlowDone || !fl.Denied || fl.DenyReason == "" || len(fl.GrantedScopes) != 0 {
+		t.Fatalf("denied flow: %s denied=%v %q %v, %v; want done and denied", fl.State, fl.Denied, fl.DenyReason, fl.GrantedScopes, err)
+	}
+
+	// Allow, then the same form again: refused, no second code.
+	verifier := oauth2.GenerateVerifier()
+	f, _ = consentForm(verifier)
+	code := callback(f.submit(b, "Allow")).Get("code")
+	if code == "" {
+		t.Fatal("Allow: no code")
+	}
+	if again := f.submit(b, "Allow"); again.status != http.StatusConflict || strings.Contains(again.header.Get("Location"), "code=") {
+		t.Fatalf("the form sent again: %d %s, want 409 and no code", again.status, again.header.Get("Location"))
+	}
+	tr := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}, e.vendor.ID, e.secret)
+	if tr.Status != http.StatusOK || tr.AccessToken == "" {
+		t.Fatalf("token: %+v", tr)
+	}
+
+	// A flow changed since the form's read: decided again, finished by
+	// the resume.
+	mu.Lock()
+	bump = true
+	mu.Unlock()
+	verifier = oauth2.GenerateVerifier()
+	f, flowID = consentForm(verifier)
+	got := callback(f.submit(b, "Allow"))
+	if err := lastFinish(); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Finish(a flow changed since read) = %v, want ErrConflict", err)
+	}
+	tr = e.token(url.Values{"grant_type": {"authorization_code"}, "code": {got.Get("code")}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}, e.vendor.ID, e.secret)
+	if tr.Status != http.StatusOK || tr.AccessToken == "" || got.Get("iss") != e.iss {
+		t.Fatalf("after a flow changed since read: callback %v, token %+v", got, tr)
+	}
+	if fl, err := e.st.GetAuthFlow(e.ctx, flowID); err != nil || fl.State != store.FlowDone || fl.VerifierHash == "" {
+		t.Fatalf("flow changed since read: %s, verifier hash %q, %v; want done through the resume (a verifier)", fl.State, fl.VerifierHash, err)
 	}
 }
 
@@ -190,6 +297,14 @@ func (b *browser) do(method, u string, form url.Values) page {
 // (the consent page), presses button on it and returns the answer.
 func (b *browser) consentAnswer(loc, login, password, button string) page {
 	b.t.Helper()
+	f, _ := b.consentForm(loc, login, password, button)
+	return f.submit(b, button)
+}
+
+// consentForm is consentAnswer without the press: the consent page's form
+// with button, and the page's address.
+func (b *browser) consentForm(loc, login, password, button string) (*htmlForm, string) {
+	b.t.Helper()
 	for range 4 {
 		p := b.do(http.MethodGet, loc, nil)
 		switch {
@@ -201,11 +316,11 @@ func (b *browser) consentAnswer(loc, login, password, button string) page {
 			f.fill("Password", password)
 			loc = b.expectRedirect(f.submit(b, "Sign in"))
 		default:
-			return parseForm(b.t, p, loc, button).submit(b, button)
+			return parseForm(b.t, p, loc, button), loc
 		}
 	}
 	b.t.Fatalf("no consent page after %s", loc)
-	return page{}
+	return nil, ""
 }
 
 // toCallback follows the bank's pages from loc, pressing button on each
@@ -332,10 +447,16 @@ func (f *htmlForm) submit(b *browser, button string) page {
 // withPages mounts the bank's real pages (package consent) on e, gives e's
 // user a known password with first sign-in done, and returns a browser that
 // keeps cookies and shows each redirect, with the user and the password.
-func (e *env) withPages(t *testing.T) (*browser, store.User, string) {
+// Each of tweaks changes the pages' configuration first.
+func (e *env) withPages(t *testing.T, tweaks ...func(*consent.Config)) (*browser, store.User, string) {
 	t.Helper()
-	// As serve wires them: Allow finishes the flow in its own request.
-	h, err := consent.New(consent.Config{Store: e.st, Issuer: e.iss, Now: e.clock.Now, Resume: e.srv.Resume})
+	// As serve wires them: Allow decides and finishes the flow in its own
+	// request.
+	cfg := consent.Config{Store: e.st, Issuer: e.iss, Now: e.clock.Now, Resume: e.srv.Resume, Finish: e.srv.Finish}
+	for _, tweak := range tweaks {
+		tweak(&cfg)
+	}
+	h, err := consent.New(cfg)
 	must(t, err)
 	h.Mount(e.echo)
 	const password = "Correct-Horse-9-battery"

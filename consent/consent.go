@@ -230,20 +230,33 @@ func (h *Handler) handleConsentPost(c echo.Context) error {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
 	offered := offeredScopes(st.flow.RequestedScopes, ent.Allowed)
-	var v string
+	var d store.FlowDecision
 	switch reason := refusal(st.u, offered); {
 	case reason != "":
-		v, err = h.decide(ctx, st, nil, reason)
+		d.DenyReason = reason
 	case decision == "deny":
-		v, err = h.decide(ctx, st, nil, reasonUserDenied)
+		d.DenyReason = reasonUserDenied
 	default:
-		v, err = h.decide(ctx, st, offered, "")
-	}
-	if err != nil {
-		return h.flowError(c, err)
+		d.GrantedScopes = offered
 	}
 	h.log.InfoContext(ctx, "consent: decided", "request_id", requestID(c), "user_id", st.u.ID,
 		"client_id", st.flow.ClientID, "decision", decision, "scopes", strings.Join(offered, " "))
+	return h.finish(c, st, d)
+}
+
+// finish records d on the flow and hands it back to authz: with
+// Config.Finish in one statement on the flow as read, else (or when the
+// flow changed since read) by deciding it, then resuming.
+func (h *Handler) finish(c echo.Context, st consentStep, d store.FlowDecision) error {
+	if h.cfg.Finish != nil && st.flow.State == store.FlowConsent && st.flow.UserID == st.u.ID && st.flow.Version != 0 {
+		if err := h.cfg.Finish(c, st.flow, d); !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+	}
+	v, err := h.decide(c.Request().Context(), st, d.GrantedScopes, d.DenyReason)
+	if err != nil {
+		return h.flowError(c, err)
+	}
 	return h.resume(c, st.flow.ID, v)
 }
 
@@ -252,13 +265,9 @@ func (h *Handler) handleConsentPost(c echo.Context) error {
 // bank itself. authz still bounds the scopes (admin only for ordinary users,
 // data scopes by the job role), so the request's scopes are passed as agreed.
 func (h *Handler) firstParty(c echo.Context, st consentStep) error {
-	v, err := h.decide(c.Request().Context(), st, st.flow.RequestedScopes, "")
-	if err != nil {
-		return h.flowError(c, err)
-	}
 	h.log.InfoContext(c.Request().Context(), "consent: first-party application, no consent screen", "request_id", requestID(c),
 		"user_id", st.u.ID, "client_id", st.flow.ClientID)
-	return h.resume(c, st.flow.ID, v)
+	return h.finish(c, st, store.FlowDecision{GrantedScopes: st.flow.RequestedScopes})
 }
 
 // resume hands a decided flow back to the authorization server: in this

@@ -141,6 +141,8 @@ const MaxUILocales = 200
 //	authz: NewAuthorizeRequest ok → CreateAuthFlow(state=login) → redirect /login?login_challenge=ID
 //	consent: sign in (+ first sign-in) → state=consent → Allow/Deny → state=decided, Verifier set
 //	authz: /oauth2/authorize/resume?login_challenge=ID&login_verifier=V → check, mark state=done (single use)
+//	(or, with Allow and Deny wired to authz in the same request, consent →
+//	done with the decision in one statement: FinishReadAuthFlow)
 type AuthFlow struct {
 	ID              string // the login challenge (random, unguessable)
 	ClientID        string
@@ -160,6 +162,13 @@ type AuthFlow struct {
 	// Version is the flow's as read; every change moves it
 	// (UpdateReadAuthFlow compares it).
 	Version int64
+}
+
+// FlowDecision is the user's answer on the consent page: the scopes
+// granted, or why the flow is denied.
+type FlowDecision struct {
+	GrantedScopes []string
+	DenyReason    string // "": allowed
 }
 
 // AuthFlowState is a step of the flow; transitions only go forward.

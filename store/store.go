@@ -358,6 +358,14 @@ type FlowStore interface {
 	// transaction, the flow's (user, client) is then held against other
 	// authorizations (ReplaceConsent) until it ends.
 	FinishAuthFlow(ctx context.Context, id, verifierHash string) (AuthFlow, Access, error)
+	// FinishReadAuthFlow is FinishAuthFlow for the page that decides the
+	// flow and finishes it in one request (no verifier): it records d and
+	// marks done the flow as read, in one statement, while the flow is
+	// unchanged since (its Version), at consent for read.UserID and
+	// unexpired; ErrConflict otherwise, nothing changed. The access and
+	// the lock come with it as with FinishAuthFlow. A denial (DenyReason
+	// set) records no scopes.
+	FinishReadAuthFlow(ctx context.Context, read AuthFlow, d FlowDecision) (AuthFlow, Access, error)
 	// SetAuthFlowState moves an unexpired flow from state from to state to
 	// in one statement, for a caller that read the flow already:
 	// ErrConflict when it is no longer in from, gone or expired.

@@ -87,6 +87,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		Branding:            brand,
 		TemplatesDir:        cfg.UI.TemplatesDir,
 		Resume:              as.Resume, // Allow answers with the vendor's redirect
+		Finish:              as.Finish, // … deciding and finishing the flow in one statement
 	})
 	if err != nil {
 		return fmt.Errorf("consent: %w", err)

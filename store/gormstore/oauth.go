@@ -245,7 +245,7 @@ func (s *Store) ReplaceConsent(ctx context.Context, c store.Consent) (store.Cons
 		// SQLite's writer transactions are IMMEDIATE, so serialized already;
 		// on PostgreSQL two authorizations of the same (user, client) queue on
 		// a transaction-scoped advisory lock (consentLock; taken already when
-		// this transaction finished the flow, finishFlowAccessQuery), so
+		// this transaction finished the flow, flowAccessQuery), so
 		// neither misses the other's consent and exactly one stays active.
 		if s.dialect == dialectPostgres {
 			if !s.holdsConsentLock(ctx, c.UserID, c.ClientID) {
@@ -290,7 +290,7 @@ func (s *Store) ReplaceConsent(ctx context.Context, c store.Consent) (store.Cons
 
 // consentLock is the SQL call that takes ReplaceConsent's advisory lock of
 // the consent of (user, client), SQL expressions both: ReplaceConsent's own
-// statement and the one that finishes a flow (finishFlowAccessQuery) build
+// statement and the one that finishes a flow (flowAccessQuery) build
 // it alike, so that they take the same lock.
 func consentLock(user, client string) string {
 	return "pg_advisory_xact_lock(hashtextextended('consent' || chr(10) || " + user + " || chr(10) || " + client + ", 0))"
@@ -1015,33 +1015,88 @@ func (s *Store) FinishAuthFlow(ctx context.Context, id, verifierHash string) (st
 	if verifierHash == "" {
 		return store.AuthFlow{}, store.Access{}, fmt.Errorf("gormstore: finish auth flow: %w: no verifier", store.ErrConflict)
 	}
-	if s.dialect == dialectPostgres {
-		return s.finishAuthFlowAccess(ctx, id, verifierHash)
+	return s.finishAuthFlow(ctx, flowFinish{
+		vals: []any{string(store.FlowDone), micros(s.nowUTC())},
+		args: []any{id, string(store.FlowDecided), verifierHash}, shape: finishShape, refused: errFlowNotFinished,
+	})
+}
+
+var finishShape = newFlowFinishShape([]string{"state", "updated_at"}, "id = ? AND state = ? AND verifier_hash = ?")
+
+var errFlowNotFinished = fmt.Errorf("gormstore: finish auth flow: %w: not decided with this verifier, gone or expired", store.ErrConflict)
+
+// FinishReadAuthFlow is FinishAuthFlow's statement with the decision in
+// its SET and the read's version, state and user in its WHERE.
+func (s *Store) FinishReadAuthFlow(ctx context.Context, read store.AuthFlow, d store.FlowDecision) (store.AuthFlow, store.Access, error) {
+	granted := d.GrantedScopes
+	if d.DenyReason != "" {
+		granted = nil
 	}
+	return s.finishAuthFlow(ctx, flowFinish{
+		vals: []any{string(store.FlowDone), jsonList(granted), d.DenyReason != "", d.DenyReason, micros(s.nowUTC())},
+		args: []any{read.ID, read.Version, string(store.FlowConsent), read.UserID}, shape: finishReadShape, refused: errReadFlowNotFinished,
+	})
+}
+
+var finishReadShape = newFlowFinishShape([]string{"state", "granted_scopes", "denied", "deny_reason", "updated_at"},
+	"id = ? AND version = ? AND state = ? AND user_id = ?")
+
+var errReadFlowNotFinished = fmt.Errorf("gormstore: finish read auth flow: %w: changed since read, not at consent for its user, gone or expired", store.ErrConflict)
+
+// flowFinish is an UPDATE that marks a flow done: the values of its
+// shape's columns, the arguments of its conditions, and what a flow it
+// does not match is.
+type flowFinish struct {
+	vals, args []any
+	shape      flowFinishShape
+	refused    error
+}
+
+// flowFinishShape is the columns such an UPDATE sets (the version moves
+// too) and its conditions (the flow unexpired too), with PostgreSQL's
+// statement for them built once.
+type flowFinishShape struct {
+	cols  []string
+	where string
+	query func() string
+}
+
+func newFlowFinishShape(cols []string, where string) flowFinishShape {
+	return flowFinishShape{cols: cols, where: where, query: sync.OnceValue(func() string { return flowAccessQuery(cols, where) })}
+}
+
+// finishAuthFlow runs f: on PostgreSQL one statement that also reads the
+// flow's user's records (flowAccessQuery), on SQLite the UPDATE and then
+// UserAccess.
+func (s *Store) finishAuthFlow(ctx context.Context, f flowFinish) (store.AuthFlow, store.Access, error) {
 	cond, now := s.unexpired()
+	if s.dialect == dialectPostgres {
+		return s.finishAuthFlowAccess(ctx, f, now)
+	}
+	set := map[string]any{"version": clause.Expr{SQL: "version + 1"}}
+	for i, c := range f.shape.cols {
+		set[c] = f.vals[i]
+	}
 	var got []authFlowRow
 	res := s.write(ctx).Model(&got).Clauses(clause.Returning{}).
-		Where("id = ? AND state = ? AND verifier_hash = ? AND "+cond, id, string(store.FlowDecided), verifierHash, now).
-		Updates(map[string]any{"state": string(store.FlowDone), "updated_at": micros(s.nowUTC()), "version": clause.Expr{SQL: "version + 1"}})
+		Where(f.shape.where+" AND "+cond, append(slices.Clone(f.args), now)...).Updates(set)
 	if res.Error != nil {
 		return store.AuthFlow{}, store.Access{}, wrap("finish auth flow", res.Error)
 	}
 	if len(got) != 1 {
-		return store.AuthFlow{}, store.Access{}, errFlowNotFinished
+		return store.AuthFlow{}, store.Access{}, f.refused
 	}
-	f, err := authFlowMap.toDomain(got[0])
+	flow, err := authFlowMap.toDomain(got[0])
 	if err != nil {
 		return store.AuthFlow{}, store.Access{}, err
 	}
-	a, err := s.UserAccess(ctx, f.UserID)
+	a, err := s.UserAccess(ctx, flow.UserID)
 	if errors.Is(err, store.ErrNotFound) {
-		return f, store.Access{}, nil
+		return flow, store.Access{}, nil
 	}
 	a.User = a.User.Secretless() // as PostgreSQL's statement (secretless)
-	return f, a, err
+	return flow, a, err
 }
-
-var errFlowNotFinished = fmt.Errorf("gormstore: finish auth flow: %w: not decided with this verifier, gone or expired", store.ErrConflict)
 
 // flowAccessRow is one row of finishAuthFlowAccess, scanned in column order.
 type flowAccessRow struct {
@@ -1052,8 +1107,8 @@ type flowAccessRow struct {
 	G accountGroupRow
 }
 
-// finishFlowAccessQuery marks the flow done and reads its user's records
-// with it (PostgreSQL's data-modifying WITH; the resume read them by a
+// flowAccessQuery marks the flow done and reads its user's records with
+// it (PostgreSQL's data-modifying WITH; the resume read them by a
 // statement of its own right after, issue 15), left-joined so that a
 // missing one reads as zero and the flow still comes back. It also takes
 // the consent lock of the flow's (user, client), after the flow's row:
@@ -1061,9 +1116,9 @@ type flowAccessRow struct {
 // needs no statement of its own to take it (issue 15), and its statement
 // still comes after the lock, so its snapshot sees what an authorization
 // that held the lock before committed.
-var finishFlowAccessQuery = sync.OnceValue(func() string {
-	return "WITH f AS (UPDATE auth_flows SET state = ?, updated_at = ?, version = version + 1" +
-		" WHERE id = ? AND state = ? AND verifier_hash = ? AND (expires_at = 0 OR expires_at > ?) RETURNING *)" +
+func flowAccessQuery(set []string, where string) string {
+	return "WITH f AS (UPDATE auth_flows SET " + strings.Join(set, " = ?, ") + " = ?, version = version + 1" +
+		" WHERE " + where + " AND (expires_at = 0 OR expires_at > ?) RETURNING *)" +
 		" SELECT " + prefixedColumns("f", &authFlowRow{}) + ", " + secretless(zeroedColumns("u", &userRow{}), "u", userSecrets) + ", " +
 		zeroedColumns("a", &assignmentRow{}) + ", " + zeroedColumns("r", &jobRoleRow{}) + ", " +
 		zeroedColumns("g", &accountGroupRow{}) + ", " + consentLock("f.user_id", "f.client_id") + " IS NULL" +
@@ -1071,28 +1126,27 @@ var finishFlowAccessQuery = sync.OnceValue(func() string {
 		" LEFT JOIN assignments a ON a.user_id = f.user_id AND a.legal_entity_id = ''" +
 		" LEFT JOIN job_roles r ON r.id = a.job_role_id" +
 		" LEFT JOIN account_groups g ON g.id = a.account_group_id"
-})
+}
 
-func (s *Store) finishAuthFlowAccess(ctx context.Context, id, verifierHash string) (store.AuthFlow, store.Access, error) {
-	now := micros(s.nowUTC())
+func (s *Store) finishAuthFlowAccess(ctx context.Context, f flowFinish, now int64) (store.AuthFlow, store.Access, error) {
+	args := slices.Concat(f.vals, f.args, []any{now})
 	var rows []flowAccessRow
-	err := s.writeQuery(ctx, finishFlowAccessQuery(), []any{string(store.FlowDone), now, id, string(store.FlowDecided), verifierHash, now},
-		func(sc rowScanner) error {
-			rows = append(rows, flowAccessRow{})
-			r := &rows[len(rows)-1]
-			var lockNull bool
-			return sc.Scan(append(slices.Concat(columnPointers(&r.F), columnPointers(&r.U), columnPointers(&r.A),
-				columnPointers(&r.R), columnPointers(&r.G)), &lockNull)...)
-		})
+	err := s.writeQuery(ctx, f.shape.query(), args, func(sc rowScanner) error {
+		rows = append(rows, flowAccessRow{})
+		r := &rows[len(rows)-1]
+		var lockNull bool
+		return sc.Scan(append(slices.Concat(columnPointers(&r.F), columnPointers(&r.U), columnPointers(&r.A),
+			columnPointers(&r.R), columnPointers(&r.G)), &lockNull)...)
+	})
 	if err != nil {
 		return store.AuthFlow{}, store.Access{}, wrap("finish auth flow", err)
 	}
 	if len(rows) != 1 {
-		return store.AuthFlow{}, store.Access{}, errFlowNotFinished
+		return store.AuthFlow{}, store.Access{}, f.refused
 	}
 	r := rows[0]
 	s.noteConsentLock(ctx, r.F.UserID, r.F.ClientID)
-	f, err := authFlowMap.toDomain(r.F)
+	flow, err := authFlowMap.toDomain(r.F)
 	if err != nil {
 		return store.AuthFlow{}, store.Access{}, err
 	}
@@ -1100,7 +1154,7 @@ func (s *Store) finishAuthFlowAccess(ctx context.Context, id, verifierHash strin
 	if err != nil {
 		return store.AuthFlow{}, store.Access{}, err
 	}
-	return f, a, nil
+	return flow, a, nil
 }
 
 func (s *Store) SetAuthFlowState(ctx context.Context, id string, from, to store.AuthFlowState) error {

@@ -922,6 +922,104 @@ func testAuthFlowFinish(t *testing.T, s store.Store) {
 	mustBe(t, err, store.ErrConflict, "UpdateReadAuthFlow(after FinishAuthFlow)")
 }
 
+// testAuthFlowFinishRead: FinishReadAuthFlow records the decision and
+// marks done only the flow as read — unchanged since, at consent for the
+// read's user, unexpired — once; of concurrent finishers exactly one gets
+// it; bad text, or a finish rolled back with its transaction, leaves the
+// flow as it was. The access comes with it as with FinishAuthFlow.
+func testAuthFlowFinishRead(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	fx := newAccessFixture(t, s)
+	wantAccess := fx.want
+	wantAccess.Consent, wantAccess.MaxSeq = store.Consent{}, 0
+	atConsent := func(userID string, expires time.Time) store.AuthFlow {
+		t.Helper()
+		return must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", Request: []byte("form"), State: store.FlowConsent,
+			RequestedScopes: []string{"openid", "accounts.read"}, UserID: userID, AuthTime: now, ExpiresAt: expires}))(t)
+	}
+	allow := store.FlowDecision{GrantedScopes: []string{"openid", "accounts.read"}}
+	read := atConsent(fx.user.ID, now.Add(10*time.Minute))
+
+	stale := atConsent(fx.user.ID, now.Add(10*time.Minute))
+	must(s.UpdateReadAuthFlow(ctx, stale, func(f store.AuthFlow) (store.AuthFlow, error) { return f, nil }))(t)
+	decided := atConsent(fx.user.ID, now.Add(10*time.Minute))
+	decided = must(s.UpdateReadAuthFlow(ctx, decided, func(f store.AuthFlow) (store.AuthFlow, error) {
+		f.State, f.VerifierHash = store.FlowDecided, "vh"
+		return f, nil
+	}))(t)
+	otherUser := read
+	otherUser.UserID = "usr_other"
+	missing := read
+	missing.ID = "missing"
+	for _, c := range []struct {
+		what string
+		read store.AuthFlow
+	}{
+		{"changed since read", stale}, {"decided", decided}, {"another user's read", otherUser}, {"missing", missing},
+		{"expired", atConsent(fx.user.ID, now.Add(-time.Second))},
+	} {
+		_, _, err := s.FinishReadAuthFlow(ctx, c.read, allow)
+		mustBe(t, err, store.ErrConflict, "FinishReadAuthFlow("+c.what+")")
+	}
+	_, _, err := s.FinishReadAuthFlow(ctx, read, store.FlowDecision{DenyReason: "bad\x00reason"})
+	mustBe(t, err, store.ErrInvalid, "FinishReadAuthFlow(a NUL in the reason)")
+	diff(t, "flow after refused finishes", read, must(s.GetAuthFlow(ctx, read.ID))(t))
+
+	boom := errors.New("boom")
+	mustBe(t, s.InTx(ctx, func(ctx context.Context) error {
+		_, a, err := s.FinishReadAuthFlow(ctx, read, allow)
+		noErr(t, err, "FinishReadAuthFlow in a transaction")
+		diff(t, "access with the flow", wantAccess, a)
+		return boom
+	}), boom, "InTx(finish, then fail)")
+	diff(t, "flow after a rolled-back finish", read, must(s.GetAuthFlow(ctx, read.ID))(t))
+
+	const n = 10
+	var accesses [n]store.Access
+	got, errs := atOnce(n, func(i int) (store.AuthFlow, error) {
+		f, a, err := s.FinishReadAuthFlow(ctx, read, allow)
+		accesses[i] = a
+		return f, err
+	})
+	wins := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+			want := read
+			want.State, want.GrantedScopes, want.Version, want.UpdatedAt = store.FlowDone, allow.GrantedScopes, read.Version+1, got[i].UpdatedAt
+			diff(t, "FinishReadAuthFlow", want, got[i])
+			diff(t, "FinishReadAuthFlow's access", wantAccess, accesses[i])
+			diff(t, "the flow as stored", want, must(s.GetAuthFlow(ctx, read.ID))(t))
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("finisher %d: %v, want nil or ErrConflict", i, err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d finishers got the flow, want exactly 1", wins)
+	}
+	_, err = s.UpdateReadAuthFlow(ctx, read, func(x store.AuthFlow) (store.AuthFlow, error) { return x, nil })
+	mustBe(t, err, store.ErrConflict, "UpdateReadAuthFlow(after FinishReadAuthFlow)")
+
+	// A denial records its reason and no scopes, whatever it is given.
+	denied := atConsent(fx.user.ID, now.Add(10*time.Minute))
+	f, a, err := s.FinishReadAuthFlow(ctx, denied, store.FlowDecision{GrantedScopes: allow.GrantedScopes, DenyReason: "user_denied"})
+	noErr(t, err, "FinishReadAuthFlow(denied)")
+	want := denied
+	want.State, want.Denied, want.DenyReason, want.Version, want.UpdatedAt = store.FlowDone, true, "user_denied", denied.Version+1, f.UpdatedAt
+	diff(t, "FinishReadAuthFlow(denied)", want, f)
+	diff(t, "denied flow as stored", want, must(s.GetAuthFlow(ctx, denied.ID))(t))
+	diff(t, "access with the denied flow", wantAccess, a)
+
+	// A user gone: the flow, and no access.
+	f, a, err = s.FinishReadAuthFlow(ctx, atConsent("usr_gone", now.Add(time.Minute)), allow)
+	noErr(t, err, "FinishReadAuthFlow(a user gone)")
+	if f.State != store.FlowDone || a.User.ID != "" || a.Assignment.ID != "" {
+		t.Errorf("FinishReadAuthFlow(a user gone) = %+v, %+v", f, a)
+	}
+}
+
 func testBrowserSessions(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	now := time.Now().UTC().Truncate(time.Microsecond)

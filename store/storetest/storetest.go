@@ -80,6 +80,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AuthFlowUpdatedFromRead", testAuthFlowUpdateRead},
 		{"SessionAccessWithFlow", testSessionAccessFlow},
 		{"AuthFlowFinishedOnce", testAuthFlowFinish},
+		{"AuthFlowFinishedAsRead", testAuthFlowFinishRead},
 		{"FinishedFlowHoldsItsConsent", testFinishedFlowHoldsItsConsent},
 		{"BrowserSessions", testBrowserSessions},
 		{"SigningKeys", testSigningKeys},
