@@ -288,16 +288,18 @@ func presented(r *http.Request) (scheme, token string, err error) {
 // only with the DPoP scheme and a valid proof of its key for this very
 // request (method, URL, ath). Refusals are *ResourceError.
 func (s *Server) VerifyRequest(r *http.Request) (store.Grant, error) {
-	g, _, err := s.verifyRequestGrant(r)
+	g, _, err := s.verifyRequestGrant(r, s.st.GetTokenGrant)
 	return g, err
 }
 
 // verifyRequestGrant is VerifyRequest with the records the grant was
-// judged on (userinfo reads the user from them).
-func (s *Server) verifyRequestGrant(r *http.Request) (store.Grant, store.Access, error) {
+// judged on, as read reads them with the token: userinfo, which names the
+// user, reads the whole user (GetTokenGrantRecords), where GetTokenGrant
+// reads its standing only.
+func (s *Server) verifyRequestGrant(r *http.Request, read func(context.Context, store.TokenKind, string) (store.TokenRecord, store.Access, error)) (store.Grant, store.Access, error) {
 	var acc store.Access
 	g, err := s.VerifyRequestWith(r, func(ctx context.Context, sig string) (store.TokenRecord, error) {
-		rec, a, err := s.st.GetTokenGrant(ctx, store.TokenAccess, sig)
+		rec, a, err := read(ctx, store.TokenAccess, sig)
 		acc = a
 		return rec, err
 	})

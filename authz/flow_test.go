@@ -85,8 +85,13 @@ func TestCodeFlowEndToEnd(t *testing.T) {
 
 	ui, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
 	must(t, err)
-	if ui.Subject != e.user.ID {
-		t.Fatalf("userinfo sub %q", ui.Subject)
+	var profile struct {
+		Name              string `json:"name"`
+		PreferredUsername string `json:"preferred_username"`
+	}
+	must(t, ui.Claims(&profile))
+	if ui.Subject != e.user.ID || profile.Name != e.user.DisplayName || profile.PreferredUsername != e.user.LoginID || profile.Name == "" {
+		t.Fatalf("userinfo sub %q, profile %+v; want %q, %q, %q", ui.Subject, profile, e.user.ID, e.user.DisplayName, e.user.LoginID)
 	}
 
 	g, err := e.srv.Verify(ctx, tok.AccessToken)

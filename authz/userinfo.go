@@ -14,7 +14,7 @@ func (s *Server) handleUserinfo(c echo.Context) error {
 	ctx := c.Request().Context()
 	w := c.Response()
 	w.Header().Set("Cache-Control", "no-store")
-	grant, acc, err := s.verifyRequestGrant(c.Request())
+	grant, acc, err := s.verifyRequestGrant(c.Request(), s.st.GetTokenGrantRecords)
 	var re *ResourceError
 	if errors.As(err, &re) {
 		w.Header().Set("WWW-Authenticate", re.Challenge(s.cfg.Issuer))
@@ -37,7 +37,8 @@ func (s *Server) handleUserinfo(c echo.Context) error {
 		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="openid"`)
 		return c.JSON(http.StatusForbidden, map[string]string{"error": "insufficient_scope"})
 	}
-	// verifyGrant judged the grant with its user, read with the token.
+	// verifyRequestGrant judged the grant with its user, read whole with
+	// the token.
 	user := acc.User
 	out := map[string]any{"sub": user.ID}
 	if grant.HasScope(store.ScopeProfile) {

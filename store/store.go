@@ -283,7 +283,10 @@ type TokenStore interface {
 	// grant, read in the same statement: the consent named by its RequestID
 	// and the user named by its Subject, each zero when missing (a
 	// client_credentials token has neither); Access's other records are not
-	// read. The user is Secretless, as in GetTokenGrantRecords.
+	// read. Of the user only its standing is read — ID, BusinessGroupID,
+	// LegalEntityID, LoginID, AccountingSoftware and Status — the rest is
+	// zero: JudgeGrant reads no more (GetTokenGrantRecords reads the whole
+	// user, Secretless).
 	GetTokenGrant(ctx context.Context, kind TokenKind, signature string) (TokenRecord, Access, error)
 	// GetTokenGrantRecords is GetToken with what GrantRecords reads for the
 	// record's consent (RequestID) and user (Subject), read in the same

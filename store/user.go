@@ -50,6 +50,13 @@ func (u User) Secretless() User {
 	return u
 }
 
+// Standing is u as a token grant reads it (TokenStore.GetTokenGrant): what
+// JudgeGrant judges and a grant's principal names, the rest zero.
+func (u User) Standing() User {
+	return User{ID: u.ID, BusinessGroupID: u.BusinessGroupID, LegalEntityID: u.LegalEntityID, LoginID: u.LoginID,
+		AccountingSoftware: u.AccountingSoftware, Status: u.Status}
+}
+
 // CanSignIn reports whether the user may attempt to sign in at now.
 func (u User) CanSignIn(now time.Time) bool {
 	switch u.Status {

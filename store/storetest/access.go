@@ -191,10 +191,14 @@ func testReadTokenAccess(t *testing.T, s store.Store) {
 			diff(t, what+": record", must(s.GetToken(ctx, kind, sig))(t), rec)
 			diff(t, what, want, a)
 		}
-		grant := store.Access{Consent: f.want.Consent, User: f.want.User}
+		// Of the user, its standing only.
+		if u := f.want.User; u.DisplayName == "" || u.Email == "" || u.CreatedAt.IsZero() || u.Version == 0 {
+			t.Fatalf("the fixture's user has zero fields, so reading them could not be told from leaving them out: %+v", u)
+		}
+		grant := store.Access{Consent: f.want.Consent, User: f.want.User.Standing()}
 		check("access token", store.TokenAccess, tok.Signature, grant)
 		check("refresh token", store.TokenRefresh, refresh.Signature, grant)
-		check("token of a missing consent", store.TokenAccess, orphan.Signature, store.Access{User: f.want.User})
+		check("token of a missing consent", store.TokenAccess, orphan.Signature, store.Access{User: f.want.User.Standing()})
 		cc := store.TokenRecord{Kind: store.TokenAccess, Signature: "sig_" + store.RandomToken(8), RequestID: "req_" + store.RandomToken(8),
 			ClientID: "bank-service", Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Hour), Request: []byte("sealed")}
 		noErr(t, s.CreateToken(ctx, cc), "CreateToken(client credentials)")
