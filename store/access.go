@@ -42,7 +42,9 @@ type AccessStore interface {
 	ReadAccess(ctx context.Context, consentID, userID, accountID string) (Access, error)
 	// ReadTokenAccess is ReadAccess for the consent (RequestID) and user
 	// (Subject) of the access token record stored under signature, read
-	// with that record. ErrNotFound when there is no such record.
+	// with that record; of the user, its standing only (User.Standing: what
+	// JudgeGrant and the data API read). ErrNotFound when there is no such
+	// record.
 	ReadTokenAccess(ctx context.Context, signature, accountID string) (TokenRecord, Access, error)
 	// SessionAccess reads the unexpired browser session stored under id
 	// with its user and the user's own assignment, its job role and its

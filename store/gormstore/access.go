@@ -17,7 +17,8 @@ import (
 type accessRow struct {
 	T      tokenRow // ReadTokenAccess only
 	C      consentRow
-	U      userRow
+	U      userRow         // ReadAccess'
+	S      userStandingRow // ReadTokenAccess'
 	A      assignmentRow
 	R      jobRoleRow
 	G      accountGroupRow
@@ -41,7 +42,11 @@ var accessQueries = sync.OnceValue(func() (out [2][2]string) {
 			if byToken {
 				q += prefixedColumns("tk", &tokenRow{}) + ", "
 			}
-			q += prefixedColumns("c", &consentRow{}) + ", " + secretless(prefixedColumns("u", &userRow{}), "u", userSecrets) + ", " +
+			userCols := secretless(prefixedColumns("u", &userRow{}), "u", userSecrets)
+			if byToken {
+				userCols = prefixedColumns("u", &userStandingRow{}) // the data API's: its standing
+			}
+			q += prefixedColumns("c", &consentRow{}) + ", " + userCols + ", " +
 				prefixedColumns("a", &assignmentRow{}) + ", " + prefixedColumns("r", &jobRoleRow{}) + ", " + groupCols
 			if withAccount {
 				q += ", " + prefixedColumns("x", &accountRow{})
@@ -104,6 +109,7 @@ func (s *Store) ReadTokenAccess(ctx context.Context, signature, accountID string
 	if err != nil {
 		return store.TokenRecord{}, store.Access{}, err
 	}
+	a.User = a.User.Standing() // as the joined read
 	return rec, a, nil
 }
 
@@ -164,10 +170,11 @@ func (s *Store) readAccess(ctx context.Context, byToken bool, accountID string, 
 		rows = append(rows, accessRow{})
 		r := &rows[len(rows)-1]
 		var dest []any
+		user := columnPointers(&r.U)
 		if byToken {
-			dest = columnPointers(&r.T)
+			dest, user = columnPointers(&r.T), columnPointers(&r.S)
 		}
-		dest = append(dest, slices.Concat(columnPointers(&r.C), columnPointers(&r.U), columnPointers(&r.A),
+		dest = append(dest, slices.Concat(columnPointers(&r.C), user, columnPointers(&r.A),
 			columnPointers(&r.R), columnPointers(&r.G))...)
 		if withAccount {
 			dest = append(dest, columnPointers(&r.X)...)
@@ -188,7 +195,9 @@ func (s *Store) readAccess(ctx context.Context, byToken bool, accountID string, 
 	if a.Consent, err = r.C.domain(); err != nil {
 		return fail(err)
 	}
-	if a.User, err = userMap.toDomain(r.U); err != nil {
+	if byToken {
+		a.User = r.S.domain()
+	} else if a.User, err = userMap.toDomain(r.U); err != nil {
 		return fail(err)
 	}
 	a.Assignment = r.A.domain()
@@ -222,11 +231,11 @@ type tokenGrantRow struct {
 	R jobRoleRow
 }
 
-// userStandingRow is the part of a user's row that GetTokenGrant reads
-// (store.User.Standing): what store.JudgeGrant judges and a grant's
-// principal names. Introspection
-// reads it on every call, and the user's other thirteen columns were a
-// tenth of PostgreSQL's work for that statement (issue 15).
+// userStandingRow is the part of a user's row that GetTokenGrant and
+// ReadTokenAccess read (store.User.Standing): what store.JudgeGrant judges
+// and a grant's principal names. Introspection and every data API request
+// read it, and the user's other thirteen columns were a tenth of
+// PostgreSQL's work for introspection's statement (issue 15).
 type userStandingRow struct {
 	ID                 string `gorm:"column:id"`
 	BusinessGroupID    string `gorm:"column:business_group_id"`
