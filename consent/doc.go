@@ -4,15 +4,19 @@
 // applications (with "Disconnect").
 //
 // It meets the authorization server (package authz) through the store and
-// one function: authz parks a request as a store.AuthFlow and sends the
-// browser to /login?login_challenge=ID; this package signs the user in,
-// records the decision on the flow with compare-and-swap (login → consent →
-// decided, never backwards) together with the hash of a one-time verifier,
-// and hands the flow back: to Config.Resume in the same request when set
-// (serve sets authz.Server.Resume, which answers it with the vendor's
-// redirect), else by sending the browser to /oauth2/authorize/resume.
-// Either way authz finishes the flow and re-checks everything; this package
-// never issues tokens or creates consents.
+// two functions: authz parks a request as a store.AuthFlow and sends the
+// browser to /login?login_challenge=ID; this package signs the user in and
+// moves the flow with compare-and-swap (login → consent, never backwards).
+// With Config.Finish set (serve sets authz.Server.Finish), Allow and Deny
+// hand the decision to authz in the same request, which records it on the
+// flow as read and marks the flow done in one statement and answers with
+// the vendor's redirect. Otherwise, or when the flow changed since read,
+// the decision is recorded here (consent → decided) with the hash of a
+// one-time verifier and the flow handed back: to Config.Resume in the same
+// request when set (authz.Server.Resume), else by sending the browser to
+// /oauth2/authorize/resume. Either way authz finishes the flow and
+// re-checks everything; this package never issues tokens or creates
+// consents.
 //
 // It must not import authz, dataapi, admin, config, gorm or fosite. Pages are
 // embedded html/template files rendered into a buffer (never half a page),
