@@ -891,29 +891,13 @@ func testAuthFlowFinish(t *testing.T, s store.Store) {
 		t.Errorf("UserAccess(without an assignment) = %+v", a)
 	}
 
-	const n = 10
-	var accesses [n]store.Access
-	got, errs := atOnce(n, func(i int) (store.AuthFlow, error) {
-		f, a, err := s.FinishAuthFlow(ctx, f.ID, "vh")
-		accesses[i] = a
-		return f, err
-	})
-	wins := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			wins++
+	finishedOnce(t, "FinishAuthFlow", func() (store.AuthFlow, store.Access, error) { return s.FinishAuthFlow(ctx, f.ID, "vh") },
+		func(got store.AuthFlow, a store.Access) {
 			want := f
-			want.State, want.Version, want.UpdatedAt = store.FlowDone, got[i].Version, got[i].UpdatedAt
-			diff(t, "FinishAuthFlow", want, got[i])
-			diff(t, "FinishAuthFlow's access", wantAccess, accesses[i])
-		case !errors.Is(err, store.ErrConflict):
-			t.Errorf("finisher %d: %v, want nil or ErrConflict", i, err)
-		}
-	}
-	if wins != 1 {
-		t.Fatalf("%d finishers got the flow, want exactly 1", wins)
-	}
+			want.State, want.Version, want.UpdatedAt = store.FlowDone, got.Version, got.UpdatedAt
+			diff(t, "FinishAuthFlow", want, got)
+			diff(t, "FinishAuthFlow's access", wantAccess, a)
+		})
 	if g := must(s.GetAuthFlow(ctx, f.ID))(t); g.State != store.FlowDone || g.Version <= f.Version {
 		t.Errorf("after FinishAuthFlow: %+v", g)
 	}
@@ -975,30 +959,14 @@ func testAuthFlowFinishRead(t *testing.T, s store.Store) {
 	}), boom, "InTx(finish, then fail)")
 	diff(t, "flow after a rolled-back finish", read, must(s.GetAuthFlow(ctx, read.ID))(t))
 
-	const n = 10
-	var accesses [n]store.Access
-	got, errs := atOnce(n, func(i int) (store.AuthFlow, error) {
-		f, a, err := s.FinishReadAuthFlow(ctx, read, allow)
-		accesses[i] = a
-		return f, err
-	})
-	wins := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			wins++
+	finishedOnce(t, "FinishReadAuthFlow", func() (store.AuthFlow, store.Access, error) { return s.FinishReadAuthFlow(ctx, read, allow) },
+		func(got store.AuthFlow, a store.Access) {
 			want := read
-			want.State, want.GrantedScopes, want.Version, want.UpdatedAt = store.FlowDone, allow.GrantedScopes, read.Version+1, got[i].UpdatedAt
-			diff(t, "FinishReadAuthFlow", want, got[i])
-			diff(t, "FinishReadAuthFlow's access", wantAccess, accesses[i])
+			want.State, want.GrantedScopes, want.Version, want.UpdatedAt = store.FlowDone, allow.GrantedScopes, read.Version+1, got.UpdatedAt
+			diff(t, "FinishReadAuthFlow", want, got)
+			diff(t, "FinishReadAuthFlow's access", wantAccess, a)
 			diff(t, "the flow as stored", want, must(s.GetAuthFlow(ctx, read.ID))(t))
-		case !errors.Is(err, store.ErrConflict):
-			t.Errorf("finisher %d: %v, want nil or ErrConflict", i, err)
-		}
-	}
-	if wins != 1 {
-		t.Fatalf("%d finishers got the flow, want exactly 1", wins)
-	}
+		})
 	_, err = s.UpdateReadAuthFlow(ctx, read, func(x store.AuthFlow) (store.AuthFlow, error) { return x, nil })
 	mustBe(t, err, store.ErrConflict, "UpdateReadAuthFlow(after FinishReadAuthFlow)")
 
@@ -1017,6 +985,32 @@ func testAuthFlowFinishRead(t *testing.T, s store.Store) {
 	noErr(t, err, "FinishReadAuthFlow(a user gone)")
 	if f.State != store.FlowDone || a.User.ID != "" || a.Assignment.ID != "" {
 		t.Errorf("FinishReadAuthFlow(a user gone) = %+v, %+v", f, a)
+	}
+}
+
+// finishedOnce runs finish ten times at once: exactly one call gets the
+// flow, whose flow and access check judges; the others are ErrConflict.
+func finishedOnce(t *testing.T, what string, finish func() (store.AuthFlow, store.Access, error), check func(store.AuthFlow, store.Access)) {
+	t.Helper()
+	const n = 10
+	var accesses [n]store.Access
+	got, errs := atOnce(n, func(i int) (store.AuthFlow, error) {
+		f, a, err := finish()
+		accesses[i] = a
+		return f, err
+	})
+	wins := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+			check(got[i], accesses[i])
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("%s, call %d: %v, want nil or ErrConflict", what, i, err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%s: %d calls got the flow, want exactly 1", what, wins)
 	}
 }
 
