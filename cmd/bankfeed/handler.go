@@ -182,6 +182,9 @@ func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 			} else if res.Status >= 500 {
 				level = slog.LevelError
 			}
+			if !logger.Enabled(req.Context(), level) {
+				return nil // nothing built for a line not written
+			}
 			attrs := []slog.Attr{
 				slog.String("method", req.Method),
 				slog.String("path", req.URL.Path),
