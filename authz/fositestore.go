@@ -352,8 +352,7 @@ func (a *fositeStore) get(ctx context.Context, kind store.TokenKind, sig string,
 // with get, because to fosite an inactive refresh token is a reuse, which
 // would revoke the grant for good.
 func (a *fositeStore) judgedGet(ctx context.Context, kind store.TokenKind, sig string, sess fosite.Session) (store.TokenRecord, *fosite.AuthorizeRequest, error) {
-	rec, acc, err := a.st.GetTokenGrant(ctx, kind, sig)
-	rec, req, err := a.open(ctx, kind, sig, sess, rec, err)
+	rec, acc, req, err := a.readGrant(ctx, kind, sig, sess)
 	if err != nil || rec.Subject == "" {
 		return rec, req, err // a client_credentials grant has no user to judge
 	}
@@ -368,16 +367,48 @@ func (a *fositeStore) judgedGet(ctx context.Context, kind store.TokenKind, sig s
 	return rec, req, nil
 }
 
+// readGrant reads the record with its grant (store.GetTokenGrant) and
+// opens its request. An access token whose request this replica decoded
+// already is read without it (store.GetTokenGrantState): a record's sealed
+// request never changes once written (as grantCache relies on), and its
+// ~1 KB was sent on every introspection only to be compared (issue 15).
+func (a *fositeStore) readGrant(ctx context.Context, kind store.TokenKind, sig string, sess fosite.Session) (store.TokenRecord, store.Access, *fosite.AuthorizeRequest, error) {
+	if kind == store.TokenAccess && a.decoded != nil {
+		if d, ok := a.decoded.get(sig); ok {
+			if s, ok := d.sessionInto(sess); ok {
+				rec, acc, err := a.st.GetTokenGrantState(ctx, kind, sig)
+				if err := readError(ctx, kind, err); err != nil {
+					return rec, acc, nil, err
+				}
+				req, err := a.buildRequest(ctx, &d.req, s)
+				return rec, acc, req, err
+			}
+		}
+	}
+	rec, acc, err := a.st.GetTokenGrant(ctx, kind, sig)
+	rec, req, err := a.open(ctx, kind, sig, sess, rec, err)
+	return rec, acc, req, err
+}
+
+// readError is the error of a token record's read, for fosite: its
+// ErrNotFound for a record not found, an outage noted (noteOutage).
+func readError(ctx context.Context, kind store.TokenKind, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("authz: %s not found: %w", kind, fosite.ErrNotFound)
+	} else if err != nil {
+		return noteOutage(ctx, fmt.Errorf("authz: get %s: %w", kind, err))
+	}
+	return nil
+}
+
 // open decodes the request of a record just read (err: the read's error).
 // An access token's decoded request is kept (a.decoded) and reused while
 // the record read holds the very bytes it was decoded from: introspection
 // decoded the same request's JSON on every call. The record itself —
 // activity, expiry, the grant — is still read and judged every time.
 func (a *fositeStore) open(ctx context.Context, kind store.TokenKind, sig string, sess fosite.Session, rec store.TokenRecord, err error) (store.TokenRecord, *fosite.AuthorizeRequest, error) {
-	if errors.Is(err, store.ErrNotFound) {
-		return rec, nil, fmt.Errorf("authz: %s not found: %w", kind, fosite.ErrNotFound)
-	} else if err != nil {
-		return rec, nil, noteOutage(ctx, fmt.Errorf("authz: get %s: %w", kind, err))
+	if err := readError(ctx, kind, err); err != nil {
+		return rec, nil, err
 	}
 	cacheable := kind == store.TokenAccess && a.decoded != nil
 	if cacheable {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -248,6 +249,21 @@ func maxRefreshStatements() int {
 // statements, listing them.
 func checkStatements(t *testing.T, mem *tracetest.InMemoryExporter, what string, max int, do func()) {
 	t.Helper()
+	texts := statementTexts(mem, do)
+	t.Logf("%s: %d statements", what, len(texts))
+	if len(texts) > max || testing.Verbose() {
+		for _, x := range texts {
+			t.Logf("%s: %s", what, x)
+		}
+	}
+	if len(texts) > max {
+		t.Errorf("%s ran %d statements, at most %d expected", what, len(texts), max)
+	}
+}
+
+// statementTexts runs do alone and returns the SQL of the statements it
+// ran, as traced.
+func statementTexts(mem *tracetest.InMemoryExporter, do func()) []string {
 	mem.Reset()
 	do()
 	var texts []string
@@ -258,13 +274,48 @@ func checkStatements(t *testing.T, mem *tracetest.InMemoryExporter, what string,
 			}
 		}
 	}
-	t.Logf("%s: %d statements", what, len(texts))
-	if len(texts) > max || testing.Verbose() {
-		for _, x := range texts {
-			t.Logf("%s: %s", what, x)
+	return texts
+}
+
+// TestIntrospectionReadsAKnownRequestOnce: the first introspection of an
+// access token reads its record with the sealed request; the next ones,
+// with the request decoded already, read the record without it
+// (store.TokenStore.GetTokenGrantState), one statement each, and answer
+// the same, until the token is revoked.
+func TestIntrospectionReadsAKnownRequestOnce(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	mem := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(mem))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	e.echo.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx, sp := tp.Tracer("test").Start(c.Request().Context(), c.Request().URL.Path, trace.WithSpanKind(trace.SpanKindServer))
+			defer sp.End()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	})
+	tok := e.exchange(e.vendor.ID, e.secret)
+	introspect := func() (answer map[string]any, texts []string) {
+		texts = statementTexts(mem, func() { _, answer = e.introspectAs(tok.AccessToken, nil, e.vendor.ID, e.secret, "") })
+		return answer, texts
+	}
+	first, texts := introspect()
+	if len(texts) != 1 || !strings.Contains(texts[0], "tk.request AS tk_request") || first["active"] != true {
+		t.Fatalf("first introspection: %v, statements %q; want active, one statement reading the request", first, texts)
+	}
+	for range 2 {
+		again, texts := introspect()
+		if len(texts) != 1 || strings.Contains(texts[0], "tk.request AS") || !strings.Contains(texts[0], "tk_request") {
+			t.Fatalf("introspection again: statements %q; want one reading the record without its request", texts)
+		}
+		if !reflect.DeepEqual(first, again) {
+			t.Fatalf("answers differ:\n%v\n%v", first, again)
 		}
 	}
-	if len(texts) > max {
-		t.Errorf("%s ran %d statements, at most %d expected", what, len(texts), max)
+	resp := e.postForm("/oauth2/revoke", url.Values{"token": {tok.AccessToken}}, e.vendor.ID, e.secret)
+	resp.Body.Close()
+	if m, _ := introspect(); m["active"] != false {
+		t.Fatalf("revoked token, its request decoded before: %v", m)
 	}
 }

@@ -288,6 +288,10 @@ type TokenStore interface {
 	// zero: JudgeGrant reads no more (GetTokenGrantRecords reads the whole
 	// user, Secretless).
 	GetTokenGrant(ctx context.Context, kind TokenKind, signature string) (TokenRecord, Access, error)
+	// GetTokenGrantState is GetTokenGrant without the record's Request
+	// (nil), for a caller that holds it decoded already: a record's
+	// Request never changes once written.
+	GetTokenGrantState(ctx context.Context, kind TokenKind, signature string) (TokenRecord, Access, error)
 	// GetTokenGrantRecords is GetToken with what GrantRecords reads for the
 	// record's consent (RequestID) and user (Subject), read in the same
 	// statement: a code exchange or a refresh grant reads its code or

@@ -251,22 +251,30 @@ func (r userStandingRow) domain() store.User {
 		AccountingSoftware: r.AccountingSoftware, Status: store.UserStatus(r.Status)}
 }
 
-// tokenGrantQueries are GetTokenGrant's statement and GetTokenGrantRecords':
-// the record with its consent and user (its standing, for the first)
-// left-joined (and, for the second, the user's own assignment and its job
-// role), so that a token of no consent or user (a client_credentials
-// grant) is one statement too; their columns are COALESCEd to zero, which
-// reads as "missing" (ID "").
-var tokenGrantQueries = sync.OnceValue(func() [2]string {
+// tokenGrantQueries are GetTokenGrant's statement, GetTokenGrantRecords'
+// and GetTokenGrantState's (by grantStanding, grantRecords,
+// grantStandingNoRequest): the record with its consent and user (its
+// standing, for the first and the third) left-joined (and, for the second,
+// the user's own assignment and its job role), so that a token of no
+// consent or user (a client_credentials grant) is one statement too; their
+// columns are COALESCEd to zero, which reads as "missing" (ID ""). The
+// third reads a NULL for the record's request.
+var tokenGrantQueries = sync.OnceValue(func() [3]string {
 	cols := "SELECT " + prefixedColumns("tk", &tokenRow{}) + ", " + zeroedColumns("c", &consentRow{}) + ", "
 	from := " FROM tokens tk LEFT JOIN consents c ON c.id = tk.request_id LEFT JOIN users u ON u.id = tk.subject"
 	where := " WHERE tk.kind = ? AND tk.signature = ?"
-	return [2]string{
-		cols + zeroedColumns("u", &userStandingRow{}) + from + where,
-		cols + secretless(zeroedColumns("u", &userRow{}), "u", userSecrets) + ", " +
+	standing := cols + zeroedColumns("u", &userStandingRow{}) + from + where
+	noRequest := strings.Replace(standing, "tk.request AS tk_request", "CAST(NULL AS bytea) AS tk_request", 1)
+	if noRequest == standing {
+		panic("gormstore: the token row has no request column") // a programming error
+	}
+	return [3]string{
+		grantStanding: standing,
+		grantRecords: cols + secretless(zeroedColumns("u", &userRow{}), "u", userSecrets) + ", " +
 			zeroedColumns("a", &assignmentRow{}) + ", " + zeroedColumns("r", &jobRoleRow{}) + from +
 			" LEFT JOIN assignments a ON a.user_id = tk.subject AND a.legal_entity_id = ''" +
 			" LEFT JOIN job_roles r ON r.id = a.job_role_id" + where,
+		grantStandingNoRequest: noRequest,
 	}
 })
 
@@ -324,25 +332,36 @@ func secretless(cols, alias string, names []string) string {
 }
 
 // GetTokenGrant is store.TokenStore's: one statement whatever is missing
-// (introspection and userinfo judge every token they are shown with it).
+// (introspection and the resources' Verify judge every token they are
+// shown with it).
 func (s *Store) GetTokenGrant(ctx context.Context, kind store.TokenKind, signature string) (store.TokenRecord, store.Access, error) {
-	return s.tokenGrant(ctx, kind, signature, false)
+	return s.tokenGrant(ctx, kind, signature, grantStanding)
+}
+
+// GetTokenGrantState is store.TokenStore's: GetTokenGrant's statement with
+// a NULL for the request.
+func (s *Store) GetTokenGrantState(ctx context.Context, kind store.TokenKind, signature string) (store.TokenRecord, store.Access, error) {
+	return s.tokenGrant(ctx, kind, signature, grantStandingNoRequest)
 }
 
 // GetTokenGrantRecords is store.TokenStore's: one statement whatever is
 // missing (the assignment is unique per user and legal entity).
 func (s *Store) GetTokenGrantRecords(ctx context.Context, kind store.TokenKind, signature string) (store.TokenRecord, store.Access, error) {
-	return s.tokenGrant(ctx, kind, signature, true)
+	return s.tokenGrant(ctx, kind, signature, grantRecords)
 }
 
-func (s *Store) tokenGrant(ctx context.Context, kind store.TokenKind, signature string, withRole bool) (store.TokenRecord, store.Access, error) {
+// The statements of tokenGrantQueries.
+const (
+	grantStanding          = iota // GetTokenGrant's
+	grantRecords                  // GetTokenGrantRecords'
+	grantStandingNoRequest        // GetTokenGrantState's
+)
+
+func (s *Store) tokenGrant(ctx context.Context, kind store.TokenKind, signature string, which int) (store.TokenRecord, store.Access, error) {
 	var r tokenGrantRow
 	found := false
-	q := tokenGrantQueries()[0]
-	if withRole {
-		q = tokenGrantQueries()[1]
-	}
-	err := s.query(ctx, q, []any{string(kind), signature}, func(sc rowScanner) error {
+	withRole := which == grantRecords
+	err := s.query(ctx, tokenGrantQueries()[which], []any{string(kind), signature}, func(sc rowScanner) error {
 		found = true
 		if withRole {
 			return sc.Scan(slices.Concat(r.T.pointers(), columnPointers(&r.C), columnPointers(&r.U), columnPointers(&r.A), columnPointers(&r.R))...)

@@ -185,12 +185,22 @@ func testReadTokenAccess(t *testing.T, s store.Store) {
 	t.Run("GetTokenGrant", func(t *testing.T) {
 		// The record with its consent and user, in one statement; zero
 		// where missing (a client_credentials token has neither).
+		// GetTokenGrantState: the same without the record's request.
 		check := func(what string, kind store.TokenKind, sig string, want store.Access) {
 			t.Helper()
+			wantRec := must(s.GetToken(ctx, kind, sig))(t)
 			rec, a, err := s.GetTokenGrant(ctx, kind, sig)
 			noErr(t, err, what)
-			diff(t, what+": record", must(s.GetToken(ctx, kind, sig))(t), rec)
+			diff(t, what+": record", wantRec, rec)
 			diff(t, what, want, a)
+			if len(rec.Request) == 0 {
+				t.Fatalf("%s: the record has no request, so leaving it out could not be told from reading it", what)
+			}
+			rec, a, err = s.GetTokenGrantState(ctx, kind, sig)
+			noErr(t, err, what+" (state)")
+			wantRec.Request = nil
+			diff(t, what+": record (state)", wantRec, rec)
+			diff(t, what+" (state)", want, a)
 		}
 		// Of the user, its standing only.
 		if u := f.want.User; u.DisplayName == "" || u.Email == "" || u.CreatedAt.IsZero() || u.Version == 0 {
@@ -213,6 +223,8 @@ func testReadTokenAccess(t *testing.T, s store.Store) {
 		mustBe(t, err, store.ErrNotFound, "GetTokenGrant(another kind's signature)")
 		_, _, err = s.GetTokenGrant(ctx, store.TokenAccess, "sig_missing")
 		mustBe(t, err, store.ErrNotFound, "GetTokenGrant(unknown)")
+		_, _, err = s.GetTokenGrantState(ctx, store.TokenAccess, "sig_missing")
+		mustBe(t, err, store.ErrNotFound, "GetTokenGrantState(unknown)")
 	})
 
 	// An inactive record is read as it is: the verifier refuses it.

@@ -73,6 +73,7 @@ func testTextRefused(t *testing.T, s store.Store) {
 				{"client lookup", func() error { _, err := s.GetClient(ctx, bad); return err }},
 				{"token signature lookup", func() error { _, err := s.GetToken(ctx, store.TokenRefresh, bad); return err }},
 				{"token grant lookup", func() error { _, _, err := s.GetTokenGrant(ctx, store.TokenAccess, bad); return err }},
+				{"token grant state lookup", func() error { _, _, err := s.GetTokenGrantState(ctx, store.TokenAccess, bad); return err }},
 				{"refresh rotation", func() error { _, err := s.RotateRefreshToken(ctx, bad, time.Now()); return err }},
 				{"token take", func() error { _, err := s.TakeToken(ctx, store.TokenPAR, bad); return err }},
 				{"tokens take", func() error {
