@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -263,6 +264,49 @@ func TestJudgeUser(t *testing.T) {
 	} {
 		if err := JudgeUser(c.u); !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
 			t.Errorf("%s locked until %v: %v, want %v", c.u.Status, c.u.LockedUntil, err, c.want)
+		}
+	}
+}
+
+// TestJudgeGrantReadsOnlyTheStanding: JudgeGrant decides the same on a
+// user's standing (User.Standing, all that GetTokenGrant and
+// ReadTokenAccess read of the user) as on the whole user, for every status,
+// either kind of user, another business group's user and one locked by
+// failed sign-ins: a field JudgeGrant comes to read must be added to the
+// standing, or those reads would judge on its zero value.
+func TestJudgeGrantReadsOnlyTheStanding(t *testing.T) {
+	now := time.Date(2025, 3, 14, 15, 0, 0, 0, time.UTC)
+	var users []User
+	for _, st := range []UserStatus{UserActive, UserLocked, UserDeleted, UserPendingApproval, UserAwaitingSignIn} {
+		for _, as := range []bool{true, false} {
+			for _, bg := range []string{"bg_a", "bg_b"} {
+				users = append(users, User{ID: "usr_1", BusinessGroupID: bg, LegalEntityID: "le_1", LoginID: "avery",
+					DisplayName: "Avery", Email: "avery@example.com", AccountingSoftware: as, Status: st,
+					MustChangePassword: st == UserAwaitingSignIn, SecurityQuestion: "first_school", FailedAttempts: 5,
+					LastFailedAt: now.Add(-time.Minute), LockedUntil: now.Add(time.Minute), CreatedAt: now.Add(-time.Hour),
+					UpdatedAt: now, Version: 3})
+			}
+		}
+	}
+	for _, u := range users {
+		for _, firstParty := range []bool{false, true} {
+			for _, strict := range []StrictScopes{false, true} {
+				g, a := standingFixture(now)
+				g.FirstParty = firstParty
+				a.User = u
+				whole, wholeErr := JudgeGrant(g, a, now, strict)
+				a.User = u.Standing()
+				part, partErr := JudgeGrant(g, a, now, strict)
+				name := string(u.Status) + "/" + u.BusinessGroupID
+				if fmt.Sprint(partErr) != fmt.Sprint(wholeErr) {
+					t.Errorf("%s (software %v, first party %v): whole user %v, standing %v", name, u.AccountingSoftware, firstParty, wholeErr, partErr)
+					continue
+				}
+				if !slices.Equal(whole.Scopes, part.Scopes) || !slices.Equal(whole.Withdrawn, part.Withdrawn) ||
+					(whole.Group == nil) != (part.Group == nil) || (whole.Account == nil) != (part.Account == nil) {
+					t.Errorf("%s (software %v, first party %v): whole user %+v, standing %+v", name, u.AccountingSoftware, firstParty, whole, part)
+				}
+			}
 		}
 	}
 }
