@@ -200,7 +200,7 @@ func (a *fositeStore) decodeRequest(ctx context.Context, b []byte, sess fosite.S
 	if err != nil {
 		return nil, err
 	}
-	return a.buildRequest(ctx, &sr, sess)
+	return a.buildRequest(ctx, &sr, sess, ownCopies)
 }
 
 // parseRequest unmarshals a stored request, its session into sess (or a
@@ -223,30 +223,43 @@ func parseRequest(b []byte, sess fosite.Session) (storedRequest, fosite.Session,
 	return sr, sess, nil
 }
 
+// How buildRequest treats a stored request's slices and form.
+const (
+	ownCopies    = false // the request gets copies of its own
+	sharedFields = true  // the request holds sr's own (read-only use: readGrant)
+)
+
 // buildRequest is the request sr describes, with sess as its session. The
-// request gets its own copies of sr's slices and form: sr may be a cached
-// one (decodedRequest) and fosite appends to a request's scopes.
-func (a *fositeStore) buildRequest(ctx context.Context, sr *storedRequest, sess fosite.Session) (*fosite.AuthorizeRequest, error) {
+// request gets its own copies of sr's slices and form unless share: sr may
+// be a cached one (decodedRequest) and fosite appends to a request's
+// scopes. A shared request must only be read.
+func (a *fositeStore) buildRequest(ctx context.Context, sr *storedRequest, sess fosite.Session, share bool) (*fosite.AuthorizeRequest, error) {
 	c, err := a.client(ctx, sr.ClientID)
 	if err != nil {
 		return nil, err
+	}
+	own := slices.Clone[[]string]
+	if share {
+		own = func(v []string) []string { return v }
 	}
 	ar := fosite.NewAuthorizeRequest()
 	ar.ID = sr.ID
 	ar.RequestedAt = sr.RequestedAt
 	ar.Client = c
-	ar.RequestedScope = fosite.Arguments(slices.Clone(sr.RequestedScope))
-	ar.GrantedScope = fosite.Arguments(slices.Clone(sr.GrantedScope))
-	ar.RequestedAudience = fosite.Arguments(slices.Clone(sr.RequestedAudience))
-	ar.GrantedAudience = fosite.Arguments(slices.Clone(sr.GrantedAudience))
-	if sr.Form != nil {
+	ar.RequestedScope = fosite.Arguments(own(sr.RequestedScope))
+	ar.GrantedScope = fosite.Arguments(own(sr.GrantedScope))
+	ar.RequestedAudience = fosite.Arguments(own(sr.RequestedAudience))
+	ar.GrantedAudience = fosite.Arguments(own(sr.GrantedAudience))
+	if share {
+		ar.Form = sr.Form
+	} else if sr.Form != nil {
 		ar.Form = make(url.Values, len(sr.Form))
 		for k, v := range sr.Form {
 			ar.Form[k] = slices.Clone(v)
 		}
 	}
 	ar.Session = sess
-	ar.ResponseTypes = fosite.Arguments(slices.Clone(sr.ResponseTypes))
+	ar.ResponseTypes = fosite.Arguments(own(sr.ResponseTypes))
 	if sr.RedirectURI != "" {
 		u, err := url.Parse(sr.RedirectURI)
 		if err != nil {
@@ -372,15 +385,18 @@ func (a *fositeStore) judgedGet(ctx context.Context, kind store.TokenKind, sig s
 // already is read without it (store.GetTokenGrantState): a record's sealed
 // request never changes once written (as grantCache relies on), and its
 // ~1 KB was sent on every introspection only to be compared (issue 15).
+// That request is handed out shared, not copied (decodedRequest.sharedInto,
+// buildRequest): only introspection reads grants here, and it changes
+// nothing of the request it is given (TestIntrospectionChangesNoDecodedRequest).
 func (a *fositeStore) readGrant(ctx context.Context, kind store.TokenKind, sig string, sess fosite.Session) (store.TokenRecord, store.Access, *fosite.AuthorizeRequest, error) {
 	if kind == store.TokenAccess && a.decoded != nil {
 		if d, ok := a.decoded.get(sig); ok {
-			if s, ok := d.sessionInto(sess); ok {
+			if s, ok := d.sharedInto(sess); ok {
 				rec, acc, err := a.st.GetTokenGrantState(ctx, kind, sig)
 				if err := readError(ctx, kind, err); err != nil {
 					return rec, acc, nil, err
 				}
-				req, err := a.buildRequest(ctx, &d.req, s)
+				req, err := a.buildRequest(ctx, &d.req, s, sharedFields)
 				return rec, acc, req, err
 			}
 		}
@@ -414,7 +430,7 @@ func (a *fositeStore) open(ctx context.Context, kind store.TokenKind, sig string
 	if cacheable {
 		if d, ok := a.decoded.get(sig); ok && bytes.Equal(d.sealed, rec.Request) {
 			if s, ok := d.sessionInto(sess); ok {
-				req, err := a.buildRequest(ctx, &d.req, s)
+				req, err := a.buildRequest(ctx, &d.req, s, ownCopies)
 				return rec, req, err
 			}
 		}
@@ -430,7 +446,7 @@ func (a *fositeStore) open(ctx context.Context, kind store.TokenKind, sig string
 	if s, ok := sess.(*Session); ok && cacheable {
 		a.decoded.put(sig, decodedRequest{sealed: bytes.Clone(rec.Request), req: sr, sess: s.deepCopy()}, rec.ExpiresAt, a.now())
 	}
-	req, err := a.buildRequest(ctx, &sr, sess)
+	req, err := a.buildRequest(ctx, &sr, sess, ownCopies)
 	if err != nil {
 		return rec, nil, err
 	}

@@ -36,6 +36,21 @@ func (d decodedRequest) sessionInto(sess fosite.Session) (fosite.Session, bool) 
 	return nil, false
 }
 
+// sharedInto is sessionInto without the copy: sess gets the decoded
+// session's own claims, headers and expiry times, which must only be read
+// (fositeStore.readGrant).
+func (d decodedRequest) sharedInto(sess fosite.Session) (*Session, bool) {
+	switch s := sess.(type) {
+	case nil:
+		c := *d.sess
+		return &c, true
+	case *Session:
+		*s = *d.sess
+		return s, true
+	}
+	return nil, false
+}
+
 // deepCopy copies the session field by field: Clone's reflective copy cost
 // as much as decoding the JSON again. TestSessionDeepCopyShares nothing
 // guards it against fields fosite may add.

@@ -1,6 +1,7 @@
 package authz_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -317,5 +318,56 @@ func TestIntrospectionReadsAKnownRequestOnce(t *testing.T) {
 	resp.Body.Close()
 	if m, _ := introspect(); m["active"] != false {
 		t.Fatalf("revoked token, its request decoded before: %v", m)
+	}
+}
+
+// TestIntrospectionChangesNoDecodedRequest: introspection hands fosite the
+// request this replica decoded once, shared rather than copied (issue 15);
+// nothing it does may change it. Many introspections of one token at once
+// (the race detector sees any write beside the reads) answer alike and
+// leave the decoded request and session as they were.
+func TestIntrospectionChangesNoDecodedRequest(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	tok := e.exchange(e.vendor.ID, e.secret)
+	_, first := e.introspectAs(tok.AccessToken, url.Values{"scope": {"accounts.read"}}, e.vendor.ID, e.secret, "")
+	if first["active"] != true || first["sub"] != e.user.ID {
+		t.Fatalf("first introspection: %v", first)
+	}
+	before, ok := authz.DecodedRequestSnapshot(e.srv, tok.AccessToken)
+	if !ok {
+		t.Fatal("the token's request was not kept decoded after its first introspection")
+	}
+	introspect := func() (map[string]any, error) {
+		form := url.Values{"token": {tok.AccessToken}, "scope": {"accounts.read"}}
+		req, err := http.NewRequest(http.MethodPost, e.iss+"/oauth2/introspect", strings.NewReader(form.Encode()))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(url.QueryEscape(e.vendor.ID), url.QueryEscape(e.secret))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		return m, json.NewDecoder(resp.Body).Decode(&m)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 10 {
+				m, err := introspect()
+				if err != nil || !reflect.DeepEqual(m, first) {
+					t.Errorf("introspection: %v, %v; want %v", m, err, first)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	after, _ := authz.DecodedRequestSnapshot(e.srv, tok.AccessToken)
+	if !bytes.Equal(before, after) {
+		t.Fatalf("introspection changed the decoded request:\nbefore %s\nafter  %s", before, after)
 	}
 }
