@@ -113,7 +113,7 @@ func writeInactive(w http.ResponseWriter) {
 // it reports whether it did.
 func (s *Server) refuseTokenCredentials(ctx context.Context, w http.ResponseWriter, r *http.Request, path string) bool {
 	h := r.Header.Get("Authorization")
-	if h == "" || strings.HasPrefix(strings.ToLower(h), "basic ") {
+	if h == "" || len(h) >= len("basic ") && strings.EqualFold(h[:len("basic ")], "basic ") {
 		return false
 	}
 	err := fosite.ErrInvalidClient.WithHint(s.clientAuthHint())

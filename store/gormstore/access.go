@@ -169,17 +169,14 @@ func (s *Store) readAccess(ctx context.Context, byToken bool, accountID string, 
 	err := s.query(ctx, accessQueries()[t][i], args, func(sc rowScanner) error {
 		rows = append(rows, accessRow{})
 		r := &rows[len(rows)-1]
-		var dest []any
-		user := columnPointers(&r.U)
+		rowsRead := []any{&r.C, &r.U, &r.A, &r.R, &r.G, &r.X}
 		if byToken {
-			dest, user = columnPointers(&r.T), columnPointers(&r.S)
+			rowsRead = []any{&r.T, &r.C, &r.S, &r.A, &r.R, &r.G, &r.X}
 		}
-		dest = append(dest, slices.Concat(columnPointers(&r.C), user, columnPointers(&r.A),
-			columnPointers(&r.R), columnPointers(&r.G))...)
-		if withAccount {
-			dest = append(dest, columnPointers(&r.X)...)
+		if !withAccount {
+			rowsRead = rowsRead[:len(rowsRead)-1]
 		}
-		return sc.Scan(append(dest, &r.MaxSeq)...)
+		return sc.Scan(append(columnPointers(rowsRead...), &r.MaxSeq)...)
 	})
 	if err != nil {
 		return store.TokenRecord{}, store.Access{}, false, wrap("read access", err)
@@ -220,13 +217,20 @@ func (s *Store) readAccess(ctx context.Context, byToken bool, accountID string, 
 	return rec, a, true, nil
 }
 
-// tokenGrantRow is one row of GetTokenGrant (A and R zero) or
-// GetTokenGrantRecords, scanned in column order.
+// tokenGrantRow is one row of GetTokenGrant and GetTokenGrantState (S) or
+// GetTokenGrantRecords (records), scanned in column order. The records'
+// rows are apart so that introspection's read, which has none, allocates
+// only what it scans.
 type tokenGrantRow struct {
-	T tokenRow
-	C consentRow
-	S userStandingRow // GetTokenGrant's user
-	U userRow         // GetTokenGrantRecords'
+	T       tokenRow
+	C       consentRow
+	S       userStandingRow // GetTokenGrant's user
+	records *grantRecordsRow
+}
+
+// grantRecordsRow is GetTokenGrantRecords' part of a tokenGrantRow.
+type grantRecordsRow struct {
+	U userRow
 	A assignmentRow
 	R jobRoleRow
 }
@@ -360,13 +364,15 @@ const (
 func (s *Store) tokenGrant(ctx context.Context, kind store.TokenKind, signature string, which int) (store.TokenRecord, store.Access, error) {
 	var r tokenGrantRow
 	found := false
-	withRole := which == grantRecords
+	if which == grantRecords {
+		r.records = &grantRecordsRow{}
+	}
 	err := s.query(ctx, tokenGrantQueries()[which], []any{string(kind), signature}, func(sc rowScanner) error {
 		found = true
-		if withRole {
-			return sc.Scan(slices.Concat(r.T.pointers(), columnPointers(&r.C), columnPointers(&r.U), columnPointers(&r.A), columnPointers(&r.R))...)
+		if r.records != nil {
+			return sc.Scan(columnPointers(&r.T, &r.C, &r.records.U, &r.records.A, &r.records.R)...)
 		}
-		return sc.Scan(slices.Concat(r.T.pointers(), columnPointers(&r.C), columnPointers(&r.S))...)
+		return sc.Scan(columnPointers(&r.T, &r.C, &r.S)...)
 	})
 	if err != nil {
 		return store.TokenRecord{}, store.Access{}, wrap("get token grant", err)
@@ -380,20 +386,22 @@ func (s *Store) tokenGrant(ctx context.Context, kind store.TokenKind, signature 
 			return store.TokenRecord{}, store.Access{}, err
 		}
 	}
-	if r.U.ID != "" {
-		if a.User, err = userMap.toDomain(r.U); err != nil {
-			return store.TokenRecord{}, store.Access{}, err
-		}
-	}
 	if r.S.ID != "" {
 		a.User = r.S.domain()
 	}
-	if r.A.ID != "" {
-		a.Assignment = r.A.domain()
-	}
-	if r.R.ID != "" {
-		if a.Role, err = jobRoleMap.toDomain(r.R); err != nil {
-			return store.TokenRecord{}, store.Access{}, err
+	if rr := r.records; rr != nil {
+		if rr.U.ID != "" {
+			if a.User, err = userMap.toDomain(rr.U); err != nil {
+				return store.TokenRecord{}, store.Access{}, err
+			}
+		}
+		if rr.A.ID != "" {
+			a.Assignment = rr.A.domain()
+		}
+		if rr.R.ID != "" {
+			if a.Role, err = jobRoleMap.toDomain(rr.R); err != nil {
+				return store.TokenRecord{}, store.Access{}, err
+			}
 		}
 	}
 	return r.T.domain(), a, nil

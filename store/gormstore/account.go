@@ -189,7 +189,7 @@ func (s *Store) AccountsWithEntities(ctx context.Context, businessGroupID string
 		err := s.query(ctx, q, args, func(sc rowScanner) error {
 			var a accountRow
 			var le legalEntityRow
-			if err := sc.Scan(append(columnPointers(&a), columnPointers(&le)...)...); err != nil {
+			if err := sc.Scan(columnPointers(&a, &le)...); err != nil {
 				return err
 			}
 			acc, err := accountMap.toDomain(a)

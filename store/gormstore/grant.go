@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 	"sync"
 
@@ -68,13 +67,25 @@ func columnValues(row any) []any {
 	return out
 }
 
-// columnPointers is row's fields' addresses, for Scan of the columns
-// prefixedColumns lists.
-func columnPointers(row any) []any {
-	v := reflect.ValueOf(row).Elem()
-	out := make([]any, v.NumField())
-	for i := range out {
-		out[i] = v.Field(i).Addr().Interface()
+// columnPointers is the rows' fields' addresses, row after row, for Scan
+// of the columns prefixedColumns lists: one slice for a joined read's
+// rows, not one per row and another to join them (issue 15). A row that
+// appends its own (tokenRow) is asked to.
+func columnPointers(rows ...any) []any {
+	n := 0
+	for _, row := range rows {
+		n += reflect.TypeOf(row).Elem().NumField()
+	}
+	out := make([]any, 0, n)
+	for _, row := range rows {
+		if p, ok := row.(interface{ appendPointers([]any) []any }); ok {
+			out = p.appendPointers(out)
+			continue
+		}
+		v := reflect.ValueOf(row).Elem()
+		for i := range v.NumField() {
+			out = append(out, v.Field(i).Addr().Interface())
+		}
 	}
 	return out
 }
@@ -86,7 +97,7 @@ func (s *Store) GrantRecords(ctx context.Context, consentID, userID string) (sto
 	err := s.query(ctx, grantQuery(), []any{userID, consentID}, func(sc rowScanner) error {
 		rows = append(rows, grantRow{})
 		r := &rows[len(rows)-1]
-		return sc.Scan(slices.Concat(columnPointers(&r.C), columnPointers(&r.U), columnPointers(&r.A), columnPointers(&r.R))...)
+		return sc.Scan(columnPointers(&r.C, &r.U, &r.A, &r.R)...)
 	})
 	if err != nil {
 		return store.Access{}, wrap("grant records", err)

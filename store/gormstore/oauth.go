@@ -621,9 +621,12 @@ const tokenRotatePair = `WITH c AS (SELECT id, revoked_at FROM consents
 		AND signature IN (SELECT access_signature FROM r WHERE access_signature <> ''))
 	SELECT ` + tokenColumns + `, consent_id, consent_revoked_at FROM r`
 
-func (r *tokenRow) pointers() []any {
-	return []any{&r.Kind, &r.Signature, &r.RequestID, &r.ClientID, &r.Subject, &r.Active, &r.Requested, &r.Expires,
-		&r.FirstUsed, &r.AccessSignature, &r.TokenType, &r.KeyThumbprint, &r.Request}
+func (r *tokenRow) pointers() []any { return r.appendPointers(nil) }
+
+// appendPointers appends the row's scan destinations to dst (columnPointers).
+func (r *tokenRow) appendPointers(dst []any) []any {
+	return append(dst, &r.Kind, &r.Signature, &r.RequestID, &r.ClientID, &r.Subject, &r.Active, &r.Requested, &r.Expires,
+		&r.FirstUsed, &r.AccessSignature, &r.TokenType, &r.KeyThumbprint, &r.Request)
 }
 
 // GetToken is read on every introspection, token verification and grant:
@@ -1135,8 +1138,7 @@ func (s *Store) finishAuthFlowAccess(ctx context.Context, f flowFinish, now int6
 		rows = append(rows, flowAccessRow{})
 		r := &rows[len(rows)-1]
 		var lockNull bool
-		return sc.Scan(append(slices.Concat(columnPointers(&r.F), columnPointers(&r.U), columnPointers(&r.A),
-			columnPointers(&r.R), columnPointers(&r.G)), &lockNull)...)
+		return sc.Scan(append(columnPointers(&r.F, &r.U, &r.A, &r.R, &r.G), &lockNull)...)
 	})
 	if err != nil {
 		return store.AuthFlow{}, store.Access{}, wrap("finish auth flow", err)

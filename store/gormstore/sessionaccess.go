@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/bankfeed/bankfeed/store"
@@ -41,8 +40,7 @@ func (s *Store) SessionAccess(ctx context.Context, id string) (store.BrowserSess
 	err := s.query(ctx, sessionAccessQuery(), []any{id, micros(s.nowUTC())}, func(sc rowScanner) error {
 		rows = append(rows, sessionAccessRow{})
 		r := &rows[len(rows)-1]
-		return sc.Scan(slices.Concat(columnPointers(&r.S), columnPointers(&r.U), columnPointers(&r.A),
-			columnPointers(&r.R), columnPointers(&r.G))...)
+		return sc.Scan(columnPointers(&r.S, &r.U, &r.A, &r.R, &r.G)...)
 	})
 	if err != nil {
 		return store.BrowserSession{}, store.Access{}, wrap("session access", err)
@@ -92,7 +90,7 @@ func (s *Store) UserAccess(ctx context.Context, userID string) (store.Access, er
 	err := s.query(ctx, userAccessQuery(), []any{userID}, func(sc rowScanner) error {
 		rows = append(rows, sessionAccessRow{})
 		r := &rows[len(rows)-1]
-		return sc.Scan(slices.Concat(columnPointers(&r.U), columnPointers(&r.A), columnPointers(&r.R), columnPointers(&r.G))...)
+		return sc.Scan(columnPointers(&r.U, &r.A, &r.R, &r.G)...)
 	})
 	if err != nil {
 		return store.Access{}, wrap("user access", err)
@@ -182,8 +180,7 @@ func (s *Store) SessionAccessFlow(ctx context.Context, sessionID, flowID string)
 	err := s.query(ctx, sessionFlowQuery(), []any{sessionID, now, flowID, now}, func(sc rowScanner) error {
 		rows = append(rows, sessionFlowRow{})
 		r := &rows[len(rows)-1]
-		return sc.Scan(slices.Concat(columnPointers(&r.S), columnPointers(&r.U), columnPointers(&r.A),
-			columnPointers(&r.R), columnPointers(&r.G), columnPointers(&r.F), columnPointers(&r.C))...)
+		return sc.Scan(columnPointers(&r.S, &r.U, &r.A, &r.R, &r.G, &r.F, &r.C)...)
 	})
 	if err != nil {
 		return store.SessionFlow{}, wrap("session access flow", err)
