@@ -245,10 +245,12 @@ func (h *Handler) handleConsentPost(c echo.Context) error {
 }
 
 // finish records d on the flow and hands it back to authz: with
-// Config.Finish in one statement on the flow as read, else (or when the
-// flow changed since read) by deciding it, then resuming.
+// Config.Finish in one statement on the flow as read (which the store
+// finishes only at consent for the read's user and unchanged since:
+// loadConsentStep read it so), else (or when the flow changed since read)
+// by deciding it, then resuming.
 func (h *Handler) finish(c echo.Context, st consentStep, d store.FlowDecision) error {
-	if h.cfg.Finish != nil && st.flow.State == store.FlowConsent && st.flow.UserID == st.u.ID && st.flow.Version != 0 {
+	if h.cfg.Finish != nil {
 		if err := h.cfg.Finish(c, st.flow, d); !errors.Is(err, store.ErrConflict) {
 			return err
 		}

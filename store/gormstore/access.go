@@ -169,12 +169,14 @@ func (s *Store) readAccess(ctx context.Context, byToken bool, accountID string, 
 	err := s.query(ctx, accessQueries()[t][i], args, func(sc rowScanner) error {
 		rows = append(rows, accessRow{})
 		r := &rows[len(rows)-1]
-		rowsRead := []any{&r.C, &r.U, &r.A, &r.R, &r.G, &r.X}
+		var buf [7]any
+		rowsRead := append(buf[:0], &r.C, &r.U)
 		if byToken {
-			rowsRead = []any{&r.T, &r.C, &r.S, &r.A, &r.R, &r.G, &r.X}
+			rowsRead = append(buf[:0], &r.T, &r.C, &r.S)
 		}
-		if !withAccount {
-			rowsRead = rowsRead[:len(rowsRead)-1]
+		rowsRead = append(rowsRead, &r.A, &r.R, &r.G)
+		if withAccount {
+			rowsRead = append(rowsRead, &r.X)
 		}
 		return sc.Scan(append(columnPointers(rowsRead...), &r.MaxSeq)...)
 	})
