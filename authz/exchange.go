@@ -24,17 +24,23 @@ import (
 //     still active, so a code used, revoked or replaced in between is
 //     refused there as the second read would have refused it.
 //   - the PKCE and OpenID Connect sessions fosite reads (Get…Session) and
-//     then deletes (Delete…Session): the PKCE read takes both records in
-//     one statement (store.TakeTokens, DELETE … RETURNING; the OpenID
-//     Connect one is keyed by the request's code), the OpenID Connect read
-//     takes the record taken with it, and the delete of a record taken is
-//     a no-op. fosite's PKCE handler deletes its session before it compares
-//     the verifier, outside any transaction, so a failed verification
-//     leaves no reusable session either way, and of concurrent exchanges
-//     only the one that took it gets further; without its PKCE session the
-//     code is spent for good, so its OpenID Connect session, which fosite
-//     reads after the tokens' transaction committed and which is found only
-//     through that code, is of no use to anyone once the PKCE one is taken.
+//     then deletes (Delete…Session): both records are taken in one
+//     statement (DELETE … RETURNING; the OpenID Connect one is keyed by the
+//     request's code) — with the code's read when the request authenticated
+//     the client they belong to (grantRecords,
+//     store.GetTokenGrantRecordsTaking), else by the PKCE read
+//     (store.TakeTokens) — the reads take the records taken, and the delete
+//     of a record taken is a no-op. fosite's PKCE handler deletes its
+//     session before it compares the verifier, outside any transaction, so
+//     a failed verification leaves no reusable session either way, and of
+//     concurrent exchanges only the one that took it gets further; without
+//     its PKCE session the code is spent for good, so its OpenID Connect
+//     session, which fosite reads after the tokens' transaction committed
+//     and which is found only through that code, is of no use to anyone
+//     once the PKCE one is taken. Taken with the code's read, they are
+//     spent too when fosite refuses the code's own client between that
+//     read and the PKCE handler (a redirect_uri that differs); another
+//     client presenting the code takes nothing.
 //   - the pushed authorization request an authorization request names,
 //     which fosite reads (GetPARSession) and then deletes: taken too, by a
 //     delete that matches only the record GetPARSession accepts (active,
@@ -51,6 +57,7 @@ import (
 // separately, as fosite asks.
 type exchangeNote struct {
 	mu     sync.Mutex
+	client string                        // the client authenticated in the request
 	codes  map[string]store.TokenRecord  // code signature → the record read first
 	taken  map[string]bool               // recordAD of the PKCE and OIDC records taken
 	ahead  map[string]*store.TokenRecord // recordAD → taken with another (nil: none found)
@@ -66,6 +73,23 @@ func withExchangeNote(ctx context.Context) context.Context {
 func exchangeNoteOf(ctx context.Context) *exchangeNote {
 	n, _ := ctx.Value(exchangeKey{}).(*exchangeNote)
 	return n
+}
+
+// authenticatedClient notes the client the request authenticated (none
+// without a note).
+func (n *exchangeNote) authenticatedClient(id string) {
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.client = id
+}
+
+func (n *exchangeNote) authenticated() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.client
 }
 
 // rememberCode keeps an active code's record for the request's second read.
@@ -146,49 +170,81 @@ func (n *exchangeNote) takenAhead(kind store.TokenKind, sig string) (*store.Toke
 }
 
 // readSession reads a PKCE or OIDC session record for fosite: taken (read
-// and deleted) when ctx carries an exchange note, read otherwise. A PKCE
-// session is taken with the OpenID Connect session of the request's code.
+// and deleted) when ctx carries an exchange note, read otherwise. The
+// code's read took it already when its client was known (grantRecords);
+// else a PKCE session is taken here with the OpenID Connect session of
+// the request's code.
 func (a *fositeStore) readSession(ctx context.Context, kind store.TokenKind, sig string) (store.TokenRecord, error) {
 	n := exchangeNoteOf(ctx)
 	if n == nil {
 		return a.st.GetToken(ctx, kind, sig)
 	}
-	if rec, ok := n.takenAhead(kind, sig); ok {
-		if rec == nil {
-			return store.TokenRecord{}, fmt.Errorf("authz: take %s session: %w", kind, store.ErrNotFound)
+	rec, ok := n.takenAhead(kind, sig)
+	if !ok {
+		keys := []store.TokenKey{{Kind: kind, Signature: sig}}
+		if kind == store.TokenPKCE {
+			keys = codeSessionKeys(ctx, sig)
 		}
-		n.took(kind, sig)
-		return *rec, nil
+		recs, err := a.st.TakeTokens(ctx, keys...)
+		if err != nil {
+			return store.TokenRecord{}, err
+		}
+		n.takeAhead(keys, recs)
+		rec, _ = n.takenAhead(kind, sig)
 	}
-	keys := []store.TokenKey{{Kind: kind, Signature: sig}}
-	if r, ok := ctx.Value(fosite.RequestContextKey).(*http.Request); ok && kind == store.TokenPKCE {
+	if rec == nil {
+		return store.TokenRecord{}, fmt.Errorf("authz: take %s session: %w", kind, store.ErrNotFound)
+	}
+	n.took(kind, sig)
+	return *rec, nil
+}
+
+// codeSessionKeys are the keys of the PKCE and OpenID Connect sessions of
+// the code whose signature is sig, presented in the request in ctx: the
+// OpenID Connect one is keyed by the code itself (none without it).
+func codeSessionKeys(ctx context.Context, sig string) []store.TokenKey {
+	keys := []store.TokenKey{{Kind: store.TokenPKCE, Signature: sig}}
+	if r, ok := ctx.Value(fosite.RequestContextKey).(*http.Request); ok {
 		if code := r.PostForm.Get("code"); code != "" {
 			keys = append(keys, store.TokenKey{Kind: store.TokenOIDC, Signature: store.HashToken(code)})
 		}
 	}
-	recs, err := a.st.TakeTokens(ctx, keys...)
-	if err != nil {
-		return store.TokenRecord{}, err
-	}
-	byKey := make(map[string]*store.TokenRecord, len(recs))
-	for i, r := range recs {
-		byKey[recordAD(r.Kind, r.Signature)] = &recs[i]
-	}
+	return keys
+}
+
+// takeAhead notes the records taken of keys (recs; a key without one
+// found none), for the reads that follow (readSession).
+func (n *exchangeNote) takeAhead(keys []store.TokenKey, recs []store.TokenRecord) {
 	n.mu.Lock()
-	for _, k := range keys[1:] {
-		if n.ahead == nil {
-			n.ahead = map[string]*store.TokenRecord{}
-		}
-		ad := recordAD(k.Kind, k.Signature)
-		n.ahead[ad] = byKey[ad]
+	defer n.mu.Unlock()
+	if n.ahead == nil {
+		n.ahead = make(map[string]*store.TokenRecord, len(keys))
 	}
-	n.mu.Unlock()
-	found := byKey[recordAD(kind, sig)]
-	if found == nil {
-		return store.TokenRecord{}, fmt.Errorf("authz: take %s session: %w", kind, store.ErrNotFound)
+	for _, k := range keys {
+		n.ahead[recordAD(k.Kind, k.Signature)] = nil
 	}
-	n.took(kind, sig)
-	return *found, nil
+	for i, r := range recs {
+		n.ahead[recordAD(r.Kind, r.Signature)] = &recs[i]
+	}
+}
+
+// grantRecords reads a token grant's code or refresh token with its
+// records (store.GetTokenGrantRecords). A code presented by a client
+// authenticated in this request takes its PKCE and OpenID Connect
+// sessions in the same statement (store.GetTokenGrantRecordsTaking),
+// provided they are that client's: the client spends the code by
+// presenting it, whatever fosite finds wrong next (a redirect_uri that
+// differs, a verifier that does not match), as the PKCE handler's take
+// before its comparison spent it; another client's attempt leaves them.
+func (a *fositeStore) grantRecords(ctx context.Context, n *exchangeNote, kind store.TokenKind, sig string) (store.TokenRecord, store.Access, error) {
+	client := n.authenticated()
+	if kind != store.TokenAuthorizeCode || client == "" {
+		return a.st.GetTokenGrantRecords(ctx, kind, sig)
+	}
+	keys := codeSessionKeys(ctx, sig)
+	rec, acc, taken, err := a.st.GetTokenGrantRecordsTaking(ctx, kind, sig, client, keys...)
+	n.takeAhead(keys, taken) // taken whatever the read found
+	return rec, acc, err
 }
 
 // deleteSession deletes a PKCE, OIDC or PAR session record, unless the

@@ -72,6 +72,48 @@ func TestExchangeTakesPKCEAndOIDCSessions(t *testing.T) {
 	gone(store.TokenPKCE, codeSig(code))
 }
 
+// TestCodeReadTakesItsClientsSessions: on a code exchange by the client
+// the code was issued to, the code's read takes its PKCE and OpenID
+// Connect sessions in the same statement (issue 15), so the client spends
+// the code by presenting it even when fosite refuses the exchange before
+// the PKCE handler (a redirect_uri that differs: the right one afterwards
+// is refused too, as after a wrong verifier); another client presenting
+// the code takes nothing, and the code's own client still exchanges it.
+func TestCodeReadTakesItsClientsSessions(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	ctx := t.Context()
+	codeSig := func(code string) string { return code[strings.LastIndex(code, ".")+1:] }
+	sessions := func(code string) (pkce, oidc error) {
+		_, pkce = e.st.GetToken(ctx, store.TokenPKCE, codeSig(code))
+		_, oidc = e.st.GetToken(ctx, store.TokenOIDC, store.HashToken(code))
+		return pkce, oidc
+	}
+	exchange := func(clientID, secret, code, redirect, verifier string) tokenResult {
+		return e.token(url.Values{"grant_type": {"authorization_code"}, "code": {code},
+			"redirect_uri": {redirect}, "code_verifier": {verifier}}, clientID, secret)
+	}
+	other, otherSecret, err := authz.CreateClient(ctx, e.st, authz.ClientSpec{Name: "Other books", RedirectURIs: []string{redirectURI}, Secret: true})
+	must(t, err)
+
+	verifier := oauth2.GenerateVerifier()
+	code := e.codeFor(e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier)), e.user.ID, allScopes).Get("code")
+	wantOAuthError(t, exchange(other.ID, otherSecret, code, redirectURI, verifier), "invalid_grant")
+	if pkce, oidc := sessions(code); pkce != nil || oidc != nil {
+		t.Fatalf("after another client's attempt: PKCE %v, OpenID Connect %v; want both left", pkce, oidc)
+	}
+	if tr := exchange(e.vendor.ID, e.secret, code, redirectURI, verifier); tr.Status != http.StatusOK || tr.IDToken == "" {
+		t.Fatalf("the code's client after another's attempt: %+v", tr)
+	}
+
+	verifier = oauth2.GenerateVerifier()
+	code = e.codeFor(e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier)), e.user.ID, allScopes).Get("code")
+	wantOAuthError(t, exchange(e.vendor.ID, e.secret, code, redirectURI+"/other", verifier), "invalid_grant")
+	if pkce, oidc := sessions(code); !errors.Is(pkce, store.ErrNotFound) || !errors.Is(oidc, store.ErrNotFound) {
+		t.Fatalf("after a redirect_uri that differs: PKCE %v, OpenID Connect %v; want both taken", pkce, oidc)
+	}
+	wantOAuthError(t, exchange(e.vendor.ID, e.secret, code, redirectURI, verifier), "invalid_grant")
+}
+
 // TestPARRequestURITakenOnce: the authorization step takes its pushed
 // request in one statement (issue 15) and still refuses what it refused:
 // a request_uri used once is gone, and an expired one is refused and left

@@ -346,7 +346,7 @@ func (a *fositeStore) get(ctx context.Context, kind store.TokenKind, sig string,
 	}
 	if n := exchangeNoteOf(ctx); n != nil && (kind == store.TokenAuthorizeCode || kind == store.TokenRefresh) {
 		// A token grant: its records come with it, for grantPolicy.
-		rec, acc, err := a.st.GetTokenGrantRecords(ctx, kind, sig)
+		rec, acc, err := a.grantRecords(ctx, n, kind, sig)
 		if err == nil && rec.RequestID != "" && rec.Subject != "" {
 			n.rememberGrant(rec.RequestID, rec.Subject, acc)
 		}

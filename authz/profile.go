@@ -48,12 +48,13 @@ func (s *Server) fapi2Applies(c fosite.Client) bool {
 // §5.3.2.1-5). It covers PAR, token, revocation and introspection alike.
 func (s *Server) profileAuthenticate(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
 	c, err := s.authenticateClient(ctx, r, form)
-	if err != nil || !s.fapi2Applies(c) {
+	if err != nil {
 		return c, err
 	}
-	if !fapi2AuthMethod(c.(*fositeClient).c.TokenEndpointAuthMethod) {
+	if s.fapi2Applies(c) && !fapi2AuthMethod(c.(*fositeClient).c.TokenEndpointAuthMethod) {
 		return nil, fosite.ErrInvalidClient.WithHint("The FAPI 2.0 profile requires private_key_jwt or mutual-TLS client authentication; this client is registered with a secret.")
 	}
+	exchangeNoteOf(ctx).authenticatedClient(c.GetID())
 	return c, nil
 }
 

@@ -76,7 +76,7 @@ import (
 // (store.FlowStore.FinishReadAuthFlow) instead of by one before it.
 func maxFlowStatements() int {
 	if os.Getenv(gormtest.PostgresEnv) != "" {
-		return 14
+		return 13
 	}
 	return 20
 }

@@ -298,6 +298,16 @@ type TokenStore interface {
 	// refresh token, then judges the grant. Each record missing is zero, as
 	// GrantRecords leaves it.
 	GetTokenGrantRecords(ctx context.Context, kind TokenKind, signature string) (TokenRecord, Access, error)
+	// GetTokenGrantRecordsTaking is GetTokenGrantRecords and TakeTokens in
+	// one step: the records of take that belong to clientID are deleted and
+	// returned (in no particular order) with the record read, those of
+	// another client left as they were. A code exchange reads its code and
+	// takes the code's PKCE and OpenID Connect sessions, which its client
+	// spends by presenting the code whatever it does next. The takes are
+	// made whatever the read finds; when the record read is missing the
+	// error is ErrNotFound and nothing taken is returned. take must not
+	// name the record read.
+	GetTokenGrantRecordsTaking(ctx context.Context, kind TokenKind, signature, clientID string, take ...TokenKey) (TokenRecord, Access, []TokenRecord, error)
 	// DeactivateToken sets Active=false (codes, rotated or revoked tokens).
 	DeactivateToken(ctx context.Context, kind TokenKind, signature string) error
 	DeleteToken(ctx context.Context, kind TokenKind, signature string) error

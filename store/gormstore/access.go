@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -266,23 +267,60 @@ func (r userStandingRow) domain() store.User {
 // columns are COALESCEd to zero, which reads as "missing" (ID ""). The
 // third reads a NULL for the record's request.
 var tokenGrantQueries = sync.OnceValue(func() [3]string {
-	cols := "SELECT " + prefixedColumns("tk", &tokenRow{}) + ", " + zeroedColumns("c", &consentRow{}) + ", "
-	from := " FROM tokens tk LEFT JOIN consents c ON c.id = tk.request_id LEFT JOIN users u ON u.id = tk.subject"
-	where := " WHERE tk.kind = ? AND tk.signature = ?"
-	standing := cols + zeroedColumns("u", &userStandingRow{}) + from + where
+	p := tokenGrantParts()
+	standing := p.cols + zeroedColumns("u", &userStandingRow{}) + p.from + p.where
 	noRequest := strings.Replace(standing, "tk.request AS tk_request", "CAST(NULL AS bytea) AS tk_request", 1)
 	if noRequest == standing {
 		panic("gormstore: the token row has no request column") // a programming error
 	}
 	return [3]string{
-		grantStanding: standing,
-		grantRecords: cols + secretless(zeroedColumns("u", &userRow{}), "u", userSecrets) + ", " +
-			zeroedColumns("a", &assignmentRow{}) + ", " + zeroedColumns("r", &jobRoleRow{}) + from +
-			" LEFT JOIN assignments a ON a.user_id = tk.subject AND a.legal_entity_id = ''" +
-			" LEFT JOIN job_roles r ON r.id = a.job_role_id" + where,
+		grantStanding:          standing,
+		grantRecords:           p.cols + p.recordsCols + p.from + p.recordsFrom + p.where,
 		grantStandingNoRequest: noRequest,
 	}
 })
+
+// tokenGrantParts are the pieces tokenGrantQueries and
+// tokenGrantTakingQuery put together: the record's and its consent's
+// columns, the user's, assignment's and job role's (recordsCols), and the
+// joins that read them.
+var tokenGrantParts = sync.OnceValue(func() (p struct{ cols, recordsCols, from, recordsFrom, where string }) {
+	p.cols = "SELECT " + prefixedColumns("tk", &tokenRow{}) + ", " + zeroedColumns("c", &consentRow{}) + ", "
+	p.recordsCols = secretless(zeroedColumns("u", &userRow{}), "u", userSecrets) + ", " +
+		zeroedColumns("a", &assignmentRow{}) + ", " + zeroedColumns("r", &jobRoleRow{})
+	p.from = " FROM tokens tk LEFT JOIN consents c ON c.id = tk.request_id LEFT JOIN users u ON u.id = tk.subject"
+	p.recordsFrom = " LEFT JOIN assignments a ON a.user_id = tk.subject AND a.legal_entity_id = ''" +
+		" LEFT JOIN job_roles r ON r.id = a.job_role_id"
+	p.where = " WHERE tk.kind = ? AND tk.signature = ?"
+	return p
+})
+
+// tokenGrantTaking holds tokenGrantTakingQuery's statements by their
+// number of keys.
+var tokenGrantTaking sync.Map
+
+// tokenGrantTakingQuery is GetTokenGrantRecordsTaking's statement on
+// PostgreSQL for n keys: GetTokenGrantRecords' with a DELETE … RETURNING
+// of the client's records of the keys ahead of it, each record taken
+// left-joined by its key (t0, t1, …; zero when it was not there). Its
+// arguments: each key's kind and signature and the client, then each
+// key's again, then the record's kind and signature.
+func tokenGrantTakingQuery(n int) string {
+	if q, ok := tokenGrantTaking.Load(n); ok {
+		return q.(string)
+	}
+	p := tokenGrantParts()
+	var cols, joins strings.Builder
+	for i := range n {
+		t := "t" + strconv.Itoa(i)
+		cols.WriteString(", " + zeroedColumns(t, &tokenRow{}))
+		joins.WriteString(" LEFT JOIN taken " + t + " ON " + t + ".kind = ? AND " + t + ".signature = ?")
+	}
+	q := "WITH taken AS (DELETE FROM tokens WHERE (" + tokenKeysWhere(n) + ") AND client_id = ? RETURNING " + tokenColumns + ") " +
+		p.cols + p.recordsCols + cols.String() + p.from + p.recordsFrom + joins.String() + p.where
+	tokenGrantTaking.Store(n, q)
+	return q
+}
 
 // zeroedColumns is prefixedColumns for the columns of a left-joined row:
 // each is COALESCE(alias.column, its type's zero), so a missing row scans as
@@ -365,10 +403,10 @@ const (
 
 func (s *Store) tokenGrant(ctx context.Context, kind store.TokenKind, signature string, which int) (store.TokenRecord, store.Access, error) {
 	var r tokenGrantRow
-	found := false
 	if which == grantRecords {
 		r.records = &grantRecordsRow{}
 	}
+	found := false
 	err := s.query(ctx, tokenGrantQueries()[which], []any{string(kind), signature}, func(sc rowScanner) error {
 		found = true
 		if r.records != nil {
@@ -382,7 +420,13 @@ func (s *Store) tokenGrant(ctx context.Context, kind store.TokenKind, signature 
 	if !found {
 		return store.TokenRecord{}, store.Access{}, fmt.Errorf("gormstore: get token grant: %w", store.ErrNotFound)
 	}
+	return r.domain()
+}
+
+// domain is the record and the grant's records of the row.
+func (r *tokenGrantRow) domain() (store.TokenRecord, store.Access, error) {
 	var a store.Access
+	var err error
 	if r.C.ID != "" {
 		if a.Consent, err = r.C.domain(); err != nil {
 			return store.TokenRecord{}, store.Access{}, err
@@ -407,6 +451,57 @@ func (s *Store) tokenGrant(ctx context.Context, kind store.TokenKind, signature 
 		}
 	}
 	return r.T.domain(), a, nil
+}
+
+// GetTokenGrantRecordsTaking is store.TokenStore's: on PostgreSQL one
+// statement (tokenGrantTakingQuery), on SQLite the take, then the read.
+func (s *Store) GetTokenGrantRecordsTaking(ctx context.Context, kind store.TokenKind, signature, clientID string, take ...store.TokenKey) (store.TokenRecord, store.Access, []store.TokenRecord, error) {
+	if len(take) == 0 {
+		rec, a, err := s.GetTokenGrantRecords(ctx, kind, signature)
+		return rec, a, nil, err
+	}
+	keyArgs := tokenKeyArgs(take)
+	if s.dialect != dialectPostgres {
+		rows, err := s.takeTokens(ctx, "("+tokenKeysWhere(len(take))+") AND client_id = ?", append(keyArgs, clientID)...)
+		if err != nil {
+			return store.TokenRecord{}, store.Access{}, nil, wrap("get token grant taking", err)
+		}
+		rec, a, err := s.GetTokenGrantRecords(ctx, kind, signature)
+		if err != nil {
+			return store.TokenRecord{}, store.Access{}, nil, err
+		}
+		return rec, a, tokenDomains(rows), nil
+	}
+	r := tokenGrantRow{records: &grantRecordsRow{}}
+	taken := make([]tokenRow, len(take))
+	dest := []any{&r.T, &r.C, &r.records.U, &r.records.A, &r.records.R}
+	for i := range taken {
+		dest = append(dest, &taken[i])
+	}
+	args := make([]any, 0, 4*len(take)+3)
+	args = append(append(append(append(args, keyArgs...), clientID), keyArgs...), string(kind), signature)
+	found := false
+	err := s.writeQuery(ctx, tokenGrantTakingQuery(len(take)), args, func(sc rowScanner) error {
+		found = true
+		return sc.Scan(columnPointers(dest...)...)
+	})
+	if err != nil {
+		return store.TokenRecord{}, store.Access{}, nil, wrap("get token grant taking", err)
+	}
+	if !found {
+		return store.TokenRecord{}, store.Access{}, nil, fmt.Errorf("gormstore: get token grant taking: %w", store.ErrNotFound)
+	}
+	rec, a, err := r.domain()
+	if err != nil {
+		return store.TokenRecord{}, store.Access{}, nil, err
+	}
+	var out []store.TokenRecord
+	for _, t := range taken {
+		if t.Kind != "" {
+			out = append(out, t.domain())
+		}
+	}
+	return rec, a, out, nil
 }
 
 // foundRecord judges one record read of a by-record path: false for

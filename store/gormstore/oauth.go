@@ -686,20 +686,32 @@ func (s *Store) TakeTokens(ctx context.Context, keys ...store.TokenKey) ([]store
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	where := strings.Repeat("(kind = ? AND signature = ?) OR ", len(keys))
+	rows, err := s.takeTokens(ctx, tokenKeysWhere(len(keys)), tokenKeyArgs(keys)...)
+	if err != nil {
+		return nil, wrap("take tokens", err)
+	}
+	return tokenDomains(rows), nil
+}
+
+// tokenKeysWhere matches the records of n keys, tokenKeyArgs' arguments.
+func tokenKeysWhere(n int) string {
+	return strings.TrimSuffix(strings.Repeat("(kind = ? AND signature = ?) OR ", n), " OR ")
+}
+
+func tokenKeyArgs(keys []store.TokenKey) []any {
 	args := make([]any, 0, 2*len(keys))
 	for _, k := range keys {
 		args = append(args, string(k.Kind), k.Signature)
 	}
-	rows, err := s.takeTokens(ctx, strings.TrimSuffix(where, " OR "), args...)
-	if err != nil {
-		return nil, wrap("take tokens", err)
-	}
+	return args
+}
+
+func tokenDomains(rows []tokenRow) []store.TokenRecord {
 	out := make([]store.TokenRecord, len(rows))
 	for i, r := range rows {
 		out[i] = r.domain()
 	}
-	return out, nil
+	return out
 }
 
 // TakeLiveToken is TakeToken's DELETE … RETURNING with the conditions in

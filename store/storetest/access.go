@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -290,4 +292,96 @@ func testGrantRecords(t *testing.T, s store.Store) {
 		}
 		return err
 	}), "InTx")
+}
+
+// testTokenGrantRecordsTaking: GetTokenGrantRecordsTaking reads a code with
+// its grant's records, as GetTokenGrantRecords does, and in the same step
+// takes the keys' records of the client named (a code exchange's PKCE and
+// OpenID Connect sessions): another client's are left as they were, a
+// missing key is no error, a missing code is ErrNotFound with the takes
+// made all the same, a rolled-back transaction takes nothing, and of 20
+// concurrent readers each record goes to exactly one.
+func testTokenGrantRecordsTaking(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	f := newAccessFixture(t, s)
+	want := f.want
+	want.Group, want.MaxSeq = store.AccountGroup{}, 0
+	code := store.TokenRecord{Kind: store.TokenAuthorizeCode, Signature: "sig_" + store.RandomToken(8), RequestID: f.consent.ID,
+		ClientID: "vendor", Subject: f.user.ID, Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Minute),
+		TokenType: "bearer", Request: []byte("code")}
+	pkce, oidc := code, code
+	pkce.Kind, pkce.Request = store.TokenPKCE, []byte("pkce")
+	oidc.Kind, oidc.Signature, oidc.Request = store.TokenOIDC, "hash_"+store.RandomToken(8), []byte("oidc")
+	noErr(t, s.CreateTokens(ctx, code, pkce, oidc), "CreateTokens")
+	keys := []store.TokenKey{{Kind: pkce.Kind, Signature: pkce.Signature}, {Kind: oidc.Kind, Signature: oidc.Signature},
+		{Kind: store.TokenOIDC, Signature: "missing"}}
+	read := func(what, clientID string, keys ...store.TokenKey) map[store.TokenKind]store.TokenRecord {
+		t.Helper()
+		rec, a, taken, err := s.GetTokenGrantRecordsTaking(ctx, code.Kind, code.Signature, clientID, keys...)
+		noErr(t, err, what)
+		diff(t, what+": record", code, rec)
+		diff(t, what+": grant", want, a)
+		m := map[store.TokenKind]store.TokenRecord{}
+		for _, r := range taken {
+			if _, dup := m[r.Kind]; dup {
+				t.Errorf("%s: two %s records taken", what, r.Kind)
+			}
+			m[r.Kind] = r
+		}
+		return m
+	}
+	there := func(what string, recs ...store.TokenRecord) {
+		t.Helper()
+		for _, r := range recs {
+			diff(t, what+": "+string(r.Kind), r, must(s.GetToken(ctx, r.Kind, r.Signature))(t))
+		}
+	}
+
+	diff(t, "another client's take", map[store.TokenKind]store.TokenRecord{}, read("another client", "other", keys...))
+	there("after another client's take", code, pkce, oidc)
+	diff(t, "no keys", map[store.TokenKind]store.TokenRecord{}, read("no keys", "vendor"))
+	there("after no keys", pkce, oidc)
+
+	boom := errors.New("boom")
+	mustBe(t, s.InTx(ctx, func(ctx context.Context) error {
+		_, _, taken, err := s.GetTokenGrantRecordsTaking(ctx, code.Kind, code.Signature, "vendor", keys...)
+		noErr(t, err, "in a transaction")
+		if len(taken) != 2 {
+			t.Errorf("in a transaction: %d records taken, want 2", len(taken))
+		}
+		return boom
+	}), boom, "InTx(take, then fail)")
+	there("after a rolled-back take", code, pkce, oidc)
+
+	const n = 20
+	got, errs := atOnce(n, func(i int) ([]store.TokenRecord, error) {
+		_, _, taken, err := s.GetTokenGrantRecordsTaking(ctx, code.Kind, code.Signature, "vendor", keys...)
+		return taken, err
+	})
+	wins := map[store.TokenKind]int{}
+	for i, err := range errs {
+		noErr(t, err, fmt.Sprintf("reader %d", i))
+		for _, r := range got[i] {
+			wins[r.Kind]++
+			diff(t, "taken", map[store.TokenKind]store.TokenRecord{pkce.Kind: pkce, oidc.Kind: oidc}[r.Kind], r)
+		}
+	}
+	diff(t, "readers per record taken", map[store.TokenKind]int{pkce.Kind: 1, oidc.Kind: 1}, wins)
+	for _, r := range []store.TokenRecord{pkce, oidc} {
+		_, err := s.GetToken(ctx, r.Kind, r.Signature)
+		mustBe(t, err, store.ErrNotFound, "GetToken("+string(r.Kind)+") after the take")
+	}
+	there("the code after the takes", code)
+
+	// A missing code: ErrNotFound, the client's records taken all the same.
+	lost := pkce
+	lost.Signature = "sig_" + store.RandomToken(8)
+	noErr(t, s.CreateTokens(ctx, lost), "CreateTokens")
+	_, _, taken, err := s.GetTokenGrantRecordsTaking(ctx, code.Kind, lost.Signature, "vendor", store.TokenKey{Kind: lost.Kind, Signature: lost.Signature})
+	mustBe(t, err, store.ErrNotFound, "GetTokenGrantRecordsTaking(a missing code)")
+	if len(taken) != 0 {
+		t.Errorf("a missing code: %d records returned, want none", len(taken))
+	}
+	_, err = s.GetToken(ctx, lost.Kind, lost.Signature)
+	mustBe(t, err, store.ErrNotFound, "GetToken after the take with a missing code")
 }

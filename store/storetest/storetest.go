@@ -75,6 +75,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ReadAccess", testReadAccess},
 		{"ReadTokenAccess", testReadTokenAccess},
 		{"GrantRecords", testGrantRecords},
+		{"TokenGrantRecordsTaking", testTokenGrantRecordsTaking},
 		{"JTI", testJTI},
 		{"AuthFlows", testAuthFlows},
 		{"AuthFlowUpdatedFromRead", testAuthFlowUpdateRead},

@@ -80,6 +80,10 @@ func testTextRefused(t *testing.T, s store.Store) {
 					_, err := s.TakeTokens(ctx, store.TokenKey{Kind: store.TokenPKCE, Signature: "sig"}, store.TokenKey{Kind: store.TokenOIDC, Signature: bad})
 					return err
 				}},
+				{"code read and tokens take", func() error {
+					_, _, _, err := s.GetTokenGrantRecordsTaking(ctx, store.TokenAuthorizeCode, "sig", "client", store.TokenKey{Kind: store.TokenPKCE, Signature: bad})
+					return err
+				}},
 				{"live token take", func() error { _, err := s.TakeLiveToken(ctx, store.TokenPAR, bad, "client", time.Now()); return err }},
 				{"token end", func() error { return s.DeactivateToken(ctx, store.TokenAccess, bad) }},
 				{"flow write", func() error {
