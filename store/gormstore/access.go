@@ -403,10 +403,10 @@ const (
 
 func (s *Store) tokenGrant(ctx context.Context, kind store.TokenKind, signature string, which int) (store.TokenRecord, store.Access, error) {
 	var r tokenGrantRow
+	found := false
 	if which == grantRecords {
 		r.records = &grantRecordsRow{}
 	}
-	found := false
 	err := s.query(ctx, tokenGrantQueries()[which], []any{string(kind), signature}, func(sc rowScanner) error {
 		found = true
 		if r.records != nil {
@@ -478,8 +478,11 @@ func (s *Store) GetTokenGrantRecordsTaking(ctx context.Context, kind store.Token
 	for i := range taken {
 		dest = append(dest, &taken[i])
 	}
-	args := make([]any, 0, 4*len(take)+3)
-	args = append(append(append(append(args, keyArgs...), clientID), keyArgs...), string(kind), signature)
+	args := make([]any, 0, 4*len(take)+3) // as tokenGrantTakingQuery lists them
+	args = append(args, keyArgs...)
+	args = append(args, clientID)
+	args = append(args, keyArgs...)
+	args = append(args, string(kind), signature)
 	found := false
 	err := s.writeQuery(ctx, tokenGrantTakingQuery(len(take)), args, func(sc rowScanner) error {
 		found = true
