@@ -93,13 +93,26 @@ func TestFaultClientsGoneDoNotPoisonThePool(t *testing.T) {
 	}
 	wg.Wait()
 	var errLines []string
+	cut := 0 // abandoned requests whose query's write was cut short
 	for line := range strings.SplitSeq(srv.Log.String(), "\n") {
+		// A request whose client went away may see its own query cut
+		// short: pgx interrupts a cancelled query by a deadline in the
+		// past, which reads "i/o timeout" when it lands during the write.
+		// That request is logged as abandoned (no answer, no 5xx), and the
+		// connection it was on is closed and dropped from the pool: only
+		// the other requests' lines count.
+		if strings.Contains(line, "request abandoned: client gone") {
+			if strings.Contains(line, "i/o timeout") {
+				cut++
+			}
+			continue
+		}
 		if strings.Contains(line, `"status":5`) || strings.Contains(line, "i/o timeout") {
 			errLines = append(errLines, line)
 		}
 	}
-	t.Logf("clients gone mid-request: %d of 640; afterwards %d × 200, %d failed; log lines with a 5xx or an i/o timeout: %d",
-		gone.Load(), ok.Load(), failed.Load(), len(errLines))
+	t.Logf("clients gone mid-request: %d of 640 (%d logged with their query cut short); afterwards %d × 200, %d failed; other log lines with a 5xx or an i/o timeout: %d",
+		gone.Load(), cut, ok.Load(), failed.Load(), len(errLines))
 	if gone.Load() == 0 {
 		t.Error("no client went away mid-request: the test cancelled too late")
 	}
