@@ -25,7 +25,10 @@
 // of the per-round ratios. A last table splits each run's machine CPU per
 // operation between the server, a local PostgreSQL (every process named
 // postgres) and the load program, with the rate the machine could reach
-// at that cost: on one shared box, what bounds a target.
+// at that cost: on one shared box, what bounds a target. Before every round,
+// before the data API's and at the end, with both servers idle, it probes
+// the box's own speed (boxSpeed), so that runs on different days can be
+// read against each other.
 package main
 
 import (
@@ -172,6 +175,9 @@ func (c *comparer) run(ctx context.Context) error {
 	defer results.close()
 	servers := []*server{h, b}
 	for round := 1; round <= c.o.rounds; round++ {
+		if err := c.probe(results, fmt.Sprintf("before round %d", round), round); err != nil {
+			return err
+		}
 		for _, scen := range c.o.scenarios {
 			order := servers
 			if round%2 == 0 {
@@ -199,13 +205,32 @@ func (c *comparer) run(ctx context.Context) error {
 		}
 	}
 	if c.o.data {
+		if err := c.probe(results, "before the data API's rounds", 0); err != nil {
+			return err
+		}
 		if err := c.dataRounds(ctx, b, dbs.bankfeed, results); err != nil {
 			return fmt.Errorf("data API: %w", err)
 		}
 	}
+	if err := c.probe(results, "at the end", 0); err != nil {
+		return err
+	}
 	table := results.markdown(c.o)
 	fmt.Fprint(c.log, "\n"+table)
 	return os.WriteFile(c.o.out, []byte(table), 0o644)
+}
+
+// probe measures the box's speed (boxSpeed) while both servers idle and
+// keeps it as a run of the "box" named by when it was taken.
+func (c *comparer) probe(results *results, when string, round int) error {
+	time.Sleep(time.Second) // the run before winds down
+	speed, err := boxSpeed(3 * time.Second)
+	if err != nil {
+		return err
+	}
+	results.add(runResult{Figures: loadreport.Figures{Name: when, RPS: speed, LoadAvg: procstat.LoadAvg()}, Server: "box", Round: round})
+	c.logf("box speed %s: %s iterations/s (load %.2f)", when, num(speed), procstat.LoadAvg())
+	return nil
 }
 
 // build compiles bankfeed, the load programs and (unless -hydra) Hydra.
@@ -857,6 +882,7 @@ func (r *results) markdown(o options) string {
 			sumErrors(h), sumErrors(bf))
 	}
 	fmt.Fprintf(&b, "\nPeak resident memory over all runs: Hydra %d MiB, bankfeed %d MiB.\n", peakH>>20, peakB>>20)
+	b.WriteString(r.boxSpeeds())
 	pg, header := r.of("pgbench", "pages"), false
 	for _, scen := range []string{"pages", "pages (DPoP)"} {
 		pages := r.of("bankfeed", scen)
@@ -882,6 +908,22 @@ func (r *results) markdown(o options) string {
 	}
 	b.WriteString(r.split(scenarios))
 	return b.String()
+}
+
+// boxSpeeds is the line of the box's speed as probed during the run
+// (compare's probe), or nothing when it was not.
+func (r *results) boxSpeeds() string {
+	var parts []string
+	for _, x := range r.runs {
+		if x.Server == "box" {
+			parts = append(parts, x.Name+" "+num(x.RPS))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "\nBox speed (one goroutine's JSON round trips of a token-like record per second, the median of nine " +
+		"third-of-a-second slices with both servers idle; higher is faster, compare runs by it): " + strings.Join(parts, ", ") + ".\n"
 }
 
 // split is where the machine's CPU went per operation (medians of the
