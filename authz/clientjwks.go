@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v3"
+
+	"github.com/bankfeed/bankfeed/internal/admission"
 )
 
 const (
@@ -64,7 +66,15 @@ func (c *clientKeySets) get(ctx context.Context, uri string, refresh bool) (*jos
 	}
 	c.mu.Unlock()
 
-	rs.mu.Lock()
+	// A fetch of this key set by another request can last clientJWKSTimeout:
+	// wait for it, and fetch, without an admission slot (a vendor's slow
+	// server must not hold the slots every other request waits for).
+	if !rs.mu.TryLock() {
+		if err := admission.Outside(ctx, rs.mu.Lock); err != nil {
+			rs.mu.Unlock()
+			return nil, err
+		}
+	}
 	defer rs.mu.Unlock()
 	now := c.now()
 	if rs.set != nil && !refresh && now.Sub(rs.fetched) < clientJWKSTTL {
@@ -77,12 +87,21 @@ func (c *clientKeySets) get(ctx context.Context, uri string, refresh bool) (*jos
 		return rs.set, nil
 	}
 	rs.tried = now
-	set, err := c.fetch(ctx, uri)
+	var set *jose.JSONWebKeySet
+	var err error
+	if werr := admission.Outside(ctx, func() {
+		set, err = c.fetch(ctx, uri)
+		if err != nil {
+			rs.err = err
+			return
+		}
+		rs.set, rs.fetched, rs.err = set, now, nil // kept for the others, whatever becomes of this request
+	}); werr != nil {
+		return nil, werr
+	}
 	if err != nil {
-		rs.err = err
 		return nil, err
 	}
-	rs.set, rs.fetched, rs.err = set, now, nil
 	return set, nil
 }
 

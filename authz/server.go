@@ -75,6 +75,12 @@ type Config struct {
 	// Metrics counts token grants and errors; nil: none.
 	Metrics *metrics.Metrics
 
+	// Admission, when set, admits the requests of the endpoints that work
+	// on the database per call (token, PAR, introspection, revocation,
+	// userinfo, authorize and its resumption): package admission's gate.
+	// Discovery, the JWKS and client registration pass by it.
+	Admission echo.MiddlewareFunc
+
 	// HTTPClient fetches the key sets of clients registered with a
 	// jwks_uri; default: an http.Client with a 10 s timeout.
 	HTTPClient *http.Client
@@ -373,15 +379,21 @@ func redirectSecure(_ context.Context, u *url.URL) bool {
 
 // Mount registers every endpoint on e.
 func (s *Server) Mount(e *echo.Echo) {
-	e.GET(pathAuthorize, s.handleAuthorize, noteOutages)
-	e.POST(pathAuthorize, s.handleAuthorize, noteOutages)
-	e.GET(pathResume, s.handleResume, noteOutages)
-	e.POST(pathPAR, s.handlePAR, noteOutages, challengeClients)
-	e.POST(pathToken, s.handleToken, noteOutages, challengeClients)
-	e.POST(pathRevoke, s.handleRevoke, noteOutages, challengeClients)
-	e.POST(pathIntrospect, s.handleIntrospect, noteOutages, challengeClients)
-	e.GET(pathUserinfo, s.handleUserinfo, noteOutages)
-	e.POST(pathUserinfo, s.handleUserinfo, noteOutages)
+	admit := func(m ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+		if s.cfg.Admission == nil {
+			return m
+		}
+		return append([]echo.MiddlewareFunc{s.cfg.Admission}, m...)
+	}
+	e.GET(pathAuthorize, s.handleAuthorize, admit(noteOutages)...)
+	e.POST(pathAuthorize, s.handleAuthorize, admit(noteOutages)...)
+	e.GET(pathResume, s.handleResume, admit(noteOutages)...)
+	e.POST(pathPAR, s.handlePAR, admit(noteOutages, challengeClients)...)
+	e.POST(pathToken, s.handleToken, admit(noteOutages, challengeClients)...)
+	e.POST(pathRevoke, s.handleRevoke, admit(noteOutages, challengeClients)...)
+	e.POST(pathIntrospect, s.handleIntrospect, admit(noteOutages, challengeClients)...)
+	e.GET(pathUserinfo, s.handleUserinfo, admit(noteOutages)...)
+	e.POST(pathUserinfo, s.handleUserinfo, admit(noteOutages)...)
 	e.GET(pathOIDCConfig, s.handleDiscovery)
 	e.GET(pathASMetadata, s.handleASMetadata)
 	e.GET(pathJWKS, s.handleJWKS, noteOutages)

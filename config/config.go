@@ -203,6 +203,11 @@ type HTTP struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"HTTP_SHUTDOWN_TIMEOUT"`
 	// MaxHeaderBytes caps request headers (net/http's default is 1 MiB).
 	MaxHeaderBytes int `yaml:"max_header_bytes" env:"HTTP_MAX_HEADER_BYTES"`
+	// MaxActiveRequests bounds the requests of the busiest routes (the
+	// OAuth endpoints, the consent page, the data API's reads) at work at
+	// once; the others wait in arrival order (package admission). 0: four
+	// per CPU (GOMAXPROCS); -1: no bound.
+	MaxActiveRequests int `yaml:"max_active_requests" env:"HTTP_MAX_ACTIVE_REQUESTS"`
 }
 
 // Metrics configures the internal listener of Prometheus metrics and

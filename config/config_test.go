@@ -203,6 +203,7 @@ func TestValidate(t *testing.T) {
 		{"intu bid", func(c *config.Config) { c.Exports.QBOIntuBID = "abc" }, []string{"Intuit bank ID"}},
 		{"bic", func(c *config.Config) { c.Exports.BIC = "bank" }, []string{"BIC"}},
 		{"body limit", func(c *config.Config) { c.HTTP.BodyLimit = "lots" }, []string{"BANKFEED_HTTP_BODY_LIMIT"}},
+		{"active requests below -1", func(c *config.Config) { c.HTTP.MaxActiveRequests = -2 }, []string{"BANKFEED_HTTP_MAX_ACTIVE_REQUESTS"}},
 		{"trusted proxy", func(c *config.Config) { c.TrustedProxies = []string{"10.0.0.0/33"} }, []string{"neither an IP"}},
 		{"smtp without from", func(c *config.Config) { c.Notifications.SMTPAddr = "mail:25" }, []string{"SMTP_FROM"}},
 		{"metrics on an internal address", func(c *config.Config) { c.Metrics.Addr, c.Metrics.Pprof = "127.0.0.1:9090", true }, nil},

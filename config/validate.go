@@ -159,6 +159,8 @@ func (c Config) Validate() error {
 	check(c.HTTP.IdleTimeout < 0, "%sHTTP_IDLE_TIMEOUT: must not be negative (0: none)", EnvPrefix)
 	check(c.HTTP.MaxHeaderBytes < 4<<10 || c.HTTP.MaxHeaderBytes > 1<<20,
 		"%sHTTP_MAX_HEADER_BYTES: %d is out of range [4096, 1048576]", EnvPrefix, c.HTTP.MaxHeaderBytes)
+	check(c.HTTP.MaxActiveRequests < -1 || c.HTTP.MaxActiveRequests > 100000,
+		"%sHTTP_MAX_ACTIVE_REQUESTS: %d is out of range [-1, 100000] (0: four per CPU, -1: no bound)", EnvPrefix, c.HTTP.MaxActiveRequests)
 	between("HTTP_SHUTDOWN_TIMEOUT", c.HTTP.ShutdownTimeout, time.Second, 10*time.Minute)
 	errs = append(errs, c.Branding.validate()...)
 

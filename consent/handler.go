@@ -77,6 +77,11 @@ type Config struct {
 	ConsentLifespan time.Duration
 	// Metrics counts sign-ins and lockouts; nil: none.
 	Metrics *metrics.Metrics
+	// Admission, when set, admits the consent page's requests (GET and
+	// POST): package admission's gate. The sign-in pages pass by it: a
+	// password's hash waits in its own bounded queue (store's hashing
+	// bound), and must not hold a slot meanwhile.
+	Admission echo.MiddlewareFunc
 	// RateLimitPerAddress and RateLimitPerLoginID are the sign-in attempts
 	// per minute a client address and a typed login ID may make in this
 	// process (token buckets); beyond, 429. 0 disables a limit.
@@ -209,8 +214,12 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.POST(pathLogin, h.handleLoginPost, mw...)
 	e.GET(pathFirst, h.handleFirst, mw...)
 	e.POST(pathFirst, h.handleFirstPost, mw...)
-	e.GET(pathConsent, h.handleConsent, mw...)
-	e.POST(pathConsent, h.handleConsentPost, mw...)
+	admitted := mw
+	if h.cfg.Admission != nil {
+		admitted = append([]echo.MiddlewareFunc{h.cfg.Admission}, mw...)
+	}
+	e.GET(pathConsent, h.handleConsent, admitted...)
+	e.POST(pathConsent, h.handleConsentPost, admitted...)
 	e.GET(pathConnections, h.handleConnections, mw...)
 	e.POST(pathConnections+"/:id/disconnect", h.handleDisconnect, mw...)
 	e.POST(pathLogout, h.handleLogout, mw...)

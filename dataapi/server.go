@@ -78,6 +78,11 @@ type Config struct {
 
 	// Metrics counts rate-limit refusals and exports; nil: none.
 	Metrics *metrics.Metrics
+
+	// Admission, when set, admits the requests of every data route but
+	// exports (which stream for as long as the client reads) before their
+	// token is checked: package admission's gate.
+	Admission echo.MiddlewareFunc
 }
 
 // DefaultMaxExportDays is a year, leap or not.
@@ -97,6 +102,7 @@ type Server struct {
 	maxExport  int        // days
 	echo       *echo.Echo // set by Mount: its router tells a known path
 	metrics    *metrics.Metrics
+	admission  echo.MiddlewareFunc // Config.Admission
 
 	touchMu sync.Mutex
 	touched map[string]time.Time // consent ID → last TouchConsent by this replica
@@ -119,7 +125,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		store: cfg.Store, verifier: cfg.Verifier, badToken: cfg.IsInvalidToken, log: cfg.Logger, now: cfg.Now,
 		touched: map[string]time.Time{}, bank: cfg.Bank, qboIntuBID: cfg.QBOIntuBID, maxExport: cfg.MaxExportDays,
-		metrics: cfg.Metrics,
+		metrics: cfg.Metrics, admission: cfg.Admission,
 	}
 	if s.maxExport == 0 {
 		s.maxExport = DefaultMaxExportDays
@@ -174,12 +180,14 @@ func (s *Server) routes(g *echo.Group) {
 	s.get(g, "/docs/"+apidocs.ScriptName, s.handleDocsScript)
 
 	// Each route needs one of its scopes, ours or FDX's (issue 13 §2).
-	scoped := func(scopes ...string) []echo.MiddlewareFunc {
+	checked := func(scopes ...string) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{s.authenticate, s.requireScope(scopes...)}
 	}
+	scoped := func(scopes ...string) []echo.MiddlewareFunc { return s.admit(checked(scopes...)...) }
 	accounts := scoped(accountScopes...)
 	transactions := scoped(store.ScopeAccountsRead, store.ScopeFDXTransactions)
-	statements := scoped(store.ScopeStatementsRead, store.ScopeFDXStatements)
+	statementScopes := []string{store.ScopeStatementsRead, store.ScopeFDXStatements}
+	statements := scoped(statementScopes...)
 	// The business behind the token is data too: any data scope.
 	customer := scoped(store.DataScopes...)
 
@@ -190,12 +198,13 @@ func (s *Server) routes(g *echo.Group) {
 	s.get(g, "/accounts/:accountId/transactions/sync", s.handleSyncTransactions, transactions...)
 	s.get(g, "/accounts/:accountId/statements", s.handleListStatements, statements...)
 	s.get(g, "/accounts/:accountId/statements/:statementId", s.handleGetStatement, statements...)
-	s.get(g, "/accounts/:accountId/exports", s.handleExport, statements...)
+	// An export streams for as long as its client reads: no slot.
+	s.get(g, "/accounts/:accountId/exports", s.handleExport, checked(statementScopes...)...)
 	s.get(g, "/accounts/:accountId/contact", s.handleGetAccountContact, scoped(store.ScopeFDXCustomerContact)...)
 
 	// The FDX Consent API: any token of the consent's own client, no data scope.
-	s.get(g, "/consents/:consentId", s.handleGetConsent, s.authenticate)
-	g.PUT("/consents/:consentId/revocation", s.handleRevokeConsent, s.authenticate)
+	s.get(g, "/consents/:consentId", s.handleGetConsent, s.admit(s.authenticate)...)
+	g.PUT("/consents/:consentId/revocation", s.handleRevokeConsent, s.admit(s.authenticate)...)
 	g.Match(slices.DeleteFunc(append([]string{http.MethodGet}, otherMethods...), func(m string) bool { return m == http.MethodPut }),
 		"/consents/:consentId/revocation", func(echo.Context) error { return errPutOnly() })
 }
@@ -224,6 +233,14 @@ func (s *Server) isRoute(path string) bool {
 	c := s.echo.NewContext(nil, nil)
 	s.echo.Router().Find(http.MethodGet, path, c)
 	return c.Path() != "" && c.Path() != BasePath+"/*" && c.Path() != BasePath
+}
+
+// admit puts the admission gate (Config.Admission), if any, before m.
+func (s *Server) admit(m ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+	if s.admission == nil {
+		return m
+	}
+	return append([]echo.MiddlewareFunc{s.admission}, m...)
 }
 
 func (s *Server) get(g *echo.Group, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {

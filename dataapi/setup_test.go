@@ -155,6 +155,8 @@ type envOptions struct {
 	handler func(http.Handler) http.Handler
 	// dsn is the store's database (gormtest.DSN's); "": a fresh one.
 	dsn string
+	// admission is the API's Config.Admission.
+	admission echo.MiddlewareFunc
 }
 
 func newEnv(t testing.TB, opts envOptions) *env {
@@ -185,6 +187,7 @@ func newEnv(t testing.TB, opts envOptions) *env {
 		PageKeySecret:      bytes.Repeat([]byte("k"), 32),
 		Bank:               export.Bank{Name: "Bankfeed Test Bank", BIC: "BKFDCATT", RoutingID: "000012345"},
 		QBOIntuBID:         "3000",
+		Admission:          opts.admission,
 	})
 	if err != nil {
 		t.Fatalf("dataapi.New: %v", err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/bankfeed/bankfeed/console"
 	"github.com/bankfeed/bankfeed/dataapi"
 	"github.com/bankfeed/bankfeed/dataapi/export"
+	"github.com/bankfeed/bankfeed/internal/admission"
 	"github.com/bankfeed/bankfeed/ops"
 )
 
@@ -30,6 +32,8 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		return fmt.Errorf("secrets: %w", err)
 	}
 	tokenSecret := []byte(cfg.Secrets.TokenSecret)
+
+	admit := admissionGate(cfg.HTTP.MaxActiveRequests)
 
 	var pages *consent.Handler // built below; shows authz's unredirectable errors
 	mtls, err := mtlsConfig(cfg.TLS)
@@ -56,6 +60,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		DPoP:                  authz.DPoPConfig{IATWindow: cfg.OAuth.DPoP.IATWindow, NonceRequired: cfg.OAuth.DPoP.NonceRequired},
 		MTLS:                  mtls,
 		Metrics:               d.Metrics,
+		Admission:             admit,
 		ErrorPage: func(w http.ResponseWriter, r *http.Request, status int, code string) {
 			pages.AuthorizeErrorPage(w, r, status, code)
 		},
@@ -80,6 +85,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		SessionLifespan:   cfg.SignIn.SessionLifespan,
 		ConsentLifespan:   cfg.OAuth.ConsentLifespan,
 		Metrics:           d.Metrics,
+		Admission:         admit,
 
 		RateLimitPerAddress: cfg.SignIn.RateLimitPerAddress,
 		RateLimitPerLoginID: cfg.SignIn.RateLimitPerLoginID,
@@ -109,6 +115,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		QBOIntuBID:         cfg.Exports.QBOIntuBID,
 		MaxExportDays:      cfg.DataAPI.MaxExportDays,
 		Metrics:            d.Metrics,
+		Admission:          admit,
 	})
 	if err != nil {
 		return fmt.Errorf("dataapi: %w", err)
@@ -147,4 +154,18 @@ func derive(secret []byte, purpose string) []byte {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(purpose))
 	return m.Sum(nil)
+}
+
+// admissionGate is the middleware of http.max_active_requests (package
+// admission): 0 is four slots per CPU the Go runtime uses, -1 no gate (nil).
+// Four per CPU measured best on 2 CPUs shared with PostgreSQL (README,
+// "Admission").
+func admissionGate(maxActive int) echo.MiddlewareFunc {
+	switch {
+	case maxActive < 0:
+		return nil
+	case maxActive == 0:
+		maxActive = 4 * runtime.GOMAXPROCS(0)
+	}
+	return admission.New(maxActive).Middleware()
 }
