@@ -119,6 +119,31 @@ func (m *Metrics) AddDBPool(name string, db *sql.DB) error {
 	return m.reg.Register(collectors.NewDBStatsCollector(db, name))
 }
 
+// AddAdmission exports the admission gate's occupancy (package admission):
+// bankfeed_admission_active_requests, the requests holding a slot, and
+// bankfeed_admission_waiting_requests, those queued for one. A queue that
+// stays long says the gate (http.max_active_requests), the database or the
+// CPUs are too small for the load.
+func (m *Metrics) AddAdmission(active, waiting func() int) error {
+	if m == nil {
+		return nil
+	}
+	for _, g := range []struct {
+		name, help string
+		f          func() int
+	}{
+		{"admission_active_requests", "Requests of the gated routes holding an admission slot.", active},
+		{"admission_waiting_requests", "Requests of the gated routes waiting, in arrival order, for an admission slot.", waiting},
+	} {
+		f := g.f
+		if err := m.reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: g.name, Help: g.help},
+			func() float64 { return float64(f()) })); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // TokenIssued counts a token endpoint request that issued tokens.
 func (m *Metrics) TokenIssued(grantType string) {
 	if m == nil {

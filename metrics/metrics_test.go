@@ -169,6 +169,9 @@ func TestNilMetrics(t *testing.T) {
 	if err := m.AddDBPool("x", nil); err != nil {
 		t.Error(err)
 	}
+	if err := m.AddAdmission(func() int { return 1 }, func() int { return 2 }); err != nil {
+		t.Error(err)
+	}
 	ts := newServer(t, m)
 	res, err := http.Get(ts.URL + "/fdx/v6/accounts/a")
 	if err != nil {
@@ -197,5 +200,21 @@ func BenchmarkMiddleware(b *testing.B) {
 				e.ServeHTTP(httptest.NewRecorder(), req)
 			}
 		})
+	}
+}
+
+// TestAdmissionGauges: the gauges read the gate's occupancy when gathered.
+func TestAdmissionGauges(t *testing.T) {
+	m := New()
+	active, waiting := 3, 5
+	if err := m.AddAdmission(func() int { return active }, func() int { return waiting }); err != nil {
+		t.Fatal(err)
+	}
+	if a, w := value(t, m, "bankfeed_admission_active_requests", nil), value(t, m, "bankfeed_admission_waiting_requests", nil); a != 3 || w != 5 {
+		t.Errorf("gauges %v active, %v waiting; want 3 and 5", a, w)
+	}
+	active, waiting = 0, 0
+	if a, w := value(t, m, "bankfeed_admission_active_requests", nil), value(t, m, "bankfeed_admission_waiting_requests", nil); a != 0 || w != 0 {
+		t.Errorf("gauges %v active, %v waiting after the gate emptied; want 0 and 0", a, w)
 	}
 }

@@ -14,11 +14,15 @@ import (
 // admits that many requests at once (the next waits); 0 is a gate too
 // (four per CPU).
 func TestAdmissionGateFollowsTheSetting(t *testing.T) {
-	if admissionGate(-1) != nil {
-		t.Error("http.max_active_requests -1 made a gate")
+	if g, err := admissionGate(-1, nil); g != nil || err != nil {
+		t.Errorf("http.max_active_requests -1: a gate (%v), %v", g != nil, err)
 	}
-	if admissionGate(0) == nil {
-		t.Error("http.max_active_requests 0 made no gate")
+	if g, err := admissionGate(0, nil); g == nil || err != nil {
+		t.Errorf("http.max_active_requests 0: no gate (%v), %v", g == nil, err)
+	}
+	one, err := admissionGate(1, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	e := echo.New()
 	hold := make(chan struct{})
@@ -27,7 +31,7 @@ func TestAdmissionGateFollowsTheSetting(t *testing.T) {
 		entered <- struct{}{}
 		<-hold
 		return c.NoContent(http.StatusNoContent)
-	}, admissionGate(1))
+	}, one)
 	srv := httptest.NewServer(e)
 	defer srv.Close()
 	done := make(chan struct{}, 2)

@@ -19,6 +19,7 @@ import (
 	"github.com/bankfeed/bankfeed/dataapi"
 	"github.com/bankfeed/bankfeed/dataapi/export"
 	"github.com/bankfeed/bankfeed/internal/admission"
+	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/ops"
 )
 
@@ -33,7 +34,10 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 	}
 	tokenSecret := []byte(cfg.Secrets.TokenSecret)
 
-	admit := admissionGate(cfg.HTTP.MaxActiveRequests)
+	admit, err := admissionGate(cfg.HTTP.MaxActiveRequests, d.Metrics)
+	if err != nil {
+		return err
+	}
 
 	var pages *consent.Handler // built below; shows authz's unredirectable errors
 	mtls, err := mtlsConfig(cfg.TLS)
@@ -159,13 +163,17 @@ func derive(secret []byte, purpose string) []byte {
 // admissionGate is the middleware of http.max_active_requests (package
 // admission): 0 is four slots per CPU the Go runtime uses, -1 no gate (nil).
 // Four per CPU measured best on 2 CPUs shared with PostgreSQL (README,
-// "Admission").
-func admissionGate(maxActive int) echo.MiddlewareFunc {
+// "Admission"). Its occupancy goes to m's gauges.
+func admissionGate(maxActive int, m *metrics.Metrics) (echo.MiddlewareFunc, error) {
 	switch {
 	case maxActive < 0:
-		return nil
+		return nil, nil
 	case maxActive == 0:
 		maxActive = 4 * runtime.GOMAXPROCS(0)
 	}
-	return admission.New(maxActive).Middleware()
+	g := admission.New(maxActive)
+	if err := m.AddAdmission(g.Active, g.Waiting); err != nil {
+		return nil, fmt.Errorf("admission metrics: %w", err)
+	}
+	return g.Middleware(), nil
 }

@@ -262,7 +262,8 @@ func TestMetricsEndToEnd(t *testing.T) {
 			t.Errorf("%s%v moved by %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
-	for name, want := range map[string]float64{"bankfeed_approvals_pending": 0, "bankfeed_signin_sessions_active": 3, "bankfeed_signin_locked_logins": 0} {
+	for name, want := range map[string]float64{"bankfeed_approvals_pending": 0, "bankfeed_signin_sessions_active": 3, "bankfeed_signin_locked_logins": 0,
+		"bankfeed_admission_active_requests": 0, "bankfeed_admission_waiting_requests": 0} { // the scrape runs between requests
 		if got, ok := sample(after, name, nil); !ok || got != want {
 			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
 		}
