@@ -17,6 +17,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/bankfeed/bankfeed/authz/dpop"
+	"github.com/bankfeed/bankfeed/internal/admission"
 	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -379,12 +380,7 @@ func redirectSecure(_ context.Context, u *url.URL) bool {
 
 // Mount registers every endpoint on e.
 func (s *Server) Mount(e *echo.Echo) {
-	admit := func(m ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
-		if s.cfg.Admission == nil {
-			return m
-		}
-		return append([]echo.MiddlewareFunc{s.cfg.Admission}, m...)
-	}
+	admit := func(m ...echo.MiddlewareFunc) []echo.MiddlewareFunc { return admission.First(s.cfg.Admission, m...) }
 	e.GET(pathAuthorize, s.handleAuthorize, admit(noteOutages)...)
 	e.POST(pathAuthorize, s.handleAuthorize, admit(noteOutages)...)
 	e.GET(pathResume, s.handleResume, admit(noteOutages)...)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/admission"
 	"github.com/bankfeed/bankfeed/internal/branding"
 	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
@@ -214,10 +215,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.POST(pathLogin, h.handleLoginPost, mw...)
 	e.GET(pathFirst, h.handleFirst, mw...)
 	e.POST(pathFirst, h.handleFirstPost, mw...)
-	admitted := mw
-	if h.cfg.Admission != nil {
-		admitted = append([]echo.MiddlewareFunc{h.cfg.Admission}, mw...)
-	}
+	admitted := admission.First(h.cfg.Admission, mw...)
 	e.GET(pathConsent, h.handleConsent, admitted...)
 	e.POST(pathConsent, h.handleConsentPost, admitted...)
 	e.GET(pathConnections, h.handleConnections, mw...)

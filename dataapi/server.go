@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/dataapi/export"
+	"github.com/bankfeed/bankfeed/internal/admission"
 	"github.com/bankfeed/bankfeed/internal/apidocs"
 	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
@@ -237,10 +238,7 @@ func (s *Server) isRoute(path string) bool {
 
 // admit puts the admission gate (Config.Admission), if any, before m.
 func (s *Server) admit(m ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
-	if s.admission == nil {
-		return m
-	}
-	return append([]echo.MiddlewareFunc{s.admission}, m...)
+	return admission.First(s.admission, m...)
 }
 
 func (s *Server) get(g *echo.Group, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {

@@ -101,6 +101,16 @@ func (g *Gate) Middleware() echo.MiddlewareFunc {
 	}
 }
 
+// First puts gate (a route's admission middleware, nil: none) before m:
+// a route admitted first and checked after, so that its checks' database
+// reads run inside its slot.
+func First(gate echo.MiddlewareFunc, m ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+	if gate == nil {
+		return m
+	}
+	return append([]echo.MiddlewareFunc{gate}, m...)
+}
+
 // Outside runs fn with ctx's slot handed back, and takes one again (in
 // line behind those waiting) before it returns: for waits on others, such
 // as a fetch from a vendor's server. It returns ctx's error if ctx ended

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -245,4 +246,23 @@ func TestNoGateAdmitsEverything(t *testing.T) {
 	}
 	close(release)
 	wg.Wait()
+}
+
+// TestFirstPutsTheGateFirst: First prepends the gate, or leaves m as it is
+// without one.
+func TestFirstPutsTheGateFirst(t *testing.T) {
+	var order []string
+	mw := func(name string) echo.MiddlewareFunc {
+		return func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error { order = append(order, name); return next(c) }
+		}
+	}
+	e := echo.New()
+	e.GET("/gated", func(echo.Context) error { return nil }, First(mw("gate"), mw("auth"), mw("scope"))...)
+	e.GET("/open", func(echo.Context) error { return nil }, First(nil, mw("auth"))...)
+	e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/gated", nil))
+	e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/open", nil))
+	if got := strings.Join(order, ","); got != "gate,auth,scope,auth" {
+		t.Errorf("middlewares ran %s, want gate,auth,scope,auth", got)
+	}
 }
