@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankfeed/bankfeed/internal/admission"
 	"github.com/bankfeed/bankfeed/internal/syncbuf"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -155,7 +156,9 @@ type envOptions struct {
 	handler func(http.Handler) http.Handler
 	// dsn is the store's database (gormtest.DSN's); "": a fresh one.
 	dsn string
-	// admission is the API's Config.Admission.
+	// admission is the API's Config.Admission; nil: a real gate of eight
+	// slots, as serve builds on two CPUs, so that every test (isolation,
+	// bad input, faults) goes through it.
 	admission echo.MiddlewareFunc
 }
 
@@ -179,6 +182,10 @@ func newEnv(t testing.TB, opts envOptions) *env {
 	if opts.strictTokens {
 		invalidToken = func(err error) bool { return errors.Is(err, errBadToken) }
 	}
+	gate := opts.admission
+	if gate == nil {
+		gate = admission.New(8).Middleware()
+	}
 	api, err := dataapi.New(dataapi.Config{
 		Store: st, Verifier: verifier, Now: func() time.Time { return *e.now.Load() }, IsInvalidToken: invalidToken,
 		RateLimitPerMinute: opts.rateLimit,
@@ -187,7 +194,7 @@ func newEnv(t testing.TB, opts envOptions) *env {
 		PageKeySecret:      bytes.Repeat([]byte("k"), 32),
 		Bank:               export.Bank{Name: "Bankfeed Test Bank", BIC: "BKFDCATT", RoutingID: "000012345"},
 		QBOIntuBID:         "3000",
-		Admission:          opts.admission,
+		Admission:          gate,
 	})
 	if err != nil {
 		t.Fatalf("dataapi.New: %v", err)
