@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/bankfeed/bankfeed/authz"
 	"github.com/bankfeed/bankfeed/internal/admission"
 )
@@ -21,13 +19,13 @@ import (
 // request then finishes. Without the hand-back the introspection would
 // wait for the vendor's server (up to the fetch's 10 s timeout).
 func TestSlowVendorKeySetHoldsNoSlot(t *testing.T) {
-	gate := admission.New(1)
+	gate := admission.New(1, admission.Queue{})
 	mux := http.NewServeMux()
 	vendor := httptest.NewTLSServer(mux)
 	t.Cleanup(vendor.Close)
 	e := newEnv(t, envOpts{cfg: func(c *authz.Config) {
 		c.HTTPClient = vendor.Client()
-		c.Admission = gate.Middleware()
+		c.Admission = gate
 	}})
 	k := newVendorKey(t, "ES256", "slow-1")
 	jwks := &vendorJWKS{}
@@ -78,44 +76,46 @@ func TestSlowVendorKeySetHoldsNoSlot(t *testing.T) {
 
 // TestAdmissionCoversTheDatabaseEndpoints: the endpoints that work on the
 // database per call go through Config.Admission; discovery, the JWKS and
-// client registration do not.
+// client registration do not. With the gate's one slot held, a gated
+// request is turned away (the gate counts it) with 503 temporarily_unavailable
+// and Retry-After: JSON at the endpoints clients call, a page where a
+// browser comes.
 func TestAdmissionCoversTheDatabaseEndpoints(t *testing.T) {
-	var admitted []string
-	e := newEnv(t, envOpts{cfg: func(c *authz.Config) {
-		c.Admission = func(next echo.HandlerFunc) echo.HandlerFunc {
-			return func(c echo.Context) error {
-				admitted = append(admitted, c.Request().Method+" "+c.Path())
-				return next(c)
-			}
-		}
-	}})
-	gated := map[string]bool{}
+	gate := admission.New(1, admission.Queue{Wait: time.Millisecond})
+	e := newEnv(t, envOpts{cfg: func(c *authz.Config) { c.Admission = gate }})
+	release, err := gate.Hold(e.ctx)
+	must(t, err)
+	defer release()
+	want := map[string]string{ // the busy answer's content type; "": not gated
+		"GET /oauth2/authorize": "text/html", "POST /oauth2/authorize": "text/html", "GET /oauth2/authorize/resume": "text/html",
+		"POST /oauth2/par": "application/json", "POST /oauth2/token": "application/json", "POST /oauth2/revoke": "application/json",
+		"POST /oauth2/introspect": "application/json", "GET /userinfo": "application/json", "POST /userinfo": "application/json",
+		"GET /.well-known/openid-configuration": "", "GET /.well-known/oauth-authorization-server": "",
+		"GET /.well-known/jwks.json": "", "POST /oauth2/register": "",
+	}
+	routes := map[string]bool{}
 	for _, r := range e.echo.Routes() {
-		gated[r.Method+" "+r.Path] = false
+		routes[r.Method+" "+r.Path] = true
 	}
-	for route := range gated {
-		method, path, _ := strings.Cut(route, " ")
-		req := httptest.NewRequest(method, path, nil)
-		rec := httptest.NewRecorder()
-		admitted = nil
-		e.echo.ServeHTTP(rec, req)
-		gated[route] = len(admitted) > 0
-	}
-	want := map[string]bool{
-		"GET /oauth2/authorize": true, "POST /oauth2/authorize": true, "GET /oauth2/authorize/resume": true,
-		"POST /oauth2/par": true, "POST /oauth2/token": true, "POST /oauth2/revoke": true, "POST /oauth2/introspect": true,
-		"GET /userinfo": true, "POST /userinfo": true,
-		"GET /.well-known/openid-configuration": false, "GET /.well-known/oauth-authorization-server": false,
-		"GET /.well-known/jwks.json": false, "POST /oauth2/register": false,
-	}
-	for route, w := range want {
-		got, ok := gated[route]
-		if !ok {
+	for route, busyType := range want {
+		if !routes[route] {
 			t.Errorf("no route %s", route)
 			continue
 		}
-		if got != w {
-			t.Errorf("%s admitted through the gate: %v, want %v", route, got, w)
+		method, path, _ := strings.Cut(route, " ")
+		rec := httptest.NewRecorder()
+		before := gate.Refused()
+		e.echo.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+		gated := gate.Refused() > before
+		if gated != (busyType != "") {
+			t.Errorf("%s admitted through the gate: %v, want %v", route, gated, busyType != "")
+		}
+		if !gated {
+			continue
+		}
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != admission.RetryAfter ||
+			!strings.HasPrefix(rec.Header().Get("Content-Type"), busyType) || !strings.Contains(rec.Body.String(), "temporarily_unavailable") {
+			t.Errorf("%s turned away: %d, Retry-After %q, %s: %s", route, rec.Code, rec.Header().Get("Retry-After"), rec.Header().Get("Content-Type"), rec.Body)
 		}
 	}
 }

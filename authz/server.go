@@ -79,8 +79,9 @@ type Config struct {
 	// Admission, when set, admits the requests of the endpoints that work
 	// on the database per call (token, PAR, introspection, revocation,
 	// userinfo, authorize and its resumption): package admission's gate.
-	// Discovery, the JWKS and client registration pass by it.
-	Admission echo.MiddlewareFunc
+	// Discovery, the JWKS and client registration pass by it. A request
+	// the gate turns away gets 503 temporarily_unavailable.
+	Admission *admission.Gate
 
 	// HTTPClient fetches the key sets of clients registered with a
 	// jwks_uri; default: an http.Client with a 10 s timeout.
@@ -380,16 +381,17 @@ func redirectSecure(_ context.Context, u *url.URL) bool {
 
 // Mount registers every endpoint on e.
 func (s *Server) Mount(e *echo.Echo) {
-	admit := func(m ...echo.MiddlewareFunc) []echo.MiddlewareFunc { return admission.First(s.cfg.Admission, m...) }
-	e.GET(pathAuthorize, s.handleAuthorize, admit(noteOutages)...)
-	e.POST(pathAuthorize, s.handleAuthorize, admit(noteOutages)...)
-	e.GET(pathResume, s.handleResume, admit(noteOutages)...)
-	e.POST(pathPAR, s.handlePAR, admit(noteOutages, challengeClients)...)
-	e.POST(pathToken, s.handleToken, admit(noteOutages, challengeClients)...)
-	e.POST(pathRevoke, s.handleRevoke, admit(noteOutages, challengeClients)...)
-	e.POST(pathIntrospect, s.handleIntrospect, admit(noteOutages, challengeClients)...)
-	e.GET(pathUserinfo, s.handleUserinfo, admit(noteOutages)...)
-	e.POST(pathUserinfo, s.handleUserinfo, admit(noteOutages)...)
+	api := func(m ...echo.MiddlewareFunc) []echo.MiddlewareFunc { return s.cfg.Admission.First(busyJSON, m...) }
+	page := func(m ...echo.MiddlewareFunc) []echo.MiddlewareFunc { return s.cfg.Admission.First(busyPage, m...) }
+	e.GET(pathAuthorize, s.handleAuthorize, page(noteOutages)...)
+	e.POST(pathAuthorize, s.handleAuthorize, page(noteOutages)...)
+	e.GET(pathResume, s.handleResume, page(noteOutages)...)
+	e.POST(pathPAR, s.handlePAR, api(noteOutages, challengeClients)...)
+	e.POST(pathToken, s.handleToken, api(noteOutages, challengeClients)...)
+	e.POST(pathRevoke, s.handleRevoke, api(noteOutages, challengeClients)...)
+	e.POST(pathIntrospect, s.handleIntrospect, api(noteOutages, challengeClients)...)
+	e.GET(pathUserinfo, s.handleUserinfo, api(noteOutages)...)
+	e.POST(pathUserinfo, s.handleUserinfo, api(noteOutages)...)
 	e.GET(pathOIDCConfig, s.handleDiscovery)
 	e.GET(pathASMetadata, s.handleASMetadata)
 	e.GET(pathJWKS, s.handleJWKS, noteOutages)

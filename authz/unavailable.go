@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/admission"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -90,13 +91,31 @@ func (s *Server) logOutage(ctx context.Context, endpoint string, err error) {
 // cannot: introspection would answer {"active":false} and revocation 200.
 func (s *Server) writeUnavailable(ctx context.Context, w http.ResponseWriter, endpoint string, err error) {
 	s.logOutage(ctx, endpoint, err)
+	writeUnavailableJSON(w, retryAfter)
+}
+
+func writeUnavailableJSON(w http.ResponseWriter, after string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json;charset=UTF-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	h.Set("Retry-After", retryAfter)
+	h.Set("Retry-After", after)
 	w.WriteHeader(http.StatusServiceUnavailable)
 	_, _ = w.Write([]byte(`{"error":"temporarily_unavailable","error_description":"The authorization server is temporarily unable to handle the request. Retry later."}` + "\n"))
+}
+
+// busyJSON and busyPage answer a request the admission gate turned away
+// (too many waiting): the outage's 503, Retry-After the gate's. Nothing
+// was read or checked, and the access log has the request; no more is
+// logged, which a flood would only feed.
+func busyJSON(c echo.Context) error {
+	writeUnavailableJSON(c.Response(), admission.RetryAfter)
+	return nil
+}
+
+func busyPage(c echo.Context) error {
+	writeUnavailableHTML(c.Response(), admission.RetryAfter)
+	return nil
 }
 
 // unavailablePage is what a browser sees at /oauth2/authorize during an
@@ -112,10 +131,14 @@ const unavailablePage = `<!doctype html>
 // writeUnavailablePage answers a browser's 503 with the page above.
 func (s *Server) writeUnavailablePage(ctx context.Context, w http.ResponseWriter, err error) {
 	s.logOutage(ctx, pathAuthorize, err)
+	writeUnavailableHTML(w, retryAfter)
+}
+
+func writeUnavailableHTML(w http.ResponseWriter, after string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Retry-After", retryAfter)
+	h.Set("Retry-After", after)
 	w.WriteHeader(http.StatusServiceUnavailable)
 	_, _ = w.Write([]byte(unavailablePage))
 }

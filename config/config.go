@@ -208,6 +208,11 @@ type HTTP struct {
 	// once; the others wait in arrival order (package admission). 0: four
 	// per CPU (GOMAXPROCS); -1: no bound.
 	MaxActiveRequests int `yaml:"max_active_requests" env:"HTTP_MAX_ACTIVE_REQUESTS"`
+	// MaxWaitingRequests bounds how many of them wait at once, and MaxWait
+	// how long each waits; a request beyond either gets 503 with
+	// Retry-After at once. 0: 64 per active request; -1: no bound.
+	MaxWaitingRequests int           `yaml:"max_waiting_requests" env:"HTTP_MAX_WAITING_REQUESTS"`
+	MaxWait            time.Duration `yaml:"max_wait" env:"HTTP_MAX_WAIT"`
 }
 
 // Metrics configures the internal listener of Prometheus metrics and
@@ -268,6 +273,7 @@ func Default() Config {
 			IdleTimeout:       2 * time.Minute,
 			ShutdownTimeout:   15 * time.Second,
 			MaxHeaderBytes:    64 << 10,
+			MaxWait:           5 * time.Second,
 		},
 	}
 }

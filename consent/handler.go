@@ -81,8 +81,9 @@ type Config struct {
 	// Admission, when set, admits the consent page's requests (GET and
 	// POST): package admission's gate. The sign-in pages pass by it: a
 	// password's hash waits in its own bounded queue (store's hashing
-	// bound), and must not hold a slot meanwhile.
-	Admission echo.MiddlewareFunc
+	// bound), and must not hold a slot meanwhile. A request the gate turns
+	// away gets the "please try again" page with 503 and Retry-After.
+	Admission *admission.Gate
 	// RateLimitPerAddress and RateLimitPerLoginID are the sign-in attempts
 	// per minute a client address and a typed login ID may make in this
 	// process (token buckets); beyond, 429. 0 disables a limit.
@@ -215,7 +216,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.POST(pathLogin, h.handleLoginPost, mw...)
 	e.GET(pathFirst, h.handleFirst, mw...)
 	e.POST(pathFirst, h.handleFirstPost, mw...)
-	admitted := admission.First(h.cfg.Admission, mw...)
+	admitted := h.cfg.Admission.First(h.headers(h.busy), mw...)
 	e.GET(pathConsent, h.handleConsent, admitted...)
 	e.POST(pathConsent, h.handleConsentPost, admitted...)
 	e.GET(pathConnections, h.handleConnections, mw...)
@@ -225,6 +226,13 @@ func (h *Handler) routes(e *echo.Echo) {
 	if logo, _ := h.cfg.Branding.LogoFile(); logo != nil {
 		e.GET(pathLogo, h.handleLogo, mw...)
 	}
+}
+
+// busy answers a consent page request the admission gate turned away (too
+// many waiting): nothing was read or changed.
+func (h *Handler) busy(c echo.Context) error {
+	c.Response().Header().Set("Retry-After", admission.RetryAfter)
+	return h.renderError(c, http.StatusServiceUnavailable, errBusy, admission.ErrBusy)
 }
 
 // csp is the page policy; extra form-action sources are the vendor's
@@ -390,8 +398,9 @@ func (h *Handler) renderError(c echo.Context, status int, kind errKind, err erro
 	}
 	level := slog.LevelInfo
 	// A client gone (net/http cancelled the request when its connection
-	// closed) made the page fail, not the server (issue 15).
-	if status >= 500 && !errors.Is(ctx.Err(), context.Canceled) {
+	// closed) made the page fail, not the server (issue 15); a refusal
+	// under load (errBusy) is no failure either: the metrics count those.
+	if status >= 500 && kind != errBusy && !errors.Is(ctx.Err(), context.Canceled) {
 		level = slog.LevelError
 	}
 	h.log.Log(ctx, level, "consent: error page", "request_id", rid, "status", status, "path", c.Request().URL.Path, "err", err)

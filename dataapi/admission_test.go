@@ -1,56 +1,64 @@
 package dataapi_test
 
 import (
-	"sync"
+	"net/http"
+	"strings"
 	"testing"
+	"time"
 
-	"github.com/labstack/echo/v4"
+	"github.com/bankfeed/bankfeed/internal/admission"
 )
 
 // TestAdmissionCoversTheDataRoutes: every data route but exports goes
 // through Config.Admission, before its token is checked; exports (which
 // stream for as long as the client reads) and the public documents do not.
+// With the gate's one slot held, a gated request is turned away (the gate
+// counts it) with the documented 503 problem and Retry-After: nothing read.
 func TestAdmissionCoversTheDataRoutes(t *testing.T) {
-	var mu sync.Mutex
-	admitted := map[string]bool{}
-	e := newEnv(t, envOptions{admission: func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			mu.Lock()
-			admitted[c.Path()] = true
-			mu.Unlock()
-			return next(c)
-		}
-	}})
+	gate := admission.New(1, admission.Queue{Wait: time.Millisecond})
+	e := newEnv(t, envOptions{admission: gate})
 	tok := e.token(t)
+	release, err := gate.Hold(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
 	acc := base + "/accounts/" + e.f.chq
 	for _, tc := range []struct {
-		path, route string
-		token       string
-		gated       bool
+		path  string
+		token string
+		gated bool
 	}{
-		{base + "/customers/current", base + "/customers/current", tok, true},
-		{base + "/accounts", base + "/accounts", tok, true},
-		{acc, base + "/accounts/:accountId", tok, true},
-		{acc + "/transactions?limit=5", base + "/accounts/:accountId/transactions", tok, true},
-		{acc + "/transactions?limit=5", base + "/accounts/:accountId/transactions", "", true}, // admitted before its token is checked
-		{acc + "/transactions/sync", base + "/accounts/:accountId/transactions/sync", tok, true},
-		{acc + "/statements", base + "/accounts/:accountId/statements", tok, true},
-		{acc + "/statements/stm_none", base + "/accounts/:accountId/statements/:statementId", tok, true},
-		{acc + "/contact", base + "/accounts/:accountId/contact", tok, true},
-		{base + "/consents/cns_none", base + "/consents/:consentId", tok, true},
-		{acc + "/exports?format=csv", base + "/accounts/:accountId/exports", tok, false},
-		{base + "/openapi.json", base + "/openapi.json", "", false},
-		{base + "/docs", base + "/docs", "", false},
+		{base + "/customers/current", tok, true},
+		{base + "/accounts", tok, true},
+		{acc, tok, true},
+		{acc + "/transactions?limit=5", tok, true},
+		{acc + "/transactions?limit=5", "", true}, // admitted before its token is checked
+		{acc + "/transactions/sync", tok, true},
+		{acc + "/statements", tok, true},
+		{acc + "/statements/stm_none", tok, true},
+		{acc + "/contact", tok, true},
+		{base + "/consents/cns_none", tok, true},
+		{acc + "/exports?format=csv", tok, false},
+		{base + "/openapi.json", "", false},
+		{base + "/docs", "", false},
 	} {
-		mu.Lock()
-		clear(admitted)
-		mu.Unlock()
-		e.get(t, tc.token, tc.path)
-		mu.Lock()
-		got := admitted[tc.route]
-		mu.Unlock()
-		if got != tc.gated {
-			t.Errorf("GET %s (token %v): through the gate %v, want %v", tc.path, tc.token != "", got, tc.gated)
+		before := gate.Refused()
+		if !tc.gated {
+			e.get(t, tc.token, tc.path) // any answer but a 5xx
+			if gate.Refused() > before {
+				t.Errorf("GET %s went through the gate", tc.path)
+			}
+			continue
+		}
+		r := e.getServerError(t, tc.token, tc.path) // checked against the OpenAPI document
+		if gate.Refused() == before {
+			t.Errorf("GET %s (token %v) did not go through the gate", tc.path, tc.token != "")
+		}
+		p := r.problem(t)
+		if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != admission.RetryAfter ||
+			p.Type != "urn:bankfeed:problem:unavailable" || p.Code != "503" || !strings.Contains(p.Detail, "busy") {
+			t.Errorf("GET %s turned away: %d, Retry-After %q, %s", tc.path, r.status, r.header.Get("Retry-After"), r.body)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bankfeed/bankfeed/internal/admission"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -177,6 +178,14 @@ func errUnavailable() *Problem {
 		Code: codeUnavailable, Message: "Service unavailable",
 	}
 	p.retryAfter = 1
+	return p
+}
+
+// errBusy is the 503 of a request the admission gate turned away: nothing
+// was read or checked.
+func errBusy() *Problem {
+	p := errUnavailable()
+	p.Detail = "the server is busy: too many requests are waiting; retry after " + admission.RetryAfter + " s"
 	return p
 }
 

@@ -82,8 +82,9 @@ type Config struct {
 
 	// Admission, when set, admits the requests of every data route but
 	// exports (which stream for as long as the client reads) before their
-	// token is checked: package admission's gate.
-	Admission echo.MiddlewareFunc
+	// token is checked: package admission's gate. A request it turns away
+	// gets 503 (problem type unavailable) with Retry-After.
+	Admission *admission.Gate
 }
 
 // DefaultMaxExportDays is a year, leap or not.
@@ -103,7 +104,7 @@ type Server struct {
 	maxExport  int        // days
 	echo       *echo.Echo // set by Mount: its router tells a known path
 	metrics    *metrics.Metrics
-	admission  echo.MiddlewareFunc // Config.Admission
+	admission  *admission.Gate // Config.Admission
 
 	touchMu sync.Mutex
 	touched map[string]time.Time // consent ID → last TouchConsent by this replica
@@ -236,9 +237,12 @@ func (s *Server) isRoute(path string) bool {
 	return c.Path() != "" && c.Path() != BasePath+"/*" && c.Path() != BasePath
 }
 
+// busy answers a request the admission gate turned away (too many waiting).
+func busy(echo.Context) error { return errBusy() }
+
 // admit puts the admission gate (Config.Admission), if any, before m.
 func (s *Server) admit(m ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
-	return admission.First(s.admission, m...)
+	return s.admission.First(busy, m...)
 }
 
 func (s *Server) get(g *echo.Group, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {

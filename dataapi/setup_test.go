@@ -159,7 +159,7 @@ type envOptions struct {
 	// admission is the API's Config.Admission; nil: a real gate of eight
 	// slots, as serve builds on two CPUs, so that every test (isolation,
 	// bad input, faults) goes through it.
-	admission echo.MiddlewareFunc
+	admission *admission.Gate
 }
 
 func newEnv(t testing.TB, opts envOptions) *env {
@@ -184,7 +184,7 @@ func newEnv(t testing.TB, opts envOptions) *env {
 	}
 	gate := opts.admission
 	if gate == nil {
-		gate = admission.New(8).Middleware()
+		gate = admission.New(8, admission.Queue{})
 	}
 	api, err := dataapi.New(dataapi.Config{
 		Store: st, Verifier: verifier, Now: func() time.Time { return *e.now.Load() }, IsInvalidToken: invalidToken,

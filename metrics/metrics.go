@@ -123,8 +123,10 @@ func (m *Metrics) AddDBPool(name string, db *sql.DB) error {
 // bankfeed_admission_active_requests, the requests holding a slot, and
 // bankfeed_admission_waiting_requests, those queued for one. A queue that
 // stays long says the gate (http.max_active_requests), the database or the
-// CPUs are too small for the load.
-func (m *Metrics) AddAdmission(active, waiting func() int) error {
+// CPUs are too small for the load. bankfeed_admission_refused_requests_total
+// counts the requests turned away with 503 (http.max_waiting_requests,
+// http.max_wait): the load is more than the replica takes.
+func (m *Metrics) AddAdmission(active, waiting func() int, refused func() int64) error {
 	if m == nil {
 		return nil
 	}
@@ -141,7 +143,9 @@ func (m *Metrics) AddAdmission(active, waiting func() int) error {
 			return err
 		}
 	}
-	return nil
+	return m.reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Name: "admission_refused_requests_total",
+		Help: "Requests of the gated routes turned away with 503: too many waiting, or waited the longest."},
+		func() float64 { return float64(refused()) }))
 }
 
 // TokenIssued counts a token endpoint request that issued tokens.

@@ -169,7 +169,7 @@ func TestNilMetrics(t *testing.T) {
 	if err := m.AddDBPool("x", nil); err != nil {
 		t.Error(err)
 	}
-	if err := m.AddAdmission(func() int { return 1 }, func() int { return 2 }); err != nil {
+	if err := m.AddAdmission(func() int { return 1 }, func() int { return 2 }, func() int64 { return 3 }); err != nil {
 		t.Error(err)
 	}
 	ts := newServer(t, m)
@@ -206,12 +206,15 @@ func BenchmarkMiddleware(b *testing.B) {
 // TestAdmissionGauges: the gauges read the gate's occupancy when gathered.
 func TestAdmissionGauges(t *testing.T) {
 	m := New()
-	active, waiting := 3, 5
-	if err := m.AddAdmission(func() int { return active }, func() int { return waiting }); err != nil {
+	active, waiting, refused := 3, 5, int64(7)
+	if err := m.AddAdmission(func() int { return active }, func() int { return waiting }, func() int64 { return refused }); err != nil {
 		t.Fatal(err)
 	}
 	if a, w := value(t, m, "bankfeed_admission_active_requests", nil), value(t, m, "bankfeed_admission_waiting_requests", nil); a != 3 || w != 5 {
 		t.Errorf("gauges %v active, %v waiting; want 3 and 5", a, w)
+	}
+	if r := value(t, m, "bankfeed_admission_refused_requests_total", nil); r != 7 {
+		t.Errorf("refused %v, want 7", r)
 	}
 	active, waiting = 0, 0
 	if a, w := value(t, m, "bankfeed_admission_active_requests", nil), value(t, m, "bankfeed_admission_waiting_requests", nil); a != 0 || w != 0 {

@@ -4,55 +4,90 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/bankfeed/bankfeed/config"
 )
 
 // TestAdmissionGateFollowsTheSetting: -1 is no gate; a positive setting
 // admits that many requests at once (the next waits); 0 is a gate too
-// (four per CPU).
+// (four per CPU). Its line holds http.max_waiting_requests, 64 per slot
+// by default: the one request beyond it is turned away at once with 503.
 func TestAdmissionGateFollowsTheSetting(t *testing.T) {
-	if g, err := admissionGate(-1, nil); g != nil || err != nil {
+	http5s := func(active, waiting int) config.HTTP {
+		return config.HTTP{MaxActiveRequests: active, MaxWaitingRequests: waiting, MaxWait: 5 * time.Second}
+	}
+	if g, err := admissionGate(http5s(-1, 0), nil); g != nil || err != nil {
 		t.Errorf("http.max_active_requests -1: a gate (%v), %v", g != nil, err)
 	}
-	if g, err := admissionGate(0, nil); g == nil || err != nil {
+	if g, err := admissionGate(http5s(0, 0), nil); g == nil || err != nil {
 		t.Errorf("http.max_active_requests 0: no gate (%v), %v", g == nil, err)
 	}
-	one, err := admissionGate(1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := echo.New()
-	hold := make(chan struct{})
-	entered := make(chan struct{}, 2)
-	e.GET("/work", func(c echo.Context) error {
-		entered <- struct{}{}
-		<-hold
-		return c.NoContent(http.StatusNoContent)
-	}, one)
-	srv := httptest.NewServer(e)
-	defer srv.Close()
-	done := make(chan struct{}, 2)
-	for range 2 {
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/work", nil)
-			if res, err := http.DefaultClient.Do(req); err == nil {
-				res.Body.Close()
+	for _, tc := range []struct {
+		name            string
+		waiting, queued int // the setting; how many wait before one is turned away
+	}{
+		{"max_waiting_requests 0 (64 per slot)", 0, 64},
+		{"max_waiting_requests 2", 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			one, err := admissionGate(http5s(1, tc.waiting), nil)
+			if err != nil {
+				t.Fatal(err)
 			}
-			done <- struct{}{}
-		}()
+			e := echo.New()
+			hold := make(chan struct{})
+			release := sync.OnceFunc(func() { close(hold) })
+			entered := make(chan struct{}, tc.queued+2)
+			e.GET("/work", func(c echo.Context) error {
+				entered <- struct{}{}
+				<-hold
+				return c.NoContent(http.StatusNoContent)
+			}, one.Middleware(nil))
+			srv := httptest.NewServer(e)
+			defer srv.Close()
+			defer release()
+			get := func() int {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/work", nil)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return -1
+				}
+				res.Body.Close()
+				return res.StatusCode
+			}
+			codes := make(chan int, tc.queued+1)
+			for range tc.queued + 1 {
+				go func() { codes <- get() }()
+			}
+			<-entered
+			deadline := time.Now().Add(10 * time.Second)
+			for one.Waiting() < tc.queued && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			select {
+			case <-entered:
+				t.Fatal("a gate of one admitted two requests at once")
+			default:
+			}
+			if w := one.Waiting(); w != tc.queued {
+				t.Fatalf("%d waiting, want %d", w, tc.queued)
+			}
+			if code := get(); code != http.StatusServiceUnavailable {
+				t.Errorf("one more beyond the line: %d, want 503", code)
+			}
+			release()
+			for range tc.queued + 1 {
+				if code := <-codes; code != http.StatusNoContent {
+					t.Errorf("a request in line: %d", code)
+				}
+			}
+		})
 	}
-	<-entered
-	select {
-	case <-entered:
-		t.Error("a gate of one admitted two requests at once")
-	case <-time.After(200 * time.Millisecond):
-	}
-	close(hold)
-	<-done
-	<-done
 }

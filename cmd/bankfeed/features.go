@@ -34,7 +34,7 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 	}
 	tokenSecret := []byte(cfg.Secrets.TokenSecret)
 
-	admit, err := admissionGate(cfg.HTTP.MaxActiveRequests, d.Metrics)
+	admit, err := admissionGate(cfg.HTTP, d.Metrics)
 	if err != nil {
 		return err
 	}
@@ -160,20 +160,27 @@ func derive(secret []byte, purpose string) []byte {
 	return m.Sum(nil)
 }
 
-// admissionGate is the middleware of http.max_active_requests (package
-// admission): 0 is four slots per CPU the Go runtime uses, -1 no gate (nil).
-// Four per CPU measured best on 2 CPUs shared with PostgreSQL (README,
-// "Admission"). Its occupancy goes to m's gauges.
-func admissionGate(maxActive int, m *metrics.Metrics) (echo.MiddlewareFunc, error) {
+// admissionGate is the gate of http.max_active_requests (package
+// admission): 0 is four slots per CPU the Go runtime uses, -1 no gate
+// (nil). Four per CPU measured best on 2 CPUs shared with PostgreSQL
+// (README, "Admission"). Its line holds http.max_waiting_requests (0: 64
+// per slot, -1: any number), each for at most http.max_wait. Its
+// occupancy and refusals go to m.
+func admissionGate(h config.HTTP, m *metrics.Metrics) (*admission.Gate, error) {
+	active := h.MaxActiveRequests
 	switch {
-	case maxActive < 0:
+	case active < 0:
 		return nil, nil
-	case maxActive == 0:
-		maxActive = 4 * runtime.GOMAXPROCS(0)
+	case active == 0:
+		active = 4 * runtime.GOMAXPROCS(0)
 	}
-	g := admission.New(maxActive)
-	if err := m.AddAdmission(g.Active, g.Waiting); err != nil {
+	q := admission.Queue{Len: h.MaxWaitingRequests, Wait: h.MaxWait}
+	if q.Len == 0 {
+		q.Len = 64 * active
+	}
+	g := admission.New(active, q)
+	if err := m.AddAdmission(g.Active, g.Waiting, g.Refused); err != nil {
 		return nil, fmt.Errorf("admission metrics: %w", err)
 	}
-	return g.Middleware(), nil
+	return g, nil
 }

@@ -263,7 +263,8 @@ func TestMetricsEndToEnd(t *testing.T) {
 		}
 	}
 	for name, want := range map[string]float64{"bankfeed_approvals_pending": 0, "bankfeed_signin_sessions_active": 3, "bankfeed_signin_locked_logins": 0,
-		"bankfeed_admission_active_requests": 0, "bankfeed_admission_waiting_requests": 0} { // the scrape runs between requests
+		"bankfeed_admission_active_requests": 0, "bankfeed_admission_waiting_requests": 0,
+		"bankfeed_admission_refused_requests_total": 0} { // the scrape runs between requests; nothing turned away
 		if got, ok := sample(after, name, nil); !ok || got != want {
 			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
 		}

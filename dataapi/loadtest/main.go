@@ -42,6 +42,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -82,6 +83,9 @@ type options struct {
 	pid      int
 	dpop     bool
 	dpopKey  string
+	// retryAfter: after a 429 or 503 carrying Retry-After, the client waits
+	// that long before its next request, as a vendor's client should.
+	retryAfter bool
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -100,6 +104,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&o.light, "light", false, "do not JSON-decode pages: find the page key and count transactions by a byte search "+
 		"(the client's own CPU; decoding costs about as much as serving when both share the machine)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the result as one JSON object")
+	fs.BoolVar(&o.retryAfter, "retry-after", true, "after a 429 or 503 with Retry-After, a client waits that long before its next request "+
+		"(false: at once, as a client that ignores it)")
 	fs.IntVar(&o.pid, "server-pid", 0, "the server's process ID (-url): report its CPU time per page (/proc)")
 	fs.BoolVar(&o.dpop, "dpop", false, "the token (-url) is DPoP-bound: send a fresh proof with every request (needs -dpop-key)")
 	fs.StringVar(&o.dpopKey, "dpop-key", "", "file of the token's private key as a JWK (authz/loadtest -print-token -dpop's second line)")
@@ -435,6 +441,13 @@ func drive(ctx context.Context, c *http.Client, base string, work []workload, o 
 				if err != nil {
 					local.errors++
 					key = ""
+					var later retryLater
+					if o.retryAfter && errors.As(err, &later) {
+						select {
+						case <-ctx.Done():
+						case <-time.After(later.after):
+						}
+					}
 					continue
 				}
 				local.latencies = append(local.latencies, d)
@@ -468,6 +481,15 @@ func getBody(ctx context.Context, c *http.Client, u string, token cred) (int, []
 	return getBodyInto(ctx, c, u, token, nil)
 }
 
+// retryLater is a 429 or 503 answered with Retry-After.
+type retryLater struct {
+	err   error
+	after time.Duration
+}
+
+func (r retryLater) Error() string { return r.err.Error() }
+func (r retryLater) Unwrap() error { return r.err }
+
 // getBodyInto reads the body into buf's storage (reused by a worker: the
 // load program shares the CPU with the server it measures). A DPoP
 // request the server answers use_dpop_nonce is sent again, once, with a
@@ -499,7 +521,12 @@ func getBodyInto(ctx context.Context, c *http.Client, u string, token cred, buf 
 			continue
 		}
 		if res.StatusCode != http.StatusOK {
-			return res.StatusCode, nil, fmt.Errorf("status %d: %.200s", res.StatusCode, body)
+			err := fmt.Errorf("status %d: %.200s", res.StatusCode, body)
+			if secs, perr := strconv.Atoi(res.Header.Get("Retry-After")); perr == nil && secs > 0 &&
+				(res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusServiceUnavailable) {
+				err = retryLater{err: err, after: time.Duration(secs) * time.Second}
+			}
+			return res.StatusCode, nil, err
 		}
 		return res.StatusCode, body, nil
 	}

@@ -2,10 +2,14 @@ package admission
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,7 +20,7 @@ import (
 func serve(t *testing.T, g *Gate, h echo.HandlerFunc) *httptest.Server {
 	t.Helper()
 	e := echo.New()
-	e.GET("/work", h, g.Middleware())
+	e.GET("/work", h, g.Middleware(nil))
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return srv
@@ -62,7 +66,7 @@ func fetch(ctx context.Context, url string) <-chan int {
 // TestGateAdmitsInArrivalOrder: with the one slot held, requests that came
 // one after another are admitted one at a time in the order they came.
 func TestGateAdmitsInArrivalOrder(t *testing.T) {
-	g := New(1)
+	g := New(1, Queue{})
 	var mu sync.Mutex
 	var order []string
 	hold := make(chan struct{})
@@ -110,7 +114,7 @@ func TestGateAdmitsInArrivalOrder(t *testing.T) {
 // TestGateLetsGoWhenTheAnswerStarts: a handler that has started its answer
 // holds no slot while it goes on writing (a client slow to read it).
 func TestGateLetsGoWhenTheAnswerStarts(t *testing.T) {
-	g := New(1)
+	g := New(1, Queue{})
 	wrote, finish := make(chan struct{}), make(chan struct{})
 	srv := serve(t, g, func(c echo.Context) error {
 		if c.QueryParam("n") != "slow" {
@@ -142,7 +146,7 @@ func TestGateLetsGoWhenTheAnswerStarts(t *testing.T) {
 // TestGateForgetsAClientThatLeft: a request whose client goes away while
 // it waits is never admitted and takes no slot with it.
 func TestGateForgetsAClientThatLeft(t *testing.T) {
-	g := New(1)
+	g := New(1, Queue{})
 	hold := make(chan struct{})
 	var mu sync.Mutex
 	ran := map[string]bool{}
@@ -185,7 +189,7 @@ func TestGateForgetsAClientThatLeft(t *testing.T) {
 // TestOutsideHandsTheSlotBack: while a request waits on someone else
 // (Outside), another is admitted; then the first takes a slot again.
 func TestOutsideHandsTheSlotBack(t *testing.T) {
-	g := New(1)
+	g := New(1, Queue{})
 	otherDone, inOutside := make(chan struct{}), make(chan struct{})
 	srv := serve(t, g, func(c echo.Context) error {
 		if c.QueryParam("n") == "other" {
@@ -224,9 +228,9 @@ func TestOutsideHandsTheSlotBack(t *testing.T) {
 
 // TestNoGateAdmitsEverything: a limit below 1 is no gate.
 func TestNoGateAdmitsEverything(t *testing.T) {
-	g := New(0)
+	g := New(0, Queue{})
 	if g != nil {
-		t.Fatalf("New(0) = %v, want no gate", g)
+		t.Fatalf("New(0, Queue{}) = %v, want no gate", g)
 	}
 	n := 8
 	var wg sync.WaitGroup
@@ -248,21 +252,187 @@ func TestNoGateAdmitsEverything(t *testing.T) {
 	wg.Wait()
 }
 
-// TestFirstPutsTheGateFirst: First prepends the gate, or leaves m as it is
-// without one.
+// TestFirstPutsTheGateFirst: First prepends the gate, so that the route's
+// checks run admitted, or leaves m as it is without one.
 func TestFirstPutsTheGateFirst(t *testing.T) {
+	g := New(1, Queue{})
 	var order []string
 	mw := func(name string) echo.MiddlewareFunc {
 		return func(next echo.HandlerFunc) echo.HandlerFunc {
-			return func(c echo.Context) error { order = append(order, name); return next(c) }
+			return func(c echo.Context) error {
+				order = append(order, fmt.Sprintf("%s(%d)", name, g.Active()))
+				return next(c)
+			}
 		}
 	}
+	var none *Gate
 	e := echo.New()
-	e.GET("/gated", func(echo.Context) error { return nil }, First(mw("gate"), mw("auth"), mw("scope"))...)
-	e.GET("/open", func(echo.Context) error { return nil }, First(nil, mw("auth"))...)
+	e.GET("/gated", func(echo.Context) error { return nil }, g.First(nil, mw("auth"), mw("scope"))...)
+	e.GET("/open", func(echo.Context) error { return nil }, none.First(nil, mw("auth"))...)
 	e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/gated", nil))
 	e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/open", nil))
-	if got := strings.Join(order, ","); got != "gate,auth,scope,auth" {
-		t.Errorf("middlewares ran %s, want gate,auth,scope,auth", got)
+	if got := strings.Join(order, ","); got != "auth(1),scope(1),auth(0)" {
+		t.Errorf("middlewares ran %s, want auth(1),scope(1),auth(0): the gated route's checks inside its slot", got)
+	}
+}
+
+// busyJSON is a route's own answer to a request the gate turned away.
+func busyJSON(c echo.Context) error {
+	c.Response().Header().Set("Retry-After", RetryAfter)
+	return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "busy"})
+}
+
+// TestGateTurnsAwayBeyondTheQueue: with the slot held and the queue full,
+// the next request is answered at once by the route's busy handler, and
+// never runs; those in line still are served.
+func TestGateTurnsAwayBeyondTheQueue(t *testing.T) {
+	g := New(1, Queue{Len: 2})
+	hold := make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
+	var ran atomic.Int64
+	e := echo.New()
+	e.GET("/work", func(c echo.Context) error {
+		ran.Add(1)
+		if c.QueryParam("n") == "first" {
+			<-hold
+		}
+		return c.NoContent(http.StatusNoContent)
+	}, g.Middleware(busyJSON))
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	t.Cleanup(release) // before Close, which waits for the handlers
+	first := fetch(context.Background(), srv.URL+"/work?n=first")
+	waitFor(t, "the first request to hold the slot", func() bool { return g.Active() == 1 })
+	queued := []<-chan int{fetch(context.Background(), srv.URL+"/work"), fetch(context.Background(), srv.URL+"/work")}
+	waitFor(t, "two requests to wait", func() bool { return g.Waiting() == 2 })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/work?n=third", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("beyond the queue: %v (kept waiting?)", err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != RetryAfter || !strings.Contains(string(body), `"busy"`) {
+		t.Errorf("beyond the queue: %d, Retry-After %q, %s; want the busy handler's 503", res.StatusCode, res.Header.Get("Retry-After"), body)
+	}
+	if g.Refused() != 1 || g.Waiting() != 2 {
+		t.Errorf("refused %d, waiting %d; want 1 and 2", g.Refused(), g.Waiting())
+	}
+	release()
+	for _, done := range append(queued, first) {
+		if code := <-done; code != http.StatusNoContent {
+			t.Errorf("a request in line: %d", code)
+		}
+	}
+	if ran.Load() != 3 {
+		t.Errorf("the handler ran %d times, want 3 (not for the one turned away)", ran.Load())
+	}
+}
+
+// TestGateTurnsAwayAfterTheLongestWait: a request that waited the queue's
+// longest is answered by the busy handler and leaves the line.
+func TestGateTurnsAwayAfterTheLongestWait(t *testing.T) {
+	const wait = 100 * time.Millisecond
+	g := New(1, Queue{Wait: wait})
+	hold := make(chan struct{})
+	var ran atomic.Int64
+	e := echo.New()
+	e.GET("/work", func(c echo.Context) error {
+		ran.Add(1)
+		<-hold
+		return c.NoContent(http.StatusNoContent)
+	}, g.Middleware(busyJSON))
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(hold) }) // before Close, which waits for the handlers
+	_ = fetch(context.Background(), srv.URL+"/work")
+	waitFor(t, "the first request to hold the slot", func() bool { return g.Active() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	code, err := get(ctx, srv.URL+"/work")
+	if err != nil || code != http.StatusServiceUnavailable {
+		t.Fatalf("behind a slot held past the wait: %d %v, want 503", code, err)
+	}
+	if waited := time.Since(t0); waited < wait {
+		t.Errorf("turned away after %v, before the queue's wait of %v", waited, wait)
+	}
+	if g.Waiting() != 0 || g.Refused() != 1 || ran.Load() != 1 {
+		t.Errorf("waiting %d, refused %d, handler ran %d times; want 0, 1, 1", g.Waiting(), g.Refused(), ran.Load())
+	}
+}
+
+// TestOutsideComesBackPastAFullQueue: a request that handed its slot back
+// (Outside) takes one again even when the line is full: it has work done.
+func TestOutsideComesBackPastAFullQueue(t *testing.T) {
+	g := New(1, Queue{Len: 1})
+	inOutside, queued := make(chan struct{}), make(chan struct{})
+	hold := make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
+	srv := serve(t, g, func(c echo.Context) error {
+		switch c.QueryParam("n") {
+		case "other":
+			<-hold
+			return c.NoContent(http.StatusNoContent)
+		case "later":
+			return c.NoContent(http.StatusNoContent)
+		}
+		err := Outside(c.Request().Context(), func() {
+			close(inOutside)
+			<-queued // the other holds the slot and one waits: the line is full
+		})
+		if err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusOK)
+	})
+	t.Cleanup(release) // before the server's Close, which waits for the handlers
+	outside := fetch(context.Background(), srv.URL+"/work?n=outside")
+	<-inOutside
+	other := fetch(context.Background(), srv.URL+"/work?n=other")
+	waitFor(t, "the other request to hold the slot", func() bool { return g.Active() == 1 })
+	later := fetch(context.Background(), srv.URL+"/work?n=later")
+	waitFor(t, "a request to wait", func() bool { return g.Waiting() == 1 })
+	close(queued)
+	waitFor(t, "the request back from outside to wait beside it", func() bool { return g.Waiting() == 2 })
+	release()
+	for name, done := range map[string]<-chan int{"outside": outside, "other": other, "later": later} {
+		if code := <-done; code != http.StatusOK && code != http.StatusNoContent {
+			t.Errorf("%s: %d", name, code)
+		}
+	}
+	if g.Refused() != 0 {
+		t.Errorf("refused %d, want 0", g.Refused())
+	}
+}
+
+// TestHoldTakesASlot: a slot held outside a request is one fewer for
+// requests, which are turned away past the queue's wait, and free again
+// once released (however many times release is called).
+func TestHoldTakesASlot(t *testing.T) {
+	g := New(1, Queue{Wait: 20 * time.Millisecond})
+	release, err := g.Hold(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, g, func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if code, err := get(ctx, srv.URL+"/work"); err != nil || code != http.StatusServiceUnavailable {
+		t.Errorf("with the slot held: %d %v, want 503", code, err)
+	}
+	if _, err := g.Hold(ctx); !errors.Is(err, ErrBusy) {
+		t.Errorf("a second hold: %v, want ErrBusy", err)
+	}
+	release()
+	release()
+	if code, err := get(ctx, srv.URL+"/work"); err != nil || code != http.StatusNoContent {
+		t.Errorf("after release: %d %v", code, err)
+	}
+	if g.Active() != 0 || g.Refused() != 2 {
+		t.Errorf("active %d, refused %d; want 0 and 2", g.Active(), g.Refused())
 	}
 }
