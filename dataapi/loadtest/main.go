@@ -23,6 +23,10 @@
 // Each request is a first page (limit -limit) of a random account, or with
 // -walk the next page of the client's current walk, so both the first page
 // and deep keyset pages are measured.
+//
+// A client answered 429 or 503 with Retry-After waits that long before its
+// next request, as a vendor's client should; -retry-after=false asks again
+// at once (a client that ignores it).
 package main
 
 import (
