@@ -6,10 +6,13 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,5 +134,99 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 		if got := delta(before, after, "bankfeed_http_requests_total", labels("route", "/oauth2/token", "method", "POST", "code", code)); got != 0 {
 			t.Errorf("token requests counted as %s: %v", code, got)
 		}
+	}
+}
+
+// TestTurnedAwayIsLoadShedNotAnError: with serve's gate at one slot
+// (BANKFEED_HTTP_MAX_ACTIVE_REQUESTS) held by a token request waiting for
+// the database, a second waits BANKFEED_HTTP_MAX_WAIT and is turned away:
+// 503 temporarily_unavailable with Retry-After, logged at WARN (load shed,
+// not an error) and counted by bankfeed_admission_refused_requests_total.
+func TestTurnedAwayIsLoadShedNotAnError(t *testing.T) {
+	dir := migratedDir(t)
+	out, stderr, err := cli(t, dir, "clients", "create", "--secret", "--name", "Core banking feed", "--first-party", "--scope", "operator")
+	if err != nil {
+		t.Fatalf("clients create: %v\n%s", err, stderr)
+	}
+	ops, _ := decodeClient(t, out)
+	maddr := freeAddr(t)
+	s := startServe(t, env("BANKFEED_HTTP_MAX_ACTIVE_REQUESTS=1", "BANKFEED_HTTP_MAX_WAIT=50ms"), dir, "--metrics-addr", maddr)
+	before, _ := scrape(t, "http://"+maddr)
+
+	db, err := sql.Open("sqlite", filepath.Join(dir, config.DatabaseFile)+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	lock, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	release := sync.OnceFunc(func() {
+		_, _ = lock.ExecContext(context.Background(), "ROLLBACK")
+		lock.Close()
+	})
+	t.Cleanup(release)
+
+	u, _ := url.Parse(s.URL)
+	body := "grant_type=client_credentials&scope=operator"
+	basic := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(ops.ClientID) + ":" + url.QueryEscape(ops.ClientSecret)))
+	// The first request's handler reads its body (100 Continue) inside the
+	// one slot, then waits for the database's write lock, holding it.
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "POST /oauth2/token HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\n"+
+		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", u.Host, basic, len(body))
+	if status, err := bufio.NewReader(conn).ReadString('\n'); err != nil || !strings.HasPrefix(status, "HTTP/1.1 100") {
+		t.Fatalf("no 100 Continue: %q %v", status, err)
+	}
+	if _, err := conn.Write([]byte(body)); err != nil {
+		t.Fatal(err)
+	}
+
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.URL+"/oauth2/token", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(ops.ClientID), url.QueryEscape(ops.ClientSecret))
+	req.Header.Set("X-Request-ID", "busy-1")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	release()
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != "1" ||
+		!strings.Contains(string(answer), `"error":"temporarily_unavailable"`) {
+		t.Fatalf("behind the held slot: %d, Retry-After %q, %s; want 503 temporarily_unavailable, Retry-After 1",
+			res.StatusCode, res.Header.Get("Retry-After"), answer)
+	}
+	var line string
+	for deadline := time.Now().Add(10 * time.Second); line == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for _, l := range strings.Split(s.Stderr.String(), "\n") {
+			if strings.Contains(l, "msg=request ") && strings.Contains(l, "request_id=busy-1") {
+				line = l
+			}
+		}
+	}
+	for _, l := range strings.Split(s.Stderr.String(), "\n") {
+		if strings.Contains(l, "busy-1") && strings.Contains(l, "level=ERROR") {
+			t.Errorf("ERROR line for a request turned away: %s", l)
+		}
+	}
+	if !strings.Contains(line, "status=503") || !strings.Contains(line, "level=WARN") {
+		t.Errorf("the request turned away is logged as %q; want status=503 at WARN", line)
+	}
+	after, _ := scrape(t, "http://"+maddr)
+	if got := delta(before, after, "bankfeed_admission_refused_requests_total", nil); got != 1 {
+		t.Errorf("bankfeed_admission_refused_requests_total moved by %v, want 1", got)
+	}
+	if got := delta(before, after, "bankfeed_http_requests_total", labels("route", "/oauth2/token", "method", "POST", "code", "503")); got != 1 {
+		t.Errorf("token requests counted as 503: %v, want 1", got)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/bankfeed/bankfeed/config"
+	"github.com/bankfeed/bankfeed/internal/admission"
 	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/tracing"
@@ -158,7 +159,8 @@ func securityHeaders(https bool) echo.MiddlewareFunc {
 // strings carry authorization codes, states and tokens, and headers carry
 // credentials and cookies, so neither is ever logged. A request whose
 // client went away before it was answered is logged at INFO as 499
-// (clientGone), not as the server's error.
+// (clientGone), not as the server's error; one the admission gate turned
+// away, at WARN.
 func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -179,6 +181,11 @@ func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 				// on) is nobody's failure: 499 is what the metrics and the
 				// span read too.
 				res.Status = statusClientClosed
+			} else if admission.TurnedAway(c) {
+				// Load shed by the admission gate (503 at once, nothing
+				// read): the replica is full, nothing failed; a flood of
+				// these must not read as errors (the metrics count them).
+				level = slog.LevelWarn
 			} else if res.Status >= 500 {
 				level = slog.LevelError
 			}

@@ -158,6 +158,7 @@ func (g *Gate) Middleware(busy echo.HandlerFunc) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
 			if err := g.enter(req.Context(), true); errors.Is(err, ErrBusy) {
+				c.Set(turnedAwayKey, true)
 				return busy(c)
 			} else if err != nil {
 				return err
@@ -169,6 +170,16 @@ func (g *Gate) Middleware(busy echo.HandlerFunc) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// turnedAwayKey marks, in the echo context, a request the gate turned away.
+const turnedAwayKey = "admission.turned_away"
+
+// TurnedAway reports whether the gate turned c's request away (ErrBusy):
+// its 503 is load shed, not a failure, for whoever logs it.
+func TurnedAway(c echo.Context) bool {
+	v, _ := c.Get(turnedAwayKey).(bool)
+	return v
 }
 
 func plainBusy(c echo.Context) error {

@@ -279,7 +279,7 @@ func TestFirstPutsTheGateFirst(t *testing.T) {
 // busyJSON is a route's own answer to a request the gate turned away.
 func busyJSON(c echo.Context) error {
 	c.Response().Header().Set("Retry-After", RetryAfter)
-	return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "busy"})
+	return c.JSON(http.StatusServiceUnavailable, map[string]any{"error": "busy", "turned_away": TurnedAway(c)})
 }
 
 // TestGateTurnsAwayBeyondTheQueue: with the slot held and the queue full,
@@ -315,7 +315,8 @@ func TestGateTurnsAwayBeyondTheQueue(t *testing.T) {
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != RetryAfter || !strings.Contains(string(body), `"busy"`) {
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != RetryAfter ||
+		!strings.Contains(string(body), `"busy"`) || !strings.Contains(string(body), `"turned_away":true`) {
 		t.Errorf("beyond the queue: %d, Retry-After %q, %s; want the busy handler's 503", res.StatusCode, res.Header.Get("Retry-After"), body)
 	}
 	if g.Refused() != 1 || g.Waiting() != 2 {
