@@ -30,62 +30,11 @@ import (
 // database's write lock, held by the test, keeps the token from being
 // stored until the client is gone and the request has been logged.
 func TestClientGoneIsNotAServerError(t *testing.T) {
-	dir := migratedDir(t)
-	out, stderr, err := cli(t, dir, "clients", "create", "--secret", "--name", "Core banking feed", "--first-party", "--scope", "operator")
-	if err != nil {
-		t.Fatalf("clients create: %v\n%s", err, stderr)
-	}
-	ops, _ := decodeClient(t, out)
-	maddr := freeAddr(t)
-	s := startServe(t, env(), dir, "--metrics-addr", maddr)
+	dir, ops, s, maddr := serveWithOperator(t, env())
 	before, _ := scrape(t, "http://"+maddr)
 
-	// Hold the write lock as another process would.
-	db, err := sql.Open("sqlite", filepath.Join(dir, config.DatabaseFile)+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	lock, err := db.Conn(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lock.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	release := func() {
-		if lock != nil {
-			_, _ = lock.ExecContext(context.Background(), "ROLLBACK")
-			lock.Close()
-			lock = nil
-		}
-	}
-	t.Cleanup(release)
-
-	u, _ := url.Parse(s.URL)
-	body := "grant_type=client_credentials&scope=operator"
-	basic := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(ops.ClientID) + ":" + url.QueryEscape(ops.ClientSecret)))
-	// send starts a token request and returns once its handler has read
-	// the body (after the server's 100 Continue).
-	send := func(requestID string) net.Conn {
-		t.Helper()
-		conn, err := net.Dial("tcp", u.Host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		fmt.Fprintf(conn, "POST /oauth2/token HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\n"+
-			"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\nExpect: 100-continue\r\nX-Request-ID: %s\r\n\r\n",
-			u.Host, basic, len(body), requestID)
-		status, err := bufio.NewReader(conn).ReadString('\n')
-		if err != nil || !strings.HasPrefix(status, "HTTP/1.1 100") {
-			t.Fatalf("no 100 Continue: %q %v", status, err)
-		}
-		if _, err := conn.Write([]byte(body)); err != nil {
-			t.Fatal(err)
-		}
-		return conn
-	}
+	release := holdWriteLock(t, dir)
+	send := func(requestID string) net.Conn { return sendReadTokenRequest(t, s.URL, ops, requestID) }
 	// The first request takes serve's one writer connection and waits for
 	// the lock; the second queues for that connection, where a cancelled
 	// request ends with "create token: context canceled".
@@ -143,54 +92,15 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 // 503 temporarily_unavailable with Retry-After, logged at WARN (load shed,
 // not an error) and counted by bankfeed_admission_refused_requests_total.
 func TestTurnedAwayIsLoadShedNotAnError(t *testing.T) {
-	dir := migratedDir(t)
-	out, stderr, err := cli(t, dir, "clients", "create", "--secret", "--name", "Core banking feed", "--first-party", "--scope", "operator")
-	if err != nil {
-		t.Fatalf("clients create: %v\n%s", err, stderr)
-	}
-	ops, _ := decodeClient(t, out)
-	maddr := freeAddr(t)
-	s := startServe(t, env("BANKFEED_HTTP_MAX_ACTIVE_REQUESTS=1", "BANKFEED_HTTP_MAX_WAIT=50ms"), dir, "--metrics-addr", maddr)
+	dir, ops, s, maddr := serveWithOperator(t, env("BANKFEED_HTTP_MAX_ACTIVE_REQUESTS=1", "BANKFEED_HTTP_MAX_WAIT=50ms"))
 	before, _ := scrape(t, "http://"+maddr)
 
-	db, err := sql.Open("sqlite", filepath.Join(dir, config.DatabaseFile)+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	lock, err := db.Conn(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lock.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	release := sync.OnceFunc(func() {
-		_, _ = lock.ExecContext(context.Background(), "ROLLBACK")
-		lock.Close()
-	})
-	t.Cleanup(release)
-
-	u, _ := url.Parse(s.URL)
-	body := "grant_type=client_credentials&scope=operator"
-	basic := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(ops.ClientID) + ":" + url.QueryEscape(ops.ClientSecret)))
+	release := holdWriteLock(t, dir)
 	// The first request's handler reads its body (100 Continue) inside the
 	// one slot, then waits for the database's write lock, holding it.
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	fmt.Fprintf(conn, "POST /oauth2/token HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\n"+
-		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", u.Host, basic, len(body))
-	if status, err := bufio.NewReader(conn).ReadString('\n'); err != nil || !strings.HasPrefix(status, "HTTP/1.1 100") {
-		t.Fatalf("no 100 Continue: %q %v", status, err)
-	}
-	if _, err := conn.Write([]byte(body)); err != nil {
-		t.Fatal(err)
-	}
+	sendReadTokenRequest(t, s.URL, ops, "hold-1")
 
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.URL+"/oauth2/token", strings.NewReader(body))
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.URL+"/oauth2/token", strings.NewReader(tokenRequestBody))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(url.QueryEscape(ops.ClientID), url.QueryEscape(ops.ClientSecret))
 	req.Header.Set("X-Request-ID", "busy-1")
@@ -229,4 +139,70 @@ func TestTurnedAwayIsLoadShedNotAnError(t *testing.T) {
 	if got := delta(before, after, "bankfeed_http_requests_total", labels("route", "/oauth2/token", "method", "POST", "code", "503")); got != 1 {
 		t.Errorf("token requests counted as 503: %v, want 1", got)
 	}
+}
+
+// tokenRequestBody is the operator client's client_credentials request.
+const tokenRequestBody = "grant_type=client_credentials&scope=operator"
+
+// holdWriteLock takes the embedded database's write lock as another
+// process would, until release (or the test's end).
+func holdWriteLock(t *testing.T, dir string) (release func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dir, config.DatabaseFile)+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	lock, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	release = sync.OnceFunc(func() {
+		_, _ = lock.ExecContext(context.Background(), "ROLLBACK")
+		lock.Close()
+	})
+	t.Cleanup(release)
+	return release
+}
+
+// sendReadTokenRequest starts ops's token request to the server at base
+// and returns once its handler has read the body (after the server's 100
+// Continue), leaving the answer unread.
+func sendReadTokenRequest(t *testing.T, base string, ops clientJSON, requestID string) net.Conn {
+	t.Helper()
+	u, _ := url.Parse(base)
+	basic := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(ops.ClientID) + ":" + url.QueryEscape(ops.ClientSecret)))
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "POST /oauth2/token HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\n"+
+		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\nExpect: 100-continue\r\nX-Request-ID: %s\r\n\r\n",
+		u.Host, basic, len(tokenRequestBody), requestID)
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.HasPrefix(status, "HTTP/1.1 100") {
+		t.Fatalf("no 100 Continue: %q %v", status, err)
+	}
+	if _, err := conn.Write([]byte(tokenRequestBody)); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// serveWithOperator starts serve (getenv, a metrics listener at maddr) on
+// an embedded database in dir holding a first-party operator client, ops.
+func serveWithOperator(t *testing.T, getenv func(string) string) (dir string, ops clientJSON, s *server, maddr string) {
+	t.Helper()
+	dir = migratedDir(t)
+	out, stderr, err := cli(t, dir, "clients", "create", "--secret", "--name", "Core banking feed", "--first-party", "--scope", "operator")
+	if err != nil {
+		t.Fatalf("clients create: %v\n%s", err, stderr)
+	}
+	ops, _ = decodeClient(t, out)
+	maddr = freeAddr(t)
+	return dir, ops, startServe(t, getenv, dir, "--metrics-addr", maddr), maddr
 }
