@@ -11,6 +11,7 @@ import (
 
 	"github.com/bankfeed/bankfeed/authz"
 	"github.com/bankfeed/bankfeed/internal/admission"
+	"github.com/bankfeed/bankfeed/internal/admission/admissiontest"
 )
 
 // TestSlowVendorKeySetHoldsNoSlot: with one admission slot, a token-side
@@ -81,11 +82,8 @@ func TestSlowVendorKeySetHoldsNoSlot(t *testing.T) {
 // and Retry-After: JSON at the endpoints clients call, a page where a
 // browser comes.
 func TestAdmissionCoversTheDatabaseEndpoints(t *testing.T) {
-	gate := admission.New(1, admission.Queue{Wait: time.Millisecond})
+	gate := admissiontest.Full(t)
 	e := newEnv(t, envOpts{cfg: func(c *authz.Config) { c.Admission = gate }})
-	release, err := gate.Hold(e.ctx)
-	must(t, err)
-	defer release()
 	want := map[string]string{ // the busy answer's content type; "": not gated
 		"GET /oauth2/authorize": "text/html", "POST /oauth2/authorize": "text/html", "GET /oauth2/authorize/resume": "text/html",
 		"POST /oauth2/par": "application/json", "POST /oauth2/token": "application/json", "POST /oauth2/revoke": "application/json",

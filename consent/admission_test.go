@@ -6,9 +6,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bankfeed/bankfeed/internal/admission"
+	"github.com/bankfeed/bankfeed/internal/admission/admissiontest"
 )
 
 // TestAdmissionCoversTheConsentPage: the consent page (GET and POST) goes
@@ -18,13 +18,8 @@ import (
 // it) with the "please try again" page in the browser's language, 503,
 // Retry-After and the pages' security headers.
 func TestAdmissionCoversTheConsentPage(t *testing.T) {
-	gate := admission.New(1, admission.Queue{Wait: time.Millisecond})
+	gate := admissiontest.Full(t)
 	en := newEnv(t, func(c *Config) { c.Admission = gate })
-	release, err := gate.Hold(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
 	want := map[string]bool{
 		"GET " + pathConsent: true, "POST " + pathConsent: true,
 		"GET " + pathLogin: false, "POST " + pathLogin: false, "GET " + pathFirst: false, "POST " + pathFirst: false,

@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bankfeed/bankfeed/internal/admission"
+	"github.com/bankfeed/bankfeed/internal/admission/admissiontest"
 )
 
 // TestAdmissionCoversTheDataRoutes: every data route but exports goes
@@ -15,14 +15,9 @@ import (
 // With the gate's one slot held, a gated request is turned away (the gate
 // counts it) with the documented 503 problem and Retry-After: nothing read.
 func TestAdmissionCoversTheDataRoutes(t *testing.T) {
-	gate := admission.New(1, admission.Queue{Wait: time.Millisecond})
+	gate := admissiontest.Full(t)
 	e := newEnv(t, envOptions{admission: gate})
 	tok := e.token(t)
-	release, err := gate.Hold(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
 	acc := base + "/accounts/" + e.f.chq
 	for _, tc := range []struct {
 		path  string
@@ -60,5 +55,17 @@ func TestAdmissionCoversTheDataRoutes(t *testing.T) {
 			p.Type != "urn:bankfeed:problem:unavailable" || p.Code != "503" || !strings.Contains(p.Detail, "busy") {
 			t.Errorf("GET %s turned away: %d, Retry-After %q, %s", tc.path, r.status, r.header.Get("Retry-After"), r.body)
 		}
+	}
+	// The Consent API's one write, a revocation, waits in the same line.
+	req, _ := http.NewRequest(http.MethodPut, e.srv.URL+base+"/consents/cns_none/revocation", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	before := gate.Refused()
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || gate.Refused() == before {
+		t.Errorf("PUT revocation with the gate full: %d, refused %d → %d; want a 503 through the gate", res.StatusCode, before, gate.Refused())
 	}
 }
