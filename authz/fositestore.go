@@ -512,6 +512,10 @@ func (a *fositeStore) GetAuthorizeCodeSession(ctx context.Context, sig string, s
 // InvalidateAuthorizeCodeSession marks the code used: of two concurrent
 // exchanges of one code only one wins (store.TokenStore.ConsumeToken).
 func (a *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, sig string) error {
+	ctx, err := a.inTx(ctx)
+	if err != nil {
+		return err
+	}
 	if _, err := a.st.ConsumeToken(ctx, store.TokenAuthorizeCode, sig); errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("authz: code already used: %w", fosite.ErrInvalidatedAuthorizeCode)
 	} else if err != nil {
@@ -635,6 +639,10 @@ func (a *fositeStore) inGrace(rec store.TokenRecord) bool {
 }
 
 func (a *fositeStore) DeleteRefreshTokenSession(ctx context.Context, sig string) error {
+	ctx, err := a.inTx(ctx)
+	if err != nil {
+		return err
+	}
 	if err := notFoundOK(a.st.DeleteToken(ctx, store.TokenRefresh, sig)); err != nil {
 		return fmt.Errorf("authz: delete refresh token: %w", err)
 	}
@@ -646,7 +654,23 @@ func (a *fositeStore) DeleteRefreshTokenSession(ctx context.Context, sig string)
 // deactivates the access token that was issued with it. A token that was
 // already rotated passes only inside the grace period; a lost race outside
 // it is a serialization failure that fosite reports as "retry".
+//
+// In a refresh grant's deferred transaction (BeginTX) it only notes the
+// token: the commit rotates it with the new tokens (endRefresh).
 func (a *fositeStore) RotateRefreshToken(ctx context.Context, _ string, sig string) error {
+	if h, ok := ctx.Value(txKey{}).(*txHandle); ok && h.deferred && !h.begun && h.rotate == "" {
+		h.rotate = sig
+		return nil
+	}
+	ctx, err := a.inTx(ctx)
+	if err != nil {
+		return err
+	}
+	return a.rotate(ctx, sig)
+}
+
+// rotate is RotateRefreshToken's steps, in ctx's transaction.
+func (a *fositeStore) rotate(ctx context.Context, sig string) error {
 	prev, err := a.st.RotateRefreshToken(ctx, sig, a.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("authz: rotate refresh token: %w", fosite.ErrNotFound)
@@ -678,6 +702,10 @@ func (a *fositeStore) RotateRefreshToken(ctx context.Context, _ string, sig stri
 // A consent this call revoked (it stood before) is noted in ctx for the
 // handler's audit event (noteEnded).
 func (a *fositeStore) RevokeRefreshToken(ctx context.Context, requestID string) error {
+	ctx, err := a.inTx(ctx)
+	if err != nil {
+		return err
+	}
 	c, err := a.st.GetConsent(ctx, requestID)
 	if err == nil {
 		err = a.st.RevokeConsent(ctx, requestID, a.now())
@@ -700,6 +728,10 @@ func (a *fositeStore) RevokeRefreshToken(ctx context.Context, requestID string) 
 
 // RevokeAccessToken deactivates every access token of the family.
 func (a *fositeStore) RevokeAccessToken(ctx context.Context, requestID string) error {
+	ctx, err := a.inTx(ctx)
+	if err != nil {
+		return err
+	}
 	if err := a.st.RevokeTokens(ctx, store.TokenAccess, requestID); err != nil {
 		return fmt.Errorf("authz: revoke access tokens: %w", err)
 	}
@@ -812,21 +844,56 @@ func (a *fositeStore) DeletePARSession(ctx context.Context, requestURI string) e
 
 // store.InTx takes a closure while fosite wants BeginTX/Commit/Rollback, so
 // the transaction runs in a goroutine that waits for the decision; the ctx
-// returned by BeginTX carries both the store's transaction and the handle.
+// returned by BeginTX carries the handle (and, once begun, the store's
+// transaction).
+//
+// In a refresh grant's response (refreshResponseKey) the transaction is
+// deferred: fosite's RefreshTokenGrantHandler calls RotateRefreshToken,
+// then creates the two new tokens, then commits, and the usual grant needs
+// no transaction at all. RotateRefreshToken only notes the token, and the
+// commit rotates it and writes the new tokens in one statement
+// (store.TokenStore.RotateRefreshTokenCreating): BEGIN, the rotation, the
+// insert and COMMIT were four round trips to the database (issue 15). When
+// the statement finds anything but the usual case (the token rotated
+// already: a retry in the grace period, or a lost race; its consent
+// revoked), it has changed nothing, and the commit takes the steps one by
+// one in a transaction, which decide as they always did. Any other call
+// that needs the transaction begins it (inTx).
 type txHandle struct {
 	decide chan bool
 	done   chan error
 	once   sync.Once
 	err    error
 	batch  *tokenBatch // the tokens created in the transaction
+
+	deferred bool            // begun by the first call that needs it, if any
+	begun    bool            // the store's transaction is open
+	txCtx    context.Context // the store's transaction, once begun
+	rotate   string          // the refresh token to rotate at the commit
 }
 
 type txKey struct{}
 
+// refreshResponseKey marks the ctx of a refresh grant's NewAccessResponse
+// (handleToken), whose transaction BeginTX defers.
+type refreshResponseKey struct{}
+
 var errRollback = errors.New("authz: rollback")
 
 func (a *fositeStore) BeginTX(ctx context.Context) (context.Context, error) {
-	h := &txHandle{decide: make(chan bool, 1), done: make(chan error, 1)}
+	h := &txHandle{}
+	ctx, h.batch = withTokenBatch(ctx)
+	ctx = context.WithValue(ctx, txKey{}, h)
+	if on, _ := ctx.Value(refreshResponseKey{}).(bool); on {
+		h.deferred = true
+		return ctx, nil
+	}
+	return a.begin(ctx, h)
+}
+
+// begin opens h's transaction and returns its ctx.
+func (a *fositeStore) begin(ctx context.Context, h *txHandle) (context.Context, error) {
+	h.decide, h.done = make(chan bool, 1), make(chan error, 1)
 	ready := make(chan context.Context, 1)
 	go func() {
 		err := a.st.InTx(ctx, func(txCtx context.Context) error {
@@ -848,8 +915,8 @@ func (a *fositeStore) BeginTX(ctx context.Context) (context.Context, error) {
 	}()
 	select {
 	case txCtx := <-ready:
-		txCtx, h.batch = withTokenBatch(txCtx)
-		return context.WithValue(txCtx, txKey{}, h), nil
+		h.begun, h.txCtx = true, txCtx
+		return txCtx, nil
 	case err := <-h.done:
 		if err == nil {
 			err = errors.New("transaction ended before it began")
@@ -858,29 +925,79 @@ func (a *fositeStore) BeginTX(ctx context.Context) (context.Context, error) {
 	}
 }
 
+// inTx is ctx in its transaction, begun now if BeginTX deferred it.
+func (a *fositeStore) inTx(ctx context.Context) (context.Context, error) {
+	h, ok := ctx.Value(txKey{}).(*txHandle)
+	if !ok || !h.deferred {
+		return ctx, nil
+	}
+	if h.begun {
+		return h.txCtx, nil
+	}
+	return a.begin(ctx, h)
+}
+
 func (a *fositeStore) finish(ctx context.Context, commit bool) error {
 	h, ok := ctx.Value(txKey{}).(*txHandle)
 	if !ok {
 		return errors.New("authz: no transaction in context")
 	}
+	h.once.Do(func() { h.err = a.end(ctx, h, commit) })
+	return h.err
+}
+
+// end commits or rolls back h: a deferred refresh rotation with its tokens
+// (endRefresh), or the transaction with the tokens fosite created, written
+// just before the commit; if they cannot be, nothing of it is kept.
+func (a *fositeStore) end(ctx context.Context, h *txHandle, commit bool) error {
+	switch {
+	case commit && !h.begun && h.rotate != "":
+		return a.endRefresh(ctx, h)
+	case !h.begun && commit:
+		// Deferred and never begun: nothing was written in it.
+		return a.flushTokens(ctx, h.batch)
+	case !h.begun:
+		return nil
+	}
+	return a.endTx(h, commit, h.batch.take())
+}
+
+// endTx ends h's open transaction, writing recs first when it commits.
+func (a *fositeStore) endTx(h *txHandle, commit bool, recs []store.TokenRecord) error {
 	var flushErr error
-	h.once.Do(func() {
-		if commit {
-			// The tokens fosite created go in before the commit; if they
-			// cannot, nothing of the transaction is kept.
-			flushErr = a.flushTokens(ctx, h.batch)
-			commit = flushErr == nil
-		}
-		h.decide <- commit
-		h.err = <-h.done
-	})
+	if commit && len(recs) > 0 {
+		flushErr = createError("tokens", a.st.CreateTokens(h.txCtx, recs...))
+		commit = flushErr == nil
+	}
+	h.decide <- commit
+	err := <-h.done
 	if flushErr != nil {
 		return flushErr
 	}
-	if h.err != nil {
-		return fmt.Errorf("authz: end transaction: %w", h.err)
+	if err != nil {
+		return fmt.Errorf("authz: end transaction: %w", err)
 	}
 	return nil
+}
+
+// endRefresh commits a refresh grant's deferred transaction: in the usual
+// case one statement; otherwise the rotation's steps (rotate) and the
+// tokens in a transaction.
+func (a *fositeStore) endRefresh(ctx context.Context, h *txHandle) error {
+	recs := h.batch.take()
+	rotated, err := a.st.RotateRefreshTokenCreating(ctx, h.rotate, a.now(), recs...)
+	if rotated || err != nil {
+		return createError("tokens", err)
+	}
+	txCtx, err := a.begin(ctx, h)
+	if err != nil {
+		return err
+	}
+	if err := a.rotate(txCtx, h.rotate); err != nil {
+		_ = a.endTx(h, false, nil)
+		return err
+	}
+	return a.endTx(h, true, recs)
 }
 
 func (a *fositeStore) Commit(ctx context.Context) error   { return a.finish(ctx, true) }

@@ -82,7 +82,12 @@ func (s *Server) handleToken(c echo.Context) error {
 		s.provider.WriteAccessError(ctx, w, ar, err)
 		return nil
 	}
-	resp, err := s.provider.NewAccessResponse(ctx, ar)
+	respCtx := ctx
+	if ar.GetGrantTypes().ExactOne("refresh_token") {
+		// The refresh handler's transaction is deferred (BeginTX).
+		respCtx = context.WithValue(ctx, refreshResponseKey{}, true)
+	}
+	resp, err := s.provider.NewAccessResponse(respCtx, ar)
 	switch {
 	case errors.Is(err, fosite.ErrInvalidatedAuthorizeCode):
 		// The code was used or revoked (a newer grant to the same client

@@ -319,6 +319,17 @@ type TokenStore interface {
 	// and that one also deactivates the access token the record names
 	// (AccessSignature), atomically with the rotation.
 	RotateRefreshToken(ctx context.Context, signature string, at time.Time) (TokenRecord, error)
+	// RotateRefreshTokenCreating is a refresh grant's RotateRefreshToken and
+	// CreateTokens as one atomic step, for the usual grant: when the refresh
+	// token is active and its consent (its RequestID) stands, it rotates the
+	// token as RotateRefreshToken's winner does (ending the paired access
+	// token), creates rs, and returns true. Otherwise — the token missing or
+	// rotated already, its consent missing or revoked, a record of rs of
+	// another request — it changes nothing and returns false, and the
+	// caller takes the steps one by one, which tell why. A record of rs
+	// already stored is ErrConflict, and nothing changes either. Of
+	// concurrent callers at most one gets true.
+	RotateRefreshTokenCreating(ctx context.Context, signature string, at time.Time, rs ...TokenRecord) (bool, error)
 	// ConsumeToken deactivates an active record (an authorization code's
 	// single use) and returns it as it was. Of concurrent callers exactly
 	// one succeeds; the others get ErrConflict, as does a record already

@@ -456,23 +456,9 @@ func (s *Store) CreateToken(ctx context.Context, t store.TokenRecord) error {
 // code with its PKCE and OpenID Connect sessions: a round trip each before,
 // issue 15).
 func (s *Store) CreateTokens(ctx context.Context, ts ...store.TokenRecord) error {
-	rows := make([]tokenRow, len(ts))
-	var consents []string // of the access and refresh tokens, each once
-	for i, t := range ts {
-		if t.Kind == "" || t.Signature == "" {
-			return store.Invalid("token", "needs a kind and a signature")
-		}
-		req := t.Request
-		if req == nil {
-			req = []byte{}
-		}
-		rows[i] = tokenRow{Kind: string(t.Kind), Signature: t.Signature, RequestID: t.RequestID, ClientID: t.ClientID,
-			Subject: t.Subject, Active: t.Active, Requested: micros(t.RequestedAt), Expires: micros(t.ExpiresAt),
-			FirstUsed: micros(t.FirstUsedAt), AccessSignature: t.AccessSignature, TokenType: t.TokenType,
-			KeyThumbprint: t.KeyThumbprint, Request: req}
-		if (t.Kind == store.TokenAccess || t.Kind == store.TokenRefresh) && t.RequestID != "" && !slices.Contains(consents, t.RequestID) {
-			consents = append(consents, t.RequestID)
-		}
+	rows, consents, err := tokenRows(ts)
+	if err != nil {
+		return err
 	}
 	if len(rows) == 0 {
 		return nil
@@ -496,6 +482,30 @@ func (s *Store) CreateTokens(ctx context.Context, ts ...store.TokenRecord) error
 		}
 		return s.insertTokens(ctx, rows)
 	})
+}
+
+// tokenRows are the rows of new records ts, with the consents (RequestID)
+// of their access and refresh tokens, each once.
+func tokenRows(ts []store.TokenRecord) ([]tokenRow, []string, error) {
+	rows := make([]tokenRow, len(ts))
+	var consents []string
+	for i, t := range ts {
+		if t.Kind == "" || t.Signature == "" {
+			return nil, nil, store.Invalid("token", "needs a kind and a signature")
+		}
+		req := t.Request
+		if req == nil {
+			req = []byte{}
+		}
+		rows[i] = tokenRow{Kind: string(t.Kind), Signature: t.Signature, RequestID: t.RequestID, ClientID: t.ClientID,
+			Subject: t.Subject, Active: t.Active, Requested: micros(t.RequestedAt), Expires: micros(t.ExpiresAt),
+			FirstUsed: micros(t.FirstUsedAt), AccessSignature: t.AccessSignature, TokenType: t.TokenType,
+			KeyThumbprint: t.KeyThumbprint, Request: req}
+		if (t.Kind == store.TokenAccess || t.Kind == store.TokenRefresh) && t.RequestID != "" && !slices.Contains(consents, t.RequestID) {
+			consents = append(consents, t.RequestID)
+		}
+	}
+	return rows, consents, nil
 }
 
 // lockConsent reports whether consent id is revoked (false if there is no

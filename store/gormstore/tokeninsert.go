@@ -3,6 +3,7 @@ package gormstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bankfeed/bankfeed/store"
@@ -23,11 +24,7 @@ const tokenInsertRow = `(?,?,?,?,?,?,?,?,?,?,?,?,?)`
 // and outside one the statement runs in its own (InTx).
 func (s *Store) insertTokens(ctx context.Context, rows []tokenRow) error {
 	q := tokenInsertSQL + tokenInsertRow + strings.Repeat(","+tokenInsertRow, len(rows)-1) + ` ON CONFLICT DO NOTHING`
-	args := make([]any, 0, 13*len(rows))
-	for _, r := range rows {
-		args = append(args, r.Kind, r.Signature, r.RequestID, r.ClientID, r.Subject, r.Active,
-			r.Requested, r.Expires, r.FirstUsed, r.AccessSignature, r.TokenType, r.KeyThumbprint, r.Request)
-	}
+	args := tokenInsertArgs(nil, rows)
 	insert := func(ctx context.Context) error {
 		n, err := s.exec(ctx, q, args)
 		if err != nil {
@@ -42,4 +39,14 @@ func (s *Store) insertTokens(ctx context.Context, rows []tokenRow) error {
 		return insert(ctx)
 	}
 	return s.InTx(ctx, insert)
+}
+
+// tokenInsertArgs appends rows' values to args in tokenColumns' order.
+func tokenInsertArgs(args []any, rows []tokenRow) []any {
+	args = slices.Grow(args, 13*len(rows))
+	for _, r := range rows {
+		args = append(args, r.Kind, r.Signature, r.RequestID, r.ClientID, r.Subject, r.Active,
+			r.Requested, r.Expires, r.FirstUsed, r.AccessSignature, r.TokenType, r.KeyThumbprint, r.Request)
+	}
+	return args
 }

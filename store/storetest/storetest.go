@@ -68,6 +68,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Tokens", testTokens},
 		{"TokensCreatedTogether", testTokensCreatedTogether},
 		{"RefreshRotationOnce", testRefreshRotationOnce},
+		{"RefreshRotationCreating", testRefreshRotationCreating},
 		{"TokenConsumedOnce", testTokenConsumedOnce},
 		{"TokenTakenOnce", testTokenTakenOnce},
 		{"TokensTakenTogether", testTokensTakenTogether},
