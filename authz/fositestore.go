@@ -510,12 +510,23 @@ func (a *fositeStore) GetAuthorizeCodeSession(ctx context.Context, sig string, s
 }
 
 // InvalidateAuthorizeCodeSession marks the code used: of two concurrent
-// exchanges of one code only one wins (store.TokenStore.ConsumeToken).
+// exchanges of one code only one wins (store.TokenStore.ConsumeToken). In a
+// deferred transaction (BeginTX) it only notes the code: the commit
+// consumes it with the new tokens (endDeferred).
 func (a *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, sig string) error {
+	if defers(ctx, store.TokenAuthorizeCode, sig) {
+		return nil
+	}
 	ctx, err := a.inTx(ctx)
 	if err != nil {
 		return err
 	}
+	return a.invalidate(ctx, sig)
+}
+
+// invalidate is InvalidateAuthorizeCodeSession's step, in ctx's
+// transaction.
+func (a *fositeStore) invalidate(ctx context.Context, sig string) error {
 	if _, err := a.st.ConsumeToken(ctx, store.TokenAuthorizeCode, sig); errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("authz: code already used: %w", fosite.ErrInvalidatedAuthorizeCode)
 	} else if err != nil {
@@ -655,11 +666,10 @@ func (a *fositeStore) DeleteRefreshTokenSession(ctx context.Context, sig string)
 // already rotated passes only inside the grace period; a lost race outside
 // it is a serialization failure that fosite reports as "retry".
 //
-// In a refresh grant's deferred transaction (BeginTX) it only notes the
-// token: the commit rotates it with the new tokens (endRefresh).
+// In a deferred transaction (BeginTX) it only notes the token: the commit
+// rotates it with the new tokens (endDeferred).
 func (a *fositeStore) RotateRefreshToken(ctx context.Context, _ string, sig string) error {
-	if h, ok := ctx.Value(txKey{}).(*txHandle); ok && h.deferred && !h.begun && h.rotate == "" {
-		h.rotate = sig
+	if defers(ctx, store.TokenRefresh, sig) {
 		return nil
 	}
 	ctx, err := a.inTx(ctx)
@@ -847,18 +857,21 @@ func (a *fositeStore) DeletePARSession(ctx context.Context, requestURI string) e
 // returned by BeginTX carries the handle (and, once begun, the store's
 // transaction).
 //
-// In a refresh grant's response (refreshResponseKey) the transaction is
-// deferred: fosite's RefreshTokenGrantHandler calls RotateRefreshToken,
-// then creates the two new tokens, then commits, and the usual grant needs
-// no transaction at all. RotateRefreshToken only notes the token, and the
-// commit rotates it and writes the new tokens in one statement
-// (store.TokenStore.RotateRefreshTokenCreating): BEGIN, the rotation, the
-// insert and COMMIT were four round trips to the database (issue 15). When
-// the statement finds anything but the usual case (the token rotated
-// already: a retry in the grace period, or a lost race; its consent
-// revoked), it has changed nothing, and the commit takes the steps one by
-// one in a transaction, which decide as they always did. Any other call
-// that needs the transaction begins it (inTx).
+// In a refresh grant's or a code exchange's response (grantResponseKey)
+// the transaction is deferred: fosite's RefreshTokenGrantHandler calls
+// RotateRefreshToken, and its AuthorizeExplicitGrantHandler
+// InvalidateAuthorizeCodeSession, then each creates the new tokens and
+// commits, and the usual grant needs no transaction at all. Rotate and
+// Invalidate only note the token they spend, and the commit spends it and
+// writes the new tokens in one statement
+// (store.TokenStore.RotateRefreshTokenCreating, ConsumeCodeCreating):
+// BEGIN, the rotation or consumption, the insert and COMMIT were four round
+// trips to the database (issue 15). When the statement finds anything but
+// the usual case (the token spent already: a retry in the grace period, a
+// lost race, a code used twice; its consent revoked), it has changed
+// nothing, and the commit takes the steps one by one in a transaction,
+// which decide as they always did. Any other call that needs the
+// transaction begins it (inTx).
 type txHandle struct {
 	decide chan bool
 	done   chan error
@@ -866,17 +879,29 @@ type txHandle struct {
 	err    error
 	batch  *tokenBatch // the tokens created in the transaction
 
-	deferred bool            // begun by the first call that needs it, if any
-	begun    bool            // the store's transaction is open
-	txCtx    context.Context // the store's transaction, once begun
-	rotate   string          // the refresh token to rotate at the commit
+	deferred  bool            // begun by the first call that needs it, if any
+	begun     bool            // the store's transaction is open
+	txCtx     context.Context // the store's transaction, once begun
+	spendKind store.TokenKind // the code or refresh token the commit spends
+	spendSig  string
+}
+
+// defers reports whether a call in ctx may leave its token to the commit
+// (h.spendKind), and notes it if so.
+func defers(ctx context.Context, kind store.TokenKind, sig string) bool {
+	h, ok := ctx.Value(txKey{}).(*txHandle)
+	if !ok || !h.deferred || h.begun || h.spendSig != "" {
+		return false
+	}
+	h.spendKind, h.spendSig = kind, sig
+	return true
 }
 
 type txKey struct{}
 
-// refreshResponseKey marks the ctx of a refresh grant's NewAccessResponse
-// (handleToken), whose transaction BeginTX defers.
-type refreshResponseKey struct{}
+// grantResponseKey marks the ctx of a refresh grant's or a code exchange's
+// NewAccessResponse (handleToken), whose transaction BeginTX defers.
+type grantResponseKey struct{}
 
 var errRollback = errors.New("authz: rollback")
 
@@ -884,7 +909,7 @@ func (a *fositeStore) BeginTX(ctx context.Context) (context.Context, error) {
 	h := &txHandle{}
 	ctx, h.batch = withTokenBatch(ctx)
 	ctx = context.WithValue(ctx, txKey{}, h)
-	if on, _ := ctx.Value(refreshResponseKey{}).(bool); on {
+	if on, _ := ctx.Value(grantResponseKey{}).(bool); on {
 		h.deferred = true
 		return ctx, nil
 	}
@@ -946,13 +971,13 @@ func (a *fositeStore) finish(ctx context.Context, commit bool) error {
 	return h.err
 }
 
-// end commits or rolls back h: a deferred refresh rotation with its tokens
-// (endRefresh), or the transaction with the tokens fosite created, written
+// end commits or rolls back h: a deferred spend with its tokens
+// (endDeferred), or the transaction with the tokens fosite created, written
 // just before the commit; if they cannot be, nothing of it is kept.
 func (a *fositeStore) end(ctx context.Context, h *txHandle, commit bool) error {
 	switch {
-	case commit && !h.begun && h.rotate != "":
-		return a.endRefresh(ctx, h)
+	case commit && !h.begun && h.spendSig != "":
+		return a.endDeferred(ctx, h)
 	case !h.begun && commit:
 		// Deferred and never begun: nothing was written in it.
 		return a.flushTokens(ctx, h.batch)
@@ -980,20 +1005,28 @@ func (a *fositeStore) endTx(h *txHandle, commit bool, recs []store.TokenRecord) 
 	return nil
 }
 
-// endRefresh commits a refresh grant's deferred transaction: in the usual
-// case one statement; otherwise the rotation's steps (rotate) and the
+// endDeferred commits a deferred transaction: in the usual case one
+// statement; otherwise the spend's steps (rotate, invalidate) and the
 // tokens in a transaction.
-func (a *fositeStore) endRefresh(ctx context.Context, h *txHandle) error {
+func (a *fositeStore) endDeferred(ctx context.Context, h *txHandle) error {
 	recs := h.batch.take()
-	rotated, err := a.st.RotateRefreshTokenCreating(ctx, h.rotate, a.now(), recs...)
-	if rotated || err != nil {
+	var spent bool
+	var err error
+	step := a.rotate
+	if h.spendKind == store.TokenRefresh {
+		spent, err = a.st.RotateRefreshTokenCreating(ctx, h.spendSig, a.now(), recs...)
+	} else {
+		spent, err = a.st.ConsumeCodeCreating(ctx, h.spendSig, recs...)
+		step = a.invalidate
+	}
+	if spent || err != nil {
 		return createError("tokens", err)
 	}
 	txCtx, err := a.begin(ctx, h)
 	if err != nil {
 		return err
 	}
-	if err := a.rotate(txCtx, h.rotate); err != nil {
+	if err := step(txCtx, h.spendSig); err != nil {
 		_ = a.endTx(h, false, nil)
 		return err
 	}

@@ -82,12 +82,8 @@ func (s *Server) handleToken(c echo.Context) error {
 		s.provider.WriteAccessError(ctx, w, ar, err)
 		return nil
 	}
-	respCtx := ctx
-	if ar.GetGrantTypes().ExactOne("refresh_token") {
-		// The refresh handler's transaction is deferred (BeginTX).
-		respCtx = context.WithValue(ctx, refreshResponseKey{}, true)
-	}
-	resp, err := s.provider.NewAccessResponse(respCtx, ar)
+	// The grant handlers' transaction is deferred (BeginTX).
+	resp, err := s.provider.NewAccessResponse(context.WithValue(ctx, grantResponseKey{}, true), ar)
 	switch {
 	case errors.Is(err, fosite.ErrInvalidatedAuthorizeCode):
 		// The code was used or revoked (a newer grant to the same client

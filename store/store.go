@@ -338,6 +338,16 @@ type TokenStore interface {
 	// as TouchConsent would, with the consumption — in the caller's
 	// transaction (which a loser rolls back), or in one of its own.
 	ConsumeToken(ctx context.Context, kind TokenKind, signature string) (TokenRecord, error)
+	// ConsumeCodeCreating is a code exchange's ConsumeToken of its
+	// authorization code and CreateTokens as one atomic step, for the usual
+	// exchange: when the code is active and its consent (its RequestID)
+	// stands, it consumes the code, stamps the consent used, creates rs, and
+	// returns true. Otherwise — the code missing or used, its consent
+	// missing or revoked, a record of rs of another request — it changes
+	// nothing and returns false, and the caller takes the steps one by one,
+	// which tell why. A record of rs already stored is ErrConflict, and
+	// nothing changes either. Of concurrent callers at most one gets true.
+	ConsumeCodeCreating(ctx context.Context, signature string, rs ...TokenRecord) (bool, error)
 	// TakeToken deletes a record and returns it as it was, in one step (a
 	// code exchange's PKCE and OpenID Connect sessions, read once and
 	// deleted): of concurrent callers exactly one gets it, the others

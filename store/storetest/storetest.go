@@ -69,6 +69,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"TokensCreatedTogether", testTokensCreatedTogether},
 		{"RefreshRotationOnce", testRefreshRotationOnce},
 		{"RefreshRotationCreating", testRefreshRotationCreating},
+		{"CodeConsumptionCreating", testCodeConsumptionCreating},
 		{"TokenConsumedOnce", testTokenConsumedOnce},
 		{"TokenTakenOnce", testTokenTakenOnce},
 		{"TokensTakenTogether", testTokensTakenTogether},

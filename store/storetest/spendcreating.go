@@ -146,3 +146,115 @@ func testRefreshRotationCreating(t *testing.T, s store.Store) {
 		t.Errorf("a refused rotation moved FirstUsedAt to %v", got.FirstUsedAt)
 	}
 }
+
+// testCodeConsumptionCreating: a code exchange's consumption and its new
+// records in one step (ConsumeCodeCreating). It consumes an active code of
+// a standing consent, stamps the consent used and writes the new records,
+// once of 20 concurrent callers; in every other case it changes nothing,
+// the consent's stamp included, and says so: the code used already,
+// missing, of a revoked or a missing consent, new records of another
+// request, or a new record already stored (ErrConflict).
+func testCodeConsumptionCreating(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	newConsent := func() store.Consent {
+		return must(s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read"}, GrantedAt: t0}))(t)
+	}
+	code := func(sig, requestID string) {
+		noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAuthorizeCode, Signature: sig, RequestID: requestID,
+			ClientID: "vendor", Subject: "usr_1", Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Minute),
+			Request: []byte("r")}), "CreateToken("+sig+")")
+	}
+	newPair := func(requestID, name string) []store.TokenRecord {
+		rec := func(kind store.TokenKind, sig, accessSig string) store.TokenRecord {
+			return store.TokenRecord{Kind: kind, Signature: sig, RequestID: requestID, ClientID: "vendor", Subject: "usr_1",
+				Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Hour), AccessSignature: accessSig, TokenType: "bearer",
+				Request: []byte("session of " + sig)}
+		}
+		return []store.TokenRecord{rec(store.TokenAccess, name+"-access", ""), rec(store.TokenRefresh, name, name+"-access")}
+	}
+	missing := func(what string, recs ...store.TokenRecord) {
+		t.Helper()
+		for _, r := range recs {
+			_, err := s.GetToken(ctx, r.Kind, r.Signature)
+			mustBe(t, err, store.ErrNotFound, what+": new record "+r.Signature)
+		}
+	}
+	refuses := func(what, sig string, c store.Consent, recs []store.TokenRecord) {
+		t.Helper()
+		if ok, err := s.ConsumeCodeCreating(ctx, sig, recs...); err != nil || ok {
+			t.Errorf("%s: ConsumeCodeCreating = %v, %v; want false, nil", what, ok, err)
+		}
+		missing(what, recs...)
+		if c.ID == "" {
+			return
+		}
+		if got := must(s.GetConsent(ctx, c.ID))(t); !got.LastUsedAt.Equal(c.LastUsedAt) {
+			t.Errorf("%s: the consent was stamped used at %v", what, got.LastUsedAt)
+		}
+	}
+
+	c := newConsent()
+	code("cc-1", c.ID)
+	other := newConsent()
+	refuses("new records of another consent", "cc-1", c, newPair(other.ID, "cc-x"))
+	refuses("new records of two consents", "cc-1", c, append(newPair(c.ID, "cc-y")[:1], newPair(other.ID, "cc-y")[1]))
+	code("cc-orphan", "no-such-consent")
+	refuses("a code of no consent", "cc-orphan", store.Consent{}, newPair("no-such-consent", "cc-o2"))
+	refuses("a missing code", "cc-missing", c, newPair(c.ID, "cc-m2"))
+	revoked := newConsent()
+	code("cc-revoked", revoked.ID)
+	noErr(t, s.RevokeConsent(ctx, revoked.ID, t0), "RevokeConsent")
+	refuses("a code of a revoked consent", "cc-revoked", must(s.GetConsent(ctx, revoked.ID))(t), newPair(revoked.ID, "cc-r2"))
+
+	clash := newPair(c.ID, "cc-clash")
+	clash[0].Signature = "cc-1"
+	clash[0].Kind = store.TokenAuthorizeCode
+	_, err := s.ConsumeCodeCreating(ctx, "cc-1", clash...)
+	mustBe(t, err, store.ErrConflict, "ConsumeCodeCreating(a record already stored)")
+	if !must(s.GetToken(ctx, store.TokenAuthorizeCode, "cc-1"))(t).Active {
+		t.Error("a refused consumption left the code used")
+	}
+	if got := must(s.GetConsent(ctx, c.ID))(t); !got.LastUsedAt.IsZero() {
+		t.Errorf("a refused consumption stamped the consent used at %v", got.LastUsedAt)
+	}
+	missing("a record already stored", clash[1])
+
+	const n = 20
+	wins, errs := atOnce(n, func(i int) (bool, error) {
+		return s.ConsumeCodeCreating(ctx, "cc-1", newPair(c.ID, fmt.Sprintf("cc-2-%d", i))...)
+	})
+	winner := -1
+	for i := range n {
+		if errs[i] != nil {
+			t.Errorf("caller %d: %v", i, errs[i])
+		} else if wins[i] && winner >= 0 {
+			t.Fatalf("callers %d and %d both consumed the code", winner, i)
+		} else if wins[i] {
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no caller consumed the code")
+	}
+	for i := range n {
+		pair := newPair(c.ID, fmt.Sprintf("cc-2-%d", i))
+		if i != winner {
+			missing(fmt.Sprintf("caller %d (lost)", i), pair...)
+			continue
+		}
+		for _, r := range pair {
+			if got := must(s.GetToken(ctx, r.Kind, r.Signature))(t); !got.Active || got.AccessSignature != r.AccessSignature ||
+				string(got.Request) != string(r.Request) {
+				t.Errorf("new record %s = %+v, want %+v", r.Signature, got, r)
+			}
+		}
+	}
+	if must(s.GetToken(ctx, store.TokenAuthorizeCode, "cc-1"))(t).Active {
+		t.Error("the code is still active")
+	}
+	used := must(s.GetConsent(ctx, c.ID))(t)
+	if used.LastUsedAt.IsZero() {
+		t.Error("the consent was not stamped used")
+	}
+	refuses("a used code", "cc-1", used, newPair(c.ID, "cc-3"))
+}
