@@ -26,6 +26,87 @@ func (s *txCounting) InTx(ctx context.Context, fn func(context.Context) error) e
 	return s.Store.InTx(ctx, fn)
 }
 
+// grantFixture is a fositeStore on a transaction-counting store with one
+// standing consent, and the request its grants issue tokens for.
+type grantFixture struct {
+	t       *testing.T
+	a       *fositeStore
+	st      *txCounting
+	consent store.Consent
+	req     *fosite.AccessRequest
+	now     time.Time
+}
+
+func newGrantFixture(t *testing.T, name string) *grantFixture {
+	st := &txCounting{Store: gormtest.Open(t, name, gormstore.Config{})}
+	seal, err := newSealer(bytes.Repeat([]byte{7}, 32), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &fositeStore{st: st, seal: seal, now: time.Now, grace: time.Minute,
+		lifespans: map[fosite.TokenType]time.Duration{fosite.AccessToken: time.Hour, fosite.RefreshToken: 24 * time.Hour}}
+	c, err := st.CreateConsent(t.Context(), store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read"}, GrantedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := fosite.NewAccessRequest(newSession())
+	req.ID, req.Client = c.ID, &fosite.DefaultClient{ID: "vendor"}
+	req.Session.(*Session).Subject = "usr_1"
+	return &grantFixture{t: t, a: a, st: st, consent: c, req: req, now: time.Now().UTC().Truncate(time.Microsecond)}
+}
+
+// record is a stored token of the fixture's consent.
+func (f *grantFixture) record(kind store.TokenKind, sig, accessSig string) store.TokenRecord {
+	return store.TokenRecord{Kind: kind, Signature: sig, RequestID: f.consent.ID, ClientID: "vendor", Subject: "usr_1",
+		Active: true, RequestedAt: f.now, ExpiresAt: f.now.Add(time.Hour), AccessSignature: accessSig, TokenType: "bearer",
+		Request: []byte("r")}
+}
+
+// respond is one grant's response as fosite's handler runs it: BeginTX in
+// a grant response's ctx, spend (the rotation or the code's
+// invalidation), access token a-n and refresh token r-n, Commit (Rollback
+// after a failure before it).
+func (f *grantFixture) respond(n string, spend func(ctx context.Context) error) error {
+	a := f.a
+	ctx, err := a.BeginTX(context.WithValue(withRetryNote(f.t.Context()), grantResponseKey{}, true))
+	if err != nil {
+		return err
+	}
+	err = spend(ctx)
+	if err == nil {
+		err = a.CreateAccessTokenSession(ctx, "a-"+n, f.req)
+	}
+	if err == nil {
+		err = a.CreateRefreshTokenSession(ctx, "r-"+n, "a-"+n, f.req)
+	}
+	if err == nil {
+		return a.Commit(ctx)
+	}
+	if rerr := a.Rollback(ctx); rerr != nil {
+		f.t.Errorf("rollback: %v", rerr)
+	}
+	return err
+}
+
+// issued reports, for access token a-n and refresh token r-n, whether each
+// is stored and active; a missing one is store.ErrNotFound.
+func (f *grantFixture) issued(n string) (accessActive, refreshActive bool, err error) {
+	acc, err := f.st.GetToken(f.t.Context(), store.TokenAccess, "a-"+n)
+	if err != nil {
+		return false, false, err
+	}
+	ref, err := f.st.GetToken(f.t.Context(), store.TokenRefresh, "r-"+n)
+	return acc.Active, ref.Active, err
+}
+
+// transactions fails the test unless want transactions were opened so far.
+func (f *grantFixture) transactions(what string, want int32) {
+	f.t.Helper()
+	if got := f.st.n.Load(); got != want {
+		f.t.Errorf("%s: %d transactions opened so far, want %d", what, got, want)
+	}
+}
+
 // TestRefreshGrantNeedsNoTransaction drives the store as fosite's refresh
 // handler does in a refresh grant's response (BeginTX, RotateRefreshToken,
 // the two new tokens, Commit). The usual grant opens no transaction: the
@@ -34,96 +115,36 @@ func (s *txCounting) InTx(ctx context.Context, fn func(context.Context) error) e
 // the steps one by one in a transaction and gets its one retry; a second
 // retry is refused and writes nothing.
 func TestRefreshGrantNeedsNoTransaction(t *testing.T) {
-	st := &txCounting{Store: gormtest.Open(t, "authz_refreshgrant", gormstore.Config{})}
-	seal, err := newSealer(bytes.Repeat([]byte{7}, 32), "test")
-	if err != nil {
+	f := newGrantFixture(t, "authz_refreshgrant")
+	if err := f.st.CreateTokens(t.Context(), f.record(store.TokenAccess, "a-0", ""), f.record(store.TokenRefresh, "r-0", "a-0")); err != nil {
 		t.Fatal(err)
 	}
-	a := &fositeStore{st: st, seal: seal, now: time.Now, grace: time.Minute,
-		lifespans: map[fosite.TokenType]time.Duration{fosite.AccessToken: time.Hour, fosite.RefreshToken: 24 * time.Hour}}
-	ctx := t.Context()
-	c, err := st.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read"}, GrantedAt: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	old := func(kind store.TokenKind, sig, accessSig string) store.TokenRecord {
-		return store.TokenRecord{Kind: kind, Signature: sig, RequestID: c.ID, ClientID: "vendor", Subject: "usr_1",
-			Active: true, RequestedAt: now, ExpiresAt: now.Add(time.Hour), AccessSignature: accessSig, TokenType: "bearer",
-			Request: []byte("r")}
-	}
-	if err := st.CreateTokens(ctx, old(store.TokenAccess, "a-0", ""), old(store.TokenRefresh, "r-0", "a-0")); err != nil {
-		t.Fatal(err)
-	}
-	req := fosite.NewAccessRequest(newSession())
-	req.ID, req.Client = c.ID, &fosite.DefaultClient{ID: "vendor"}
-	req.Session.(*Session).Subject = "usr_1"
+	rotate := func(ctx context.Context) error { return f.a.RotateRefreshToken(ctx, f.consent.ID, "r-0") }
 
-	// grant is one refresh grant's response for refresh token "r-0",
-	// issuing access token a-n and refresh token r-n.
-	grant := func(n string) error {
-		ctx := context.WithValue(withRetryNote(t.Context()), grantResponseKey{}, true)
-		ctx, err := a.BeginTX(ctx)
-		if err != nil {
-			return err
-		}
-		err = a.RotateRefreshToken(ctx, c.ID, "r-0")
-		if err == nil {
-			err = a.CreateAccessTokenSession(ctx, "a-"+n, req)
-		}
-		if err == nil {
-			err = a.CreateRefreshTokenSession(ctx, "r-"+n, "a-"+n, req)
-		}
-		if err == nil {
-			return a.Commit(ctx)
-		}
-		if rerr := a.Rollback(ctx); rerr != nil {
-			t.Errorf("rollback: %v", rerr)
-		}
-		return err
-	}
-	pair := map[store.TokenKind]string{store.TokenAccess: "a-", store.TokenRefresh: "r-"}
-	active := func(kind store.TokenKind, sig string) (bool, error) {
-		rec, err := st.GetToken(ctx, kind, sig)
-		return rec.Active, err
-	}
-	issued := func(n string) {
-		t.Helper()
-		for k, prefix := range pair {
-			if on, err := active(k, prefix+n); err != nil || !on {
-				t.Errorf("%s %s: active %v, %v; want issued", k, n, on, err)
-			}
-		}
-	}
-
-	if err := grant("1"); err != nil {
+	if err := f.respond("1", rotate); err != nil {
 		t.Fatalf("the usual grant: %v", err)
 	}
-	if got := st.n.Load(); got != 0 {
-		t.Errorf("the usual grant opened %d transactions, want none", got)
+	f.transactions("the usual grant", 0)
+	if acc, ref, err := f.issued("1"); err != nil || !acc || !ref {
+		t.Errorf("the usual grant's tokens: active %v %v, %v", acc, ref, err)
 	}
-	issued("1")
-	for k, prefix := range pair {
-		if on, err := active(k, prefix+"0"); err != nil || on {
-			t.Errorf("old %s: active %v, %v; want ended", k, on, err)
-		}
+	if acc, ref, err := f.issued("0"); err != nil || acc || ref {
+		t.Errorf("the rotated pair: active %v %v, %v; want both ended", acc, ref, err)
 	}
 
-	if err := grant("2"); err != nil {
+	if err := f.respond("2", rotate); err != nil {
 		t.Fatalf("the retry inside the grace period: %v", err)
 	}
-	if got := st.n.Load(); got != 1 {
-		t.Errorf("the retry opened %d transactions, want 1", got)
+	f.transactions("the retry", 1)
+	if acc, ref, err := f.issued("2"); err != nil || !acc || !ref {
+		t.Errorf("the retry's tokens: active %v %v, %v", acc, ref, err)
 	}
-	issued("2")
 
-	if err := grant("3"); !errors.Is(err, fosite.ErrSerializationFailure) {
+	if err := f.respond("3", rotate); !errors.Is(err, fosite.ErrSerializationFailure) {
 		t.Fatalf("a second retry: %v, want a serialization failure", err)
 	}
-	for k, prefix := range pair {
-		if _, err := active(k, prefix+"3"); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("second retry's %s: %v, want none written", k, err)
-		}
+	if _, _, err := f.issued("3"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the second retry's tokens: %v, want none written", err)
 	}
 }
 
@@ -135,77 +156,38 @@ func TestRefreshGrantNeedsNoTransaction(t *testing.T) {
 // same code again takes the steps one by one in a transaction, is refused
 // as used, and writes nothing.
 func TestCodeExchangeNeedsNoTransaction(t *testing.T) {
-	st := &txCounting{Store: gormtest.Open(t, "authz_codeexchange", gormstore.Config{})}
-	seal, err := newSealer(bytes.Repeat([]byte{7}, 32), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &fositeStore{st: st, seal: seal, now: time.Now,
-		lifespans: map[fosite.TokenType]time.Duration{fosite.AccessToken: time.Hour, fosite.RefreshToken: 24 * time.Hour}}
+	f := newGrantFixture(t, "authz_codeexchange")
 	ctx := t.Context()
-	c, err := st.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read"}, GrantedAt: time.Now()})
-	if err != nil {
+	code := f.record(store.TokenAuthorizeCode, "code", "")
+	code.ExpiresAt = f.now.Add(time.Minute)
+	if err := f.st.CreateToken(ctx, code); err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	if err := st.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAuthorizeCode, Signature: "code", RequestID: c.ID,
-		ClientID: "vendor", Subject: "usr_1", Active: true, RequestedAt: now, ExpiresAt: now.Add(time.Minute),
-		TokenType: "bearer", Request: []byte("r")}); err != nil {
-		t.Fatal(err)
-	}
-	req := fosite.NewAccessRequest(newSession())
-	req.ID, req.Client = c.ID, &fosite.DefaultClient{ID: "vendor"}
-	req.Session.(*Session).Subject = "usr_1"
-	exchange := func(n string) error {
-		ctx, err := a.BeginTX(context.WithValue(t.Context(), grantResponseKey{}, true))
-		if err != nil {
-			return err
-		}
-		err = a.InvalidateAuthorizeCodeSession(ctx, "code")
-		if err == nil {
-			err = a.CreateAccessTokenSession(ctx, "a-"+n, req)
-		}
-		if err == nil {
-			err = a.CreateRefreshTokenSession(ctx, "r-"+n, "a-"+n, req)
-		}
-		if err == nil {
-			return a.Commit(ctx)
-		}
-		if rerr := a.Rollback(ctx); rerr != nil {
-			t.Errorf("rollback: %v", rerr)
-		}
-		return err
-	}
+	invalidate := func(ctx context.Context) error { return f.a.InvalidateAuthorizeCodeSession(ctx, "code") }
 
-	if err := exchange("1"); err != nil {
+	if err := f.respond("1", invalidate); err != nil {
 		t.Fatalf("the usual exchange: %v", err)
 	}
-	if got := st.n.Load(); got != 0 {
-		t.Errorf("the usual exchange opened %d transactions, want none", got)
+	f.transactions("the usual exchange", 0)
+	if acc, ref, err := f.issued("1"); err != nil || !acc || !ref {
+		t.Errorf("the exchange's tokens: active %v %v, %v", acc, ref, err)
 	}
-	for kind, sig := range map[store.TokenKind]string{store.TokenAccess: "a-1", store.TokenRefresh: "r-1"} {
-		if _, err := st.GetToken(ctx, kind, sig); err != nil {
-			t.Errorf("new %s: %v", kind, err)
-		}
-	}
-	if rec, err := st.GetToken(ctx, store.TokenAuthorizeCode, "code"); err != nil || rec.Active {
+	if rec, err := f.st.GetToken(ctx, store.TokenAuthorizeCode, "code"); err != nil || rec.Active {
 		t.Errorf("code after the exchange: active %v, %v; want used", rec.Active, err)
 	}
-	used, err := st.GetConsent(ctx, c.ID)
+	used, err := f.st.GetConsent(ctx, f.consent.ID)
 	if err != nil || used.LastUsedAt.IsZero() {
 		t.Errorf("consent after the exchange: used at %v, %v; want stamped", used.LastUsedAt, err)
 	}
 
-	if err := exchange("2"); !errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
+	if err := f.respond("2", invalidate); !errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
 		t.Fatalf("the code again: %v, want it refused as used", err)
 	}
-	if got := st.n.Load(); got != 1 {
-		t.Errorf("the code again opened %d transactions, want 1", got)
+	f.transactions("the code again", 1)
+	if _, _, err := f.issued("2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the refused exchange's tokens: %v, want none written", err)
 	}
-	if _, err := st.GetToken(ctx, store.TokenAccess, "a-2"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("the refused exchange's access token: %v, want none written", err)
-	}
-	if again, _ := st.GetConsent(ctx, c.ID); !again.LastUsedAt.Equal(used.LastUsedAt) {
+	if again, _ := f.st.GetConsent(ctx, f.consent.ID); !again.LastUsedAt.Equal(used.LastUsedAt) {
 		t.Errorf("the refused exchange stamped the consent used at %v", again.LastUsedAt)
 	}
 }

@@ -17,38 +17,19 @@ import (
 // new record already stored (ErrConflict).
 func testRefreshRotationCreating(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	consent := func(revoked bool) store.Consent {
-		c := must(s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read"}, GrantedAt: t0}))(t)
-		if revoked {
-			noErr(t, s.RevokeConsent(ctx, c.ID, t0), "RevokeConsent")
-		}
-		return c
-	}
-	token := func(kind store.TokenKind, sig, requestID, accessSig string) store.TokenRecord {
-		return store.TokenRecord{Kind: kind, Signature: sig, RequestID: requestID, ClientID: "vendor", Subject: "usr_1",
-			Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Hour), AccessSignature: accessSig, TokenType: "bearer",
-			Request: []byte("session of " + sig)}
+	consent := func() store.Consent {
+		return must(s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read"}, GrantedAt: t0}))(t)
 	}
 	// grant stores an access token and the refresh token issued with it.
 	grant := func(requestID, name string) {
-		noErr(t, s.CreateTokens(ctx, token(store.TokenAccess, name+"-access", requestID, ""),
-			token(store.TokenRefresh, name, requestID, name+"-access")), "CreateTokens("+name+")")
+		noErr(t, s.CreateTokens(ctx, grantPair(requestID, name)...), "CreateTokens("+name+")")
 	}
-	newPair := func(requestID, name string) []store.TokenRecord {
-		return []store.TokenRecord{token(store.TokenAccess, name+"-access", requestID, ""),
-			token(store.TokenRefresh, name, requestID, name+"-access")}
-	}
+	newPair := grantPair
 	active := func(kind store.TokenKind, sig string) bool {
 		t.Helper()
 		return must(s.GetToken(ctx, kind, sig))(t).Active
 	}
-	missing := func(what string, recs ...store.TokenRecord) {
-		t.Helper()
-		for _, r := range recs {
-			_, err := s.GetToken(ctx, r.Kind, r.Signature)
-			mustBe(t, err, store.ErrNotFound, what+": new record "+r.Signature)
-		}
-	}
+	missing := func(what string, recs ...store.TokenRecord) { t.Helper(); absent(t, s, what, recs...) }
 	unchanged := func(what, refresh string, recs ...store.TokenRecord) {
 		t.Helper()
 		if !active(store.TokenRefresh, refresh) || !active(store.TokenAccess, refresh+"-access") {
@@ -67,14 +48,13 @@ func testRefreshRotationCreating(t *testing.T, s store.Store) {
 		unchanged(what, refresh, recs...)
 	}
 
-	c := consent(false)
+	c := consent()
 	grant(c.ID, "rc-1")
-	other := consent(false)
+	other := consent()
 	refuses("new records of another consent", "rc-1", newPair(other.ID, "rc-x"))
-	refuses("new records of two consents", "rc-1", []store.TokenRecord{token(store.TokenAccess, "rc-y-access", c.ID, ""),
-		token(store.TokenRefresh, "rc-y", other.ID, "rc-y-access")})
+	refuses("new records of two consents", "rc-1", append(newPair(c.ID, "rc-y")[:1], newPair(other.ID, "rc-y")[1]))
 
-	revoked := consent(false)
+	revoked := consent()
 	grant(revoked.ID, "rc-revoked")
 	noErr(t, s.RevokeConsent(ctx, revoked.ID, t0), "RevokeConsent")
 	if active(store.TokenRefresh, "rc-revoked") {
@@ -99,37 +79,9 @@ func testRefreshRotationCreating(t *testing.T, s store.Store) {
 	mustBe(t, err, store.ErrConflict, "RotateRefreshTokenCreating(a record already stored)")
 	unchanged("a record already stored", "rc-1", clash[1])
 
-	const n = 20
-	wins, errs := atOnce(n, func(i int) (bool, error) {
-		return s.RotateRefreshTokenCreating(ctx, "rc-1", t0.Add(time.Duration(i+1)*time.Second), newPair(c.ID, fmt.Sprintf("rc-2-%d", i))...)
+	winner := spentOnce(t, s, "rotated the token", c.ID, "rc-2", func(i int, recs []store.TokenRecord) (bool, error) {
+		return s.RotateRefreshTokenCreating(ctx, "rc-1", t0.Add(time.Duration(i+1)*time.Second), recs...)
 	})
-	winner := -1
-	for i := range n {
-		if errs[i] != nil {
-			t.Errorf("caller %d: %v", i, errs[i])
-		} else if wins[i] && winner >= 0 {
-			t.Fatalf("callers %d and %d both rotated the token", winner, i)
-		} else if wins[i] {
-			winner = i
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no caller rotated the token")
-	}
-	for i := range n {
-		pair := newPair(c.ID, fmt.Sprintf("rc-2-%d", i))
-		if i != winner {
-			missing(fmt.Sprintf("caller %d (lost)", i), pair...)
-			continue
-		}
-		for _, r := range pair {
-			got := must(s.GetToken(ctx, r.Kind, r.Signature))(t)
-			if !got.Active || got.RequestID != c.ID || got.AccessSignature != r.AccessSignature || string(got.Request) != string(r.Request) ||
-				!got.ExpiresAt.Equal(r.ExpiresAt) || got.TokenType != "bearer" {
-				t.Errorf("new record %s = %+v, want %+v", r.Signature, got, r)
-			}
-		}
-	}
 	after := must(s.GetToken(ctx, store.TokenRefresh, "rc-1"))(t)
 	if after.Active || !after.FirstUsedAt.Equal(t0.Add(time.Duration(winner+1)*time.Second)) {
 		t.Errorf("rotated token = active %v, first used %v; want inactive, used at the winner's time", after.Active, after.FirstUsedAt)
@@ -164,21 +116,8 @@ func testCodeConsumptionCreating(t *testing.T, s store.Store) {
 			ClientID: "vendor", Subject: "usr_1", Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Minute),
 			Request: []byte("r")}), "CreateToken("+sig+")")
 	}
-	newPair := func(requestID, name string) []store.TokenRecord {
-		rec := func(kind store.TokenKind, sig, accessSig string) store.TokenRecord {
-			return store.TokenRecord{Kind: kind, Signature: sig, RequestID: requestID, ClientID: "vendor", Subject: "usr_1",
-				Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Hour), AccessSignature: accessSig, TokenType: "bearer",
-				Request: []byte("session of " + sig)}
-		}
-		return []store.TokenRecord{rec(store.TokenAccess, name+"-access", ""), rec(store.TokenRefresh, name, name+"-access")}
-	}
-	missing := func(what string, recs ...store.TokenRecord) {
-		t.Helper()
-		for _, r := range recs {
-			_, err := s.GetToken(ctx, r.Kind, r.Signature)
-			mustBe(t, err, store.ErrNotFound, what+": new record "+r.Signature)
-		}
-	}
+	newPair := grantPair
+	missing := func(what string, recs ...store.TokenRecord) { t.Helper(); absent(t, s, what, recs...) }
 	refuses := func(what, sig string, c store.Consent, recs []store.TokenRecord) {
 		t.Helper()
 		if ok, err := s.ConsumeCodeCreating(ctx, sig, recs...); err != nil || ok {
@@ -219,36 +158,9 @@ func testCodeConsumptionCreating(t *testing.T, s store.Store) {
 	}
 	missing("a record already stored", clash[1])
 
-	const n = 20
-	wins, errs := atOnce(n, func(i int) (bool, error) {
-		return s.ConsumeCodeCreating(ctx, "cc-1", newPair(c.ID, fmt.Sprintf("cc-2-%d", i))...)
+	spentOnce(t, s, "consumed the code", c.ID, "cc-2", func(_ int, recs []store.TokenRecord) (bool, error) {
+		return s.ConsumeCodeCreating(ctx, "cc-1", recs...)
 	})
-	winner := -1
-	for i := range n {
-		if errs[i] != nil {
-			t.Errorf("caller %d: %v", i, errs[i])
-		} else if wins[i] && winner >= 0 {
-			t.Fatalf("callers %d and %d both consumed the code", winner, i)
-		} else if wins[i] {
-			winner = i
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no caller consumed the code")
-	}
-	for i := range n {
-		pair := newPair(c.ID, fmt.Sprintf("cc-2-%d", i))
-		if i != winner {
-			missing(fmt.Sprintf("caller %d (lost)", i), pair...)
-			continue
-		}
-		for _, r := range pair {
-			if got := must(s.GetToken(ctx, r.Kind, r.Signature))(t); !got.Active || got.AccessSignature != r.AccessSignature ||
-				string(got.Request) != string(r.Request) {
-				t.Errorf("new record %s = %+v, want %+v", r.Signature, got, r)
-			}
-		}
-	}
 	if must(s.GetToken(ctx, store.TokenAuthorizeCode, "cc-1"))(t).Active {
 		t.Error("the code is still active")
 	}
@@ -257,4 +169,62 @@ func testCodeConsumptionCreating(t *testing.T, s store.Store) {
 		t.Error("the consent was not stamped used")
 	}
 	refuses("a used code", "cc-1", used, newPair(c.ID, "cc-3"))
+}
+
+// grantPair is a grant's new records: access token name-access and refresh
+// token name issued with it, of consent requestID.
+func grantPair(requestID, name string) []store.TokenRecord {
+	rec := func(kind store.TokenKind, sig, accessSig string) store.TokenRecord {
+		return store.TokenRecord{Kind: kind, Signature: sig, RequestID: requestID, ClientID: "vendor", Subject: "usr_1",
+			Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Hour), AccessSignature: accessSig, TokenType: "bearer",
+			Request: []byte("session of " + sig)}
+	}
+	return []store.TokenRecord{rec(store.TokenAccess, name+"-access", ""), rec(store.TokenRefresh, name, name+"-access")}
+}
+
+// absent fails t unless no record of recs is stored.
+func absent(t *testing.T, s store.Store, what string, recs ...store.TokenRecord) {
+	t.Helper()
+	for _, r := range recs {
+		_, err := s.GetToken(t.Context(), r.Kind, r.Signature)
+		mustBe(t, err, store.ErrNotFound, what+": new record "+r.Signature)
+	}
+}
+
+// spentOnce runs 20 concurrent spends of one token, each with its own new
+// records (grantPair of consent requestID, named prefix-i), and fails t
+// unless exactly one answered true and only its records are stored, as
+// given. It returns the winner.
+func spentOnce(t *testing.T, s store.Store, what, requestID, prefix string, spend func(i int, recs []store.TokenRecord) (bool, error)) int {
+	t.Helper()
+	const n = 20
+	pair := func(i int) []store.TokenRecord { return grantPair(requestID, fmt.Sprintf("%s-%d", prefix, i)) }
+	wins, errs := atOnce(n, func(i int) (bool, error) { return spend(i, pair(i)) })
+	winner := -1
+	for i := range n {
+		if errs[i] != nil {
+			t.Errorf("caller %d: %v", i, errs[i])
+		} else if wins[i] && winner >= 0 {
+			t.Fatalf("callers %d and %d both %s", winner, i, what)
+		} else if wins[i] {
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no caller %s", what)
+	}
+	for i := range n {
+		if i != winner {
+			absent(t, s, fmt.Sprintf("caller %d (lost)", i), pair(i)...)
+			continue
+		}
+		for _, r := range pair(i) {
+			got := must(s.GetToken(t.Context(), r.Kind, r.Signature))(t)
+			if !got.Active || got.RequestID != r.RequestID || got.AccessSignature != r.AccessSignature || string(got.Request) != string(r.Request) ||
+				!got.ExpiresAt.Equal(r.ExpiresAt) || got.TokenType != r.TokenType {
+				t.Errorf("new record %s = %+v, want %+v", r.Signature, got, r)
+			}
+		}
+	}
+	return winner
 }
