@@ -325,11 +325,7 @@ func createError(what string, err error) error {
 // flushTokens writes the records b collected, in one statement; nil when
 // there are none.
 func (a *fositeStore) flushTokens(ctx context.Context, b *tokenBatch) error {
-	recs := b.take()
-	if len(recs) == 0 {
-		return nil
-	}
-	return createError("tokens", a.st.CreateTokens(ctx, recs...))
+	return createError("tokens", a.createTokens(ctx, b.take()))
 }
 
 // introspectingKey marks the ctx of an introspection: the access and
@@ -971,27 +967,65 @@ func (a *fositeStore) finish(ctx context.Context, commit bool) error {
 	return h.err
 }
 
-// end commits or rolls back h: a deferred spend with its tokens
-// (endDeferred), or the transaction with the tokens fosite created, written
-// just before the commit; if they cannot be, nothing of it is kept.
+// end commits or rolls back h. A deferred transaction never begun commits
+// in one statement when it spends a token (spendCreating) and otherwise
+// writes the tokens fosite created, if any; when the statement found
+// anything but the usual case, the transaction begins here. An open
+// transaction spends the token it left to the commit, if any (the steps:
+// rotate, invalidate), then writes the tokens just before it commits; if
+// either fails, nothing of it is kept.
 func (a *fositeStore) end(ctx context.Context, h *txHandle, commit bool) error {
-	switch {
-	case commit && !h.begun && h.spendSig != "":
-		return a.endDeferred(ctx, h)
-	case !h.begun && commit:
-		// Deferred and never begun: nothing was written in it.
-		return a.flushTokens(ctx, h.batch)
-	case !h.begun:
+	recs := h.batch.take()
+	if !h.begun {
+		switch {
+		case !commit:
+			return nil
+		case h.spendSig == "":
+			return createError("tokens", a.createTokens(ctx, recs))
+		}
+		if spent, err := a.spendCreating(ctx, h, recs); spent || err != nil {
+			return createError("tokens", err)
+		}
+		if _, err := a.begin(ctx, h); err != nil {
+			return err
+		}
+	}
+	if commit && h.spendSig != "" {
+		step := a.rotate
+		if h.spendKind == store.TokenAuthorizeCode {
+			step = a.invalidate
+		}
+		if err := step(h.txCtx, h.spendSig); err != nil {
+			_ = a.endTx(h, false, nil)
+			return err
+		}
+	}
+	return a.endTx(h, commit, recs)
+}
+
+// spendCreating spends h's token and writes recs in one statement, in the
+// usual case only (store.TokenStore.RotateRefreshTokenCreating,
+// ConsumeCodeCreating); false: nothing was written.
+func (a *fositeStore) spendCreating(ctx context.Context, h *txHandle, recs []store.TokenRecord) (bool, error) {
+	if h.spendKind == store.TokenRefresh {
+		return a.st.RotateRefreshTokenCreating(ctx, h.spendSig, a.now(), recs...)
+	}
+	return a.st.ConsumeCodeCreating(ctx, h.spendSig, recs...)
+}
+
+// createTokens writes recs in one statement; nothing when there are none.
+func (a *fositeStore) createTokens(ctx context.Context, recs []store.TokenRecord) error {
+	if len(recs) == 0 {
 		return nil
 	}
-	return a.endTx(h, commit, h.batch.take())
+	return a.st.CreateTokens(ctx, recs...)
 }
 
 // endTx ends h's open transaction, writing recs first when it commits.
 func (a *fositeStore) endTx(h *txHandle, commit bool, recs []store.TokenRecord) error {
 	var flushErr error
-	if commit && len(recs) > 0 {
-		flushErr = createError("tokens", a.st.CreateTokens(h.txCtx, recs...))
+	if commit {
+		flushErr = createError("tokens", a.createTokens(h.txCtx, recs))
 		commit = flushErr == nil
 	}
 	h.decide <- commit
@@ -1003,34 +1037,6 @@ func (a *fositeStore) endTx(h *txHandle, commit bool, recs []store.TokenRecord) 
 		return fmt.Errorf("authz: end transaction: %w", err)
 	}
 	return nil
-}
-
-// endDeferred commits a deferred transaction: in the usual case one
-// statement; otherwise the spend's steps (rotate, invalidate) and the
-// tokens in a transaction.
-func (a *fositeStore) endDeferred(ctx context.Context, h *txHandle) error {
-	recs := h.batch.take()
-	var spent bool
-	var err error
-	step := a.rotate
-	if h.spendKind == store.TokenRefresh {
-		spent, err = a.st.RotateRefreshTokenCreating(ctx, h.spendSig, a.now(), recs...)
-	} else {
-		spent, err = a.st.ConsumeCodeCreating(ctx, h.spendSig, recs...)
-		step = a.invalidate
-	}
-	if spent || err != nil {
-		return createError("tokens", err)
-	}
-	txCtx, err := a.begin(ctx, h)
-	if err != nil {
-		return err
-	}
-	if err := step(txCtx, h.spendSig); err != nil {
-		_ = a.endTx(h, false, nil)
-		return err
-	}
-	return a.endTx(h, true, recs)
 }
 
 func (a *fositeStore) Commit(ctx context.Context) error   { return a.finish(ctx, true) }

@@ -191,3 +191,30 @@ func TestCodeExchangeNeedsNoTransaction(t *testing.T) {
 		t.Errorf("the refused exchange stamped the consent used at %v", again.LastUsedAt)
 	}
 }
+
+// TestDeferredSpendHappensInABegunTransaction: when a call that needs the
+// transaction begins it after the spend was left to the commit (fosite
+// v0.49's handlers make none, but the store must not depend on it), the
+// commit takes the spend's steps in that transaction.
+func TestDeferredSpendHappensInABegunTransaction(t *testing.T) {
+	f := newGrantFixture(t, "authz_deferredspend")
+	if err := f.st.CreateTokens(t.Context(), f.record(store.TokenAccess, "a-0", ""), f.record(store.TokenRefresh, "r-0", "a-0")); err != nil {
+		t.Fatal(err)
+	}
+	err := f.respond("1", func(ctx context.Context) error {
+		if err := f.a.RotateRefreshToken(ctx, f.consent.ID, "r-0"); err != nil {
+			return err
+		}
+		return f.a.RevokeAccessToken(ctx, "another-request") // begins the transaction
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.transactions("the grant", 1)
+	if acc, ref, err := f.issued("0"); err != nil || acc || ref {
+		t.Errorf("the rotated pair: active %v %v, %v; want both ended", acc, ref, err)
+	}
+	if acc, ref, err := f.issued("1"); err != nil || !acc || !ref {
+		t.Errorf("the new pair: active %v %v, %v", acc, ref, err)
+	}
+}
