@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -109,9 +110,10 @@ func (f *grantFixture) transactions(what string, want int32) {
 
 // TestRefreshGrantNeedsNoTransaction drives the store as fosite's refresh
 // handler does in a refresh grant's response (BeginTX, RotateRefreshToken,
-// the two new tokens, Commit). The usual grant opens no transaction: the
-// commit rotates the token and writes the new ones in one store call
-// (issue 15). A retry of the rotated token inside the grace period takes
+// the two new tokens, Commit). For the usual grant authz opens no
+// transaction: the commit rotates the token and writes the new ones in one
+// store call (issue 15; one statement on PostgreSQL, SQLite's store takes
+// its own immediate transaction inside the call). A retry of the rotated token inside the grace period takes
 // the steps one by one in a transaction and gets its one retry; a second
 // retry is refused and writes nothing.
 func TestRefreshGrantNeedsNoTransaction(t *testing.T) {
@@ -150,9 +152,10 @@ func TestRefreshGrantNeedsNoTransaction(t *testing.T) {
 
 // TestCodeExchangeNeedsNoTransaction drives the store as fosite's
 // authorization-code handler does in a code exchange's response (BeginTX,
-// InvalidateAuthorizeCodeSession, the two new tokens, Commit). The usual
-// exchange opens no transaction: the commit consumes the code, stamps its
-// consent used and writes the new tokens in one store call (issue 15). The
+// InvalidateAuthorizeCodeSession, the two new tokens, Commit). For the
+// usual exchange authz opens no transaction: the commit consumes the code,
+// stamps its consent used and writes the new tokens in one store call
+// (issue 15), as for a refresh grant. The
 // same code again takes the steps one by one in a transaction, is refused
 // as used, and writes nothing.
 func TestCodeExchangeNeedsNoTransaction(t *testing.T) {
@@ -216,5 +219,38 @@ func TestDeferredSpendHappensInABegunTransaction(t *testing.T) {
 	}
 	if acc, ref, err := f.issued("1"); err != nil || !acc || !ref {
 		t.Errorf("the new pair: active %v %v, %v", acc, ref, err)
+	}
+}
+
+// spendCut is a store whose one-statement spends fail as a database that
+// cannot be reached fails them.
+type spendCut struct{ *txCounting }
+
+var errCut = fmt.Errorf("%w: connection refused", store.ErrUnavailable)
+
+func (spendCut) RotateRefreshTokenCreating(context.Context, string, time.Time, ...store.TokenRecord) (bool, error) {
+	return false, errCut
+}
+
+func (spendCut) ConsumeCodeCreating(context.Context, string, ...store.TokenRecord) (bool, error) {
+	return false, errCut
+}
+
+// TestDeferredSpendOutageIsUnavailable: when the commit's one statement
+// finds the database unreachable, the commit fails with
+// store.ErrUnavailable in its chain (the token endpoint's outage answer,
+// 503 temporarily_unavailable, reads it there) and does not fall back to
+// the steps in a transaction, as it does for a token spent already.
+func TestDeferredSpendOutageIsUnavailable(t *testing.T) {
+	f := newGrantFixture(t, "authz_spendoutage")
+	f.a.st = spendCut{f.st}
+	for name, spend := range map[string]func(context.Context) error{
+		"refresh grant": func(ctx context.Context) error { return f.a.RotateRefreshToken(ctx, f.consent.ID, "r-0") },
+		"code exchange": func(ctx context.Context) error { return f.a.InvalidateAuthorizeCodeSession(ctx, "code") },
+	} {
+		if err := f.respond("1", spend); !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s: commit = %v, want store.ErrUnavailable in its chain", name, err)
+		}
+		f.transactions(name, 0)
 	}
 }
