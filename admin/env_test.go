@@ -202,20 +202,22 @@ func (e *env) seedConnections(userID, clientID string, kind store.TokenKind, sig
 	ctx := e.t.Context()
 	granted := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	c := connections{revokedAt: granted.Add(-24 * time.Hour), kind: kind, signature: signature}
+	// The older consent first, revoked before the live one is granted: a
+	// user and a client have one standing consent at most.
 	var err error
+	if c.old, err = e.st.CreateConsent(ctx, store.Consent{ID: store.NewID("cns"), UserID: userID, ClientID: clientID,
+		Scopes: []string{"accounts.read"}, GrantedAt: granted.Add(-48 * time.Hour)}); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.st.RevokeConsent(ctx, c.old.ID, c.revokedAt); err != nil {
+		e.t.Fatal(err)
+	}
 	if c.live, err = e.st.CreateConsent(ctx, store.Consent{ID: store.NewID("cns"), UserID: userID, ClientID: clientID,
 		Scopes: []string{"accounts.read"}, GrantedAt: granted}); err != nil {
 		e.t.Fatal(err)
 	}
 	if err := e.st.CreateToken(ctx, store.TokenRecord{Kind: kind, Signature: signature, RequestID: c.live.ID, ClientID: clientID,
 		Subject: userID, Active: true, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
-		e.t.Fatal(err)
-	}
-	if c.old, err = e.st.CreateConsent(ctx, store.Consent{ID: store.NewID("cns"), UserID: userID, ClientID: clientID,
-		Scopes: []string{"accounts.read"}, GrantedAt: granted.Add(-48 * time.Hour)}); err != nil {
-		e.t.Fatal(err)
-	}
-	if err := e.st.RevokeConsent(ctx, c.old.ID, c.revokedAt); err != nil {
 		e.t.Fatal(err)
 	}
 	return c

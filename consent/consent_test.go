@@ -593,11 +593,16 @@ func TestCSRFMissingIsRefusedAndChangesNothing(t *testing.T) {
 
 // consent stores an allowed consent with an access and a refresh token, as
 // authz would.
-func (en *env) consent(userID string) store.Consent {
+// It is of vendorClientID unless clientID says which.
+func (en *env) consent(userID string, clientID ...string) store.Consent {
 	en.t.Helper()
 	ctx := en.t.Context()
 	now := en.clock.Now()
-	c, err := en.st.CreateConsent(ctx, store.Consent{ID: store.NewID("cns"), UserID: userID, ClientID: vendorClientID,
+	client := vendorClientID
+	if len(clientID) > 0 {
+		client = clientID[0]
+	}
+	c, err := en.st.CreateConsent(ctx, store.Consent{ID: store.NewID("cns"), UserID: userID, ClientID: client,
 		Scopes: []string{"openid", "offline_access", "accounts.read", "statements.read"}, GrantedAt: now.Add(-48 * time.Hour)})
 	if err != nil {
 		en.t.Fatalf("create consent: %v", err)
@@ -615,13 +620,20 @@ func TestConnectionsListAndDisconnect(t *testing.T) {
 	en := newEnv(t)
 	en.user("alice", userOpts{role: en.roleFull.ID})
 	en.user("mallory", userOpts{role: en.roleFull.ID})
-	c := en.consent("usr_alice")
-	used := en.consent("usr_alice")
-	if err := en.st.TouchConsent(t.Context(), used.ID, en.clock.Now().Add(-time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	// A user has one standing consent per application: the revoked one
+	// first, and the used one of a second application.
 	revoked := en.consent("usr_alice")
 	if err := en.st.RevokeConsent(t.Context(), revoked.ID, en.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c := en.consent("usr_alice")
+	second, err := en.st.CreateClient(t.Context(), store.Client{ID: "vendor-second", Name: vendorName,
+		RedirectURIs: []string{"http://127.0.0.1:9999/callback"}, Scopes: en.client.Scopes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := en.consent("usr_alice", second.ID)
+	if err := en.st.TouchConsent(t.Context(), used.ID, en.clock.Now().Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	b := en.browser()

@@ -218,6 +218,10 @@ func TestIsolation(t *testing.T) {
 
 	t.Run("consent expired", func(t *testing.T) {
 		e := newEnv(t, opts)
+		// One standing consent per user and client: the fixture's goes.
+		if err := e.st.RevokeConsent(ctx, e.f.consent, t0.Add(-72*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
 		c := must(e.st.CreateConsent(ctx, store.Consent{UserID: e.f.user, ClientID: e.f.client, Scopes: []string{store.ScopeAccountsRead},
 			GrantedAt: t0.Add(-48 * time.Hour), ExpiresAt: t0.Add(-time.Hour)}))
 		tok := e.v.issue(c.ID, nil, t0.Add(time.Hour))

@@ -173,8 +173,9 @@ func TestConsentAPI(t *testing.T) {
 		}
 	})
 	t.Run("a time-bound consent", func(t *testing.T) {
-		other := newConsent(t, e.st, e.f.user, e.f.client)
-		must(e.st.ReplaceConsent(ctx, store.Consent{UserID: e.f.user, ClientID: e.f.client, Scopes: other.Scopes,
+		// It replaces the fixture's consent, as a new authorization does.
+		standing := must(e.st.GetConsent(ctx, e.f.consent))
+		must(e.st.ReplaceConsent(ctx, store.Consent{UserID: e.f.user, ClientID: e.f.client, Scopes: standing.Scopes,
 			GrantedAt: t0.Add(-time.Hour), ExpiresAt: t0.Add(-time.Hour).AddDate(0, 0, 90)}))
 		cs := must(e.st.ListConsents(ctx, e.f.user))
 		var bound store.Consent

@@ -42,6 +42,7 @@ var migrations = []migration{
 	{12, "clients: mutual-TLS client authentication", mtlsV12},
 	{13, "consents: index of a user's standing consent of a client", consentIndexV13},
 	{14, "tokens: room on each page for the update every token gets (PostgreSQL)", tokensFillFactorV14},
+	{15, "consents: at most one standing consent of a user and a client", consentUniqueV15},
 }
 
 const migrationsTable = "schema_migrations"

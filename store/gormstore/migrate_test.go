@@ -199,6 +199,56 @@ func testMigrations(t *testing.T, open func(t *testing.T) *Store) {
 			t.Fatalf("login_failures: %v", err)
 		}
 	})
+	t.Run("ConsentUniqueV15", func(t *testing.T) {
+		// A database at version 14 where a user and a client have three
+		// standing consents (a direct CreateConsent could make them) keeps
+		// the newest, revokes the others at its grant and ends their
+		// tokens; from then on a second standing consent is refused.
+		ctx := t.Context()
+		s := open(t)
+		if err := s.migrate(ctx, migrations[:14]); err != nil {
+			t.Fatal(err)
+		}
+		db := s.w.WithContext(ctx)
+		for _, q := range []string{
+			`INSERT INTO consents (id, user_id, client_id, scopes, granted_at, expires_at, revoked_at, last_used_at) VALUES
+				('cns_a', 'usr_1', 'cl_1', '[]', 10, 0, 0, 0), ('cns_c', 'usr_1', 'cl_1', '[]', 30, 0, 0, 0),
+				('cns_b', 'usr_1', 'cl_1', '[]', 30, 0, 0, 0), ('cns_old', 'usr_1', 'cl_1', '[]', 5, 0, 7, 0),
+				('cns_other', 'usr_1', 'cl_2', '[]', 10, 0, 0, 0)`,
+			`INSERT INTO tokens (` + tokenColumns + `) VALUES
+				('access_token', 'sig_a', 'cns_a', 'cl_1', 'usr_1', TRUE, 0, 0, 0, '', '', '', ''),
+				('access_token', 'sig_b', 'cns_b', 'cl_1', 'usr_1', TRUE, 0, 0, 0, '', '', '', ''),
+				('access_token', 'sig_c', 'cns_c', 'cl_1', 'usr_1', TRUE, 0, 0, 0, '', '', '', ''),
+				('access_token', 'sig_o', 'cns_other', 'cl_2', 'usr_1', TRUE, 0, 0, 0, '', '', '', '')`,
+		} {
+			if err := db.Exec(q).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if err := db.Raw(`SELECT id || ':' || CAST(revoked_at AS TEXT) FROM consents ORDER BY id`).Scan(&got).Error; err != nil {
+			t.Fatal(err)
+		}
+		if want := "cns_a:30|cns_b:30|cns_c:0|cns_old:7|cns_other:0"; strings.Join(got, "|") != want {
+			t.Fatalf("consents = %q, want %q", strings.Join(got, "|"), want)
+		}
+		got = nil
+		if err := db.Raw(`SELECT signature FROM tokens WHERE active ORDER BY signature`).Scan(&got).Error; err != nil {
+			t.Fatal(err)
+		}
+		if want := "sig_c|sig_o"; strings.Join(got, "|") != want {
+			t.Fatalf("active tokens = %q, want %q", strings.Join(got, "|"), want)
+		}
+		if _, err := s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "cl_1"}); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("a second standing consent = %v, want ErrConflict", err)
+		}
+		if _, err := s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "cl_1", RevokedAt: time.Unix(40, 0)}); err != nil {
+			t.Fatalf("a revoked consent beside the standing one: %v", err)
+		}
+	})
 	t.Run("StatusBeforeMigrate", func(t *testing.T) {
 		s := open(t)
 		st, err := s.MigrationStatus(t.Context())
