@@ -404,6 +404,19 @@ type FlowStore interface {
 	// the lock come with it as with FinishAuthFlow. A denial (DenyReason
 	// set) records no scopes.
 	FinishReadAuthFlow(ctx context.Context, read AuthFlow, d FlowDecision) (AuthFlow, Access, error)
+	// AllowReadAuthFlow is the consent form's usual Allow as one atomic
+	// step, judged by the caller on the access it read with the flow:
+	// FinishReadAuthFlow with d (a grant), then ReplaceConsent of c, then
+	// CreateTokens of rs (the code and its sessions). When the flow is as
+	// FinishReadAuthFlow would finish it and no other authorization of its
+	// (user, client) is under way, it does all three and returns c as
+	// stored (Replaced: the consents it revoked) and true. Otherwise — the
+	// flow changed, decided, expired or gone, another authorization under
+	// way or committed meanwhile, c not of the flow's user and client, a
+	// record of rs not of c, a denial — it changes nothing and returns
+	// false, and the caller takes the steps in a transaction, which tell
+	// why. No access is read: the caller judged on its own read.
+	AllowReadAuthFlow(ctx context.Context, read AuthFlow, d FlowDecision, c Consent, rs ...TokenRecord) (Consent, bool, error)
 	// SetAuthFlowState moves an unexpired flow from state from to state to
 	// in one statement, for a caller that read the flow already:
 	// ErrConflict when it is no longer in from, gone or expired.

@@ -293,7 +293,12 @@ func (s *Store) ReplaceConsent(ctx context.Context, c store.Consent) (store.Cons
 // statement and the one that finishes a flow (flowAccessQuery) build
 // it alike, so that they take the same lock.
 func consentLock(user, client string) string {
-	return "pg_advisory_xact_lock(hashtextextended('consent' || chr(10) || " + user + " || chr(10) || " + client + ", 0))"
+	return "pg_advisory_xact_lock(" + consentLockKey(user, client) + ")"
+}
+
+// consentLockKey is the key of consentLock.
+func consentLockKey(user, client string) string {
+	return "hashtextextended('consent' || chr(10) || " + user + " || chr(10) || " + client + ", 0)"
 }
 
 // noteConsentLock remembers, for the rest of ctx's transaction, that it

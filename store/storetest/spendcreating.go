@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -227,4 +229,167 @@ func spentOnce(t *testing.T, s store.Store, what, requestID, prefix string, spen
 		}
 	}
 	return winner
+}
+
+// testAllowReadAuthFlow: the consent form's Allow in one step
+// (AllowReadAuthFlow). It finishes the flow as read with the decision,
+// replaces the standing consent of its user and client (revoked at the new
+// grant, its tokens ended) and writes the code's records; of 20 flows of
+// one user and client allowed at once, those that report true each replaced
+// the one before, and one consent stands at the end. In every other case it
+// changes nothing and says so: the flow changed, decided, expired, gone or
+// another user's; a consent of another user or client; records of another
+// consent or none; a denial; a record already stored. (Another
+// authorization under way: gormstore's TestAllowReadAuthFlowRaces.)
+func testAllowReadAuthFlow(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	atConsent := func(userID string, expires time.Time) store.AuthFlow {
+		t.Helper()
+		return must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", Request: []byte("form"), State: store.FlowConsent,
+			RequestedScopes: []string{"openid", "accounts.read"}, UserID: userID, AuthTime: now, ExpiresAt: expires}))(t)
+	}
+	allow := store.FlowDecision{GrantedScopes: []string{"openid", "accounts.read"}}
+	newConsent := func(f store.AuthFlow) store.Consent {
+		return store.Consent{ID: store.NewID("cns"), UserID: f.UserID, ClientID: f.ClientID, Scopes: allow.GrantedScopes, GrantedAt: now}
+	}
+	// The code's records: its code and a session, of consent c.
+	code := func(c store.Consent, name string) []store.TokenRecord {
+		rec := func(kind store.TokenKind, sig string) store.TokenRecord {
+			return store.TokenRecord{Kind: kind, Signature: sig, RequestID: c.ID, ClientID: c.ClientID, Subject: c.UserID,
+				Active: true, RequestedAt: now, ExpiresAt: now.Add(time.Minute), Request: []byte("session of " + sig)}
+		}
+		return []store.TokenRecord{rec(store.TokenAuthorizeCode, name), rec(store.TokenPKCE, name)}
+	}
+	standing := must(s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read"}, GrantedAt: t0}))(t)
+	grant := grantPair(standing.ID, "old")
+	noErr(t, s.CreateTokens(ctx, grant...), "CreateTokens(the standing consent's)")
+
+	read := atConsent("usr_1", now.Add(10*time.Minute))
+	unchanged := func(what string, recs ...store.TokenRecord) {
+		t.Helper()
+		diff(t, what+": the flow", read, must(s.GetAuthFlow(ctx, read.ID))(t))
+		if got := must(s.GetConsent(ctx, standing.ID))(t); !got.RevokedAt.IsZero() {
+			t.Errorf("%s: the standing consent was revoked", what)
+		}
+		if !must(s.GetToken(ctx, store.TokenAccess, "old-access"))(t).Active {
+			t.Errorf("%s: the standing consent's access token was ended", what)
+		}
+		absent(t, s, what, recs...)
+	}
+	refuses := func(what string, f store.AuthFlow, d store.FlowDecision, c store.Consent, recs []store.TokenRecord) {
+		t.Helper()
+		if _, ok, err := s.AllowReadAuthFlow(ctx, f, d, c, recs...); err != nil || ok {
+			t.Errorf("%s: AllowReadAuthFlow = %v, %v; want false, nil", what, ok, err)
+		}
+		if _, err := s.GetConsent(ctx, c.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: the new consent was stored (%v)", what, err)
+		}
+		unchanged(what, recs...)
+	}
+
+	stale := atConsent("usr_1", now.Add(10*time.Minute))
+	must(s.UpdateReadAuthFlow(ctx, stale, func(f store.AuthFlow) (store.AuthFlow, error) { return f, nil }))(t)
+	decided := must(s.UpdateReadAuthFlow(ctx, atConsent("usr_1", now.Add(10*time.Minute)), func(f store.AuthFlow) (store.AuthFlow, error) {
+		f.State, f.VerifierHash = store.FlowDecided, "vh"
+		return f, nil
+	}))(t)
+	otherUser := read
+	otherUser.UserID = "usr_other"
+	otherClient := read
+	otherClient.ClientID = "vendor2"
+	missing := read
+	missing.ID = "missing"
+	for _, c := range []struct {
+		what string
+		read store.AuthFlow
+	}{
+		{"changed since read", stale}, {"decided", decided}, {"another user's read", otherUser}, {"another client's read", otherClient},
+		{"missing", missing}, {"expired", atConsent("usr_1", now.Add(-time.Second))},
+	} {
+		cns := newConsent(c.read)
+		refuses(c.what, c.read, allow, cns, code(cns, "ac-"+c.what))
+	}
+	cns := newConsent(read)
+	refuses("a denial", read, store.FlowDecision{DenyReason: "user_denied"}, cns, code(cns, "ac-deny"))
+	ofOther := newConsent(read)
+	ofOther.UserID = "usr_other"
+	refuses("a consent of another user", read, allow, ofOther, code(ofOther, "ac-other-user"))
+	refuses("records of another consent", read, allow, cns, code(ofOther, "ac-other-consent"))
+	refuses("no records", read, allow, cns, nil)
+	clash := code(cns, "ac-clash")
+	clash[0].Kind, clash[0].Signature = store.TokenAccess, "old-access"
+	if _, ok, err := s.AllowReadAuthFlow(ctx, read, allow, cns, clash...); err != nil || ok {
+		t.Errorf("a record already stored: AllowReadAuthFlow = %v, %v; want false, nil", ok, err)
+	}
+	unchanged("a record already stored", clash[1])
+	// Allowed: the flow done with the decision, the standing consent
+	// replaced, the records written.
+	recs := code(cns, "ac-1")
+	got, ok, err := s.AllowReadAuthFlow(ctx, read, allow, cns, recs...)
+	if err != nil || !ok {
+		t.Fatalf("AllowReadAuthFlow = %v, %v; want true", ok, err)
+	}
+	want := cns
+	want.Replaced = []string{standing.ID}
+	diff(t, "the consent allowed", want, got)
+	diff(t, "the consent stored", cns, must(s.GetConsent(ctx, cns.ID))(t))
+	f := must(s.GetAuthFlow(ctx, read.ID))(t)
+	if f.State != store.FlowDone || f.Version != read.Version+1 || !slices.Equal(f.GrantedScopes, allow.GrantedScopes) || f.Denied {
+		t.Errorf("the flow allowed = %+v", f)
+	}
+	if got := must(s.GetConsent(ctx, standing.ID))(t); !got.RevokedAt.Equal(now) {
+		t.Errorf("the replaced consent: revoked at %v, want %v", got.RevokedAt, now)
+	}
+	for _, r := range grant {
+		if must(s.GetToken(ctx, r.Kind, r.Signature))(t).Active {
+			t.Errorf("the replaced consent's %s is still active", r.Signature)
+		}
+	}
+	for _, r := range recs {
+		if got := must(s.GetToken(ctx, r.Kind, r.Signature))(t); !got.Active || got.RequestID != cns.ID || string(got.Request) != string(r.Request) {
+			t.Errorf("the code's record %s = %+v", r.Signature, got)
+		}
+	}
+	if _, ok, err := s.AllowReadAuthFlow(ctx, read, allow, newConsent(read), code(newConsent(read), "ac-again")...); err != nil || ok {
+		t.Errorf("the same read again: AllowReadAuthFlow = %v, %v; want false, nil", ok, err)
+	}
+
+	// 20 flows of one user and client at once: one consent stands.
+	const n = 20
+	flows := make([]store.AuthFlow, n)
+	consents := make([]store.Consent, n)
+	for i := range n {
+		flows[i] = atConsent("usr_1", now.Add(10*time.Minute))
+		consents[i] = newConsent(flows[i])
+	}
+	wins, errs := atOnce(n, func(i int) (bool, error) {
+		_, ok, err := s.AllowReadAuthFlow(ctx, flows[i], allow, consents[i], code(consents[i], fmt.Sprintf("ac-race-%d", i))...)
+		return ok, err
+	})
+	standingNow := 0
+	for i := range n {
+		noErr(t, errs[i], fmt.Sprintf("caller %d", i))
+		c, err := s.GetConsent(ctx, consents[i].ID)
+		if !wins[i] {
+			mustBe(t, err, store.ErrNotFound, fmt.Sprintf("caller %d (refused): its consent", i))
+			absent(t, s, fmt.Sprintf("caller %d (refused)", i), code(consents[i], fmt.Sprintf("ac-race-%d", i))...)
+			continue
+		}
+		noErr(t, err, fmt.Sprintf("caller %d: its consent", i))
+		if c.RevokedAt.IsZero() {
+			standingNow++
+		}
+	}
+	if !slices.Contains(wins, true) {
+		t.Error("no caller of 20 was allowed")
+	}
+	for _, c := range must(s.ListConsents(ctx, "usr_1"))(t) {
+		if c.ClientID == "vendor" && c.RevokedAt.IsZero() && !slices.ContainsFunc(consents, func(x store.Consent) bool { return x.ID == c.ID }) {
+			t.Errorf("consent %s stands beside the 20 allowed at once", c.ID)
+		}
+	}
+	if standingNow != 1 {
+		t.Errorf("%d consents of usr_1 and vendor stand after 20 allowed at once, want 1", standingNow)
+	}
 }

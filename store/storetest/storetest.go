@@ -70,6 +70,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RefreshRotationOnce", testRefreshRotationOnce},
 		{"RefreshRotationCreating", testRefreshRotationCreating},
 		{"CodeConsumptionCreating", testCodeConsumptionCreating},
+		{"AllowReadAuthFlow", testAllowReadAuthFlow},
 		{"TokenConsumedOnce", testTokenConsumedOnce},
 		{"TokenTakenOnce", testTokenTakenOnce},
 		{"TokensTakenTogether", testTokensTakenTogether},
