@@ -113,7 +113,8 @@ func testConsents(t *testing.T, s store.Store) {
 func testConsentRevocation(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	c := must(s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read"}, GrantedAt: t0}))(t)
-	other := must(s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", GrantedAt: t0}))(t)
+	// Another user's: a user and a client have one standing consent.
+	other := must(s.CreateConsent(ctx, store.Consent{UserID: "usr_2", ClientID: "vendor", GrantedAt: t0}))(t)
 	tok := func(kind store.TokenKind, sig, req string) store.TokenRecord {
 		return store.TokenRecord{Kind: kind, Signature: sig, RequestID: req, ClientID: "vendor", Subject: "usr_1", Active: true,
 			RequestedAt: t0, ExpiresAt: t0.Add(time.Hour), Request: []byte(`{"r":1}`)}

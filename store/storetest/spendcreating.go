@@ -19,9 +19,7 @@ import (
 // new record already stored (ErrConflict).
 func testRefreshRotationCreating(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	consent := func() store.Consent {
-		return must(s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read"}, GrantedAt: t0}))(t)
-	}
+	consent := standingConsents(t, s)
 	// grant stores an access token and the refresh token issued with it.
 	grant := func(requestID, name string) {
 		noErr(t, s.CreateTokens(ctx, grantPair(requestID, name)...), "CreateTokens("+name+")")
@@ -110,9 +108,7 @@ func testRefreshRotationCreating(t *testing.T, s store.Store) {
 // request, or a new record already stored (ErrConflict).
 func testCodeConsumptionCreating(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	newConsent := func() store.Consent {
-		return must(s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read"}, GrantedAt: t0}))(t)
-	}
+	newConsent := standingConsents(t, s)
 	code := func(sig, requestID string) {
 		noErr(t, s.CreateToken(ctx, store.TokenRecord{Kind: store.TokenAuthorizeCode, Signature: sig, RequestID: requestID,
 			ClientID: "vendor", Subject: "usr_1", Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Minute),
@@ -171,6 +167,18 @@ func testCodeConsumptionCreating(t *testing.T, s store.Store) {
 		t.Error("the consent was not stamped used")
 	}
 	refuses("a used code", "cc-1", used, newPair(c.ID, "cc-3"))
+}
+
+// standingConsents makes consents of the vendor that stand side by side:
+// each of another user (a user and a client have one standing consent),
+// though the records the tests give them name usr_1.
+func standingConsents(t *testing.T, s store.Store) func() store.Consent {
+	n := 0
+	return func() store.Consent {
+		n++
+		return must(s.CreateConsent(t.Context(), store.Consent{UserID: fmt.Sprintf("usr_%d", n), ClientID: "vendor",
+			Scopes: []string{"accounts.read"}, GrantedAt: t0}))(t)
+	}
 }
 
 // grantPair is a grant's new records: access token name-access and refresh
