@@ -251,9 +251,14 @@ func (s *Server) resume(c echo.Context, id, verifier string) error {
 // commit fewer per flow than deciding, then resuming (issue 15). Every
 // other check is Resume's, and so is the answer. A flow changed since
 // read is store.ErrConflict, with nothing written and nothing answered:
-// the pages decide it again as they would without Finish.
-func (s *Server) Finish(c echo.Context, read store.AuthFlow, d store.FlowDecision) error {
+// the pages decide it again as they would without Finish. An Allow is
+// first tried in one step on access, the flow's user's as the pages read
+// it with the flow (allowAsRead).
+func (s *Server) Finish(c echo.Context, read store.AuthFlow, access store.Access, d store.FlowDecision) error {
 	return noteOutages(func(c echo.Context) error {
+		if done := s.allowAsRead(c, read, access, d); done {
+			return nil
+		}
 		take := func(ctx context.Context) (store.AuthFlow, store.Access, error) {
 			return s.st.FinishReadAuthFlow(ctx, read, d)
 		}
@@ -265,6 +270,57 @@ func (s *Server) Finish(c echo.Context, read store.AuthFlow, d store.FlowDecisio
 		}
 		return err
 	})(c)
+}
+
+// allowAsRead is the usual Allow in one store call and no transaction
+// (store.FlowStore.AllowReadAuthFlow; on PostgreSQL one statement where
+// finish's transaction took five round trips, issue 15). It judges as
+// authorize does, on access, which the pages read with the flow in this
+// request, instead of on what the flow's finish reads again a moment
+// later: the grant is judged again at every use (store.JudgeGrant). It
+// answers the request and reports true when it recorded the Allow. When
+// anything else is to be done — a denial, a refusal to send the client, an
+// unreadable flow, a flow changed since read, another authorization of the
+// same user and client under way — it writes nothing and reports false,
+// and Finish takes its transaction, which decides and answers as before.
+func (s *Server) allowAsRead(c echo.Context, read store.AuthFlow, access store.Access, d store.FlowDecision) bool {
+	if d.DenyReason != "" || access.User.ID == "" || access.User.ID != read.UserID {
+		return false
+	}
+	ctx := c.Request().Context()
+	blob, err := s.flowSeal.open(read.Request, "flow:"+read.ID)
+	if err != nil {
+		return false
+	}
+	ar, err := s.store.decodeRequest(ctx, blob, nil)
+	if err != nil {
+		return false
+	}
+	ar.Session = nil
+	flow := read
+	flow.GrantedScopes, flow.Denied = d.GrantedScopes, false
+	granted, err := s.judge(flow, access, ar)
+	if err != nil {
+		return false
+	}
+	consent := s.newConsent(access.User, ar, granted)
+	bctx, batch := withTokenBatch(ctx)
+	resp, err := s.issue(bctx, flow, access.User, consent, granted, ar)
+	if err != nil {
+		return false
+	}
+	stored, ok, err := s.st.AllowReadAuthFlow(ctx, read, d, consent, batch.take()...)
+	if err != nil {
+		// As finish answers a transaction that failed before its flow was
+		// read (no redirect: nothing was written).
+		s.writeAuthorizeError(ctx, s.issWriter(c), fosite.NewAuthorizeRequest(), fosite.ErrServerError.WithWrap(err).WithDebug(err.Error()))
+		return true
+	}
+	if !ok {
+		return false
+	}
+	s.answer(c, s.issWriter(c), consentChange{user: access.User, consent: stored, replaced: stored.Replaced}, ar, resp)
+	return true
 }
 
 // finish issues the code of the flow that take reads and marks done (single
@@ -333,13 +389,19 @@ func (s *Server) finish(c echo.Context, take func(context.Context) (store.AuthFl
 		s.writeAuthorizeError(ctx, w, ar, err)
 		return nil
 	}
+	s.answer(c, w, change, ar, resp)
+	return nil
+}
+
+// answer audits the consent a flow's finish recorded and redirects to the
+// client with the code.
+func (s *Server) answer(c echo.Context, w http.ResponseWriter, change consentChange, ar fosite.AuthorizeRequester, resp fosite.AuthorizeResponder) {
 	s.auditConsentChange(c, change)
 	if ar.GetState() == "" {
 		resp.GetParameters().Del("state")
 	}
 	resp.AddParameter("iss", s.cfg.Issuer)
-	s.provider.WriteAuthorizeResponse(ctx, w, ar, resp)
-	return nil
+	s.provider.WriteAuthorizeResponse(c.Request().Context(), w, ar, resp)
 }
 
 var errFlowUsed = errors.New("authz: flow already used")
@@ -368,67 +430,85 @@ func deny(hint string) error {
 // that finished the flow) and issues the code. It runs inside the resume
 // transaction.
 func (s *Server) authorize(ctx context.Context, flow store.AuthFlow, access store.Access, ar *fosite.AuthorizeRequest) (fosite.AuthorizeResponder, consentChange, error) {
+	granted, err := s.judge(flow, access, ar)
+	if err != nil {
+		return nil, consentChange{}, err
+	}
+	// One connection per (user, client): the new consent replaces the
+	// previous one and revokes its tokens (issue 10 §4).
+	consent, err := s.st.ReplaceConsent(ctx, s.newConsent(access.User, ar, granted))
+	if err != nil {
+		return nil, consentChange{}, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+	}
+	resp, err := s.issue(ctx, flow, access.User, consent, granted, ar)
+	if err != nil {
+		return nil, consentChange{}, err
+	}
+	// What it replaced, for the audit log: ReplaceConsent names the
+	// consents it revoked (no read back).
+	return resp, consentChange{user: access.User, consent: consent, replaced: consent.Replaced}, nil
+}
+
+// judge checks the flow's decision against its user's access and answers
+// the scopes to grant, or the refusal to send the client (deniedError) or
+// a server error.
+func (s *Server) judge(flow store.AuthFlow, access store.Access, ar *fosite.AuthorizeRequest) ([]string, error) {
 	fc := ar.Client.(*fositeClient)
 	if flow.Denied {
-		return nil, consentChange{}, deny("The user denied the request.")
+		return nil, deny("The user denied the request.")
 	}
 	user := access.User
 	if user.ID == "" {
-		return nil, consentChange{}, deny("The user cannot authorize this application.")
+		return nil, deny("The user cannot authorize this application.")
 	}
 	if err := store.JudgeUser(user); err != nil {
-		return nil, consentChange{}, deny("The user cannot authorize this application: " + err.Error() + ".")
+		return nil, deny("The user cannot authorize this application: " + err.Error() + ".")
 	}
 	if !fc.c.FirstParty && !user.AccountingSoftware {
-		return nil, consentChange{}, deny("Only an accounting software user can connect an accounting application.")
+		return nil, deny("Only an accounting software user can connect an accounting application.")
 	}
 	form := ar.GetRequestForm()
 	authTime := flow.AuthTime
 	if authTime.IsZero() {
-		return nil, consentChange{}, fosite.ErrServerError.WithDebug("the flow has no auth time")
+		return nil, fosite.ErrServerError.WithDebug("the flow has no auth time")
 	}
 	if slices.Contains(strings.Fields(form.Get("prompt")), "login") && authTime.Truncate(time.Second).Before(ar.GetRequestedAt().Truncate(time.Second)) {
-		return nil, consentChange{}, &deniedError{err: fosite.ErrLoginRequired.WithHint("The user must sign in again (prompt=login).")}
+		return nil, &deniedError{err: fosite.ErrLoginRequired.WithHint("The user must sign in again (prompt=login).")}
 	}
 	if ma, err := strconv.ParseInt(form.Get("max_age"), 10, 64); err == nil && ma > 0 && authTime.Add(time.Duration(ma)*time.Second).Before(ar.GetRequestedAt()) {
-		return nil, consentChange{}, &deniedError{err: fosite.ErrLoginRequired.WithHint("The sign-in is older than max_age.")}
+		return nil, &deniedError{err: fosite.ErrLoginRequired.WithHint("The sign-in is older than max_age.")}
 	}
 
 	allowed := allowedDataScopes(access)
 	granted := grantableScopes(ar.GetRequestedScopes(), flow.GrantedScopes, fc.c, user, allowed)
 	if !slices.ContainsFunc(granted, isResourceScope) {
-		return nil, consentChange{}, deny("The user's job role allows none of the requested access.")
+		return nil, deny("The user's job role allows none of the requested access.")
 	}
+	return granted, nil
+}
 
-	// One connection per (user, client): the new consent replaces the
-	// previous one and revokes its tokens (issue 10 §4).
-	consent, err := s.st.ReplaceConsent(ctx, store.Consent{
-		ID:        store.NewID("cns"),
-		UserID:    user.ID,
-		ClientID:  fc.GetID(),
-		Scopes:    granted,
-		GrantedAt: s.now().UTC(),
-	})
-	if err != nil {
-		return nil, consentChange{}, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
-	}
-	// What it replaced, for the audit log: ReplaceConsent names the
-	// consents it revoked (no read back).
-	change := consentChange{user: user, consent: consent, replaced: consent.Replaced}
+// newConsent is the consent of user to ar's client for the scopes granted,
+// granted now.
+func (s *Server) newConsent(user store.User, ar *fosite.AuthorizeRequest, granted []string) store.Consent {
+	return store.Consent{ID: store.NewID("cns"), UserID: user.ID, ClientID: ar.Client.GetID(), Scopes: granted, GrantedAt: s.now().UTC()}
+}
+
+// issue grants ar the scopes of consent, which the code's records name, and
+// makes the code (fosite's NewAuthorizeResponse; its records go where ctx
+// says, tokenBatch).
+func (s *Server) issue(ctx context.Context, flow store.AuthFlow, user store.User, consent store.Consent, granted []string, ar *fosite.AuthorizeRequest) (fosite.AuthorizeResponder, error) {
+	fc := ar.Client.(*fositeClient)
 	ar.SetID(consent.ID)
 	for _, sc := range granted {
 		ar.GrantScope(sc)
 	}
 	grantResourceAudiences(ar, s.cfg.Issuer)
-	sess := userSession(fc.GetID(), user.ID, authTime, ar.GetRequestedAt(), form.Get("nonce"), fc.c.FirstParty)
+	form := ar.GetRequestForm()
+	sess := userSession(fc.GetID(), user.ID, flow.AuthTime, ar.GetRequestedAt(), form.Get("nonce"), fc.c.FirstParty)
 	// dpop_jkt (or the PAR request's proof, put there by parProof) binds
 	// the code: its exchange must prove that key (RFC 9449 §10).
 	sess.DPoPJKT = form.Get("dpop_jkt")
-	resp, err := s.provider.NewAuthorizeResponse(ctx, ar, sess)
-	if err != nil {
-		return nil, consentChange{}, err
-	}
-	return resp, change, nil
+	return s.provider.NewAuthorizeResponse(ctx, ar, sess)
 }
 
 // grantableScopes is requested ∩ what the user agreed to ∩ what the client

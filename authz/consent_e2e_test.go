@@ -114,7 +114,7 @@ func TestAllowRecordsTheDecisionWithTheFinish(t *testing.T) {
 		finishe []error
 	)
 	b, u, password := e.withPages(t, func(c *consent.Config) {
-		c.Finish = func(ec echo.Context, read store.AuthFlow, d store.FlowDecision) error {
+		c.Finish = func(ec echo.Context, read store.AuthFlow, access store.Access, d store.FlowDecision) error {
 			mu.Lock()
 			defer mu.Unlock()
 			if bump {
@@ -122,7 +122,7 @@ func TestAllowRecordsTheDecisionWithTheFinish(t *testing.T) {
 				_, err := e.st.UpdateAuthFlow(e.ctx, read.ID, func(f store.AuthFlow) (store.AuthFlow, error) { return f, nil })
 				must(t, err)
 			}
-			err := e.srv.Finish(ec, read, d)
+			err := e.srv.Finish(ec, read, access, d)
 			finishe = append(finishe, err)
 			return err
 		}
@@ -199,6 +199,61 @@ func TestAllowRecordsTheDecisionWithTheFinish(t *testing.T) {
 	}
 	if fl, err := e.st.GetAuthFlow(e.ctx, flowID); err != nil || fl.State != store.FlowDone || fl.VerifierHash == "" {
 		t.Fatalf("flow changed since read: %s, verifier hash %q, %v; want done through the resume (a verifier)", fl.State, fl.VerifierHash, err)
+	}
+}
+
+// TestConcurrentAllowsKeepOneConsent: eight consent forms of one user and
+// vendor, allowed at once through the pages wired as serve wires them. On
+// PostgreSQL some Allows find another authorization under way and take the
+// transaction instead of the one statement (AllowReadAuthFlow). Every Allow
+// is answered with a code and one consent of the pair stands at the end:
+// the last one granted, whose code alone is exchanged.
+func TestConcurrentAllowsKeepOneConsent(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	b, u, password := e.withPages(t)
+	const n = 8
+	forms := make([]*htmlForm, n)
+	verifiers := make([]string, n)
+	for i := range n {
+		verifiers[i] = oauth2.GenerateVerifier()
+		q := e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifiers[i]))
+		forms[i], _ = b.consentForm(b.expectRedirect(b.do(http.MethodGet, e.iss+"/oauth2/authorize?"+q.Encode(), nil)), u.LoginID, password, "Allow")
+	}
+	pages := make([]page, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { pages[i] = forms[i].submit(b, "Allow") })
+	}
+	wg.Wait()
+	codes := make([]string, n)
+	for i, p := range pages {
+		cb, err := url.Parse(p.header.Get("Location"))
+		if err != nil || !strings.HasPrefix(cb.String(), redirectURI) || cb.Query().Get("code") == "" {
+			t.Fatalf("Allow %d: %d to %q, want the vendor's redirect with a code\n%s", i, p.status, p.header.Get("Location"), p.body)
+		}
+		codes[i] = cb.Query().Get("code")
+	}
+	cs, err := e.st.ListConsents(e.ctx, u.ID)
+	must(t, err)
+	var standing []store.Consent
+	for _, c := range cs {
+		if c.ClientID == e.vendor.ID && c.RevokedAt.IsZero() {
+			standing = append(standing, c)
+		}
+	}
+	if len(standing) != 1 || len(cs) != n {
+		t.Fatalf("%d consents of %d allowed, %d standing; want %d and 1", len(cs), n, len(standing), n)
+	}
+	exchanged := 0
+	for i, code := range codes {
+		tr := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI},
+			"code_verifier": {verifiers[i]}}, e.vendor.ID, e.secret)
+		if tr.Status == http.StatusOK {
+			exchanged++
+		}
+	}
+	if exchanged != 1 {
+		t.Errorf("%d codes exchanged, want 1 (the standing consent's)", exchanged)
 	}
 }
 

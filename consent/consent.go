@@ -251,7 +251,7 @@ func (h *Handler) handleConsentPost(c echo.Context) error {
 // by deciding it, then resuming.
 func (h *Handler) finish(c echo.Context, st consentStep, d store.FlowDecision) error {
 	if h.cfg.Finish != nil {
-		if err := h.cfg.Finish(c, st.flow, d); !errors.Is(err, store.ErrConflict) {
+		if err := h.cfg.Finish(c, st.flow, st.access, d); !errors.Is(err, store.ErrConflict) {
 			return err
 		}
 	}

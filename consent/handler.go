@@ -108,10 +108,11 @@ type Config struct {
 	// Finish, when set, records Allow or Deny on the flow as the form's
 	// request read it and finishes it, answering that request
 	// (authz.Server.Finish, as serve wires it): one statement fewer than
-	// deciding, then Resume. It answers store.ErrConflict, having answered
-	// nothing, when the flow changed since read: the flow is then decided
-	// and resumed as without it.
-	Finish func(c echo.Context, read store.AuthFlow, d store.FlowDecision) error
+	// deciding, then Resume. access is the flow's user's, read with it. It
+	// answers store.ErrConflict, having answered nothing, when the flow
+	// changed since read: the flow is then decided and resumed as without
+	// it.
+	Finish func(c echo.Context, read store.AuthFlow, access store.Access, d store.FlowDecision) error
 }
 
 // Handler serves the bank's pages; build it with New and Mount it.
