@@ -63,19 +63,7 @@ func (s *Store) AllowReadAuthFlow(ctx context.Context, read store.AuthFlow, d st
 			cr.Granted, c.UserID, c.ClientID,
 			cr.ID, cr.UserID, cr.ClientID, cr.Scopes, cr.Granted, cr.Expires, cr.Revoked, cr.LastUsed}
 		inserted := false
-		err := s.writeQuery(ctx, allowHead+valuesRows(len(rows))+allowTail, tokenInsertArgs(args, rows), func(sc rowScanner) error {
-			var id string
-			var isNew bool
-			if err := sc.Scan(&id, &isNew); err != nil {
-				return err
-			}
-			if isNew {
-				inserted = true
-			} else {
-				out.Replaced = append(out.Replaced, id)
-			}
-			return nil
-		})
+		err := s.writeQuery(ctx, allowHead+valuesRows(len(rows))+allowTail, tokenInsertArgs(args, rows), scanReplaced(&out.Replaced, &inserted))
 		if errors.Is(translate(err), store.ErrConflict) || (err == nil && !inserted) {
 			return store.Consent{}, false, nil
 		}

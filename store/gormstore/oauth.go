@@ -338,19 +338,7 @@ func (s *Store) replaceConsentPostgres(ctx context.Context, c store.Consent) (st
 	var replaced []string
 	inserted := false
 	err := s.writeQuery(ctx, consentReplace, []any{r.Granted, c.UserID, c.ClientID,
-		r.ID, r.UserID, r.ClientID, r.Scopes, r.Granted, r.Expires, r.Revoked, r.LastUsed}, func(sc rowScanner) error {
-		var id string
-		var isNew bool
-		if err := sc.Scan(&id, &isNew); err != nil {
-			return err
-		}
-		if isNew {
-			inserted = true
-		} else {
-			replaced = append(replaced, id)
-		}
-		return nil
-	})
+		r.ID, r.UserID, r.ClientID, r.Scopes, r.Granted, r.Expires, r.Revoked, r.LastUsed}, scanReplaced(&replaced, &inserted))
 	if err != nil {
 		return store.Consent{}, wrap("replace consent", err)
 	}
@@ -363,6 +351,25 @@ func (s *Store) replaceConsentPostgres(ctx context.Context, c store.Consent) (st
 	out, err := r.domain()
 	out.Replaced = replaced
 	return out, err
+}
+
+// scanReplaced scans the rows of consentReplace's final SELECT (also
+// AllowReadAuthFlow's): the IDs revoked into replaced, and whether the new
+// consent was inserted.
+func scanReplaced(replaced *[]string, inserted *bool) func(rowScanner) error {
+	return func(sc rowScanner) error {
+		var id string
+		var isNew bool
+		if err := sc.Scan(&id, &isNew); err != nil {
+			return err
+		}
+		if isNew {
+			*inserted = true
+		} else {
+			*replaced = append(*replaced, id)
+		}
+		return nil
+	}
 }
 
 // activeConsentOf selects a user's standing consent of a client (index

@@ -926,24 +926,7 @@ func testAuthFlowFinishRead(t *testing.T, s store.Store) {
 	allow := store.FlowDecision{GrantedScopes: []string{"openid", "accounts.read"}}
 	read := atConsent(fx.user.ID, now.Add(10*time.Minute))
 
-	stale := atConsent(fx.user.ID, now.Add(10*time.Minute))
-	must(s.UpdateReadAuthFlow(ctx, stale, func(f store.AuthFlow) (store.AuthFlow, error) { return f, nil }))(t)
-	decided := atConsent(fx.user.ID, now.Add(10*time.Minute))
-	decided = must(s.UpdateReadAuthFlow(ctx, decided, func(f store.AuthFlow) (store.AuthFlow, error) {
-		f.State, f.VerifierHash = store.FlowDecided, "vh"
-		return f, nil
-	}))(t)
-	otherUser := read
-	otherUser.UserID = "usr_other"
-	missing := read
-	missing.ID = "missing"
-	for _, c := range []struct {
-		what string
-		read store.AuthFlow
-	}{
-		{"changed since read", stale}, {"decided", decided}, {"another user's read", otherUser}, {"missing", missing},
-		{"expired", atConsent(fx.user.ID, now.Add(-time.Second))},
-	} {
+	for _, c := range unfinishableReads(t, s, read, func(expires time.Time) store.AuthFlow { return atConsent(fx.user.ID, expires) }) {
 		_, _, err := s.FinishReadAuthFlow(ctx, c.read, allow)
 		mustBe(t, err, store.ErrConflict, "FinishReadAuthFlow("+c.what+")")
 	}

@@ -169,6 +169,34 @@ func testCodeConsumptionCreating(t *testing.T, s store.Store) {
 	refuses("a used code", "cc-1", used, newPair(c.ID, "cc-3"))
 }
 
+// flowRead is a read of a flow, and what is wrong with it.
+type flowRead struct {
+	what string
+	read store.AuthFlow
+}
+
+// unfinishableReads are reads of flows at consent that FinishReadAuthFlow
+// must not finish, beside read (a good one): a flow changed since its
+// read, one decided, another user's read of read's flow, a missing flow,
+// an expired one. atConsent makes a flow at consent of read's user.
+func unfinishableReads(t *testing.T, s store.Store, read store.AuthFlow, atConsent func(expires time.Time) store.AuthFlow) []flowRead {
+	t.Helper()
+	ctx := t.Context()
+	later := time.Now().Add(10 * time.Minute)
+	stale := atConsent(later)
+	must(s.UpdateReadAuthFlow(ctx, stale, func(f store.AuthFlow) (store.AuthFlow, error) { return f, nil }))(t)
+	decided := must(s.UpdateReadAuthFlow(ctx, atConsent(later), func(f store.AuthFlow) (store.AuthFlow, error) {
+		f.State, f.VerifierHash = store.FlowDecided, "vh"
+		return f, nil
+	}))(t)
+	otherUser := read
+	otherUser.UserID = "usr_other"
+	missing := read
+	missing.ID = "missing"
+	return []flowRead{{"changed since read", stale}, {"decided", decided}, {"another user's read", otherUser}, {"missing", missing},
+		{"expired", atConsent(time.Now().Add(-time.Second))}}
+}
+
 // standingConsents makes consents of the vendor that stand side by side:
 // each of another user (a user and a client have one standing consent),
 // though the records the tests give them name usr_1.
@@ -296,25 +324,10 @@ func testAllowReadAuthFlow(t *testing.T, s store.Store) {
 		unchanged(what, recs...)
 	}
 
-	stale := atConsent("usr_1", now.Add(10*time.Minute))
-	must(s.UpdateReadAuthFlow(ctx, stale, func(f store.AuthFlow) (store.AuthFlow, error) { return f, nil }))(t)
-	decided := must(s.UpdateReadAuthFlow(ctx, atConsent("usr_1", now.Add(10*time.Minute)), func(f store.AuthFlow) (store.AuthFlow, error) {
-		f.State, f.VerifierHash = store.FlowDecided, "vh"
-		return f, nil
-	}))(t)
-	otherUser := read
-	otherUser.UserID = "usr_other"
 	otherClient := read
 	otherClient.ClientID = "vendor2"
-	missing := read
-	missing.ID = "missing"
-	for _, c := range []struct {
-		what string
-		read store.AuthFlow
-	}{
-		{"changed since read", stale}, {"decided", decided}, {"another user's read", otherUser}, {"another client's read", otherClient},
-		{"missing", missing}, {"expired", atConsent("usr_1", now.Add(-time.Second))},
-	} {
+	for _, c := range append(unfinishableReads(t, s, read, func(expires time.Time) store.AuthFlow { return atConsent("usr_1", expires) }),
+		flowRead{"another client's read", otherClient}) {
 		cns := newConsent(c.read)
 		refuses(c.what, c.read, allow, cns, code(cns, "ac-"+c.what))
 	}
