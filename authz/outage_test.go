@@ -6,14 +6,17 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/bankfeed/bankfeed/internal/syncbuf"
-
+	"github.com/labstack/echo/v4"
 	"golang.org/x/oauth2"
 
 	"github.com/bankfeed/bankfeed/authz"
+	"github.com/bankfeed/bankfeed/consent"
+	"github.com/bankfeed/bankfeed/internal/syncbuf"
+	"github.com/bankfeed/bankfeed/store"
 )
 
 // TestOutageIsTemporarilyUnavailable: with the database gone (PostgreSQL
@@ -157,5 +160,47 @@ func TestOutageRefreshWithCachedClient(t *testing.T) {
 	}
 	if r := e.refresh(tr.RefreshToken); r.Status != http.StatusOK || r.AccessToken == "" {
 		t.Fatalf("refresh after the outage: %d %s %s; the family must still stand", r.Status, r.Error, r.Description)
+	}
+}
+
+// TestOutageAtAllowIsUnavailable: the database goes away between the
+// consent form's read and its Allow (authz.Server.Finish, which tries the
+// one-statement AllowReadAuthFlow first). The browser gets the 503 page
+// with Retry-After, not an error sent to the vendor nor a code; once
+// PostgreSQL is back the flow is still at consent, with no consent stored,
+// and the same form's Allow goes through.
+func TestOutageAtAllowIsUnavailable(t *testing.T) {
+	e := newEnv(t, envOpts{outage: true})
+	var cut atomic.Bool
+	b, u, password := e.withPages(t, func(c *consent.Config) {
+		c.Finish = func(ec echo.Context, read store.AuthFlow, access store.Access, d store.FlowDecision) error {
+			if cut.CompareAndSwap(false, true) {
+				e.outage.Cut(t)
+			}
+			return e.srv.Finish(ec, read, access, d)
+		}
+	})
+	q := e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier()))
+	f, loc := b.consentForm(b.expectRedirect(b.do(http.MethodGet, e.iss+"/oauth2/authorize?"+q.Encode(), nil)), u.LoginID, password, "Allow")
+	p := f.submit(b, "Allow")
+	if p.status != http.StatusServiceUnavailable || p.header.Get("Retry-After") == "" || strings.Contains(p.header.Get("Location"), "code=") {
+		t.Fatalf("Allow during the outage: %d, Retry-After %q, Location %q; want the 503 page", p.status, p.header.Get("Retry-After"), p.header.Get("Location"))
+	}
+	if !e.outage.CanRestore() {
+		return
+	}
+	e.outage.Restore(t)
+	at, err := url.Parse(loc)
+	must(t, err)
+	fl, err := e.st.GetAuthFlow(e.ctx, at.Query().Get("login_challenge"))
+	if err != nil || fl.State != store.FlowConsent {
+		t.Fatalf("the flow after the outage: %+v, %v; want it still at consent", fl, err)
+	}
+	if cs, err := e.st.ListConsents(e.ctx, u.ID); err != nil || len(cs) != 0 {
+		t.Fatalf("consents after the outage: %v, %v; want none", cs, err)
+	}
+	cb, err := url.Parse(b.expectRedirect(f.submit(b, "Allow")))
+	if err != nil || !strings.HasPrefix(cb.String(), redirectURI) || cb.Query().Get("code") == "" {
+		t.Fatalf("Allow after the outage: %v, %v; want the vendor's redirect with a code", cb, err)
 	}
 }
