@@ -249,6 +249,9 @@ type ClientStore interface {
 
 // ConsentStore holds consents.
 type ConsentStore interface {
+	// CreateConsent stores c as given. A user and a client have one
+	// standing (unrevoked) consent at most: a second is ErrConflict, as is
+	// an ID taken.
 	CreateConsent(ctx context.Context, c Consent) (Consent, error)
 	// ReplaceConsent is an authorization's consent: one connection per (user,
 	// client). In one transaction, serialized per (user, client), it revokes
