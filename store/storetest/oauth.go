@@ -93,6 +93,8 @@ func testConsents(t *testing.T, s store.Store) {
 	mustBe(t, err, store.ErrNotFound, "GetConsent(missing)")
 	_, err = s.CreateConsent(ctx, store.Consent{ID: older.ID, UserID: "usr_1", ClientID: "vendor"})
 	mustBe(t, err, store.ErrConflict, "CreateConsent(duplicate ID)")
+	_, err = s.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", GrantedAt: t0.Add(2 * time.Hour)})
+	mustBe(t, err, store.ErrConflict, "CreateConsent(a second standing consent of usr_1 and vendor)")
 	diff(t, "ListConsents (newest first)", []store.Consent{newer, older}, must(s.ListConsents(ctx, "usr_1"))(t))
 
 	noErr(t, s.TouchConsent(ctx, older.ID, t0.Add(time.Minute)), "TouchConsent")
