@@ -96,9 +96,22 @@ func TestTurnedAwayIsLoadShedNotAnError(t *testing.T) {
 	before, _ := scrape(t, "http://"+maddr)
 
 	release := holdWriteLock(t, dir)
-	// The first request's handler reads its body (100 Continue) inside the
-	// one slot, then waits for the database's write lock, holding it.
+	// The first request's handler reads its body (100 Continue), takes
+	// the one slot, then waits for the database's write lock, holding it.
+	// The body is read before the gate (textGuard), so the second request
+	// goes only once the gauge shows the slot taken: sent at once, it could
+	// reach the gate first (seen under CPU load), and the first would be
+	// the one turned away.
 	sendReadTokenRequest(t, s.URL, ops, "hold-1")
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
+		now, _ := scrape(t, "http://"+maddr)
+		if v, _ := sample(now, "bankfeed_admission_active_requests", nil); v == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first request never took the gate's one slot")
+		}
+	}
 
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.URL+"/oauth2/token", strings.NewReader(tokenRequestBody))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
