@@ -508,16 +508,9 @@ func (a *fositeStore) GetAuthorizeCodeSession(ctx context.Context, sig string, s
 // InvalidateAuthorizeCodeSession marks the code used: of two concurrent
 // exchanges of one code only one wins (store.TokenStore.ConsumeToken). In a
 // deferred transaction (BeginTX) it only notes the code: the commit
-// consumes it with the new tokens (endDeferred).
+// consumes it with the new tokens (spend).
 func (a *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, sig string) error {
-	if defers(ctx, store.TokenAuthorizeCode, sig) {
-		return nil
-	}
-	ctx, err := a.inTx(ctx)
-	if err != nil {
-		return err
-	}
-	return a.invalidate(ctx, sig)
+	return a.spend(ctx, store.TokenAuthorizeCode, sig)
 }
 
 // invalidate is InvalidateAuthorizeCodeSession's step, in ctx's
@@ -663,16 +656,9 @@ func (a *fositeStore) DeleteRefreshTokenSession(ctx context.Context, sig string)
 // it is a serialization failure that fosite reports as "retry".
 //
 // In a deferred transaction (BeginTX) it only notes the token: the commit
-// rotates it with the new tokens (endDeferred).
+// rotates it with the new tokens (spend).
 func (a *fositeStore) RotateRefreshToken(ctx context.Context, _ string, sig string) error {
-	if defers(ctx, store.TokenRefresh, sig) {
-		return nil
-	}
-	ctx, err := a.inTx(ctx)
-	if err != nil {
-		return err
-	}
-	return a.rotate(ctx, sig)
+	return a.spend(ctx, store.TokenRefresh, sig)
 }
 
 // rotate is RotateRefreshToken's steps, in ctx's transaction.
@@ -882,6 +868,30 @@ type txHandle struct {
 	spendSig  string
 }
 
+// spend spends the code or refresh token (kind, sig) in ctx's
+// transaction, begun now if BeginTX deferred it, or, while a deferred
+// transaction is not begun, only notes it: the commit spends it with the
+// new tokens (end).
+func (a *fositeStore) spend(ctx context.Context, kind store.TokenKind, sig string) error {
+	if defers(ctx, kind, sig) {
+		return nil
+	}
+	ctx, err := a.inTx(ctx)
+	if err != nil {
+		return err
+	}
+	return a.spendStep(kind)(ctx, sig)
+}
+
+// spendStep is the step that spends a token of kind in a transaction:
+// rotate for a refresh token, invalidate for a code.
+func (a *fositeStore) spendStep(kind store.TokenKind) func(context.Context, string) error {
+	if kind == store.TokenAuthorizeCode {
+		return a.invalidate
+	}
+	return a.rotate
+}
+
 // defers reports whether a call in ctx may leave its token to the commit
 // (h.spendKind), and notes it if so.
 func defers(ctx context.Context, kind store.TokenKind, sig string) bool {
@@ -991,11 +1001,7 @@ func (a *fositeStore) end(ctx context.Context, h *txHandle, commit bool) error {
 		}
 	}
 	if commit && h.spendSig != "" {
-		step := a.rotate
-		if h.spendKind == store.TokenAuthorizeCode {
-			step = a.invalidate
-		}
-		if err := step(h.txCtx, h.spendSig); err != nil {
+		if err := a.spendStep(h.spendKind)(h.txCtx, h.spendSig); err != nil {
 			_ = a.endTx(h, false, nil)
 			return err
 		}
