@@ -416,9 +416,10 @@ type FlowStore interface {
 	// stored (Replaced: the consents it revoked) and true. Otherwise — the
 	// flow changed, decided, expired or gone, another authorization under
 	// way or committed meanwhile, c not of the flow's user and client, a
-	// record of rs not of c, a denial — it changes nothing and returns
-	// false, and the caller takes the steps in a transaction, which tell
-	// why. No access is read: the caller judged on its own read.
+	// record of rs not of c or already stored, a denial — it changes
+	// nothing and returns false, and the caller takes the steps in a
+	// transaction, which tell why. No access is read: the caller judged on
+	// its own read.
 	AllowReadAuthFlow(ctx context.Context, read AuthFlow, d FlowDecision, c Consent, rs ...TokenRecord) (Consent, bool, error)
 	// SetAuthFlowState moves an unexpired flow from state from to state to
 	// in one statement, for a caller that read the flow already:

@@ -3,6 +3,7 @@ package gormstore
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/bankfeed/bankfeed/store"
 )
@@ -22,14 +23,18 @@ import (
 // statement and no transaction, where the consent form's Allow took BEGIN,
 // the flow's finish, ReplaceConsent, the code's insert and COMMIT: five
 // round trips to the database (issue 15).
-var allowHead = `WITH f AS (UPDATE auth_flows SET state = ?, granted_scopes = ?, denied = ?, deny_reason = ?, updated_at = ?, version = version + 1
-		WHERE id = ? AND version = ? AND state = ? AND user_id = ? AND client_id = ? AND (expires_at = 0 OR expires_at > ?)
+var allowHead = `WITH f AS (` + allowFlowUpdate + `
 		AND pg_try_advisory_xact_lock(` + consentLockKey("user_id", "client_id") + `) RETURNING id),
 	r AS (UPDATE consents SET revoked_at = ? WHERE ` + activeConsentOf + ` AND EXISTS (SELECT 1 FROM f) RETURNING id),
 	t AS (UPDATE tokens SET active = FALSE WHERE active AND request_id IN (SELECT id FROM r)),
 	i AS (INSERT INTO consents (id, user_id, client_id, scopes, granted_at, expires_at, revoked_at, last_used_at)
 		SELECT ` + allowConsentRow + ` WHERE EXISTS (SELECT 1 FROM f) AND (SELECT count(*) FROM r) >= 0 RETURNING id),
 	ins AS (INSERT INTO tokens (` + tokenColumns + `) SELECT * FROM (VALUES `
+
+// allowFlowUpdate is FinishReadAuthFlow's UPDATE (readFinish), narrowed to
+// the flow's client; its arguments are readFinish's, then the client, then
+// the time now.
+var allowFlowUpdate = flowFinishUpdate(finishReadShape.cols, finishReadShape.where+" AND client_id = ?")
 
 const (
 	allowConsentRow = `?::text, ?::text, ?::text, ?::text, ?::bigint, ?::bigint, ?::bigint, ?::bigint`
@@ -55,34 +60,30 @@ func (s *Store) AllowReadAuthFlow(ctx context.Context, read store.AuthFlow, d st
 	}
 	c.GrantedAt = orNow(c.GrantedAt, s.nowUTC())
 	cr := s.newConsentRow(c)
-	now := micros(s.nowUTC())
-	var out store.Consent
+	f := s.readFinish(read, d)
+	flowArgs := slices.Concat(f.vals, f.args, []any{read.ClientID, micros(s.nowUTC())})
 	if s.dialect == dialectPostgres {
-		args := []any{string(store.FlowDone), jsonList(d.GrantedScopes), false, "", now,
-			read.ID, read.Version, string(store.FlowConsent), read.UserID, read.ClientID, now,
-			cr.Granted, c.UserID, c.ClientID,
-			cr.ID, cr.UserID, cr.ClientID, cr.Scopes, cr.Granted, cr.Expires, cr.Revoked, cr.LastUsed}
+		args := slices.Concat(flowArgs, []any{cr.Granted, c.UserID, c.ClientID,
+			cr.ID, cr.UserID, cr.ClientID, cr.Scopes, cr.Granted, cr.Expires, cr.Revoked, cr.LastUsed})
+		var replaced []string
 		inserted := false
-		err := s.writeQuery(ctx, allowHead+valuesRows(len(rows))+allowTail, tokenInsertArgs(args, rows), scanReplaced(&out.Replaced, &inserted))
+		err := s.writeQuery(ctx, allowHead+valuesRows(len(rows))+allowTail, tokenInsertArgs(args, rows), scanReplaced(&replaced, &inserted))
 		if errors.Is(translate(err), store.ErrConflict) || (err == nil && !inserted) {
 			return store.Consent{}, false, nil
 		}
 		if err != nil {
 			return store.Consent{}, false, wrap("allow auth flow", err)
 		}
-		replaced := out.Replaced
-		if out, err = cr.domain(); err != nil {
-			return store.Consent{}, false, err
+		out, err := cr.domain()
+		if err != nil { // written: not "nothing changed"
+			return store.Consent{}, true, err
 		}
 		out.Replaced = replaced
 		return out, true, nil
 	}
+	var out store.Consent
 	err = s.InTx(ctx, func(ctx context.Context) error {
-		cond, at := s.unexpired()
-		n, err := s.exec(ctx, "UPDATE auth_flows SET state = ?, granted_scopes = ?, denied = ?, deny_reason = ?, updated_at = ?, version = version + 1"+
-			" WHERE id = ? AND version = ? AND state = ? AND user_id = ? AND client_id = ? AND "+cond,
-			[]any{string(store.FlowDone), jsonList(d.GrantedScopes), false, "", now,
-				read.ID, read.Version, string(store.FlowConsent), read.UserID, read.ClientID, at})
+		n, err := s.exec(ctx, allowFlowUpdate, flowArgs)
 		if err != nil {
 			return err
 		}

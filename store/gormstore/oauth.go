@@ -1065,14 +1065,20 @@ var errFlowNotFinished = fmt.Errorf("gormstore: finish auth flow: %w: not decide
 // FinishReadAuthFlow is FinishAuthFlow's statement with the decision in
 // its SET and the read's version, state and user in its WHERE.
 func (s *Store) FinishReadAuthFlow(ctx context.Context, read store.AuthFlow, d store.FlowDecision) (store.AuthFlow, store.Access, error) {
+	return s.finishAuthFlow(ctx, s.readFinish(read, d))
+}
+
+// readFinish is FinishReadAuthFlow's UPDATE of the flow as read, with d
+// (AllowReadAuthFlow's too).
+func (s *Store) readFinish(read store.AuthFlow, d store.FlowDecision) flowFinish {
 	granted := d.GrantedScopes
 	if d.DenyReason != "" {
 		granted = nil
 	}
-	return s.finishAuthFlow(ctx, flowFinish{
+	return flowFinish{
 		vals: []any{string(store.FlowDone), jsonList(granted), d.DenyReason != "", d.DenyReason, micros(s.nowUTC())},
 		args: []any{read.ID, read.Version, string(store.FlowConsent), read.UserID}, shape: finishReadShape, refused: errReadFlowNotFinished,
-	})
+	}
 }
 
 var finishReadShape = newFlowFinishShape([]string{"state", "granted_scopes", "denied", "deny_reason", "updated_at"},
@@ -1154,8 +1160,7 @@ type flowAccessRow struct {
 // still comes after the lock, so its snapshot sees what an authorization
 // that held the lock before committed.
 func flowAccessQuery(set []string, where string) string {
-	return "WITH f AS (UPDATE auth_flows SET " + strings.Join(set, " = ?, ") + " = ?, version = version + 1" +
-		" WHERE " + where + " AND (expires_at = 0 OR expires_at > ?) RETURNING *)" +
+	return "WITH f AS (" + flowFinishUpdate(set, where) + " RETURNING *)" +
 		" SELECT " + prefixedColumns("f", &authFlowRow{}) + ", " + secretless(zeroedColumns("u", &userRow{}), "u", userSecrets) + ", " +
 		zeroedColumns("a", &assignmentRow{}) + ", " + zeroedColumns("r", &jobRoleRow{}) + ", " +
 		zeroedColumns("g", &accountGroupRow{}) + ", " + consentLock("f.user_id", "f.client_id") + " IS NULL" +
@@ -1163,6 +1168,14 @@ func flowAccessQuery(set []string, where string) string {
 		" LEFT JOIN assignments a ON a.user_id = f.user_id AND a.legal_entity_id = ''" +
 		" LEFT JOIN job_roles r ON r.id = a.job_role_id" +
 		" LEFT JOIN account_groups g ON g.id = a.account_group_id"
+}
+
+// flowFinishUpdate is the UPDATE of a flow's columns set (the version
+// moves too) where it matches where and is unexpired; its arguments are
+// set's values, where's, then the time now.
+func flowFinishUpdate(set []string, where string) string {
+	return "UPDATE auth_flows SET " + strings.Join(set, " = ?, ") + " = ?, version = version + 1" +
+		" WHERE " + where + " AND (expires_at = 0 OR expires_at > ?)"
 }
 
 func (s *Store) finishAuthFlowAccess(ctx context.Context, f flowFinish, now int64) (store.AuthFlow, store.Access, error) {
