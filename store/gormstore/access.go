@@ -402,6 +402,16 @@ const (
 )
 
 func (s *Store) tokenGrant(ctx context.Context, kind store.TokenKind, signature string, which int) (store.TokenRecord, store.Access, error) {
+	if b := s.grantBatches[which]; b != nil && s.txFrom(ctx) == nil {
+		r, found, err := batchGet(ctx, b, store.TokenKey{Kind: kind, Signature: signature}, string(kind), signature)
+		if err != nil {
+			return store.TokenRecord{}, store.Access{}, wrap("get token grant", err)
+		}
+		if !found {
+			return store.TokenRecord{}, store.Access{}, fmt.Errorf("gormstore: get token grant: %w", store.ErrNotFound)
+		}
+		return r.domain()
+	}
 	var r tokenGrantRow
 	found := false
 	if which == grantRecords {

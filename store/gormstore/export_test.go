@@ -7,3 +7,19 @@ var RunMigrationTests = testMigrations
 
 // RunQueryTests runs the query tests on a migrated store from gormtest.
 var RunQueryTests = testQuery
+
+// GrantReadsQueued is how many token grant reads wait for a batch.
+func GrantReadsQueued(s *Store) int {
+	n := 0
+	for _, b := range s.grantBatches {
+		if b != nil {
+			b.mu.Lock()
+			n += len(b.queue)
+			b.mu.Unlock()
+		}
+	}
+	return n
+}
+
+// GrantBatchSlots is how many batches of token grant reads run at once.
+const GrantBatchSlots = grantBatchSlots

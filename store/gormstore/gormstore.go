@@ -60,6 +60,9 @@ type Store struct {
 	now     func() time.Time
 	closers []*sql.DB
 	observe StatementObserver // Instrument's; nil: statements are not timed
+	// grantBatches batch GetTokenGrant's and GetTokenGrantState's reads on
+	// PostgreSQL (by grantStanding, grantStandingNoRequest); nil on SQLite.
+	grantBatches [3]*readBatch[store.TokenKey, tokenGrantRow]
 }
 
 // Open connects to the database named by cfg.DSN. It does not migrate: call
@@ -116,6 +119,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 		s.w, s.r, s.pg, s.closers = db, db, sqlDB, []*sql.DB{sqlDB}
+		s.newGrantBatches()
 	} else {
 		s.dialect = dialectSQLite
 		memory := strings.Contains(cfg.DSN, ":memory:") || strings.Contains(cfg.DSN, "mode=memory")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -384,4 +385,95 @@ func testTokenGrantRecordsTaking(t *testing.T, s store.Store) {
 	}
 	_, err = s.GetToken(ctx, lost.Kind, lost.Signature)
 	mustBe(t, err, store.ErrNotFound, "GetToken after the take with a missing code")
+}
+
+// testConcurrentTokenReads: the reads of a token and its grant made by
+// many requests at once (introspection's GetTokenGrant and
+// GetTokenGrantState, the data API's ReadTokenAccess; PostgreSQL answers
+// them in batches) each return exactly what the same read returns alone in
+// a transaction: its own token, consent, user and account, ErrNotFound for
+// a key the store does not hold.
+func testConcurrentTokenReads(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	f := newAccessFixture(t, s)
+	var sigs []string
+	for i := range 8 {
+		kind := store.TokenAccess
+		if i == 7 {
+			kind = store.TokenRefresh
+		}
+		rec := store.TokenRecord{Kind: kind, Signature: "sig_" + store.RandomToken(8), RequestID: f.consent.ID, ClientID: "vendor",
+			Subject: f.user.ID, Active: i%3 != 0, RequestedAt: t0, ExpiresAt: t0.Add(time.Duration(i+1) * time.Hour), Request: []byte{byte(i)}}
+		if i == 5 {
+			rec.RequestID = "cns_missing" // a token whose consent is gone: read record by record
+		}
+		noErr(t, s.CreateToken(ctx, rec), "CreateToken")
+		sigs = append(sigs, rec.Signature)
+	}
+	sigs = append(sigs, "sig_missing")
+	accounts := []string{"", f.o.accounts[0].ID, f.o.accounts[1].ID, f.other.accounts[0].ID}
+	type read struct {
+		how          int // 0 GetTokenGrant, 1 GetTokenGrantState, 2 ReadTokenAccess
+		sig, account string
+	}
+	type answer struct {
+		rec store.TokenRecord
+		acc store.Access
+		err error
+	}
+	do := func(ctx context.Context, r read) answer {
+		var a answer
+		switch r.how {
+		case 0:
+			a.rec, a.acc, a.err = s.GetTokenGrant(ctx, store.TokenAccess, r.sig)
+		case 1:
+			a.rec, a.acc, a.err = s.GetTokenGrantState(ctx, store.TokenRefresh, r.sig)
+		default:
+			a.rec, a.acc, a.err = s.ReadTokenAccess(ctx, r.sig, r.account)
+		}
+		return a
+	}
+	var reads []read
+	for _, sig := range sigs {
+		reads = append(reads, read{0, sig, ""}, read{1, sig, ""})
+		for _, acc := range accounts {
+			reads = append(reads, read{2, sig, acc})
+		}
+	}
+	alone := make([]answer, len(reads))
+	noErr(t, s.InTx(ctx, func(ctx context.Context) error {
+		for i, r := range reads {
+			alone[i] = do(ctx, r)
+		}
+		return nil
+	}), "the reads alone")
+	found := 0
+	for _, a := range alone {
+		if a.err == nil {
+			found++
+		} else if !errors.Is(a.err, store.ErrNotFound) {
+			t.Fatalf("a read alone: %v", a.err)
+		}
+	}
+	if found < len(reads)/2 {
+		t.Fatalf("only %d of %d reads alone found their token: the fixture is wrong", found, len(reads))
+	}
+	var wg sync.WaitGroup
+	for round := range 20 {
+		for i, r := range reads {
+			wg.Go(func() {
+				j := (i + round*7) % len(reads) // each round in another order
+				r = reads[j]
+				got := do(ctx, r)
+				want := alone[j]
+				if (got.err == nil) != (want.err == nil) || (got.err != nil && !errors.Is(got.err, store.ErrNotFound)) {
+					t.Errorf("%+v: %v, alone %v", r, got.err, want.err)
+					return
+				}
+				diff(t, fmt.Sprintf("%+v: record", r), want.rec, got.rec)
+				diff(t, fmt.Sprintf("%+v: access", r), want.acc, got.acc)
+			})
+		}
+	}
+	wg.Wait()
 }

@@ -77,6 +77,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"LiveTokenTaken", testLiveTokenTaken},
 		{"ReadAccess", testReadAccess},
 		{"ReadTokenAccess", testReadTokenAccess},
+		{"ConcurrentTokenReads", testConcurrentTokenReads},
 		{"GrantRecords", testGrantRecords},
 		{"TokenGrantRecordsTaking", testTokenGrantRecordsTaking},
 		{"JTI", testJTI},
