@@ -24,7 +24,8 @@ type readBatch[K comparable, V any] struct {
 	slots   int           // batches running at once
 	most    int           // keys in one batch
 	timeout time.Duration // a batch's statement's, if not 0
-	// statement is the text of run's statement, for each read's span.
+	// statement is the text of run's statement (its form for one key),
+	// for each read's span.
 	statement string
 	// run reads keys (distinct) in one statement: each key's value, and
 	// false for a key with none.
