@@ -53,6 +53,12 @@ type batchCall[K comparable, V any] struct {
 // holding the batch's statement.
 func (b *readBatch[K, V]) get(ctx context.Context, key K) (_ V, _ bool, err error) {
 	defer traceQuery(ctx, "select", b.statement)(&err)
+	if err := ctx.Err(); err != nil {
+		// Gone already: a batch of this read alone would start a statement
+		// only to cancel it, and discard its connection (direct).
+		var zero V
+		return zero, false, err
+	}
 	c := &batchCall[K, V]{ctx: ctx, key: key, done: make(chan struct{})}
 	b.mu.Lock()
 	if b.running < b.slots {

@@ -261,3 +261,16 @@ func TestReadBatchTimeout(t *testing.T) {
 		t.Fatalf("the read after: %q, %v, %v", v, ok, err)
 	}
 }
+
+// A read whose request has gone already runs no statement.
+func TestReadBatchGoneBeforeAsking(t *testing.T) {
+	g := newGatedBatch(1, 64, false)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, ok, err := g.get(ctx, "a"); !errors.Is(err, context.Canceled) || ok {
+		t.Fatalf("get with a cancelled context: %v, %v; want context.Canceled", ok, err)
+	}
+	if got := g.batches(); len(got) != 0 {
+		t.Fatalf("batches %v, want none", got)
+	}
+}
