@@ -2,6 +2,7 @@ package gormstore
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -153,7 +154,7 @@ func (b *readBatch[K, V]) runBatch(batch []*batchCall[K, V]) {
 			keys = append(keys, c.key)
 		}
 	}
-	vals, err := b.run(ctx, keys)
+	vals, err := b.safeRun(ctx, keys)
 	for _, c := range batch {
 		if err != nil {
 			c.err = err
@@ -162,4 +163,16 @@ func (b *readBatch[K, V]) runBatch(batch []*batchCall[K, V]) {
 		}
 		close(c.done)
 	}
+}
+
+// safeRun is run with a panic turned into the batch's error: a batch may
+// run on drain's goroutine, where no request's recovery would catch it and
+// the process would die.
+func (b *readBatch[K, V]) safeRun(ctx context.Context, keys []K) (vals map[K]V, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			vals, err = nil, fmt.Errorf("gormstore: batched read: panic: %v", p)
+		}
+	}()
+	return b.run(ctx, keys)
 }

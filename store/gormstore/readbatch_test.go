@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -272,5 +273,31 @@ func TestReadBatchGoneBeforeAsking(t *testing.T) {
 	}
 	if got := g.batches(); len(got) != 0 {
 		t.Fatalf("batches %v, want none", got)
+	}
+}
+
+// A statement that panics (a programming error) fails its batch's reads,
+// including those a drain goroutine answers, where nothing else would
+// recover it, and the batch after runs.
+func TestReadBatchPanicFailsItsBatch(t *testing.T) {
+	g := newGatedBatch(1, 64, true)
+	run := g.run
+	g.run = func(ctx context.Context, keys []string) (map[string]string, error) {
+		if slices.Contains(keys, "boom") {
+			panic("scan")
+		}
+		return run(ctx, keys)
+	}
+	first := g.read(t.Context(), "first")
+	waitFor(t, "the first batch", func() bool { return len(g.batches()) == 1 })
+	boom := g.read(t.Context(), "boom") // queued: a drain goroutine runs its batch
+	waitFor(t, "the read queued", func() bool { return g.queued() == 1 })
+	close(g.gate)
+	<-first
+	if a := <-boom; a.err == nil || !strings.Contains(a.err.Error(), "panic") {
+		t.Fatalf("a panicking batch: %+v, want its error", a)
+	}
+	if v, ok, err := g.get(t.Context(), "after"); v != "v:after" || !ok || err != nil {
+		t.Fatalf("the read after: %q, %v, %v", v, ok, err)
 	}
 }
