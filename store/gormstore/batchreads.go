@@ -53,7 +53,7 @@ func (s *Store) newGrantBatches() {
 				" JOIN tokens tk ON tk.kind = k.kind AND tk.signature = k.signature ", 1))
 		}
 		s.grantBatches[which] = &readBatch[store.TokenKey, tokenGrantRow]{slots: grantBatchSlots, most: grantBatchMost,
-			timeout: grantBatchTimeout, statement: bySize[0],
+			timeout: grantBatchTimeout, statement: bySize[0], log: s.log,
 			run: func(ctx context.Context, keys []store.TokenKey) (map[store.TokenKey]tokenGrantRow, error) {
 				size := bits.Len(uint(len(keys) - 1)) // 2^size ≥ len(keys)
 				args := make([]any, 0, 2<<size)

@@ -3,6 +3,8 @@ package gormstore
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -31,6 +33,7 @@ type readBatch[K comparable, V any] struct {
 	// run reads keys (distinct) in one statement: each key's value, and
 	// false for a key with none.
 	run func(ctx context.Context, keys []K) (map[K]V, error)
+	log *slog.Logger // for a panic of run's; nil: slog.Default()
 
 	mu      sync.Mutex
 	running int
@@ -165,13 +168,18 @@ func (b *readBatch[K, V]) runBatch(batch []*batchCall[K, V]) {
 	}
 }
 
-// safeRun is run with a panic turned into the batch's error: a batch may
-// run on drain's goroutine, where no request's recovery would catch it and
-// the process would die.
+// safeRun is run with a panic turned into the batch's error, logged with
+// its stack: a batch may run on drain's goroutine, where no request's
+// recovery would catch it and the process would die.
 func (b *readBatch[K, V]) safeRun(ctx context.Context, keys []K) (vals map[K]V, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			vals, err = nil, fmt.Errorf("gormstore: batched read: panic: %v", p)
+			log := b.log
+			if log == nil {
+				log = slog.Default()
+			}
+			log.ErrorContext(ctx, "gormstore: batched read panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		}
 	}()
 	return b.run(ctx, keys)

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bankfeed/bankfeed/internal/syncbuf"
 )
 
 // gatedBatch is a readBatch whose statement is a function of the test's:
@@ -281,6 +284,8 @@ func TestReadBatchGoneBeforeAsking(t *testing.T) {
 // recover it, and the batch after runs.
 func TestReadBatchPanicFailsItsBatch(t *testing.T) {
 	g := newGatedBatch(1, 64, true)
+	logs := &syncbuf.Buffer{}
+	g.log = slog.New(slog.NewTextHandler(logs, nil))
 	run := g.run
 	g.run = func(ctx context.Context, keys []string) (map[string]string, error) {
 		if slices.Contains(keys, "boom") {
@@ -299,5 +304,8 @@ func TestReadBatchPanicFailsItsBatch(t *testing.T) {
 	}
 	if v, ok, err := g.get(t.Context(), "after"); v != "v:after" || !ok || err != nil {
 		t.Fatalf("the read after: %q, %v, %v", v, ok, err)
+	}
+	if l := logs.String(); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, "batched read panicked") || !strings.Contains(l, "readbatch_test.go") {
+		t.Fatalf("the panic was not logged at error level with its stack: %q", l)
 	}
 }
