@@ -389,10 +389,10 @@ func testTokenGrantRecordsTaking(t *testing.T, s store.Store) {
 
 // testConcurrentTokenReads: the reads of a token and its grant made by
 // many requests at once (introspection's GetTokenGrant and
-// GetTokenGrantState, the data API's ReadTokenAccess; PostgreSQL answers
-// them in batches) each return exactly what the same read returns alone in
-// a transaction: its own token, consent, user and account, ErrNotFound for
-// a key the store does not hold.
+// GetTokenGrantState, which PostgreSQL answers in batches, and the data
+// API's ReadTokenAccess) each return exactly what the same read returns
+// alone in a transaction: its own token, consent, user and account,
+// ErrNotFound for a key the store does not hold.
 func testConcurrentTokenReads(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	f := newAccessFixture(t, s)
