@@ -403,7 +403,11 @@ const (
 
 func (s *Store) tokenGrant(ctx context.Context, kind store.TokenKind, signature string, which int) (store.TokenRecord, store.Access, error) {
 	if b := s.grantBatches[which]; b != nil && s.txFrom(ctx) == nil {
-		r, found, err := batchGet(ctx, b, store.TokenKey{Kind: kind, Signature: signature}, string(kind), signature)
+		// Checked first: bad text in one key would fail its whole batch.
+		if err := checkArgs([]any{string(kind), signature}); err != nil {
+			return store.TokenRecord{}, store.Access{}, wrap("get token grant", err)
+		}
+		r, found, err := b.get(ctx, store.TokenKey{Kind: kind, Signature: signature})
 		if err != nil {
 			return store.TokenRecord{}, store.Access{}, wrap("get token grant", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/bits"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bankfeed/bankfeed/store"
@@ -29,29 +30,10 @@ const (
 	grantBatchTimeout = 10 * time.Second
 )
 
-// newGrantBatches makes grantBatches: tokenGrantQueries' statements with
-// the keys joined from a VALUES list instead of the one key's WHERE.
-//
-// The list holds a power of two of keys, the last repeated to fill it:
-// seven statements, each planned for its own number of rows. With the
-// keys in arrays (unnest) instead, PostgreSQL's generic plan guesses ten
-// rows, so it kept the prepared statement on custom plans and planned it
-// anew on every execution, once the tokens table had grown: measured after
-// refresh and flow runs (64 k tokens), 0.06 ms of PostgreSQL per
-// introspection against 0.046 unbatched and 0.019 with generic plans.
+// newGrantBatches makes grantBatches, with grantBatchStatements.
 func (s *Store) newGrantBatches() {
 	for _, which := range []int{grantStanding, grantStandingNoRequest} {
-		one := tokenGrantQueries()[which]
-		text, ok := strings.CutSuffix(one, tokenGrantParts().where)
-		if !ok || !strings.Contains(text, " FROM tokens tk ") {
-			panic("gormstore: the token grant read is not FROM tokens tk … WHERE its key") // a programming error
-		}
-		var bySize []string // by log2 of the number of keys
-		for n := 1; n <= grantBatchMost; n *= 2 {
-			keys := strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ")
-			bySize = append(bySize, strings.Replace(text, " FROM tokens tk ", " FROM (VALUES "+keys+") AS k(kind, signature)"+
-				" JOIN tokens tk ON tk.kind = k.kind AND tk.signature = k.signature ", 1))
-		}
+		bySize := grantBatchStatements()[which]
 		s.grantBatches[which] = &readBatch[store.TokenKey, tokenGrantRow]{slots: grantBatchSlots, most: grantBatchMost,
 			timeout: grantBatchTimeout, statement: bySize[0], log: s.log,
 			run: func(ctx context.Context, keys []store.TokenKey) (map[store.TokenKey]tokenGrantRow, error) {
@@ -75,15 +57,30 @@ func (s *Store) newGrantBatches() {
 	}
 }
 
-// batchGet is b.get(key) after checking the key's text (texts): bad text
-// in one key would fail the statement, and with it every read of its
-// batch.
-func batchGet[K comparable, V any](ctx context.Context, b *readBatch[K, V], key K, texts ...string) (V, bool, error) {
-	for _, t := range texts {
-		if err := checkArg(t); err != nil {
-			var zero V
-			return zero, false, err
+// grantBatchStatements are the batches' statements, by grantStanding and
+// grantStandingNoRequest, then by log2 of the number of keys:
+// tokenGrantQueries' statement with the keys joined from a VALUES list
+// instead of the one key's WHERE.
+//
+// The list holds a power of two of keys, the last repeated to fill it:
+// seven statements, each planned for its own number of rows. With the
+// keys in arrays (unnest) instead, PostgreSQL's generic plan guesses ten
+// rows, so it kept the prepared statement on custom plans and planned it
+// anew on every execution, once the tokens table had grown: measured after
+// refresh and flow runs (64 k tokens), 0.06 ms of PostgreSQL per
+// introspection against 0.046 unbatched and 0.019 with generic plans
+// (testGrantBatchPlans).
+var grantBatchStatements = sync.OnceValue(func() (out [3][]string) {
+	for _, which := range []int{grantStanding, grantStandingNoRequest} {
+		text, ok := strings.CutSuffix(tokenGrantQueries()[which], tokenGrantParts().where)
+		if !ok || !strings.Contains(text, " FROM tokens tk ") {
+			panic("gormstore: the token grant read is not FROM tokens tk … WHERE its key") // a programming error
+		}
+		for n := 1; n <= grantBatchMost; n *= 2 {
+			keys := strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ")
+			out[which] = append(out[which], strings.Replace(text, " FROM tokens tk ", " FROM (VALUES "+keys+") AS k(kind, signature)"+
+				" JOIN tokens tk ON tk.kind = k.kind AND tk.signature = k.signature ", 1))
 		}
 	}
-	return b.get(ctx, key)
-}
+	return out
+})

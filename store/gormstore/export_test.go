@@ -23,3 +23,7 @@ func GrantReadsQueued(s *Store) int {
 
 // GrantBatchSlots is how many batches of token grant reads run at once.
 const GrantBatchSlots = grantBatchSlots
+
+// RunGrantBatchPlanTest runs testGrantBatchPlans on a migrated PostgreSQL
+// store from gormtest.
+var RunGrantBatchPlanTest = testGrantBatchPlans

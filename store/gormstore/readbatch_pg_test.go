@@ -144,3 +144,9 @@ func TestGrantReadsBatchOnPostgres(t *testing.T) {
 		}
 	}
 }
+
+// TestGrantBatchPlans (PostgreSQL): the batch statements move to a generic
+// plan (testGrantBatchPlans).
+func TestGrantBatchPlans(t *testing.T) {
+	gormstore.RunGrantBatchPlanTest(t, newPostgres(t))
+}
