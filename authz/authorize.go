@@ -49,8 +49,13 @@ func (s *Server) handleAuthorize(c echo.Context) error {
 		return nil
 	}
 
+	flowID := store.RandomToken(32)
+	pushed := strings.HasPrefix(r.Form.Get("request_uri"), parURIPrefix)
+	if pushed {
+		flowID = s.pushed.flowID(r.Form.Get("request_uri")) // its only flow
+	}
 	flow := store.AuthFlow{
-		ID:              store.RandomToken(32),
+		ID:              flowID,
 		ClientID:        ar.GetClient().GetID(),
 		RequestedScopes: ar.GetRequestedScopes(),
 		State:           store.FlowLogin,
@@ -62,7 +67,11 @@ func (s *Server) handleAuthorize(c echo.Context) error {
 		return nil
 	}
 	flow.Request = s.flowSeal.seal(blob, "flow:"+flow.ID)
-	if _, err := s.st.CreateAuthFlow(ctx, flow); err != nil {
+	if _, err := s.st.CreateAuthFlow(ctx, flow); pushed && errors.Is(err, store.ErrConflict) {
+		// As fosite refuses a request_uri it cannot open: no redirect.
+		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), fosite.ErrInvalidRequestURI.WithHint("The request_uri was used already."))
+		return nil
+	} else if err != nil {
 		s.writeAuthorizeError(ctx, w, ar, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error()))
 		return nil
 	}
@@ -190,7 +199,11 @@ func (s *Server) handlePAR(c echo.Context) error {
 		s.provider.WritePushedAuthorizeError(ctx, w, ar, err)
 		return nil
 	}
+	ctx, sealed := withPushNote(ctx)
 	resp, err := s.provider.NewPushedAuthorizeResponse(ctx, ar, newSession())
+	if err == nil {
+		resp.SetRequestURI(sealed.uri) // the request itself (pushedRequests)
+	}
 	if outage(ctx, err) {
 		s.writeUnavailable(ctx, w, pathPAR, err)
 		return nil

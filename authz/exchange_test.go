@@ -1,10 +1,13 @@
 package authz_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,34 +117,77 @@ func TestCodeReadTakesItsClientsSessions(t *testing.T) {
 	wantOAuthError(t, exchange(e.vendor.ID, e.secret, code, redirectURI, verifier), "invalid_grant")
 }
 
-// TestPARRequestURITakenOnce: the authorization step takes its pushed
-// request in one statement (issue 15) and still refuses what it refused:
-// a request_uri used once is gone, and an expired one is refused and left
-// for the sweep, never used.
-func TestPARRequestURITakenOnce(t *testing.T) {
+// TestPARRequestURIUsedOnce: a pushed request lives in its request_uri,
+// sealed, and nothing is stored for it (issue 15); the request_uri still
+// starts one flow only, however many authorization requests race with it
+// (the flow it names is a duplicate for all but one), and is refused,
+// unredirected, once used, once expired, or altered.
+func TestPARRequestURIUsedOnce(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	kc := e.newKeyClient(authz.ClientSpec{RequirePAR: true})
+	authorize := func(requestURI string) *http.Response {
+		t.Helper()
+		resp, err := e.browser.Get(e.iss + "/oauth2/authorize?" + url.Values{"client_id": {kc.client.ID}, "request_uri": {requestURI}}.Encode())
+		must(t, err)
+		return resp
+	}
 	refused := func(requestURI, what string) {
 		t.Helper()
-		resp := e.get(e.iss + "/oauth2/authorize?" + url.Values{"client_id": {kc.client.ID}, "request_uri": {requestURI}}.Encode())
-		if resp.StatusCode < 400 || strings.HasPrefix(resp.Header.Get("Location"), redirectURI) {
-			t.Fatalf("%s request_uri: %d, location %q", what, resp.StatusCode, resp.Header.Get("Location"))
+		resp := authorize(requestURI)
+		if st, code := jsonError(t, resp); st != http.StatusBadRequest || code != "invalid_request_uri" || resp.Header.Get("Location") != "" {
+			t.Fatalf("%s request_uri: %d %s, location %q; want 400 invalid_request_uri, unredirected", what, st, code, resp.Header.Get("Location"))
 		}
 	}
 	form := e.authorizeParams(kc.client.ID, oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier()))
 	requestURI := e.par(kc, e.iss, form)
-	e.startAuthorize(url.Values{"client_id": {kc.client.ID}, "request_uri": {requestURI}})
 	if _, err := e.st.GetToken(t.Context(), store.TokenPAR, store.HashToken(requestURI)); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("pushed request after its use: %v, want ErrNotFound", err)
+		t.Errorf("pushed request stored: %v, want nothing stored", err)
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(requestURI[strings.LastIndex(requestURI, ".")+1:])
+	must(t, err)
+	for _, k := range []string{"state", "nonce", "code_challenge", "redirect_uri"} {
+		if v := form.Get(k); strings.Contains(requestURI, v) || bytes.Contains(sealed, []byte(v)) {
+			t.Errorf("the request_uri shows the request's %s in the clear", k)
+		}
+	}
+
+	const racers = 8
+	statuses := make(chan int, racers)
+	var wg sync.WaitGroup
+	for range racers {
+		wg.Go(func() {
+			resp, err := e.browser.Get(e.iss + "/oauth2/authorize?" + url.Values{"client_id": {kc.client.ID}, "request_uri": {requestURI}}.Encode())
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	started := 0
+	for st := range statuses {
+		switch st {
+		case http.StatusSeeOther:
+			started++
+		case http.StatusBadRequest:
+		default:
+			t.Errorf("racing authorization request: %d", st)
+		}
+	}
+	if started != 1 {
+		t.Fatalf("%d of %d racing authorization requests started a flow with one request_uri, want 1", started, racers)
 	}
 	refused(requestURI, "a used")
 
 	requestURI = e.par(kc, e.iss, form)
+	altered := []byte(requestURI)
+	altered[len(altered)-10] ^= 1
+	refused(string(altered), "an altered")
 	e.clock.Advance(91 * time.Second) // past the default 90 s
 	refused(requestURI, "an expired")
-	if _, err := e.st.GetToken(t.Context(), store.TokenPAR, store.HashToken(requestURI)); err != nil {
-		t.Errorf("expired pushed request: %v, want it left in place", err)
-	}
 }
 
 // TestResumeFinishesItsFlowOnce: the resume reads its flow and marks it

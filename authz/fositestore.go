@@ -33,6 +33,7 @@ type fositeStore struct {
 	now         func() time.Time
 	grace       time.Duration // refresh-token rotation grace period
 	parLifespan time.Duration
+	pushed      *pushedRequests
 	lifespans   map[fosite.TokenType]time.Duration
 
 	clients sync.Map // client ID → cachedClient
@@ -781,56 +782,45 @@ func (a *fositeStore) DeleteOpenIDConnectSession(ctx context.Context, code strin
 	return nil
 }
 
-// --- PAR: keyed by a hash of the request_uri, expiring after parLifespan ---
+// --- PAR: the request sealed into its request_uri (pushedRequests) ---
 
-func (a *fositeStore) CreatePARSession(ctx context.Context, requestURI string, req fosite.AuthorizeRequester) error {
-	return a.create(ctx, store.TokenPAR, store.HashToken(requestURI), "", req, a.now().Add(a.parLifespan))
+// CreatePARSession seals req into the request_uri that handlePAR answers
+// (its pushNote), in place of the one fosite made: nothing is stored.
+func (a *fositeStore) CreatePARSession(ctx context.Context, _ string, req fosite.AuthorizeRequester) error {
+	n := pushNoteOf(ctx)
+	if n == nil {
+		return errors.New("authz: pushed request outside the PAR endpoint")
+	}
+	b, err := encodeRequest(req)
+	if err != nil {
+		return err
+	}
+	n.uri = a.pushed.uri(b, req.GetClient().GetID(), a.now().Add(a.parLifespan))
+	return nil
 }
 
-// GetPARSession refuses an expired request_uri (fosite does not check).
-// In an authorization request (a note in ctx) the record is taken: read
-// and deleted by one statement, which matches only an active, unexpired
-// record of the client named by the request (store.TakeLiveToken), so
-// every check below still holds and fosite's DeletePARSession, which
-// follows, has nothing left to do.
+// GetPARSession opens the request sealed in requestURI for the client the
+// authorization request names, refusing another client's (or none) and an
+// expired one: the client that pushed it can still use it until then.
 func (a *fositeStore) GetPARSession(ctx context.Context, requestURI string) (fosite.AuthorizeRequester, error) {
-	sig := store.HashToken(requestURI)
 	r, ok := ctx.Value(fosite.RequestContextKey).(*http.Request)
-	if n := exchangeNoteOf(ctx); n != nil && ok {
-		rec, err := a.st.TakeLiveToken(ctx, store.TokenPAR, sig, r.Form.Get("client_id"), a.now())
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("authz: request_uri expired, used or of another client: %w", fosite.ErrNotFound)
-		}
-		if err == nil {
-			n.took(store.TokenPAR, sig)
-		}
-		_, req, err := a.open(ctx, store.TokenPAR, sig, nil, rec, err)
-		if err != nil {
-			return nil, err
-		}
-		return req, nil
+	if !ok {
+		return nil, fmt.Errorf("authz: request_uri outside an authorization request: %w", fosite.ErrNotFound)
 	}
-	rec, req, err := a.get(ctx, store.TokenPAR, sig, nil)
+	b, err := a.pushed.open(requestURI, r.Form.Get("client_id"), a.now())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", err, fosite.ErrNotFound)
+	}
+	req, err := a.decodeRequest(ctx, b, nil)
 	if err != nil {
 		return nil, err
-	}
-	if !rec.Active || !a.now().Before(rec.ExpiresAt) {
-		return nil, fmt.Errorf("authz: request_uri expired or used: %w", fosite.ErrNotFound)
-	}
-	// fosite consumes the request_uri before comparing client IDs: refuse
-	// another client's (or none) here, so the one that pushed it still can.
-	if !ok || r.Form.Get("client_id") != rec.ClientID {
-		return nil, fmt.Errorf("authz: request_uri of another client: %w", fosite.ErrNotFound)
 	}
 	return req, nil
 }
 
-func (a *fositeStore) DeletePARSession(ctx context.Context, requestURI string) error {
-	if err := a.deleteSession(ctx, store.TokenPAR, store.HashToken(requestURI)); err != nil {
-		return fmt.Errorf("authz: delete par session: %w", err)
-	}
-	return nil
-}
+// DeletePARSession has nothing to delete: the authorization step uses a
+// request_uri once by starting the one flow it names (pushedRequests).
+func (a *fositeStore) DeletePARSession(context.Context, string) error { return nil }
 
 // --- transactions ---
 

@@ -101,6 +101,7 @@ type Server struct {
 	hmac     *oauth2.HMACSHAStrategy
 	access   oauth2.AccessTokenStrategy
 	flowSeal *sealer
+	pushed   *pushedRequests
 	grants   *grantCache // Verify's decoded token claims
 	dpop     *dpop.Checker
 	dpopSeen *dpop.Memory // resources' proof jtis, per replica
@@ -134,7 +135,7 @@ const (
 	pathASMetadata  = "/.well-known/oauth-authorization-server"
 	pathJWKS        = "/.well-known/jwks.json"
 	parURIPrefix    = "urn:ietf:params:oauth:request_uri:"
-	flowLifespan    = 15 * time.Minute
+	flowLifespan    = 15 * time.Minute // longer than any request_uri lives (pushedRequests)
 	maxGracePeriod  = 5 * time.Minute
 	maxCodeLifespan = 60 * time.Second
 )
@@ -153,6 +154,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	pushed, err := newPushedRequests(cfg.KeyEncryptionKey)
+	if err != nil {
+		return nil, err
+	}
 	keySeal, err := newKeySealer(cfg.KeyEncryptionKey)
 	if err != nil {
 		return nil, err
@@ -166,6 +171,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		log:      cfg.Logger,
 		now:      cfg.Now,
 		flowSeal: flowSeal,
+		pushed:   pushed,
 		grants:   newGrantCache(100_000),
 		keys:     &keyRing{st: cfg.Store, seal: keySeal, now: cfg.Now},
 
@@ -219,6 +225,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		now:         cfg.Now,
 		grace:       max(cfg.RefreshGracePeriod, 0),
 		parLifespan: cfg.PARLifespan,
+		pushed:      pushed,
 		lifespans: map[fosite.TokenType]time.Duration{
 			fosite.AccessToken:   cfg.AccessTokenLifespan,
 			fosite.RefreshToken:  cfg.RefreshTokenLifespan,

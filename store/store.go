@@ -361,11 +361,6 @@ type TokenStore interface {
 	// deleted, in no particular order; a key that names no record is not
 	// an error.
 	TakeTokens(ctx context.Context, keys ...TokenKey) ([]TokenRecord, error)
-	// TakeLiveToken is TakeToken for an active record of clientID that has
-	// not expired at now (a pushed authorization request, used once by the
-	// client that pushed it): any other record is left as it was, and
-	// ErrNotFound.
-	TakeLiveToken(ctx context.Context, kind TokenKind, signature, clientID string, now time.Time) (TokenRecord, error)
 	// DeleteExpiredTokens removes records that expired before now.
 	DeleteExpiredTokens(ctx context.Context, now time.Time) (int64, error)
 

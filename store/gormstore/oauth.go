@@ -736,20 +736,6 @@ func tokenDomains(rows []tokenRow) []store.TokenRecord {
 	return out
 }
 
-// TakeLiveToken is TakeToken's DELETE … RETURNING with the conditions in
-// its WHERE: a record that fails them is not deleted.
-func (s *Store) TakeLiveToken(ctx context.Context, kind store.TokenKind, signature, clientID string, now time.Time) (store.TokenRecord, error) {
-	rows, err := s.takeTokens(ctx, "kind = ? AND signature = ? AND client_id = ? AND active = ? AND expires_at > ?",
-		string(kind), signature, clientID, true, micros(now))
-	if err != nil {
-		return store.TokenRecord{}, wrap("take live token", err)
-	}
-	if len(rows) != 1 {
-		return store.TokenRecord{}, fmt.Errorf("gormstore: take live token: %w", store.ErrNotFound)
-	}
-	return rows[0].domain(), nil
-}
-
 // takeTokens deletes the tokens matching where and returns them, by a
 // statement written out (gorm's Delete with its Returning clause built it
 // and scanned the rows by reflection on every call, twice per flow; issue

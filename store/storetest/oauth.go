@@ -571,40 +571,6 @@ func testTokensTakenTogether(t *testing.T, s store.Store) {
 	diff(t, "GetToken(code, same signature)", code, must(s.GetToken(ctx, code.Kind, code.Signature))(t))
 }
 
-// testLiveTokenTaken: TakeLiveToken takes only an active record of the
-// client named, unexpired at now; any other is left in place.
-func testLiveTokenTaken(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	rec := store.TokenRecord{Kind: store.TokenPAR, Signature: "par-1", RequestID: "req-1", ClientID: "vendor",
-		Active: true, RequestedAt: t0, ExpiresAt: t0.Add(time.Minute), TokenType: "bearer", Request: []byte("pushed")}
-	noErr(t, s.CreateToken(ctx, rec), "CreateToken")
-	inactive := rec
-	inactive.Signature, inactive.Active = "par-2", false
-	noErr(t, s.CreateToken(ctx, inactive), "CreateToken(inactive)")
-
-	for _, c := range []struct {
-		what, sig, client string
-		at                time.Time
-	}{
-		{"another client", "par-1", "other", t0},
-		{"no client", "par-1", "", t0},
-		{"expired", "par-1", "vendor", t0.Add(time.Minute)},
-		{"inactive", "par-2", "vendor", t0},
-		{"missing", "par-3", "vendor", t0},
-	} {
-		_, err := s.TakeLiveToken(ctx, store.TokenPAR, c.sig, c.client, c.at)
-		mustBe(t, err, store.ErrNotFound, "TakeLiveToken("+c.what+")")
-	}
-	diff(t, "GetToken after refused takes", rec, must(s.GetToken(ctx, rec.Kind, rec.Signature))(t))
-	diff(t, "GetToken(inactive) after refused takes", inactive, must(s.GetToken(ctx, inactive.Kind, inactive.Signature))(t))
-
-	diff(t, "TakeLiveToken", rec, must(s.TakeLiveToken(ctx, store.TokenPAR, "par-1", "vendor", t0.Add(time.Minute-time.Microsecond)))(t))
-	_, err := s.GetToken(ctx, rec.Kind, rec.Signature)
-	mustBe(t, err, store.ErrNotFound, "GetToken after TakeLiveToken")
-	_, err = s.TakeLiveToken(ctx, store.TokenPAR, "par-1", "vendor", t0)
-	mustBe(t, err, store.ErrNotFound, "TakeLiveToken twice")
-}
-
 func testJTI(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	now := time.Now()

@@ -74,7 +74,6 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"TokenConsumedOnce", testTokenConsumedOnce},
 		{"TokenTakenOnce", testTokenTakenOnce},
 		{"TokensTakenTogether", testTokensTakenTogether},
-		{"LiveTokenTaken", testLiveTokenTaken},
 		{"ReadAccess", testReadAccess},
 		{"ReadTokenAccess", testReadTokenAccess},
 		{"ConcurrentTokenReads", testConcurrentTokenReads},

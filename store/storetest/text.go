@@ -84,7 +84,6 @@ func testTextRefused(t *testing.T, s store.Store) {
 					_, _, _, err := s.GetTokenGrantRecordsTaking(ctx, store.TokenAuthorizeCode, "sig", "client", store.TokenKey{Kind: store.TokenPKCE, Signature: bad})
 					return err
 				}},
-				{"live token take", func() error { _, err := s.TakeLiveToken(ctx, store.TokenPAR, bad, "client", time.Now()); return err }},
 				{"token end", func() error { return s.DeactivateToken(ctx, store.TokenAccess, bad) }},
 				{"flow write", func() error {
 					_, err := s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: bad, State: store.FlowLogin, ExpiresAt: time.Now().Add(time.Minute)})
