@@ -22,7 +22,7 @@ import (
 // challenge and sends the browser to the bank's sign-in page (or, signed
 // in already, to its consent page: startURL).
 func (s *Server) handleAuthorize(c echo.Context) error {
-	ctx := withExchangeNote(c.Request().Context())
+	ctx := c.Request().Context()
 	r := c.Request()
 	w := s.issWriter(c)
 

@@ -41,11 +41,6 @@ import (
 //     spent too when fosite refuses the code's own client between that
 //     read and the PKCE handler (a redirect_uri that differs); another
 //     client presenting the code takes nothing.
-//   - the pushed authorization request an authorization request names,
-//     which fosite reads (GetPARSession) and then deletes: taken too, by a
-//     delete that matches only the record GetPARSession accepts (active,
-//     unexpired, pushed by the client the request names), so another
-//     client's or an expired request_uri is left as it was.
 //   - the grant's records (consent, user, assignment, job role) that
 //     grantPolicy judges, read with the code or the refresh token in one
 //     statement (store.GetTokenGrantRecords) instead of a second one
@@ -247,7 +242,7 @@ func (a *fositeStore) grantRecords(ctx context.Context, n *exchangeNote, kind st
 	return rec, acc, err
 }
 
-// deleteSession deletes a PKCE, OIDC or PAR session record, unless the
+// deleteSession deletes a PKCE or OIDC session record, unless the
 // request took it already.
 func (a *fositeStore) deleteSession(ctx context.Context, kind store.TokenKind, sig string) error {
 	if n := exchangeNoteOf(ctx); n != nil && n.wasTaken(kind, sig) {
