@@ -62,6 +62,20 @@ type entitlement struct {
 // withAccounts (the pages that show them: the consent form's POST decides
 // on the scopes alone).
 func (h *Handler) entitlementOf(ctx context.Context, a store.Access, withAccounts bool) (entitlement, error) {
+	return h.entitlementListed(ctx, a, withAccounts, nil)
+}
+
+// listedAccounts are the accounts of the user's account group and their
+// legal entities, read with the step that moved the flow to consent
+// (advanceListing).
+type listedAccounts struct {
+	accounts []store.Account
+	entities map[string]store.LegalEntity
+}
+
+// entitlementListed is entitlementOf with the accounts listed already
+// (nil: not yet).
+func (h *Handler) entitlementListed(ctx context.Context, a store.Access, withAccounts bool, listed *listedAccounts) (entitlement, error) {
 	u := a.User
 	if a.Assignment.ID == "" {
 		return entitlement{}, nil
@@ -75,6 +89,10 @@ func (h *Handler) entitlementOf(ctx context.Context, a store.Access, withAccount
 	}
 	e := entitlement{Allowed: store.AllowedScopes(store.EffectiveGrants(u, a.Role))}
 	if !withAccounts || len(group.AccountIDs) == 0 {
+		return e, nil
+	}
+	if listed != nil {
+		e.Accounts, e.Entities = store.VisibleAccounts(u, group, listed.accounts), listed.entities
 		return e, nil
 	}
 	all, entities, err := h.store.AccountsWithEntities(ctx, u.BusinessGroupID, group.AccountIDs)
@@ -118,6 +136,7 @@ type consentStep struct {
 	access store.Access // the user's, read with the session (entitlementOf)
 	flow   store.AuthFlow
 	client store.Client
+	listed *listedAccounts // read as the flow moved to consent; nil: not read
 }
 
 func (h *Handler) loadConsentStep(c echo.Context, post bool) (consentStep, bool, error) {
@@ -145,11 +164,13 @@ func (h *Handler) loadConsentStep(c echo.Context, post bool) (consentStep, bool,
 	if r.flowErr != nil {
 		return consentStep{}, true, h.flowError(c, r.flowErr)
 	}
+	var listed *listedAccounts
 	if flow.State == store.FlowLogin && !post && !needsFirstSignIn(u) {
 		// Signed in already: the flow moves to consent for the session's
 		// user, as the sign-in page would move it before sending the
-		// browser here, and the page is shown at once (issue 15).
-		if flow, err = h.advanceToConsent(ctx, challenge, s, flow); err != nil {
+		// browser here, and the page is shown at once (issue 15), with the
+		// accounts it lists read by the same step.
+		if flow, listed, err = h.advanceListing(ctx, challenge, s, flow, access); err != nil {
 			return consentStep{}, true, h.flowError(c, err)
 		}
 	}
@@ -166,7 +187,7 @@ func (h *Handler) loadConsentStep(c echo.Context, post bool) (consentStep, bool,
 	if err != nil {
 		return consentStep{}, true, h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
-	return consentStep{s: s, u: u, access: access, flow: flow, client: cl}, false, nil
+	return consentStep{s: s, u: u, access: access, flow: flow, client: cl, listed: listed}, false, nil
 }
 
 // handleConsent shows what the vendor asks for, or refuses (and records the
@@ -180,7 +201,7 @@ func (h *Handler) handleConsent(c echo.Context) error {
 	if st.client.FirstParty {
 		return h.firstParty(c, st)
 	}
-	ent, err := h.entitlementOf(ctx, st.access, true)
+	ent, err := h.entitlementListed(ctx, st.access, true, st.listed)
 	if err != nil {
 		return h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}

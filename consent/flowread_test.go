@@ -94,3 +94,49 @@ func TestConsentPageReadsSessionAndFlowTogether(t *testing.T) {
 	en.clock.Advance(11 * time.Minute)
 	b.get(pathConsent+"?login_challenge="+f.ID).status(t, http.StatusNotFound)
 }
+
+// TestConsentPageListingFromAStaleRead: the consent page moves its flow
+// and lists the user's accounts in one step (advanceListing), but a flow
+// that changed since the page's read is judged afresh and nothing is
+// listed with it (the page reads the accounts itself): the same user's
+// second tab still reaches consent, another user's is refused.
+func TestConsentPageListingFromAStaleRead(t *testing.T) {
+	en := newEnv(t)
+	ctx := t.Context()
+	en.user("alice", userOpts{role: en.roleFull.ID})
+	access, err := en.st.UserAccess(ctx, "usr_alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := en.clock.Now()
+	alice := store.BrowserSession{UserID: "usr_alice", AuthTime: now}
+
+	f := en.flow()
+	read, err := en.st.GetAuthFlow(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, listed, err := en.h.advanceListing(ctx, f.ID, alice, read, access)
+	if err != nil || got.State != store.FlowConsent || got.UserID != "usr_alice" || listed == nil || len(listed.accounts) != 2 {
+		t.Fatalf("advanceListing = %+v, %+v, %v; want at consent for alice with her group's two accounts", got, listed, err)
+	}
+
+	f = en.flow()
+	read, err = en.st.GetAuthFlow(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := en.st.UpdateAuthFlow(ctx, f.ID, func(x store.AuthFlow) (store.AuthFlow, error) {
+		x.State, x.UserID, x.AuthTime = store.FlowConsent, "usr_alice", now
+		return x, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, listed, err = en.h.advanceListing(ctx, f.ID, alice, read, access)
+	if err != nil || got.State != store.FlowConsent || got.UserID != "usr_alice" || listed != nil {
+		t.Errorf("the same user's stale read: %+v, %+v, %v; want the flow at consent, nothing listed", got, listed, err)
+	}
+	if _, _, err := en.h.advanceListing(ctx, f.ID, store.BrowserSession{UserID: "usr_b", AuthTime: now}, read, access); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another user's stale read: %v, want ErrNotFound", err)
+	}
+}

@@ -680,8 +680,38 @@ func (h *Handler) advanceToConsent(ctx context.Context, challenge string, s stor
 	if challenge == "" || len(challenge) > 256 {
 		return store.AuthFlow{}, fmt.Errorf("consent: flow: %w", store.ErrNotFound)
 	}
+	f, err := h.updateFlow(ctx, challenge, read, h.toConsent(s))
+	if err != nil {
+		return store.AuthFlow{}, fmt.Errorf("consent: advance flow to consent: %w", err)
+	}
+	return f, nil
+}
+
+// advanceListing is advanceToConsent of the flow the consent page read,
+// listing with it the accounts of the group in a (entitlementOf's) in one
+// step (store.FlowStore.UpdateReadAuthFlowAccounts). When the flow changed
+// since read it is advanceToConsent on the flow read afresh, nothing
+// listed.
+func (h *Handler) advanceListing(ctx context.Context, challenge string, s store.BrowserSession, read store.AuthFlow, a store.Access) (store.AuthFlow, *listedAccounts, error) {
+	if read.ID != challenge || read.Version == 0 || a.Assignment.ID == "" || a.Role.ID == "" || a.Group.ID == "" || len(a.Group.AccountIDs) == 0 {
+		f, err := h.advanceToConsent(ctx, challenge, s, read)
+		return f, nil, err
+	}
+	f, accounts, entities, err := h.store.UpdateReadAuthFlowAccounts(ctx, read, h.toConsent(s), a.User.BusinessGroupID, a.Group.AccountIDs)
+	if errors.Is(err, store.ErrConflict) {
+		f, err := h.advanceToConsent(ctx, challenge, s, store.AuthFlow{}) // read afresh, as updateFlow
+		return f, nil, err
+	}
+	if err != nil {
+		return store.AuthFlow{}, nil, fmt.Errorf("consent: advance flow to consent: %w", err)
+	}
+	return f, &listedAccounts{accounts: accounts, entities: entities}, nil
+}
+
+// toConsent judges a flow for advanceToConsent and moves it.
+func (h *Handler) toConsent(s store.BrowserSession) func(store.AuthFlow) (store.AuthFlow, error) {
 	now := h.now()
-	f, err := h.updateFlow(ctx, challenge, read, func(f store.AuthFlow) (store.AuthFlow, error) {
+	return func(f store.AuthFlow) (store.AuthFlow, error) {
 		if !f.ExpiresAt.IsZero() && !now.Before(f.ExpiresAt) {
 			return f, fmt.Errorf("flow expired: %w", store.ErrNotFound)
 		}
@@ -699,11 +729,7 @@ func (h *Handler) advanceToConsent(ctx context.Context, challenge string, s stor
 		f.UserID = s.UserID
 		f.AuthTime = s.AuthTime
 		return f, nil
-	})
-	if err != nil {
-		return store.AuthFlow{}, fmt.Errorf("consent: advance flow to consent: %w", err)
 	}
-	return f, nil
 }
 
 // updateFlow moves flow id by fn. When the caller read the flow already

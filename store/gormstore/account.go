@@ -192,23 +192,29 @@ func (s *Store) AccountsWithEntities(ctx context.Context, businessGroupID string
 			if err := sc.Scan(columnPointers(&a, &le)...); err != nil {
 				return err
 			}
-			acc, err := accountMap.toDomain(a)
-			if err != nil {
-				return err
-			}
-			accounts = append(accounts, acc)
-			if _, seen := entities[le.ID]; le.ID != "" && !seen {
-				if entities[le.ID], err = legalEntityMap.toDomain(le); err != nil {
-					return err
-				}
-			}
-			return nil
+			return addAccountWithEntity(&accounts, entities, a, le)
 		})
 		if err != nil {
 			return nil, nil, wrap("accounts with entities", err)
 		}
 	}
 	return accounts, entities, nil
+}
+
+// addAccountWithEntity appends a's account to accounts and keeps le, its
+// legal entity (ID "": none), in entities.
+func addAccountWithEntity(accounts *[]store.Account, entities map[string]store.LegalEntity, a accountRow, le legalEntityRow) error {
+	acc, err := accountMap.toDomain(a)
+	if err != nil {
+		return err
+	}
+	*accounts = append(*accounts, acc)
+	if _, seen := entities[le.ID]; le.ID != "" && !seen {
+		if entities[le.ID], err = legalEntityMap.toDomain(le); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(store.Account) (store.Account, error)) (store.Account, error) {

@@ -974,28 +974,13 @@ func (s *Store) UpdateAuthFlow(ctx context.Context, id string, fn func(store.Aut
 // conditions decide whether it still holds.
 func (s *Store) UpdateReadAuthFlow(ctx context.Context, read store.AuthFlow, fn func(store.AuthFlow) (store.AuthFlow, error)) (store.AuthFlow, error) {
 	const op = "update read auth flow"
-	next, err := fn(read)
+	_, args, err := s.readFlowUpdate(read, fn)
 	if err != nil {
 		return store.AuthFlow{}, err
 	}
-	if next.ID != read.ID {
-		return store.AuthFlow{}, store.Invalid("id", "cannot change")
-	}
-	authFlowMap.stamp(&next, s.nowUTC(), read.Version+1)
-	nr, err := authFlowMap.fromDomain(next)
-	if err != nil {
-		return store.AuthFlow{}, err
-	}
-	nr.Version = read.Version + 1
 	q := authFlowUpdate()
-	args := make([]any, 0, len(q.set)+3)
-	values := columnValues(&nr)
-	for _, i := range q.set {
-		args = append(args, values[i])
-	}
-	args = append(args, read.ID, read.Version, micros(s.nowUTC()))
 	var got []authFlowRow
-	err = s.writeQuery(ctx, q.text, args, func(sc rowScanner) error {
+	err = s.writeQuery(ctx, q.text+" RETURNING "+q.columns, args, func(sc rowScanner) error {
 		got = append(got, authFlowRow{})
 		return sc.Scan(columnPointers(&got[len(got)-1])...)
 	})
@@ -1008,14 +993,40 @@ func (s *Store) UpdateReadAuthFlow(ctx context.Context, read store.AuthFlow, fn 
 	return authFlowMap.toDomain(got[0])
 }
 
+// readFlowUpdate is fn's flow from read as UpdateReadAuthFlow writes it
+// (next) and authFlowUpdate's arguments for it.
+func (s *Store) readFlowUpdate(read store.AuthFlow, fn func(store.AuthFlow) (store.AuthFlow, error)) (authFlowRow, []any, error) {
+	next, err := fn(read)
+	if err != nil {
+		return authFlowRow{}, nil, err
+	}
+	if next.ID != read.ID {
+		return authFlowRow{}, nil, store.Invalid("id", "cannot change")
+	}
+	authFlowMap.stamp(&next, s.nowUTC(), read.Version+1)
+	nr, err := authFlowMap.fromDomain(next)
+	if err != nil {
+		return authFlowRow{}, nil, err
+	}
+	nr.Version = read.Version + 1
+	q := authFlowUpdate()
+	args := make([]any, 0, len(q.set)+3)
+	values := columnValues(&nr)
+	for _, i := range q.set {
+		args = append(args, values[i])
+	}
+	return nr, append(args, read.ID, read.Version, micros(s.nowUTC())), nil
+}
+
 // authFlowUpdate is UpdateReadAuthFlow's statement, written out once from
-// the row type: every column but the ID and the creation time set, the
-// row returned as stored. gorm's Updates built it by reflection on every
-// call, two thirds of the write's CPU on the consent page's path (issue
-// 15). set lists the row's fields, in column order, that it sets.
+// the row type: every column but the ID and the creation time set (the
+// caller adds its RETURNING: columns, the row's). gorm's Updates built it
+// by reflection on every call, two thirds of the write's CPU on the
+// consent page's path (issue 15). set lists the row's fields, in column
+// order, that it sets.
 var authFlowUpdate = sync.OnceValue(func() (q struct {
-	text string
-	set  []int
+	text, columns string
+	set           []int
 }) {
 	sch := rowSchema(&authFlowRow{})
 	var cols []string
@@ -1027,7 +1038,8 @@ var authFlowUpdate = sync.OnceValue(func() (q struct {
 		q.set = append(q.set, i)
 	}
 	q.text = "UPDATE auth_flows SET " + strings.Join(cols, ", ") +
-		" WHERE id = ? AND version = ? AND (expires_at = 0 OR expires_at > ?) RETURNING " + strings.Join(sch.DBNames, ", ")
+		" WHERE id = ? AND version = ? AND (expires_at = 0 OR expires_at > ?)"
+	q.columns = strings.Join(sch.DBNames, ", ")
 	return q
 })
 

@@ -82,6 +82,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"JTI", testJTI},
 		{"AuthFlows", testAuthFlows},
 		{"AuthFlowUpdatedFromRead", testAuthFlowUpdateRead},
+		{"AuthFlowUpdatedFromReadListingAccounts", testAuthFlowUpdateReadAccounts},
 		{"SessionAccessWithFlow", testSessionAccessFlow},
 		{"AuthFlowFinishedOnce", testAuthFlowFinish},
 		{"AuthFlowFinishedAsRead", testAuthFlowFinishRead},
