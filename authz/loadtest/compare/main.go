@@ -82,7 +82,6 @@ type options struct {
 	hydraBin         string
 	rounds, workers  int
 	duration, warmup time.Duration
-	settle           time.Duration // the most to wait for PostgreSQL to go quiet before a run
 	scenarios        []string
 	data, keep, dpop bool
 	out              string
@@ -101,7 +100,6 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.workers, "c", 32, "concurrent workers of the load program")
 	fs.DurationVar(&o.duration, "d", 15*time.Second, "measured time of each run")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up of each run")
-	fs.DurationVar(&o.settle, "settle", time.Minute, "before each run, wait at most this long for PostgreSQL to go quiet (0: do not wait)")
 	fs.StringVar(&scen, "run", defaultScenarios, "scenarios, comma-separated")
 	fs.BoolVar(&o.data, "data", true, "also compare the data API's first pages with pgbench on the page's statement")
 	fs.BoolVar(&o.dpop, "dpop", true, "also run refresh and the data API's pages with DPoP-bound tokens (bankfeed only)")
@@ -444,24 +442,8 @@ func (c *comparer) startBankfeed(ctx context.Context, dsn string) (*server, erro
 	return s, nil
 }
 
-// settle waits for PostgreSQL to go quiet (settle.go), logging a wait of
-// more than a window.
-func (c *comparer) settle(ctx context.Context) error {
-	waited, err := settle(ctx, c.o.settle)
-	if err != nil {
-		return fmt.Errorf("wait for PostgreSQL to go quiet: %w", err)
-	}
-	if waited > settleWindow {
-		c.logf("PostgreSQL quiet after %.1f s", waited.Seconds())
-	}
-	return nil
-}
-
 // drive runs the load program once: one scenario against one server.
 func (c *comparer) drive(ctx context.Context, s *server, scen string, round int, extra ...string) (runResult, error) {
-	if err := c.settle(ctx); err != nil {
-		return runResult{}, err
-	}
 	if err := procstat.ResetPeak(s.pid); err != nil {
 		return runResult{}, fmt.Errorf("reset peak RSS: %w", err)
 	}
@@ -705,9 +687,6 @@ func (c *comparer) dataRounds(ctx context.Context, b *server, dsn string, result
 			steps = append(steps, "pages (DPoP)")
 		}
 		for _, step := range steps {
-			if err := c.settle(ctx); err != nil {
-				return err
-			}
 			var r runResult
 			switch step {
 			case "pgbench":
@@ -870,11 +849,8 @@ func ratio(v float64) string {
 // ratios (bankfeed ÷ Hydra) and their median.
 func (r *results) markdown(o options) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d interleaved rounds, %d workers, %s measured per run after %s of warm-up", o.rounds, o.workers, o.duration, o.warmup)
-	if o.settle > 0 {
-		fmt.Fprintf(&b, ", each run once PostgreSQL was quiet (at most %s of waiting)", o.settle)
-	}
-	b.WriteString("; medians of the rounds.\n\n")
+	fmt.Fprintf(&b, "%d interleaved rounds, %d workers, %s measured per run after %s of warm-up; medians of the rounds.\n\n",
+		o.rounds, o.workers, o.duration, o.warmup)
 	b.WriteString("| scenario | Hydra /s (p50 / p99 ms) | bankfeed /s (p50 / p99 ms) | ratio per round | median ratio | server CPU ms per op, Hydra : bankfeed | peak RSS MiB, Hydra / bankfeed | load average at start | errors |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	var peakH, peakB int64
