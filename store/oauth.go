@@ -101,7 +101,10 @@ const (
 	TokenRefresh       TokenKind = "refresh_token"
 	TokenPKCE          TokenKind = "pkce"
 	TokenOIDC          TokenKind = "oidc"
-	TokenPAR           TokenKind = "par"
+	// TokenPAR records are no longer written: a pushed request lives in
+	// its request_uri (authz). Those of earlier versions expire and are
+	// swept with the others (DeleteExpiredTokens).
+	TokenPAR TokenKind = "par"
 )
 
 // TokenKey names one token record.
