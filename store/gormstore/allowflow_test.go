@@ -114,8 +114,20 @@ func TestAllowReadAuthFlowRaces(t *testing.T) {
 		_, ok, err := try(read)
 		res <- result{ok, err}
 	}()
-	for waiting := false; !waiting; {
-		if err := holder.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+	// Watched from a connection of its own: inside the holder's transaction
+	// pg_stat_activity is the snapshot of its first read, so a first look
+	// taken before the statement waited never saw it wait (the test hung
+	// when the box was busy).
+	watcher, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close(context.Background())
+	for waiting, deadline := false, time.Now().Add(time.Minute); !waiting; {
+		if time.Now().After(deadline) {
+			t.Fatal("the statement never waited for the flow's row")
+		}
+		if err := watcher.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'
 			AND query LIKE 'WITH f AS (UPDATE auth_flows%')`).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
