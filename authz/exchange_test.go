@@ -121,7 +121,8 @@ func TestCodeReadTakesItsClientsSessions(t *testing.T) {
 // sealed, and nothing is stored for it (issue 15); the request_uri still
 // starts one flow only, however many authorization requests race with it
 // (the flow it names is a duplicate for all but one), and is refused,
-// unredirected, once used, once expired, or altered.
+// unredirected, once used, once expired, altered, overlong, or of the
+// unsealed form earlier versions stored.
 func TestPARRequestURIUsedOnce(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	kc := e.newKeyClient(authz.ClientSpec{RequirePAR: true})
@@ -186,6 +187,8 @@ func TestPARRequestURIUsedOnce(t *testing.T) {
 	altered := []byte(requestURI)
 	altered[len(altered)-10] ^= 1
 	refused(string(altered), "an altered")
+	refused("urn:ietf:params:oauth:request_uri:"+store.RandomToken(32), "an unsealed (stored by an earlier version)")
+	refused(requestURI+strings.Repeat("A", 40<<10), "an overlong")
 	e.clock.Advance(91 * time.Second) // past the default 90 s
 	refused(requestURI, "an expired")
 }
