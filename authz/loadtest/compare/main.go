@@ -15,7 +15,8 @@
 // rounds (the order of the servers alternates), drives every scenario for
 // -d against each server. Each run records operations/s, p50/p99, the
 // server's CPU per operation over the measured window (/proc/PID/stat), its
-// peak resident memory (VmHWM, reset before each run) and the load average.
+// peak resident memory (VmHWM, reset before each run) and the load average;
+// after each run it vacuums that server's database (-vacuum), untimed.
 // With -data it also compares the data API's first pages (dataapi/loadtest)
 // with pgbench driving the page's own statement on the same data: the
 // database's ceiling. With -dpop (the default) bankfeed also runs the
@@ -84,6 +85,7 @@ type options struct {
 	duration, warmup time.Duration
 	scenarios        []string
 	data, keep, dpop bool
+	vacuum           bool
 	out              string
 }
 
@@ -103,6 +105,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&scen, "run", defaultScenarios, "scenarios, comma-separated")
 	fs.BoolVar(&o.data, "data", true, "also compare the data API's first pages with pgbench on the page's statement")
 	fs.BoolVar(&o.dpop, "dpop", true, "also run refresh and the data API's pages with DPoP-bound tokens (bankfeed only)")
+	fs.BoolVar(&o.vacuum, "vacuum", true, "VACUUM (ANALYZE) a server's database after each of its runs, outside the measured time")
 	fs.BoolVar(&o.keep, "keep", false, "keep the databases (and print their URLs)")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown table to this file (default: WORK/results.md)")
 	if err := fs.Parse(args); err != nil {
@@ -342,6 +345,7 @@ func (c *comparer) dropDatabases(dbs databases) {
 type server struct {
 	name string
 	pid  int
+	dsn  string   // its database
 	args []string // the load program's arguments for this server
 }
 
@@ -386,7 +390,7 @@ func (c *comparer) startHydra(ctx context.Context, dsn string) (*server, error) 
 	if err := waitListening(ctx, accept); err != nil {
 		return nil, fmt.Errorf("hydraaccept (see hydraaccept.log): %w", err)
 	}
-	return &server{name: "Hydra", pid: p.Process.Pid, args: []string{"-target", "hydra", "-url", issuer, "-hydra-admin", "http://" + admin}}, nil
+	return &server{name: "Hydra", pid: p.Process.Pid, dsn: dsn, args: []string{"-target", "hydra", "-url", issuer, "-hydra-admin", "http://" + admin}}, nil
 }
 
 // startBankfeed migrates, seeds the demo data, serves, and signs the
@@ -426,7 +430,7 @@ func (c *comparer) startBankfeed(ctx context.Context, dsn string) (*server, erro
 		return nil, fmt.Errorf("bankfeed not ready (see bankfeed.log): %w", err)
 	}
 	newPassword := "Cmp-" + randomText(18)
-	s := &server{name: "bankfeed", pid: p.Process.Pid, args: []string{"-url", issuer, "-dsn", dsn,
+	s := &server{name: "bankfeed", pid: p.Process.Pid, dsn: dsn, args: []string{"-url", issuer, "-dsn", dsn,
 		"-login", g.AccountingSoftware.LoginID, "-password", newPassword}}
 	if g.AccountingSoftware.TemporaryPassword {
 		// The first sign-in replaces the temporary password.
@@ -462,7 +466,29 @@ func (c *comparer) drive(ctx context.Context, s *server, scen string, round int,
 	if r.PeakRSS, err = procstat.PeakRSS(s.pid); err != nil {
 		return runResult{}, err
 	}
+	if c.o.vacuum {
+		if err := vacuum(ctx, s.dsn); err != nil {
+			return runResult{}, err
+		}
+	}
 	return r, nil
+}
+
+// vacuum cleans up after a run, outside the measured time, what autovacuum
+// would otherwise clean up within a minute: during the next run, which may
+// be the other server's. Each server's runs then start from a database
+// without the dead rows of the run before, and what autovacuum does during
+// a run still counts against the server whose writes woke it.
+func vacuum(ctx context.Context, dsn string) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("vacuum: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "VACUUM (ANALYZE)"); err != nil {
+		return fmt.Errorf("vacuum: %w", err)
+	}
+	return nil
 }
 
 // runResult is one measured run, as the load programs print it with -json.
@@ -641,7 +667,7 @@ func (c *comparer) dataRounds(ctx context.Context, b *server, dsn string, result
 	// of a bulk load in production: without them a fresh table's page may
 	// be planned as a sort of every row (both sides of the comparison
 	// would measure that plan).
-	if _, err := conn.Exec(ctx, "ANALYZE"); err != nil {
+	if _, err := conn.Exec(ctx, "VACUUM (ANALYZE)"); err != nil {
 		conn.Close(ctx)
 		return fmt.Errorf("analyze: %w", err)
 	}
