@@ -181,6 +181,17 @@ func TestPARRequestURIUsedOnce(t *testing.T) {
 	if started != 1 {
 		t.Fatalf("%d of %d racing authorization requests started a flow with one request_uri, want 1", started, racers)
 	}
+	// The flow keeps the pushed request's form, not the request_uri it
+	// came in (about 1.2 KB, which took the flow's row past PostgreSQL's
+	// TOAST threshold).
+	kept, err := authz.PushedFlowForm(t.Context(), e.srv, requestURI)
+	must(t, err)
+	if kept.Get("code_challenge") != form.Get("code_challenge") || kept.Get("state") != form.Get("state") {
+		t.Errorf("the flow's form lost the pushed request: %v", kept)
+	}
+	if kept.Has("request_uri") {
+		t.Errorf("the flow keeps the request_uri it was started by (%d bytes)", len(kept.Get("request_uri")))
+	}
 	refused(requestURI, "a used")
 
 	requestURI = e.par(kc, e.iss, form)

@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 )
 
 // DecodedRequestSnapshot is the JSON of the request and session this
@@ -22,4 +23,19 @@ func DecodedRequestSnapshot(s *Server, accessToken string) ([]byte, bool) {
 		panic(err) // a programming error: both are JSON by design
 	}
 	return b, true
+}
+
+// PushedFlowForm is the form a flow started from requestURI keeps, as the
+// flow's sealed request holds it.
+func PushedFlowForm(ctx context.Context, s *Server, requestURI string) (url.Values, error) {
+	flow, err := s.st.GetAuthFlow(ctx, s.pushed.flowID(requestURI))
+	if err != nil {
+		return nil, err
+	}
+	blob, err := s.flowSeal.open(flow.Request, "flow:"+flow.ID)
+	if err != nil {
+		return nil, err
+	}
+	sr, _, err := parseRequest(blob, nil)
+	return sr.Form, err
 }
