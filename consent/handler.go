@@ -688,10 +688,10 @@ func (h *Handler) advanceToConsent(ctx context.Context, challenge string, s stor
 }
 
 // advanceListing is advanceToConsent of the flow the consent page read,
-// listing with it the accounts of the group in a in one step (which of
-// them the page may show is entitlementListed's to judge) (store.FlowStore.UpdateReadAuthFlowAccounts). When the flow changed
-// since read it is advanceToConsent on the flow read afresh, nothing
-// listed.
+// listing the accounts of a's account group in the same step
+// (store.FlowStore.UpdateReadAuthFlowAccounts); which of them the page may
+// show is entitlementListed's to judge. When the flow changed since read,
+// it is advanceToConsent on the flow read afresh, with nothing listed.
 func (h *Handler) advanceListing(ctx context.Context, challenge string, s store.BrowserSession, read store.AuthFlow, a store.Access) (store.AuthFlow, *listedAccounts, error) {
 	if read.ID != challenge || read.Version == 0 || len(a.Group.AccountIDs) == 0 {
 		f, err := h.advanceToConsent(ctx, challenge, s, read)
