@@ -158,9 +158,11 @@ func encodeRequest(req fosite.Requester) ([]byte, error) { return encodeRequestS
 
 // encodeRequestSession is encodeRequest, without the session unless
 // withSession: a PKCE record's request is read for its form alone (fosite's
-// PKCE handler compares the verifier with the challenge in it), so its
-// copy of the session was encoded at every authorization and decoded at
-// every code exchange for nothing (issue 15).
+// PKCE handler compares the verifier with the challenge in it), and an
+// OpenID Connect session's is read in the code exchange with the session
+// the code's record restored already (GetOpenIDConnectSession), so their
+// copies of the session were encoded at every authorization and decoded
+// at every code exchange for nothing (issue 15).
 func encodeRequestSession(req fosite.Requester, withSession bool) ([]byte, error) {
 	sr := storedRequest{
 		ID:                req.GetID(),
@@ -283,7 +285,7 @@ func recordAD(kind store.TokenKind, sig string) string { return string(kind) + "
 
 // create stores a token record of kind under sig.
 func (a *fositeStore) create(ctx context.Context, kind store.TokenKind, sig, accessSig string, req fosite.Requester, expires time.Time) error {
-	b, err := encodeRequestSession(req, kind != store.TokenPKCE)
+	b, err := encodeRequestSession(req, kind != store.TokenPKCE && kind != store.TokenOIDC)
 	if err != nil {
 		return err
 	}
@@ -765,7 +767,12 @@ func (a *fositeStore) CreateOpenIDConnectSession(ctx context.Context, code strin
 }
 
 // GetOpenIDConnectSession takes the session in a code exchange
-// (exchangeNote): fosite deletes it next anyway.
+// (exchangeNote): fosite deletes it next anyway. The record holds the
+// request without its session (encodeRequestSession): fosite asks for it
+// only in the code exchange, with the request whose session the code's
+// record restored, a copy of the same session written by the same
+// authorization; that session is the one the ID token is made from. A
+// record written before carries its copy, decoded into it as before.
 func (a *fositeStore) GetOpenIDConnectSession(ctx context.Context, code string, requester fosite.Requester) (fosite.Requester, error) {
 	sig := store.HashToken(code)
 	rec, err := a.readSession(ctx, store.TokenOIDC, sig)

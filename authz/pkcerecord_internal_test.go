@@ -13,11 +13,13 @@ import (
 	"github.com/bankfeed/bankfeed/store"
 )
 
-// TestPKCERecordCarriesNoSession: a PKCE record's request is stored without
-// the session (fosite's PKCE handler reads its form alone; issue 15), the
-// code's and the OpenID Connect session's with it; reading the PKCE record
-// back leaves the session it is given as it was.
-func TestPKCERecordCarriesNoSession(t *testing.T) {
+// TestPKCEAndOIDCRecordsCarryNoSession: a PKCE record's request is stored
+// without the session (fosite's PKCE handler reads its form alone; issue
+// 15), and so is an OpenID Connect session's (fosite reads it in the code
+// exchange with the session the code's record restored); the code's is
+// stored with it. Reading a PKCE or OpenID Connect record back leaves the
+// session it is given as it was.
+func TestPKCEAndOIDCRecordsCarryNoSession(t *testing.T) {
 	seal, err := newSealer(bytes.Repeat([]byte{7}, 32), "test")
 	if err != nil {
 		t.Fatal(err)
@@ -46,13 +48,13 @@ func TestPKCERecordCarriesNoSession(t *testing.T) {
 		if err := json.Unmarshal(b, &fields); err != nil {
 			t.Fatal(err)
 		}
-		if _, has := fields["session"]; has != (rec.Kind != store.TokenPKCE) {
+		if _, has := fields["session"]; has != (rec.Kind == store.TokenAuthorizeCode) {
 			t.Errorf("%s record: session stored %v", rec.Kind, has)
 		}
 		if rec.Subject != sess.GetSubject() {
 			t.Errorf("%s record: subject %q, want the session's %q", rec.Kind, rec.Subject, sess.GetSubject())
 		}
-		if rec.Kind != store.TokenPKCE {
+		if rec.Kind == store.TokenAuthorizeCode {
 			continue
 		}
 		given := newSession()
@@ -62,7 +64,7 @@ func TestPKCERecordCarriesNoSession(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got != any(given) || given.Subject != "usr_given" || sr.Form.Get("code_challenge") != "c" {
-			t.Errorf("PKCE record read back: session %+v, form %v", got, sr.Form)
+			t.Errorf("%s record read back: session %+v, form %v", rec.Kind, got, sr.Form)
 		}
 	}
 }
