@@ -25,13 +25,8 @@ func TestPKCEAndOIDCRecordsCarryNoSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := &fositeStore{seal: seal, now: time.Now}
-	sess := &Session{}
-	fill(reflect.ValueOf(sess).Elem())
-	sess.refreshScopes = nil
-	ar := fosite.NewAuthorizeRequest()
-	ar.ID, ar.RequestedAt, ar.Client = "cns_1", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), &fosite.DefaultClient{ID: "vendor"}
-	ar.Form = url.Values{"code_challenge": {"c"}, "code_challenge_method": {"S256"}}
-	ar.Session = sess
+	ar := filledRequest("cns_1", url.Values{"code_challenge": {"c"}, "code_challenge_method": {"S256"}})
+	sess := ar.Session.(*Session)
 
 	ctx, batch := withTokenBatch(t.Context())
 	for _, kind := range []store.TokenKind{store.TokenPKCE, store.TokenAuthorizeCode, store.TokenOIDC} {
@@ -67,4 +62,17 @@ func TestPKCEAndOIDCRecordsCarryNoSession(t *testing.T) {
 			t.Errorf("%s record read back: session %+v, form %v", rec.Kind, got, sr.Form)
 		}
 	}
+}
+
+// filledRequest is an authorization request of vendor's, with form and a
+// session whose every stored field is set (fill).
+func filledRequest(id string, form url.Values) *fosite.AuthorizeRequest {
+	sess := &Session{}
+	fill(reflect.ValueOf(sess).Elem())
+	sess.refreshScopes = nil
+	ar := fosite.NewAuthorizeRequest()
+	ar.ID, ar.RequestedAt, ar.Client = id, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), &fosite.DefaultClient{ID: "vendor"}
+	ar.Form = form
+	ar.Session = sess
+	return ar
 }
