@@ -63,6 +63,16 @@ type AccessStore interface {
 	// expired is zero, as is any record missing (the client gone too);
 	// never ErrNotFound.
 	SessionAccessFlow(ctx context.Context, sessionID, flowID string) (SessionFlow, error)
+	// SessionAccessFlowAccounts is SessionAccessFlow with the accounts the
+	// consent page lists: those of the session user's account group that
+	// are in the user's business group (account IDs the group names that
+	// are no account of it are left out), sorted by ID, with their legal
+	// entities by ID; none without a session, an assignment or a group.
+	// On PostgreSQL one statement, where the page read the session and the
+	// flow, then listed the accounts with its next step (issue 15).
+	// Which of them the page may show is still the page's to judge
+	// (VisibleAccounts).
+	SessionAccessFlowAccounts(ctx context.Context, sessionID, flowID string) (SessionFlow, error)
 }
 
 // SessionFlow is what SessionAccessFlow reads.
@@ -71,4 +81,9 @@ type SessionFlow struct {
 	Access  Access // the session user's, as SessionAccess reads it, the user Secretless
 	Flow    AuthFlow
 	Client  Client // the flow's
+
+	// Accounts and Entities: SessionAccessFlowAccounts' listing (nil from
+	// SessionAccessFlow).
+	Accounts []Account
+	Entities map[string]LegalEntity
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/bankfeed/bankfeed/store"
@@ -154,22 +156,53 @@ type sessionFlowRow struct {
 	C clientRow
 }
 
-// sessionFlowQuery is sessionAccessQuery and the flow with its client side
-// by side, each left-joined to a single row so that the statement always
-// answers one row, a missing record zero.
-var sessionFlowQuery = sync.OnceValue(func() string {
-	return "SELECT " + zeroedColumns("s", &browserSessionRow{}) + ", " + secretless(zeroedColumns("u", &userRow{}), "u", userSecrets) + ", " +
+// sessionFlowColumns are the columns of sessionFlowQuery's row.
+var sessionFlowColumns = sync.OnceValue(func() string {
+	return zeroedColumns("s", &browserSessionRow{}) + ", " + secretless(zeroedColumns("u", &userRow{}), "u", userSecrets) + ", " +
 		zeroedColumns("a", &assignmentRow{}) + ", " + zeroedColumns("r", &jobRoleRow{}) + ", " +
 		zeroedColumns("g", &accountGroupRow{}) + ", " + zeroedColumns("f", &authFlowRow{}) + ", " +
-		secretless(zeroedColumns("c", &clientRow{}), "c", clientSecrets) +
-		" FROM (SELECT 1 AS one) o" +
-		" LEFT JOIN browser_sessions s ON s.id = ? AND (s.expires_at = 0 OR s.expires_at > ?)" +
-		" LEFT JOIN users u ON u.id = s.user_id" +
-		" LEFT JOIN assignments a ON a.user_id = u.id AND a.legal_entity_id = ''" +
-		" LEFT JOIN job_roles r ON r.id = a.job_role_id" +
-		" LEFT JOIN account_groups g ON g.id = a.account_group_id" +
-		" LEFT JOIN auth_flows f ON f.id = ? AND (f.expires_at = 0 OR f.expires_at > ?)" +
-		" LEFT JOIN clients c ON c.id = f.client_id"
+		secretless(zeroedColumns("c", &clientRow{}), "c", clientSecrets)
+})
+
+// sessionFlowFrom joins sessionFlowColumns' records: sessionAccessQuery's
+// and the flow with its client side by side, each left-joined to a single
+// row so that the statement always answers one row, a missing record zero.
+// Its arguments are the session's ID, the time now, the flow's ID and the
+// time now.
+const sessionFlowFrom = " FROM (SELECT 1 AS one) o" +
+	" LEFT JOIN browser_sessions s ON s.id = ? AND (s.expires_at = 0 OR s.expires_at > ?)" +
+	" LEFT JOIN users u ON u.id = s.user_id" +
+	" LEFT JOIN assignments a ON a.user_id = u.id AND a.legal_entity_id = ''" +
+	" LEFT JOIN job_roles r ON r.id = a.job_role_id" +
+	" LEFT JOIN account_groups g ON g.id = a.account_group_id" +
+	" LEFT JOIN auth_flows f ON f.id = ? AND (f.expires_at = 0 OR f.expires_at > ?)" +
+	" LEFT JOIN clients c ON c.id = f.client_id"
+
+var sessionFlowQuery = sync.OnceValue(func() string { return "SELECT " + sessionFlowColumns() + sessionFlowFrom })
+
+// sessionFlowAccountsQuery is sessionFlowQuery's row (listed FALSE, no
+// account) and then one row (listed TRUE) per account of the session
+// user's account group in the user's business group, with its legal
+// entity and every other record zero: the same columns on both sides of
+// the UNION, the records a side does not read joined ON FALSE. The
+// group's members are account_group_members' rows, kept with its list
+// (accountGroupMembersV2). A group's record (its list of IDs) is thus sent
+// once, not once per account. Its arguments are sessionFlowQuery's, then
+// the session's ID and the time now.
+var sessionFlowAccountsQuery = sync.OnceValue(func() string {
+	cols := sessionFlowColumns() + ", " + zeroedColumns("x", &accountRow{}) + ", " + zeroedColumns("le", &legalEntityRow{})
+	return "SELECT FALSE AS listed, " + cols + sessionFlowFrom +
+		" LEFT JOIN accounts x ON FALSE LEFT JOIN legal_entities le ON FALSE" +
+		" UNION ALL SELECT TRUE, " + cols +
+		" FROM browser_sessions ms JOIN users mu ON mu.id = ms.user_id" +
+		" JOIN assignments ma ON ma.user_id = mu.id AND ma.legal_entity_id = ''" +
+		" JOIN account_group_members m ON m.group_id = ma.account_group_id" +
+		" JOIN accounts x ON x.id = m.account_id AND x.business_group_id = mu.business_group_id" +
+		" LEFT JOIN legal_entities le ON le.id = x.legal_entity_id AND le.business_group_id = x.business_group_id" +
+		" LEFT JOIN browser_sessions s ON FALSE LEFT JOIN users u ON FALSE LEFT JOIN assignments a ON FALSE" +
+		" LEFT JOIN job_roles r ON FALSE LEFT JOIN account_groups g ON FALSE" +
+		" LEFT JOIN auth_flows f ON FALSE LEFT JOIN clients c ON FALSE" +
+		" WHERE ms.id = ? AND (ms.expires_at = 0 OR ms.expires_at > ?)"
 })
 
 // SessionAccessFlow is store.AccessStore's: one statement whatever is
@@ -188,8 +221,49 @@ func (s *Store) SessionAccessFlow(ctx context.Context, sessionID, flowID string)
 	if len(rows) != 1 {
 		return store.SessionFlow{}, fmt.Errorf("gormstore: session access flow: %d rows", len(rows))
 	}
-	r := rows[0]
+	return rows[0].sessionFlow()
+}
+
+// SessionAccessFlowAccounts is store.AccessStore's: one statement
+// (sessionFlowAccountsQuery) on both engines.
+func (s *Store) SessionAccessFlowAccounts(ctx context.Context, sessionID, flowID string) (store.SessionFlow, error) {
+	now := micros(s.nowUTC())
+	var head []sessionFlowRow
+	var accounts []store.Account
+	entities := map[string]store.LegalEntity{}
+	err := s.query(ctx, sessionFlowAccountsQuery(), []any{sessionID, now, flowID, now, sessionID, now}, func(sc rowScanner) error {
+		var listed bool
+		var r sessionFlowRow
+		var a accountRow
+		var le legalEntityRow
+		if err := sc.Scan(append([]any{&listed}, columnPointers(&r.S, &r.U, &r.A, &r.R, &r.G, &r.F, &r.C, &a, &le)...)...); err != nil {
+			return err
+		}
+		if !listed {
+			head = append(head, r)
+			return nil
+		}
+		return addAccountWithEntity(&accounts, entities, a, le)
+	})
+	if err != nil {
+		return store.SessionFlow{}, wrap("session access flow and accounts", err)
+	}
+	if len(head) != 1 {
+		return store.SessionFlow{}, fmt.Errorf("gormstore: session access flow and accounts: %d rows", len(head))
+	}
+	out, err := head[0].sessionFlow()
+	if err != nil {
+		return store.SessionFlow{}, err
+	}
+	slices.SortFunc(accounts, func(a, b store.Account) int { return strings.Compare(a.ID, b.ID) })
+	out.Accounts, out.Entities = accounts, entities
+	return out, nil
+}
+
+// sessionFlow is the store.SessionFlow of a row read by sessionFlowQuery.
+func (r sessionFlowRow) sessionFlow() (store.SessionFlow, error) {
 	var out store.SessionFlow
+	var err error
 	if r.S.ID != "" {
 		out.Session = r.S.domain()
 		if out.Access, err = joinedAccess(r.U, r.A, r.R, r.G); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -717,11 +718,19 @@ func testAuthFlowUpdateRead(t *testing.T, s store.Store) {
 // GetAuthFlow and GetClient read, each zero where those answer ErrNotFound
 // (a session or flow missing or expired) and every record missing zero
 // (a user gone or without an assignment, a client gone), in any
-// combination.
+// combination. SessionAccessFlowAccounts reads the same and what
+// AccountsWithEntities lists of the session user's group in the user's
+// business group: never another group's account or an ID that is none.
 func testSessionAccessFlow(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	fx := newAccessFixture(t, s)
+	// The group names the fixture's account, another business group's
+	// (fixture) and, now, the second account and an ID that is no account.
+	must(s.UpdateAccountGroup(ctx, fx.want.Group.ID, func(g store.AccountGroup) (store.AccountGroup, error) {
+		g.AccountIDs = append(g.AccountIDs, fx.o.accounts[1].ID, "acc_none")
+		return g, nil
+	}))(t)
 	unassigned := newUser(t, s, fx.o.group.ID, "unassigned-"+store.RandomToken(4), true)
 	session := func(userID string, expires time.Time) string {
 		t.Helper()
@@ -773,7 +782,20 @@ func testSessionAccessFlow(t *testing.T, s store.Store) {
 				mustBe(t, err, store.ErrNotFound, "GetAuthFlow("+fw+")")
 			}
 			diff(t, "SessionAccessFlow("+sw+", "+fw+")", w, must(s.SessionAccessFlow(ctx, sid, fid))(t))
+			w.Entities = map[string]store.LegalEntity{}
+			if g := w.Access.Group; g.ID != "" {
+				w.Accounts, w.Entities = must2x(s.AccountsWithEntities(ctx, w.Access.User.BusinessGroupID, g.AccountIDs))(t)
+			}
+			diff(t, "SessionAccessFlowAccounts("+sw+", "+fw+")", w, must(s.SessionAccessFlowAccounts(ctx, sid, fid))(t))
 		}
+	}
+	listed := must(s.SessionAccessFlowAccounts(ctx, sessions["a session"], flows["a flow"]))(t)
+	wantListed := []store.Account{fx.o.accounts[0], fx.o.accounts[1]}
+	slices.SortFunc(wantListed, func(a, b store.Account) int { return strings.Compare(a.ID, b.ID) })
+	diff(t, "SessionAccessFlowAccounts(a session, a flow)'s accounts", wantListed, listed.Accounts)
+	diff(t, "SessionAccessFlowAccounts(a session, a flow)'s entities", map[string]store.LegalEntity{fx.o.entity.ID: fx.o.entity}, listed.Entities)
+	if listed.Flow.ID != flows["a flow"] || listed.Access.Group.ID == "" {
+		t.Errorf("SessionAccessFlowAccounts(a session, a flow) = %+v", listed)
 	}
 	got := must(s.SessionAccessFlow(ctx, sessions["a session"], flows["a flow"]))(t)
 	if got.Session.UserID != fx.user.ID || got.Access.Group.ID == "" || got.Access.Role.ID == "" || got.Flow.ClientID != cl.ID || got.Client.Name != "Books Online" {
@@ -938,6 +960,43 @@ func testAuthFlowFinishRead(t *testing.T, s store.Store) {
 	if f.State != store.FlowDone || a.User.ID != "" || a.Assignment.ID != "" {
 		t.Errorf("FinishReadAuthFlow(a user gone) = %+v, %+v", f, a)
 	}
+
+	// From login: the consent page's read of a flow still without a user,
+	// given the user and sign-in time of the session that decides it, is
+	// finished bound to them; a read at login without a user, a stale one,
+	// or one of a flow at consent passed as at login is refused.
+	atLogin := func() store.AuthFlow {
+		t.Helper()
+		return must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", Request: []byte("form"), State: store.FlowLogin,
+			RequestedScopes: []string{"openid", "accounts.read"}, ExpiresAt: now.Add(10 * time.Minute)}))(t)
+	}
+	bound := func(f store.AuthFlow, userID string) store.AuthFlow {
+		f.UserID, f.AuthTime = userID, now.Add(-5*time.Minute)
+		return f
+	}
+	moved := atLogin()
+	must(s.UpdateReadAuthFlow(ctx, moved, func(f store.AuthFlow) (store.AuthFlow, error) {
+		f.State, f.UserID, f.AuthTime = store.FlowConsent, "usr_other", now
+		return f, nil
+	}))(t)
+	passedAsLogin := bound(atConsent("usr_other", now.Add(10*time.Minute)), fx.user.ID)
+	passedAsLogin.State = store.FlowLogin
+	for _, c := range []flowRead{{"a read at login without a user", atLogin()},
+		{"a read at login of a flow moved to consent since", bound(moved, fx.user.ID)},
+		{"a read at consent passed as at login", passedAsLogin}} {
+		before := must(s.GetAuthFlow(ctx, c.read.ID))(t)
+		_, _, err := s.FinishReadAuthFlow(ctx, c.read, allow)
+		mustBe(t, err, store.ErrConflict, "FinishReadAuthFlow("+c.what+")")
+		diff(t, "FinishReadAuthFlow("+c.what+"): the flow", before, must(s.GetAuthFlow(ctx, c.read.ID))(t))
+	}
+	fromLogin := bound(atLogin(), fx.user.ID)
+	f, a, err = s.FinishReadAuthFlow(ctx, fromLogin, allow)
+	noErr(t, err, "FinishReadAuthFlow(from login)")
+	want = fromLogin
+	want.State, want.GrantedScopes, want.Version, want.UpdatedAt = store.FlowDone, allow.GrantedScopes, fromLogin.Version+1, f.UpdatedAt
+	diff(t, "FinishReadAuthFlow(from login)", want, f)
+	diff(t, "the flow finished from login, as stored", want, must(s.GetAuthFlow(ctx, fromLogin.ID))(t))
+	diff(t, "access with the flow finished from login", wantAccess, a)
 }
 
 // finishedOnce runs finish ten times at once: exactly one call gets the
