@@ -11,9 +11,7 @@ import (
 // allowHead, allowConsentRow and allowTail enclose the rows of
 // AllowReadAuthFlow's statement on PostgreSQL: the flow finished as read
 // (FinishReadAuthFlow's SET and WHERE, its client too) while the consent
-// lock of the read's (user, client) is free (keyed by the read's user, an
-// argument after allowFlowUpdate's: a flow finished from login has no user
-// before this UPDATE sets it; tried, never waited for: a waiting
+// lock of its (user, client) is free (tried, never waited for: a waiting
 // statement would go on with a snapshot older than what the holder
 // commits), then consentReplace's revocation, tokens' end and insert, made
 // only when the flow was finished, and the code's records, only when the
@@ -26,7 +24,7 @@ import (
 // the flow's finish, ReplaceConsent, the code's insert and COMMIT: five
 // round trips to the database (issue 15).
 var allowHead = `WITH f AS (` + allowFlowUpdate + `
-		AND pg_try_advisory_xact_lock(` + consentLockKey("?::text", "client_id") + `) RETURNING id),
+		AND pg_try_advisory_xact_lock(` + consentLockKey("user_id", "client_id") + `) RETURNING id),
 	r AS (UPDATE consents SET revoked_at = ? WHERE ` + activeConsentOf + ` AND EXISTS (SELECT 1 FROM f) RETURNING id),
 	t AS (UPDATE tokens SET active = FALSE WHERE active AND request_id IN (SELECT id FROM r)),
 	i AS (INSERT INTO consents (id, user_id, client_id, scopes, granted_at, expires_at, revoked_at, last_used_at)
@@ -52,7 +50,7 @@ var errNotAllowed = errors.New("gormstore: flow not allowed in one step")
 // transaction.
 func (s *Store) AllowReadAuthFlow(ctx context.Context, read store.AuthFlow, d store.FlowDecision, c store.Consent, rs ...store.TokenRecord) (store.Consent, bool, error) {
 	rows, _, err := tokenRows(rs)
-	if err != nil || len(rows) == 0 || d.DenyReason != "" || c.ID == "" || read.UserID == "" || c.UserID != read.UserID || c.ClientID != read.ClientID {
+	if err != nil || len(rows) == 0 || d.DenyReason != "" || c.ID == "" || c.UserID != read.UserID || c.ClientID != read.ClientID {
 		return store.Consent{}, false, err
 	}
 	for _, r := range rows {
@@ -65,7 +63,7 @@ func (s *Store) AllowReadAuthFlow(ctx context.Context, read store.AuthFlow, d st
 	f := s.readFinish(read, d)
 	flowArgs := slices.Concat(f.vals, f.args, []any{read.ClientID, micros(s.nowUTC())})
 	if s.dialect == dialectPostgres {
-		args := slices.Concat(flowArgs, []any{read.UserID, cr.Granted, c.UserID, c.ClientID,
+		args := slices.Concat(flowArgs, []any{cr.Granted, c.UserID, c.ClientID,
 			cr.ID, cr.UserID, cr.ClientID, cr.Scopes, cr.Granted, cr.Expires, cr.Revoked, cr.LastUsed})
 		var replaced []string
 		inserted := false

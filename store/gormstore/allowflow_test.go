@@ -55,54 +55,40 @@ func TestAllowReadAuthFlowRaces(t *testing.T) {
 	}
 	unchanged := func(what string, read store.AuthFlow) {
 		t.Helper()
-		if f, err := st.GetAuthFlow(ctx, read.ID); err != nil || f.Version != read.Version || f.State != read.State {
+		if f, err := st.GetAuthFlow(ctx, read.ID); err != nil || f.Version != read.Version || f.State != store.FlowConsent {
 			t.Errorf("%s: the flow is now %+v (%v)", what, f, err)
 		}
 	}
-	// A read at login, given its user (FinishReadAuthFlow): the lock is
-	// the user's, whom the flow's row does not name yet.
-	atLogin := func() store.AuthFlow {
-		t.Helper()
-		f, err := st.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", Request: []byte("form"), State: store.FlowLogin,
-			RequestedScopes: []string{"accounts.read"}, ExpiresAt: now.Add(10 * time.Minute)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.UserID, f.AuthTime = "usr_1", now
-		return f
-	}
 
 	// Another authorization holds the lock, in its transaction.
+	other, err := st.UpdateReadAuthFlow(ctx, atConsent(), func(f store.AuthFlow) (store.AuthFlow, error) {
+		f.State, f.VerifierHash = store.FlowDecided, "vh"
+		return f, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	read := atConsent()
-	for _, read := range []store.AuthFlow{read, atLogin()} {
-		other, err := st.UpdateReadAuthFlow(ctx, atConsent(), func(f store.AuthFlow) (store.AuthFlow, error) {
-			f.State, f.VerifierHash = store.FlowDecided, "vh"
-			return f, nil
+	locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- st.InTx(ctx, func(ctx context.Context) error {
+			_, _, err := st.FinishAuthFlow(ctx, other.ID, "vh")
+			close(locked)
+			<-release
+			return err
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
-		go func() {
-			done <- st.InTx(ctx, func(ctx context.Context) error {
-				_, _, err := st.FinishAuthFlow(ctx, other.ID, "vh")
-				close(locked)
-				<-release
-				return err
-			})
-		}()
-		<-locked
-		if _, ok, err := try(read); ok || err != nil {
-			t.Errorf("a read at %s, while another authorization holds the lock: %v, %v; want false, nil", read.State, ok, err)
-		}
-		close(release)
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-		unchanged("while another authorization held the lock", read)
-		if ids := standing(); len(ids) != 0 {
-			t.Errorf("standing consents %v, want none", ids)
-		}
+	}()
+	<-locked
+	if _, ok, err := try(read); ok || err != nil {
+		t.Errorf("while another authorization holds the lock: %v, %v; want false, nil", ok, err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	unchanged("while another authorization held the lock", read)
+	if ids := standing(); len(ids) != 0 {
+		t.Errorf("standing consents %v, want none", ids)
 	}
 
 	// Another authorization commits its consent while the statement waits

@@ -1060,41 +1060,29 @@ var finishShape = newFlowFinishShape([]string{"state", "updated_at"}, "id = ? AN
 
 var errFlowNotFinished = fmt.Errorf("gormstore: finish auth flow: %w: not decided with this verifier, gone or expired", store.ErrConflict)
 
-// FinishReadAuthFlow is FinishAuthFlow's statement with the decision and
-// the read's user in its SET and the read's version, state and user in
-// its WHERE.
+// FinishReadAuthFlow is FinishAuthFlow's statement with the decision in
+// its SET and the read's version, state and user in its WHERE.
 func (s *Store) FinishReadAuthFlow(ctx context.Context, read store.AuthFlow, d store.FlowDecision) (store.AuthFlow, store.Access, error) {
-	if read.UserID == "" {
-		return store.AuthFlow{}, store.Access{}, errReadFlowNotFinished
-	}
 	return s.finishAuthFlow(ctx, s.readFinish(read, d))
 }
 
 // readFinish is FinishReadAuthFlow's UPDATE of the flow as read, with d
-// (AllowReadAuthFlow's too). A read at login is a flow still without a
-// user (as authorize created it): the UPDATE binds it to read.UserID and
-// read.AuthTime. Any other read must be at consent for read.UserID, whose
-// user and sign-in time the UPDATE sets again as they are. The caller
-// refuses a read without a user.
+// (AllowReadAuthFlow's too).
 func (s *Store) readFinish(read store.AuthFlow, d store.FlowDecision) flowFinish {
 	granted := d.GrantedScopes
 	if d.DenyReason != "" {
 		granted = nil
 	}
-	state, rowUser := store.FlowConsent, read.UserID
-	if read.State == store.FlowLogin {
-		state, rowUser = store.FlowLogin, ""
-	}
 	return flowFinish{
-		vals: []any{string(store.FlowDone), jsonList(granted), d.DenyReason != "", d.DenyReason, read.UserID, micros(read.AuthTime), micros(s.nowUTC())},
-		args: []any{read.ID, read.Version, string(state), rowUser}, shape: finishReadShape, refused: errReadFlowNotFinished,
+		vals: []any{string(store.FlowDone), jsonList(granted), d.DenyReason != "", d.DenyReason, micros(s.nowUTC())},
+		args: []any{read.ID, read.Version, string(store.FlowConsent), read.UserID}, shape: finishReadShape, refused: errReadFlowNotFinished,
 	}
 }
 
-var finishReadShape = newFlowFinishShape([]string{"state", "granted_scopes", "denied", "deny_reason", "user_id", "auth_time", "updated_at"},
+var finishReadShape = newFlowFinishShape([]string{"state", "granted_scopes", "denied", "deny_reason", "updated_at"},
 	"id = ? AND version = ? AND state = ? AND user_id = ?")
 
-var errReadFlowNotFinished = fmt.Errorf("gormstore: finish read auth flow: %w: changed since read, neither at login nor at consent for its user, gone or expired", store.ErrConflict)
+var errReadFlowNotFinished = fmt.Errorf("gormstore: finish read auth flow: %w: changed since read, not at consent for its user, gone or expired", store.ErrConflict)
 
 // flowFinish is an UPDATE that marks a flow done: the values of its
 // shape's columns, the arguments of its conditions, and what a flow it

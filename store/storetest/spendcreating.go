@@ -376,47 +376,12 @@ func testAllowReadAuthFlow(t *testing.T, s store.Store) {
 		t.Errorf("the same read again: AllowReadAuthFlow = %v, %v; want false, nil", ok, err)
 	}
 
-	// From login (FinishReadAuthFlow's read of a flow still without a
-	// user, given the deciding session's user and sign-in time): allowed,
-	// the flow bound to them; without a user, refused.
-	atLogin := func(userID string) store.AuthFlow {
-		t.Helper()
-		f := must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", Request: []byte("form"), State: store.FlowLogin,
-			RequestedScopes: []string{"openid", "accounts.read"}, ExpiresAt: now.Add(10 * time.Minute)}))(t)
-		if userID != "" {
-			f.UserID, f.AuthTime = userID, now.Add(-time.Minute)
-		}
-		return f
-	}
-	unbound := atLogin("")
-	ofNoUser := newConsent(unbound)
-	if _, ok, err := s.AllowReadAuthFlow(ctx, unbound, allow, ofNoUser, code(ofNoUser, "ac-unbound")...); err != nil || ok {
-		t.Errorf("a read at login without a user: AllowReadAuthFlow = %v, %v; want false, nil", ok, err)
-	}
-	diff(t, "a read at login without a user: its flow", unbound, must(s.GetAuthFlow(ctx, unbound.ID))(t))
-	absent(t, s, "a read at login without a user", code(ofNoUser, "ac-unbound")...)
-	fromLogin := atLogin("usr_login")
-	cns = newConsent(fromLogin)
-	if _, ok, err := s.AllowReadAuthFlow(ctx, fromLogin, allow, cns, code(cns, "ac-login")...); err != nil || !ok {
-		t.Fatalf("from login: AllowReadAuthFlow = %v, %v; want true", ok, err)
-	}
-	wantFlow := fromLogin
-	wantFlow.State, wantFlow.GrantedScopes, wantFlow.Version = store.FlowDone, allow.GrantedScopes, fromLogin.Version+1
-	f = must(s.GetAuthFlow(ctx, fromLogin.ID))(t)
-	wantFlow.UpdatedAt = f.UpdatedAt
-	diff(t, "the flow allowed from login", wantFlow, f)
-	diff(t, "the consent allowed from login", cns, must(s.GetConsent(ctx, cns.ID))(t))
-
-	// 20 flows of one user and client at once, half of them from login:
-	// one consent stands.
+	// 20 flows of one user and client at once: one consent stands.
 	const n = 20
 	flows := make([]store.AuthFlow, n)
 	consents := make([]store.Consent, n)
 	for i := range n {
 		flows[i] = atConsent("usr_1", now.Add(10*time.Minute))
-		if i%2 == 1 {
-			flows[i] = atLogin("usr_1")
-		}
 		consents[i] = newConsent(flows[i])
 	}
 	wins, errs := atOnce(n, func(i int) (bool, error) {
