@@ -164,15 +164,13 @@ func TestConsentAccountsOfManyEntities(t *testing.T) {
 // shows accounts: the session with its access and the flow, the flow's
 // advance to consent, the accounts with their legal entities (four since
 // the accounts and their entities were read apart, issue 15). Two on
-// PostgreSQL since the advance listed the accounts in its statement. One
-// on PostgreSQL and two on SQLite since the read of the session and the
-// flow also lists the accounts and, on PostgreSQL, advances the flow
-// (store.AccessStore.ConsentPageFlow).
+// PostgreSQL since the advance lists the accounts in its statement
+// (store.FlowStore.UpdateReadAuthFlowAccounts).
 func maxConsentPageStatements() int {
 	if os.Getenv(gormtest.PostgresEnv) != "" {
-		return 1
+		return 2
 	}
-	return 2
+	return 3
 }
 
 // TestConsentPageLeavesOutOtherGroupsAccounts: an account group that lists,

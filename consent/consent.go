@@ -66,7 +66,8 @@ func (h *Handler) entitlementOf(ctx context.Context, a store.Access, withAccount
 }
 
 // listedAccounts are the accounts of the user's account group and their
-// legal entities, read with the session and the flow (ConsentPageFlow).
+// legal entities, read with the step that moved the flow to consent
+// (advanceListing).
 type listedAccounts struct {
 	accounts []store.Account
 	entities map[string]store.LegalEntity
@@ -135,13 +136,13 @@ type consentStep struct {
 	access store.Access // the user's, read with the session (entitlementOf)
 	flow   store.AuthFlow
 	client store.Client
-	listed *listedAccounts // read with the session and the flow; nil: not read
+	listed *listedAccounts // read as the flow moved to consent; nil: not read
 }
 
 func (h *Handler) loadConsentStep(c echo.Context, post bool) (consentStep, bool, error) {
 	ctx := c.Request().Context()
 	challenge := c.QueryParam("login_challenge")
-	r, err := h.sessionAccessFlow(c, challenge, !post)
+	r, err := h.sessionAccessFlow(c, challenge)
 	if err != nil {
 		return consentStep{}, true, h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
@@ -163,18 +164,18 @@ func (h *Handler) loadConsentStep(c echo.Context, post bool) (consentStep, bool,
 	if r.flowErr != nil {
 		return consentStep{}, true, h.flowError(c, r.flowErr)
 	}
-	if flow.State == store.FlowLogin && !post && !u.NeedsFirstSignIn() {
+	var listed *listedAccounts
+	if flow.State == store.FlowLogin && !post && !needsFirstSignIn(u) {
 		// Signed in already: the flow moves to consent for the session's
 		// user, as the sign-in page would move it before sending the
-		// browser here, and the page is shown at once (issue 15). The
-		// page's read moved it already (ConsentPageFlow) unless the flow
-		// changed meanwhile: then it is moved here, judged afresh.
-		if flow, err = h.advanceToConsent(ctx, challenge, s, flow); err != nil {
+		// browser here, and the page is shown at once (issue 15), with the
+		// accounts it lists read by the same step.
+		if flow, listed, err = h.advanceListing(ctx, challenge, s, flow, access); err != nil {
 			return consentStep{}, true, h.flowError(c, err)
 		}
 	}
 	switch {
-	case u.NeedsFirstSignIn():
+	case needsFirstSignIn(u):
 		return consentStep{}, true, c.Redirect(http.StatusSeeOther, withChallenge(pathFirst, challenge))
 	case flow.State == store.FlowConsent && flow.UserID == u.ID:
 	case flow.State == store.FlowConsent || flow.State == store.FlowLogin:
@@ -186,7 +187,7 @@ func (h *Handler) loadConsentStep(c echo.Context, post bool) (consentStep, bool,
 	if err != nil {
 		return consentStep{}, true, h.renderError(c, http.StatusInternalServerError, errInternal, err)
 	}
-	return consentStep{s: s, u: u, access: access, flow: flow, client: cl, listed: r.listed}, false, nil
+	return consentStep{s: s, u: u, access: access, flow: flow, client: cl, listed: listed}, false, nil
 }
 
 // handleConsent shows what the vendor asks for, or refuses (and records the
@@ -430,7 +431,7 @@ func (h *Handler) handleConnections(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, pathLogin)
 	}
 	u := access.User
-	if u.NeedsFirstSignIn() {
+	if needsFirstSignIn(u) {
 		return c.Redirect(http.StatusSeeOther, pathFirst)
 	}
 	consents, err := h.store.ListConsents(ctx, u.ID)

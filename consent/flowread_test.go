@@ -95,32 +95,48 @@ func TestConsentPageReadsSessionAndFlowTogether(t *testing.T) {
 	b.get(pathConsent+"?login_challenge="+f.ID).status(t, http.StatusNotFound)
 }
 
-// TestConsentPageMovesItsFlowInItsRead: a signed-in browser's consent page
-// reads its session, its flow and the user's accounts and moves the flow
-// to consent for the session's user in one step (ConsentPageFlow, issue
-// 15): the page lists the group's accounts, never the business group's
-// others or another group's, and the flow is at consent for the user, with
-// the session's sign-in time, moved once.
-func TestConsentPageMovesItsFlowInItsRead(t *testing.T) {
+// TestConsentPageListingFromAStaleRead: the consent page moves its flow
+// and lists the user's accounts in one step (advanceListing), but a flow
+// that changed since the page's read is judged afresh and nothing is
+// listed with it (the page reads the accounts itself): the same user's
+// second tab still reaches consent, another user's is refused.
+func TestConsentPageListingFromAStaleRead(t *testing.T) {
 	en := newEnv(t)
+	ctx := t.Context()
 	en.user("alice", userOpts{role: en.roleFull.ID})
-	b := en.browser()
-	b.signIn(pathLogin, "alice", goodPassword).status(t, http.StatusOK)
-	signedInAt := en.clock.Now()
-	en.clock.Advance(time.Minute)
+	access, err := en.st.UserAccess(ctx, "usr_alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := en.clock.Now()
+	alice := store.BrowserSession{UserID: "usr_alice", AuthTime: now}
 
 	f := en.flow()
-	p := b.get(pathConsent + "?login_challenge=" + f.ID)
-	p.status(t, http.StatusOK)
-	p.mustContain(t, "US Dollar Business Account", en.a1.Number[len(en.a1.Number)-4:], en.a2.Number[len(en.a2.Number)-4:])
-	p.mustNotContain(t, en.a3.Number[len(en.a3.Number)-4:], en.b1.Number[len(en.b1.Number)-4:])
-	got := en.getFlow(f.ID)
-	if got.State != store.FlowConsent || got.UserID != "usr_alice" || !got.AuthTime.Equal(signedInAt) || got.Version != f.Version+1 {
-		t.Errorf("flow after its consent page: %+v, want at consent for alice, signed in at %v, moved once", got, signedInAt)
+	read, err := en.st.GetAuthFlow(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Shown again: nothing moves.
-	b.get(pathConsent+"?login_challenge="+f.ID).status(t, http.StatusOK)
-	if again := en.getFlow(f.ID); again.Version != got.Version {
-		t.Errorf("the page shown again moved the flow: version %d, was %d", again.Version, got.Version)
+	got, listed, err := en.h.advanceListing(ctx, f.ID, alice, read, access)
+	if err != nil || got.State != store.FlowConsent || got.UserID != "usr_alice" || listed == nil || len(listed.accounts) != 2 {
+		t.Fatalf("advanceListing = %+v, %+v, %v; want at consent for alice with her group's two accounts", got, listed, err)
+	}
+
+	f = en.flow()
+	read, err = en.st.GetAuthFlow(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := en.st.UpdateAuthFlow(ctx, f.ID, func(x store.AuthFlow) (store.AuthFlow, error) {
+		x.State, x.UserID, x.AuthTime = store.FlowConsent, "usr_alice", now
+		return x, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, listed, err = en.h.advanceListing(ctx, f.ID, alice, read, access)
+	if err != nil || got.State != store.FlowConsent || got.UserID != "usr_alice" || listed != nil {
+		t.Errorf("the same user's stale read: %+v, %+v, %v; want the flow at consent, nothing listed", got, listed, err)
+	}
+	if _, _, err := en.h.advanceListing(ctx, f.ID, store.BrowserSession{UserID: "usr_b", AuthTime: now}, read, access); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another user's stale read: %v, want ErrNotFound", err)
 	}
 }

@@ -530,8 +530,7 @@ func (h *Handler) judgeSession(ctx context.Context, id string, s store.BrowserSe
 
 // sessionFlow is what the consent page and its form read: the browser's
 // session (judged as sessionAccess judges it) and the flow with its client
-// (judged by judgeFlow, flowErr its refusal), and for the page the
-// accounts of the user's group (listed; nil for the form).
+// (judged by judgeFlow, flowErr its refusal).
 type sessionFlow struct {
 	s        store.BrowserSession
 	access   store.Access
@@ -539,17 +538,13 @@ type sessionFlow struct {
 	flow     store.AuthFlow
 	client   store.Client
 	flowErr  error
-	listed   *listedAccounts
 }
 
 // sessionAccessFlow reads the session and the flow in one statement
 // (store.AccessStore.SessionAccessFlow; the consent page and its form read
-// them one after the other, issue 15). For the page (page true) it is
-// ConsentPageFlow, which also lists the accounts of the user's group and
-// moves a flow at login to consent for a user ReadyForConsent, the rule
-// loadConsentStep applies to the flow as read. Without a session cookie
-// nothing is read: the page sends the browser to sign in without its flow.
-func (h *Handler) sessionAccessFlow(c echo.Context, challenge string, page bool) (sessionFlow, error) {
+// them one after the other, issue 15). Without a session cookie nothing
+// is read: the page sends the browser to sign in without its flow.
+func (h *Handler) sessionAccessFlow(c echo.Context, challenge string) (sessionFlow, error) {
 	ctx := c.Request().Context()
 	id, ok := sessionCookieID(c)
 	if !ok {
@@ -558,11 +553,7 @@ func (h *Handler) sessionAccessFlow(c echo.Context, challenge string, page bool)
 	if !validChallenge(challenge) {
 		challenge = ""
 	}
-	read := h.store.SessionAccessFlow
-	if page {
-		read = h.store.ConsentPageFlow
-	}
-	r, err := read(ctx, id, challenge)
+	r, err := h.store.SessionAccessFlow(ctx, id, challenge)
 	if err != nil {
 		return sessionFlow{}, fmt.Errorf("consent: get browser session and flow: %w", err)
 	}
@@ -571,9 +562,6 @@ func (h *Handler) sessionAccessFlow(c echo.Context, challenge string, page bool)
 		return sessionFlow{}, err
 	}
 	out.flow, out.client, out.flowErr = h.judgeFlow(r.Flow, r.Client)
-	if page {
-		out.listed = &listedAccounts{accounts: r.Accounts, entities: r.Entities}
-	}
 	return out, nil
 }
 
@@ -601,6 +589,12 @@ func (h *Handler) startSession(c echo.Context, u store.User) (store.BrowserSessi
 	}
 	h.setCookie(c, SessionCookie, v, 0)
 	return s, nil
+}
+
+// needsFirstSignIn: the temporary password must be replaced and a security
+// question chosen before anything else works (the article's rule 5).
+func needsFirstSignIn(u store.User) bool {
+	return u.Status == store.UserAwaitingSignIn || u.MustChangePassword
 }
 
 // withChallenge appends ?login_challenge= to path when there is one.
@@ -663,7 +657,7 @@ func (h *Handler) flowError(c echo.Context, err error) error {
 // sign-in, the consent page of its flow, or the connected applications.
 // read is the flow as the caller read it, if it did (zero otherwise).
 func (h *Handler) continueSignedIn(c echo.Context, s store.BrowserSession, u store.User, challenge string, read store.AuthFlow) error {
-	if u.NeedsFirstSignIn() {
+	if needsFirstSignIn(u) {
 		return c.Redirect(http.StatusSeeOther, withChallenge(pathFirst, challenge))
 	}
 	if challenge == "" {
@@ -691,6 +685,27 @@ func (h *Handler) advanceToConsent(ctx context.Context, challenge string, s stor
 		return store.AuthFlow{}, fmt.Errorf("consent: advance flow to consent: %w", err)
 	}
 	return f, nil
+}
+
+// advanceListing is advanceToConsent of the flow the consent page read,
+// listing the accounts of a's account group in the same step
+// (store.FlowStore.UpdateReadAuthFlowAccounts); which of them the page may
+// show is entitlementListed's to judge. When the flow changed since read,
+// it is advanceToConsent on the flow read afresh, with nothing listed.
+func (h *Handler) advanceListing(ctx context.Context, challenge string, s store.BrowserSession, read store.AuthFlow, a store.Access) (store.AuthFlow, *listedAccounts, error) {
+	if read.ID != challenge || read.Version == 0 || len(a.Group.AccountIDs) == 0 {
+		f, err := h.advanceToConsent(ctx, challenge, s, read)
+		return f, nil, err
+	}
+	f, accounts, entities, err := h.store.UpdateReadAuthFlowAccounts(ctx, read, h.toConsent(s), a.User.BusinessGroupID, a.Group.AccountIDs)
+	if errors.Is(err, store.ErrConflict) {
+		f, err := h.advanceToConsent(ctx, challenge, s, store.AuthFlow{}) // read afresh, as updateFlow
+		return f, nil, err
+	}
+	if err != nil {
+		return store.AuthFlow{}, nil, fmt.Errorf("consent: advance flow to consent: %w", err)
+	}
+	return f, &listedAccounts{accounts: accounts, entities: entities}, nil
 }
 
 // toConsent judges a flow for advanceToConsent and moves it.

@@ -374,7 +374,7 @@ func (h *Handler) handleFirst(c echo.Context) error {
 	if !ok {
 		return c.Redirect(http.StatusSeeOther, withChallenge(pathLogin, challenge))
 	}
-	if !u.NeedsFirstSignIn() {
+	if !needsFirstSignIn(u) {
 		return h.continueSignedIn(c, s, u, challenge, store.AuthFlow{})
 	}
 	return h.showFirst(c, http.StatusOK, s, u, challenge, "", nil)
@@ -392,7 +392,7 @@ func (h *Handler) handleFirstPost(c echo.Context) error {
 	if !ok || !h.checkSessionCSRF(c, s) {
 		return h.renderError(c, http.StatusForbidden, errCSRF, errors.New("first sign-in form without a valid session or CSRF token"))
 	}
-	if !u.NeedsFirstSignIn() {
+	if !needsFirstSignIn(u) {
 		return h.continueSignedIn(c, s, u, challenge, store.AuthFlow{})
 	}
 	pw, confirm := c.FormValue("new_password"), c.FormValue("confirm_password")
@@ -425,7 +425,7 @@ func (h *Handler) handleFirstPost(c echo.Context) error {
 	ansHash := answer
 	u, err = h.store.UpdateUser(ctx, u.ID, func(cur store.User) (store.User, error) {
 		// The password checked above must still be the one to replace.
-		if !cur.NeedsFirstSignIn() || cur.PasswordHash != u.PasswordHash || !cur.CanSignIn(h.now()) {
+		if !needsFirstSignIn(cur) || cur.PasswordHash != u.PasswordHash || !cur.CanSignIn(h.now()) {
 			return cur, fmt.Errorf("user changed during first sign-in: %w", store.ErrConflict)
 		}
 		cur.PasswordHash = pwHash

@@ -63,21 +63,6 @@ type AccessStore interface {
 	// expired is zero, as is any record missing (the client gone too);
 	// never ErrNotFound.
 	SessionAccessFlow(ctx context.Context, sessionID, flowID string) (SessionFlow, error)
-	// ConsentPageFlow is what the consent page of a signed-in browser
-	// reads, and the one move it makes, in one statement on PostgreSQL
-	// (the page read the session and the flow, moved the flow, then listed
-	// the accounts: issue 15). It is SessionAccessFlow, and:
-	//   - Moved: when the flow is at login with no user, and the session's
-	//     user is ReadyForConsent, the flow is moved to consent for that
-	//     user (UserID and AuthTime the session's), as UpdateReadAuthFlow
-	//     would move it; Flow is then the flow as moved.
-	//   - Accounts and Entities: the accounts of the session user's account
-	//     group that are in the user's business group (IDs the group names
-	//     that are no account of it are left out), sorted by ID, with
-	//     their legal entities by ID; none without a session, an assignment
-	//     or a group. Which of them the page may show is still the page's
-	//     to judge (VisibleAccounts).
-	ConsentPageFlow(ctx context.Context, sessionID, flowID string) (SessionFlow, error)
 }
 
 // SessionFlow is what SessionAccessFlow reads.
@@ -86,10 +71,4 @@ type SessionFlow struct {
 	Access  Access // the session user's, as SessionAccess reads it, the user Secretless
 	Flow    AuthFlow
 	Client  Client // the flow's
-
-	// Moved, Accounts and Entities: ConsentPageFlow's (zero from
-	// SessionAccessFlow).
-	Moved    bool
-	Accounts []Account
-	Entities map[string]LegalEntity
 }

@@ -33,30 +33,6 @@ func TestCanSignIn(t *testing.T) {
 	}
 }
 
-// TestReadyForConsent: a session goes straight to consent only for an
-// active user with no password to change and no lockout running; a user
-// awaiting the first sign-in, who may sign in, is not ready.
-func TestReadyForConsent(t *testing.T) {
-	now := time.Date(2025, 3, 14, 15, 0, 0, 0, time.UTC)
-	for _, c := range []struct {
-		u    User
-		want bool
-	}{
-		{User{Status: UserActive}, true},
-		{User{Status: UserActive, LockedUntil: now.Add(-time.Second)}, true},
-		{User{Status: UserActive, LockedUntil: now}, false},
-		{User{Status: UserActive, MustChangePassword: true}, false},
-		{User{Status: UserAwaitingSignIn}, false},
-		{User{Status: UserLocked}, false},
-		{User{Status: UserPendingApproval}, false},
-		{User{Status: UserDeleted}, false},
-	} {
-		if got := c.u.ReadyForConsent(now); got != c.want {
-			t.Errorf("%+v: ReadyForConsent = %v, want %v", c.u, got, c.want)
-		}
-	}
-}
-
 func TestConsentActive(t *testing.T) {
 	now := time.Date(2025, 3, 14, 15, 0, 0, 0, time.UTC)
 	for _, c := range []struct {

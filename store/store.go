@@ -384,6 +384,12 @@ type FlowStore interface {
 	// Version) and unexpired: ErrConflict otherwise (changed, expired or
 	// gone), nothing written; ErrInvalid if fn changes the ID.
 	UpdateReadAuthFlow(ctx context.Context, read AuthFlow, fn func(AuthFlow) (AuthFlow, error)) (AuthFlow, error)
+	// UpdateReadAuthFlowAccounts is UpdateReadAuthFlow and then, once it
+	// wrote, AccountsWithEntities of businessGroupID's accountIDs, both or
+	// neither (the consent page, which lists the accounts its user may
+	// share once it moved its flow): on PostgreSQL one statement.
+	UpdateReadAuthFlowAccounts(ctx context.Context, read AuthFlow, fn func(AuthFlow) (AuthFlow, error),
+		businessGroupID string, accountIDs []string) (AuthFlow, []Account, map[string]LegalEntity, error)
 	// FinishAuthFlow marks done (single use) the decided, unexpired flow id
 	// whose VerifierHash is verifierHash and returns it as stored, in one
 	// statement: ErrConflict when there is none (unknown, expired, not

@@ -66,20 +66,6 @@ func (u User) CanSignIn(now time.Time) bool {
 	return false
 }
 
-// NeedsFirstSignIn: the temporary password must be replaced and a security
-// question chosen before anything else works (the article's rule 5).
-func (u User) NeedsFirstSignIn() bool {
-	return u.Status == UserAwaitingSignIn || u.MustChangePassword
-}
-
-// ReadyForConsent reports whether a session of u at now goes straight to
-// the consent page of its flow (AccessStore.ConsentPageFlow moves the flow
-// to consent for u): u may sign in and needs no first sign-in. Only an
-// active user is: CanSignIn's other status awaits its first sign-in.
-func (u User) ReadyForConsent(now time.Time) bool {
-	return u.CanSignIn(now) && !u.NeedsFirstSignIn()
-}
-
 // SecurityQuestions are the questions offered at first sign-in (keys are
 // stable; labels are translated by the pages).
 var SecurityQuestions = []string{

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -718,20 +717,11 @@ func testAuthFlowUpdateRead(t *testing.T, s store.Store) {
 // GetAuthFlow and GetClient read, each zero where those answer ErrNotFound
 // (a session or flow missing or expired) and every record missing zero
 // (a user gone or without an assignment, a client gone), in any
-// combination. ConsentPageFlow reads the same (its flows at consent do not
-// move) and what AccountsWithEntities lists of the session user's group in
-// the user's business group: never another group's account or an ID that
-// is none.
+// combination.
 func testSessionAccessFlow(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	fx := newAccessFixture(t, s)
-	// The group names the fixture's account, another business group's
-	// (fixture) and, now, the second account and an ID that is no account.
-	must(s.UpdateAccountGroup(ctx, fx.want.Group.ID, func(g store.AccountGroup) (store.AccountGroup, error) {
-		g.AccountIDs = append(g.AccountIDs, fx.o.accounts[1].ID, "acc_none")
-		return g, nil
-	}))(t)
 	unassigned := newUser(t, s, fx.o.group.ID, "unassigned-"+store.RandomToken(4), true)
 	session := func(userID string, expires time.Time) string {
 		t.Helper()
@@ -783,20 +773,7 @@ func testSessionAccessFlow(t *testing.T, s store.Store) {
 				mustBe(t, err, store.ErrNotFound, "GetAuthFlow("+fw+")")
 			}
 			diff(t, "SessionAccessFlow("+sw+", "+fw+")", w, must(s.SessionAccessFlow(ctx, sid, fid))(t))
-			w.Entities = map[string]store.LegalEntity{}
-			if g := w.Access.Group; g.ID != "" {
-				w.Accounts, w.Entities = must2x(s.AccountsWithEntities(ctx, w.Access.User.BusinessGroupID, g.AccountIDs))(t)
-			}
-			diff(t, "ConsentPageFlow("+sw+", "+fw+")", w, must(s.ConsentPageFlow(ctx, sid, fid))(t))
 		}
-	}
-	listed := must(s.ConsentPageFlow(ctx, sessions["a session"], flows["a flow"]))(t)
-	wantListed := []store.Account{fx.o.accounts[0], fx.o.accounts[1]}
-	slices.SortFunc(wantListed, func(a, b store.Account) int { return strings.Compare(a.ID, b.ID) })
-	diff(t, "ConsentPageFlow(a session, a flow)'s accounts", wantListed, listed.Accounts)
-	diff(t, "ConsentPageFlow(a session, a flow)'s entities", map[string]store.LegalEntity{fx.o.entity.ID: fx.o.entity}, listed.Entities)
-	if listed.Flow.ID != flows["a flow"] || listed.Access.Group.ID == "" {
-		t.Errorf("ConsentPageFlow(a session, a flow) = %+v", listed)
 	}
 	got := must(s.SessionAccessFlow(ctx, sessions["a session"], flows["a flow"]))(t)
 	if got.Session.UserID != fx.user.ID || got.Access.Group.ID == "" || got.Access.Role.ID == "" || got.Flow.ClientID != cl.ID || got.Client.Name != "Books Online" {
@@ -814,94 +791,6 @@ func testSessionAccessFlow(t *testing.T, s store.Store) {
 	}
 	if got := must(s.SessionAccessFlow(ctx, sessions["a session of a user without an assignment"], "missing"))(t); got.Access.User.ID != unassigned.ID || got.Access.Assignment.ID != "" {
 		t.Errorf("SessionAccessFlow(a user without an assignment) = %+v", got)
-	}
-}
-
-// testConsentPageFlowMoves: ConsentPageFlow moves a flow at login with no
-// user to consent for the session's user exactly when that user is
-// ReadyForConsent (every status, a password to change, a lock running or
-// run out, a user gone), with the session's user and sign-in time, and
-// returns it as stored; otherwise, and for a flow at consent, an expired
-// session or a flow moved since, it writes nothing and returns the flow as
-// it is.
-func testConsentPageFlowMoves(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	o := newOrg(t, s)
-	signedIn := now.Add(-3 * time.Minute)
-	session := func(userID string, expires time.Time) string {
-		t.Helper()
-		id := store.HashToken(store.RandomToken(16))
-		noErr(t, s.CreateBrowserSession(ctx, store.BrowserSession{ID: id, UserID: userID, AuthTime: signedIn,
-			CSRFToken: store.RandomToken(8), ExpiresAt: expires, CreatedAt: now}), "CreateBrowserSession")
-		return id
-	}
-	atLogin := func() store.AuthFlow {
-		t.Helper()
-		return must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", RequestedScopes: []string{"openid", "accounts.read"},
-			Request: []byte("form"), State: store.FlowLogin, ExpiresAt: now.Add(10 * time.Minute)}))(t)
-	}
-	user := func(fn func(*store.User)) string {
-		t.Helper()
-		u := newUser(t, s, o.group.ID, "u-"+store.RandomToken(6), true)
-		return must(s.UpdateUser(ctx, u.ID, func(u store.User) (store.User, error) {
-			u.MustChangePassword = false
-			fn(&u)
-			return u, nil
-		}))(t).ID
-	}
-	users := map[string]string{
-		"active":                      user(func(*store.User) {}),
-		"active, password to change":  user(func(u *store.User) { u.MustChangePassword = true }),
-		"awaiting first sign-in":      user(func(u *store.User) { u.Status = store.UserAwaitingSignIn }),
-		"pending approval":            user(func(u *store.User) { u.Status = store.UserPendingApproval }),
-		"locked by an administrator":  user(func(u *store.User) { u.Status = store.UserLocked }),
-		"deleted":                     user(func(u *store.User) { u.Status = store.UserDeleted }),
-		"active, locked for a minute": user(func(u *store.User) { u.LockedUntil = now.Add(time.Minute) }),
-		"active, a lock run out":      user(func(u *store.User) { u.LockedUntil = now.Add(-time.Minute) }),
-		"gone":                        "usr_gone",
-	}
-	movedOnce := false
-	for what, id := range users {
-		read := atLogin()
-		want := read
-		u, err := s.GetUser(ctx, id)
-		ready := err == nil && u.ReadyForConsent(time.Now())
-		got := must(s.ConsentPageFlow(ctx, session(id, now.Add(time.Hour)), read.ID))(t)
-		if ready {
-			want.State, want.UserID, want.AuthTime, want.Version = store.FlowConsent, id, signedIn, read.Version+1
-			want.UpdatedAt = got.Flow.UpdatedAt
-			movedOnce = true
-		}
-		if got.Moved != ready {
-			t.Errorf("%s: ConsentPageFlow moved %v, want %v (ReadyForConsent)", what, got.Moved, ready)
-		}
-		diff(t, what+": ConsentPageFlow's flow", want, got.Flow)
-		diff(t, what+": the flow as stored", want, must(s.GetAuthFlow(ctx, read.ID))(t))
-	}
-	if !movedOnce {
-		t.Fatal("no user was ready for consent: the test moved nothing")
-	}
-
-	active := users["active"]
-	atConsent := must(s.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", Request: []byte("form"), State: store.FlowConsent,
-		UserID: "usr_other", AuthTime: now, ExpiresAt: now.Add(10 * time.Minute)}))(t)
-	expired := atLogin()
-	for _, c := range []struct {
-		what            string
-		session, flowID string
-		want            store.AuthFlow
-	}{
-		{"a flow at consent for another user", session(active, now.Add(time.Hour)), atConsent.ID, atConsent},
-		{"an expired session", session(active, now.Add(-time.Second)), expired.ID, expired},
-		{"no session", "missing", expired.ID, expired},
-	} {
-		got := must(s.ConsentPageFlow(ctx, c.session, c.flowID))(t)
-		if got.Moved {
-			t.Errorf("%s: moved", c.what)
-		}
-		diff(t, c.what+": ConsentPageFlow's flow", c.want, got.Flow)
-		diff(t, c.what+": the flow as stored", c.want, must(s.GetAuthFlow(ctx, c.flowID))(t))
 	}
 }
 
@@ -1049,7 +938,6 @@ func testAuthFlowFinishRead(t *testing.T, s store.Store) {
 	if f.State != store.FlowDone || a.User.ID != "" || a.Assignment.ID != "" {
 		t.Errorf("FinishReadAuthFlow(a user gone) = %+v, %+v", f, a)
 	}
-
 }
 
 // finishedOnce runs finish ten times at once: exactly one call gets the

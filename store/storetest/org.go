@@ -536,3 +536,82 @@ func testAccountsWithEntities(t *testing.T, s store.Store) {
 	noErr(t, err, "AccountsWithEntities(one)")
 	diff(t, "AccountsWithEntities(one)'s entities", map[string]store.LegalEntity{second.ID: second}, entities)
 }
+
+// testAuthFlowUpdateReadAccounts: UpdateReadAuthFlowAccounts is
+// UpdateReadAuthFlow and, once that wrote, AccountsWithEntities: the same
+// flow and the same accounts as the two calls, in one step; a stale read,
+// an expired flow or fn's refusal writes nothing and lists nothing.
+func testAuthFlowUpdateReadAccounts(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o, other := newOrg(t, s), newOrg(t, s)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	newFlow := func(expires time.Time) store.AuthFlow {
+		f := must(s.CreateAuthFlow(ctx, store.AuthFlow{ID: store.RandomToken(24), ClientID: "vendor", Request: []byte("form"),
+			State: store.FlowLogin, ExpiresAt: expires}))(t)
+		return must(s.GetAuthFlow(ctx, f.ID))(t)
+	}
+	toConsent := func(x store.AuthFlow) (store.AuthFlow, error) {
+		x.State, x.UserID, x.AuthTime = store.FlowConsent, "usr_1", now
+		return x, nil
+	}
+	ids := []string{other.accounts[0].ID, o.accounts[1].ID, "acc_unknown", o.accounts[0].ID}
+	wantAccounts, wantEntities := must2x(s.AccountsWithEntities(ctx, o.group.ID, ids))(t)
+	if len(wantAccounts) != 2 {
+		t.Fatalf("AccountsWithEntities = %v, want the group's two", wantAccounts)
+	}
+
+	read := newFlow(now.Add(10 * time.Minute))
+	f, accounts, entities, err := s.UpdateReadAuthFlowAccounts(ctx, read, toConsent, o.group.ID, ids)
+	noErr(t, err, "UpdateReadAuthFlowAccounts")
+	diff(t, "UpdateReadAuthFlowAccounts' flow = GetAuthFlow", must(s.GetAuthFlow(ctx, read.ID))(t), f)
+	if f.State != store.FlowConsent || f.UserID != "usr_1" || f.Version == read.Version {
+		t.Errorf("UpdateReadAuthFlowAccounts' flow = %+v", f)
+	}
+	diff(t, "UpdateReadAuthFlowAccounts' accounts", wantAccounts, accounts)
+	diff(t, "UpdateReadAuthFlowAccounts' entities", wantEntities, entities)
+
+	// No account the group holds: the flow moves all the same.
+	read = newFlow(now.Add(10 * time.Minute))
+	f, accounts, _, err = s.UpdateReadAuthFlowAccounts(ctx, read, toConsent, o.group.ID, []string{other.accounts[0].ID})
+	noErr(t, err, "UpdateReadAuthFlowAccounts(another group's account)")
+	if f.State != store.FlowConsent || len(accounts) != 0 {
+		t.Errorf("UpdateReadAuthFlowAccounts(another group's account) = %+v, %v", f, accounts)
+	}
+	read = newFlow(now.Add(10 * time.Minute))
+	f, accounts, _, err = s.UpdateReadAuthFlowAccounts(ctx, read, toConsent, o.group.ID, nil)
+	noErr(t, err, "UpdateReadAuthFlowAccounts(no IDs)")
+	if f.State != store.FlowConsent || len(accounts) != 0 {
+		t.Errorf("UpdateReadAuthFlowAccounts(no IDs) = %+v, %v", f, accounts)
+	}
+
+	// Refused: nothing written, nothing listed.
+	for _, c := range []struct {
+		what string
+		read func() store.AuthFlow
+		fn   func(store.AuthFlow) (store.AuthFlow, error)
+		want error
+	}{
+		{"stale read", func() store.AuthFlow {
+			r := newFlow(now.Add(10 * time.Minute))
+			must(s.UpdateAuthFlow(ctx, r.ID, func(x store.AuthFlow) (store.AuthFlow, error) { x.CSRFToken = "moved"; return x, nil }))(t)
+			return r
+		}, toConsent, store.ErrConflict},
+		{"expired", func() store.AuthFlow {
+			r := newFlow(time.Now().Add(150 * time.Millisecond))
+			time.Sleep(200 * time.Millisecond)
+			return r
+		}, toConsent, store.ErrConflict},
+		{"fn refuses", func() store.AuthFlow { return newFlow(now.Add(10 * time.Minute)) },
+			func(x store.AuthFlow) (store.AuthFlow, error) { return x, store.ErrNotFound }, store.ErrNotFound},
+	} {
+		r := c.read()
+		f, accounts, entities, err := s.UpdateReadAuthFlowAccounts(ctx, r, c.fn, o.group.ID, ids)
+		mustBe(t, err, c.want, "UpdateReadAuthFlowAccounts("+c.what+")")
+		if f.ID != "" || accounts != nil || entities != nil {
+			t.Errorf("UpdateReadAuthFlowAccounts(%s) = %+v, %v, %v; want nothing", c.what, f, accounts, entities)
+		}
+		if got, err := s.GetAuthFlow(ctx, r.ID); err == nil && got.State != store.FlowLogin {
+			t.Errorf("UpdateReadAuthFlowAccounts(%s) wrote %+v", c.what, got)
+		}
+	}
+}
