@@ -67,7 +67,14 @@ func (s *Server) handleAuthorize(c echo.Context) error {
 		return nil
 	}
 	flow.Request = s.flowSeal.seal(blob, "flow:"+flow.ID)
+	ui := ar.GetRequestForm().Get("ui_locales") // the pages' language (OIDC Core §3.1.2.1)
+	if len(ui) > store.MaxUILocales {
+		ui = ""
+	}
 	if _, err := s.st.CreateAuthFlow(ctx, flow); pushed && errors.Is(err, store.ErrConflict) {
+		if s.showsConsent(r) && s.reloadedAtConsent(ctx, flow.ID) {
+			return s.cfg.ConsentPage(c, flow.ID, ui)
+		}
 		// As fosite refuses a request_uri it cannot open: no redirect.
 		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), fosite.ErrInvalidRequestURI.WithHint("The request_uri was used already."))
 		return nil
@@ -76,9 +83,12 @@ func (s *Server) handleAuthorize(c echo.Context) error {
 		return nil
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	if s.showsConsent(r) {
+		return s.cfg.ConsentPage(c, flow.ID, ui)
+	}
 	login := url.Values{"login_challenge": {flow.ID}}
-	if ui := ar.GetRequestForm().Get("ui_locales"); ui != "" && len(ui) <= store.MaxUILocales {
-		login.Set("ui_locales", ui) // the pages' language (OIDC Core §3.1.2.1)
+	if ui != "" {
+		login.Set("ui_locales", ui)
 	}
 	w.Header().Set("Location", s.startURL(r)+"?"+login.Encode())
 	w.WriteHeader(http.StatusSeeOther)
@@ -89,12 +99,35 @@ func (s *Server) handleAuthorize(c echo.Context) error {
 // browser that carries the pages' session cookie (Config.SessionCookie),
 // which that page judges, the sign-in page otherwise.
 func (s *Server) startURL(r *http.Request) string {
-	if s.cfg.SessionCookie != "" {
-		if ck, err := r.Cookie(s.cfg.SessionCookie); err == nil && ck.Value != "" {
-			return s.cfg.ConsentURL
-		}
+	if s.signedInBrowser(r) {
+		return s.cfg.ConsentURL
 	}
 	return s.cfg.LoginURL
+}
+
+// signedInBrowser: r carries the pages' session cookie
+// (Config.SessionCookie), which the consent page judges.
+func (s *Server) signedInBrowser(r *http.Request) bool {
+	if s.cfg.SessionCookie == "" {
+		return false
+	}
+	ck, err := r.Cookie(s.cfg.SessionCookie)
+	return err == nil && ck.Value != ""
+}
+
+// showsConsent: r is answered with the consent page (Config.ConsentPage)
+// rather than sent to it.
+func (s *Server) showsConsent(r *http.Request) bool {
+	return s.cfg.ConsentPage != nil && s.signedInBrowser(r)
+}
+
+// reloadedAtConsent: the pushed request's flow id, found used, is a
+// reload of its consent page: the flow is at consent (the page bound it to
+// its user; at login, nobody has been shown it, and the request stays
+// used). The page judges again whose it is.
+func (s *Server) reloadedAtConsent(ctx context.Context, id string) bool {
+	f, err := s.st.GetAuthFlow(ctx, id)
+	return err == nil && f.State == store.FlowConsent
 }
 
 // allowMissingState accepts a request without state: FAPI 2.0 and certified

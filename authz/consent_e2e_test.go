@@ -1,6 +1,7 @@
 package authz_test
 
 import (
+	"encoding/json"
 	"errors"
 	"html"
 	"io"
@@ -514,6 +515,7 @@ func (e *env) withPages(t *testing.T, tweaks ...func(*consent.Config)) (*browser
 	h, err := consent.New(cfg)
 	must(t, err)
 	h.Mount(e.echo)
+	e.pages = h
 	const password = "Correct-Horse-9-battery"
 	hash, err := store.HashSecret(password)
 	must(t, err)
@@ -615,5 +617,131 @@ func TestSignedInBrowserStartsAtTheConsentPage(t *testing.T) {
 	pb.expectRedirect(f.submit(pb, "Sign in"))
 	if loc = pb.expectRedirect(pb.do(http.MethodGet, plain.iss+"/oauth2/authorize?"+q.Encode(), nil)); path(loc) != "/login" {
 		t.Errorf("without SessionCookie: a signed-in browser was sent to %s", loc)
+	}
+}
+
+// TestAuthorizeShowsTheConsentPage: with Config.ConsentPage (as bankfeed
+// serve wires it) the authorization request of a browser holding the
+// session cookie is answered with the consent page itself (issue 15: a
+// request per flow fewer), with the consent page's security headers and
+// the language asked for, its form posting to the consent page's route;
+// Allow ends at the client with a code that is exchanged. Without the
+// cookie the browser signs in first, as before; with a cookie whose
+// session does not stand it is sent to sign in. Reloading the page of a
+// pushed request shows it again to its user (RFC 9126 §7.3) and to nobody
+// else; a pushed request whose flow waits at sign-in, or is decided, is
+// used.
+func TestAuthorizeShowsTheConsentPage(t *testing.T) {
+	var e *env
+	e = newEnv(t, envOpts{cfg: func(c *authz.Config) {
+		c.SessionCookie = consent.SessionCookie
+		c.ConsentPage = func(c echo.Context, challenge, ui string) error { return e.pages.ShowConsent(c, challenge, ui) }
+	}})
+	b, u, password := e.withPages(t)
+	signIn := func(b *browser, login, password string) {
+		t.Helper()
+		f := parseForm(t, b.do(http.MethodGet, e.iss+"/login", nil), e.iss+"/login", "Sign in")
+		f.fill("User ID", login)
+		f.fill("Password", password)
+		b.expectRedirect(f.submit(b, "Sign in"))
+	}
+	exchange := func(cb *url.URL, verifier string) {
+		t.Helper()
+		tr := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")}, "redirect_uri": {redirectURI},
+			"code_verifier": {verifier}}, e.vendor.ID, e.secret)
+		if tr.Status != http.StatusOK || tr.AccessToken == "" {
+			t.Fatalf("token: %+v", tr)
+		}
+	}
+	// authorizeURL is a pushed request's authorization URL.
+	authorizeURL := func(extra url.Values) (string, string) {
+		t.Helper()
+		verifier := oauth2.GenerateVerifier()
+		q := e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(verifier))
+		for k, v := range extra {
+			q[k] = v
+		}
+		resp := e.postForm("/oauth2/par", q, e.vendor.ID, e.secret)
+		defer resp.Body.Close()
+		var par struct {
+			RequestURI string `json:"request_uri"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&par); err != nil || resp.StatusCode != http.StatusCreated {
+			t.Fatalf("par: status %d, %v", resp.StatusCode, err)
+		}
+		return e.iss + "/oauth2/authorize?" + url.Values{"client_id": {e.vendor.ID}, "request_uri": {par.RequestURI}}.Encode(), verifier
+	}
+
+	// No cookie: the sign-in page, as before.
+	authURL, _ := authorizeURL(nil)
+	if loc := b.expectRedirect(b.do(http.MethodGet, authURL, nil)); !strings.HasPrefix(loc, e.iss+"/login?") {
+		t.Fatalf("without a session: authorize sent the browser to %s", loc)
+	}
+	signIn(b, u.LoginID, password)
+	// That request's flow waits at sign-in, shown to nobody: its
+	// request_uri stays used, even for a browser signed in since.
+	if used := b.do(http.MethodGet, authURL, nil); used.status != http.StatusBadRequest || strings.Contains(used.body, `value="allow"`) {
+		t.Errorf("a request_uri whose flow is at sign-in, again: %d, want refused as used: %.300s", used.status, used.body)
+	}
+
+	// Signed in: the consent page in the authorization request's answer.
+	authURL, verifier := authorizeURL(url.Values{"ui_locales": {"fr-CA"}})
+	p := b.do(http.MethodGet, authURL, nil)
+	if p.status != http.StatusOK || !strings.Contains(p.body, `<html lang="fr"`) || !strings.Contains(p.body, `value="allow"`) {
+		t.Fatalf("signed in: authorize answered %d, want the consent page in French: %.300s", p.status, p.body)
+	}
+	for h, want := range map[string]string{"X-Frame-Options": "DENY", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+		"X-Content-Type-Options": "nosniff"} {
+		if got := p.header.Get(h); got != want {
+			t.Errorf("the page's %s = %q, want %q", h, got, want)
+		}
+	}
+	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "form-action 'self'") {
+		t.Errorf("the page's Content-Security-Policy = %q", csp)
+	}
+	f := parseForm(t, p, authURL, "Autoriser")
+	if !strings.HasPrefix(f.action, e.iss+"/consent?login_challenge=") {
+		t.Fatalf("the page's form posts to %s, want the consent page's route", f.action)
+	}
+
+	// A reload shows the same page to its user; another signed-in user
+	// reloading it is refused, and the flow stays the first user's.
+	again := b.do(http.MethodGet, authURL, nil)
+	if again.status != http.StatusOK || parseForm(t, again, authURL, "Autoriser").action != f.action {
+		t.Fatalf("a reload: %d, want the same consent page: %.300s", again.status, again.body)
+	}
+	other := e.newUser(true, e.role)
+	hash, err := store.HashSecret(password)
+	must(t, err)
+	_, err = e.st.UpdateUser(e.ctx, other.ID, func(x store.User) (store.User, error) {
+		x.PasswordHash, x.MustChangePassword = hash, false
+		return x, nil
+	})
+	must(t, err)
+	jar, err := cookiejar.New(nil)
+	must(t, err)
+	ob := &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: b.c.CheckRedirect}}
+	signIn(ob, other.LoginID, password)
+	if op := ob.do(http.MethodGet, authURL, nil); op.status != http.StatusNotFound || strings.Contains(op.body, `value="allow"`) {
+		t.Errorf("another user's reload: %d, want the consent page's refusal: %.300s", op.status, op.body)
+	}
+	cb := b.toCallback(b.expectRedirect(f.submit(b, "Autoriser")), "Autoriser")
+	exchange(cb, verifier)
+	if used := b.do(http.MethodGet, authURL, nil); used.status != http.StatusBadRequest || strings.Contains(used.body, `value="allow"`) {
+		t.Errorf("a reload once decided: %d, want the request_uri refused as used: %.300s", used.status, used.body)
+	}
+
+	// A cookie whose session does not stand: sent to sign in, with the
+	// language, from the authorization request itself.
+	sj, err := cookiejar.New(nil)
+	must(t, err)
+	iss, err := url.Parse(e.iss)
+	must(t, err)
+	sj.SetCookies(iss, []*http.Cookie{{Name: consent.SessionCookie, Value: "not-a-session", Path: "/"}})
+	stale := &browser{t: t, c: &http.Client{Jar: sj, CheckRedirect: b.c.CheckRedirect}}
+	authURL, _ = authorizeURL(url.Values{"ui_locales": {"fr"}})
+	loc := stale.expectRedirect(stale.do(http.MethodGet, authURL, nil))
+	if l, err := url.Parse(loc); err != nil || l.Path != "/login" || l.Query().Get("ui_locales") != "fr" || l.Query().Get("login_challenge") == "" {
+		t.Fatalf("a session that does not stand: sent to %s, want the sign-in page", loc)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/authz"
+	"github.com/bankfeed/bankfeed/consent"
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore"
 	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
@@ -62,7 +63,8 @@ type env struct {
 	srv    *authz.Server // serves everything (or only /oauth2/authorize* with two)
 	srv2   *authz.Server // with two replicas: token, PAR, revoke, introspect…
 	ts     *httptest.Server
-	echo   *echo.Echo // the first replica's router (mount more pages on it)
+	echo   *echo.Echo       // the first replica's router (mount more pages on it)
+	pages  *consent.Handler // the bank's pages, once withPages mounted them
 	iss    string
 
 	group   store.BusinessGroup

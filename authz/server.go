@@ -56,6 +56,18 @@ type Config struct {
 	// LoginURL.
 	SessionCookie string
 	ConsentURL    string
+	// ConsentPage, with SessionCookie, answers the authorization request
+	// of a browser that carries the session cookie with the consent page
+	// of its new flow, in the request's own response, instead of a
+	// redirect to ConsentURL (issue 15: a request per flow fewer): the
+	// bank's pages answer as their consent page would at ConsentURL with
+	// login_challenge (and ui_locales), judging the session as it does (a
+	// session that does not stand is sent to sign in). It also answers a
+	// reload of that page (OAuth 2.0 PAR, RFC 9126 §7.3, allows a pushed
+	// request's reuse for it): a pushed request whose flow is at consent
+	// already shows that flow's page again, which only its user gets.
+	// nil: the redirect.
+	ConsentPage func(c echo.Context, challenge, uiLocales string) error
 	// ErrorPage shows the customer an authorization error that cannot go
 	// back to the client (unknown client, unregistered redirect URI, used
 	// request_uri): the bank's page, in the user's language, with the

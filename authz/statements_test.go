@@ -98,9 +98,13 @@ func maxFlowStatements() int {
 // the bound is passed. Then those of one refresh grant and of one
 // introspection (one indexed read).
 func TestFullFlowStatements(t *testing.T) {
-	// As bankfeed serve wires it: a signed-in browser starts at the
-	// consent page.
-	e := newEnv(t, envOpts{cfg: func(c *authz.Config) { c.SessionCookie = consent.SessionCookie }})
+	// As bankfeed serve wires it: a signed-in browser is answered with the
+	// consent page by the authorization request itself.
+	var e *env
+	e = newEnv(t, envOpts{cfg: func(c *authz.Config) {
+		c.SessionCookie = consent.SessionCookie
+		c.ConsentPage = func(c echo.Context, challenge, ui string) error { return e.pages.ShowConsent(c, challenge, ui) }
+	}})
 	b, u, password := e.withPages(t)
 
 	mem := tracetest.NewInMemoryExporter()
@@ -136,9 +140,9 @@ func TestFullFlowStatements(t *testing.T) {
 		if err := json.NewDecoder(resp.Body).Decode(&par); err != nil || resp.StatusCode != http.StatusCreated {
 			t.Fatalf("par: status %d, %v", resp.StatusCode, err)
 		}
-		loc := b.expectRedirect(b.do(http.MethodGet, e.iss+"/oauth2/authorize?"+url.Values{
-			"client_id": {e.vendor.ID}, "request_uri": {par.RequestURI}}.Encode(), nil))
+		loc := e.iss + "/oauth2/authorize?" + url.Values{"client_id": {e.vendor.ID}, "request_uri": {par.RequestURI}}.Encode()
 		if signIn {
+			loc = b.expectRedirect(b.do(http.MethodGet, loc, nil))
 			f := parseForm(t, b.do(http.MethodGet, loc, nil), loc, "Sign in")
 			f.fill("User ID", u.LoginID)
 			f.fill("Password", password)

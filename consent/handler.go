@@ -229,6 +229,27 @@ func (h *Handler) routes(e *echo.Echo) {
 	}
 }
 
+// ShowConsent answers c, a request to another route (authz's authorization
+// request, authz.Config.ConsentPage), with what the consent page answers at
+// pathConsent?login_challenge=challenge&ui_locales=uiLocales: the same
+// page, headers and judgments, as if the browser had been redirected there
+// (issue 15: a request per flow fewer). The request was admitted by its
+// own route's gate. The page's links and form name pathConsent, so a
+// language switch or the form's post land on the consent page's own
+// route.
+func (h *Handler) ShowConsent(c echo.Context, challenge, uiLocales string) error {
+	q := url.Values{"login_challenge": {challenge}}
+	if uiLocales != "" {
+		q.Set("ui_locales", uiLocales)
+	}
+	r := c.Request().Clone(c.Request().Context())
+	r.Method, r.Body, r.Form, r.PostForm = http.MethodGet, http.NoBody, nil, nil
+	r.URL = &url.URL{Path: pathConsent, RawQuery: q.Encode()}
+	r.RequestURI = r.URL.RequestURI()
+	// A context of its own: echo's keeps the query it parsed first.
+	return h.headers(h.handleConsent)(c.Echo().NewContext(r, c.Response()))
+}
+
 // busy answers a consent page request the admission gate turned away (too
 // many waiting): nothing was read or changed.
 func (h *Handler) busy(c echo.Context) error {

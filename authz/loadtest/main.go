@@ -4,9 +4,10 @@
 //
 //   - refresh: each worker owns one refresh-token family and keeps rotating it;
 //   - flow: full authorization-code flows — PAR, GET /oauth2/authorize with an
-//     existing sign-in session cookie, the consent page and Allow, resume,
-//     code exchange (one flow = one sample, 6 HTTP requests: a signed-in
-//     browser goes from /oauth2/authorize straight to the consent page);
+//     existing sign-in session cookie, which bankfeed serve answers with the
+//     consent page itself, Allow, which answers with the redirect to the
+//     vendor, code exchange (one flow = one sample, 4 HTTP requests; a server
+//     that redirects to its consent page makes it 5);
 //   - introspect: POST /oauth2/introspect of one access token;
 //   - client_credentials: a token for a first-party client (no user);
 //   - discovery and jwks: GET the OpenID configuration and the key set.

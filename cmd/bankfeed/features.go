@@ -39,7 +39,10 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		return err
 	}
 
-	var pages *consent.Handler // built below; shows authz's unredirectable errors
+	var pages *consent.Handler // built below; shows authz's unredirectable errors and its consent pages
+	showConsent := func(c echo.Context, challenge, uiLocales string) error {
+		return pages.ShowConsent(c, challenge, uiLocales)
+	}
 	mtls, err := mtlsConfig(cfg.TLS)
 	if err != nil {
 		return err
@@ -59,7 +62,8 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		PARLifespan:           cfg.OAuth.PARLifespan,
 		TokenFormat:           cfg.OAuth.TokenFormat,
 		RequirePAR:            cfg.OAuth.RequirePAR,
-		SessionCookie:         consent.SessionCookie, // a signed-in browser starts at the consent page
+		SessionCookie:         consent.SessionCookie, // a signed-in browser starts at the consent page,
+		ConsentPage:           showConsent,           // … shown in the authorization request's response
 		Profile:               cfg.OAuth.Profile,
 		DPoP:                  authz.DPoPConfig{IATWindow: cfg.OAuth.DPoP.IATWindow, NonceRequired: cfg.OAuth.DPoP.NonceRequired},
 		MTLS:                  mtls,
