@@ -500,6 +500,20 @@ func (f *htmlForm) submit(b *browser, button string) page {
 	return b.do(http.MethodPost, f.action, f.values)
 }
 
+// newEnvAsServed is an env with the bank's pages (withPages) wired as
+// bankfeed serve wires them: a signed-in browser's authorization request is
+// answered with the consent page (Config.SessionCookie, ConsentPage).
+func newEnvAsServed(t *testing.T) (*env, *browser, store.User, string) {
+	t.Helper()
+	var e *env
+	e = newEnv(t, envOpts{cfg: func(c *authz.Config) {
+		c.SessionCookie = consent.SessionCookie
+		c.ConsentPage = func(c echo.Context, challenge, ui string) error { return e.pages.ShowConsent(c, challenge, ui) }
+	}})
+	b, u, password := e.withPages(t)
+	return e, b, u, password
+}
+
 // withPages mounts the bank's real pages (package consent) on e, gives e's
 // user a known password with first sign-in done, and returns a browser that
 // keeps cookies and shows each redirect, with the user and the password.
@@ -632,12 +646,7 @@ func TestSignedInBrowserStartsAtTheConsentPage(t *testing.T) {
 // else; a pushed request whose flow waits at sign-in, or is decided, is
 // used.
 func TestAuthorizeShowsTheConsentPage(t *testing.T) {
-	var e *env
-	e = newEnv(t, envOpts{cfg: func(c *authz.Config) {
-		c.SessionCookie = consent.SessionCookie
-		c.ConsentPage = func(c echo.Context, challenge, ui string) error { return e.pages.ShowConsent(c, challenge, ui) }
-	}})
-	b, u, password := e.withPages(t)
+	e, b, u, password := newEnvAsServed(t)
 	signIn := func(b *browser, login, password string) {
 		t.Helper()
 		f := parseForm(t, b.do(http.MethodGet, e.iss+"/login", nil), e.iss+"/login", "Sign in")

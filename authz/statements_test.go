@@ -21,7 +21,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/bankfeed/bankfeed/authz"
-	"github.com/bankfeed/bankfeed/consent"
 	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
 
@@ -100,12 +99,7 @@ func maxFlowStatements() int {
 func TestFullFlowStatements(t *testing.T) {
 	// As bankfeed serve wires it: a signed-in browser is answered with the
 	// consent page by the authorization request itself.
-	var e *env
-	e = newEnv(t, envOpts{cfg: func(c *authz.Config) {
-		c.SessionCookie = consent.SessionCookie
-		c.ConsentPage = func(c echo.Context, challenge, ui string) error { return e.pages.ShowConsent(c, challenge, ui) }
-	}})
-	b, u, password := e.withPages(t)
+	e, b, u, password := newEnvAsServed(t)
 
 	mem := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(mem))
