@@ -538,9 +538,19 @@ func (e *env) withPages(t *testing.T, tweaks ...func(*consent.Config)) (*browser
 		return u, nil
 	})
 	must(t, err)
+	return e.newBrowser(), u, password
+}
+
+// newBrowser is a browser that keeps cookies, starting with cookies (of
+// e's server), and shows each redirect.
+func (e *env) newBrowser(cookies ...*http.Cookie) *browser {
+	e.t.Helper()
 	jar, err := cookiejar.New(nil)
-	must(t, err)
-	return &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}, u, password
+	must(e.t, err)
+	iss, err := url.Parse(e.iss)
+	must(e.t, err)
+	jar.SetCookies(iss, cookies)
+	return &browser{t: e.t, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
 // TestSignedInBrowserStartsAtTheConsentPage: with Config.SessionCookie set
@@ -607,12 +617,7 @@ func TestSignedInBrowserStartsAtTheConsentPage(t *testing.T) {
 
 	// A cookie whose session does not stand: the consent page sends the
 	// browser to sign in, with the language.
-	jar, err := cookiejar.New(nil)
-	must(t, err)
-	iss, err := url.Parse(e.iss)
-	must(t, err)
-	jar.SetCookies(iss, []*http.Cookie{{Name: consent.SessionCookie, Value: "not-a-session", Path: "/"}})
-	stale := &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: b.c.CheckRedirect}}
+	stale := e.newBrowser(&http.Cookie{Name: consent.SessionCookie, Value: "not-a-session", Path: "/"})
 	loc, _ = start(stale, url.Values{"ui_locales": {"fr"}})
 	loc = stale.expectRedirect(stale.do(http.MethodGet, loc, nil))
 	if l, err := url.Parse(loc); err != nil || l.Path != "/login" || l.Query().Get("ui_locales") != "fr" || l.Query().Get("login_challenge") == "" {
@@ -693,11 +698,39 @@ func TestAuthorizeShowsTheConsentPage(t *testing.T) {
 		t.Errorf("a request_uri whose flow is at sign-in, again: %d, want refused as used: %.300s", used.status, used.body)
 	}
 
-	// Signed in: the consent page in the authorization request's answer.
+	// The user's account group holds one account of the business group
+	// and names, by mistake, another business group's; the business group
+	// has one more, outside the account group.
+	otherBG, err := e.st.CreateBusinessGroup(e.ctx, store.BusinessGroup{ID: store.NewID("bg"), Name: "Other", LegalName: "Other Inc."})
+	must(t, err)
+	account := func(bg, nickname, number string) store.Account {
+		le, err := e.st.CreateLegalEntity(e.ctx, store.LegalEntity{ID: store.NewID("le"), BusinessGroupID: bg, Name: nickname + " Ltd", LegalName: nickname + " Ltd."})
+		must(t, err)
+		a, err := e.st.CreateAccount(e.ctx, store.Account{ID: store.NewID("acc"), BusinessGroupID: bg, LegalEntityID: le.ID, Number: number,
+			Nickname: nickname, Type: store.AccountChecking, Currency: "CAD", Status: store.AccountOpen, OpenedOn: store.MustDate("2024-01-15")})
+		must(t, err)
+		return a
+	}
+	inGroup, outside, otherGroups := account(e.group.ID, "Group operating", "00011-001-1111111"),
+		account(e.group.ID, "Business savings", "00011-001-2222222"), account(otherBG.ID, "Other operating", "00011-001-3333333")
+	access, err := e.st.UserAccess(e.ctx, u.ID)
+	must(t, err)
+	_, err = e.st.UpdateAccountGroup(e.ctx, access.Group.ID, func(g store.AccountGroup) (store.AccountGroup, error) {
+		g.AccountIDs = []string{inGroup.ID, otherGroups.ID}
+		return g, nil
+	})
+	must(t, err)
+
+	// Signed in: the consent page in the authorization request's answer,
+	// listing the account group's account of the user's business group
+	// only.
 	authURL, verifier := authorizeURL(url.Values{"ui_locales": {"fr-CA"}})
 	p := b.do(http.MethodGet, authURL, nil)
 	if p.status != http.StatusOK || !strings.Contains(p.body, `<html lang="fr"`) || !strings.Contains(p.body, `value="allow"`) {
 		t.Fatalf("signed in: authorize answered %d, want the consent page in French: %.300s", p.status, p.body)
+	}
+	if !strings.Contains(p.body, inGroup.Nickname) || strings.Contains(p.body, outside.Nickname) || strings.Contains(p.body, otherGroups.Nickname) {
+		t.Errorf("the page lists accounts outside the user's account group or business group: %s", p.body)
 	}
 	for h, want := range map[string]string{"X-Frame-Options": "DENY", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
 		"X-Content-Type-Options": "nosniff"} {
@@ -727,9 +760,7 @@ func TestAuthorizeShowsTheConsentPage(t *testing.T) {
 		return x, nil
 	})
 	must(t, err)
-	jar, err := cookiejar.New(nil)
-	must(t, err)
-	ob := &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: b.c.CheckRedirect}}
+	ob := e.newBrowser()
 	signIn(ob, other.LoginID, password)
 	if op := ob.do(http.MethodGet, authURL, nil); op.status != http.StatusNotFound || strings.Contains(op.body, `value="allow"`) {
 		t.Errorf("another user's reload: %d, want the consent page's refusal: %.300s", op.status, op.body)
@@ -742,12 +773,7 @@ func TestAuthorizeShowsTheConsentPage(t *testing.T) {
 
 	// A cookie whose session does not stand: sent to sign in, with the
 	// language, from the authorization request itself.
-	sj, err := cookiejar.New(nil)
-	must(t, err)
-	iss, err := url.Parse(e.iss)
-	must(t, err)
-	sj.SetCookies(iss, []*http.Cookie{{Name: consent.SessionCookie, Value: "not-a-session", Path: "/"}})
-	stale := &browser{t: t, c: &http.Client{Jar: sj, CheckRedirect: b.c.CheckRedirect}}
+	stale := e.newBrowser(&http.Cookie{Name: consent.SessionCookie, Value: "not-a-session", Path: "/"})
 	authURL, _ = authorizeURL(url.Values{"ui_locales": {"fr"}})
 	loc := stale.expectRedirect(stale.do(http.MethodGet, authURL, nil))
 	if l, err := url.Parse(loc); err != nil || l.Path != "/login" || l.Query().Get("ui_locales") != "fr" || l.Query().Get("login_challenge") == "" {
