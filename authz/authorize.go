@@ -20,7 +20,9 @@ import (
 // handleAuthorize parses and validates the authorization request (or loads
 // the pushed one), parks it in a store.AuthFlow under a fresh login
 // challenge and sends the browser to the bank's sign-in page (or, signed
-// in already, to its consent page: startURL).
+// in already, to its consent page: startURL), or has the bank's pages
+// answer a signed-in browser with its consent page (Config.StartConsent,
+// which then stores the flow itself).
 func (s *Server) handleAuthorize(c echo.Context) error {
 	ctx := c.Request().Context()
 	r := c.Request()
@@ -71,35 +73,58 @@ func (s *Server) handleAuthorize(c echo.Context) error {
 	if len(ui) > store.MaxUILocales {
 		ui = ""
 	}
-	if _, err := s.st.CreateAuthFlow(ctx, flow); pushed && errors.Is(err, store.ErrConflict) {
-		if s.showsConsent(r) && s.reloadedAtConsent(ctx, flow.ID) {
-			return s.cfg.ConsentPage(c, flow.ID, ui)
+	starts := s.cfg.StartConsent != nil && s.signedInBrowser(r)
+	if starts {
+		fc, _ := ar.GetClient().(*fositeClient) // as checkAuthorizeRequest, which refused any other
+		shown, err := s.cfg.StartConsent(c, flow, fc.c, ui)
+		if shown {
+			return err
 		}
-		// As fosite refuses a request_uri it cannot open: no redirect.
-		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), fosite.ErrInvalidRequestURI.WithHint("The request_uri was used already."))
-		return nil
-	} else if err != nil {
-		s.writeAuthorizeError(ctx, w, ar, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error()))
-		return nil
+		if err == nil {
+			_, err = s.st.CreateAuthFlow(ctx, flow)
+		}
+		if err != nil {
+			return s.flowNotStored(c, ar, flow.ID, pushed, ui, err)
+		}
+	} else if _, err := s.st.CreateAuthFlow(ctx, flow); err != nil {
+		return s.flowNotStored(c, ar, flow.ID, pushed, ui, err)
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	if s.showsConsent(r) {
+	if !starts && s.showsConsent(r) {
 		return s.cfg.ConsentPage(c, flow.ID, ui)
 	}
 	login := url.Values{"login_challenge": {flow.ID}}
 	if ui != "" {
 		login.Set("ui_locales", ui)
 	}
-	w.Header().Set("Location", s.startURL(r)+"?"+login.Encode())
+	w.Header().Set("Location", s.startURL(r, starts)+"?"+login.Encode())
 	w.WriteHeader(http.StatusSeeOther)
+	return nil
+}
+
+// flowNotStored answers an authorization request whose flow id could not
+// be stored (err): a pushed request's reuse (store.ErrConflict) is refused
+// unless it reloads its consent page; anything else is the server's error.
+func (s *Server) flowNotStored(c echo.Context, ar fosite.AuthorizeRequester, id string, pushed bool, ui string, err error) error {
+	ctx, w := c.Request().Context(), s.issWriter(c)
+	if pushed && errors.Is(err, store.ErrConflict) {
+		if s.showsConsent(c.Request()) && s.reloadedAtConsent(ctx, id) {
+			return s.cfg.ConsentPage(c, id, ui)
+		}
+		// As fosite refuses a request_uri it cannot open: no redirect.
+		s.writeAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), fosite.ErrInvalidRequestURI.WithHint("The request_uri was used already."))
+		return nil
+	}
+	s.writeAuthorizeError(ctx, w, ar, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error()))
 	return nil
 }
 
 // startURL is the bank's page a flow starts at: the consent page for a
 // browser that carries the pages' session cookie (Config.SessionCookie),
-// which that page judges, the sign-in page otherwise.
-func (s *Server) startURL(r *http.Request) string {
-	if s.signedInBrowser(r) {
+// which that page judges, the sign-in page otherwise, and for a browser
+// whose consent page Config.StartConsent did not show (started).
+func (s *Server) startURL(r *http.Request, started bool) string {
+	if s.signedInBrowser(r) && !started {
 		return s.cfg.ConsentURL
 	}
 	return s.cfg.LoginURL

@@ -502,12 +502,16 @@ func (f *htmlForm) submit(b *browser, button string) page {
 
 // newEnvAsServed is an env with the bank's pages (withPages) wired as
 // bankfeed serve wires them: a signed-in browser's authorization request is
-// answered with the consent page (Config.SessionCookie, ConsentPage).
+// answered with the consent page (Config.SessionCookie, StartConsent,
+// ConsentPage).
 func newEnvAsServed(t *testing.T) (*env, *browser, store.User, string) {
 	t.Helper()
 	var e *env
 	e = newEnv(t, envOpts{cfg: func(c *authz.Config) {
 		c.SessionCookie = consent.SessionCookie
+		c.StartConsent = func(c echo.Context, f store.AuthFlow, cl store.Client, ui string) (bool, error) {
+			return e.pages.StartConsent(c, f, cl, ui)
+		}
 		c.ConsentPage = func(c echo.Context, challenge, ui string) error { return e.pages.ShowConsent(c, challenge, ui) }
 	}})
 	b, u, password := e.withPages(t)
@@ -539,6 +543,15 @@ func (e *env) withPages(t *testing.T, tweaks ...func(*consent.Config)) (*browser
 	})
 	must(t, err)
 	return e.newBrowser(), u, password
+}
+
+// signIn signs b in at the sign-in page of iss, without a flow.
+func (b *browser) signIn(iss, login, password string) {
+	b.t.Helper()
+	f := parseForm(b.t, b.do(http.MethodGet, iss+"/login", nil), iss+"/login", "Sign in")
+	f.fill("User ID", login)
+	f.fill("Password", password)
+	b.expectRedirect(f.submit(b, "Sign in"))
 }
 
 // newBrowser is a browser that keeps cookies, starting with cookies (of
@@ -652,13 +665,7 @@ func TestSignedInBrowserStartsAtTheConsentPage(t *testing.T) {
 // used.
 func TestAuthorizeShowsTheConsentPage(t *testing.T) {
 	e, b, u, password := newEnvAsServed(t)
-	signIn := func(b *browser, login, password string) {
-		t.Helper()
-		f := parseForm(t, b.do(http.MethodGet, e.iss+"/login", nil), e.iss+"/login", "Sign in")
-		f.fill("User ID", login)
-		f.fill("Password", password)
-		b.expectRedirect(f.submit(b, "Sign in"))
-	}
+	signIn := func(b *browser, login, password string) { b.signIn(e.iss, login, password) }
 	exchange := func(cb *url.URL, verifier string) {
 		t.Helper()
 		tr := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")}, "redirect_uri": {redirectURI},
@@ -778,5 +785,84 @@ func TestAuthorizeShowsTheConsentPage(t *testing.T) {
 	loc := stale.expectRedirect(stale.do(http.MethodGet, authURL, nil))
 	if l, err := url.Parse(loc); err != nil || l.Path != "/login" || l.Query().Get("ui_locales") != "fr" || l.Query().Get("login_challenge") == "" {
 		t.Fatalf("a session that does not stand: sent to %s, want the sign-in page", loc)
+	}
+}
+
+// TestAuthorizeStartsTheFlowAtConsent: as bankfeed serve wires it
+// (Config.StartConsent), the authorization request of a signed-in browser
+// stores its flow at consent, bound to the session's user from the start,
+// and answers with its page; every later step works on that flow as
+// stored: Allow ends with a code, a user who may share nothing is refused
+// and the client gets access_denied, a first-party client gets its code
+// without a page. A user who must make a first sign-in is sent to sign in,
+// the flow stored at sign-in, and from there to the first sign-in.
+func TestAuthorizeStartsTheFlowAtConsent(t *testing.T) {
+	e, b, u, password := newEnvAsServed(t)
+	b.signIn(e.iss, u.LoginID, password)
+	authorize := func(b *browser, clientID string) page {
+		t.Helper()
+		q := e.authorizeParams(clientID, oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier()))
+		return b.do(http.MethodGet, e.iss+"/oauth2/authorize?"+q.Encode(), nil)
+	}
+	challengeOf := func(loc string) string {
+		t.Helper()
+		l, err := url.Parse(loc)
+		must(t, err)
+		return l.Query().Get("login_challenge")
+	}
+
+	p := authorize(b, e.vendor.ID)
+	f := parseForm(t, p, e.iss+"/oauth2/authorize", "Allow")
+	flow, err := e.st.GetAuthFlow(e.ctx, challengeOf(f.action))
+	must(t, err)
+	if flow.State != store.FlowConsent || flow.UserID != u.ID || flow.AuthTime.IsZero() || flow.ClientID != e.vendor.ID {
+		t.Fatalf("the flow as the authorization request stored it: %s for %q of %q at %v, want at consent for %s", flow.State, flow.UserID, flow.ClientID, flow.AuthTime, u.ID)
+	}
+	if cb := b.toCallback(b.expectRedirect(f.submit(b, "Allow")), "Allow"); cb.Query().Get("code") == "" {
+		t.Fatalf("Allow: %s, want a code", cb)
+	}
+
+	// Nothing to share: refused on the page, access_denied at the client.
+	clerk := e.newUser(false, e.role)
+	hash, err := store.HashSecret(password)
+	must(t, err)
+	_, err = e.st.UpdateUser(e.ctx, clerk.ID, func(x store.User) (store.User, error) {
+		x.PasswordHash, x.MustChangePassword = hash, false
+		return x, nil
+	})
+	must(t, err)
+	cb := e.newBrowser()
+	cb.signIn(e.iss, clerk.LoginID, password)
+	refused := authorize(cb, e.vendor.ID)
+	back := regexp.MustCompile(`href="(/oauth2/authorize/resume\?[^"]+)"`).FindStringSubmatch(refused.body)
+	if refused.status != http.StatusForbidden || back == nil {
+		t.Fatalf("a user who may not connect accounting software: %d, want the refusal with a way back: %.400s", refused.status, refused.body)
+	}
+	denied := cb.toCallback(e.iss+html.UnescapeString(back[1]), "")
+	if denied.Query().Get("error") != "access_denied" {
+		t.Errorf("the refusal's way back: %s, want access_denied", denied)
+	}
+
+	// A first-party client: its code at once.
+	bank, _, err := authz.CreateClient(e.ctx, e.st, authz.ClientSpec{Name: "Online banking", RedirectURIs: []string{redirectURI}, Secret: true, FirstParty: true})
+	must(t, err)
+	if fp := b.toCallback(b.expectRedirect(authorize(b, bank.ID)), ""); fp.Query().Get("code") == "" {
+		t.Errorf("a first-party client: %s, want a code", fp)
+	}
+
+	// A first sign-in to make: sent to sign in, then on to the first sign-in.
+	_, err = e.st.UpdateUser(e.ctx, u.ID, func(x store.User) (store.User, error) { x.MustChangePassword = true; return x, nil })
+	must(t, err)
+	loc := b.expectRedirect(authorize(b, e.vendor.ID))
+	if !strings.HasPrefix(loc, e.iss+"/login?") {
+		t.Fatalf("a user who must make a first sign-in: sent to %s, want the sign-in page", loc)
+	}
+	flow, err = e.st.GetAuthFlow(e.ctx, challengeOf(loc))
+	must(t, err)
+	if flow.State != store.FlowLogin || flow.UserID != "" {
+		t.Errorf("that flow as stored: %s for %q, want at sign-in for nobody yet", flow.State, flow.UserID)
+	}
+	if next := b.expectRedirect(b.do(http.MethodGet, loc, nil)); !strings.HasPrefix(next, e.iss+"/login/first?") || challengeOf(next) != flow.ID {
+		t.Errorf("the sign-in page sent the signed-in browser to %s, want the first sign-in of flow %s", next, flow.ID)
 	}
 }

@@ -30,9 +30,16 @@ import (
 // finding 2).
 func TestOutageIsTemporarilyUnavailable(t *testing.T) {
 	logs := &syncbuf.Buffer{}
-	e := newEnv(t, envOpts{outage: true, cfg: func(c *authz.Config) {
+	var e *env
+	e = newEnv(t, envOpts{outage: true, cfg: func(c *authz.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		// As served: a browser with the session cookie starts at consent.
+		c.SessionCookie = consent.SessionCookie
+		c.StartConsent = func(c echo.Context, f store.AuthFlow, cl store.Client, ui string) (bool, error) {
+			return e.pages.StartConsent(c, f, cl, ui)
+		}
 	}})
+	e.withPages(t)
 	fp, fpSecret, err := authz.CreateClient(e.ctx, e.st, authz.ClientSpec{Name: "Core feed", Secret: true, FirstParty: true})
 	must(t, err)
 	tr := e.exchange(e.vendor.ID, e.secret)
@@ -72,6 +79,14 @@ func TestOutageIsTemporarilyUnavailable(t *testing.T) {
 		{"par", post("/oauth2/par", authorizeQuery, e.vendor.ID, e.secret), false},
 		{"userinfo", bearer("/userinfo", tr.AccessToken), false},
 		{"authorize", func() *http.Response { return e.get(e.iss + "/oauth2/authorize?" + authorizeQuery.Encode()) }, true},
+		{"authorize with a session cookie", func() *http.Response {
+			req, err := http.NewRequest(http.MethodGet, e.iss+"/oauth2/authorize?"+authorizeQuery.Encode(), nil)
+			must(t, err)
+			req.AddCookie(&http.Cookie{Name: consent.SessionCookie, Value: "a-session"})
+			resp, err := http.DefaultTransport.RoundTrip(req)
+			must(t, err)
+			return buffered(t, resp)
+		}, true},
 		{"resume", func() *http.Response {
 			return e.get(e.iss + "/oauth2/authorize/resume?login_challenge=abc&login_verifier=def")
 		}, true},

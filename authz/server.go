@@ -66,8 +66,22 @@ type Config struct {
 	// reload of that page (OAuth 2.0 PAR, RFC 9126 §7.3, allows a pushed
 	// request's reuse for it): a pushed request whose flow is at consent
 	// already shows that flow's page again, which only its user gets.
-	// nil: the redirect.
+	// With StartConsent, which starts new flows, it answers the reloads
+	// only. nil: the redirect.
 	ConsentPage func(c echo.Context, challenge, uiLocales string) error
+	// StartConsent, with SessionCookie, answers the authorization request
+	// of a browser that carries the session cookie with the consent page
+	// of its new flow f (of client cl) and stores f itself, at consent for
+	// the session's user, with the reads of the page (issue 15: the flow
+	// is not stored at sign-in first and then moved; a statement per flow
+	// fewer). When the bank's pages would not show the page (no session
+	// that stands, a first sign-in to make), it answers and stores nothing
+	// (shown false, nil): authz stores f and sends the browser to LoginURL,
+	// whose page sends a signed-in browser on. An error with shown false
+	// is the store's, nothing answered: store.ErrConflict is f's ID used
+	// (a pushed request's reuse, judged as CreateAuthFlow's conflict). nil:
+	// authz stores f and answers with ConsentPage.
+	StartConsent func(c echo.Context, f store.AuthFlow, cl store.Client, uiLocales string) (shown bool, err error)
 	// ErrorPage shows the customer an authorization error that cannot go
 	// back to the client (unknown client, unregistered redirect URI, used
 	// request_uri): the bank's page, in the user's language, with the

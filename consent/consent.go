@@ -197,6 +197,12 @@ func (h *Handler) handleConsent(c echo.Context) error {
 	if done {
 		return err
 	}
+	return h.showStep(c, st)
+}
+
+// showStep is handleConsent once the step is loaded: the page for st's
+// flow, at consent for st's user.
+func (h *Handler) showStep(c echo.Context, st consentStep) error {
 	ctx := c.Request().Context()
 	if st.client.FirstParty {
 		return h.firstParty(c, st)

@@ -238,6 +238,44 @@ func (h *Handler) routes(e *echo.Echo) {
 // language switch or the form's post land on the consent page's own
 // route.
 func (h *Handler) ShowConsent(c echo.Context, challenge, uiLocales string) error {
+	return h.asConsentRoute(c, challenge, uiLocales, h.handleConsent)
+}
+
+// StartConsent answers c, the authorization request of a browser that
+// carries the session cookie (authz.Config.StartConsent), with the consent
+// page of its new flow f (of client cl, as authz read it): when the
+// session stands and its user may consent now, f is stored at consent for
+// that user, with the accounts the page lists read by the same step
+// (store.FlowStore.CreateAuthFlowAccounts), and the page is what
+// ShowConsent would answer for it; the flow's first viewer is its user
+// from the start. Where the page would send the browser elsewhere (no
+// session that stands, a first sign-in to make), nothing is answered or
+// stored (shown false, nil): the caller stores f and sends the browser to
+// sign in, whose page sends a signed-in browser on. An error with shown
+// false is the store's, nothing answered (store.ErrConflict: f's ID is
+// used).
+func (h *Handler) StartConsent(c echo.Context, f store.AuthFlow, cl store.Client, uiLocales string) (shown bool, err error) {
+	s, access, ok, err := h.sessionAccess(c)
+	if err != nil || !ok || needsFirstSignIn(access.User) {
+		return false, err
+	}
+	if cl, err = vendorOf(f.ClientID, cl); err != nil {
+		return false, err
+	}
+	if f, err = h.toConsent(s)(f); err != nil {
+		return false, err
+	}
+	f, accounts, entities, err := h.store.CreateAuthFlowAccounts(c.Request().Context(), f, access.User.BusinessGroupID, access.Group.AccountIDs)
+	if err != nil {
+		return false, fmt.Errorf("consent: create flow at consent: %w", err)
+	}
+	st := consentStep{s: s, u: access.User, access: access, flow: f, client: cl, listed: &listedAccounts{accounts: accounts, entities: entities}}
+	return true, h.asConsentRoute(c, f.ID, uiLocales, func(c echo.Context) error { return h.showStep(c, st) })
+}
+
+// asConsentRoute runs next, with the consent route's headers, on c
+// rewritten as GET pathConsent?login_challenge=challenge&ui_locales=uiLocales.
+func (h *Handler) asConsentRoute(c echo.Context, challenge, uiLocales string, next echo.HandlerFunc) error {
 	q := url.Values{"login_challenge": {challenge}}
 	if uiLocales != "" {
 		q.Set("ui_locales", uiLocales)
@@ -247,7 +285,7 @@ func (h *Handler) ShowConsent(c echo.Context, challenge, uiLocales string) error
 	r.URL = &url.URL{Path: pathConsent, RawQuery: q.Encode()}
 	r.RequestURI = r.URL.RequestURI()
 	// A context of its own: echo's keeps the query it parsed first.
-	return h.headers(h.handleConsent)(c.Echo().NewContext(r, c.Response()))
+	return h.headers(next)(c.Echo().NewContext(r, c.Response()))
 }
 
 // busy answers a consent page request the admission gate turned away (too

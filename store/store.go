@@ -390,6 +390,13 @@ type FlowStore interface {
 	// share once it moved its flow): on PostgreSQL one statement.
 	UpdateReadAuthFlowAccounts(ctx context.Context, read AuthFlow, fn func(AuthFlow) (AuthFlow, error),
 		businessGroupID string, accountIDs []string) (AuthFlow, []Account, map[string]LegalEntity, error)
+	// CreateAuthFlowAccounts is CreateAuthFlow and then, once it wrote,
+	// AccountsWithEntities of businessGroupID's accountIDs, both or
+	// neither (the authorization request of a signed-in browser, whose
+	// flow starts at its consent page): ErrConflict when a flow with f's
+	// ID exists, nothing written or listed. On PostgreSQL one statement.
+	CreateAuthFlowAccounts(ctx context.Context, f AuthFlow,
+		businessGroupID string, accountIDs []string) (AuthFlow, []Account, map[string]LegalEntity, error)
 	// FinishAuthFlow marks done (single use) the decided, unexpired flow id
 	// whose VerifierHash is verifierHash and returns it as stored, in one
 	// statement: ErrConflict when there is none (unknown, expired, not

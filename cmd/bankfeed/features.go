@@ -21,6 +21,7 @@ import (
 	"github.com/bankfeed/bankfeed/internal/admission"
 	"github.com/bankfeed/bankfeed/metrics"
 	"github.com/bankfeed/bankfeed/ops"
+	"github.com/bankfeed/bankfeed/store"
 )
 
 // mountFeatures is where the feature packages join the router. Each one is
@@ -43,6 +44,9 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 	showConsent := func(c echo.Context, challenge, uiLocales string) error {
 		return pages.ShowConsent(c, challenge, uiLocales)
 	}
+	startConsent := func(c echo.Context, f store.AuthFlow, cl store.Client, uiLocales string) (bool, error) {
+		return pages.StartConsent(c, f, cl, uiLocales)
+	}
 	mtls, err := mtlsConfig(cfg.TLS)
 	if err != nil {
 		return err
@@ -63,7 +67,8 @@ func mountFeatures(ctx context.Context, e *echo.Echo, cfg config.Config, d deps)
 		TokenFormat:           cfg.OAuth.TokenFormat,
 		RequirePAR:            cfg.OAuth.RequirePAR,
 		SessionCookie:         consent.SessionCookie, // a signed-in browser starts at the consent page,
-		ConsentPage:           showConsent,           // … shown in the authorization request's response
+		StartConsent:          startConsent,          // … shown in the authorization request's response,
+		ConsentPage:           showConsent,           // … and again on its reload
 		Profile:               cfg.OAuth.Profile,
 		DPoP:                  authz.DPoPConfig{IATWindow: cfg.OAuth.DPoP.IATWindow, NonceRequired: cfg.OAuth.DPoP.NonceRequired},
 		MTLS:                  mtls,

@@ -10,16 +10,23 @@ import (
 	"github.com/bankfeed/bankfeed/store"
 )
 
-// flowAccountsQuery is UpdateReadAuthFlowAccounts' statement on
-// PostgreSQL: authFlowUpdate (f), then accountsWithEntitiesQuery's
-// accounts left-joined to its one row, so that the statement answers no
-// row when the flow was not updated and one row per account (or one with
-// a zero account) when it was; the caller appends the IN list.
-var flowAccountsQuery = sync.OnceValue(func() string {
-	return "WITH f AS (" + authFlowUpdate().text + " RETURNING version) SELECT f.version, " +
+// flowAccountsQuery is the statement on PostgreSQL of
+// UpdateReadAuthFlowAccounts (write: authFlowUpdate) and
+// CreateAuthFlowAccounts (authFlowInsert): the write (f), then
+// accountsWithEntitiesQuery's accounts left-joined to its one row, so that
+// the statement answers no row when the flow was not written and one row
+// per account (or one with a zero account) when it was; the caller
+// appends the IN list.
+func flowAccountsQuery(write string) string {
+	return "WITH f AS (" + write + " RETURNING version) SELECT f.version, " +
 		zeroedColumns("x", &accountRow{}) + ", " + zeroedColumns("le", &legalEntityRow{}) +
 		" FROM f LEFT JOIN accounts x ON x.business_group_id = ? AND x.id IN "
-})
+}
+
+var (
+	updateFlowAccountsQuery = sync.OnceValue(func() string { return flowAccountsQuery(authFlowUpdate().text) })
+	createFlowAccountsQuery = sync.OnceValue(func() string { return flowAccountsQuery(authFlowInsert()) })
+)
 
 const flowAccountsTail = " LEFT JOIN legal_entities le ON le.id = x.legal_entity_id AND le.business_group_id = x.business_group_id ORDER BY x.id"
 
@@ -31,42 +38,19 @@ func (s *Store) UpdateReadAuthFlowAccounts(ctx context.Context, read store.AuthF
 	businessGroupID string, accountIDs []string) (store.AuthFlow, []store.Account, map[string]store.LegalEntity, error) {
 	ids := slices.Compact(slices.Sorted(slices.Values(accountIDs)))
 	if len(ids) == 0 {
-		f, err := s.UpdateReadAuthFlow(ctx, read, fn)
-		return f, nil, map[string]store.LegalEntity{}, err
+		return noAccounts(s.UpdateReadAuthFlow(ctx, read, fn))
 	}
 	if s.dialect != dialectPostgres || len(ids) > maxIDsPerStatement {
-		return s.updateReadAuthFlowAccountsInTx(ctx, read, fn, businessGroupID, ids)
+		return s.flowAccountsInTx(ctx, func(ctx context.Context) (store.AuthFlow, error) { return s.UpdateReadAuthFlow(ctx, read, fn) },
+			businessGroupID, ids)
 	}
 	nr, args, err := s.readFlowUpdate(read, fn)
 	if err != nil {
 		return store.AuthFlow{}, nil, nil, err
 	}
-	args = append(args, businessGroupID)
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	q := flowAccountsQuery() + "(?" + strings.Repeat(",?", len(ids)-1) + ")" + flowAccountsTail
-	updated := false
-	var accounts []store.Account
-	entities := map[string]store.LegalEntity{}
-	err = s.writeQuery(ctx, q, args, func(sc rowScanner) error {
-		var version int64
-		var a accountRow
-		var le legalEntityRow
-		if err := sc.Scan(append([]any{&version}, columnPointers(&a, &le)...)...); err != nil {
-			return err
-		}
-		updated = true
-		if a.ID == "" {
-			return nil
-		}
-		return addAccountWithEntity(&accounts, entities, a, le)
-	})
+	accounts, entities, err := s.writeFlowListing(ctx, "update read auth flow and list accounts", updateFlowAccountsQuery(), args, businessGroupID, ids)
 	if err != nil {
-		return store.AuthFlow{}, nil, nil, wrap("update read auth flow and list accounts", err)
-	}
-	if !updated {
-		return store.AuthFlow{}, nil, nil, fmt.Errorf("gormstore: update read auth flow: %w: changed, expired or gone since read", store.ErrConflict)
+		return store.AuthFlow{}, nil, nil, err
 	}
 	f, err := authFlowMap.toDomain(nr)
 	if err != nil {
@@ -75,10 +59,80 @@ func (s *Store) UpdateReadAuthFlowAccounts(ctx context.Context, read store.AuthF
 	return f, accounts, entities, nil
 }
 
-func (s *Store) updateReadAuthFlowAccountsInTx(ctx context.Context, read store.AuthFlow, fn func(store.AuthFlow) (store.AuthFlow, error),
+// CreateAuthFlowAccounts is store.FlowStore's, as
+// UpdateReadAuthFlowAccounts is: on PostgreSQL one statement where the
+// authorization request of a signed-in browser stored its flow, then
+// moved it to consent and listed the accounts (issue 15).
+func (s *Store) CreateAuthFlowAccounts(ctx context.Context, f store.AuthFlow,
+	businessGroupID string, accountIDs []string) (store.AuthFlow, []store.Account, map[string]store.LegalEntity, error) {
+	ids := slices.Compact(slices.Sorted(slices.Values(accountIDs)))
+	if len(ids) == 0 {
+		return noAccounts(s.CreateAuthFlow(ctx, f))
+	}
+	if s.dialect != dialectPostgres || len(ids) > maxIDsPerStatement {
+		return s.flowAccountsInTx(ctx, func(ctx context.Context) (store.AuthFlow, error) { return s.CreateAuthFlow(ctx, f) },
+			businessGroupID, ids)
+	}
+	r := s.newAuthFlowRow(f)
+	accounts, entities, err := s.writeFlowListing(ctx, "create auth flow and list accounts", createFlowAccountsQuery(), columnValues(&r), businessGroupID, ids)
+	if err != nil {
+		return store.AuthFlow{}, nil, nil, err
+	}
+	created, err := authFlowMap.toDomain(r)
+	if err != nil {
+		return store.AuthFlow{}, nil, nil, err
+	}
+	return created, accounts, entities, nil
+}
+
+// noAccounts is a flow written with no account to list.
+func noAccounts(f store.AuthFlow, err error) (store.AuthFlow, []store.Account, map[string]store.LegalEntity, error) {
+	if err != nil {
+		return store.AuthFlow{}, nil, nil, err
+	}
+	return f, nil, map[string]store.LegalEntity{}, nil
+}
+
+// writeFlowListing runs q, a flowAccountsQuery, with the write's args and
+// the accounts ids of businessGroupID: ErrConflict when the write wrote no
+// row.
+func (s *Store) writeFlowListing(ctx context.Context, op, q string, args []any, businessGroupID string, ids []string) ([]store.Account, map[string]store.LegalEntity, error) {
+	args = append(args, businessGroupID)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	q += "(?" + strings.Repeat(",?", len(ids)-1) + ")" + flowAccountsTail
+	written := false
+	var accounts []store.Account
+	entities := map[string]store.LegalEntity{}
+	err := s.writeQuery(ctx, q, args, func(sc rowScanner) error {
+		var version int64
+		var a accountRow
+		var le legalEntityRow
+		if err := sc.Scan(append([]any{&version}, columnPointers(&a, &le)...)...); err != nil {
+			return err
+		}
+		written = true
+		if a.ID == "" {
+			return nil
+		}
+		return addAccountWithEntity(&accounts, entities, a, le)
+	})
+	if err != nil {
+		return nil, nil, wrap(op, err)
+	}
+	if !written {
+		return nil, nil, fmt.Errorf("gormstore: %s: %w: flow not written", op, store.ErrConflict)
+	}
+	return accounts, entities, nil
+}
+
+// flowAccountsInTx is write and then AccountsWithEntities in one
+// transaction.
+func (s *Store) flowAccountsInTx(ctx context.Context, write func(context.Context) (store.AuthFlow, error),
 	businessGroupID string, ids []string) (f store.AuthFlow, accounts []store.Account, entities map[string]store.LegalEntity, err error) {
 	err = s.InTx(ctx, func(ctx context.Context) error {
-		if f, err = s.UpdateReadAuthFlow(ctx, read, fn); err != nil {
+		if f, err = write(ctx); err != nil {
 			return err
 		}
 		accounts, entities, err = s.AccountsWithEntities(ctx, businessGroupID, ids)

@@ -935,6 +935,16 @@ var authFlowMap = mapper[store.AuthFlow, authFlowRow]{
 }
 
 func (s *Store) CreateAuthFlow(ctx context.Context, f store.AuthFlow) (store.AuthFlow, error) {
+	r := s.newAuthFlowRow(f)
+	if err := s.insertWritten(ctx, "create auth flow", authFlowInsert(), &r); err != nil {
+		return store.AuthFlow{}, err
+	}
+	return authFlowMap.toDomain(r)
+}
+
+// newAuthFlowRow is f's row as created: an ID and state if it has none,
+// stamped now.
+func (s *Store) newAuthFlowRow(f store.AuthFlow) authFlowRow {
 	if f.ID == "" {
 		f.ID = store.RandomToken(32)
 	}
@@ -944,10 +954,7 @@ func (s *Store) CreateAuthFlow(ctx context.Context, f store.AuthFlow) (store.Aut
 	now := s.nowUTC()
 	f.CreatedAt, f.UpdatedAt = orNow(f.CreatedAt, now), now
 	r, _ := authFlowMap.fromDomain(f)
-	if err := s.insertWritten(ctx, "create auth flow", authFlowInsert(), &r); err != nil {
-		return store.AuthFlow{}, err
-	}
-	return authFlowMap.toDomain(r)
+	return r
 }
 
 // unexpired hides flows and sessions past their expiry (0: never expires).

@@ -615,3 +615,69 @@ func testAuthFlowUpdateReadAccounts(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// testAuthFlowCreateAccounts: CreateAuthFlowAccounts is CreateAuthFlow
+// and, once that wrote, AccountsWithEntities: the flow as GetAuthFlow
+// reads it and the same accounts as the two calls, in one step; a flow
+// whose ID exists already is ErrConflict, nothing written or listed.
+func testAuthFlowCreateAccounts(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o, other := newOrg(t, s), newOrg(t, s)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	atConsent := func() store.AuthFlow {
+		return store.AuthFlow{ID: store.RandomToken(24), ClientID: "vendor", RequestedScopes: []string{"openid"}, Request: []byte("form"),
+			State: store.FlowConsent, UserID: "usr_1", AuthTime: now, ExpiresAt: now.Add(10 * time.Minute)}
+	}
+	ids := []string{other.accounts[0].ID, o.accounts[1].ID, "acc_unknown", o.accounts[0].ID}
+	wantAccounts, wantEntities := must2x(s.AccountsWithEntities(ctx, o.group.ID, ids))(t)
+	if len(wantAccounts) != 2 {
+		t.Fatalf("AccountsWithEntities = %v, want the group's two", wantAccounts)
+	}
+
+	in := atConsent()
+	f, accounts, entities, err := s.CreateAuthFlowAccounts(ctx, in, o.group.ID, ids)
+	noErr(t, err, "CreateAuthFlowAccounts")
+	diff(t, "CreateAuthFlowAccounts' flow = GetAuthFlow", must(s.GetAuthFlow(ctx, in.ID))(t), f)
+	if f.State != store.FlowConsent || f.UserID != "usr_1" || !f.AuthTime.Equal(now) || f.Version == 0 {
+		t.Errorf("CreateAuthFlowAccounts' flow = %+v", f)
+	}
+	diff(t, "CreateAuthFlowAccounts' accounts", wantAccounts, accounts)
+	diff(t, "CreateAuthFlowAccounts' entities", wantEntities, entities)
+
+	// The flow as created is the read UpdateReadAuthFlow holds to.
+	moved := must(s.UpdateReadAuthFlow(ctx, f, func(x store.AuthFlow) (store.AuthFlow, error) { x.CSRFToken = "moved"; return x, nil }))(t)
+	if moved.CSRFToken != "moved" {
+		t.Errorf("UpdateReadAuthFlow(created) = %+v", moved)
+	}
+
+	// No account the group holds, or none asked: the flow is created all the same.
+	for _, c := range []struct {
+		what string
+		ids  []string
+	}{{"another group's account", []string{other.accounts[0].ID}}, {"no IDs", nil}} {
+		in := atConsent()
+		f, accounts, _, err := s.CreateAuthFlowAccounts(ctx, in, o.group.ID, c.ids)
+		noErr(t, err, "CreateAuthFlowAccounts("+c.what+")")
+		if f.ID != in.ID || len(accounts) != 0 {
+			t.Errorf("CreateAuthFlowAccounts(%s) = %+v, %v", c.what, f, accounts)
+		}
+		diff(t, "CreateAuthFlowAccounts("+c.what+")' flow = GetAuthFlow", must(s.GetAuthFlow(ctx, in.ID))(t), f)
+	}
+
+	// The ID exists already: nothing written, nothing listed.
+	for _, c := range []struct {
+		what string
+		ids  []string
+	}{{"accounts", ids}, {"no IDs", nil}} {
+		dup := atConsent()
+		dup.ID, dup.UserID = in.ID, "usr_2"
+		f, accounts, entities, err := s.CreateAuthFlowAccounts(ctx, dup, o.group.ID, c.ids)
+		mustBe(t, err, store.ErrConflict, "CreateAuthFlowAccounts(existing ID, "+c.what+")")
+		if f.ID != "" || accounts != nil || entities != nil {
+			t.Errorf("CreateAuthFlowAccounts(existing ID, %s) = %+v, %v, %v; want nothing", c.what, f, accounts, entities)
+		}
+		if got := must(s.GetAuthFlow(ctx, in.ID))(t); got.UserID != "usr_1" || got.CSRFToken != "moved" {
+			t.Errorf("CreateAuthFlowAccounts(existing ID, %s) wrote %+v", c.what, got)
+		}
+	}
+}

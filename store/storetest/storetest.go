@@ -83,6 +83,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AuthFlows", testAuthFlows},
 		{"AuthFlowUpdatedFromRead", testAuthFlowUpdateRead},
 		{"AuthFlowUpdatedFromReadListingAccounts", testAuthFlowUpdateReadAccounts},
+		{"AuthFlowCreatedListingAccounts", testAuthFlowCreateAccounts},
 		{"SessionAccessWithFlow", testSessionAccessFlow},
 		{"AuthFlowFinishedOnce", testAuthFlowFinish},
 		{"AuthFlowFinishedAsRead", testAuthFlowFinishRead},
