@@ -21,6 +21,11 @@ type consentChange struct {
 // auditConsentChange records consent.granted, or consent.updated when the
 // authorization replaced a connection.
 func (s *Server) auditConsentChange(c echo.Context, ch consentChange) {
+	audit.Record(c.Request().Context(), s.st, s.log, s.now(), s.consentEvent(c, ch))
+}
+
+// consentEvent is auditConsentChange's event.
+func (s *Server) consentEvent(c echo.Context, ch consentChange) store.AuditEvent {
 	action := audit.ConsentGranted
 	details := map[string]any{"clientId": ch.consent.ClientID, "scopes": ch.consent.Scopes}
 	if len(ch.replaced) > 0 {
@@ -29,7 +34,17 @@ func (s *Server) auditConsentChange(c echo.Context, ch consentChange) {
 	}
 	e := audit.OriginOf(c).Event(action, audit.Success, details)
 	e.BusinessGroupID, e.ActorID, e.TargetType, e.TargetID = ch.user.BusinessGroupID, ch.user.ID, "consent", ch.consent.ID
-	audit.Record(c.Request().Context(), s.st, s.log, s.now(), e)
+	e.At = s.now().UTC()
+	return e
+}
+
+// grantAudit is the event auditConsentChange would record for a grant of
+// consent to u, for the store to append with the grant
+// (store.FlowStore.AllowReadAuthFlow): which of the two depends on what
+// the grant replaces.
+func (s *Server) grantAudit(c echo.Context, u store.User, consent store.Consent) store.GrantAudit {
+	return store.GrantAudit{Granted: s.consentEvent(c, consentChange{user: u, consent: consent}),
+		Replaced: s.consentEvent(c, consentChange{user: u, consent: consent, replaced: []string{store.ReplacedMark}})}
 }
 
 // endedGrants collects the consents fositeStore.RevokeRefreshToken revoked

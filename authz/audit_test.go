@@ -184,3 +184,58 @@ func mustJSON(t testing.TB, v any) string {
 	must(t, err)
 	return string(b)
 }
+
+// TestAuditAllowThroughThePages: a grant made by the consent form's Allow
+// (as served: the grant, its code and its audit event in one store call,
+// store.GrantAudit) is audited once, as consent.granted and then, for the
+// next grant of the same user and client, consent.updated naming the
+// consent it replaced, each with where the form's request came from.
+func TestAuditAllowThroughThePages(t *testing.T) {
+	e, b, u, password := newEnvAsServed(t)
+	b.signIn(e.iss, u.LoginID, password)
+	b.c.Transport = headerTransport{"User-Agent": "Ledgerly-Browser/2.0", "X-Request-ID": "rid-allow"}
+	grant := func() string {
+		t.Helper()
+		v := oauth2.GenerateVerifier()
+		q := e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(v))
+		loc := e.iss + "/oauth2/authorize?" + q.Encode()
+		cb := b.toCallback(b.expectRedirect(parseForm(t, b.do(http.MethodGet, loc, nil), loc, "Allow").submit(b, "Allow")), "Allow")
+		tr := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")}, "redirect_uri": {redirectURI},
+			"code_verifier": {v}}, e.vendor.ID, e.secret)
+		if tr.Status != http.StatusOK {
+			t.Fatalf("exchange: %+v", tr)
+		}
+		g, err := e.srv.Verify(e.ctx, tr.AccessToken)
+		must(t, err)
+		return g.RequestID
+	}
+	c1, c2 := grant(), grant()
+	prefix := "consent."
+	es, _, err := e.st.ListAudit(e.ctx, store.AuditFilter{BusinessGroupID: &e.group.ID, ActionPrefix: &prefix}, store.Page{Limit: 100})
+	must(t, err)
+	if len(es) != 2 {
+		t.Fatalf("%d consent events for two grants, want 2: %+v", len(es), es)
+	}
+	for i, w := range []struct{ action, consent, after string }{
+		{audit.ConsentGranted, c1, `{"clientId":"` + e.vendor.ID + `","scopes":`},
+		{audit.ConsentUpdated, c2, `{"clientId":"` + e.vendor.ID + `","previousConsentId":"` + c1 + `","scopes":`},
+	} {
+		got := es[i]
+		if got.Action != w.action || got.TargetType != "consent" || got.TargetID != w.consent || got.ActorID != u.ID ||
+			got.BusinessGroupID != e.group.ID || got.Outcome != audit.Success || !strings.HasPrefix(string(got.After), w.after) ||
+			got.UserAgent != "Ledgerly-Browser/2.0" || got.HTTPRequestID != "rid-allow" || got.RemoteAddr == "" || got.At.IsZero() {
+			t.Errorf("event %d = %+v (after %s), want %s of consent %s from the form's request", i, got, got.After, w.action, w.consent)
+		}
+	}
+}
+
+// headerTransport sets its headers on every request.
+type headerTransport map[string]string
+
+func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	for k, v := range h {
+		r.Header.Set(k, v)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}

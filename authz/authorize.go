@@ -348,8 +348,10 @@ func (s *Server) Finish(c echo.Context, read store.AuthFlow, access store.Access
 // finish's transaction took five round trips, issue 15). It judges as
 // authorize does, on access, which the pages read with the flow in this
 // request, instead of on what the flow's finish reads again a moment
-// later: the grant is judged again at every use (store.JudgeGrant). It
-// answers the request and reports true when it recorded the Allow. When
+// later: the grant is judged again at every use (store.JudgeGrant). The
+// grant's audit event is appended by the same store call (as the grant
+// with it, or neither). It answers the request and reports true when it
+// recorded the Allow. When
 // anything else is to be done — a denial, a refusal to send the client, an
 // unreadable flow, a flow changed since read, another authorization of the
 // same user and client under way — it writes nothing and reports false,
@@ -380,7 +382,7 @@ func (s *Server) allowAsRead(c echo.Context, read store.AuthFlow, access store.A
 	if err != nil {
 		return false
 	}
-	stored, ok, err := s.st.AllowReadAuthFlow(ctx, read, d, consent, batch.take()...)
+	_, ok, err := s.st.AllowReadAuthFlow(ctx, read, d, consent, s.grantAudit(c, access.User, consent), batch.take()...)
 	if err != nil {
 		// As finish answers a transaction that failed before its flow was
 		// read (no redirect: nothing was written).
@@ -390,7 +392,7 @@ func (s *Server) allowAsRead(c echo.Context, read store.AuthFlow, access store.A
 	if !ok {
 		return false
 	}
-	s.answer(c, s.issWriter(c), consentChange{user: access.User, consent: stored, replaced: stored.Replaced}, ar, resp)
+	s.respond(c, s.issWriter(c), ar, resp) // audited with the grant
 	return true
 }
 
@@ -468,6 +470,11 @@ func (s *Server) finish(c echo.Context, take func(context.Context) (store.AuthFl
 // client with the code.
 func (s *Server) answer(c echo.Context, w http.ResponseWriter, change consentChange, ar fosite.AuthorizeRequester, resp fosite.AuthorizeResponder) {
 	s.auditConsentChange(c, change)
+	s.respond(c, w, ar, resp)
+}
+
+// respond writes the authorization response resp to ar.
+func (s *Server) respond(c echo.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, resp fosite.AuthorizeResponder) {
 	if ar.GetState() == "" {
 		resp.GetParameters().Del("state")
 	}

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -61,6 +63,48 @@ type Notification struct {
 	RequestID   string
 	Read        bool
 	CreatedAt   time.Time
+}
+
+// GrantAudit is the audit event AllowReadAuthFlow appends with the grant
+// it writes, in the same step: Granted when the grant replaced no consent,
+// Replaced when it replaced one. Replaced differs from Granted only in its
+// Action and its After, where the JSON string of ReplacedMark stands for
+// the replaced consent's ID. A zero GrantAudit appends nothing.
+type GrantAudit struct {
+	Granted, Replaced AuditEvent
+}
+
+// ReplacedMark stands in GrantAudit.Replaced's After for the consent the
+// grant replaced.
+const ReplacedMark = "\x00replaced consent\x00"
+
+// ReplacedMarkJSON is ReplacedMark as a JSON string.
+var ReplacedMarkJSON, _ = json.Marshal(ReplacedMark)
+
+// Event is the event of a grant that replaced the consents replaced (the
+// first named; none: Granted).
+func (g GrantAudit) Event(replaced []string) (AuditEvent, error) {
+	if len(replaced) == 0 {
+		return g.Granted, nil
+	}
+	before, after, ok := g.ReplacedAfter()
+	if !ok {
+		return AuditEvent{}, Invalid("audit", "the Replaced event's After does not name the replaced consent")
+	}
+	id, err := json.Marshal(replaced[0])
+	if err != nil {
+		return AuditEvent{}, err
+	}
+	e := g.Granted
+	e.Action = g.Replaced.Action
+	e.After = slices.Concat(before, id, after)
+	return e, nil
+}
+
+// ReplacedAfter is Replaced's After around the JSON string of
+// ReplacedMark; ok is false when it does not name the replaced consent.
+func (g GrantAudit) ReplacedAfter() (before, after []byte, ok bool) {
+	return bytes.Cut(g.Replaced.After, ReplacedMarkJSON)
 }
 
 // AuditEvent is one append-only line of the audit log.

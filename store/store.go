@@ -427,8 +427,9 @@ type FlowStore interface {
 	// record of rs not of c or already stored, a denial — it changes
 	// nothing and returns false, and the caller takes the steps in a
 	// transaction, which tell why. No access is read: the caller judged on
-	// its own read.
-	AllowReadAuthFlow(ctx context.Context, read AuthFlow, d FlowDecision, c Consent, rs ...TokenRecord) (Consent, bool, error)
+	// its own read. With the grant it appends g's event (GrantAudit.Event
+	// of the consents it replaced) to the audit log, in the same step.
+	AllowReadAuthFlow(ctx context.Context, read AuthFlow, d FlowDecision, c Consent, g GrantAudit, rs ...TokenRecord) (Consent, bool, error)
 	// SetAuthFlowState moves an unexpired flow from state from to state to
 	// in one statement, for a caller that read the flow already:
 	// ErrConflict when it is no longer in from, gone or expired.

@@ -35,7 +35,7 @@ func TestAllowReadAuthFlowRaces(t *testing.T) {
 	allow := store.FlowDecision{GrantedScopes: []string{"accounts.read"}}
 	try := func(read store.AuthFlow) (store.Consent, bool, error) {
 		c := store.Consent{ID: store.NewID("cns"), UserID: "usr_1", ClientID: "vendor", Scopes: allow.GrantedScopes, GrantedAt: now}
-		return st.AllowReadAuthFlow(ctx, read, allow, c, store.TokenRecord{Kind: store.TokenAuthorizeCode,
+		return st.AllowReadAuthFlow(ctx, read, allow, c, store.GrantAudit{}, store.TokenRecord{Kind: store.TokenAuthorizeCode,
 			Signature: store.RandomToken(8), RequestID: c.ID, ClientID: "vendor", Subject: "usr_1", Active: true,
 			RequestedAt: now, ExpiresAt: now.Add(time.Minute)})
 	}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -315,11 +316,14 @@ func testAllowReadAuthFlow(t *testing.T, s store.Store) {
 	}
 	refuses := func(what string, f store.AuthFlow, d store.FlowDecision, c store.Consent, recs []store.TokenRecord) {
 		t.Helper()
-		if _, ok, err := s.AllowReadAuthFlow(ctx, f, d, c, recs...); err != nil || ok {
+		if _, ok, err := s.AllowReadAuthFlow(ctx, f, d, c, grantAudit(c), recs...); err != nil || ok {
 			t.Errorf("%s: AllowReadAuthFlow = %v, %v; want false, nil", what, ok, err)
 		}
 		if _, err := s.GetConsent(ctx, c.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s: the new consent was stored (%v)", what, err)
+		}
+		if es := auditOf(t, s, c.ID); len(es) != 0 {
+			t.Errorf("%s: audit events %+v appended", what, es)
 		}
 		unchanged(what, recs...)
 	}
@@ -340,20 +344,27 @@ func testAllowReadAuthFlow(t *testing.T, s store.Store) {
 	refuses("no records", read, allow, cns, nil)
 	clash := code(cns, "ac-clash")
 	clash[0].Kind, clash[0].Signature = store.TokenAccess, "old-access"
-	if _, ok, err := s.AllowReadAuthFlow(ctx, read, allow, cns, clash...); err != nil || ok {
+	if _, ok, err := s.AllowReadAuthFlow(ctx, read, allow, cns, grantAudit(cns), clash...); err != nil || ok {
 		t.Errorf("a record already stored: AllowReadAuthFlow = %v, %v; want false, nil", ok, err)
 	}
 	unchanged("a record already stored", clash[1])
 	// Allowed: the flow done with the decision, the standing consent
 	// replaced, the records written.
 	recs := code(cns, "ac-1")
-	got, ok, err := s.AllowReadAuthFlow(ctx, read, allow, cns, recs...)
+	got, ok, err := s.AllowReadAuthFlow(ctx, read, allow, cns, grantAudit(cns), recs...)
 	if err != nil || !ok {
 		t.Fatalf("AllowReadAuthFlow = %v, %v; want true", ok, err)
 	}
 	want := cns
 	want.Replaced = []string{standing.ID}
 	diff(t, "the consent allowed", want, got)
+	// Its audit event, appended with it: the Replaced one, naming the
+	// consent it replaced.
+	if es := auditOf(t, s, cns.ID); len(es) != 1 || es[0].Action != "consent.updated" || es[0].ActorID != "usr_1" ||
+		string(es[0].After) != `{"clientId":"vendor","previousConsentId":"`+standing.ID+`","scopes":["openid","accounts.read"]}` ||
+		es[0].RemoteAddr != "192.0.2.7" || es[0].HTTPRequestID != "req-"+cns.ID || !es[0].At.Equal(now) {
+		t.Errorf("the grant's audit events = %+v, want one consent.updated naming %s", es, standing.ID)
+	}
 	diff(t, "the consent stored", cns, must(s.GetConsent(ctx, cns.ID))(t))
 	f := must(s.GetAuthFlow(ctx, read.ID))(t)
 	if f.State != store.FlowDone || f.Version != read.Version+1 || !slices.Equal(f.GrantedScopes, allow.GrantedScopes) || f.Denied {
@@ -372,7 +383,8 @@ func testAllowReadAuthFlow(t *testing.T, s store.Store) {
 			t.Errorf("the code's record %s = %+v", r.Signature, got)
 		}
 	}
-	if _, ok, err := s.AllowReadAuthFlow(ctx, read, allow, newConsent(read), code(newConsent(read), "ac-again")...); err != nil || ok {
+	again := newConsent(read)
+	if _, ok, err := s.AllowReadAuthFlow(ctx, read, allow, again, grantAudit(again), code(again, "ac-again")...); err != nil || ok {
 		t.Errorf("the same read again: AllowReadAuthFlow = %v, %v; want false, nil", ok, err)
 	}
 
@@ -385,7 +397,7 @@ func testAllowReadAuthFlow(t *testing.T, s store.Store) {
 		consents[i] = newConsent(flows[i])
 	}
 	wins, errs := atOnce(n, func(i int) (bool, error) {
-		_, ok, err := s.AllowReadAuthFlow(ctx, flows[i], allow, consents[i], code(consents[i], fmt.Sprintf("ac-race-%d", i))...)
+		_, ok, err := s.AllowReadAuthFlow(ctx, flows[i], allow, consents[i], grantAudit(consents[i]), code(consents[i], fmt.Sprintf("ac-race-%d", i))...)
 		return ok, err
 	})
 	standingNow := 0
@@ -413,4 +425,61 @@ func testAllowReadAuthFlow(t *testing.T, s store.Store) {
 	if standingNow != 1 {
 		t.Errorf("%d consents of usr_1 and vendor stand after 20 allowed at once, want 1", standingNow)
 	}
+	// Each grant made at once appended its one event, in the counter's
+	// order.
+	var seqs []int64
+	for i := range n {
+		es := auditOf(t, s, consents[i].ID)
+		if want := map[bool]int{true: 1, false: 0}[wins[i]]; len(es) != want {
+			t.Errorf("caller %d (allowed: %v): %d audit events, want %d", i, wins[i], len(es), want)
+		}
+		for _, e := range es {
+			seqs = append(seqs, e.Seq)
+		}
+	}
+	slices.Sort(seqs)
+	if len(slices.Compact(slices.Clone(seqs))) != len(seqs) {
+		t.Errorf("the grants' audit events share numbers: %v", seqs)
+	}
+
+	// A first grant of its user and client: the Granted event.
+	first := atConsent("usr_first", now.Add(10*time.Minute))
+	fc := newConsent(first)
+	if _, ok, err := s.AllowReadAuthFlow(ctx, first, allow, fc, grantAudit(fc), code(fc, "ac-first")...); err != nil || !ok {
+		t.Fatalf("a first grant: AllowReadAuthFlow = %v, %v; want true", ok, err)
+	}
+	if es := auditOf(t, s, fc.ID); len(es) != 1 || es[0].Action != "consent.granted" ||
+		string(es[0].After) != `{"clientId":"vendor","scopes":["openid","accounts.read"]}` {
+		t.Errorf("a first grant's audit events = %+v, want one consent.granted", es)
+	}
+	// A Replaced event that does not name the replaced consent is refused,
+	// nothing written.
+	bad := atConsent("usr_first", now.Add(10*time.Minute))
+	bc := newConsent(bad)
+	g := grantAudit(bc)
+	g.Replaced.After = g.Granted.After
+	if _, _, err := s.AllowReadAuthFlow(ctx, bad, allow, bc, g, code(bc, "ac-bad")...); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("a Replaced event without the mark: %v, want ErrInvalid", err)
+	}
+	if _, err := s.GetConsent(ctx, bc.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a Replaced event without the mark: the consent was stored (%v)", err)
+	}
+}
+
+// grantAudit is the audit event of a grant of c, as authz makes it.
+func grantAudit(c store.Consent) store.GrantAudit {
+	e := store.AuditEvent{BusinessGroupID: "bg_1", ActorID: c.UserID, Action: "consent.granted", TargetType: "consent", TargetID: c.ID,
+		Outcome: "success", RemoteAddr: "192.0.2.7", HTTPRequestID: "req-" + c.ID, At: c.GrantedAt,
+		After: json.RawMessage(`{"clientId":"` + c.ClientID + `","scopes":["openid","accounts.read"]}`)}
+	r := e
+	r.Action = "consent.updated"
+	r.After = json.RawMessage(`{"clientId":"` + c.ClientID + `","previousConsentId":` + string(store.ReplacedMarkJSON) + `,"scopes":["openid","accounts.read"]}`)
+	return store.GrantAudit{Granted: e, Replaced: r}
+}
+
+// auditOf are the audit events whose target is id.
+func auditOf(t *testing.T, s store.Store, id string) []store.AuditEvent {
+	t.Helper()
+	es, _ := must2(s.ListAudit(t.Context(), store.AuditFilter{TargetID: &id}, store.Page{Limit: 100}))(t)
+	return es
 }
