@@ -535,14 +535,20 @@ func (e *env) withPages(t *testing.T, tweaks ...func(*consent.Config)) (*browser
 	h.Mount(e.echo)
 	e.pages = h
 	const password = "Correct-Horse-9-battery"
+	return e.newBrowser(), e.withPassword(e.user, password), password
+}
+
+// withPassword gives u password, with its first sign-in done.
+func (e *env) withPassword(u store.User, password string) store.User {
+	e.t.Helper()
 	hash, err := store.HashSecret(password)
-	must(t, err)
-	u, err := e.st.UpdateUser(e.ctx, e.user.ID, func(u store.User) (store.User, error) {
+	must(e.t, err)
+	u, err = e.st.UpdateUser(e.ctx, u.ID, func(u store.User) (store.User, error) {
 		u.PasswordHash, u.MustChangePassword = hash, false
 		return u, nil
 	})
-	must(t, err)
-	return e.newBrowser(), u, password
+	must(e.t, err)
+	return u
 }
 
 // signIn signs b in at the sign-in page of iss, without a flow.
@@ -759,14 +765,7 @@ func TestAuthorizeShowsTheConsentPage(t *testing.T) {
 	if again.status != http.StatusOK || parseForm(t, again, authURL, "Autoriser").action != f.action {
 		t.Fatalf("a reload: %d, want the same consent page: %.300s", again.status, again.body)
 	}
-	other := e.newUser(true, e.role)
-	hash, err := store.HashSecret(password)
-	must(t, err)
-	_, err = e.st.UpdateUser(e.ctx, other.ID, func(x store.User) (store.User, error) {
-		x.PasswordHash, x.MustChangePassword = hash, false
-		return x, nil
-	})
-	must(t, err)
+	other := e.withPassword(e.newUser(true, e.role), password)
 	ob := e.newBrowser()
 	signIn(ob, other.LoginID, password)
 	if op := ob.do(http.MethodGet, authURL, nil); op.status != http.StatusNotFound || strings.Contains(op.body, `value="allow"`) {
@@ -823,14 +822,7 @@ func TestAuthorizeStartsTheFlowAtConsent(t *testing.T) {
 	}
 
 	// Nothing to share: refused on the page, access_denied at the client.
-	clerk := e.newUser(false, e.role)
-	hash, err := store.HashSecret(password)
-	must(t, err)
-	_, err = e.st.UpdateUser(e.ctx, clerk.ID, func(x store.User) (store.User, error) {
-		x.PasswordHash, x.MustChangePassword = hash, false
-		return x, nil
-	})
-	must(t, err)
+	clerk := e.withPassword(e.newUser(false, e.role), password)
 	cb := e.newBrowser()
 	cb.signIn(e.iss, clerk.LoginID, password)
 	refused := authorize(cb, e.vendor.ID)

@@ -33,13 +33,7 @@ func TestLockoutStopsSignInOnly(t *testing.T) {
 	api.Mount(e.echo)
 
 	const password = "Correct-Horse-9-battery"
-	hash, err := store.HashSecret(password)
-	must(t, err)
-	_, err = e.st.UpdateUser(e.ctx, e.user.ID, func(u store.User) (store.User, error) {
-		u.PasswordHash, u.MustChangePassword = hash, false
-		return u, nil
-	})
-	must(t, err)
+	e.withPassword(e.user, password)
 
 	conf := &oauth2.Config{
 		ClientID: e.vendor.ID, ClientSecret: e.secret, RedirectURL: redirectURI,

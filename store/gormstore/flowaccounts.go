@@ -48,15 +48,7 @@ func (s *Store) UpdateReadAuthFlowAccounts(ctx context.Context, read store.AuthF
 	if err != nil {
 		return store.AuthFlow{}, nil, nil, err
 	}
-	accounts, entities, err := s.writeFlowListing(ctx, "update read auth flow and list accounts", updateFlowAccountsQuery(), args, businessGroupID, ids)
-	if err != nil {
-		return store.AuthFlow{}, nil, nil, err
-	}
-	f, err := authFlowMap.toDomain(nr)
-	if err != nil {
-		return store.AuthFlow{}, nil, nil, err
-	}
-	return f, accounts, entities, nil
+	return s.writeFlowListing(ctx, "update read auth flow and list accounts", updateFlowAccountsQuery(), args, nr, businessGroupID, ids)
 }
 
 // CreateAuthFlowAccounts is store.FlowStore's, as
@@ -74,15 +66,7 @@ func (s *Store) CreateAuthFlowAccounts(ctx context.Context, f store.AuthFlow,
 			businessGroupID, ids)
 	}
 	r := s.newAuthFlowRow(f)
-	accounts, entities, err := s.writeFlowListing(ctx, "create auth flow and list accounts", createFlowAccountsQuery(), columnValues(&r), businessGroupID, ids)
-	if err != nil {
-		return store.AuthFlow{}, nil, nil, err
-	}
-	created, err := authFlowMap.toDomain(r)
-	if err != nil {
-		return store.AuthFlow{}, nil, nil, err
-	}
-	return created, accounts, entities, nil
+	return s.writeFlowListing(ctx, "create auth flow and list accounts", createFlowAccountsQuery(), columnValues(&r), r, businessGroupID, ids)
 }
 
 // noAccounts is a flow written with no account to list.
@@ -94,9 +78,9 @@ func noAccounts(f store.AuthFlow, err error) (store.AuthFlow, []store.Account, m
 }
 
 // writeFlowListing runs q, a flowAccountsQuery, with the write's args and
-// the accounts ids of businessGroupID: ErrConflict when the write wrote no
-// row.
-func (s *Store) writeFlowListing(ctx context.Context, op, q string, args []any, businessGroupID string, ids []string) ([]store.Account, map[string]store.LegalEntity, error) {
+// the accounts ids of businessGroupID, and answers the flow as written
+// (row) with the accounts: ErrConflict when the write wrote no row.
+func (s *Store) writeFlowListing(ctx context.Context, op, q string, args []any, row authFlowRow, businessGroupID string, ids []string) (store.AuthFlow, []store.Account, map[string]store.LegalEntity, error) {
 	args = append(args, businessGroupID)
 	for _, id := range ids {
 		args = append(args, id)
@@ -119,12 +103,16 @@ func (s *Store) writeFlowListing(ctx context.Context, op, q string, args []any, 
 		return addAccountWithEntity(&accounts, entities, a, le)
 	})
 	if err != nil {
-		return nil, nil, wrap(op, err)
+		return store.AuthFlow{}, nil, nil, wrap(op, err)
 	}
 	if !written {
-		return nil, nil, fmt.Errorf("gormstore: %s: %w: flow not written", op, store.ErrConflict)
+		return store.AuthFlow{}, nil, nil, fmt.Errorf("gormstore: %s: %w: flow not written", op, store.ErrConflict)
 	}
-	return accounts, entities, nil
+	f, err := authFlowMap.toDomain(row)
+	if err != nil {
+		return store.AuthFlow{}, nil, nil, err
+	}
+	return f, accounts, entities, nil
 }
 
 // flowAccountsInTx is write and then AccountsWithEntities in one
