@@ -2,10 +2,12 @@ package gormstore_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/bankfeed/bankfeed/store"
 	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
@@ -154,5 +156,104 @@ func TestAllowReadAuthFlowRaces(t *testing.T) {
 	}
 	if ids := standing(); len(ids) != 1 || ids[0] == "cns_between" {
 		t.Errorf("standing consents %v, want the new one", ids)
+	}
+}
+
+// TestAllowTakesTheAuditCounterLast (PostgreSQL): the Allow's statement,
+// which appends the grant's audit event (store.GrantAudit), locks the
+// audit counter's row only after its other writes, as the audited
+// transactions do (their rows, then AppendAudit): while another
+// transaction holds the counter, the waiting statement already holds the
+// replaced consent's row and its tokens' rows, and none of the other
+// order, which could deadlock with such a transaction. Once the counter is
+// free it completes with its event.
+func TestAllowTakesTheAuditCounterLast(t *testing.T) {
+	dsn := gormtest.PostgresSchema(t, gormtest.PostgresDSN(t, "bankfeed_test"))
+	st := openPostgres(t, dsn)
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	standing, err := st.CreateConsent(ctx, store.Consent{UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read"}, GrantedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateTokens(ctx, store.TokenRecord{Kind: store.TokenAccess, Signature: "old-access", RequestID: standing.ID, ClientID: "vendor",
+		Subject: "usr_1", Active: true, RequestedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	read, err := st.CreateAuthFlow(ctx, store.AuthFlow{ClientID: "vendor", Request: []byte("form"), State: store.FlowConsent,
+		RequestedScopes: []string{"accounts.read"}, UserID: "usr_1", AuthTime: now, ExpiresAt: now.Add(10 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := store.Consent{ID: store.NewID("cns"), UserID: "usr_1", ClientID: "vendor", Scopes: []string{"accounts.read"}, GrantedAt: now}
+	e := store.AuditEvent{BusinessGroupID: "bg_1", ActorID: "usr_1", Action: "consent.granted", TargetType: "consent", TargetID: c.ID,
+		Outcome: "success", After: []byte(`{"clientId":"vendor"}`)}
+	r := e
+	r.Action, r.After = "consent.updated", []byte(`{"clientId":"vendor","previousConsentId":`+string(store.ReplacedMarkJSON)+`}`)
+
+	holder, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(context.Background())
+	tx, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // committed below
+	if _, err := tx.Exec(ctx, `UPDATE seq_counters SET value = value WHERE name = 'audit'`); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		ok  bool
+		err error
+	}
+	res := make(chan result)
+	go func() {
+		_, ok, err := st.AllowReadAuthFlow(ctx, read, store.FlowDecision{GrantedScopes: c.Scopes}, c, store.GrantAudit{Granted: e, Replaced: r},
+			store.TokenRecord{Kind: store.TokenAuthorizeCode, Signature: "new-code", RequestID: c.ID, ClientID: "vendor", Subject: "usr_1",
+				Active: true, RequestedAt: now, ExpiresAt: now.Add(time.Minute)})
+		res <- result{ok, err}
+	}()
+	watcher, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close(context.Background())
+	for waiting, deadline := false, time.Now().Add(time.Minute); !waiting; {
+		if time.Now().After(deadline) {
+			t.Fatal("the statement never waited for the audit counter")
+		}
+		if err := watcher.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+			AND query LIKE 'WITH f AS (UPDATE auth_flows%')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for what, q := range map[string]string{
+		"the replaced consent's row": `SELECT 1 FROM consents WHERE id = '` + standing.ID + `' FOR UPDATE NOWAIT`,
+		"its token's row":            `SELECT 1 FROM tokens WHERE kind = 'access_token' AND signature = 'old-access' FOR UPDATE NOWAIT`,
+		"the flow's row":             `SELECT 1 FROM auth_flows WHERE id = '` + read.ID + `' FOR UPDATE NOWAIT`,
+	} {
+		wtx, err := watcher.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = wtx.Exec(ctx, q)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "55P03" {
+			t.Errorf("while the statement waits for the counter, %s is not held by it (locking it: %v)", what, err)
+		}
+		_ = wtx.Rollback(ctx)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-res; !got.ok || got.err != nil {
+		t.Fatalf("AllowReadAuthFlow once the counter is free: %v, %v; want true", got.ok, got.err)
+	}
+	es, _, err := st.ListAudit(ctx, store.AuditFilter{TargetID: &c.ID}, store.Page{})
+	if err != nil || len(es) != 1 || es[0].Action != "consent.updated" || string(es[0].After) != `{"clientId":"vendor","previousConsentId":"`+standing.ID+`"}` {
+		t.Errorf("the grant's audit events: %+v (%v), want its consent.updated", es, err)
 	}
 }
