@@ -81,8 +81,8 @@ const ReplacedMark = "\x00replaced consent\x00"
 // ReplacedMarkJSON is ReplacedMark as a JSON string.
 var ReplacedMarkJSON, _ = json.Marshal(ReplacedMark)
 
-// Event is the event of a grant that replaced the consents replaced (the
-// first named; none: Granted).
+// Event is the event of a grant that replaced the consents replaced (one,
+// normally; of several the least ID is named; none: Granted).
 func (g GrantAudit) Event(replaced []string) (AuditEvent, error) {
 	if len(replaced) == 0 {
 		return g.Granted, nil
@@ -91,7 +91,7 @@ func (g GrantAudit) Event(replaced []string) (AuditEvent, error) {
 	if !ok {
 		return AuditEvent{}, Invalid("audit", "the Replaced event's After does not name the replaced consent")
 	}
-	id, err := json.Marshal(replaced[0])
+	id, err := json.Marshal(slices.Min(replaced))
 	if err != nil {
 		return AuditEvent{}, err
 	}
