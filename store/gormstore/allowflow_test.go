@@ -95,18 +95,7 @@ func TestAllowReadAuthFlowRaces(t *testing.T) {
 
 	// Another authorization commits its consent while the statement waits
 	// for the flow's row, after the statement's snapshot.
-	holder, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close(context.Background())
-	tx, err := holder.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM auth_flows WHERE id = $1 FOR UPDATE`, read.ID); err != nil {
-		t.Fatal(err)
-	}
+	tx := holding(t, dsn, `SELECT 1 FROM auth_flows WHERE id = $1 FOR UPDATE`, read.ID)
 	type result struct {
 		ok  bool
 		err error
@@ -116,25 +105,7 @@ func TestAllowReadAuthFlowRaces(t *testing.T) {
 		_, ok, err := try(read)
 		res <- result{ok, err}
 	}()
-	// Watched from a connection of its own: inside the holder's transaction
-	// pg_stat_activity is the snapshot of its first read, so a first look
-	// taken before the statement waited never saw it wait (the test hung
-	// when the box was busy).
-	watcher, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer watcher.Close(context.Background())
-	for waiting, deadline := false, time.Now().Add(time.Minute); !waiting; {
-		if time.Now().After(deadline) {
-			t.Fatal("the statement never waited for the flow's row")
-		}
-		if err := watcher.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'
-			AND query LIKE 'WITH f AS (UPDATE auth_flows%')`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	allowWaits(t, dsn, "the flow's row")
 	if _, err := tx.Exec(ctx, `INSERT INTO consents (id, user_id, client_id, scopes, granted_at, expires_at, revoked_at, last_used_at)
 		VALUES ('cns_between', 'usr_1', 'vendor', '[]', 1, 0, 0, 0)`); err != nil {
 		t.Fatal(err)
@@ -191,19 +162,7 @@ func TestAllowTakesTheAuditCounterLast(t *testing.T) {
 	r := e
 	r.Action, r.After = "consent.updated", []byte(`{"clientId":"vendor","previousConsentId":`+string(store.ReplacedMarkJSON)+`}`)
 
-	holder, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close(context.Background())
-	tx, err := holder.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck // committed below
-	if _, err := tx.Exec(ctx, `UPDATE seq_counters SET value = value WHERE name = 'audit'`); err != nil {
-		t.Fatal(err)
-	}
+	tx := holding(t, dsn, `UPDATE seq_counters SET value = value WHERE name = 'audit'`)
 	type result struct {
 		ok  bool
 		err error
@@ -215,21 +174,7 @@ func TestAllowTakesTheAuditCounterLast(t *testing.T) {
 				Active: true, RequestedAt: now, ExpiresAt: now.Add(time.Minute)})
 		res <- result{ok, err}
 	}()
-	watcher, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer watcher.Close(context.Background())
-	for waiting, deadline := false, time.Now().Add(time.Minute); !waiting; {
-		if time.Now().After(deadline) {
-			t.Fatal("the statement never waited for the audit counter")
-		}
-		if err := watcher.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'
-			AND query LIKE 'WITH f AS (UPDATE auth_flows%')`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	watcher := allowWaits(t, dsn, "the audit counter")
 	for what, q := range map[string]string{
 		"the replaced consent's row": `SELECT 1 FROM consents WHERE id = '` + standing.ID + `' FOR UPDATE NOWAIT`,
 		"its token's row":            `SELECT 1 FROM tokens WHERE kind = 'access_token' AND signature = 'old-access' FOR UPDATE NOWAIT`,
@@ -256,4 +201,50 @@ func TestAllowTakesTheAuditCounterLast(t *testing.T) {
 	if err != nil || len(es) != 1 || es[0].Action != "consent.updated" || string(es[0].After) != `{"clientId":"vendor","previousConsentId":"`+standing.ID+`"}` {
 		t.Errorf("the grant's audit events: %+v (%v), want its consent.updated", es, err)
 	}
+}
+
+// allowWaits returns, once the Allow's statement waits for a lock (what,
+// for the failure), a connection of its own that watched it: inside a
+// holder's transaction pg_stat_activity is the snapshot of its first read,
+// so a first look taken before the statement waited never saw it wait
+// (the test hung when the box was busy).
+func allowWaits(t *testing.T, dsn, what string) *pgx.Conn {
+	t.Helper()
+	ctx := t.Context()
+	watcher, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { watcher.Close(context.Background()) })
+	for waiting, deadline := false, time.Now().Add(time.Minute); !waiting; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the statement never waited for %s", what)
+		}
+		if err := watcher.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+			AND query LIKE 'WITH f AS (UPDATE auth_flows%')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return watcher
+}
+
+// holding is a transaction on a connection of its own to dsn that ran q
+// (taking a lock it holds until it ends).
+func holding(t *testing.T, dsn, q string, args ...any) pgx.Tx {
+	t.Helper()
+	ctx := t.Context()
+	holder, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Close(context.Background()) })
+	tx, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, q, args...); err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
