@@ -76,23 +76,16 @@ func (s *Server) handleAuthorize(c echo.Context) error {
 	starts := s.cfg.StartConsent != nil && s.signedInBrowser(r)
 	if starts {
 		fc, _ := ar.GetClient().(*fositeClient) // as checkAuthorizeRequest, which refused any other
-		shown, err := s.cfg.StartConsent(c, flow, fc.c, ui)
-		if shown {
+		if shown, err := s.cfg.StartConsent(c, flow, fc.c, ui); shown {
 			return err
-		}
-		if err == nil {
-			_, err = s.st.CreateAuthFlow(ctx, flow)
-		}
-		if err != nil {
+		} else if err != nil {
 			return s.flowNotStored(c, ar, flow.ID, pushed, ui, err)
 		}
-	} else if _, err := s.st.CreateAuthFlow(ctx, flow); err != nil {
+	}
+	if _, err := s.st.CreateAuthFlow(ctx, flow); err != nil {
 		return s.flowNotStored(c, ar, flow.ID, pushed, ui, err)
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	if !starts && s.showsConsent(r) {
-		return s.cfg.ConsentPage(c, flow.ID, ui)
-	}
 	login := url.Values{"login_challenge": {flow.ID}}
 	if ui != "" {
 		login.Set("ui_locales", ui)
@@ -140,8 +133,8 @@ func (s *Server) signedInBrowser(r *http.Request) bool {
 	return err == nil && ck.Value != ""
 }
 
-// showsConsent: r is answered with the consent page (Config.ConsentPage)
-// rather than sent to it.
+// showsConsent: a reload of r's consent page is answered with the page
+// (Config.ConsentPage).
 func (s *Server) showsConsent(r *http.Request) bool {
 	return s.cfg.ConsentPage != nil && s.signedInBrowser(r)
 }

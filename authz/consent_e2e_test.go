@@ -20,6 +20,7 @@ import (
 
 	"github.com/bankfeed/bankfeed/authz"
 	"github.com/bankfeed/bankfeed/consent"
+	"github.com/bankfeed/bankfeed/internal/scopewords"
 	"github.com/bankfeed/bankfeed/store"
 )
 
@@ -792,7 +793,8 @@ func TestAuthorizeShowsTheConsentPage(t *testing.T) {
 // stores its flow at consent, bound to the session's user from the start,
 // and answers with its page; every later step works on that flow as
 // stored: Allow ends with a code, a user who may share nothing is refused
-// and the client gets access_denied, a first-party client gets its code
+// and the client gets access_denied, a user whose job role allows fewer
+// scopes than asked gets no more, a first-party client gets its code
 // without a page. A user who must make a first sign-in is sent to sign in,
 // the flow stored at sign-in, and from there to the first sign-in.
 func TestAuthorizeStartsTheFlowAtConsent(t *testing.T) {
@@ -833,6 +835,29 @@ func TestAuthorizeStartsTheFlowAtConsent(t *testing.T) {
 	denied := cb.toCallback(e.iss+html.UnescapeString(back[1]), "")
 	if denied.Query().Get("error") != "access_denied" {
 		t.Errorf("the refusal's way back: %s, want access_denied", denied)
+	}
+
+	// A job role allowing balances only: the page offers, and the token
+	// carries, no scope beyond it.
+	balances, err := e.st.CreateJobRole(e.ctx, store.JobRole{ID: store.NewID("role"), BusinessGroupID: e.group.ID, Name: "Balances only",
+		Grants: store.Grants{{Permission: store.PermAccountSummary, Rights: store.Rights(store.RightView)}}})
+	must(t, err)
+	viewer := e.withPassword(e.newUser(true, balances), password)
+	vb := e.newBrowser()
+	vb.signIn(e.iss, viewer.LoginID, password)
+	v := oauth2.GenerateVerifier()
+	q := e.authorizeParams(e.vendor.ID, oauth2.S256ChallengeFromVerifier(v))
+	authURL := e.iss + "/oauth2/authorize?" + q.Encode()
+	vp := vb.do(http.MethodGet, authURL, nil)
+	sees, notSees := scopewords.Describe("en", []string{store.ScopeAccountsRead}), scopewords.Describe("en", []string{store.ScopeStatementsRead})
+	if len(sees) != 1 || len(notSees) != 1 || !strings.Contains(vp.body, html.EscapeString(sees[0])) || strings.Contains(vp.body, html.EscapeString(notSees[0])) {
+		t.Errorf("a role allowing balances only: the page offers %q or not %q: %s", notSees, sees, vp.body)
+	}
+	code := vb.toCallback(vb.expectRedirect(parseForm(t, vp, authURL, "Allow").submit(vb, "Allow")), "Allow").Query().Get("code")
+	tr := e.token(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {v}},
+		e.vendor.ID, e.secret)
+	if tr.Status != http.StatusOK || tr.Scope != "openid profile offline_access accounts.read" {
+		t.Errorf("a role allowing balances only: token %d with scope %q, want accounts.read and the identity scopes only", tr.Status, tr.Scope)
 	}
 
 	// A first-party client: its code at once.

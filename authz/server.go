@@ -56,18 +56,14 @@ type Config struct {
 	// LoginURL.
 	SessionCookie string
 	ConsentURL    string
-	// ConsentPage, with SessionCookie, answers the authorization request
-	// of a browser that carries the session cookie with the consent page
-	// of its new flow, in the request's own response, instead of a
-	// redirect to ConsentURL (issue 15: a request per flow fewer): the
-	// bank's pages answer as their consent page would at ConsentURL with
-	// login_challenge (and ui_locales), judging the session as it does (a
-	// session that does not stand is sent to sign in). It also answers a
-	// reload of that page (OAuth 2.0 PAR, RFC 9126 §7.3, allows a pushed
-	// request's reuse for it): a pushed request whose flow is at consent
-	// already shows that flow's page again, which only its user gets.
-	// With StartConsent, which starts new flows, it answers the reloads
-	// only. nil: the redirect.
+	// ConsentPage, with SessionCookie, answers a reload of the consent
+	// page StartConsent showed in an authorization request's response
+	// (OAuth 2.0 PAR, RFC 9126 §7.3, allows a pushed request's reuse for
+	// it): a pushed request whose flow is at consent already is answered
+	// with that flow's page again, as the bank's consent page would answer
+	// at ConsentURL with login_challenge (and ui_locales), judging the
+	// session as it does, so that only the flow's user gets it. nil: such
+	// a request is refused as used.
 	ConsentPage func(c echo.Context, challenge, uiLocales string) error
 	// StartConsent, with SessionCookie, answers the authorization request
 	// of a browser that carries the session cookie with the consent page
@@ -80,7 +76,7 @@ type Config struct {
 	// whose page sends a signed-in browser on. An error with shown false
 	// is the store's, nothing answered: store.ErrConflict is f's ID used
 	// (a pushed request's reuse, judged as CreateAuthFlow's conflict). nil:
-	// authz stores f and answers with ConsentPage.
+	// authz stores f and redirects to ConsentURL.
 	StartConsent func(c echo.Context, f store.AuthFlow, cl store.Client, uiLocales string) (shown bool, err error)
 	// ErrorPage shows the customer an authorization error that cannot go
 	// back to the client (unknown client, unregistered redirect URI, used
