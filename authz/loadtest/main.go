@@ -59,6 +59,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -137,8 +138,20 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.hydraAdmin, "hydra-admin", "http://127.0.0.1:4445", "Hydra's admin URL (-target hydra)")
 	fs.BoolVar(&o.dpop, "dpop", false, "DPoP-bound tokens, a key per worker, a fresh proof per request (refresh, flow, -print-token)")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "the server's process ID: report its CPU time per operation (/proc)")
+	cpuProfile := fs.String("cpuprofile", "", "write the load program's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if o.secret == "" {
 		o.secret = os.Getenv("BANKFEED_LOADTEST_CLIENT_SECRET")

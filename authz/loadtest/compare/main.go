@@ -30,6 +30,12 @@
 // before the data API's and at the end, with both servers idle, it probes
 // the box's own speed (boxSpeed), so that runs on different days can be
 // read against each other.
+//
+// With -baseline REV it is an A/B of two builds instead: bankfeed at the
+// git revision REV, built from a copy of that revision's files, runs in
+// Hydra's place, and a last table gives bankfeed ÷ the baseline per
+// scenario (the data API's rounds, which compare with pgbench, are
+// skipped).
 package main
 
 import (
@@ -87,7 +93,21 @@ type options struct {
 	data, keep, dpop bool
 	vacuum           bool
 	out              string
+	// baseline is a git revision of bankfeed measured in Hydra's place (an
+	// A/B of two builds); empty for the comparison with Hydra.
+	baseline string
 }
+
+// against is the name of the server the working tree's bankfeed is
+// measured against: Hydra, or the baseline build.
+func (o options) against() string {
+	if o.baseline != "" {
+		return baselineName
+	}
+	return "Hydra"
+}
+
+const baselineName = "baseline"
 
 var defaultScenarios = "refresh,flow,introspect,client_credentials,discovery,jwks"
 
@@ -108,6 +128,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&o.vacuum, "vacuum", true, "VACUUM (ANALYZE) a server's database after each of its runs, outside the measured time")
 	fs.BoolVar(&o.keep, "keep", false, "keep the databases (and print their URLs)")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown table to this file (default: WORK/results.md)")
+	fs.StringVar(&o.baseline, "baseline", "", "a git revision of this repository: measure its bankfeed in Hydra's place (an A/B of two builds; no data API rounds)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -164,13 +185,18 @@ func (c *comparer) run(ctx context.Context) error {
 	if !c.o.keep {
 		defer c.dropDatabases(dbs)
 	} else {
-		c.logf("databases kept: %s and %s", dbs.hydra, dbs.bankfeed)
+		c.logf("databases kept: %s and %s", dbs.against, dbs.bankfeed)
 	}
-	h, err := c.startHydra(ctx, dbs.hydra)
+	var h *server
+	if c.o.baseline != "" {
+		h, err = c.startBankfeed(ctx, baselineName, dbs.against)
+	} else {
+		h, err = c.startHydra(ctx, dbs.against)
+	}
 	if err != nil {
 		return err
 	}
-	b, err := c.startBankfeed(ctx, dbs.bankfeed)
+	b, err := c.startBankfeed(ctx, "bankfeed", dbs.bankfeed)
 	if err != nil {
 		return err
 	}
@@ -192,22 +218,28 @@ func (c *comparer) run(ctx context.Context) error {
 					return fmt.Errorf("round %d, %s, %s: %w", round, scen, s.name, err)
 				}
 				results.add(r)
-				c.logf("round %d %-18s %-8s %8.0f/s p50 %6.1f ms p99 %7.1f ms cpu %.3f ms/op rss %d MiB load %.2f errors %d",
-					round, scen, s.name, r.RPS, r.P50, r.P99, r.ServerCPU, r.PeakRSS>>20, r.LoadAvg, r.Errors)
+				c.logRun(round, s, r)
 			}
 			if c.o.dpop && scen == "refresh" {
-				// bankfeed only, right after its bearer run of the round.
-				r, err := c.drive(ctx, b, scen, round, "-dpop")
-				if err != nil {
-					return fmt.Errorf("round %d, %s (DPoP), %s: %w", round, scen, b.name, err)
+				// Right after the bearer runs of the round: bankfeed's
+				// servers only (Hydra v2.3 has no DPoP).
+				for _, s := range order {
+					if s == h && c.o.baseline == "" {
+						continue
+					}
+					r, err := c.drive(ctx, s, scen, round, "-dpop")
+					if err != nil {
+						return fmt.Errorf("round %d, %s (DPoP), %s: %w", round, scen, s.name, err)
+					}
+					results.add(r)
+					c.logRun(round, s, r)
 				}
-				results.add(r)
-				c.logf("round %d %-18s %-8s %8.0f/s p50 %6.1f ms p99 %7.1f ms cpu %.3f ms/op rss %d MiB load %.2f errors %d",
-					round, r.Name, b.name, r.RPS, r.P50, r.P99, r.ServerCPU, r.PeakRSS>>20, r.LoadAvg, r.Errors)
 			}
 		}
 	}
-	if c.o.data {
+	if c.o.data && c.o.baseline != "" {
+		c.logf("the data API's rounds compare bankfeed with pgbench, not with a baseline: skipped")
+	} else if c.o.data {
 		if err := c.probe(results, "before the data API's rounds", 0); err != nil {
 			return err
 		}
@@ -223,6 +255,11 @@ func (c *comparer) run(ctx context.Context) error {
 	return os.WriteFile(c.o.out, []byte(table), 0o644)
 }
 
+func (c *comparer) logRun(round int, s *server, r runResult) {
+	c.logf("round %d %-18s %-8s %8.0f/s p50 %6.1f ms p99 %7.1f ms cpu %.3f ms/op rss %d MiB load %.2f errors %d",
+		round, r.Name, s.name, r.RPS, r.P50, r.P99, r.ServerCPU, r.PeakRSS>>20, r.LoadAvg, r.Errors)
+}
+
 // probe measures the box's speed (boxSpeed) while both servers idle and
 // keeps it as a run of the "box" named by when it was taken.
 func (c *comparer) probe(results *results, when string, round int) error {
@@ -236,7 +273,8 @@ func (c *comparer) probe(results *results, when string, round int) error {
 	return nil
 }
 
-// build compiles bankfeed, the load programs and (unless -hydra) Hydra.
+// build compiles bankfeed, the load programs and, with -baseline, the
+// baseline's bankfeed, else (unless -hydra) Hydra.
 func (c *comparer) build(ctx context.Context) error {
 	root, err := output(ctx, "", nil, "go", "env", "GOMOD")
 	if err != nil || strings.TrimSpace(root) == "" || strings.TrimSpace(root) == os.DevNull {
@@ -253,6 +291,11 @@ func (c *comparer) build(ctx context.Context) error {
 		if _, err := output(ctx, dir, nil, "go", "build", "-o", c.bin[name], pkg); err != nil {
 			return err
 		}
+	}
+	if c.o.baseline != "" {
+		c.bin[baselineName] = filepath.Join(c.o.work, "bankfeed-"+baselineName)
+		c.logf("building bankfeed at %s", c.o.baseline)
+		return buildRevision(ctx, dir, c.o.baseline, filepath.Join(c.o.work, baselineName+"-src"), c.bin[baselineName])
 	}
 	if c.o.hydraBin != "" {
 		c.bin["hydra"] = c.o.hydraBin
@@ -290,9 +333,41 @@ func (c *comparer) build(ctx context.Context) error {
 	return nil
 }
 
-type databases struct{ hydra, bankfeed string }
+// buildRevision builds ./cmd/bankfeed as the repository in dir has it at
+// rev into bin, from a copy of that revision's files in src (git archive):
+// the working tree and its checkout are left as they are.
+func buildRevision(ctx context.Context, dir, rev, src, bin string) error {
+	commit, err := output(ctx, dir, nil, "git", "rev-parse", "--verify", "--end-of-options", rev+"^{commit}")
+	if err != nil {
+		return fmt.Errorf("-baseline %q: %w", rev, err)
+	}
+	commit = strings.TrimSpace(commit)
+	if err := os.RemoveAll(src); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return err
+	}
+	tarball := src + ".tar"
+	defer os.Remove(tarball)
+	if _, err := output(ctx, dir, nil, "git", "archive", "--format=tar", "-o", tarball, commit); err != nil {
+		return fmt.Errorf("-baseline %q: %w", rev, err)
+	}
+	if _, err := output(ctx, src, nil, "tar", "-xf", tarball); err != nil {
+		return fmt.Errorf("-baseline %q: %w", rev, err)
+	}
+	if _, err := output(ctx, src, []string{"GOWORK=off"}, "go", "build", "-o", bin, "./cmd/bankfeed"); err != nil {
+		return fmt.Errorf("-baseline %q: build: %w", rev, err)
+	}
+	return nil
+}
 
-// createDatabases makes hydra_cmp_N and bankfeed_cmp_N on -pg.
+// databases: the one of the server bankfeed is measured against (Hydra or
+// the baseline) and bankfeed's.
+type databases struct{ against, bankfeed string }
+
+// createDatabases makes hydra_cmp_N (baseline_cmp_N with -baseline) and
+// bankfeed_cmp_N on -pg.
 func (c *comparer) createDatabases(ctx context.Context) (databases, error) {
 	conn, err := pgx.Connect(ctx, c.o.pg)
 	if err != nil {
@@ -304,7 +379,7 @@ func (c *comparer) createDatabases(ctx context.Context) (databases, error) {
 	for _, d := range []struct {
 		name string
 		dsn  *string
-	}{{"hydra_cmp_" + suffix, &dbs.hydra}, {"bankfeed_cmp_" + suffix, &dbs.bankfeed}} {
+	}{{strings.ToLower(c.o.against()) + "_cmp_" + suffix, &dbs.against}, {"bankfeed_cmp_" + suffix, &dbs.bankfeed}} {
 		if _, err := conn.Exec(ctx, "CREATE DATABASE "+d.name); err != nil {
 			return dbs, fmt.Errorf("create database %s: %w", d.name, err)
 		}
@@ -315,7 +390,7 @@ func (c *comparer) createDatabases(ctx context.Context) (databases, error) {
 		u.Path = "/" + d.name
 		*d.dsn = u.String()
 	}
-	c.logf("databases %s and %s created", "hydra_cmp_"+suffix, "bankfeed_cmp_"+suffix)
+	c.logf("databases %s and %s created", strings.ToLower(c.o.against())+"_cmp_"+suffix, "bankfeed_cmp_"+suffix)
 	return dbs, nil
 }
 
@@ -329,7 +404,7 @@ func (c *comparer) dropDatabases(dbs databases) {
 		return
 	}
 	defer conn.Close(ctx)
-	for _, dsn := range []string{dbs.hydra, dbs.bankfeed} {
+	for _, dsn := range []string{dbs.against, dbs.bankfeed} {
 		if dsn == "" {
 			continue
 		}
@@ -395,7 +470,10 @@ func (c *comparer) startHydra(ctx context.Context, dsn string) (*server, error) 
 
 // startBankfeed migrates, seeds the demo data, serves, and signs the
 // accounting software user in once (its first sign-in sets a password).
-func (c *comparer) startBankfeed(ctx context.Context, dsn string) (*server, error) {
+// name is the build's, in c.bin: "bankfeed" (the working tree's) or the
+// baseline's; it names the server in the results and its log.
+func (c *comparer) startBankfeed(ctx context.Context, name, dsn string) (*server, error) {
+	bin := c.bin[name]
 	addr := freePort()
 	issuer := "http://" + addr
 	env := []string{
@@ -409,11 +487,11 @@ func (c *comparer) startBankfeed(ctx context.Context, dsn string) (*server, erro
 		"BANKFEED_OAUTH_ACCESS_TOKEN_LIFESPAN=1h",
 		"BANKFEED_DATABASE_MAX_OPEN_CONNS=32", // Hydra's pool
 	}
-	c.logf("migrating and seeding bankfeed's database")
-	if _, err := output(ctx, "", env, c.bin["bankfeed"], "migrate", "up"); err != nil {
+	c.logf("migrating and seeding %s's database", name)
+	if _, err := output(ctx, "", env, bin, "migrate", "up"); err != nil {
 		return nil, err
 	}
-	seeded, err := output(ctx, "", env, c.bin["bankfeed"], "demo", "seed", "--json")
+	seeded, err := output(ctx, "", env, bin, "demo", "seed", "--json")
 	if err != nil {
 		return nil, err
 	}
@@ -422,15 +500,15 @@ func (c *comparer) startBankfeed(ctx context.Context, dsn string) (*server, erro
 		return nil, fmt.Errorf("demo seed --json: %v", err)
 	}
 	g := creds.BusinessGroups[0]
-	p, err := c.start(ctx, "bankfeed", env, c.bin["bankfeed"], "serve")
+	p, err := c.start(ctx, name, env, bin, "serve")
 	if err != nil {
 		return nil, err
 	}
 	if err := waitOK(ctx, issuer+"/readyz"); err != nil {
-		return nil, fmt.Errorf("bankfeed not ready (see bankfeed.log): %w", err)
+		return nil, fmt.Errorf("%s not ready (see %s.log): %w", name, name, err)
 	}
 	newPassword := "Cmp-" + randomText(18)
-	s := &server{name: "bankfeed", pid: p.Process.Pid, dsn: dsn, args: []string{"-url", issuer, "-dsn", dsn,
+	s := &server{name: name, pid: p.Process.Pid, dsn: dsn, args: []string{"-url", issuer, "-dsn", dsn,
 		"-login", g.AccountingSoftware.LoginID, "-password", newPassword}}
 	if g.AccountingSoftware.TemporaryPassword {
 		// The first sign-in replaces the temporary password.
@@ -819,18 +897,8 @@ func field(rs []runResult, f func(runResult) float64) []float64 {
 	return out
 }
 
-// ratios divides b's figure by a's, round by round.
-func ratios(a, b []runResult) []float64 {
-	var out []float64
-	for _, x := range a {
-		for _, y := range b {
-			if x.Round == y.Round && x.RPS > 0 {
-				out = append(out, y.RPS/x.RPS)
-			}
-		}
-	}
-	return out
-}
+// ratios divides b's operations/s by a's, round by round.
+func ratios(a, b []runResult) []float64 { return perRound(a, b, rps) }
 
 func num(v float64) string {
 	switch {
@@ -863,20 +931,30 @@ func list(v []float64, f func(float64) string) string {
 	return strings.Join(parts, ", ")
 }
 
-func ratio(v float64) string {
+// ratio prints v as a ratio: to a tenth beside Hydra, to a thousandth
+// beside a baseline, where differences are of a few per cent.
+func (o options) ratio(v float64) string {
 	if math.IsNaN(v) {
 		return "—"
 	}
-	return strconv.FormatFloat(v, 'f', 1, 64) + "×"
+	prec := 1
+	if o.baseline != "" {
+		prec = 3
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64) + "×"
 }
 
 // markdown is the README's table: medians of the rounds, the per-round
-// ratios (bankfeed ÷ Hydra) and their median.
+// ratios (bankfeed ÷ Hydra, or ÷ the baseline) and their median.
 func (r *results) markdown(o options) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d interleaved rounds, %d workers, %s measured per run after %s of warm-up; medians of the rounds.\n\n",
+	a := o.against()
+	fmt.Fprintf(&b, "%d interleaved rounds, %d workers, %s measured per run after %s of warm-up; medians of the rounds.\n",
 		o.rounds, o.workers, o.duration, o.warmup)
-	b.WriteString("| scenario | Hydra /s (p50 / p99 ms) | bankfeed /s (p50 / p99 ms) | ratio per round | median ratio | server CPU ms per op, Hydra : bankfeed | peak RSS MiB, Hydra / bankfeed | load average at start | errors |\n")
+	if o.baseline != "" {
+		fmt.Fprintf(&b, "The %s is bankfeed at %s; bankfeed is the working tree's.\n", a, o.baseline)
+	}
+	fmt.Fprintf(&b, "\n| scenario | %[1]s /s (p50 / p99 ms) | bankfeed /s (p50 / p99 ms) | ratio per round | median ratio | server CPU ms per op, %[1]s : bankfeed | peak RSS MiB, %[1]s / bankfeed | load average at start | errors |\n", a)
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	var peakH, peakB int64
 	var scenarios []string
@@ -885,7 +963,7 @@ func (r *results) markdown(o options) string {
 		scenarios = append(scenarios, scen, scen+" (DPoP)")
 	}
 	for _, scen := range scenarios {
-		h, bf := r.of("Hydra", scen), r.of("bankfeed", scen)
+		h, bf := r.of(a, scen), r.of("bankfeed", scen)
 		if len(h) == 0 && len(bf) == 0 {
 			continue
 		}
@@ -900,13 +978,13 @@ func (r *results) markdown(o options) string {
 		fmt.Fprintf(&b, "| %s | %s (%s / %s) | %s (%s / %s) | %s | **%s** | %s : %s | %s / %s | %s–%s | %d / %d |\n", scen,
 			num(median(field(h, rps))), num(median(field(h, p50))), num(median(field(h, p99))),
 			num(median(field(bf, rps))), num(median(field(bf, p50))), num(median(field(bf, p99))),
-			list(rs, ratio), ratio(median(rs)),
+			list(rs, o.ratio), o.ratio(median(rs)),
 			num(median(field(h, cpu))), num(median(field(bf, cpu))),
 			num(median(field(h, rss))), num(median(field(bf, rss))),
 			num(slices.Min(append(loads, math.Inf(1)))), num(slices.Max(append(loads, math.Inf(-1)))),
 			sumErrors(h), sumErrors(bf))
 	}
-	fmt.Fprintf(&b, "\nPeak resident memory over all runs: Hydra %d MiB, bankfeed %d MiB.\n", peakH>>20, peakB>>20)
+	fmt.Fprintf(&b, "\nPeak resident memory over all runs: %s %d MiB, bankfeed %d MiB.\n", a, peakH>>20, peakB>>20)
 	b.WriteString(r.boxSpeeds())
 	pg, header := r.of("pgbench", "pages"), false
 	for _, scen := range []string{"pages", "pages (DPoP)"} {
@@ -931,8 +1009,56 @@ func (r *results) markdown(o options) string {
 			strconv.Itoa(int(math.Round(median(rs)*100))),
 			num(median(field(pages, cpu))), num(median(field(pages, rss))))
 	}
-	b.WriteString(r.split(scenarios))
+	b.WriteString(r.split(a, scenarios))
+	if o.baseline != "" {
+		b.WriteString(r.versus(o, scenarios))
+	}
 	return b.String()
+}
+
+// versus is the A/B's summary, bankfeed ÷ the baseline per scenario: the
+// geometric mean of the per-round throughput ratios (the rounds' order
+// alternates, so a box that favours the second run of a round cancels out
+// in pairs of rounds) and the median of the per-round ratios of the
+// machine's CPU per operation (below 1: cheaper).
+func (r *results) versus(o options, scenarios []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n| bankfeed ÷ %s | throughput, geometric mean of the rounds | machine CPU per operation per round | median |\n", o.against())
+	b.WriteString("|---|---|---|---|\n")
+	for _, scen := range scenarios {
+		a, bf := r.of(o.against(), scen), r.of("bankfeed", scen)
+		if len(a) == 0 || len(bf) == 0 {
+			continue
+		}
+		machine := perRound(a, bf, func(x runResult) float64 { return x.MachineCPU })
+		fmt.Fprintf(&b, "| %s | **%s** | %s | **%s** |\n", scen, o.ratio(geomean(ratios(a, bf))),
+			list(machine, o.ratio), o.ratio(median(machine)))
+	}
+	return b.String()
+}
+
+// perRound divides b's figure f by a's, round by round.
+func perRound(a, b []runResult, f func(runResult) float64) []float64 {
+	var out []float64
+	for _, x := range a {
+		for _, y := range b {
+			if x.Round == y.Round && f(x) > 0 {
+				out = append(out, f(y)/f(x))
+			}
+		}
+	}
+	return out
+}
+
+func geomean(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	sum := 0.0
+	for _, x := range v {
+		sum += math.Log(x)
+	}
+	return math.Exp(sum / float64(len(v)))
 }
 
 // boxSpeeds is the line of the box's speed as probed during the run
@@ -955,13 +1081,13 @@ func (r *results) boxSpeeds() string {
 // rounds), and the rate the machine could reach at that cost with every
 // CPU busy: what bounds a target on a box the server shares with its
 // database and its load program.
-func (r *results) split(scenarios []string) string {
+func (r *results) split(against string, scenarios []string) string {
 	var b strings.Builder
 	ncpu := runtime.NumCPU()
 	fmt.Fprintf(&b, "\n| CPU ms per operation (medians) | server | PostgreSQL | load program | whole machine | the machine's ceiling at this cost, %d CPUs |\n", ncpu)
 	b.WriteString("|---|---|---|---|---|---|\n")
 	for _, scen := range append(scenarios, "pages", "pages (DPoP)") {
-		for _, name := range []string{"Hydra", "bankfeed"} {
+		for _, name := range []string{against, "bankfeed"} {
 			rs := r.of(name, scen)
 			if len(rs) == 0 {
 				continue
