@@ -375,11 +375,12 @@ func (c *comparer) createDatabases(ctx context.Context) (databases, error) {
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	suffix := strconv.FormatInt(time.Now().Unix(), 10)
+	against := strings.ToLower(c.o.against()) + "_cmp_" + suffix
 	var dbs databases
 	for _, d := range []struct {
 		name string
 		dsn  *string
-	}{{strings.ToLower(c.o.against()) + "_cmp_" + suffix, &dbs.against}, {"bankfeed_cmp_" + suffix, &dbs.bankfeed}} {
+	}{{against, &dbs.against}, {"bankfeed_cmp_" + suffix, &dbs.bankfeed}} {
 		if _, err := conn.Exec(ctx, "CREATE DATABASE "+d.name); err != nil {
 			return dbs, fmt.Errorf("create database %s: %w", d.name, err)
 		}
@@ -390,7 +391,7 @@ func (c *comparer) createDatabases(ctx context.Context) (databases, error) {
 		u.Path = "/" + d.name
 		*d.dsn = u.String()
 	}
-	c.logf("databases %s and %s created", strings.ToLower(c.o.against())+"_cmp_"+suffix, "bankfeed_cmp_"+suffix)
+	c.logf("databases %s and %s created", against, "bankfeed_cmp_"+suffix)
 	return dbs, nil
 }
 
