@@ -49,6 +49,8 @@ var (
 		"apt-get install poppler-utils"}
 	Chromium = Group{"chromium", "the bank's pages driven in a real browser",
 		"apt-get install chromium"}
+	PgStatStatements = Group{"pg_stat_statements", "compare's per-statement figures read from PostgreSQL's pg_stat_statements",
+		"start the test server with shared_preload_libraries=pg_stat_statements (.ci/run does)"}
 	// The importers that read the exports back (issue 13 §4).
 	OFXParse = Group{"ofxparse", "OFX, QBO and QFX exports read back by Odoo's ofxparse",
 		"apt-get install python3-ofxparse"}
@@ -59,7 +61,7 @@ var (
 )
 
 // Groups is every group, for documentation and tests.
-var Groups = []Group{Postgres, XMLLint, PDFToText, Chromium, OFXParse, OFXDump, HLedger}
+var Groups = []Group{Postgres, PgStatStatements, XMLLint, PDFToText, Chromium, OFXParse, OFXDump, HLedger}
 
 // Need skips t — or fails it, if the group is required — because the
 // group's tool is missing; why says what was not found.

@@ -35,7 +35,9 @@
 // git revision REV, built from a copy of that revision's files, runs in
 // Hydra's place, and a last table gives bankfeed ÷ the baseline per
 // scenario (the data API's rounds, which compare with pgbench, are
-// skipped).
+// skipped). With -statements N each scenario runs once more against
+// bankfeed, and its N statements with the most execution time in
+// pg_stat_statements are listed per operation.
 package main
 
 import (
@@ -96,6 +98,9 @@ type options struct {
 	// baseline is a git revision of bankfeed measured in Hydra's place (an
 	// A/B of two builds); empty for the comparison with Hydra.
 	baseline string
+	// statements is how many statements statementRuns lists per scenario
+	// (0: no statement runs).
+	statements int
 }
 
 // against is the name of the server the working tree's bankfeed is
@@ -128,6 +133,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&o.vacuum, "vacuum", true, "VACUUM (ANALYZE) a server's database after each of its runs, outside the measured time")
 	fs.BoolVar(&o.keep, "keep", false, "keep the databases (and print their URLs)")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown table to this file (default: WORK/results.md)")
+	fs.IntVar(&o.statements, "statements", 0, "after the rounds, run each scenario once more against bankfeed without warm-up and list its N statements with the most execution time, per operation (pg_stat_statements, preloaded on -pg's server)")
 	fs.StringVar(&o.baseline, "baseline", "", "a git revision of this repository: measure its bankfeed in Hydra's place (an A/B of two builds; no data API rounds)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -235,6 +241,11 @@ func (c *comparer) run(ctx context.Context) error {
 					c.logRun(round, s, r)
 				}
 			}
+		}
+	}
+	if c.o.statements > 0 {
+		if err := c.statementRuns(ctx, b, results); err != nil {
+			return fmt.Errorf("statements: %w", err)
 		}
 	}
 	if c.o.data && c.o.baseline != "" {
@@ -527,6 +538,20 @@ func (c *comparer) startBankfeed(ctx context.Context, name, dsn string) (*server
 
 // drive runs the load program once: one scenario against one server.
 func (c *comparer) drive(ctx context.Context, s *server, scen string, round int, extra ...string) (runResult, error) {
+	r, err := c.measure(ctx, s, scen, round, extra...)
+	if err != nil {
+		return r, err
+	}
+	if c.o.vacuum {
+		if err := vacuum(ctx, s.dsn); err != nil {
+			return runResult{}, err
+		}
+	}
+	return r, nil
+}
+
+// measure is drive without the vacuum after the run.
+func (c *comparer) measure(ctx context.Context, s *server, scen string, round int, extra ...string) (runResult, error) {
 	if err := procstat.ResetPeak(s.pid); err != nil {
 		return runResult{}, fmt.Errorf("reset peak RSS: %w", err)
 	}
@@ -545,11 +570,6 @@ func (c *comparer) drive(ctx context.Context, s *server, scen string, round int,
 	if r.PeakRSS, err = procstat.PeakRSS(s.pid); err != nil {
 		return runResult{}, err
 	}
-	if c.o.vacuum {
-		if err := vacuum(ctx, s.dsn); err != nil {
-			return runResult{}, err
-		}
-	}
 	return r, nil
 }
 
@@ -559,12 +579,11 @@ func (c *comparer) drive(ctx context.Context, s *server, scen string, round int,
 // without the dead rows of the run before, and what autovacuum does during
 // a run still counts against the server whose writes woke it.
 func vacuum(ctx context.Context, dsn string) error {
-	conn, err := pgx.Connect(ctx, dsn)
+	err := withConn(ctx, dsn, func(conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, "VACUUM (ANALYZE)")
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("vacuum: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "VACUUM (ANALYZE)"); err != nil {
 		return fmt.Errorf("vacuum: %w", err)
 	}
 	return nil
@@ -842,8 +861,10 @@ func (c *comparer) dataRounds(ctx context.Context, b *server, dsn string, result
 // results keeps every run and writes each to a JSON-lines file as it comes.
 type results struct {
 	runs []runResult
-	f    *os.File
-	w    *bufio.Writer
+	// statements are statementRuns' figures, by scenario.
+	statements []statementStat
+	f          *os.File
+	w          *bufio.Writer
 }
 
 func newResults(path string) *results {
@@ -1014,6 +1035,7 @@ func (r *results) markdown(o options) string {
 	if o.baseline != "" {
 		b.WriteString(r.versus(o, scenarios))
 	}
+	b.WriteString(r.statementTable())
 	return b.String()
 }
 

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// statementStat is one statement's figures over a run of one scenario, from
+// PostgreSQL's pg_stat_statements; Query is empty for the total of every
+// statement of the run.
+type statementStat struct {
+	Scenario string
+	Ops      int // the run's operations
+	Calls    int64
+	ExecMS   float64 // execution time, all calls
+	Rows     int64
+	Query    string
+}
+
+// statementRuns runs each scenario once more against bankfeed, without
+// warm-up, between a reset and a read of its database's pg_stat_statements:
+// which statements an operation makes, and how long PostgreSQL executes
+// each (the execution alone: not the round trip, the parse of the
+// protocol's messages or the commit). The runs count in no other table.
+func (c *comparer) statementRuns(ctx context.Context, b *server, results *results) error {
+	if err := enableStatements(ctx, b.dsn); err != nil {
+		return err
+	}
+	for _, scen := range c.o.scenarios {
+		if err := resetStatements(ctx, b.dsn); err != nil {
+			return err
+		}
+		r, err := c.measure(ctx, b, scen, 0, "-warmup", "0s")
+		if err != nil {
+			return fmt.Errorf("%s: %w", scen, err)
+		}
+		top, total, err := topStatements(ctx, b.dsn, c.o.statements)
+		if err != nil {
+			return err
+		}
+		for _, st := range append(top, total) {
+			st.Scenario, st.Ops = r.Name, r.N
+			results.statements = append(results.statements, st)
+		}
+		c.logf("statements %-18s %d operations, %d statements, %.3f ms of execution per operation",
+			r.Name, r.N, total.Calls, total.ExecMS/float64(max(r.N, 1)))
+		if c.o.vacuum {
+			if err := vacuum(ctx, b.dsn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// enableStatements creates the extension in dsn's database; the server
+// must have loaded it at start.
+func enableStatements(ctx context.Context, dsn string) error {
+	return withConn(ctx, dsn, func(conn *pgx.Conn) error {
+		if _, err := conn.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err != nil {
+			return fmt.Errorf("pg_stat_statements (start PostgreSQL with shared_preload_libraries=pg_stat_statements): %w", err)
+		}
+		// The view answers only once the library is loaded.
+		if _, err := conn.Exec(ctx, "SELECT 1 FROM pg_stat_statements LIMIT 1"); err != nil {
+			return fmt.Errorf("pg_stat_statements (start PostgreSQL with shared_preload_libraries=pg_stat_statements): %w", err)
+		}
+		return nil
+	})
+}
+
+// resetStatements forgets the figures of dsn's database only.
+func resetStatements(ctx context.Context, dsn string) error {
+	return withConn(ctx, dsn, func(conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, `SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)`)
+		if err != nil {
+			return fmt.Errorf("reset pg_stat_statements: %w", err)
+		}
+		return nil
+	})
+}
+
+// topStatements reads the statements of dsn's database since the last
+// reset, but the reads and resets of pg_stat_statements itself: the n with
+// the most execution time, and the total of all.
+func topStatements(ctx context.Context, dsn string, n int) ([]statementStat, statementStat, error) {
+	var all []statementStat
+	err := withConn(ctx, dsn, func(conn *pgx.Conn) error {
+		rows, err := conn.Query(ctx, `SELECT calls, total_exec_time, rows, query FROM pg_stat_statements
+			WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND toplevel
+			AND query NOT LIKE '%pg_stat_statements%'`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var st statementStat
+			if err := rows.Scan(&st.Calls, &st.ExecMS, &st.Rows, &st.Query); err != nil {
+				return err
+			}
+			all = append(all, st)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, statementStat{}, fmt.Errorf("read pg_stat_statements: %w", err)
+	}
+	var total statementStat
+	for _, st := range all {
+		total.Calls += st.Calls
+		total.ExecMS += st.ExecMS
+		total.Rows += st.Rows
+	}
+	slices.SortFunc(all, func(a, b statementStat) int { return -cmpFloat(a.ExecMS, b.ExecMS) })
+	return all[:min(n, len(all))], total, nil
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func withConn(ctx context.Context, dsn string, f func(*pgx.Conn) error) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return f(conn)
+}
+
+var spaces = regexp.MustCompile(`\s+`)
+
+// statementTable is statementRuns' table, or nothing without them.
+func (r *results) statementTable() string {
+	if len(r.statements) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n| bankfeed's statements (pg_stat_statements, one run without warm-up) | calls per operation | execution ms per operation | ms per call | rows per call |\n")
+	b.WriteString("|---|---|---|---|---|\n")
+	for _, st := range r.statements {
+		ops := float64(max(st.Ops, 1))
+		label := "all statements"
+		if st.Query != "" {
+			q := strings.TrimSpace(spaces.ReplaceAllString(st.Query, " "))
+			if len([]rune(q)) > 80 {
+				q = string([]rune(q)[:80]) + "…"
+			}
+			label = "`" + strings.ReplaceAll(strings.ReplaceAll(q, "|", `\|`), "`", "'") + "`"
+		}
+		perCall, rows := "—", "—"
+		if st.Calls > 0 {
+			perCall = fmt.Sprintf("%.3f", st.ExecMS/float64(st.Calls))
+			rows = fmt.Sprintf("%.1f", float64(st.Rows)/float64(st.Calls))
+		}
+		fmt.Fprintf(&b, "| %s: %s | %.2f | %.3f | %s | %s |\n", st.Scenario, label,
+			float64(st.Calls)/ops, st.ExecMS/ops, perCall, rows)
+	}
+	return b.String()
+}
