@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -88,5 +90,26 @@ func TestBuildRevision(t *testing.T) {
 	}
 	if err := exec.Command(missing, "version").Run(); err == nil {
 		t.Error("an unknown revision left a binary")
+	}
+}
+
+// TestConflictingOptionsAreRefused: options that cannot go together, or a
+// negative count, are refused before anything is built or created.
+func TestConflictingOptionsAreRefused(t *testing.T) {
+	work := filepath.Join(t.TempDir(), "work")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-baseline", "HEAD", "-hydra", "/usr/local/bin/hydra"}, "not both"},
+		{[]string{"-statements", "-1"}, "-statements"},
+	} {
+		args := append([]string{"-pg", "postgres://nobody@127.0.0.1:1/none", "-work", work}, tc.args...)
+		if err := run(t.Context(), args, io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("compare %v: %v, want an error with %q", tc.args, err, tc.want)
+		}
+		if _, err := os.Stat(work); err == nil {
+			t.Errorf("compare %v created its working directory before refusing", tc.args)
+		}
 	}
 }

@@ -144,6 +144,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if o.rounds < 1 || o.workers < 1 || o.duration < time.Second {
 		return errors.New("-rounds and -c must be positive, -d at least 1s")
 	}
+	if o.statements < 0 {
+		return errors.New("-statements must not be negative (0: no statement runs)")
+	}
+	if o.baseline != "" && o.hydraBin != "" {
+		return errors.New("give -baseline (bankfeed against a build of its own) or -hydra (against Hydra), not both")
+	}
 	for _, s := range strings.Split(scen, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			o.scenarios = append(o.scenarios, s)
