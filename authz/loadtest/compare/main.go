@@ -37,7 +37,8 @@
 // scenario (the data API's rounds, which compare with pgbench, are
 // skipped). With -statements N each scenario runs once more against
 // bankfeed, and its N statements with the most execution time in
-// pg_stat_statements are listed per operation.
+// pg_stat_statements are listed per operation, with what the database's
+// active backends waited on meanwhile (pg_stat_activity, sampled).
 package main
 
 import (
@@ -133,7 +134,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&o.vacuum, "vacuum", true, "VACUUM (ANALYZE) a server's database after each of its runs, outside the measured time")
 	fs.BoolVar(&o.keep, "keep", false, "keep the databases (and print their URLs)")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown table to this file (default: WORK/results.md)")
-	fs.IntVar(&o.statements, "statements", 0, "after the rounds, run each scenario once more against bankfeed without warm-up and list its N statements with the most execution time, per operation (pg_stat_statements, preloaded on -pg's server)")
+	fs.IntVar(&o.statements, "statements", 0, "after the rounds, run each scenario once more against bankfeed without warm-up and list its N statements with the most execution time, per operation (pg_stat_statements, preloaded on -pg's server), and what the database's active backends waited on meanwhile (pg_stat_activity)")
 	fs.StringVar(&o.baseline, "baseline", "", "a git revision of this repository: measure its bankfeed in Hydra's place (an A/B of two builds; no data API rounds)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -869,8 +870,10 @@ type results struct {
 	runs []runResult
 	// statements are statementRuns' figures, by scenario.
 	statements []statementStat
-	f          *os.File
-	w          *bufio.Writer
+	// waits are the statement runs' samples of the database's backends.
+	waits []waitStat
+	f     *os.File
+	w     *bufio.Writer
 }
 
 func newResults(path string) *results {
@@ -1042,6 +1045,7 @@ func (r *results) markdown(o options) string {
 		b.WriteString(r.versus(o, scenarios))
 	}
 	b.WriteString(r.statementTable())
+	b.WriteString(r.waitTable())
 	return b.String()
 }
 

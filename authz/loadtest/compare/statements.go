@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -26,7 +27,9 @@ type statementStat struct {
 // warm-up, between a reset and a read of its database's pg_stat_statements:
 // which statements an operation makes, and how long PostgreSQL executes
 // each (the execution alone: not the round trip, the parse of the
-// protocol's messages or the commit). The runs count in no other table.
+// protocol's messages or the commit). Meanwhile the database's active
+// backends are sampled for what they wait on (a row lock's wait is
+// execution time that uses no CPU). The runs count in no other table.
 func (c *comparer) statementRuns(ctx context.Context, b *server, results *results) error {
 	if err := enableStatements(ctx, b.dsn); err != nil {
 		return err
@@ -35,10 +38,11 @@ func (c *comparer) statementRuns(ctx context.Context, b *server, results *result
 		if err := resetStatements(ctx, b.dsn); err != nil {
 			return err
 		}
-		r, err := c.measure(ctx, b, scen, 0, "-warmup", "0s")
+		r, waits, of, err := c.measureSampling(ctx, b, scen)
 		if err != nil {
 			return fmt.Errorf("%s: %w", scen, err)
 		}
+		results.waits = append(results.waits, topWaits(r.Name, waits, of, statementWaits)...)
 		top, total, err := topStatements(ctx, b.dsn, c.o.statements)
 		if err != nil {
 			return err
@@ -56,6 +60,36 @@ func (c *comparer) statementRuns(ctx context.Context, b *server, results *result
 		}
 	}
 	return nil
+}
+
+// statementWaits is how many waits statementRuns lists per scenario.
+const statementWaits = 6
+
+// waitSampling is how often statementRuns samples the database's backends.
+const waitSampling = 20 * time.Millisecond
+
+// measureSampling is one run of scen against b without warm-up while the
+// database's active backends are sampled (sampleWaits): which wait, a
+// row lock's above all, holds them up.
+func (c *comparer) measureSampling(ctx context.Context, b *server, scen string) (runResult, map[string]int, int, error) {
+	sctx, stop := context.WithCancel(ctx)
+	type sampled struct {
+		waits map[string]int
+		of    int
+		err   error
+	}
+	done := make(chan sampled, 1)
+	go func() {
+		w, of, err := sampleWaits(sctx, b.dsn, waitSampling)
+		done <- sampled{w, of, err}
+	}()
+	r, err := c.measure(ctx, b, scen, 0, "-warmup", "0s")
+	stop()
+	s := <-done
+	if err == nil {
+		err = s.err
+	}
+	return r, s.waits, s.of, err
 }
 
 // enableStatements creates the extension in dsn's database; the server
@@ -85,14 +119,15 @@ func resetStatements(ctx context.Context, dsn string) error {
 }
 
 // topStatements reads the statements of dsn's database since the last
-// reset, but the reads and resets of pg_stat_statements itself: the n with
+// reset, but the reads and resets of pg_stat_statements itself and the
+// samples of pg_stat_activity (sampleWaits): the n with
 // the most execution time, and the total of all.
 func topStatements(ctx context.Context, dsn string, n int) ([]statementStat, statementStat, error) {
 	var all []statementStat
 	err := withConn(ctx, dsn, func(conn *pgx.Conn) error {
 		rows, err := conn.Query(ctx, `SELECT calls, total_exec_time, rows, query FROM pg_stat_statements
 			WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND toplevel
-			AND query NOT LIKE '%pg_stat_statements%'`)
+			AND query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%pg_stat_activity%'`)
 		if err != nil {
 			return err
 		}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,7 +14,8 @@ import (
 
 // TestStatementsOfADatabase: after a reset, topStatements counts each
 // statement of this database alone — not another database's, not
-// pg_stat_statements' own reads and resets — orders them by execution
+// pg_stat_statements' own reads and resets, not the samples of its
+// backends' waits — orders them by execution
 // time, totals them all, and a reset forgets them.
 func TestStatementsOfADatabase(t *testing.T) {
 	ctx := t.Context()
@@ -40,6 +43,12 @@ func TestStatementsOfADatabase(t *testing.T) {
 	exec(dsn, 3, "INSERT INTO flows SELECT coalesce(max(id), 0) + 1 FROM flows")
 	exec(dsn, 1, "SELECT count(*) FROM generate_series(1, 300000)") // the slowest by far
 	exec(other, 4, "SELECT 41 + 1")
+	// The waits sampled meanwhile (measureSampling) are not the server's.
+	sctx, stop := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer stop()
+	if _, of, err := sampleWaits(sctx, dsn, 10*time.Millisecond); err != nil || of != 0 {
+		t.Fatalf("sampled %d active backends, %v; want none", of, err)
+	}
 
 	top, total, err := topStatements(ctx, dsn, 2)
 	if err != nil {
@@ -52,7 +61,7 @@ func TestStatementsOfADatabase(t *testing.T) {
 		t.Errorf("top not ordered by execution time: %+v", top)
 	}
 	// The CREATE, three INSERTs and the series: not the other database's
-	// four, nor the reset.
+	// four, nor the reset, nor the samples.
 	if total.Calls != 5 || total.Rows != 4 || total.ExecMS < top[0].ExecMS {
 		t.Errorf("total = %+v, want 5 calls and 4 rows, at least the series' time", total)
 	}
