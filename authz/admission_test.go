@@ -1,6 +1,7 @@
 package authz_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,8 +17,8 @@ import (
 
 // TestSlowVendorKeySetHoldsNoSlot: with one admission slot, a token-side
 // request waiting for a vendor's slow jwks_uri hands its slot back, so
-// another client's introspection is answered meanwhile; the waiting
-// request then finishes. Without the hand-back the introspection would
+// another client's userinfo request is answered meanwhile; the waiting
+// request then finishes. Without the hand-back the userinfo request would
 // wait for the vendor's server (up to the fetch's 10 s timeout).
 func TestSlowVendorKeySetHoldsNoSlot(t *testing.T) {
 	gate := admission.New(1, admission.Queue{})
@@ -56,15 +57,15 @@ func TestSlowVendorKeySetHoldsNoSlot(t *testing.T) {
 			t.Fatal("the vendor's key set was never asked for")
 		}
 	}
-	done := make(chan bool, 1)
-	go func() { done <- e.introspect("not-a-token") }()
+	done := make(chan int, 1)
+	go func() { done <- e.userinfo("not-a-token") }()
 	select {
-	case active := <-done:
-		if active {
-			t.Error("an unknown token introspected as active")
+	case status := <-done:
+		if status != http.StatusUnauthorized {
+			t.Errorf("userinfo with an unknown token: %d, want 401", status)
 		}
 	case <-time.After(5 * time.Second):
-		t.Error("an introspection waited behind a fetch of a vendor's key set: the slot was not handed back")
+		t.Error("a userinfo request waited behind a fetch of a vendor's key set: the slot was not handed back")
 	}
 	close(release)
 	if code := <-revoked; code != http.StatusOK {
@@ -77,7 +78,8 @@ func TestSlowVendorKeySetHoldsNoSlot(t *testing.T) {
 
 // TestAdmissionCoversTheDatabaseEndpoints: the endpoints that work on the
 // database per call go through Config.Admission; discovery, the JWKS and
-// client registration do not. With the gate's one slot held, a gated
+// client registration do not, nor introspection, which has a gate of its
+// own (TestIntrospectionHasAGateOfItsOwn). With the gate's one slot held, a gated
 // request is turned away (the gate counts it) with 503 temporarily_unavailable
 // and Retry-After: JSON at the endpoints clients call, a page where a
 // browser comes.
@@ -87,7 +89,7 @@ func TestAdmissionCoversTheDatabaseEndpoints(t *testing.T) {
 	want := map[string]string{ // the busy answer's content type; "": not gated
 		"GET /oauth2/authorize": "text/html", "POST /oauth2/authorize": "text/html", "GET /oauth2/authorize/resume": "text/html",
 		"POST /oauth2/par": "application/json", "POST /oauth2/token": "application/json", "POST /oauth2/revoke": "application/json",
-		"POST /oauth2/introspect": "application/json", "GET /userinfo": "application/json", "POST /userinfo": "application/json",
+		"POST /oauth2/introspect": "", "GET /userinfo": "application/json", "POST /userinfo": "application/json",
 		"GET /.well-known/openid-configuration": "", "GET /.well-known/oauth-authorization-server": "",
 		"GET /.well-known/jwks.json": "", "POST /oauth2/register": "",
 	}
@@ -115,5 +117,45 @@ func TestAdmissionCoversTheDatabaseEndpoints(t *testing.T) {
 			!strings.HasPrefix(rec.Header().Get("Content-Type"), busyType) || !strings.Contains(rec.Body.String(), "temporarily_unavailable") {
 			t.Errorf("%s turned away: %d, Retry-After %q, %s: %s", route, rec.Code, rec.Header().Get("Retry-After"), rec.Header().Get("Content-Type"), rec.Body)
 		}
+	}
+}
+
+// TestIntrospectionHasAGateOfItsOwn: introspection goes through
+// Config.IntrospectionAdmission and no other gate: answered while
+// Admission's one slot is held, turned away (503 temporarily_unavailable,
+// counted by its gate) while its own is, when the token endpoint still
+// goes through Admission.
+func TestIntrospectionHasAGateOfItsOwn(t *testing.T) {
+	introspection := admission.New(1, admission.Queue{Wait: time.Millisecond})
+	shared := admission.New(1, admission.Queue{Wait: time.Millisecond})
+	e := newEnv(t, envOpts{cfg: func(c *authz.Config) { c.Admission, c.IntrospectionAdmission = shared, introspection }})
+	tok := e.exchange(e.vendor.ID, e.secret).AccessToken
+	releaseShared, err := shared.Hold(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseShared()
+	if !e.introspect(tok) {
+		t.Fatal("a token just issued introspected inactive")
+	}
+	if introspection.Active() != 0 || shared.Refused() != 0 {
+		t.Fatalf("after an introspection: its gate holds %d, the shared one refused %d", introspection.Active(), shared.Refused())
+	}
+
+	release, err := introspection.Hold(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	resp := e.postForm("/oauth2/introspect", url.Values{"token": {tok}}, e.vendor.ID, e.secret)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "temporarily_unavailable") || introspection.Refused() != 1 {
+		t.Fatalf("introspection with its gate full: %d %s, its gate refused %d", resp.StatusCode, body, introspection.Refused())
+	}
+	resp = e.postForm("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, e.vendor.ID, e.secret)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || shared.Refused() != 1 {
+		t.Fatalf("the token endpoint with the shared gate full: %d, that gate refused %d", resp.StatusCode, shared.Refused())
 	}
 }

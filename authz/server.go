@@ -99,11 +99,20 @@ type Config struct {
 	Metrics *metrics.Metrics
 
 	// Admission, when set, admits the requests of the endpoints that work
-	// on the database per call (token, PAR, introspection, revocation,
-	// userinfo, authorize and its resumption): package admission's gate.
-	// Discovery, the JWKS and client registration pass by it. A request
-	// the gate turns away gets 503 temporarily_unavailable.
+	// on the database per call (token, PAR, revocation, userinfo,
+	// authorize and its resumption): package admission's gate. Discovery,
+	// the JWKS and client registration pass by it. A request the gate
+	// turns away gets 503 temporarily_unavailable.
 	Admission *admission.Gate
+
+	// IntrospectionAdmission, when set, admits introspection requests, as
+	// Admission does the others'. Introspection's reads are batched into
+	// one statement at a time (package gormstore's readBatch), so its
+	// requests at work at once make bigger batches, not more database
+	// backends: Admission's gate, sized for those, held it back (issue 15:
+	// twice its slots gave 1.15× the introspections per second, no gate
+	// 1.3×).
+	IntrospectionAdmission *admission.Gate
 
 	// HTTPClient fetches the key sets of clients registered with a
 	// jwks_uri; default: an http.Client with a 10 s timeout.
@@ -418,7 +427,7 @@ func (s *Server) Mount(e *echo.Echo) {
 	e.POST(pathPAR, s.handlePAR, api(noteOutages, challengeClients)...)
 	e.POST(pathToken, s.handleToken, api(noteOutages, challengeClients)...)
 	e.POST(pathRevoke, s.handleRevoke, api(noteOutages, challengeClients)...)
-	e.POST(pathIntrospect, s.handleIntrospect, api(noteOutages, challengeClients)...)
+	e.POST(pathIntrospect, s.handleIntrospect, s.cfg.IntrospectionAdmission.First(busyJSON, noteOutages, challengeClients)...)
 	e.GET(pathUserinfo, s.handleUserinfo, api(noteOutages)...)
 	e.POST(pathUserinfo, s.handleUserinfo, api(noteOutages)...)
 	e.GET(pathOIDCConfig, s.handleDiscovery)

@@ -208,6 +208,12 @@ type HTTP struct {
 	// once; the others wait in arrival order (package admission). 0: four
 	// per CPU (GOMAXPROCS); -1: no bound.
 	MaxActiveRequests int `yaml:"max_active_requests" env:"HTTP_MAX_ACTIVE_REQUESTS"`
+	// MaxActiveIntrospections bounds the introspection requests at work
+	// at once, in a gate of their own: their reads are batched, one
+	// statement at a time, so more at once make bigger batches rather than
+	// more database backends. 0: 64 per CPU; -1: no bound. Their line
+	// follows MaxWaitingRequests and MaxWait.
+	MaxActiveIntrospections int `yaml:"max_active_introspections" env:"HTTP_MAX_ACTIVE_INTROSPECTIONS"`
 	// MaxWaitingRequests bounds how many of them wait at once, and MaxWait
 	// how long each waits; a request beyond either gets 503 with
 	// Retry-After at once. 0: 64 per active request; -1: no bound.

@@ -204,6 +204,8 @@ func TestValidate(t *testing.T) {
 		{"bic", func(c *config.Config) { c.Exports.BIC = "bank" }, []string{"BIC"}},
 		{"body limit", func(c *config.Config) { c.HTTP.BodyLimit = "lots" }, []string{"BANKFEED_HTTP_BODY_LIMIT"}},
 		{"active requests below -1", func(c *config.Config) { c.HTTP.MaxActiveRequests = -2 }, []string{"BANKFEED_HTTP_MAX_ACTIVE_REQUESTS"}},
+		{"active introspections below -1", func(c *config.Config) { c.HTTP.MaxActiveIntrospections = -2 }, []string{"BANKFEED_HTTP_MAX_ACTIVE_INTROSPECTIONS"}},
+		{"active introspections above the range", func(c *config.Config) { c.HTTP.MaxActiveIntrospections = 100001 }, []string{"BANKFEED_HTTP_MAX_ACTIVE_INTROSPECTIONS"}},
 		{"waiting requests below -1", func(c *config.Config) { c.HTTP.MaxWaitingRequests = -2 }, []string{"BANKFEED_HTTP_MAX_WAITING_REQUESTS"}},
 		{"no wait", func(c *config.Config) { c.HTTP.MaxWait = 0 }, []string{"BANKFEED_HTTP_MAX_WAIT"}},
 		{"a wait of an hour", func(c *config.Config) { c.HTTP.MaxWait = time.Hour }, []string{"BANKFEED_HTTP_MAX_WAIT"}},

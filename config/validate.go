@@ -161,6 +161,8 @@ func (c Config) Validate() error {
 		"%sHTTP_MAX_HEADER_BYTES: %d is out of range [4096, 1048576]", EnvPrefix, c.HTTP.MaxHeaderBytes)
 	check(c.HTTP.MaxActiveRequests < -1 || c.HTTP.MaxActiveRequests > 100000,
 		"%sHTTP_MAX_ACTIVE_REQUESTS: %d is out of range [-1, 100000] (0: four per CPU, -1: no bound)", EnvPrefix, c.HTTP.MaxActiveRequests)
+	check(c.HTTP.MaxActiveIntrospections < -1 || c.HTTP.MaxActiveIntrospections > 100000,
+		"%sHTTP_MAX_ACTIVE_INTROSPECTIONS: %d is out of range [-1, 100000] (0: 64 per CPU, -1: no bound)", EnvPrefix, c.HTTP.MaxActiveIntrospections)
 	check(c.HTTP.MaxWaitingRequests < -1 || c.HTTP.MaxWaitingRequests > 1000000,
 		"%sHTTP_MAX_WAITING_REQUESTS: %d is out of range [-1, 1000000] (0: 64 per active request, -1: no bound)", EnvPrefix, c.HTTP.MaxWaitingRequests)
 	between("HTTP_MAX_WAIT", c.HTTP.MaxWait, 10*time.Millisecond, time.Minute)

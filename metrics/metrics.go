@@ -127,6 +127,17 @@ func (m *Metrics) AddDBPool(name string, db *sql.DB) error {
 // counts the requests turned away with 503 (http.max_waiting_requests,
 // http.max_wait): the load is more than the replica takes.
 func (m *Metrics) AddAdmission(active, waiting func() int, refused func() int64) error {
+	return m.addGate("admission", "the gated routes", active, waiting, refused)
+}
+
+// AddIntrospectionAdmission exports introspection's own gate
+// (http.max_active_introspections) as AddAdmission exports the shared one.
+func (m *Metrics) AddIntrospectionAdmission(active, waiting func() int, refused func() int64) error {
+	return m.addGate("introspection_admission", "introspection", active, waiting, refused)
+}
+
+// addGate registers a gate's gauges and counter under prefix.
+func (m *Metrics) addGate(prefix, whose string, active, waiting func() int, refused func() int64) error {
 	if m == nil {
 		return nil
 	}
@@ -134,8 +145,8 @@ func (m *Metrics) AddAdmission(active, waiting func() int, refused func() int64)
 		name, help string
 		f          func() int
 	}{
-		{"admission_active_requests", "Requests of the gated routes holding an admission slot.", active},
-		{"admission_waiting_requests", "Requests of the gated routes waiting, in arrival order, for an admission slot.", waiting},
+		{prefix + "_active_requests", "Requests of " + whose + " holding an admission slot.", active},
+		{prefix + "_waiting_requests", "Requests of " + whose + " waiting, in arrival order, for an admission slot.", waiting},
 	} {
 		f := g.f
 		if err := m.reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: g.name, Help: g.help},
@@ -143,8 +154,8 @@ func (m *Metrics) AddAdmission(active, waiting func() int, refused func() int64)
 			return err
 		}
 	}
-	return m.reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Name: "admission_refused_requests_total",
-		Help: "Requests of the gated routes turned away with 503: too many waiting, or waited the longest."},
+	return m.reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Name: prefix + "_refused_requests_total",
+		Help: "Requests of " + whose + " turned away with 503: too many waiting, or waited the longest."},
 		func() float64 { return float64(refused()) }))
 }
 

@@ -221,3 +221,24 @@ func TestAdmissionGauges(t *testing.T) {
 		t.Errorf("gauges %v active, %v waiting after the gate emptied; want 0 and 0", a, w)
 	}
 }
+
+// TestIntrospectionAdmissionGauges: introspection's own gate is exported
+// beside the shared one, under names of its own, each with its own values.
+func TestIntrospectionAdmissionGauges(t *testing.T) {
+	m := New()
+	if err := m.AddAdmission(func() int { return 1 }, func() int { return 2 }, func() int64 { return 3 }); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.AddIntrospectionAdmission(func() int { return 4 }, func() int { return 5 }, func() int64 { return 6 }); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]float64{
+		"bankfeed_admission_active_requests": 1, "bankfeed_admission_waiting_requests": 2, "bankfeed_admission_refused_requests_total": 3,
+		"bankfeed_introspection_admission_active_requests": 4, "bankfeed_introspection_admission_waiting_requests": 5,
+		"bankfeed_introspection_admission_refused_requests_total": 6,
+	} {
+		if got := value(t, m, name, nil); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +13,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bankfeed/bankfeed/config"
+	"github.com/bankfeed/bankfeed/internal/admission"
+	"github.com/bankfeed/bankfeed/metrics"
+	"github.com/bankfeed/bankfeed/store/gormstore/gormtest"
 )
 
 // TestAdmissionGateFollowsTheSetting: -1 is no gate; a positive setting
@@ -89,5 +94,61 @@ func TestAdmissionGateFollowsTheSetting(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestIntrospectionGateFollowsItsSetting: introspection's gate is -1: none;
+// a positive setting: that many slots; 0: 64 per CPU. Its occupancy and
+// refusals are exported under names of their own, beside the shared
+// gate's, and newHandler builds both on one registry.
+func TestIntrospectionGateFollowsItsSetting(t *testing.T) {
+	slots := func(g *admission.Gate) int {
+		t.Helper()
+		n := 0
+		for {
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+			release, err := g.Hold(ctx)
+			cancel()
+			if err != nil {
+				return n
+			}
+			defer release()
+			n++
+		}
+	}
+	h := config.HTTP{MaxWait: time.Second}
+	h.MaxActiveIntrospections = -1
+	if g, err := introspectionGate(h, nil); g != nil || err != nil {
+		t.Errorf("http.max_active_introspections -1: a gate (%v), %v", g != nil, err)
+	}
+	for setting, want := range map[int]int{2: 2, 0: 64 * runtime.GOMAXPROCS(0)} {
+		h.MaxActiveIntrospections = setting
+		g, err := introspectionGate(h, nil)
+		if err != nil || g == nil {
+			t.Fatalf("http.max_active_introspections %d: %v, %v", setting, g, err)
+		}
+		if n := slots(g); n != want {
+			t.Errorf("http.max_active_introspections %d: %d slots, want %d", setting, n, want)
+		}
+	}
+
+	m := metrics.New()
+	cfg := testConfig(t)
+	if _, err := newHandler(t.Context(), cfg, deps{Store: gormtest.OpenStore(t, "cmd_introspection_gate"), Logger: slog.New(slog.DiscardHandler), Now: time.Now, Metrics: m}); err != nil {
+		t.Fatal(err)
+	}
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, f := range families {
+		got[f.GetName()] = true
+	}
+	for _, name := range []string{"bankfeed_admission_active_requests", "bankfeed_introspection_admission_active_requests",
+		"bankfeed_introspection_admission_waiting_requests", "bankfeed_introspection_admission_refused_requests_total"} {
+		if !got[name] {
+			t.Errorf("served with metrics: no %s", name)
+		}
 	}
 }
