@@ -212,7 +212,8 @@ type HTTP struct {
 	// at once, in a gate of their own: their reads are batched, one
 	// statement at a time, so more at once make bigger batches rather than
 	// more database backends. 0: 64 per CPU; -1: no bound. Their line
-	// follows MaxWaitingRequests and MaxWait.
+	// holds MaxWaitingRequests (0: 4 per slot, as many as the shared
+	// line's at the defaults) for MaxWait.
 	MaxActiveIntrospections int `yaml:"max_active_introspections" env:"HTTP_MAX_ACTIVE_INTROSPECTIONS"`
 	// MaxWaitingRequests bounds how many of them wait at once, and MaxWait
 	// how long each waits; a request beyond either gets 503 with

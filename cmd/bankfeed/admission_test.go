@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -98,7 +99,8 @@ func TestAdmissionGateFollowsTheSetting(t *testing.T) {
 }
 
 // TestIntrospectionGateFollowsItsSetting: introspection's gate is -1: none;
-// a positive setting: that many slots; 0: 64 per CPU. Its occupancy and
+// a positive setting: that many slots; 0: 64 per CPU. Its line holds
+// http.max_waiting_requests, by default 4 per slot. Its occupancy and
 // refusals are exported under names of their own, beside the shared
 // gate's, and newHandler builds both on one registry.
 func TestIntrospectionGateFollowsItsSetting(t *testing.T) {
@@ -129,6 +131,46 @@ func TestIntrospectionGateFollowsItsSetting(t *testing.T) {
 		}
 		if n := slots(g); n != want {
 			t.Errorf("http.max_active_introspections %d: %d slots, want %d", setting, n, want)
+		}
+	}
+
+	// The line: 4 per slot by default (8 behind 2 slots), else the setting.
+	for waiting, want := range map[int]int{0: 8, 3: 3} {
+		h.MaxActiveIntrospections, h.MaxWaitingRequests = 2, waiting
+		g, err := introspectionGate(h, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			release, err := g.Hold(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer release()
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		waited := make(chan error, want)
+		for range want {
+			go func() {
+				release, err := g.Hold(ctx)
+				if err == nil {
+					release()
+				}
+				waited <- err
+			}()
+		}
+		for deadline := time.Now().Add(5 * time.Second); g.Waiting() < want && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		// Turned away at once, not after waiting out its context.
+		beyond, stop := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		if _, err := g.Hold(beyond); !errors.Is(err, admission.ErrBusy) || g.Waiting() != want {
+			t.Errorf("max_waiting_requests %d: one beyond %d waiting: %v, want turned away", waiting, g.Waiting(), err)
+		}
+		stop()
+		cancel()
+		for range want {
+			<-waited
 		}
 	}
 

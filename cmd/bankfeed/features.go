@@ -181,7 +181,7 @@ func derive(secret []byte, purpose string) []byte {
 // per slot, -1: any number), each for at most http.max_wait. Its
 // occupancy and refusals go to m.
 func admissionGate(h config.HTTP, m *metrics.Metrics) (*admission.Gate, error) {
-	return gate(h.MaxActiveRequests, 4, h, m.AddAdmission)
+	return gate(h.MaxActiveRequests, 4, 64, h, m.AddAdmission)
 }
 
 // introspectionGate is introspection's own gate, of
@@ -189,15 +189,18 @@ func admissionGate(h config.HTTP, m *metrics.Metrics) (*admission.Gate, error) {
 // reads are batched, one statement at a time, so its slots bound
 // goroutines and memory, not database backends: on 2 CPUs, 16 slots gave
 // 1.15× the introspections per second of the shared gate's 8, and none
-// 1.3× (README, "Admission"). Its line and its metrics are as
-// admissionGate's.
+// 1.3× (README, "Admission"). Its line holds http.max_waiting_requests, by
+// default 4 per slot: at the default slots, as many as the shared gate's
+// line (64 per slot of four per CPU), not sixteen times as many requests
+// held in memory under a flood. Its metrics are as admissionGate's.
 func introspectionGate(h config.HTTP, m *metrics.Metrics) (*admission.Gate, error) {
-	return gate(h.MaxActiveIntrospections, 64, h, m.AddIntrospectionAdmission)
+	return gate(h.MaxActiveIntrospections, 64, 4, h, m.AddIntrospectionAdmission)
 }
 
 // gate is a gate of active slots (0: perCPU per CPU, -1: none) whose line
-// follows h, its occupancy and refusals exported by export.
-func gate(active, perCPU int, h config.HTTP, export func(active, waiting func() int, refused func() int64) error) (*admission.Gate, error) {
+// holds h.MaxWaitingRequests (0: waitingPerSlot per slot) for h.MaxWait,
+// its occupancy and refusals exported by export.
+func gate(active, perCPU, waitingPerSlot int, h config.HTTP, export func(active, waiting func() int, refused func() int64) error) (*admission.Gate, error) {
 	switch {
 	case active < 0:
 		return nil, nil
@@ -206,7 +209,7 @@ func gate(active, perCPU int, h config.HTTP, export func(active, waiting func() 
 	}
 	q := admission.Queue{Len: h.MaxWaitingRequests, Wait: h.MaxWait}
 	if q.Len == 0 {
-		q.Len = 64 * active
+		q.Len = waitingPerSlot * active
 	}
 	g := admission.New(active, q)
 	if err := export(g.Active, g.Waiting, g.Refused); err != nil {
