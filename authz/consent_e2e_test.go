@@ -661,8 +661,8 @@ func TestSignedInBrowserStartsAtTheConsentPage(t *testing.T) {
 
 // TestAuthorizeShowsTheConsentPage: with Config.StartConsent and
 // Config.ConsentPage (as bankfeed serve wires them) the authorization
-// request of a browser holding the
-// session cookie is answered with the consent page itself (issue 15: a
+// request of a browser holding the session cookie is answered with the
+// consent page itself (issue 15: a
 // request per flow fewer), with the consent page's security headers and
 // the language asked for, its form posting to the consent page's route;
 // Allow ends at the client with a code that is exchanged. Without the

@@ -217,7 +217,8 @@ type HTTP struct {
 	MaxActiveIntrospections int `yaml:"max_active_introspections" env:"HTTP_MAX_ACTIVE_INTROSPECTIONS"`
 	// MaxWaitingRequests bounds how many of them wait at once, and MaxWait
 	// how long each waits; a request beyond either gets 503 with
-	// Retry-After at once. 0: 64 per active request; -1: no bound.
+	// Retry-After at once. 0: 64 per active request (4 per slot in
+	// introspection's gate); -1: no bound. Each gate has a line of its own.
 	MaxWaitingRequests int           `yaml:"max_waiting_requests" env:"HTTP_MAX_WAITING_REQUESTS"`
 	MaxWait            time.Duration `yaml:"max_wait" env:"HTTP_MAX_WAIT"`
 }

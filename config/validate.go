@@ -164,7 +164,7 @@ func (c Config) Validate() error {
 	check(c.HTTP.MaxActiveIntrospections < -1 || c.HTTP.MaxActiveIntrospections > 100000,
 		"%sHTTP_MAX_ACTIVE_INTROSPECTIONS: %d is out of range [-1, 100000] (0: 64 per CPU, -1: no bound)", EnvPrefix, c.HTTP.MaxActiveIntrospections)
 	check(c.HTTP.MaxWaitingRequests < -1 || c.HTTP.MaxWaitingRequests > 1000000,
-		"%sHTTP_MAX_WAITING_REQUESTS: %d is out of range [-1, 1000000] (0: 64 per active request, -1: no bound)", EnvPrefix, c.HTTP.MaxWaitingRequests)
+		"%sHTTP_MAX_WAITING_REQUESTS: %d is out of range [-1, 1000000] (0: 64 per active request, 4 per introspection slot; -1: no bound)", EnvPrefix, c.HTTP.MaxWaitingRequests)
 	between("HTTP_MAX_WAIT", c.HTTP.MaxWait, 10*time.Millisecond, time.Minute)
 	between("HTTP_SHUTDOWN_TIMEOUT", c.HTTP.ShutdownTimeout, time.Second, 10*time.Minute)
 	errs = append(errs, c.Branding.validate()...)

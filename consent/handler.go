@@ -233,10 +233,10 @@ func (h *Handler) routes(e *echo.Echo) {
 // request reloading the page StartConsent showed, authz.Config.ConsentPage),
 // with what the consent page answers at
 // pathConsent?login_challenge=challenge&ui_locales=uiLocales: the same
-// page, headers and judgments, as if the browser had been redirected there.
-// The request was admitted by its own route's gate. The page's links and form name pathConsent, so a
-// language switch or the form's post land on the consent page's own
-// route.
+// page, headers and judgments, as if the browser had been redirected
+// there. The request was admitted by its own route's gate. The page's
+// links and form name pathConsent, so a language switch or the form's
+// post land on the consent page's own route.
 func (h *Handler) ShowConsent(c echo.Context, challenge, uiLocales string) error {
 	return h.asConsentRoute(c, challenge, uiLocales, h.handleConsent)
 }

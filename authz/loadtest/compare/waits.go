@@ -32,10 +32,12 @@ const waitQuery = `SELECT coalesce(a.wait_event_type || ':' || a.wait_event, 'CP
 
 // sampleWaits samples dsn's active backends every interval until ctx ends,
 // and answers the count of each wait (waitStat.Wait) and the samples of
-// active backends in all.
+// active backends in all. Its end cuts a connect or a sample in progress
+// (that sample is not counted): a database that stops answering does not
+// hold the run it samples.
 func sampleWaits(ctx context.Context, dsn string, every time.Duration) (map[string]int, int, error) {
 	waits, of := map[string]int{}, 0
-	err := withConn(context.WithoutCancel(ctx), dsn, func(conn *pgx.Conn) error {
+	err := withConn(ctx, dsn, func(conn *pgx.Conn) error {
 		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
@@ -44,31 +46,41 @@ func sampleWaits(ctx context.Context, dsn string, every time.Duration) (map[stri
 				return nil
 			case <-tick.C:
 			}
-			rows, err := conn.Query(context.WithoutCancel(ctx), waitQuery)
+			sample, err := sampleOnce(ctx, conn)
 			if err != nil {
 				return err
 			}
-			for rows.Next() {
-				var wait, tables string
-				if err := rows.Scan(&wait, &tables); err != nil {
-					rows.Close()
-					return err
-				}
-				if tables != "" {
-					wait += " on " + tables
-				}
-				waits[wait]++
-				of++
-			}
-			if err := rows.Err(); err != nil {
-				return err
+			for w, n := range sample {
+				waits[w] += n
+				of += n
 			}
 		}
 	})
-	if err != nil {
+	if err != nil && ctx.Err() == nil {
 		return nil, 0, fmt.Errorf("sample pg_stat_activity: %w", err)
 	}
 	return waits, of, nil
+}
+
+// sampleOnce is one sample: each wait's count of active backends.
+func sampleOnce(ctx context.Context, conn *pgx.Conn) (map[string]int, error) {
+	rows, err := conn.Query(ctx, waitQuery)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	sample := map[string]int{}
+	for rows.Next() {
+		var wait, tables string
+		if err := rows.Scan(&wait, &tables); err != nil {
+			return nil, err
+		}
+		if tables != "" {
+			wait += " on " + tables
+		}
+		sample[wait]++
+	}
+	return sample, rows.Err()
 }
 
 // topWaits are the n most frequent waits of a scenario's samples.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +100,44 @@ func TestWaitTable(t *testing.T) {
 	}
 	if (&results{}).waitTable() != "" {
 		t.Error("a table without waits")
+	}
+}
+
+// TestSamplerStopsWithItsContext: a database that never answers (a
+// listener that accepts and says nothing) does not hold the sampler, and
+// with it the statement run, past the run's end: it stops when its
+// context does, with what it counted (nothing).
+func TestSamplerStopsWithItsContext(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	ctx, stop := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer stop()
+	done := make(chan error, 1)
+	go func() {
+		_, of, err := sampleWaits(ctx, "postgres://u@"+l.Addr().String()+"/db?sslmode=disable", 20*time.Millisecond)
+		if err == nil && of != 0 {
+			err = errors.New("samples from a database that never answered")
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the sampler still waits for a silent database 5 s after its context ended")
 	}
 }
