@@ -21,6 +21,10 @@ type statementStat struct {
 	ExecMS   float64 // execution time, all calls
 	Rows     int64
 	Query    string
+	// Evicted, on a run's total, is how many entries pg_stat_statements
+	// dropped during the run to make room (pg_stat_statements.max): the
+	// run's figures may then lack statements.
+	Evicted int64
 }
 
 // statementRuns runs each scenario once more against bankfeed, without
@@ -35,6 +39,10 @@ func (c *comparer) statementRuns(ctx context.Context, b *server, results *result
 		return err
 	}
 	for _, scen := range c.o.scenarios {
+		before, err := evictions(ctx, b.dsn)
+		if err != nil {
+			return err
+		}
 		if err := resetStatements(ctx, b.dsn); err != nil {
 			return err
 		}
@@ -46,6 +54,14 @@ func (c *comparer) statementRuns(ctx context.Context, b *server, results *result
 		top, total, err := topStatements(ctx, b.dsn, c.o.statements)
 		if err != nil {
 			return err
+		}
+		after, err := evictions(ctx, b.dsn)
+		if err != nil {
+			return err
+		}
+		if total.Evicted = after - before; total.Evicted > 0 {
+			c.logf("statements %-18s pg_stat_statements evicted %d entries during the run: its figures may lack statements (raise pg_stat_statements.max)",
+				r.Name, total.Evicted)
 		}
 		for _, st := range append(top, total) {
 			st.Scenario, st.Ops = r.Name, r.N
@@ -105,6 +121,21 @@ func enableStatements(ctx context.Context, dsn string) error {
 		}
 		return nil
 	})
+}
+
+// evictions is how many times pg_stat_statements has dropped entries to
+// make room since its figures were last reset as a whole: per-database
+// resets leave it counting, so a difference over a run says whether the
+// run lost entries.
+func evictions(ctx context.Context, dsn string) (int64, error) {
+	var n int64
+	err := withConn(ctx, dsn, func(conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, "SELECT dealloc FROM pg_stat_statements_info").Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("pg_stat_statements_info: %w", err)
+	}
+	return n, nil
 }
 
 // resetStatements forgets the figures of dsn's database only.
@@ -185,6 +216,9 @@ func (r *results) statementTable() string {
 	for _, st := range r.statements {
 		ops := float64(max(st.Ops, 1))
 		label := "all statements"
+		if st.Evicted > 0 {
+			label += fmt.Sprintf(" (incomplete: pg_stat_statements evicted %d entries during the run)", st.Evicted)
+		}
 		if st.Query != "" {
 			q := strings.TrimSpace(spaces.ReplaceAllString(st.Query, " "))
 			if len([]rune(q)) > 80 {

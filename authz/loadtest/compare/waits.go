@@ -20,7 +20,8 @@ type waitStat struct {
 	N, Of    int
 }
 
-// waitQuery reads the database's active backends but the sampler's own, each
+// waitQuery reads the database's active client backends (not autovacuum's
+// workers, which are not the server's) but the sampler's own, each
 // with its wait event and, for a row lock's wait, the tables of the row
 // locks it waits for or holds while it waits (the first waiter for a row
 // holds its tuple lock and waits for the holder's transaction; the others
@@ -28,7 +29,8 @@ type waitStat struct {
 const waitQuery = `SELECT coalesce(a.wait_event_type || ':' || a.wait_event, 'CPU'),
 	CASE WHEN a.wait_event_type = 'Lock' THEN coalesce((SELECT string_agg(DISTINCT c.relname, ',' ORDER BY c.relname)
 		FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = a.pid AND l.locktype = 'tuple'), '') ELSE '' END
-	FROM pg_stat_activity a WHERE a.datname = current_database() AND a.state = 'active' AND a.pid <> pg_backend_pid()`
+	FROM pg_stat_activity a WHERE a.datname = current_database() AND a.backend_type = 'client backend'
+	AND a.state = 'active' AND a.pid <> pg_backend_pid()`
 
 // sampleWaits samples dsn's active backends every interval until ctx ends,
 // and answers the count of each wait (waitStat.Wait) and the samples of
