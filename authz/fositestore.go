@@ -3,7 +3,6 @@ package authz
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	json "github.com/goccy/go-json"
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/handler/openid"
@@ -164,6 +164,15 @@ func encodeRequest(req fosite.Requester) ([]byte, error) { return encodeRequestS
 // copies of the session were encoded at every authorization and decoded
 // at every code exchange for nothing (issue 15).
 func encodeRequestSession(req fosite.Requester, withSession bool) ([]byte, error) {
+	b, err := json.Marshal(storedRequestOf(req, withSession))
+	if err != nil {
+		return nil, fmt.Errorf("authz: encode request: %w", err)
+	}
+	return b, nil
+}
+
+// storedRequestOf is what encodeRequestSession encodes of req.
+func storedRequestOf(req fosite.Requester, withSession bool) storedRequest {
 	sr := storedRequest{
 		ID:                req.GetID(),
 		RequestedAt:       req.GetRequestedAt().UTC(),
@@ -192,11 +201,7 @@ func encodeRequestSession(req fosite.Requester, withSession bool) ([]byte, error
 		sr.ResponseMode = string(ar.GetResponseMode())
 		sr.DefaultResponseMode = string(ar.GetDefaultResponseMode())
 	}
-	b, err := json.Marshal(sr)
-	if err != nil {
-		return nil, fmt.Errorf("authz: encode request: %w", err)
-	}
-	return b, nil
+	return sr
 }
 
 // decodeRequest rebuilds a request; the session is unmarshalled into sess
