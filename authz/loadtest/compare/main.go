@@ -215,6 +215,10 @@ func (c *comparer) run(ctx context.Context) error {
 	}
 	results := newResults(filepath.Join(c.o.work, "runs.jsonl"))
 	defer results.close()
+	if results.database, err = databaseSettings(ctx, dbs.bankfeed); err != nil {
+		return err
+	}
+	c.logf("database: %s", results.database)
 	servers := []*server{h, b}
 	for round := 1; round <= c.o.rounds; round++ {
 		if err := c.probe(results, fmt.Sprintf("before round %d", round), round); err != nil {
@@ -872,6 +876,9 @@ type results struct {
 	statements []statementStat
 	// waits are the statement runs' samples of the database's backends.
 	waits []waitStat
+	// database is the database's version and commit settings
+	// (databaseSettings).
+	database string
 	f     *os.File
 	w     *bufio.Writer
 }
@@ -1016,6 +1023,7 @@ func (r *results) markdown(o options) string {
 			sumErrors(h), sumErrors(bf))
 	}
 	fmt.Fprintf(&b, "\nPeak resident memory over all runs: %s %d MiB, bankfeed %d MiB.\n", a, peakH>>20, peakB>>20)
+	b.WriteString(r.databaseLine())
 	b.WriteString(r.boxSpeeds())
 	pg, header := r.of("pgbench", "pages"), false
 	for _, scen := range []string{"pages", "pages (DPoP)"} {
