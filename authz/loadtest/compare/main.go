@@ -879,8 +879,8 @@ type results struct {
 	// database is the database's version and commit settings
 	// (databaseSettings).
 	database string
-	f     *os.File
-	w     *bufio.Writer
+	f        *os.File
+	w        *bufio.Writer
 }
 
 func newResults(path string) *results {
