@@ -27,3 +27,7 @@ const GrantBatchSlots = grantBatchSlots
 // RunGrantBatchPlanTest runs testGrantBatchPlans on a migrated PostgreSQL
 // store from gormtest.
 var RunGrantBatchPlanTest = testGrantBatchPlans
+
+// RunFlowCommitTest runs testFlowCommit on a PostgreSQL store from
+// gormtest whose connections default to synchronous_commit on.
+var RunFlowCommitTest = testFlowCommit
