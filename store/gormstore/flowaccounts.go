@@ -43,10 +43,11 @@ type flowListing struct{ ownCommit, inTx string }
 // saved: 1.02-1.03x flows per second on a local disk, where a flush costs
 // 0.06 ms; a synchronous standby makes it milliseconds (issue 15, README
 // "Durable commits"). Never in a caller's transaction, whose other writes
-// must stay durable. Only these two statements carry it, the flow's writes
-// on a signed-in browser's path: the flow a sign-in stores (CreateAuthFlow,
+// must stay durable. Only these two statements carry it: the flow stored
+// by a signed-in browser's authorization request, and a flow moved to
+// consent by the consent page. The flow a sign-in stores (CreateAuthFlow,
 // behind a password's hash that costs far more than a flush) and every
-// other flow write still wait for the disk, as they were not measured.
+// other flow write still wait for the disk; they were not measured.
 const flowCommitCTE = "e AS (SELECT set_config('synchronous_commit', 'off', true))"
 
 var (
